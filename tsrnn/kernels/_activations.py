@@ -1,0 +1,264 @@
+"""Vectorizable exp, sigmoid and tanh for the recurrent kernels.
+
+Why not ``np.exp``/``np.tanh``: inside Numba they call scalar libm (about 9 ns
+per element on our machines, no SVML), so the loops over gates cannot be
+vectorized and the element-wise work dominates small models. The functions here
+are written with only multiply, add, compare/select and integer bit tricks, all
+of which LLVM turns into AVX2 code, and they are accurate to a few ulp:
+
+* ``exp``: Cody-Waite reduction ``x = n ln2 + r`` with ``|r| <= ln2 / 2``, a
+  Taylor polynomial for ``exp(r)`` (degree 13 in float64, 7 in float32, both past
+  the last bit), and ``2**n`` built directly in the exponent bits (the
+  round-to-nearest "shifter" trick of glibc and ARM's optimized-routines, which
+  needs no float-to-int conversion).
+* ``tanh``: ``1 - 2 / (exp(2|x|) + 1)`` with the sign restored; below
+  ``|x| < 0.4`` (where that form cancels) the odd Taylor series of ``tanh``
+  itself (to ``x**29`` in float64, ``x**11`` in float32), so the relative error
+  stays a few ulp everywhere.
+* ``sigmoid``: ``1 / (1 + exp(-x))``, exact in the tails because ``exp`` is.
+
+NaN propagates (a diverging model must stay visibly diverged). Each function
+is an ``@overload``-dispatched generic: float32 arguments get float32 code (8
+lanes per AVX2 register) and float64 arguments get float64 code.
+
+Numba's on-disk cache does not notice edits to this file from a kernel in
+another file: run ``tsrnn._jit.clear_cache()`` after changing it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import types
+from numba.extending import intrinsic, overload, register_jitable
+
+# --------------------------------------------------------------------------
+# bit casts between floats and integers of the same width (no conversion)
+# --------------------------------------------------------------------------
+
+
+@intrinsic
+def _bits_f64(typingctx, x):
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+
+    return sig, codegen
+
+
+@intrinsic
+def _float_i64(typingctx, x):
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return sig, codegen
+
+
+@intrinsic
+def _bits_f32(typingctx, x):
+    sig = types.int32(types.float32)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int32))
+
+    return sig, codegen
+
+
+@intrinsic
+def _float_i32(typingctx, x):
+    sig = types.float32(types.int32)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float32))
+
+    return sig, codegen
+
+
+# --------------------------------------------------------------------------
+# float64
+# --------------------------------------------------------------------------
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_SHIFT = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer
+_EXP_HI = 709.0
+_EXP_LO = -708.0
+
+
+@register_jitable(inline="always")
+def _exp64(x):
+    xc = min(max(x, _EXP_LO), _EXP_HI)
+    kd = xc * _LOG2E + _SHIFT
+    ki = _bits_f64(kd)
+    n = kd - _SHIFT
+    r = (xc - n * _LN2_HI) - n * _LN2_LO
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    scale = _float_i64((ki + np.int64(1023)) << np.int64(52))
+    y = p * scale
+    return y if x == x else x
+
+
+
+_T64 = (
+    -0.3333333333333333, 0.13333333333333333, -0.05396825396825397,
+    0.021869488536155203, -0.008863235529902197, 0.003592128036572481,
+    -0.0014558343870513183, 0.000590027440945586, -0.00023912911424355248,
+    9.691537956929451e-05, -3.927832388331683e-05, 1.5918905069328964e-05,
+    -6.451689215655431e-06, 2.6147711512907546e-06,
+)
+_T1, _T2, _T3, _T4, _T5, _T6, _T7, _T8, _T9, _T10, _T11, _T12, _T13, _T14 = _T64
+
+
+@register_jitable(inline="always")
+def _tanh64(x):
+    a = abs(x)
+    e = _exp64(2.0 * a)
+    big = 1.0 - 2.0 / (e + 1.0)
+    s = a * a
+    q = _T14
+    q = q * s + _T13
+    q = q * s + _T12
+    q = q * s + _T11
+    q = q * s + _T10
+    q = q * s + _T9
+    q = q * s + _T8
+    q = q * s + _T7
+    q = q * s + _T6
+    q = q * s + _T5
+    q = q * s + _T4
+    q = q * s + _T3
+    q = q * s + _T2
+    q = q * s + _T1
+    small = a + a * (s * q)
+    t = small if a < 0.4 else big
+    t = -t if x < 0.0 else t
+    return t if x == x else x
+
+
+@register_jitable(inline="always")
+def _sigmoid64(x):
+    return 1.0 / (1.0 + _exp64(-x))
+
+
+# --------------------------------------------------------------------------
+# float32: same algorithms, float32 constants so that nothing is promoted
+# --------------------------------------------------------------------------
+_F = np.float32
+_LOG2E_32 = _F(1.4426950408889634)
+_LN2_HI_32 = _F(0.693359375)  # few mantissa bits: n * hi is exact
+_LN2_LO_32 = _F(-2.12194440e-4)
+_SHIFT_32 = _F(12582912.0)  # 1.5 * 2**23
+_EXP_HI_32 = _F(88.0)
+_EXP_LO_32 = _F(-87.0)
+_C2, _C3, _C4, _C5, _C6, _C7 = (
+    _F(0.5), _F(1.0 / 6.0), _F(1.0 / 24.0), _F(1.0 / 120.0), _F(1.0 / 720.0),
+    _F(1.0 / 5040.0),
+)
+_ONE_32 = _F(1.0)
+_TWO_32 = _F(2.0)
+_ZERO_32 = _F(0.0)
+_TH_32 = _F(0.4)
+_S1, _S2, _S3, _S4, _S5 = (_F(c) for c in _T64[:5])
+
+
+@register_jitable(inline="always")
+def _exp32(x):
+    xc = min(max(x, _EXP_LO_32), _EXP_HI_32)
+    kd = xc * _LOG2E_32 + _SHIFT_32
+    ki = _bits_f32(kd)
+    n = kd - _SHIFT_32
+    r = (xc - n * _LN2_HI_32) - n * _LN2_LO_32
+    p = _C7
+    p = p * r + _C6
+    p = p * r + _C5
+    p = p * r + _C4
+    p = p * r + _C3
+    p = p * r + _C2
+    p = p * r + _ONE_32
+    p = p * r + _ONE_32
+    scale = _float_i32((ki + np.int32(127)) << np.int32(23))
+    y = p * scale
+    return y if x == x else x
+
+
+@register_jitable(inline="always")
+def _tanh32(x):
+    a = abs(x)
+    e = _exp32(_TWO_32 * a)
+    big = _ONE_32 - _TWO_32 / (e + _ONE_32)
+    s = a * a
+    q = _S5
+    q = q * s + _S4
+    q = q * s + _S3
+    q = q * s + _S2
+    q = q * s + _S1
+    small = a + a * (s * q)
+    t = small if a < _TH_32 else big
+    t = -t if x < _ZERO_32 else t
+    return t if x == x else x
+
+
+@register_jitable(inline="always")
+def _sigmoid32(x):
+    return _ONE_32 / (_ONE_32 + _exp32(-x))
+
+
+# --------------------------------------------------------------------------
+# public generic names: the kernels call these
+# --------------------------------------------------------------------------
+def fast_exp(x):
+    """exp(x), vectorizable; float32 in -> float32 out."""
+    return np.exp(x)
+
+
+def fast_tanh(x):
+    """tanh(x), vectorizable; float32 in -> float32 out."""
+    return np.tanh(x)
+
+
+def fast_sigmoid(x):
+    """1 / (1 + exp(-x)), vectorizable; float32 in -> float32 out."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _is_f32(x):
+    return isinstance(x, types.Float) and x.bitwidth == 32
+
+
+@overload(fast_exp, inline="always")
+def _ol_exp(x):
+    if _is_f32(x):
+        return lambda x: _exp32(x)
+    if isinstance(x, types.Float):
+        return lambda x: _exp64(x)
+
+
+@overload(fast_tanh, inline="always")
+def _ol_tanh(x):
+    if _is_f32(x):
+        return lambda x: _tanh32(x)
+    if isinstance(x, types.Float):
+        return lambda x: _tanh64(x)
+
+
+@overload(fast_sigmoid, inline="always")
+def _ol_sigmoid(x):
+    if _is_f32(x):
+        return lambda x: _sigmoid32(x)
+    if isinstance(x, types.Float):
+        return lambda x: _sigmoid64(x)

@@ -1,0 +1,139 @@
+"""GRU recurrence over a window, batched over parallel streams (torch's r, z, n).
+
+Equations (``torch.nn.GRU``; the reset gate multiplies the hidden product after
+the matmul, as in cuDNN and Keras ``reset_after=True``)::
+
+    r = sigmoid(x W_ir^T + b_ir + h W_hr^T + b_hr)
+    z = sigmoid(x W_iz^T + b_iz + h W_hz^T + b_hz)
+    n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))
+    h_t = (1 - z) * n + z * h_{t-1}
+
+The input half ``x W_ih^T + b_ih`` of all T steps is one GEMM done by the caller
+and arrives in ``gates``; ``b_hh`` stays on the hidden side because ``r``
+multiplies ``h W_hn^T + b_hn``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._jit import jit
+from ._activations import fast_sigmoid, fast_tanh
+from ._linalg import matmul_add, matmul_into
+
+
+@jit
+def gru_forward(gates, w_hh_t, b_hh, h0, hs, hns, work):
+    """Run one GRU layer (one direction) over T steps for B streams.
+
+    Parameters
+    ----------
+    gates : ndarray of shape (T, B, 3H)
+        In: input pre-activations ``x_t W_ih^T + b_ih``.
+        Out: the activated gates ``r, z, n``, kept for BPTT.
+    w_hh_t : ndarray of shape (H, 3H)
+        ``W_hh`` transposed (C-contiguous copy).
+    b_hh : ndarray of shape (3H,)
+    h0 : ndarray of shape (B, H)
+        Initial state, read only.
+    hs : ndarray of shape (T + 1, B, H)
+        Out: ``hs[0] = h0``, ``hs[t + 1] = h_t``.
+    hns : ndarray of shape (T, B, H)
+        Out: ``h_{t-1} W_hn^T + b_hn`` at every step, kept for BPTT.
+    work : ndarray of shape (B, 3H)
+        Scratch for the recurrent product.
+    """
+    T, B, G = gates.shape
+    H = G // 3
+    one = gates.dtype.type(1.0)
+    hs[0] = h0
+    for t in range(T):
+        matmul_into(hs[t], w_hh_t, work)
+        g_t = gates[t]
+        h_prev = hs[t]
+        h_new = hs[t + 1]
+        hn_t = hns[t]
+        for b in range(B):
+            for j in range(H):
+                r = fast_sigmoid(g_t[b, j] + work[b, j] + b_hh[j])
+                z = fast_sigmoid(g_t[b, H + j] + work[b, H + j] + b_hh[H + j])
+                hn = work[b, 2 * H + j] + b_hh[2 * H + j]
+                n = fast_tanh(g_t[b, 2 * H + j] + r * hn)
+                h_new[b, j] = (one - z) * n + z * h_prev[b, j]
+                hn_t[b, j] = hn
+                g_t[b, j] = r
+                g_t[b, H + j] = z
+                g_t[b, 2 * H + j] = n
+
+
+@jit
+def gru_backward(
+    gates, hs, hns, dhs, dh_last, w_hh, dgates, dgates_h, dh0, dh_norm, work
+):
+    """Backpropagate through one GRU layer over T steps.
+
+    Parameters
+    ----------
+    gates : ndarray of shape (T, B, 3H)
+        Activated gates from :func:`gru_forward`.
+    hs : ndarray of shape (T + 1, B, H)
+    hns : ndarray of shape (T, B, H)
+        From :func:`gru_forward`.
+    dhs : ndarray of shape (T, B, H)
+        Upstream gradient with respect to ``h_1 .. h_T``.
+    dh_last : ndarray of shape (B, H)
+        Upstream gradient with respect to the final state ``h_T``.
+    w_hh : ndarray of shape (3H, H)
+        ``W_hh`` in torch's layout.
+    dgates : ndarray of shape (T, B, 3H)
+        Out: input-side pre-activation gradients ``[da_r, da_z, da_n]``
+        (for ``W_ih``, ``b_ih`` and the input). May alias ``gates``.
+    dgates_h : ndarray of shape (T, B, 3H)
+        Out: hidden-side gradients ``[da_r, da_z, da_n * r]`` (for ``W_hh``,
+        ``b_hh``).
+    dh0 : ndarray of shape (B, H)
+        Out: gradient with respect to ``h0``; the running ``dL/dh`` meanwhile.
+    dh_norm : ndarray of shape (T,)
+        Out: ``||dL/dh_t||_2`` over the batch at every step.
+    work : ndarray of shape (B, H)
+        Scratch for the recurrent product.
+
+    Notes
+    -----
+    ``dn = dh (1 - z)``, ``dz = dh (h_{t-1} - n)``, ``da_n = dn (1 - n**2)``,
+    ``da_r = da_n hn r (1 - r)``, ``da_z = dz z (1 - z)``, and
+    ``dh_{t-1} = dh z + dA_h W_hh``.
+    """
+    T, B, G = gates.shape
+    H = G // 3
+    one = gates.dtype.type(1.0)
+    dh = dh0
+    dh[:] = dh_last
+    for t in range(T - 1, -1, -1):
+        sq = 0.0
+        g_t = gates[t]
+        d_t = dgates[t]
+        dh_t = dgates_h[t]
+        dh_up = dhs[t]
+        h_prev = hs[t]
+        hn_t = hns[t]
+        for b in range(B):
+            for j in range(H):
+                r = g_t[b, j]
+                z = g_t[b, H + j]
+                n = g_t[b, 2 * H + j]
+                dhj = dh[b, j] + dh_up[b, j]
+                sq += dhj * dhj
+                da_n = dhj * (one - z) * (one - n * n)
+                da_r = da_n * hn_t[b, j] * r * (one - r)
+                da_z = dhj * (h_prev[b, j] - n) * z * (one - z)
+                d_t[b, j] = da_r
+                d_t[b, H + j] = da_z
+                d_t[b, 2 * H + j] = da_n
+                dh_t[b, j] = da_r
+                dh_t[b, H + j] = da_z
+                dh_t[b, 2 * H + j] = da_n * r
+                # the direct path h_{t-1} -> h_t; the matmul path is added below
+                dh[b, j] = dhj * z
+        dh_norm[t] = np.sqrt(sq)
+        matmul_add(dh_t, w_hh, dh, work)
