@@ -1,0 +1,149 @@
+"""Output heads: a linear map from recurrent features to predictions.
+
+A head reads the top layer's outputs ``(T, B, F)`` and, optionally, extra
+features supplied by the estimator (e.g. known future covariates for a direct
+multi-horizon forecast). Pooling decides what it reads:
+
+* ``"none"``: every step (many-to-many; the forecaster's teacher-forced loss at
+  every step), ``y_t = W [o_t ; e_t] + b``;
+* ``"last"``, ``"mean"``, ``"max"``: one pooled vector per sequence
+  (many-to-one);
+* ``"attention"``: a softmax-weighted sum of the steps with scores
+  ``s_t = o_t . a`` (``a`` learned), so the model chooses which steps matter.
+
+All of it is vectorized over time; nothing here loops over steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._layout import ParamLayout
+
+POOLINGS = ("none", "last", "mean", "max", "attention")
+
+
+@dataclass
+class _HeadCache:
+    z: np.ndarray  # the features the linear map read
+    out_shape: tuple
+    argmax: np.ndarray | None = None
+    weights: np.ndarray | None = None  # attention weights (T, B)
+    out: np.ndarray | None = None  # recurrent outputs, attention only
+
+
+class LinearHead:
+    """Linear read-out with optional pooling over time.
+
+    Parameters
+    ----------
+    in_features : int
+        Features of the recurrent output per step (``D * H``).
+    out_features : int
+        Outputs per step (``"none"``) or per sequence (pooled).
+    pooling : {"none", "last", "mean", "max", "attention"}
+    extra_features : int, default=0
+        Extra features concatenated to the recurrent ones before the linear
+        map (per step for ``"none"``, per sequence when pooled).
+    prefix : str, default="head"
+        Parameter names are ``{prefix}.weight``, ``{prefix}.bias`` and
+        ``{prefix}.attention``.
+    """
+
+    def __init__(self, in_features, out_features, pooling="none", extra_features=0,
+                 prefix="head"):
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.pooling = pooling
+        self.extra_features = int(extra_features)
+        self.prefix = prefix
+        rows = [
+            (f"{prefix}.weight", (self.out_features, self.in_features + self.extra_features)),
+            (f"{prefix}.bias", (self.out_features,)),
+        ]
+        if pooling == "attention":
+            rows.append((f"{prefix}.attention", (self.in_features,)))
+        self.layout = ParamLayout(rows)
+
+    def init_params(self, rng, dtype) -> np.ndarray:
+        """Glorot-uniform weights (sklearn MLP's init), zero bias and attention."""
+        fan = self.in_features + self.extra_features + self.out_features
+        bound = np.sqrt(6.0 / fan)
+        theta = np.zeros(self.layout.size, dtype=dtype)
+        w = self.layout[f"{self.prefix}.weight"]
+        theta[w.start : w.stop] = rng.uniform(-bound, bound, w.stop - w.start)
+        return theta
+
+    def forward(self, theta, out, extra=None):
+        """Predictions from recurrent outputs ``out`` of shape ``(T, B, F)``.
+
+        Returns
+        -------
+        y_hat : ndarray of shape (T, B, out_features) or (B, out_features)
+        cache : object
+            For :meth:`backward`.
+        """
+        p = self.layout.views(theta)
+        W = p[f"{self.prefix}.weight"]
+        b = p[f"{self.prefix}.bias"]
+        cache = _HeadCache(z=None, out_shape=out.shape)
+        pool = self.pooling
+        if pool == "none":
+            z = out
+        elif pool == "last":
+            z = out[-1]
+        elif pool == "mean":
+            z = out.mean(axis=0)
+        elif pool == "max":
+            cache.argmax = out.argmax(axis=0)
+            z = np.take_along_axis(out, cache.argmax[None], axis=0)[0]
+        else:
+            a = p[f"{self.prefix}.attention"]
+            s = out @ a  # (T, B)
+            s = s - s.max(axis=0, keepdims=True)
+            w = np.exp(s)
+            w /= w.sum(axis=0, keepdims=True)
+            cache.weights = w
+            cache.out = out
+            z = (w[:, :, None] * out).sum(axis=0)
+        if self.extra_features:
+            z = np.concatenate([z, extra], axis=-1)
+        cache.z = z
+        y = z @ W.T
+        y += b
+        return y, cache
+
+    def backward(self, theta, grad, cache, dy):
+        """Accumulate parameter gradients into ``grad``; return dL/d out ``(T, B, F)``."""
+        p = self.layout.views(theta)
+        g = self.layout.views(grad)
+        W = p[f"{self.prefix}.weight"]
+        F = self.in_features
+        z2 = cache.z.reshape(-1, cache.z.shape[-1])
+        dy2 = dy.reshape(-1, dy.shape[-1])
+        g[f"{self.prefix}.weight"] += dy2.T @ z2
+        g[f"{self.prefix}.bias"] += dy2.sum(axis=0)
+        dz = (dy @ W[:, :F]) if self.extra_features else dy @ W
+        T, B, _ = cache.out_shape
+        pool = self.pooling
+        if pool == "none":
+            return dz
+        d_out = np.zeros(cache.out_shape, dtype=dy.dtype)
+        if pool == "last":
+            d_out[-1] = dz
+        elif pool == "mean":
+            d_out[:] = dz / T
+        elif pool == "max":
+            np.put_along_axis(d_out, cache.argmax[None], dz[None], axis=0)
+        else:
+            w, out = cache.weights, cache.out
+            a = p[f"{self.prefix}.attention"]
+            dw = (out * dz[None]).sum(axis=-1)  # (T, B)
+            ds = w * (dw - (w * dw).sum(axis=0, keepdims=True))
+            d_out[:] = w[:, :, None] * dz[None] + ds[:, :, None] * a
+            g[f"{self.prefix}.attention"] += np.einsum("tb,tbf->f", ds, out)
+        return d_out

@@ -1,0 +1,132 @@
+"""A recurrent stack plus a head in one flat parameter vector: what estimators train.
+
+The vector is ``[stack parameters (torch names) | head parameters]``; the
+gradient has the same layout, so one optimizer step and one clipping norm
+cover the whole model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._layout import ParamLayout
+from .._recurrent import RecurrentStack
+from .heads import LinearHead
+from .optim import clip_grad_norm
+
+
+@dataclass
+class StepResult:
+    """What one training step reports."""
+
+    loss: float
+    grad_norm: float
+    state: np.ndarray
+    dh_norm: np.ndarray | None
+    finite: bool
+
+
+class Network:
+    """``RecurrentStack`` followed by a ``LinearHead``.
+
+    Parameters
+    ----------
+    stack : RecurrentStack
+    head : LinearHead
+    """
+
+    def __init__(self, stack: RecurrentStack, head: LinearHead):
+        self.stack = stack
+        self.head = head
+        self.n_stack = stack.layout.size
+        self.layout = ParamLayout(
+            [(s.name, s.shape) for s in stack.layout] + [(s.name, s.shape) for s in head.layout]
+        )
+        self.size = self.layout.size
+        self.dtype = stack.dtype
+        # L2 applies to weights, not biases (as sklearn's MLP)
+        self.weight_mask = np.zeros(self.size, dtype=self.dtype)
+        for s in self.layout:
+            if "weight" in s.name:
+                self.weight_mask[s.start : s.stop] = 1.0
+
+    def init_params(self, rng: np.random.Generator) -> np.ndarray:
+        """Fresh parameters: torch's init for the stack, Glorot for the head."""
+        return np.concatenate(
+            [self.stack.init_params(rng), self.head.init_params(rng, self.dtype)]
+        )
+
+    def split(self, theta):
+        """Views of the stack's and the head's parts of ``theta``."""
+        return theta[: self.n_stack], theta[self.n_stack :]
+
+    def forward(self, theta, x, state0=None, extra=None, *, training=False,
+                dropout=0.0, rng=None):
+        """Predictions for inputs ``x`` of shape ``(T, B, I)``.
+
+        Returns
+        -------
+        y_hat : ndarray
+            ``(T, B, O)`` for per-step heads, ``(B, O)`` for pooled heads.
+        state : ndarray of shape (n_states, L * D, B, H)
+        cache : tuple
+        """
+        ts, th = self.split(theta)
+        out, state, scache = self.stack.forward(
+            ts, x, state0, training=training, dropout=dropout, rng=rng
+        )
+        y_hat, hcache = self.head.forward(th, out, extra)
+        return y_hat, state, (scache, hcache)
+
+    def backward(self, theta, cache, dy, grad=None):
+        """Gradient of ``sum(dy * y_hat)`` into ``grad``; returns ``(grad, dh_norm)``."""
+        if grad is None:
+            grad = np.zeros(self.size, dtype=self.dtype)
+        ts, th = self.split(theta)
+        gs, gh = self.split(grad)
+        scache, hcache = cache
+        d_out = self.head.backward(th, gh, hcache, dy)
+        _, _, _, dh_norm = self.stack.backward(ts, scache, d_out, None, gs)
+        return grad, dh_norm
+
+    def loss_grad(self, theta, x, y, mask, loss_fn, state0=None, extra=None, *,
+                  training=True, dropout=0.0, rng=None, alpha=0.0, n_samples=1.0):
+        """Loss and gradient of one batch (plus L2 ``0.5 alpha ||w||^2 / n_samples``).
+
+        Returns
+        -------
+        loss : float
+        grad : ndarray of shape (n_params,)
+        state : ndarray
+            Final recurrent state (to carry into the next window).
+        dh_norm : ndarray of shape (L * D, T)
+        """
+        y_hat, state, cache = self.forward(
+            theta, x, state0, extra, training=training, dropout=dropout, rng=rng
+        )
+        loss, dy = loss_fn(y_hat, y, mask)
+        grad, dh_norm = self.backward(theta, cache, dy)
+        if alpha:
+            w = theta * self.weight_mask
+            loss += 0.5 * alpha * float(w @ w) / n_samples
+            grad += (alpha / n_samples) * w
+        return loss, grad, state, dh_norm
+
+    def train_step(self, theta, optimizer, x, y, mask, loss_fn, state0=None, extra=None,
+                   *, clip_norm=None, dropout=0.0, rng=None, alpha=0.0, n_samples=1.0):
+        """Forward + BPTT + head + loss + clip + update, in place on ``theta``.
+
+        A non-finite loss or gradient leaves ``theta`` untouched and reports
+        ``finite=False``: the caller stops training and keeps its best weights.
+        """
+        loss, grad, state, dh_norm = self.loss_grad(
+            theta, x, y, mask, loss_fn, state0, extra, training=True,
+            dropout=dropout, rng=rng, alpha=alpha, n_samples=n_samples,
+        )
+        gnorm = clip_grad_norm(grad, clip_norm)
+        finite = bool(np.isfinite(loss) and np.isfinite(gnorm))
+        if finite:
+            optimizer.step(theta, grad)
+        return StepResult(loss, gnorm, state, dh_norm, finite)

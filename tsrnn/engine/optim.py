@@ -1,0 +1,106 @@
+"""Optimizers and gradient clipping on flat parameter vectors (updated in place).
+
+Because every model keeps its parameters in one contiguous vector, an optimizer
+step is a handful of vector operations, whatever the architecture.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def clip_grad_norm(grad: np.ndarray, max_norm: float | None) -> float:
+    """Scale ``grad`` in place by ``min(1, max_norm / ||grad||_2)``.
+
+    Parameters
+    ----------
+    grad : ndarray of shape (n_params,)
+    max_norm : float or None
+        None or ``inf`` disables clipping (the norm is still returned).
+
+    Returns
+    -------
+    float
+        The global norm before clipping (``nan``/``inf`` if the gradient is not
+        finite; then nothing is scaled and the caller decides).
+    """
+    norm = float(np.sqrt(np.dot(grad, grad)))
+    if max_norm is not None and np.isfinite(norm) and norm > max_norm:
+        grad *= max_norm / (norm + 1e-12)
+    return norm
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015) with sklearn MLP's defaults.
+
+    Parameters
+    ----------
+    n_params : int
+    learning_rate : float, default=1e-3
+    beta_1, beta_2, epsilon : float
+    dtype : numpy dtype
+    """
+
+    def __init__(self, n_params, learning_rate=1e-3, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, dtype=np.float64):
+        self.learning_rate = float(learning_rate)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.m = np.zeros(n_params, dtype=dtype)
+        self.v = np.zeros(n_params, dtype=dtype)
+        self.t = 0
+
+    def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        """Update ``theta`` in place from ``grad``."""
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        self.m *= b1
+        self.m += (1.0 - b1) * grad
+        self.v *= b2
+        self.v += (1.0 - b2) * (grad * grad)
+        lr = self.learning_rate * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+        theta -= (lr * self.m / (np.sqrt(self.v) + self.epsilon)).astype(theta.dtype)
+
+
+class SGD:
+    """Stochastic gradient descent with (Nesterov) momentum, as sklearn's MLP.
+
+    Parameters
+    ----------
+    n_params : int
+    learning_rate : float, default=1e-3
+    momentum : float, default=0.9
+    nesterov : bool, default=True
+    dtype : numpy dtype
+    """
+
+    def __init__(self, n_params, learning_rate=1e-3, momentum=0.9, nesterov=True,
+                 dtype=np.float64):
+        self.learning_rate = float(learning_rate)
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.velocity = np.zeros(n_params, dtype=dtype)
+        self.t = 0
+
+    def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
+        """Update ``theta`` in place from ``grad``."""
+        self.t += 1
+        v = self.velocity
+        v *= self.momentum
+        v -= self.learning_rate * grad
+        if self.nesterov:
+            theta += (self.momentum * v - self.learning_rate * grad).astype(theta.dtype)
+        else:
+            theta += v.astype(theta.dtype, copy=False)
+
+
+def make_optimizer(solver: str, n_params: int, learning_rate: float, dtype,
+                   momentum: float = 0.9, nesterov: bool = True,
+                   beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8):
+    """Build the optimizer named ``solver`` (``"adam"`` or ``"sgd"``)."""
+    if solver == "adam":
+        return Adam(n_params, learning_rate, beta_1, beta_2, epsilon, dtype)
+    if solver == "sgd":
+        return SGD(n_params, learning_rate, momentum, nesterov, dtype)
+    raise ValueError(f"solver must be 'adam' or 'sgd', got {solver!r}")
