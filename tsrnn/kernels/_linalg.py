@@ -69,3 +69,17 @@ def matmul_add(a, b, out, work):
         for i in range(m):
             for j in range(n):
                 out[i, j] += work[i, j]
+
+
+@jit
+def copy2d(src, dst):
+    """``dst[...] = src`` for 2-D arrays of one shape.
+
+    An explicit loop, because Numba's broadcasting slice assignment
+    (``dst[:] = src``) drags string formatting for its error message into the
+    compiled kernel and added about 10 s of cold compile time per kernel.
+    """
+    m, n = src.shape
+    for i in range(m):
+        for j in range(n):
+            dst[i, j] = src[i, j]

@@ -19,7 +19,7 @@ import numpy as np
 
 from .._jit import jit
 from ._activations import fast_sigmoid, fast_tanh
-from ._linalg import matmul_add, matmul_into
+from ._linalg import copy2d, matmul_add, matmul_into
 
 
 @jit
@@ -46,7 +46,7 @@ def gru_forward(gates, w_hh_t, b_hh, h0, hs, hns, work):
     T, B, G = gates.shape
     H = G // 3
     one = gates.dtype.type(1.0)
-    hs[0] = h0
+    copy2d(h0, hs[0])
     for t in range(T):
         matmul_into(hs[t], w_hh_t, work)
         g_t = gates[t]
@@ -108,7 +108,7 @@ def gru_backward(
     H = G // 3
     one = gates.dtype.type(1.0)
     dh = dh0
-    dh[:] = dh_last
+    copy2d(dh_last, dh)
     for t in range(T - 1, -1, -1):
         sq = 0.0
         g_t = gates[t]

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._jit import jit
 from ._activations import fast_sigmoid, fast_tanh
-from ._linalg import matmul_into
+from ._linalg import copy2d, matmul_into
 
 
 @jit
@@ -41,8 +41,8 @@ def lstm_forward(gates, w_hh_t, h0, c0, hs, cs, work):
     """
     T, B, G = gates.shape
     H = G // 4
-    hs[0] = h0
-    cs[0] = c0
+    copy2d(h0, hs[0])
+    copy2d(c0, cs[0])
     for t in range(T):
         matmul_into(hs[t], w_hh_t, work)
         g_t = gates[t]
@@ -108,8 +108,8 @@ def lstm_backward(gates, cs, dhs, dh_last, dc_last, w_hh, dgates, dh0, dc0, dh_n
     one = gates.dtype.type(1.0)
     dh = dh0
     dc = dc0
-    dh[:] = dh_last
-    dc[:] = dc_last
+    copy2d(dh_last, dh)
+    copy2d(dc_last, dc)
     for t in range(T - 1, -1, -1):
         sq = 0.0
         g_t = gates[t]

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._jit import jit
 from ._activations import fast_tanh
-from ._linalg import matmul_into
+from ._linalg import copy2d, matmul_into
 
 
 @jit
@@ -34,7 +34,7 @@ def rnn_forward(pre, w_hh_t, h0, relu, hs, work):
     """
     T, B, H = pre.shape
     zero = pre.dtype.type(0.0)
-    hs[0] = h0
+    copy2d(h0, hs[0])
     for t in range(T):
         matmul_into(hs[t], w_hh_t, work)
         p_t = pre[t]
@@ -78,7 +78,7 @@ def rnn_backward(hs, dhs, dh_last, w_hh, relu, dpre, dh0, dh_norm):
     one = hs.dtype.type(1.0)
     zero = hs.dtype.type(0.0)
     dh = dh0
-    dh[:] = dh_last
+    copy2d(dh_last, dh)
     for t in range(T - 1, -1, -1):
         sq = 0.0
         d_t = dpre[t]

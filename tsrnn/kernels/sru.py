@@ -20,6 +20,7 @@ import numpy as np
 
 from .._jit import jit
 from ._activations import fast_sigmoid
+from ._linalg import copy2d
 
 
 @jit
@@ -52,7 +53,7 @@ def sru_forward(u, x, v, bias, alpha, c0, hs, cs):
     k4 = G == 4 * H
     one = u.dtype.type(1.0)
     al = u.dtype.type(alpha)
-    cs[0] = c0
+    copy2d(c0, cs[0])
     hs[0] = u.dtype.type(0.0)
     for t in range(T):
         u_t = u[t]
@@ -122,7 +123,7 @@ def sru_backward(
     one = u.dtype.type(1.0)
     al = u.dtype.type(alpha)
     dc = dc0
-    dc[:] = dc_last
+    copy2d(dc_last, dc)
     for t in range(T - 1, -1, -1):
         sq = 0.0
         u_t = u[t]

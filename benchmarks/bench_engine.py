@@ -1,0 +1,196 @@
+"""tsrnn's engine against PyTorch 2.13 on the CPU, in one process, same threads.
+
+Rows: cells rnn/lstm/gru (SRU on its own: torch has none), hidden sizes, float32
+and float64, for (i) a training step (forward + BPTT + linear head on the last
+state + MSE + Adam), (ii) forward-only inference over the window, (iii) one
+streaming step (batch 1, one time step, state carried; torch's ``nn.*Cell``).
+Problem: B=64 streams, T=48 steps, I=4 inputs. Ratios are tsrnn / torch (below
+1 means tsrnn is faster). Then the cold compile time (empty NUMBA_CACHE_DIR) and
+cached start-up of one cell's kernels, each in a fresh process.
+
+Usage::
+
+    python benchmarks/bench_engine.py            # full table
+    python benchmarks/bench_engine.py --quick    # fewer sizes/repeats
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+THREADS = 2
+os.environ.setdefault("NUMBA_NUM_THREADS", str(THREADS))
+os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from tsrnn._inference import InferencePack  # noqa: E402
+from tsrnn._recurrent import RecurrentStack  # noqa: E402
+from tsrnn.engine import Adam, LinearHead, Network, get_loss  # noqa: E402
+
+torch.set_num_threads(THREADS)
+B, T, I = 64, 48, 4
+TORCH = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
+TORCH_CELL = {"rnn": torch.nn.RNNCell, "lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}
+
+
+def timeit(fn, min_time=0.3, max_reps=200):
+    """Median seconds per call after one warm-up call."""
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < 5 or (time.perf_counter() - start < min_time and len(times) < max_reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def tsrnn_fns(cell, H, dtype):
+    rng = np.random.default_rng(0)
+    net = Network(RecurrentStack(cell, I, H, 1, dtype=dtype), LinearHead(H, 1, "last"))
+    theta = net.init_params(rng)
+    opt = Adam(theta.size, 1e-3, dtype=dtype)
+    x = rng.standard_normal((T, B, I)).astype(dtype)
+    y = rng.standard_normal((B, 1)).astype(dtype)
+    mse = get_loss("squared_error")
+
+    def train():
+        net.train_step(theta, opt, x, y, None, mse)
+
+    def infer():
+        net.forward(theta, x)
+
+    snet = Network(RecurrentStack(cell, I, H, 1, dtype=dtype), LinearHead(H, 1, "none"))
+    pack = InferencePack(snet, snet.init_params(rng))
+    state = snet.stack.zero_state(1)
+    x1 = rng.standard_normal((1, 1, I)).astype(dtype)
+
+    def step():
+        pack.run(state, x1)
+
+    return train, infer, step
+
+
+def torch_fns(cell, H, dtype):
+    tdt = torch.float64 if dtype == np.float64 else torch.float32
+    torch.manual_seed(0)
+    rnn = TORCH[cell](I, H, 1).to(tdt)
+    head = torch.nn.Linear(H, 1).to(tdt)
+    opt = torch.optim.Adam(list(rnn.parameters()) + list(head.parameters()), lr=1e-3)
+    x = torch.randn(T, B, I, dtype=tdt)
+    y = torch.randn(B, 1, dtype=tdt)
+
+    def train():
+        opt.zero_grad()
+        out, _ = rnn(x)
+        loss = 0.5 * torch.mean((head(out[-1]) - y) ** 2)
+        loss.backward()
+        opt.step()
+
+    def infer():
+        with torch.no_grad():
+            out, _ = rnn(x)
+            head(out[-1])
+
+    cellm = TORCH_CELL[cell](I, H).to(tdt)
+    shead = torch.nn.Linear(H, 1).to(tdt)
+    x1 = torch.randn(1, I, dtype=tdt)
+    st = {"h": torch.zeros(1, H, dtype=tdt), "c": torch.zeros(1, H, dtype=tdt)}
+
+    def step():
+        with torch.no_grad():
+            if cell == "lstm":
+                st["h"], st["c"] = cellm(x1, (st["h"], st["c"]))
+            else:
+                st["h"] = cellm(x1, st["h"])
+            shead(st["h"])
+
+    return train, infer, step
+
+
+COMPILE_SNIPPET = textwrap.dedent(
+    """
+    import time, numpy as np
+    t0 = time.perf_counter()
+    from tsrnn._recurrent import RecurrentStack
+    from tsrnn._inference import InferencePack
+    from tsrnn.engine import Adam, LinearHead, Network, get_loss
+    t1 = time.perf_counter()
+    dt = np.{dtype}
+    net = Network(RecurrentStack("{cell}", 4, 16, 1, dtype=dt), LinearHead(16, 1, "none"))
+    th = net.init_params(np.random.default_rng(0))
+    x = np.zeros((8, 2, 4), dt); y = np.zeros((8, 2, 1), dt)
+    net.train_step(th, Adam(th.size, dtype=dt), x, y, None, get_loss("squared_error"))
+    net.forward(th, x)
+    InferencePack(net, th).run(net.stack.zero_state(2), x)
+    t2 = time.perf_counter()
+    print(f"{{t1 - t0:.3f}} {{t2 - t1:.3f}}")
+    """
+)
+
+
+def compile_times(cell="lstm", dtype="float64"):
+    """(cold, cached) seconds for the first train step + predict + stream in new processes."""
+    root = os.path.join(os.path.dirname(__file__), "..")
+    code = COMPILE_SNIPPET.format(cell=cell, dtype=dtype)
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=root)
+        res = []
+        for _ in range(2):
+            out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                 text=True, check=True)
+            res.append([float(v) for v in out.stdout.split()])
+    return res
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer sizes, shorter timing")
+    parser.add_argument("--cells", default="rnn,lstm,gru,sru")
+    parser.add_argument("--hidden", default="16,32,64,128,256")
+    parser.add_argument("--dtypes", default="float32,float64")
+    args = parser.parse_args()
+    hidden = [int(h) for h in args.hidden.split(",")]
+    if args.quick:
+        hidden = [h for h in hidden if h in (16, 64, 256)]
+    min_time = 0.15 if args.quick else 0.4
+    print(f"tsrnn engine vs torch {torch.__version__}, {THREADS} threads, "
+          f"B={B} T={T} I={I}; times in ms (median), ratio = tsrnn / torch")
+    header = (f"{'cell':5} {'dtype':7} {'H':>4} | {'train':>8} {'torch':>8} {'ratio':>6} | "
+              f"{'infer':>8} {'torch':>8} {'ratio':>6} | {'step us':>8} {'torch':>8} {'ratio':>6}")
+    print(header)
+    print("-" * len(header))
+    for dname in args.dtypes.split(","):
+        dtype = np.dtype(dname).type
+        for cell in args.cells.split(","):
+            for H in hidden:
+                tr, inf, st = tsrnn_fns(cell, H, dtype)
+                a = [timeit(f, min_time) for f in (tr, inf)] + [timeit(st, min_time, 5000)]
+                if cell in TORCH:
+                    ttr, tinf, tst = torch_fns(cell, H, dtype)
+                    b = [timeit(f, min_time) for f in (ttr, tinf)] + [timeit(tst, min_time, 5000)]
+                    r = [x / y for x, y in zip(a, b)]
+                    print(f"{cell:5} {dname:7} {H:4d} | {a[0]*1e3:8.3f} {b[0]*1e3:8.3f} {r[0]:6.2f} | "
+                          f"{a[1]*1e3:8.3f} {b[1]*1e3:8.3f} {r[1]:6.2f} | "
+                          f"{a[2]*1e6:8.1f} {b[2]*1e6:8.1f} {r[2]:6.3f}")
+                else:
+                    print(f"{cell:5} {dname:7} {H:4d} | {a[0]*1e3:8.3f} {'-':>8} {'-':>6} | "
+                          f"{a[1]*1e3:8.3f} {'-':>8} {'-':>6} | {a[2]*1e6:8.1f} {'-':>8} {'-':>6}")
+            sys.stdout.flush()
+    for cell, dname in (("lstm", "float64"), ("lstm", "float32")):
+        (imp0, cold), (imp1, warm) = compile_times(cell, dname)
+        print(f"compile {cell} {dname}: cold {cold:.2f} s (import {imp0:.2f} s), "
+              f"cached start {warm:.2f} s (import {imp1:.2f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,920 @@
+"""Turn time series into supervised windows for the window models.
+
+:class:`~tsrnn.RNNRegressor` and :class:`~tsrnn.RNNClassifier` take independent
+windows: each row of ``X`` is one window, time-major and flattened, so that
+``X.shape == (n_samples, window * n_features)`` (STYLE.md, section 3). This
+module builds such rows from a series:
+
+- :func:`make_windows` -- the ``(X_win, y_win)`` pair for training, from one
+  series (one or several targets) and optional covariates aligned row by row;
+- :class:`WindowTransformer` -- the same input windows inside a scikit-learn
+  ``Pipeline`` (it can change ``X`` only, so it serves prediction and feature
+  building; the targets come from :func:`make_windows`);
+- :func:`windows_from_long` -- windows for many series held in a long-format
+  frame (``unique_id`` / ``ds`` / ``y``), ordered by end time across series.
+
+Conventions shared by all three
+-------------------------------
+- A sample reads ``window`` consecutive rows (its *input window*) and, for
+  training, the ``horizon`` rows that follow (its *targets*).
+- The features of one step are the target(s) followed by the covariates, in
+  column order. Flattened rows are time-major: all features of the oldest step
+  first, then the next step, and so on.
+- Windows come in time order, so ``TimeSeriesSplit`` and a tail validation split
+  split by time. With ``step > 1`` they are anchored at the *end* of the data:
+  the most recent window is always produced, and the oldest rows are the ones
+  skipped when the length does not divide evenly.
+- Windows are built over rows: a gap in the timestamps is not filled in.
+- Outputs are new arrays (never views into the caller's data), and inputs are
+  never modified.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike, DTypeLike
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    validate_data,
+)
+
+__all__ = ["WindowTransformer", "make_windows", "windows_from_long"]
+
+_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+# --------------------------------------------------------------------------
+# validation helpers (each error names the problem and the fix)
+# --------------------------------------------------------------------------
+
+
+def _check_count(value: Any, name: str) -> int:
+    """Return ``value`` as an int >= 1, or raise a TypeError/ValueError."""
+    # bool is an Integral in Python; window=True is surely a mistake.
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be an integer number of time steps (>= 1), got "
+            f"{value!r} of type {type(value).__name__}; pass e.g. {name}=3"
+        )
+    if value < 1:
+        raise ValueError(
+            f"{name} must be >= 1 (a number of time steps), got {value}; "
+            f"pass a positive integer"
+        )
+    return int(value)
+
+
+def _check_dtype(dtype: DTypeLike) -> np.dtype:
+    try:
+        out = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(
+            f"dtype must be np.float64 or np.float32, got {dtype!r}"
+        ) from exc
+    if out not in _FLOAT_DTYPES:
+        raise TypeError(
+            f"dtype must be np.float64 or np.float32, got {out}; the window models "
+            "compute in floating point"
+        )
+    return out
+
+
+def _show(value: Any) -> str:
+    """Format an id or time stamp for a message: ``'a'``, ``3``, ``2024-01-01``."""
+    if isinstance(value, np.generic):  # np.int64(3) -> 3
+        value = value.item()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _is_real_number_dtype(dtype: Any) -> bool:
+    return (
+        pd.api.types.is_numeric_dtype(dtype)
+        and not pd.api.types.is_bool_dtype(dtype)
+        and not pd.api.types.is_complex_dtype(dtype)
+    )
+
+
+def _is_time_like(index: pd.Index) -> bool:
+    """Whether the order of ``index`` carries time (so it must be sorted)."""
+    if isinstance(index, (pd.MultiIndex, pd.CategoricalIndex)):
+        return False
+    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex)):
+        return True
+    return pd.api.types.is_numeric_dtype(index) and not pd.api.types.is_bool_dtype(
+        index
+    )
+
+
+def _check_time_index(index: pd.Index, name: str) -> None:
+    """Reject duplicate or unsorted time labels: windows would mix up time."""
+    if not _is_time_like(index):
+        return
+    if not index.is_unique:
+        first = index[index.duplicated()][0]
+        raise ValueError(
+            f"{name} has duplicate index labels (first: {_show(first)}); each row must "
+            f"be one time step: aggregate duplicates first, e.g. "
+            f"{name}.groupby(level=0).mean()"
+        )
+    if not index.is_monotonic_increasing:
+        raise ValueError(
+            f"{name} is not sorted by its index (time must increase down the rows); "
+            f"sort it first with {name}.sort_index(), and sort the other inputs the "
+            "same way"
+        )
+
+
+def _as_float_array(
+    data: Any, name: str, dtype: np.dtype
+) -> tuple[np.ndarray, pd.Index | None]:
+    """Convert ``data`` to a float array of ``dtype`` (possibly a read-only view).
+
+    Returns the array and the pandas index when ``data`` is a pandas object.
+    The result is only ever read, never written, so a view of the caller's data
+    is safe here; the window arrays handed back to the user are fresh copies.
+    """
+    if data is None:
+        raise TypeError(f"{name} is None; pass an array or pandas object of numbers")
+    index = None
+    if isinstance(data, (pd.Series, pd.DataFrame)):
+        dtypes = (
+            data.dtypes.items()
+            if isinstance(data, pd.DataFrame)
+            else [(data.name, data.dtype)]
+        )
+        bad = [(col, dt) for col, dt in dtypes if not _is_real_number_dtype(dt)]
+        if bad:
+            what = ", ".join(
+                f"{col!r} ({dt})" if isinstance(data, pd.DataFrame) else f"dtype {dt}"
+                for col, dt in bad
+            )
+            raise TypeError(
+                f"{name} holds values that are not real numbers: {what}; convert "
+                "them first (pd.to_numeric, .astype(float), one-hot encoding for "
+                "categories) or drop them"
+            )
+        _check_time_index(data.index, name)
+        index = data.index
+        # na_value turns pandas' nullable pd.NA into NaN, caught below.
+        arr = data.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        try:
+            arr = np.asarray(data)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"{name} could not be read as a numeric array ({exc}); pass a "
+                "rectangular array of numbers"
+            ) from exc
+        kind = arr.dtype.kind
+        if kind == "b":
+            raise TypeError(
+                f"{name} is boolean; cast it explicitly with .astype(float) if 0/1 "
+                "values are meant"
+            )
+        if kind == "c":
+            raise TypeError(
+                f"{name} is complex; pass real values (e.g. np.abs(x) or x.real)"
+            )
+        if kind not in "iuf":
+            raise TypeError(
+                f"{name} has dtype {arr.dtype}, not numbers; convert it first "
+                "(e.g. .astype(float) or pd.to_numeric)"
+            )
+    if arr.ndim == 0:
+        raise ValueError(
+            f"{name} is a scalar; pass a sequence of values, one per time step"
+        )
+    _check_finite(arr, name)
+    with np.errstate(over="ignore"):  # overflow is reported just below
+        out = arr.astype(dtype, copy=False)
+    if out.dtype != arr.dtype and not np.isfinite(out).all():
+        raise ValueError(
+            f"{name} has values too large for {dtype}; use dtype=np.float64"
+        )
+    return out, index
+
+
+def _check_finite(arr: np.ndarray, name: str) -> None:
+    if arr.dtype.kind != "f":
+        return
+    bad = ~np.isfinite(arr)
+    if not bad.any():
+        return
+    bad_rows = bad.reshape(len(arr), -1).any(axis=1)
+    first = int(np.argmax(bad_rows))
+    n_nan = int(np.isnan(arr).sum())
+    if n_nan < bad.sum():
+        raise ValueError(
+            f"{name} contains inf (first in row {first}); remove or clip infinite "
+            "values"
+        )
+    raise ValueError(
+        f"{name} contains {n_nan} NaN value(s) (first in row {first}); a window "
+        "cannot hold missing values: drop or impute them first (e.g. "
+        ".interpolate() or .ffill()), or use RNNForecaster, which handles NaN "
+        "in the target"
+    )
+
+
+def _as_2d(arr: np.ndarray, name: str, shape_hint: str) -> np.ndarray:
+    if arr.ndim == 1:
+        return arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be 1-D or 2-D {shape_hint} with rows = time steps, got "
+            f"shape {arr.shape}; reshape it (e.g. .reshape(len(x), -1))"
+        )
+    if arr.shape[1] == 0:
+        raise ValueError(
+            f"{name} has no columns (shape {arr.shape}); pass at least one"
+        )
+    return arr
+
+
+# --------------------------------------------------------------------------
+# the windowing core (validated float arrays in, fresh arrays out)
+# --------------------------------------------------------------------------
+
+
+def _end_anchored_starts(n_positions: int, step: int) -> np.ndarray:
+    """Start rows of the windows, in time order, the last one at ``n_positions - 1``.
+
+    Anchoring at the end keeps the most recent window whatever ``step`` is.
+    """
+    n_samples = (n_positions - 1) // step + 1
+    return (n_positions - 1) - step * np.arange(n_samples - 1, -1, -1, dtype=np.intp)
+
+
+def _take_windows(feats: np.ndarray, window: int, starts: np.ndarray) -> np.ndarray:
+    """Windows ``feats[s:s + window]`` for each ``s`` in ``starts``: (n, window, F).
+
+    ``sliding_window_view`` is a zero-copy view with the window axis last; the
+    fancy index on axis 0 then copies, into a fresh C-contiguous array, only the
+    windows kept (so memory is ``n * window * F``, never more). Slower
+    equivalent: ``np.stack([feats[s:s + window] for s in starts])``.
+    """
+    view = sliding_window_view(feats, window, axis=0).transpose(0, 2, 1)
+    return view[starts]
+
+
+def _make_windows_arrays(
+    target: np.ndarray,
+    cov: np.ndarray | None,
+    window: int,
+    horizon: int,
+    step: int,
+    future_covariates: bool,
+    flatten: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Core of :func:`make_windows` on validated 2-D arrays of one dtype.
+
+    Returns ``X_win``, ``y_win`` and the row position of each sample's last
+    target step.
+    """
+    n, n_targets = target.shape
+    starts = _end_anchored_starts(n - window - horizon + 1, step)
+    parts = [target] if cov is None else [target, cov]
+    if future_covariates:
+        # Step t also carries the covariates of step t + horizon: the last
+        # `horizon` steps of a window then hold those of every target step.
+        parts = [p[: n - horizon] for p in parts] + [cov[horizon:]]
+    feats = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+    X_win = _take_windows(feats, window, starts)
+    y_win = _take_windows(target[window:], horizon, starts)
+    n_samples = len(starts)
+    if flatten:
+        X_win = X_win.reshape(n_samples, -1)
+    if n_targets == 1 and horizon == 1:
+        y_win = y_win.reshape(n_samples)
+    else:
+        y_win = y_win.reshape(n_samples, horizon * n_targets)
+    ends = starts + (window + horizon - 1)
+    return X_win, y_win, ends
+
+
+def make_windows(
+    series: ArrayLike | pd.Series | pd.DataFrame,
+    window: int,
+    horizon: int = 1,
+    X: ArrayLike | pd.Series | pd.DataFrame | None = None,
+    step: int = 1,
+    *,
+    flatten: bool = True,
+    future_covariates: bool = False,
+    return_index: bool = False,
+    dtype: DTypeLike = np.float64,
+) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, Any]:
+    """Cut a series into supervised ``(inputs, targets)`` windows.
+
+    Sample ``i`` reads ``window`` consecutive rows of ``series`` (and of ``X``)
+    and targets the ``horizon`` rows of ``series`` that follow them.
+
+    Parameters
+    ----------
+    series : array-like or pandas Series/DataFrame of shape (n_steps,) or \
+(n_steps, n_targets)
+        The target series, rows = consecutive time steps. A 1-D series or a
+        single column is one target. A pandas index must be sorted and unique
+        when it is time-like (datetime, period, timedelta or numeric).
+    window : int
+        Number of past steps in each input window (>= 1).
+    horizon : int, default=1
+        Number of future steps each sample predicts (>= 1).
+    X : array-like or pandas object of shape (n_steps,) or (n_steps, n_cov), \
+default=None
+        Covariates aligned row by row (by position, not by pandas index) with
+        ``series``. A 1-D ``X`` is one covariate.
+    step : int, default=1
+        Stride between consecutive windows (>= 1). Windows are anchored at the
+        end: the last sample always ends at the last row of ``series``.
+    flatten : bool, default=True
+        Return ``X_win`` as ``(n_samples, window * n_features)`` (time-major:
+        step 0's features first) instead of ``(n_samples, window, n_features)``.
+    future_covariates : bool, default=False
+        Also give each sample the covariates of its target steps (covariates
+        known in advance: calendar, planned set points...). Each window step
+        ``t`` then carries, after the covariates of ``t``, those of
+        ``t + horizon``; the last ``horizon`` steps of a window thus hold the
+        covariates of all ``horizon`` target steps, in order, and the per-step
+        layout stays rectangular for a recurrent model. Needs ``X`` and
+        ``window >= horizon``.
+    return_index : bool, default=False
+        Also return where each sample ends (its last target step): index
+        labels when ``series`` (or else ``X``) is a pandas object, row positions
+        otherwise.
+    dtype : {np.float64, np.float32}, default=np.float64
+        dtype of the returned arrays (float32 halves their memory).
+
+    Returns
+    -------
+    X_win : ndarray of shape (n_samples, window * n_features) or \
+(n_samples, window, n_features)
+        Input windows in time order, ``n_features = n_targets + n_cov``
+        (``n_targets + 2 * n_cov`` with ``future_covariates=True``). The
+        features of a step are the targets, then the covariates of that step,
+        then (``future_covariates=True``) the covariates ``horizon`` steps later.
+    y_win : ndarray of shape (n_samples,), (n_samples, horizon) or \
+(n_samples, horizon * n_targets)
+        Targets: ``(n_samples,)`` for one target and ``horizon=1``,
+        ``(n_samples, horizon)`` for one target, and
+        ``(n_samples, horizon * n_targets)`` for several targets, step-major
+        (all targets of the first step, then of the second...):
+        ``y_win.reshape(n_samples, horizon, n_targets)`` recovers the steps.
+    index : pandas.Index or ndarray of int, shape (n_samples,)
+        Only with ``return_index=True``: the label (or position) of each
+        sample's last target step. With ``horizon=1`` it is the time of the
+        target, so ``pd.Series(model.predict(X_win), index=index)`` lines up
+        with the series. The last input step is ``horizon`` rows earlier.
+
+    Raises
+    ------
+    TypeError
+        Non-integer ``window``/``horizon``/``step``; non-numeric, boolean or
+        complex data.
+    ValueError
+        Too short a series, counts < 1, NaN or inf, wrong ranks, ``X`` of
+        another length, unsorted or duplicate time index.
+
+    See Also
+    --------
+    WindowTransformer : the input windows inside a scikit-learn Pipeline.
+    windows_from_long : windows for many series in a long-format frame.
+
+    Notes
+    -----
+    ``n_samples = (n_steps - window - horizon) // step + 1``. The returned
+    arrays are new memory; the inputs are never modified.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrnn.windowing import make_windows
+    >>> y = np.arange(6.0)
+    >>> X_win, y_win = make_windows(y, window=3)
+    >>> X_win
+    array([[0., 1., 2.],
+           [1., 2., 3.],
+           [2., 3., 4.]])
+    >>> y_win
+    array([3., 4., 5.])
+
+    A covariate (its value follows the target at each step) and two steps
+    ahead:
+
+    >>> temp = np.array([10.0, 11.0, 12.0, 13.0, 14.0, 15.0])
+    >>> X_win, y_win = make_windows(y, window=2, horizon=2, X=temp)
+    >>> X_win
+    array([[ 0., 10.,  1., 11.],
+           [ 1., 11.,  2., 12.],
+           [ 2., 12.,  3., 13.]])
+    >>> y_win
+    array([[2., 3.],
+           [3., 4.],
+           [4., 5.]])
+
+    pandas in, labels of the target steps out:
+
+    >>> import pandas as pd
+    >>> s = pd.Series(y, index=pd.date_range("2024-01-01", periods=6, freq="D"))
+    >>> _, _, index = make_windows(s, window=4, return_index=True)
+    >>> index.strftime("%m-%d").tolist()
+    ['01-05', '01-06']
+    """
+    window = _check_count(window, "window")
+    horizon = _check_count(horizon, "horizon")
+    step = _check_count(step, "step")
+    out_dtype = _check_dtype(dtype)
+    target, index = _as_float_array(series, "series", out_dtype)
+    target = _as_2d(target, "series", "(n_steps, n_targets)")
+    cov = None
+    if X is not None:
+        cov, x_index = _as_float_array(X, "X", out_dtype)
+        cov = _as_2d(cov, "X", "(n_steps, n_cov)")
+        if len(cov) != len(target):
+            raise ValueError(
+                f"X has {len(cov)} rows but series has {len(target)}; covariates "
+                "must be aligned row by row with the series (one row per time step)"
+            )
+        if index is None:
+            index = x_index
+    if future_covariates:
+        if cov is None:
+            raise ValueError(
+                "future_covariates=True needs covariates: pass X, or leave "
+                "future_covariates=False"
+            )
+        if window < horizon:
+            raise ValueError(
+                f"future_covariates=True needs window >= horizon (got window="
+                f"{window}, horizon={horizon}) so that every target step's "
+                "covariates fit in the window; increase window"
+            )
+    n = len(target)
+    if n < window + horizon:
+        raise ValueError(
+            f"series has {n} rows (time steps) but one sample needs window + "
+            f"horizon = {window} + {horizon} = {window + horizon}; pass a longer "
+            "series or reduce window/horizon"
+        )
+    X_win, y_win, ends = _make_windows_arrays(
+        target, cov, window, horizon, step, bool(future_covariates), bool(flatten)
+    )
+    if not return_index:
+        return X_win, y_win
+    return X_win, y_win, (ends if index is None else index[ends])
+
+
+# --------------------------------------------------------------------------
+# scikit-learn transformer
+# --------------------------------------------------------------------------
+
+
+class WindowTransformer(TransformerMixin, BaseEstimator):
+    """Turn a series into rows of input windows, inside a scikit-learn Pipeline.
+
+    ``transform`` maps a series of ``n_steps`` rows (time steps) and
+    ``n_features`` columns to one row per window of ``window`` consecutive
+    steps, time-major and flattened: ``(n_windows, window * n_features)``, the
+    input contract of :class:`~tsrnn.RNNRegressor`. Every full window is
+    produced, the last ending at the last row, so the final output row is the
+    most recent window: the one to forecast from.
+
+    Parameters
+    ----------
+    window : int
+        Number of consecutive steps per window (>= 1).
+    step : int, default=1
+        Stride between windows (>= 1), anchored at the end: the last row of
+        the series always ends a window.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of columns (features per step) seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in ``fit``; only when ``X`` has string column names.
+
+    See Also
+    --------
+    make_windows : the ``(X_win, y_win)`` pair for training.
+
+    Notes
+    -----
+    A scikit-learn transformer can change ``X`` but not ``y``, and it returns
+    fewer rows than it receives (``(n_steps - window) // step + 1``). So it
+    does not build training targets, and it cannot sit inside
+    ``cross_validate`` over a raw series (``X`` and ``y`` would differ in
+    length). The intended uses:
+
+    - training: ``X_win, y_win = make_windows(series, window, horizon)`` gives
+      the pair. Its inputs equal this transformer's output on
+      ``series[:-horizon]`` (same ``window`` and ``step``), so a Pipeline that
+      starts with this transformer is fitted with
+      ``pipe.fit(series[:-horizon], y_win)``;
+    - prediction: ``pipe.predict(recent_series)`` forecasts from every window
+      of ``recent_series``; its last row is the forecast from the latest data.
+
+    Columns are features in the order given: to match :func:`make_windows`
+    with covariates, pass ``np.column_stack([series, X])`` (targets first).
+    There is no ``horizon`` parameter: the horizon is a property of the
+    targets, which a transformer never sees.
+
+    With ``set_output(transform="pandas")`` and a DataFrame input, the output
+    is indexed by the label of each window's last row (not by the input index,
+    which has more rows). Feature names are ``lag_{k}_{feature}``, ``k`` being
+    the number of steps before the window's last row (``lag_0`` = last row).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrnn.windowing import WindowTransformer
+    >>> series = np.array([[0.0, 10.0], [1.0, 11.0], [2.0, 12.0], [3.0, 13.0]])
+    >>> wt = WindowTransformer(window=2).fit(series)
+    >>> wt.transform(series)
+    array([[ 0., 10.,  1., 11.],
+           [ 1., 11.,  2., 12.],
+           [ 2., 12.,  3., 13.]])
+    >>> wt.get_feature_names_out().tolist()
+    ['lag_1_x0', 'lag_1_x1', 'lag_0_x0', 'lag_0_x1']
+    """
+
+    _parameter_constraints: dict = {
+        "window": [Interval(numbers.Integral, 1, None, closed="left")],
+        "step": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, window: int, step: int = 1) -> None:
+        self.window = window
+        self.step = step
+
+    def _check_length(self, n_steps: int) -> None:
+        if n_steps < self.window:
+            # "n_samples=<n>" is the wording scikit-learn's checks look for.
+            raise ValueError(
+                f"X has {n_steps} row(s) (n_samples={n_steps}) but window="
+                f"{self.window} needs at least {self.window} rows (time steps); "
+                "pass a longer series or a smaller window"
+            )
+
+    def fit(self, X: ArrayLike, y: Any = None) -> WindowTransformer:
+        """Check the parameters and record the number (and names) of features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_steps, n_features)
+            The series, rows = time steps. A 1-D series must be reshaped to a
+            column: ``series.reshape(-1, 1)`` or ``series.to_frame()``.
+        y : None
+            Ignored; present for Pipeline compatibility.
+
+        Returns
+        -------
+        self : WindowTransformer
+            Fitted transformer.
+        """
+        self._validate_params()
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=True)
+        self._check_length(X.shape[0])
+        return self
+
+    def transform(self, X: ArrayLike) -> np.ndarray | pd.DataFrame:
+        """Return every window of ``window`` consecutive rows, in time order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_steps, n_features)
+            The series, rows = time steps, same columns as in ``fit``.
+
+        Returns
+        -------
+        X_win : ndarray of shape (n_windows, window * n_features)
+            ``n_windows = (n_steps - window) // step + 1``; row ``i`` holds the
+            steps of window ``i``, oldest first, features within a step in
+            column order. float32 input stays float32, anything else becomes
+            float64.
+        """
+        check_is_fitted(self)
+        X_arr = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        n_steps = X_arr.shape[0]
+        self._check_length(n_steps)
+        if isinstance(X, pd.DataFrame):
+            _check_time_index(X.index, "X")
+        starts = _end_anchored_starts(n_steps - self.window + 1, self.step)
+        X_win = _take_windows(X_arr, self.window, starts).reshape(len(starts), -1)
+        if isinstance(X, pd.DataFrame) and _dense_output(self) == "pandas":
+            # scikit-learn would reuse the input index, which has more rows than
+            # the output; label each window by its last row instead.
+            ends = starts + (self.window - 1)
+            return pd.DataFrame(
+                X_win, index=X.index[ends], columns=self.get_feature_names_out()
+            )
+        return X_win
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output columns, ``lag_{k}_{feature}``, time-major.
+
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            Input column names; default ``feature_names_in_`` or ``x0, x1...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects, shape (window * n_features,)
+            ``k`` counts steps back from the window's last row: the oldest step
+            (``lag_{window-1}``) comes first, ``lag_0`` last.
+        """
+        check_is_fitted(self)
+        names = _check_feature_names_in(self, input_features)
+        return np.asarray(
+            [
+                f"lag_{lag}_{name}"
+                for lag in range(self.window - 1, -1, -1)
+                for name in names
+            ],
+            dtype=object,
+        )
+
+    def __sklearn_tags__(self):  # noqa: D105 - inherited docstring
+        tags = super().__sklearn_tags__()
+        # Windows are copies of the input values: float32 stays float32.
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _dense_output(estimator: BaseEstimator) -> str:
+    """Return the container set by ``set_output`` / ``config_context``."""
+    # Private scikit-learn helper (pinned <2): reimplementing it would miss
+    # the global config_context(transform_output=...) path.
+    from sklearn.utils._set_output import _get_output_config
+
+    return _get_output_config("transform", estimator)["dense"]
+
+
+# --------------------------------------------------------------------------
+# long format
+# --------------------------------------------------------------------------
+
+
+def _as_column_list(cols: str | Sequence[str] | None) -> list[Hashable]:
+    if cols is None:
+        return []
+    if isinstance(cols, str) or not isinstance(cols, Sequence):
+        return [cols]
+    return list(cols)
+
+
+def windows_from_long(
+    df: pd.DataFrame,
+    window: int,
+    horizon: int = 1,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str | Sequence[str] = "y",
+    covariate_cols: str | Sequence[str] | None = None,
+    step: int = 1,
+    *,
+    flatten: bool = True,
+    future_covariates: bool = False,
+    drop_short: bool = False,
+    dtype: DTypeLike = np.float64,
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Windows for every series of a long-format frame, ordered by end time.
+
+    Each series (rows sharing ``id_col``, sorted by ``time_col``) is windowed
+    as by :func:`make_windows`; the samples of all series are then
+    concatenated and sorted by the time of their last target step (ties in
+    series order). The rows are therefore in time order across series, so the
+    tail of the rows (a validation split, the last ``TimeSeriesSplit`` fold)
+    is the most recent data of every series.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Long format: one row per (series, time step). Rows may come in any
+        order; they are sorted by ``(id_col, time_col)`` (on a copy).
+    window : int
+        Number of past steps per input window (>= 1).
+    horizon : int, default=1
+        Number of future steps per sample (>= 1).
+    id_col : str, default="unique_id"
+        Column naming the series.
+    time_col : str, default="ds"
+        Column of time stamps (datetimes or numbers); must be unique within a
+        series.
+    target_col : str or list of str, default="y"
+        Target column(s).
+    covariate_cols : str or list of str, optional
+        Covariate columns, features after the targets at each step.
+    step : int, default=1
+        Stride between windows of one series, anchored at its last row.
+    flatten : bool, default=True
+        As in :func:`make_windows`.
+    future_covariates : bool, default=False
+        As in :func:`make_windows`.
+    drop_short : bool, default=False
+        Skip series shorter than ``window + horizon`` instead of raising.
+    dtype : {np.float64, np.float32}, default=np.float64
+        dtype of the returned arrays.
+
+    Returns
+    -------
+    X_win : ndarray of shape (n_samples, window * n_features) or \
+(n_samples, window, n_features)
+        Input windows, as :func:`make_windows`.
+    y_win : ndarray
+        Targets, as :func:`make_windows`.
+    index : pandas.DataFrame of shape (n_samples, 2)
+        Columns ``id_col`` and ``time_col``: the series of each sample and
+        the time of its last target step, row for row with ``X_win``.
+
+    Raises
+    ------
+    TypeError
+        ``df`` not a DataFrame, non-numeric target/covariate columns.
+    ValueError
+        Missing columns, missing ids or times, duplicate (id, time) pairs,
+        NaN or inf values, a series too short (unless ``drop_short``).
+
+    See Also
+    --------
+    make_windows : windows for one series.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tsrnn.windowing import windows_from_long
+    >>> df = pd.DataFrame({
+    ...     "unique_id": ["a"] * 4 + ["b"] * 3,
+    ...     "ds": [1, 2, 3, 4, 2, 3, 4],
+    ...     "y": [0.0, 1.0, 2.0, 3.0, 10.0, 11.0, 12.0],
+    ... })
+    >>> X_win, y_win, index = windows_from_long(df, window=2)
+    >>> X_win
+    array([[ 0.,  1.],
+           [ 1.,  2.],
+           [10., 11.]])
+    >>> y_win
+    array([ 2.,  3., 12.])
+    >>> index
+      unique_id  ds
+    0         a   3
+    1         a   4
+    2         b   4
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(
+            f"df must be a pandas DataFrame in long format, got "
+            f"{type(df).__name__}; for one series use make_windows"
+        )
+    window = _check_count(window, "window")
+    horizon = _check_count(horizon, "horizon")
+    step = _check_count(step, "step")
+    out_dtype = _check_dtype(dtype)
+    targets = _as_column_list(target_col)
+    covs = _as_column_list(covariate_cols)
+    if not targets:
+        raise ValueError("target_col is empty; name at least one target column")
+    wanted = [id_col, time_col, *targets, *covs]
+    missing = [c for c in wanted if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"df has no column(s) {missing}; its columns are {list(df.columns)}; "
+            "pass id_col, time_col, target_col and covariate_cols that exist"
+        )
+    if len(set(wanted)) != len(wanted):
+        raise ValueError(
+            f"a column is used twice among id_col={id_col!r}, time_col="
+            f"{time_col!r}, target_col={targets}, covariate_cols={covs}; each "
+            "column may play one role"
+        )
+    for col in (id_col, time_col):
+        if df[col].isna().any():
+            raise ValueError(
+                f"column {col!r} has missing values; every row needs a series id "
+                "and a time stamp: drop those rows first"
+            )
+    # A sorted copy: the caller's frame keeps its order.
+    data = df[wanted].sort_values([id_col, time_col], kind="stable")
+    dup = data.duplicated([id_col, time_col])
+    if dup.any():
+        first = data.loc[dup, [id_col, time_col]].iloc[0]
+        raise ValueError(
+            f"series {_show(first[id_col])} has duplicate time stamps (first: "
+            f"{_show(first[time_col])}); aggregate them first, e.g. "
+            f"df.groupby([{id_col!r}, {time_col!r}], as_index=False).mean()"
+        )
+    target_arr = _long_values(data, targets, out_dtype, id_col, time_col)
+    cov_arr = _long_values(data, covs, out_dtype, id_col, time_col) if covs else None
+
+    # Series as contiguous row ranges of the sorted frame: data + indptr.
+    ids = data[id_col].to_numpy()
+    codes = pd.factorize(data[id_col])[0]
+    indptr = np.concatenate(
+        ([0], np.flatnonzero(codes[1:] != codes[:-1]) + 1, [len(data)])
+    )
+    lengths = np.diff(indptr)
+    short = lengths < window + horizon
+    if short.any() and not drop_short:
+        shown = ", ".join(
+            f"{_show(ids[indptr[k]])} ({lengths[k]} rows)"
+            for k in np.flatnonzero(short)[:5]
+        )
+        raise ValueError(
+            f"{int(short.sum())} of {len(lengths)} series have fewer than window + "
+            f"horizon = {window + horizon} rows: {shown}"
+            f"{'...' if short.sum() > 5 else ''}; "
+            "drop them (e.g. df.groupby(id_col).filter(lambda g: len(g) >= "
+            f"{window + horizon})), pass drop_short=True, or reduce window/horizon"
+        )
+    if short.all():
+        raise ValueError(
+            f"every series is shorter than window + horizon = {window + horizon} "
+            "rows, so there are no windows; reduce window/horizon"
+        )
+    if future_covariates and cov_arr is None:
+        raise ValueError(
+            "future_covariates=True needs covariates: pass covariate_cols, or "
+            "leave future_covariates=False"
+        )
+    if future_covariates and window < horizon:
+        raise ValueError(
+            f"future_covariates=True needs window >= horizon (got window="
+            f"{window}, horizon={horizon}); increase window"
+        )
+
+    X_parts, y_parts, end_parts = [], [], []
+    for k in np.flatnonzero(~short):
+        lo, hi = indptr[k], indptr[k + 1]
+        X_k, y_k, ends_k = _make_windows_arrays(
+            target_arr[lo:hi],
+            None if cov_arr is None else cov_arr[lo:hi],
+            window,
+            horizon,
+            step,
+            bool(future_covariates),
+            bool(flatten),
+        )
+        X_parts.append(X_k)
+        y_parts.append(y_k)
+        end_parts.append(ends_k + lo)
+    ends = np.concatenate(end_parts)
+    end_times = data[time_col].array.take(ends)
+    # Stable sort: equal end times keep series order, so the result is
+    # deterministic and a tail of rows is a time split.
+    order = np.asarray(end_times.argsort(kind="stable"))
+    X_win = np.concatenate(X_parts)[order]
+    y_win = np.concatenate(y_parts)[order]
+    index = pd.DataFrame(
+        {
+            id_col: data[id_col].array.take(ends[order]),
+            time_col: end_times.take(order),
+        }
+    )
+    return X_win, y_win, index
+
+
+def _long_values(
+    data: pd.DataFrame,
+    cols: list[Hashable],
+    dtype: np.dtype,
+    id_col: Hashable,
+    time_col: Hashable,
+) -> np.ndarray:
+    """Values of ``cols`` as a 2-D float array; errors name series and time."""
+    frame = data[cols]
+    bad = [(c, dt) for c, dt in frame.dtypes.items() if not _is_real_number_dtype(dt)]
+    if bad:
+        what = ", ".join(f"{c!r} ({dt})" for c, dt in bad)
+        raise TypeError(
+            f"column(s) {what} are not real numbers; convert them first "
+            "(pd.to_numeric, .astype(float)) or leave them out"
+        )
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = np.isfinite(values)
+    if not finite.all():
+        row, col = np.argwhere(~finite)[0]
+        where = (
+            f"column {cols[col]!r}, series {_show(data[id_col].iloc[row])} at "
+            f"{time_col}={_show(data[time_col].iloc[row])}"
+        )
+        if np.isinf(values[row, col]):
+            raise ValueError(f"inf value in {where}; remove or clip infinite values")
+        raise ValueError(
+            f"missing value (NaN) in {where}; a window cannot hold missing values: "
+            "drop or impute them first (e.g. df.groupby(id_col).ffill())"
+        )
+    with np.errstate(over="ignore"):  # overflow is reported just below
+        out = values.astype(dtype, copy=False)
+    if not np.isfinite(out).all():
+        raise ValueError(f"values too large for {dtype}; use dtype=np.float64")
+    return out
