@@ -83,7 +83,7 @@ class InferencePack:
         self.g_max = int(self.in_sizes[:, 1].max())
         self.dtype = dt
 
-    def run(self, state, x, extra=None, fb_cols=None, last_out=None):
+    def run(self, state, x, extra=None, fb_cols=None, last_out=None, top=None):
         """Advance ``state`` (in place) over ``x`` of shape ``(S, B, I)``.
 
         Parameters
@@ -97,6 +97,8 @@ class InferencePack:
             (input column, output column) pairs for feedback.
         last_out : ndarray of shape (B, O), optional
             Outputs of the step before ``x[0]``; updated in place.
+        top : ndarray of shape (B, H), optional
+            Receives the top layer's output at the last step.
 
         Returns
         -------
@@ -113,9 +115,11 @@ class InferencePack:
         if last_out is None:
             last_out = np.zeros((B, self.n_outputs), dtype=dt)
         out = np.empty((S, B, self.n_outputs), dtype=dt)
+        if top is None:
+            top = np.empty((B, self.hidden), dtype=dt)
         stream(
             self.cell, self.pack, self.offs, self.in_sizes, self.hidden, SRU_ALPHA,
-            state, x, extra, fb, self.head_w, self.head_b, last_out, out,
+            state, x, extra, fb, self.head_w, self.head_b, last_out, out, top,
             np.empty(self.n_inputs, dt), np.empty(self.hidden, dt),
             np.empty(self.g_max, dt), np.empty(self.g_max, dt),
             np.empty(self.hidden + self.n_extra, dt),

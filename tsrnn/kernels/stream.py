@@ -35,7 +35,7 @@ def _matvec_t(v, pack, start, n_in, n_out, acc):
 
 @jit
 def stream(cell, pack, offs, in_sizes, hidden, alpha, state, x, extra, fb_cols,
-           head_w, head_b, last_out, out, ibuf, lbuf, g, hp, z):
+           head_w, head_b, last_out, out, top, ibuf, lbuf, g, hp, z):
     """Advance a unidirectional network over S steps, one step at a time.
 
     Parameters
@@ -70,6 +70,9 @@ def stream(cell, pack, offs, in_sizes, hidden, alpha, state, x, extra, fb_cols,
         In/out: the previous step's outputs (for the first step's feedback).
     out : ndarray of shape (S, B, O)
         Out: head outputs at every step.
+    top : ndarray of shape (B, H)
+        Out: the top layer's output at the last step (the head's recurrent
+        input; for SRU it is not part of the carried state).
     ibuf, lbuf, g, hp, z : ndarray
         Scratch of sizes ``I``, ``H``, ``G_max``, ``G_max``, ``H + E``.
     """
@@ -151,6 +154,7 @@ def stream(cell, pack, offs, in_sizes, hidden, alpha, state, x, extra, fb_cols,
                     lbuf[j] = state[0, layer, b, j]
             for j in range(H):
                 z[j] = lbuf[j]
+                top[b, j] = lbuf[j]
             for e in range(E):
                 z[H + e] = extra[s, b, e]
             for o in range(O):

@@ -1,0 +1,230 @@
+"""What the forecaster's network reads and predicts, built from stacked series.
+
+Per step ``t`` of a series the network reads ``[y_t, x_t, calendar_t]`` (scaled
+targets, scaled covariates, calendar features); its head additionally reads, for
+every forecast step ``k = 1..h``, what is known in advance about ``t + k``: the
+covariates and calendar of ``t + k`` (future covariates, as in MQ-RNN and
+NeuralForecast's decoders) and the last observed value at the same seasonal phase
+(``y_{t+k-m*ceil(k/m)}``, the seasonal naive forecast; ``y_t`` without a season).
+It predicts ``y_{t+1..t+h}`` (horizon-major: output ``k * n_targets + j``).
+
+Everything is gathered by index arithmetic over the stacked ``data + indptr``
+layout, so a training window of any rows costs ``O(rows * h)`` and nothing of size
+``N * h`` is ever materialised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# seasonal periods inferred from a pandas frequency (rule prefix -> period)
+_SEASONS = {
+    "min": None, "T": None, "h": 24, "H": 24, "D": 7, "B": 5, "W": 52,
+    "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1,
+    "YE": 1, "A": 1, "AS": 1,
+}
+
+
+def infer_season_length(freq) -> int | None:
+    """A natural seasonal period for a pandas frequency (e.g. 48 for 30 min)."""
+    if freq is None or isinstance(freq, (int, np.integer)):
+        return None
+    try:
+        off = pd.tseries.frequencies.to_offset(freq)
+    except (TypeError, ValueError):
+        return None
+    try:
+        nanos = pd.Timedelta(off).value  # fixed-length offsets: minutes, hours, days
+    except (TypeError, ValueError):
+        nanos = None
+    if nanos:
+        day = 86_400 * 10**9
+        if nanos < day and day % nanos == 0:
+            return day // nanos  # one day of steps
+        if nanos == day:
+            return 7
+        return None
+    name = off.name.split("-")[0]
+    season = _SEASONS.get(name)
+    return season if season and season > 1 else None
+
+
+def calendar_features(time: pd.Index | None, freq) -> np.ndarray | None:
+    """Cyclic calendar features for a DatetimeIndex (``None`` otherwise).
+
+    Sub-daily steps: time of day and day of week; daily and business-daily:
+    day of week and day of year; longer steps: the position in the year. Each as
+    a sine/cosine pair so that the end of a cycle meets its start.
+    """
+    if time is None or not isinstance(time, (pd.DatetimeIndex, pd.PeriodIndex)):
+        return None
+    if isinstance(time, pd.PeriodIndex):
+        time = time.to_timestamp()
+    try:
+        nanos = pd.Timedelta(pd.tseries.frequencies.to_offset(freq)).value
+    except (TypeError, ValueError):
+        nanos = None
+    day = 86_400 * 10**9
+    cols = []
+    if nanos is not None and nanos < day:
+        tod = (time.hour * 3600 + time.minute * 60 + time.second).to_numpy() / 86_400
+        cols += [tod]
+        cols += [time.dayofweek.to_numpy() / 7.0]
+    elif nanos is not None and nanos == day or (freq is not None and str(freq).startswith("B")):
+        cols += [time.dayofweek.to_numpy() / 7.0]
+        cols += [(time.dayofyear.to_numpy() - 1) / 365.25]
+    else:
+        cols += [(time.dayofyear.to_numpy() - 1) / 365.25]
+    ang = 2 * np.pi * np.stack(cols, axis=1)
+    return np.concatenate([np.sin(ang), np.cos(ang)], axis=1)
+
+
+@dataclass
+class Scaler:
+    """Per-series target scaling and global covariate scaling (fitted on training rows)."""
+
+    y_loc: np.ndarray  # (S, k)
+    y_scale: np.ndarray  # (S, k)
+    x_loc: np.ndarray  # (c,)
+    x_scale: np.ndarray  # (c,)
+
+    @classmethod
+    def fit(cls, kind, y, X, indptr, train_end):
+        S = len(indptr) - 1
+        k = y.shape[1]
+        y_loc = np.zeros((S, k))
+        y_scale = np.ones((S, k))
+        if kind is not None:
+            for i in range(S):
+                seg = y[indptr[i] : train_end[i]]
+                with np.errstate(all="ignore"):
+                    if kind == "standard":
+                        loc = np.nanmean(seg, axis=0) if seg.size else np.zeros(k)
+                        sc = np.nanstd(seg, axis=0) if seg.size else np.ones(k)
+                    else:  # robust: median / IQR
+                        loc = np.nanmedian(seg, axis=0) if seg.size else np.zeros(k)
+                        q = np.nanpercentile(seg, [25, 75], axis=0) if seg.size else None
+                        sc = (q[1] - q[0]) if q is not None else np.ones(k)
+                loc = np.where(np.isfinite(loc), loc, 0.0)
+                sc = np.where(np.isfinite(sc) & (sc > 1e-12), sc, 1.0)
+                y_loc[i], y_scale[i] = loc, sc
+        if X is None or X.shape[1] == 0:
+            c = 0 if X is None else X.shape[1]
+            return cls(y_loc, y_scale, np.zeros(c), np.ones(c))
+        rows = np.concatenate([np.arange(indptr[i], train_end[i]) for i in range(S)])
+        xs = X[rows] if len(rows) else X
+        x_loc = xs.mean(axis=0) if kind else np.zeros(X.shape[1])
+        x_scale = xs.std(axis=0) if kind else np.ones(X.shape[1])
+        x_scale = np.where(x_scale > 1e-12, x_scale, 1.0)
+        return cls(y_loc, y_scale, x_loc, x_scale)
+
+    def y(self, y, series):
+        """Scale targets ``y`` (n, k) of series ``series`` (n,) positions."""
+        return (y - self.y_loc[series]) / self.y_scale[series]
+
+    def y_inverse(self, y, series):
+        """Undo :meth:`y` for values ``(..., k)`` of series ``series``."""
+        return y * self.y_scale[series] + self.y_loc[series]
+
+    def x(self, X):
+        """Scale covariates."""
+        return (X - self.x_loc) / self.x_scale
+
+
+@dataclass
+class Layout:
+    """Sizes of the network's input, head extras and outputs."""
+
+    n_targets: int
+    n_covariates: int
+    n_calendar: int
+    horizon_out: int  # forecast steps produced per step (h direct, 1 recursive)
+    season: int | None
+
+    @property
+    def n_known(self) -> int:
+        """Known-in-advance features per future step (covariates + calendar)."""
+        return self.n_covariates + self.n_calendar
+
+    @property
+    def n_inputs(self) -> int:
+        return self.n_targets + self.n_known
+
+    @property
+    def n_extra(self) -> int:
+        return self.horizon_out * (self.n_known + self.n_targets)
+
+    @property
+    def n_outputs(self) -> int:
+        return self.horizon_out * self.n_targets
+
+
+def gather(layout: Layout, Y, Z, start, end, rows, limit=None, Y_target=None):
+    """Inputs, head extras, targets and target mask for ``rows``.
+
+    Parameters
+    ----------
+    layout : Layout
+    Y : ndarray of shape (N, k)
+        Scaled targets as the network reads them (NaN kept: the stream kernel
+        fills them with its own estimates; training passes imputed values).
+    Z : ndarray of shape (N, n_known)
+        Scaled covariates and calendar features.
+    start, end : ndarray of shape (N,)
+        First row and one-past-last row of each row's series.
+    rows : int ndarray of any shape
+        Rows to gather; ``-1`` marks padding (everything zero, mask 0).
+    limit : ndarray of shape (N,), optional
+        Targets at or beyond ``limit[row]`` are masked (the training/validation
+        boundary); default ``end``.
+    Y_target : ndarray of shape (N, k), optional
+        Observed scaled targets (NaN where missing) for targets and the seasonal
+        lag; default ``Y``.
+
+    Returns
+    -------
+    x : (..., n_inputs)  with NaN kept in target columns
+    extra : (..., n_extra)
+    target : (..., n_outputs)  (0 where masked)
+    mask : (..., n_outputs)
+    """
+    Yt = Y if Y_target is None else Y_target
+    shape = rows.shape
+    r = rows.reshape(-1)
+    pad = r < 0
+    rr = np.where(pad, 0, r)
+    k, c = Y.shape[1], Z.shape[1]
+    ho = layout.horizon_out
+    x = np.concatenate([Y[rr], Z[rr]], axis=1)
+    x[pad] = 0.0
+    steps = np.arange(1, ho + 1)
+    idx = rr[:, None] + steps  # (R, ho)
+    lim = (end if limit is None else limit)[rr][:, None]
+    inside = idx < end[rr][:, None]
+    idx_c = np.where(inside, idx, rr[:, None])
+    zf = Z[idx_c] * inside[..., None]  # known future features, 0 past the end
+    m = layout.season
+    if m:
+        sidx = idx - m * ((steps + m - 1) // m)
+        ok = sidx >= start[rr][:, None]
+        sidx = np.where(ok, sidx, rr[:, None])
+    else:
+        sidx = np.broadcast_to(rr[:, None], idx.shape)
+    snaive = Yt[sidx]
+    snaive = np.where(np.isnan(snaive), 0.0, snaive)
+    extra = np.concatenate([zf, snaive], axis=2).reshape(len(r), ho * (c + k))
+    extra[pad] = 0.0
+    tgt = Yt[idx_c]
+    mask = (idx < lim)[..., None] & inside[..., None] & ~np.isnan(tgt)
+    mask &= ~pad[:, None, None]
+    target = np.where(mask, tgt, 0.0).reshape(len(r), ho * k)
+    mask = mask.reshape(len(r), ho * k).astype(Y.dtype)
+    return (
+        x.reshape(shape + (x.shape[1],)),
+        extra.reshape(shape + (extra.shape[1],)),
+        target.reshape(shape + (target.shape[1],)),
+        mask.reshape(shape + (mask.shape[1],)),
+    )
