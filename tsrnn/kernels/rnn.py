@@ -43,7 +43,7 @@ def rnn_forward(pre, w_hh_t, h0, relu, hs, work):
             for b in range(B):
                 for j in range(H):
                     a = p_t[b, j] + work[b, j]
-                    h_new[b, j] = a if a > zero else zero
+                    h_new[b, j] = zero if a <= zero else a  # relu(nan) is nan
         else:
             for b in range(B):
                 for j in range(H):
@@ -90,7 +90,7 @@ def rnn_backward(hs, dhs, dh_last, w_hh, relu, dpre, dh0, dh_norm):
                 sq += dhj * dhj
                 h = h_t[b, j]
                 if relu:
-                    d_t[b, j] = dhj if h > zero else zero
+                    d_t[b, j] = zero if h <= zero else dhj  # torch's threshold_backward
                 else:
                     d_t[b, j] = dhj * (one - h * h)
         dh_norm[t] = np.sqrt(sq)
