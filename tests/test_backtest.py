@@ -1,0 +1,93 @@
+"""tsrnn.backtest: rolling-origin evaluation with the baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrnn.backtest import backtest
+from tsrnn.baselines import LinearARForecaster, NaiveForecaster, SeasonalNaiveForecaster
+from tsrnn.metrics import mae, mase
+
+
+def seasonal(n: int, m: int = 12, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return 10 + 5 * np.sin(2 * np.pi * np.arange(n) / m) + rng.normal(size=n)
+
+
+def test_naive_hand_computed():
+    y = np.array([1.0, 4.0, 2.0, 8.0, 5.0, 7.0, 3.0, 9.0])
+    res = backtest(NaiveForecaster(), y, horizon=2, n_origins=3, step=1)
+    # origins 4, 5, 6: last value 8, 5, 7 against y[4:6], y[5:7], y[6:8]
+    assert list(res["origin"]) == [4, 5, 6]
+    assert list(res["cutoff"]) == [3, 4, 5]
+    expected = [mae(y[4:6], [8, 8]), mae(y[5:7], [5, 5]), mae(y[6:8], [7, 7])]
+    np.testing.assert_allclose(res["mae"], expected)
+    np.testing.assert_allclose(res["mase"][0], mase(y[4:6], [8.0, 8.0], y[:4]))
+    assert {"rmse", "smape", "fit_time", "predict_time"} <= set(res.columns)
+
+
+def test_user_estimator_untouched_and_refit_equals_update_for_naive():
+    y = pd.Series(
+        seasonal(120), index=pd.date_range("2024-01-01", periods=120, freq="B")
+    )
+    est = SeasonalNaiveForecaster(12, horizon=1)
+    a = backtest(est, y, horizon=6, n_origins=5, season_length=12)
+    assert not hasattr(est, "schema_") and est.horizon == 1  # clone got horizon=6
+    b = backtest(est, y, horizon=6, n_origins=5, season_length=12, refit=True)
+    cols = ["origin", "cutoff", "mae", "rmse", "mase", "smape"]
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    assert a["cutoff"].iloc[-1] == y.index[-7]  # last origin leaves one horizon
+    assert list(a["origin"]) == [90, 96, 102, 108, 114]
+
+
+def test_long_format_per_series_rows_aligned_to_ends():
+    parts = [
+        pd.DataFrame(
+            {
+                "unique_id": sid,
+                "ds": pd.date_range("2024-01-01", periods=n, freq="h"),
+                "y": seasonal(n, seed=i),
+            }
+        )
+        for i, (sid, n) in enumerate([("b", 80), ("a", 60)])
+    ]
+    df = pd.concat(parts, ignore_index=True)
+    res = backtest(NaiveForecaster(), df, horizon=3, n_origins=4, coverage=0.8)
+    assert list(res.columns[:3]) == ["unique_id", "origin", "cutoff"]
+    assert list(res["unique_id"]) == ["b"] * 4 + ["a"] * 4  # order of first appearance
+    assert list(res["origin"]) == [68, 71, 74, 77, 48, 51, 54, 57]
+    assert res["coverage"].between(0, 1).all() and (res["interval_width"] > 0).all()
+
+
+def test_covariates_and_custom_metric():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=150)
+    y = 2 * x + 0.1 * rng.normal(size=150)
+
+    def max_error(t, p):
+        return float(np.max(np.abs(t - p)))
+
+    res = backtest(
+        LinearARForecaster(lags=1),
+        y,
+        X=x,
+        horizon=2,
+        n_origins=5,
+        metrics=("mae", max_error),
+    )
+    assert list(res.columns[2:4]) == ["mae", "max_error"]
+    assert (res["mae"] < 0.5).all()
+
+
+def test_initial_and_errors():
+    y = seasonal(50)
+    res = backtest(NaiveForecaster(), y, horizon=2, n_origins=3, initial=30, step=5)
+    assert list(res["origin"]) == [30, 35, 40]
+    with pytest.raises(ValueError, match="need at least"):
+        backtest(NaiveForecaster(), y, horizon=10, n_origins=10)
+    with pytest.raises(ValueError, match="unknown metric"):
+        backtest(NaiveForecaster(), y, metrics=("mape",))
+    with pytest.raises(ValueError, match="n_origins"):
+        backtest(NaiveForecaster(), y, n_origins=0)

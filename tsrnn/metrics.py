@@ -1,0 +1,216 @@
+"""Forecast accuracy metrics: MAE, RMSE, MASE, sMAPE, interval coverage and width.
+
+All take NumPy arrays or pandas objects of matching shape (1-D, or 2-D with one
+column per target) and return one float averaged over every entry. Missing truth
+(NaN in ``y_true``) is skipped, as sensor gaps should not count as errors; a NaN
+*forecast* where the truth is observed makes the result NaN rather than being
+hidden. When two pandas arguments both carry an index, the indexes must be equal.
+
+Examples
+--------
+>>> from tsrnn.metrics import mae, smape
+>>> mae([1.0, 2.0, 3.0], [1.5, 2.0, 2.0])
+0.5
+>>> smape([100.0], [110.0])  # 200 * 10 / 210
+9.523809523809524
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["coverage", "interval_width", "mae", "mase", "rmse", "smape"]
+
+
+def _as_array(x: Any, name: str) -> np.ndarray:
+    if isinstance(x, pd.DataFrame):
+        bad = [
+            c
+            for c, d in x.dtypes.items()
+            if not pd.api.types.is_numeric_dtype(d) or pd.api.types.is_bool_dtype(d)
+        ]
+        if bad:
+            raise TypeError(f"{name} has non-numeric column(s) {bad}")
+        return x.to_numpy(dtype=np.float64, na_value=np.nan)
+    if isinstance(x, pd.Series):
+        if not pd.api.types.is_numeric_dtype(x.dtype) or pd.api.types.is_bool_dtype(
+            x.dtype
+        ):
+            raise TypeError(f"{name} has dtype {x.dtype}; pass numbers")
+        return x.to_numpy(dtype=np.float64, na_value=np.nan)
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fiu":
+        raise TypeError(f"{name} has dtype {arr.dtype}; pass numbers")
+    arr = arr.astype(np.float64)
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"{name} must be 1-D or 2-D, got shape {arr.shape}")
+    return arr
+
+
+def _aligned(**arrays: Any) -> list[np.ndarray]:
+    """Arrays of one shape (a 1-column 2-D array matches a 1-D one)."""
+    indexes = [
+        (n, a.index)
+        for n, a in arrays.items()
+        if isinstance(a, (pd.Series, pd.DataFrame))
+    ]
+    for (n0, i0), (n1, i1) in zip(indexes, indexes[1:], strict=False):
+        if not i0.equals(i1):
+            raise ValueError(
+                f"{n0} and {n1} have different indexes; align them first (e.g. "
+                f"{n1}.loc[{n0}.index]) or pass arrays"
+            )
+    out = [_as_array(a, n) for n, a in arrays.items()]
+    shapes = [a.shape for a in out]
+    squeezed = [a[:, 0] if a.ndim == 2 and a.shape[1] == 1 else a for a in out]
+    if len({a.shape for a in squeezed}) > 1:
+        detail = ", ".join(f"{n} {s}" for n, s in zip(arrays, shapes, strict=False))
+        raise ValueError(f"shape mismatch: {detail}; pass arrays of the same shape")
+    if squeezed[0].size == 0:
+        raise ValueError("empty input; pass at least one value")
+    return squeezed
+
+
+def _mean_observed(values: np.ndarray, y_true: np.ndarray) -> float:
+    seen = ~np.isnan(y_true)
+    if not seen.any():
+        return float("nan")
+    return float(np.mean(values[seen]))
+
+
+def mae(y_true: Any, y_pred: Any) -> float:
+    """Mean absolute error, ``mean |y - y_hat|``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,) or (n, n_targets)
+
+    Returns
+    -------
+    float
+    """
+    t, p = _aligned(y_true=y_true, y_pred=y_pred)
+    return _mean_observed(np.abs(t - p), t)
+
+
+def rmse(y_true: Any, y_pred: Any) -> float:
+    """Root mean squared error, ``sqrt(mean (y - y_hat)^2)``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,) or (n, n_targets)
+
+    Returns
+    -------
+    float
+    """
+    t, p = _aligned(y_true=y_true, y_pred=y_pred)
+    return float(np.sqrt(_mean_observed((t - p) ** 2, t)))
+
+
+def mase(y_true: Any, y_pred: Any, y_train: Any, m: int = 1) -> float:
+    """Mean absolute scaled error (Hyndman & Koehler, 2006).
+
+    The forecast errors divided by the in-sample MAE of the seasonal naive forecast
+    at lag ``m`` on ``y_train``: ``mean |y - y_hat| / mean |y_train[t] -
+    y_train[t - m]|``. Below 1 beats the (in-sample, one-step) seasonal naive.
+    With several targets (2-D), each column is scaled by its own denominator.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,) or (n, n_targets)
+    y_train : array-like of shape (n_train,) or (n_train, n_targets)
+        The history the forecast was made from.
+    m : int, default=1
+        Seasonal period of the scaling naive forecast.
+
+    Returns
+    -------
+    float
+        ``inf`` when ``y_train`` does not change at lag ``m`` (zero scale) and the
+        errors are not all zero; NaN if they are.
+    """
+    t, p = _aligned(y_true=y_true, y_pred=y_pred)
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
+        raise ValueError(f"m must be a positive int, got {m!r}")
+    tr = _as_array(y_train, "y_train")
+    if tr.ndim == 2 and tr.shape[1] == 1:
+        tr = tr[:, 0]
+    if tr.ndim != t.ndim or (t.ndim == 2 and tr.shape[1] != t.shape[1]):
+        raise ValueError(
+            f"y_train has shape {tr.shape} but y_true has {t.shape}; they need the "
+            "same "
+            "number of targets"
+        )
+    if len(tr) <= m:
+        raise ValueError(
+            f"y_train needs more than m={m} values to compute the scale, got {len(tr)}"
+        )
+    diff = np.abs(tr[m:] - tr[:-m])
+    if np.isnan(diff).all(axis=0).any():
+        raise ValueError(f"y_train has no pair of observed values {m} step(s) apart")
+    scale = np.nanmean(diff, axis=0)
+    err = np.abs(t - p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _mean_observed(err / scale, t)
+
+
+def smape(y_true: Any, y_pred: Any) -> float:
+    """Symmetric mean absolute percentage error on the 0-200 scale (M3/M4).
+
+    ``200 / n * sum |y - y_hat| / (|y| + |y_hat|)``; a term with ``y = y_hat = 0`` is
+    counted as 0 (a perfect forecast).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,) or (n, n_targets)
+
+    Returns
+    -------
+    float
+        Between 0 and 200.
+    """
+    t, p = _aligned(y_true=y_true, y_pred=y_pred)
+    num = np.abs(t - p)
+    den = np.abs(t) + np.abs(p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(den == 0, 0.0, num / den)
+    return 200.0 * _mean_observed(ratio, t)
+
+
+def coverage(y_true: Any, lower: Any, upper: Any) -> float:
+    """Fraction of observed values inside ``[lower, upper]`` (bounds included).
+
+    Parameters
+    ----------
+    y_true, lower, upper : array-like of shape (n,) or (n, n_targets)
+
+    Returns
+    -------
+    float
+        Between 0 and 1; compare with the nominal coverage of the intervals.
+    """
+    t, lo, hi = _aligned(y_true=y_true, lower=lower, upper=upper)
+    inside = ((t >= lo) & (t <= hi)).astype(np.float64)
+    inside[np.isnan(lo) | np.isnan(hi)] = np.nan
+    return _mean_observed(inside, t)
+
+
+def interval_width(lower: Any, upper: Any) -> float:
+    """Mean width ``mean (upper - lower)`` of prediction intervals.
+
+    Parameters
+    ----------
+    lower, upper : array-like of shape (n,) or (n, n_targets)
+
+    Returns
+    -------
+    float
+    """
+    lo, hi = _aligned(lower=lower, upper=upper)
+    if (hi < lo).any():
+        raise ValueError("upper is below lower somewhere; pass (lower, upper) in order")
+    return float(np.nanmean(hi - lo)) if not np.isnan(hi - lo).all() else float("nan")
