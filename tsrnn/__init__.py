@@ -1,7 +1,36 @@
-"""tsrnn: recurrent neural network forecasters compiled by Numba on the CPU."""
+"""tsrnn: recurrent neural network forecasters compiled by Numba on the CPU.
+
+Public names: the series forecaster :class:`RNNForecaster`, the window models
+:class:`RNNRegressor` and :class:`RNNClassifier`, the baselines, metrics,
+``backtest``, windowing helpers, and the subpackages ``nn`` (torch-twin
+modules), ``datasets`` and ``metrics``.
+"""
 
 __version__ = "0.1.0"
 
-from . import nn  # noqa: E402
+from . import datasets, metrics, nn  # noqa: E402
+from .backtest import backtest  # noqa: E402
+from .baselines import (  # noqa: E402
+    LinearARForecaster,
+    NaiveForecaster,
+    SeasonalNaiveForecaster,
+)
+from .estimators import RNNClassifier, RNNForecaster, RNNRegressor  # noqa: E402
+from .windowing import WindowTransformer, make_windows, windows_from_long  # noqa: E402
 
-__all__ = ["nn", "__version__"]
+__all__ = [
+    "RNNForecaster",
+    "RNNRegressor",
+    "RNNClassifier",
+    "NaiveForecaster",
+    "SeasonalNaiveForecaster",
+    "LinearARForecaster",
+    "backtest",
+    "make_windows",
+    "windows_from_long",
+    "WindowTransformer",
+    "datasets",
+    "metrics",
+    "nn",
+    "__version__",
+]

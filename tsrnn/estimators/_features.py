@@ -5,7 +5,10 @@ targets, scaled covariates, calendar features); its head additionally reads, for
 every forecast step ``k = 1..h``, what is known in advance about ``t + k``: the
 covariates and calendar of ``t + k`` (future covariates, as in MQ-RNN and
 NeuralForecast's decoders) and the last observed value at the same seasonal phase
-(``y_{t+k-m*ceil(k/m)}``, the seasonal naive forecast; ``y_t`` without a season).
+(``y_{t+k-m*ceil(k/m)}``, the seasonal naive forecast; ``y_t`` without a season)
+together with the covariates and calendar of that reference step, so that the
+head can learn "as one season ago, corrected for what differs" (a holiday after a
+workday, a hotter day).
 It predicts ``y_{t+1..t+h}`` (horizon-major: output ``k * n_targets + j``).
 
 Everything is gathered by index arithmetic over the stacked ``data + indptr``
@@ -72,12 +75,12 @@ def calendar_features(time: pd.Index | None, freq) -> np.ndarray | None:
     if nanos is not None and nanos < day:
         tod = (time.hour * 3600 + time.minute * 60 + time.second).to_numpy() / 86_400
         cols += [tod]
-        cols += [time.dayofweek.to_numpy() / 7.0]
+        cols += [time.day_of_week.to_numpy() / 7.0]
     elif nanos is not None and nanos == day or (freq is not None and str(freq).startswith("B")):
-        cols += [time.dayofweek.to_numpy() / 7.0]
-        cols += [(time.dayofyear.to_numpy() - 1) / 365.25]
+        cols += [time.day_of_week.to_numpy() / 7.0]
+        cols += [(time.day_of_year.to_numpy() - 1) / 365.25]
     else:
-        cols += [(time.dayofyear.to_numpy() - 1) / 365.25]
+        cols += [(time.day_of_year.to_numpy() - 1) / 365.25]
     ang = 2 * np.pi * np.stack(cols, axis=1)
     return np.concatenate([np.sin(ang), np.cos(ang)], axis=1)
 
@@ -155,7 +158,7 @@ class Layout:
 
     @property
     def n_extra(self) -> int:
-        return self.horizon_out * (self.n_known + self.n_targets)
+        return self.horizon_out * (2 * self.n_known + self.n_targets)
 
     @property
     def n_outputs(self) -> int:
@@ -215,7 +218,8 @@ def gather(layout: Layout, Y, Z, start, end, rows, limit=None, Y_target=None):
         sidx = np.broadcast_to(rr[:, None], idx.shape)
     snaive = Yt[sidx]
     snaive = np.where(np.isnan(snaive), 0.0, snaive)
-    extra = np.concatenate([zf, snaive], axis=2).reshape(len(r), ho * (c + k))
+    zref = Z[sidx]  # what was known about the reference step: "same as then, but..."
+    extra = np.concatenate([zf, zref, snaive], axis=2).reshape(len(r), ho * (2 * c + k))
     extra[pad] = 0.0
     tgt = Yt[idx_c]
     mask = (idx < lim)[..., None] & inside[..., None] & ~np.isnan(tgt)

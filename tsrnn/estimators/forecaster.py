@@ -314,6 +314,7 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
             net = self._build_network(layout, dt)
             rng0 = np.random.default_rng(self._seed())
             theta = net.init_params(rng0)
+            self._init_head(net, theta, layout)
         self._net, self._layout, self._scaler = net, layout, scaler
         rng = np.random.default_rng(self._seed(offset=1))
         loss_fn = get_loss(self.loss)
@@ -422,6 +423,26 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
                                self.num_layers, nonlinearity=self.nonlinearity, dtype=dt)
         head = LinearHead(self.hidden_size, layout.n_outputs, "none", layout.n_extra)
         return Network(stack, head)
+
+    @staticmethod
+    def _init_head(net, theta, layout: Layout):
+        """Start the head at the seasonal naive forecast.
+
+        Output ``(k, j)`` reads the seasonal-lag feature of step ``k`` and target
+        ``j`` with weight 1 and every other known-future feature with weight 0,
+        so training begins at the baseline a statistician would try first and
+        learns corrections from the state and the covariates (the recurrent
+        part keeps its random init). Measured on the electricity backtest: this
+        start is what lets a few hundred optimizer steps beat seasonal naive.
+        """
+        W = net.layout.views(theta)["head.weight"]
+        H = net.stack.hidden_size
+        k, c = layout.n_targets, layout.n_known
+        W[:, H:] = 0.0
+        per = 2 * c + k
+        for step in range(layout.horizon_out):
+            for j in range(k):
+                W[step * k + j, H + step * per + 2 * c + j] = 1.0
 
     def _check_same_format(self, schema):
         old = self.schema_
