@@ -31,7 +31,7 @@ def clip_grad_norm(grad: np.ndarray, max_norm: float | None) -> float:
 
 
 class Adam:
-    """Adam (Kingma & Ba, 2015) with sklearn MLP's defaults.
+    """Adam (Kingma & Ba, 2015), step for step as ``torch.optim.Adam``.
 
     Parameters
     ----------
@@ -59,8 +59,11 @@ class Adam:
         self.m += (1.0 - b1) * grad
         self.v *= b2
         self.v += (1.0 - b2) * (grad * grad)
-        lr = self.learning_rate * np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
-        theta -= (lr * self.m / (np.sqrt(self.v) + self.epsilon)).astype(theta.dtype)
+        # torch.optim.Adam's form (epsilon added to the bias-corrected sqrt(v))
+        bc1 = 1.0 - b1**self.t
+        bc2 = 1.0 - b2**self.t
+        denom = np.sqrt(self.v) / np.sqrt(bc2) + self.epsilon
+        theta -= ((self.learning_rate / bc1) * self.m / denom).astype(theta.dtype)
 
 
 class SGD:

@@ -31,6 +31,25 @@ _SEASONS = {
 }
 
 
+def infer_seasons(freq) -> tuple[int, ...]:
+    """Natural seasonal periods for a pandas frequency, shortest first.
+
+    Sub-daily steps get a day and a week (48 and 336 for 30 min, 24 and 168
+    hourly); daily a week; business-daily 5; monthly 12; quarterly 4; anything
+    else none.
+    """
+    m = infer_season_length(freq)
+    if m is None:
+        return ()
+    try:
+        nanos = pd.Timedelta(pd.tseries.frequencies.to_offset(freq)).value
+    except (TypeError, ValueError):
+        nanos = None
+    if nanos and nanos < 86_400 * 10**9:
+        return (m, 7 * m)
+    return (m,)
+
+
 def infer_season_length(freq) -> int | None:
     """A natural seasonal period for a pandas frequency (e.g. 48 for 30 min)."""
     if freq is None or isinstance(freq, (int, np.integer)):
@@ -145,7 +164,7 @@ class Layout:
     n_covariates: int
     n_calendar: int
     horizon_out: int  # forecast steps produced per step (h direct, 1 recursive)
-    season: int | None
+    seasons: tuple  # seasonal lags of the reference values ((1,) = last value)
 
     @property
     def n_known(self) -> int:
@@ -157,8 +176,18 @@ class Layout:
         return self.n_targets + self.n_known
 
     @property
+    def n_per_step(self) -> int:
+        """Head extras per forecast step: known future, then per season (known, y)."""
+        return self.n_known + len(self.seasons) * (self.n_known + self.n_targets)
+
+    @property
     def n_extra(self) -> int:
-        return self.horizon_out * (2 * self.n_known + self.n_targets)
+        return self.horizon_out * self.n_per_step
+
+    @property
+    def history(self) -> int:
+        """Rows of history the head's reference values need."""
+        return max(self.seasons)
 
     @property
     def n_outputs(self) -> int:
@@ -209,17 +238,16 @@ def gather(layout: Layout, Y, Z, start, end, rows, limit=None, Y_target=None):
     inside = idx < end[rr][:, None]
     idx_c = np.where(inside, idx, rr[:, None])
     zf = Z[idx_c] * inside[..., None]  # known future features, 0 past the end
-    m = layout.season
-    if m:
+    blocks = [zf]
+    for m in layout.seasons:
+        # the last step at the same phase that is known at t
         sidx = idx - m * ((steps + m - 1) // m)
         ok = sidx >= start[rr][:, None]
         sidx = np.where(ok, sidx, rr[:, None])
-    else:
-        sidx = np.broadcast_to(rr[:, None], idx.shape)
-    snaive = Yt[sidx]
-    snaive = np.where(np.isnan(snaive), 0.0, snaive)
-    zref = Z[sidx]  # what was known about the reference step: "same as then, but..."
-    extra = np.concatenate([zf, zref, snaive], axis=2).reshape(len(r), ho * (2 * c + k))
+        yref = Yt[sidx]
+        blocks.append(Z[sidx])  # what was known about the reference step
+        blocks.append(np.where(np.isnan(yref), 0.0, yref))
+    extra = np.concatenate(blocks, axis=2).reshape(len(r), ho * layout.n_per_step)
     extra[pad] = 0.0
     tgt = Yt[idx_c]
     mask = (idx < lim)[..., None] & inside[..., None] & ~np.isnan(tgt)

@@ -35,7 +35,7 @@ from .._recurrent import RecurrentStack
 from .._series import Future, SeriesSet, check_horizon, to_series_set
 from ..engine import LinearHead, Network, get_loss, make_optimizer, run_epochs
 from ..engine.trainer import Diverged, TrainingLog
-from ._features import Layout, Scaler, calendar_features, gather, infer_season_length
+from ._features import Layout, Scaler, calendar_features, gather, infer_seasons
 
 _CHUNK = 4096  # steps per batched pass over a long series (bounded memory)
 
@@ -72,11 +72,13 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         Carry the state across windows (``False``: random windows from a zero
         state after a burn-in of ``bptt_length`` steps that feed the state but not
         the loss).
-    season_length : int, "auto" or None, default="auto"
-        Seasonal period for the seasonal-lag feature of the head; ``"auto"``
-        infers it from a pandas frequency (48 for 30 min, 24 hourly, 7 daily, 5
-        business-daily, 12 monthly, 4 quarterly), None disables it (the last value
-        is used instead).
+    season_length : int, tuple of int, "auto" or None, default="auto"
+        Seasonal period(s) of the head's reference values (the last value at the
+        same phase, with what was known about that step); the first one is the
+        head's starting point (seasonal naive). ``"auto"`` infers them from a
+        pandas frequency: a day and a week for sub-daily data (48 and 336 for
+        30 min), 7 daily, 5 business-daily, 12 monthly, 4 quarterly. None uses
+        the last value (naive).
     calendar_features : bool, default=True
         Add cyclic time-of-day / day-of-week / day-of-year features when the
         series has a DatetimeIndex.
@@ -157,7 +159,7 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         "bptt_length": [Interval(numbers.Integral, 1, None, closed="left")],
         "stateful": ["boolean"],
         "season_length": [Interval(numbers.Integral, 1, None, closed="left"),
-                          StrOptions({"auto"}), None],
+                          StrOptions({"auto"}), None, tuple, list],
         "calendar_features": ["boolean"],
         "scaler": [StrOptions({"standard", "robust"}), None],
         "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
@@ -411,9 +413,20 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         return int(rs) + offset
 
     def _season(self, schema):
-        if self.season_length == "auto":
-            return infer_season_length(schema.freq)
-        return self.season_length
+        sl = self.season_length
+        if isinstance(sl, str):
+            seasons = infer_seasons(schema.freq)
+        elif sl is None:
+            seasons = ()
+        elif isinstance(sl, (tuple, list)):
+            seasons = tuple(int(m) for m in sl)
+            if not seasons or min(seasons) < 1:
+                raise ValueError(
+                    f"season_length must hold positive ints, got {sl!r}"
+                )
+        else:
+            seasons = (int(sl),)
+        return seasons or (1,)
 
     def _use_calendar(self, schema):
         return bool(self.calendar_features) and schema.index_type in ("datetime", "period")
@@ -439,9 +452,11 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         H = net.stack.hidden_size
         k, c = layout.n_targets, layout.n_known
         W[:, H:] = 0.0
-        per = 2 * c + k
+        per = layout.n_per_step
         for step in range(layout.horizon_out):
             for j in range(k):
+                # first season's reference value: after the known future (c) and
+                # that season's known features (c)
                 W[step * k + j, H + step * per + 2 * c + j] = 1.0
 
     def _check_same_format(self, schema):
@@ -610,7 +625,7 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         indptr = ctx["indptr"]
         self._state = net.stack.zero_state(S)
         self._top = np.zeros((S, self.hidden_size), dt)
-        keep = max(self._layout.season or 1, 1)
+        keep = self._layout.history
         self._tail_y = np.full((S, keep, self._layout.n_targets), np.nan, dt)
         outputs = []
         Ynan = ctx["Y"]
