@@ -52,7 +52,7 @@ def _progress(verbose, max_iter, desc):
 
 def run_epochs(theta, run_epoch, *, max_iter, tol, n_iter_no_change,
                early_stopping=False, validate=None, verbose=0, log=None,
-               desc="fit") -> TrainingLog:
+               desc="fit", warn_max_iter=True) -> TrainingLog:
     """Train ``theta`` (in place) for up to ``max_iter`` epochs.
 
     Parameters
@@ -73,6 +73,12 @@ def run_epochs(theta, run_epoch, *, max_iter, tol, n_iter_no_change,
         ``>= 1``: a tqdm bar with the loss and validation score per epoch.
     log : TrainingLog, optional
         Continue an existing log (``warm_start``/``partial_fit``).
+    desc : str, default="fit"
+        Label of the progress bar.
+    warn_max_iter : bool, default=True
+        Warn (``ConvergenceWarning``) when ``max_iter`` epochs ran without
+        converging. ``partial_fit`` passes False: one epoch per call is its
+        contract, not a failure to converge (sklearn's MLP does not warn there).
 
     Returns
     -------
@@ -145,7 +151,7 @@ def run_epochs(theta, run_epoch, *, max_iter, tol, n_iter_no_change,
     if early_stopping and log.validation_scores and log.stopped != "diverged":
         theta[:] = best_theta
     log.fit_time += time.perf_counter() - start
-    if log.stopped == "max_iter" and max_iter > 0:
+    if warn_max_iter and log.stopped == "max_iter" and max_iter > 0:
         warnings.warn(
             f"maximum iterations ({max_iter}) reached and the optimization has not "
             "converged yet.",

@@ -627,6 +627,8 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         self._top = np.zeros((S, self.hidden_size), dt)
         keep = self._layout.history
         self._tail_y = np.full((S, keep, self._layout.n_targets), np.nan, dt)
+        # the known features of the same rows: the head compares the future with them
+        self._tail_z = np.zeros((S, keep, self._layout.n_known), dt)
         outputs = []
         Ynan = ctx["Y"]
         for s in range(S):
@@ -639,6 +641,7 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
             self._top[s] = top[0]
             tail = Ynan[rows[-keep:]]
             self._tail_y[s, keep - len(tail):] = tail
+            self._tail_z[s, keep - len(tail):] = ctx["Z"][rows[-keep:]]
             outputs.append(out)
         self._pack_cache = pack
         return outputs
@@ -796,6 +799,7 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         Y = np.full((P, L, lay.n_targets), np.nan)
         Y[:, :keep] = self._tail_y[positions]
         Z = np.zeros((P, L, lay.n_known))
+        Z[:, :keep] = self._tail_z[positions]
         Z[:, keep:] = Zf
         Y2 = Y.reshape(P * L, -1)
         Z2 = Z.reshape(P * L, -1)
@@ -875,10 +879,11 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         new_state = self._state.copy()
         new_top = self._top.copy()
         new_tail = self._tail_y.copy()
+        new_tail_z = self._tail_z.copy()
         for i, p in enumerate(pos):
             a, b = block.indptr[i], block.indptr[i + 1]
             Y = np.concatenate([self._tail_y[p], Ynew[a:b]]).astype(dt)
-            Z = np.concatenate([np.zeros((keep, lay.n_known), dt), Znew[a:b]])
+            Z = np.concatenate([self._tail_z[p], Znew[a:b]]).astype(dt)
             L = len(Y)
             start = np.zeros(L, np.int64)
             end = np.full(L, L, np.int64)
@@ -898,10 +903,11 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
                                state, top)
             new_state[:, :, p : p + 1] = state
             new_top[p] = top[0]
-            tail = Y[-keep:]
-            new_tail[p] = tail
+            new_tail[p] = Y[-keep:]
+            new_tail_z[p] = Z[-keep:]
         # commit only after every series succeeded
-        self._state, self._top, self._tail_y = new_state, new_top, new_tail
+        self._state, self._top = new_state, new_top
+        self._tail_y, self._tail_z = new_tail, new_tail_z
         self.schema_ = self.schema_.advance(block)
 
     def partial_fit(self, y_new, X_new=None):
@@ -934,7 +940,7 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         for i, p in enumerate(pos):
             a, b = block.indptr[i], block.indptr[i + 1]
             Y = np.concatenate([self._tail_y[p], Ynew[a:b]]).astype(dt)
-            Z = np.concatenate([np.zeros((keep, lay.n_known), dt), Znew[a:b]])
+            Z = np.concatenate([self._tail_z[p], Znew[a:b]]).astype(dt)
             L = len(Y)
             start = np.zeros(L, np.int64)
             end = np.full(L, L, np.int64)
