@@ -113,7 +113,8 @@ class LinearHead:
         if self.extra_features:
             z = np.concatenate([z, extra], axis=-1)
         cache.z = z
-        y = z @ W.T
+        # one 2-D GEMM: numpy's matmul of a 3-D array loops over the leading axis
+        y = (z.reshape(-1, z.shape[-1]) @ W.T).reshape(z.shape[:-1] + (W.shape[0],))
         y += b
         return y, cache
 
@@ -127,7 +128,8 @@ class LinearHead:
         dy2 = dy.reshape(-1, dy.shape[-1])
         g[f"{self.prefix}.weight"] += dy2.T @ z2
         g[f"{self.prefix}.bias"] += dy2.sum(axis=0)
-        dz = (dy @ W[:, :F]) if self.extra_features else dy @ W
+        dz = (dy2 @ W[:, :F] if self.extra_features else dy2 @ W).reshape(
+            dy.shape[:-1] + (F,))
         T, B, _ = cache.out_shape
         pool = self.pooling
         if pool == "none":

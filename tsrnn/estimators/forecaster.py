@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._base import ForecasterMixin, series_scale
 from .._inference import InferencePack
 from .._recurrent import RecurrentStack
+from .._threads import single_threaded_blas
 from .._series import Future, SeriesSet, check_horizon, to_series_set
 from ..engine import LinearHead, Network, get_loss, make_optimizer, run_epochs
 from ..engine.trainer import Diverged, TrainingLog
@@ -270,7 +271,8 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         self._validate_params()
         data = to_series_set(y, X, id_col=self.id_col, time_col=self.time_col,
                              target_col=self.target_col, freq=self.freq)
-        self._fit_data(data, partial=False)
+        with single_threaded_blas():
+            self._fit_data(data, partial=False)
         return self
 
     def _fit_data(self, data: SeriesSet, partial: bool):
@@ -919,10 +921,12 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
             self._validate_params()
             data = to_series_set(y_new, X_new, id_col=self.id_col, time_col=self.time_col,
                                  target_col=self.target_col, freq=self.freq)
-            return self._fit_data(data, partial=True)
+            with single_threaded_blas():
+                return self._fit_data(data, partial=True)
         block = self.schema_.check_update(y_new, X_new)
-        self._train_on_block(block)
-        self._update_block(block)
+        with single_threaded_blas():
+            self._train_on_block(block)
+            self._update_block(block)
         return self
 
     def _train_on_block(self, block: SeriesSet) -> None:

@@ -45,9 +45,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import ThreadpoolController
 
 from .._recurrent import RecurrentStack
+from .._threads import single_threaded_blas as _single_threaded_blas
 from ..engine import (
     Diverged,
     LinearHead,
@@ -65,24 +65,6 @@ __all__ = ["RNNRegressor", "RNNClassifier"]
 # direction), so rows per chunk shrink as windows and networks grow.
 _PREDICT_CHUNK_BYTES = 32 * 2**20
 _PREDICT_CHUNK_MAX_ROWS = 8192
-
-_THREADPOOLS: ThreadpoolController | None = None
-
-
-def _single_threaded_blas():
-    """Context that limits BLAS to one thread (threadpoolctl, a sklearn dependency).
-
-    The GEMMs around the scans are small (``(T * B, G) x (T * B, H)`` per batch):
-    a multi-threaded BLAS spends more on waking and joining its threads than on
-    the product, and on a busy 2-core machine one such product was measured at
-    8 ms instead of 0.07 ms (fits 3x slower end to end). sklearn's KMeans limits
-    BLAS the same way around its small products.
-    """
-    global _THREADPOOLS
-    if _THREADPOOLS is None:  # inspecting the loaded libraries costs ~ms: once
-        _THREADPOOLS = ThreadpoolController()
-    return _THREADPOOLS.limit(limits=1, user_api="blas")
-
 
 def _as_rows(X: ArrayLike) -> tuple[ArrayLike, int | None]:
     """Flatten a 3-D ``(n, window, features)`` X to 2-D rows.
