@@ -227,3 +227,35 @@ def test_run_epochs_early_stopping_restores_best_validation_epoch():
     assert log.stopped == "early_stopping"
     assert log.best_validation_score == 0.5
     assert theta[0] == 2.0  # the weights of epoch 2
+
+
+def test_stepwise_head_gradient_and_dense_equivalent():
+    from tsrnn.engine import StepwiseHead
+
+    rng = np.random.default_rng(5)
+    steps, targets, per = 3, 2, 4
+    head = StepwiseHead(H, steps, targets, per)
+    net = Network(RecurrentStack("lstm", I, H), head)
+    theta = net.init_params(rng) + 0.3 * rng.standard_normal(net.size)
+    x = rng.standard_normal((T, B, I))
+    ex = rng.standard_normal((T, B, steps * per))
+    y = rng.standard_normal((T, B, steps * targets))
+    mask = (rng.random(y.shape) > 0.2).astype(float)
+    fn = get_loss("huber")
+
+    def value(t):
+        return fn(net.forward(t, x, None, ex)[0], y, mask)[0]
+
+    _, grad, _, _ = net.loss_grad(theta, x, y, mask, fn, extra=ex, training=False)
+    eps = 1e-6
+    num = np.array([(value(theta + eps * e) - value(theta - eps * e)) / (2 * eps)
+                    for e in np.eye(theta.size)])
+    assert np.abs(num - grad).max() / np.abs(num).max() < 1e-6
+    # the dense matrix used by step-by-step inference gives the same outputs
+    th = net.split(theta)[1]
+    out = rng.standard_normal((7, H))
+    e2 = rng.standard_normal((7, steps * per))
+    W = head.dense_weight(th)
+    b = head.layout.view(th, "head.bias")
+    np.testing.assert_allclose(head.forward(th, out, e2)[0],
+                               np.concatenate([out, e2], axis=1) @ W.T + b, rtol=1e-12)

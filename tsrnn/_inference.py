@@ -15,6 +15,11 @@ from .engine.network import Network
 from .kernels.stream import GRU, LSTM, RNN_RELU, RNN_TANH, SRU, stream
 
 
+def net_head_theta(network: Network, theta: np.ndarray) -> np.ndarray:
+    """The head's part of a network's flat vector."""
+    return network.split(theta)[1]
+
+
 def cell_code(cell: str, relu: bool) -> int:
     """The stream kernel's integer code for a cell."""
     if cell == "rnn":
@@ -69,7 +74,7 @@ class InferencePack:
                     row += [-1, -1]
             offs.append(row)
             sizes.append([n_in, G])
-        W = p[f"{head.prefix}.weight"]
+        W = head.dense_weight(net_head_theta(network, theta))
         self.head_w = put(W.T)
         self.head_b = put(p[f"{head.prefix}.bias"])
         self.pack = np.concatenate(parts) if parts else np.zeros(0, dt)

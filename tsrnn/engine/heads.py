@@ -78,6 +78,10 @@ class LinearHead:
         theta[w.start : w.stop] = rng.uniform(-bound, bound, w.stop - w.start)
         return theta
 
+    def dense_weight(self, theta) -> np.ndarray:
+        """The ``(out, in + extra)`` weight matrix (a view)."""
+        return self.layout.view(theta, f"{self.prefix}.weight")
+
     def forward(self, theta, out, extra=None):
         """Predictions from recurrent outputs ``out`` of shape ``(T, B, F)``.
 
@@ -149,3 +153,84 @@ class LinearHead:
             d_out[:] = w[:, :, None] * dz[None] + ds[:, :, None] * a
             g[f"{self.prefix}.attention"] += np.einsum("tb,tbf->f", ds, out)
         return d_out
+
+
+class StepwiseHead:
+    """Multi-horizon read-out: every forecast step reads its own known-future features.
+
+    ``y[s, j] = W[s, j] . o_t + E[s, j] . e_{t, s} + b[s, j]`` for forecast step
+    ``s`` and target ``j``, where ``e_{t, s}`` are the features known in advance
+    about step ``t + s`` (covariates, calendar, seasonal references). Compared
+    with a dense map from all ``n_steps * per_step`` extras to all outputs, step
+    ``s`` cannot read another step's covariates: ``n_steps`` times fewer extra
+    weights, and the structure a forecaster expects ("tomorrow 14:00 depends on
+    tomorrow 14:00's temperature").
+
+    Parameters
+    ----------
+    in_features : int
+        Recurrent features per step (``H``).
+    n_steps, n_targets : int
+        Outputs are ``n_steps * n_targets``, step-major.
+    per_step : int
+        Extra features per forecast step.
+    prefix : str, default="head"
+    """
+
+    pooling = "none"
+
+    def __init__(self, in_features, n_steps, n_targets, per_step, prefix="head"):
+        self.in_features = int(in_features)
+        self.n_steps = int(n_steps)
+        self.n_targets = int(n_targets)
+        self.per_step = int(per_step)
+        self.out_features = self.n_steps * self.n_targets
+        self.extra_features = self.n_steps * self.per_step
+        self.prefix = prefix
+        self.layout = ParamLayout([
+            (f"{prefix}.weight", (self.out_features, self.in_features)),
+            (f"{prefix}.bias", (self.out_features,)),
+            (f"{prefix}.extra_weight", (self.n_steps, self.n_targets, self.per_step)),
+        ])
+
+    def init_params(self, rng, dtype) -> np.ndarray:
+        """Glorot-uniform recurrent weights; zero bias and extra weights."""
+        bound = np.sqrt(6.0 / (self.in_features + self.out_features))
+        theta = np.zeros(self.layout.size, dtype=dtype)
+        w = self.layout[f"{self.prefix}.weight"]
+        theta[w.start : w.stop] = rng.uniform(-bound, bound, w.stop - w.start)
+        return theta
+
+    def dense_weight(self, theta) -> np.ndarray:
+        """The equivalent dense ``(out, in + extra)`` matrix (for step-by-step inference)."""
+        p = self.layout.views(theta)
+        S, J, P, F = self.n_steps, self.n_targets, self.per_step, self.in_features
+        W = np.zeros((self.out_features, F + self.extra_features), dtype=theta.dtype)
+        W[:, :F] = p[f"{self.prefix}.weight"]
+        E = p[f"{self.prefix}.extra_weight"]
+        for s in range(S):
+            W[s * J : (s + 1) * J, F + s * P : F + (s + 1) * P] = E[s]
+        return W
+
+    def forward(self, theta, out, extra):
+        """Predictions ``(T, B, n_steps * n_targets)`` and a cache."""
+        p = self.layout.views(theta)
+        lead = out.shape[:-1]
+        o2 = out.reshape(-1, self.in_features)
+        e3 = extra.reshape(len(o2), self.n_steps, self.per_step)
+        y = o2 @ p[f"{self.prefix}.weight"].T
+        y += np.einsum("rsp,sjp->rsj", e3, p[f"{self.prefix}.extra_weight"]).reshape(len(o2), -1)
+        y += p[f"{self.prefix}.bias"]
+        return y.reshape(lead + (self.out_features,)), (o2, e3, lead)
+
+    def backward(self, theta, grad, cache, dy):
+        """Accumulate parameter gradients into ``grad``; return dL/d out."""
+        p = self.layout.views(theta)
+        g = self.layout.views(grad)
+        o2, e3, lead = cache
+        dy2 = dy.reshape(-1, self.out_features)
+        g[f"{self.prefix}.weight"] += dy2.T @ o2
+        g[f"{self.prefix}.bias"] += dy2.sum(axis=0)
+        g[f"{self.prefix}.extra_weight"] += np.einsum(
+            "rsp,rsj->sjp", e3, dy2.reshape(-1, self.n_steps, self.n_targets))
+        return (dy2 @ p[f"{self.prefix}.weight"]).reshape(lead + (self.in_features,))

@@ -164,7 +164,9 @@ class Layout:
     n_covariates: int
     n_calendar: int
     horizon_out: int  # forecast steps produced per step (h direct, 1 recursive)
-    seasons: tuple  # seasonal lags of the reference values ((1,) = last value)
+    seasons: tuple  # seasonal lags of the reference values ((1,) = last value;
+    # () for the recursive strategy, whose future references would be its own
+    # predictions, which the step kernel feeds back as inputs instead)
 
     @property
     def n_known(self) -> int:
@@ -187,7 +189,7 @@ class Layout:
     @property
     def history(self) -> int:
         """Rows of history the head's reference values need."""
-        return max(self.seasons)
+        return max(self.seasons, default=1)
 
     @property
     def n_outputs(self) -> int:

@@ -34,7 +34,7 @@ from .._inference import InferencePack
 from .._recurrent import RecurrentStack
 from .._threads import single_threaded_blas
 from .._series import Future, SeriesSet, check_horizon, to_series_set
-from ..engine import LinearHead, Network, get_loss, make_optimizer, run_epochs
+from ..engine import Network, StepwiseHead, get_loss, make_optimizer, run_epochs
 from ..engine.trainer import Diverged, TrainingLog
 from ._features import Layout, Scaler, calendar_features, gather, infer_seasons
 
@@ -74,9 +74,10 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         state after a burn-in of ``bptt_length`` steps that feed the state but not
         the loss).
     season_length : int, tuple of int, "auto" or None, default="auto"
-        Seasonal period(s) of the head's reference values (the last value at the
-        same phase, with what was known about that step); the first one is the
-        head's starting point (seasonal naive). ``"auto"`` infers them from a
+        Seasonal period(s) of the direct head's reference values (the last value
+        at the same phase, with what was known about that step); the first one
+        is the head's starting point (seasonal naive). The recursive strategy
+        has none: it feeds its own predictions back as inputs instead. ``"auto"`` infers them from a
         pandas frequency: a day and a week for sub-daily data (48 and 336 for
         30 min), 7 daily, 5 business-daily, 12 monthly, 4 quarterly. None uses
         the last value (naive).
@@ -299,7 +300,7 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
             scaler = self._scaler
         else:
             scaler = Scaler.fit(self.scaler, data.y, data.X, data.indptr, train_end_s)
-        season = self._season(schema)
+        season = self._season(schema) if self.strategy == "direct" else ()
         cal = calendar_features(data.time, schema.freq) if self._use_calendar(schema) else None
         n_cal = 0 if cal is None else cal.shape[1]
         layout = Layout(schema.n_targets, schema.n_covariates, n_cal, ho, season)
@@ -436,7 +437,8 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
     def _build_network(self, layout: Layout, dt):
         stack = RecurrentStack(self.cell, layout.n_inputs, self.hidden_size,
                                self.num_layers, nonlinearity=self.nonlinearity, dtype=dt)
-        head = LinearHead(self.hidden_size, layout.n_outputs, "none", layout.n_extra)
+        head = StepwiseHead(self.hidden_size, layout.horizon_out, layout.n_targets,
+                            layout.n_per_step)
         return Network(stack, head)
 
     @staticmethod
@@ -450,16 +452,15 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         part keeps its random init). Measured on the electricity backtest: this
         start is what lets a few hundred optimizer steps beat seasonal naive.
         """
-        W = net.layout.views(theta)["head.weight"]
-        H = net.stack.hidden_size
+        E = net.layout.views(theta)["head.extra_weight"]  # (steps, targets, per)
         k, c = layout.n_targets, layout.n_known
-        W[:, H:] = 0.0
-        per = layout.n_per_step
-        for step in range(layout.horizon_out):
-            for j in range(k):
-                # first season's reference value: after the known future (c) and
-                # that season's known features (c)
-                W[step * k + j, H + step * per + 2 * c + j] = 1.0
+        E[...] = 0.0
+        if not layout.seasons:
+            return
+        for j in range(k):
+            # the first season's reference value of target j: after the known
+            # future (c) and that season's known features (c)
+            E[:, j, 2 * c + j] = 1.0
 
     def _check_same_format(self, schema):
         old = self.schema_
@@ -812,9 +813,8 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         return ex, Y2, Z2, start, end, L, keep
 
     def _head(self, top, extra):
-        p = self._net.layout.views(self.params_)
-        W, b = p["head.weight"], p["head.bias"]
-        return np.concatenate([top, extra], axis=1) @ W.T + b
+        th = self._net.split(self.params_)[1]
+        return self._net.head.forward(th, top, extra)[0]
 
     def _predict_values(self, fut: Future) -> np.ndarray:
         lay = self._layout
