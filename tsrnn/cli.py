@@ -21,6 +21,9 @@ import numpy as np
 import pandas as pd
 
 
+from ._series import _infer_freq  # noqa: E402  (one place that knows pandas' API)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tsrnn",
@@ -83,7 +86,7 @@ def _read(path: str, time_col: str) -> pd.DataFrame:
         except (ValueError, TypeError) as exc:
             raise SystemExit(f"error: column {time_col!r} is not dates ({exc})") from None
         df = df.drop(columns=time_col).set_index(idx)
-        freq = pd.infer_freq(df.index) if len(df) >= 3 else None
+        freq = _infer_freq(df.index)
         if freq is not None:
             df = df.asfreq(freq)
     return df
