@@ -52,7 +52,7 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
     ----------
     cell : {"lstm", "gru", "rnn", "sru"}, default="lstm"
         Recurrent cell (``tsrnn.nn`` twins of torch's).
-    hidden_size : int, default=32
+    hidden_size : int, default=64
         Units per layer.
     num_layers : int, default=1
         Stacked layers.
@@ -90,8 +90,8 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
     loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
     solver : {"adam", "sgd"}, default="adam"
     learning_rate_init : float, default=3e-3
-    max_iter : int, default=60
-        Epochs.
+    max_iter : int, default=100
+        Epochs (each about 16 optimizer steps with ``batch_size="auto"``).
     batch_size : int or "auto", default="auto"
         Parallel streams (lanes) per window. ``"auto"``: as many as leave at
         least 16 windows (optimizer steps) per epoch, at most 32. Each epoch
@@ -188,7 +188,7 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
     def __init__(
         self,
         cell="lstm",
-        hidden_size=32,
+        hidden_size=64,
         num_layers=1,
         *,
         dropout=0.0,
@@ -203,7 +203,7 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         loss="squared_error",
         solver="adam",
         learning_rate_init=3e-3,
-        max_iter=60,
+        max_iter=100,
         batch_size="auto",
         alpha=0.0,
         tol=1e-4,
