@@ -128,5 +128,6 @@ class InferencePack:
             np.empty(self.n_inputs, dt), np.empty(self.hidden, dt),
             np.empty(self.g_max, dt), np.empty(self.g_max, dt),
             np.empty(self.hidden + self.n_extra, dt),
+            np.empty(self.g_max, dt), np.empty(self.g_max, dt),
         )
         return out

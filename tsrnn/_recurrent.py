@@ -226,10 +226,10 @@ class RecurrentStack:
         if cell == "sru":
             cs = np.empty((T + 1, B, H), dtype=self.dtype)
             sru_forward(gates, x, p["weight_c" + suffix], p["bias" + suffix],
-                        SRU_ALPHA, s0[0], hs, cs)
+                        SRU_ALPHA, s0[0], hs, cs, np.empty(2 * H, dtype=self.dtype))
             return _LayerCache(x, gates, hs, cs=cs), (cs[T],)
         w_hh_t = np.ascontiguousarray(p["weight_hh" + suffix].T)
-        work = np.empty((B, w_ih.shape[0]), dtype=self.dtype)
+        work = np.empty((2, B, w_ih.shape[0]), dtype=self.dtype)
         if cell == "gru":
             if self.bias:
                 gates += p["bias_ih" + suffix]
@@ -334,7 +334,7 @@ class RecurrentStack:
         if cell == "lstm":
             lstm_backward(lc.gates, lc.cs, dhs, np.ascontiguousarray(ds_last[0]),
                           np.ascontiguousarray(ds_last[1]), w_hh, lc.gates,
-                          ds0[0], ds0[1], norms)
+                          ds0[0], ds0[1], norms, np.empty(H, dtype=self.dtype))
             da_h = lc.gates
         elif cell == "gru":
             da_h = np.empty_like(lc.gates)

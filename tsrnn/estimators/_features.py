@@ -69,7 +69,7 @@ def infer_season_length(freq) -> int | None:
         if nanos == day:
             return 7
         return None
-    name = off.name.split("-")[0]
+    name = off.rule_code.split("-")[0]  # .name is deprecated in pandas 3
     season = _SEASONS.get(name)
     return season if season and season > 1 else None
 

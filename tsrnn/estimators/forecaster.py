@@ -133,7 +133,8 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
     grad_norm_curve_ : list of float
         Mean global gradient norm per epoch (before clipping).
     dh_norm_ : ndarray of shape (num_layers, bptt_length)
-        Mean ``||dL/dh_t||`` per step of the windows of the last epoch.
+        Mean ``||dL/dh_t||`` per step of the windows of the last epoch
+        (``2 * bptt_length`` steps with ``stateful=False``: burn-in and window).
     schema_ : SeriesSchema
         Format and series ends (advanced by ``update``).
     conformal_scores_ : ndarray
@@ -294,6 +295,13 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
             )
         train_end_s = data.indptr[:-1] + train_len
         train_end = np.repeat(train_end_s, lengths)
+        train_rows = np.arange(len(data.y)) < train_end
+        if np.isnan(data.y[train_rows]).all():
+            raise ValueError(
+                "y has no observed (non-NaN) values in its training part, so there "
+                "is nothing to learn from; pass observations (NaN only marks missing "
+                "steps)"
+            )
         reuse = (partial or self.warm_start) and hasattr(self, "params_")
         if reuse:
             self._check_same_format(schema)
@@ -331,7 +339,9 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
                    indptr=data.indptr, train_end_s=train_end_s, has_nan=has_nan)
         lanes = self._lanes(data.indptr, train_end_s) if self.stateful else None
         T = int(self.bptt_length)
-        stats = {"gnorm": [], "dh": []}
+        # warm_start continues the curves, as n_iter_ and loss_curve_ do
+        stats = {"gnorm": list(getattr(self, "grad_norm_curve_", [])) if reuse else [],
+                 "dh": []}
 
         def run_epoch():
             if has_nan:
@@ -362,7 +372,9 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
 
         n_lanes = lanes[0].shape[0] if lanes is not None else 1
         state_carry = net.stack.zero_state(n_lanes)
-        has_val = bool(n_val.any())
+        # a tail without observations scores nothing (early stopping would then
+        # keep the initial weights): treat it as no validation
+        has_val = bool(n_val.any()) and not np.isnan(data.y[~train_rows]).all()
 
         def validate():
             return self._validation_score(theta, ctx)

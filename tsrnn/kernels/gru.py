@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import jit
-from ._activations import fast_sigmoid, fast_tanh
+from ._activations import sigmoid_of_sum, tanh_of
 from ._linalg import copy2d, matmul_add, matmul_into
 
 
@@ -40,30 +40,40 @@ def gru_forward(gates, w_hh_t, b_hh, h0, hs, hns, work):
         Out: ``hs[0] = h0``, ``hs[t + 1] = h_t``.
     hns : ndarray of shape (T, B, H)
         Out: ``h_{t-1} W_hn^T + b_hn`` at every step, kept for BPTT.
-    work : ndarray of shape (B, 3H)
-        Scratch for the recurrent product.
+    work : ndarray of shape (2, B, 3H)
+        Scratch: the recurrent product, and activations of one step.
     """
     T, B, G = gates.shape
     H = G // 3
     one = gates.dtype.type(1.0)
     copy2d(h0, hs[0])
+    rec = work[0]
+    act = work[1]
     for t in range(T):
-        matmul_into(hs[t], w_hh_t, work)
+        matmul_into(hs[t], w_hh_t, rec)
         g_t = gates[t]
         h_prev = hs[t]
         h_new = hs[t + 1]
         hn_t = hns[t]
         for b in range(B):
+            pre = g_t[b]
+            r_ = rec[b]
+            a = act[b]
+            for j in range(G):
+                r_[j] += b_hh[j]
+            sigmoid_of_sum(pre[: 2 * H], r_[: 2 * H], a[: 2 * H])  # r, z
+            hn = hn_t[b]
             for j in range(H):
-                r = fast_sigmoid(g_t[b, j] + work[b, j] + b_hh[j])
-                z = fast_sigmoid(g_t[b, H + j] + work[b, H + j] + b_hh[H + j])
-                hn = work[b, 2 * H + j] + b_hh[2 * H + j]
-                n = fast_tanh(g_t[b, 2 * H + j] + r * hn)
-                h_new[b, j] = (one - z) * n + z * h_prev[b, j]
-                hn_t[b, j] = hn
-                g_t[b, j] = r
-                g_t[b, H + j] = z
-                g_t[b, 2 * H + j] = n
+                hn[j] = r_[2 * H + j]
+                a[2 * H + j] = pre[2 * H + j] + a[j] * r_[2 * H + j]
+            tanh_of(a[2 * H :], pre[2 * H :])  # n, written straight into the gates
+            hp = h_prev[b]
+            hw = h_new[b]
+            for j in range(H):
+                z = a[H + j]
+                hw[j] = (one - z) * pre[2 * H + j] + z * hp[j]
+            for j in range(2 * H):
+                pre[j] = a[j]
 
 
 @jit

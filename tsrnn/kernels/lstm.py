@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import jit
-from ._activations import fast_sigmoid, fast_tanh
+from ._activations import sigmoid_of_sum, tanh_of, tanh_of_sum
 from ._linalg import copy2d, matmul_into
 
 
@@ -36,36 +36,42 @@ def lstm_forward(gates, w_hh_t, h0, c0, hs, cs, work):
         Initial state, read only.
     hs, cs : ndarray of shape (T + 1, B, H)
         Out: ``hs[0] = h0``, ``hs[t + 1] = h_t``; likewise ``cs``.
-    work : ndarray of shape (B, 4H)
-        Scratch for the recurrent product.
+    work : ndarray of shape (2, B, 4H)
+        Scratch: the recurrent product, and the activated gates of one step.
     """
     T, B, G = gates.shape
     H = G // 4
     copy2d(h0, hs[0])
     copy2d(c0, cs[0])
+    rec = work[0]
+    act = work[1]
     for t in range(T):
-        matmul_into(hs[t], w_hh_t, work)
+        matmul_into(hs[t], w_hh_t, rec)
         g_t = gates[t]
         c_prev = cs[t]
         c_new = cs[t + 1]
         h_new = hs[t + 1]
         for b in range(B):
+            pre = g_t[b]
+            r = rec[b]
+            a = act[b]
+            sigmoid_of_sum(pre[: 2 * H], r[: 2 * H], a[: 2 * H])  # i, f
+            tanh_of_sum(pre[2 * H : 3 * H], r[2 * H : 3 * H], a[2 * H : 3 * H])  # g
+            sigmoid_of_sum(pre[3 * H :], r[3 * H :], a[3 * H :])  # o
+            cp = c_prev[b]
+            cn = c_new[b]
             for j in range(H):
-                i = fast_sigmoid(g_t[b, j] + work[b, j])
-                f = fast_sigmoid(g_t[b, H + j] + work[b, H + j])
-                g = fast_tanh(g_t[b, 2 * H + j] + work[b, 2 * H + j])
-                o = fast_sigmoid(g_t[b, 3 * H + j] + work[b, 3 * H + j])
-                c = f * c_prev[b, j] + i * g
-                c_new[b, j] = c
-                h_new[b, j] = o * fast_tanh(c)
-                g_t[b, j] = i
-                g_t[b, H + j] = f
-                g_t[b, 2 * H + j] = g
-                g_t[b, 3 * H + j] = o
+                cn[j] = a[H + j] * cp[j] + a[j] * a[2 * H + j]
+            hn = h_new[b]
+            tanh_of(cn, hn)
+            for j in range(H):
+                hn[j] *= a[3 * H + j]
+            for j in range(G):
+                pre[j] = a[j]
 
 
 @jit
-def lstm_backward(gates, cs, dhs, dh_last, dc_last, w_hh, dgates, dh0, dc0, dh_norm):
+def lstm_backward(gates, cs, dhs, dh_last, dc_last, w_hh, dgates, dh0, dc0, dh_norm, tc_row):
     """Backpropagate through one LSTM layer over T steps.
 
     Parameters
@@ -90,6 +96,8 @@ def lstm_backward(gates, cs, dhs, dh_last, dc_last, w_hh, dgates, dh0, dc0, dh_n
         Out: ``||dL/dh_t||_2`` over the batch at every step (the total
         gradient reaching ``h_t``: from the head and from step ``t + 1``), the
         vanishing/exploding-gradient diagnostic.
+    tc_row : ndarray of shape (H,)
+        Scratch for ``tanh(c_t)`` of one stream (a vectorized map).
 
     Notes
     -----
@@ -118,6 +126,7 @@ def lstm_backward(gates, cs, dhs, dh_last, dc_last, w_hh, dgates, dh0, dc0, dh_n
         c_prev = cs[t]
         c_cur = cs[t + 1]
         for b in range(B):
+            tanh_of(c_cur[b], tc_row)
             for j in range(H):
                 i = g_t[b, j]
                 f = g_t[b, H + j]
@@ -125,7 +134,7 @@ def lstm_backward(gates, cs, dhs, dh_last, dc_last, w_hh, dgates, dh0, dc0, dh_n
                 o = g_t[b, 3 * H + j]
                 dhj = dh[b, j] + dh_up[b, j]
                 sq += dhj * dhj
-                tc = fast_tanh(c_cur[b, j])
+                tc = tc_row[j]
                 dcj = dc[b, j] + dhj * o * (one - tc * tc)
                 d_t[b, j] = dcj * g * i * (one - i)
                 d_t[b, H + j] = dcj * c_prev[b, j] * f * (one - f)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import jit
-from ._activations import fast_tanh
+from ._activations import tanh_of_sum
 from ._linalg import copy2d, matmul_into
 
 
@@ -29,12 +29,13 @@ def rnn_forward(pre, w_hh_t, h0, relu, hs, work):
         0 for tanh, 1 for relu.
     hs : ndarray of shape (T + 1, B, H)
         Out: ``hs[0] = h0``, ``hs[t + 1] = h_t``.
-    work : ndarray of shape (B, H)
-        Scratch for the recurrent product.
+    work : ndarray of shape (2, B, H)
+        Scratch for the recurrent product (``work[0]``).
     """
     T, B, H = pre.shape
     zero = pre.dtype.type(0.0)
     copy2d(h0, hs[0])
+    work = work[0]
     for t in range(T):
         matmul_into(hs[t], w_hh_t, work)
         p_t = pre[t]
@@ -46,8 +47,7 @@ def rnn_forward(pre, w_hh_t, h0, relu, hs, work):
                     h_new[b, j] = zero if a <= zero else a  # relu(nan) is nan
         else:
             for b in range(B):
-                for j in range(H):
-                    h_new[b, j] = fast_tanh(p_t[b, j] + work[b, j])
+                tanh_of_sum(p_t[b], work[b], h_new[b])
 
 
 @jit

@@ -19,12 +19,12 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import jit
-from ._activations import fast_sigmoid
+from ._activations import sigmoid_of
 from ._linalg import copy2d
 
 
 @jit
-def sru_forward(u, x, v, bias, alpha, c0, hs, cs):
+def sru_forward(u, x, v, bias, alpha, c0, hs, cs, work):
     """Run one SRU layer (one direction) over T steps for B streams.
 
     Parameters
@@ -47,6 +47,8 @@ def sru_forward(u, x, v, bias, alpha, c0, hs, cs):
         Out: ``hs[t + 1] = h_t`` (``hs[0]`` is set to zero: SRU carries only c).
     cs : ndarray of shape (T + 1, B, H)
         Out: ``cs[0] = c0``, ``cs[t + 1] = c_t``.
+    work : ndarray of shape (2H,)
+        Scratch: the gate pre-activations of one stream.
     """
     T, B, G = u.shape
     H = v.shape[0] // 2
@@ -62,20 +64,25 @@ def sru_forward(u, x, v, bias, alpha, c0, hs, cs):
         c_new = cs[t + 1]
         h_new = hs[t + 1]
         for b in range(B):
+            ub = u_t[b]
+            cp = c_prev[b]
             for j in range(H):
-                cp = c_prev[b, j]
-                xt = u_t[b, j]
-                f = fast_sigmoid(u_t[b, H + j] + v[j] * cp + bias[j])
-                r = fast_sigmoid(u_t[b, 2 * H + j] + v[H + j] * cp + bias[H + j])
-                c = f * cp + (one - f) * xt
+                work[j] = ub[H + j] + v[j] * cp[j] + bias[j]
+                work[H + j] = ub[2 * H + j] + v[H + j] * cp[j] + bias[H + j]
+            sigmoid_of(work, ub[H : 3 * H])  # f, r replace u_f, u_r
+            cn = c_new[b]
+            hn = h_new[b]
+            xb = x_t[b]
+            for j in range(H):
+                f = ub[H + j]
+                r = ub[2 * H + j]
+                c = f * cp[j] + (one - f) * ub[j]
                 if k4:
-                    s = u_t[b, 3 * H + j]
+                    s = ub[3 * H + j]
                 else:
-                    s = al * x_t[b, j]
-                c_new[b, j] = c
-                h_new[b, j] = r * c + (one - r) * s
-                u_t[b, H + j] = f
-                u_t[b, 2 * H + j] = r
+                    s = al * xb[j]
+                cn[j] = c
+                hn[j] = r * c + (one - r) * s
 
 
 @jit

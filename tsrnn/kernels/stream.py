@@ -18,7 +18,7 @@ Cell codes: 0 rnn-tanh, 1 rnn-relu, 2 lstm, 3 gru, 4 sru.
 from __future__ import annotations
 
 from .._jit import jit
-from ._activations import fast_sigmoid, fast_tanh
+from ._activations import sigmoid_of, sigmoid_of_sum, tanh_of
 
 RNN_TANH, RNN_RELU, LSTM, GRU, SRU = 0, 1, 2, 3, 4
 
@@ -35,7 +35,7 @@ def _matvec_t(v, pack, start, n_in, n_out, acc):
 
 @jit
 def stream(cell, pack, offs, in_sizes, hidden, alpha, state, x, extra, fb_cols,
-           head_w, head_b, last_out, out, top, ibuf, lbuf, g, hp, z):
+           head_w, head_b, last_out, out, top, ibuf, lbuf, g, hp, z, act, tmp):
     """Advance a unidirectional network over S steps, one step at a time.
 
     Parameters
@@ -73,8 +73,9 @@ def stream(cell, pack, offs, in_sizes, hidden, alpha, state, x, extra, fb_cols,
     top : ndarray of shape (B, H)
         Out: the top layer's output at the last step (the head's recurrent
         input; for SRU it is not part of the carried state).
-    ibuf, lbuf, g, hp, z : ndarray
-        Scratch of sizes ``I``, ``H``, ``G_max``, ``G_max``, ``H + E``.
+    ibuf, lbuf, g, hp, z, act, tmp : ndarray
+        Scratch of sizes ``I``, ``H``, ``G_max``, ``G_max``, ``H + E``,
+        ``G_max``, ``G_max``.
     """
     S, B, n_in = x.shape
     L = offs.shape[0]
@@ -107,49 +108,53 @@ def stream(cell, pack, offs, in_sizes, hidden, alpha, state, x, extra, fb_cols,
                 if cell == SRU:
                     for j in range(H):
                         c = state[0, layer, b, j]
-                        f = fast_sigmoid(g[H + j] + pack[o_bi + j] * c + pack[o_bh + j])
-                        r = fast_sigmoid(
-                            g[2 * H + j] + pack[o_bi + H + j] * c + pack[o_bh + H + j]
-                        )
-                        c = f * c + (one - f) * g[j]
+                        tmp[j] = g[H + j] + pack[o_bi + j] * c + pack[o_bh + j]
+                        tmp[H + j] = g[2 * H + j] + pack[o_bi + H + j] * c + pack[o_bh + H + j]
+                    sigmoid_of(tmp[: 2 * H], act[: 2 * H])
+                    for j in range(H):
+                        f = act[j]
+                        r = act[H + j]
+                        c = f * state[0, layer, b, j] + (one - f) * g[j]
                         sk = g[3 * H + j] if G == 4 * H else al * inp[j]
                         state[0, layer, b, j] = c
-                        hp[j] = r * c + (one - r) * sk
-                    for j in range(H):
-                        lbuf[j] = hp[j]
+                        lbuf[j] = r * c + (one - r) * sk
                     continue
+                h_row = state[0, layer, b]
                 if cell == GRU:
                     for j in range(G):
                         hp[j] = pack[o_bh + j] if o_bh >= 0 else zero
-                    _matvec_t(state[0, layer, b], pack, o_wh, H, G, hp)
+                    _matvec_t(h_row, pack, o_wh, H, G, hp)
+                    sigmoid_of_sum(g[: 2 * H], hp[: 2 * H], act[: 2 * H])  # r, z
                     for j in range(H):
-                        r = fast_sigmoid(g[j] + hp[j])
-                        zg = fast_sigmoid(g[H + j] + hp[H + j])
-                        n = fast_tanh(g[2 * H + j] + r * hp[2 * H + j])
-                        state[0, layer, b, j] = (one - zg) * n + zg * state[0, layer, b, j]
+                        tmp[j] = g[2 * H + j] + act[j] * hp[2 * H + j]
+                    tanh_of(tmp[:H], act[2 * H : 3 * H])  # n
+                    for j in range(H):
+                        zg = act[H + j]
+                        h_row[j] = (one - zg) * act[2 * H + j] + zg * h_row[j]
                 elif cell == LSTM:
                     if o_bh >= 0:
                         for j in range(G):
                             g[j] += pack[o_bh + j]
-                    _matvec_t(state[0, layer, b], pack, o_wh, H, G, g)
+                    _matvec_t(h_row, pack, o_wh, H, G, g)
+                    sigmoid_of(g[: 2 * H], act[: 2 * H])  # i, f
+                    tanh_of(g[2 * H : 3 * H], act[2 * H : 3 * H])  # g
+                    sigmoid_of(g[3 * H :], act[3 * H :])  # o
+                    c_row = state[1, layer, b]
                     for j in range(H):
-                        i_ = fast_sigmoid(g[j])
-                        f = fast_sigmoid(g[H + j])
-                        gg = fast_tanh(g[2 * H + j])
-                        o = fast_sigmoid(g[3 * H + j])
-                        c = f * state[1, layer, b, j] + i_ * gg
-                        state[1, layer, b, j] = c
-                        state[0, layer, b, j] = o * fast_tanh(c)
+                        c_row[j] = act[H + j] * c_row[j] + act[j] * act[2 * H + j]
+                    tanh_of(c_row, tmp[:H])
+                    for j in range(H):
+                        h_row[j] = act[3 * H + j] * tmp[j]
                 else:
                     if o_bh >= 0:
                         for j in range(G):
                             g[j] += pack[o_bh + j]
-                    _matvec_t(state[0, layer, b], pack, o_wh, H, G, g)
-                    for j in range(H):
-                        if cell == RNN_RELU:
-                            state[0, layer, b, j] = g[j] if g[j] > zero else zero
-                        else:
-                            state[0, layer, b, j] = fast_tanh(g[j])
+                    _matvec_t(h_row, pack, o_wh, H, G, g)
+                    if cell == RNN_RELU:
+                        for j in range(H):
+                            h_row[j] = zero if g[j] <= zero else g[j]
+                    else:
+                        tanh_of(g[:H], h_row)
                 for j in range(H):
                     lbuf[j] = state[0, layer, b, j]
             for j in range(H):
