@@ -87,7 +87,7 @@ _EXP_HI = 709.0
 _EXP_LO = -708.0
 
 
-@register_jitable(inline="always")
+@register_jitable
 def _exp64(x):
     xc = min(max(x, _EXP_LO), _EXP_HI)
     kd = xc * _LOG2E + _SHIFT
@@ -124,7 +124,7 @@ _T64 = (
 _T1, _T2, _T3, _T4, _T5, _T6, _T7, _T8, _T9, _T10, _T11, _T12, _T13, _T14 = _T64
 
 
-@register_jitable(inline="always")
+@register_jitable
 def _tanh64(x):
     a = abs(x)
     e = _exp64(2.0 * a)
@@ -150,7 +150,7 @@ def _tanh64(x):
     return t if x == x else x
 
 
-@register_jitable(inline="always")
+@register_jitable
 def _sigmoid64(x):
     return 1.0 / (1.0 + _exp64(-x))
 
@@ -176,7 +176,7 @@ _TH_32 = _F(0.4)
 _S1, _S2, _S3, _S4, _S5 = (_F(c) for c in _T64[:5])
 
 
-@register_jitable(inline="always")
+@register_jitable
 def _exp32(x):
     xc = min(max(x, _EXP_LO_32), _EXP_HI_32)
     kd = xc * _LOG2E_32 + _SHIFT_32
@@ -196,7 +196,7 @@ def _exp32(x):
     return y if x == x else x
 
 
-@register_jitable(inline="always")
+@register_jitable
 def _tanh32(x):
     a = abs(x)
     e = _exp32(_TWO_32 * a)
@@ -213,7 +213,7 @@ def _tanh32(x):
     return t if x == x else x
 
 
-@register_jitable(inline="always")
+@register_jitable
 def _sigmoid32(x):
     return _ONE_32 / (_ONE_32 + _exp32(-x))
 
@@ -240,7 +240,7 @@ def _is_f32(x):
     return isinstance(x, types.Float) and x.bitwidth == 32
 
 
-@overload(fast_exp, inline="always")
+@overload(fast_exp)
 def _ol_exp(x):
     if _is_f32(x):
         return lambda x: _exp32(x)
@@ -248,7 +248,7 @@ def _ol_exp(x):
         return lambda x: _exp64(x)
 
 
-@overload(fast_tanh, inline="always")
+@overload(fast_tanh)
 def _ol_tanh(x):
     if _is_f32(x):
         return lambda x: _tanh32(x)
@@ -256,7 +256,7 @@ def _ol_tanh(x):
         return lambda x: _tanh64(x)
 
 
-@overload(fast_sigmoid, inline="always")
+@overload(fast_sigmoid)
 def _ol_sigmoid(x):
     if _is_f32(x):
         return lambda x: _sigmoid32(x)
