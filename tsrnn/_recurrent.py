@@ -24,6 +24,7 @@ from math import sqrt
 import numpy as np
 
 from ._layout import ParamLayout
+from .kernels._linalg import gemm
 from .kernels.gru import gru_backward, gru_forward
 from .kernels.lstm import lstm_backward, lstm_forward
 from .kernels.rnn import rnn_backward, rnn_forward
@@ -220,7 +221,7 @@ class RecurrentStack:
         T, B, I = x.shape
         H = self.hidden_size
         w_ih = p["weight_ih" + suffix]
-        gates = (x.reshape(T * B, I) @ w_ih.T).reshape(T, B, w_ih.shape[0])
+        gates = gemm(x.reshape(T * B, I), w_ih.T).reshape(T, B, w_ih.shape[0])
         hs = np.empty((T + 1, B, H), dtype=self.dtype)
         cell = self.cell
         if cell == "sru":
@@ -324,8 +325,8 @@ class RecurrentStack:
                          p["weight_c" + suffix], SRU_ALPHA, lc.gates,
                          g["weight_c" + suffix], g["bias" + suffix], dx_skip, ds0[0], norms)
             du2 = lc.gates.reshape(T * B, -1)
-            g["weight_ih" + suffix] += du2.T @ x2
-            dx = (du2 @ w_ih).reshape(T, B, I)
+            g["weight_ih" + suffix] += gemm(du2.T, x2)
+            dx = gemm(du2, w_ih).reshape(T, B, I)
             if w_ih.shape[0] == 3 * H:
                 dx += dx_skip
             return dx, ds0, norms
@@ -347,10 +348,10 @@ class RecurrentStack:
             da_h = lc.gates
         da2 = lc.gates.reshape(T * B, -1)
         dah2 = da_h.reshape(T * B, -1)
-        g["weight_ih" + suffix] += da2.T @ x2
-        g["weight_hh" + suffix] += dah2.T @ h_prev2
+        g["weight_ih" + suffix] += gemm(da2.T, x2)
+        g["weight_hh" + suffix] += gemm(dah2.T, h_prev2)
         if self.bias:
             g["bias_ih" + suffix] += da2.sum(axis=0)
             g["bias_hh" + suffix] += dah2.sum(axis=0)
-        dx = (da2 @ w_ih).reshape(T, B, I)
+        dx = gemm(da2, w_ih).reshape(T, B, I)
         return dx, ds0, norms
