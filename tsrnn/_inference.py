@@ -87,6 +87,9 @@ class InferencePack:
         self.n_outputs = head.out_features
         self.g_max = int(self.in_sizes[:, 1].max())
         self.dtype = dt
+        self._scratch = {}
+        self._zeros = {}
+        self._no_feedback = np.zeros((0, 2), np.int64)
 
     def run(self, state, x, extra=None, fb_cols=None, last_out=None, top=None):
         """Advance ``state`` (in place) over ``x`` of shape ``(S, B, I)``.
@@ -112,22 +115,38 @@ class InferencePack:
         """
         S, B, _ = x.shape
         dt = self.dtype
-        x = np.ascontiguousarray(x, dtype=dt)
+        if x.dtype != dt or not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x, dtype=dt)
         if extra is None:
-            extra = np.zeros((S, B, 0), dtype=dt)
-        extra = np.ascontiguousarray(extra, dtype=dt)
-        fb = np.zeros((0, 2), np.int64) if fb_cols is None else np.asarray(fb_cols, np.int64)
+            extra = self._no_extra(S, B)
+        elif extra.dtype != dt or not extra.flags.c_contiguous:
+            extra = np.ascontiguousarray(extra, dtype=dt)
+        fb = self._no_feedback if fb_cols is None else np.asarray(fb_cols, np.int64)
+        scratch = self._scratch.get(B)
+        if scratch is None:  # per batch size, reused: a streaming step allocates nothing
+            scratch = self._scratch[B] = (
+                np.zeros((B, self.n_outputs), dt), np.empty((B, self.hidden), dt),
+                np.empty(self.n_inputs, dt), np.empty(self.hidden, dt),
+                np.empty(self.g_max, dt), np.empty(self.g_max, dt),
+                np.empty(self.hidden + self.n_extra, dt),
+                np.empty(self.g_max, dt), np.empty(self.g_max, dt),
+            )
         if last_out is None:
-            last_out = np.zeros((B, self.n_outputs), dtype=dt)
-        out = np.empty((S, B, self.n_outputs), dtype=dt)
+            last_out = scratch[0]
+            last_out[...] = 0.0
         if top is None:
-            top = np.empty((B, self.hidden), dtype=dt)
+            top = scratch[1]
+        out = np.empty((S, B, self.n_outputs), dtype=dt)
         stream(
             self.cell, self.pack, self.offs, self.in_sizes, self.hidden, SRU_ALPHA,
             state, x, extra, fb, self.head_w, self.head_b, last_out, out, top,
-            np.empty(self.n_inputs, dt), np.empty(self.hidden, dt),
-            np.empty(self.g_max, dt), np.empty(self.g_max, dt),
-            np.empty(self.hidden + self.n_extra, dt),
-            np.empty(self.g_max, dt), np.empty(self.g_max, dt),
+            *scratch[2:],
         )
         return out
+
+    def _no_extra(self, S, B):
+        key = (S, B)
+        z = self._zeros.get(key)
+        if z is None:
+            z = self._zeros[key] = np.zeros((S, B, 0), dtype=self.dtype)
+        return z

@@ -189,8 +189,14 @@ class RecurrentStack:
         T, B, _ = x.shape
         H = self.hidden_size
         D = self.num_directions
+        # one layout per kernel argument: a read-only theta (e.g. memory-mapped
+        # weights of an unpickled model) would compile other specializations,
+        # which were measured to differ in the last bit
+        theta = np.require(theta, self.dtype, ["C", "W"])
         if state0 is None:
             state0 = self.zero_state(B)
+        else:
+            state0 = np.require(state0, self.dtype, ["C", "W"])
         state = np.empty_like(state0)
         p = self.layout.views(theta)
         cache = StackCache()
@@ -281,6 +287,7 @@ class RecurrentStack:
         L = self.num_layers
         if grad is None:
             grad = np.zeros(self.layout.size, dtype=self.dtype)
+        theta = np.require(theta, self.dtype, ["C", "W"])
         p = self.layout.views(theta)
         g = self.layout.views(grad)
         d_state0 = np.empty((self.n_states, L * D, B, H), dtype=self.dtype)

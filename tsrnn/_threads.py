@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from threadpoolctl import ThreadpoolController
+import scipy.linalg.cython_blas  # noqa: F401  (the BLAS Numba links: load it first
+from threadpoolctl import ThreadpoolController  # so that the controller sees it)
 
 _CONTROLLER: ThreadpoolController | None = None
 _N_LIBS = -1
@@ -16,8 +17,10 @@ def single_threaded_blas():
     its threads than on the product, and on a busy 2-core machine such products
     were measured at 8 ms instead of 0.07 ms, and a whole forecaster fit 5x
     slower. sklearn's KMeans limits BLAS the same way around its small products.
-    The controller is rebuilt when new BLAS libraries were loaded (Numba loads
-    SciPy's OpenBLAS at its first ``np.dot``).
+    SciPy's BLAS (the one Numba's ``np.dot`` calls) is imported before the
+    controller is built, so both OpenBLAS libraries are limited; a controller
+    built before it was loaded would leave the kernels' BLAS multi-threaded and
+    the results thread-count dependent in the last bit.
     """
     global _CONTROLLER, _N_LIBS
     if _CONTROLLER is None:

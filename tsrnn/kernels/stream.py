@@ -28,9 +28,9 @@ def _matvec_t(v, pack, start, n_in, n_out, acc):
     """``acc[:n_out] += v[:n_in] @ W`` with ``W = pack[start:].reshape(n_in, n_out)``."""
     for i in range(n_in):
         vi = v[i]
-        base = start + i * n_out
-        for j in range(n_out):
-            acc[j] += vi * pack[base + j]
+        row = pack[start + i * n_out : start + (i + 1) * n_out]  # a view: j >= 0 is
+        for j in range(n_out):  # known, so the loop vectorizes
+            acc[j] += vi * row[j]
 
 
 @jit
@@ -164,10 +164,6 @@ def stream(cell, pack, offs, in_sizes, hidden, alpha, state, x, extra, fb_cols,
                 z[H + e] = extra[s, b, e]
             for o in range(O):
                 out[s, b, o] = pack[head_b + o]
-            for f in range(H + E):
-                zf = z[f]
-                base = head_w + f * O
-                for o in range(O):
-                    out[s, b, o] += zf * pack[base + o]
+            _matvec_t(z, pack, head_w, H + E, O, out[s, b])
             for o in range(O):
                 last_out[b, o] = out[s, b, o]
