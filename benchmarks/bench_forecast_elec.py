@@ -52,6 +52,8 @@ def main():
         ]
         rows += [(f"RNNForecaster() seed {s}", RNNForecaster(random_state=s), X)
                  for s in args.seeds]
+        rows.append(("RNNForecaster() seed 0, temperature only",
+                     RNNForecaster(random_state=0), X[["temperature_c"]]))
         mases = []
         for name, est, Xc in rows:
             t0 = time.perf_counter()
@@ -60,7 +62,7 @@ def main():
             fit = float(res["fit_time"].iloc[0])
             print(f"{name:44s} {n:7d} {res['mase'].mean():7.3f} {res['mae'].mean():7.4f} "
                   f"{fit:7.1f}   (backtest {elapsed:.1f} s)", flush=True)
-            if name.startswith("RNN"):
+            if name.startswith("RNN") and "only" not in name:
                 mases.append(res["mase"].mean())
         if mases:
             print(f"{'RNNForecaster mean over seeds':44s} {n:7d} {np.mean(mases):7.3f}")
