@@ -39,7 +39,11 @@ from tsrnn.engine import Adam, LinearHead, Network, get_loss  # noqa: E402
 torch.set_num_threads(THREADS)
 B, T, I = 64, 48, 4
 TORCH = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
-TORCH_CELL = {"rnn": torch.nn.RNNCell, "lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}
+TORCH_CELL = {
+    "rnn": torch.nn.RNNCell,
+    "lstm": torch.nn.LSTMCell,
+    "gru": torch.nn.GRUCell,
+}
 
 
 def timeit(fn, min_time=0.3, max_reps=200):
@@ -47,7 +51,9 @@ def timeit(fn, min_time=0.3, max_reps=200):
     fn()
     times = []
     start = time.perf_counter()
-    while len(times) < 5 or (time.perf_counter() - start < min_time and len(times) < max_reps):
+    while len(times) < 5 or (
+        time.perf_counter() - start < min_time and len(times) < max_reps
+    ):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
@@ -146,15 +152,22 @@ def compile_times(cell="lstm", dtype="float64"):
         env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=root)
         res = []
         for _ in range(2):
-            out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                                 text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", code],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             res.append([float(v) for v in out.stdout.split()])
     return res
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer sizes, shorter timing")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer sizes, shorter timing"
+    )
     parser.add_argument("--cells", default="rnn,lstm,gru,sru")
     parser.add_argument("--hidden", default="16,32,64,128,256")
     parser.add_argument("--dtypes", default="float32,float64")
@@ -163,10 +176,14 @@ def main():
     if args.quick:
         hidden = [h for h in hidden if h in (16, 64, 256)]
     min_time = 0.15 if args.quick else 0.4
-    print(f"tsrnn engine vs torch {torch.__version__}, {THREADS} threads, "
-          f"B={B} T={T} I={I}; times in ms (median), ratio = tsrnn / torch")
-    header = (f"{'cell':5} {'dtype':7} {'H':>4} | {'train':>8} {'torch':>8} {'ratio':>6} | "
-              f"{'infer':>8} {'torch':>8} {'ratio':>6} | {'step us':>8} {'torch':>8} {'ratio':>6}")
+    print(
+        f"tsrnn engine vs torch {torch.__version__}, {THREADS} threads, "
+        f"B={B} T={T} I={I}; times in ms (median), ratio = tsrnn / torch"
+    )
+    header = (
+        f"{'cell':5} {'dtype':7} {'H':>4} | {'train':>8} {'torch':>8} {'ratio':>6} | "
+        f"{'infer':>8} {'torch':>8} {'ratio':>6} | {'step us':>8} {'torch':>8} {'ratio':>6}"
+    )
     print(header)
     print("-" * len(header))
     for dname in args.dtypes.split(","):
@@ -174,22 +191,32 @@ def main():
         for cell in args.cells.split(","):
             for H in hidden:
                 tr, inf, st = tsrnn_fns(cell, H, dtype)
-                a = [timeit(f, min_time) for f in (tr, inf)] + [timeit(st, min_time, 5000)]
+                a = [timeit(f, min_time) for f in (tr, inf)] + [
+                    timeit(st, min_time, 5000)
+                ]
                 if cell in TORCH:
                     ttr, tinf, tst = torch_fns(cell, H, dtype)
-                    b = [timeit(f, min_time) for f in (ttr, tinf)] + [timeit(tst, min_time, 5000)]
+                    b = [timeit(f, min_time) for f in (ttr, tinf)] + [
+                        timeit(tst, min_time, 5000)
+                    ]
                     r = [x / y for x, y in zip(a, b)]
-                    print(f"{cell:5} {dname:7} {H:4d} | {a[0]*1e3:8.3f} {b[0]*1e3:8.3f} {r[0]:6.2f} | "
-                          f"{a[1]*1e3:8.3f} {b[1]*1e3:8.3f} {r[1]:6.2f} | "
-                          f"{a[2]*1e6:8.1f} {b[2]*1e6:8.1f} {r[2]:6.3f}")
+                    print(
+                        f"{cell:5} {dname:7} {H:4d} | {a[0] * 1e3:8.3f} {b[0] * 1e3:8.3f} {r[0]:6.2f} | "
+                        f"{a[1] * 1e3:8.3f} {b[1] * 1e3:8.3f} {r[1]:6.2f} | "
+                        f"{a[2] * 1e6:8.1f} {b[2] * 1e6:8.1f} {r[2]:6.3f}"
+                    )
                 else:
-                    print(f"{cell:5} {dname:7} {H:4d} | {a[0]*1e3:8.3f} {'-':>8} {'-':>6} | "
-                          f"{a[1]*1e3:8.3f} {'-':>8} {'-':>6} | {a[2]*1e6:8.1f} {'-':>8} {'-':>6}")
+                    print(
+                        f"{cell:5} {dname:7} {H:4d} | {a[0] * 1e3:8.3f} {'-':>8} {'-':>6} | "
+                        f"{a[1] * 1e3:8.3f} {'-':>8} {'-':>6} | {a[2] * 1e6:8.1f} {'-':>8} {'-':>6}"
+                    )
             sys.stdout.flush()
     for cell, dname in (("lstm", "float64"), ("lstm", "float32")):
         (imp0, cold), (imp1, warm) = compile_times(cell, dname)
-        print(f"compile {cell} {dname}: cold {cold:.2f} s (import {imp0:.2f} s), "
-              f"cached start {warm:.2f} s (import {imp1:.2f} s)")
+        print(
+            f"compile {cell} {dname}: cold {cold:.2f} s (import {imp0:.2f} s), "
+            f"cached start {warm:.2f} s (import {imp1:.2f} s)"
+        )
 
 
 if __name__ == "__main__":

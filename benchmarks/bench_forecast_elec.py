@@ -42,26 +42,42 @@ def main():
     df = load_elec_demand()
     y = df["demand_gw"]
     X = df[["temperature_c", "workday"]]
-    print(f"Victoria electricity demand, {len(y)} half-hours; h=48, origins 1 day apart")
+    print(
+        f"Victoria electricity demand, {len(y)} half-hours; h=48, origins 1 day apart"
+    )
     print(f"{'model':44s} {'origins':>7s} {'MASE':>7s} {'MAE GW':>7s} {'fit s':>7s}")
     for n in args.origins:
         kw = dict(horizon=48, n_origins=n, season_length=48)
         rows = [
             ("seasonal naive (m=48)", SeasonalNaiveForecaster(season_length=48), None),
-            ("linear AR, 336 lags + temperature, workday", LinearARForecaster(lags=336), X),
+            (
+                "linear AR, 336 lags + temperature, workday",
+                LinearARForecaster(lags=336),
+                X,
+            ),
         ]
-        rows += [(f"RNNForecaster() seed {s}", RNNForecaster(random_state=s), X)
-                 for s in args.seeds]
-        rows.append(("RNNForecaster() seed 0, temperature only",
-                     RNNForecaster(random_state=0), X[["temperature_c"]]))
+        rows += [
+            (f"RNNForecaster() seed {s}", RNNForecaster(random_state=s), X)
+            for s in args.seeds
+        ]
+        rows.append(
+            (
+                "RNNForecaster() seed 0, temperature only",
+                RNNForecaster(random_state=0),
+                X[["temperature_c"]],
+            )
+        )
         mases = []
         for name, est, Xc in rows:
             t0 = time.perf_counter()
             res = backtest(est, y, Xc, **kw)
             elapsed = time.perf_counter() - t0
             fit = float(res["fit_time"].iloc[0])
-            print(f"{name:44s} {n:7d} {res['mase'].mean():7.3f} {res['mae'].mean():7.4f} "
-                  f"{fit:7.1f}   (backtest {elapsed:.1f} s)", flush=True)
+            print(
+                f"{name:44s} {n:7d} {res['mase'].mean():7.3f} {res['mae'].mean():7.4f} "
+                f"{fit:7.1f}   (backtest {elapsed:.1f} s)",
+                flush=True,
+            )
             if name.startswith("RNN") and "only" not in name:
                 mases.append(res["mase"].mean())
         if mases:

@@ -22,9 +22,24 @@ def csv(tmp_path):
 
 def test_forecast_writes_csv_with_intervals(csv, tmp_path, capsys):
     out = tmp_path / "fc.csv"
-    rc = main(["forecast", str(csv), "--target", "load", "--covariates", "temp",
-               "--horizon", "6", "--max-iter", "2", "--backtest-origins", "2",
-               "--output", str(out)])
+    rc = main(
+        [
+            "forecast",
+            str(csv),
+            "--target",
+            "load",
+            "--covariates",
+            "temp",
+            "--horizon",
+            "6",
+            "--max-iter",
+            "2",
+            "--backtest-origins",
+            "2",
+            "--output",
+            str(out),
+        ]
+    )
     assert rc == 0
     fc = pd.read_csv(out, index_col=0, parse_dates=True)
     assert list(fc.columns) == ["load", "lower_90", "upper_90"]
@@ -36,18 +51,42 @@ def test_forecast_writes_csv_with_intervals(csv, tmp_path, capsys):
 
 
 def test_forecast_to_stdout_without_covariates(csv, capsys):
-    assert main(["forecast", str(csv), "--target", "load", "--horizon", "3",
-                 "--max-iter", "1", "--backtest-origins", "0"]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                str(csv),
+                "--target",
+                "load",
+                "--horizon",
+                "3",
+                "--max-iter",
+                "1",
+                "--backtest-origins",
+                "0",
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("timestamp,load") and len(lines) == 4
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--target", "nope", "--horizon", "3"], "target column"),
-    (["--target", "load", "--covariates", "wind", "--horizon", "3"], "covariate column"),
-    (["--target", "load", "--horizon", "0"], "positive"),
-    (["--target", "load", "--horizon", "3", "--time-col", "when"], "no time column"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--target", "nope", "--horizon", "3"], "target column"),
+        (
+            ["--target", "load", "--covariates", "wind", "--horizon", "3"],
+            "covariate column",
+        ),
+        (["--target", "load", "--horizon", "0"], "positive"),
+        (
+            ["--target", "load", "--horizon", "3", "--time-col", "when"],
+            "no time column",
+        ),
+    ],
+)
 def test_bad_columns_and_arguments_name_the_problem(csv, args, message):
     with pytest.raises(SystemExit, match=message):
         main(["forecast", str(csv), *args])

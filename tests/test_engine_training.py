@@ -23,8 +23,14 @@ from tsrnn.engine import (
 
 T, B, I, H = 5, 3, 2, 4
 POOLINGS = ["none", "last", "mean", "max", "attention"]
-LOSSES = ["squared_error", "absolute_error", "huber", "pinball",
-          "binary_cross_entropy", "cross_entropy"]
+LOSSES = [
+    "squared_error",
+    "absolute_error",
+    "huber",
+    "pinball",
+    "binary_cross_entropy",
+    "cross_entropy",
+]
 
 
 def _problem(rng, pooling, loss, cell="gru", extra=2):
@@ -60,8 +66,12 @@ def test_head_pooling_loss_gradient_matches_finite_differences(pooling, loss):
 
     _, grad, _, _ = net.loss_grad(theta, x, y, mask, fn, extra=ex, training=False)
     eps = 1e-6
-    num = np.array([(value(theta + eps * e) - value(theta - eps * e)) / (2 * eps)
-                    for e in np.eye(theta.size)])
+    num = np.array(
+        [
+            (value(theta + eps * e) - value(theta - eps * e)) / (2 * eps)
+            for e in np.eye(theta.size)
+        ]
+    )
     err = np.abs(num - grad).max() / np.abs(num).max()
     assert err < 1e-6, f"{pooling}/{loss}: relative error {err:.2e}"
 
@@ -73,19 +83,25 @@ def test_l2_penalty_gradient():
     alpha, n = 0.7, 5.0
 
     def value(t):
-        return net.loss_grad(t, x, y, mask, fn, extra=ex, training=False,
-                             alpha=alpha, n_samples=n)[0]
+        return net.loss_grad(
+            t, x, y, mask, fn, extra=ex, training=False, alpha=alpha, n_samples=n
+        )[0]
 
-    _, grad, _, _ = net.loss_grad(theta, x, y, mask, fn, extra=ex, training=False,
-                                  alpha=alpha, n_samples=n)
+    _, grad, _, _ = net.loss_grad(
+        theta, x, y, mask, fn, extra=ex, training=False, alpha=alpha, n_samples=n
+    )
     eps = 1e-6
-    num = np.array([(value(theta + eps * e) - value(theta - eps * e)) / (2 * eps)
-                    for e in np.eye(theta.size)])
+    num = np.array(
+        [
+            (value(theta + eps * e) - value(theta - eps * e)) / (2 * eps)
+            for e in np.eye(theta.size)
+        ]
+    )
     assert np.abs(num - grad).max() < 1e-6
     # biases carry no penalty
     for slot in net.layout:
         if "bias" in slot.name:
-            assert not net.weight_mask[slot.start:slot.stop].any()
+            assert not net.weight_mask[slot.start : slot.stop].any()
 
 
 def test_masked_targets_cost_nothing_and_send_no_gradient():
@@ -112,7 +128,9 @@ def test_losses_values_by_hand():
     assert get_loss("squared_error")(y_hat, y)[0] == pytest.approx(0.5 * (1 + 4) / 2)
     assert get_loss("absolute_error")(y_hat, y)[0] == pytest.approx(1.5)
     assert get_loss("huber")(y_hat, y)[0] == pytest.approx((0.5 + 1.5) / 2)
-    q = get_loss("pinball")(np.array([[0.0, 0.0]]), np.array([[1.0]]), quantiles=(0.1, 0.9))
+    q = get_loss("pinball")(
+        np.array([[0.0, 0.0]]), np.array([[1.0]]), quantiles=(0.1, 0.9)
+    )
     assert q[0] == pytest.approx((0.1 + 0.9) / 2)
     p = get_loss("binary_cross_entropy")(np.array([[0.0]]), np.array([[1.0]]))[0]
     assert p == pytest.approx(np.log(2))
@@ -150,7 +168,9 @@ def test_sgd_nesterov_matches_sklearn_formula():
     theta = np.zeros(2)
     opt = SGD(2, 0.1, momentum=0.5, nesterov=True)
     opt.step(theta, np.array([1.0, -2.0]))
-    np.testing.assert_allclose(theta, 0.5 * np.array([-0.1, 0.2]) - np.array([0.1, -0.2]))
+    np.testing.assert_allclose(
+        theta, 0.5 * np.array([-0.1, 0.2]) - np.array([0.1, -0.2])
+    )
 
 
 def test_clip_grad_norm():
@@ -222,8 +242,15 @@ def test_run_epochs_early_stopping_restores_best_validation_epoch():
         theta[:] += 1.0
         return 1.0
 
-    log = run_epochs(theta, epoch, max_iter=7, tol=0.0, n_iter_no_change=2,
-                     early_stopping=True, validate=lambda: next(scores))
+    log = run_epochs(
+        theta,
+        epoch,
+        max_iter=7,
+        tol=0.0,
+        n_iter_no_change=2,
+        early_stopping=True,
+        validate=lambda: next(scores),
+    )
     assert log.stopped == "early_stopping"
     assert log.best_validation_score == 0.5
     assert theta[0] == 2.0  # the weights of epoch 2
@@ -248,8 +275,12 @@ def test_stepwise_head_gradient_and_dense_equivalent():
 
     _, grad, _, _ = net.loss_grad(theta, x, y, mask, fn, extra=ex, training=False)
     eps = 1e-6
-    num = np.array([(value(theta + eps * e) - value(theta - eps * e)) / (2 * eps)
-                    for e in np.eye(theta.size)])
+    num = np.array(
+        [
+            (value(theta + eps * e) - value(theta - eps * e)) / (2 * eps)
+            for e in np.eye(theta.size)
+        ]
+    )
     assert np.abs(num - grad).max() / np.abs(num).max() < 1e-6
     # the dense matrix used by step-by-step inference gives the same outputs
     th = net.split(theta)[1]
@@ -257,5 +288,8 @@ def test_stepwise_head_gradient_and_dense_equivalent():
     e2 = rng.standard_normal((7, steps * per))
     W = head.dense_weight(th)
     b = head.layout.view(th, "head.bias")
-    np.testing.assert_allclose(head.forward(th, out, e2)[0],
-                               np.concatenate([out, e2], axis=1) @ W.T + b, rtol=1e-12)
+    np.testing.assert_allclose(
+        head.forward(th, out, e2)[0],
+        np.concatenate([out, e2], axis=1) @ W.T + b,
+        rtol=1e-12,
+    )

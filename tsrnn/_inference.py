@@ -123,13 +123,19 @@ class InferencePack:
             extra = np.ascontiguousarray(extra, dtype=dt)
         fb = self._no_feedback if fb_cols is None else np.asarray(fb_cols, np.int64)
         scratch = self._scratch.get(B)
-        if scratch is None:  # per batch size, reused: a streaming step allocates nothing
+        if (
+            scratch is None
+        ):  # per batch size, reused: a streaming step allocates nothing
             scratch = self._scratch[B] = (
-                np.zeros((B, self.n_outputs), dt), np.empty((B, self.hidden), dt),
-                np.empty(self.n_inputs, dt), np.empty(self.hidden, dt),
-                np.empty(self.g_max, dt), np.empty(self.g_max, dt),
+                np.zeros((B, self.n_outputs), dt),
+                np.empty((B, self.hidden), dt),
+                np.empty(self.n_inputs, dt),
+                np.empty(self.hidden, dt),
+                np.empty(self.g_max, dt),
+                np.empty(self.g_max, dt),
                 np.empty(self.hidden + self.n_extra, dt),
-                np.empty(self.g_max, dt), np.empty(self.g_max, dt),
+                np.empty(self.g_max, dt),
+                np.empty(self.g_max, dt),
             )
         if last_out is None:
             last_out = scratch[0]
@@ -138,8 +144,21 @@ class InferencePack:
             top = scratch[1]
         out = np.empty((S, B, self.n_outputs), dtype=dt)
         stream(
-            self.cell, self.pack, self.offs, self.in_sizes, self.hidden, SRU_ALPHA,
-            state, x, extra, fb, self.head_w, self.head_b, last_out, out, top,
+            self.cell,
+            self.pack,
+            self.offs,
+            self.in_sizes,
+            self.hidden,
+            SRU_ALPHA,
+            state,
+            x,
+            extra,
+            fb,
+            self.head_w,
+            self.head_b,
+            last_out,
+            out,
+            top,
             *scratch[2:],
         )
         return out

@@ -79,4 +79,6 @@ class ParamLayout:
 
     def views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
         """All tensors of ``flat`` as zero-copy views, keyed by name."""
-        return {n: flat[s.start : s.stop].reshape(s.shape) for n, s in self._slots.items()}
+        return {
+            n: flat[s.start : s.stop].reshape(s.shape) for n, s in self._slots.items()
+        }

@@ -120,7 +120,11 @@ class RecurrentStack:
         self.dtype = np.dtype(dtype)
         rows = []
         for layer in range(self.num_layers):
-            i_k = self.input_size if layer == 0 else self.num_directions * self.hidden_size
+            i_k = (
+                self.input_size
+                if layer == 0
+                else self.num_directions * self.hidden_size
+            )
             for d in range(self.num_directions):
                 suffix = f"_l{layer}" + ("_reverse" if d else "")
                 rows += layer_entries(cell, i_k, self.hidden_size, suffix, self.bias)
@@ -154,7 +158,12 @@ class RecurrentStack:
     def zero_state(self, batch: int) -> np.ndarray:
         """Zero initial state of shape ``(n_states, L * D, B, H)``."""
         return np.zeros(
-            (self.n_states, self.num_layers * self.num_directions, batch, self.hidden_size),
+            (
+                self.n_states,
+                self.num_layers * self.num_directions,
+                batch,
+                self.hidden_size,
+            ),
             dtype=self.dtype,
         )
 
@@ -187,7 +196,6 @@ class RecurrentStack:
         cache : StackCache
         """
         T, B, _ = x.shape
-        H = self.hidden_size
         D = self.num_directions
         # one layout per kernel argument: a read-only theta (e.g. memory-mapped
         # weights of an unpickled model) would compile other specializations,
@@ -207,7 +215,9 @@ class RecurrentStack:
             for d in range(D):
                 idx = layer * D + d
                 xin = inp if d == 0 else np.ascontiguousarray(inp[::-1])
-                lc, final = self._layer_forward(p, self._suffix(layer, d), xin, state0[:, idx])
+                lc, final = self._layer_forward(
+                    p, self._suffix(layer, d), xin, state0[:, idx]
+                )
                 state[:, idx] = final
                 row.append(lc)
                 outs.append(lc.hs[1:] if d == 0 else lc.hs[:0:-1])
@@ -215,7 +225,9 @@ class RecurrentStack:
             out = outs[0] if D == 1 else np.concatenate(outs, axis=2)
             if training and dropout > 0.0 and layer < self.num_layers - 1:
                 keep = 1.0 - dropout
-                mask = (rng.random(out.shape) < keep).astype(self.dtype) / self.dtype.type(keep)
+                mask = (rng.random(out.shape) < keep).astype(
+                    self.dtype
+                ) / self.dtype.type(keep)
                 out = out * mask
                 cache.masks.append(mask)
             else:
@@ -232,8 +244,17 @@ class RecurrentStack:
         cell = self.cell
         if cell == "sru":
             cs = np.empty((T + 1, B, H), dtype=self.dtype)
-            sru_forward(gates, x, p["weight_c" + suffix], p["bias" + suffix],
-                        SRU_ALPHA, s0[0], hs, cs, np.empty(2 * H, dtype=self.dtype))
+            sru_forward(
+                gates,
+                x,
+                p["weight_c" + suffix],
+                p["bias" + suffix],
+                SRU_ALPHA,
+                s0[0],
+                hs,
+                cs,
+                np.empty(2 * H, dtype=self.dtype),
+            )
             return _LayerCache(x, gates, hs, cs=cs), (cs[T],)
         w_hh_t = np.ascontiguousarray(p["weight_hh" + suffix].T)
         work = np.empty((2, B, w_ih.shape[0]), dtype=self.dtype)
@@ -328,9 +349,21 @@ class RecurrentStack:
         x2 = x.reshape(T * B, I)
         if cell == "sru":
             dx_skip = np.zeros((T, B, H), dtype=self.dtype)
-            sru_backward(lc.gates, x, lc.cs, dhs, np.ascontiguousarray(ds_last[0]),
-                         p["weight_c" + suffix], SRU_ALPHA, lc.gates,
-                         g["weight_c" + suffix], g["bias" + suffix], dx_skip, ds0[0], norms)
+            sru_backward(
+                lc.gates,
+                x,
+                lc.cs,
+                dhs,
+                np.ascontiguousarray(ds_last[0]),
+                p["weight_c" + suffix],
+                SRU_ALPHA,
+                lc.gates,
+                g["weight_c" + suffix],
+                g["bias" + suffix],
+                dx_skip,
+                ds0[0],
+                norms,
+            )
             du2 = lc.gates.reshape(T * B, -1)
             g["weight_ih" + suffix] += gemm(du2.T, x2)
             dx = gemm(du2, w_ih).reshape(T, B, I)
@@ -340,18 +373,47 @@ class RecurrentStack:
         w_hh = p["weight_hh" + suffix]
         h_prev2 = lc.hs[:-1].reshape(T * B, H)
         if cell == "lstm":
-            lstm_backward(lc.gates, lc.cs, dhs, np.ascontiguousarray(ds_last[0]),
-                          np.ascontiguousarray(ds_last[1]), w_hh, lc.gates,
-                          ds0[0], ds0[1], norms, np.empty(H, dtype=self.dtype))
+            lstm_backward(
+                lc.gates,
+                lc.cs,
+                dhs,
+                np.ascontiguousarray(ds_last[0]),
+                np.ascontiguousarray(ds_last[1]),
+                w_hh,
+                lc.gates,
+                ds0[0],
+                ds0[1],
+                norms,
+                np.empty(H, dtype=self.dtype),
+            )
             da_h = lc.gates
         elif cell == "gru":
             da_h = np.empty_like(lc.gates)
             work = np.empty((B, H), dtype=self.dtype)
-            gru_backward(lc.gates, lc.hs, lc.hns, dhs, np.ascontiguousarray(ds_last[0]),
-                         w_hh, lc.gates, da_h, ds0[0], norms, work)
+            gru_backward(
+                lc.gates,
+                lc.hs,
+                lc.hns,
+                dhs,
+                np.ascontiguousarray(ds_last[0]),
+                w_hh,
+                lc.gates,
+                da_h,
+                ds0[0],
+                norms,
+                work,
+            )
         else:
-            rnn_backward(lc.hs, dhs, np.ascontiguousarray(ds_last[0]), w_hh, self.relu,
-                         lc.gates, ds0[0], norms)
+            rnn_backward(
+                lc.hs,
+                dhs,
+                np.ascontiguousarray(ds_last[0]),
+                w_hh,
+                self.relu,
+                lc.gates,
+                ds0[0],
+                norms,
+            )
             da_h = lc.gates
         da2 = lc.gates.reshape(T * B, -1)
         dah2 = da_h.reshape(T * B, -1)

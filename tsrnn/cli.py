@@ -20,7 +20,6 @@ import warnings
 import numpy as np
 import pandas as pd
 
-
 from ._series import _infer_freq  # noqa: E402  (one place that knows pandas' API)
 
 
@@ -46,25 +45,44 @@ def _parser() -> argparse.ArgumentParser:
     )
     f.add_argument("file", help="CSV file with a header row")
     f.add_argument("--target", required=True, help="column to forecast")
-    f.add_argument("--covariates", nargs="*", default=[], metavar="COL",
-                   help="columns known in advance (e.g. a temperature forecast, a "
-                        "holiday flag); their future values are the last HORIZON "
-                        "rows of FILE, or --future")
+    f.add_argument(
+        "--covariates",
+        nargs="*",
+        default=[],
+        metavar="COL",
+        help="columns known in advance (e.g. a temperature forecast, a "
+        "holiday flag); their future values are the last HORIZON "
+        "rows of FILE, or --future",
+    )
     f.add_argument("--horizon", type=int, required=True, help="steps to forecast")
-    f.add_argument("--time-col", default="timestamp",
-                   help="column with the timestamps (default: timestamp; 'none' for "
-                        "plain row numbers)")
+    f.add_argument(
+        "--time-col",
+        default="timestamp",
+        help="column with the timestamps (default: timestamp; 'none' for "
+        "plain row numbers)",
+    )
     f.add_argument("--future", help="CSV with the future covariate rows")
-    f.add_argument("--season-length", type=int, default=None,
-                   help="seasonal period for the baseline and MASE (default: from "
-                        "the frequency, e.g. 48 for 30 min)")
-    f.add_argument("--coverage", type=float, default=0.9,
-                   help="interval coverage (default: 0.9)")
-    f.add_argument("--backtest-origins", type=int, default=10,
-                   help="forecast origins of the backtest (0 to skip; default 10)")
+    f.add_argument(
+        "--season-length",
+        type=int,
+        default=None,
+        help="seasonal period for the baseline and MASE (default: from "
+        "the frequency, e.g. 48 for 30 min)",
+    )
+    f.add_argument(
+        "--coverage", type=float, default=0.9, help="interval coverage (default: 0.9)"
+    )
+    f.add_argument(
+        "--backtest-origins",
+        type=int,
+        default=10,
+        help="forecast origins of the backtest (0 to skip; default 10)",
+    )
     f.add_argument("--max-iter", type=int, default=None, help="training epochs")
     f.add_argument("--random-state", type=int, default=0)
-    f.add_argument("--output", "-o", help="write the forecast CSV here (default: stdout)")
+    f.add_argument(
+        "--output", "-o", help="write the forecast CSV here (default: stdout)"
+    )
     return p
 
 
@@ -84,7 +102,9 @@ def _read(path: str, time_col: str) -> pd.DataFrame:
         try:
             idx = pd.DatetimeIndex(pd.to_datetime(df[time_col]), name=time_col)
         except (ValueError, TypeError) as exc:
-            raise SystemExit(f"error: column {time_col!r} is not dates ({exc})") from None
+            raise SystemExit(
+                f"error: column {time_col!r} is not dates ({exc})"
+            ) from None
         df = df.drop(columns=time_col).set_index(idx)
         freq = _infer_freq(df.index)
         if freq is not None:
@@ -119,7 +139,9 @@ def forecast(args) -> int:
             X_future = fut[args.covariates].iloc[: args.horizon]
         else:
             if len(df) <= 2 * args.horizon:
-                raise SystemExit("error: the file is too short to hold future covariates")
+                raise SystemExit(
+                    "error: the file is too short to hold future covariates"
+                )
             X_future = X.iloc[-args.horizon :]
             y, X = y.iloc[: -args.horizon], X.iloc[: -args.horizon]
         if len(X_future) < args.horizon:
@@ -132,24 +154,37 @@ def forecast(args) -> int:
     if args.max_iter:
         params["max_iter"] = args.max_iter
     model = RNNForecaster(**params)
-    print(f"tsrnn: {len(y)} rows of {args.target!r}"
-          + (f" with covariates {args.covariates}" if args.covariates else "")
-          + f", frequency {freq.freqstr if freq is not None else 'none'}, "
-          f"season {m}, horizon {args.horizon}", file=sys.stderr)
+    print(
+        f"tsrnn: {len(y)} rows of {args.target!r}"
+        + (f" with covariates {args.covariates}" if args.covariates else "")
+        + f", frequency {freq.freqstr if freq is not None else 'none'}, "
+        f"season {m}, horizon {args.horizon}",
+        file=sys.stderr,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
         if args.backtest_origins > 0:
-            kw = dict(horizon=args.horizon, n_origins=args.backtest_origins,
-                      season_length=m)
+            kw = dict(
+                horizon=args.horizon, n_origins=args.backtest_origins, season_length=m
+            )
             t0 = time.perf_counter()
             rnn = backtest(model, y, X, **kw)
             t_rnn = time.perf_counter() - t0
             snaive = backtest(SeasonalNaiveForecaster(season_length=m), y, None, **kw)
-            print(f"backtest, {args.backtest_origins} origins x {args.horizon} steps "
-                  f"(fit once, then update):", file=sys.stderr)
-            for name, r in (("RNNForecaster", rnn), (f"seasonal naive (m={m})", snaive)):
-                print(f"  {name:24s} MASE {r['mase'].mean():.3f}  MAE {r['mae'].mean():.4g}  "
-                      f"sMAPE {r['smape'].mean():.2f}", file=sys.stderr)
+            print(
+                f"backtest, {args.backtest_origins} origins x {args.horizon} steps "
+                f"(fit once, then update):",
+                file=sys.stderr,
+            )
+            for name, r in (
+                ("RNNForecaster", rnn),
+                (f"seasonal naive (m={m})", snaive),
+            ):
+                print(
+                    f"  {name:24s} MASE {r['mase'].mean():.3f}  MAE {r['mae'].mean():.4g}  "
+                    f"sMAPE {r['smape'].mean():.2f}",
+                    file=sys.stderr,
+                )
             print(f"  ({t_rnn:.1f} s for the RNN backtest)", file=sys.stderr)
         t0 = time.perf_counter()
         model.fit(y, X)

@@ -7,7 +7,17 @@ from .optim import SGD, Adam, clip_grad_norm, make_optimizer
 from .trainer import Diverged, DivergenceWarning, TrainingLog, run_epochs
 
 __all__ = [
-    "POOLINGS", "LinearHead", "StepwiseHead", "get_loss", "Network", "SGD", "Adam",
-    "clip_grad_norm", "make_optimizer", "Diverged", "DivergenceWarning",
-    "TrainingLog", "run_epochs",
+    "POOLINGS",
+    "LinearHead",
+    "StepwiseHead",
+    "get_loss",
+    "Network",
+    "SGD",
+    "Adam",
+    "clip_grad_norm",
+    "make_optimizer",
+    "Diverged",
+    "DivergenceWarning",
+    "TrainingLog",
+    "run_epochs",
 ]

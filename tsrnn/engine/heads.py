@@ -52,8 +52,9 @@ class LinearHead:
         ``{prefix}.attention``.
     """
 
-    def __init__(self, in_features, out_features, pooling="none", extra_features=0,
-                 prefix="head"):
+    def __init__(
+        self, in_features, out_features, pooling="none", extra_features=0, prefix="head"
+    ):
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
         self.in_features = int(in_features)
@@ -62,7 +63,10 @@ class LinearHead:
         self.extra_features = int(extra_features)
         self.prefix = prefix
         rows = [
-            (f"{prefix}.weight", (self.out_features, self.in_features + self.extra_features)),
+            (
+                f"{prefix}.weight",
+                (self.out_features, self.in_features + self.extra_features),
+            ),
             (f"{prefix}.bias", (self.out_features,)),
         ]
         if pooling == "attention":
@@ -133,7 +137,8 @@ class LinearHead:
         g[f"{self.prefix}.weight"] += dy2.T @ z2
         g[f"{self.prefix}.bias"] += dy2.sum(axis=0)
         dz = (dy2 @ W[:, :F] if self.extra_features else dy2 @ W).reshape(
-            dy.shape[:-1] + (F,))
+            dy.shape[:-1] + (F,)
+        )
         T, B, _ = cache.out_shape
         pool = self.pooling
         if pool == "none":
@@ -187,11 +192,16 @@ class StepwiseHead:
         self.out_features = self.n_steps * self.n_targets
         self.extra_features = self.n_steps * self.per_step
         self.prefix = prefix
-        self.layout = ParamLayout([
-            (f"{prefix}.weight", (self.out_features, self.in_features)),
-            (f"{prefix}.bias", (self.out_features,)),
-            (f"{prefix}.extra_weight", (self.n_steps, self.n_targets, self.per_step)),
-        ])
+        self.layout = ParamLayout(
+            [
+                (f"{prefix}.weight", (self.out_features, self.in_features)),
+                (f"{prefix}.bias", (self.out_features,)),
+                (
+                    f"{prefix}.extra_weight",
+                    (self.n_steps, self.n_targets, self.per_step),
+                ),
+            ]
+        )
 
     def init_params(self, rng, dtype) -> np.ndarray:
         """Glorot-uniform recurrent weights; zero bias and extra weights."""
@@ -219,7 +229,9 @@ class StepwiseHead:
         o2 = out.reshape(-1, self.in_features)
         e3 = extra.reshape(len(o2), self.n_steps, self.per_step)
         y = o2 @ p[f"{self.prefix}.weight"].T
-        y += np.einsum("rsp,sjp->rsj", e3, p[f"{self.prefix}.extra_weight"]).reshape(len(o2), -1)
+        y += np.einsum("rsp,sjp->rsj", e3, p[f"{self.prefix}.extra_weight"]).reshape(
+            len(o2), -1
+        )
         y += p[f"{self.prefix}.bias"]
         return y.reshape(lead + (self.out_features,)), (o2, e3, lead)
 
@@ -232,5 +244,6 @@ class StepwiseHead:
         g[f"{self.prefix}.weight"] += dy2.T @ o2
         g[f"{self.prefix}.bias"] += dy2.sum(axis=0)
         g[f"{self.prefix}.extra_weight"] += np.einsum(
-            "rsp,rsj->sjp", e3, dy2.reshape(-1, self.n_steps, self.n_targets))
+            "rsp,rsj->sjp", e3, dy2.reshape(-1, self.n_steps, self.n_targets)
+        )
         return (dy2 @ p[f"{self.prefix}.weight"]).reshape(lead + (self.in_features,))

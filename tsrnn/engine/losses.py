@@ -90,8 +90,10 @@ def cross_entropy(logits, y, mask=None):
     value = -(picked * m).sum() / n
     grad = np.exp(logp)
     np.put_along_axis(
-        grad, labels[..., None],
-        np.take_along_axis(grad, labels[..., None], axis=-1) - 1.0, axis=-1,
+        grad,
+        labels[..., None],
+        np.take_along_axis(grad, labels[..., None], axis=-1) - 1.0,
+        axis=-1,
     )
     return float(value), (grad * (m / n)[..., None]).astype(logits.dtype)
 
@@ -111,4 +113,6 @@ def get_loss(name: str):
     try:
         return _LOSSES[name]
     except KeyError:
-        raise ValueError(f"unknown loss {name!r}; choose one of {sorted(_LOSSES)}") from None
+        raise ValueError(
+            f"unknown loss {name!r}; choose one of {sorted(_LOSSES)}"
+        ) from None

@@ -42,7 +42,8 @@ class Network:
         self.head = head
         self.n_stack = stack.layout.size
         self.layout = ParamLayout(
-            [(s.name, s.shape) for s in stack.layout] + [(s.name, s.shape) for s in head.layout]
+            [(s.name, s.shape) for s in stack.layout]
+            + [(s.name, s.shape) for s in head.layout]
         )
         self.size = self.layout.size
         self.dtype = stack.dtype
@@ -62,8 +63,17 @@ class Network:
         """Views of the stack's and the head's parts of ``theta``."""
         return theta[: self.n_stack], theta[self.n_stack :]
 
-    def forward(self, theta, x, state0=None, extra=None, *, training=False,
-                dropout=0.0, rng=None):
+    def forward(
+        self,
+        theta,
+        x,
+        state0=None,
+        extra=None,
+        *,
+        training=False,
+        dropout=0.0,
+        rng=None,
+    ):
         """Predictions for inputs ``x`` of shape ``(T, B, I)``.
 
         Returns
@@ -91,8 +101,22 @@ class Network:
         _, _, _, dh_norm = self.stack.backward(ts, scache, d_out, None, gs)
         return grad, dh_norm
 
-    def loss_grad(self, theta, x, y, mask, loss_fn, state0=None, extra=None, *,
-                  training=True, dropout=0.0, rng=None, alpha=0.0, n_samples=1.0):
+    def loss_grad(
+        self,
+        theta,
+        x,
+        y,
+        mask,
+        loss_fn,
+        state0=None,
+        extra=None,
+        *,
+        training=True,
+        dropout=0.0,
+        rng=None,
+        alpha=0.0,
+        n_samples=1.0,
+    ):
         """Loss and gradient of one batch (plus L2 ``0.5 alpha ||w||^2 / n_samples``).
 
         Returns
@@ -117,16 +141,41 @@ class Network:
                 grad += (alpha / n_samples) * w
         return loss, grad, state, dh_norm
 
-    def train_step(self, theta, optimizer, x, y, mask, loss_fn, state0=None, extra=None,
-                   *, clip_norm=None, dropout=0.0, rng=None, alpha=0.0, n_samples=1.0):
+    def train_step(
+        self,
+        theta,
+        optimizer,
+        x,
+        y,
+        mask,
+        loss_fn,
+        state0=None,
+        extra=None,
+        *,
+        clip_norm=None,
+        dropout=0.0,
+        rng=None,
+        alpha=0.0,
+        n_samples=1.0,
+    ):
         """Forward + BPTT + head + loss + clip + update, in place on ``theta``.
 
         A non-finite loss or gradient leaves ``theta`` untouched and reports
         ``finite=False``: the caller stops training and keeps its best weights.
         """
         loss, grad, state, dh_norm = self.loss_grad(
-            theta, x, y, mask, loss_fn, state0, extra, training=True,
-            dropout=dropout, rng=rng, alpha=alpha, n_samples=n_samples,
+            theta,
+            x,
+            y,
+            mask,
+            loss_fn,
+            state0,
+            extra,
+            training=True,
+            dropout=dropout,
+            rng=rng,
+            alpha=alpha,
+            n_samples=n_samples,
         )
         with np.errstate(over="ignore", invalid="ignore"):
             gnorm = clip_grad_norm(grad, clip_norm)

@@ -41,8 +41,15 @@ class Adam:
     dtype : numpy dtype
     """
 
-    def __init__(self, n_params, learning_rate=1e-3, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, dtype=np.float64):
+    def __init__(
+        self,
+        n_params,
+        learning_rate=1e-3,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        dtype=np.float64,
+    ):
         self.learning_rate = float(learning_rate)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
@@ -78,8 +85,14 @@ class SGD:
     dtype : numpy dtype
     """
 
-    def __init__(self, n_params, learning_rate=1e-3, momentum=0.9, nesterov=True,
-                 dtype=np.float64):
+    def __init__(
+        self,
+        n_params,
+        learning_rate=1e-3,
+        momentum=0.9,
+        nesterov=True,
+        dtype=np.float64,
+    ):
         self.learning_rate = float(learning_rate)
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
@@ -98,9 +111,17 @@ class SGD:
             theta += v.astype(theta.dtype, copy=False)
 
 
-def make_optimizer(solver: str, n_params: int, learning_rate: float, dtype,
-                   momentum: float = 0.9, nesterov: bool = True,
-                   beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8):
+def make_optimizer(
+    solver: str,
+    n_params: int,
+    learning_rate: float,
+    dtype,
+    momentum: float = 0.9,
+    nesterov: bool = True,
+    beta_1: float = 0.9,
+    beta_2: float = 0.999,
+    epsilon: float = 1e-8,
+):
     """Build the optimizer named ``solver`` (``"adam"`` or ``"sgd"``)."""
     if solver == "adam":
         return Adam(n_params, learning_rate, beta_1, beta_2, epsilon, dtype)

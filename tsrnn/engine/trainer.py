@@ -50,9 +50,20 @@ def _progress(verbose, max_iter, desc):
     return tqdm(total=max_iter, desc=desc, leave=True)
 
 
-def run_epochs(theta, run_epoch, *, max_iter, tol, n_iter_no_change,
-               early_stopping=False, validate=None, verbose=0, log=None,
-               desc="fit", warn_max_iter=True) -> TrainingLog:
+def run_epochs(
+    theta,
+    run_epoch,
+    *,
+    max_iter,
+    tol,
+    n_iter_no_change,
+    early_stopping=False,
+    validate=None,
+    verbose=0,
+    log=None,
+    desc="fit",
+    warn_max_iter=True,
+) -> TrainingLog:
     """Train ``theta`` (in place) for up to ``max_iter`` epochs.
 
     Parameters
@@ -137,7 +148,9 @@ def run_epochs(theta, run_epoch, *, max_iter, tol, n_iter_no_change,
         else:
             log.stopped = "max_iter"
     except KeyboardInterrupt:
-        theta[:] = best_theta if early_stopping and log.validation_scores else best_train
+        theta[:] = (
+            best_theta if early_stopping and log.validation_scores else best_train
+        )
         log.stopped = "interrupted"
         warnings.warn(
             f"fit interrupted after {log.n_iter} epochs; the best weights so far "

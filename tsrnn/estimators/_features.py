@@ -25,9 +25,24 @@ import pandas as pd
 
 # seasonal periods inferred from a pandas frequency (rule prefix -> period)
 _SEASONS = {
-    "min": None, "T": None, "h": 24, "H": 24, "D": 7, "B": 5, "W": 52,
-    "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4, "Y": 1, "YS": 1,
-    "YE": 1, "A": 1, "AS": 1,
+    "min": None,
+    "T": None,
+    "h": 24,
+    "H": 24,
+    "D": 7,
+    "B": 5,
+    "W": 52,
+    "M": 12,
+    "MS": 12,
+    "ME": 12,
+    "Q": 4,
+    "QS": 4,
+    "QE": 4,
+    "Y": 1,
+    "YS": 1,
+    "YE": 1,
+    "A": 1,
+    "AS": 1,
 }
 
 
@@ -95,7 +110,11 @@ def calendar_features(time: pd.Index | None, freq) -> np.ndarray | None:
         tod = (time.hour * 3600 + time.minute * 60 + time.second).to_numpy() / 86_400
         cols += [tod]
         cols += [time.day_of_week.to_numpy() / 7.0]
-    elif nanos is not None and nanos == day or (freq is not None and str(freq).startswith("B")):
+    elif (
+        nanos is not None
+        and nanos == day
+        or (freq is not None and str(freq).startswith("B"))
+    ):
         cols += [time.day_of_week.to_numpy() / 7.0]
         cols += [(time.day_of_year.to_numpy() - 1) / 365.25]
     else:
@@ -128,7 +147,11 @@ class Scaler:
                         sc = np.nanstd(seg, axis=0) if seg.size else np.ones(k)
                     else:  # robust: median / IQR
                         loc = np.nanmedian(seg, axis=0) if seg.size else np.zeros(k)
-                        q = np.nanpercentile(seg, [25, 75], axis=0) if seg.size else None
+                        q = (
+                            np.nanpercentile(seg, [25, 75], axis=0)
+                            if seg.size
+                            else None
+                        )
                         sc = (q[1] - q[0]) if q is not None else np.ones(k)
                 loc = np.where(np.isfinite(loc), loc, 0.0)
                 sc = np.where(np.isfinite(sc) & (sc > 1e-12), sc, 1.0)

@@ -22,7 +22,6 @@ import copy
 import dataclasses
 import numbers
 import warnings
-from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -32,8 +31,8 @@ from sklearn.utils.validation import check_is_fitted
 from .._base import ForecasterMixin, series_scale
 from .._inference import InferencePack
 from .._recurrent import RecurrentStack
-from .._threads import single_threaded_blas
 from .._series import Future, SeriesSet, check_horizon, to_series_set
+from .._threads import single_threaded_blas
 from ..engine import Network, StepwiseHead, get_loss, make_optimizer, run_epochs
 from ..engine.trainer import Diverged, TrainingLog
 from ._features import Layout, Scaler, calendar_features, gather, infer_seasons
@@ -161,15 +160,23 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         "strategy": [StrOptions({"direct", "recursive"})],
         "bptt_length": [Interval(numbers.Integral, 1, None, closed="left")],
         "stateful": ["boolean"],
-        "season_length": [Interval(numbers.Integral, 1, None, closed="left"),
-                          StrOptions({"auto"}), None, tuple, list],
+        "season_length": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+            None,
+            tuple,
+            list,
+        ],
         "calendar_features": ["boolean"],
         "scaler": [StrOptions({"standard", "robust"}), None],
         "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
         "solver": [StrOptions({"adam", "sgd"})],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -179,7 +186,10 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "dtype": [StrOptions({"float64", "float32"}), Options(type, {np.float64, np.float32})],
+        "dtype": [
+            StrOptions({"float64", "float32"}),
+            Options(type, {np.float64, np.float32}),
+        ],
         "id_col": [str],
         "time_col": [str],
         "target_col": [str, list],
@@ -271,8 +281,14 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        data = to_series_set(y, X, id_col=self.id_col, time_col=self.time_col,
-                             target_col=self.target_col, freq=self.freq)
+        data = to_series_set(
+            y,
+            X,
+            id_col=self.id_col,
+            time_col=self.time_col,
+            target_col=self.target_col,
+            freq=self.freq,
+        )
         with single_threaded_blas():
             self._fit_data(data, partial=False)
         return self
@@ -309,7 +325,11 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         else:
             scaler = Scaler.fit(self.scaler, data.y, data.X, data.indptr, train_end_s)
         season = self._season(schema) if self.strategy == "direct" else ()
-        cal = calendar_features(data.time, schema.freq) if self._use_calendar(schema) else None
+        cal = (
+            calendar_features(data.time, schema.freq)
+            if self._use_calendar(schema)
+            else None
+        )
         n_cal = 0 if cal is None else cal.shape[1]
         layout = Layout(schema.n_targets, schema.n_covariates, n_cal, ho, season)
         series = np.repeat(np.arange(data.n_series), lengths)
@@ -322,7 +342,9 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         if reuse:
             net, theta = self._net, self.params_.copy()
             if self._layout != layout:
-                raise ValueError("warm_start/partial_fit data has another layout than fit")
+                raise ValueError(
+                    "warm_start/partial_fit data has another layout than fit"
+                )
         else:
             net = self._build_network(layout, dt)
             rng0 = np.random.default_rng(self._seed())
@@ -331,17 +353,31 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         self._net, self._layout, self._scaler = net, layout, scaler
         rng = np.random.default_rng(self._seed(offset=1))
         loss_fn = get_loss(self.loss)
-        opt = (self._optimizer if reuse and hasattr(self, "_optimizer") else
-               make_optimizer(self.solver, net.size, self.learning_rate_init, dt))
+        opt = (
+            self._optimizer
+            if reuse and hasattr(self, "_optimizer")
+            else make_optimizer(self.solver, net.size, self.learning_rate_init, dt)
+        )
         has_nan = bool(np.isnan(Y).any())
         Yin = np.where(np.isnan(Y), 0.0, Y).astype(dt)
-        ctx = dict(Y=Y, Yin=Yin, Z=Z, start=start, end=end, train_end=train_end,
-                   indptr=data.indptr, train_end_s=train_end_s, has_nan=has_nan)
+        ctx = dict(
+            Y=Y,
+            Yin=Yin,
+            Z=Z,
+            start=start,
+            end=end,
+            train_end=train_end,
+            indptr=data.indptr,
+            train_end_s=train_end_s,
+            has_nan=has_nan,
+        )
         lanes = self._lanes(data.indptr, train_end_s) if self.stateful else None
         T = int(self.bptt_length)
         # warm_start continues the curves, as n_iter_ and loss_curve_ do
-        stats = {"gnorm": list(getattr(self, "grad_norm_curve_", [])) if reuse else [],
-                 "dh": []}
+        stats = {
+            "gnorm": list(getattr(self, "grad_norm_curve_", [])) if reuse else [],
+            "dh": [],
+        }
 
         def run_epoch():
             if has_nan:
@@ -354,9 +390,19 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
                     state_carry[:, :, reset] = 0.0
                     state = state_carry
                 res = net.train_step(
-                    theta, opt, x, tgt, mask, loss_fn, state, extra,
-                    clip_norm=self.clip_norm, dropout=self.dropout, rng=rng,
-                    alpha=self.alpha, n_samples=float(mask.sum() or 1.0),
+                    theta,
+                    opt,
+                    x,
+                    tgt,
+                    mask,
+                    loss_fn,
+                    state,
+                    extra,
+                    clip_norm=self.clip_norm,
+                    dropout=self.dropout,
+                    rng=rng,
+                    alpha=self.alpha,
+                    n_samples=float(mask.sum() or 1.0),
                 )
                 if not res.finite:
                     raise Diverged(f"loss {res.loss}, gradient norm {res.grad_norm}")
@@ -382,11 +428,16 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         log = self._log if reuse and hasattr(self, "_log") else TrainingLog()
         max_iter = 1 if partial else self.max_iter
         log = run_epochs(
-            theta, run_epoch, max_iter=max_iter, tol=self.tol,
+            theta,
+            run_epoch,
+            max_iter=max_iter,
+            tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             early_stopping=self.early_stopping and has_val,
             validate=validate if (self.early_stopping and has_val) else None,
-            verbose=self.verbose, log=log, desc="RNNForecaster",
+            verbose=self.verbose,
+            log=log,
+            desc="RNNForecaster",
             warn_max_iter=not partial,
         )
         self._optimizer = opt
@@ -408,8 +459,9 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
             log.validation_scores.append(self._val_from_outputs(outputs, ctx))
             log.best_validation_score = max(log.validation_scores)
         self.validation_scores_ = list(log.validation_scores)
-        self.best_validation_score_ = (max(log.validation_scores)
-                                       if log.validation_scores else None)
+        self.best_validation_score_ = (
+            max(log.validation_scores) if log.validation_scores else None
+        )
         self.schema_ = schema
         self._calibrate(data, outputs, ctx, n_val)
         return self
@@ -436,21 +488,29 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         elif isinstance(sl, (tuple, list)):
             seasons = tuple(int(m) for m in sl)
             if not seasons or min(seasons) < 1:
-                raise ValueError(
-                    f"season_length must hold positive ints, got {sl!r}"
-                )
+                raise ValueError(f"season_length must hold positive ints, got {sl!r}")
         else:
             seasons = (int(sl),)
         return seasons or (1,)
 
     def _use_calendar(self, schema):
-        return bool(self.calendar_features) and schema.index_type in ("datetime", "period")
+        return bool(self.calendar_features) and schema.index_type in (
+            "datetime",
+            "period",
+        )
 
     def _build_network(self, layout: Layout, dt):
-        stack = RecurrentStack(self.cell, layout.n_inputs, self.hidden_size,
-                               self.num_layers, nonlinearity=self.nonlinearity, dtype=dt)
-        head = StepwiseHead(self.hidden_size, layout.horizon_out, layout.n_targets,
-                            layout.n_per_step)
+        stack = RecurrentStack(
+            self.cell,
+            layout.n_inputs,
+            self.hidden_size,
+            self.num_layers,
+            nonlinearity=self.nonlinearity,
+            dtype=dt,
+        )
+        head = StepwiseHead(
+            self.hidden_size, layout.horizon_out, layout.n_targets, layout.n_per_step
+        )
         return Network(stack, head)
 
     @staticmethod
@@ -545,10 +605,23 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
             rows, reset = lanes
             for w in range(rows.shape[1] // T):
                 r = rows[:, w * T : (w + 1) * T].T
-                x, ex, tg, mk = gather(lay, ctx["Yin"], ctx["Z"], ctx["start"], ctx["end"],
-                                       r, ctx["train_end"], Y_target=ctx["Y"])
-                yield (np.ascontiguousarray(x, dt), np.ascontiguousarray(ex, dt),
-                       tg.astype(dt), mk.astype(dt), reset[:, w])
+                x, ex, tg, mk = gather(
+                    lay,
+                    ctx["Yin"],
+                    ctx["Z"],
+                    ctx["start"],
+                    ctx["end"],
+                    r,
+                    ctx["train_end"],
+                    Y_target=ctx["Y"],
+                )
+                yield (
+                    np.ascontiguousarray(x, dt),
+                    np.ascontiguousarray(ex, dt),
+                    tg.astype(dt),
+                    mk.astype(dt),
+                    reset[:, w],
+                )
             return
         # stateless: random windows of burn-in + T steps from a zero state
         burn = T
@@ -566,19 +639,34 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
             steps = np.arange(L)
             r = begin[None, :] + steps[:, None]
             r = np.where(steps[:, None] < span[None, :], r, -1)
-            x, ex, tg, mk = gather(lay, ctx["Yin"], ctx["Z"], ctx["start"], ctx["end"],
-                                   r, ctx["train_end"], Y_target=ctx["Y"])
+            x, ex, tg, mk = gather(
+                lay,
+                ctx["Yin"],
+                ctx["Z"],
+                ctx["start"],
+                ctx["end"],
+                r,
+                ctx["train_end"],
+                Y_target=ctx["Y"],
+            )
             # burn-in steps feed the state but not the loss
             mk[: L - T] = 0.0
-            yield (np.ascontiguousarray(x, dt), np.ascontiguousarray(ex, dt),
-                   tg.astype(dt), mk.astype(dt), None)
+            yield (
+                np.ascontiguousarray(x, dt),
+                np.ascontiguousarray(ex, dt),
+                tg.astype(dt),
+                mk.astype(dt),
+                None,
+            )
 
     # ------------------------------------------------------ full passes
     def _pack(self, theta=None):
         theta = self.params_ if theta is None else theta
         return InferencePack(self._net, theta)
 
-    def _run_rows(self, theta, pack, Yin, Z, start, end, rows, state, top, Y_target=None):
+    def _run_rows(
+        self, theta, pack, Yin, Z, start, end, rows, state, top, Y_target=None
+    ):
         """Run the network over ``rows`` (one series, in order) from ``state``.
 
         NaN in ``Yin`` is filled by the network's own one-step estimates (stream
@@ -623,8 +711,18 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
             state = self._net.stack.zero_state(1)
             top = np.zeros((1, self.hidden_size), Y.dtype)
             Ynan = Y.copy()
-            out = self._run_rows(theta, pack, Ynan, ctx["Z"], ctx["start"], ctx["end"],
-                                 rows, state, top, Y_target=Y)
+            out = self._run_rows(
+                theta,
+                pack,
+                Ynan,
+                ctx["Z"],
+                ctx["start"],
+                ctx["end"],
+                rows,
+                state,
+                top,
+                Y_target=Y,
+            )
             miss = np.isnan(Y[rows])
             est = np.vstack([np.zeros((1, k)), out[:-1, :k]])
             fill = Yin[rows]
@@ -650,13 +748,14 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
             rows = np.arange(indptr[s], indptr[s + 1])
             state = np.ascontiguousarray(self._state[:, :, s : s + 1])
             top = np.zeros((1, self.hidden_size), dt)
-            out = self._run_rows(theta, pack, Ynan, ctx["Z"], ctx["start"], ctx["end"],
-                                 rows, state, top)
+            out = self._run_rows(
+                theta, pack, Ynan, ctx["Z"], ctx["start"], ctx["end"], rows, state, top
+            )
             self._state[:, :, s : s + 1] = state
             self._top[s] = top[0]
             tail = Ynan[rows[-keep:]]
-            self._tail_y[s, keep - len(tail):] = tail
-            self._tail_z[s, keep - len(tail):] = ctx["Z"][rows[-keep:]]
+            self._tail_y[s, keep - len(tail) :] = tail
+            self._tail_z[s, keep - len(tail) :] = ctx["Z"][rows[-keep:]]
             outputs.append(out)
         self._pack_cache = pack
         return outputs
@@ -671,7 +770,9 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
             if te >= b:
                 continue
             rows = np.arange(te - 1, b)
-            _, _, tg, mk = gather(lay, ctx["Y"], ctx["Z"], ctx["start"], ctx["end"], rows)
+            _, _, tg, mk = gather(
+                lay, ctx["Y"], ctx["Z"], ctx["start"], ctx["end"], rows
+            )
             pred = out[rows - a]
             num += float((((pred - tg) * mk) ** 2).sum())
             den += float(mk.sum())
@@ -684,8 +785,20 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
             rows = np.arange(ctx["indptr"][s], ctx["indptr"][s + 1])
             state = self._net.stack.zero_state(1)
             top = np.zeros((1, self.hidden_size), self._net.dtype)
-            outputs.append(self._run_rows(theta, pack, ctx["Yin"], ctx["Z"], ctx["start"],
-                                          ctx["end"], rows, state, top, Y_target=ctx["Y"]))
+            outputs.append(
+                self._run_rows(
+                    theta,
+                    pack,
+                    ctx["Yin"],
+                    ctx["Z"],
+                    ctx["start"],
+                    ctx["end"],
+                    rows,
+                    state,
+                    top,
+                    Y_target=ctx["Y"],
+                )
+            )
         return self._val_from_outputs(outputs, ctx)
 
     def _calibrate(self, data, outputs, ctx, n_val):
@@ -702,7 +815,9 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
                 origins = np.arange(te - 1, b - h)
                 if len(origins) == 0:
                     continue
-                _, _, tg, mk = gather(lay, ctx["Y"], ctx["Z"], ctx["start"], ctx["end"], origins)
+                _, _, tg, mk = gather(
+                    lay, ctx["Y"], ctx["Z"], ctx["start"], ctx["end"], origins
+                )
                 pred = out[origins - a].reshape(-1, h, k)
                 truth = tg.reshape(-1, h, k)
                 ok = mk.reshape(-1, h, k) > 0
@@ -714,8 +829,9 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
                 scores.append(r)
         else:
             scores = self._recursive_calibration(data, n_val)
-        self.conformal_scores_ = (np.concatenate(scores) if scores
-                                  else np.empty((0, h, k)))
+        self.conformal_scores_ = (
+            np.concatenate(scores) if scores else np.empty((0, h, k))
+        )
         if not len(self.conformal_scores_):
             self._conformal_note = (
                 "no held-out tail to calibrate on: set validation_fraction > 0 and "
@@ -736,8 +852,12 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         block = data.take(tail_start, None)
         from .._base import conformal_scores
 
-        sc = conformal_scores(est, block.take(0, min(int(n_val.max()), n_origins + h - 1)),
-                              h, self.conformal_scale_)
+        sc = conformal_scores(
+            est,
+            block.take(0, min(int(n_val.max()), n_origins + h - 1)),
+            h,
+            self.conformal_scale_,
+        )
         if len(sc):
             scores.append(sc)
         return scores
@@ -746,7 +866,9 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         """Reset the state and read ``data`` (the fit series, maybe cut) from the start."""
         lengths = data.lengths
         last = None if data.time is None else data.time[data.indptr[1:] - 1]
-        self.schema_ = dataclasses.replace(data.schema, n_seen=lengths.copy(), last=last)
+        self.schema_ = dataclasses.replace(
+            data.schema, n_seen=lengths.copy(), last=last
+        )
         start = np.repeat(data.indptr[:-1], lengths)
         end = np.repeat(data.indptr[1:], lengths)
         series = np.repeat(np.arange(data.n_series), lengths)
@@ -809,7 +931,9 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         h = Zf.shape[1]
         need = lay.horizon_out
         pad = max(need - h, 0)
-        Zf = np.concatenate([Zf, np.zeros((P, pad, Zf.shape[2]))], axis=1) if pad else Zf
+        Zf = (
+            np.concatenate([Zf, np.zeros((P, pad, Zf.shape[2]))], axis=1) if pad else Zf
+        )
         L = keep + Zf.shape[1]
         Y = np.full((P, L, lay.n_targets), np.nan)
         Y[:, :keep] = self._tail_y[positions]
@@ -848,7 +972,11 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
             vals[:, 0] = out0[:, :k]
             if h > 1:
                 dt = self._net.dtype
-                rows = (np.arange(len(pos)) * L)[None, :] + keep + np.arange(h - 1)[:, None]
+                rows = (
+                    (np.arange(len(pos)) * L)[None, :]
+                    + keep
+                    + np.arange(h - 1)[:, None]
+                )
                 x, exs, _, _ = gather(lay, Y2, Z2, start, end, rows)
                 x[..., :k] = np.nan  # unknown targets: fed back from the outputs
                 state = np.ascontiguousarray(self._state[:, :, pos]).astype(dt)
@@ -895,12 +1023,8 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         new_tail = self._tail_y.copy()
         new_tail_z = self._tail_z.copy()
         for i, p in enumerate(pos):
-            a, b = block.indptr[i], block.indptr[i + 1]
-            Y = np.concatenate([self._tail_y[p], Ynew[a:b]]).astype(dt)
-            Z = np.concatenate([self._tail_z[p], Znew[a:b]]).astype(dt)
+            Y, Z, start, end = self._with_history(p, Ynew, Znew, block, i)
             L = len(Y)
-            start = np.zeros(L, np.int64)
-            end = np.full(L, L, np.int64)
             # the previous step's one-step estimate, now that its future is known
             _, ex, _, _ = gather(lay, Y, Z, start, end, np.array([keep - 1]))
             state = np.ascontiguousarray(self._state[:, :, p : p + 1])
@@ -910,11 +1034,18 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
                 last = self._head(top, ex).astype(dt)
                 x, exs, _, _ = gather(lay, Y, Z, start, end, rows)
                 fb = np.stack([np.arange(k)] * 2, axis=1)
-                self._pack_cache.run(state, np.ascontiguousarray(x[:, None], dt),
-                                     np.ascontiguousarray(exs[:, None], dt), fb, last, top)
+                self._pack_cache.run(
+                    state,
+                    np.ascontiguousarray(x[:, None], dt),
+                    np.ascontiguousarray(exs[:, None], dt),
+                    fb,
+                    last,
+                    top,
+                )
             else:
-                self._run_rows(self.params_, self._pack_cache, Y, Z, start, end, rows,
-                               state, top)
+                self._run_rows(
+                    self.params_, self._pack_cache, Y, Z, start, end, rows, state, top
+                )
             new_state[:, :, p : p + 1] = state
             new_top[p] = top[0]
             new_tail[p] = Y[-keep:]
@@ -924,6 +1055,19 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         self._tail_y, self._tail_z = new_tail, new_tail_z
         self.schema_ = self.schema_.advance(block)
 
+    def _with_history(self, p, Ynew, Znew, block, i):
+        """Series ``p``'s stored history tail followed by the block's new rows.
+
+        Returns ``Y, Z, start, end`` for :func:`gather` over those rows (one
+        series, so every row starts at 0 and ends at the last row).
+        """
+        dt = self._net.dtype
+        a, b = block.indptr[i], block.indptr[i + 1]
+        Y = np.concatenate([self._tail_y[p], Ynew[a:b]]).astype(dt)
+        Z = np.concatenate([self._tail_z[p], Znew[a:b]]).astype(dt)
+        n = len(Y)
+        return Y, Z, np.zeros(n, np.int64), np.full(n, n, np.int64)
+
     def partial_fit(self, y_new, X_new=None):
         """One epoch of weight updates on new observations, then advance the state.
 
@@ -931,8 +1075,14 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         """
         if not hasattr(self, "params_"):
             self._validate_params()
-            data = to_series_set(y_new, X_new, id_col=self.id_col, time_col=self.time_col,
-                                 target_col=self.target_col, freq=self.freq)
+            data = to_series_set(
+                y_new,
+                X_new,
+                id_col=self.id_col,
+                time_col=self.time_col,
+                target_col=self.target_col,
+                freq=self.freq,
+            )
             with single_threaded_blas():
                 return self._fit_data(data, partial=True)
         block = self.schema_.check_update(y_new, X_new)
@@ -945,7 +1095,6 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         """TBPTT over the new rows of each series, from its carried state."""
         lay = self._layout
         net = self._net
-        dt = net.dtype
         keep = self._tail_y.shape[1]
         pos = np.asarray(block.positions)
         series = np.repeat(pos, block.lengths)
@@ -954,12 +1103,8 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         rng = np.random.default_rng(self._seed(offset=2 + self._optimizer.t))
         T = int(self.bptt_length)
         for i, p in enumerate(pos):
-            a, b = block.indptr[i], block.indptr[i + 1]
-            Y = np.concatenate([self._tail_y[p], Ynew[a:b]]).astype(dt)
-            Z = np.concatenate([self._tail_z[p], Znew[a:b]]).astype(dt)
+            Y, Z, start, end = self._with_history(p, Ynew, Znew, block, i)
             L = len(Y)
-            start = np.zeros(L, np.int64)
-            end = np.full(L, L, np.int64)
             Yin = np.where(np.isnan(Y), 0.0, Y)
             state = np.ascontiguousarray(self._state[:, :, p : p + 1])
             # the state has read every old row: windows start at the first new row
@@ -968,13 +1113,27 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
                 x, ex, tg, mk = gather(lay, Yin, Z, start, end, rows, Y_target=Y)
                 if not mk.any():
                     continue
-                res = net.train_step(self.params_, self._optimizer, np.ascontiguousarray(x),
-                                     tg, mk, loss_fn, state, np.ascontiguousarray(ex),
-                                     clip_norm=self.clip_norm, dropout=self.dropout, rng=rng,
-                                     alpha=self.alpha, n_samples=float(mk.sum()))
+                res = net.train_step(
+                    self.params_,
+                    self._optimizer,
+                    np.ascontiguousarray(x),
+                    tg,
+                    mk,
+                    loss_fn,
+                    state,
+                    np.ascontiguousarray(ex),
+                    clip_norm=self.clip_norm,
+                    dropout=self.dropout,
+                    rng=rng,
+                    alpha=self.alpha,
+                    n_samples=float(mk.sum()),
+                )
                 if not res.finite:
-                    warnings.warn("partial_fit step diverged; weights left unchanged",
-                                  RuntimeWarning, stacklevel=3)
+                    warnings.warn(
+                        "partial_fit step diverged; weights left unchanged",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
                     break
                 state = res.state
         self._pack_cache = self._pack()

@@ -83,7 +83,9 @@ def lstm_forward(gates, w_hh_t, h0, c0, hs, cs, work):
 
 
 @jit
-def lstm_backward(gates, cs, dhs, dh_last, dc_last, w_hh, dgates, dh0, dc0, dh_norm, tc_row):
+def lstm_backward(
+    gates, cs, dhs, dh_last, dc_last, w_hh, dgates, dh0, dc0, dh_norm, tc_row
+):
     """Backpropagate through one LSTM layer over T steps.
 
     Parameters

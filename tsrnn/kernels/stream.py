@@ -34,8 +34,30 @@ def _matvec_t(v, pack, start, n_in, n_out, acc):
 
 
 @jit
-def stream(cell, pack, offs, in_sizes, hidden, alpha, state, x, extra, fb_cols,
-           head_w, head_b, last_out, out, top, ibuf, lbuf, g, hp, z, act, tmp):
+def stream(
+    cell,
+    pack,
+    offs,
+    in_sizes,
+    hidden,
+    alpha,
+    state,
+    x,
+    extra,
+    fb_cols,
+    head_w,
+    head_b,
+    last_out,
+    out,
+    top,
+    ibuf,
+    lbuf,
+    g,
+    hp,
+    z,
+    act,
+    tmp,
+):
     """Advance a unidirectional network over S steps, one step at a time.
 
     Parameters
@@ -109,7 +131,9 @@ def stream(cell, pack, offs, in_sizes, hidden, alpha, state, x, extra, fb_cols,
                     for j in range(H):
                         c = state[0, layer, b, j]
                         tmp[j] = g[H + j] + pack[o_bi + j] * c + pack[o_bh + j]
-                        tmp[H + j] = g[2 * H + j] + pack[o_bi + H + j] * c + pack[o_bh + H + j]
+                        tmp[H + j] = (
+                            g[2 * H + j] + pack[o_bi + H + j] * c + pack[o_bh + H + j]
+                        )
                     sigmoid_of(tmp[: 2 * H], act[: 2 * H])
                     for j in range(H):
                         f = act[j]

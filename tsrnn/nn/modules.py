@@ -97,9 +97,14 @@ class RNNBase:
         self.bidirectional = bool(bidirectional)
         self.dtype = dt
         self._stack = RecurrentStack(
-            self.mode, self.input_size, self.hidden_size, self.num_layers,
-            nonlinearity=nonlinearity, bias=self.bias,
-            bidirectional=self.bidirectional, dtype=dt,
+            self.mode,
+            self.input_size,
+            self.hidden_size,
+            self.num_layers,
+            nonlinearity=nonlinearity,
+            bias=self.bias,
+            bidirectional=self.bidirectional,
+            dtype=dt,
         )
         self._rng = np.random.default_rng(random_state)
         self.theta = self._stack.init_params(self._rng)
@@ -129,7 +134,9 @@ class RNNBase:
         """Copies of every parameter under torch's names, shapes and gate orders."""
         return {k: v.copy() for k, v in self.named_parameters().items()}
 
-    def load_state_dict(self, state_dict: Mapping[str, np.ndarray], strict: bool = True):
+    def load_state_dict(
+        self, state_dict: Mapping[str, np.ndarray], strict: bool = True
+    ):
         """Copy parameters in from a mapping of name -> array.
 
         Parameters
@@ -247,8 +254,12 @@ class RNNBase:
         x, unbatched = self._check_input(input)
         state0 = self._pack_state(hx, x.shape[1], unbatched)
         out, state, cache = self._stack.forward(
-            self.theta, x, state0, training=self.training,
-            dropout=self.dropout, rng=self._rng,
+            self.theta,
+            x,
+            state0,
+            training=self.training,
+            dropout=self.dropout,
+            rng=self._rng,
         )
         self._cache = (cache, unbatched, x.shape)
         if unbatched:
@@ -298,17 +309,22 @@ class RNNBase:
         d_state = None
         if grad_hn is not None:
             parts = grad_hn if self.mode == "lstm" else (grad_hn,)
-            if self.mode == "lstm" and (not isinstance(parts, tuple) or len(parts) != 2):
+            if self.mode == "lstm" and (
+                not isinstance(parts, tuple) or len(parts) != 2
+            ):
                 raise TypeError("LSTM expects grad_hn as a tuple (dh_n, dc_n)")
             rows = [
                 np.zeros((self.num_layers * D, B, self.hidden_size), self.dtype)
-                if p is None else self._check_state(p, B, unbatched, "grad_hn")
+                if p is None
+                else self._check_state(p, B, unbatched, "grad_hn")
                 for p in parts
             ]
             d_state = np.ascontiguousarray(np.stack(rows))
         self._cache = None
         self.grad[:] = 0.0
-        _, dx, ds0, norms = self._stack.backward(self.theta, cache, g, d_state, self.grad)
+        _, dx, ds0, norms = self._stack.backward(
+            self.theta, cache, g, d_state, self.grad
+        )
         self.dh_norm_ = norms
         grads = {k: v.copy() for k, v in self.layout.views(self.grad).items()}
         if unbatched:
@@ -382,13 +398,33 @@ class LSTM(RNNBase):
 
     _mode = "lstm"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False,
-                 proj_size=0, dtype=np.float64, random_state=None):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        proj_size=0,
+        dtype=np.float64,
+        random_state=None,
+    ):
         if proj_size:
             raise ValueError("proj_size is not supported; use proj_size=0")
-        super().__init__(input_size, hidden_size, num_layers, "tanh", bias,
-                         batch_first, dropout, bidirectional, dtype, random_state)
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            "tanh",
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            dtype,
+            random_state,
+        )
 
 
 class GRU(RNNBase):
@@ -399,11 +435,30 @@ class GRU(RNNBase):
 
     _mode = "gru"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False,
-                 dtype=np.float64, random_state=None):
-        super().__init__(input_size, hidden_size, num_layers, "tanh", bias,
-                         batch_first, dropout, bidirectional, dtype, random_state)
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        dtype=np.float64,
+        random_state=None,
+    ):
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            "tanh",
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            dtype,
+            random_state,
+        )
 
 
 class SRU(RNNBase):
@@ -419,10 +474,29 @@ class SRU(RNNBase):
 
     _mode = "sru"
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False,
-                 dtype=np.float64, random_state=None):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        dtype=np.float64,
+        random_state=None,
+    ):
         if not bias:
             raise ValueError("SRU always has its gate biases; use bias=True")
-        super().__init__(input_size, hidden_size, num_layers, "tanh", True,
-                         batch_first, dropout, bidirectional, dtype, random_state)
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            "tanh",
+            True,
+            batch_first,
+            dropout,
+            bidirectional,
+            dtype,
+            random_state,
+        )
