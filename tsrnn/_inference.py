@@ -12,7 +12,7 @@ import numpy as np
 
 from ._recurrent import SRU_ALPHA
 from .engine.network import Network
-from .kernels.stream import GRU, LSTM, RNN_RELU, RNN_TANH, SRU, stream
+from .kernels.stream import GRU, LSTM, RNN_RELU, RNN_TANH, SRU, STREAMS
 
 
 def net_head_theta(network: Network, theta: np.ndarray) -> np.ndarray:
@@ -81,6 +81,7 @@ class InferencePack:
         self.offs = np.asarray(offs, dtype=np.int64)
         self.in_sizes = np.asarray(sizes, dtype=np.int64)
         self.cell = cell_code(stack.cell, bool(stack.relu))
+        self._stream = STREAMS[self.cell]
         self.hidden = H
         self.n_inputs = stack.input_size
         self.n_extra = head.extra_features
@@ -143,12 +144,10 @@ class InferencePack:
         if top is None:
             top = scratch[1]
         out = np.empty((S, B, self.n_outputs), dtype=dt)
-        stream(
-            self.cell,
+        self._stream(
             self.pack,
             self.offs,
             self.in_sizes,
-            self.hidden,
             SRU_ALPHA,
             state,
             x,

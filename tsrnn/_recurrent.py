@@ -239,7 +239,7 @@ class RecurrentStack:
         T, B, I = x.shape
         H = self.hidden_size
         w_ih = p["weight_ih" + suffix]
-        gates = gemm(x.reshape(T * B, I), w_ih.T).reshape(T, B, w_ih.shape[0])
+        gates = gemm(x.reshape(T * B, I), np.ascontiguousarray(w_ih.T)).reshape(T, B, w_ih.shape[0])
         hs = np.empty((T + 1, B, H), dtype=self.dtype)
         cell = self.cell
         if cell == "sru":
