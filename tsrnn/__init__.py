@@ -8,7 +8,7 @@ modules), ``datasets`` and ``metrics``.
 
 __version__ = "0.1.0"
 
-from . import datasets, metrics, nn  # noqa: E402
+from . import datasets, metrics, nn, plotting  # noqa: E402
 from .backtest import backtest  # noqa: E402
 from .baselines import (  # noqa: E402
     LinearARForecaster,
@@ -16,6 +16,7 @@ from .baselines import (  # noqa: E402
     SeasonalNaiveForecaster,
 )
 from .estimators import RNNClassifier, RNNForecaster, RNNRegressor  # noqa: E402
+from .persist import load  # noqa: E402
 from .windowing import WindowTransformer, make_windows, windows_from_long  # noqa: E402
 
 __all__ = [
@@ -26,11 +27,13 @@ __all__ = [
     "SeasonalNaiveForecaster",
     "LinearARForecaster",
     "backtest",
+    "load",
     "make_windows",
     "windows_from_long",
     "WindowTransformer",
     "datasets",
     "metrics",
     "nn",
+    "plotting",
     "__version__",
 ]
