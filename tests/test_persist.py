@@ -1,0 +1,404 @@
+"""Save/load without pickle (``model.save(path)`` / ``tsrnn.load(path)``).
+
+Round trips must give bit-identical outputs (the same arrays feed the same
+kernels), and every damaged or foreign file must fail with a ``ValueError``
+that names the problem, never by executing code.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsrnn
+from tsrnn import RNNClassifier, RNNForecaster, RNNRegressor, persist
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+TINY = dict(hidden_size=4, max_iter=2, bptt_length=8, random_state=0)
+
+
+# ------------------------------------------------------------------ fixtures
+def _hourly(n=160, seed=0):
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2024-01-01", periods=n, freq="h")
+    y = pd.Series(np.sin(np.arange(n) / 4) + 0.1 * rng.normal(size=n), idx, name="load")
+    X = pd.DataFrame({"temp": rng.normal(size=n)}, index=idx)
+    return y, X
+
+
+def _long(lengths=(90, 80), seed=0):
+    rng = np.random.default_rng(seed)
+    frames = []
+    for i, n in enumerate(lengths):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unique_id": f"s{i}",
+                    "ds": pd.date_range("2024-01-01", periods=n, freq="D"),
+                    "y": 5 * i + np.sin(np.arange(n) / 2) + 0.1 * rng.normal(size=n),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _round_trip(model, tmp_path, name="model.npz"):
+    path = tmp_path / name
+    model.save(path)
+    return tsrnn.load(path), path
+
+
+@pytest.fixture
+def fitted_forecaster():
+    y, X = _hourly()
+    return RNNForecaster(horizon=3, **TINY).fit(y.iloc[:-6], X.iloc[:-6]), y, X
+
+
+@pytest.fixture
+def saved(fitted_forecaster, tmp_path):
+    f, _, _ = fitted_forecaster
+    path = tmp_path / "f.npz"
+    f.save(path)
+    return path
+
+
+def _rewrite(path, out, *, meta=None, drop=(), replace=None):
+    """Copy a model file with edited metadata and/or arrays (a tampered file)."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    m = json.loads(arrays.pop("__metadata__").tobytes().decode())
+    if meta is not None:
+        meta(m)
+    for k in drop:
+        arrays.pop(k)
+    arrays.update(replace or {})
+    blob = np.frombuffer(json.dumps(m).encode(), dtype=np.uint8)
+    np.savez(out, __metadata__=blob, **arrays)
+    return out
+
+
+# --------------------------------------------------------------- forecaster
+def test_forecaster_pandas_covariates_round_trip(fitted_forecaster, tmp_path):
+    f, y, X = fitted_forecaster
+    g, _ = _round_trip(f, tmp_path)
+    assert type(g) is RNNForecaster
+    assert g.get_params() == f.get_params()
+    Xf = X.iloc[-6:-3]
+    pd.testing.assert_series_equal(g.predict(X=Xf), f.predict(X=Xf), rtol=0, atol=0)
+    pd.testing.assert_frame_equal(
+        g.predict_interval(X=Xf, coverage=0.8),
+        f.predict_interval(X=Xf, coverage=0.8),
+        rtol=0,
+        atol=0,
+    )
+    # identical streams of new observations give identical forecasts
+    f.update(y.iloc[-6:-3], X.iloc[-6:-3])
+    g.update(y.iloc[-6:-3], X.iloc[-6:-3])
+    Xf2 = X.iloc[-3:]
+    pd.testing.assert_series_equal(g.predict(X=Xf2), f.predict(X=Xf2), rtol=0, atol=0)
+    assert g.score(y.iloc[-3:], X.iloc[-3:]) == f.score(y.iloc[-3:], X.iloc[-3:])
+    np.testing.assert_array_equal(g.params_, f.params_)
+    assert g.loss_curve_ == f.loss_curve_
+    assert g.n_iter_ == f.n_iter_ and g.t_ == f.t_
+    np.testing.assert_array_equal(g.conformal_scores_, f.conformal_scores_)
+
+
+def test_forecaster_partial_fit_continues_identically(fitted_forecaster, tmp_path):
+    # the optimizer's moments and step count are saved, so training resumes
+    f, y, X = fitted_forecaster
+    g, _ = _round_trip(f, tmp_path)
+    f.partial_fit(y.iloc[-6:], X.iloc[-6:])
+    g.partial_fit(y.iloc[-6:], X.iloc[-6:])
+    np.testing.assert_array_equal(g.params_, f.params_)
+
+
+def test_forecaster_numpy_round_trip(tmp_path):
+    y = np.sin(np.arange(150) / 3) + 0.05 * np.random.default_rng(1).normal(size=150)
+    f = RNNForecaster(horizon=4, cell="gru", **TINY).fit(y[:-5])
+    g, _ = _round_trip(f, tmp_path)
+    np.testing.assert_array_equal(g.predict(), f.predict())
+    lo_f, hi_f = f.predict_interval()
+    lo_g, hi_g = g.predict_interval()
+    np.testing.assert_array_equal(lo_g, lo_f)
+    np.testing.assert_array_equal(hi_g, hi_f)
+    f.update(y[-5:])
+    g.update(y[-5:])
+    np.testing.assert_array_equal(g.predict(), f.predict())
+
+
+def test_forecaster_long_format_round_trip(tmp_path):
+    df = _long()
+    k = df.groupby("unique_id").cumcount(ascending=False)
+    f = RNNForecaster(horizon=2, **TINY).fit(df[k >= 4])
+    g, _ = _round_trip(f, tmp_path)
+    pd.testing.assert_frame_equal(g.predict(), f.predict(), rtol=0, atol=0)
+    pd.testing.assert_frame_equal(
+        g.predict_interval(coverage=0.8),
+        f.predict_interval(coverage=0.8),
+        rtol=0,
+        atol=0,
+    )
+    new = df[k < 4]
+    f.update(new)
+    g.update(new)
+    pd.testing.assert_frame_equal(g.predict(), f.predict(), rtol=0, atol=0)
+
+
+def test_forecaster_recursive_round_trip(tmp_path):
+    y = np.sin(np.arange(140) / 3)
+    y[40:43] = np.nan  # a gap: the state runs through it on its own estimates
+    f = RNNForecaster(horizon=3, strategy="recursive", cell="rnn", **TINY).fit(y[:-4])
+    g, _ = _round_trip(f, tmp_path)
+    np.testing.assert_array_equal(g.predict(horizon=5), f.predict(horizon=5))
+    new = np.array([0.1, np.nan, 0.3, 0.2])
+    f.update(new)
+    g.update(new)
+    np.testing.assert_array_equal(g.predict(), f.predict())
+
+
+def test_randomstate_random_state_stored_as_none(tmp_path):
+    y = np.sin(np.arange(120) / 3)
+    params = dict(TINY, random_state=np.random.RandomState(0))
+    f = RNNForecaster(horizon=2, **params).fit(y)
+    with pytest.warns(UserWarning, match="random_state=None"):
+        f.save(tmp_path / "g.npz")
+    g = tsrnn.load(tmp_path / "g.npz")
+    assert g.random_state is None
+    np.testing.assert_array_equal(g.predict(), f.predict())
+
+
+def test_float32_and_tuple_params_survive(tmp_path):
+    y = np.sin(np.arange(120) / 3)
+    f = RNNForecaster(horizon=2, dtype=np.float32, season_length=(3, 6), **TINY)
+    f.fit(y)
+    g, _ = _round_trip(f, tmp_path)
+    assert g.dtype is np.float32 and g.season_length == (3, 6)
+    np.testing.assert_array_equal(g.predict(), f.predict())
+
+
+# ------------------------------------------------------------ window models
+def _windows(n=60, window=5, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, window, 2))
+    return X, X[:, :, 0].sum(axis=1) + 0.1 * rng.normal(size=n)
+
+
+def test_regressor_round_trip(tmp_path):
+    X, y = _windows()
+    Y = np.column_stack([y, -y])
+    r = RNNRegressor(
+        input_size=2, **{k: v for k, v in TINY.items() if k != "bptt_length"}
+    )
+    r.fit(X, Y)
+    g, _ = _round_trip(r, tmp_path)
+    np.testing.assert_array_equal(g.predict(X), r.predict(X))
+    assert g.n_features_in_ == r.n_features_in_ and g.window_ == r.window_
+    # warm training continues from the same optimizer and random stream
+    r.partial_fit(X, Y)
+    g.partial_fit(X, Y)
+    np.testing.assert_array_equal(g.predict(X), r.predict(X))
+
+
+@pytest.mark.parametrize("labels", [np.array(["lo", "hi"]), np.array([0, 1, 2])])
+def test_classifier_round_trip(tmp_path, labels):
+    X, y = _windows()
+    lab = labels[
+        np.digitize(y, np.quantile(y, np.linspace(0, 1, len(labels) + 1)[1:-1]))
+    ]
+    c = RNNClassifier(
+        cell="lstm", pooling="mean", hidden_size=4, max_iter=2, random_state=0
+    ).fit(X, lab)
+    g, _ = _round_trip(c, tmp_path)
+    np.testing.assert_array_equal(g.classes_, c.classes_)
+    np.testing.assert_array_equal(g.predict(X), c.predict(X))
+    np.testing.assert_array_equal(g.predict_proba(X), c.predict_proba(X))
+
+
+def test_classifier_object_labels_and_feature_names(tmp_path):
+    X, y = _windows(window=3)
+    frame = pd.DataFrame(X.reshape(len(X), -1), columns=[f"f{i}" for i in range(6)])
+    lab = pd.Series(np.where(y > np.median(y), "up", "down"), dtype=object)
+    c = RNNClassifier(input_size=2, hidden_size=4, max_iter=2, random_state=0)
+    c.fit(frame, lab)
+    assert c.classes_.dtype == object
+    g, _ = _round_trip(c, tmp_path)
+    assert g.classes_.dtype == object
+    np.testing.assert_array_equal(g.feature_names_in_, c.feature_names_in_)
+    np.testing.assert_array_equal(g.predict(frame), c.predict(frame))
+
+
+def test_pickle_still_works(fitted_forecaster):
+    f, _, X = fitted_forecaster
+    g = pickle.loads(pickle.dumps(f))
+    np.testing.assert_array_equal(
+        g.predict(X=X.iloc[-6:-3]), f.predict(X=X.iloc[-6:-3])
+    )
+
+
+# ------------------------------------------------------------------- errors
+def test_load_uses_allow_pickle_false(saved, monkeypatch):
+    seen = []
+    real = np.load
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("allow_pickle"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(persist.np, "load", spy)
+    tsrnn.load(saved)
+    assert seen == [False]
+
+
+def test_object_array_refused(saved, tmp_path):
+    bad = _rewrite(
+        saved,
+        tmp_path / "obj.npz",
+        replace={"params_": np.array([{"x": 1}], dtype=object)},
+    )
+    with pytest.raises(ValueError, match="pickle-free"):
+        tsrnn.load(bad)
+
+
+def test_pickle_file_refused(fitted_forecaster, tmp_path):
+    f, _, _ = fitted_forecaster
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(f))
+    with pytest.raises(ValueError, match="pickle"):
+        tsrnn.load(path)
+
+
+def test_wrong_version(saved, tmp_path):
+    def newer(m):
+        m["format_version"] = persist.FORMAT_VERSION + 1
+
+    with pytest.raises(ValueError, match="version 2 is not supported.*upgrade"):
+        tsrnn.load(_rewrite(saved, tmp_path / "v.npz", meta=newer))
+
+    def older(m):
+        m["format_version"] = 0
+
+    with pytest.raises(ValueError, match="version 0 is not supported.*save the model"):
+        tsrnn.load(_rewrite(saved, tmp_path / "v0.npz", meta=older))
+
+
+def test_truncated_file(saved, tmp_path):
+    data = saved.read_bytes()
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated"):
+        tsrnn.load(cut)
+
+
+def test_not_a_model_file(tmp_path):
+    other = tmp_path / "other.npz"
+    np.savez(other, a=np.arange(3))
+    with pytest.raises(ValueError, match="not a tsrnn model file"):
+        tsrnn.load(other)
+
+
+def test_non_json_metadata(saved, tmp_path):
+    with np.load(saved, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["__metadata__"] = np.frombuffer(b"{not json", dtype=np.uint8)
+    bad = tmp_path / "json.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(ValueError, match="not valid UTF-8 JSON"):
+        tsrnn.load(bad)
+    arrays["__metadata__"] = np.zeros(3, np.float64)
+    np.savez(bad, **arrays)
+    with pytest.raises(ValueError, match="1-D uint8"):
+        tsrnn.load(bad)
+
+
+def test_missing_array(saved, tmp_path):
+    bad = _rewrite(saved, tmp_path / "miss.npz", drop=["_state"])
+    with pytest.raises(ValueError, match=r"\['_state'\].*missing.*save the fitted"):
+        tsrnn.load(bad)
+
+    def unlist(m):
+        del m["arrays"]["_state"]
+
+    # consistently removed from both: still caught by what the model needs
+    bad = _rewrite(saved, tmp_path / "miss2.npz", meta=unlist, drop=["_state"])
+    with pytest.raises(ValueError, match="'_state' is missing"):
+        tsrnn.load(bad)
+
+
+def test_shape_disagrees_with_metadata(saved, tmp_path):
+    with np.load(saved, allow_pickle=False) as npz:
+        top = npz["_top"]
+    bad = _rewrite(saved, tmp_path / "shape.npz", replace={"_top": top[:, :-1]})
+    with pytest.raises(ValueError, match="'_top' has shape"):
+        tsrnn.load(bad)
+
+    # consistent with its own metadata, inconsistent with the network
+    def grow(m):
+        m["params"]["hidden_size"] = 5
+
+    bad = _rewrite(saved, tmp_path / "shape2.npz", meta=grow)
+    with pytest.raises(ValueError, match="'params_' has shape .* implies"):
+        tsrnn.load(bad)
+
+
+def test_wrong_dtype(saved, tmp_path):
+    with np.load(saved, allow_pickle=False) as npz:
+        p = npz["params_"].astype(np.float32)
+
+    def relabel(m):
+        m["arrays"]["params_"]["dtype"] = "<f4"
+
+    bad = _rewrite(saved, tmp_path / "dt.npz", meta=relabel, replace={"params_": p})
+    with pytest.raises(ValueError, match="'params_' has dtype float32.*float64"):
+        tsrnn.load(bad)
+
+
+def test_tampered_params_rejected(saved, tmp_path):
+    def bad_cell(m):
+        m["params"]["cell"] = "transformer"
+
+    with pytest.raises(ValueError, match="invalid estimator parameters"):
+        tsrnn.load(_rewrite(saved, tmp_path / "p.npz", meta=bad_cell))
+
+
+def test_other_class(saved, tmp_path):
+    with pytest.raises(ValueError, match="holds a RNNForecaster, not a RNNRegressor"):
+        tsrnn.load(saved, expected=RNNRegressor)
+    assert type(tsrnn.load(saved, expected="RNNForecaster")) is RNNForecaster
+
+    def relabel(m):
+        m["class"] = "RNNClassifier"
+
+    # a forecaster's arrays under another class name do not make a classifier
+    with pytest.raises(ValueError, match="invalid estimator parameters|missing"):
+        tsrnn.load(_rewrite(saved, tmp_path / "c.npz", meta=relabel))
+
+    def unknown(m):
+        m["class"] = "os.system"
+
+    with pytest.raises(ValueError, match="unknown estimator class"):
+        tsrnn.load(_rewrite(saved, tmp_path / "u.npz", meta=unknown))
+
+
+def test_save_refuses_unfitted_and_other_estimators(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        RNNForecaster().save(tmp_path / "x.npz")
+    with pytest.raises(TypeError, match="save supports"):
+        persist.save(tsrnn.NaiveForecaster(), tmp_path / "x.npz")
+
+
+def test_file_is_a_plain_zip_of_npy(saved):
+    # the format promise: only .npy members, metadata as UTF-8 JSON
+    with zipfile.ZipFile(saved) as z:
+        assert all(n.endswith(".npy") for n in z.namelist())
+    with np.load(saved, allow_pickle=False) as npz:
+        meta = json.loads(npz["__metadata__"].tobytes().decode("utf-8"))
+    assert meta["format"] == "tsrnn-model" and meta["class"] == "RNNForecaster"
+    assert meta["format_version"] == persist.FORMAT_VERSION
