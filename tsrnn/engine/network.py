@@ -137,7 +137,8 @@ class Network:
             grad, dh_norm = self.backward(theta, cache, dy)
             if alpha:
                 w = theta * self.weight_mask
-                loss += 0.5 * alpha * float(w @ w) / n_samples
+                # an elementwise reduction, not BLAS: see clip_grad_norm
+                loss += 0.5 * alpha * float(np.add.reduce(w * w)) / n_samples
                 grad += (alpha / n_samples) * w
         return loss, grad, state, dh_norm
 
