@@ -196,14 +196,12 @@ class _WindowRNN(BaseEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------ subclass hooks
+    # Each subclass defines ``_loss_name``, ``_encode_y(y, first, incremental,
+    # classes, n_train)`` (targets -> training array, fitting the label
+    # encoding or the target scaler) and ``_validation_score(out, Y)`` (the
+    # early-stopping score: R^2 for the regressor, accuracy for the classifier).
     _loss_name: str
     _validate_y_kwargs: dict = {}
-
-    def _encode_y(self, y, first, incremental, classes, n_train):  # pragma: no cover
-        raise NotImplementedError
-
-    def _validation_score(self, out, Y):  # pragma: no cover
-        raise NotImplementedError
 
     # ------------------------------------------------------------------ sklearn
     def __sklearn_is_fitted__(self) -> bool:
