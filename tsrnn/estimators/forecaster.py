@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._base import ForecasterMixin, series_scale
 from .._inference import InferencePack
 from .._recurrent import RecurrentStack
+from .._save import SaveMixin
 from .._series import Future, SeriesSet, check_horizon, to_series_set
 from .._threads import single_threaded_blas
 from ..engine import Network, StepwiseHead, get_loss, make_optimizer, run_epochs
@@ -44,7 +45,7 @@ def _np_dtype(dtype):
     return np.dtype(dtype).type
 
 
-class RNNForecaster(ForecasterMixin, BaseEstimator):
+class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
     """Recurrent forecaster trained by stateful truncated BPTT, with streaming updates.
 
     Parameters
@@ -541,23 +542,6 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
                 "warm_start/partial_fit needs the same targets and covariates as the "
                 "first fit; call fit with warm_start=False to start over"
             )
-
-    def save(self, path) -> None:
-        """Write the fitted model to ``path`` without pickle (see :mod:`tsrnn.persist`).
-
-        A versioned ``.npz`` of NumPy arrays plus JSON metadata; read it back with
-        :func:`tsrnn.load`, which opens it with ``allow_pickle=False`` so that loading
-        never runs code. Pickle (and joblib) still work, but unpickling a file can
-        execute arbitrary code: use them only for files you trust.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Target file, conventionally ending in ``.npz``.
-        """
-        from ..persist import save
-
-        save(self, path)
 
     def named_params(self) -> dict:
         """torch-named views of :attr:`params_` (``weight_ih_l0``, ..., ``head.weight``)."""

@@ -47,6 +47,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._recurrent import RecurrentStack
+from .._save import SaveMixin
 from .._threads import single_threaded_blas as _single_threaded_blas
 from ..engine import (
     Diverged,
@@ -87,7 +88,7 @@ def _as_rows(X: ArrayLike) -> tuple[ArrayLike, int | None]:
     return X.reshape(n, window * n_features), n_features
 
 
-class _WindowRNN(BaseEstimator):
+class _WindowRNN(SaveMixin, BaseEstimator):
     """Shared machinery of the window regressor and classifier (not public)."""
 
     _parameter_constraints: dict = {
@@ -216,23 +217,6 @@ class _WindowRNN(BaseEstimator):
         return tags
 
     # ----------------------------------------------------------------- public
-    def save(self, path) -> None:
-        """Write the fitted model to ``path`` without pickle (see :mod:`tsrnn.persist`).
-
-        A versioned ``.npz`` of NumPy arrays plus JSON metadata; read it back with
-        :func:`tsrnn.load`, which opens it with ``allow_pickle=False`` so that loading
-        never runs code. Pickle (and joblib) still work, but unpickling a file can
-        execute arbitrary code: use them only for files you trust.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Target file, conventionally ending in ``.npz``.
-        """
-        from ..persist import save
-
-        save(self, path)
-
     def named_params(self) -> dict[str, np.ndarray]:
         """Parameters as PyTorch-named, shaped views into ``params_``.
 
