@@ -4,7 +4,8 @@ Truncated-BPTT invariance (forward and the chained backward), batch
 permutation invariance and batch = stacked singles, ``|h| <= 1`` for the
 tanh-bounded cells, linearity of backward in the upstream gradient, memory
 layout independence (C, F, read-only, strided, lists), and that the caller's
-arrays are never modified.
+arrays are never modified. The forecaster's step-by-step (streaming) kernel
+matches the batched scan, is split-invariant and keeps ``|h| <= 1`` too.
 """
 
 from __future__ import annotations
@@ -357,3 +358,72 @@ def test_state_dict_is_a_copy_both_ways(case, seed):
     for v in sd.values():
         v *= 0.0
     np.testing.assert_array_equal(m.theta, loaded)  # load_state_dict copies
+
+
+# ------------------------------------------- step-by-step (streaming) inference
+def stream_network(case, seed, num_layers, n_steps=2, per_step=3):
+    """A network with a per-step head, as the forecaster builds, random weights."""
+    from tsrnn._recurrent import RecurrentStack
+    from tsrnn.engine import Network, StepwiseHead
+
+    cell, nonlinearity, input_size = case
+    stack = RecurrentStack(cell, input_size, H, num_layers, nonlinearity=nonlinearity)
+    net = Network(stack, StepwiseHead(H, n_steps, 1, per_step))
+    rng = np.random.default_rng(seed)
+    theta = rng.uniform(-1, 1, net.size)
+    return net, theta, rng
+
+
+@SETTINGS
+@given(case=cell_cases, seed=seeds, shape=windows(), num_layers=st.integers(1, 2))
+def test_stream_kernel_matches_the_batched_scan_and_splits(
+    case, seed, shape, num_layers
+):
+    """The forecaster's step-by-step kernel (``update``, recursive ``predict``)
+    gives the batched scan's outputs and states, and reading ``x[:k]`` then
+    ``x[k:]`` from the carried state equals reading ``x`` at once, bit for bit."""
+    from tsrnn._inference import InferencePack
+
+    T, k, batch = shape
+    net, theta, rng = stream_network(case, seed, num_layers)
+    pack = InferencePack(net, theta)
+    x = rng.standard_normal((T, batch, net.stack.input_size))
+    extra = rng.standard_normal((T, batch, net.head.extra_features))
+    state0 = 0.5 * rng.standard_normal(net.stack.zero_state(batch).shape)
+
+    want, want_state, _ = net.forward(theta, x, state0.copy(), extra)
+    state = state0.copy()
+    out = pack.run(state, x, extra)
+    np.testing.assert_allclose(out, want, **TIGHT)
+    np.testing.assert_allclose(state, want_state, **TIGHT)
+
+    split = state0.copy()
+    parts = [pack.run(split, x[:k], extra[:k]), pack.run(split, x[k:], extra[k:])]
+    np.testing.assert_array_equal(np.concatenate(parts), out)
+    np.testing.assert_array_equal(split, state)
+
+
+@SETTINGS
+@given(
+    case=st.sampled_from(BOUNDED),
+    seed=seeds,
+    w_scale=st.floats(0.1, 20.0),
+    x_scale=st.floats(0.1, 1e3),
+    num_layers=st.integers(1, 2),
+)
+def test_stream_kernel_states_are_bounded(case, seed, w_scale, x_scale, num_layers):
+    """``|h| <= 1`` in the step-by-step kernel too, deep in saturation."""
+    from tsrnn._inference import InferencePack
+
+    net, theta, rng = stream_network(case, seed, num_layers)
+    theta *= w_scale
+    pack = InferencePack(net, theta)
+    x = x_scale * rng.standard_normal((8, 2, net.stack.input_size))
+    state = net.stack.zero_state(2)
+    state[0] = rng.uniform(-1, 1, state[0].shape)
+    top = np.zeros((2, H))
+    out = pack.run(state, x, np.zeros((8, 2, net.head.extra_features)), top=top)
+    bound = 1.0 + (2 * np.finfo(np.float64).eps if case[0] == "gru" else 0.0)
+    assert np.isfinite(out).all() and np.isfinite(state).all()
+    assert np.abs(state[0]).max() <= bound  # h (LSTM: state[1] is the cell)
+    assert np.abs(top).max() <= bound

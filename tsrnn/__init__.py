@@ -15,12 +15,18 @@ from .baselines import (  # noqa: E402
     NaiveForecaster,
     SeasonalNaiveForecaster,
 )
-from .estimators import RNNClassifier, RNNForecaster, RNNRegressor  # noqa: E402
+from .estimators import (  # noqa: E402
+    PerSeriesForecaster,
+    RNNClassifier,
+    RNNForecaster,
+    RNNRegressor,
+)
 from .persist import load  # noqa: E402
 from .windowing import WindowTransformer, make_windows, windows_from_long  # noqa: E402
 
 __all__ = [
     "RNNForecaster",
+    "PerSeriesForecaster",
     "RNNRegressor",
     "RNNClassifier",
     "NaiveForecaster",

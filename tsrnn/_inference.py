@@ -8,6 +8,8 @@ outputs. A pack is built once per set of weights (after ``fit``,
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ._recurrent import SRU_ALPHA
@@ -88,7 +90,9 @@ class InferencePack:
         self.n_outputs = head.out_features
         self.g_max = int(self.in_sizes[:, 1].max())
         self.dtype = dt
-        self._scratch = {}
+        # scratch buffers per thread (and batch size): a streaming step allocates
+        # nothing, and predicts from several threads never share a buffer
+        self._local = threading.local()
         self._zeros = {}
         self._no_feedback = np.zeros((0, 2), np.int64)
 
@@ -123,11 +127,12 @@ class InferencePack:
         elif extra.dtype != dt or not extra.flags.c_contiguous:
             extra = np.ascontiguousarray(extra, dtype=dt)
         fb = self._no_feedback if fb_cols is None else np.asarray(fb_cols, np.int64)
-        scratch = self._scratch.get(B)
-        if (
-            scratch is None
-        ):  # per batch size, reused: a streaming step allocates nothing
-            scratch = self._scratch[B] = (
+        buffers = getattr(self._local, "scratch", None)
+        if buffers is None:
+            buffers = self._local.scratch = {}
+        scratch = buffers.get(B)
+        if scratch is None:  # per thread and batch size, then reused
+            scratch = buffers[B] = (
                 np.zeros((B, self.n_outputs), dt),
                 np.empty((B, self.hidden), dt),
                 np.empty(self.n_inputs, dt),
@@ -161,6 +166,16 @@ class InferencePack:
             *scratch[2:],
         )
         return out
+
+    def __getstate__(self):
+        # thread-local scratch is neither picklable nor worth copying
+        state = self.__dict__.copy()
+        del state["_local"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._local = threading.local()
 
     def _no_extra(self, S, B):
         key = (S, B)

@@ -55,3 +55,33 @@ def clear_cache() -> int:
                 path.unlink(missing_ok=True)
                 n += 1
     return n
+
+
+def cache_stats() -> dict:
+    """Numba on-disk cache hits and misses of tsrnn's kernels in this process.
+
+    A hit is a compiled specialization loaded from the cache; a miss is one that
+    was compiled here. Workers of a process pool or a Dask cluster that start
+    after the parent has run the same kernels should show hits and no misses:
+    they share the cache directory instead of recompiling per task.
+
+    Returns
+    -------
+    dict
+        ``{"hits": int, "misses": int}`` summed over every kernel imported so
+        far from ``tsrnn``'s modules.
+    """
+    import sys
+
+    from numba.core.dispatcher import Dispatcher
+
+    seen, hits, misses = set(), 0, 0
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("tsrnn.") or module is None:
+            continue
+        for obj in vars(module).values():
+            if isinstance(obj, Dispatcher) and id(obj) not in seen:
+                seen.add(id(obj))
+                hits += sum(obj.stats.cache_hits.values())
+                misses += sum(obj.stats.cache_misses.values())
+    return {"hits": hits, "misses": misses}

@@ -18,6 +18,24 @@ class SaveMixin:
         ----------
         path : str or path-like
             Target file, conventionally ending in ``.npz``.
+
+        Examples
+        --------
+        >>> import os, tempfile, warnings
+        >>> import numpy as np
+        >>> from sklearn.exceptions import ConvergenceWarning
+        >>> import tsrnn
+        >>> series = np.sin(0.3 * np.arange(300.0))
+        >>> X = np.lib.stride_tricks.sliding_window_view(series[:-1], 12)
+        >>> reg = tsrnn.RNNRegressor(hidden_size=8, max_iter=2, random_state=0)
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", ConvergenceWarning)  # 2 epochs: a demo
+        ...     reg = reg.fit(X, series[12:])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     reg.save(os.path.join(tmp, "regressor.npz"))
+        ...     again = tsrnn.load(os.path.join(tmp, "regressor.npz"))
+        >>> type(again).__name__, np.array_equal(again.predict(X), reg.predict(X))
+        ('RNNRegressor', True)
         """
         from .persist import save  # persist imports the estimators: import late
 

@@ -282,6 +282,15 @@ def _check_finite(
         )
 
 
+def _check_unique_columns(frame: pd.DataFrame, what: str) -> None:
+    dup = frame.columns[frame.columns.duplicated()]
+    if len(dup):
+        raise ValueError(
+            f"{what} has duplicate column names {list(pd.unique(dup))}; every target "
+            "and covariate needs its own name: rename them (e.g. df.columns = [...])"
+        )
+
+
 def _is_long(y: Any, id_col: str) -> bool:
     return isinstance(y, pd.DataFrame) and id_col in y.columns
 
@@ -515,7 +524,7 @@ def _conform_time(new: pd.Index, schema: SeriesSchema, what: str) -> pd.Index:
     if itype == "period" and new.freq != schema.freq:
         raise ValueError(
             f"{what} has period freq {new.freq.freqstr}, but the model was fitted on "
-            f"{schema.freq.freqstr}"
+            f"{schema.freq.freqstr}; convert it with .asfreq({schema.freq.freqstr!r})"
         )
     return new
 
@@ -1252,6 +1261,7 @@ def _wide_covariates(
 ) -> tuple[np.ndarray, list]:
     """Covariates as (n, c) float64 + names; checks count/names against ``schema``."""
     if isinstance(X, pd.DataFrame):
+        _check_unique_columns(X, what)
         if (
             schema is not None
             and schema.x_kind == "pandas"
@@ -1276,8 +1286,8 @@ def _wide_covariates(
         if vals.shape[1] != schema.n_covariates:
             raise ValueError(
                 f"{what} has {vals.shape[1]} covariate(s) but the model was fitted "
-                "with "
-                f"{schema.n_covariates}"
+                f"with {schema.n_covariates}; pass the same covariates as at fit "
+                "(in the same column order for arrays)"
             )
         if (
             schema.x_kind == "pandas"
@@ -1286,7 +1296,7 @@ def _wide_covariates(
         ):
             raise ValueError(
                 f"{what} has columns {names} but the model was fitted with "
-                f"{list(schema.covariate_names)}"
+                f"{list(schema.covariate_names)}; pass the same covariate columns"
             )
     return vals, names
 
@@ -1298,6 +1308,7 @@ def _wide_targets(
     if isinstance(y, pd.Series):
         return _pandas_values(y, what), "series", [y.name], y.index, y.name
     if isinstance(y, pd.DataFrame):
+        _check_unique_columns(y, what)
         return _pandas_values(y, what), "frame", list(y.columns), y.index, None
     if y is None:
         raise TypeError(f"{what} is None; pass the observed series")
@@ -1347,7 +1358,7 @@ def _normalize_wide(
         if k != schema.n_targets:
             raise ValueError(
                 f"{what} has {k} target(s) but the model was fitted on "
-                f"{schema.n_targets}"
+                f"{schema.n_targets}; pass the same targets as at fit"
             )
         if (
             kind == "frame"
@@ -1359,7 +1370,7 @@ def _normalize_wide(
             else:
                 raise ValueError(
                     f"{what} has columns {list(names)} but the model was fitted on "
-                    f"{list(schema.target_names)}"
+                    f"{list(schema.target_names)}; pass the same target columns"
                 )
     _check_finite(vals, what, allow_nan, names if kind == "frame" else None)
 

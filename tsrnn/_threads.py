@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import scipy.linalg.cython_blas  # noqa: F401  (the BLAS Numba links: load it first
 from threadpoolctl import ThreadpoolController  # so that the controller sees it)
 
@@ -9,8 +12,55 @@ _CONTROLLER: ThreadpoolController | None = None
 _N_LIBS = -1
 
 
+try:  # threadpoolctl >= 3.6: one "controlling" thread may set OpenBLAS limits
+    from threadpoolctl import OpenBLASController as _OpenBLASController
+
+    _release_blas_control = _OpenBLASController.clear_controlling_thread
+except (ImportError, AttributeError):  # older threadpoolctl: any thread may
+
+    def _release_blas_control(force=False):
+        return None
+
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = 0
+_BLAS_LIMIT = None
+
+
+@contextlib.contextmanager
 def single_threaded_blas():
-    """Context that limits BLAS to one thread (threadpoolctl, a sklearn dependency).
+    """Limit BLAS to one thread; overlapping calls from several threads share it.
+
+    The limit is process-wide, and threadpoolctl's limiter restores on exit the
+    limits it saw on entry: two fits or predicts overlapping in two threads
+    would restore them out of order (one call then runs on a multi-threaded
+    BLAS, whose results differ in the last bit, and the process is left at one
+    BLAS thread). threadpoolctl also lets only one "controlling" thread change
+    OpenBLAS's limit and silently ignores the others, so a call in a worker
+    thread was not limited at all. Here the first caller in, from any thread,
+    takes control and sets the limit; the last one out restores it and releases
+    control. Why one thread: see :func:`_limit_blas`.
+    """
+    global _BLAS_USERS, _BLAS_LIMIT
+    with _BLAS_LOCK:
+        if _BLAS_USERS == 0:
+            _release_blas_control(force=True)
+            _BLAS_LIMIT = _limit_blas()
+        _BLAS_USERS += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0:
+                limit, _BLAS_LIMIT = _BLAS_LIMIT, None
+                _release_blas_control(force=True)  # the last one out may be another
+                limit.restore_original_limits()
+                _release_blas_control(force=True)
+
+
+def _limit_blas():
+    """Limit BLAS to one thread (threadpoolctl, a sklearn dependency).
 
     The GEMMs around the scans of a forecasting model are small (``(T * B, G) x
     (G, H)`` per window): a multi-threaded BLAS spends more on waking and joining

@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def check_float_array(x, name: str, dtype, ndim=None, allow_nan: bool = False):
+def check_float_array(
+    x, name: str, dtype, ndim=None, allow_nan: bool = False, shapes: str = ""
+):
     """Convert ``x`` to a C-contiguous float array of ``dtype``, or raise.
 
     Parameters
@@ -21,6 +23,8 @@ def check_float_array(x, name: str, dtype, ndim=None, allow_nan: bool = False):
     ndim : tuple of int, optional
         Allowed ranks.
     allow_nan : bool, default=False
+    shapes : str, optional
+        The expected shapes in words, for the wrong-rank message.
 
     Raises
     ------
@@ -43,8 +47,9 @@ def check_float_array(x, name: str, dtype, ndim=None, allow_nan: bool = False):
         raise TypeError(f"{name} is complex; pass real values (e.g. np.abs or .real)")
     if ndim is not None and arr.ndim not in ndim:
         raise ValueError(
-            f"{name} must have {' or '.join(map(str, ndim))} dimensions, "
-            f"got shape {arr.shape}"
+            f"{name} must have {' or '.join(map(str, ndim))} dimensions"
+            + (f" ({shapes})" if shapes else "")
+            + f", got shape {arr.shape}; reshape it (e.g. x[:, None] adds an axis)"
         )
     out = np.ascontiguousarray(arr, dtype=dtype)
     if out is arr:  # never hand the caller's buffer to code that writes

@@ -278,6 +278,14 @@ class SeasonalNaiveForecaster(_BaseForecaster):
     -----
     Every series needs at least one observation at every season position (a full
     season). Covariates are accepted and ignored.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrnn.baselines import SeasonalNaiveForecaster
+    >>> y = np.array([1.0, 5.0, 3.0, 2.0, 6.0, 4.0, 3.0, 7.0, 5.0])  # season of 3
+    >>> SeasonalNaiveForecaster(season_length=3).fit(y).predict(4)
+    array([3., 7., 5., 3.])
     """
 
     _parameter_constraints: dict = {
@@ -440,6 +448,19 @@ class LinearARForecaster(_BaseForecaster):
     for forecasting, a missing value is replaced by the model's one-step estimate
     (steps before the first ``max(lags)`` of a series by the series mean).
     ``update`` costs O(new rows * lags).
+
+    Examples
+    --------
+    A sine wave obeys an exact second-order recursion, which AR(2) finds:
+
+    >>> import numpy as np
+    >>> from tsrnn.baselines import LinearARForecaster
+    >>> y = np.sin(0.3 * np.arange(200.0))
+    >>> ar = LinearARForecaster(lags=2, alpha=1e-6).fit(y)
+    >>> ar.predict(3).round(3)
+    array([-0.305, -0.573, -0.789])
+    >>> np.sin(0.3 * np.arange(200.0, 203.0)).round(3)
+    array([-0.305, -0.573, -0.789])
     """
 
     _parameter_constraints: dict = {

@@ -198,6 +198,13 @@ def _check_header(df: pd.DataFrame, path: Path, expected: list[str]) -> None:
         )
 
 
+def _check_flag(value: Any, name: str) -> bool:
+    """``value`` if it is a bool; a TypeError that names the fix otherwise."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def _regularize(df: pd.DataFrame, freq: str) -> pd.DataFrame:
     """Average duplicate timestamps, then insert NaN rows for missing steps."""
     if not df.index.is_unique:
@@ -605,7 +612,18 @@ def _cached(name: str) -> Any:
         path = _path(filename)
         stat = path.stat()
         key.append((str(path), stat.st_mtime_ns, stat.st_size))
-    return _parse_cached(name, tuple(key))
+    try:
+        return _parse_cached(name, tuple(key))
+    except (ValueError, TypeError) as exc:  # pandas' parser errors are ValueErrors
+        files = ", ".join(Path(p).name for p, _, _ in key)
+        # pandas' parser advice (format=..., dtype=...) is not for users here
+        why = (str(exc).strip().splitlines() or [""])[0].split(" You might")[0]
+        raise ValueError(
+            f"dataset {name!r} could not be read from {files} in "
+            f"{Path(key[0][0]).parent} ({type(exc).__name__}: {why}); the file is "
+            "damaged, truncated or edited: restore the original (its checksum is in "
+            "SHA256SUMS), or unset " + DATA_DIR_ENV + " to use the shipped files"
+        ) from exc
 
 
 def _frame(name: str) -> pd.DataFrame:
@@ -774,7 +792,7 @@ def load_sea_surface_temperature(*, regularize: bool = False) -> pd.DataFrame:
     ((19249, 1), '30min', 24)
     """
     df = _frame("sea_surface_temperature")
-    return _regularize(df, "30min") if regularize else df
+    return _regularize(df, "30min") if _check_flag(regularize, "regularize") else df
 
 
 def load_co2() -> pd.DataFrame:
@@ -865,7 +883,7 @@ def load_clemson_temperature(*, regularize: bool = False) -> pd.DataFrame:
     'D'
     """
     df = _frame("clemson_temperature")
-    return _regularize(df, "D") if regularize else df
+    return _regularize(df, "D") if _check_flag(regularize, "regularize") else df
 
 
 def load_bank_calls() -> pd.DataFrame:

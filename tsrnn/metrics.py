@@ -91,6 +91,18 @@ def mae(y_true: Any, y_pred: Any) -> float:
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrnn.metrics import mae
+    >>> mae([1.0, 2.0, 3.0], [1.5, 2.0, 2.0])
+    0.5
+
+    A missing observation (NaN in ``y_true``) is not counted:
+
+    >>> mae([1.0, np.nan, 3.0], [2.0, 0.0, 3.0])
+    0.5
     """
     t, p = _aligned(y_true=y_true, y_pred=y_pred)
     return _mean_observed(np.abs(t - p), t)
@@ -106,6 +118,12 @@ def rmse(y_true: Any, y_pred: Any) -> float:
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> from tsrnn.metrics import rmse
+    >>> rmse([1.0, 2.0, 3.0], [2.0, 2.0, 5.0])  # sqrt((1 + 0 + 4) / 3)
+    1.2909944487358056
     """
     t, p = _aligned(y_true=y_true, y_pred=y_pred)
     return float(np.sqrt(_mean_observed((t - p) ** 2, t)))
@@ -132,6 +150,19 @@ def mase(y_true: Any, y_pred: Any, y_train: Any, m: int = 1) -> float:
     float
         ``inf`` when ``y_train`` does not change at lag ``m`` (zero scale) and the
         errors are not all zero; NaN if they are.
+
+    Examples
+    --------
+    >>> from tsrnn.metrics import mase
+    >>> history = [1.0, 3.0, 2.0, 4.0, 3.0, 5.0]  # naive in-sample MAE: 1.6
+    >>> mase([4.0, 6.0], [5.0, 5.0], y_train=history)  # forecast MAE 1 / 1.6
+    0.625
+
+    Scaled by the seasonal naive forecast at lag ``m``:
+
+    >>> history = [8.0, 12.0, 9.0, 13.0, 10.0, 14.0]  # seasonal naive MAE (m=2): 1
+    >>> mase([10.0, 12.0], [11.0, 11.0], y_train=history, m=2)
+    1.0
     """
     t, p = _aligned(y_true=y_true, y_pred=y_pred)
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
@@ -172,6 +203,12 @@ def smape(y_true: Any, y_pred: Any) -> float:
     -------
     float
         Between 0 and 200.
+
+    Examples
+    --------
+    >>> from tsrnn.metrics import smape
+    >>> smape([100.0, 50.0], [110.0, 50.0])  # (200 * 10 / 210 + 0) / 2
+    4.761904761904762
     """
     t, p = _aligned(y_true=y_true, y_pred=y_pred)
     num = np.abs(t - p)
@@ -192,6 +229,13 @@ def coverage(y_true: Any, lower: Any, upper: Any) -> float:
     -------
     float
         Between 0 and 1; compare with the nominal coverage of the intervals.
+
+    Examples
+    --------
+    >>> from tsrnn.metrics import coverage
+    >>> coverage([1.0, 2.0, 3.0, 4.0], lower=[0.0, 0.0, 0.0, 0.0],
+    ...          upper=[2.0, 2.0, 2.0, 2.0])
+    0.5
     """
     t, lo, hi = _aligned(y_true=y_true, lower=lower, upper=upper)
     inside = ((t >= lo) & (t <= hi)).astype(np.float64)
@@ -209,6 +253,12 @@ def interval_width(lower: Any, upper: Any) -> float:
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> from tsrnn.metrics import interval_width
+    >>> interval_width([0.0, 1.0], [2.0, 4.0])
+    2.5
     """
     lo, hi = _aligned(lower=lower, upper=upper)
     if (hi < lo).any():

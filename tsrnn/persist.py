@@ -82,6 +82,7 @@ _FORECASTER_ARRAYS = (
     "_top",
     "_tail_y",
     "_tail_z",
+    "_level",
     "conformal_scores_",
     "conformal_scale_",
     "dh_norm_",
@@ -101,6 +102,7 @@ _WINDOW_SCALARS = (
     "t_",
     "_grad_norms",
     "_optimizer_solver",
+    "stopped_",
 )
 _WINDOW_ARRAYS = ("params_", "dh_norm_", "_y_mean", "_y_scale")
 
@@ -263,6 +265,22 @@ def _check_array(path, name, arr, shape, dtype=None):
         )
 
 
+def _check_finite(path, arrays: dict, names, nan_ok=()) -> None:
+    """The arrays that predictions read hold no inf (and no NaN unless allowed)."""
+    for name in names:
+        arr = arrays.get(name)
+        if arr is None or arr.dtype.kind != "f":
+            continue
+        bad = np.isinf(arr) if name in nan_ok else ~np.isfinite(arr)
+        if bad.any():
+            raise _fail(
+                path,
+                f"array {name!r} holds {int(bad.sum())} non-finite value(s), which "
+                "a fitted model never has",
+                _FIX_RESAVE,
+            )
+
+
 def _need(path, attrs: dict, name: str):
     if name not in attrs:
         raise _fail(path, f"metadata attribute {name!r} is missing", _FIX_RESAVE)
@@ -347,6 +365,16 @@ def _restore_forecaster(path, est, attrs, arrays):
     _check_array(path, "conformal_scores_", cs, (len(cs), h, k), np.float64)
     if "dh_norm_" in arrays and arrays["dh_norm_"].ndim != 2:
         raise _fail(path, "array 'dh_norm_' must be 2-D", _FIX_RESAVE)
+    # NaN marks missing history and residuals whose truth was missing
+    _check_finite(
+        path,
+        arrays,
+        [*expected, "conformal_scores_"],
+        nan_ok=("_tail_y", "conformal_scores_"),
+    )
+    if "_level" in arrays:  # last observed scaled level (NaN: none yet)
+        _check_array(path, "_level", arrays["_level"], (S, k), np.float64)
+        _check_finite(path, arrays, ["_level"], nan_ok=("_level",))
 
     est._layout, est._net = lay, net
     est._scaler = Scaler(
@@ -365,6 +393,9 @@ def _restore_forecaster(path, est, attrs, arrays):
         path, attrs.get("_optimizer"), arrays, est.solver, net.size, dt
     )
     est._log = _restore_log(attrs.get("_log"))
+    if "_level" not in arrays:  # files written before it was stored
+        tail = est._tail_y.astype(np.float64)
+        est._level = np.stack([est._last_observed(t) for t in tail])
     # the compiled inference weights are derived data: rebuilt, never stored
     est._pack_cache = est._pack()
     return est
@@ -439,6 +470,7 @@ def _restore_window(path, est, attrs, arrays):
     if "params_" not in arrays:
         raise _fail(path, "array 'params_' is missing", _FIX_RESAVE)
     _check_array(path, "params_", arrays["params_"], (est._network.size,), dt)
+    _check_finite(path, arrays, ("params_", "_y_mean", "_y_scale"))
     for name in _WINDOW_ARRAYS:
         if name in arrays:
             setattr(est, name, arrays[name])
@@ -533,6 +565,41 @@ def _version() -> str:
     return __version__
 
 
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # an .npz is a zip archive
+
+
+def _check_magic(path, head: bytes) -> None:
+    """Name what a file that is not an .npz archive is, from its first bytes."""
+    if head.startswith(_ZIP_MAGIC):
+        return
+    if not head:
+        raise _fail(
+            path,
+            "is empty (0 bytes): the write was interrupted or the file truncated",
+            "save the fitted model again with model.save(path)",
+        )
+    if head.startswith(b"\x80"):
+        raise _fail(
+            path,
+            "looks like a pickle (pickle.dump or joblib.dump); tsrnn.load never "
+            "unpickles, because unpickling can run arbitrary code",
+            "unpickle it yourself only if you trust where it came from, and save "
+            "models with model.save(path)",
+        )
+    if head.startswith(b"\x93NUMPY"):
+        raise _fail(
+            path,
+            "holds a single NumPy array (.npy), not a tsrnn model file",
+            "load files written by model.save(path)",
+        )
+    raise _fail(
+        path,
+        "is not a tsrnn model file (those are .npz zip archives; this file starts "
+        f"with {head!r})",
+        "load files written by model.save(path)",
+    )
+
+
 def _read(path) -> tuple[dict, dict]:
     """Metadata and arrays of a model file, checked against each other."""
     try:
@@ -540,15 +607,18 @@ def _read(path) -> tuple[dict, dict]:
         # unpickling, so opening a model file never executes code
         # the file is opened here, not by np.load, so that it is closed even
         # when numpy fails on a damaged archive
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
-            names = list(npz.files)
-            if _META not in names:
-                raise _fail(
-                    path,
-                    f"no {_META!r} member: this is not a tsrnn model file",
-                    "load files written by model.save(path)",
-                )
-            arrays = {n: npz[n] for n in names}
+        with open(path, "rb") as fh:
+            _check_magic(path, fh.read(8))
+            fh.seek(0)
+            with np.load(fh, allow_pickle=False) as npz:
+                names = list(npz.files)
+                if _META not in names:
+                    raise _fail(
+                        path,
+                        f"no {_META!r} member: this is not a tsrnn model file",
+                        "load files written by model.save(path)",
+                    )
+                arrays = {n: npz[n] for n in names}
     except ValueError as exc:
         if isinstance(exc, ModelFileError):
             raise
@@ -660,6 +730,27 @@ def load(path, expected=None):
         edited file.
     FileNotFoundError
         If ``path`` does not exist.
+
+    Examples
+    --------
+    >>> import os, tempfile, warnings
+    >>> import numpy as np
+    >>> from sklearn.exceptions import ConvergenceWarning
+    >>> import tsrnn
+    >>> y = np.sin(0.3 * np.arange(300.0))
+    >>> model = tsrnn.RNNForecaster(hidden_size=8, horizon=3, max_iter=2,
+    ...                             random_state=0)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", ConvergenceWarning)  # 2 epochs: a demo
+    ...     model = model.fit(y)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = os.path.join(tmp, "model.npz")
+    ...     model.save(path)
+    ...     loaded = tsrnn.load(path, expected=tsrnn.RNNForecaster)
+    >>> loaded
+    RNNForecaster(hidden_size=8, horizon=3, max_iter=2, random_state=0)
+    >>> np.array_equal(loaded.predict(), model.predict())
+    True
     """
     meta, arrays = _read(path)
     name = meta["class"]

@@ -20,7 +20,21 @@ from sklearn.exceptions import ConvergenceWarning
 
 
 class Diverged(ArithmeticError):
-    """Raised by an epoch whose loss or gradient became non-finite."""
+    """Raised by an epoch whose loss or gradient became non-finite.
+
+    Parameters
+    ----------
+    message : str
+        What was non-finite (e.g. ``"loss nan, gradient norm inf"``).
+    steps_done : int, optional
+        Optimizer steps the epoch completed before the failing batch. ``0``
+        means the very weights the epoch started from gave the non-finite
+        loss, so :func:`run_epochs` does not keep them. None: unknown.
+    """
+
+    def __init__(self, message: str = "", *, steps_done: int | None = None):
+        super().__init__(message)
+        self.steps_done = steps_done
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -74,7 +88,10 @@ def run_epochs(
         stopping; the best training epoch after divergence or Ctrl-C; the last
         epoch otherwise, as sklearn's MLP).
     run_epoch : callable () -> float
-        One pass over the training data; returns the mean loss.
+        One pass over the training data; returns the mean loss. It checks
+        every batch and raises :class:`Diverged` (with ``steps_done``) at the
+        first non-finite loss or gradient, so a learning rate that explodes
+        the loss stops training within the epoch where it happens.
     max_iter, tol, n_iter_no_change : as sklearn's ``MLPRegressor``
     early_stopping : bool
         Stop on the validation score (requires ``validate``).
@@ -94,24 +111,46 @@ def run_epochs(
     Returns
     -------
     TrainingLog
+
+    Notes
+    -----
+    Divergence (a non-finite loss or gradient in any batch, a non-finite mean
+    loss, or weights that became non-finite) stops training with a
+    :class:`DivergenceWarning`, not an error: the model stays usable. The
+    weights kept are always finite: those at the end of the best finished
+    epoch (by training loss; by validation score with early stopping) or,
+    when no epoch finished, the weights training started from. An epoch's end
+    weights are not kept when the next epoch's first batch, run from exactly
+    those weights, was the non-finite one. ``log.stopped`` is ``"diverged"``.
     """
     log = log if log is not None else TrainingLog()
     start = time.perf_counter()
-    best_theta = theta.copy()
-    best_train = theta.copy()
+    # what to keep after divergence or Ctrl-C: by training loss, and by
+    # validation score for early stopping; both start at the starting weights
+    best_train = _Keeper(theta)
+    best_val = _Keeper(theta)
     no_improve = 0
     bar = _progress(verbose, max_iter, desc)
     try:
         for _ in range(max_iter):
+            epoch = log.n_iter + 1
             try:
                 loss = float(run_epoch())
+                if not np.isfinite(loss):
+                    raise Diverged(f"mean loss {loss}")
+                if not np.isfinite(theta).all():
+                    # the epoch's last update overflowed: its start was fine
+                    raise Diverged("the weights became non-finite in the last update")
             except Diverged as exc:
-                theta[:] = best_theta if early_stopping else best_train
+                keeper = best_val if early_stopping else best_train
+                if exc.steps_done == 0:
+                    # the weights this epoch started from gave the non-finite
+                    # loss on its first batch: they are not worth keeping
+                    keeper.drop(epoch - 1)
+                theta[:] = keeper.theta
                 log.stopped = "diverged"
                 warnings.warn(
-                    f"training diverged at epoch {log.n_iter + 1} ({exc}); the best "
-                    "weights so far were kept. Lower learning_rate_init, set "
-                    "clip_norm, or scale the data.",
+                    _divergence_message(epoch, exc, keeper, early_stopping),
                     DivergenceWarning,
                     stacklevel=3,
                 )
@@ -119,7 +158,7 @@ def run_epochs(
             log.n_iter += 1
             log.loss_curve.append(loss)
             if loss < log.best_loss:
-                best_train[:] = theta
+                best_train.offer(theta, epoch, loss)
             score = None
             if validate is not None:
                 score = float(validate())
@@ -128,7 +167,7 @@ def run_epochs(
                 improved = score > log.best_validation_score + tol
                 if score > log.best_validation_score:
                     log.best_validation_score = score
-                    best_theta[:] = theta
+                    best_val.offer(theta, epoch, score)
                 if loss < log.best_loss:
                     log.best_loss = loss
             else:
@@ -148,13 +187,12 @@ def run_epochs(
         else:
             log.stopped = "max_iter"
     except KeyboardInterrupt:
-        theta[:] = (
-            best_theta if early_stopping and log.validation_scores else best_train
-        )
+        keeper = best_val if early_stopping and log.validation_scores else best_train
+        theta[:] = keeper.theta
         log.stopped = "interrupted"
         warnings.warn(
             f"fit interrupted after {log.n_iter} epochs; the best weights so far "
-            "were kept and the model is usable.",
+            f"({keeper.describe()}) were kept and the model is usable.",
             RuntimeWarning,
             stacklevel=3,
         )
@@ -162,7 +200,7 @@ def run_epochs(
         if bar is not None:
             bar.close()
     if early_stopping and log.validation_scores and log.stopped != "diverged":
-        theta[:] = best_theta
+        theta[:] = best_val.theta
     log.fit_time += time.perf_counter() - start
     if warn_max_iter and log.stopped == "max_iter" and max_iter > 0:
         warnings.warn(
@@ -172,3 +210,61 @@ def run_epochs(
             stacklevel=3,
         )
     return log
+
+
+class _Keeper:
+    """The best weights so far, and the candidate they replaced.
+
+    Candidates are the starting weights (epoch 0) and the weights at the end of
+    finished epochs with a finite loss and finite weights. One level of history
+    is enough: only the newest candidate can turn out to be bad (when the next
+    epoch's first batch, run from exactly these weights, is non-finite).
+    """
+
+    def __init__(self, theta: np.ndarray):
+        self.theta = theta.copy()
+        self.epoch, self.value = 0, None
+        self._prev = None
+
+    def offer(self, theta: np.ndarray, epoch: int, value: float) -> None:
+        spare = self._prev[0] if self._prev is not None else np.empty_like(theta)
+        spare[:] = theta
+        self._prev = (self.theta, self.epoch, self.value)
+        self.theta, self.epoch, self.value = spare, epoch, value
+
+    def drop(self, epoch: int) -> None:
+        """Forget the candidate of ``epoch`` if it is the newest one."""
+        if self.epoch == epoch and self._prev is not None:
+            self.theta, self.epoch, self.value = self._prev
+            self._prev = None
+
+    def describe(self) -> str:
+        if self.epoch == 0:
+            return "the weights training started from"
+        return f"those of epoch {self.epoch}"
+
+
+def _divergence_message(epoch, exc, keeper, early_stopping) -> str:
+    what = "validation score" if early_stopping else "training loss"
+    if keeper.epoch == 0:
+        kept = (
+            "the weights training started from were kept (no epoch finished with "
+            "finite weights: the model is as untrained as before this fit)"
+        )
+    else:
+        kept = (
+            f"the weights of epoch {keeper.epoch}, the best finite one ({what} "
+            f"{keeper.value:.4g}), were kept"
+        )
+    if epoch == 1 and exc.steps_done == 0:
+        return (
+            f"training diverged at epoch 1 ({exc}): the very first batch, before "
+            f"any update, was non-finite; {kept}. The data are probably far too "
+            "large for the network: scale them (e.g. StandardScaler, or divide by "
+            "a constant); a smaller learning_rate_init or clip_norm cannot help."
+        )
+    return (
+        f"training diverged at epoch {epoch} ({exc}) and was stopped; {kept}. "
+        "Lower learning_rate_init (e.g. 10x smaller), set or lower clip_norm "
+        "(gradient clipping), or scale the data (very large values overflow)."
+    )

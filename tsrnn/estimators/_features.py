@@ -123,6 +123,15 @@ def calendar_features(time: pd.Index | None, freq) -> np.ndarray | None:
     return np.concatenate([np.sin(ang), np.cos(ang)], axis=1)
 
 
+def _too_large(what: str, values: np.ndarray) -> ValueError:
+    big = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else np.inf
+    return ValueError(
+        f"{what} has values too large to standardize in float64 (largest |value| = "
+        f"{big:.3g}: their mean or variance overflows); divide it by a constant "
+        "(e.g. a power of ten) and scale the forecasts back"
+    )
+
+
 @dataclass
 class Scaler:
     """Per-series target scaling and global covariate scaling (fitted on training rows)."""
@@ -141,18 +150,24 @@ class Scaler:
         if kind is not None:
             for i in range(S):
                 seg = y[indptr[i] : train_end[i]]
+                # targets never observed in the training rows keep (0, 1): NumPy's
+                # nan-reductions would warn about their empty slices
+                seen = ~np.isnan(seg).all(axis=0) if len(seg) else np.zeros(k, bool)
+                obs = seg[:, seen]
+                loc, sc = np.zeros(k), np.ones(k)
                 with np.errstate(all="ignore"):
-                    if kind == "standard":
-                        loc = np.nanmean(seg, axis=0) if seg.size else np.zeros(k)
-                        sc = np.nanstd(seg, axis=0) if seg.size else np.ones(k)
+                    if not seen.any():
+                        pass
+                    elif kind == "standard":
+                        loc[seen] = np.nanmean(obs, axis=0)
+                        sc[seen] = np.nanstd(obs, axis=0)
                     else:  # robust: median / IQR
-                        loc = np.nanmedian(seg, axis=0) if seg.size else np.zeros(k)
-                        q = (
-                            np.nanpercentile(seg, [25, 75], axis=0)
-                            if seg.size
-                            else None
-                        )
-                        sc = (q[1] - q[0]) if q is not None else np.ones(k)
+                        loc[seen] = np.nanmedian(obs, axis=0)
+                        q = np.nanpercentile(obs, [25, 75], axis=0)
+                        sc[seen] = q[1] - q[0]
+                if np.isinf(loc).any() or np.isinf(sc).any():
+                    which = "y" if S == 1 else f"y (series number {i})"
+                    raise _too_large(which, seg)
                 loc = np.where(np.isfinite(loc), loc, 0.0)
                 sc = np.where(np.isfinite(sc) & (sc > 1e-12), sc, 1.0)
                 y_loc[i], y_scale[i] = loc, sc
@@ -161,8 +176,11 @@ class Scaler:
             return cls(y_loc, y_scale, np.zeros(c), np.ones(c))
         rows = np.concatenate([np.arange(indptr[i], train_end[i]) for i in range(S)])
         xs = X[rows] if len(rows) else X
-        x_loc = xs.mean(axis=0) if kind else np.zeros(X.shape[1])
-        x_scale = xs.std(axis=0) if kind else np.ones(X.shape[1])
+        with np.errstate(over="ignore", invalid="ignore"):
+            x_loc = xs.mean(axis=0) if kind else np.zeros(X.shape[1])
+            x_scale = xs.std(axis=0) if kind else np.ones(X.shape[1])
+        if np.isinf(x_loc).any() or np.isinf(x_scale).any():
+            raise _too_large("X", xs)
         x_scale = np.where(x_scale > 1e-12, x_scale, 1.0)
         return cls(y_loc, y_scale, x_loc, x_scale)
 
@@ -190,6 +208,8 @@ class Layout:
     seasons: tuple  # seasonal lags of the reference values ((1,) = last value;
     # () for the recursive strategy, whose future references would be its own
     # predictions, which the step kernel feeds back as inputs instead)
+    relative: bool = False  # differencing: inputs are changes y_t - y_{t-1},
+    # targets and reference values are relative to the origin's level y_t
 
     @property
     def n_known(self) -> int:
@@ -219,8 +239,16 @@ class Layout:
         return self.horizon_out * self.n_targets
 
 
-def gather(layout: Layout, Y, Z, start, end, rows, limit=None, Y_target=None):
+def gather(
+    layout: Layout, Y, Z, start, end, rows, limit=None, Y_target=None, origin=None
+):
     """Inputs, head extras, targets and target mask for ``rows``.
+
+    With ``layout.relative`` (``differencing=True``) the network reads changes
+    ``Y[t] - Y[t-1]`` (0 at a series' first row, NaN next to a missing step) and
+    targets and reference values are taken relative to the origin's level
+    ``Y_target[t]`` (or ``origin``): translation-invariant per series, and the
+    head's seasonal-naive start stays exact (reference minus origin level).
 
     Parameters
     ----------
@@ -240,6 +268,10 @@ def gather(layout: Layout, Y, Z, start, end, rows, limit=None, Y_target=None):
     Y_target : ndarray of shape (N, k), optional
         Observed scaled targets (NaN where missing) for targets and the seasonal
         lag; default ``Y``.
+    origin : ndarray of shape rows.shape + (k,), optional
+        With ``layout.relative``: the level targets are relative to (default
+        ``Y_target[rows]``; a forecast from a missing step passes the last
+        observed level).
 
     Returns
     -------
@@ -256,6 +288,11 @@ def gather(layout: Layout, Y, Z, start, end, rows, limit=None, Y_target=None):
     k, c = Y.shape[1], Z.shape[1]
     ho = layout.horizon_out
     x = np.concatenate([Y[rr], Z[rr]], axis=1)
+    if layout.relative:
+        prev = rr - 1
+        first = prev < start[rr]
+        x[:, :k] -= Y[np.where(first, rr, prev)]  # 0 at a series' first row
+        base = Yt[rr] if origin is None else origin.reshape(-1, k)
     x[pad] = 0.0
     steps = np.arange(1, ho + 1)
     idx = rr[:, None] + steps  # (R, ho)
@@ -270,11 +307,15 @@ def gather(layout: Layout, Y, Z, start, end, rows, limit=None, Y_target=None):
         ok = sidx >= start[rr][:, None]
         sidx = np.where(ok, sidx, rr[:, None])
         yref = Yt[sidx]
+        if layout.relative:
+            yref = yref - base[:, None, :]
         blocks.append(Z[sidx])  # what was known about the reference step
         blocks.append(np.where(np.isnan(yref), 0.0, yref))
     extra = np.concatenate(blocks, axis=2).reshape(len(r), ho * layout.n_per_step)
     extra[pad] = 0.0
     tgt = Yt[idx_c]
+    if layout.relative:
+        tgt = tgt - base[:, None, :]  # NaN base (a missing origin): no target
     mask = (idx < lim)[..., None] & inside[..., None] & ~np.isnan(tgt)
     mask &= ~pad[:, None, None]
     target = np.where(mask, tgt, 0.0).reshape(len(r), ho * k)

@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -35,7 +36,7 @@ from .._save import SaveMixin
 from .._series import Future, SeriesSet, check_horizon, to_series_set
 from .._threads import single_threaded_blas
 from ..engine import Network, StepwiseHead, get_loss, make_optimizer, run_epochs
-from ..engine.trainer import Diverged, TrainingLog
+from ..engine.trainer import Diverged, DivergenceWarning, TrainingLog
 from ._features import Layout, Scaler, calendar_features, gather, infer_seasons
 
 _CHUNK = 4096  # steps per batched pass over a long series (bounded memory)
@@ -68,7 +69,9 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         ``"recursive"``: a one-step head whose prediction is fed back as the next
         input.
     bptt_length : int, default=32
-        Steps per truncated-BPTT window.
+        Steps per truncated-BPTT window. A series shorter than that is trained
+        on as one window (full BPTT); the shortest series ``fit`` accepts has
+        ``horizon + 1`` rows in its training part (2 for ``"recursive"``).
     stateful : bool, default=True
         Carry the state across windows (``False``: random windows from a zero
         state after a burn-in of ``bptt_length`` steps that feed the state but not
@@ -81,6 +84,14 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         pandas frequency: a day and a week for sub-daily data (48 and 336 for
         30 min), 7 daily, 5 business-daily, 12 monthly, 4 quarterly. None uses
         the last value (naive).
+    differencing : bool, default=False
+        Model the changes ``y_t - y_{t-1}`` instead of the levels: the network
+        reads and forecasts changes, and forecasts are summed back onto the
+        last observed value. Use it for trending series and for a global model
+        over series of different levels (M3, Tourism: the level-based model
+        reverts towards each series' training mean at the end of a trend).
+        A change next to a missing step is missing too; after trailing missing
+        steps the forecast starts from the last observed value.
     calendar_features : bool, default=True
         Add cyclic time-of-day / day-of-week / day-of-year features when the
         series has a DatetimeIndex.
@@ -139,16 +150,61 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         Format and series ends (advanced by ``update``).
     conformal_scores_ : ndarray
         Scaled residuals of held-out forecasts, for :meth:`predict_interval`.
+    stopped_ : str
+        Why training stopped: ``"max_iter"``, ``"converged"``,
+        ``"early_stopping"``, ``"diverged"`` or ``"interrupted"``.
+
+    Notes
+    -----
+    Divergence gives a warning, not an error. Every training step checks its
+    loss and gradient; the first non-finite one (or weights that overflow)
+    stops ``fit`` at once, inside the epoch, with a
+    :class:`~tsrnn.engine.DivergenceWarning` (a ``RuntimeWarning``) that says
+    which weights were kept and suggests a smaller ``learning_rate_init``,
+    ``clip_norm`` or scaled data. The model stays usable: it keeps the finite
+    weights of its best finished epoch (or those it started from when the first
+    epoch diverged) and ``stopped_`` is ``"diverged"``. A diverging
+    ``partial_fit`` keeps the weights from before the call. Values too large to
+    standardize raise a ``ValueError`` before any training.
+
+    Reproducibility: with an int ``random_state``, ``fit`` is bit for bit
+    reproducible, in one process, across processes and through
+    ``save``/:func:`tsrnn.load`; ``random_state=None`` draws a fresh seed from
+    NumPy's global random state at every ``fit``, as scikit-learn does.
+    Training runs its matrix products on one BLAS thread, so the fitted weights
+    do not depend on the BLAS thread count; ``update`` uses the process's BLAS
+    threads, and with inputs or ``hidden_size`` above 32 its states can differ
+    in the last bits between thread counts. ``predict`` and
+    ``predict_interval`` are safe to call from several threads at once.
 
     Examples
     --------
-    >>> import numpy as np
+    An hourly series with a daily cycle; pandas in, pandas out:
+
+    >>> import warnings
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.exceptions import ConvergenceWarning
     >>> from tsrnn import RNNForecaster
-    >>> t = np.arange(400)
-    >>> y = np.sin(2 * np.pi * t / 24) + 0.1 * np.random.default_rng(0).normal(size=400)
-    >>> f = RNNForecaster(horizon=6, hidden_size=8, max_iter=3, random_state=0)
-    >>> f.fit(y).predict().shape
-    (6,)
+    >>> t = np.arange(480)
+    >>> noise = 0.1 * np.random.default_rng(0).normal(size=480)
+    >>> y = pd.Series(np.sin(2 * np.pi * t / 24) + noise,
+    ...               index=pd.date_range("2024-01-01", periods=480, freq="h"))
+    >>> model = RNNForecaster(horizon=6, hidden_size=8, max_iter=5, random_state=0)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", ConvergenceWarning)  # 5 epochs: a demo
+    ...     model = model.fit(y)
+    >>> forecast = model.predict()  # the 6 hours after the last observation
+    >>> forecast.index[0], len(forecast)
+    (Timestamp('2024-01-21 00:00:00'), 6)
+    >>> model.predict_interval(coverage=0.9).columns.tolist()
+    ['lower', 'upper']
+
+    New readings advance the state without refitting:
+
+    >>> new = pd.Series([0.1, 0.6],
+    ...                 index=pd.date_range("2024-01-21", periods=2, freq="h"))
+    >>> model.update(new).predict().index[0]
+    Timestamp('2024-01-21 02:00:00')
     """
 
     _parameter_constraints: dict = {
@@ -168,6 +224,7 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
             tuple,
             list,
         ],
+        "differencing": ["boolean"],
         "calendar_features": ["boolean"],
         "scaler": [StrOptions({"standard", "robust"}), None],
         "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
@@ -210,6 +267,7 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         bptt_length=32,
         stateful=True,
         season_length="auto",
+        differencing=False,
         calendar_features=True,
         scaler="standard",
         loss="squared_error",
@@ -242,6 +300,7 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         self.bptt_length = bptt_length
         self.stateful = stateful
         self.season_length = season_length
+        self.differencing = differencing
         self.calendar_features = calendar_features
         self.scaler = scaler
         self.loss = loss
@@ -282,6 +341,8 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         self
         """
         self._validate_params()
+        # random_state=None: fresh randomness for every fit, as in scikit-learn
+        self.__dict__.pop("_auto_seed", None)
         data = to_series_set(
             y,
             X,
@@ -304,11 +365,15 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         n_val = np.floor(lengths * self.validation_fraction).astype(np.int64)
         n_val = np.where(n_val >= ho + 1, n_val, 0)
         train_len = lengths - n_val
-        if (train_len < 2).all() or train_len.max() < 2:
+        need = ho + 1  # one step plus the ho values that follow it
+        if train_len.max() < need:
             raise ValueError(
-                f"the series are too short to train on (longest training part: "
-                f"{int(train_len.max())} rows); pass longer series or lower "
-                "validation_fraction"
+                f"the series are too short to train on: the longest training part "
+                f"has {int(train_len.max())} row(s), but "
+                + (f"horizon={ho} needs" if ho > 1 else "training needs")
+                + f" at least {need} (one step and the {ho} value(s) after it); "
+                "pass longer series, lower horizon (or use strategy='recursive') "
+                "or lower validation_fraction"
             )
         train_end_s = data.indptr[:-1] + train_len
         train_end = np.repeat(train_end_s, lengths)
@@ -332,7 +397,14 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
             else None
         )
         n_cal = 0 if cal is None else cal.shape[1]
-        layout = Layout(schema.n_targets, schema.n_covariates, n_cal, ho, season)
+        layout = Layout(
+            schema.n_targets,
+            schema.n_covariates,
+            n_cal,
+            ho,
+            season,
+            relative=bool(self.differencing),
+        )
         series = np.repeat(np.arange(data.n_series), lengths)
         Y = scaler.y(data.y, series)
         parts = [] if data.X is None else [scaler.x(data.X)]
@@ -406,7 +478,11 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
                     n_samples=float(mask.sum() or 1.0),
                 )
                 if not res.finite:
-                    raise Diverged(f"loss {res.loss}, gradient norm {res.grad_norm}")
+                    raise Diverged(
+                        f"loss {res.loss}, gradient norm {res.grad_norm} at batch "
+                        f"{len(losses) + 1}",
+                        steps_done=len(losses),
+                    )
                 if reset is not None:
                     state_carry[...] = res.state
                 losses.append(res.loss)
@@ -476,7 +552,8 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
             return int(rs.randint(2**31)) + offset
         if rs is None:
             if not hasattr(self, "_auto_seed"):
-                self._auto_seed = int(np.random.default_rng().integers(2**31))
+                # from NumPy's global RandomState, as scikit-learn does
+                self._auto_seed = int(check_random_state(None).randint(2**31))
             return self._auto_seed + offset
         return int(rs) + offset
 
@@ -487,9 +564,19 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         elif sl is None:
             seasons = ()
         elif isinstance(sl, (tuple, list)):
+            if not all(
+                isinstance(m, numbers.Integral) and not isinstance(m, bool) for m in sl
+            ):
+                raise TypeError(
+                    f"season_length must be a positive int, a tuple of them, 'auto' "
+                    f"or None, got {sl!r}; e.g. season_length=(24, 168)"
+                )
             seasons = tuple(int(m) for m in sl)
             if not seasons or min(seasons) < 1:
-                raise ValueError(f"season_length must hold positive ints, got {sl!r}")
+                raise ValueError(
+                    f"season_length must hold positive ints (steps per season), got "
+                    f"{sl!r}; e.g. season_length=(24, 168)"
+                )
         else:
             seasons = (int(sl),)
         return seasons or (1,)
@@ -727,7 +814,13 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
             miss = np.isnan(Y[rows])
             est = np.vstack([np.zeros((1, k)), out[:-1, :k]])
             fill = Yin[rows]
-            fill[miss] = est[miss]
+            if self._layout.relative:
+                # the estimates are changes from the step before, which may
+                # itself be filled: walk the missing steps in order
+                for i, j in zip(*np.nonzero(miss), strict=True):
+                    fill[i, j] = (fill[i - 1, j] if i else 0.0) + est[i, j]
+            else:
+                fill[miss] = est[miss]
             Yin[rows] = fill
 
     def _final_pass(self, theta, data, ctx):
@@ -743,6 +836,7 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         self._tail_y = np.full((S, keep, self._layout.n_targets), np.nan, dt)
         # the known features of the same rows: the head compares the future with them
         self._tail_z = np.zeros((S, keep, self._layout.n_known), dt)
+        self._level = np.full((S, self._layout.n_targets), np.nan)
         outputs = []
         Ynan = ctx["Y"]
         for s in range(S):
@@ -757,6 +851,7 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
             tail = Ynan[rows[-keep:]]
             self._tail_y[s, keep - len(tail) :] = tail
             self._tail_z[s, keep - len(tail) :] = ctx["Z"][rows[-keep:]]
+            self._level[s] = self._last_observed(Ynan[rows])
             outputs.append(out)
         self._pack_cache = pack
         return outputs
@@ -775,7 +870,8 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
                 lay, ctx["Y"], ctx["Z"], ctx["start"], ctx["end"], rows
             )
             pred = out[rows - a]
-            num += float((((pred - tg) * mk) ** 2).sum())
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverged model
+                num += float((((pred - tg) * mk) ** 2).sum())
             den += float(mk.sum())
         return -num / den if den else float("nan")
 
@@ -946,8 +1042,27 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         start = np.repeat(np.arange(P) * L, L)
         end = start + L
         rows = np.arange(P) * L + keep - 1
-        x, ex, _, _ = gather(lay, Y2, Z2, start, end, rows)
+        base = self._last_levels(positions) if lay.relative else None
+        x, ex, _, _ = gather(lay, Y2, Z2, start, end, rows, origin=base)
         return ex, Y2, Z2, start, end, L, keep
+
+    def _last_levels(self, positions):
+        """Last observed scaled level of each series (0, its mean, if none).
+
+        A forecast of changes starts from it; after trailing missing steps that
+        is the last observation, not the unknown current level.
+        """
+        lv = self._level[positions]
+        return np.where(np.isnan(lv), 0.0, lv)
+
+    @staticmethod
+    def _last_observed(Y, before=None):
+        """Last non-NaN row of ``Y`` (n, k) per target, else ``before`` (or NaN)."""
+        seen = ~np.isnan(Y)
+        idx = len(Y) - 1 - np.argmax(seen[::-1], axis=0)  # (k,)
+        lv = Y[idx, np.arange(Y.shape[1])] if len(Y) else np.full(Y.shape[1], np.nan)
+        fallback = np.full(Y.shape[1], np.nan) if before is None else before
+        return np.where(seen.any(axis=0), lv, fallback)
 
     def _head(self, top, extra):
         th = self._net.split(self.params_)[1]
@@ -985,7 +1100,13 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
                 fb = np.stack([np.arange(k)] * 2, axis=1)
                 o = self._pack_cache.run(state, x, exs, fb, last)
                 vals[:, 1:] = o[:, :, :k].transpose(1, 0, 2)
-        return self._scaler.y_inverse(vals, pos[:, None])
+        if lay.relative:
+            # direct: changes from the last level; recursive: step by step
+            if self.strategy == "recursive":
+                vals = np.cumsum(vals, axis=1)
+            vals = vals + self._last_levels(pos)[:, None, :]
+        vals = self._scaler.y_inverse(vals, pos[:, None])
+        return vals
 
     # =========================================================== update
     def update(self, y_new, X_new=None):
@@ -1008,7 +1129,8 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         """
         check_is_fitted(self)
         block = self.schema_.check_update(y_new, X_new)
-        self._update_block(block)
+        with single_threaded_blas():  # thread-count independent, as fit
+            self._update_block(block)
         return self
 
     def _update_block(self, block: SeriesSet) -> None:
@@ -1023,6 +1145,7 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         new_top = self._top.copy()
         new_tail = self._tail_y.copy()
         new_tail_z = self._tail_z.copy()
+        new_level = self._level.copy()
         for i, p in enumerate(pos):
             Y, Z, start, end = self._with_history(p, Ynew, Znew, block, i)
             L = len(Y)
@@ -1051,9 +1174,11 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
             new_top[p] = top[0]
             new_tail[p] = Y[-keep:]
             new_tail_z[p] = Z[-keep:]
+            new_level[p] = self._last_observed(Y[keep:], new_level[p])
         # commit only after every series succeeded
         self._state, self._top = new_state, new_top
         self._tail_y, self._tail_z = new_tail, new_tail_z
+        self._level = new_level
         self.schema_ = self.schema_.advance(block)
 
     def _with_history(self, p, Ynew, Znew, block, i):
@@ -1103,6 +1228,7 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         loss_fn = get_loss(self.loss)
         rng = np.random.default_rng(self._seed(offset=2 + self._optimizer.t))
         T = int(self.bptt_length)
+        theta0, diverged = self.params_.copy(), False
         for i, p in enumerate(pos):
             Y, Z, start, end = self._with_history(p, Ynew, Znew, block, i)
             L = len(Y)
@@ -1129,12 +1255,19 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
                     alpha=self.alpha,
                     n_samples=float(mk.sum()),
                 )
-                if not res.finite:
+                if not res.finite or not np.isfinite(self.params_).all():
+                    self.params_[...] = theta0
+                    diverged = True
                     warnings.warn(
-                        "partial_fit step diverged; weights left unchanged",
-                        RuntimeWarning,
+                        f"partial_fit diverged (loss {res.loss}, gradient norm "
+                        f"{res.grad_norm}); the weights from before this call were "
+                        "kept. Lower learning_rate_init, set or lower clip_norm, or "
+                        "scale the data.",
+                        DivergenceWarning,
                         stacklevel=3,
                     )
                     break
                 state = res.state
+            if diverged:
+                break
         self._pack_cache = self._pack()

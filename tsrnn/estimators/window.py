@@ -34,10 +34,14 @@ divergence and Ctrl-C handling, progress bar).
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
+import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import r2_score
@@ -86,6 +90,154 @@ def _as_rows(X: ArrayLike) -> tuple[ArrayLike, int | None]:
     n, window, n_features = X.shape
     # C order puts step 0's features first: the documented time-major row.
     return X.reshape(n, window * n_features), n_features
+
+
+_X_SHAPES = (
+    "2-D (n_samples, window * input_size), one flattened window per row, or 3-D "
+    "(n_samples, window, n_features)"
+)
+
+
+def _text_error(what: str, example) -> TypeError:
+    fix = (
+        "pass numeric targets (for class labels use RNNClassifier)"
+        if what == "y"
+        else "convert it first (pd.to_numeric for numbers stored as text, "
+        "OneHotEncoder or codes for categories)"
+    )
+    return TypeError(f"{what} holds text (e.g. {str(example)!r}), not numbers; {fix}")
+
+
+def _check_values(X, what: str, ndims=(1, 2, 3), labels: bool = False) -> None:
+    """Clear errors for windows that scikit-learn's validation explains poorly.
+
+    Refuses a rank outside ``ndims``, ragged rows, complex and text values,
+    inf (and NaN in ``y``), with messages that name the fix; ``labels``: class
+    labels, only checked for NaN and inf. Everything else (1-D ``X`` at
+    predict, NaN in ``X``, sparse input, feature names) is left to
+    ``validate_data``, whose messages scikit-learn's own checks expect; complex
+    input keeps its "Complex data not supported" and non-numeric objects their
+    "argument must be a string or a real number" wording. Nothing is modified.
+    """
+    if X is None or sp.issparse(X):
+        return
+    if labels:
+        arr = np.asarray(X) if isinstance(X, (np.ndarray, list, tuple)) else None
+        if arr is not None and arr.dtype.kind == "f":
+            _check_finite_values(arr, what)
+        return
+    if isinstance(X, (pd.Series, pd.DataFrame)):
+        cols = (
+            [(what, X)]
+            if isinstance(X, pd.Series)
+            else [(f"{what} column {c!r}", X.iloc[:, j]) for j, c in enumerate(X)]
+        )
+        for label, col in cols:
+            dtype = col.dtype
+            if pd.api.types.is_complex_dtype(dtype):
+                raise ValueError(
+                    f"Complex data not supported: {label} is complex; pass real "
+                    "values (e.g. np.abs or .real)"
+                )
+            if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(
+                dtype
+            ):
+                continue
+            if pd.api.types.is_object_dtype(dtype):
+                _check_values(col.to_numpy(), label)
+                continue
+            raise TypeError(
+                f"{label} has dtype {dtype}, not numbers; convert it first "
+                "(pd.to_numeric, .astype(float), or encode categories and "
+                "datetimes as numbers)"
+            )
+        return
+    if not isinstance(X, (np.ndarray, list, tuple)):
+        return
+    try:
+        arr = np.asarray(X)
+    except ValueError as exc:  # ragged nested lists
+        raise ValueError(
+            f"{what} is ragged ({exc}); every window needs the same number of "
+            "steps and features: pad or cut them (tsrnn.make_windows builds "
+            "equal windows from a series)"
+        ) from exc
+    if arr.ndim not in ndims:
+        want = _X_SHAPES if what == "X" else "1-D or 2-D (n_samples, n_outputs)"
+        raise ValueError(
+            f"{what} must be {want}; got shape {arr.shape}. For one long series, "
+            "cut it into windows first with tsrnn.make_windows"
+        )
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise ValueError(
+            f"Complex data not supported: {what} is complex; pass real values "
+            "(e.g. np.abs or .real)"
+        )
+    if kind in "USa":
+        raise _text_error(what, arr.flat[0] if arr.size else "")
+    if kind == "f":
+        _check_finite_values(arr, what)
+    if kind in "Mm":
+        raise TypeError(
+            f"{what} holds datetimes/timedeltas, not numbers; convert them to "
+            "numbers first (e.g. elapsed seconds)"
+        )
+    if kind == "O":
+        try:
+            arr.astype(np.float64)
+        except TypeError as exc:  # dicts, complex numbers, ...
+            if "NAType" in str(exc):
+                return  # pd.NA: validate_data reports it as missing
+            raise TypeError(
+                f"{what} holds values that are not numbers ({exc}); convert them "
+                "to numbers first"
+            ) from exc
+        except ValueError as exc:  # text that is not a number
+            raise TypeError(
+                f"{what} holds text, not numbers ({exc}); convert it first "
+                "(pd.to_numeric for numbers stored as text, OneHotEncoder or codes "
+                "for categories)"
+            ) from exc
+
+
+def _check_finite_values(arr: np.ndarray, what: str) -> None:
+    """inf anywhere, NaN in targets (NaN in ``X`` is left to ``validate_data``)."""
+    if arr.ndim == 0:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(arr.sum()):  # the common case, without a temporary
+            return
+    bad = np.isinf(arr)
+    if what == "y":
+        bad |= np.isnan(arr)
+    if not bad.any():
+        return
+    first = np.unravel_index(int(np.argmax(bad)), bad.shape)
+    problem = "infinity" if np.isinf(arr[first]) else "NaN"
+    keep = "np.isfinite(y)" if arr.ndim == 1 else f"np.isfinite({what}).all(axis=1)"
+    if what != "y" and arr.ndim == 3:
+        keep = f"np.isfinite({what}).all(axis=(1, 2))"
+    fix = "clip or replace the infinite values" if problem == "infinity" else (
+        "impute the missing targets"
+    )
+    raise ValueError(
+        f"Input {what} contains {problem} ({int(bad.sum())} value(s), first in row "
+        f"{first[0]}); drop those windows (keep = {keep}; X, y = X[keep], y[keep]) "
+        f"or {fix}"
+    )
+
+
+def _num_rows(a) -> int | None:
+    """Rows of an array-like (None when it has no length to compare)."""
+    if a is None:
+        return None
+    shape = getattr(a, "shape", None)
+    if shape is not None:
+        return int(shape[0]) if len(shape) else None
+    if isinstance(a, (list, tuple)):
+        return len(a)
+    return None
 
 
 class _WindowRNN(SaveMixin, BaseEstimator):
@@ -243,6 +395,16 @@ class _WindowRNN(SaveMixin, BaseEstimator):
                 self.pooling, self.nonlinearity, self._param_dtype())
 
     def _validate_X_y(self, X: ArrayLike, y: ArrayLike, reset: bool):
+        _check_values(X, "X")
+        numeric_y = bool(self._validate_y_kwargs.get("y_numeric"))
+        _check_values(y, "y", ndims=(1, 2), labels=not numeric_y)
+        n_x, n_y = _num_rows(X), _num_rows(y)
+        if n_x is not None and n_y is not None and n_x != n_y:
+            raise ValueError(
+                f"Found input variables with inconsistent numbers of samples: X has "
+                f"{n_x} window(s) (rows) but y has {n_y}; pass one target per window "
+                "(tsrnn.make_windows returns matching X and y)"
+            )
         X, n_step = _as_rows(X)
         if reset and n_step is not None and self.input_size not in (1, n_step):
             raise ValueError(
@@ -269,19 +431,44 @@ class _WindowRNN(SaveMixin, BaseEstimator):
             self._check_step_features(n_step)
         return X, y
 
-    def _check_step_features(self, n_step: int | None) -> None:
+    def _check_step_features(self, n_step: int | None, n_values=None) -> None:
         if n_step is not None and n_step != self.input_size_:
             raise ValueError(
                 f"X is 3-D with {n_step} features per time step, but "
                 f"{type(self).__name__} was fitted with {self.input_size_} "
-                f"(input_size_) features per step over {self.window_} steps."
+                f"(input_size_) features per step over {self.window_} steps; pass "
+                f"windows of shape (n_samples, {self.window_}, {self.input_size_}), "
+                "as at fit."
+            )
+        if n_step is not None and n_values is not None and n_values != (
+            self.n_features_in_
+        ):
+            raise ValueError(
+                f"X is 3-D with windows of {n_values // n_step} steps, but "
+                f"{type(self).__name__} was fitted on windows of {self.window_} "
+                f"steps; pass windows of shape (n_samples, {self.window_}, "
+                f"{self.input_size_}), as at fit."
             )
 
     def _validate_X(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self)
+        _check_values(X, "X")
         X, n_step = _as_rows(X)
+        if n_step is not None:
+            self._check_step_features(n_step, X.shape[1])
+        elif (
+            isinstance(X, np.ndarray)
+            and X.ndim == 2
+            and X.shape[1] != self.n_features_in_
+        ):
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input: each row must "
+                f"be one window of {self.window_} step(s) x {self.input_size_} "
+                "feature(s), flattened time-major as at fit (or pass a 3-D array "
+                f"(n_samples, {self.window_}, {self.input_size_}))."
+            )
         X = validate_data(self, X, reset=False, dtype=self._network.dtype)
-        self._check_step_features(n_step)
         return X
 
     def _init_model(self) -> None:
@@ -427,7 +614,8 @@ class _WindowRNN(SaveMixin, BaseEstimator):
                 if not res.finite:
                     raise Diverged(
                         f"loss {res.loss} and gradient norm {res.grad_norm} at batch "
-                        f"{n_batches + 1}"
+                        f"{n_batches + 1}",
+                        steps_done=n_batches,
                     )
                 # sklearn's MLP: the epoch loss is the sample-weighted batch mean.
                 total += res.loss * len(rows)
@@ -439,7 +627,10 @@ class _WindowRNN(SaveMixin, BaseEstimator):
             return total / n_train
 
         def validate():
-            return self._validation_score(self._forward(X_val), Y_val)
+            out = self._forward(X_val)
+            if not np.isfinite(out).all():
+                return float("nan")  # never an improvement: the best weights stay
+            return self._validation_score(out, Y_val)
 
         with _single_threaded_blas():
             log = run_epochs(
@@ -460,6 +651,7 @@ class _WindowRNN(SaveMixin, BaseEstimator):
             log.best_validation_score if log.validation_scores else None
         )
         self.grad_norm_curve_ = list(self._grad_norms)
+        self.stopped_ = log.stopped
         return self
 
 
@@ -582,6 +774,9 @@ class RNNRegressor(RegressorMixin, _WindowRNN):
         stopping.
     grad_norm_curve_ : list of float
         Mean global gradient norm (before clipping) per epoch.
+    stopped_ : str
+        Why the last ``fit`` stopped: ``"max_iter"``, ``"converged"``,
+        ``"early_stopping"``, ``"diverged"`` or ``"interrupted"``.
     dh_norm_ : ndarray of shape (num_layers * D, window_)
         ``||dL/dh_t||`` per layer-direction and time step for the last training
         batch, in forward time order (D = 2 if bidirectional). A norm that
@@ -607,6 +802,22 @@ class RNNRegressor(RegressorMixin, _WindowRNN):
     A 3-D ``X`` ``(n_samples, window, n_features)`` is flattened before
     scikit-learn's validation (which only knows 2-D arrays); see the module
     docstring.
+
+    Divergence gives a warning, not an error. Every batch checks its loss
+    and gradient; the first non-finite one (or weights that overflow) stops
+    ``fit`` at once, inside the epoch, with a
+    :class:`~tsrnn.engine.DivergenceWarning` (a ``RuntimeWarning``) that says
+    which weights were kept and suggests a smaller ``learning_rate_init``,
+    ``clip_norm`` or scaled data. The model stays usable: it keeps the finite
+    weights of its best finished epoch (by training loss, or validation score
+    with ``early_stopping``), or those it started from when the first epoch
+    diverged, and ``stopped_`` is ``"diverged"``.
+
+    With an int ``random_state``, ``fit`` is bit for bit reproducible, in one
+    process, across processes and through ``save``/:func:`tsrnn.load`; fits
+    and predictions run their matrix products on one BLAS thread, so they do
+    not depend on the BLAS thread count, and ``predict`` is safe to call from
+    several threads at once.
 
     Examples
     --------
@@ -697,8 +908,16 @@ class RNNRegressor(RegressorMixin, _WindowRNN):
         Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
         if first:
             self.n_outputs_ = Y.shape[1]
-            mean = Y[:n_train].mean(axis=0)
-            scale = Y[:n_train].std(axis=0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                mean = Y[:n_train].mean(axis=0)
+                scale = Y[:n_train].std(axis=0)
+            if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+                raise ValueError(
+                    f"y has values too large to standardize in float64 (largest "
+                    f"|y| = {np.abs(Y).max():.3g}: their variance overflows); divide "
+                    "y by a constant (e.g. a power of ten) and scale the "
+                    "predictions back"
+                )
             # A constant target (or one window) has no spread to divide by:
             # leave it unscaled, as sklearn's StandardScaler does.
             tiny = 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
@@ -889,6 +1108,9 @@ class RNNClassifier(ClassifierMixin, _WindowRNN):
         stopping.
     grad_norm_curve_ : list of float
         Mean global gradient norm (before clipping) per epoch.
+    stopped_ : str
+        Why the last ``fit`` stopped: ``"max_iter"``, ``"converged"``,
+        ``"early_stopping"``, ``"diverged"`` or ``"interrupted"``.
     dh_norm_ : ndarray of shape (num_layers * D, window_)
         ``||dL/dh_t||`` per layer-direction and time step for the last training
         batch, in forward time order (D = 2 if bidirectional). A norm that
@@ -905,6 +1127,22 @@ class RNNClassifier(ClassifierMixin, _WindowRNN):
     Inputs are not standardized (like ``MLPClassifier``): put a
     ``StandardScaler`` in front in a ``Pipeline``. A 3-D ``X`` is flattened
     before scikit-learn's validation; see the module docstring.
+
+    Divergence gives a warning, not an error. Every batch checks its loss
+    and gradient; the first non-finite one (or weights that overflow) stops
+    ``fit`` at once, inside the epoch, with a
+    :class:`~tsrnn.engine.DivergenceWarning` (a ``RuntimeWarning``) that says
+    which weights were kept and suggests a smaller ``learning_rate_init``,
+    ``clip_norm`` or scaled data. The model stays usable: it keeps the finite
+    weights of its best finished epoch (by training loss, or validation score
+    with ``early_stopping``), or those it started from when the first epoch
+    diverged, and ``stopped_`` is ``"diverged"``.
+
+    With an int ``random_state``, ``fit`` is bit for bit reproducible, in one
+    process, across processes and through ``save``/:func:`tsrnn.load`; fits
+    and predictions run their matrix products on one BLAS thread, so they do
+    not depend on the BLAS thread count, and ``predict`` is safe to call from
+    several threads at once.
 
     Examples
     --------

@@ -170,10 +170,14 @@ class RNNBase:
             if value.shape != view.shape:
                 raise ValueError(
                     f"state_dict[{k!r}] has shape {value.shape}, this module expects "
-                    f"{view.shape}"
+                    f"{view.shape}; build the module with the input_size, "
+                    "hidden_size and num_layers the weights were trained with"
                 )
             if not np.all(np.isfinite(value)):
-                raise ValueError(f"state_dict[{k!r}] holds NaN or inf")
+                raise ValueError(
+                    f"state_dict[{k!r}] holds NaN or inf; load finite weights (the "
+                    "model they come from may have diverged during training)"
+                )
             staged[k] = value
         for k, value in staged.items():  # all checked first: no half-loaded module
             own[k][...] = value
@@ -194,7 +198,14 @@ class RNNBase:
 
     # --------------------------------------------------------------- forward
     def _check_input(self, x):
-        x = check_float_array(x, "input", self.dtype, ndim=(2, 3))
+        x = check_float_array(
+            x,
+            "input",
+            self.dtype,
+            ndim=(2, 3),
+            shapes="(T, B, input_size), (B, T, input_size) with batch_first=True, "
+            "or unbatched (T, input_size)",
+        )
         unbatched = x.ndim == 2
         if unbatched:
             x = x[:, None, :]
@@ -203,10 +214,14 @@ class RNNBase:
         if x.shape[2] != self.input_size:
             raise ValueError(
                 f"input has {x.shape[2]} features per step, this module was built with "
-                f"input_size={self.input_size}"
+                f"input_size={self.input_size}; pass {self.input_size} features per "
+                f"step or build the module with input_size={x.shape[2]}"
             )
         if x.shape[0] == 0 or x.shape[1] == 0:
-            raise ValueError(f"input has an empty time or batch axis: shape {x.shape}")
+            raise ValueError(
+                f"input has an empty time or batch axis: shape {x.shape}; pass at "
+                "least one time step of at least one sequence"
+            )
         return np.ascontiguousarray(x), unbatched
 
     def _check_state(self, hx, batch, unbatched, name):
@@ -214,7 +229,13 @@ class RNNBase:
         shape = (LD, self.hidden_size) if unbatched else (LD, batch, self.hidden_size)
         s = check_float_array(hx, name, self.dtype, ndim=(len(shape),))
         if s.shape != shape:
-            raise ValueError(f"{name} has shape {s.shape}, expected {shape}")
+            raise ValueError(
+                f"{name} has shape {s.shape}, expected {shape} ("
+                + ("" if unbatched else "num_layers * num_directions, batch, ")
+                + "hidden_size"
+                + (" for unbatched input" if unbatched else "")
+                + "); pass a state of that shape or None for zeros"
+            )
         return s.reshape(LD, batch, self.hidden_size)
 
     def _pack_state(self, hx, batch, unbatched):
@@ -305,7 +326,10 @@ class RNNBase:
         elif self.batch_first:
             g = g.transpose(1, 0, 2)
         if g.shape != out_shape:
-            raise ValueError(f"grad_output has shape {g.shape}, expected {out_shape}")
+            raise ValueError(
+                f"grad_output has shape {g.shape}, expected {out_shape}; pass "
+                "dL/d(output), shaped like the output of the last forward"
+            )
         d_state = None
         if grad_hn is not None:
             parts = grad_hn if self.mode == "lstm" else (grad_hn,)
@@ -431,6 +455,17 @@ class GRU(RNNBase):
     """Gated recurrent unit, torch's gate order (r, z, n), reset after the matmul.
 
     The twin of ``torch.nn.GRU``. See :class:`RNNBase` for parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrnn.nn import GRU
+    >>> gru = GRU(4, 16, num_layers=2, batch_first=True, random_state=0)
+    >>> out, h_n = gru(np.zeros((8, 20, 4)))  # (batch, time, features)
+    >>> out.shape, h_n.shape
+    ((8, 20, 16), (2, 8, 16))
+    >>> gru.state_dict()["weight_ih_l0"].shape  # torch's names and shapes
+    (48, 4)
     """
 
     _mode = "gru"
@@ -470,6 +505,17 @@ class SRU(RNNBase):
     ``weight_c_l{k}`` = ``[v_f, v_r]`` and ``bias_l{k}`` = ``[b_f, b_r]``, each
     ``(2H,)``. The recurrent state is the cell ``c``: ``forward`` returns
     ``(output, c_n)``. Equations in :mod:`tsrnn.kernels.sru`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsrnn.nn import SRU
+    >>> sru = SRU(3, 8, random_state=0)
+    >>> out, c_n = sru(np.zeros((5, 2, 3)))
+    >>> out.shape, c_n.shape
+    ((5, 2, 8), (1, 2, 8))
+    >>> sru.state_dict()["weight_ih_l0"].shape  # x~, f, r and the skip projection
+    (32, 3)
     """
 
     _mode = "sru"

@@ -1,0 +1,1359 @@
+"""A catalogue of bad inputs: each gets a clear error, and nothing is lost.
+
+SPEC.md, "Bad input gets a clear error, and nothing is lost". Every row of
+``CASES`` is one bad input: an id, how the user's inputs are built, the call
+that receives them, the exception expected (``ValueError``, ``TypeError`` or
+scikit-learn's ``NotFittedError``) and a ``match`` that names the problem *and*
+the fix. After the call the test checks that
+
+* the user's arrays, Series, DataFrames and files are exactly as they were
+  (values with NaN in place, dtypes, shapes, index, freq, names, columns), and
+* the shared fitted models did not move (a refused ``update`` must not
+  half-advance a model).
+
+Models are tiny (``hidden_size=4``, one epoch) and fitted once per module.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import pathlib
+import pickle
+import shutil
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+import tsrnn
+from tsrnn import (
+    RNNClassifier,
+    RNNForecaster,
+    RNNRegressor,
+    WindowTransformer,
+    datasets,
+    make_windows,
+    nn,
+    windows_from_long,
+)
+
+REPO_DATA = pathlib.Path(__file__).resolve().parents[1] / "datasets"
+
+
+# ----------------------------------------------------------------- user data
+def series(n=120, seed=0):
+    t = np.arange(n, dtype=float)
+    noise = 0.1 * np.random.default_rng(seed).standard_normal(n)
+    return np.sin(2 * np.pi * t / 12) + noise
+
+
+HOURS = pd.date_range("2021-01-01", periods=120, freq="h", name="time")
+FUTURE_HOURS = pd.date_range(HOURS[-1] + pd.Timedelta("1h"), periods=3, freq="h")
+DAYS = pd.date_range("2021-01-01", periods=60, freq="D")
+
+
+def hourly():
+    return pd.Series(series(), index=HOURS.copy(), name="load")
+
+
+def hourly_cov(index=None):
+    index = HOURS.copy() if index is None else index
+    return pd.DataFrame({"temp": np.linspace(0, 1, len(index))}, index=index)
+
+
+def long_frame(with_cov=True):
+    a = pd.DataFrame({"unique_id": "a", "ds": DAYS, "y": series(60, 1)})
+    b = pd.DataFrame({"unique_id": "b", "ds": DAYS[:40], "y": series(40, 2) + 5})
+    df = pd.concat([a, b], ignore_index=True)
+    if with_cov:
+        df["promo"] = np.arange(len(df)) % 2 * 1.0
+    return df
+
+
+def windows(n=40, window=8, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, window))
+    return X, X.sum(axis=1)
+
+
+def tiny(cls, **kw):
+    return cls(**{"hidden_size": 4, "max_iter": 1, "random_state": 0, **kw})
+
+
+# --------------------------------------------------------------- fitted models
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """Small fitted models shared by the catalogue (never changed by a case)."""
+    X, y = windows()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        m = SimpleNamespace(
+            arr=tiny(RNNForecaster, horizon=3).fit(series()),
+            arr_x=tiny(RNNForecaster, horizon=3).fit(series(), np.ones((120, 1))),
+            pd=tiny(RNNForecaster, horizon=3).fit(hourly(), hourly_cov()),
+            long=tiny(RNNForecaster, horizon=2).fit(long_frame()),
+            reg=tiny(RNNRegressor).fit(X, y),
+            clf=tiny(RNNClassifier).fit(X, np.where(y > 0, "up", "down")),
+        )
+    m.file = tmp_path_factory.mktemp("model") / "forecaster.npz"
+    m.arr.save(m.file)
+    return m
+
+
+def fingerprint(est) -> dict:
+    """What a refused call must leave as it was."""
+    out = {"params_": est.params_.copy()}
+    for name in ("_state", "_top", "_tail_y", "_tail_z"):
+        if hasattr(est, name):
+            out[name] = getattr(est, name).copy()
+    if hasattr(est, "schema_"):
+        out["n_seen"] = est.schema_.n_seen.copy()
+        out["last"] = None if est.schema_.last is None else list(est.schema_.last)
+    return out
+
+
+def rewrite(src, dst, meta=None, arrays=None, raw=None) -> pathlib.Path:
+    """A copy of model file ``src`` with edited metadata or arrays (or bytes)."""
+    if raw is not None:
+        dst.write_bytes(raw(src.read_bytes()))
+        return dst
+    with np.load(src, allow_pickle=False) as z:
+        members = {k: z[k] for k in z.files}
+    doc = json.loads(members["__metadata__"].tobytes())
+    if meta is not None:
+        meta(doc)
+    if arrays is not None:
+        arrays(members)
+    members["__metadata__"] = np.frombuffer(json.dumps(doc).encode(), np.uint8)
+    buf = io.BytesIO()
+    np.savez(buf, **members)
+    dst.write_bytes(buf.getvalue())
+    return dst
+
+
+def broken_data_dir(tmp_path, filename, text):
+    """A copy of the shipped data folder with one file replaced by ``text``."""
+    d = tmp_path / "data"
+    d.mkdir()
+    for marker in ("SHA256SUMS", "PROVENANCE.md"):
+        shutil.copy(REPO_DATA / marker, d / marker)
+    (d / filename).write_text(text)
+    return d
+
+
+CO2 = "co2_mauna_loa_weekly.csv"
+
+
+def co2_lines(n=12):
+    return (REPO_DATA / CO2).read_text().splitlines()[:n]
+
+
+# ------------------------------------------------------------------- the table
+@dataclass(frozen=True)
+class Case:
+    id: str
+    make: Callable[[Any], dict]  # ctx -> the user's inputs, by name
+    call: Callable[[dict, Any], Any]  # (inputs, ctx) -> calls the API
+    exc: type
+    match: str  # names the problem and the fix
+
+
+def _nan_at(a, i=-1):
+    a = np.array(a, dtype=float)
+    a[i] = np.nan
+    return a
+
+
+def _inf_at(a, i=-1):
+    a = np.array(a, dtype=float)
+    a[i] = np.inf
+    return a
+
+
+NOT_FITTED = r"not fitted yet\. Call 'fit'"
+
+CASES = [
+    # ------------------------------------------------------------ tsrnn.nn
+    Case(
+        "nn-input-nan",
+        lambda c: {"x": _nan_at(np.zeros((5, 2, 3)).ravel()).reshape(5, 2, 3)},
+        lambda d, c: nn.LSTM(3, 4)(d["x"]),
+        ValueError,
+        r"input contains NaN; drop or impute",
+    ),
+    Case(
+        "nn-input-inf",
+        lambda c: {"x": _inf_at(np.zeros(30)).reshape(5, 2, 3)},
+        lambda d, c: nn.GRU(3, 4)(d["x"]),
+        ValueError,
+        r"input contains inf; remove or clip",
+    ),
+    Case(
+        "nn-input-rank-1",
+        lambda c: {"x": np.zeros(5)},
+        lambda d, c: nn.RNN(3, 4)(d["x"]),
+        ValueError,
+        r"input must have 2 or 3 dimensions \(\(T, B, input_size\).*got shape "
+        r"\(5,\); reshape it",
+    ),
+    Case(
+        "nn-input-rank-4",
+        lambda c: {"x": np.zeros((5, 2, 3, 1))},
+        lambda d, c: nn.SRU(3, 4)(d["x"]),
+        ValueError,
+        r"must have 2 or 3 dimensions.*got shape \(5, 2, 3, 1\); reshape",
+    ),
+    Case(
+        "nn-input-features",
+        lambda c: {"x": np.zeros((5, 2, 2))},
+        lambda d, c: nn.LSTM(3, 4)(d["x"]),
+        ValueError,
+        r"input has 2 features per step.*input_size=3; pass 3 features per step "
+        r"or build the module with input_size=2",
+    ),
+    Case(
+        "nn-input-empty",
+        lambda c: {"x": np.zeros((0, 2, 3))},
+        lambda d, c: nn.LSTM(3, 4)(d["x"]),
+        ValueError,
+        r"empty time or batch axis.*pass at least one time step",
+    ),
+    Case(
+        "nn-input-strings",
+        lambda c: {"x": np.full((5, 2, 3), "1.5")},
+        lambda d, c: nn.LSTM(3, 4)(d["x"]),
+        TypeError,
+        r"input has dtype <U3; convert it to numbers first",
+    ),
+    Case(
+        "nn-input-object",
+        lambda c: {"x": np.array([[[1.0, None, 2.0]]], dtype=object)},
+        lambda d, c: nn.LSTM(3, 4)(d["x"]),
+        TypeError,
+        r"input has dtype object; convert it to numbers first",
+    ),
+    Case(
+        "nn-input-bool",
+        lambda c: {"x": np.ones((5, 2, 3), dtype=bool)},
+        lambda d, c: nn.LSTM(3, 4)(d["x"]),
+        TypeError,
+        r"input is boolean; cast it explicitly with \.astype\(float\)",
+    ),
+    Case(
+        "nn-input-complex",
+        lambda c: {"x": np.ones((5, 2, 3), dtype=complex)},
+        lambda d, c: nn.LSTM(3, 4)(d["x"]),
+        TypeError,
+        r"input is complex; pass real values",
+    ),
+    Case(
+        "nn-h0-shape",
+        lambda c: {"x": np.zeros((5, 2, 3)), "h0": np.zeros((1, 3, 4))},
+        lambda d, c: nn.GRU(3, 4)(d["x"], d["h0"]),
+        ValueError,
+        r"h_0 has shape \(1, 3, 4\), expected \(1, 2, 4\) \(num_layers \* "
+        r"num_directions, batch, hidden_size\); pass a state of that shape or None",
+    ),
+    Case(
+        "nn-lstm-hx-not-a-tuple",
+        lambda c: {"x": np.zeros((5, 2, 3)), "h0": np.zeros((1, 2, 4))},
+        lambda d, c: nn.LSTM(3, 4)(d["x"], d["h0"]),
+        TypeError,
+        r"LSTM expects hx as a tuple \(h_0, c_0\)",
+    ),
+    Case(
+        "nn-hidden-size-zero",
+        lambda c: {},
+        lambda d, c: nn.LSTM(3, 0),
+        ValueError,
+        r"hidden_size must be >= 1, got 0",
+    ),
+    Case(
+        "nn-hidden-size-float",
+        lambda c: {},
+        lambda d, c: nn.GRU(3, 4.0),
+        TypeError,
+        r"hidden_size must be an int, got float",
+    ),
+    Case(
+        "nn-dropout-out-of-range",
+        lambda c: {},
+        lambda d, c: nn.LSTM(3, 4, dropout=1.0),
+        ValueError,
+        r"dropout must be in \[0, 1\), got 1\.0",
+    ),
+    Case(
+        "nn-nonlinearity",
+        lambda c: {},
+        lambda d, c: nn.RNN(3, 4, nonlinearity="sigmoid"),
+        ValueError,
+        r"nonlinearity must be 'tanh' or 'relu', got 'sigmoid'",
+    ),
+    Case(
+        "nn-integer-dtype",
+        lambda c: {},
+        lambda d, c: nn.RNN(3, 4, dtype=np.int32),
+        TypeError,
+        r"dtype must be numpy\.float32 or numpy\.float64, got int32",
+    ),
+    Case(
+        "nn-state-dict-shape",
+        lambda c: {"sd": nn.LSTM(3, 8, random_state=0).state_dict()},
+        lambda d, c: nn.LSTM(3, 4).load_state_dict(d["sd"]),
+        ValueError,
+        r"has shape \(32, 3\), this module expects \(16, 3\); build the module "
+        r"with the input_size, hidden_size",
+    ),
+    Case(
+        "nn-state-dict-nan",
+        lambda c: {
+            "sd": {
+                k: np.full_like(v, np.nan)
+                for k, v in nn.GRU(3, 4, random_state=0).state_dict().items()
+            }
+        },
+        lambda d, c: nn.GRU(3, 4).load_state_dict(d["sd"]),
+        ValueError,
+        r"holds NaN or inf; load finite weights",
+    ),
+    Case(
+        "nn-backward-grad-shape",
+        lambda c: {"x": np.zeros((5, 2, 3)), "g": np.ones((5, 2, 5))},
+        lambda d, c: (m := nn.RNN(3, 4), m(d["x"]), m.backward(d["g"])),
+        ValueError,
+        r"grad_output has shape \(5, 2, 5\), expected \(5, 2, 4\); pass "
+        r"dL/d\(output\)",
+    ),
+    # ------------------------------------------------- RNNForecaster.fit: values
+    Case(
+        "fit-y-inf",
+        lambda c: {"y": _inf_at(series())},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"y contains 1 infinite value\(s\) \(first at row 119\); replace them with "
+        r"NaN \(missing\) or clip them",
+    ),
+    Case(
+        "fit-y-empty",
+        lambda c: {"y": np.array([])},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"y is empty \(shape \(0, 1\)\); pass at least one observation",
+    ),
+    Case(
+        "fit-y-one-row",
+        lambda c: {"y": np.array([1.0])},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"too short to train on: the longest training part has 1 row.*at least 2"
+        r".*pass longer series",
+    ),
+    Case(
+        "fit-y-shorter-than-horizon",
+        lambda c: {"y": series(5)},
+        lambda d, c: tiny(RNNForecaster, horizon=6).fit(d["y"]),
+        ValueError,
+        r"too short to train on.*5 row\(s\), but horizon=6 needs at least 7.*pass "
+        r"longer series, lower horizon",
+    ),
+    Case(
+        "fit-y-all-missing",
+        lambda c: {"y": np.full(50, np.nan)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"no observed \(non-NaN\) values.*pass observations",
+    ),
+    Case(
+        "fit-y-rank-3",
+        lambda c: {"y": np.zeros((10, 2, 2))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"y must be 1-D \(one target\) or 2-D \(n_steps, n_targets\), got shape "
+        r"\(10, 2, 2\); for many series use a long-format DataFrame",
+    ),
+    Case(
+        "fit-y-strings",
+        lambda c: {"y": np.array(["1.0"] * 30)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        TypeError,
+        r"y has dtype <U3; forecasters need numbers: convert it first",
+    ),
+    Case(
+        "fit-y-object-with-none",
+        lambda c: {"y": np.array([1.0] * 29 + [None], dtype=object)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        TypeError,
+        r"y has dtype object; forecasters need numbers: convert it first",
+    ),
+    Case(
+        "fit-y-bool",
+        lambda c: {"y": np.arange(30) % 2 == 0},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        TypeError,
+        r"y is boolean; cast it explicitly with \.astype\(float\)",
+    ),
+    Case(
+        "fit-y-complex",
+        lambda c: {"y": series(30).astype(complex)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        TypeError,
+        r"y is complex; pass real values",
+    ),
+    Case(
+        "fit-y-none",
+        lambda c: {},
+        lambda d, c: tiny(RNNForecaster).fit(None),
+        TypeError,
+        r"y is None; pass the observed series",
+    ),
+    Case(
+        "fit-y-categorical",
+        lambda c: {"y": pd.Series(pd.Categorical(["lo", "hi"] * 20))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        TypeError,
+        r"y is categorical; forecasters need numbers: encode it first",
+    ),
+    Case(
+        "fit-y-huge-values",
+        lambda c: {"y": series() * 1e300},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"y has values too large to standardize in float64.*divide it by a constant",
+    ),
+    Case(
+        "fit-frame-text-column",
+        lambda c: {"y": pd.DataFrame({"a": series(30), "b": ["x"] * 30})},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        TypeError,
+        r"y column 'b' has dtype (object|str).*convert it with pd\.to_numeric",
+    ),
+    Case(
+        "fit-frame-duplicate-columns",
+        lambda c: {"y": pd.DataFrame(np.ones((30, 2)), columns=["a", "a"])},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"y has duplicate column names \['a'\].*rename them",
+    ),
+    # ------------------------------------------------- RNNForecaster.fit: X
+    Case(
+        "fit-X-wrong-length",
+        lambda c: {"y": series(), "X": np.ones((119, 1))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        ValueError,
+        r"X has 119 row\(s\) but y has 120; pass one covariate row per time step",
+    ),
+    Case(
+        "fit-X-nan",
+        lambda c: {"y": series(), "X": _nan_at(np.ones(120))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        ValueError,
+        r"X contains 1 NaN value\(s\).*covariates must be complete: impute them",
+    ),
+    Case(
+        "fit-X-inf",
+        lambda c: {"y": hourly(), "X": hourly_cov().assign(temp=np.inf)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        ValueError,
+        r"X contains 120 infinite value\(s\) \(first at row 0, column 'temp'\); "
+        r"replace them",
+    ),
+    Case(
+        "fit-X-rank-3",
+        lambda c: {"y": series(), "X": np.ones((120, 1, 1))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        ValueError,
+        r"X must be 1-D or 2-D, got shape \(120, 1, 1\)",
+    ),
+    Case(
+        "fit-X-bool-column",
+        lambda c: {"y": hourly(), "X": hourly_cov().assign(temp=True)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        TypeError,
+        r"X column 'temp' is boolean; cast it explicitly",
+    ),
+    Case(
+        "fit-X-index-misaligned",
+        lambda c: {"y": hourly(), "X": hourly_cov(HOURS + pd.Timedelta("1h"))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        ValueError,
+        r"X's index differs from y's; covariates are aligned by index, so align "
+        r"them first",
+    ),
+    # ---------------------------------------------- RNNForecaster.fit: time axis
+    Case(
+        "fit-index-unsorted",
+        lambda c: {"y": hourly().iloc[::-1]},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"y's index is not sorted .*; sort it first, e\.g\. y\.sort_index\(\)",
+    ),
+    Case(
+        "fit-index-duplicated",
+        lambda c: {
+            "y": pd.Series(
+                series(6), index=pd.DatetimeIndex(["2021-01-01"] * 2).append(DAYS[1:5])
+            )
+        },
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"duplicate timestamps \(first: 2021-01-01 00:00:00\); aggregate them",
+    ),
+    Case(
+        "fit-index-timezones-mixed",
+        lambda c: {
+            "y": pd.Series(
+                series(3),
+                index=pd.Index(
+                    [
+                        pd.Timestamp("2021-01-01", tz="UTC"),
+                        pd.Timestamp("2021-01-02", tz="Europe/Paris"),
+                        pd.Timestamp("2021-01-03", tz="UTC"),
+                    ],
+                    dtype=object,
+                ),
+            )
+        },
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        TypeError,
+        r"mixes time zones, with pd\.to_datetime\(\.\.\., utc=True\)",
+    ),
+    Case(
+        "fit-index-irregular",
+        lambda c: {"y": pd.Series(series(5), index=DAYS[[0, 1, 3, 6, 7]])},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"could not infer a regular frequency.*pass freq=.*reindex onto a regular "
+        r"grid",
+    ),
+    Case(
+        "fit-index-gap-with-freq",
+        lambda c: {"y": pd.Series(series(5), index=DAYS[[0, 1, 3, 4, 5]])},
+        lambda d, c: tiny(RNNForecaster, freq="D").fit(d["y"]),
+        ValueError,
+        r"not regular at frequency D: after 2021-01-02.*comes 2021-01-04.*missing "
+        r"steps must be rows of NaN \(reindex onto the grid, e\.g\. "
+        r"y\.asfreq\('D'\)\)",
+    ),
+    Case(
+        "fit-index-strings",
+        lambda c: {"y": pd.Series(series(5), index=list("abcde"))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        TypeError,
+        r"use a DatetimeIndex, a PeriodIndex or an integer index",
+    ),
+    Case(
+        "fit-index-NaT",
+        lambda c: {"y": pd.Series(series(4), index=DAYS[:4].insert(1, pd.NaT)[:4])},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"missing timestamps \(NaT\); drop those rows",
+    ),
+    Case(
+        "fit-index-multiindex",
+        lambda c: {"y": long_frame(False).set_index(["unique_id", "ds"])["y"]},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        TypeError,
+        r"MultiIndex; for many series pass a long-format DataFrame",
+    ),
+    Case(
+        "fit-bad-freq-string",
+        lambda c: {"y": hourly()},
+        lambda d, c: tiny(RNNForecaster, freq="fortnightly").fit(d["y"]),
+        ValueError,
+        r"freq='fortnightly' is not a pandas frequency \(e\.g\. '30min'",
+    ),
+    Case(
+        "fit-time-column-without-id",
+        lambda c: {"y": long_frame(False)[["ds", "y"]]},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        TypeError,
+        r"y has a 'ds' column but no 'unique_id' column\. For one series, move time "
+        r"to the index",
+    ),
+    # ------------------------------------------------ RNNForecaster.fit: long
+    Case(
+        "long-missing-time-column",
+        lambda c: {"y": long_frame().drop(columns="ds")},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"long-format y lacks column\(s\) \['ds'\].*set time_col=",
+    ),
+    Case(
+        "long-duplicate-rows",
+        lambda c: {"y": pd.concat([long_frame(), long_frame().iloc[:1]])},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"series 'a' has duplicate timestamps.*aggregate them",
+    ),
+    Case(
+        "long-missing-ids",
+        lambda c: {"y": long_frame().assign(unique_id=lambda f: f.unique_id.where(
+            f.index != 3))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"'unique_id' column has missing ids; drop or fill them",
+    ),
+    Case(
+        "long-irregular-series",
+        lambda c: {"y": long_frame().drop(index=[70])},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"\(series 'b'\) is not regular at frequency D.*add the absent \(id, time\) "
+        r"rows",
+    ),
+    Case(
+        "long-time-as-strings",
+        lambda c: {"y": long_frame().assign(ds=lambda f: f.ds.astype(str))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        TypeError,
+        r"'ds' column has dtype .*convert it with pd\.to_datetime",
+    ),
+    Case(
+        "long-timezones-mixed",
+        lambda c: {
+            "y": long_frame().assign(
+                ds=lambda f: [
+                    t.tz_localize("UTC" if i % 2 else "Asia/Tokyo")
+                    for i, t in enumerate(f.ds)
+                ]
+            )
+        },
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        TypeError,
+        r"'ds' column has dtype object.*mixes time zones, with "
+        r"pd\.to_datetime\(\.\.\., utc=True\)",
+    ),
+    Case(
+        "long-covariates-twice",
+        lambda c: {"y": long_frame(), "X": long_frame(False).assign(t=1.0)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"].drop(columns="y")),
+        ValueError,
+        r"extra columns \['promo'\] and X is also given; put covariates in one place",
+    ),
+    Case(
+        "long-X-as-array",
+        lambda c: {"y": long_frame(False), "X": np.ones(100)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        TypeError,
+        r"with long-format y, X must be a long-format DataFrame with columns "
+        r"'unique_id', 'ds'",
+    ),
+    # --------------------------------------------- RNNForecaster: parameters
+    Case(
+        "param-hidden-size-zero",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, hidden_size=0).fit(d["y"]),
+        ValueError,
+        r"'hidden_size' parameter of RNNForecaster must be an int in the range "
+        r"\[1, inf\)\. Got 0",
+    ),
+    Case(
+        "param-learning-rate-negative",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, learning_rate_init=-1e-3).fit(d["y"]),
+        ValueError,
+        r"'learning_rate_init' parameter of RNNForecaster must be a float in the "
+        r"range \(0\.0, inf\)",
+    ),
+    Case(
+        "param-validation-fraction-one",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, validation_fraction=1.0).fit(d["y"]),
+        ValueError,
+        r"'validation_fraction' parameter of RNNForecaster must be a float in the "
+        r"range \[0\.0, 1\.0\)",
+    ),
+    Case(
+        "param-season-length-text",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, season_length=["day"]).fit(d["y"]),
+        TypeError,
+        r"season_length must be a positive int, a tuple of them, 'auto' or None, "
+        r"got \['day'\]; e\.g\. season_length=\(24, 168\)",
+    ),
+    Case(
+        "param-season-length-zero",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, season_length=(12, 0)).fit(d["y"]),
+        ValueError,
+        r"season_length must hold positive ints \(steps per season\), got "
+        r"\(12, 0\); e\.g\.",
+    ),
+    # ------------------------------------ RNNForecaster: predict and update
+    Case(
+        "predict-before-fit",
+        lambda c: {},
+        lambda d, c: tiny(RNNForecaster).predict(),
+        NotFittedError,
+        NOT_FITTED,
+    ),
+    Case(
+        "update-before-fit",
+        lambda c: {"y": series(5)},
+        lambda d, c: tiny(RNNForecaster).update(d["y"]),
+        NotFittedError,
+        NOT_FITTED,
+    ),
+    Case(
+        "predict-interval-before-fit",
+        lambda c: {},
+        lambda d, c: tiny(RNNForecaster).predict_interval(),
+        NotFittedError,
+        NOT_FITTED,
+    ),
+    Case(
+        "predict-horizon-beyond-training",
+        lambda c: {},
+        lambda d, c: c.models.arr.predict(horizon=10),
+        ValueError,
+        r"forecasts at most 3 steps; set horizon=10 and refit, or use "
+        r"strategy='recursive'",
+    ),
+    Case(
+        "predict-horizon-float",
+        lambda c: {},
+        lambda d, c: c.models.arr.predict(horizon=2.5),
+        TypeError,
+        r"horizon must be a positive int, got 2\.5",
+    ),
+    Case(
+        "predict-future-X-missing",
+        lambda c: {},
+        lambda d, c: c.models.arr_x.predict(),
+        ValueError,
+        r"fitted with covariates \['x0'\]; predict needs their future values: pass "
+        r"X with 3 row\(s\)",
+    ),
+    Case(
+        "predict-future-X-too-short",
+        lambda c: {"X": np.ones((2, 1))},
+        lambda d, c: c.models.arr_x.predict(X=d["X"]),
+        ValueError,
+        r"X has 2 row\(s\) but horizon is 3; pass exactly one row of future "
+        r"covariates per forecast step",
+    ),
+    Case(
+        "predict-future-X-nan",
+        lambda c: {"X": np.array([[1.0], [np.nan], [1.0]])},
+        lambda d, c: c.models.arr_x.predict(X=d["X"]),
+        ValueError,
+        r"X contains 1 NaN value\(s\) \(first at row 1.*impute them",
+    ),
+    Case(
+        "predict-X-without-covariates",
+        lambda c: {"X": np.ones((3, 1))},
+        lambda d, c: c.models.arr.predict(X=d["X"]),
+        ValueError,
+        r"fitted without covariates, so predict takes no X; refit with X",
+    ),
+    Case(
+        "predict-future-X-wrong-index",
+        lambda c: {"X": hourly_cov(HOURS[:3])},
+        lambda d, c: c.models.pd.predict(X=d["X"]),
+        ValueError,
+        r"X's index must be the forecast timestamps 2021-01-06 00:00:00 \.\.\. "
+        r"2021-01-06 02:00:00; set X\.index to them",
+    ),
+    Case(
+        "predict-future-X-wrong-columns",
+        lambda c: {"X": hourly_cov(FUTURE_HOURS).rename(columns={"temp": "rain"})},
+        lambda d, c: c.models.pd.predict(X=d["X"]),
+        ValueError,
+        r"X has columns \['rain'\] but the model was fitted with \['temp'\]; pass "
+        r"the same covariate columns",
+    ),
+    Case(
+        "predict-long-unknown-id",
+        lambda c: {
+            "X": pd.DataFrame(
+                {"unique_id": ["zz"] * 2, "ds": DAYS[-2:], "promo": 1.0}
+            )
+        },
+        lambda d, c: c.models.long.predict(X=d["X"]),
+        ValueError,
+        r"X has unknown series id\(s\) \['zz'\]; only series seen at fit can be "
+        r"forecast",
+    ),
+    Case(
+        "predict-interval-coverage",
+        lambda c: {},
+        lambda d, c: c.models.arr.predict_interval(coverage=90),
+        ValueError,
+        r"coverage must be in \(0, 1\) \(e\.g\. 0\.9\), got 90",
+    ),
+    Case(
+        "update-y-inf",
+        lambda c: {"y": np.array([0.5, np.inf])},
+        lambda d, c: c.models.arr.update(d["y"]),
+        ValueError,
+        r"y_new contains 1 infinite value\(s\).*replace them with NaN",
+    ),
+    Case(
+        "update-wrong-number-of-targets",
+        lambda c: {"y": np.ones((3, 2))},
+        lambda d, c: c.models.arr.update(d["y"]),
+        ValueError,
+        r"y_new has 2 target\(s\) but the model was fitted on 1; pass the same "
+        r"targets",
+    ),
+    Case(
+        "update-covariates-missing",
+        lambda c: {"y": np.ones(3)},
+        lambda d, c: c.models.arr_x.update(d["y"]),
+        ValueError,
+        r"fitted with covariates \['x0'\]; pass their values for the new rows as "
+        r"X_new",
+    ),
+    Case(
+        "update-covariates-nan",
+        lambda c: {"y": np.ones(3), "X": np.array([1.0, np.nan, 1.0])},
+        lambda d, c: c.models.arr_x.update(d["y"], d["X"]),
+        ValueError,
+        r"X_new contains 1 NaN value\(s\).*impute them",
+    ),
+    Case(
+        "update-does-not-continue",
+        lambda c: {
+            "y": pd.Series([1.0], index=FUTURE_HOURS[1:2]),
+            "X": hourly_cov(FUTURE_HOURS[1:2]),
+        },
+        lambda d, c: c.models.pd.update(d["y"], d["X"]),
+        ValueError,
+        r"must continue the series: its first timestamp is 2021-01-06 01:00:00 but "
+        r"the next step.*is 2021-01-06 00:00:00; pass only new observations, with "
+        r"missing steps as NaN rows",
+    ),
+    Case(
+        "update-timezone-aware",
+        lambda c: {
+            "y": pd.Series([1.0], index=FUTURE_HOURS[:1].tz_localize("UTC")),
+            "X": hourly_cov(FUTURE_HOURS[:1].tz_localize("UTC")),
+        },
+        lambda d, c: c.models.pd.update(d["y"], d["X"]),
+        ValueError,
+        r"tz-aware but the model was fitted on tz-naive timestamps; use the same "
+        r"convention \(tz_localize / tz_convert\)",
+    ),
+    Case(
+        "update-unknown-id",
+        lambda c: {
+            "y": pd.DataFrame(
+                {"unique_id": ["zz"], "ds": DAYS[-1:], "y": [1.0], "promo": [0.0]}
+            )
+        },
+        lambda d, c: c.models.long.update(d["y"]),
+        ValueError,
+        r"series id\(s\) \['zz'\] unknown at fit; update only continues series "
+        r"seen by fit \(refit to add new series\)",
+    ),
+    Case(
+        "update-long-as-array",
+        lambda c: {"y": np.ones(3)},
+        lambda d, c: c.models.long.update(d["y"]),
+        TypeError,
+        r"fitted on a long-format DataFrame; pass new observations the same way",
+    ),
+    # ------------------------------------------------ RNNRegressor/Classifier
+    Case(
+        "window-X-nan",
+        lambda c: {"X": _nan_at(windows()[0].ravel(), 5).reshape(40, 8),
+                   "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"(?s)Input X contains NaN\..*imputer",
+    ),
+    Case(
+        "window-X-inf",
+        lambda c: {"X": _inf_at(windows()[0].ravel(), 9).reshape(40, 8),
+                   "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"Input X contains infinity \(1 value\(s\), first in row 1\); drop those "
+        r"windows",
+    ),
+    Case(
+        "window-y-nan",
+        lambda c: {"X": windows()[0], "y": _nan_at(windows()[1], 3)},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"Input y contains NaN \(1 value\(s\), first in row 3\); drop those windows "
+        r"\(keep = np\.isfinite\(y\)",
+    ),
+    Case(
+        "window-X-rank-4",
+        lambda c: {"X": np.zeros((40, 4, 2, 1)), "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X must be 2-D \(n_samples, window \* input_size\).*or 3-D \(n_samples, "
+        r"window, n_features\); got shape \(40, 4, 2, 1\)",
+    ),
+    Case(
+        "window-X-rank-1",
+        lambda c: {"X": windows()[0][:, 0], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"(?s)Expected 2D array, got 1D array instead.*Reshape your data",
+    ),
+    Case(
+        "window-length-mismatch",
+        lambda c: {"X": windows()[0], "y": windows()[1][:-1]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X has 40 window\(s\) \(rows\) but y has 39; pass one target per window",
+    ),
+    Case(
+        "window-X-text",
+        lambda c: {"X": windows()[0].astype(str), "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        TypeError,
+        r"X holds text \(e\.g\. '.*'\), not numbers; convert it first",
+    ),
+    Case(
+        "window-X-frame-text-column",
+        lambda c: {
+            "X": pd.DataFrame(windows()[0]).assign(tag="x"),
+            "y": windows()[1],
+        },
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        TypeError,
+        r"X column 'tag' holds text, not numbers \(could not convert string to "
+        r"float: 'x'\); convert it first",
+    ),
+    Case(
+        "window-X-complex",
+        lambda c: {"X": windows()[0].astype(complex), "y": windows()[1]},
+        lambda d, c: tiny(RNNClassifier).fit(d["X"], d["y"] > 0),
+        ValueError,
+        r"Complex data not supported: X is complex; pass real values",
+    ),
+    Case(
+        "window-X-ragged",
+        lambda c: {"X": [[1.0, 2.0], [1.0]], "y": [1.0, 2.0]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X is ragged .*; every window needs the same number of steps and "
+        r"features: pad or cut them",
+    ),
+    Case(
+        "window-input-size-mismatch",
+        lambda c: {"X": windows()[0], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, input_size=3).fit(d["X"], d["y"]),
+        ValueError,
+        r"X has 8 feature\(s\) per row, which is not a multiple of input_size=3.*"
+        r"Set input_size to the number of features per time step",
+    ),
+    Case(
+        "window-regressor-text-target",
+        lambda c: {"X": windows()[0], "y": np.where(windows()[1] > 0, "up", "down")},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        TypeError,
+        r"y holds text \(e\.g\. '.*'\), not numbers; pass numeric targets \(for "
+        r"class labels use RNNClassifier\)",
+    ),
+    Case(
+        "window-regressor-huge-target",
+        lambda c: {"X": windows()[0], "y": windows()[1] * 1e300},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"y has values too large to standardize in float64.*divide y by a constant",
+    ),
+    Case(
+        "window-classifier-one-class",
+        lambda c: {"X": windows()[0], "y": np.ones(40)},
+        lambda d, c: tiny(RNNClassifier).fit(d["X"], d["y"]),
+        ValueError,
+        r"needs samples of at least 2 classes; got 1 class.*Check the labels",
+    ),
+    Case(
+        "window-classifier-partial-fit-without-classes",
+        lambda c: {"X": windows()[0], "y": windows()[1] > 0},
+        lambda d, c: tiny(RNNClassifier).partial_fit(d["X"], d["y"]),
+        ValueError,
+        r"classes must be passed on the first call to partial_fit \(all labels",
+    ),
+    Case(
+        "window-early-stopping-no-training-rows",
+        lambda c: {"X": windows()[0][:2], "y": windows()[1][:2]},
+        lambda d, c: tiny(RNNRegressor, early_stopping=True).fit(d["X"], d["y"]),
+        ValueError,
+        r"leaves none to train on\. Pass more windows, lower validation_fraction",
+    ),
+    Case(
+        "window-param-out-of-range",
+        lambda c: {"X": windows()[0], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, momentum=1.5).fit(d["X"], d["y"]),
+        ValueError,
+        r"'momentum' parameter of RNNRegressor must be a float in the range "
+        r"\[0\.0, 1\.0\]",
+    ),
+    Case(
+        "window-predict-before-fit",
+        lambda c: {"X": windows()[0]},
+        lambda d, c: tiny(RNNClassifier).predict_proba(d["X"]),
+        NotFittedError,
+        NOT_FITTED,
+    ),
+    Case(
+        "window-predict-feature-count",
+        lambda c: {"X": windows(window=7)[0]},
+        lambda d, c: c.models.reg.predict(d["X"]),
+        ValueError,
+        r"X has 7 features, but RNNRegressor is expecting 8 features as input: each "
+        r"row must be one window of 8 step\(s\)",
+    ),
+    Case(
+        "window-predict-3d-window-length",
+        lambda c: {"X": np.zeros((5, 6, 1))},
+        lambda d, c: c.models.clf.predict(d["X"]),
+        ValueError,
+        r"X is 3-D with windows of 6 steps, but RNNClassifier was fitted on windows "
+        r"of 8 steps; pass windows of shape \(n_samples, 8, 1\)",
+    ),
+    Case(
+        "window-predict-3d-features",
+        lambda c: {"X": np.zeros((5, 4, 2))},
+        lambda d, c: c.models.reg.predict(d["X"]),
+        ValueError,
+        r"X is 3-D with 2 features per time step, but RNNRegressor was fitted with "
+        r"1.*pass windows of shape \(n_samples, 8, 1\)",
+    ),
+    # -------------------------------------------------------------- windowing
+    Case(
+        "make-windows-too-short",
+        lambda c: {"s": series(5)},
+        lambda d, c: make_windows(d["s"], window=5, horizon=2),
+        ValueError,
+        r"series has 5 rows \(time steps\) but one sample needs window \+ horizon = "
+        r"5 \+ 2 = 7; pass a longer series or reduce window/horizon",
+    ),
+    Case(
+        "make-windows-nan",
+        lambda c: {"s": _nan_at(series(20), 4)},
+        lambda d, c: make_windows(d["s"], window=3),
+        ValueError,
+        r"contains 1 NaN value\(s\) \(first in row 4\); a window cannot hold missing "
+        r"values: drop or impute them first",
+    ),
+    Case(
+        "make-windows-window-zero",
+        lambda c: {"s": series(20)},
+        lambda d, c: make_windows(d["s"], window=0),
+        ValueError,
+        r"window must be >= 1 \(a number of time steps\), got 0; pass a positive "
+        r"integer",
+    ),
+    Case(
+        "make-windows-window-float",
+        lambda c: {"s": series(20)},
+        lambda d, c: make_windows(d["s"], window=2.5),
+        TypeError,
+        r"window must be an integer number of time steps .* got 2\.5 of type float; "
+        r"pass e\.g\. window=3",
+    ),
+    Case(
+        "make-windows-unsorted",
+        lambda c: {"s": hourly().iloc[::-1]},
+        lambda d, c: make_windows(d["s"], window=3),
+        ValueError,
+        r"not sorted by its index .*; sort it first with series\.sort_index\(\)",
+    ),
+    Case(
+        "make-windows-bool",
+        lambda c: {"s": np.arange(20) % 3 == 0},
+        lambda d, c: make_windows(d["s"], window=3),
+        TypeError,
+        r"series is boolean; cast it explicitly with \.astype\(float\)",
+    ),
+    Case(
+        "window-transformer-too-short",
+        lambda c: {"X": series(3)[:, None]},
+        lambda d, c: WindowTransformer(window=5).fit_transform(d["X"]),
+        ValueError,
+        r"X has 3 row\(s\) .* but window=5 needs at least 5 rows .*; pass a longer "
+        r"series or a smaller window",
+    ),
+    Case(
+        "windows-from-long-too-short",
+        lambda c: {"df": long_frame(False)},
+        lambda d, c: windows_from_long(d["df"], window=50),
+        ValueError,
+        r"1 of 2 series have fewer than window \+ horizon = 51 rows: 'b' \(40 rows\);"
+        r" drop them .*pass drop_short=True, or reduce window/horizon",
+    ),
+    Case(
+        "windows-from-long-duplicates",
+        lambda c: {"df": pd.concat([long_frame(False), long_frame(False).iloc[:1]])},
+        lambda d, c: windows_from_long(d["df"], window=3),
+        ValueError,
+        r"series 'a' has duplicate time stamps .*; aggregate them first",
+    ),
+    Case(
+        "windows-from-long-missing-column",
+        lambda c: {"df": long_frame(False).drop(columns="ds")},
+        lambda d, c: windows_from_long(d["df"], window=3),
+        ValueError,
+        r"df has no column\(s\) \['ds'\].*pass id_col, time_col, target_col",
+    ),
+    # --------------------------------------------------------------- datasets
+    Case(
+        "dataset-unknown-name",
+        lambda c: {},
+        lambda d, c: datasets.load_dataset("m5"),
+        ValueError,
+        r"unknown dataset 'm5'; available datasets: elec_demand",
+    ),
+    Case(
+        "dataset-unknown-field",
+        lambda c: {},
+        lambda d, c: datasets.load_us_stocks(target="price"),
+        ValueError,
+        r"target='price' is not a field; choose one of \['open'",
+    ),
+    Case(
+        "dataset-unknown-frequency",
+        lambda c: {},
+        lambda d, c: datasets.load_m3(frequency="weekly"),
+        ValueError,
+        r"frequency='weekly' is not in m3; choose one of",
+    ),
+    Case(
+        "dataset-flag-not-bool",
+        lambda c: {},
+        lambda d, c: datasets.load_clemson_temperature(regularize="yes"),
+        TypeError,
+        r"regularize must be True or False, got 'yes'",
+    ),
+    Case(
+        "dataset-file-corrupted",
+        lambda c: {
+            "dir": broken_data_dir(
+                c.tmp_path, CO2, "\n".join(co2_lines()[:5] + ["1958-05-03,abc"]) + "\n"
+            )
+        },
+        lambda d, c: (
+            c.monkeypatch.setenv(datasets.DATA_DIR_ENV, str(d["dir"])),
+            datasets.load_co2(),
+        ),
+        ValueError,
+        r"dataset 'co2' could not be read from co2_mauna_loa_weekly\.csv .*could "
+        r"not convert string to float: 'abc'.*restore the original",
+    ),
+    Case(
+        "dataset-file-truncated",
+        lambda c: {
+            "dir": broken_data_dir(
+                c.tmp_path, CO2, "\n".join(co2_lines()) + "\n1958-06-2"
+            )
+        },
+        lambda d, c: (
+            c.monkeypatch.setenv(datasets.DATA_DIR_ENV, str(d["dir"])),
+            datasets.load_co2(),
+        ),
+        ValueError,
+        r"dataset 'co2' could not be read.*damaged, truncated or edited: restore "
+        r"the original",
+    ),
+    # ------------------------------------------------------------ model files
+    Case(
+        "model-file-truncated",
+        lambda c: {"path": rewrite(c.models.file, c.tmp_path / "cut.npz",
+                                   raw=lambda b: b[: len(b) // 2])},
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"cannot be read as a NumPy \.npz archive .*it may be truncated.*save the "
+        r"fitted model again",
+    ),
+    Case(
+        "model-file-empty",
+        lambda c: {"path": rewrite(c.models.file, c.tmp_path / "empty.npz",
+                                   raw=lambda b: b"")},
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"is empty \(0 bytes\).*save the fitted model again",
+    ),
+    Case(
+        "model-file-byte-flipped",
+        lambda c: {
+            "path": rewrite(
+                c.models.file,
+                c.tmp_path / "flip.npz",
+                raw=lambda b: b[:200] + bytes([b[200] ^ 0xFF]) + b[201:],
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"cannot be read as a NumPy \.npz archive.*save the fitted model again",
+    ),
+    Case(
+        "model-file-tampered-weights",
+        lambda c: {
+            "path": rewrite(
+                c.models.file,
+                c.tmp_path / "nan.npz",
+                arrays=lambda a: a.update(params_=np.full_like(a["params_"], np.nan)),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"array 'params_' holds \d+ non-finite value\(s\).*damaged or was edited: "
+        r"save the fitted model again",
+    ),
+    Case(
+        "model-file-tampered-shape",
+        lambda c: {
+            "path": rewrite(
+                c.models.file,
+                c.tmp_path / "shape.npz",
+                meta=lambda m: m["params"].update(hidden_size=8),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"array 'params_' has shape \(\d+,\) but the model's metadata implies "
+        r"\(\d+,\).*save the fitted model again",
+    ),
+    Case(
+        "model-file-newer-version",
+        lambda c: {
+            "path": rewrite(
+                c.models.file,
+                c.tmp_path / "v2.npz",
+                meta=lambda m: m.update(format_version=2),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"format version 2 is not supported \(this tsrnn .* reads version 1\); "
+        r"upgrade tsrnn to read it",
+    ),
+    Case(
+        "model-file-is-a-pickle",
+        lambda c: {
+            "path": rewrite(c.models.file, c.tmp_path / "model.pkl",
+                            raw=lambda b: pickle.dumps(c.models.arr))
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"looks like a pickle .*tsrnn\.load never unpickles.*save models with "
+        r"model\.save\(path\)",
+    ),
+    Case(
+        "model-file-other-class",
+        lambda c: {},
+        lambda d, c: tsrnn.load(c.models.file, expected=RNNRegressor),
+        ValueError,
+        r"holds a RNNForecaster, not a RNNRegressor; load it as a RNNForecaster",
+    ),
+    Case(
+        "model-save-before-fit",
+        lambda c: {"path": c.tmp_path / "never.npz"},
+        lambda d, c: tiny(RNNForecaster).save(d["path"]),
+        NotFittedError,
+        NOT_FITTED,
+    ),
+]
+
+
+# ------------------------------------------------------------- the comparisons
+def assert_same(before: Any, after: Any, where: str) -> None:
+    """``after`` is exactly ``before`` (values, NaN, dtypes, index, names)."""
+    assert type(after) is type(before), where
+    if isinstance(before, np.ndarray):
+        assert after.shape == before.shape and after.dtype == before.dtype, where
+        if before.dtype.kind in "fc":
+            assert np.array_equal(after, before, equal_nan=True), where
+        elif before.dtype == object:
+            assert pd.Series(after.ravel()).equals(pd.Series(before.ravel())), where
+        else:
+            assert np.array_equal(after, before), where
+    elif isinstance(before, (pd.Series, pd.DataFrame)):
+        assert after.equals(before), where
+        assert after.shape == before.shape, where
+        if isinstance(before, pd.Series):
+            assert after.dtype == before.dtype and after.name == before.name, where
+        else:
+            assert after.dtypes.equals(before.dtypes), where
+            assert after.columns.equals(before.columns), where
+        assert_same(before.index, after.index, where + ".index")
+    elif isinstance(before, pd.Index):
+        assert after.equals(before) and after.dtype == before.dtype, where
+        assert after.names == before.names, where
+        assert getattr(after, "freq", None) == getattr(before, "freq", None), where
+    elif isinstance(before, dict):
+        assert after.keys() == before.keys(), where
+        for k in before:
+            assert_same(before[k], after[k], f"{where}[{k!r}]")
+    elif isinstance(before, (list, tuple)):
+        assert len(after) == len(before), where
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
+            assert_same(b, a, f"{where}[{i}]")
+    elif isinstance(before, pathlib.Path):
+        assert after == before, where
+    else:
+        assert after == before, where
+
+
+def snapshot(inputs: dict) -> dict:
+    """Deep copies of the inputs, plus the bytes of every file among them."""
+    snap = copy.deepcopy(inputs)
+    files = {
+        k: v.read_bytes() for k, v in inputs.items()
+        if isinstance(v, pathlib.Path) and v.is_file()
+    }
+    return {"values": snap, "files": files}
+
+
+def assert_models_unchanged(before: dict, models) -> None:
+    for name, fp in before.items():
+        now = fingerprint(getattr(models, name))
+        for key, value in fp.items():
+            if isinstance(value, np.ndarray):
+                assert np.array_equal(now[key], value, equal_nan=True), (name, key)
+            else:
+                assert now[key] == value, (name, key)
+
+
+MODEL_NAMES = ("arr", "arr_x", "pd", "long", "reg", "clf")
+
+
+def test_catalogue_is_large_and_ids_are_unique():
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids))
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(case, models, tmp_path, monkeypatch):
+    ctx = SimpleNamespace(models=models, tmp_path=tmp_path, monkeypatch=monkeypatch)
+    inputs = case.make(ctx)
+    before = snapshot(inputs)
+    fitted = {name: fingerprint(getattr(models, name)) for name in MODEL_NAMES}
+    with pytest.raises(case.exc, match=case.match):
+        case.call(inputs, ctx)
+    # nothing is lost: the user's data, files and fitted models are untouched
+    assert_same(before["values"], inputs, "inputs")
+    for key, data in before["files"].items():
+        assert inputs[key].read_bytes() == data, key
+    assert_models_unchanged(fitted, models)
+
+
+def test_series_shorter_than_bptt_length_is_trained_as_one_window():
+    # not an error: a short series is one truncated-BPTT window (full BPTT); the
+    # shortest accepted training part is horizon + 1 rows (see the catalogue)
+    y = series(10)
+    before = y.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = tiny(RNNForecaster, horizon=3, bptt_length=32).fit(y)
+    assert np.isfinite(model.predict()).all()
+    np.testing.assert_array_equal(y, before)
+    with pytest.raises(ValueError, match=r"horizon=3 needs at least 4"):
+        tiny(RNNForecaster, horizon=3).fit(y[:3])
