@@ -68,7 +68,7 @@ def test_notebook_runs(path, kernel_dirs):
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
     )
     try:
-        client.execute()
+        client.execute(cleanup_kc=True)  # shut the kernel down, close sockets
     except CellExecutionError as exc:
         pytest.fail(f"{path.name} failed:\n{exc}", pytrace=False)
     stderr = [

@@ -1039,8 +1039,13 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         Z[:, keep:] = Zf
         Y2 = Y.reshape(P * L, -1)
         Z2 = Z.reshape(P * L, -1)
-        start = np.repeat(np.arange(P) * L, L)
-        end = start + L
+        block = np.repeat(np.arange(P) * L, L)
+        end = block + L
+        # a series shorter than the kept history: its first real row is where
+        # it starts, so that a season longer than the series falls back to the
+        # last value, as in training (not to the padding)
+        n_real = np.minimum(keep, np.asarray(self.schema_.n_seen)[positions])
+        start = block + np.repeat(keep - n_real, L)
         rows = np.arange(P) * L + keep - 1
         base = self._last_levels(positions) if lay.relative else None
         x, ex, _, _ = gather(lay, Y2, Z2, start, end, rows, origin=base)
