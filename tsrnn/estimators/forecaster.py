@@ -40,6 +40,7 @@ from ..engine.trainer import Diverged, DivergenceWarning, TrainingLog
 from ._features import Layout, Scaler, calendar_features, gather, infer_seasons
 
 _CHUNK = 4096  # steps per batched pass over a long series (bounded memory)
+_GROUP = 256  # series of one length read together by a full pass
 
 
 def _np_dtype(dtype):
@@ -837,24 +838,91 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         # the known features of the same rows: the head compares the future with them
         self._tail_z = np.zeros((S, keep, self._layout.n_known), dt)
         self._level = np.full((S, self._layout.n_targets), np.nan)
-        outputs = []
         Ynan = ctx["Y"]
+        outputs, self._state, self._top = self._read_all(theta, pack, Ynan, ctx)
         for s in range(S):
             rows = np.arange(indptr[s], indptr[s + 1])
-            state = np.ascontiguousarray(self._state[:, :, s : s + 1])
-            top = np.zeros((1, self.hidden_size), dt)
-            out = self._run_rows(
-                theta, pack, Ynan, ctx["Z"], ctx["start"], ctx["end"], rows, state, top
-            )
-            self._state[:, :, s : s + 1] = state
-            self._top[s] = top[0]
             tail = Ynan[rows[-keep:]]
             self._tail_y[s, keep - len(tail) :] = tail
             self._tail_z[s, keep - len(tail) :] = ctx["Z"][rows[-keep:]]
             self._level[s] = self._last_observed(Ynan[rows])
-            outputs.append(out)
         self._pack_cache = pack
         return outputs
+
+    def _read_all(self, theta, pack, Yin, ctx, Y_target=None):
+        """Run every series from a zero state to its end.
+
+        Series of one length without missing inputs are read together, up to
+        ``_GROUP`` at a time, by the batched scan (one call per chunk of steps
+        instead of one per series: a global model over thousands of series);
+        a series with missing inputs runs alone through the stream kernel,
+        which fills them with the model's own estimates.
+
+        Returns
+        -------
+        outputs : list of ndarray (len_s, n_outputs), one per series
+        states : ndarray (n_states, L, S, H)
+        tops : ndarray (S, H)
+        """
+        net, lay = self._net, self._layout
+        dt = net.dtype
+        indptr = ctx["indptr"]
+        S = len(indptr) - 1
+        lengths = np.diff(indptr)
+        states = net.stack.zero_state(S)
+        tops = np.zeros((S, self.hidden_size), dt)
+        outputs = [None] * S
+        missing = np.isnan(Yin).any(axis=1)
+        has_nan = np.array([missing[indptr[s] : indptr[s + 1]].any() for s in range(S)])
+        for s in np.flatnonzero(has_nan):
+            state = net.stack.zero_state(1)
+            top = np.zeros((1, self.hidden_size), dt)
+            outputs[s] = self._run_rows(
+                theta,
+                pack,
+                Yin,
+                ctx["Z"],
+                ctx["start"],
+                ctx["end"],
+                np.arange(indptr[s], indptr[s + 1]),
+                state,
+                top,
+                Y_target=Y_target,
+            )
+            states[:, :, s] = state[:, :, 0]
+            tops[s] = top[0]
+        clean = np.flatnonzero(~has_nan)
+        for n in np.unique(lengths[clean]):
+            members = clean[lengths[clean] == n]
+            for g0 in range(0, len(members), _GROUP):
+                grp = members[g0 : g0 + _GROUP]
+                G = len(grp)
+                rows = indptr[grp][None, :] + np.arange(n)[:, None]  # (n, G)
+                state = net.stack.zero_state(G)
+                out = np.empty((n, G, lay.n_outputs), dt)
+                step = max(1, _CHUNK // G)
+                for a in range(0, n, step):
+                    x, ex, _, _ = gather(
+                        lay,
+                        Yin,
+                        ctx["Z"],
+                        ctx["start"],
+                        ctx["end"],
+                        rows[a : a + step],
+                        Y_target=Y_target,
+                    )
+                    o, state, cache = net.forward(
+                        theta,
+                        np.ascontiguousarray(x, dt),
+                        state,
+                        np.ascontiguousarray(ex, dt),
+                    )
+                    out[a : a + step] = o
+                states[:, :, grp] = state
+                tops[grp] = cache[0].layers[-1][0].hs[-1]
+                for j, s in enumerate(grp):
+                    outputs[s] = out[:, j]
+        return outputs, states, tops
 
     def _val_from_outputs(self, outputs, ctx):
         """Negative scaled MSE of the forecasts made on the held-out tails."""
@@ -877,25 +945,7 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
 
     def _validation_score(self, theta, ctx):
         pack = self._pack(theta)
-        outputs = []
-        for s in range(len(ctx["indptr"]) - 1):
-            rows = np.arange(ctx["indptr"][s], ctx["indptr"][s + 1])
-            state = self._net.stack.zero_state(1)
-            top = np.zeros((1, self.hidden_size), self._net.dtype)
-            outputs.append(
-                self._run_rows(
-                    theta,
-                    pack,
-                    ctx["Yin"],
-                    ctx["Z"],
-                    ctx["start"],
-                    ctx["end"],
-                    rows,
-                    state,
-                    top,
-                    Y_target=ctx["Y"],
-                )
-            )
+        outputs = self._read_all(theta, pack, ctx["Yin"], ctx, Y_target=ctx["Y"])[0]
         return self._val_from_outputs(outputs, ctx)
 
     def _calibrate(self, data, outputs, ctx, n_val):
