@@ -248,3 +248,18 @@ def test_differencing_survives_save_and_load(tmp_path):
     g = tsrnn.load(path)
     assert g.differencing
     np.testing.assert_array_equal(f.predict(), g.predict())
+
+
+@pytest.mark.parametrize("differencing", [False, True])
+def test_a_missing_last_reading_does_not_pull_the_forecast_to_the_mean(differencing):
+    # regression: a missing reference value used to become 0, the scaled mean
+    rng = np.random.default_rng(0)
+    t = np.arange(600)
+    y = 10 + 5 * np.sin(2 * np.pi * t / 400) + 0.05 * rng.normal(size=600)
+    f = RNNForecaster(horizon=4, hidden_size=8, max_iter=5, season_length=None,
+                      differencing=differencing, random_state=0).fit(y[:500])
+    before = f.predict()
+    f.update(np.array([np.nan]))
+    after = f.predict()
+    assert abs(y[:500].mean() - before[0]) > 3  # the end is far from the mean
+    assert np.abs(after - before).max() < 0.5, (before, after)

@@ -189,7 +189,17 @@ def _shift(labels: pd.Index, freq: Any, k: int) -> pd.Index:
         # a few offsets (custom business days) are applied element-wise, which
         # pandas reports as a PerformanceWarning; the result is correct either way
         warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
-        return labels + k * freq
+        try:
+            return labels + k * freq
+        except Exception as exc:  # pytz's Ambiguous/NonExistentTimeError
+            if "Time" not in type(exc).__name__ or labels.tz is None:
+                raise
+            raise ValueError(
+                f"a step of {_freq_str(freq)} from this tz-aware time index lands "
+                f"on a local time that a daylight-saving change makes ambiguous or "
+                f"nonexistent ({exc}); convert the index to UTC "
+                "(y.tz_convert('UTC')) or use local times at midnight"
+            ) from exc
 
 
 def _labels_equal(a: pd.Index, b: pd.Index) -> np.ndarray:

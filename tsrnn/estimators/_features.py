@@ -269,9 +269,10 @@ def gather(
         Observed scaled targets (NaN where missing) for targets and the seasonal
         lag; default ``Y``.
     origin : ndarray of shape rows.shape + (k,), optional
-        With ``layout.relative``: the level targets are relative to (default
-        ``Y_target[rows]``; a forecast from a missing step passes the last
-        observed level).
+        The level at each row (default ``Y_target[rows]``; a forecast from a
+        missing step passes the last observed level). With ``layout.relative``
+        targets and references are relative to it; without, it stands in for
+        a missing reference value.
 
     Returns
     -------
@@ -292,7 +293,7 @@ def gather(
         prev = rr - 1
         first = prev < start[rr]
         x[:, :k] -= Y[np.where(first, rr, prev)]  # 0 at a series' first row
-        base = Yt[rr] if origin is None else origin.reshape(-1, k)
+    base = Yt[rr] if origin is None else origin.reshape(-1, k)
     x[pad] = 0.0
     steps = np.arange(1, ho + 1)
     idx = rr[:, None] + steps  # (R, ho)
@@ -307,8 +308,14 @@ def gather(
         ok = sidx >= start[rr][:, None]
         sidx = np.where(ok, sidx, rr[:, None])
         yref = Yt[sidx]
+        # a missing reference: the model's own estimate where the inputs hold
+        # one (training imputes them), else the origin's (last observed) level;
+        # 0, the series' mean, would pull the forecast there for one step
+        yref = np.where(np.isnan(yref), Y[sidx], yref)
         if layout.relative:
-            yref = yref - base[:, None, :]
+            yref = yref - base[:, None, :]  # still missing: no change
+        else:
+            yref = np.where(np.isnan(yref), base[:, None, :], yref)
         blocks.append(Z[sidx])  # what was known about the reference step
         blocks.append(np.where(np.isnan(yref), 0.0, yref))
     extra = np.concatenate(blocks, axis=2).reshape(len(r), ho * layout.n_per_step)

@@ -1097,7 +1097,7 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         n_real = np.minimum(keep, np.asarray(self.schema_.n_seen)[positions])
         start = block + np.repeat(keep - n_real, L)
         rows = np.arange(P) * L + keep - 1
-        base = self._last_levels(positions) if lay.relative else None
+        base = self._last_levels(positions)
         x, ex, _, _ = gather(lay, Y2, Z2, start, end, rows, origin=base)
         return ex, Y2, Z2, start, end, L, keep
 
