@@ -12,6 +12,8 @@ Usage::
 
     python benchmarks/bench_engine.py            # full table
     python benchmarks/bench_engine.py --quick    # fewer sizes/repeats
+    python benchmarks/bench_engine.py --cells lstm --dtypes float32 --hidden 64
+    python benchmarks/bench_engine.py --compile-only
 """
 
 from __future__ import annotations
@@ -171,6 +173,12 @@ def main():
     parser.add_argument("--cells", default="rnn,lstm,gru,sru")
     parser.add_argument("--hidden", default="16,32,64,128,256")
     parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument(
+        "--no-compile", action="store_true", help="skip the compile-time rows"
+    )
+    parser.add_argument(
+        "--compile-only", action="store_true", help="only the compile-time rows"
+    )
     args = parser.parse_args()
     hidden = [int(h) for h in args.hidden.split(",")]
     if args.quick:
@@ -186,7 +194,7 @@ def main():
     )
     print(header)
     print("-" * len(header))
-    for dname in args.dtypes.split(","):
+    for dname in [] if args.compile_only else args.dtypes.split(","):
         dtype = np.dtype(dname).type
         for cell in args.cells.split(","):
             for H in hidden:
@@ -211,7 +219,10 @@ def main():
                         f"{a[1] * 1e3:8.3f} {'-':>8} {'-':>6} | {a[2] * 1e6:8.1f} {'-':>8} {'-':>6}"
                     )
             sys.stdout.flush()
-    for cell, dname in (("lstm", "float64"), ("lstm", "float32")):
+    for cell, dname in () if args.no_compile else (
+        ("lstm", "float64"),
+        ("lstm", "float32"),
+    ):
         (imp0, cold), (imp1, warm) = compile_times(cell, dname)
         print(
             f"compile {cell} {dname}: cold {cold:.2f} s (import {imp0:.2f} s), "

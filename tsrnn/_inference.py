@@ -1,8 +1,9 @@
 """Packed weights for step-by-step inference (:func:`tsrnn.kernels.stream.stream`).
 
 Training keeps torch's layouts (``W`` is ``(out, in)``); stepping one reading at
-a time wants the transposes, so that every product is a vectorized loop over
-outputs. A pack is built once per set of weights (after ``fit``,
+a time wants the transposes, packed in column panels (see
+:mod:`tsrnn.kernels._linalg`), so that every product is a register-blocked
+vector-matrix product. A pack is built once per set of weights (after ``fit``,
 ``partial_fit`` or ``load``) and reused for every ``update``/``predict``.
 """
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from ._recurrent import SRU_ALPHA
 from .engine.network import Network
+from .kernels._linalg import pack_panels, panel_width
 from .kernels.stream import GRU, LSTM, RNN_RELU, RNN_TANH, SRU, STREAMS
 
 
@@ -30,7 +32,7 @@ def cell_code(cell: str, relu: bool) -> int:
 
 
 class InferencePack:
-    """Transposed, contiguous copies of a unidirectional network's weights.
+    """Transposed, panel-packed copies of a unidirectional network's weights.
 
     Parameters
     ----------
@@ -48,7 +50,8 @@ class InferencePack:
         p = network.layout.views(theta)
         dt = network.dtype
         H = stack.hidden_size
-        parts, offs, sizes = [], [], []
+        nr = panel_width(dt)
+        parts, rows = [], []
         pos = 0
 
         def put(a):
@@ -59,36 +62,60 @@ class InferencePack:
             pos += a.size
             return start
 
+        def put_panels(w):  # w in torch's layout (out, in): panels of w.T
+            wp = pack_panels(np.asarray(w, dtype=dt).T)
+            return put(wp), wp.shape[0]
+
+        g_max = 0
         for layer in range(stack.num_layers):
             sfx = f"_l{layer}"
             w_ih = p["weight_ih" + sfx]
             G, n_in = w_ih.shape
+            g_max = max(g_max, G)
+            o_ih, n_p = put_panels(w_ih)
+            zeros = np.zeros(G, dt)
             if stack.cell == "sru":
-                row = [put(w_ih.T), -1, put(p["weight_c" + sfx]), put(p["bias" + sfx])]
+                # v_f, v_r, then the skip scale; (b_f, b_r) as bias 2
+                aux = put(np.concatenate([p["weight_c" + sfx], [SRU_ALPHA]]))
+                row = [n_in, G, o_ih, n_p, -1, put(zeros), put(p["bias" + sfx]), aux]
             else:
-                row = [put(w_ih.T), put(p["weight_hh" + sfx].T)]
-                if stack.bias:
-                    if stack.cell == "gru":
-                        row += [put(p["bias_ih" + sfx]), put(p["bias_hh" + sfx])]
-                    else:  # rnn, lstm: both biases add before the nonlinearity
-                        row += [put(p["bias_ih" + sfx] + p["bias_hh" + sfx]), -1]
-                else:
-                    row += [-1, -1]
-            offs.append(row)
-            sizes.append([n_in, G])
+                o_hh, _ = put_panels(p["weight_hh" + sfx])
+                b_ih = p["bias_ih" + sfx] if stack.bias else zeros
+                b_hh = p["bias_hh" + sfx] if stack.bias else zeros
+                if stack.cell == "gru":  # b_hh stays inside r * (.)
+                    b1, b2 = put(b_ih), put(b_hh)
+                else:  # rnn, lstm: both biases add before the nonlinearity
+                    b1, b2 = put(b_ih + b_hh), -1
+                aux = -1
+                if stack.cell == "lstm":
+                    scale = np.ones(G, dt)
+                    scale[2 * H : 3 * H] = 2.0
+                    aux = put(scale)
+                row = [n_in, G, o_ih, n_p, o_hh, b1, b2, aux]
+            rows += row
         W = head.dense_weight(net_head_theta(network, theta))
-        self.head_w = put(W.T)
-        self.head_b = put(p[f"{head.prefix}.bias"])
+        head_wp, head_np = put_panels(W)
+        head_b = put(p[f"{head.prefix}.bias"])
         self.pack = np.concatenate(parts) if parts else np.zeros(0, dt)
-        self.offs = np.asarray(offs, dtype=np.int64)
-        self.in_sizes = np.asarray(sizes, dtype=np.int64)
+        n_i = stack.input_size
+        E = head.extra_features
+        O = head.out_features
+        self.meta = np.array(
+            [stack.num_layers, H, nr, n_i, E, O, g_max, head_wp, head_np, head_b, 0]
+            + rows,
+            dtype=np.int64,
+        )
+        # the same vector with "zero last_out first" set, for calls without one
+        self._meta_zero = self.meta.copy()
+        self._meta_zero[10] = 1
         self.cell = cell_code(stack.cell, bool(stack.relu))
         self._stream = STREAMS[self.cell]
         self.hidden = H
-        self.n_inputs = stack.input_size
-        self.n_extra = head.extra_features
-        self.n_outputs = head.out_features
-        self.g_max = int(self.in_sizes[:, 1].max())
+        self.n_inputs = n_i
+        self.n_extra = E
+        self.n_outputs = O
+        self.g_max = g_max
+        self.n_buf = n_i + 3 * H + E + 3 * g_max
         self.dtype = dt
         # scratch buffers per thread (and batch size): a streaming step allocates
         # nothing, and predicts from several threads never share a buffer
@@ -123,49 +150,40 @@ class InferencePack:
         if x.dtype != dt or not x.flags.c_contiguous:
             x = np.ascontiguousarray(x, dtype=dt)
         if extra is None:
-            extra = self._no_extra(S, B)
+            extra = self._zeros.get((S, B))
+            if extra is None:
+                extra = self._zeros[(S, B)] = np.zeros((S, B, 0), dtype=dt)
         elif extra.dtype != dt or not extra.flags.c_contiguous:
             extra = np.ascontiguousarray(extra, dtype=dt)
         fb = self._no_feedback if fb_cols is None else np.asarray(fb_cols, np.int64)
-        buffers = getattr(self._local, "scratch", None)
-        if buffers is None:
-            buffers = self._local.scratch = {}
-        scratch = buffers.get(B)
-        if scratch is None:  # per thread and batch size, then reused
-            scratch = buffers[B] = (
-                np.zeros((B, self.n_outputs), dt),
-                np.empty((B, self.hidden), dt),
-                np.empty(self.n_inputs, dt),
-                np.empty(self.hidden, dt),
-                np.empty(self.g_max, dt),
-                np.empty(self.g_max, dt),
-                np.empty(self.hidden + self.n_extra, dt),
-                np.empty(self.g_max, dt),
-                np.empty(self.g_max, dt),
-            )
+        try:
+            scratch = self._local.scratch[B]
+        except (AttributeError, KeyError):
+            scratch = self._new_scratch(B)
+        meta = self.meta
         if last_out is None:
             last_out = scratch[0]
-            last_out[...] = 0.0
+            meta = self._meta_zero  # the kernel zeroes it
         if top is None:
             top = scratch[1]
         out = np.empty((S, B, self.n_outputs), dtype=dt)
         self._stream(
-            self.pack,
-            self.offs,
-            self.in_sizes,
-            SRU_ALPHA,
-            state,
-            x,
-            extra,
-            fb,
-            self.head_w,
-            self.head_b,
-            last_out,
-            out,
-            top,
-            *scratch[2:],
+            self.pack, meta, state, x, extra, fb, last_out, out, top, scratch[2]
         )
         return out
+
+    def _new_scratch(self, B):
+        # per thread and batch size, then reused
+        buffers = getattr(self._local, "scratch", None)
+        if buffers is None:
+            buffers = self._local.scratch = {}
+        dt = self.dtype
+        scratch = buffers[B] = (
+            np.zeros((B, self.n_outputs), dt),
+            np.empty((B, self.hidden), dt),
+            np.empty(self.n_buf, dt),
+        )
+        return scratch
 
     def __getstate__(self):
         # thread-local scratch is neither picklable nor worth copying
@@ -176,10 +194,3 @@ class InferencePack:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._local = threading.local()
-
-    def _no_extra(self, S, B):
-        key = (S, B)
-        z = self._zeros.get(key)
-        if z is None:
-            z = self._zeros[key] = np.zeros((S, B, 0), dtype=self.dtype)
-        return z

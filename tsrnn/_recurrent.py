@@ -5,10 +5,12 @@ This is the engine's middle layer. Below it are the Numba scans
 training loop. It owns three things:
 
 * the parameter layout, with torch's names, shapes and gate orders;
-* the one input-projection GEMM per layer and direction before each scan, and
-  the weight GEMMs after each reverse scan (``dW_ih = dA^T X``,
+* the one input-projection product per layer and direction before each scan,
+  and the weight GEMMs after each reverse scan (``dW_ih = dA^T X``,
   ``dW_hh = dA^T H_prev``, ``dX = dA W_ih``), so that only the recurrent part is
   sequential;
+* the threads: the streams of a batch are split between them (see
+  :func:`run_rows`), and so are the hoisted products;
 * dropout between layers and the reversed direction of bidirectional layers.
 
 Arrays are time-major ``(T, B, features)``, C-contiguous, of the stack's dtype;
@@ -18,13 +20,18 @@ dtype).
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from math import sqrt
 
+import numba
 import numpy as np
 
 from ._layout import ParamLayout
-from .kernels._linalg import gemm
+from ._threads import single_threaded_blas
+from .kernels._linalg import pack_panels, panel_matmul
 from .kernels.gru import gru_backward, gru_forward
 from .kernels.lstm import lstm_backward, lstm_forward
 from .kernels.rnn import rnn_backward, rnn_forward
@@ -33,6 +40,150 @@ from .kernels.sru import sru_backward, sru_forward
 CELLS = ("rnn", "lstm", "gru", "sru")
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 SRU_ALPHA = sqrt(3.0)  # sqrt(1 + 2 exp(highway_bias)) at highway_bias = 0
+
+# ---------------------------------------------------------------- row threads
+# The B streams of a batch are independent through the whole scan, forward and
+# backward, so the scans split the batch into row ranges and run them in
+# threads (the kernels release the GIL): no barrier per time step, and every
+# row's arithmetic is the same whatever the split, so results do not depend on
+# the thread count. Below PARALLEL_WORK multiply-adds per thread, waking a
+# thread (about 25 us) costs more than it saves, and one thread does it all.
+# The thread count is Numba's (NUMBA_NUM_THREADS, read at each call); the
+# threads are plain Python threads, so nothing starts Numba's threading layer.
+MIN_ROWS = 4  # the kernels' register tile is 4 rows tall
+PARALLEL_WORK = 1_500_000
+MAX_PARTS = 8
+_pool = None
+_pool_key = None
+_pool_lock = threading.Lock()
+
+
+def n_threads() -> int:
+    """Threads for the scans: Numba's setting (``NUMBA_NUM_THREADS``)."""
+    return max(1, int(numba.config.NUMBA_NUM_THREADS))
+
+
+def _get_pool(n_workers):
+    global _pool, _pool_key
+    with _pool_lock:
+        # a forked child inherits the pool object but not its threads
+        pid, size = _pool_key or (None, 0)
+        if pid != os.getpid() or size < n_workers:
+            _pool = ThreadPoolExecutor(n_workers, thread_name_prefix="tsrnn")
+            _pool_key = (os.getpid(), n_workers)
+        return _pool
+
+
+def run_tasks(groups):
+    """Run lists of callables, one list per thread (the first in this thread)."""
+    groups = [g for g in groups if g]
+
+    def run(group):
+        for task in group:
+            task()
+
+    if len(groups) <= 1:
+        run(groups[0] if groups else ())
+        return
+    pool = _get_pool(len(groups) - 1)
+    futures = [pool.submit(run, g) for g in groups[1:]]
+    try:
+        run(groups[0])
+    finally:
+        for f in futures:
+            f.result()
+
+
+def run_rows(kernel, args, rows, work_per_row):
+    """Call ``kernel(*args, r0, r1)`` over ``[0, rows)``, split between threads.
+
+    Parameters
+    ----------
+    kernel : Numba dispatcher taking the row range as its last two arguments
+    args : tuple
+    rows : int
+    work_per_row : float
+        Multiply-adds per row, to decide whether threads pay off.
+    """
+    n = min(n_threads(), rows // MIN_ROWS, int(rows * work_per_row // PARALLEL_WORK))
+    if n <= 1:
+        kernel(*args, 0, rows)
+        return
+    step = -(-rows // n)
+    step = -(-step // MIN_ROWS) * MIN_ROWS
+    run_tasks(
+        [
+            [lambda lo=lo: kernel(*args, lo, min(rows, lo + step))]
+            for lo in range(0, rows, step)
+        ]
+    )
+
+
+# OpenBLAS runs a product of fewer multiply-adds than this on one thread
+_BLAS_THREADED = 262_144
+
+
+def hoisted_products(products):
+    """``out += a @ b`` (or ``out[...] = a @ b``) for the GEMMs after a scan.
+
+    Parameters
+    ----------
+    products : list of (a, b, out, accumulate)
+        2-D arrays; ``out`` is (M, N).
+
+    Notes
+    -----
+    NumPy's BLAS (the only BLAS library the engine calls), with its own
+    threads limited to one and each product split by rows between the scans'
+    threads instead: OpenBLAS's idle threads spin for a while after each
+    multi-threaded call, and the next window's scans then ran against them (a
+    whole LSTM training step took 1.6x longer, H = 64, 2 threads, measured).
+    The row blocks depend on the sizes only, not on the thread count, so
+    neither do the results.
+    """
+    n = n_threads()
+    groups = [[] for _ in range(n)]
+    big = False
+    for a, b, out, accumulate in products:
+        M, K = a.shape
+        work = M * K * b.shape[1]
+        big = big or work >= _BLAS_THREADED
+        parts = max(1, min(MAX_PARTS, M // 32, int(work // PARALLEL_WORK)))
+        step = -(-M // parts)
+        for k, lo in enumerate(range(0, M, step)):
+            hi = min(M, lo + step)
+
+            def task(a=a, b=b, out=out, lo=lo, hi=hi, accumulate=accumulate):
+                if accumulate:
+                    out[lo:hi] += a[lo:hi] @ b
+                else:
+                    np.matmul(a[lo:hi], b, out=out[lo:hi])
+
+            groups[k % n].append(task)
+    if big:
+        with single_threaded_blas():
+            run_tasks(groups)
+    else:
+        run_tasks(groups)
+
+
+def project(x2, w, bias):
+    """``x2 @ w.T + bias`` through the scans' tile, rows split between threads.
+
+    Parameters
+    ----------
+    x2 : ndarray of shape (N, I), C-contiguous
+    w : ndarray of shape (G, I)
+        torch's layout.
+    bias : ndarray of shape (G,) or None
+        None: zeros (one compiled specialization of the tile for all calls).
+    """
+    N, I = x2.shape
+    G = w.shape[0]
+    bias = np.zeros((1, G), x2.dtype) if bias is None else bias.reshape(1, G)
+    out = np.empty((N, G), dtype=x2.dtype)
+    run_rows(panel_matmul, (x2, pack_panels(w.T), bias, out), N, G * I)
+    return out
 
 
 def n_gate_blocks(cell: str, input_size: int, hidden_size: int) -> int:
@@ -64,7 +215,7 @@ class _LayerCache:
     """What one layer-direction's forward keeps for its backward."""
 
     x: np.ndarray  # (T, B, I) the layer's input
-    gates: np.ndarray  # (T, B, G) activated gates (overwritten by backward)
+    gates: np.ndarray | None  # (T, B, G) activated gates (backward overwrites)
     hs: np.ndarray  # (T + 1, B, H)
     cs: np.ndarray | None = None  # (T + 1, B, H) LSTM, SRU
     hns: np.ndarray | None = None  # (T, B, H) GRU
@@ -238,43 +389,59 @@ class RecurrentStack:
     def _layer_forward(self, p, suffix, x, s0):
         T, B, I = x.shape
         H = self.hidden_size
+        dt = self.dtype
         w_ih = p["weight_ih" + suffix]
-        gates = gemm(x.reshape(T * B, I), np.ascontiguousarray(w_ih.T)).reshape(T, B, w_ih.shape[0])
-        hs = np.empty((T + 1, B, H), dtype=self.dtype)
+        G = w_ih.shape[0]
         cell = self.cell
+        hs = np.empty((T + 1, B, H), dtype=dt)
+        h0 = np.ascontiguousarray(s0[0])
         if cell == "sru":
-            cs = np.empty((T + 1, B, H), dtype=self.dtype)
+            gates = project(x.reshape(T * B, I), w_ih, None).reshape(T, B, G)
+            cs = np.empty((T + 1, B, H), dtype=dt)
             sru_forward(
                 gates,
                 x,
                 p["weight_c" + suffix],
                 p["bias" + suffix],
                 SRU_ALPHA,
-                s0[0],
+                h0,
                 hs,
                 cs,
-                np.empty(2 * H, dtype=self.dtype),
+                np.empty(2 * H, dtype=dt),
             )
             return _LayerCache(x, gates, hs, cs=cs), (cs[T],)
-        w_hh_t = np.ascontiguousarray(p["weight_hh" + suffix].T)
-        work = np.empty((2, B, w_ih.shape[0]), dtype=self.dtype)
+        w_hh = p["weight_hh" + suffix]
+        work = T * G * (I + H)  # multiply-adds per stream
         if cell == "gru":
-            if self.bias:
-                gates += p["bias_ih" + suffix]
-                b_hh = p["bias_hh" + suffix]
-            else:
-                b_hh = np.zeros(w_ih.shape[0], dtype=self.dtype)
-            hns = np.empty((T, B, H), dtype=self.dtype)
-            gru_forward(gates, w_hh_t, b_hh, s0[0], hs, hns, work)
+            # r multiplies h W_hn^T + b_hn alone: the input half stays apart
+            b_ih = p["bias_ih" + suffix] if self.bias else None
+            gates = project(x.reshape(T * B, I), w_ih, b_ih).reshape(T, B, G)
+            b_hh = p["bias_hh" + suffix] if self.bias else np.zeros(G, dtype=dt)
+            b_hh = b_hh.reshape(1, G)  # a bias row for the tile
+            hns = np.empty((T, B, H), dtype=dt)
+            rec = np.empty((2, B, G), dtype=dt)
+            args = (gates, pack_panels(w_hh.T), b_hh, h0, hs, hns, rec)
+            run_rows(gru_forward, args, B, work)
             return _LayerCache(x, gates, hs, hns=hns), (hs[T],)
+        # rnn, lstm: one product per step, [x_t, h_{t-1}] [W_ih^T; W_hh^T] + b
+        wp = pack_panels(np.concatenate([w_ih.T, w_hh.T]))
+        bias = np.zeros((1, G), dtype=dt)
         if self.bias:
-            gates += p["bias_ih" + suffix] + p["bias_hh" + suffix]
+            bias[0] = p["bias_ih" + suffix] + p["bias_hh" + suffix]
+        xh = np.empty((B, I + H), dtype=dt)
+        rec = np.empty((B, G), dtype=dt)
         if cell == "lstm":
-            cs = np.empty((T + 1, B, H), dtype=self.dtype)
-            lstm_forward(gates, w_hh_t, s0[0], s0[1], hs, cs, work)
+            gates = np.empty((T, B, G), dtype=dt)
+            cs = np.empty((T + 1, B, H), dtype=dt)
+            c0 = np.ascontiguousarray(s0[1])
+            scale = np.ones(G, dtype=dt)  # tanh(x) = 2 sigmoid(2 x) - 1
+            scale[2 * H : 3 * H] = 2.0
+            args = (x, wp, bias, scale, h0, c0, gates, hs, cs, xh, rec)
+            run_rows(lstm_forward, args, B, work)
             return _LayerCache(x, gates, hs, cs=cs), (hs[T], cs[T])
-        rnn_forward(gates, w_hh_t, s0[0], self.relu, hs, work)
-        return _LayerCache(x, gates, hs), (hs[T],)
+        args = (x, wp, bias, h0, self.relu, hs, xh, rec)
+        run_rows(rnn_forward, args, B, work)
+        return _LayerCache(x, None, hs), (hs[T],)
 
     # ---------------------------------------------------------------- backward
     def backward(self, theta, cache, d_out, d_state=None, grad=None):
@@ -342,13 +509,17 @@ class RecurrentStack:
         x = lc.x
         T, B, I = x.shape
         H = self.hidden_size
+        dt = self.dtype
         cell = self.cell
-        norms = np.empty(T, dtype=self.dtype)
-        ds0 = np.empty((self.n_states, B, H), dtype=self.dtype)
+        ds0 = np.empty((self.n_states, B, H), dtype=dt)
         w_ih = p["weight_ih" + suffix]
         x2 = x.reshape(T * B, I)
+        # the hoisted GEMMs after the scan go through NumPy's BLAS, the only
+        # BLAS library the engine calls (the scans use their own tile), on the
+        # scans' threads (see hoisted_products)
         if cell == "sru":
-            dx_skip = np.zeros((T, B, H), dtype=self.dtype)
+            norms = np.empty(T, dtype=dt)
+            dx_skip = np.zeros((T, B, H), dtype=dt)
             sru_backward(
                 lc.gates,
                 x,
@@ -365,62 +536,60 @@ class RecurrentStack:
                 norms,
             )
             du2 = lc.gates.reshape(T * B, -1)
-            g["weight_ih" + suffix] += gemm(du2.T, x2)
-            dx = gemm(du2, w_ih).reshape(T, B, I)
+            dx = np.empty((T * B, I), dtype=dt)
+            hoisted_products(
+                [(du2.T, x2, g["weight_ih" + suffix], True), (du2, w_ih, dx, False)]
+            )
+            dx = dx.reshape(T, B, I)
             if w_ih.shape[0] == 3 * H:
                 dx += dx_skip
             return dx, ds0, norms
         w_hh = p["weight_hh" + suffix]
+        G = w_hh.shape[0]
+        wp_hh = pack_panels(w_hh)
         h_prev2 = lc.hs[:-1].reshape(T * B, H)
+        dh_sq = np.empty((T, B), dtype=np.float64)
+        dh_last = np.ascontiguousarray(ds_last[0])
+        work = T * G * H  # multiply-adds per stream
         if cell == "lstm":
-            lstm_backward(
+            args = (
                 lc.gates,
                 lc.cs,
                 dhs,
-                np.ascontiguousarray(ds_last[0]),
+                dh_last,
                 np.ascontiguousarray(ds_last[1]),
-                w_hh,
+                wp_hh,
                 lc.gates,
                 ds0[0],
                 ds0[1],
-                norms,
-                np.empty(H, dtype=self.dtype),
+                dh_sq,
+                np.empty((B, H), dtype=dt),
+                np.zeros((B, H), dtype=dt),
             )
+            run_rows(lstm_backward, args, B, work)
             da_h = lc.gates
         elif cell == "gru":
             da_h = np.empty_like(lc.gates)
-            work = np.empty((B, H), dtype=self.dtype)
-            gru_backward(
-                lc.gates,
-                lc.hs,
-                lc.hns,
-                dhs,
-                np.ascontiguousarray(ds_last[0]),
-                w_hh,
-                lc.gates,
-                da_h,
-                ds0[0],
-                norms,
-                work,
-            )
+            args = (lc.gates, lc.hs, lc.hns, dhs, dh_last, wp_hh, lc.gates, da_h)
+            args += (ds0[0], dh_sq)
+            run_rows(gru_backward, args, B, work)
         else:
-            rnn_backward(
-                lc.hs,
-                dhs,
-                np.ascontiguousarray(ds_last[0]),
-                w_hh,
-                self.relu,
-                lc.gates,
-                ds0[0],
-                norms,
-            )
-            da_h = lc.gates
-        da2 = lc.gates.reshape(T * B, -1)
+            da_h = np.empty((T, B, H), dtype=dt)  # RNN keeps no gates
+            zeros = np.zeros((B, H), dtype=dt)
+            args = (lc.hs, dhs, dh_last, wp_hh, self.relu, da_h, ds0[0], dh_sq, zeros)
+            run_rows(rnn_backward, args, B, work)
+        norms = np.sqrt(dh_sq.sum(axis=1)).astype(dt)
+        da2 = (da_h if cell == "rnn" else lc.gates).reshape(T * B, -1)
         dah2 = da_h.reshape(T * B, -1)
-        g["weight_ih" + suffix] += gemm(da2.T, x2)
-        g["weight_hh" + suffix] += gemm(dah2.T, h_prev2)
+        dx = np.empty((T * B, I), dtype=dt)
+        hoisted_products(
+            [
+                (da2.T, x2, g["weight_ih" + suffix], True),
+                (dah2.T, h_prev2, g["weight_hh" + suffix], True),
+                (da2, w_ih, dx, False),
+            ]
+        )
         if self.bias:
             g["bias_ih" + suffix] += da2.sum(axis=0)
             g["bias_hh" + suffix] += dah2.sum(axis=0)
-        dx = gemm(da2, w_ih).reshape(T, B, I)
-        return dx, ds0, norms
+        return dx.reshape(T, B, I), ds0, norms

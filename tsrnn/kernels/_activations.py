@@ -283,7 +283,8 @@ def _ol_sigmoid(x):
 # their own loops, for two measured reasons: (1) a kernel loop that reads and
 # writes many arrays is not vectorized by LLVM (too many possible aliases), and
 # run scalar these SIMD-shaped functions cost ~60 ns per LSTM unit; (2) every
-# inlined call site costs compile time (~2 s each), so there are exactly four.
+# inlined call site costs compile time, so there are five, shared by the scans
+# and the streaming drivers (which call them on (1, n) rows).
 # Outputs must not alias inputs (an aliased map falls back to scalar code).
 from .._jit import jit  # noqa: E402
 
@@ -301,13 +302,6 @@ def sigmoid_of_sum(a, b, out):
 
 
 @jit
-def tanh_of_sum(a, b, out):
-    """``out[j] = tanh(a[j] + b[j])`` for 1-D arrays of one length."""
-    for j in range(out.shape[0]):
-        out[j] = fast_tanh(a[j] + b[j])
-
-
-@jit
 def tanh_of(a, out):
     """``out[j] = tanh(a[j])`` for 1-D arrays of one length."""
     for j in range(out.shape[0]):
@@ -322,8 +316,8 @@ def sigmoid_of(a, out):
 
 
 @jit
-def sigmoid_of_scaled_sum_2d(a, b, scale, out):
-    """``out[i, j] = sigmoid(scale[j] * (a[i, j] + b[i, j]))`` for 2-D arrays.
+def sigmoid_of_scaled_2d(a, scale, out):
+    """``out[i, j] = sigmoid(scale[j] * a[i, j])`` for 2-D arrays of one shape.
 
     One call per time step covers every gate of every stream (LSTM computes
     its tanh gate as ``2 sigmoid(2 x) - 1`` with ``scale = 2`` there).
@@ -331,10 +325,9 @@ def sigmoid_of_scaled_sum_2d(a, b, scale, out):
     m, n = out.shape
     for i in range(m):
         ai = a[i]
-        bi = b[i]
         oi = out[i]
         for j in range(n):
-            oi[j] = fast_sigmoid(scale[j] * (ai[j] + bi[j]))
+            oi[j] = fast_sigmoid(scale[j] * ai[j])
 
 
 @jit

@@ -15,52 +15,50 @@ multiplies ``h W_hn^T + b_hn``.
 
 from __future__ import annotations
 
-import numpy as np
-
 from .._jit import jit
 from ._activations import sigmoid_of_sum, tanh_of
-from ._linalg import copy2d, matmul_add, matmul_into
+from ._linalg import copy2d, panel_matmul
 
 
 @jit
-def gru_forward(gates, w_hh_t, b_hh, h0, hs, hns, work):
-    """Run one GRU layer (one direction) over T steps for B streams.
+def gru_forward(gates, wp_hh, b_hh, h0, hs, hns, rec, r0, r1):
+    """Run one GRU layer (one direction) over T steps for streams ``r0 .. r1-1``.
 
     Parameters
     ----------
     gates : ndarray of shape (T, B, 3H)
         In: input pre-activations ``x_t W_ih^T + b_ih``.
         Out: the activated gates ``r, z, n``, kept for BPTT.
-    w_hh_t : ndarray of shape (H, 3H)
-        ``W_hh`` transposed (C-contiguous copy).
-    b_hh : ndarray of shape (3H,)
+    wp_hh : ndarray of shape (P, H, NR)
+        ``W_hh^T`` (H, 3H) packed by :func:`~tsrnn.kernels._linalg.pack_panels`.
+    b_hh : ndarray of shape (1, 3H)
     h0 : ndarray of shape (B, H)
         Initial state, read only.
     hs : ndarray of shape (T + 1, B, H)
         Out: ``hs[0] = h0``, ``hs[t + 1] = h_t``.
     hns : ndarray of shape (T, B, H)
         Out: ``h_{t-1} W_hn^T + b_hn`` at every step, kept for BPTT.
-    work : ndarray of shape (2, B, 3H)
-        Scratch: the recurrent product, and activations of one step.
+    rec : ndarray of shape (2, B, 3H)
+        Scratch: ``h_{t-1} W_hh^T + b_hh``, and activations of one step.
+    r0, r1 : int
+        The streams (rows) to run; see :func:`~tsrnn.kernels.lstm.lstm_forward`.
     """
     T, B, G = gates.shape
     H = G // 3
     one = gates.dtype.type(1.0)
-    copy2d(h0, hs[0])
-    rec = work[0]
-    act = work[1]
+    copy2d(h0[r0:r1], hs[0, r0:r1])
+    hp_all = rec[0]
+    act = rec[1]
     for t in range(T):
-        matmul_into(hs[t], w_hh_t, rec)
+        panel_matmul(hs[t], wp_hh, b_hh, hp_all, r0, r1)
         g_t = gates[t]
         h_prev = hs[t]
         h_new = hs[t + 1]
         hn_t = hns[t]
-        for b in range(B):
+        for b in range(r0, r1):
             pre = g_t[b]
-            r_ = rec[b]
+            r_ = hp_all[b]
             a = act[b]
-            for j in range(G):
-                r_[j] += b_hh[j]
             sigmoid_of_sum(pre[: 2 * H], r_[: 2 * H], a[: 2 * H])  # r, z
             hn = hn_t[b]
             for j in range(H):
@@ -78,9 +76,9 @@ def gru_forward(gates, w_hh_t, b_hh, h0, hs, hns, work):
 
 @jit
 def gru_backward(
-    gates, hs, hns, dhs, dh_last, w_hh, dgates, dgates_h, dh0, dh_norm, work
+    gates, hs, hns, dhs, dh_last, wp_hh, dgates, dgates_h, dh0, dh_sq, r0, r1
 ):
-    """Backpropagate through one GRU layer over T steps.
+    """Backpropagate through one GRU layer over T steps, streams ``r0 .. r1-1``.
 
     Parameters
     ----------
@@ -93,8 +91,8 @@ def gru_backward(
         Upstream gradient with respect to ``h_1 .. h_T``.
     dh_last : ndarray of shape (B, H)
         Upstream gradient with respect to the final state ``h_T``.
-    w_hh : ndarray of shape (3H, H)
-        ``W_hh`` in torch's layout.
+    wp_hh : ndarray of shape (P, 3H, NR)
+        ``W_hh`` (3H, H) in torch's layout, packed by ``pack_panels``.
     dgates : ndarray of shape (T, B, 3H)
         Out: input-side pre-activation gradients ``[da_r, da_z, da_n]``
         (for ``W_ih``, ``b_ih`` and the input). May alias ``gates``.
@@ -103,10 +101,10 @@ def gru_backward(
         ``b_hh``).
     dh0 : ndarray of shape (B, H)
         Out: gradient with respect to ``h0``; the running ``dL/dh`` meanwhile.
-    dh_norm : ndarray of shape (T,)
-        Out: ``||dL/dh_t||_2`` over the batch at every step.
-    work : ndarray of shape (B, H)
-        Scratch for the recurrent product.
+    dh_sq : float64 ndarray of shape (T, B)
+        Out: ``||dL/dh_t||^2`` of every stream at every step.
+    r0, r1 : int
+        The streams (rows) to run.
 
     Notes
     -----
@@ -118,16 +116,16 @@ def gru_backward(
     H = G // 3
     one = gates.dtype.type(1.0)
     dh = dh0
-    copy2d(dh_last, dh)
+    copy2d(dh_last[r0:r1], dh[r0:r1])
     for t in range(T - 1, -1, -1):
-        sq = 0.0
         g_t = gates[t]
         d_t = dgates[t]
         dh_t = dgates_h[t]
         dh_up = dhs[t]
         h_prev = hs[t]
         hn_t = hns[t]
-        for b in range(B):
+        for b in range(r0, r1):
+            sq = 0.0
             for j in range(H):
                 r = g_t[b, j]
                 z = g_t[b, H + j]
@@ -145,5 +143,5 @@ def gru_backward(
                 dh_t[b, 2 * H + j] = da_n * r
                 # the direct path h_{t-1} -> h_t; the matmul path is added below
                 dh[b, j] = dhj * z
-        dh_norm[t] = np.sqrt(sq)
-        matmul_add(dh_t, w_hh, dh, work)
+            dh_sq[t, b] = sq
+        panel_matmul(dh_t, wp_hh, dh, dh, r0, r1)

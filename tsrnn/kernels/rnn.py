@@ -1,58 +1,72 @@
 """Elman RNN recurrence over a window, batched over parallel streams.
 
 Equation (``torch.nn.RNN``): ``h_t = phi(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``
-with ``phi`` = tanh (``relu=0``) or relu (``relu=1``). The input half of all T
-steps is one GEMM done by the caller and arrives in ``pre``.
+with ``phi`` = tanh (``relu=0``) or relu (``relu=1``), computed as one product
+per step, ``[x_t, h_{t-1}] [W_ih^T; W_hh^T] + b`` (see ``lstm.py``).
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from .._jit import jit
-from ._activations import tanh_of_sum
-from ._linalg import copy2d, matmul_into
+from ._activations import tanh_2d
+from ._linalg import copy2d, panel_matmul
 
 
 @jit
-def rnn_forward(pre, w_hh_t, h0, relu, hs, work):
-    """Run one RNN layer (one direction) over T steps for B streams.
+def rnn_forward(x, wp, bias, h0, relu, hs, xh, rec, r0, r1):
+    """Run one RNN layer (one direction) over T steps for streams ``r0 .. r1-1``.
 
     Parameters
     ----------
-    pre : ndarray of shape (T, B, H)
-        Input pre-activations ``x_t W_ih^T + b_ih + b_hh``, read only.
-    w_hh_t : ndarray of shape (H, H)
-        ``W_hh`` transposed (C-contiguous copy).
+    x : ndarray of shape (T, B, I)
+        The layer's input, read only.
+    wp : ndarray of shape (P, I + H, NR)
+        ``[W_ih^T; W_hh^T]`` (I + H, H) packed by
+        :func:`~tsrnn.kernels._linalg.pack_panels`.
+    bias : ndarray of shape (1, H)
+        ``b_ih + b_hh``.
     h0 : ndarray of shape (B, H)
     relu : int
         0 for tanh, 1 for relu.
     hs : ndarray of shape (T + 1, B, H)
         Out: ``hs[0] = h0``, ``hs[t + 1] = h_t``.
-    work : ndarray of shape (2, B, H)
-        Scratch for the recurrent product (``work[0]``).
+    xh : ndarray of shape (B, I + H)
+        Scratch: ``[x_t, h_{t-1}]`` of every stream.
+    rec : ndarray of shape (B, H)
+        Scratch: the pre-activations of one step.
+    r0, r1 : int
+        The streams (rows) to run; see :func:`~tsrnn.kernels.lstm.lstm_forward`.
     """
-    T, B, H = pre.shape
-    zero = pre.dtype.type(0.0)
-    copy2d(h0, hs[0])
-    work = work[0]
+    T, B, H = hs.shape
+    T -= 1
+    n_i = x.shape[2]
+    zero = hs.dtype.type(0.0)
+    copy2d(h0[r0:r1], hs[0, r0:r1])
+    for b in range(r0, r1):
+        for j in range(H):
+            xh[b, n_i + j] = h0[b, j]
     for t in range(T):
-        matmul_into(hs[t], w_hh_t, work)
-        p_t = pre[t]
+        x_t = x[t]
+        for b in range(r0, r1):
+            for i in range(n_i):
+                xh[b, i] = x_t[b, i]
+        panel_matmul(xh, wp, bias, rec, r0, r1)
         h_new = hs[t + 1]
         if relu:
-            for b in range(B):
+            for b in range(r0, r1):
                 for j in range(H):
-                    a = p_t[b, j] + work[b, j]
+                    a = rec[b, j]
                     h_new[b, j] = zero if a <= zero else a  # relu(nan) is nan
         else:
-            for b in range(B):
-                tanh_of_sum(p_t[b], work[b], h_new[b])
+            tanh_2d(rec[r0:r1], h_new[r0:r1])
+        for b in range(r0, r1):
+            for j in range(H):
+                xh[b, n_i + j] = h_new[b, j]
 
 
 @jit
-def rnn_backward(hs, dhs, dh_last, w_hh, relu, dpre, dh0, dh_norm):
-    """Backpropagate through one RNN layer over T steps.
+def rnn_backward(hs, dhs, dh_last, wp_hh, relu, dpre, dh0, dh_sq, zeros, r0, r1):
+    """Backpropagate through one RNN layer over T steps, streams ``r0 .. r1-1``.
 
     Parameters
     ----------
@@ -62,8 +76,8 @@ def rnn_backward(hs, dhs, dh_last, w_hh, relu, dpre, dh0, dh_norm):
         Upstream gradient with respect to ``h_1 .. h_T``.
     dh_last : ndarray of shape (B, H)
         Upstream gradient with respect to the final state.
-    w_hh : ndarray of shape (H, H)
-        ``W_hh`` in torch's layout.
+    wp_hh : ndarray of shape (P, H, NR)
+        ``W_hh`` in torch's layout, packed by ``pack_panels``.
     relu : int
         0 for tanh, 1 for relu.
     dpre : ndarray of shape (T, B, H)
@@ -71,27 +85,34 @@ def rnn_backward(hs, dhs, dh_last, w_hh, relu, dpre, dh0, dh_norm):
         (``da = dh * phi'``), for ``W_ih``, ``W_hh`` and both biases.
     dh0 : ndarray of shape (B, H)
         Out: gradient with respect to ``h0``; the running ``dL/dh`` meanwhile.
-    dh_norm : ndarray of shape (T,)
-        Out: ``||dL/dh_t||_2`` over the batch at every step.
+    dh_sq : float64 ndarray of shape (T, B)
+        Out: ``||dL/dh_t||^2`` of every stream at every step.
+    zeros : ndarray of shape (B, H)
+        Zeros (``h0`` has no upstream gradient of its own).
+    r0, r1 : int
+        The streams (rows) to run.
     """
     T, B, H = dhs.shape
     one = hs.dtype.type(1.0)
     zero = hs.dtype.type(0.0)
-    dh = dh0
-    copy2d(dh_last, dh)
+    dh = dh0  # the total dL/dh_t of the step being processed
+    dh_up = dhs[T - 1]
+    for b in range(r0, r1):
+        for j in range(H):
+            dh[b, j] = dh_last[b, j] + dh_up[b, j]
     for t in range(T - 1, -1, -1):
-        sq = 0.0
         d_t = dpre[t]
-        dh_up = dhs[t]
         h_t = hs[t + 1]
-        for b in range(B):
+        for b in range(r0, r1):
+            sq = 0.0
             for j in range(H):
-                dhj = dh[b, j] + dh_up[b, j]
+                dhj = dh[b, j]
                 sq += dhj * dhj
                 h = h_t[b, j]
                 if relu:
                     d_t[b, j] = zero if h <= zero else dhj  # torch's threshold_backward
                 else:
                     d_t[b, j] = dhj * (one - h * h)
-        dh_norm[t] = np.sqrt(sq)
-        matmul_into(d_t, w_hh, dh)
+            dh_sq[t, b] = sq
+        # dL/dh_{t-1} = (upstream at t-1) + dA_t W_hh
+        panel_matmul(d_t, wp_hh, dhs[t - 1] if t > 0 else zeros, dh, r0, r1)

@@ -6,72 +6,123 @@ forecasts that feed each prediction back as the next input, and stepping
 through gaps on the model's own estimates. The batched scans in
 ``rnn.py``/``lstm.py``/... stay the path for training and for long windows.
 
-Weights arrive pre-packed (see ``tsrnn._inference.InferencePack``): per layer
-``W_ih^T`` ``(I_l, G)``, ``W_hh^T`` ``(H, G)`` and biases, then the head's
-``W^T`` ``(F, O)`` and bias, all in one flat vector, so each product is an
-outer loop over the input and a vectorized inner loop over the outputs.
+Weights arrive pre-packed (see ``tsrnn._inference.InferencePack``) in one flat
+vector: per layer ``W_ih^T`` and ``W_hh^T`` as column panels (the layout of
+:func:`~tsrnn.kernels._linalg.pack_panels`) and the biases, then the head's
+``W^T`` panels and bias. Every product is
+:func:`~tsrnn.kernels._linalg.panel_matmul` on one row, whose accumulators
+stay in registers, and every activation goes through the same
+row helpers as the batched scans (one compiled helper serves both).
+
+A streaming step is dominated by the cost of calling into Numba, which grows
+with the number of arguments, so offsets and sizes travel in one int64 vector
+``meta`` and all scratch in one float vector ``buf``; views into them are made
+with :func:`~tsrnn.kernels._linalg.view` (Numba's ``reshape`` costs compile
+time for its error messages).
 
 There is one driver per cell (``stream_rnn_tanh``, ``stream_lstm``, ...) over
 shared helpers, rather than one driver with a cell switch: a switch compiles
 every cell's code for every user (about 4 s of cold compile, measured), a
 driver per cell compiles only the cell in use.
+
+``meta`` layout (int64)::
+
+    0 L   1 H   2 NR (panel width)   3 I   4 E (head extras)   5 O   6 G_max
+    7 head W^T panels   8 head panel count   9 head bias   10 zero last_out (0/1)
+    11 + 8 l: layer l's  n_in, G, W_ih^T panels, panel count, W_hh^T panels
+              (-1: none), bias 1, bias 2 (-1: none), aux (-1: none)
+
+Bias 1 (G) is ``b_ih + b_hh`` for RNN and LSTM, ``b_ih`` for GRU, zeros for SRU
+(whose projection has none); bias 2 is GRU's ``b_hh`` (G) and SRU's
+``(b_f, b_r)``; without biases they are zeros (one compiled specialization).
+Aux is LSTM's gate scales ``(1, 1, 2, 1)`` per block, or SRU's ``(v_f, v_r)``
+followed by its skip scale. ``buf`` holds, in order: the input (I), the layer
+output (H), the gates (G_max), GRU's hidden gates (G_max), the activations
+(G_max), the head's features (H + E) and a row of H.
 """
 
 from __future__ import annotations
 
 from .._jit import jit
-from ._activations import sigmoid_of, sigmoid_of_sum, tanh_of
+from ._activations import (
+    sigmoid_of,
+    sigmoid_of_scaled_2d,
+    sigmoid_of_sum,
+    tanh_2d,
+    tanh_of,
+)
+from ._linalg import matmul_rows, view
 
 RNN_TANH, RNN_RELU, LSTM, GRU, SRU = 0, 1, 2, 3, 4
+META_HEAD = 11
+META_ROW = 8
+
+# The helpers below are inlined into each driver at Numba's level
+# (inline="always"): compiled as separate functions they added about 0.4 s of
+# cold compile for one driver, measured; only the driver in use is compiled.
 
 
-@jit
-def _matvec_t(v, pack, start, n_in, n_out, acc):
-    """``acc[:n_out] += v[:n_in] @ W`` with ``W = pack[start:].reshape(n_in, n_out)``."""
-    for i in range(n_in):
-        vi = v[i]
-        row = pack[start + i * n_out : start + (i + 1) * n_out]  # a view: j >= 0 is
-        for j in range(n_out):  # known, so the loop vectorizes
-            acc[j] += vi * row[j]
-
-
-@jit
-def _input(x_sb, fb_cols, last_out_b, ibuf):
-    """Copy one step's inputs, filling missing feedback columns from the outputs."""
+@jit(inline="always")
+def _step_in(x_sb, fb_cols, last_out_b, buf):
+    """Copy one step's inputs into ``buf``, filling missing feedback columns."""
     for i in range(x_sb.shape[0]):
-        ibuf[i] = x_sb[i]
+        buf[i] = x_sb[i]
     for k in range(fb_cols.shape[0]):
         col = fb_cols[k, 0]
-        if ibuf[col] != ibuf[col]:
-            ibuf[col] = last_out_b[fb_cols[k, 1]]
+        if buf[col] != buf[col]:
+            buf[col] = last_out_b[fb_cols[k, 1]]
 
 
-@jit
-def _project(pack, offs_l, n_i, G, inp, g, with_bias):
-    """``g = inp @ W_ih^T (+ b)`` for one layer."""
-    o_bi = offs_l[2]
-    zero = pack.dtype.type(0.0)
-    for j in range(G):
-        g[j] = pack[o_bi + j] if (with_bias and o_bi >= 0) else zero
-    _matvec_t(inp, pack, offs_l[0], n_i, G, g)
+@jit(inline="always")
+def _gates(pack, meta, layer, inp, h, g, hp):
+    """One layer's products: ``g = bias 1 + inp W_ih^T`` and ``g += h W_hh^T``.
+
+    GRU keeps the hidden side apart, ``hp = b_hh + h W_hh^T``; SRU has no
+    recurrent product.
+    """
+    row = META_HEAD + META_ROW * layer
+    H = meta[1]
+    nr = meta[2]
+    n_in = meta[row]
+    G = meta[row + 1]
+    n_p = meta[row + 3]
+    wp = view(pack, meta[row + 2], (n_p, n_in, nr))
+    matmul_rows(inp, wp, view(pack, meta[row + 5], (1, G)), g)
+    o_hh = meta[row + 4]
+    if o_hh < 0:
+        return
+    wp = view(pack, o_hh, (n_p, H, nr))
+    o_b2 = meta[row + 6]
+    if o_b2 >= 0:
+        matmul_rows(h, wp, view(pack, o_b2, (1, G)), hp)
+    else:
+        matmul_rows(h, wp, g, g)
 
 
-@jit
-def _head(lbuf, extra_sb, pack, head_w, head_b, out_sb, last_out_b, top_b, z):
+@jit(inline="always")
+def _head(pack, meta, lbuf, extra_sb, z, out_sb, last_out_b, top_b):
     """Head outputs of one step from the top layer's output and the extras."""
-    H = lbuf.shape[0]
-    E = extra_sb.shape[0]
-    O = out_sb.shape[0]
+    H = meta[1]
+    E = meta[4]
+    O = meta[5]
     for j in range(H):
-        z[j] = lbuf[j]
-        top_b[j] = lbuf[j]
+        z[0, j] = lbuf[0, j]
+        top_b[j] = lbuf[0, j]
     for e in range(E):
-        z[H + e] = extra_sb[e]
+        z[0, H + e] = extra_sb[e]
+    wp = view(pack, meta[7], (meta[8], H + E, meta[2]))
+    matmul_rows(z, wp, view(pack, meta[9], (1, O)), out_sb)
     for o in range(O):
-        out_sb[o] = pack[head_b + o]
-    _matvec_t(z, pack, head_w, H + E, O, out_sb)
-    for o in range(O):
-        last_out_b[o] = out_sb[o]
+        last_out_b[o] = out_sb[0, o]
+
+
+@jit(inline="always")
+def _zero_last(meta, last_out):
+    """Zero ``last_out`` when the caller passed none (``meta[10]``)."""
+    if meta[10]:
+        for b in range(last_out.shape[0]):
+            for o in range(last_out.shape[1]):
+                last_out[b, o] = 0.0
 
 
 def _driver_doc(cell):
@@ -81,13 +132,8 @@ def _driver_doc(cell):
     ----------
     pack : ndarray of shape (n_pack,)
         Packed inference weights.
-    offs : int64 ndarray of shape (L, 4)
-        Per layer: starts of ``W_ih^T``, ``W_hh^T``, input bias, hidden bias
-        in ``pack`` (SRU: ``W^T``, unused, ``v``, ``bias``; -1 = absent).
-    in_sizes : int64 ndarray of shape (L, 2)
-        Per layer: input size ``I_l`` and gate width ``G``.
-    alpha : float
-        SRU skip scale (I == H layers); unused by other cells.
+    meta : int64 ndarray
+        Offsets and sizes (see the module docstring).
     state : ndarray of shape (n_states, L, B, H)
         In/out: the carried state (``h``; LSTM ``h, c``; SRU ``c``).
     x : ndarray of shape (S, B, I)
@@ -97,157 +143,172 @@ def _driver_doc(cell):
         Extra head features per step (E may be 0).
     fb_cols : int64 ndarray of shape (n_fb, 2)
         Pairs (input column, output column) for that feedback.
-    head_w, head_b : int
-        Starts of the head's ``W^T`` ``(H + E, O)`` and bias in ``pack``.
     last_out : ndarray of shape (B, O)
-        In/out: the previous step's outputs (for the first step's feedback).
+        In/out: the previous step's outputs (for the first step's feedback);
+        zeroed first when ``meta[10]`` is set.
     out : ndarray of shape (S, B, O)
         Out: head outputs at every step.
     top : ndarray of shape (B, H)
         Out: the top layer's output at the last step.
-    ibuf, lbuf, g, hp, z, act, tmp : ndarray
-        Scratch of sizes ``I``, ``H``, ``G_max``, ``G_max``, ``H + E``,
-        ``G_max``, ``G_max``.
+    buf : ndarray
+        Scratch of ``I + 3 H + E + 3 G_max`` elements.
     """
 
 
 @jit
-def _rnn_stream(relu, pack, offs, in_sizes, state, x, extra, fb_cols, head_w,
-                head_b, last_out, out, top, ibuf, lbuf, g, hp, z, act, tmp):
+def _rnn_stream(relu, pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
     S, B, _ = x.shape
-    L = offs.shape[0]
-    H = lbuf.shape[0]
+    L, H, n_i, E, gm = meta[0], meta[1], meta[3], meta[4], meta[6]
     zero = pack.dtype.type(0.0)
+    _zero_last(meta, last_out)
+    ibuf = view(buf, 0, (1, n_i))
+    lbuf = view(buf, n_i, (1, H))
+    o_g = n_i + H
+    z = view(buf, o_g + 3 * gm, (1, H + E))
     for s in range(S):
         for b in range(B):
-            _input(x[s, b], fb_cols, last_out[b], ibuf)
+            _step_in(x[s, b], fb_cols, last_out[b], buf)
             for layer in range(L):
-                G = in_sizes[layer, 1]
-                inp = ibuf if layer == 0 else lbuf
-                _project(pack, offs[layer], in_sizes[layer, 0], G, inp, g, True)
-                if offs[layer, 3] >= 0:
-                    for j in range(G):
-                        g[j] += pack[offs[layer, 3] + j]
-                h_row = state[0, layer, b]
-                _matvec_t(h_row, pack, offs[layer, 1], H, G, g)
+                g = view(buf, o_g, (1, meta[META_HEAD + META_ROW * layer + 1]))
+                h_row = state[0, layer, b : b + 1]
+                _gates(pack, meta, layer, ibuf if layer == 0 else lbuf, h_row, g, g)
                 if relu:
                     for j in range(H):
-                        h_row[j] = zero if g[j] <= zero else g[j]
+                        h_row[0, j] = zero if g[0, j] <= zero else g[0, j]
                 else:
-                    tanh_of(g[:H], h_row)
+                    tanh_2d(g, h_row)
                 for j in range(H):
-                    lbuf[j] = h_row[j]
-            _head(lbuf, extra[s, b], pack, head_w, head_b, out[s, b], last_out[b], top[b], z)
+                    lbuf[0, j] = h_row[0, j]
+            out_sb = out[s, b : b + 1]
+            _head(pack, meta, lbuf, extra[s, b], z, out_sb, last_out[b], top[b])
 
 
 @jit
-def stream_rnn_tanh(pack, offs, in_sizes, alpha, state, x, extra, fb_cols, head_w,
-                    head_b, last_out, out, top, ibuf, lbuf, g, hp, z, act, tmp):
-    _rnn_stream(False, pack, offs, in_sizes, state, x, extra, fb_cols, head_w, head_b,
-                last_out, out, top, ibuf, lbuf, g, hp, z, act, tmp)
+def stream_rnn_tanh(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
+    _rnn_stream(False, pack, meta, state, x, extra, fb_cols, last_out, out, top, buf)
 
 
 @jit
-def stream_rnn_relu(pack, offs, in_sizes, alpha, state, x, extra, fb_cols, head_w,
-                    head_b, last_out, out, top, ibuf, lbuf, g, hp, z, act, tmp):
-    _rnn_stream(True, pack, offs, in_sizes, state, x, extra, fb_cols, head_w, head_b,
-                last_out, out, top, ibuf, lbuf, g, hp, z, act, tmp)
+def stream_rnn_relu(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
+    _rnn_stream(True, pack, meta, state, x, extra, fb_cols, last_out, out, top, buf)
 
 
 @jit
-def stream_lstm(pack, offs, in_sizes, alpha, state, x, extra, fb_cols, head_w,
-                head_b, last_out, out, top, ibuf, lbuf, g, hp, z, act, tmp):
+def stream_lstm(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
     S, B, _ = x.shape
-    L = offs.shape[0]
-    H = lbuf.shape[0]
-    for s in range(S):
-        for b in range(B):
-            _input(x[s, b], fb_cols, last_out[b], ibuf)
-            for layer in range(L):
-                G = in_sizes[layer, 1]
-                inp = ibuf if layer == 0 else lbuf
-                _project(pack, offs[layer], in_sizes[layer, 0], G, inp, g, True)
-                if offs[layer, 3] >= 0:
-                    for j in range(G):
-                        g[j] += pack[offs[layer, 3] + j]
-                h_row = state[0, layer, b]
-                c_row = state[1, layer, b]
-                _matvec_t(h_row, pack, offs[layer, 1], H, G, g)
-                sigmoid_of(g[: 2 * H], act[: 2 * H])  # i, f
-                tanh_of(g[2 * H : 3 * H], act[2 * H : 3 * H])  # g
-                sigmoid_of(g[3 * H :], act[3 * H :])  # o
-                for j in range(H):
-                    c_row[j] = act[H + j] * c_row[j] + act[j] * act[2 * H + j]
-                tanh_of(c_row, tmp[:H])
-                for j in range(H):
-                    h_row[j] = act[3 * H + j] * tmp[j]
-                    lbuf[j] = h_row[j]
-            _head(lbuf, extra[s, b], pack, head_w, head_b, out[s, b], last_out[b], top[b], z)
-
-
-@jit
-def stream_gru(pack, offs, in_sizes, alpha, state, x, extra, fb_cols, head_w,
-               head_b, last_out, out, top, ibuf, lbuf, g, hp, z, act, tmp):
-    S, B, _ = x.shape
-    L = offs.shape[0]
-    H = lbuf.shape[0]
+    L, H, n_i, E, gm = meta[0], meta[1], meta[3], meta[4], meta[6]
     one = pack.dtype.type(1.0)
-    zero = pack.dtype.type(0.0)
+    two = pack.dtype.type(2.0)
+    G = 4 * H
+    _zero_last(meta, last_out)
+    ibuf = view(buf, 0, (1, n_i))
+    lbuf = view(buf, n_i, (1, H))
+    o_g = n_i + H
+    g = view(buf, o_g, (1, G))
+    act = view(buf, o_g + 2 * gm, (1, G))
+    z = view(buf, o_g + 3 * gm, (1, H + E))
+    tmp = view(buf, o_g + 3 * gm + H + E, (1, H))
     for s in range(S):
         for b in range(B):
-            _input(x[s, b], fb_cols, last_out[b], ibuf)
+            _step_in(x[s, b], fb_cols, last_out[b], buf)
             for layer in range(L):
-                G = in_sizes[layer, 1]
-                inp = ibuf if layer == 0 else lbuf
-                _project(pack, offs[layer], in_sizes[layer, 0], G, inp, g, True)
-                o_bh = offs[layer, 3]
-                for j in range(G):
-                    hp[j] = pack[o_bh + j] if o_bh >= 0 else zero
-                h_row = state[0, layer, b]
-                _matvec_t(h_row, pack, offs[layer, 1], H, G, hp)
-                sigmoid_of_sum(g[: 2 * H], hp[: 2 * H], act[: 2 * H])  # r, z
+                h_row = state[0, layer, b : b + 1]
+                c_row = state[1, layer, b : b + 1]
+                _gates(pack, meta, layer, ibuf if layer == 0 else lbuf, h_row, g, g)
+                # i, f, o = sigmoid; g = tanh = 2 sigmoid(2 x) - 1, as the scan
+                scale = view(pack, meta[META_HEAD + META_ROW * layer + 7], (G,))
+                sigmoid_of_scaled_2d(g, scale, act)
+                a = act[0]
+                c = c_row[0]
                 for j in range(H):
-                    tmp[j] = g[2 * H + j] + act[j] * hp[2 * H + j]
-                tanh_of(tmp[:H], act[2 * H : 3 * H])  # n
+                    c[j] = a[H + j] * c[j] + a[j] * (two * a[2 * H + j] - one)
+                tanh_2d(c_row, tmp)
                 for j in range(H):
-                    zg = act[H + j]
-                    h_row[j] = (one - zg) * act[2 * H + j] + zg * h_row[j]
-                    lbuf[j] = h_row[j]
-            _head(lbuf, extra[s, b], pack, head_w, head_b, out[s, b], last_out[b], top[b], z)
+                    h_row[0, j] = a[3 * H + j] * tmp[0, j]
+                    lbuf[0, j] = h_row[0, j]
+            out_sb = out[s, b : b + 1]
+            _head(pack, meta, lbuf, extra[s, b], z, out_sb, last_out[b], top[b])
 
 
 @jit
-def stream_sru(pack, offs, in_sizes, alpha, state, x, extra, fb_cols, head_w,
-               head_b, last_out, out, top, ibuf, lbuf, g, hp, z, act, tmp):
+def stream_gru(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
     S, B, _ = x.shape
-    L = offs.shape[0]
-    H = lbuf.shape[0]
+    L, H, n_i, E, gm = meta[0], meta[1], meta[3], meta[4], meta[6]
     one = pack.dtype.type(1.0)
-    al = pack.dtype.type(alpha)
+    G = 3 * H
+    _zero_last(meta, last_out)
+    ibuf = view(buf, 0, (1, n_i))
+    lbuf = view(buf, n_i, (1, H))
+    o_g = n_i + H
+    g = view(buf, o_g, (1, G))
+    hp = view(buf, o_g + gm, (1, G))
+    act = view(buf, o_g + 2 * gm, (1, G))
+    z = view(buf, o_g + 3 * gm, (1, H + E))
+    tmp = view(buf, o_g + 3 * gm + H + E, (1, H))
+    g0 = g[0]
+    hp0 = hp[0]
+    a = act[0]
+    t0 = tmp[0]
     for s in range(S):
         for b in range(B):
-            _input(x[s, b], fb_cols, last_out[b], ibuf)
+            _step_in(x[s, b], fb_cols, last_out[b], buf)
             for layer in range(L):
-                G = in_sizes[layer, 1]
+                h_row = state[0, layer, b : b + 1]
+                _gates(pack, meta, layer, ibuf if layer == 0 else lbuf, h_row, g, hp)
+                sigmoid_of_sum(g0[: 2 * H], hp0[: 2 * H], a[: 2 * H])  # r, z
+                for j in range(H):
+                    t0[j] = g0[2 * H + j] + a[j] * hp0[2 * H + j]
+                tanh_of(t0, a[2 * H :])  # n
+                h = h_row[0]
+                for j in range(H):
+                    zg = a[H + j]
+                    h[j] = (one - zg) * a[2 * H + j] + zg * h[j]
+                    lbuf[0, j] = h[j]
+            out_sb = out[s, b : b + 1]
+            _head(pack, meta, lbuf, extra[s, b], z, out_sb, last_out[b], top[b])
+
+
+@jit
+def stream_sru(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
+    S, B, _ = x.shape
+    L, H, n_i, E, gm = meta[0], meta[1], meta[3], meta[4], meta[6]
+    one = pack.dtype.type(1.0)
+    _zero_last(meta, last_out)
+    ibuf = view(buf, 0, (1, n_i))
+    lbuf = view(buf, n_i, (1, H))
+    o_g = n_i + H
+    pre = view(buf, o_g + gm, (2 * H,))
+    a = view(buf, o_g + 2 * gm, (2 * H,))
+    z = view(buf, o_g + 3 * gm, (1, H + E))
+    for s in range(S):
+        for b in range(B):
+            _step_in(x[s, b], fb_cols, last_out[b], buf)
+            for layer in range(L):
+                row = META_HEAD + META_ROW * layer
+                G = meta[row + 1]
                 inp = ibuf if layer == 0 else lbuf
-                _project(pack, offs[layer], in_sizes[layer, 0], G, inp, g, False)
-                o_v = offs[layer, 2]
-                o_b = offs[layer, 3]
+                g = view(buf, o_g, (1, G))
+                _gates(pack, meta, layer, inp, inp, g, g)  # U_t (zero bias)
+                g0 = g[0]
+                o_b = meta[row + 6]
+                o_v = meta[row + 7]
+                al = pack[o_v + 2 * H]
+                c_row = state[0, layer, b]
                 for j in range(H):
-                    c = state[0, layer, b, j]
-                    tmp[j] = g[H + j] + pack[o_v + j] * c + pack[o_b + j]
-                    tmp[H + j] = g[2 * H + j] + pack[o_v + H + j] * c + pack[o_b + H + j]
-                sigmoid_of(tmp[: 2 * H], act[: 2 * H])
+                    c = c_row[j]
+                    pre[j] = g0[H + j] + pack[o_v + j] * c + pack[o_b + j]
+                    k = H + j
+                    pre[k] = g0[H + k] + pack[o_v + k] * c + pack[o_b + k]
+                sigmoid_of(pre, a)
                 for j in range(H):
-                    f = act[j]
-                    r = act[H + j]
-                    c = f * state[0, layer, b, j] + (one - f) * g[j]
-                    sk = g[3 * H + j] if G == 4 * H else al * inp[j]
-                    state[0, layer, b, j] = c
-                    hp[j] = r * c + (one - r) * sk
-                for j in range(H):
-                    lbuf[j] = hp[j]
-            _head(lbuf, extra[s, b], pack, head_w, head_b, out[s, b], last_out[b], top[b], z)
+                    f = a[j]
+                    r = a[H + j]
+                    c = f * c_row[j] + (one - f) * g0[j]
+                    sk = g0[3 * H + j] if G == 4 * H else al * inp[0, j]
+                    c_row[j] = c
+                    lbuf[0, j] = r * c + (one - r) * sk  # inp is read above first
+            out_sb = out[s, b : b + 1]
+            _head(pack, meta, lbuf, extra[s, b], z, out_sb, last_out[b], top[b])
 
 
 for _f, _name in ((stream_rnn_tanh, "tanh RNN"), (stream_rnn_relu, "relu RNN"),
