@@ -24,9 +24,9 @@ def clip_grad_norm(grad: np.ndarray, max_norm: float | None) -> float:
         The global norm before clipping (``nan``/``inf`` if the gradient is not
         finite; then nothing is scaled and the caller decides).
     """
-    # an elementwise reduction, not BLAS ddot: the engine keeps all BLAS work in
-    # one library (see kernels._linalg.gemm), and waking NumPy's pool here
-    # made the next step's scans compete with its spinning threads
+    # an elementwise reduction, not BLAS ddot: waking a multi-threaded BLAS
+    # pool here made the next step's scans compete with its spinning threads
+    # (the engine's own products run in kernels._linalg.panel_matmul)
     norm = float(np.sqrt(np.add.reduce(grad * grad)))
     if max_norm is not None and np.isfinite(norm) and norm > max_norm:
         grad *= max_norm / (norm + 1e-12)
