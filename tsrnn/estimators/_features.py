@@ -156,12 +156,10 @@ class Scaler:
                 obs = seg[:, seen]
                 loc, sc = np.zeros(k), np.ones(k)
                 with np.errstate(all="ignore"):
-                    if not seen.any():
-                        pass
-                    elif kind == "standard":
+                    if seen.any() and kind == "standard":
                         loc[seen] = np.nanmean(obs, axis=0)
                         sc[seen] = np.nanstd(obs, axis=0)
-                    else:  # robust: median / IQR
+                    elif seen.any():  # robust: median / IQR
                         loc[seen] = np.nanmedian(obs, axis=0)
                         q = np.nanpercentile(obs, [25, 75], axis=0)
                         sc[seen] = q[1] - q[0]
