@@ -288,15 +288,21 @@ def _need(path, attrs: dict, name: str):
 
 
 # ------------------------------------------------------------ per-class state
-def _forecaster_state(model, arrays: dict) -> dict:
+def _fitted_state(model, scalars, array_names, arrays: dict) -> dict:
+    """The listed fitted attributes a model has: scalars as JSON, arrays into ``arrays``."""
     attrs = {
         name: _plain(getattr(model, name), name)
-        for name in _FORECASTER_SCALARS
+        for name in scalars
         if hasattr(model, name)
     }
-    for name in _FORECASTER_ARRAYS:
+    for name in array_names:
         if getattr(model, name, None) is not None:
             arrays[name] = np.asarray(getattr(model, name))
+    return attrs
+
+
+def _forecaster_state(model, arrays: dict) -> dict:
+    attrs = _fitted_state(model, _FORECASTER_SCALARS, _FORECASTER_ARRAYS, arrays)
     lay = model._layout
     attrs["_layout"] = _plain(dataclasses.asdict(lay), "_layout")
     sc = model._scaler
@@ -402,14 +408,7 @@ def _restore_forecaster(path, est, attrs, arrays):
 
 
 def _window_state(model, arrays: dict) -> dict:
-    attrs = {
-        name: _plain(getattr(model, name), name)
-        for name in _WINDOW_SCALARS
-        if hasattr(model, name)
-    }
-    for name in _WINDOW_ARRAYS:
-        if getattr(model, name, None) is not None:
-            arrays[name] = np.asarray(getattr(model, name))
+    attrs = _fitted_state(model, _WINDOW_SCALARS, _WINDOW_ARRAYS, arrays)
     if hasattr(model, "feature_names_in_"):
         attrs["feature_names_in_"] = [str(v) for v in model.feature_names_in_]
     if hasattr(model, "classes_"):
