@@ -4,7 +4,7 @@ Why not ``np.exp``/``np.tanh``: inside Numba they call scalar libm (about 9 ns
 per element on our machines, no SVML), so the loops over gates cannot be
 vectorized and the element-wise work dominates small models. The functions here
 are written with only multiply, add, compare/select and integer bit tricks, all
-of which LLVM turns into AVX2 code, and they are accurate to a few ulp:
+of which LLVM turns into AVX2/AVX-512 code, and they are accurate to a few ulp:
 
 * ``exp``: Cody-Waite reduction ``x = n ln2 + r`` with ``|r| <= ln2 / 2``, a
   Taylor polynomial for ``exp(r)`` (degree 13 in float64, 7 in float32, both past
@@ -28,7 +28,9 @@ another file: run ``tsrnn._jit.clear_cache()`` after changing it.
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic, overload, register_jitable
 
 # --------------------------------------------------------------------------
@@ -77,6 +79,57 @@ def _float_i32(typingctx, x):
 
 
 # --------------------------------------------------------------------------
+# fused multiply-add, the same in vector bodies and scalar remainders
+# --------------------------------------------------------------------------
+# LLVM's own contraction of ``a * b + c`` fused a loop's vector body but not its
+# scalar remainder, so results depended on the arrays' alignment in the last
+# bit. An explicit llvm.fma is one rounding everywhere (LLVM vectorizes it
+# lane by lane), so every element gets the same result wherever it sits, and
+# the polynomials take half the instructions. Without hardware FMA it is a
+# multiply and an add, again the same in every lane.
+from ._linalg import _FMA, AVX512  # noqa: E402
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    if not (isinstance(a, types.Float) and a == b == c):
+        return None
+    sig = a(a, b, c)
+
+    def codegen(context, builder, signature, args):
+        x, y, z = args
+        if not _FMA:
+            return builder.fadd(builder.fmul(x, y), z)
+        fn = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(x.type, [x.type] * 3),
+            f"llvm.fma.f{signature.return_type.bitwidth}",
+        )
+        return builder.call(fn, [x, y, z])
+
+    return sig, codegen
+
+
+@intrinsic
+def _wide_vectors(typingctx):
+    """Let LLVM vectorize the calling function with 512-bit registers.
+
+    LLVM's tuning for AVX-512 CPUs prefers 256-bit vectors; these maps are
+    pure arithmetic on long rows, where twice the lanes is twice the speed
+    (the same function attributes as the matrix tile, see ``_linalg``).
+    """
+    sig = types.none()
+
+    def codegen(context, builder, signature, args):
+        if AVX512:
+            for attr in ('"min-legal-vector-width"="512"', '"prefer-vector-width"="512"'):
+                set.add(builder.function.attributes, attr)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+# --------------------------------------------------------------------------
 # float64
 # --------------------------------------------------------------------------
 _LOG2E = 1.4426950408889634
@@ -90,24 +143,24 @@ _EXP_LO = -708.0
 @register_jitable
 def _exp64(x):
     xc = min(max(x, _EXP_LO), _EXP_HI)
-    kd = xc * _LOG2E + _SHIFT
+    kd = _fma(xc, _LOG2E, _SHIFT)
     ki = _bits_f64(kd)
     n = kd - _SHIFT
-    r = (xc - n * _LN2_HI) - n * _LN2_LO
+    r = _fma(-n, _LN2_LO, _fma(-n, _LN2_HI, xc))
     p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
+    p = _fma(p, r, 1.0 / 479001600.0)
+    p = _fma(p, r, 1.0 / 39916800.0)
+    p = _fma(p, r, 1.0 / 3628800.0)
+    p = _fma(p, r, 1.0 / 362880.0)
+    p = _fma(p, r, 1.0 / 40320.0)
+    p = _fma(p, r, 1.0 / 5040.0)
+    p = _fma(p, r, 1.0 / 720.0)
+    p = _fma(p, r, 1.0 / 120.0)
+    p = _fma(p, r, 1.0 / 24.0)
+    p = _fma(p, r, 1.0 / 6.0)
+    p = _fma(p, r, 0.5)
+    p = _fma(p, r, 1.0)
+    p = _fma(p, r, 1.0)
     scale = _float_i64((ki + np.int64(1023)) << np.int64(52))
     y = p * scale
     return y if x == x else x
@@ -139,19 +192,19 @@ def _tanh64(x):
     big = 1.0 - 2.0 / (e + 1.0)
     s = a * a
     q = _T14
-    q = q * s + _T13
-    q = q * s + _T12
-    q = q * s + _T11
-    q = q * s + _T10
-    q = q * s + _T9
-    q = q * s + _T8
-    q = q * s + _T7
-    q = q * s + _T6
-    q = q * s + _T5
-    q = q * s + _T4
-    q = q * s + _T3
-    q = q * s + _T2
-    q = q * s + _T1
+    q = _fma(q, s, _T13)
+    q = _fma(q, s, _T12)
+    q = _fma(q, s, _T11)
+    q = _fma(q, s, _T10)
+    q = _fma(q, s, _T9)
+    q = _fma(q, s, _T8)
+    q = _fma(q, s, _T7)
+    q = _fma(q, s, _T6)
+    q = _fma(q, s, _T5)
+    q = _fma(q, s, _T4)
+    q = _fma(q, s, _T3)
+    q = _fma(q, s, _T2)
+    q = _fma(q, s, _T1)
     small = a + a * (s * q)
     t = small if a < 0.4 else big
     t = -t if x < 0.0 else t
@@ -191,18 +244,18 @@ _S1, _S2, _S3, _S4, _S5 = (_F(c) for c in _T64[:5])
 @register_jitable
 def _exp32(x):
     xc = min(max(x, _EXP_LO_32), _EXP_HI_32)
-    kd = xc * _LOG2E_32 + _SHIFT_32
+    kd = _fma(xc, _LOG2E_32, _SHIFT_32)
     ki = _bits_f32(kd)
     n = kd - _SHIFT_32
-    r = (xc - n * _LN2_HI_32) - n * _LN2_LO_32
+    r = _fma(-n, _LN2_LO_32, _fma(-n, _LN2_HI_32, xc))
     p = _C7
-    p = p * r + _C6
-    p = p * r + _C5
-    p = p * r + _C4
-    p = p * r + _C3
-    p = p * r + _C2
-    p = p * r + _ONE_32
-    p = p * r + _ONE_32
+    p = _fma(p, r, _C6)
+    p = _fma(p, r, _C5)
+    p = _fma(p, r, _C4)
+    p = _fma(p, r, _C3)
+    p = _fma(p, r, _C2)
+    p = _fma(p, r, _ONE_32)
+    p = _fma(p, r, _ONE_32)
     scale = _float_i32((ki + np.int32(127)) << np.int32(23))
     y = p * scale
     return y if x == x else x
@@ -215,10 +268,10 @@ def _tanh32(x):
     big = _ONE_32 - _TWO_32 / (e + _ONE_32)
     s = a * a
     q = _S5
-    q = q * s + _S4
-    q = q * s + _S3
-    q = q * s + _S2
-    q = q * s + _S1
+    q = _fma(q, s, _S4)
+    q = _fma(q, s, _S3)
+    q = _fma(q, s, _S2)
+    q = _fma(q, s, _S1)
     small = a + a * (s * q)
     t = small if a < _TH_32 else big
     t = -t if x < _ZERO_32 else t
@@ -288,15 +341,21 @@ def _ol_sigmoid(x):
 # Outputs must not alias inputs (an aliased map falls back to scalar code).
 from .._jit import jit  # noqa: E402
 
-# No FMA contraction here (measured 30 % faster): LLVM fuses the vectorized
-# body and the scalar remainder of a loop differently, so results would depend
-# on the arrays' alignment in the last bit (a pickled model with memory-mapped
-# weights predicted differently in scikit-learn's check suite).
+# No FMA contraction by LLVM here: it fused the vectorized body and the scalar
+# remainder of a loop differently, so results depended on the arrays'
+# alignment in the last bit (a pickled model with memory-mapped weights
+# predicted differently in scikit-learn's check suite). The polynomials use
+# the explicit ``_fma`` instead, identical in both, and each map asks for
+# 512-bit vectors where the CPU has them. Measured on the AVX-512 machines
+# (32 x 1024 rows, one thread), ns per element before -> after: float32
+# sigmoid 0.54 -> 0.30, tanh 0.73 -> 0.40; float64 sigmoid 1.79 -> 0.80,
+# tanh 2.89 -> 1.26.
 
 
 @jit
 def sigmoid_of_sum(a, b, out):
     """``out[j] = sigmoid(a[j] + b[j])`` for 1-D arrays of one length."""
+    _wide_vectors()
     for j in range(out.shape[0]):
         out[j] = fast_sigmoid(a[j] + b[j])
 
@@ -304,6 +363,7 @@ def sigmoid_of_sum(a, b, out):
 @jit
 def tanh_of(a, out):
     """``out[j] = tanh(a[j])`` for 1-D arrays of one length."""
+    _wide_vectors()
     for j in range(out.shape[0]):
         out[j] = fast_tanh(a[j])
 
@@ -311,6 +371,7 @@ def tanh_of(a, out):
 @jit
 def sigmoid_of(a, out):
     """``out[j] = sigmoid(a[j])`` for 1-D arrays of one length."""
+    _wide_vectors()
     for j in range(out.shape[0]):
         out[j] = fast_sigmoid(a[j])
 
@@ -322,6 +383,7 @@ def sigmoid_of_scaled_2d(a, scale, out):
     One call per time step covers every gate of every stream (LSTM computes
     its tanh gate as ``2 sigmoid(2 x) - 1`` with ``scale = 2`` there).
     """
+    _wide_vectors()
     m, n = out.shape
     for i in range(m):
         ai = a[i]
@@ -333,6 +395,7 @@ def sigmoid_of_scaled_2d(a, scale, out):
 @jit
 def tanh_2d(a, out):
     """``out[i, j] = tanh(a[i, j])`` for 2-D arrays of one shape."""
+    _wide_vectors()
     m, n = out.shape
     for i in range(m):
         ai = a[i]

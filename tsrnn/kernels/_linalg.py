@@ -48,21 +48,28 @@ from .._jit import jit
 PANEL_BYTES = 64
 
 
-def _target_has_fma() -> bool:
-    """Whether the CPU Numba compiles for has fused multiply-add (AVX2 era)."""
+def _target_features() -> set:
+    """The CPU features Numba compiles for (``+name`` entries, without the +)."""
     if config.CPU_FEATURES is not None:  # a portable cache: the user's choice
-        return "+fma" in config.CPU_FEATURES.split(",")
-    return bool(llvm.get_host_cpu_features().get("fma", False))
+        return {f[1:] for f in config.CPU_FEATURES.split(",") if f.startswith("+")}
+    return {k for k, on in llvm.get_host_cpu_features().items() if on}
 
 
+_FEATURES = _target_features()
 # Explicit fused multiply-adds in the tile: the same result in every lane, in
 # every tile and in every call, unlike an optimizer's contraction of a * b + c,
 # which fused the vector body of a loop but not its scalar remainder (results
 # then depended on alignment). About 10 % faster than a separate multiply and
 # add (fewer instructions per tile step), measured. Without hardware FMA,
 # llvm.fma would become a libm call: then multiply and add.
-_FMA = _target_has_fma()
-NV = 2  # AVX2 vectors per panel row (2 x 32 bytes)
+_FMA = "fma" in _FEATURES
+# AVX-512: one 64-byte register per panel row. LLVM's tuning for these CPUs
+# prefers 256-bit vectors and splits wider IR vectors in two unless the
+# function asks for 512-bit ones ("min-legal-vector-width", what clang sets
+# for AVX-512 intrinsics), so the function holding the tile says so.
+AVX512 = "avx512f" in _FEATURES
+VEC_BYTES = 64 if AVX512 else 32
+NV = PANEL_BYTES // VEC_BYTES  # vectors per panel row
 
 
 def panel_width(dtype) -> int:
@@ -135,7 +142,12 @@ def _make_tile(MR, NPAN):
         a_v, ia, w_v, jb, init_v, out_v, io, ncols = args
         intp = ia.type
         fty = context.get_value_type(a_ty.dtype)
-        VL = 8 if a_ty.dtype.bitwidth == 32 else 4
+        VL = VEC_BYTES * 8 // a_ty.dtype.bitwidth
+        if AVX512:
+            for attr in ('"min-legal-vector-width"="512"', '"prefer-vector-width"="512"'):
+                # llvmlite's attribute set knows only LLVM's keyword attributes;
+                # a string attribute goes into the IR text as written
+                set.add(builder.function.attributes, attr)
         NR = VL * NV
         vty = ir.VectorType(fty, VL)
         vptr = vty.as_pointer()
@@ -348,9 +360,16 @@ def view(typingctx, base, start, shape):
     return sig, codegen
 
 
-_tile_4x1 = _make_tile(4, 1)
+# Tiles keep 8 vector accumulators: enough independent FMA chains to hide the
+# FMA latency on two ports. AVX2: 2 vectors per panel row, so 4 rows x 1 panel
+# and, for a single row, 4 panels; AVX-512: 1 vector per panel row, so 4 rows x
+# 2 panels and 8 panels for a single row.
+BLOCK_PANELS = 2 if AVX512 else 1
+ROW_PANELS = 8 if AVX512 else 4
+_tile_block = _make_tile(4, BLOCK_PANELS)
+_tile_4x1 = _tile_block if BLOCK_PANELS == 1 else _make_tile(4, 1)
 _tile_1x1 = _make_tile(1, 1)
-_tile_1x4 = _make_tile(1, 4)
+_tile_row = _make_tile(1, ROW_PANELS)
 
 
 @jit
@@ -375,24 +394,30 @@ def panel_matmul(a, wp, init, out, r0, r1):
     Notes
     -----
     Blocks of 4 rows go panel by panel (a panel is reused by every block
-    while it is in L1). A row left over, and the single row of a streaming
-    step, goes 4 panels at a time: 8 independent accumulators hide the
-    latency that a single panel's 2 would expose (10-15 % faster streaming
-    steps at H = 128-256, measured). Every tile does the same operations on
-    an element.
+    while it is in L1), ``BLOCK_PANELS`` at a time. A row left over, and the
+    single row of a streaming step, goes ``ROW_PANELS`` panels at a time:
+    8 independent accumulators hide the latency that a single panel's would
+    expose (10-15 % faster streaming steps at H = 128-256, measured). Every
+    tile does the same operations on an element.
     """
     P = wp.shape[0]
     NR = wp.shape[2]
     N = out.shape[1]
     m4 = r0 + (r1 - r0) // 4 * 4
-    for jb in range(P):
+    jb = 0
+    while jb + BLOCK_PANELS <= P:
+        for i in range(r0, m4, 4):
+            _tile_block(a, i, wp, jb, init, out, i, N - jb * NR)
+        jb += BLOCK_PANELS
+    while jb < P:
         for i in range(r0, m4, 4):
             _tile_4x1(a, i, wp, jb, init, out, i, N - jb * NR)
+        jb += 1
     for i in range(m4, r1):
         jb = 0
-        while jb + 4 <= P:
-            _tile_1x4(a, i, wp, jb, init, out, i, N - jb * NR)
-            jb += 4
+        while jb + ROW_PANELS <= P:
+            _tile_row(a, i, wp, jb, init, out, i, N - jb * NR)
+            jb += ROW_PANELS
         while jb < P:
             _tile_1x1(a, i, wp, jb, init, out, i, N - jb * NR)
             jb += 1
