@@ -3,7 +3,9 @@
 Rows: cells rnn/lstm/gru (SRU on its own: torch has none), hidden sizes, float32
 and float64, for (i) a training step (forward + BPTT + linear head on the last
 state + MSE + Adam), (ii) forward-only inference over the window, (iii) one
-streaming step (batch 1, one time step, state carried; torch's ``nn.*Cell``).
+streaming step (batch 1, one time step, state carried; torch's ``nn.*Cell``),
+with ``wread``: the time to read that step's packed weights once on one core,
+the floor under any one-step kernel (every weight is used once per step).
 Problem: B=64 streams, T=48 steps, I=4 inputs. Ratios are tsrnn / torch (below
 1 means tsrnn is faster). Then the cold compile time (empty NUMBA_CACHE_DIR) and
 cached start-up of one cell's kernels, each in a fresh process.
@@ -30,12 +32,13 @@ THREADS = 2
 os.environ.setdefault("NUMBA_NUM_THREADS", str(THREADS))
 os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
 
+import numba  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tsrnn._inference import InferencePack  # noqa: E402
-from tsrnn._recurrent import RecurrentStack  # noqa: E402
+from tsrnn._recurrent import RecurrentStack, run_tasks  # noqa: E402
 from tsrnn.engine import Adam, LinearHead, Network, get_loss  # noqa: E402
 
 torch.set_num_threads(THREADS)
@@ -62,6 +65,35 @@ def timeit(fn, min_time=0.3, max_reps=200):
     return float(np.median(times))
 
 
+@numba.njit(cache=True, error_model="numpy", fastmath=True)
+def _read_all(a):
+    # fastmath lets LLVM reorder the sum into vector lanes: the value is not
+    # used, only the speed of streaming the array through the core
+    s = a.dtype.type(0)
+    for i in range(a.shape[0]):
+        s += a[i]
+    return s
+
+
+def weight_read(pack):
+    """Seconds to read a streaming step's packed weights once, one core.
+
+    A lower bound for any one-step implementation that keeps the weights in
+    cache between steps (every weight is used once per step): below it a step
+    cannot go, whatever its arithmetic.
+    """
+    return timeit(lambda: _read_all(pack.pack), 0.2, 5000)
+
+
+def thread_round_trip():
+    """Seconds to hand an empty task to a second thread and wait for it."""
+
+    def noop():
+        return None
+
+    return timeit(lambda: run_tasks([[noop], [noop]]), 0.2, 5000)
+
+
 def tsrnn_fns(cell, H, dtype):
     rng = np.random.default_rng(0)
     net = Network(RecurrentStack(cell, I, H, 1, dtype=dtype), LinearHead(H, 1, "last"))
@@ -85,7 +117,7 @@ def tsrnn_fns(cell, H, dtype):
     def step():
         pack.run(state, x1)
 
-    return train, infer, step
+    return train, infer, step, pack
 
 
 def torch_fns(cell, H, dtype):
@@ -191,6 +223,7 @@ def main():
     header = (
         f"{'cell':5} {'dtype':7} {'H':>4} | {'train':>8} {'torch':>8} {'ratio':>6} | "
         f"{'infer':>8} {'torch':>8} {'ratio':>6} | {'step us':>8} {'torch':>8} {'ratio':>6}"
+        f" {'wread':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -198,10 +231,11 @@ def main():
         dtype = np.dtype(dname).type
         for cell in args.cells.split(","):
             for H in hidden:
-                tr, inf, st = tsrnn_fns(cell, H, dtype)
+                tr, inf, st, pack = tsrnn_fns(cell, H, dtype)
                 a = [timeit(f, min_time) for f in (tr, inf)] + [
                     timeit(st, min_time, 5000)
                 ]
+                wread = f"{weight_read(pack) * 1e6:6.1f}"
                 if cell in TORCH:
                     ttr, tinf, tst = torch_fns(cell, H, dtype)
                     b = [timeit(f, min_time) for f in (ttr, tinf)] + [
@@ -211,14 +245,21 @@ def main():
                     print(
                         f"{cell:5} {dname:7} {H:4d} | {a[0] * 1e3:8.3f} {b[0] * 1e3:8.3f} {r[0]:6.2f} | "
                         f"{a[1] * 1e3:8.3f} {b[1] * 1e3:8.3f} {r[1]:6.2f} | "
-                        f"{a[2] * 1e6:8.1f} {b[2] * 1e6:8.1f} {r[2]:6.3f}"
+                        f"{a[2] * 1e6:8.1f} {b[2] * 1e6:8.1f} {r[2]:6.3f} {wread}"
                     )
                 else:
                     print(
                         f"{cell:5} {dname:7} {H:4d} | {a[0] * 1e3:8.3f} {'-':>8} {'-':>6} | "
                         f"{a[1] * 1e3:8.3f} {'-':>8} {'-':>6} | {a[2] * 1e6:8.1f} {'-':>8} {'-':>6}"
+                        f" {wread}"
                     )
             sys.stdout.flush()
+    if not args.compile_only:
+        print(
+            "wread = reading the step's packed weights once on one core (us), the "
+            "floor of any one-step kernel; handing a task to a second thread and "
+            f"back costs {thread_round_trip() * 1e6:.1f} us here"
+        )
     for cell, dname in () if args.no_compile else (
         ("lstm", "float64"),
         ("lstm", "float32"),

@@ -14,8 +14,9 @@ register-blocked tile written in LLVM IR:
   sequentially, and the 4 KB row stride of an unpacked (K, 1024) float32
   matrix, which maps every row of a column block onto the same L1 set, is gone.
 * **Tile.** ``MR`` rows of ``a`` times ``NPAN`` panels, kept in
-  ``2 MR NPAN`` AVX registers over the whole inner dimension: per inner index,
-  2 vector loads per panel and one broadcast per row feed ``2 MR NPAN`` vector
+  ``NV MR NPAN`` vector registers over the whole inner dimension (``NV`` = 2
+  AVX2 or 1 AVX-512 register per 64-byte panel row): per inner index, ``NV``
+  vector loads per panel and one broadcast per row feed ``NV MR NPAN`` vector
   multiply-adds. LLVM keeps the accumulators in registers because they are
   explicit vector values, not array elements (a Numba loop over ``out[i, j]``
   reloads and stores them at every inner index: half the speed, measured).
@@ -29,7 +30,9 @@ grouped into tiles, or on how a batch is split between threads.
 Measured on the 2-core development machines (AVX2), one thread: within 10 % of
 OpenBLAS's sgemm/dgemm on the (B, H) x (H, 4H) shapes of the scans, without its
 per-call packing; 1.4-2x faster than the hand loops and BLAS calls it replaces
-for H <= 64.
+for H <= 64. On AVX-512 machines a panel row is one 512-bit register and the
+blocks are 4 rows x 2 panels: (32, 260) x (260, 1024) went from 166 to 114 us
+in float32 (103 -> 149 GFLOP/s) and from 346 to 254 us in float64, one thread.
 """
 
 from __future__ import annotations
