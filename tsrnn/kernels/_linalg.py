@@ -73,6 +73,10 @@ _FMA = "fma" in _FEATURES
 AVX512 = "avx512f" in _FEATURES
 VEC_BYTES = 64 if AVX512 else 32
 NV = PANEL_BYTES // VEC_BYTES  # vectors per panel row
+WIDE_VECTOR_ATTRIBUTES = (
+    '"min-legal-vector-width"="512"',
+    '"prefer-vector-width"="512"',
+)
 
 
 def panel_width(dtype) -> int:
@@ -147,7 +151,7 @@ def _make_tile(MR, NPAN):
         fty = context.get_value_type(a_ty.dtype)
         VL = VEC_BYTES * 8 // a_ty.dtype.bitwidth
         if AVX512:
-            for attr in ('"min-legal-vector-width"="512"', '"prefer-vector-width"="512"'):
+            for attr in WIDE_VECTOR_ATTRIBUTES:
                 # llvmlite's attribute set knows only LLVM's keyword attributes;
                 # a string attribute goes into the IR text as written
                 set.add(builder.function.attributes, attr)
