@@ -87,7 +87,7 @@ def _float_i32(typingctx, x):
 # lane by lane), so every element gets the same result wherever it sits, and
 # the polynomials take half the instructions. Without hardware FMA it is a
 # multiply and an add, again the same in every lane.
-from ._linalg import _FMA, AVX512, WIDE_VECTOR_ATTRIBUTES  # noqa: E402
+from ._linalg import _FMA, request_wide_vectors  # noqa: E402
 
 
 @intrinsic
@@ -121,9 +121,7 @@ def _wide_vectors(typingctx):
     sig = types.none()
 
     def codegen(context, builder, signature, args):
-        if AVX512:
-            for attr in WIDE_VECTOR_ATTRIBUTES:
-                set.add(builder.function.attributes, attr)
+        request_wide_vectors(builder)
         return context.get_dummy_value()
 
     return sig, codegen

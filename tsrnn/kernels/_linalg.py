@@ -79,6 +79,15 @@ WIDE_VECTOR_ATTRIBUTES = (
 )
 
 
+def request_wide_vectors(builder) -> None:
+    """Mark the function being built to use 512-bit vectors (AVX-512 only)."""
+    if AVX512:
+        for attr in WIDE_VECTOR_ATTRIBUTES:
+            # llvmlite's attribute set knows only LLVM's keyword attributes;
+            # a string attribute goes into the IR text as written
+            set.add(builder.function.attributes, attr)
+
+
 def panel_width(dtype) -> int:
     """Columns per panel: 16 for float32, 8 for float64."""
     return PANEL_BYTES // np.dtype(dtype).itemsize
@@ -150,11 +159,7 @@ def _make_tile(MR, NPAN):
         intp = ia.type
         fty = context.get_value_type(a_ty.dtype)
         VL = VEC_BYTES * 8 // a_ty.dtype.bitwidth
-        if AVX512:
-            for attr in WIDE_VECTOR_ATTRIBUTES:
-                # llvmlite's attribute set knows only LLVM's keyword attributes;
-                # a string attribute goes into the IR text as written
-                set.add(builder.function.attributes, attr)
+        request_wide_vectors(builder)
         NR = VL * NV
         vty = ir.VectorType(fty, VL)
         vptr = vty.as_pointer()
