@@ -37,9 +37,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from tsrnn._inference import InferencePack  # noqa: E402
-from tsrnn._recurrent import RecurrentStack, run_tasks  # noqa: E402
 from tsrnn.engine import Adam, LinearHead, Network, get_loss  # noqa: E402
+from tsrnn.engine.inference import InferencePack  # noqa: E402
+from tsrnn.engine.stack import RecurrentStack  # noqa: E402
+from tsrnn.engine.threads import run_tasks  # noqa: E402
 
 torch.set_num_threads(THREADS)
 B, T, I = 64, 48, 4
@@ -161,8 +162,8 @@ COMPILE_SNIPPET = textwrap.dedent(
     """
     import time, numpy as np
     t0 = time.perf_counter()
-    from tsrnn._recurrent import RecurrentStack
-    from tsrnn._inference import InferencePack
+    from tsrnn.engine.stack import RecurrentStack
+    from tsrnn.engine.inference import InferencePack
     from tsrnn.engine import Adam, LinearHead, Network, get_loss
     t1 = time.perf_counter()
     dt = np.{dtype}

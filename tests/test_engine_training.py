@@ -10,7 +10,6 @@ import zlib
 import numpy as np
 import pytest
 
-from tsrnn._recurrent import RecurrentStack
 from tsrnn.engine import (
     SGD,
     Adam,
@@ -22,6 +21,7 @@ from tsrnn.engine import (
     get_loss,
     run_epochs,
 )
+from tsrnn.engine.stack import RecurrentStack
 
 T, B, I, H = 5, 3, 2, 4
 POOLINGS = ["none", "last", "mean", "max", "attention"]

@@ -2,7 +2,7 @@
 
 Every cell (RNN tanh/relu, LSTM, GRU, SRU with k = 3 and k = 4), float64 and
 float32, 1 and 2 layers, uni- and bidirectional, with and without torch's
-biases, through :class:`tsrnn._recurrent.RecurrentStack` and through the
+biases, through :class:`tsrnn.engine.stack.RecurrentStack` and through the
 ``tsrnn.nn`` modules.
 """
 
@@ -14,7 +14,7 @@ import pytest
 from conftest import CELL_CASES, CELL_IDS, B, H, T, tolerances
 
 from tsrnn import nn
-from tsrnn._recurrent import RecurrentStack
+from tsrnn.engine.stack import RecurrentStack
 
 MODULES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU, "sru": nn.SRU}
 

@@ -25,7 +25,7 @@ from conftest import (
     T,
 )
 
-from tsrnn._recurrent import RecurrentStack
+from tsrnn.engine.stack import RecurrentStack
 
 
 def make_problem(stack, rng, T=T, B=B, scale=1.0):

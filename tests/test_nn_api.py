@@ -7,7 +7,7 @@ import pytest
 from conftest import B, H, I, T
 
 from tsrnn import nn
-from tsrnn._recurrent import RecurrentStack
+from tsrnn.engine.stack import RecurrentStack
 
 CLASSES = [nn.RNN, nn.LSTM, nn.GRU, nn.SRU]
 CLASS_IDS = ["RNN", "LSTM", "GRU", "SRU"]

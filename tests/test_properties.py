@@ -363,8 +363,8 @@ def test_state_dict_is_a_copy_both_ways(case, seed):
 # ------------------------------------------- step-by-step (streaming) inference
 def stream_network(case, seed, num_layers, n_steps=2, per_step=3):
     """A network with a per-step head, as the forecaster builds, random weights."""
-    from tsrnn._recurrent import RecurrentStack
     from tsrnn.engine import Network, StepwiseHead
+    from tsrnn.engine.stack import RecurrentStack
 
     cell, nonlinearity, input_size = case
     stack = RecurrentStack(cell, input_size, H, num_layers, nonlinearity=nonlinearity)
@@ -382,7 +382,7 @@ def test_stream_kernel_matches_the_batched_scan_and_splits(
     """The forecaster's step-by-step kernel (``update``, recursive ``predict``)
     gives the batched scan's outputs and states, and reading ``x[:k]`` then
     ``x[k:]`` from the carried state equals reading ``x`` at once, bit for bit."""
-    from tsrnn._inference import InferencePack
+    from tsrnn.engine.inference import InferencePack
 
     T, k, batch = shape
     net, theta, rng = stream_network(case, seed, num_layers)
@@ -413,7 +413,7 @@ def test_stream_kernel_matches_the_batched_scan_and_splits(
 )
 def test_stream_kernel_states_are_bounded(case, seed, w_scale, x_scale, num_layers):
     """``|h| <= 1`` in the step-by-step kernel too, deep in saturation."""
-    from tsrnn._inference import InferencePack
+    from tsrnn.engine.inference import InferencePack
 
     net, theta, rng = stream_network(case, seed, num_layers)
     theta *= w_scale

@@ -1,12 +1,29 @@
-"""Training pieces shared by every estimator: heads, losses, optimizers, the epoch loop."""
+"""The recurrent engine: cells, stack, heads, losses, optimizers, the epoch loop.
 
+Everything here works on NumPy arrays (no pandas, no estimators): the cell
+table (:mod:`.cells`), the stacked layers (:mod:`.stack`) over the Numba
+kernels, the parameter layout (:mod:`.layout`), heads and losses, optimizers,
+the epoch loop (:mod:`.trainer`), packed weights for streaming
+(:mod:`.inference`) and thread control (:mod:`.threads`).
+"""
+
+from .cells import CELL_SPECS, CELLS, CellSpec
 from .heads import POOLINGS, LinearHead, StepwiseHead
+from .inference import InferencePack
+from .layout import ParamLayout
 from .losses import get_loss
 from .network import Network
 from .optim import SGD, Adam, clip_grad_norm, make_optimizer
+from .stack import RecurrentStack
 from .trainer import Diverged, DivergenceWarning, TrainingLog, run_epochs
 
 __all__ = [
+    "CELL_SPECS",
+    "CELLS",
+    "CellSpec",
+    "InferencePack",
+    "ParamLayout",
+    "RecurrentStack",
     "POOLINGS",
     "LinearHead",
     "StepwiseHead",

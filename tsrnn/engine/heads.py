@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._layout import ParamLayout
+from .layout import ParamLayout
 
 POOLINGS = ("none", "last", "mean", "max", "attention")
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._layout import ParamLayout
-from .._recurrent import RecurrentStack
 from .heads import LinearHead
+from .layout import ParamLayout
 from .optim import clip_grad_norm
+from .stack import RecurrentStack, StackCache
 
 
 @dataclass
@@ -26,6 +26,22 @@ class StepResult:
     state: np.ndarray
     dh_norm: np.ndarray | None
     finite: bool
+
+
+@dataclass
+class NetworkCache:
+    """What :meth:`Network.backward` needs from :meth:`Network.forward`."""
+
+    stack: StackCache
+    head: object
+
+    @property
+    def last_output(self) -> np.ndarray:
+        """The top layer's output after the last step, ``(B, H)``.
+
+        What a per-step head reads to forecast from the end of the window.
+        """
+        return self.stack.last_output
 
 
 class Network:
@@ -81,14 +97,14 @@ class Network:
         y_hat : ndarray
             ``(T, B, O)`` for per-step heads, ``(B, O)`` for pooled heads.
         state : ndarray of shape (n_states, L * D, B, H)
-        cache : tuple
+        cache : NetworkCache
         """
         ts, th = self.split(theta)
-        out, state, scache = self.stack.forward(
+        out, state, stack_cache = self.stack.forward(
             ts, x, state0, training=training, dropout=dropout, rng=rng
         )
-        y_hat, hcache = self.head.forward(th, out, extra)
-        return y_hat, state, (scache, hcache)
+        y_hat, head_cache = self.head.forward(th, out, extra)
+        return y_hat, state, NetworkCache(stack_cache, head_cache)
 
     def backward(self, theta, cache, dy, grad=None):
         """Gradient of ``sum(dy * y_hat)`` into ``grad``; returns ``(grad, dh_norm)``."""
@@ -96,9 +112,8 @@ class Network:
             grad = np.zeros(self.size, dtype=self.dtype)
         ts, th = self.split(theta)
         gs, gh = self.split(grad)
-        scache, hcache = cache
-        d_out = self.head.backward(th, gh, hcache, dy)
-        _, _, _, dh_norm = self.stack.backward(ts, scache, d_out, None, gs)
+        d_out = self.head.backward(th, gh, cache.head, dy)
+        _, _, _, dh_norm = self.stack.backward(ts, cache.stack, d_out, None, gs)
         return grad, dh_norm
 
     def loss_grad(

@@ -30,12 +30,19 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import ForecasterMixin, series_scale
-from .._inference import InferencePack
-from .._recurrent import RecurrentStack
 from .._save import SaveMixin
 from .._series import Future, SeriesSet, check_horizon, to_series_set
-from .._threads import single_threaded_blas
-from ..engine import Network, StepwiseHead, get_loss, make_optimizer, run_epochs
+from ..engine import (
+    CELLS,
+    InferencePack,
+    Network,
+    RecurrentStack,
+    StepwiseHead,
+    get_loss,
+    make_optimizer,
+    run_epochs,
+)
+from ..engine.threads import single_threaded_blas
 from ..engine.trainer import Diverged, DivergenceWarning, TrainingLog
 from ._features import Layout, Scaler, calendar_features, gather, infer_seasons
 
@@ -209,7 +216,7 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "cell": [StrOptions({"rnn", "lstm", "gru", "sru"})],
+        "cell": [StrOptions(set(CELLS))],
         "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
@@ -783,7 +790,7 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
             else:
                 o, st, cache = net.forward(theta, x, state, ex)
                 state[...] = st
-                top[...] = cache[0].layers[-1][0].hs[-1]
+                top[...] = cache.last_output
             out[a : a + len(r)] = o[:, 0]
         return out
 
@@ -919,7 +926,7 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
                     )
                     out[a : a + step] = o
                 states[:, :, grp] = state
-                tops[grp] = cache[0].layers[-1][0].hs[-1]
+                tops[grp] = cache.last_output
                 for j, s in enumerate(grp):
                     outputs[s] = out[:, j]
         return outputs, states, tops

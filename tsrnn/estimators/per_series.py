@@ -14,7 +14,7 @@ cluster::
 
 Each task fits one clone on one series' rows and sends it back; the kernels
 are compiled once per machine and loaded from Numba's on-disk cache by every
-worker (``tsrnn._jit.cache_stats`` shows it). Seeds are derived from
+worker (``tsrnn.kernels._jit.cache_stats`` shows it). Seeds are derived from
 ``random_state`` and the series' position, never from the worker, so the
 forecasts are bit-identical whatever ``n_jobs`` or backend runs them.
 """

@@ -34,9 +34,7 @@ divergence and Ctrl-C handling, progress bar).
 
 from __future__ import annotations
 
-import contextlib
 import math
-import threading
 from numbers import Integral, Real
 
 import numpy as np
@@ -50,18 +48,19 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._recurrent import RecurrentStack
 from .._save import SaveMixin
-from .._threads import single_threaded_blas as _single_threaded_blas
 from ..engine import (
+    CELLS,
     Diverged,
     LinearHead,
     Network,
+    RecurrentStack,
     TrainingLog,
     get_loss,
     make_optimizer,
     run_epochs,
 )
+from ..engine.threads import single_threaded_blas
 
 __all__ = ["RNNRegressor", "RNNClassifier"]
 
@@ -244,7 +243,7 @@ class _WindowRNN(SaveMixin, BaseEstimator):
     """Shared machinery of the window regressor and classifier (not public)."""
 
     _parameter_constraints: dict = {
-        "cell": [StrOptions({"rnn", "lstm", "gru", "sru"})],
+        "cell": [StrOptions(set(CELLS))],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "input_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
@@ -534,7 +533,7 @@ class _WindowRNN(SaveMixin, BaseEstimator):
         n = X.shape[0]
         out = np.empty((n, self._network.head.out_features), dtype=self._network.dtype)
         step = self._chunk_rows()
-        with _single_threaded_blas():
+        with single_threaded_blas():
             for start in range(0, n, step):
                 stop = min(start + step, n)
                 x = self._time_major(X, slice(start, stop))
@@ -632,7 +631,7 @@ class _WindowRNN(SaveMixin, BaseEstimator):
                 return float("nan")  # never an improvement: the best weights stay
             return self._validation_score(out, Y_val)
 
-        with _single_threaded_blas():
+        with single_threaded_blas():
             log = run_epochs(
                 theta, run_epoch, max_iter=1 if incremental else self.max_iter,
                 tol=self.tol, n_iter_no_change=self.n_iter_no_change,

@@ -22,7 +22,7 @@ is an ``@overload``-dispatched generic: float32 arguments get float32 code (8
 lanes per AVX2 register) and float64 arguments get float64 code.
 
 Numba's on-disk cache does not notice edits to this file from a kernel in
-another file: run ``tsrnn._jit.clear_cache()`` after changing it.
+another file: run ``tsrnn.kernels._jit.clear_cache()`` after changing it.
 """
 
 from __future__ import annotations
@@ -337,7 +337,7 @@ def _ol_sigmoid(x):
 # inlined call site costs compile time, so there are five, shared by the scans
 # and the streaming drivers (which call them on (1, n) rows).
 # Outputs must not alias inputs (an aliased map falls back to scalar code).
-from .._jit import jit  # noqa: E402
+from ._jit import jit  # noqa: E402
 
 # No FMA contraction by LLVM here: it fused the vectorized body and the scalar
 # remainder of a loop differently, so results depended on the arrays'

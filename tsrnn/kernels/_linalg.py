@@ -46,7 +46,7 @@ from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 from numba.np.arrayobj import populate_array
 
-from .._jit import jit
+from ._jit import jit
 
 PANEL_BYTES = 64
 

@@ -15,8 +15,8 @@ multiplies ``h W_hn^T + b_hn``.
 
 from __future__ import annotations
 
-from .._jit import jit
 from ._activations import sigmoid_of_sum, tanh_of
+from ._jit import jit
 from ._linalg import copy2d, panel_matmul
 
 

@@ -14,15 +14,15 @@ after the scan.
 
 Streams (rows of the batch) are independent from the first step to the last,
 forward and backward, so every kernel takes a row range ``r0 .. r1 - 1`` and
-the caller runs disjoint ranges in threads (``tsrnn._recurrent.run_rows``):
+the caller runs disjoint ranges in threads (``tsrnn.engine.threads.run_rows``):
 no synchronization per time step, and each row's arithmetic is the same
 whatever the split.
 """
 
 from __future__ import annotations
 
-from .._jit import jit
 from ._activations import sigmoid_of_scaled_2d, tanh_2d
+from ._jit import jit
 from ._linalg import copy2d, panel_matmul
 
 

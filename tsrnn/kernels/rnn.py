@@ -7,8 +7,8 @@ per step, ``[x_t, h_{t-1}] [W_ih^T; W_hh^T] + b`` (see ``lstm.py``).
 
 from __future__ import annotations
 
-from .._jit import jit
 from ._activations import tanh_2d
+from ._jit import jit
 from ._linalg import copy2d, panel_matmul
 
 

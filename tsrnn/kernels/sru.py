@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._jit import jit
 from ._activations import sigmoid_of
+from ._jit import jit
 from ._linalg import copy2d
 
 

@@ -6,7 +6,7 @@ forecasts that feed each prediction back as the next input, and stepping
 through gaps on the model's own estimates. The batched scans in
 ``rnn.py``/``lstm.py``/... stay the path for training and for long windows.
 
-Weights arrive pre-packed (see ``tsrnn._inference.InferencePack``) in one flat
+Weights arrive pre-packed (see ``tsrnn.engine.inference.InferencePack``) in one flat
 vector: per layer ``W_ih^T`` and ``W_hh^T`` as column panels (the layout of
 :func:`~tsrnn.kernels._linalg.pack_panels`) and the biases, then the head's
 ``W^T`` panels and bias. Every product is
@@ -43,7 +43,6 @@ output (H), the gates (G_max), GRU's hidden gates (G_max), the activations
 
 from __future__ import annotations
 
-from .._jit import jit
 from ._activations import (
     sigmoid_of,
     sigmoid_of_scaled_2d,
@@ -51,9 +50,9 @@ from ._activations import (
     tanh_2d,
     tanh_of,
 )
+from ._jit import jit
 from ._linalg import matmul_rows, view
 
-RNN_TANH, RNN_RELU, LSTM, GRU, SRU = 0, 1, 2, 3, 4
 META_HEAD = 11
 META_ROW = 8
 
@@ -314,11 +313,3 @@ def stream_sru(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
 for _f, _name in ((stream_rnn_tanh, "tanh RNN"), (stream_rnn_relu, "relu RNN"),
                   (stream_lstm, "LSTM"), (stream_gru, "GRU"), (stream_sru, "SRU")):
     _f.__doc__ = _driver_doc(_name)
-
-STREAMS = {
-    RNN_TANH: stream_rnn_tanh,
-    RNN_RELU: stream_rnn_relu,
-    LSTM: stream_lstm,
-    GRU: stream_gru,
-    SRU: stream_sru,
-}

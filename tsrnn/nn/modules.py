@@ -15,8 +15,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._recurrent import CELLS, RecurrentStack
 from .._validation import check_float_array
+from ..engine.cells import cell_spec
+from ..engine.stack import RecurrentStack
 
 
 class RNNBase:
@@ -86,7 +87,10 @@ class RNNBase:
         if dt not in (np.float32, np.float64):
             raise TypeError(f"dtype must be numpy.float32 or numpy.float64, got {dt}")
         self.mode = self._mode
-        assert self.mode in CELLS
+        if not bias and not cell_spec(self.mode).bias_optional:
+            raise ValueError(
+                f"{type(self).__name__} always has its gate biases; use bias=True"
+            )
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
         self.num_layers = int(num_layers)
@@ -115,7 +119,7 @@ class RNNBase:
     # ---------------------------------------------------------------- params
     @property
     def layout(self):
-        """The :class:`~tsrnn._layout.ParamLayout` of :attr:`theta`."""
+        """The :class:`~tsrnn.engine.layout.ParamLayout` of :attr:`theta`."""
         return self._stack.layout
 
     def named_parameters(self) -> dict[str, np.ndarray]:
@@ -241,19 +245,29 @@ class RNNBase:
     def _pack_state(self, hx, batch, unbatched):
         if hx is None:
             return self._stack.zero_state(batch)
-        if self.mode == "lstm":
-            if not isinstance(hx, tuple) or len(hx) != 2:
-                raise TypeError("LSTM expects hx as a tuple (h_0, c_0)")
-            h = self._check_state(hx[0], batch, unbatched, "h_0")
-            c = self._check_state(hx[1], batch, unbatched, "c_0")
-            return np.ascontiguousarray(np.stack([h, c]))
-        name = "c_0" if self.mode == "sru" else "h_0"
-        return np.ascontiguousarray(self._check_state(hx, batch, unbatched, name)[None])
+        names = self._state_names()
+        if len(names) > 1:
+            if not isinstance(hx, tuple) or len(hx) != len(names):
+                raise TypeError(
+                    f"{type(self).__name__} expects hx as a tuple ({', '.join(names)})"
+                )
+            parts = [
+                self._check_state(h, batch, unbatched, n)
+                for h, n in zip(hx, names, strict=True)
+            ]
+            return np.ascontiguousarray(np.stack(parts))
+        return np.ascontiguousarray(
+            self._check_state(hx, batch, unbatched, names[0])[None]
+        )
+
+    def _state_names(self):
+        """torch's names of the initial state tensors (``h_0``; LSTM ``h_0, c_0``)."""
+        return [f"{s}_0" for s in self._stack.spec.states]
 
     def _unpack_state(self, state, unbatched):
         s = state[:, :, 0] if unbatched else state
-        if self.mode == "lstm":
-            return (s[0].copy(), s[1].copy())
+        if self._stack.spec.n_states > 1:
+            return tuple(part.copy() for part in s)
         return s[0].copy()
 
     def forward(self, input, hx=None):
@@ -332,11 +346,15 @@ class RNNBase:
             )
         d_state = None
         if grad_hn is not None:
-            parts = grad_hn if self.mode == "lstm" else (grad_hn,)
-            if self.mode == "lstm" and (
-                not isinstance(parts, tuple) or len(parts) != 2
+            n_states = self._stack.spec.n_states
+            parts = grad_hn if n_states > 1 else (grad_hn,)
+            if n_states > 1 and (
+                not isinstance(parts, tuple) or len(parts) != n_states
             ):
-                raise TypeError("LSTM expects grad_hn as a tuple (dh_n, dc_n)")
+                names = ", ".join(f"d{s}_n" for s in self._stack.spec.states)
+                raise TypeError(
+                    f"{type(self).__name__} expects grad_hn as a tuple ({names})"
+                )
             rows = [
                 np.zeros((self.num_layers * D, B, self.hidden_size), self.dtype)
                 if p is None
@@ -358,12 +376,8 @@ class RNNBase:
             grads["input"] = dx.transpose(1, 0, 2).copy()
         else:
             grads["input"] = dx
-        if self.mode == "lstm":
-            grads["h_0"], grads["c_0"] = ds0[0], ds0[1]
-        elif self.mode == "sru":
-            grads["c_0"] = ds0[0]
-        else:
-            grads["h_0"] = ds0[0]
+        for name, ds in zip(self._state_names(), ds0, strict=True):
+            grads[name] = ds
         return grads
 
     def __repr__(self) -> str:
@@ -532,14 +546,12 @@ class SRU(RNNBase):
         dtype=np.float64,
         random_state=None,
     ):
-        if not bias:
-            raise ValueError("SRU always has its gate biases; use bias=True")
         super().__init__(
             input_size,
             hidden_size,
             num_layers,
             "tanh",
-            True,
+            bias,
             batch_first,
             dropout,
             bidirectional,

@@ -1,4 +1,4 @@
-"""Packed weights for step-by-step inference (:func:`tsrnn.kernels.stream.stream`).
+"""Packed weights for step-by-step inference (:mod:`tsrnn.kernels.stream`).
 
 Training keeps torch's layouts (``W`` is ``(out, in)``); stepping one reading at
 a time wants the transposes, packed in column panels (see
@@ -13,22 +13,37 @@ import threading
 
 import numpy as np
 
-from ._recurrent import SRU_ALPHA
-from .engine.network import Network
-from .kernels._linalg import pack_panels, panel_width
-from .kernels.stream import GRU, LSTM, RNN_RELU, RNN_TANH, SRU, STREAMS
+from ..kernels._linalg import pack_panels, panel_width
+from .network import Network
 
 
-def net_head_theta(network: Network, theta: np.ndarray) -> np.ndarray:
-    """The head's part of a network's flat vector."""
-    return network.split(theta)[1]
+class Packer:
+    """Appends arrays to one flat vector of ``dtype`` and returns their offsets."""
 
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+        self.parts = []
+        self.size = 0
 
-def cell_code(cell: str, relu: bool) -> int:
-    """The stream kernel's integer code for a cell."""
-    if cell == "rnn":
-        return RNN_RELU if relu else RNN_TANH
-    return {"lstm": LSTM, "gru": GRU, "sru": SRU}[cell]
+    def put(self, a) -> int:
+        """Append ``a`` (flattened); its offset."""
+        a = np.ascontiguousarray(a, dtype=self.dtype).ravel()
+        self.parts.append(a)
+        start = self.size
+        self.size += a.size
+        return start
+
+    def put_panels(self, w) -> tuple[int, int]:
+        """Append ``w.T`` (``w`` in torch's ``(out, in)`` layout) as column panels.
+
+        Returns the offset and the number of panels.
+        """
+        wp = pack_panels(np.asarray(w, dtype=self.dtype).T)
+        return self.put(wp), wp.shape[0]
+
+    def vector(self) -> np.ndarray:
+        """Everything appended, as one vector."""
+        return np.concatenate(self.parts) if self.parts else np.zeros(0, self.dtype)
 
 
 class InferencePack:
@@ -50,53 +65,17 @@ class InferencePack:
         p = network.layout.views(theta)
         dt = network.dtype
         H = stack.hidden_size
-        nr = panel_width(dt)
-        parts, rows = [], []
-        pos = 0
-
-        def put(a):
-            nonlocal pos
-            a = np.ascontiguousarray(a, dtype=dt).ravel()
-            parts.append(a)
-            start = pos
-            pos += a.size
-            return start
-
-        def put_panels(w):  # w in torch's layout (out, in): panels of w.T
-            wp = pack_panels(np.asarray(w, dtype=dt).T)
-            return put(wp), wp.shape[0]
-
-        g_max = 0
+        packer = Packer(dt)
+        rows, g_max = [], 0
         for layer in range(stack.num_layers):
-            sfx = f"_l{layer}"
-            w_ih = p["weight_ih" + sfx]
-            G, n_in = w_ih.shape
-            g_max = max(g_max, G)
-            o_ih, n_p = put_panels(w_ih)
-            zeros = np.zeros(G, dt)
-            if stack.cell == "sru":
-                # v_f, v_r, then the skip scale; (b_f, b_r) as bias 2
-                aux = put(np.concatenate([p["weight_c" + sfx], [SRU_ALPHA]]))
-                row = [n_in, G, o_ih, n_p, -1, put(zeros), put(p["bias" + sfx]), aux]
-            else:
-                o_hh, _ = put_panels(p["weight_hh" + sfx])
-                b_ih = p["bias_ih" + sfx] if stack.bias else zeros
-                b_hh = p["bias_hh" + sfx] if stack.bias else zeros
-                if stack.cell == "gru":  # b_hh stays inside r * (.)
-                    b1, b2 = put(b_ih), put(b_hh)
-                else:  # rnn, lstm: both biases add before the nonlinearity
-                    b1, b2 = put(b_ih + b_hh), -1
-                aux = -1
-                if stack.cell == "lstm":
-                    scale = np.ones(G, dt)
-                    scale[2 * H : 3 * H] = 2.0
-                    aux = put(scale)
-                row = [n_in, G, o_ih, n_p, o_hh, b1, b2, aux]
+            row = stack.spec.pack(packer, p, f"_l{layer}", stack.bias, H)
+            g_max = max(g_max, row[1])  # the widest layer's gates
             rows += row
-        W = head.dense_weight(net_head_theta(network, theta))
-        head_wp, head_np = put_panels(W)
-        head_b = put(p[f"{head.prefix}.bias"])
-        self.pack = np.concatenate(parts) if parts else np.zeros(0, dt)
+        W = head.dense_weight(network.split(theta)[1])
+        head_wp, head_np = packer.put_panels(W)
+        head_b = packer.put(p[f"{head.prefix}.bias"])
+        self.pack = packer.vector()
+        nr = panel_width(dt)
         n_i = stack.input_size
         E = head.extra_features
         O = head.out_features
@@ -108,8 +87,7 @@ class InferencePack:
         # the same vector with "zero last_out first" set, for calls without one
         self._meta_zero = self.meta.copy()
         self._meta_zero[10] = 1
-        self.cell = cell_code(stack.cell, bool(stack.relu))
-        self._stream = STREAMS[self.cell]
+        self._stream = stack.spec.stream_driver(bool(stack.relu))
         self.hidden = H
         self.n_inputs = n_i
         self.n_extra = E

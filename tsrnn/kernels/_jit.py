@@ -45,7 +45,7 @@ def clear_cache() -> int:
     int
         The number of files deleted.
     """
-    roots = [pathlib.Path(__file__).parent]
+    roots = [pathlib.Path(__file__).parent.parent]  # the whole tsrnn package
     if os.environ.get("NUMBA_CACHE_DIR"):
         roots.append(pathlib.Path(os.environ["NUMBA_CACHE_DIR"]))
     n = 0

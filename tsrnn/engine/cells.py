@@ -1,0 +1,452 @@
+"""The cell table: one row per recurrent cell, read by every part of the engine.
+
+A row (:class:`CellSpec`) says everything the rest of tsrnn needs to know about
+a cell: the state tensors it carries, its torch-named parameter entries, how one
+layer runs forward and backward through its Numba scans, how its weights are
+packed for the streaming step and which streaming driver steps it, and the
+options it accepts. :class:`~tsrnn.engine.stack.RecurrentStack`,
+:class:`~tsrnn.engine.inference.InferencePack`, :mod:`tsrnn.nn` and the
+estimators' parameter constraints all read :data:`CELL_SPECS`, so a new cell is
+its kernels (``tsrnn/kernels/<cell>.py`` and a driver in
+``tsrnn/kernels/stream.py``) plus the three functions and the row below.
+
+Conventions of the layer functions (one layer, one direction):
+
+``forward(stack, p, suffix, x, s0) -> (LayerCache, final)``
+    ``p``: torch-named views of the stack's parameters, ``suffix`` the layer's
+    (``"_l0"``, ``"_l1_reverse"``), ``x`` the layer input ``(T, B, I)``, ``s0``
+    the initial state ``(n_states, B, H)``; ``final`` is a tuple of the final
+    state tensors, in :attr:`CellSpec.states` order.
+``backward(stack, p, g, suffix, cache, dhs, ds_last) -> (dx, ds0, norms)``
+    ``g``: gradient views (accumulated into), ``dhs`` ``(T, B, H)`` the gradient
+    of the layer's outputs, ``ds_last`` ``(n_states, B, H)`` that of its final
+    state; returns the input gradient, the initial-state gradient and the norm
+    of ``dL/ds_t`` per step.
+``pack(packer, p, suffix, bias, H) -> row``
+    The layer's row of the stream kernels' ``meta`` vector (see
+    :mod:`tsrnn.kernels.stream`), its arrays put through ``packer``.
+
+The equations of every cell are in ``docs/MATH.md`` and in the kernels' docstrings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from math import sqrt
+from typing import Any
+
+import numpy as np
+
+from ..kernels._linalg import pack_panels
+from ..kernels.gru import gru_backward, gru_forward
+from ..kernels.lstm import lstm_backward, lstm_forward
+from ..kernels.rnn import rnn_backward, rnn_forward
+from ..kernels.sru import sru_backward, sru_forward
+from ..kernels.stream import (
+    stream_gru,
+    stream_lstm,
+    stream_rnn_relu,
+    stream_rnn_tanh,
+    stream_sru,
+)
+from .threads import hoisted_products, project, run_rows
+
+SRU_ALPHA = sqrt(3.0)  # sqrt(1 + 2 exp(highway_bias)) at highway_bias = 0
+
+
+@dataclass
+class LayerCache:
+    """What one layer-direction's forward keeps for its backward."""
+
+    x: np.ndarray  # (T, B, I) the layer's input
+    gates: np.ndarray | None  # (T, B, G) activated gates (backward overwrites)
+    hs: np.ndarray  # (T + 1, B, H) the layer's outputs, hs[0] the initial one
+    cs: np.ndarray | None = None  # (T + 1, B, H) LSTM, SRU
+    hns: np.ndarray | None = None  # (T, B, H) GRU
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """One recurrent cell, as the engine, ``tsrnn.nn`` and the estimators see it.
+
+    Attributes
+    ----------
+    name : str
+        The ``cell=`` value (``"lstm"``).
+    states : tuple of str
+        The state tensors carried from step to step, in the order of the
+        stack's state array: ``("h",)``, ``("h", "c")`` for LSTM, ``("c",)``
+        for SRU (whose output is not its state).
+    entries : callable
+        ``entries(input_size, hidden_size, suffix, bias) -> [(name, shape)]``,
+        torch's names and shapes for one layer and direction.
+    forward, backward, pack : callable
+        The layer functions (see the module docstring).
+    stream : callable
+        The streaming driver of :mod:`tsrnn.kernels.stream` (``tanh`` for RNN).
+    stream_relu : callable or None
+        The driver for ``nonlinearity="relu"``; None: the cell has no such option.
+    zero_bias_init : bool
+        Biases start at zero instead of torch's uniform init.
+    bias_optional : bool
+        ``bias=False`` drops the bias tensors; False: the cell always has them.
+    """
+
+    name: str
+    states: tuple[str, ...]
+    entries: Callable[[int, int, str, bool], list]
+    forward: Callable[..., tuple]
+    backward: Callable[..., tuple]
+    pack: Callable[..., list]
+    stream: Any
+    stream_relu: Any = None
+    zero_bias_init: bool = False
+    bias_optional: bool = True
+
+    @property
+    def n_states(self) -> int:
+        """Number of state tensors per layer and direction."""
+        return len(self.states)
+
+    def stream_driver(self, relu: bool):
+        """The streaming driver for this cell and nonlinearity.
+
+        ``relu`` only selects a driver for cells that have that option (the
+        other cells ignore ``nonlinearity``, as the stack does).
+        """
+        if relu and self.stream_relu is not None:
+            return self.stream_relu
+        return self.stream
+
+
+# ------------------------------------------------------- gated cells (rnn, lstm, gru)
+def _gated_entries(n_gates):
+    def entries(input_size, hidden_size, suffix, bias):
+        G = n_gates * hidden_size
+        rows = [
+            (f"weight_ih{suffix}", (G, input_size)),
+            (f"weight_hh{suffix}", (G, hidden_size)),
+        ]
+        if bias:
+            rows += [(f"bias_ih{suffix}", (G,)), (f"bias_hh{suffix}", (G,))]
+        return rows
+
+    return entries
+
+
+def _fused_weights(stack, p, suffix):
+    """``[W_ih^T; W_hh^T]`` in panels and ``b_ih + b_hh``: one product per step."""
+    w_ih, w_hh = p["weight_ih" + suffix], p["weight_hh" + suffix]
+    G = w_ih.shape[0]
+    wp = pack_panels(np.concatenate([w_ih.T, w_hh.T]))
+    bias = np.zeros((1, G), dtype=stack.dtype)
+    if stack.bias:
+        bias[0] = p["bias_ih" + suffix] + p["bias_hh" + suffix]
+    return wp, bias
+
+
+def _rnn_forward(stack, p, suffix, x, s0):
+    T, B, I = x.shape
+    H, dt = stack.hidden_size, stack.dtype
+    wp, bias = _fused_weights(stack, p, suffix)
+    G = bias.shape[1]
+    hs = np.empty((T + 1, B, H), dtype=dt)
+    h0 = np.ascontiguousarray(s0[0])
+    xh = np.empty((B, I + H), dtype=dt)
+    rec = np.empty((B, G), dtype=dt)
+    args = (x, wp, bias, h0, stack.relu, hs, xh, rec)
+    run_rows(rnn_forward, args, B, T * G * (I + H))
+    return LayerCache(x, None, hs), (hs[T],)
+
+
+def _lstm_forward(stack, p, suffix, x, s0):
+    T, B, I = x.shape
+    H, dt = stack.hidden_size, stack.dtype
+    wp, bias = _fused_weights(stack, p, suffix)
+    G = bias.shape[1]
+    hs = np.empty((T + 1, B, H), dtype=dt)
+    h0 = np.ascontiguousarray(s0[0])
+    xh = np.empty((B, I + H), dtype=dt)
+    rec = np.empty((B, G), dtype=dt)
+    gates = np.empty((T, B, G), dtype=dt)
+    cs = np.empty((T + 1, B, H), dtype=dt)
+    c0 = np.ascontiguousarray(s0[1])
+    args = (x, wp, bias, _lstm_scale(G, H, dt), h0, c0, gates, hs, cs, xh, rec)
+    run_rows(lstm_forward, args, B, T * G * (I + H))
+    return LayerCache(x, gates, hs, cs=cs), (hs[T], cs[T])
+
+
+def _lstm_scale(G, H, dt):
+    """Per-gate input scales: ``tanh(x) = 2 sigmoid(2 x) - 1`` for the g block."""
+    scale = np.ones(G, dtype=dt)
+    scale[2 * H : 3 * H] = 2.0
+    return scale
+
+
+def _gru_forward(stack, p, suffix, x, s0):
+    # r multiplies h W_hn^T + b_hn alone: the input half stays apart
+    T, B, I = x.shape
+    H, dt = stack.hidden_size, stack.dtype
+    w_ih, w_hh = p["weight_ih" + suffix], p["weight_hh" + suffix]
+    G = w_ih.shape[0]
+    b_ih = p["bias_ih" + suffix] if stack.bias else None
+    gates = project(x.reshape(T * B, I), w_ih, b_ih).reshape(T, B, G)
+    b_hh = p["bias_hh" + suffix] if stack.bias else np.zeros(G, dtype=dt)
+    b_hh = b_hh.reshape(1, G)  # a bias row for the tile
+    hs = np.empty((T + 1, B, H), dtype=dt)
+    h0 = np.ascontiguousarray(s0[0])
+    hns = np.empty((T, B, H), dtype=dt)
+    rec = np.empty((2, B, G), dtype=dt)
+    args = (gates, pack_panels(w_hh.T), b_hh, h0, hs, hns, rec)
+    run_rows(gru_forward, args, B, T * G * (I + H))
+    return LayerCache(x, gates, hs, hns=hns), (hs[T],)
+
+
+def _gated_backward(run_scan):
+    """A layer backward: the cell's reverse scan, then the hoisted weight GEMMs.
+
+    ``run_scan(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq)`` runs the
+    scan and returns ``da_h``, the gradient of the recurrent pre-activations
+    (the input pre-activations' gradient is in ``cache.gates``, or ``da_h``
+    itself for the RNN, which keeps no gates).
+    """
+
+    def backward(stack, p, g, suffix, cache, dhs, ds_last):
+        x = cache.x
+        T, B, I = x.shape
+        H, dt = stack.hidden_size, stack.dtype
+        w_ih, w_hh = p["weight_ih" + suffix], p["weight_hh" + suffix]
+        ds0 = np.empty((stack.n_states, B, H), dtype=dt)
+        dh_sq = np.empty((T, B), dtype=np.float64)
+        dh_last = np.ascontiguousarray(ds_last[0])
+        wp_hh = pack_panels(w_hh)
+        da_h = run_scan(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq)
+        norms = np.sqrt(dh_sq.sum(axis=1)).astype(dt)
+        # the hoisted GEMMs after the scan go through NumPy's BLAS, the only
+        # BLAS library the engine calls (the scans use their own tile), on the
+        # scans' threads (see hoisted_products)
+        da2 = (da_h if cache.gates is None else cache.gates).reshape(T * B, -1)
+        dah2 = da_h.reshape(T * B, -1)
+        h_prev2 = cache.hs[:-1].reshape(T * B, H)
+        dx = np.empty((T * B, I), dtype=dt)
+        hoisted_products(
+            [
+                (da2.T, x.reshape(T * B, I), g["weight_ih" + suffix], True),
+                (dah2.T, h_prev2, g["weight_hh" + suffix], True),
+                (da2, w_ih, dx, False),
+            ]
+        )
+        if stack.bias:
+            g["bias_ih" + suffix] += da2.sum(axis=0)
+            g["bias_hh" + suffix] += dah2.sum(axis=0)
+        return dx.reshape(T, B, I), ds0, norms
+
+    return backward
+
+
+def _rnn_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq):
+    T, B, H = dhs.shape
+    da_h = np.empty((T, B, H), dtype=stack.dtype)  # RNN keeps no gates
+    zeros = np.zeros((B, H), dtype=stack.dtype)
+    args = (cache.hs, dhs, dh_last, wp_hh, stack.relu, da_h, ds0[0], dh_sq, zeros)
+    run_rows(rnn_backward, args, B, T * H * H)
+    return da_h
+
+
+def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq):
+    T, B, H = dhs.shape
+    dt = stack.dtype
+    args = (
+        cache.gates,
+        cache.cs,
+        dhs,
+        dh_last,
+        np.ascontiguousarray(ds_last[1]),
+        wp_hh,
+        cache.gates,
+        ds0[0],
+        ds0[1],
+        dh_sq,
+        np.empty((B, H), dtype=dt),
+        np.zeros((B, H), dtype=dt),
+    )
+    run_rows(lstm_backward, args, B, T * 4 * H * H)
+    return cache.gates
+
+
+def _gru_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq):
+    T, B, H = dhs.shape
+    da_h = np.empty_like(cache.gates)
+    args = (cache.gates, cache.hs, cache.hns, dhs, dh_last, wp_hh, cache.gates, da_h)
+    args += (ds0[0], dh_sq)
+    run_rows(gru_backward, args, B, T * 3 * H * H)
+    return da_h
+
+
+def _gated_pack(biases_apart, with_scale=False):
+    """Stream row of a gated cell: ``W_ih^T`` and ``W_hh^T`` panels, biases, aux.
+
+    ``biases_apart``: GRU keeps ``b_hh`` inside ``r * (.)`` (bias 2); RNN and
+    LSTM add both biases before the nonlinearity (bias 1 only).
+    """
+
+    def pack(packer, p, suffix, bias, H):
+        w_ih = p["weight_ih" + suffix]
+        G, n_in = w_ih.shape
+        o_ih, n_p = packer.put_panels(w_ih)
+        o_hh, _ = packer.put_panels(p["weight_hh" + suffix])
+        zeros = np.zeros(G, packer.dtype)
+        b_ih = p["bias_ih" + suffix] if bias else zeros
+        b_hh = p["bias_hh" + suffix] if bias else zeros
+        if biases_apart:
+            b1, b2 = packer.put(b_ih), packer.put(b_hh)
+        else:
+            b1, b2 = packer.put(b_ih + b_hh), -1
+        aux = packer.put(_lstm_scale(G, H, packer.dtype)) if with_scale else -1
+        return [n_in, G, o_ih, n_p, o_hh, b1, b2, aux]
+
+    return pack
+
+
+# ---------------------------------------------------------------------------- sru
+def _sru_blocks(input_size, hidden_size):
+    """``x~, f, r`` (and the skip projection when the input is not ``H`` wide)."""
+    return 3 if input_size == hidden_size else 4
+
+
+def _sru_entries(input_size, hidden_size, suffix, bias):
+    H = hidden_size
+    k = _sru_blocks(input_size, H)
+    return [
+        (f"weight_ih{suffix}", (k * H, input_size)),
+        (f"weight_c{suffix}", (2 * H,)),
+        (f"bias{suffix}", (2 * H,)),
+    ]
+
+
+def _sru_forward(stack, p, suffix, x, s0):
+    T, B, I = x.shape
+    H, dt = stack.hidden_size, stack.dtype
+    w_ih = p["weight_ih" + suffix]
+    G = w_ih.shape[0]
+    gates = project(x.reshape(T * B, I), w_ih, None).reshape(T, B, G)
+    hs = np.empty((T + 1, B, H), dtype=dt)
+    cs = np.empty((T + 1, B, H), dtype=dt)
+    sru_forward(
+        gates,
+        x,
+        p["weight_c" + suffix],
+        p["bias" + suffix],
+        SRU_ALPHA,
+        np.ascontiguousarray(s0[0]),
+        hs,
+        cs,
+        np.empty(2 * H, dtype=dt),
+    )
+    return LayerCache(x, gates, hs, cs=cs), (cs[T],)
+
+
+def _sru_backward(stack, p, g, suffix, cache, dhs, ds_last):
+    x = cache.x
+    T, B, I = x.shape
+    H, dt = stack.hidden_size, stack.dtype
+    w_ih = p["weight_ih" + suffix]
+    ds0 = np.empty((stack.n_states, B, H), dtype=dt)
+    norms = np.empty(T, dtype=dt)
+    dx_skip = np.zeros((T, B, H), dtype=dt)
+    sru_backward(
+        cache.gates,
+        x,
+        cache.cs,
+        dhs,
+        np.ascontiguousarray(ds_last[0]),
+        p["weight_c" + suffix],
+        SRU_ALPHA,
+        cache.gates,
+        g["weight_c" + suffix],
+        g["bias" + suffix],
+        dx_skip,
+        ds0[0],
+        norms,
+    )
+    du2 = cache.gates.reshape(T * B, -1)
+    dx = np.empty((T * B, I), dtype=dt)
+    hoisted_products(
+        [
+            (du2.T, x.reshape(T * B, I), g["weight_ih" + suffix], True),
+            (du2, w_ih, dx, False),
+        ]
+    )
+    dx = dx.reshape(T, B, I)
+    if w_ih.shape[0] == 3 * H:
+        dx += dx_skip
+    return dx, ds0, norms
+
+
+def _sru_pack(packer, p, suffix, bias, H):
+    w_ih = p["weight_ih" + suffix]
+    G, n_in = w_ih.shape
+    o_ih, n_p = packer.put_panels(w_ih)
+    # v_f, v_r, then the skip scale; (b_f, b_r) as bias 2; no recurrent product
+    aux = packer.put(np.concatenate([p["weight_c" + suffix], [SRU_ALPHA]]))
+    zeros = packer.put(np.zeros(G, packer.dtype))
+    return [n_in, G, o_ih, n_p, -1, zeros, packer.put(p["bias" + suffix]), aux]
+
+
+# -------------------------------------------------------------------------- table
+CELL_SPECS: dict[str, CellSpec] = {
+    spec.name: spec
+    for spec in (
+        CellSpec(
+            name="rnn",
+            states=("h",),
+            entries=_gated_entries(1),
+            forward=_rnn_forward,
+            backward=_gated_backward(_rnn_scan_back),
+            pack=_gated_pack(biases_apart=False),
+            stream=stream_rnn_tanh,
+            stream_relu=stream_rnn_relu,
+        ),
+        CellSpec(
+            name="lstm",
+            states=("h", "c"),
+            entries=_gated_entries(4),
+            forward=_lstm_forward,
+            backward=_gated_backward(_lstm_scan_back),
+            pack=_gated_pack(biases_apart=False, with_scale=True),
+            stream=stream_lstm,
+        ),
+        CellSpec(
+            name="gru",
+            states=("h",),
+            entries=_gated_entries(3),
+            forward=_gru_forward,
+            backward=_gated_backward(_gru_scan_back),
+            pack=_gated_pack(biases_apart=True),
+            stream=stream_gru,
+        ),
+        CellSpec(
+            name="sru",
+            states=("c",),
+            entries=_sru_entries,
+            forward=_sru_forward,
+            backward=_sru_backward,
+            pack=_sru_pack,
+            stream=stream_sru,
+            zero_bias_init=True,
+            bias_optional=False,
+        ),
+    )
+}
+
+#: The ``cell=`` values every estimator and ``tsrnn.nn`` accept.
+CELLS = tuple(CELL_SPECS)
+
+
+def cell_spec(name: str) -> CellSpec:
+    """The row of cell ``name``; a ValueError naming the choices otherwise."""
+    try:
+        return CELL_SPECS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"cell must be one of {CELLS}, got {name!r}") from None

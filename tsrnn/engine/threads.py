@@ -1,0 +1,241 @@
+"""Thread control: the scans' row threads and the BLAS limit around small products.
+
+Two jobs, both about who computes on which thread:
+
+* :func:`run_rows` / :func:`run_tasks` split the independent streams of a batch
+  (and the hoisted products) between plain Python threads, the kernels
+  releasing the GIL;
+* :func:`project` and :func:`hoisted_products`, the matrix products before and
+  after a scan, are split by rows between the same threads;
+* :func:`single_threaded_blas` keeps the BLAS library at one thread around the
+  engine's small matrix products (why: see :func:`_limit_blas`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+import scipy.linalg.cython_blas  # noqa: F401  (the BLAS Numba links: load it first
+from threadpoolctl import ThreadpoolController  # so that the controller sees it)
+
+from ..kernels._linalg import pack_panels, panel_matmul
+
+# ---------------------------------------------------------------- row threads
+# The B streams of a batch are independent through the whole scan, forward and
+# backward, so the scans split the batch into row ranges and run them in
+# threads (the kernels release the GIL): no barrier per time step, and every
+# row's arithmetic is the same whatever the split, so results do not depend on
+# the thread count. Below PARALLEL_WORK multiply-adds per thread, waking a
+# thread (about 25 us) costs more than it saves, and one thread does it all.
+# The thread count is Numba's (NUMBA_NUM_THREADS, read at each call); the
+# threads are plain Python threads, so nothing starts Numba's threading layer.
+MIN_ROWS = 4  # the kernels' register tile is 4 rows tall
+PARALLEL_WORK = 1_500_000
+MAX_PARTS = 8
+_pool = None
+_pool_key = None
+_pool_lock = threading.Lock()
+
+
+def n_threads() -> int:
+    """Threads for the scans: Numba's setting (``NUMBA_NUM_THREADS``)."""
+    return max(1, int(numba.config.NUMBA_NUM_THREADS))
+
+
+def _get_pool(n_workers):
+    global _pool, _pool_key
+    with _pool_lock:
+        # a forked child inherits the pool object but not its threads
+        pid, size = _pool_key or (None, 0)
+        if pid != os.getpid() or size < n_workers:
+            _pool = ThreadPoolExecutor(n_workers, thread_name_prefix="tsrnn")
+            _pool_key = (os.getpid(), n_workers)
+        return _pool
+
+
+def run_tasks(groups):
+    """Run lists of callables, one list per thread (the first in this thread)."""
+    groups = [g for g in groups if g]
+
+    def run(group):
+        for task in group:
+            task()
+
+    if len(groups) <= 1:
+        run(groups[0] if groups else ())
+        return
+    pool = _get_pool(len(groups) - 1)
+    futures = [pool.submit(run, g) for g in groups[1:]]
+    try:
+        run(groups[0])
+    finally:
+        for f in futures:
+            f.result()
+
+
+def run_rows(kernel, args, rows, work_per_row):
+    """Call ``kernel(*args, r0, r1)`` over ``[0, rows)``, split between threads.
+
+    Parameters
+    ----------
+    kernel : Numba dispatcher taking the row range as its last two arguments
+    args : tuple
+    rows : int
+    work_per_row : float
+        Multiply-adds per row, to decide whether threads pay off.
+    """
+    n = min(n_threads(), rows // MIN_ROWS, int(rows * work_per_row // PARALLEL_WORK))
+    if n <= 1:
+        kernel(*args, 0, rows)
+        return
+    step = -(-rows // n)
+    step = -(-step // MIN_ROWS) * MIN_ROWS
+    run_tasks(
+        [
+            [lambda lo=lo: kernel(*args, lo, min(rows, lo + step))]
+            for lo in range(0, rows, step)
+        ]
+    )
+
+
+# ------------------------------------------------------------ split products
+# OpenBLAS runs a product of fewer multiply-adds than this on one thread
+_BLAS_THREADED = 262_144
+
+
+def hoisted_products(products):
+    """``out += a @ b`` (or ``out[...] = a @ b``) for the GEMMs after a scan.
+
+    Parameters
+    ----------
+    products : list of (a, b, out, accumulate)
+        2-D arrays; ``out`` is (M, N).
+
+    Notes
+    -----
+    NumPy's BLAS (the only BLAS library the engine calls), with its own
+    threads limited to one and each product split by rows between the scans'
+    threads instead: OpenBLAS's idle threads spin for a while after each
+    multi-threaded call, and the next window's scans then ran against them (a
+    whole LSTM training step took 1.6x longer, H = 64, 2 threads, measured).
+    The row blocks depend on the sizes only, not on the thread count, so
+    neither do the results.
+    """
+    n = n_threads()
+    groups = [[] for _ in range(n)]
+    big = False
+    for a, b, out, accumulate in products:
+        M, K = a.shape
+        work = M * K * b.shape[1]
+        big = big or work >= _BLAS_THREADED
+        parts = max(1, min(MAX_PARTS, M // 32, int(work // PARALLEL_WORK)))
+        step = -(-M // parts)
+        for k, lo in enumerate(range(0, M, step)):
+            hi = min(M, lo + step)
+
+            def task(a=a, b=b, out=out, lo=lo, hi=hi, accumulate=accumulate):
+                if accumulate:
+                    out[lo:hi] += a[lo:hi] @ b
+                else:
+                    np.matmul(a[lo:hi], b, out=out[lo:hi])
+
+            groups[k % n].append(task)
+    if big:
+        with single_threaded_blas():
+            run_tasks(groups)
+    else:
+        run_tasks(groups)
+
+
+def project(x2, w, bias):
+    """``x2 @ w.T + bias`` through the scans' tile, rows split between threads.
+
+    Parameters
+    ----------
+    x2 : ndarray of shape (N, I), C-contiguous
+    w : ndarray of shape (G, I)
+        torch's layout.
+    bias : ndarray of shape (G,) or None
+        None: zeros (one compiled specialization of the tile for all calls).
+    """
+    N, I = x2.shape
+    G = w.shape[0]
+    bias = np.zeros((1, G), x2.dtype) if bias is None else bias.reshape(1, G)
+    out = np.empty((N, G), dtype=x2.dtype)
+    run_rows(panel_matmul, (x2, pack_panels(w.T), bias, out), N, G * I)
+    return out
+
+
+# ------------------------------------------------------------------ BLAS limit
+_CONTROLLER: ThreadpoolController | None = None
+
+try:  # threadpoolctl >= 3.6: one "controlling" thread may set OpenBLAS limits
+    from threadpoolctl import OpenBLASController as _OpenBLASController
+
+    _release_blas_control = _OpenBLASController.clear_controlling_thread
+except (ImportError, AttributeError):  # older threadpoolctl: any thread may
+
+    def _release_blas_control(force=False):
+        return None
+
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_USERS = 0
+_BLAS_LIMIT = None
+
+
+@contextlib.contextmanager
+def single_threaded_blas():
+    """Limit BLAS to one thread; overlapping calls from several threads share it.
+
+    The limit is process-wide, and threadpoolctl's limiter restores on exit the
+    limits it saw on entry: two fits or predicts overlapping in two threads
+    would restore them out of order (one call then runs on a multi-threaded
+    BLAS, whose results differ in the last bit, and the process is left at one
+    BLAS thread). threadpoolctl also lets only one "controlling" thread change
+    OpenBLAS's limit and silently ignores the others, so a call in a worker
+    thread was not limited at all. Here the first caller in, from any thread,
+    takes control and sets the limit; the last one out restores it and releases
+    control. Why one thread: see :func:`_limit_blas`.
+    """
+    global _BLAS_USERS, _BLAS_LIMIT
+    with _BLAS_LOCK:
+        if _BLAS_USERS == 0:
+            _release_blas_control(force=True)
+            _BLAS_LIMIT = _limit_blas()
+        _BLAS_USERS += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_USERS -= 1
+            if _BLAS_USERS == 0:
+                limit, _BLAS_LIMIT = _BLAS_LIMIT, None
+                _release_blas_control(force=True)  # the last one out may be another
+                limit.restore_original_limits()
+                _release_blas_control(force=True)
+
+
+def _limit_blas():
+    """Limit BLAS to one thread (threadpoolctl, a sklearn dependency).
+
+    The GEMMs around the scans of a forecasting model are small (``(T * B, G) x
+    (G, H)`` per window): a multi-threaded BLAS spends more on waking and joining
+    its threads than on the product, and on a busy 2-core machine such products
+    were measured at 8 ms instead of 0.07 ms, and a whole forecaster fit 5x
+    slower. sklearn's KMeans limits BLAS the same way around its small products.
+    SciPy's BLAS (the one Numba's ``np.dot`` calls) is imported before the
+    controller is built, so both OpenBLAS libraries are limited; a controller
+    built before it was loaded would leave the kernels' BLAS multi-threaded and
+    the results thread-count dependent in the last bit.
+    """
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
