@@ -29,7 +29,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_validate
 
 from tsrnn import RNNForecaster
-from tsrnn._series import to_series_set
+from tsrnn.data import to_series_set
 from tsrnn.engine.trainer import DivergenceWarning
 
 # a handful of epochs never "converges": that warning is expected, nothing else is

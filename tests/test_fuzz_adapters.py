@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from tsrnn import RNNForecaster
-from tsrnn._series import to_series_set
+from tsrnn.data import to_series_set
 
 # TSRNN_FUZZ_SCALE=20 runs 20x more examples (a longer hunt, not for CI)
 SCALE = int(os.environ.get("TSRNN_FUZZ_SCALE", "1"))

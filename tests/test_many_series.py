@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tsrnn import PerSeriesForecaster, RNNForecaster, SeasonalNaiveForecaster
-from tsrnn._series import to_series_set
+from tsrnn.data import to_series_set
 from tsrnn.kernels._jit import cache_stats
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""tsrnn._series: normalization of forecaster inputs and formatting of outputs."""
+"""tsrnn.data: normalization of forecaster inputs and formatting of outputs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from pandas.tseries.frequencies import to_offset
 
-from tsrnn._series import (
+from tsrnn.data import (
     SeriesSchema,
     check_horizon,
     interval_column_names,

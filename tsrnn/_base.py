@@ -44,7 +44,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
-from ._series import Future, SeriesSchema, SeriesSet, check_horizon
+from .data import Future, SeriesSchema, SeriesSet, check_horizon
 
 __all__ = [
     "DEFAULT_CALIBRATION_WINDOWS",

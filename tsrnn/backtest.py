@@ -24,7 +24,7 @@ from sklearn.base import clone
 
 from . import metrics as _metrics
 from ._base import _feed, _forecast_at
-from ._series import check_horizon, to_series_set
+from .data import check_horizon, to_series_set
 
 __all__ = ["backtest"]
 

@@ -5,7 +5,7 @@ season ago) and :class:`LinearARForecaster` (ridge autoregression, optional
 covariates). They follow the same protocol as ``RNNForecaster``: ``fit(y, X=None)``,
 ``predict(horizon=None, X=None)``, ``update(y_new, X_new=None)`` (cost proportional to
 the new rows), ``predict_interval`` (split conformal) and ``score``, and accept the
-same inputs (arrays, pandas, long format; see :mod:`tsrnn._series`).
+same inputs (arrays, pandas, long format; see :mod:`tsrnn.data`).
 
 Missing values (NaN) in ``y`` are handled by all three: the naive forecasts use
 the last *observed* value (per season position for the seasonal one); the linear
@@ -25,7 +25,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import ForecasterMixin
-from ._series import Future, SeriesSet, check_horizon, to_series_set
+from .data import Future, SeriesSet, check_horizon, to_series_set
 
 __all__ = ["LinearARForecaster", "NaiveForecaster", "SeasonalNaiveForecaster"]
 
@@ -230,7 +230,7 @@ class NaiveForecaster(_BaseForecaster):
         Returns
         -------
         ndarray, pandas.Series or pandas.DataFrame
-            In the format of ``fit``'s ``y`` (see :mod:`tsrnn._series`).
+            In the format of ``fit``'s ``y`` (see :mod:`tsrnn.data`).
         """
         check_is_fitted(self)
         fut = self._future(check_horizon(horizon, self.horizon), X)

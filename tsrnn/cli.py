@@ -20,7 +20,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ._series import _infer_freq  # noqa: E402  (one place that knows pandas' API)
+from .data.calendar import infer_season_length
+from .data.timeaxis import infer_freq
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -106,7 +107,7 @@ def _read(path: str, time_col: str) -> pd.DataFrame:
                 f"error: column {time_col!r} is not dates ({exc})"
             ) from None
         df = df.drop(columns=time_col).set_index(idx)
-        freq = _infer_freq(df.index)
+        freq = infer_freq(df.index)
         if freq is not None:
             df = df.asfreq(freq)
     return df
@@ -122,7 +123,6 @@ def _columns(df: pd.DataFrame, cols, what: str, path: str):
 
 def forecast(args) -> int:
     from . import RNNForecaster, SeasonalNaiveForecaster, backtest
-    from .estimators._features import infer_season_length
 
     df = _read(args.file, args.time_col)
     _columns(df, [args.target], "target", args.file)

@@ -322,7 +322,7 @@ def _forecaster_state(model, arrays: dict) -> dict:
 
 
 def _restore_forecaster(path, est, attrs, arrays):
-    from ._series import SeriesSchema
+    from .data import SeriesSchema
     from .estimators._features import Layout, Scaler
     from .estimators.forecaster import _np_dtype
 

@@ -47,198 +47,18 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .data.checks import (
+    as_2d,
+    check_count,
+    check_float_dtype,
+    check_window_time_index,
+    describe,
+    long_values,
+    read_window_values,
+)
+from .data.long import parse_long
+
 __all__ = ["WindowTransformer", "make_windows", "windows_from_long"]
-
-_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
-
-
-# --------------------------------------------------------------------------
-# validation helpers (each error names the problem and the fix)
-# --------------------------------------------------------------------------
-
-
-def _check_count(value: Any, name: str) -> int:
-    """Return ``value`` as an int >= 1, or raise a TypeError/ValueError."""
-    # bool is an Integral in Python; window=True is surely a mistake.
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{name} must be an integer number of time steps (>= 1), got "
-            f"{value!r} of type {type(value).__name__}; pass e.g. {name}=3"
-        )
-    if value < 1:
-        raise ValueError(
-            f"{name} must be >= 1 (a number of time steps), got {value}; "
-            f"pass a positive integer"
-        )
-    return int(value)
-
-
-def _check_dtype(dtype: DTypeLike) -> np.dtype:
-    try:
-        out = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(
-            f"dtype must be np.float64 or np.float32, got {dtype!r}"
-        ) from exc
-    if out not in _FLOAT_DTYPES:
-        raise TypeError(
-            f"dtype must be np.float64 or np.float32, got {out}; the window models "
-            "compute in floating point"
-        )
-    return out
-
-
-def _show(value: Any) -> str:
-    """Format an id or time stamp for a message: ``'a'``, ``3``, ``2024-01-01``."""
-    if isinstance(value, np.generic):  # np.int64(3) -> 3
-        value = value.item()
-    return repr(value) if isinstance(value, str) else str(value)
-
-
-def _is_real_number_dtype(dtype: Any) -> bool:
-    return (
-        pd.api.types.is_numeric_dtype(dtype)
-        and not pd.api.types.is_bool_dtype(dtype)
-        and not pd.api.types.is_complex_dtype(dtype)
-    )
-
-
-def _is_time_like(index: pd.Index) -> bool:
-    """Whether the order of ``index`` carries time (so it must be sorted)."""
-    if isinstance(index, (pd.MultiIndex, pd.CategoricalIndex)):
-        return False
-    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex)):
-        return True
-    return pd.api.types.is_numeric_dtype(index) and not pd.api.types.is_bool_dtype(
-        index
-    )
-
-
-def _check_time_index(index: pd.Index, name: str) -> None:
-    """Reject duplicate or unsorted time labels: windows would mix up time."""
-    if not _is_time_like(index):
-        return
-    if not index.is_unique:
-        first = index[index.duplicated()][0]
-        raise ValueError(
-            f"{name} has duplicate index labels (first: {_show(first)}); each row must "
-            f"be one time step: aggregate duplicates first, e.g. "
-            f"{name}.groupby(level=0).mean()"
-        )
-    if not index.is_monotonic_increasing:
-        raise ValueError(
-            f"{name} is not sorted by its index (time must increase down the rows); "
-            f"sort it first with {name}.sort_index(), and sort the other inputs the "
-            "same way"
-        )
-
-
-def _as_float_array(
-    data: Any, name: str, dtype: np.dtype
-) -> tuple[np.ndarray, pd.Index | None]:
-    """Convert ``data`` to a float array of ``dtype`` (possibly a read-only view).
-
-    Returns the array and the pandas index when ``data`` is a pandas object.
-    The result is only ever read, never written, so a view of the caller's data
-    is safe here; the window arrays handed back to the user are fresh copies.
-    """
-    if data is None:
-        raise TypeError(f"{name} is None; pass an array or pandas object of numbers")
-    index = None
-    if isinstance(data, (pd.Series, pd.DataFrame)):
-        dtypes = (
-            data.dtypes.items()
-            if isinstance(data, pd.DataFrame)
-            else [(data.name, data.dtype)]
-        )
-        bad = [(col, dt) for col, dt in dtypes if not _is_real_number_dtype(dt)]
-        if bad:
-            what = ", ".join(
-                f"{col!r} ({dt})" if isinstance(data, pd.DataFrame) else f"dtype {dt}"
-                for col, dt in bad
-            )
-            raise TypeError(
-                f"{name} holds values that are not real numbers: {what}; convert "
-                "them first (pd.to_numeric, .astype(float), one-hot encoding for "
-                "categories) or drop them"
-            )
-        _check_time_index(data.index, name)
-        index = data.index
-        # na_value turns pandas' nullable pd.NA into NaN, caught below.
-        arr = data.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        try:
-            arr = np.asarray(data)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(
-                f"{name} could not be read as a numeric array ({exc}); pass a "
-                "rectangular array of numbers"
-            ) from exc
-        kind = arr.dtype.kind
-        if kind == "b":
-            raise TypeError(
-                f"{name} is boolean; cast it explicitly with .astype(float) if 0/1 "
-                "values are meant"
-            )
-        if kind == "c":
-            raise TypeError(
-                f"{name} is complex; pass real values (e.g. np.abs(x) or x.real)"
-            )
-        if kind not in "iuf":
-            raise TypeError(
-                f"{name} has dtype {arr.dtype}, not numbers; convert it first "
-                "(e.g. .astype(float) or pd.to_numeric)"
-            )
-    if arr.ndim == 0:
-        raise ValueError(
-            f"{name} is a scalar; pass a sequence of values, one per time step"
-        )
-    _check_finite(arr, name)
-    with np.errstate(over="ignore"):  # overflow is reported just below
-        out = arr.astype(dtype, copy=False)
-    if out.dtype != arr.dtype and not np.isfinite(out).all():
-        raise ValueError(
-            f"{name} has values too large for {dtype}; use dtype=np.float64"
-        )
-    return out, index
-
-
-def _check_finite(arr: np.ndarray, name: str) -> None:
-    if arr.dtype.kind != "f":
-        return
-    bad = ~np.isfinite(arr)
-    if not bad.any():
-        return
-    bad_rows = bad.reshape(len(arr), -1).any(axis=1)
-    first = int(np.argmax(bad_rows))
-    n_nan = int(np.isnan(arr).sum())
-    if n_nan < bad.sum():
-        raise ValueError(
-            f"{name} contains inf (first in row {first}); remove or clip infinite "
-            "values"
-        )
-    raise ValueError(
-        f"{name} contains {n_nan} NaN value(s) (first in row {first}); a window "
-        "cannot hold missing values: drop or impute them first (e.g. "
-        ".interpolate() or .ffill()), or use RNNForecaster, which handles NaN "
-        "in the target"
-    )
-
-
-def _as_2d(arr: np.ndarray, name: str, shape_hint: str) -> np.ndarray:
-    if arr.ndim == 1:
-        return arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must be 1-D or 2-D {shape_hint} with rows = time steps, got "
-            f"shape {arr.shape}; reshape it (e.g. .reshape(len(x), -1))"
-        )
-    if arr.shape[1] == 0:
-        raise ValueError(
-            f"{name} has no columns (shape {arr.shape}); pass at least one"
-        )
-    return arr
-
 
 # --------------------------------------------------------------------------
 # the windowing core (validated float arrays in, fresh arrays out)
@@ -429,16 +249,16 @@ default=None
     >>> index.strftime("%m-%d").tolist()
     ['01-05', '01-06']
     """
-    window = _check_count(window, "window")
-    horizon = _check_count(horizon, "horizon")
-    step = _check_count(step, "step")
-    out_dtype = _check_dtype(dtype)
-    target, index = _as_float_array(series, "series", out_dtype)
-    target = _as_2d(target, "series", "(n_steps, n_targets)")
+    window = check_count(window, "window")
+    horizon = check_count(horizon, "horizon")
+    step = check_count(step, "step")
+    out_dtype = check_float_dtype(dtype)
+    target, index = read_window_values(series, "series", out_dtype)
+    target = as_2d(target, "series", "(n_steps, n_targets)")
     cov = None
     if X is not None:
-        cov, x_index = _as_float_array(X, "X", out_dtype)
-        cov = _as_2d(cov, "X", "(n_steps, n_cov)")
+        cov, x_index = read_window_values(X, "X", out_dtype)
+        cov = as_2d(cov, "X", "(n_steps, n_cov)")
         if len(cov) != len(target):
             raise ValueError(
                 f"X has {len(cov)} rows but series has {len(target)}; covariates "
@@ -607,7 +427,7 @@ class WindowTransformer(TransformerMixin, BaseEstimator):
         n_steps = X_arr.shape[0]
         self._check_length(n_steps)
         if isinstance(X, pd.DataFrame):
-            _check_time_index(X.index, "X")
+            check_window_time_index(X.index, "X")
         starts = _end_anchored_starts(n_steps - self.window + 1, self.step)
         X_win = _take_windows(X_arr, self.window, starts).reshape(len(starts), -1)
         if isinstance(X, pd.DataFrame) and _dense_output(self) == "pandas":
@@ -776,10 +596,10 @@ def windows_from_long(
             f"df must be a pandas DataFrame in long format, got "
             f"{type(df).__name__}; for one series use make_windows"
         )
-    window = _check_count(window, "window")
-    horizon = _check_count(horizon, "horizon")
-    step = _check_count(step, "step")
-    out_dtype = _check_dtype(dtype)
+    window = check_count(window, "window")
+    horizon = check_count(horizon, "horizon")
+    step = check_count(step, "step")
+    out_dtype = check_float_dtype(dtype)
     targets = _as_column_list(target_col)
     covs = _as_column_list(covariate_cols)
     if not targets:
@@ -797,36 +617,26 @@ def windows_from_long(
             f"{time_col!r}, target_col={targets}, covariate_cols={covs}; each "
             "column may play one role"
         )
-    for col in (id_col, time_col):
-        if df[col].isna().any():
-            raise ValueError(
-                f"column {col!r} has missing values; every row needs a series id "
-                "and a time stamp: drop those rows first"
-            )
-    # A sorted copy: the caller's frame keeps its order.
-    data = df[wanted].sort_values([id_col, time_col], kind="stable")
-    dup = data.duplicated([id_col, time_col])
-    if dup.any():
-        first = data.loc[dup, [id_col, time_col]].iloc[0]
+    # The one long-frame parser: series in sorted id order, rows by time; the
+    # caller's frame keeps its order (``data`` is a sorted copy of its columns).
+    parsed = parse_long(df, id_col, time_col, what="df", sort_ids=True)
+    data = df[wanted].iloc[parsed.order]
+    dup = parsed.first_duplicate()
+    if dup is not None:
         raise ValueError(
-            f"series {_show(first[id_col])} has duplicate time stamps (first: "
-            f"{_show(first[time_col])}); aggregate them first, e.g. "
-            f"df.groupby([{id_col!r}, {time_col!r}], as_index=False).mean()"
+            f"series {describe(data[id_col].iloc[dup])} has duplicate time stamps "
+            f"(first: {describe(data[time_col].iloc[dup])}); aggregate them first, "
+            f"e.g. df.groupby([{id_col!r}, {time_col!r}], as_index=False).mean()"
         )
-    target_arr = _long_values(data, targets, out_dtype, id_col, time_col)
-    cov_arr = _long_values(data, covs, out_dtype, id_col, time_col) if covs else None
+    target_arr = long_values(data, targets, out_dtype, id_col, time_col)
+    cov_arr = long_values(data, covs, out_dtype, id_col, time_col) if covs else None
 
     # Series as contiguous row ranges of the sorted frame: data + indptr.
-    ids = data[id_col].to_numpy()
-    codes = pd.factorize(data[id_col])[0]
-    indptr = np.concatenate(
-        ([0], np.flatnonzero(codes[1:] != codes[:-1]) + 1, [len(data)])
-    )
-    lengths = np.diff(indptr)
+    ids, indptr, lengths = parsed.ids, parsed.indptr, parsed.lengths
     short = lengths < window + horizon
     if short.any() and not drop_short:
         shown = ", ".join(
-            f"{_show(ids[indptr[k]])} ({lengths[k]} rows)"
+            f"{describe(ids[k])} ({lengths[k]} rows)"
             for k in np.flatnonzero(short)[:5]
         )
         raise ValueError(
@@ -881,40 +691,3 @@ def windows_from_long(
         }
     )
     return X_win, y_win, index
-
-
-def _long_values(
-    data: pd.DataFrame,
-    cols: list[Hashable],
-    dtype: np.dtype,
-    id_col: Hashable,
-    time_col: Hashable,
-) -> np.ndarray:
-    """Values of ``cols`` as a 2-D float array; errors name series and time."""
-    frame = data[cols]
-    bad = [(c, dt) for c, dt in frame.dtypes.items() if not _is_real_number_dtype(dt)]
-    if bad:
-        what = ", ".join(f"{c!r} ({dt})" for c, dt in bad)
-        raise TypeError(
-            f"column(s) {what} are not real numbers; convert them first "
-            "(pd.to_numeric, .astype(float)) or leave them out"
-        )
-    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
-    finite = np.isfinite(values)
-    if not finite.all():
-        row, col = np.argwhere(~finite)[0]
-        where = (
-            f"column {cols[col]!r}, series {_show(data[id_col].iloc[row])} at "
-            f"{time_col}={_show(data[time_col].iloc[row])}"
-        )
-        if np.isinf(values[row, col]):
-            raise ValueError(f"inf value in {where}; remove or clip infinite values")
-        raise ValueError(
-            f"missing value (NaN) in {where}; a window cannot hold missing values: "
-            "drop or impute them first (e.g. df.groupby(id_col).ffill())"
-        )
-    with np.errstate(over="ignore"):  # overflow is reported just below
-        out = values.astype(dtype, copy=False)
-    if not np.isfinite(out).all():
-        raise ValueError(f"values too large for {dtype}; use dtype=np.float64")
-    return out

@@ -31,7 +31,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import ForecasterMixin, series_scale
 from .._save import SaveMixin
-from .._series import Future, SeriesSet, check_horizon, to_series_set
+from ..data import Future, SeriesSet, check_horizon, to_series_set
+from ..data.calendar import calendar_features, infer_seasons
 from ..engine import (
     CELLS,
     InferencePack,
@@ -44,7 +45,7 @@ from ..engine import (
 )
 from ..engine.threads import single_threaded_blas
 from ..engine.trainer import Diverged, DivergenceWarning, TrainingLog
-from ._features import Layout, Scaler, calendar_features, gather, infer_seasons
+from ._features import Layout, Scaler, gather
 
 _CHUNK = 4096  # steps per batched pass over a long series (bounded memory)
 _GROUP = 256  # series of one length read together by a full pass

@@ -38,8 +38,6 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import r2_score
@@ -49,6 +47,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._save import SaveMixin
+from ..data.checks import check_window_values, n_rows, windows_as_rows
 from ..engine import (
     CELLS,
     Diverged,
@@ -69,175 +68,6 @@ __all__ = ["RNNRegressor", "RNNClassifier"]
 # direction), so rows per chunk shrink as windows and networks grow.
 _PREDICT_CHUNK_BYTES = 32 * 2**20
 _PREDICT_CHUNK_MAX_ROWS = 8192
-
-def _as_rows(X: ArrayLike) -> tuple[ArrayLike, int | None]:
-    """Flatten a 3-D ``(n, window, features)`` X to 2-D rows.
-
-    Returns ``(X, n_step_features)``; ``n_step_features`` is None when ``X``
-    was not 3-D (then ``X`` is returned untouched, for ``validate_data`` to
-    check and convert: DataFrames keep their column names that way).
-    """
-    ndim = getattr(X, "ndim", None)
-    if ndim is None and isinstance(X, (list, tuple)):
-        try:
-            ndim = np.ndim(X)
-        except ValueError:  # ragged nested lists: let validate_data explain
-            ndim = None
-    if ndim != 3:
-        return X, None
-    X = np.asarray(X)
-    n, window, n_features = X.shape
-    # C order puts step 0's features first: the documented time-major row.
-    return X.reshape(n, window * n_features), n_features
-
-
-_X_SHAPES = (
-    "2-D (n_samples, window * input_size), one flattened window per row, or 3-D "
-    "(n_samples, window, n_features)"
-)
-
-
-def _text_error(what: str, example) -> TypeError:
-    fix = (
-        "pass numeric targets (for class labels use RNNClassifier)"
-        if what == "y"
-        else "convert it first (pd.to_numeric for numbers stored as text, "
-        "OneHotEncoder or codes for categories)"
-    )
-    return TypeError(f"{what} holds text (e.g. {str(example)!r}), not numbers; {fix}")
-
-
-def _check_values(X, what: str, ndims=(1, 2, 3), labels: bool = False) -> None:
-    """Clear errors for windows that scikit-learn's validation explains poorly.
-
-    Refuses a rank outside ``ndims``, ragged rows, complex and text values,
-    inf (and NaN in ``y``), with messages that name the fix; ``labels``: class
-    labels, only checked for NaN and inf. Everything else (1-D ``X`` at
-    predict, NaN in ``X``, sparse input, feature names) is left to
-    ``validate_data``, whose messages scikit-learn's own checks expect; complex
-    input keeps its "Complex data not supported" and non-numeric objects their
-    "argument must be a string or a real number" wording. Nothing is modified.
-    """
-    if X is None or sp.issparse(X):
-        return
-    if labels:
-        arr = np.asarray(X) if isinstance(X, (np.ndarray, list, tuple)) else None
-        if arr is not None and arr.dtype.kind == "f":
-            _check_finite_values(arr, what)
-        return
-    if isinstance(X, (pd.Series, pd.DataFrame)):
-        cols = (
-            [(what, X)]
-            if isinstance(X, pd.Series)
-            else [(f"{what} column {c!r}", X.iloc[:, j]) for j, c in enumerate(X)]
-        )
-        for label, col in cols:
-            dtype = col.dtype
-            if pd.api.types.is_complex_dtype(dtype):
-                raise ValueError(
-                    f"Complex data not supported: {label} is complex; pass real "
-                    "values (e.g. np.abs or .real)"
-                )
-            if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(
-                dtype
-            ):
-                continue
-            if pd.api.types.is_object_dtype(dtype):
-                _check_values(col.to_numpy(), label)
-                continue
-            raise TypeError(
-                f"{label} has dtype {dtype}, not numbers; convert it first "
-                "(pd.to_numeric, .astype(float), or encode categories and "
-                "datetimes as numbers)"
-            )
-        return
-    if not isinstance(X, (np.ndarray, list, tuple)):
-        return
-    try:
-        arr = np.asarray(X)
-    except ValueError as exc:  # ragged nested lists
-        raise ValueError(
-            f"{what} is ragged ({exc}); every window needs the same number of "
-            "steps and features: pad or cut them (tsrnn.make_windows builds "
-            "equal windows from a series)"
-        ) from exc
-    if arr.ndim not in ndims:
-        want = _X_SHAPES if what == "X" else "1-D or 2-D (n_samples, n_outputs)"
-        raise ValueError(
-            f"{what} must be {want}; got shape {arr.shape}. For one long series, "
-            "cut it into windows first with tsrnn.make_windows"
-        )
-    kind = arr.dtype.kind
-    if kind == "c":
-        raise ValueError(
-            f"Complex data not supported: {what} is complex; pass real values "
-            "(e.g. np.abs or .real)"
-        )
-    if kind in "USa":
-        raise _text_error(what, arr.flat[0] if arr.size else "")
-    if kind == "f":
-        _check_finite_values(arr, what)
-    if kind in "Mm":
-        raise TypeError(
-            f"{what} holds datetimes/timedeltas, not numbers; convert them to "
-            "numbers first (e.g. elapsed seconds)"
-        )
-    if kind == "O":
-        try:
-            arr.astype(np.float64)
-        except TypeError as exc:  # dicts, complex numbers, ...
-            if "NAType" in str(exc):
-                return  # pd.NA: validate_data reports it as missing
-            raise TypeError(
-                f"{what} holds values that are not numbers ({exc}); convert them "
-                "to numbers first"
-            ) from exc
-        except ValueError as exc:  # text that is not a number
-            raise TypeError(
-                f"{what} holds text, not numbers ({exc}); convert it first "
-                "(pd.to_numeric for numbers stored as text, OneHotEncoder or codes "
-                "for categories)"
-            ) from exc
-
-
-def _check_finite_values(arr: np.ndarray, what: str) -> None:
-    """inf anywhere, NaN in targets (NaN in ``X`` is left to ``validate_data``)."""
-    if arr.ndim == 0:
-        return
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(arr.sum()):  # the common case, without a temporary
-            return
-    bad = np.isinf(arr)
-    if what == "y":
-        bad |= np.isnan(arr)
-    if not bad.any():
-        return
-    first = np.unravel_index(int(np.argmax(bad)), bad.shape)
-    problem = "infinity" if np.isinf(arr[first]) else "NaN"
-    keep = "np.isfinite(y)" if arr.ndim == 1 else f"np.isfinite({what}).all(axis=1)"
-    if what != "y" and arr.ndim == 3:
-        keep = f"np.isfinite({what}).all(axis=(1, 2))"
-    fix = "clip or replace the infinite values" if problem == "infinity" else (
-        "impute the missing targets"
-    )
-    raise ValueError(
-        f"Input {what} contains {problem} ({int(bad.sum())} value(s), first in row "
-        f"{first[0]}); drop those windows (keep = {keep}; X, y = X[keep], y[keep]) "
-        f"or {fix}"
-    )
-
-
-def _num_rows(a) -> int | None:
-    """Rows of an array-like (None when it has no length to compare)."""
-    if a is None:
-        return None
-    shape = getattr(a, "shape", None)
-    if shape is not None:
-        return int(shape[0]) if len(shape) else None
-    if isinstance(a, (list, tuple)):
-        return len(a)
-    return None
-
 
 class _WindowRNN(SaveMixin, BaseEstimator):
     """Shared machinery of the window regressor and classifier (not public)."""
@@ -394,17 +224,17 @@ class _WindowRNN(SaveMixin, BaseEstimator):
                 self.pooling, self.nonlinearity, self._param_dtype())
 
     def _validate_X_y(self, X: ArrayLike, y: ArrayLike, reset: bool):
-        _check_values(X, "X")
+        check_window_values(X, "X")
         numeric_y = bool(self._validate_y_kwargs.get("y_numeric"))
-        _check_values(y, "y", ndims=(1, 2), labels=not numeric_y)
-        n_x, n_y = _num_rows(X), _num_rows(y)
+        check_window_values(y, "y", ndims=(1, 2), labels=not numeric_y)
+        n_x, n_y = n_rows(X), n_rows(y)
         if n_x is not None and n_y is not None and n_x != n_y:
             raise ValueError(
                 f"Found input variables with inconsistent numbers of samples: X has "
                 f"{n_x} window(s) (rows) but y has {n_y}; pass one target per window "
                 "(tsrnn.make_windows returns matching X and y)"
             )
-        X, n_step = _as_rows(X)
+        X, n_step = windows_as_rows(X)
         if reset and n_step is not None and self.input_size not in (1, n_step):
             raise ValueError(
                 f"input_size={self.input_size} but X is 3-D with {n_step} features "
@@ -451,8 +281,8 @@ class _WindowRNN(SaveMixin, BaseEstimator):
 
     def _validate_X(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self)
-        _check_values(X, "X")
-        X, n_step = _as_rows(X)
+        check_window_values(X, "X")
+        X, n_step = windows_as_rows(X)
         if n_step is not None:
             self._check_step_features(n_step, X.shape[1])
         elif (

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._validation import check_float_array
+from ..data.checks import check_float_array
 from ..engine.cells import cell_spec
 from ..engine.stack import RecurrentStack
 

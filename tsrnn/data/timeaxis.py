@@ -1,0 +1,271 @@
+"""Time and frequency arithmetic of the series a forecaster reads.
+
+Classifying a time axis (datetime, period or integer labels), inferring or
+checking its frequency, stepping labels forward and back by whole steps,
+sorting keys and time zones: everything that turns pandas' time labels into
+"row ``t`` is one step after row ``t - 1``", the assumption of a recurrent state
+that advances one step per row. Calendar features derived from the labels are
+in :mod:`tsrnn.data.calendar`.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from .checks import describe
+
+FREQ_HINT = "e.g. '30min', 'h', 'D', 'B', 'W-SUN', 'MS', 'ME'"
+
+
+def infer_freq(index: pd.Index) -> Any:
+    """``pd.infer_freq`` returning an offset (or None), without pandas' warnings."""
+    if len(index) < 3:
+        return None
+    try:
+        # pandas >= 3.1 warns unless the future behaviour (offset return) is chosen
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            freq = pd.infer_freq(index)
+    except (pd.errors.OptionError, KeyError):  # older pandas: a string
+        freq = pd.infer_freq(index)
+    except (TypeError, ValueError):
+        return None
+    return None if freq is None else to_offset(freq)
+
+
+def freq_str(freq: Any) -> str:
+    """A frequency for messages: ``'30min'``, or the int step of integer labels."""
+    return str(freq) if isinstance(freq, numbers.Integral) else freq.freqstr
+
+
+def shift(labels: pd.Index, freq: Any, k: int) -> pd.Index:
+    """``labels`` moved ``k`` steps of ``freq`` (``k`` may be negative, never 0)."""
+    if isinstance(labels, pd.PeriodIndex):
+        return labels + k
+    if isinstance(freq, numbers.Integral):
+        return labels + k * int(freq)
+    with warnings.catch_warnings():
+        # a few offsets (custom business days) are applied element-wise, which
+        # pandas reports as a PerformanceWarning; the result is correct either way
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        try:
+            return labels + k * freq
+        except Exception as exc:  # pytz's Ambiguous/NonExistentTimeError
+            if "Time" not in type(exc).__name__ or labels.tz is None:
+                raise
+            raise ValueError(
+                f"a step of {freq_str(freq)} from this tz-aware time index lands "
+                f"on a local time that a daylight-saving change makes ambiguous or "
+                f"nonexistent ({exc}); convert the index to UTC "
+                "(y.tz_convert('UTC')) or use local times at midnight"
+            ) from exc
+
+
+def labels_equal(a: pd.Index, b: pd.Index) -> np.ndarray:
+    """Element-wise equality of two label indexes, as a bool array."""
+    return np.asarray(a == b, dtype=bool)
+
+
+def index_type(index: pd.Index, what: str) -> str:
+    """Classify a time axis: "datetime", "period" or "int"; raise for anything else."""
+    if isinstance(index, pd.DatetimeIndex):
+        return "datetime"
+    if isinstance(index, pd.PeriodIndex):
+        return "period"
+    if pd.api.types.is_integer_dtype(index.dtype) and not pd.api.types.is_bool_dtype(
+        index.dtype
+    ):
+        return "int"
+    hint = ""
+    if isinstance(index, pd.MultiIndex):
+        raise TypeError(
+            f"{what} is a MultiIndex; for many series pass a long-format DataFrame "
+            "(e.g. y.reset_index() with columns unique_id, ds, y)"
+        )
+    if index.dtype == object or pd.api.types.is_string_dtype(index.dtype):
+        hint = (
+            " If it holds date strings, convert it with pd.to_datetime(...); if it "
+            "mixes time zones, with pd.to_datetime(..., utc=True)."
+        )
+    raise TypeError(
+        f"{what} has dtype {index.dtype}; use a DatetimeIndex, a PeriodIndex or an "
+        f"integer index (positions).{hint}"
+    )
+
+
+def resolve_freq(
+    time: pd.Index, itype: str, starts: np.ndarray, freq: Any, what: str
+) -> Any:
+    """The step of a time axis: a pandas offset, or an int for integer indexes.
+
+    ``starts`` are the first rows of each series in ``time`` (sorted, stacked).
+    """
+    ends = np.append(starts[1:], len(time))
+    if itype == "period":
+        pfreq = time.freq
+        if freq is not None and to_offset(freq) != pfreq:
+            raise ValueError(
+                f"{what} is a PeriodIndex with freq {pfreq.freqstr}, but freq={freq!r} "
+                "was given; drop freq or convert the index (.asfreq)"
+            )
+        return pfreq
+    if itype == "int":
+        if freq is not None and (
+            isinstance(freq, bool) or not isinstance(freq, numbers.Integral)
+        ):
+            raise TypeError(
+                f"{what} is an integer index, so freq must be an int step or None, "
+                f"got {freq!r}; for timestamps use a DatetimeIndex"
+            )
+        if freq is not None:
+            if freq < 1:
+                raise ValueError(f"freq (integer step) must be >= 1, got {freq}")
+            return int(freq)
+        steps = np.diff(np.asarray(time, dtype=np.int64))
+        inside = np.ones(len(steps), bool)
+        inside[ends[:-1] - 1] = False  # pairs across two series are not steps
+        steps = steps[inside[: len(steps)]]
+        if steps.size == 0:
+            return 1
+        return int(steps.min())
+    # datetime
+    if freq is not None:
+        try:
+            return to_offset(freq)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"freq={freq!r} is not a pandas frequency ({FREQ_HINT})"
+            ) from exc
+    if len(starts) == 1 and getattr(time, "freq", None) is not None:
+        return time.freq
+    # the longest few series decide; check_regular then verifies every series
+    lengths = ends - starts
+    found: dict[Any, int] = {}
+    for i in np.argsort(-lengths, kind="stable")[:20]:
+        if lengths[i] < 3:
+            break
+        f = infer_freq(time[starts[i] : ends[i]])
+        if f is not None:
+            found[f] = found.get(f, 0) + 1
+    if not found:
+        example = "'30min'"
+        if len(time) >= 2:
+            # the most common spacing makes the hint concrete (a gap is rarer)
+            key = time_key(time)
+            same = np.ones(len(time) - 1, bool)
+            same[ends[:-1] - 1] = False
+            steps = np.diff(key)[same[: len(key) - 1]]
+            if steps.size:
+                vals, counts = np.unique(steps, return_counts=True)
+                try:
+                    example = repr(
+                        to_offset(pd.Timedelta(int(vals[np.argmax(counts)]))).freqstr
+                    )
+                except (TypeError, ValueError):
+                    pass
+        raise ValueError(
+            f"could not infer a regular frequency from {what} (too few timestamps, or "
+            f"irregular spacing); pass freq= ({FREQ_HINT}). If some steps are "
+            "missing, reindex onto a regular grid so that they become NaN rows, e.g. "
+            f"y.asfreq({example})"
+        )
+    return max(found, key=found.get)
+
+
+def check_regular(
+    time: pd.Index,
+    itype: str,
+    seg: np.ndarray | None,
+    starts: np.ndarray,
+    freq: Any,
+    what: str,
+    ids: pd.Index | None = None,
+) -> None:
+    """Every series steps by exactly one ``freq`` (and starts on it)."""
+    if ids is not None:
+        fix = (
+            "missing steps must be rows with NaN targets (add the absent "
+            "(id, time) rows), or pass the right freq="
+        )
+    elif itype == "int":
+        fix = (
+            "missing steps must be rows of NaN (e.g. y.reindex(range(first, last + "
+            "step, step))), or pass the right freq= (int step)"
+        )
+    else:
+        fix = (
+            f"missing steps must be rows of NaN (reindex onto the grid, e.g. "
+            f"y.asfreq('{freq_str(freq)}')), or pass the right freq="
+        )
+    if len(time) >= 2:
+        expected = shift(time[:-1], freq, 1)
+        same = np.ones(len(time) - 1, bool) if seg is None else seg[1:] == seg[:-1]
+        bad = ~labels_equal(expected, time[1:]) & same
+        if bad.any():
+            i = int(np.argmax(bad))
+            where = "" if ids is None or seg is None else f" (series {ids[seg[i]]!r})"
+            raise ValueError(
+                f"{what}{where} is not regular at frequency {freq_str(freq)}: after "
+                f"{describe(time[i])} comes {describe(time[i + 1])}, expected "
+                f"{describe(expected[i])}; {fix}"
+            )
+    if itype == "datetime":
+        first = time[starts]
+        on = labels_equal(shift(shift(first, freq, -1), freq, 1), first)
+        if not on.all():
+            i = int(np.argmin(on))
+            where = "" if ids is None else f" (series {ids[i]!r})"
+            raise ValueError(
+                f"{what}{where} starts at {describe(first[i])}, which is not on "
+                f"frequency {freq_str(freq)}; pass the right freq="
+            )
+
+
+def time_key(index: pd.Index) -> np.ndarray:
+    """int64 sort key of time labels (nanoseconds/ordinals/ints)."""
+    if isinstance(index, pd.DatetimeIndex):
+        return index.as_unit("ns").asi8  # one unit, so keys of two inputs compare
+    if isinstance(index, pd.PeriodIndex):
+        return index.asi8
+    return np.asarray(index, dtype=np.int64)
+
+
+def tz_of(index: pd.Index) -> Any:
+    """The time zone of a label index (None: naive or not datetimes)."""
+    return getattr(index, "tz", None)
+
+
+def conform_time(new: pd.Index, schema: Any, what: str) -> pd.Index:
+    """Check that ``new`` has the fitted time type; align time zone and unit.
+
+    ``schema`` is what fit saw (a :class:`~tsrnn.data.schema.SeriesSchema`: its
+    ``index_type``, ``last`` and ``freq``).
+    """
+    itype = index_type(new, what)
+    if itype != schema.index_type:
+        raise TypeError(
+            f"{what} is a {itype} index but the model was fitted on a "
+            f"{schema.index_type} index; pass the same kind of time labels"
+        )
+    if itype == "datetime":
+        tz_fit, tz_new = tz_of(schema.last), tz_of(new)
+        if (tz_fit is None) != (tz_new is None):
+            raise ValueError(
+                f"{what} is {'tz-aware' if tz_new is not None else 'tz-naive'} but the "
+                "model was fitted on "
+                f"{'tz-aware' if tz_fit is not None else 'tz-naive'} "
+                "timestamps; use the same convention (tz_localize / tz_convert)"
+            )
+        if tz_fit is not None and str(tz_fit) != str(tz_new):
+            new = new.tz_convert(tz_fit)  # same instants, shown in the fitted zone
+    if itype == "period" and new.freq != schema.freq:
+        raise ValueError(
+            f"{what} has period freq {new.freq.freqstr}, but the model was fitted on "
+            f"{schema.freq.freqstr}; convert it with .asfreq({schema.freq.freqstr!r})"
+        )
+    return new
