@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_validate
 
-from tsrnn._base import ForecasterMixin, conformal_quantile
+from tsrnn.evaluation import ForecasterMixin, conformal_quantile
 from tsrnn.baselines import LinearARForecaster, NaiveForecaster, SeasonalNaiveForecaster
 from tsrnn.data import to_series_set
 

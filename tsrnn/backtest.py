@@ -23,8 +23,8 @@ import pandas as pd
 from sklearn.base import clone
 
 from . import metrics as _metrics
-from ._base import _feed, _forecast_at
 from .data import check_horizon, to_series_set
+from .evaluation import feed, forecast_at
 
 __all__ = ["backtest"]
 
@@ -171,7 +171,7 @@ def backtest(
     everyone = np.arange(block.n_series)
     for j in range(n_origins):
         offset = j * step
-        truth, pred, lo, hi, ptime = _forecast_at(
+        truth, pred, lo, hi, ptime = forecast_at(
             est, block, offset, horizons, everyone, coverage
         )
         for i in everyone:
@@ -208,7 +208,7 @@ def backtest(
             est.fit(*schema.to_user(data.take(0, first + offset + step)))
             last_fit = time.perf_counter() - t0
         else:
-            last_fit = _feed(est, block, block.take(offset, offset + step))
+            last_fit = feed(est, block, block.take(offset, offset + step))
     frame = pd.DataFrame(rows)
     if schema.ids is not None:
         # rows were produced origin by origin; present them series by series

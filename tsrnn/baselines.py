@@ -24,8 +24,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import ForecasterMixin
 from .data import Future, SeriesSet, check_horizon, to_series_set
+from .evaluation import ForecasterMixin
 
 __all__ = ["LinearARForecaster", "NaiveForecaster", "SeasonalNaiveForecaster"]
 

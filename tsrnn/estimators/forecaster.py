@@ -29,7 +29,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._base import ForecasterMixin, series_scale
 from .._save import SaveMixin
 from ..data import Future, SeriesSet, check_horizon, to_series_set
 from ..data.calendar import calendar_features, infer_seasons
@@ -45,6 +44,7 @@ from ..engine import (
 )
 from ..engine.threads import single_threaded_blas
 from ..engine.trainer import Diverged, DivergenceWarning, TrainingLog
+from ..evaluation import ForecasterMixin, conformal_scores, series_scale
 from ._features import Layout, Scaler, gather
 
 _CHUNK = 4096  # steps per batched pass over a long series (bounded memory)
@@ -1005,8 +1005,6 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         # re-read the series up to the tail with the final weights
         est._restate(head)
         block = data.take(tail_start, None)
-        from .._base import conformal_scores
-
         sc = conformal_scores(
             est,
             block.take(0, min(int(n_val.max()), n_origins + h - 1)),

@@ -1,0 +1,138 @@
+"""Split-conformal intervals: residuals from a walk, quantiles, per-series scales.
+
+The residuals are honest out-of-sample errors of rolling-origin forecasts over a
+calibration tail (:func:`conformal_scores`), scaled per series so that one pool
+serves series of different scales (:func:`series_scale`); an interval's
+half-width is their finite-sample conformal quantile (:func:`conformal_quantile`).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from ..data import SeriesSet
+from .walk import walk_forward
+
+#: Forecast origins per series used by :meth:`ForecasterMixin._calibrate_conformal`.
+DEFAULT_CALIBRATION_WINDOWS = 100
+
+
+def series_scale(data: SeriesSet) -> np.ndarray:
+    """Typical one-step change per series and target: ``mean |y_t - y_{t-1}|``.
+
+    Conformal scores are divided by it so that one pool of residuals serves series
+    of different scales (a long-format frame of many series). Falls back to
+    ``mean |y|``, then 1, where the change is zero or undefined.
+
+    Returns
+    -------
+    ndarray of shape (n_series, n_targets)
+    """
+    S, k = data.n_series, data.y.shape[1]
+    seg = np.repeat(np.arange(S), data.lengths)
+    out = np.ones((S, k))
+    if len(seg) > 1:
+        same = seg[1:] == seg[:-1]
+        d = np.abs(np.diff(data.y, axis=0))[same]
+        s = seg[1:][same]
+        ok = ~np.isnan(d)
+        for j in range(k):
+            num = np.bincount(s, np.where(ok[:, j], d[:, j], 0.0), minlength=S)
+            cnt = np.bincount(s, ok[:, j], minlength=S)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[:, j] = num / cnt
+    absy = np.abs(data.y)
+    ok = ~np.isnan(absy)
+    for j in range(k):
+        num = np.bincount(seg, np.where(ok[:, j], absy[:, j], 0.0), minlength=S)
+        cnt = np.bincount(seg, ok[:, j], minlength=S)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            level = num / cnt
+        bad = ~(out[:, j] > 0) | ~np.isfinite(out[:, j])
+        out[bad, j] = level[bad]
+    out[~(out > 0) | ~np.isfinite(out)] = 1.0
+    return out
+
+
+def conformal_scores(
+    est: Any, tail: SeriesSet, horizon: int, scale: np.ndarray
+) -> np.ndarray:
+    """Scaled absolute residuals of rolling-origin forecasts over a calibration tail.
+
+    ``est`` must be fitted on the data *before* ``tail`` (and is walked over it, so
+    it is modified). Origins advance one step at a time; only origins with all
+    ``horizon`` steps inside the tail count.
+
+    Parameters
+    ----------
+    est : forecaster
+    tail : SeriesSet
+        Calibration rows following ``est``'s data.
+    horizon : int
+    scale : ndarray of shape (n_series_of_schema, n_targets)
+        From :func:`series_scale` (indexed by schema position).
+
+    Returns
+    -------
+    ndarray of shape (n_calib, horizon, n_targets)
+        ``|y - y_hat| / scale``, NaN where the truth is missing.
+    """
+    rows = []
+    for origin in walk_forward(est, tail, horizon, step=1, full_only=True):
+        pairs = zip(origin.positions, origin.y_true, origin.y_pred, strict=True)
+        for p, t, yp in pairs:
+            rows.append(np.abs(t - yp) / scale[p])
+    if not rows:
+        return np.empty((0, horizon, tail.y.shape[1]))
+    return np.stack(rows)
+
+
+def conformal_quantile(scores: np.ndarray, coverage: float) -> np.ndarray:
+    """Finite-sample split-conformal quantile per horizon step and target.
+
+    With ``n`` finite scores, the ``ceil((n + 1) * coverage)``-th smallest, i.e. the
+    empirical quantile at level ``(n + 1)(1 - alpha) / n`` with
+    ``alpha = 1 - coverage``:
+    for exchangeable scores the interval then covers with probability at least
+    ``coverage`` (Vovk et al., 2005; Lei et al., 2018).
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n, horizon, n_targets)
+        NaN entries are ignored.
+    coverage : float in (0, 1)
+
+    Returns
+    -------
+    ndarray of shape (horizon, n_targets)
+
+    Raises
+    ------
+    ValueError
+        Fewer than ``coverage / (1 - coverage)`` scores (the interval would be
+        infinite).
+    """
+    n = np.sum(~np.isnan(scores), axis=0)
+    rank = np.ceil((n + 1) * coverage - 1e-9).astype(np.int64)  # 1-based
+    if (rank > n).any():
+        need = math.ceil(coverage / (1 - coverage) - 1e-9)
+        raise ValueError(
+            f"too few calibration residuals ({int(n.min())}) for coverage={coverage}: "
+            f"split-conformal intervals need at least {need}. Lower the coverage, "
+            "fit on a longer series, or use a smaller horizon"
+        )
+    ordered = np.sort(scores, axis=0)  # NaN sorts last
+    return np.take_along_axis(ordered, (rank - 1)[None], axis=0)[0]
+
+
+def check_coverage(coverage: Any) -> float:
+    """``coverage`` as a float in (0, 1), or a clear error."""
+    if isinstance(coverage, bool) or not isinstance(coverage, numbers.Real):
+        raise TypeError(f"coverage must be a float in (0, 1), got {coverage!r}")
+    if not 0 < coverage < 1:
+        raise ValueError(f"coverage must be in (0, 1) (e.g. 0.9), got {coverage}")
+    return float(coverage)

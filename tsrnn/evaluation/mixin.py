@@ -1,0 +1,181 @@
+"""What every forecaster gets from the protocol: ``score`` and ``predict_interval``."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
+
+from ..data import Future, SeriesSet, check_horizon
+from .conformal import (
+    DEFAULT_CALIBRATION_WINDOWS,
+    check_coverage,
+    conformal_quantile,
+    conformal_scores,
+    series_scale,
+)
+from .walk import has_fast_path, walk_forward
+
+
+class ForecasterMixin:
+    """``score`` and ``predict_interval`` for forecasters following the protocol.
+
+    See the module docstring for the protocol. Fitted attributes set by
+    :meth:`_calibrate_conformal`: ``conformal_scores_`` of shape
+    ``(n_calib, horizon, n_targets)`` and ``conformal_scale_`` of shape
+    ``(n_series, n_targets)``.
+    """
+
+    def score(self, y: Any, X: Any = None) -> float:
+        """Negative mean absolute error on the block that follows the fitted data.
+
+        The block is walked: forecast ``horizon`` steps from the current state,
+        compare with the truth, ``update`` with those observations, repeat (the last
+        forecast may be shorter). A copy of the forecaster is walked, so this one is
+        unchanged. Higher is better, as scikit-learn expects, so that
+        ``GridSearchCV(forecaster, cv=TimeSeriesSplit(...)).fit(y)`` and
+        ``cross_validate`` work (they call ``fit(y_train)`` then ``score(y_test)``;
+        with covariates, ``.fit(y, X)`` passes them as the second argument).
+        ``TimeSeriesSplit`` splits rows, so it suits one series (arrays, pandas);
+        for a long-format frame use :func:`tsrnn.backtest.backtest` instead.
+
+        Parameters
+        ----------
+        y : array-like, pandas object or long-format DataFrame
+            Observations directly after the last one seen, in the format of ``fit``.
+        X : optional
+            Their covariates, if the forecaster uses covariates.
+
+        Returns
+        -------
+        float
+            ``-MAE`` over all observed (non-NaN) values of ``y``.
+        """
+        check_is_fitted(self)
+        est = copy.deepcopy(self)
+        block = est.schema_.check_update(y, X)
+        h = check_horizon(getattr(self, "horizon", None), 1)
+        total, count = 0.0, 0
+        for origin in walk_forward(est, block, h, step=h):
+            for t, p in zip(origin.y_true, origin.y_pred, strict=True):
+                seen = ~np.isnan(t)
+                total += float(np.abs(t[seen] - p[seen]).sum())
+                count += int(seen.sum())
+        if count == 0:
+            raise ValueError("y has no observed (non-NaN) values to score against")
+        return -total / count
+
+    def predict_interval(
+        self, horizon: int | None = None, X: Any = None, coverage: float = 0.9
+    ) -> Any:
+        """Split-conformal prediction intervals around :meth:`predict`.
+
+        For each forecast step ``j``, the half-width is the finite-sample conformal
+        quantile (see :func:`conformal_quantile`) of the absolute ``j``-step errors
+        of rolling-origin forecasts made at fit time on a calibration tail, scaled
+        per series (see :func:`series_scale`).
+
+        Parameters
+        ----------
+        horizon : int, optional
+            Default: the ``horizon`` parameter; at most the ``horizon`` used at fit.
+        X : optional
+            Future covariates, as for ``predict``.
+        coverage : float, default=0.9
+            Target probability that the truth lies inside.
+
+        Returns
+        -------
+        tuple of ndarray or pandas.DataFrame
+            Arrays: ``(lower, upper)`` shaped like ``predict``'s output. pandas: a
+            DataFrame with columns ``lower``/``upper`` (a ``(target, bound)``
+            MultiIndex for several targets). Long: ``{target}_lo_{pct}`` and
+            ``{target}_hi_{pct}`` columns.
+        """
+        check_is_fitted(self)
+        coverage = check_coverage(coverage)
+        h = check_horizon(horizon, getattr(self, "horizon", 1))
+        if has_fast_path(self):
+            fut = self._future(h, X)
+            pos, values = fut.positions, self._predict_values(fut)
+        else:
+            pos, values = self.schema_.parse_forecast(self.predict(horizon=h, X=X))
+        lower, upper = self._interval_bounds(pos, values, coverage)
+        return self.schema_.format_interval(lower, upper, coverage, pos)
+
+    def _future(self, horizon: int, X: Any) -> Future:
+        """Validated future covariates; forecasters that ignore ``X`` override this."""
+        return self.schema_.check_future(horizon, X)
+
+    def _interval_bounds(
+        self, positions: np.ndarray, values: np.ndarray, coverage: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Conformal bounds around point forecasts ``values`` (S', h, k)."""
+        scores = getattr(self, "conformal_scores_", None)
+        if scores is None:
+            raise AttributeError(
+                f"{type(self).__name__}.fit did not calibrate intervals "
+                "(conformal_scores_ is missing)"
+            )
+        if len(scores) == 0:
+            reason = getattr(self, "_conformal_note", "the series is too short")
+            raise ValueError(
+                f"no calibration residuals for intervals ({reason}); fit on a longer "
+                "series"
+            )
+        h = values.shape[1]
+        if h > scores.shape[1]:
+            raise ValueError(
+                f"intervals are calibrated for up to {scores.shape[1]} step(s) (the "
+                f"horizon at fit); set horizon={h} in the constructor and refit"
+            )
+        q = conformal_quantile(scores[:, :h], coverage)
+        half = q[None, :, :] * self.conformal_scale_[positions][:, None, :]
+        return values - half, values + half
+
+    def _calibrate_conformal(
+        self, data: SeriesSet, n_windows: int = DEFAULT_CALIBRATION_WINDOWS
+    ) -> None:
+        """Store conformal residuals for :meth:`predict_interval`; call at end of fit.
+
+        A clone is fitted on each series without its tail (at most ``n_windows +
+        horizon - 1`` rows, at most half the series), then walked over the tail one
+        step at a time (:func:`conformal_scores`), so the residuals are honest
+        out-of-sample errors. Costs one more fit on the shorter data.
+
+        Parameters
+        ----------
+        data : SeriesSet
+            What ``fit`` received (from ``to_series_set``).
+        n_windows : int
+            Forecast origins per series.
+        """
+        h = check_horizon(getattr(self, "horizon", None), 1)
+        k = data.y.shape[1]
+        self.conformal_scale_ = series_scale(data)
+        self.conformal_scores_ = np.empty((0, h, k))
+        if getattr(self, "_tsrnn_calibrating", False):
+            return  # this is the calibration clone itself
+        n = data.lengths
+        tail = np.minimum(n_windows + h - 1, n // 2)
+        tail = np.where(tail >= h, tail, 0)
+        if not tail.any():
+            self._conformal_note = (
+                f"every series is shorter than {2 * h} steps, leaving no "
+                "calibration tail"
+            )
+            return
+        est = clone(self)
+        est._tsrnn_calibrating = True
+        y_head, X_head = data.schema.to_user(data.take(0, n - tail))
+        try:
+            est.fit(y_head, X_head)
+        except ValueError as exc:  # e.g. the head is too short for this model
+            self._conformal_note = f"fitting without the calibration tail failed: {exc}"
+            return
+        self.conformal_scores_ = conformal_scores(
+            est, data.take(n - tail, n), h, self.conformal_scale_
+        )
