@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-import tsrnn.estimators.forecaster as forecaster_module
+import tsrnn.estimators.forecaster.estimator as forecaster_module
 import tsrnn.estimators.window as window_module
 from tsrnn import RNNClassifier, RNNForecaster, RNNRegressor
 from tsrnn.engine import Diverged, DivergenceWarning, run_epochs

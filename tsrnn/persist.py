@@ -323,8 +323,10 @@ def _forecaster_state(model, arrays: dict) -> dict:
 
 def _restore_forecaster(path, est, attrs, arrays):
     from .data import SeriesSchema
-    from .estimators._features import Layout, Scaler
-    from .estimators.forecaster import _np_dtype
+    from .estimators.forecaster.features import FeatureLayout as Layout
+    from .estimators.forecaster.head import build_network
+    from .estimators.forecaster.reader import last_observed
+    from .estimators.forecaster.transforms import Scaler
 
     try:
         lay_d = _unplain(_need(path, attrs, "_layout"))
@@ -337,8 +339,10 @@ def _restore_forecaster(path, est, attrs, arrays):
         raise _fail(
             path, f"invalid layout or series schema metadata ({exc})", _FIX_RESAVE
         ) from exc
-    dt = _np_dtype(est.dtype)
-    net = est._build_network(lay, dt)
+    dt = np.dtype(est.dtype).type
+    net = build_network(
+        est.cell, est.hidden_size, est.num_layers, est.nonlinearity, lay, dt
+    )
     S, k, c = schema.n_series, lay.n_targets, lay.n_covariates
     H, keep = int(est.hidden_size), lay.history
     if (schema.n_targets, schema.n_covariates) != (k, c):
@@ -401,7 +405,7 @@ def _restore_forecaster(path, est, attrs, arrays):
     est._log = _restore_log(attrs.get("_log"))
     if "_level" not in arrays:  # files written before it was stored
         tail = est._tail_y.astype(np.float64)
-        est._level = np.stack([est._last_observed(t) for t in tail])
+        est._level = np.stack([last_observed(t) for t in tail])
     # the compiled inference weights are derived data: rebuilt, never stored
     est._pack_cache = est._pack()
     return est

@@ -23,81 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def _too_large(what: str, values: np.ndarray) -> ValueError:
-    big = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else np.inf
-    return ValueError(
-        f"{what} has values too large to standardize in float64 (largest |value| = "
-        f"{big:.3g}: their mean or variance overflows); divide it by a constant "
-        "(e.g. a power of ten) and scale the forecasts back"
-    )
-
-
 @dataclass
-class Scaler:
-    """Per-series target scaling and global covariate scaling (fitted on training rows)."""
-
-    y_loc: np.ndarray  # (S, k)
-    y_scale: np.ndarray  # (S, k)
-    x_loc: np.ndarray  # (c,)
-    x_scale: np.ndarray  # (c,)
-
-    @classmethod
-    def fit(cls, kind, y, X, indptr, train_end):
-        S = len(indptr) - 1
-        k = y.shape[1]
-        y_loc = np.zeros((S, k))
-        y_scale = np.ones((S, k))
-        if kind is not None:
-            for i in range(S):
-                seg = y[indptr[i] : train_end[i]]
-                # targets never observed in the training rows keep (0, 1): NumPy's
-                # nan-reductions would warn about their empty slices
-                seen = ~np.isnan(seg).all(axis=0) if len(seg) else np.zeros(k, bool)
-                obs = seg[:, seen]
-                loc, sc = np.zeros(k), np.ones(k)
-                with np.errstate(all="ignore"):
-                    if seen.any() and kind == "standard":
-                        loc[seen] = np.nanmean(obs, axis=0)
-                        sc[seen] = np.nanstd(obs, axis=0)
-                    elif seen.any():  # robust: median / IQR
-                        loc[seen] = np.nanmedian(obs, axis=0)
-                        q = np.nanpercentile(obs, [25, 75], axis=0)
-                        sc[seen] = q[1] - q[0]
-                if np.isinf(loc).any() or np.isinf(sc).any():
-                    which = "y" if S == 1 else f"y (series number {i})"
-                    raise _too_large(which, seg)
-                loc = np.where(np.isfinite(loc), loc, 0.0)
-                sc = np.where(np.isfinite(sc) & (sc > 1e-12), sc, 1.0)
-                y_loc[i], y_scale[i] = loc, sc
-        if X is None or X.shape[1] == 0:
-            c = 0 if X is None else X.shape[1]
-            return cls(y_loc, y_scale, np.zeros(c), np.ones(c))
-        rows = np.concatenate([np.arange(indptr[i], train_end[i]) for i in range(S)])
-        xs = X[rows] if len(rows) else X
-        with np.errstate(over="ignore", invalid="ignore"):
-            x_loc = xs.mean(axis=0) if kind else np.zeros(X.shape[1])
-            x_scale = xs.std(axis=0) if kind else np.ones(X.shape[1])
-        if np.isinf(x_loc).any() or np.isinf(x_scale).any():
-            raise _too_large("X", xs)
-        x_scale = np.where(x_scale > 1e-12, x_scale, 1.0)
-        return cls(y_loc, y_scale, x_loc, x_scale)
-
-    def y(self, y, series):
-        """Scale targets ``y`` (n, k) of series ``series`` (n,) positions."""
-        return (y - self.y_loc[series]) / self.y_scale[series]
-
-    def y_inverse(self, y, series):
-        """Undo :meth:`y` for values ``(..., k)`` of series ``series``."""
-        return y * self.y_scale[series] + self.y_loc[series]
-
-    def x(self, X):
-        """Scale covariates."""
-        return (X - self.x_loc) / self.x_scale
-
-
-@dataclass
-class Layout:
-    """Sizes of the network's input, head extras and outputs."""
+class FeatureLayout:
+    """Sizes of the network's inputs, head extras and outputs (see :func:`gather`)."""
 
     n_targets: int
     n_covariates: int
@@ -136,9 +64,27 @@ class Layout:
     def n_outputs(self) -> int:
         return self.horizon_out * self.n_targets
 
+    @property
+    def feedback_map(self) -> np.ndarray:
+        """``(input column, output column)`` pairs for the stream kernel's feedback.
+
+        Where a target input is missing (NaN), the step reads the network's own
+        one-step forecast of it instead: input column ``j`` is fed from output
+        column ``j`` (the first forecast step's target ``j``).
+        """
+        return np.stack([np.arange(self.n_targets)] * 2, axis=1)
+
 
 def gather(
-    layout: Layout, Y, Z, start, end, rows, limit=None, Y_target=None, origin=None
+    layout: FeatureLayout,
+    Y,
+    Z,
+    start,
+    end,
+    rows,
+    limit=None,
+    Y_target=None,
+    origin=None,
 ):
     """Inputs, head extras, targets and target mask for ``rows``.
 
@@ -150,7 +96,7 @@ def gather(
 
     Parameters
     ----------
-    layout : Layout
+    layout : FeatureLayout
     Y : ndarray of shape (N, k)
         Scaled targets as the network reads them (NaN kept: the stream kernel
         fills them with its own estimates; training passes imputed values).
@@ -184,7 +130,7 @@ def gather(
     r = rows.reshape(-1)
     pad = r < 0
     rr = np.where(pad, 0, r)
-    k, c = Y.shape[1], Z.shape[1]
+    k = Y.shape[1]
     ho = layout.horizon_out
     x = np.concatenate([Y[rr], Z[rr]], axis=1)
     if layout.relative:
@@ -230,4 +176,67 @@ def gather(
         extra.reshape(shape + (extra.shape[1],)),
         target.reshape(shape + (target.shape[1],)),
         mask.reshape(shape + (mask.shape[1],)),
+    )
+
+
+@dataclass(frozen=True)
+class OriginRows:
+    """Each forecast series' kept history followed by its future rows, stacked.
+
+    Series ``p`` of the forecast is rows ``p * length : (p + 1) * length`` of
+    ``Y`` and ``Z``: ``keep`` rows of history (the references), then the future
+    steps (targets unknown, NaN; known features given). ``start`` and ``end``
+    are per row, as :func:`gather` reads them.
+    """
+
+    Y: np.ndarray
+    Z: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    length: int
+    keep: int
+
+    @property
+    def last_rows(self) -> np.ndarray:
+        """The origin row (the last observed step) of every series."""
+        n = len(self.Y) // self.length
+        return np.arange(n) * self.length + self.keep - 1
+
+    def future_rows(self, steps: int) -> np.ndarray:
+        """Rows ``(steps, n_series)`` of the first ``steps`` future steps."""
+        n = len(self.Y) // self.length
+        return (np.arange(n) * self.length)[None, :] + self.keep + np.arange(steps)[
+            :, None
+        ]
+
+
+def origin_rows(
+    layout: FeatureLayout, tail_y, tail_z, n_seen, Zf: np.ndarray
+) -> OriginRows:
+    """History tails and future known features ``Zf`` ``(P, h, n_known)`` stacked.
+
+    ``tail_y``/``tail_z`` ``(P, keep, .)`` are the series' last rows and
+    ``n_seen`` ``(P,)`` the rows each has seen: a series shorter than the kept
+    history starts at its first real row, so that a season longer than the
+    series falls back to the last value, as in training (not to the padding).
+    """
+    P, keep = tail_y.shape[:2]
+    pad = max(layout.horizon_out - Zf.shape[1], 0)
+    if pad:
+        Zf = np.concatenate([Zf, np.zeros((P, pad, Zf.shape[2]))], axis=1)
+    L = keep + Zf.shape[1]
+    Y = np.full((P, L, layout.n_targets), np.nan)
+    Y[:, :keep] = tail_y
+    Z = np.zeros((P, L, layout.n_known))
+    Z[:, :keep] = tail_z
+    Z[:, keep:] = Zf
+    block = np.repeat(np.arange(P) * L, L)
+    n_real = np.minimum(keep, np.asarray(n_seen))
+    return OriginRows(
+        Y=Y.reshape(P * L, -1),
+        Z=Z.reshape(P * L, -1),
+        start=block + np.repeat(keep - n_real, L),
+        end=block + L,
+        length=L,
+        keep=keep,
     )

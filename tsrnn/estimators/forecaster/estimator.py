@@ -1,0 +1,862 @@
+"""``RNNForecaster``: a stateful truncated-BPTT recurrent forecaster for series.
+
+Training (``docs/MATH.md``, "Truncated BPTT with carried state"): the training
+rows are cut into ``batch_size`` contiguous streams ("lanes"); every epoch walks them in
+windows of ``bptt_length`` steps with the state carried from window to window as
+a constant (no gradient across the boundary), reset where a stream starts and at
+every epoch; the loss is taken at every step (teacher forcing) on the next
+``horizon`` values. Several series (long format) are cut the same way, each series
+piece starting on a window boundary with a zero state, so one global model is
+trained over all of them with per-series scaling.
+
+The last ``validation_fraction`` of every series is never trained on: it gives
+``validation_scores_``, early stopping (when asked) and the residuals of the
+conformal intervals. After ``fit`` the state has read every series to its end, so
+``predict`` forecasts what follows; ``update`` streams new observations into the
+state at a cost proportional to their number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..._save import SaveMixin
+from ...data import Future, SeriesSet, check_horizon, to_series_set
+from ...data.calendar import calendar_features
+from ...engine import CELLS, InferencePack, get_loss, make_optimizer, run_epochs
+from ...engine.threads import single_threaded_blas
+from ...engine.trainer import Diverged, DivergenceWarning, TrainingLog
+from ...evaluation import ForecasterMixin, series_scale
+from .features import FeatureLayout, gather, origin_rows
+from .head import build_network, resolve_seasons, start_at_reference
+from .reader import SeriesEnds, SeriesReader, last_observed, validation_score
+from .strategies import STRATEGIES
+from .training import ScaledSeries, cut_lanes, random_windows, stateful_windows
+from .transforms import Scaler
+
+
+class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
+    """Recurrent forecaster trained by stateful truncated BPTT, with streaming updates.
+
+    Parameters
+    ----------
+    cell : {"lstm", "gru", "rnn", "sru"}, default="lstm"
+        Recurrent cell (``tsrnn.nn`` twins of torch's).
+    hidden_size : int, default=64
+        Units per layer.
+    num_layers : int, default=1
+        Stacked layers.
+    dropout : float, default=0.0
+        Dropout between layers during training.
+    nonlinearity : {"tanh", "relu"}, default="tanh"
+        For ``cell="rnn"``.
+    horizon : int, default=1
+        Steps forecast by ``predict`` (and trained for, with ``"direct"``).
+    strategy : {"direct", "recursive"}, default="direct"
+        ``"direct"``: a multi-horizon head predicts all ``horizon`` steps at once
+        from the state and the known future (covariates, calendar, seasonal lag).
+        ``"recursive"``: a one-step head whose prediction is fed back as the next
+        input.
+    bptt_length : int, default=32
+        Steps per truncated-BPTT window. A series shorter than that is trained
+        on as one window (full BPTT); the shortest series ``fit`` accepts has
+        ``horizon + 1`` rows in its training part (2 for ``"recursive"``).
+    stateful : bool, default=True
+        Carry the state across windows (``False``: random windows from a zero
+        state after a burn-in of ``bptt_length`` steps that feed the state but not
+        the loss).
+    season_length : int, tuple of int, "auto" or None, default="auto"
+        Seasonal period(s) of the direct head's reference values (the last value
+        at the same phase, with what was known about that step); the first one
+        is the head's starting point (seasonal naive). The recursive strategy
+        has none: it feeds its own predictions back as inputs instead.
+        ``"auto"`` infers them from a pandas frequency: a day and a week for
+        sub-daily data (48 and 336 for 30 min), 7 daily, 5 business-daily, 12
+        monthly, 4 quarterly. None uses the last value (naive).
+    differencing : bool, default=False
+        Model the changes ``y_t - y_{t-1}`` instead of the levels: the network
+        reads and forecasts changes, and forecasts are summed back onto the
+        last observed value. Use it for trending series and for a global model
+        over series of different levels (M3, Tourism: the level-based model
+        reverts towards each series' training mean at the end of a trend).
+        A change next to a missing step is missing too; after trailing missing
+        steps the forecast starts from the last observed value.
+    calendar_features : bool, default=True
+        Add cyclic time-of-day / day-of-week / day-of-year features when the
+        series has a DatetimeIndex.
+    scaler : {"standard", "robust"} or None, default="standard"
+        Per-series scaling of targets (and global scaling of covariates), fitted
+        on the training rows.
+    loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
+    solver : {"adam", "sgd"}, default="adam"
+    learning_rate_init : float, default=3e-3
+    max_iter : int, default=100
+        Epochs (each about 16 optimizer steps with ``batch_size="auto"``).
+    batch_size : int or "auto", default="auto"
+        Parallel streams (lanes) per window. ``"auto"``: as many as leave at
+        least 16 windows (optimizer steps) per epoch, at most 32. Each epoch
+        makes about ``n_rows / (batch_size * bptt_length)`` steps.
+    alpha : float, default=0.0
+        L2 penalty on weights.
+    tol : float, default=1e-4
+    early_stopping : bool, default=False
+        Stop when the validation score (the series' tails) stops improving and
+        restore the best epoch's weights.
+    validation_fraction : float, default=0.1
+        Tail of every series held out of training (validation and interval
+        calibration); 0 trains on everything (no intervals then).
+    n_iter_no_change : int, default=10
+    clip_norm : float or None, default=1.0
+        Global gradient-norm clipping.
+    warm_start : bool, default=False
+        Continue from the previous ``fit``'s weights.
+    random_state : int, Generator or None
+    verbose : int, default=0
+        ``>= 1``: a progress bar with the loss and validation score per epoch.
+    dtype : {"float64", "float32"}, default="float64"
+    id_col, time_col, target_col : str
+        Long-format column names (statsforecast's defaults).
+    freq : str or None
+        Frequency override when it cannot be inferred.
+
+    Attributes
+    ----------
+    n_iter_ : int
+    loss_curve_ : list of float
+        Mean training loss per epoch (scaled units).
+    validation_scores_ : list of float
+        Negative mean squared error (scaled) on the held-out tails per epoch
+        (every epoch with ``early_stopping``, else once after training).
+    best_loss_, best_validation_score_ : float
+    params_ : ndarray
+        Flat parameter vector; :meth:`named_params` gives torch-named views.
+    grad_norm_curve_ : list of float
+        Mean global gradient norm per epoch (before clipping).
+    dh_norm_ : ndarray of shape (num_layers, bptt_length)
+        Mean ``||dL/dh_t||`` per step of the windows of the last epoch
+        (``2 * bptt_length`` steps with ``stateful=False``: burn-in and window).
+    schema_ : SeriesSchema
+        Format and series ends (advanced by ``update``).
+    conformal_scores_ : ndarray
+        Scaled residuals of held-out forecasts, for :meth:`predict_interval`.
+    stopped_ : str
+        Why training stopped: ``"max_iter"``, ``"converged"``,
+        ``"early_stopping"``, ``"diverged"`` or ``"interrupted"``.
+
+    Notes
+    -----
+    Divergence gives a warning, not an error. Every training step checks its
+    loss and gradient; the first non-finite one (or weights that overflow)
+    stops ``fit`` at once, inside the epoch, with a
+    :class:`~tsrnn.engine.DivergenceWarning` (a ``RuntimeWarning``) that says
+    which weights were kept and suggests a smaller ``learning_rate_init``,
+    ``clip_norm`` or scaled data. The model stays usable: it keeps the finite
+    weights of its best finished epoch (or those it started from when the first
+    epoch diverged) and ``stopped_`` is ``"diverged"``. A diverging
+    ``partial_fit`` keeps the weights from before the call. Values too large to
+    standardize raise a ``ValueError`` before any training.
+
+    Reproducibility: with an int ``random_state``, ``fit`` is bit for bit
+    reproducible, in one process, across processes and through
+    ``save``/:func:`tsrnn.load`; ``random_state=None`` draws a fresh seed from
+    NumPy's global random state at every ``fit``, as scikit-learn does.
+    Training runs its matrix products on one BLAS thread, so the fitted weights
+    do not depend on the BLAS thread count; ``update`` uses the process's BLAS
+    threads, and with inputs or ``hidden_size`` above 32 its states can differ
+    in the last bits between thread counts. ``predict`` and
+    ``predict_interval`` are safe to call from several threads at once.
+
+    Examples
+    --------
+    An hourly series with a daily cycle; pandas in, pandas out:
+
+    >>> import warnings
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.exceptions import ConvergenceWarning
+    >>> from tsrnn import RNNForecaster
+    >>> t = np.arange(480)
+    >>> noise = 0.1 * np.random.default_rng(0).normal(size=480)
+    >>> y = pd.Series(np.sin(2 * np.pi * t / 24) + noise,
+    ...               index=pd.date_range("2024-01-01", periods=480, freq="h"))
+    >>> model = RNNForecaster(horizon=6, hidden_size=8, max_iter=5, random_state=0)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", ConvergenceWarning)  # 5 epochs: a demo
+    ...     model = model.fit(y)
+    >>> forecast = model.predict()  # the 6 hours after the last observation
+    >>> forecast.index[0], len(forecast)
+    (Timestamp('2024-01-21 00:00:00'), 6)
+    >>> model.predict_interval(coverage=0.9).columns.tolist()
+    ['lower', 'upper']
+
+    New readings advance the state without refitting:
+
+    >>> new = pd.Series([0.1, 0.6],
+    ...                 index=pd.date_range("2024-01-21", periods=2, freq="h"))
+    >>> model.update(new).predict().index[0]
+    Timestamp('2024-01-21 02:00:00')
+    """
+
+    _parameter_constraints: dict = {
+        "cell": [StrOptions(set(CELLS))],
+        "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "nonlinearity": [StrOptions({"tanh", "relu"})],
+        "horizon": [Interval(numbers.Integral, 1, None, closed="left")],
+        "strategy": [StrOptions(set(STRATEGIES))],
+        "bptt_length": [Interval(numbers.Integral, 1, None, closed="left")],
+        "stateful": ["boolean"],
+        "season_length": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+            None,
+            tuple,
+            list,
+        ],
+        "differencing": ["boolean"],
+        "calendar_features": ["boolean"],
+        "scaler": [StrOptions({"standard", "robust"}), None],
+        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
+        "solver": [StrOptions({"adam", "sgd"})],
+        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "clip_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "dtype": [
+            StrOptions({"float64", "float32"}),
+            Options(type, {np.float64, np.float32}),
+        ],
+        "id_col": [str],
+        "time_col": [str],
+        "target_col": [str, list],
+        "freq": [str, None, numbers.Integral],
+    }
+
+    def __init__(
+        self,
+        cell="lstm",
+        hidden_size=64,
+        num_layers=1,
+        *,
+        dropout=0.0,
+        nonlinearity="tanh",
+        horizon=1,
+        strategy="direct",
+        bptt_length=32,
+        stateful=True,
+        season_length="auto",
+        differencing=False,
+        calendar_features=True,
+        scaler="standard",
+        loss="squared_error",
+        solver="adam",
+        learning_rate_init=3e-3,
+        max_iter=100,
+        batch_size="auto",
+        alpha=0.0,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        clip_norm=1.0,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        dtype="float64",
+        id_col="unique_id",
+        time_col="ds",
+        target_col="y",
+        freq=None,
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.nonlinearity = nonlinearity
+        self.horizon = horizon
+        self.strategy = strategy
+        self.bptt_length = bptt_length
+        self.stateful = stateful
+        self.season_length = season_length
+        self.differencing = differencing
+        self.calendar_features = calendar_features
+        self.scaler = scaler
+        self.loss = loss
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.alpha = alpha
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.clip_norm = clip_norm
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.dtype = dtype
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target_col = target_col
+        self.freq = freq
+
+    # ================================================================== fit
+    def fit(self, y, X=None):
+        """Train on one or many series, then read each to its end.
+
+        Parameters
+        ----------
+        y : 1-D/2-D array, pandas Series/DataFrame, or long-format DataFrame
+            Rows are consecutive time steps; NaN marks a missing step (no loss
+            there; the state runs through the gap on the model's own estimates).
+        X : array-like or pandas object, optional
+            Covariates aligned row by row with ``y``, known in advance (pass the
+            future rows again to :meth:`predict`).
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        # random_state=None: fresh randomness for every fit, as in scikit-learn
+        self.__dict__.pop("_auto_seed", None)
+        with single_threaded_blas():
+            self._fit_data(self._read(y, X), partial=False)
+        return self
+
+    def _read(self, y, X):
+        return to_series_set(
+            y,
+            X,
+            id_col=self.id_col,
+            time_col=self.time_col,
+            target_col=self.target_col,
+            freq=self.freq,
+        )
+
+    def _fit_data(self, data: SeriesSet, partial: bool):
+        """Train (one epoch if ``partial``), read every series to its end, calibrate."""
+        strategy = STRATEGIES[self.strategy]
+        n_val = self._held_out(data, strategy)
+        train_end = data.indptr[:-1] + data.lengths - n_val
+        reuse = (partial or self.warm_start) and hasattr(self, "params_")
+        if reuse:
+            self._check_same_format(data.schema)
+            scaler = self._scaler
+        else:
+            scaler = Scaler.fit(self.scaler, data.y, data.X, data.indptr, train_end)
+        layout = self._feature_layout(data, strategy)
+        dt = np.dtype(self.dtype).type
+        Y, Z = self._network_inputs(data, scaler, layout, data.schema.freq, dt)
+        series = ScaledSeries.build(Y, Z, data.indptr, train_end)
+        net, theta = self._network_and_weights(layout, dt, reuse)
+        self._net, self._layout, self._scaler = net, layout, scaler
+        # a tail without observations scores nothing (early stopping would then
+        # keep the initial weights): treat it as no validation
+        has_val = bool(n_val.any()) and not np.isnan(data.y[~series.train_rows()]).all()
+        log = self._train(theta, series, reuse, partial, has_val)
+        # read every series to its end with the final weights
+        # (the stream kernel fills the gaps with the model's own estimates)
+        outputs = self._read_to_ends(SeriesReader(net, layout), theta, series)
+        if not self.early_stopping and has_val:
+            log.validation_scores.append(validation_score(layout, outputs, series))
+            log.best_validation_score = max(log.validation_scores)
+        self.validation_scores_ = list(log.validation_scores)
+        self.best_validation_score_ = (
+            max(log.validation_scores) if log.validation_scores else None
+        )
+        self.schema_ = data.schema
+        self._calibrate(strategy, data, outputs, series, n_val)
+        return self
+
+    def _held_out(self, data: SeriesSet, strategy) -> np.ndarray:
+        """Rows held out at the end of each series (validation, calibration).
+
+        Raises when no series is long enough to train on, or the training rows
+        hold no observation.
+        """
+        ho = strategy.horizon_out(self.horizon)
+        lengths = data.lengths
+        n_val = np.floor(lengths * self.validation_fraction).astype(np.int64)
+        n_val = np.where(n_val >= ho + 1, n_val, 0)
+        train_len = lengths - n_val
+        need = ho + 1  # one step plus the ho values that follow it
+        if train_len.max() < need:
+            raise ValueError(
+                f"the series are too short to train on: the longest training part "
+                f"has {int(train_len.max())} row(s), but "
+                + (f"horizon={ho} needs" if ho > 1 else "training needs")
+                + f" at least {need} (one step and the {ho} value(s) after it); "
+                "pass longer series, lower horizon (or use strategy='recursive') "
+                "or lower validation_fraction"
+            )
+        train_end = np.repeat(data.indptr[:-1] + train_len, lengths)
+        if np.isnan(data.y[np.arange(len(data.y)) < train_end]).all():
+            raise ValueError(
+                "y has no observed (non-NaN) values in its training part, so there "
+                "is nothing to learn from; pass observations (NaN only marks missing "
+                "steps)"
+            )
+        return n_val
+
+    def _feature_layout(self, data: SeriesSet, strategy) -> FeatureLayout:
+        """What the network reads and predicts for these series and settings."""
+        schema = data.schema
+        seasons = strategy.seasons(resolve_seasons(self.season_length, schema.freq))
+        n_calendar = 0
+        if self.calendar_features and schema.index_type in ("datetime", "period"):
+            n_calendar = calendar_features(data.time[:1], schema.freq).shape[1]
+        return FeatureLayout(
+            schema.n_targets,
+            schema.n_covariates,
+            n_calendar,
+            strategy.horizon_out(self.horizon),
+            seasons,
+            relative=bool(self.differencing),
+        )
+
+    def _network_inputs(self, block, scaler, layout, freq, dt, positions=None):
+        """Scaled targets ``Y`` and known features ``Z`` of a block's rows.
+
+        ``positions``: the series of each row (default: the block's own).
+        """
+        if positions is None:
+            positions = np.repeat(np.arange(block.n_series), block.lengths)
+        Y = scaler.y(block.y, positions)
+        parts = [] if block.X is None else [scaler.x(block.X)]
+        if layout.n_calendar:
+            parts.append(calendar_features(block.time, freq))
+        Z = np.concatenate(parts, axis=1) if parts else np.zeros((len(Y), 0))
+        return Y.astype(dt), Z.astype(dt)
+
+    def _network_and_weights(self, layout, dt, reuse):
+        if reuse:
+            if self._layout != layout:
+                raise ValueError(
+                    "warm_start/partial_fit data has another layout than fit"
+                )
+            return self._net, self.params_.copy()
+        net = build_network(
+            self.cell, self.hidden_size, self.num_layers, self.nonlinearity, layout, dt
+        )
+        theta = net.init_params(np.random.default_rng(self._seed()))
+        start_at_reference(net, theta, layout)
+        return net, theta
+
+    def _train(self, theta, series: ScaledSeries, reuse, partial, has_val):
+        """The epochs: truncated BPTT over ``series``, in place on ``theta``."""
+        net, layout = self._net, self._layout
+        rng = np.random.default_rng(self._seed(offset=1))
+        loss_fn = get_loss(self.loss)
+        opt = (
+            self._optimizer
+            if reuse and hasattr(self, "_optimizer")
+            else make_optimizer(
+                self.solver, net.size, self.learning_rate_init, net.dtype
+            )
+        )
+        reader = SeriesReader(net, layout)
+        T = int(self.bptt_length)
+        lanes = cut_lanes(series, T, self.batch_size) if self.stateful else None
+        n_lanes = lanes.n_lanes if lanes is not None else 1
+        carried = net.stack.zero_state(n_lanes)
+        # warm_start continues the curves, as n_iter_ and loss_curve_ do
+        grad_norms = list(getattr(self, "grad_norm_curve_", [])) if reuse else []
+        dh_last_epoch = []
+
+        def run_epoch():
+            if series.has_gaps:
+                reader.impute(theta, series)
+            if lanes is None:  # stateless: every window from a zero state
+                windows = random_windows(layout, series, rng, T, self.batch_size)
+            else:
+                windows = stateful_windows(layout, series, lanes, T)
+            losses, gn, dh = [], [], []
+            for w in windows:
+                if w.reset is None:
+                    state = None
+                else:  # carried, zeroed where a lane starts a new piece
+                    carried[:, :, w.reset] = 0.0
+                    state = carried
+                res = net.train_step(
+                    theta,
+                    opt,
+                    w.x,
+                    w.target,
+                    w.mask,
+                    loss_fn,
+                    state,
+                    w.extra,
+                    clip_norm=self.clip_norm,
+                    dropout=self.dropout,
+                    rng=rng,
+                    alpha=self.alpha,
+                    n_samples=float(w.mask.sum() or 1.0),
+                )
+                if not res.finite:
+                    raise Diverged(
+                        f"loss {res.loss}, gradient norm {res.grad_norm} at batch "
+                        f"{len(losses) + 1}",
+                        steps_done=len(losses),
+                    )
+                if w.reset is not None:
+                    carried[...] = res.state
+                losses.append(res.loss)
+                gn.append(res.grad_norm)
+                dh.append(res.dh_norm)
+            grad_norms.append(float(np.mean(gn)))
+            dh_last_epoch[:] = dh
+            carried[...] = 0.0  # every epoch starts from a zero state
+            return float(np.mean(losses))
+
+        def validate():
+            pack = InferencePack(net, theta)
+            outputs = reader.read_all(theta, pack, series.inputs, series, series.Y)[0]
+            return validation_score(layout, outputs, series)
+
+        early = self.early_stopping and has_val
+        log = run_epochs(
+            theta,
+            run_epoch,
+            max_iter=1 if partial else self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            early_stopping=early,
+            validate=validate if early else None,
+            verbose=self.verbose,
+            log=self._log if reuse and hasattr(self, "_log") else TrainingLog(),
+            desc="RNNForecaster",
+            warn_max_iter=not partial,
+        )
+        self._optimizer = opt
+        self._log = log
+        self.params_ = theta
+        self.n_iter_ = log.n_iter
+        self.t_ = opt.t * n_lanes * T
+        self.loss_curve_ = list(log.loss_curve)
+        self.best_loss_ = log.best_loss
+        self.grad_norm_curve_ = grad_norms
+        if dh_last_epoch:
+            self.dh_norm_ = np.mean(np.stack(dh_last_epoch), axis=0)
+        self.stopped_ = log.stopped
+        return log
+
+    def _read_to_ends(self, reader, theta, series: ScaledSeries):
+        """Read every series to its end and keep where it ends; the outputs."""
+        pack = InferencePack(self._net, theta)
+        outputs, ends = reader.read_to_ends(theta, pack, series)
+        self._state, self._top = ends.state, ends.top
+        self._tail_y, self._tail_z, self._level = ends.tail_y, ends.tail_z, ends.level
+        self._pack_cache = pack
+        return outputs
+
+    def _calibrate(self, strategy, data, outputs, series, n_val):
+        """Conformal residuals from the held-out tails (never trained on)."""
+        h, k = int(self.horizon), self._layout.n_targets
+        self.conformal_scale_ = series_scale(data)
+        scores = strategy.calibrate(self, data, outputs, series, n_val)
+        self.conformal_scores_ = (
+            np.concatenate(scores) if scores else np.empty((0, h, k))
+        )
+        if not len(self.conformal_scores_):
+            shortest = int(np.ceil((h + 1) / max(self.validation_fraction, 1e-9)))
+            self._conformal_note = (
+                "no held-out tail to calibrate on: set validation_fraction > 0 and "
+                f"give series longer than {shortest} rows"
+            )
+
+    # ------------------------------------------------------------- helpers
+    def _seed(self, offset=0):
+        rs = self.random_state
+        if isinstance(rs, np.random.Generator):
+            return rs.integers(2**31) + offset
+        if isinstance(rs, np.random.RandomState):
+            return int(rs.randint(2**31)) + offset
+        if rs is None:
+            if not hasattr(self, "_auto_seed"):
+                # from NumPy's global RandomState, as scikit-learn does
+                self._auto_seed = int(check_random_state(None).randint(2**31))
+            return self._auto_seed + offset
+        return int(rs) + offset
+
+    def _check_same_format(self, schema):
+        old = self.schema_
+        if (schema.n_targets, schema.n_covariates) != (old.n_targets, old.n_covariates):
+            raise ValueError(
+                "warm_start/partial_fit needs the same targets and covariates as the "
+                "first fit; call fit with warm_start=False to start over"
+            )
+
+    def named_params(self) -> dict:
+        """torch-named views of :attr:`params_` (``weight_ih_l0``, ``head.weight``)."""
+        check_is_fitted(self)
+        return self._net.layout.views(self.params_)
+
+    def _pack(self, theta=None):
+        """Weights packed for the stream kernel (``params_`` by default)."""
+        return InferencePack(self._net, self.params_ if theta is None else theta)
+
+    def _restate(self, data: SeriesSet):
+        """Reset the state and read ``data`` (the fit series, maybe cut) afresh."""
+        lengths = data.lengths
+        last = None if data.time is None else data.time[data.indptr[1:] - 1]
+        self.schema_ = dataclasses.replace(
+            data.schema, n_seen=lengths.copy(), last=last
+        )
+        Y, Z = self._network_inputs(
+            data, self._scaler, self._layout, self.schema_.freq, self._net.dtype
+        )
+        series = ScaledSeries.build(Y, Z, data.indptr, inputs=Y)
+        self._read_to_ends(SeriesReader(self._net, self._layout), self.params_, series)
+
+    # ========================================================== predict
+    def predict(self, horizon=None, X=None):
+        """Forecast the steps after the last observation seen.
+
+        Parameters
+        ----------
+        horizon : int, optional
+            Steps ahead (default: ``horizon``); a direct model forecasts at most
+            the ``horizon`` it was trained for.
+        X : optional
+            Future covariates for those steps (required when fitted with ``X``),
+            in the format of ``fit``.
+
+        Returns
+        -------
+        ndarray or pandas object
+            Mirrors ``fit``'s input: ``(h,)``/``(h, n_targets)`` arrays, a Series
+            or DataFrame indexed by the future timestamps, or long format.
+        """
+        check_is_fitted(self)
+        h = check_horizon(horizon, self.horizon)
+        fut = self.schema_.check_future(h, X)
+        values = self._predict_values(fut)
+        return self.schema_.format_forecast(values, fut.positions)
+
+    def _future_Z(self, fut: Future):
+        P, h = len(fut.positions), fut.horizon
+        parts = []
+        if fut.X is not None:
+            parts.append(self._scaler.x(fut.X.reshape(P * h, -1)).reshape(P, h, -1))
+        if self._layout.n_calendar:
+            idx = self.schema_.future_index(h, fut.positions)
+            parts.append(calendar_features(idx, self.schema_.freq).reshape(P, h, -1))
+        if not parts:
+            return np.zeros((P, h, 0))
+        return np.concatenate(parts, axis=2)
+
+    def _last_levels(self, positions):
+        """Last observed scaled level of each series (0, its mean, if none).
+
+        A forecast of changes starts from it; after trailing missing steps that
+        is the last observation, not the unknown current level.
+        """
+        lv = self._level[positions]
+        return np.where(np.isnan(lv), 0.0, lv)
+
+    def _head(self, top, extra):
+        th = self._net.split(self.params_)[1]
+        return self._net.head.forward(th, top, extra)[0]
+
+    def _predict_values(self, fut: Future) -> np.ndarray:
+        strategy = STRATEGIES[self.strategy]
+        h = fut.horizon
+        strategy.check_horizon(h, self.horizon)
+        pos = np.asarray(fut.positions)
+        lay = self._layout
+        rows = origin_rows(
+            lay,
+            self._tail_y[pos],
+            self._tail_z[pos],
+            np.asarray(self.schema_.n_seen)[pos],
+            self._future_Z(fut),
+        )
+        base = self._last_levels(pos)
+        _, extra, _, _ = gather(
+            lay, rows.Y, rows.Z, rows.start, rows.end, rows.last_rows, origin=base
+        )
+        out0 = self._head(self._top[pos], extra)  # (P, horizon_out * k)
+        vals = strategy.forecast(self, out0, rows, pos, h)
+        if lay.relative:
+            vals = strategy.to_levels(vals, base)
+        return self._scaler.y_inverse(vals, pos[:, None])
+
+    # =========================================================== update
+    def update(self, y_new, X_new=None):
+        """Advance the state over new observations without refitting.
+
+        The cost is proportional to ``len(y_new)``; the next :meth:`predict`
+        forecasts from the new end. NaN steps are run through on the model's own
+        estimates.
+
+        Parameters
+        ----------
+        y_new : same format as ``fit``'s ``y``
+            Observations that directly follow the last ones seen.
+        X_new : optional
+            Their covariates (required when fitted with ``X``).
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self)
+        block = self.schema_.check_update(y_new, X_new)
+        with single_threaded_blas():  # thread-count independent, as fit
+            self._update_block(block)
+        return self
+
+    def _block_inputs(self, block: SeriesSet):
+        """Scaled targets and known features of an update block (schema order)."""
+        return self._network_inputs(
+            block,
+            self._scaler,
+            self._layout,
+            self.schema_.freq,
+            self._net.dtype,
+            positions=np.repeat(block.positions, block.lengths),
+        )
+
+    def _update_block(self, block: SeriesSet) -> None:
+        lay = self._layout
+        dt = self._net.dtype
+        reader = SeriesReader(self._net, lay)
+        keep = self._tail_y.shape[1]
+        Ynew, Znew = self._block_inputs(block)
+        new = SeriesEnds(
+            self._state.copy(),
+            self._top.copy(),
+            self._tail_y.copy(),
+            self._tail_z.copy(),
+            self._level.copy(),
+        )
+        for i, p in enumerate(np.asarray(block.positions)):
+            Y, Z, start, end = self._with_history(p, Ynew, Znew, block, i)
+            # the previous step's one-step estimate, now that its future is known
+            _, ex, _, _ = gather(lay, Y, Z, start, end, np.array([keep - 1]))
+            state = np.ascontiguousarray(self._state[:, :, p : p + 1])
+            top = self._top[p : p + 1].copy()
+            reader.run_rows(
+                self.params_,
+                self._pack_cache,
+                Y,
+                Z,
+                start,
+                end,
+                np.arange(keep, len(Y)),
+                state,
+                top,
+                last_out=self._head(top, ex).astype(dt),
+            )
+            new.state[:, :, p : p + 1] = state
+            new.top[p] = top[0]
+            new.tail_y[p] = Y[-keep:]
+            new.tail_z[p] = Z[-keep:]
+            new.level[p] = last_observed(Y[keep:], new.level[p])
+        # commit only after every series succeeded
+        self._state, self._top = new.state, new.top
+        self._tail_y, self._tail_z, self._level = new.tail_y, new.tail_z, new.level
+        self.schema_ = self.schema_.advance(block)
+
+    def _with_history(self, p, Ynew, Znew, block, i):
+        """Series ``p``'s stored history tail followed by the block's new rows.
+
+        Returns ``Y, Z, start, end`` for :func:`gather` over those rows (one
+        series, so every row starts at 0 and ends at the last row).
+        """
+        dt = self._net.dtype
+        a, b = block.indptr[i], block.indptr[i + 1]
+        Y = np.concatenate([self._tail_y[p], Ynew[a:b]]).astype(dt)
+        Z = np.concatenate([self._tail_z[p], Znew[a:b]]).astype(dt)
+        n = len(Y)
+        return Y, Z, np.zeros(n, np.int64), np.full(n, n, np.int64)
+
+    def partial_fit(self, y_new, X_new=None):
+        """One epoch of weight updates on new observations, then advance the state.
+
+        On an unfitted forecaster this is ``fit`` with ``max_iter=1``.
+        """
+        if not hasattr(self, "params_"):
+            self._validate_params()
+            with single_threaded_blas():
+                return self._fit_data(self._read(y_new, X_new), partial=True)
+        block = self.schema_.check_update(y_new, X_new)
+        with single_threaded_blas():
+            self._train_on_block(block)
+            self._update_block(block)
+        return self
+
+    def _train_on_block(self, block: SeriesSet) -> None:
+        """TBPTT over the new rows of each series, from its carried state."""
+        lay = self._layout
+        net = self._net
+        keep = self._tail_y.shape[1]
+        pos = np.asarray(block.positions)
+        Ynew, Znew = self._block_inputs(block)
+        loss_fn = get_loss(self.loss)
+        rng = np.random.default_rng(self._seed(offset=2 + self._optimizer.t))
+        T = int(self.bptt_length)
+        theta0, diverged = self.params_.copy(), False
+        for i, p in enumerate(pos):
+            Y, Z, start, end = self._with_history(p, Ynew, Znew, block, i)
+            L = len(Y)
+            Yin = np.where(np.isnan(Y), 0.0, Y)
+            state = np.ascontiguousarray(self._state[:, :, p : p + 1])
+            # the state has read every old row: windows start at the first new row
+            for w0 in range(keep, L - 1, T):
+                rows = np.arange(w0, min(w0 + T, L - 1))[:, None]
+                x, ex, tg, mk = gather(lay, Yin, Z, start, end, rows, Y_target=Y)
+                if not mk.any():
+                    continue
+                res = net.train_step(
+                    self.params_,
+                    self._optimizer,
+                    np.ascontiguousarray(x),
+                    tg,
+                    mk,
+                    loss_fn,
+                    state,
+                    np.ascontiguousarray(ex),
+                    clip_norm=self.clip_norm,
+                    dropout=self.dropout,
+                    rng=rng,
+                    alpha=self.alpha,
+                    n_samples=float(mk.sum()),
+                )
+                if not res.finite or not np.isfinite(self.params_).all():
+                    self.params_[...] = theta0
+                    diverged = True
+                    warnings.warn(
+                        f"partial_fit diverged (loss {res.loss}, gradient norm "
+                        f"{res.grad_norm}); the weights from before this call were "
+                        "kept. Lower learning_rate_init, set or lower clip_norm, or "
+                        "scale the data.",
+                        DivergenceWarning,
+                        stacklevel=3,
+                    )
+                    break
+                state = res.state
+            if diverged:
+                break
+        self._pack_cache = self._pack()

@@ -1,0 +1,275 @@
+"""Reading series through a trained network: full passes, imputation, the ends.
+
+After (and during) training the forecaster reads whole series from a zero
+state: to score the held-out tails, to fill missing inputs with the model's own
+one-step estimates, and to end at the state ``predict`` forecasts from
+(:class:`SeriesEnds`). A series without missing inputs is read by the batched
+scan (same-length series together, ``GROUP`` at a time, in chunks of
+``CHUNK`` steps); a series with gaps runs through the stream kernel, which
+fills each missing input with the previous step's forecast (the feedback map
+of :class:`~.features.FeatureLayout`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...engine import InferencePack, Network
+from .features import FeatureLayout, gather
+from .training import ScaledSeries
+
+CHUNK = 4096  # steps per batched pass over a long series (bounded memory)
+GROUP = 256  # series of one length read together by a full pass
+
+
+@dataclass
+class SeriesEnds:
+    """Where every series ends: what ``predict`` and ``update`` start from.
+
+    Attributes
+    ----------
+    state : ndarray of shape (n_states, L, S, H)
+        The recurrent state after each series' last row.
+    top : ndarray of shape (S, H)
+        The top layer's output there (what the head reads).
+    tail_y : ndarray of shape (S, history, n_targets)
+        The last scaled targets (NaN where missing or before the start): the
+        head's reference values.
+    tail_z : ndarray of shape (S, history, n_known)
+        The known features of the same rows.
+    level : ndarray of shape (S, n_targets)
+        The last observed scaled level per target (NaN: none yet).
+    """
+
+    state: np.ndarray
+    top: np.ndarray
+    tail_y: np.ndarray
+    tail_z: np.ndarray
+    level: np.ndarray
+
+
+def last_observed(Y: np.ndarray, before=None) -> np.ndarray:
+    """Last non-NaN row of ``Y`` (n, k) per target, else ``before`` (or NaN)."""
+    seen = ~np.isnan(Y)
+    idx = len(Y) - 1 - np.argmax(seen[::-1], axis=0)  # (k,)
+    lv = Y[idx, np.arange(Y.shape[1])] if len(Y) else np.full(Y.shape[1], np.nan)
+    fallback = np.full(Y.shape[1], np.nan) if before is None else before
+    return np.where(seen.any(axis=0), lv, fallback)
+
+
+class SeriesReader:
+    """Runs a network over whole series (see the module docstring).
+
+    Parameters
+    ----------
+    network : Network
+    layout : FeatureLayout
+    """
+
+    def __init__(self, network: Network, layout: FeatureLayout):
+        self.net = network
+        self.layout = layout
+        self.hidden_size = network.stack.hidden_size
+
+    def run_rows(
+        self,
+        theta,
+        pack,
+        inputs,
+        Z,
+        start,
+        end,
+        rows,
+        state,
+        top,
+        Y_target=None,
+        last_out=None,
+    ):
+        """Run the network over ``rows`` (one series, in order) from ``state``.
+
+        NaN in ``inputs`` is filled by the network's own one-step estimates
+        (stream kernel; ``last_out`` ``(1, n_outputs)``: the forecast made at
+        the row before ``rows[0]``, zeros if omitted); without NaN the batched
+        scan runs in chunks. ``state`` (n_states, L, 1, H) and ``top`` (1, H)
+        are updated in place.
+
+        Returns
+        -------
+        ndarray of shape (len(rows), n_outputs)
+            Head outputs at every row.
+        """
+        lay, net = self.layout, self.net
+        dt = net.dtype
+        n = len(rows)
+        out = np.empty((n, lay.n_outputs), dtype=dt)
+        has_nan = bool(np.isnan(inputs[rows]).any())
+        for a in range(0, n, CHUNK):
+            r = rows[a : a + CHUNK]
+            x, ex, _, _ = gather(lay, inputs, Z, start, end, r, Y_target=Y_target)
+            x = np.ascontiguousarray(x[:, None, :], dt)
+            ex = np.ascontiguousarray(ex[:, None, :], dt)
+            if has_nan:
+                if last_out is None:
+                    last_out = np.zeros((1, lay.n_outputs), dt)
+                o = pack.run(state, x, ex, lay.feedback_map, last_out, top)
+            else:
+                o, st, cache = net.forward(theta, x, state, ex)
+                state[...] = st
+                top[...] = cache.last_output
+            out[a : a + len(r)] = o[:, 0]
+        return out
+
+    def impute(self, theta, series: ScaledSeries) -> None:
+        """Fill missing inputs (``series.inputs``) with the model's own estimates."""
+        pack = InferencePack(self.net, theta)
+        Y, inputs = series.Y, series.inputs
+        k = Y.shape[1]
+        for s in range(series.n_series):
+            rows = series.series_rows(s)
+            if not np.isnan(Y[rows]).any():
+                continue
+            state = self.net.stack.zero_state(1)
+            top = np.zeros((1, self.hidden_size), Y.dtype)
+            out = self.run_rows(
+                theta,
+                pack,
+                Y.copy(),
+                series.Z,
+                series.start,
+                series.end,
+                rows,
+                state,
+                top,
+                Y_target=Y,
+            )
+            miss = np.isnan(Y[rows])
+            est = np.vstack([np.zeros((1, k)), out[:-1, :k]])
+            fill = inputs[rows]
+            if self.layout.relative:
+                # the estimates are changes from the step before, which may
+                # itself be filled: walk the missing steps in order
+                for i, j in zip(*np.nonzero(miss), strict=True):
+                    fill[i, j] = (fill[i - 1, j] if i else 0.0) + est[i, j]
+            else:
+                fill[miss] = est[miss]
+            inputs[rows] = fill
+
+    def read_all(self, theta, pack, inputs, series: ScaledSeries, Y_target=None):
+        """Run every series from a zero state to its end.
+
+        Series of one length without missing inputs are read together, up to
+        ``GROUP`` at a time, by the batched scan (one call per chunk of steps
+        instead of one per series: a global model over thousands of series);
+        a series with missing inputs runs alone through the stream kernel,
+        which fills them with the model's own estimates.
+
+        Returns
+        -------
+        outputs : list of ndarray (len_s, n_outputs), one per series
+        states : ndarray (n_states, L, S, H)
+        tops : ndarray (S, H)
+        """
+        net, lay = self.net, self.layout
+        dt = net.dtype
+        indptr = series.indptr
+        S = series.n_series
+        lengths = np.diff(indptr)
+        states = net.stack.zero_state(S)
+        tops = np.zeros((S, self.hidden_size), dt)
+        outputs = [None] * S
+        missing = np.isnan(inputs).any(axis=1)
+        has_nan = np.array([missing[indptr[s] : indptr[s + 1]].any() for s in range(S)])
+        for s in np.flatnonzero(has_nan):
+            state = net.stack.zero_state(1)
+            top = np.zeros((1, self.hidden_size), dt)
+            outputs[s] = self.run_rows(
+                theta,
+                pack,
+                inputs,
+                series.Z,
+                series.start,
+                series.end,
+                series.series_rows(s),
+                state,
+                top,
+                Y_target=Y_target,
+            )
+            states[:, :, s] = state[:, :, 0]
+            tops[s] = top[0]
+        clean = np.flatnonzero(~has_nan)
+        for n in np.unique(lengths[clean]):
+            members = clean[lengths[clean] == n]
+            for g0 in range(0, len(members), GROUP):
+                grp = members[g0 : g0 + GROUP]
+                G = len(grp)
+                rows = indptr[grp][None, :] + np.arange(n)[:, None]  # (n, G)
+                state = net.stack.zero_state(G)
+                out = np.empty((n, G, lay.n_outputs), dt)
+                step = max(1, CHUNK // G)
+                for a in range(0, n, step):
+                    x, ex, _, _ = gather(
+                        lay,
+                        inputs,
+                        series.Z,
+                        series.start,
+                        series.end,
+                        rows[a : a + step],
+                        Y_target=Y_target,
+                    )
+                    o, state, cache = net.forward(
+                        theta,
+                        np.ascontiguousarray(x, dt),
+                        state,
+                        np.ascontiguousarray(ex, dt),
+                    )
+                    out[a : a + step] = o
+                states[:, :, grp] = state
+                tops[grp] = cache.last_output
+                for j, s in enumerate(grp):
+                    outputs[s] = out[:, j]
+        return outputs, states, tops
+
+    def read_to_ends(self, theta, pack, series: ScaledSeries):
+        """Read every series to its end: the outputs and the :class:`SeriesEnds`."""
+        lay = self.layout
+        dt = self.net.dtype
+        S = series.n_series
+        keep = lay.history
+        tail_y = np.full((S, keep, lay.n_targets), np.nan, dt)
+        # the known features of the same rows: the head compares the future with them
+        tail_z = np.zeros((S, keep, lay.n_known), dt)
+        level = np.full((S, lay.n_targets), np.nan)
+        Y = series.Y
+        outputs, state, top = self.read_all(theta, pack, Y, series)
+        for s in range(S):
+            rows = series.series_rows(s)
+            tail = Y[rows[-keep:]]
+            tail_y[s, keep - len(tail) :] = tail
+            tail_z[s, keep - len(tail) :] = series.Z[rows[-keep:]]
+            level[s] = last_observed(Y[rows])
+        return outputs, SeriesEnds(state, top, tail_y, tail_z, level)
+
+
+def validation_score(layout: FeatureLayout, outputs, series: ScaledSeries) -> float:
+    """Negative scaled MSE of the forecasts made on the held-out tails.
+
+    ``outputs``: the head outputs of a full pass per series
+    (:meth:`SeriesReader.read_all`).
+    """
+    num, den = 0.0, 0.0
+    for s, out in enumerate(outputs):
+        a, b = series.indptr[s], series.indptr[s + 1]
+        te = series.train_end_series[s]
+        if te >= b:
+            continue
+        rows = np.arange(te - 1, b)
+        _, _, tg, mk = gather(
+            layout, series.Y, series.Z, series.start, series.end, rows
+        )
+        pred = out[rows - a]
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged model
+            num += float((((pred - tg) * mk) ** 2).sum())
+        den += float(mk.sum())
+    return -num / den if den else float("nan")

@@ -1,0 +1,173 @@
+"""Forecasting strategies: how the network's outputs become a multi-step forecast.
+
+A strategy decides four things, and nothing else in the forecaster depends on
+which one is chosen:
+
+* how many steps the head predicts per row (:meth:`Strategy.horizon_out`) and
+  whether it reads seasonal references (:meth:`Strategy.seasons`);
+* how a forecast is made from the state at each series' end
+  (:meth:`Strategy.forecast`), and how forecasts of changes (``differencing``)
+  are summed back onto the last level (:meth:`Strategy.to_levels`);
+* how the conformal residuals are collected on the held-out tails
+  (:meth:`Strategy.calibrate`).
+
+``"direct"``: the head predicts all ``horizon`` steps at once from the state and
+the known future. ``"recursive"``: a one-step head whose forecast is fed back
+as the next input by the stream kernel. A new strategy (an encoder-decoder
+over the horizon, say) is a new class here plus its row in :data:`STRATEGIES`;
+the estimator's ``strategy`` parameter accepts the table's keys.
+"""
+
+from __future__ import annotations
+
+import copy
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from ...evaluation import conformal_scores
+from .features import OriginRows, gather
+
+#: Origins of the recursive strategy's calibration walk on the held-out tails.
+RECURSIVE_CALIBRATION_ORIGINS = 50
+
+
+class Strategy(ABC):
+    """What a strategy decides (see the module docstring)."""
+
+    name: str
+
+    @abstractmethod
+    def horizon_out(self, horizon: int) -> int:
+        """Forecast steps the head predicts per row."""
+
+    @abstractmethod
+    def seasons(self, seasons: tuple[int, ...]) -> tuple[int, ...]:
+        """The seasonal references the head reads (``seasons``: the resolved ones)."""
+
+    @abstractmethod
+    def check_horizon(self, h: int, horizon: int) -> None:
+        """Refuse a ``predict`` horizon ``h`` this model cannot forecast."""
+
+    @abstractmethod
+    def forecast(self, model, out0, rows: OriginRows, positions, h):
+        """Scaled forecasts ``(P, h, n_targets)`` from the head outputs ``out0``.
+
+        ``out0`` ``(P, n_outputs)`` is the head at each series' last row;
+        ``rows`` the series' history and future known features.
+        """
+
+    @abstractmethod
+    def to_levels(self, values, base):
+        """Forecasts of changes (``differencing``) back to levels from ``base``."""
+
+    @abstractmethod
+    def calibrate(self, model, data, outputs, series, n_val) -> list:
+        """Scaled absolute residuals ``(n, horizon, n_targets)`` of held-out tails."""
+
+
+class Direct(Strategy):
+    """All ``horizon`` steps from the state at once (multi-horizon head)."""
+
+    name = "direct"
+
+    def horizon_out(self, horizon):
+        return int(horizon)
+
+    def seasons(self, seasons):
+        return seasons
+
+    def check_horizon(self, h, horizon):
+        """A direct model forecasts at most the horizon it was trained for."""
+        if h > horizon:
+            raise ValueError(
+                f"this direct model forecasts at most {horizon} steps; set "
+                f"horizon={h} and refit, or use strategy='recursive'"
+            )
+
+    def forecast(self, model, out0, rows, positions, h):
+        lay = model._layout
+        return out0.reshape(len(positions), lay.horizon_out, lay.n_targets)[:, :h]
+
+    def to_levels(self, values, base):
+        return values + base[:, None, :]
+
+    def calibrate(self, model, data, outputs, series, n_val):
+        """Residuals of the forecasts the final pass made on the held-out tails."""
+        lay, scaler = model._layout, model._scaler
+        h, k = int(model.horizon), lay.n_targets
+        scores = []
+        for s, out in enumerate(outputs):
+            a, b = series.indptr[s], series.indptr[s + 1]
+            origins = np.arange(series.train_end_series[s] - 1, b - h)
+            if len(origins) == 0:
+                continue
+            _, _, tg, mk = gather(
+                lay, series.Y, series.Z, series.start, series.end, origins
+            )
+            pred = out[origins - a].reshape(-1, h, k)
+            truth = tg.reshape(-1, h, k)
+            ok = mk.reshape(-1, h, k) > 0
+            p = np.full(len(origins), s)
+            pred_u = scaler.y_inverse(pred, p[:, None])
+            truth_u = scaler.y_inverse(truth, p[:, None])
+            r = np.abs(truth_u - pred_u) / model.conformal_scale_[s]
+            r[~ok] = np.nan
+            scores.append(r)
+        return scores
+
+
+class Recursive(Strategy):
+    """One step at a time, each forecast fed back as the next input."""
+
+    name = "recursive"
+
+    def horizon_out(self, horizon):
+        return 1
+
+    def seasons(self, seasons):
+        # its future references would be its own predictions, which the step
+        # kernel feeds back as inputs instead
+        return ()
+
+    def check_horizon(self, h, horizon):
+        """Any horizon: the forecast is rolled forward step by step."""
+
+    def forecast(self, model, out0, rows, positions, h):
+        lay = model._layout
+        k = lay.n_targets
+        vals = np.empty((len(positions), h, k))
+        vals[:, 0] = out0[:, :k]
+        if h > 1:
+            dt = model._net.dtype
+            x, exs, _, _ = gather(
+                lay, rows.Y, rows.Z, rows.start, rows.end, rows.future_rows(h - 1)
+            )
+            x[..., :k] = np.nan  # unknown targets: fed back from the outputs
+            state = np.ascontiguousarray(model._state[:, :, positions]).astype(dt)
+            last = np.ascontiguousarray(out0, dt)
+            o = model._pack_cache.run(state, x, exs, lay.feedback_map, last)
+            vals[:, 1:] = o[:, :, :k].transpose(1, 0, 2)
+        return vals
+
+    def to_levels(self, values, base):
+        # every step forecasts the change from the step before it
+        return np.cumsum(values, axis=1) + base[:, None, :]
+
+    def calibrate(self, model, data, outputs, series, n_val):
+        """Residuals of recursive forecasts walked over the held-out tails."""
+        h = int(model.horizon)
+        if not (n_val > h).any():
+            return []
+        tail_start = data.lengths - n_val
+        est = copy.deepcopy(model)
+        # re-read the series up to the tail with the final weights
+        est._restate(data.take(0, tail_start))
+        block = data.take(tail_start, None)
+        n_rows = min(int(n_val.max()), RECURSIVE_CALIBRATION_ORIGINS + h - 1)
+        sc = conformal_scores(est, block.take(0, n_rows), h, model.conformal_scale_)
+        return [sc] if len(sc) else []
+
+
+#: The ``strategy=`` values and what they mean.
+STRATEGIES: dict[str, Strategy] = {s.name: s for s in (Direct(), Recursive())}

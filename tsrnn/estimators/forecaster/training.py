@@ -1,0 +1,249 @@
+"""Truncated BPTT: the series as the network reads them, cut into lanes and windows.
+
+Training (``docs/MATH.md``, "Truncated BPTT with carried state") walks the
+training rows of every series in windows of ``bptt_length`` steps. With
+``stateful=True`` the rows are cut into ``batch_size`` contiguous streams
+("lanes", :func:`cut_lanes`) and the state is carried from one window of a
+lane to the next (reset where a lane starts a new piece); with
+``stateful=False`` every window is drawn at random and read from a zero state
+after a burn-in (:func:`random_windows`).
+
+Everything here is a pure function of :class:`ScaledSeries` (the frozen
+description of the stacked, scaled rows and where training stops), the
+:class:`~.features.FeatureLayout` and a random generator: the estimator calls
+them, nothing here keeps state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .features import FeatureLayout, gather
+
+#: Most lanes ``batch_size="auto"`` makes, and fewest windows per epoch it keeps.
+AUTO_MAX_LANES = 32
+AUTO_MIN_WINDOWS = 16
+
+
+@dataclass(frozen=True, eq=False)
+class ScaledSeries:
+    """The stacked series as the network reads them, and where training stops.
+
+    Built once per ``fit`` (or re-read of the series); the arrays are shared,
+    never copied, and only :attr:`inputs` is written (the training loop imputes
+    missing inputs into it).
+
+    Attributes
+    ----------
+    Y : ndarray of shape (N, n_targets)
+        Scaled targets, NaN where missing (what the loss and references read).
+    inputs : ndarray of shape (N, n_targets)
+        What the network reads as targets: ``Y`` with its gaps filled (zeros,
+        then the model's own one-step estimates).
+    Z : ndarray of shape (N, n_known)
+        Scaled covariates and calendar features, known in advance.
+    indptr : ndarray of shape (n_series + 1,)
+        Series ``i`` is rows ``indptr[i]:indptr[i + 1]``.
+    train_end_series : ndarray of shape (n_series,)
+        First held-out row of each series (its end when nothing is held out).
+    start, end, train_end : ndarray of shape (N,)
+        The same per row: first row, one past the last row and first held-out
+        row of the row's series (what :func:`~.features.gather` reads).
+    """
+
+    Y: np.ndarray
+    inputs: np.ndarray
+    Z: np.ndarray
+    indptr: np.ndarray
+    train_end_series: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    train_end: np.ndarray
+
+    @classmethod
+    def build(cls, Y, Z, indptr, train_end_series=None, inputs=None) -> ScaledSeries:
+        """The rows of stacked series; ``train_end_series`` None holds nothing out.
+
+        ``inputs`` defaults to ``Y`` with its gaps set to 0.
+        """
+        lengths = np.diff(indptr)
+        if train_end_series is None:
+            train_end_series = indptr[1:]
+        if inputs is None:
+            inputs = np.where(np.isnan(Y), 0.0, Y).astype(Y.dtype)
+        return cls(
+            Y=Y,
+            inputs=inputs,
+            Z=Z,
+            indptr=indptr,
+            train_end_series=train_end_series,
+            start=np.repeat(indptr[:-1], lengths),
+            end=np.repeat(indptr[1:], lengths),
+            train_end=np.repeat(train_end_series, lengths),
+        )
+
+    @property
+    def n_series(self) -> int:
+        """Number of series."""
+        return len(self.indptr) - 1
+
+    @property
+    def has_gaps(self) -> bool:
+        """Whether any target is missing (the inputs then need imputing)."""
+        return bool(np.isnan(self.Y).any())
+
+    def series_rows(self, s: int) -> np.ndarray:
+        """Row numbers of series ``s``."""
+        return np.arange(self.indptr[s], self.indptr[s + 1])
+
+    def train_rows(self) -> np.ndarray:
+        """Mask of the rows trained on (not held out)."""
+        return np.arange(len(self.Y)) < self.train_end
+
+
+@dataclass(frozen=True)
+class Window:
+    """One training window, time-major: ``(T, B, features)``."""
+
+    x: np.ndarray  # network inputs
+    extra: np.ndarray  # the head's known-future features
+    target: np.ndarray  # (T, B, n_outputs), 0 where masked
+    mask: np.ndarray  # 1 where a target counts in the loss
+    reset: np.ndarray | None  # (B,) lanes that start a new piece; None: stateless
+
+
+@dataclass(frozen=True)
+class Lanes:
+    """Training rows cut into lanes of window-aligned pieces (:func:`cut_lanes`)."""
+
+    rows: np.ndarray  # (B, n_steps) row numbers, -1 = padding
+    reset: np.ndarray  # (B, n_windows) True where a lane starts a new piece
+
+    @property
+    def n_lanes(self) -> int:
+        """Parallel streams per window."""
+        return self.rows.shape[0]
+
+
+def n_lanes(total_rows: int, bptt_length: int, batch_size) -> int:
+    """Parallel streams per window for ``total_rows`` training rows.
+
+    ``batch_size="auto"``: as many as leave at least ``AUTO_MIN_WINDOWS``
+    windows (optimizer steps) per epoch, at most ``AUTO_MAX_LANES``.
+    """
+    T = int(bptt_length)
+    if batch_size == "auto":
+        return int(max(1, min(AUTO_MAX_LANES, total_rows // (T * AUTO_MIN_WINDOWS))))
+    return int(max(1, min(batch_size, total_rows // T or 1)))
+
+
+def cut_lanes(series: ScaledSeries, bptt_length: int, batch_size) -> Lanes:
+    """Cut the training rows into lanes of window-aligned pieces.
+
+    Each series' training rows become equal pieces of at most one lane's share
+    (the remainder dropped from the oldest end); the pieces, longest first,
+    go to the least loaded lane, each starting on a window boundary.
+    """
+    T = int(bptt_length)
+    first = series.indptr[:-1]
+    n_tr = series.train_end_series - first
+    total = int(n_tr.sum())
+    B = n_lanes(total, T, batch_size)
+    seg = max(T, -(-total // B))
+    pieces = []
+    for s in range(len(first)):
+        n = int(n_tr[s])
+        if n < 2:
+            continue
+        k = -(-n // seg)
+        # equal pieces, the remainder dropped from the oldest end
+        size = n // k
+        off = int(first[s]) + n - k * size
+        for j in range(k):
+            pieces.append((off + j * size, size))
+    pieces.sort(key=lambda p: -p[1])
+    loads = [0] * B
+    lane_pieces = [[] for _ in range(B)]
+    for p in pieces:
+        i = int(np.argmin(loads))
+        lane_pieces[i].append(p)
+        loads[i] += -(-p[1] // T) * T
+    lane_pieces = [lp for lp in lane_pieces if lp]
+    B = len(lane_pieces)
+    n_steps = max(sum(-(-size // T) * T for _, size in lp) for lp in lane_pieces)
+    rows = np.full((B, n_steps), -1, np.int64)
+    reset = np.zeros((B, n_steps // T), bool)
+    for i, lp in enumerate(lane_pieces):
+        pos = 0
+        for begin, size in lp:
+            rows[i, pos : pos + size] = np.arange(begin, begin + size)
+            reset[i, pos // T] = True
+            pos += -(-size // T) * T
+    return Lanes(rows, reset)
+
+
+def _window(layout: FeatureLayout, series: ScaledSeries, rows, reset) -> Window:
+    x, extra, target, mask = gather(
+        layout,
+        series.inputs,
+        series.Z,
+        series.start,
+        series.end,
+        rows,
+        series.train_end,
+        Y_target=series.Y,
+    )
+    dt = series.Y.dtype
+    return Window(
+        np.ascontiguousarray(x, dt),
+        np.ascontiguousarray(extra, dt),
+        target.astype(dt),
+        mask.astype(dt),
+        reset,
+    )
+
+
+def stateful_windows(
+    layout: FeatureLayout, series: ScaledSeries, lanes: Lanes, bptt_length: int
+) -> Iterator[Window]:
+    """One epoch of consecutive windows along the lanes."""
+    T = int(bptt_length)
+    for w in range(lanes.rows.shape[1] // T):
+        rows = lanes.rows[:, w * T : (w + 1) * T].T
+        yield _window(layout, series, rows, lanes.reset[:, w])
+
+
+def random_windows(
+    layout: FeatureLayout,
+    series: ScaledSeries,
+    rng: np.random.Generator,
+    bptt_length: int,
+    batch_size,
+) -> Iterator[Window]:
+    """One epoch of random windows, each a burn-in plus ``bptt_length`` steps.
+
+    The burn-in (``bptt_length`` steps, fewer at a series' start) feeds the
+    zero initial state but not the loss. Series are drawn in proportion to
+    their training rows.
+    """
+    T = burn = int(bptt_length)
+    indptr = series.indptr
+    n_tr = series.train_end_series - indptr[:-1]
+    ok = np.flatnonzero(n_tr >= 2)
+    weights = n_tr[ok] / n_tr[ok].sum()
+    B = n_lanes(int(n_tr.sum()), T, batch_size)
+    n_batches = max(1, int(n_tr.sum()) // (B * T))
+    L = burn + T
+    steps = np.arange(L)
+    for _ in range(n_batches):
+        s = rng.choice(ok, size=B, p=weights)
+        span = np.minimum(L, n_tr[s])
+        begin = indptr[s] + (rng.random(B) * (n_tr[s] - span + 1)).astype(np.int64)
+        rows = begin[None, :] + steps[:, None]
+        rows = np.where(steps[:, None] < span[None, :], rows, -1)
+        window = _window(layout, series, rows, None)
+        window.mask[: L - T] = 0.0  # burn-in steps feed the state but not the loss
+        yield window
