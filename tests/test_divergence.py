@@ -22,7 +22,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import tsrnn.estimators.forecaster.estimator as forecaster_module
-import tsrnn.estimators.window as window_module
+import tsrnn.estimators.window.base as window_module
 from tsrnn import RNNClassifier, RNNForecaster, RNNRegressor
 from tsrnn.engine import Diverged, DivergenceWarning, run_epochs
 from tsrnn.engine.network import Network, StepResult

@@ -17,7 +17,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from tsrnn.estimators import RNNClassifier, RNNRegressor
-from tsrnn.estimators import window as window_module
+from tsrnn.estimators.window import base as window_module
 from tsrnn.windowing import make_windows
 
 CELLS = ["rnn", "lstm", "gru", "sru"]

@@ -6,9 +6,8 @@ Public names: the series forecaster :class:`RNNForecaster`, the window models
 modules), ``datasets`` and ``metrics``.
 """
 
-__version__ = "0.1.0"
-
 from . import datasets, metrics, nn, plotting  # noqa: E402
+from ._version import __version__  # noqa: E402
 from .backtest import backtest  # noqa: E402
 from .baselines import (  # noqa: E402
     LinearARForecaster,

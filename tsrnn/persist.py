@@ -41,6 +41,18 @@ random stream is restored as well. Not covered: the baselines
 ``RandomState`` (stored as ``None``, with a warning: the fitted weights do not
 depend on it any more, only later refits do).
 
+Who owns what
+-------------
+This module owns the file: the format, its integrity checks and a registry of
+the classes a file may hold. Each estimator family owns its state through two
+methods (the protocol of torch's ``state_dict``/``load_state_dict``):
+``model._state_dict() -> ModelState`` (arrays, and plain attributes that
+:func:`save` stores as JSON) and ``est._load_state_dict(state)`` (checks the
+state against the network the parameters build and restores it, raising
+:class:`StateError` for what does not fit). A class joins with
+:func:`register` and gets :meth:`Persistent.save`; nothing here imports an
+estimator.
+
 Any file that does not fit this description (another format or version, a
 truncated or edited file, arrays missing or of the wrong dtype or shape, shapes
 that disagree with the metadata) raises a ``ValueError`` (precisely
@@ -55,68 +67,19 @@ import numbers
 import os
 import warnings
 import zipfile
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from ._version import __version__
+from .data.checks import find_nonfinite
+from .engine import TrainingLog, make_optimizer
 
 FORMAT_NAME = "tsrnn-model"
 FORMAT_VERSION = 1
 _META = "__metadata__"
-
-# the fitted attributes each class stores as JSON values (missing ones skipped)
-_FORECASTER_SCALARS = (
-    "n_iter_",
-    "loss_curve_",
-    "validation_scores_",
-    "best_loss_",
-    "best_validation_score_",
-    "grad_norm_curve_",
-    "stopped_",
-    "t_",
-    "_conformal_note",
-    "_auto_seed",
-)
-_FORECASTER_ARRAYS = (
-    "params_",
-    "_state",
-    "_top",
-    "_tail_y",
-    "_tail_z",
-    "_level",
-    "conformal_scores_",
-    "conformal_scale_",
-    "dh_norm_",
-)
-_WINDOW_SCALARS = (
-    "n_features_in_",
-    "input_size_",
-    "window_",
-    "n_outputs_",
-    "n_iter_",
-    "loss_curve_",
-    "loss_",
-    "best_loss_",
-    "validation_scores_",
-    "best_validation_score_",
-    "grad_norm_curve_",
-    "t_",
-    "_grad_norms",
-    "_optimizer_solver",
-    "stopped_",
-)
-_WINDOW_ARRAYS = ("params_", "dh_norm_", "_y_mean", "_y_scale")
-
-
-def _classes():
-    # imported lazily: the estimators import this module for their ``save``
-    from .estimators import RNNClassifier, RNNForecaster, RNNRegressor
-
-    return {
-        "RNNForecaster": RNNForecaster,
-        "RNNRegressor": RNNRegressor,
-        "RNNClassifier": RNNClassifier,
-    }
-
 
 class ModelFileError(ValueError):
     """A model file that is not what it should be (a plain ValueError to users)."""
@@ -195,322 +158,184 @@ def _params(model) -> dict:
     return params
 
 
-# -------------------------------------------------------------- optimizer state
-def _optimizer_state(opt, arrays: dict) -> dict | None:
+# ----------------------------------------------------------- the state protocol
+class StateError(ValueError):
+    """A saved state that does not fit the estimator (raised by ``_load_state_dict``).
+
+    :func:`load` reports it as a :class:`ModelFileError` naming the file.
+    """
+
+    def __init__(self, problem: str, fix: str = _FIX_RESAVE):
+        super().__init__(f"{problem}; {fix}" if fix else problem)
+        self.problem = problem
+        self.fix = fix
+
+
+@dataclass
+class ModelState:
+    """What an estimator saves: arrays, and attributes stored as JSON.
+
+    ``attributes`` hold None, bool, int, float, str, lists, tuples and dicts
+    of them and NumPy float types (tuples and types come back as they were);
+    ``arrays`` never hold Python objects.
+    """
+
+    attributes: dict = field(default_factory=dict)
+    arrays: dict = field(default_factory=dict)
+
+    def require(self, name: str) -> Any:
+        """The attribute ``name``, or a :class:`StateError` saying it is missing."""
+        if name not in self.attributes:
+            raise StateError(f"metadata attribute {name!r} is missing")
+        return self.attributes[name]
+
+    def array(self, name: str, shape, dtype=None) -> np.ndarray:
+        """The array ``name``, checked against the ``shape`` and ``dtype`` expected."""
+        if name not in self.arrays:
+            raise StateError(f"array {name!r} is missing")
+        arr = self.arrays[name]
+        check_array(name, arr, shape, dtype)
+        return arr
+
+    def check_finite(self, names, nan_ok=()) -> None:
+        """The arrays that predictions read hold no inf (and no NaN unless allowed)."""
+        for name in names:
+            arr = self.arrays.get(name)
+            if arr is None or arr.dtype.kind != "f":
+                continue
+            bad = find_nonfinite(arr, allow_nan=name in nan_ok)
+            if bad is not None:
+                raise StateError(
+                    f"array {name!r} holds {bad.count} non-finite value(s), which "
+                    "a fitted model never has"
+                )
+
+
+def check_array(name, arr, shape, dtype=None) -> None:
+    """``arr`` has the shape (and dtype) the metadata implies, or a StateError."""
+    if tuple(arr.shape) != tuple(shape):
+        raise StateError(
+            f"array {name!r} has shape {tuple(arr.shape)} but the model's metadata "
+            f"implies {tuple(shape)}"
+        )
+    if dtype is not None and arr.dtype != np.dtype(dtype):
+        raise StateError(
+            f"array {name!r} has dtype {arr.dtype} but the model needs "
+            f"{np.dtype(dtype)}"
+        )
+
+
+def fitted_attributes(model, scalars, array_names, state: ModelState) -> None:
+    """Put the listed fitted attributes a model has into ``state``."""
+    for name in scalars:
+        if hasattr(model, name):
+            state.attributes[name] = getattr(model, name)
+    for name in array_names:
+        if getattr(model, name, None) is not None:
+            state.arrays[name] = np.asarray(getattr(model, name))
+
+
+def restore_attributes(est, scalars, array_names, state: ModelState) -> None:
+    """Set the listed attributes the state holds (checked by the caller)."""
+    for name in array_names:
+        if name in state.arrays:
+            setattr(est, name, state.arrays[name])
+    for name in scalars:
+        if name in state.attributes:
+            setattr(est, name, state.attributes[name])
+
+
+def optimizer_state(opt, state: ModelState) -> dict | None:
+    """An optimizer's scalars (returned) and moment arrays (into ``state``)."""
     if opt is None:
         return None
-    state = {"class": type(opt).__name__, "scalars": {}}
+    out = {"class": type(opt).__name__, "scalars": {}}
     for name, value in vars(opt).items():
         if isinstance(value, np.ndarray):
-            arrays[f"optimizer.{name}"] = value
+            state.arrays[f"optimizer.{name}"] = value
         else:
-            state["scalars"][name] = _plain(value, f"optimizer.{name}")
-    return state
+            out["scalars"][name] = value
+    return out
 
 
-def _restore_optimizer(path, state, arrays, solver, size, dtype, **hyper):
+def restore_optimizer(state: ModelState, solver, size, dtype, **hyper):
     """A fresh ``make_optimizer`` object with the saved moments and counters."""
-    from .engine import make_optimizer
-
-    if state is None:
+    saved = state.attributes.get("_optimizer")
+    if saved is None:
         return None
     opt = make_optimizer(solver, size, 1.0, dtype, **hyper)
-    if type(opt).__name__ != state.get("class"):
-        raise _fail(
-            path,
-            f"the optimizer state is for {state.get('class')!r} but solver={solver!r}",
-            _FIX_RESAVE,
+    if type(opt).__name__ != saved.get("class"):
+        raise StateError(
+            f"the optimizer state is for {saved.get('class')!r} but solver={solver!r}"
         )
     known = vars(opt)
-    for name, value in state["scalars"].items():
+    for name, value in saved["scalars"].items():
         # only the optimizer's own counters/hyper-parameters, never new attributes
         if name not in known or isinstance(known[name], np.ndarray):
-            raise _fail(path, f"unknown optimizer attribute {name!r}", _FIX_RESAVE)
-        setattr(opt, name, _unplain(value))
+            raise StateError(f"unknown optimizer attribute {name!r}")
+        setattr(opt, name, value)
     for name, value in vars(opt).items():
         if isinstance(value, np.ndarray):
-            key = f"optimizer.{name}"
-            if key not in arrays:
-                raise _fail(path, f"array {key!r} is missing", _FIX_RESAVE)
-            _check_array(path, key, arrays[key], value.shape, value.dtype)
-            setattr(opt, name, arrays[key])
+            saved_array = state.array(f"optimizer.{name}", value.shape, value.dtype)
+            setattr(opt, name, saved_array)
     return opt
 
 
-def _log_state(log) -> dict | None:
-    return None if log is None else _plain(dataclasses.asdict(log), "training log")
+def training_log_state(log) -> dict | None:
+    """The epoch loop's record as plain values."""
+    return None if log is None else dataclasses.asdict(log)
 
 
-def _restore_log(d):
-    from .engine import TrainingLog
-
-    return TrainingLog() if d is None else TrainingLog(**_unplain(d))
-
-
-# ------------------------------------------------------------------ checking
-def _check_array(path, name, arr, shape, dtype=None):
-    if tuple(arr.shape) != tuple(shape):
-        raise _fail(
-            path,
-            f"array {name!r} has shape {tuple(arr.shape)} but the model's metadata "
-            f"implies {tuple(shape)}",
-            _FIX_RESAVE,
-        )
-    if dtype is not None and arr.dtype != np.dtype(dtype):
-        raise _fail(
-            path,
-            f"array {name!r} has dtype {arr.dtype} but the model needs "
-            f"{np.dtype(dtype)}",
-            _FIX_RESAVE,
-        )
+def restore_training_log(d) -> TrainingLog:
+    """The epoch loop's record (a fresh one for files without it)."""
+    return TrainingLog() if d is None else TrainingLog(**d)
 
 
-def _check_finite(path, arrays: dict, names, nan_ok=()) -> None:
-    """The arrays that predictions read hold no inf (and no NaN unless allowed)."""
-    for name in names:
-        arr = arrays.get(name)
-        if arr is None or arr.dtype.kind != "f":
-            continue
-        bad = np.isinf(arr) if name in nan_ok else ~np.isfinite(arr)
-        if bad.any():
-            raise _fail(
-                path,
-                f"array {name!r} holds {int(bad.sum())} non-finite value(s), which "
-                "a fitted model never has",
-                _FIX_RESAVE,
-            )
+# ----------------------------------------------------------------- the registry
+_REGISTRY: dict[str, type] = {}
 
 
-def _need(path, attrs: dict, name: str):
-    if name not in attrs:
-        raise _fail(path, f"metadata attribute {name!r} is missing", _FIX_RESAVE)
-    return attrs[name]
+def register(cls: type) -> type:
+    """Class decorator: files may hold ``cls`` (it implements the state protocol)."""
+    _REGISTRY[cls.__name__] = cls
+    return cls
 
 
-# ------------------------------------------------------------ per-class state
-def _fitted_state(model, scalars, array_names, arrays: dict) -> dict:
-    """The listed fitted attributes a model has: scalars as JSON, arrays into ``arrays``."""
-    attrs = {
-        name: _plain(getattr(model, name), name)
-        for name in scalars
-        if hasattr(model, name)
-    }
-    for name in array_names:
-        if getattr(model, name, None) is not None:
-            arrays[name] = np.asarray(getattr(model, name))
-    return attrs
+class Persistent:
+    """Adds :meth:`save` to an estimator that implements the state protocol."""
 
+    def save(self, path) -> None:
+        """Write the fitted model to ``path`` without pickle (see :mod:`tsrnn.persist`).
 
-def _forecaster_state(model, arrays: dict) -> dict:
-    attrs = _fitted_state(model, _FORECASTER_SCALARS, _FORECASTER_ARRAYS, arrays)
-    lay = model._layout
-    attrs["_layout"] = _plain(dataclasses.asdict(lay), "_layout")
-    sc = model._scaler
-    for f in dataclasses.fields(sc):
-        arrays[f"_scaler.{f.name}"] = np.asarray(getattr(sc, f.name))
-    try:
-        attrs["schema_"] = model.schema_.to_dict()
-        json.dumps(attrs["schema_"], allow_nan=True)
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(
-            f"the series format of this model (names, ids or index) cannot be stored "
-            f"as JSON ({exc}); use str or int column names, ids and series names"
-        ) from exc
-    attrs["_optimizer"] = _optimizer_state(getattr(model, "_optimizer", None), arrays)
-    attrs["_log"] = _log_state(getattr(model, "_log", None))
-    return attrs
+        A versioned ``.npz`` of NumPy arrays plus JSON metadata; read it back with
+        :func:`tsrnn.load`, which opens it with ``allow_pickle=False`` so that
+        loading never runs code. Pickle (and joblib) still work, but unpickling a
+        file can execute arbitrary code: use them only for files you trust.
 
+        Parameters
+        ----------
+        path : str or path-like
+            Target file, conventionally ending in ``.npz``.
 
-def _restore_forecaster(path, est, attrs, arrays):
-    from .data import SeriesSchema
-    from .estimators.forecaster.features import FeatureLayout as Layout
-    from .estimators.forecaster.head import build_network
-    from .estimators.forecaster.reader import last_observed
-    from .estimators.forecaster.transforms import Scaler
-
-    try:
-        lay_d = _unplain(_need(path, attrs, "_layout"))
-        lay_d["seasons"] = tuple(lay_d["seasons"])
-        lay = Layout(**lay_d)
-        schema = SeriesSchema.from_dict(_need(path, attrs, "schema_"))
-    except (TypeError, KeyError, ValueError, AttributeError) as exc:
-        if isinstance(exc, ModelFileError):
-            raise
-        raise _fail(
-            path, f"invalid layout or series schema metadata ({exc})", _FIX_RESAVE
-        ) from exc
-    dt = np.dtype(est.dtype).type
-    net = build_network(
-        est.cell, est.hidden_size, est.num_layers, est.nonlinearity, lay, dt
-    )
-    S, k, c = schema.n_series, lay.n_targets, lay.n_covariates
-    H, keep = int(est.hidden_size), lay.history
-    if (schema.n_targets, schema.n_covariates) != (k, c):
-        raise _fail(
-            path,
-            "the series schema and the network layout disagree on the "
-            "number of targets or covariates",
-            _FIX_RESAVE,
-        )
-    h = int(est.horizon)
-    expected = {
-        "params_": ((net.size,), dt),
-        "_state": (net.stack.zero_state(S).shape, dt),
-        "_top": ((S, H), dt),
-        "_tail_y": ((S, keep, k), dt),
-        "_tail_z": ((S, keep, lay.n_known), dt),
-        "_scaler.y_loc": ((S, k), np.float64),
-        "_scaler.y_scale": ((S, k), np.float64),
-        "_scaler.x_loc": ((c,), np.float64),
-        "_scaler.x_scale": ((c,), np.float64),
-        "conformal_scale_": ((S, k), np.float64),
-    }
-    for name, (shape, dtype) in expected.items():
-        if name not in arrays:
-            raise _fail(path, f"array {name!r} is missing", _FIX_RESAVE)
-        _check_array(path, name, arrays[name], shape, dtype)
-    if "conformal_scores_" not in arrays:
-        raise _fail(path, "array 'conformal_scores_' is missing", _FIX_RESAVE)
-    cs = arrays["conformal_scores_"]
-    _check_array(path, "conformal_scores_", cs, (len(cs), h, k), np.float64)
-    if "dh_norm_" in arrays and arrays["dh_norm_"].ndim != 2:
-        raise _fail(path, "array 'dh_norm_' must be 2-D", _FIX_RESAVE)
-    # NaN marks missing history and residuals whose truth was missing
-    _check_finite(
-        path,
-        arrays,
-        [*expected, "conformal_scores_"],
-        nan_ok=("_tail_y", "conformal_scores_"),
-    )
-    if "_level" in arrays:  # last observed scaled level (NaN: none yet)
-        _check_array(path, "_level", arrays["_level"], (S, k), np.float64)
-        _check_finite(path, arrays, ["_level"], nan_ok=("_level",))
-
-    est._layout, est._net = lay, net
-    est._scaler = Scaler(
-        *(arrays[f"_scaler.{f.name}"] for f in dataclasses.fields(Scaler))
-    )
-    est.schema_ = schema
-    for name in _FORECASTER_ARRAYS:
-        if name in arrays:
-            setattr(est, name, arrays[name])
-    for name in _FORECASTER_SCALARS:
-        if name in attrs:
-            setattr(est, name, _unplain(attrs[name]))
-    for name in ("n_iter_", "loss_curve_", "best_loss_", "validation_scores_"):
-        _need(path, attrs, name)
-    est._optimizer = _restore_optimizer(
-        path, attrs.get("_optimizer"), arrays, est.solver, net.size, dt
-    )
-    est._log = _restore_log(attrs.get("_log"))
-    if "_level" not in arrays:  # files written before it was stored
-        tail = est._tail_y.astype(np.float64)
-        est._level = np.stack([last_observed(t) for t in tail])
-    # the compiled inference weights are derived data: rebuilt, never stored
-    est._pack_cache = est._pack()
-    return est
-
-
-def _window_state(model, arrays: dict) -> dict:
-    attrs = _fitted_state(model, _WINDOW_SCALARS, _WINDOW_ARRAYS, arrays)
-    if hasattr(model, "feature_names_in_"):
-        attrs["feature_names_in_"] = [str(v) for v in model.feature_names_in_]
-    if hasattr(model, "classes_"):
-        cl = np.asarray(model.classes_)
-        if cl.dtype == object:
-            if not all(isinstance(v, str) for v in cl):
-                raise ValueError(
-                    "classes_ holds Python objects other than str, which cannot be "
-                    "stored without pickle; use int, float, bool or str labels"
-                )
-            # object arrays need pickle: store the labels as JSON, rebuild as object
-            attrs["classes_object"] = [str(v) for v in cl]
-        else:
-            arrays["classes_"] = cl
-    attrs["_optimizer"] = _optimizer_state(getattr(model, "_optimizer", None), arrays)
-    attrs["_log"] = _log_state(getattr(model, "_log", None))
-    rng = getattr(model, "_rng", None)
-    attrs["_rng"] = None if rng is None else _plain(rng.bit_generator.state, "_rng")
-    return attrs
-
-
-def _restore_window(path, est, attrs, arrays):
-    for name in ("n_features_in_", "input_size_", "window_", "n_outputs_"):
-        v = _need(path, attrs, name)
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise _fail(
-                path,
-                f"metadata attribute {name!r} must be a positive int, got {v!r}",
-                _FIX_RESAVE,
-            )
-        setattr(est, name, v)
-    if est.n_features_in_ != est.input_size_ * est.window_:
-        raise _fail(path, "n_features_in_ is not input_size_ * window_", _FIX_RESAVE)
-    if "feature_names_in_" in attrs:
-        est.feature_names_in_ = np.asarray(attrs["feature_names_in_"], dtype=object)
-    if type(est).__name__ == "RNNClassifier":
-        if "classes_object" in attrs:
-            est.classes_ = np.asarray(attrs["classes_object"], dtype=object)
-        elif "classes_" in arrays:
-            est.classes_ = arrays["classes_"]
-        else:
-            raise _fail(path, "array 'classes_' is missing", _FIX_RESAVE)
-        n_cl = len(est.classes_)
-        if n_cl < 2 or est.n_outputs_ != (1 if n_cl == 2 else n_cl):
-            raise _fail(
-                path,
-                f"{n_cl} classes do not match n_outputs_={est.n_outputs_}",
-                _FIX_RESAVE,
-            )
-    else:
-        for name in ("_y_mean", "_y_scale"):
-            if name not in arrays:
-                raise _fail(path, f"array {name!r} is missing", _FIX_RESAVE)
-            _check_array(path, name, arrays[name], (est.n_outputs_,), np.float64)
-    # the same construction as fit's, so the network is the one that was trained
-    est._init_model()
-    dt = est._param_dtype()
-    if "params_" not in arrays:
-        raise _fail(path, "array 'params_' is missing", _FIX_RESAVE)
-    _check_array(path, "params_", arrays["params_"], (est._network.size,), dt)
-    _check_finite(path, arrays, ("params_", "_y_mean", "_y_scale"))
-    for name in _WINDOW_ARRAYS:
-        if name in arrays:
-            setattr(est, name, arrays[name])
-    for name in _WINDOW_SCALARS:
-        if name in attrs:
-            setattr(est, name, _unplain(attrs[name]))
-    for name in ("n_iter_", "loss_curve_"):
-        _need(path, attrs, name)
-    est._optimizer = _restore_optimizer(
-        path,
-        attrs.get("_optimizer"),
-        arrays,
-        est.solver,
-        est._network.size,
-        dt,
-        momentum=est.momentum,
-        nesterov=est.nesterovs_momentum,
-        beta_1=est.beta_1,
-        beta_2=est.beta_2,
-        epsilon=est.epsilon,
-    )
-    est._log = _restore_log(attrs.get("_log"))
-    if attrs.get("_rng") is not None:
-        try:
-            est._rng.bit_generator.state = _unplain(attrs["_rng"])
-        except (TypeError, ValueError, KeyError) as exc:
-            raise _fail(
-                path, f"invalid random stream state ({exc})", _FIX_RESAVE
-            ) from exc
-    return est
-
-
-_STATE = {
-    "RNNForecaster": (_forecaster_state, _restore_forecaster),
-    "RNNRegressor": (_window_state, _restore_window),
-    "RNNClassifier": (_window_state, _restore_window),
-}
+        Examples
+        --------
+        >>> import os, tempfile, warnings
+        >>> import numpy as np
+        >>> from sklearn.exceptions import ConvergenceWarning
+        >>> import tsrnn
+        >>> series = np.sin(0.3 * np.arange(300.0))
+        >>> X = np.lib.stride_tricks.sliding_window_view(series[:-1], 12)
+        >>> reg = tsrnn.RNNRegressor(hidden_size=8, max_iter=2, random_state=0)
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", ConvergenceWarning)  # 2 epochs: a demo
+        ...     reg = reg.fit(X, series[12:])
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     reg.save(os.path.join(tmp, "regressor.npz"))
+        ...     again = tsrnn.load(os.path.join(tmp, "regressor.npz"))
+        >>> type(again).__name__, np.array_equal(again.predict(X), reg.predict(X))
+        ('RNNRegressor', True)
+        """
+        save(self, path)
 
 
 # ------------------------------------------------------------------ public API
@@ -534,23 +359,22 @@ def save(model, path) -> None:
     ValueError
         If a parameter or label cannot be stored without pickle.
     """
-    from sklearn.utils.validation import check_is_fitted
-
     name = type(model).__name__
-    if name not in _STATE or not isinstance(model, _classes()[name]):
+    if _REGISTRY.get(name) is not type(model):
         raise TypeError(
-            f"save supports RNNForecaster, RNNRegressor and RNNClassifier, not "
-            f"{name}; pickle other estimators (only for files you trust)"
+            f"save supports {', '.join(_REGISTRY)}, not {name}; pickle other "
+            "estimators (only for files you trust)"
         )
     check_is_fitted(model)
-    arrays: dict[str, np.ndarray] = {}
+    state = model._state_dict()
+    arrays = state.arrays
     meta = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
-        "tsrnn_version": _version(),
+        "tsrnn_version": __version__,
         "class": name,
         "params": _params(model),
-        "attributes": _STATE[name][0](model, arrays),
+        "attributes": {k: _plain(v, k) for k, v in state.attributes.items()},
     }
     for key, arr in arrays.items():
         if arr.dtype == object:  # never write what only pickle could read back
@@ -560,12 +384,6 @@ def save(model, path) -> None:
     }
     blob = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     np.savez(path, **{_META: blob}, **arrays)
-
-
-def _version() -> str:
-    from . import __version__
-
-    return __version__
 
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # an .npz is a zip archive
@@ -672,7 +490,7 @@ def _read(path) -> tuple[dict, dict]:
         raise _fail(
             path,
             f"format version {version!r} is not supported (this tsrnn "
-            f"{_version()} reads version {FORMAT_VERSION})",
+            f"{__version__} reads version {FORMAT_VERSION})",
             "upgrade tsrnn to read it"
             if newer
             else "save the model again with this tsrnn version",
@@ -700,7 +518,10 @@ def _read(path) -> tuple[dict, dict]:
             raise _fail(
                 path, f"invalid metadata for array {key!r}", _FIX_RESAVE
             ) from exc
-        _check_array(path, key, arrays[key], shape, dtype)
+        try:
+            check_array(key, arrays[key], shape, dtype)
+        except StateError as exc:
+            raise _fail(path, exc.problem, exc.fix) from None
     return meta, arrays
 
 
@@ -757,8 +578,7 @@ def load(path, expected=None):
     """
     meta, arrays = _read(path)
     name = meta["class"]
-    classes = _classes()
-    if name not in classes:
+    if name not in _REGISTRY:
         raise _fail(
             path,
             f"unknown estimator class {name!r} in the metadata",
@@ -776,10 +596,15 @@ def load(path, expected=None):
     if not isinstance(params, dict) or not isinstance(meta["attributes"], dict):
         raise _fail(path, "metadata 'params'/'attributes' must be objects", _FIX_RESAVE)
     try:
-        est = classes[name](**_unplain(params))
+        est = _REGISTRY[name](**_unplain(params))
         est._validate_params()
     except (TypeError, ValueError) as exc:
         raise _fail(
             path, f"invalid estimator parameters in the metadata ({exc})", _FIX_RESAVE
         ) from exc
-    return _STATE[name][1](path, est, meta["attributes"], arrays)
+    state = ModelState(_unplain(meta["attributes"]), arrays)
+    try:
+        est._load_state_dict(state)
+    except StateError as exc:
+        raise _fail(path, exc.problem, exc.fix) from None
+    return est

@@ -28,13 +28,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..._save import SaveMixin
 from ...data import Future, SeriesSet, check_horizon, to_series_set
 from ...data.calendar import calendar_features
 from ...engine import CELLS, InferencePack, get_loss, make_optimizer, run_epochs
 from ...engine.threads import single_threaded_blas
 from ...engine.trainer import Diverged, DivergenceWarning, TrainingLog
 from ...evaluation import ForecasterMixin, series_scale
+from ...persist import ModelState, Persistent, register
+from . import state
 from .features import FeatureLayout, gather, origin_rows
 from .head import build_network, resolve_seasons, start_at_reference
 from .reader import SeriesEnds, SeriesReader, last_observed, validation_score
@@ -43,7 +44,8 @@ from .training import ScaledSeries, cut_lanes, random_windows, stateful_windows
 from .transforms import Scaler
 
 
-class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
+@register
+class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
     """Recurrent forecaster trained by stateful truncated BPTT, with streaming updates.
 
     Parameters
@@ -611,6 +613,14 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         """torch-named views of :attr:`params_` (``weight_ih_l0``, ``head.weight``)."""
         check_is_fitted(self)
         return self._net.layout.views(self.params_)
+
+    def _state_dict(self) -> ModelState:
+        """The fitted state for a model file (see :mod:`.state`)."""
+        return state.state_dict(self)
+
+    def _load_state_dict(self, saved: ModelState) -> None:
+        """Restore a fitted state from a model file (see :mod:`.state`)."""
+        state.load_state_dict(self, saved)
 
     def _pack(self, theta=None):
         """Weights packed for the stream kernel (``params_`` by default)."""

@@ -1,0 +1,147 @@
+"""The forecaster's state for model files (the protocol of :mod:`tsrnn.persist`).
+
+What ``predict``, ``predict_interval``, ``update``, ``score`` and a continued
+``partial_fit`` read: the weights, the series' ends, the scaler, the conformal
+residuals, the feature layout and series schema, the optimizer and the
+training log. :func:`load_state_dict` checks every array against the network
+the parameters build before anything is set, so a damaged file never leaves a
+half-restored estimator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+
+from ...data import SeriesSchema
+from ...persist import (
+    ModelState,
+    StateError,
+    fitted_attributes,
+    optimizer_state,
+    restore_attributes,
+    restore_optimizer,
+    restore_training_log,
+    training_log_state,
+)
+from .features import FeatureLayout
+from .head import build_network
+from .reader import last_observed
+from .transforms import Scaler
+
+# the fitted attributes stored as JSON values and as arrays (missing ones skipped)
+SCALARS = (
+    "n_iter_",
+    "loss_curve_",
+    "validation_scores_",
+    "best_loss_",
+    "best_validation_score_",
+    "grad_norm_curve_",
+    "stopped_",
+    "t_",
+    "_conformal_note",
+    "_auto_seed",
+)
+ARRAYS = (
+    "params_",
+    "_state",
+    "_top",
+    "_tail_y",
+    "_tail_z",
+    "_level",
+    "conformal_scores_",
+    "conformal_scale_",
+    "dh_norm_",
+)
+
+
+def state_dict(model) -> ModelState:
+    """Everything a fitted forecaster needs to predict and continue training."""
+    state = ModelState()
+    fitted_attributes(model, SCALARS, ARRAYS, state)
+    state.attributes["_layout"] = dataclasses.asdict(model._layout)
+    for f in dataclasses.fields(model._scaler):
+        state.arrays[f"_scaler.{f.name}"] = np.asarray(getattr(model._scaler, f.name))
+    try:
+        state.attributes["schema_"] = model.schema_.to_dict()
+        json.dumps(state.attributes["schema_"], allow_nan=True)
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(
+            f"the series format of this model (names, ids or index) cannot be stored "
+            f"as JSON ({exc}); use str or int column names, ids and series names"
+        ) from exc
+    state.attributes["_optimizer"] = optimizer_state(
+        getattr(model, "_optimizer", None), state
+    )
+    state.attributes["_log"] = training_log_state(getattr(model, "_log", None))
+    return state
+
+
+def load_state_dict(est, state: ModelState) -> None:
+    """Check ``state`` against ``est``'s parameters, then restore it."""
+    try:
+        layout = dict(state.require("_layout"))
+        layout["seasons"] = tuple(layout["seasons"])
+        layout = FeatureLayout(**layout)
+        schema = SeriesSchema.from_dict(state.require("schema_"))
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        if isinstance(exc, StateError):
+            raise
+        raise StateError(f"invalid layout or series schema metadata ({exc})") from exc
+    dt = np.dtype(est.dtype).type
+    net = build_network(
+        est.cell, est.hidden_size, est.num_layers, est.nonlinearity, layout, dt
+    )
+    S, k, c = schema.n_series, layout.n_targets, layout.n_covariates
+    H, keep = int(est.hidden_size), layout.history
+    if (schema.n_targets, schema.n_covariates) != (k, c):
+        raise StateError(
+            "the series schema and the network layout disagree on the "
+            "number of targets or covariates"
+        )
+    expected = {
+        "params_": ((net.size,), dt),
+        "_state": (net.stack.zero_state(S).shape, dt),
+        "_top": ((S, H), dt),
+        "_tail_y": ((S, keep, k), dt),
+        "_tail_z": ((S, keep, layout.n_known), dt),
+        "_scaler.y_loc": ((S, k), np.float64),
+        "_scaler.y_scale": ((S, k), np.float64),
+        "_scaler.x_loc": ((c,), np.float64),
+        "_scaler.x_scale": ((c,), np.float64),
+        "conformal_scale_": ((S, k), np.float64),
+    }
+    for name, (shape, dtype) in expected.items():
+        state.array(name, shape, dtype)
+    scores = state.arrays.get("conformal_scores_")
+    if scores is None:
+        raise StateError("array 'conformal_scores_' is missing")
+    state.array("conformal_scores_", (len(scores), int(est.horizon), k), np.float64)
+    if "dh_norm_" in state.arrays and state.arrays["dh_norm_"].ndim != 2:
+        raise StateError("array 'dh_norm_' must be 2-D")
+    # NaN marks missing history and residuals whose truth was missing
+    state.check_finite(
+        [*expected, "conformal_scores_"], nan_ok=("_tail_y", "conformal_scores_")
+    )
+    if "_level" in state.arrays:  # last observed scaled level (NaN: none yet)
+        state.array("_level", (S, k), np.float64)
+        state.check_finite(["_level"], nan_ok=("_level",))
+    for name in ("n_iter_", "loss_curve_", "best_loss_", "validation_scores_"):
+        state.require(name)
+    optimizer = restore_optimizer(state, est.solver, net.size, dt)
+
+    est._layout, est._net = layout, net
+    est._scaler = Scaler(
+        *(state.arrays[f"_scaler.{f.name}"] for f in dataclasses.fields(Scaler))
+    )
+    est.schema_ = schema
+    restore_attributes(est, SCALARS, ARRAYS, state)
+    est._optimizer = optimizer
+    est._log = restore_training_log(state.attributes.get("_log"))
+    if "_level" not in state.arrays:  # files written before it was stored
+        tail = est._tail_y.astype(np.float64)
+        est._level = np.stack([last_observed(t) for t in tail])
+    # the compiled inference weights are derived data: rebuilt, never stored
+    est._pack_cache = est._pack()

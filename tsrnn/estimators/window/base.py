@@ -1,0 +1,465 @@
+"""What the window regressor and classifier share: validation, the network, training.
+
+:class:`WindowRNN` holds the constructor parameters of both models, checks
+``X``/``y`` (through :mod:`tsrnn.data.checks` and scikit-learn's
+``validate_data``), builds the network (a recurrent stack and a pooled linear
+head), trains it with the shared epoch loop and predicts in memory-bounded
+chunks. The subclasses add the target encoding and the loss.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ...data.checks import check_window_values, n_rows, windows_as_rows
+from ...engine import (
+    CELLS,
+    Diverged,
+    LinearHead,
+    Network,
+    RecurrentStack,
+    TrainingLog,
+    get_loss,
+    make_optimizer,
+    run_epochs,
+)
+from ...engine.threads import single_threaded_blas
+from ...persist import ModelState, Persistent
+from . import state
+
+# Memory budget of one predict chunk: the forward pass keeps per-step gates and
+# states of every layer (about 8 * hidden numbers per step, layer and
+# direction), so rows per chunk shrink as windows and networks grow.
+_PREDICT_CHUNK_BYTES = 32 * 2**20
+_PREDICT_CHUNK_MAX_ROWS = 8192
+
+class WindowRNN(Persistent, BaseEstimator):
+    """Shared machinery of the window regressor and classifier (not public)."""
+
+    _parameter_constraints: dict = {
+        "cell": [StrOptions(set(CELLS))],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "input_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "pooling": [StrOptions({"last", "mean", "max", "attention"})],
+        "nonlinearity": [StrOptions({"tanh", "relu"})],
+        "solver": [StrOptions({"adam", "sgd"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "shuffle": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "dtype": [
+            StrOptions({"float64", "float32"}),
+            Options(type, {np.float64, np.float32}),
+        ],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    # Fewest windows in the early-stopping validation tail (R² needs two).
+    _min_validation_samples = 1
+
+    def __init__(
+        self,
+        cell="lstm",
+        hidden_size=32,
+        input_size=1,
+        *,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        pooling="last",
+        nonlinearity="tanh",
+        solver="adam",
+        alpha=0.0001,
+        batch_size=32,
+        learning_rate_init=0.001,
+        max_iter=200,
+        tol=1e-4,
+        shuffle=True,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        clip_norm=5.0,
+        dtype="float64",
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        # sklearn convention: store only; every check happens in fit.
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.input_size = input_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.pooling = pooling
+        self.nonlinearity = nonlinearity
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.shuffle = shuffle
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.clip_norm = clip_norm
+        self.dtype = dtype
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ subclass hooks
+    # Each subclass defines ``_loss_name``, ``_encode_y(y, first, incremental,
+    # classes, n_train)`` (targets -> training array, fitting the label
+    # encoding or the target scaler) and ``_validation_score(out, Y)`` (the
+    # early-stopping score: R^2 for the regressor, accuracy for the classifier).
+    _loss_name: str
+    _validate_y_kwargs: dict = {}
+
+    # ------------------------------------------------------------------ sklearn
+    def __sklearn_is_fitted__(self) -> bool:
+        # A fit that failed half-way may leave n_features_in_ behind; the model
+        # exists only once its parameters do.
+        return hasattr(self, "params_")
+
+    def __sklearn_tags__(self):
+        """Tags: 3-D ``(n_samples, window, n_features)`` input is accepted."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+    # ----------------------------------------------------------------- public
+    def named_params(self) -> dict[str, np.ndarray]:
+        """Parameters as PyTorch-named, shaped views into ``params_``.
+
+        The recurrent tensors carry ``torch.nn.RNN/LSTM/GRU`` names, shapes and
+        gate orders (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ...,
+        ``_reverse`` for the backward direction); the read-out is
+        ``head.weight``, ``head.bias`` (and ``head.attention`` for attention
+        pooling).
+
+        Returns
+        -------
+        dict of str to ndarray
+            Zero-copy views: writing into them changes the model.
+        """
+        check_is_fitted(self)
+        return self._network.layout.views(self.params_)
+
+    # ------------------------------------------------------------ model files
+    def _state_dict(self) -> ModelState:
+        """The fitted state for a model file (see :mod:`.state`)."""
+        return state.state_dict(self)
+
+    def _load_state_dict(self, saved: ModelState) -> None:
+        """Restore a fitted state from a model file (see :mod:`.state`)."""
+        state.load_state_dict(self, saved)
+
+    # ---------------------------------------------------------------- helpers
+    def _param_dtype(self) -> np.dtype:
+        return np.dtype(self.dtype)
+
+    def _architecture(self) -> tuple:
+        return (self.cell, self.hidden_size, self.num_layers, self.bidirectional,
+                self.pooling, self.nonlinearity, self._param_dtype())
+
+    def _validate_X_y(self, X: ArrayLike, y: ArrayLike, reset: bool):
+        check_window_values(X, "X")
+        numeric_y = bool(self._validate_y_kwargs.get("y_numeric"))
+        check_window_values(y, "y", ndims=(1, 2), labels=not numeric_y)
+        n_x, n_y = n_rows(X), n_rows(y)
+        if n_x is not None and n_y is not None and n_x != n_y:
+            raise ValueError(
+                f"Found input variables with inconsistent numbers of samples: X has "
+                f"{n_x} window(s) (rows) but y has {n_y}; pass one target per window "
+                "(tsrnn.make_windows returns matching X and y)"
+            )
+        X, n_step = windows_as_rows(X)
+        if reset and n_step is not None and self.input_size not in (1, n_step):
+            raise ValueError(
+                f"input_size={self.input_size} but X is 3-D with {n_step} features "
+                f"per time step (shape (n_samples, window, n_features)). With 3-D X "
+                f"the features per step are read from X.shape[2]: leave input_size "
+                f"at its default or set it to {n_step}."
+            )
+        X, y = validate_data(self, X, y, reset=reset, dtype=self._param_dtype(),
+                             **self._validate_y_kwargs)
+        if reset:
+            step = n_step if n_step is not None else self.input_size
+            if X.shape[1] % step:
+                raise ValueError(
+                    f"X has {X.shape[1]} feature(s) per row, which is not a multiple "
+                    f"of input_size={step}. Each row must hold window * input_size "
+                    f"values, time-major (step 0's features, then step 1's, ...). Set "
+                    f"input_size to the number of features per time step, or pass X "
+                    f"as a 3-D array (n_samples, window, n_features)."
+                )
+            self.input_size_ = step
+            self.window_ = X.shape[1] // step
+        else:
+            self._check_step_features(n_step)
+        return X, y
+
+    def _check_step_features(self, n_step: int | None, n_values=None) -> None:
+        if n_step is not None and n_step != self.input_size_:
+            raise ValueError(
+                f"X is 3-D with {n_step} features per time step, but "
+                f"{type(self).__name__} was fitted with {self.input_size_} "
+                f"(input_size_) features per step over {self.window_} steps; pass "
+                f"windows of shape (n_samples, {self.window_}, {self.input_size_}), "
+                "as at fit."
+            )
+        if n_step is not None and n_values is not None and n_values != (
+            self.n_features_in_
+        ):
+            raise ValueError(
+                f"X is 3-D with windows of {n_values // n_step} steps, but "
+                f"{type(self).__name__} was fitted on windows of {self.window_} "
+                f"steps; pass windows of shape (n_samples, {self.window_}, "
+                f"{self.input_size_}), as at fit."
+            )
+
+    def _validate_X(self, X: ArrayLike) -> np.ndarray:
+        check_is_fitted(self)
+        check_window_values(X, "X")
+        X, n_step = windows_as_rows(X)
+        if n_step is not None:
+            self._check_step_features(n_step, X.shape[1])
+        elif (
+            isinstance(X, np.ndarray)
+            and X.ndim == 2
+            and X.shape[1] != self.n_features_in_
+        ):
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input: each row must "
+                f"be one window of {self.window_} step(s) x {self.input_size_} "
+                "feature(s), flattened time-major as at fit (or pass a 3-D array "
+                f"(n_samples, {self.window_}, {self.input_size_}))."
+            )
+        X = validate_data(self, X, reset=False, dtype=self._network.dtype)
+        return X
+
+    def _init_model(self) -> None:
+        """Fresh network, parameters, optimizer, random stream and curves."""
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        # One Generator drives init, shuffling and dropout, so a fit is a pure
+        # function of random_state (and partial_fit k times == fit(max_iter=k)).
+        self._rng = np.random.default_rng(seed)
+        dtype = self._param_dtype()
+        stack = RecurrentStack(
+            self.cell, self.input_size_, self.hidden_size, self.num_layers,
+            self.nonlinearity, True, self.bidirectional, dtype,
+        )
+        directions = 2 if self.bidirectional else 1
+        head = LinearHead(directions * self.hidden_size, self.n_outputs_,
+                          pooling=self.pooling)
+        self._network = Network(stack, head)
+        self._arch = self._architecture()
+        self.params_ = self._network.init_params(self._rng)
+        self._optimizer = None
+        self._log = TrainingLog()
+        self._grad_norms = []
+        self.t_ = 0
+        self.dh_norm_ = None
+
+    def _make_or_refresh_optimizer(self) -> None:
+        """Keep the optimizer's state across warm starts; take new hyper-parameters."""
+        opt = self._optimizer
+        if opt is None or self._optimizer_solver != self.solver:
+            self._optimizer = make_optimizer(
+                self.solver, self._network.size, self.learning_rate_init,
+                self._network.dtype, momentum=self.momentum,
+                nesterov=self.nesterovs_momentum, beta_1=self.beta_1,
+                beta_2=self.beta_2, epsilon=self.epsilon,
+            )
+            self._optimizer_solver = self.solver
+            return
+        # set_params between warm fits must take effect, as in sklearn's MLP.
+        opt.learning_rate = float(self.learning_rate_init)
+        if self.solver == "adam":
+            opt.beta_1, opt.beta_2 = float(self.beta_1), float(self.beta_2)
+            opt.epsilon = float(self.epsilon)
+        else:
+            opt.momentum = float(self.momentum)
+            opt.nesterov = bool(self.nesterovs_momentum)
+
+    def _time_major(self, X: np.ndarray, rows) -> np.ndarray:
+        """Windows ``X[rows]`` as a fresh C-contiguous ``(window, len(rows), I)``."""
+        X3 = X.reshape(X.shape[0], self.window_, self.input_size_)
+        # A copy, always: the kernels get writable, contiguous memory of one
+        # layout (one compiled specialization) and the user's X is never aliased.
+        return np.array(X3[rows].transpose(1, 0, 2), order="C", copy=True)
+
+    def _chunk_rows(self) -> int:
+        net = self._network
+        per_row = (self.window_ * net.stack.hidden_size * net.stack.num_directions
+                   * net.stack.num_layers * 8 * net.dtype.itemsize)
+        return int(np.clip(_PREDICT_CHUNK_BYTES // max(per_row, 1), 1,
+                           _PREDICT_CHUNK_MAX_ROWS))
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        """Head outputs ``(n_samples, n_outputs)`` for validated rows, in chunks."""
+        n = X.shape[0]
+        out = np.empty((n, self._network.head.out_features), dtype=self._network.dtype)
+        step = self._chunk_rows()
+        with single_threaded_blas():
+            for start in range(0, n, step):
+                stop = min(start + step, n)
+                x = self._time_major(X, slice(start, stop))
+                out[start:stop], _, _ = self._network.forward(
+                    self.params_, x, training=False
+                )
+        return out
+
+    # -------------------------------------------------------------- training
+    def _fit(self, X: ArrayLike, y: ArrayLike, incremental: bool,
+             classes: ArrayLike | None = None):
+        """Validate, split off the validation tail, (re)initialize, train.
+
+        ``incremental`` (``partial_fit``) runs one epoch on all rows, without
+        early stopping and without a ConvergenceWarning.
+        """
+        self._validate_params()
+        first = not self.__sklearn_is_fitted__() or (
+            not incremental and not self.warm_start
+        )
+        X, y = self._validate_X_y(X, y, reset=first)
+        n = X.shape[0]
+        # partial_fit trains on everything it is given (as sklearn's MLP, which
+        # never early-stops an incremental call).
+        early = self.early_stopping and not incremental
+        n_train = n
+        if early:
+            n_val = max(math.ceil(self.validation_fraction * n),
+                        self._min_validation_samples)
+            n_train = n - n_val
+            if n_train < 1:
+                raise ValueError(
+                    f"early_stopping holds out the last {n_val} window(s) "
+                    f"(ceil(validation_fraction * n_samples), at least "
+                    f"{self._min_validation_samples}) of n_samples={n}, which leaves "
+                    f"none to train on. Pass more windows, lower validation_fraction, "
+                    f"or set early_stopping=False."
+                )
+        # Targets are encoded (and the regressor's scaling fitted) on the training
+        # rows only: nothing about the validation tail leaks into training.
+        Y = self._encode_y(y, first, incremental, classes, n_train)
+        if first:
+            self._init_model()
+        elif self._architecture() != self._arch:
+            raise ValueError(
+                "cell, hidden_size, num_layers, bidirectional, pooling, nonlinearity "
+                "and dtype cannot change between warm_start/partial_fit calls (the "
+                "fitted parameters belong to the old network); set warm_start=False "
+                "or call fit to start over."
+            )
+        self._make_or_refresh_optimizer()
+
+        # Windows are in time order: the tail is the future, so it validates and
+        # only the head is trained on (and shuffled).
+        XT = self._time_major(X, slice(0, n_train))
+        Y_train = Y[:n_train]
+        X_val, Y_val = X[n_train:], Y[n_train:]
+
+        bs = self.batch_size
+        bs = min(200, n_train) if bs == "auto" else min(bs, n_train)
+        net, theta, opt, rng = self._network, self.params_, self._optimizer, self._rng
+        loss_fn = get_loss(self._loss_name)
+        alpha, clip, dropout = float(self.alpha), self.clip_norm, float(self.dropout)
+        shuffle = self.shuffle
+
+        def run_epoch():
+            order = rng.permutation(n_train) if shuffle else np.arange(n_train)
+            total = gnorm = 0.0
+            n_batches = 0
+            for start in range(0, n_train, bs):
+                rows = order[start : start + bs]
+                x = np.ascontiguousarray(XT[:, rows])
+                res = net.train_step(
+                    theta, opt, x, Y_train[rows], None, loss_fn, clip_norm=clip,
+                    dropout=dropout, rng=rng, alpha=alpha, n_samples=len(rows),
+                )
+                if not res.finite:
+                    raise Diverged(
+                        f"loss {res.loss} and gradient norm {res.grad_norm} at batch "
+                        f"{n_batches + 1}",
+                        steps_done=n_batches,
+                    )
+                # sklearn's MLP: the epoch loss is the sample-weighted batch mean.
+                total += res.loss * len(rows)
+                gnorm += res.grad_norm
+                n_batches += 1
+                self.dh_norm_ = res.dh_norm
+            self.t_ += n_train
+            self._grad_norms.append(gnorm / n_batches)
+            return total / n_train
+
+        def validate():
+            out = self._forward(X_val)
+            if not np.isfinite(out).all():
+                return float("nan")  # never an improvement: the best weights stay
+            return self._validation_score(out, Y_val)
+
+        with single_threaded_blas():
+            log = run_epochs(
+                theta, run_epoch, max_iter=1 if incremental else self.max_iter,
+                tol=self.tol, n_iter_no_change=self.n_iter_no_change,
+                early_stopping=early, validate=validate if early else None,
+                verbose=self.verbose, log=self._log, desc=type(self).__name__,
+                warn_max_iter=not incremental,
+            )
+        self.n_iter_ = log.n_iter
+        self.loss_curve_ = list(log.loss_curve)
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else float("nan")
+        self.best_loss_ = log.best_loss
+        self.validation_scores_ = (
+            list(log.validation_scores) if log.validation_scores else None
+        )
+        self.best_validation_score_ = (
+            log.best_validation_score if log.validation_scores else None
+        )
+        self.grad_norm_curve_ = list(self._grad_norms)
+        self.stopped_ = log.stopped
+        return self

@@ -1,0 +1,377 @@
+"""``RNNClassifier``: a recurrent network classifier over windows of a series."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+
+from ...persist import ModelState, StateError, register
+from .base import WindowRNN
+
+
+@register
+class RNNClassifier(ClassifierMixin, WindowRNN):
+    """Recurrent-network classifier over windows of a time series.
+
+    Each row of ``X`` is one window; the network reads it from a zero state,
+    pools its outputs over time and maps them to one logit (two classes:
+    sigmoid and log-loss) or one logit per class (softmax and cross-entropy).
+    The optimization parameters are ``MLPClassifier``'s.
+
+    Parameters
+    ----------
+    cell : {"rnn", "lstm", "gru", "sru"}, default="lstm"
+        Recurrent cell (PyTorch's equations and gate orders; SRU after Lei et
+        al., 2018).
+    hidden_size : int, default=32
+        Units per layer and direction.
+    input_size : int, default=1
+        Features per time step of a 2-D ``X``: each row holds
+        ``window * input_size`` values, time-major. Ignored for 3-D ``X``
+        (read from ``X.shape[2]``; it must then be 1 or equal to it).
+    num_layers : int, default=1
+        Stacked recurrent layers.
+    bidirectional : bool, default=False
+        Also run each window backwards in time and concatenate both directions.
+    dropout : float, default=0.0
+        Dropout on the outputs of every recurrent layer but the last, while
+        training (no effect with ``num_layers=1``, as in PyTorch).
+    pooling : {"last", "mean", "max", "attention"}, default="last"
+        How the top layer's outputs over the window become one vector: the last
+        step, the mean or element-wise max over steps, or a learned softmax
+        attention over steps. With ``bidirectional=True``, "last" reads the
+        backward direction after its first step only (as ``output[-1]`` in
+        PyTorch); "mean", "max" or "attention" use all of it.
+    nonlinearity : {"tanh", "relu"}, default="tanh"
+        Activation of ``cell="rnn"``; the gated cells ignore it.
+    solver : {"adam", "sgd"}, default="adam"
+        Optimizer, as in ``MLPRegressor``.
+    alpha : float, default=0.0001
+        L2 penalty on weights (not biases), ``0.5 * alpha * ||W||^2 / batch``.
+    batch_size : int or "auto", default=32
+        Windows per update; "auto" is ``min(200, n_samples)``. Clipped to the
+        number of training windows without a warning (small CV folds are
+        normal for windows).
+    learning_rate_init : float, default=0.001
+        Step size.
+    max_iter : int, default=200
+        Epochs (passes over the training windows).
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no progress.
+    shuffle : bool, default=True
+        Shuffle the training windows each epoch (the validation tail is never
+        shuffled into training).
+    momentum : float, default=0.9
+        SGD momentum.
+    nesterovs_momentum : bool, default=True
+        Nesterov momentum for SGD.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's parameters.
+    early_stopping : bool, default=False
+        Hold out the *last* ``validation_fraction`` of the rows (windows are
+        in time order, so this is the future), stop when accuracy on it stops
+        improving for ``n_iter_no_change`` epochs and restore the best epoch's
+        weights.
+    validation_fraction : float, default=0.1
+        Fraction of rows (rounded up) in the validation tail.
+    n_iter_no_change : int or inf, default=10
+        Epochs without improvement of at least ``tol`` before stopping.
+    clip_norm : float or None, default=5.0
+        Rescale each batch gradient to at most this global L2 norm (the
+        standard guard against exploding gradients in BPTT); None disables.
+    dtype : {"float64", "float32"}, default="float64"
+        Precision of parameters and computation.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialization, shuffling and dropout; an int makes ``fit``
+        reproducible bit for bit.
+    warm_start : bool, default=False
+        Continue from the previous fit: parameters, optimizer state, random
+        stream, target scaling and curves carry over, so ``fit(max_iter=a)``
+        then ``fit(max_iter=b)`` equals one ``fit(max_iter=a + b)`` when
+        nothing stops early. The architecture cannot change.
+    verbose : int, default=0
+        ``>= 1``: a progress bar with loss (and validation score) per epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (sorted).
+    params_ : ndarray of shape (n_params,)
+        All parameters in one flat vector; :meth:`named_params` gives
+        PyTorch-named views.
+    n_features_in_ : int
+        Values per (flattened) row, ``window_ * input_size_``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string columns.
+    input_size_ : int
+        Features per time step.
+    window_ : int
+        Time steps per window.
+    n_outputs_ : int
+        Network outputs: 1 for two classes, ``n_classes`` otherwise (as
+        ``MLPClassifier``).
+    n_iter_ : int
+        Epochs run (accumulated over ``warm_start``/``partial_fit`` calls).
+    t_ : int
+        Training windows seen by the optimizer (``n_iter_ * n_train``).
+    loss_ : float
+        Training loss of the last epoch.
+    loss_curve_ : list of float
+        Training loss per epoch (log-loss).
+    best_loss_ : float
+        Lowest training loss reached.
+    validation_scores_ : list of float or None
+        Accuracy on the validation tail per epoch; None without early
+        stopping.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_`` (the restored epoch); None without early
+        stopping.
+    grad_norm_curve_ : list of float
+        Mean global gradient norm (before clipping) per epoch.
+    stopped_ : str
+        Why the last ``fit`` stopped: ``"max_iter"``, ``"converged"``,
+        ``"early_stopping"``, ``"diverged"`` or ``"interrupted"``.
+    dh_norm_ : ndarray of shape (num_layers * D, window_)
+        ``||dL/dh_t||`` per layer-direction and time step for the last training
+        batch, in forward time order (D = 2 if bidirectional). A norm that
+        shrinks towards step 0 reveals vanishing gradients; one that grows,
+        exploding gradients.
+
+    See Also
+    --------
+    RNNRegressor : The regressor on the same windows.
+    sklearn.neural_network.MLPClassifier : The feed-forward counterpart.
+
+    Notes
+    -----
+    Inputs are not standardized (like ``MLPClassifier``): put a
+    ``StandardScaler`` in front in a ``Pipeline``. A 3-D ``X`` is flattened
+    before scikit-learn's validation; see the module docstring.
+
+    Divergence gives a warning, not an error. Every batch checks its loss
+    and gradient; the first non-finite one (or weights that overflow) stops
+    ``fit`` at once, inside the epoch, with a
+    :class:`~tsrnn.engine.DivergenceWarning` (a ``RuntimeWarning``) that says
+    which weights were kept and suggests a smaller ``learning_rate_init``,
+    ``clip_norm`` or scaled data. The model stays usable: it keeps the finite
+    weights of its best finished epoch (by training loss, or validation score
+    with ``early_stopping``), or those it started from when the first epoch
+    diverged, and ``stopped_`` is ``"diverged"``.
+
+    With an int ``random_state``, ``fit`` is bit for bit reproducible, in one
+    process, across processes and through ``save``/:func:`tsrnn.load`; fits
+    and predictions run their matrix products on one BLAS thread, so they do
+    not depend on the BLAS thread count, and ``predict`` is safe to call from
+    several threads at once.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sklearn.exceptions import ConvergenceWarning
+    >>> from tsrnn.estimators import RNNClassifier
+    >>> series = np.sin(0.2 * np.arange(300.0))
+    >>> X = np.lib.stride_tricks.sliding_window_view(series[:-1], 12)
+    >>> rises = np.where(series[12:] > series[11:-1], "up", "down")  # next move
+    >>> clf = RNNClassifier(hidden_size=8, max_iter=5, random_state=0)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", ConvergenceWarning)  # 5 epochs: a demo
+    ...     clf = clf.fit(X, rises)
+    >>> clf.classes_
+    array(['down', 'up'], dtype='<U4')
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    @property
+    def _loss_name(self):
+        return "binary_cross_entropy" if len(self.classes_) == 2 else "cross_entropy"
+
+    def _encode_y(self, y, first, incremental, classes, n_train):
+        check_classification_targets(y)
+        if first:
+            if incremental:
+                if classes is None:
+                    raise ValueError(
+                        "classes must be passed on the first call to partial_fit "
+                        "(all labels that will ever occur, e.g. np.unique(y_all))."
+                    )
+                labels = np.unique(np.asarray(classes))
+            else:
+                labels = np.unique(y)
+            if len(labels) < 2:
+                raise ValueError(
+                    f"a classifier needs samples of at least 2 classes; got 1 class "
+                    f"({labels[0]!r}). Check the labels, or predict that class "
+                    f"without a model."
+                )
+            self.classes_ = labels
+            self.n_outputs_ = 1 if len(labels) == 2 else len(labels)
+        elif incremental and classes is not None and not np.array_equal(
+            np.unique(np.asarray(classes)), self.classes_
+        ):
+            raise ValueError(
+                f"classes={np.unique(np.asarray(classes))} differs from the classes "
+                f"of the first partial_fit call, classes_={self.classes_}."
+            )
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels {unseen} that are not in classes_={self.classes_}"
+                + (
+                    "; pass every label in `classes` on the first partial_fit call."
+                    if incremental
+                    else "; a warm start cannot add classes: set warm_start=False."
+                )
+            )
+        codes = np.searchsorted(self.classes_, y)
+        if len(self.classes_) == 2:
+            # One logit: binary cross-entropy wants float targets of shape (B, 1).
+            return codes.astype(self._param_dtype()).reshape(-1, 1)
+        return codes.astype(np.int64)
+
+    def _target_state(self, state: ModelState) -> None:
+        """The class labels (text labels as JSON: object arrays would need pickle)."""
+        cl = np.asarray(self.classes_)
+        if cl.dtype == object:
+            if not all(isinstance(v, str) for v in cl):
+                raise ValueError(
+                    "classes_ holds Python objects other than str, which cannot be "
+                    "stored without pickle; use int, float, bool or str labels"
+                )
+            # object arrays need pickle: store the labels as JSON, rebuild as object
+            state.attributes["classes_object"] = [str(v) for v in cl]
+        else:
+            state.arrays["classes_"] = cl
+
+    def _load_target_state(self, state: ModelState) -> None:
+        if "classes_object" in state.attributes:
+            self.classes_ = np.asarray(state.attributes["classes_object"], dtype=object)
+        elif "classes_" in state.arrays:
+            self.classes_ = state.arrays["classes_"]
+        else:
+            raise StateError("array 'classes_' is missing")
+        n_cl = len(self.classes_)
+        if n_cl < 2 or self.n_outputs_ != (1 if n_cl == 2 else n_cl):
+            raise StateError(
+                f"{n_cl} classes do not match n_outputs_={self.n_outputs_}"
+            )
+
+    def _validation_score(self, out, codes):
+        return float(np.mean(self._codes_from_logits(out) == codes.reshape(-1)))
+
+    @staticmethod
+    def _codes_from_logits(z):
+        return (z[:, 0] > 0).astype(np.int64) if z.shape[1] == 1 else z.argmax(axis=1)
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> RNNClassifier:
+        """Train on windows ``X`` and class labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window * input_size) or \
+(n_samples, window, n_features)
+            One window per row, time-major.
+        y : array-like of shape (n_samples,)
+            Class labels (any sortable type).
+
+        Returns
+        -------
+        self : RNNClassifier
+        """
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X: ArrayLike, y: ArrayLike,
+                    classes: ArrayLike | None = None) -> RNNClassifier:
+        """Train one epoch on ``(X, y)``, continuing from the current state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window * input_size) or \
+(n_samples, window, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            Every label that can occur; required on the first call (a chunk of
+            a stream need not contain them all), ignored later unless it
+            disagrees.
+
+        Returns
+        -------
+        self : RNNClassifier
+        """
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
+        """Logits of the classes, before the sigmoid or softmax.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window * input_size) or \
+(n_samples, window, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            float64. Two classes: one logit per window, positive for
+            ``classes_[1]``. More: one logit per class.
+        """
+        z = self._forward(self._validate_X(X)).astype(np.float64)
+        return z[:, 0] if z.shape[1] == 1 else z
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Most likely class of each window.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window * input_size) or \
+(n_samples, window, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        z = self._forward(self._validate_X(X))
+        return self.classes_[self._codes_from_logits(z)]
+
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
+        """Log of :meth:`predict_proba`, computed stably from the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window * input_size) or \
+(n_samples, window, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        z = self._forward(self._validate_X(X)).astype(np.float64)
+        if z.shape[1] == 1:
+            # log sigmoid(z) = -log(1 + e^-z); log(1 - sigmoid(z)) = -log(1 + e^z)
+            z = z[:, 0]
+            return np.column_stack([-np.logaddexp(0.0, z), -np.logaddexp(0.0, -z)])
+        z = z - z.max(axis=1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities (sigmoid for two classes, softmax otherwise).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window * input_size) or \
+(n_samples, window, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``; rows sum to 1.
+        """
+        z = self._forward(self._validate_X(X)).astype(np.float64)
+        if z.shape[1] == 1:
+            p = 0.5 * (1.0 + np.tanh(0.5 * z[:, 0]))  # sigmoid without overflow
+            return np.column_stack([1.0 - p, p])
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)

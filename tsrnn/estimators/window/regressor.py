@@ -1,0 +1,357 @@
+"""``RNNRegressor``: a recurrent network regressor over windows of a series."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import StrOptions
+
+from ...persist import ModelState, register
+from .base import WindowRNN
+
+
+@register
+class RNNRegressor(RegressorMixin, WindowRNN):
+    """Recurrent-network regressor over windows of a time series.
+
+    Each row of ``X`` is one window; the network reads it step by step from a
+    zero state, pools its outputs over time and maps them linearly to one value
+    or to a vector (e.g. a multi-step horizon). The optimization parameters are
+    ``MLPRegressor``'s.
+
+    Parameters
+    ----------
+    cell : {"rnn", "lstm", "gru", "sru"}, default="lstm"
+        Recurrent cell (PyTorch's equations and gate orders; SRU after Lei et
+        al., 2018).
+    hidden_size : int, default=32
+        Units per layer and direction.
+    input_size : int, default=1
+        Features per time step of a 2-D ``X``: each row holds
+        ``window * input_size`` values, time-major. Ignored for 3-D ``X``
+        (read from ``X.shape[2]``; it must then be 1 or equal to it).
+    num_layers : int, default=1
+        Stacked recurrent layers.
+    bidirectional : bool, default=False
+        Also run each window backwards in time and concatenate both directions.
+    dropout : float, default=0.0
+        Dropout on the outputs of every recurrent layer but the last, while
+        training (no effect with ``num_layers=1``, as in PyTorch).
+    pooling : {"last", "mean", "max", "attention"}, default="last"
+        How the top layer's outputs over the window become one vector: the last
+        step, the mean or element-wise max over steps, or a learned softmax
+        attention over steps. With ``bidirectional=True``, "last" reads the
+        backward direction after its first step only (as ``output[-1]`` in
+        PyTorch); "mean", "max" or "attention" use all of it.
+    nonlinearity : {"tanh", "relu"}, default="tanh"
+        Activation of ``cell="rnn"``; the gated cells ignore it.
+    loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
+        Training loss, on the standardized target (so Huber's threshold is one
+        standard deviation).
+    solver : {"adam", "sgd"}, default="adam"
+        Optimizer, as in ``MLPRegressor``.
+    alpha : float, default=0.0001
+        L2 penalty on weights (not biases), ``0.5 * alpha * ||W||^2 / batch``.
+    batch_size : int or "auto", default=32
+        Windows per update; "auto" is ``min(200, n_samples)``. Clipped to the
+        number of training windows without a warning (small CV folds are
+        normal for windows).
+    learning_rate_init : float, default=0.001
+        Step size.
+    max_iter : int, default=200
+        Epochs (passes over the training windows).
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no progress.
+    shuffle : bool, default=True
+        Shuffle the training windows each epoch (the validation tail is never
+        shuffled into training).
+    momentum : float, default=0.9
+        SGD momentum.
+    nesterovs_momentum : bool, default=True
+        Nesterov momentum for SGD.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's parameters.
+    early_stopping : bool, default=False
+        Hold out the *last* ``validation_fraction`` of the rows (windows are
+        in time order, so this is the future), stop when R² on it stops
+        improving for ``n_iter_no_change`` epochs and restore the best epoch's
+        weights.
+    validation_fraction : float, default=0.1
+        Fraction of rows (rounded up) in the validation tail, at least 2 rows
+        (R² needs two).
+    n_iter_no_change : int or inf, default=10
+        Epochs without improvement of at least ``tol`` before stopping.
+    clip_norm : float or None, default=5.0
+        Rescale each batch gradient to at most this global L2 norm (the
+        standard guard against exploding gradients in BPTT); None disables.
+    dtype : {"float64", "float32"}, default="float64"
+        Precision of parameters and computation.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialization, shuffling and dropout; an int makes ``fit``
+        reproducible bit for bit.
+    warm_start : bool, default=False
+        Continue from the previous fit: parameters, optimizer state, random
+        stream, target scaling and curves carry over, so ``fit(max_iter=a)``
+        then ``fit(max_iter=b)`` equals one ``fit(max_iter=a + b)`` when
+        nothing stops early. The architecture cannot change.
+    verbose : int, default=0
+        ``>= 1``: a progress bar with loss (and validation score) per epoch.
+
+    Attributes
+    ----------
+    params_ : ndarray of shape (n_params,)
+        All parameters in one flat vector; :meth:`named_params` gives
+        PyTorch-named views.
+    n_features_in_ : int
+        Values per (flattened) row, ``window_ * input_size_``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string columns.
+    input_size_ : int
+        Features per time step.
+    window_ : int
+        Time steps per window.
+    n_outputs_ : int
+        Targets per window (columns of ``y``).
+    n_iter_ : int
+        Epochs run (accumulated over ``warm_start``/``partial_fit`` calls).
+    t_ : int
+        Training windows seen by the optimizer (``n_iter_ * n_train``).
+    loss_ : float
+        Training loss of the last epoch.
+    loss_curve_ : list of float
+        Training loss per epoch (on the standardized target).
+    best_loss_ : float
+        Lowest training loss reached.
+    validation_scores_ : list of float or None
+        R² on the validation tail per epoch; None without early
+        stopping.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_`` (the restored epoch); None without early
+        stopping.
+    grad_norm_curve_ : list of float
+        Mean global gradient norm (before clipping) per epoch.
+    stopped_ : str
+        Why the last ``fit`` stopped: ``"max_iter"``, ``"converged"``,
+        ``"early_stopping"``, ``"diverged"`` or ``"interrupted"``.
+    dh_norm_ : ndarray of shape (num_layers * D, window_)
+        ``||dL/dh_t||`` per layer-direction and time step for the last training
+        batch, in forward time order (D = 2 if bidirectional). A norm that
+        shrinks towards step 0 reveals vanishing gradients; one that grows,
+        exploding gradients.
+
+    See Also
+    --------
+    RNNClassifier : The classifier on the same windows.
+    sklearn.neural_network.MLPRegressor : The feed-forward counterpart.
+
+    Notes
+    -----
+    Inputs are not standardized (like ``MLPRegressor``): put a
+    ``StandardScaler`` in front in a ``Pipeline``; recurrent units saturate on
+    raw values. The *target* is standardized internally per output (mean and
+    standard deviation of the training rows of the first ``fit`` or
+    ``partial_fit`` call; the early-stopping tail is left out, and warm starts
+    keep the scaling their parameters were trained with), so the default
+    learning rate suits any target scale. ``loss_curve_`` is therefore in
+    standardized units; predictions are in the original units, as float64.
+
+    A 3-D ``X`` ``(n_samples, window, n_features)`` is flattened before
+    scikit-learn's validation (which only knows 2-D arrays); see the module
+    docstring.
+
+    Divergence gives a warning, not an error. Every batch checks its loss
+    and gradient; the first non-finite one (or weights that overflow) stops
+    ``fit`` at once, inside the epoch, with a
+    :class:`~tsrnn.engine.DivergenceWarning` (a ``RuntimeWarning``) that says
+    which weights were kept and suggests a smaller ``learning_rate_init``,
+    ``clip_norm`` or scaled data. The model stays usable: it keeps the finite
+    weights of its best finished epoch (by training loss, or validation score
+    with ``early_stopping``), or those it started from when the first epoch
+    diverged, and ``stopped_`` is ``"diverged"``.
+
+    With an int ``random_state``, ``fit`` is bit for bit reproducible, in one
+    process, across processes and through ``save``/:func:`tsrnn.load`; fits
+    and predictions run their matrix products on one BLAS thread, so they do
+    not depend on the BLAS thread count, and ``predict`` is safe to call from
+    several threads at once.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sklearn.exceptions import ConvergenceWarning
+    >>> from tsrnn.estimators import RNNRegressor
+    >>> series = np.sin(0.2 * np.arange(300.0))
+    >>> X = np.lib.stride_tricks.sliding_window_view(series[:-1], 12)  # 12 steps
+    >>> y = series[12:]  # the value after each window
+    >>> reg = RNNRegressor(cell="gru", hidden_size=8, max_iter=5, random_state=0)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", ConvergenceWarning)  # 5 epochs: a demo
+    ...     reg = reg.fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    >>> reg.named_params()["weight_ih_l0"].shape
+    (24, 1)
+    """
+
+    _parameter_constraints: dict = {
+        **WindowRNN._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
+    }
+    _validate_y_kwargs = {"multi_output": True, "y_numeric": True}
+    # R² on one window is undefined.
+    _min_validation_samples = 2
+
+    def __init__(
+        self,
+        cell="lstm",
+        hidden_size=32,
+        input_size=1,
+        *,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        pooling="last",
+        nonlinearity="tanh",
+        loss="squared_error",
+        solver="adam",
+        alpha=0.0001,
+        batch_size=32,
+        learning_rate_init=0.001,
+        max_iter=200,
+        tol=1e-4,
+        shuffle=True,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        clip_norm=5.0,
+        dtype="float64",
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        super().__init__(
+            cell=cell, hidden_size=hidden_size, input_size=input_size,
+            num_layers=num_layers, bidirectional=bidirectional, dropout=dropout,
+            pooling=pooling, nonlinearity=nonlinearity, solver=solver, alpha=alpha,
+            batch_size=batch_size, learning_rate_init=learning_rate_init,
+            max_iter=max_iter, tol=tol, shuffle=shuffle, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, clip_norm=clip_norm, dtype=dtype,
+            random_state=random_state, warm_start=warm_start, verbose=verbose,
+        )
+        self.loss = loss
+
+    @property
+    def _loss_name(self):
+        return self.loss
+
+    def __sklearn_tags__(self):
+        """Tags: several outputs (a horizon vector) are supported."""
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _encode_y(self, y, first, incremental, classes, n_train):
+        Y = np.asarray(y, dtype=np.float64)
+        Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
+        if first:
+            self.n_outputs_ = Y.shape[1]
+            with np.errstate(over="ignore", invalid="ignore"):
+                mean = Y[:n_train].mean(axis=0)
+                scale = Y[:n_train].std(axis=0)
+            if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+                raise ValueError(
+                    f"y has values too large to standardize in float64 (largest "
+                    f"|y| = {np.abs(Y).max():.3g}: their variance overflows); divide "
+                    "y by a constant (e.g. a power of ten) and scale the "
+                    "predictions back"
+                )
+            # A constant target (or one window) has no spread to divide by:
+            # leave it unscaled, as sklearn's StandardScaler does.
+            tiny = 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
+            scale[scale <= tiny] = 1.0
+            self._y_mean, self._y_scale = mean, scale
+        elif Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} output(s) but the model was fitted with "
+                f"n_outputs_={self.n_outputs_}; set warm_start=False or call fit."
+            )
+        return ((Y - self._y_mean) / self._y_scale).astype(self._param_dtype())
+
+    def _target_state(self, state: ModelState) -> None:
+        """The target scaling fitted on the first fit's training rows."""
+        state.arrays["_y_mean"] = np.asarray(self._y_mean)
+        state.arrays["_y_scale"] = np.asarray(self._y_scale)
+
+    def _load_target_state(self, state: ModelState) -> None:
+        self._y_mean = state.array("_y_mean", (self.n_outputs_,), np.float64)
+        self._y_scale = state.array("_y_scale", (self.n_outputs_,), np.float64)
+
+    def _validation_score(self, out, Y):
+        # R² is invariant to the per-output affine scaling, so the standardized
+        # space gives the same score as the original units.
+        return r2_score(Y, out)
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> RNNRegressor:
+        """Train on windows ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window * input_size) or \
+(n_samples, window, n_features)
+            One window per row, time-major.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The value (or vector, e.g. a horizon) to predict from each window.
+
+        Returns
+        -------
+        self : RNNRegressor
+        """
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X: ArrayLike, y: ArrayLike) -> RNNRegressor:
+        """Train one epoch on ``(X, y)``, continuing from the current state.
+
+        The first call initializes the model (and the target scaling) from
+        ``random_state``; ``early_stopping`` does not apply. With
+        ``shuffle=False``, ``k`` calls on the same data equal
+        ``fit(max_iter=k)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window * input_size) or \
+(n_samples, window, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+
+        Returns
+        -------
+        self : RNNRegressor
+        """
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predict from windows, in memory-bounded chunks.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window * input_size) or \
+(n_samples, window, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            float64, in the units of the training target.
+        """
+        out = self._forward(self._validate_X(X)).astype(np.float64)
+        out = out * self._y_scale + self._y_mean
+        return out.ravel() if self.n_outputs_ == 1 else out

@@ -1,0 +1,106 @@
+"""The window models' state for model files (the protocol of :mod:`tsrnn.persist`).
+
+Shared by the regressor and the classifier: the sizes learned at fit, the
+weights, the curves, the optimizer, the training log and the random stream (so
+that a warm ``fit`` or ``partial_fit`` after loading continues exactly). Each
+subclass adds its targets' encoding through two hooks, ``_target_state`` and
+``_load_target_state`` (the regressor's scaling, the classifier's labels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...persist import (
+    ModelState,
+    StateError,
+    fitted_attributes,
+    optimizer_state,
+    restore_attributes,
+    restore_optimizer,
+    restore_training_log,
+    training_log_state,
+)
+
+# the fitted attributes stored as JSON values and as arrays (missing ones skipped)
+SCALARS = (
+    "n_features_in_",
+    "input_size_",
+    "window_",
+    "n_outputs_",
+    "n_iter_",
+    "loss_curve_",
+    "loss_",
+    "best_loss_",
+    "validation_scores_",
+    "best_validation_score_",
+    "grad_norm_curve_",
+    "t_",
+    "_grad_norms",
+    "_optimizer_solver",
+    "stopped_",
+)
+ARRAYS = ("params_", "dh_norm_")
+SIZES = ("n_features_in_", "input_size_", "window_", "n_outputs_")
+
+
+def state_dict(model) -> ModelState:
+    """Everything a fitted window model needs to predict and continue training."""
+    state = ModelState()
+    fitted_attributes(model, SCALARS, ARRAYS, state)
+    if hasattr(model, "feature_names_in_"):
+        names = [str(v) for v in model.feature_names_in_]
+        state.attributes["feature_names_in_"] = names
+    model._target_state(state)
+    state.attributes["_optimizer"] = optimizer_state(
+        getattr(model, "_optimizer", None), state
+    )
+    state.attributes["_log"] = training_log_state(getattr(model, "_log", None))
+    rng = getattr(model, "_rng", None)
+    state.attributes["_rng"] = None if rng is None else rng.bit_generator.state
+    return state
+
+
+def load_state_dict(est, state: ModelState) -> None:
+    """Check ``state`` against ``est``'s parameters, then restore it."""
+    for name in SIZES:
+        v = state.require(name)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise StateError(
+                f"metadata attribute {name!r} must be a positive int, got {v!r}"
+            )
+        setattr(est, name, v)
+    if est.n_features_in_ != est.input_size_ * est.window_:
+        raise StateError("n_features_in_ is not input_size_ * window_")
+    if "feature_names_in_" in state.attributes:
+        est.feature_names_in_ = np.asarray(
+            state.attributes["feature_names_in_"], dtype=object
+        )
+    est._load_target_state(state)
+    # the same construction as fit's, so the network is the one that was trained
+    est._init_model()
+    dt = est._param_dtype()
+    state.array("params_", (est._network.size,), dt)
+    state.check_finite(("params_", "_y_mean", "_y_scale"))
+    for name in ("n_iter_", "loss_curve_"):
+        state.require(name)
+    optimizer = restore_optimizer(
+        state,
+        est.solver,
+        est._network.size,
+        dt,
+        momentum=est.momentum,
+        nesterov=est.nesterovs_momentum,
+        beta_1=est.beta_1,
+        beta_2=est.beta_2,
+        epsilon=est.epsilon,
+    )
+    rng_state = state.attributes.get("_rng")
+    if rng_state is not None:
+        try:
+            est._rng.bit_generator.state = rng_state
+        except (TypeError, ValueError, KeyError) as exc:
+            raise StateError(f"invalid random stream state ({exc})") from exc
+    restore_attributes(est, SCALARS, ARRAYS, state)
+    est._optimizer = optimizer
+    est._log = restore_training_log(state.attributes.get("_log"))
