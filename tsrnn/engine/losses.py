@@ -13,10 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber", "pinball")
-CLASSIFICATION_LOSSES = ("binary_cross_entropy", "cross_entropy")
-
-
 def _normaliser(mask, shape, dtype):
     if mask is None:
         return np.ones(shape, dtype=dtype), float(np.prod(shape))

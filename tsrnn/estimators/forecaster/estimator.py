@@ -32,15 +32,27 @@ from ...data import Future, SeriesSet, check_horizon, to_series_set
 from ...data.calendar import calendar_features
 from ...engine import CELLS, InferencePack, get_loss, make_optimizer, run_epochs
 from ...engine.threads import single_threaded_blas
-from ...engine.trainer import Diverged, DivergenceWarning, TrainingLog
+from ...engine.trainer import DivergenceWarning, TrainingLog
 from ...evaluation import ForecasterMixin, series_scale
 from ...persist import ModelState, Persistent, register
 from . import state
-from .features import FeatureLayout, gather, origin_rows
+from .features import (
+    FeatureLayout,
+    future_known,
+    gather,
+    network_inputs,
+    origin_rows,
+)
 from .head import build_network, resolve_seasons, start_at_reference
 from .reader import SeriesEnds, SeriesReader, last_observed, validation_score
 from .strategies import STRATEGIES
-from .training import ScaledSeries, cut_lanes, random_windows, stateful_windows
+from .training import (
+    Epoch,
+    ScaledSeries,
+    cut_lanes,
+    hold_out,
+    windows_after,
+)
 from .transforms import Scaler
 
 
@@ -359,7 +371,9 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
     def _fit_data(self, data: SeriesSet, partial: bool):
         """Train (one epoch if ``partial``), read every series to its end, calibrate."""
         strategy = STRATEGIES[self.strategy]
-        n_val = self._held_out(data, strategy)
+        n_val = hold_out(
+            data, self.validation_fraction, strategy.horizon_out(self.horizon)
+        )
         train_end = data.indptr[:-1] + data.lengths - n_val
         reuse = (partial or self.warm_start) and hasattr(self, "params_")
         if reuse:
@@ -369,7 +383,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             scaler = Scaler.fit(self.scaler, data.y, data.X, data.indptr, train_end)
         layout = self._feature_layout(data, strategy)
         dt = np.dtype(self.dtype).type
-        Y, Z = self._network_inputs(data, scaler, layout, data.schema.freq, dt)
+        Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt)
         series = ScaledSeries.build(Y, Z, data.indptr, train_end)
         net, theta = self._network_and_weights(layout, dt, reuse)
         self._net, self._layout, self._scaler = net, layout, scaler
@@ -391,36 +405,6 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         self._calibrate(strategy, data, outputs, series, n_val)
         return self
 
-    def _held_out(self, data: SeriesSet, strategy) -> np.ndarray:
-        """Rows held out at the end of each series (validation, calibration).
-
-        Raises when no series is long enough to train on, or the training rows
-        hold no observation.
-        """
-        ho = strategy.horizon_out(self.horizon)
-        lengths = data.lengths
-        n_val = np.floor(lengths * self.validation_fraction).astype(np.int64)
-        n_val = np.where(n_val >= ho + 1, n_val, 0)
-        train_len = lengths - n_val
-        need = ho + 1  # one step plus the ho values that follow it
-        if train_len.max() < need:
-            raise ValueError(
-                f"the series are too short to train on: the longest training part "
-                f"has {int(train_len.max())} row(s), but "
-                + (f"horizon={ho} needs" if ho > 1 else "training needs")
-                + f" at least {need} (one step and the {ho} value(s) after it); "
-                "pass longer series, lower horizon (or use strategy='recursive') "
-                "or lower validation_fraction"
-            )
-        train_end = np.repeat(data.indptr[:-1] + train_len, lengths)
-        if np.isnan(data.y[np.arange(len(data.y)) < train_end]).all():
-            raise ValueError(
-                "y has no observed (non-NaN) values in its training part, so there "
-                "is nothing to learn from; pass observations (NaN only marks missing "
-                "steps)"
-            )
-        return n_val
-
     def _feature_layout(self, data: SeriesSet, strategy) -> FeatureLayout:
         """What the network reads and predicts for these series and settings."""
         schema = data.schema
@@ -436,20 +420,6 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             seasons,
             relative=bool(self.differencing),
         )
-
-    def _network_inputs(self, block, scaler, layout, freq, dt, positions=None):
-        """Scaled targets ``Y`` and known features ``Z`` of a block's rows.
-
-        ``positions``: the series of each row (default: the block's own).
-        """
-        if positions is None:
-            positions = np.repeat(np.arange(block.n_series), block.lengths)
-        Y = scaler.y(block.y, positions)
-        parts = [] if block.X is None else [scaler.x(block.X)]
-        if layout.n_calendar:
-            parts.append(calendar_features(block.time, freq))
-        Z = np.concatenate(parts, axis=1) if parts else np.zeros((len(Y), 0))
-        return Y.astype(dt), Z.astype(dt)
 
     def _network_and_weights(self, layout, dt, reuse):
         if reuse:
@@ -469,7 +439,6 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         """The epochs: truncated BPTT over ``series``, in place on ``theta``."""
         net, layout = self._net, self._layout
         rng = np.random.default_rng(self._seed(offset=1))
-        loss_fn = get_loss(self.loss)
         opt = (
             self._optimizer
             if reuse and hasattr(self, "_optimizer")
@@ -480,56 +449,24 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         reader = SeriesReader(net, layout)
         T = int(self.bptt_length)
         lanes = cut_lanes(series, T, self.batch_size) if self.stateful else None
-        n_lanes = lanes.n_lanes if lanes is not None else 1
-        carried = net.stack.zero_state(n_lanes)
-        # warm_start continues the curves, as n_iter_ and loss_curve_ do
-        grad_norms = list(getattr(self, "grad_norm_curve_", [])) if reuse else []
-        dh_last_epoch = []
-
-        def run_epoch():
-            if series.has_gaps:
-                reader.impute(theta, series)
-            if lanes is None:  # stateless: every window from a zero state
-                windows = random_windows(layout, series, rng, T, self.batch_size)
-            else:
-                windows = stateful_windows(layout, series, lanes, T)
-            losses, gn, dh = [], [], []
-            for w in windows:
-                if w.reset is None:
-                    state = None
-                else:  # carried, zeroed where a lane starts a new piece
-                    carried[:, :, w.reset] = 0.0
-                    state = carried
-                res = net.train_step(
-                    theta,
-                    opt,
-                    w.x,
-                    w.target,
-                    w.mask,
-                    loss_fn,
-                    state,
-                    w.extra,
-                    clip_norm=self.clip_norm,
-                    dropout=self.dropout,
-                    rng=rng,
-                    alpha=self.alpha,
-                    n_samples=float(w.mask.sum() or 1.0),
-                )
-                if not res.finite:
-                    raise Diverged(
-                        f"loss {res.loss}, gradient norm {res.grad_norm} at batch "
-                        f"{len(losses) + 1}",
-                        steps_done=len(losses),
-                    )
-                if w.reset is not None:
-                    carried[...] = res.state
-                losses.append(res.loss)
-                gn.append(res.grad_norm)
-                dh.append(res.dh_norm)
-            grad_norms.append(float(np.mean(gn)))
-            dh_last_epoch[:] = dh
-            carried[...] = 0.0  # every epoch starts from a zero state
-            return float(np.mean(losses))
+        epoch = Epoch(
+            net,
+            theta,
+            opt,
+            layout,
+            series,
+            lanes,
+            bptt_length=T,
+            batch_size=self.batch_size,
+            loss_fn=get_loss(self.loss),
+            rng=rng,
+            step_options=dict(
+                clip_norm=self.clip_norm, dropout=self.dropout, alpha=self.alpha
+            ),
+            impute=reader.impute,
+            # warm_start continues the curves, as n_iter_ and loss_curve_ do
+            grad_norms=list(getattr(self, "grad_norm_curve_", [])) if reuse else [],
+        )
 
         def validate():
             pack = InferencePack(net, theta)
@@ -539,7 +476,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         early = self.early_stopping and has_val
         log = run_epochs(
             theta,
-            run_epoch,
+            epoch,
             max_iter=1 if partial else self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
@@ -554,12 +491,12 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         self._log = log
         self.params_ = theta
         self.n_iter_ = log.n_iter
-        self.t_ = opt.t * n_lanes * T
+        self.t_ = opt.t * epoch.n_lanes * T
         self.loss_curve_ = list(log.loss_curve)
         self.best_loss_ = log.best_loss
-        self.grad_norm_curve_ = grad_norms
-        if dh_last_epoch:
-            self.dh_norm_ = np.mean(np.stack(dh_last_epoch), axis=0)
+        self.grad_norm_curve_ = epoch.grad_norms
+        if epoch.dh_norms:
+            self.dh_norm_ = np.mean(np.stack(epoch.dh_norms), axis=0)
         self.stopped_ = log.stopped
         return log
 
@@ -633,7 +570,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         self.schema_ = dataclasses.replace(
             data.schema, n_seen=lengths.copy(), last=last
         )
-        Y, Z = self._network_inputs(
+        Y, Z = network_inputs(
             data, self._scaler, self._layout, self.schema_.freq, self._net.dtype
         )
         series = ScaledSeries.build(Y, Z, data.indptr, inputs=Y)
@@ -664,18 +601,6 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         values = self._predict_values(fut)
         return self.schema_.format_forecast(values, fut.positions)
 
-    def _future_Z(self, fut: Future):
-        P, h = len(fut.positions), fut.horizon
-        parts = []
-        if fut.X is not None:
-            parts.append(self._scaler.x(fut.X.reshape(P * h, -1)).reshape(P, h, -1))
-        if self._layout.n_calendar:
-            idx = self.schema_.future_index(h, fut.positions)
-            parts.append(calendar_features(idx, self.schema_.freq).reshape(P, h, -1))
-        if not parts:
-            return np.zeros((P, h, 0))
-        return np.concatenate(parts, axis=2)
-
     def _last_levels(self, positions):
         """Last observed scaled level of each series (0, its mean, if none).
 
@@ -700,7 +625,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             self._tail_y[pos],
             self._tail_z[pos],
             np.asarray(self.schema_.n_seen)[pos],
-            self._future_Z(fut),
+            future_known(fut, self._scaler, lay, self.schema_),
         )
         base = self._last_levels(pos)
         _, extra, _, _ = gather(
@@ -739,7 +664,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
 
     def _block_inputs(self, block: SeriesSet):
         """Scaled targets and known features of an update block (schema order)."""
-        return self._network_inputs(
+        return network_inputs(
             block,
             self._scaler,
             self._layout,
@@ -829,25 +754,19 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         T = int(self.bptt_length)
         theta0, diverged = self.params_.copy(), False
         for i, p in enumerate(pos):
-            Y, Z, start, end = self._with_history(p, Ynew, Znew, block, i)
-            L = len(Y)
-            Yin = np.where(np.isnan(Y), 0.0, Y)
+            Y, Z, _, _ = self._with_history(p, Ynew, Znew, block, i)
             state = np.ascontiguousarray(self._state[:, :, p : p + 1])
             # the state has read every old row: windows start at the first new row
-            for w0 in range(keep, L - 1, T):
-                rows = np.arange(w0, min(w0 + T, L - 1))[:, None]
-                x, ex, tg, mk = gather(lay, Yin, Z, start, end, rows, Y_target=Y)
-                if not mk.any():
-                    continue
+            for x, ex, tg, mk in windows_after(lay, Y, Z, keep, T):
                 res = net.train_step(
                     self.params_,
                     self._optimizer,
-                    np.ascontiguousarray(x),
+                    x,
                     tg,
                     mk,
                     loss_fn,
                     state,
-                    np.ascontiguousarray(ex),
+                    ex,
                     clip_norm=self.clip_norm,
                     dropout=self.dropout,
                     rng=rng,

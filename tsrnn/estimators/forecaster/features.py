@@ -22,6 +22,39 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...data.calendar import calendar_features
+
+
+def network_inputs(block, scaler, layout, freq, dt, positions=None):
+    """Scaled targets ``Y`` and known features ``Z`` of a block's rows.
+
+    ``Z`` is the scaled covariates followed by the calendar features.
+    ``positions``: the series (schema positions) of the block's rows, for the
+    per-series target scaling (default: the block's own series in order).
+    """
+    if positions is None:
+        positions = np.repeat(np.arange(block.n_series), block.lengths)
+    Y = scaler.y(block.y, positions)
+    parts = [] if block.X is None else [scaler.x(block.X)]
+    if layout.n_calendar:
+        parts.append(calendar_features(block.time, freq))
+    Z = np.concatenate(parts, axis=1) if parts else np.zeros((len(Y), 0))
+    return Y.astype(dt), Z.astype(dt)
+
+
+def future_known(fut, scaler, layout, schema) -> np.ndarray:
+    """Known features ``(P, h, n_known)`` of the steps a ``predict`` forecasts."""
+    P, h = len(fut.positions), fut.horizon
+    parts = []
+    if fut.X is not None:
+        parts.append(scaler.x(fut.X.reshape(P * h, -1)).reshape(P, h, -1))
+    if layout.n_calendar:
+        idx = schema.future_index(h, fut.positions)
+        parts.append(calendar_features(idx, schema.freq).reshape(P, h, -1))
+    if not parts:
+        return np.zeros((P, h, 0))
+    return np.concatenate(parts, axis=2)
+
 
 @dataclass
 class FeatureLayout:

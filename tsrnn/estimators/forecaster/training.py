@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...engine import Diverged
 from .features import FeatureLayout, gather
 
 #: Most lanes ``batch_size="auto"`` makes, and fewest windows per epoch it keeps.
@@ -102,6 +103,38 @@ class ScaledSeries:
     def train_rows(self) -> np.ndarray:
         """Mask of the rows trained on (not held out)."""
         return np.arange(len(self.Y)) < self.train_end
+
+
+def hold_out(data, validation_fraction, horizon_out) -> np.ndarray:
+    """Rows held out at the end of each series (validation, calibration).
+
+    ``floor(length * validation_fraction)`` rows, or none where that is too few
+    for one target (``horizon_out + 1``). Raises when no series is long enough
+    to train on, or its training rows hold no observation.
+    """
+    ho = horizon_out
+    lengths = data.lengths
+    n_val = np.floor(lengths * validation_fraction).astype(np.int64)
+    n_val = np.where(n_val >= ho + 1, n_val, 0)
+    train_len = lengths - n_val
+    need = ho + 1  # one step plus the ho values that follow it
+    if train_len.max() < need:
+        raise ValueError(
+            f"the series are too short to train on: the longest training part "
+            f"has {int(train_len.max())} row(s), but "
+            + (f"horizon={ho} needs" if ho > 1 else "training needs")
+            + f" at least {need} (one step and the {ho} value(s) after it); "
+            "pass longer series, lower horizon (or use strategy='recursive') "
+            "or lower validation_fraction"
+        )
+    train_end = np.repeat(data.indptr[:-1] + train_len, lengths)
+    if np.isnan(data.y[np.arange(len(data.y)) < train_end]).all():
+        raise ValueError(
+            "y has no observed (non-NaN) values in its training part, so there "
+            "is nothing to learn from; pass observations (NaN only marks missing "
+            "steps)"
+        )
+    return n_val
 
 
 @dataclass(frozen=True)
@@ -247,3 +280,115 @@ def random_windows(
         window = _window(layout, series, rows, None)
         window.mask[: L - T] = 0.0  # burn-in steps feed the state but not the loss
         yield window
+
+
+class Epoch:
+    """One epoch of truncated BPTT per call: the ``run_epoch`` of ``run_epochs``.
+
+    Stateful (``lanes`` given): the windows of every lane in order, the state
+    carried from window to window and zeroed where a lane starts a new piece;
+    stateless (``lanes`` None): random windows from a zero state. Every epoch
+    starts from a zero state, after ``impute`` has refreshed the missing inputs
+    with the current weights. Updates ``theta`` in place.
+
+    Attributes
+    ----------
+    grad_norms : list of float
+        Mean gradient norm (before clipping) per epoch.
+    dh_norms : list of ndarray
+        ``||dL/dh_t||`` of every window of the last epoch.
+    """
+
+    def __init__(
+        self,
+        net,
+        theta,
+        optimizer,
+        layout: FeatureLayout,
+        series: ScaledSeries,
+        lanes: Lanes | None,
+        *,
+        bptt_length,
+        batch_size,
+        loss_fn,
+        rng,
+        step_options: dict,
+        impute,
+        grad_norms: list,
+    ):
+        self.net, self.theta, self.optimizer = net, theta, optimizer
+        self.layout, self.series, self.lanes = layout, series, lanes
+        self.T, self.batch_size = int(bptt_length), batch_size
+        self.loss_fn, self.rng, self.step_options = loss_fn, rng, step_options
+        self.impute = impute
+        self.grad_norms = grad_norms
+        self.dh_norms = []
+        self.n_lanes = lanes.n_lanes if lanes is not None else 1
+        self.carried = net.stack.zero_state(self.n_lanes)
+
+    def _windows(self):
+        if self.lanes is None:  # stateless: every window from a zero state
+            return random_windows(
+                self.layout, self.series, self.rng, self.T, self.batch_size
+            )
+        return stateful_windows(self.layout, self.series, self.lanes, self.T)
+
+    def __call__(self) -> float:
+        """Train one epoch; its mean loss."""
+        if self.series.has_gaps:
+            self.impute(self.theta, self.series)
+        carried = self.carried
+        losses, gn, dh = [], [], []
+        for w in self._windows():
+            if w.reset is None:
+                state = None
+            else:  # carried, zeroed where a lane starts a new piece
+                carried[:, :, w.reset] = 0.0
+                state = carried
+            res = self.net.train_step(
+                self.theta,
+                self.optimizer,
+                w.x,
+                w.target,
+                w.mask,
+                self.loss_fn,
+                state,
+                w.extra,
+                rng=self.rng,
+                n_samples=float(w.mask.sum() or 1.0),
+                **self.step_options,
+            )
+            if not res.finite:
+                raise Diverged(
+                    f"loss {res.loss}, gradient norm {res.grad_norm} at batch "
+                    f"{len(losses) + 1}",
+                    steps_done=len(losses),
+                )
+            if w.reset is not None:
+                carried[...] = res.state
+            losses.append(res.loss)
+            gn.append(res.grad_norm)
+            dh.append(res.dh_norm)
+        self.grad_norms.append(float(np.mean(gn)))
+        self.dh_norms = dh
+        carried[...] = 0.0  # every epoch starts from a zero state
+        return float(np.mean(losses))
+
+
+def windows_after(layout: FeatureLayout, Y, Z, keep: int, bptt_length: int):
+    """Windows over the new rows of one series (``partial_fit``), in order.
+
+    ``Y`` and ``Z`` are the series' kept history (``keep`` rows, already read
+    by the state) followed by the new rows; windows start at the first new row
+    and hold one series (batch of 1). Yields ``(x, extra, target, mask)``,
+    skipping windows without an observed target.
+    """
+    n = len(Y)
+    inputs = np.where(np.isnan(Y), 0.0, Y)
+    start, end = np.zeros(n, np.int64), np.full(n, n, np.int64)
+    T = int(bptt_length)
+    for w0 in range(keep, n - 1, T):
+        rows = np.arange(w0, min(w0 + T, n - 1))[:, None]
+        x, ex, tg, mk = gather(layout, inputs, Z, start, end, rows, Y_target=Y)
+        if mk.any():
+            yield np.ascontiguousarray(x), np.ascontiguousarray(ex), tg, mk
