@@ -380,7 +380,7 @@ def test_shipped_files_match_sha256sums():
 def test_data_dir_is_found_without_env_var(monkeypatch):
     monkeypatch.delenv(ds.DATA_DIR_ENV, raising=False)
     found = ds.get_data_dir()
-    if Path(ds.__file__).resolve().parents[1] == REPO_DATA.parent:
+    if Path(ds.__file__).resolve().parents[2] == REPO_DATA.parent:
         # tsrnn imported from this checkout (PYTHONPATH=. or editable install)
         assert found == REPO_DATA
     else:
