@@ -57,6 +57,48 @@ class _BaseForecaster(ForecasterMixin, BaseEstimator):
             )
         return self.schema_.check_future(horizon, X)
 
+    def update(self, y_new: Any, X_new: Any = None):
+        """Consume new observations that follow the data seen so far.
+
+        The model itself is not refitted: only what it forecasts from (the last
+        values, season or lags) moves on.
+
+        Parameters
+        ----------
+        y_new : same format as at fit
+        X_new : optional
+            Required iff fit got covariates (ignored by the naive forecasters).
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self)
+        self._update_block(self.schema_.check_update(y_new, X_new))
+        return self
+
+    def predict(self, horizon: int | None = None, X: Any = None) -> Any:
+        """Forecast ``horizon`` steps after the last observation seen.
+
+        Parameters
+        ----------
+        horizon : int, optional
+            Default: the ``horizon`` parameter.
+        X : optional
+            Future covariates, required iff fit got covariates
+            (``LinearARForecaster``): ``horizon`` rows, or for long format
+            ``horizon`` rows per series to forecast. Ignored by the naive
+            forecasters.
+
+        Returns
+        -------
+        ndarray, pandas.Series or pandas.DataFrame
+            In the format of ``fit``'s ``y`` (see :mod:`tsrnn.data`).
+        """
+        check_is_fitted(self)
+        fut = self._future(check_horizon(horizon, self.horizon), X)
+        return self.schema_.format_forecast(self._predict_values(fut), fut.positions)
+
     def _fit_data(self, y: Any, X: Any) -> SeriesSet:
         self._validate_params()
         return to_series_set(
@@ -192,23 +234,6 @@ class NaiveForecaster(_BaseForecaster):
         self._calibrate_conformal(data)
         return self
 
-    def update(self, y_new: Any, X_new: Any = None) -> NaiveForecaster:
-        """Consume new observations that follow the data seen so far.
-
-        Parameters
-        ----------
-        y_new : same format as at fit
-        X_new : optional
-            Required iff fit got covariates (ignored otherwise).
-
-        Returns
-        -------
-        self
-        """
-        check_is_fitted(self)
-        self._update_block(self.schema_.check_update(y_new, X_new))
-        return self
-
     def _update_block(self, block: SeriesSet) -> None:
         last = self.last_value_.copy()
         last[block.positions] = _last_observed(block, last[block.positions][:, None])[
@@ -216,25 +241,6 @@ class NaiveForecaster(_BaseForecaster):
         ]
         self.last_value_ = last
         self.schema_ = self.schema_.advance(block)
-
-    def predict(self, horizon: int | None = None, X: Any = None) -> Any:
-        """Repeat the last observed value ``horizon`` times.
-
-        Parameters
-        ----------
-        horizon : int, optional
-            Default: the ``horizon`` parameter.
-        X : optional
-            Ignored.
-
-        Returns
-        -------
-        ndarray, pandas.Series or pandas.DataFrame
-            In the format of ``fit``'s ``y`` (see :mod:`tsrnn.data`).
-        """
-        check_is_fitted(self)
-        fut = self._future(check_horizon(horizon, self.horizon), X)
-        return self.schema_.format_forecast(self._predict_values(fut), fut.positions)
 
     def _predict_values(self, fut: Future) -> np.ndarray:
         return np.repeat(
@@ -341,23 +347,6 @@ class SeasonalNaiveForecaster(_BaseForecaster):
         self._calibrate_conformal(data)
         return self
 
-    def update(self, y_new: Any, X_new: Any = None) -> SeasonalNaiveForecaster:
-        """Consume new observations that follow the data seen so far.
-
-        Parameters
-        ----------
-        y_new : same format as at fit
-        X_new : optional
-            Required iff fit got covariates (ignored otherwise).
-
-        Returns
-        -------
-        self
-        """
-        check_is_fitted(self)
-        self._update_block(self.schema_.check_update(y_new, X_new))
-        return self
-
     def _update_block(self, block: SeriesSet) -> None:
         season = self.last_season_.copy()
         pos = block.positions
@@ -366,24 +355,6 @@ class SeasonalNaiveForecaster(_BaseForecaster):
         )
         self.last_season_ = season
         self.schema_ = self.schema_.advance(block)
-
-    def predict(self, horizon: int | None = None, X: Any = None) -> Any:
-        """Repeat the last observed season.
-
-        Parameters
-        ----------
-        horizon : int, optional
-            Default: the ``horizon`` parameter.
-        X : optional
-            Ignored.
-
-        Returns
-        -------
-        ndarray, pandas.Series or pandas.DataFrame
-        """
-        check_is_fitted(self)
-        fut = self._future(check_horizon(horizon, self.horizon), X)
-        return self.schema_.format_forecast(self._predict_values(fut), fut.positions)
 
     def _predict_values(self, fut: Future) -> np.ndarray:
         pos, h = fut.positions, fut.horizon
@@ -668,48 +639,12 @@ class LinearARForecaster(_BaseForecaster):
         self._calibrate_conformal(data)
         return self
 
-    def update(self, y_new: Any, X_new: Any = None) -> LinearARForecaster:
-        """Consume new observations; the model itself is not refitted.
-
-        Parameters
-        ----------
-        y_new : same format as at fit
-        X_new : optional
-            Required iff fit got covariates.
-
-        Returns
-        -------
-        self
-        """
-        check_is_fitted(self)
-        self._update_block(self.schema_.check_update(y_new, X_new))
-        return self
-
     def _update_block(self, block: SeriesSet) -> None:
         z, xz = self._standardize(block)
         hist = self._history.copy()
         hist[block.positions] = self._advance(hist[block.positions], block, z, xz)
         self._history = hist
         self.schema_ = self.schema_.advance(block)
-
-    def predict(self, horizon: int | None = None, X: Any = None) -> Any:
-        """Forecast recursively from the end of each series.
-
-        Parameters
-        ----------
-        horizon : int, optional
-            Default: the ``horizon`` parameter.
-        X : optional
-            Future covariates (required iff fit got covariates): ``horizon`` rows,
-            or for long format ``horizon`` rows per series to forecast.
-
-        Returns
-        -------
-        ndarray, pandas.Series or pandas.DataFrame
-        """
-        check_is_fitted(self)
-        fut = self._future(check_horizon(horizon, self.horizon), X)
-        return self.schema_.format_forecast(self._predict_values(fut), fut.positions)
 
     def _predict_values(self, fut: Future) -> np.ndarray:
         pos, h = fut.positions, fut.horizon

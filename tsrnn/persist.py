@@ -302,7 +302,21 @@ def register(cls: type) -> type:
 
 
 class Persistent:
-    """Adds :meth:`save` to an estimator that implements the state protocol."""
+    """:meth:`save` and the state protocol for an estimator family.
+
+    The class names its state module in ``_state_protocol``: a module with
+    ``state_dict(model) -> ModelState`` and ``load_state_dict(est, state)``.
+    """
+
+    _state_protocol: Any
+
+    def _state_dict(self) -> ModelState:
+        """The fitted state, for :func:`save`."""
+        return self._state_protocol.state_dict(self)
+
+    def _load_state_dict(self, state: ModelState) -> None:
+        """Restore a state read by :func:`load`; :class:`StateError` if it misfits."""
+        self._state_protocol.load_state_dict(self, state)
 
     def save(self, path) -> None:
         """Write the fitted model to ``path`` without pickle (see :mod:`tsrnn.persist`).
@@ -319,21 +333,7 @@ class Persistent:
 
         Examples
         --------
-        >>> import os, tempfile, warnings
-        >>> import numpy as np
-        >>> from sklearn.exceptions import ConvergenceWarning
-        >>> import tsrnn
-        >>> series = np.sin(0.3 * np.arange(300.0))
-        >>> X = np.lib.stride_tricks.sliding_window_view(series[:-1], 12)
-        >>> reg = tsrnn.RNNRegressor(hidden_size=8, max_iter=2, random_state=0)
-        >>> with warnings.catch_warnings():
-        ...     warnings.simplefilter("ignore", ConvergenceWarning)  # 2 epochs: a demo
-        ...     reg = reg.fit(X, series[12:])
-        >>> with tempfile.TemporaryDirectory() as tmp:
-        ...     reg.save(os.path.join(tmp, "regressor.npz"))
-        ...     again = tsrnn.load(os.path.join(tmp, "regressor.npz"))
-        >>> type(again).__name__, np.array_equal(again.predict(X), reg.predict(X))
-        ('RNNRegressor', True)
+        See :func:`tsrnn.load`, which reads the file back.
         """
         save(self, path)
 

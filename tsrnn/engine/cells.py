@@ -135,45 +135,46 @@ def _gated_entries(n_gates):
     return entries
 
 
-def _fused_weights(stack, p, suffix):
-    """``[W_ih^T; W_hh^T]`` in panels and ``b_ih + b_hh``: one product per step."""
+def _fused_scan(stack, p, suffix, x, s0):
+    """Weights and buffers of the RNN and LSTM scans: one product per step.
+
+    ``[x_t, h_{t-1}] [W_ih^T; W_hh^T] + (b_ih + b_hh)``. Returns the panels,
+    the bias row, the outputs ``hs``, ``h0``, the ``[x, h]`` and product
+    scratch rows, and the multiply-adds per stream (for the thread split).
+    """
+    T, B, I = x.shape
+    H, dt = stack.hidden_size, stack.dtype
     w_ih, w_hh = p["weight_ih" + suffix], p["weight_hh" + suffix]
     G = w_ih.shape[0]
     wp = pack_panels(np.concatenate([w_ih.T, w_hh.T]))
-    bias = np.zeros((1, G), dtype=stack.dtype)
+    bias = np.zeros((1, G), dtype=dt)
     if stack.bias:
         bias[0] = p["bias_ih" + suffix] + p["bias_hh" + suffix]
-    return wp, bias
-
-
-def _rnn_forward(stack, p, suffix, x, s0):
-    T, B, I = x.shape
-    H, dt = stack.hidden_size, stack.dtype
-    wp, bias = _fused_weights(stack, p, suffix)
-    G = bias.shape[1]
     hs = np.empty((T + 1, B, H), dtype=dt)
     h0 = np.ascontiguousarray(s0[0])
     xh = np.empty((B, I + H), dtype=dt)
     rec = np.empty((B, G), dtype=dt)
+    return wp, bias, hs, h0, xh, rec, T * G * (I + H)
+
+
+def _rnn_forward(stack, p, suffix, x, s0):
+    T, B, _ = x.shape
+    wp, bias, hs, h0, xh, rec, work = _fused_scan(stack, p, suffix, x, s0)
     args = (x, wp, bias, h0, stack.relu, hs, xh, rec)
-    run_rows(rnn_forward, args, B, T * G * (I + H))
+    run_rows(rnn_forward, args, B, work)
     return LayerCache(x, None, hs), (hs[T],)
 
 
 def _lstm_forward(stack, p, suffix, x, s0):
-    T, B, I = x.shape
+    T, B, _ = x.shape
     H, dt = stack.hidden_size, stack.dtype
-    wp, bias = _fused_weights(stack, p, suffix)
+    wp, bias, hs, h0, xh, rec, work = _fused_scan(stack, p, suffix, x, s0)
     G = bias.shape[1]
-    hs = np.empty((T + 1, B, H), dtype=dt)
-    h0 = np.ascontiguousarray(s0[0])
-    xh = np.empty((B, I + H), dtype=dt)
-    rec = np.empty((B, G), dtype=dt)
     gates = np.empty((T, B, G), dtype=dt)
     cs = np.empty((T + 1, B, H), dtype=dt)
     c0 = np.ascontiguousarray(s0[1])
     args = (x, wp, bias, _lstm_scale(G, H, dt), h0, c0, gates, hs, cs, xh, rec)
-    run_rows(lstm_forward, args, B, T * G * (I + H))
+    run_rows(lstm_forward, args, B, work)
     return LayerCache(x, gates, hs, cs=cs), (hs[T], cs[T])
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+
 def _normaliser(mask, shape, dtype):
     if mask is None:
         return np.ones(shape, dtype=dtype), float(np.prod(shape))

@@ -39,6 +39,13 @@ def _fit_one(estimator, y, X):
     return estimator.fit(y, X) if X is not None else estimator.fit(y)
 
 
+def _check_covered(ids, have, rows: str, fix: str) -> None:
+    """Every series of ``ids`` has covariate rows in ``have``."""
+    missing = [i for i in ids if i not in have]
+    if missing:
+        raise ValueError(f"X has no {rows} for series {missing[:5]}; pass {fix}")
+
+
 def _series_seed(seed: int, position: int) -> int:
     # independent streams per series, the same for every backend and n_jobs
     return int(np.random.SeedSequence([seed, position]).generate_state(1)[0])
@@ -138,12 +145,7 @@ class PerSeriesForecaster(BaseEstimator):
             else {}
         )
         if X is not None:
-            missing = [i for i in ids if i not in by_x]
-            if missing:
-                raise ValueError(
-                    f"X has no rows for series {missing[:5]}; pass covariates for "
-                    "every series of y"
-                )
+            _check_covered(ids, by_x, "rows", "covariates for every series of y")
         return {i: (by_y[i], by_x.get(i)) for i in ids}
 
     def _template(self):
@@ -211,13 +213,9 @@ class PerSeriesForecaster(BaseEstimator):
         xs = {}
         if X is not None:
             xs = self._split(X, None, known=self.estimators_, what="X")
-        if X is not None:
-            missing = [i for i in ids if i not in xs]
-            if missing:
-                raise ValueError(
-                    f"X has no future rows for series {missing[:5]}; pass future "
-                    "covariates for every series"
-                )
+            _check_covered(
+                ids, xs, "future rows", "future covariates for every series"
+            )
         out = []
         for sid in ids:
             est = self.estimators_[sid]

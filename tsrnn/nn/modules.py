@@ -417,7 +417,36 @@ class RNN(RNNBase):
     _mode = "rnn"
 
 
-class LSTM(RNNBase):
+class _GatedBase(RNNBase):
+    """The cells without a ``nonlinearity`` option: torch's constructor without it."""
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        dtype=np.float64,
+        random_state=None,
+    ):
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers,
+            "tanh",
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            dtype,
+            random_state,
+        )
+
+
+class LSTM(_GatedBase):
     """Long short-term memory, torch's gate order (i, f, g, o).
 
     The twin of ``torch.nn.LSTM`` (without ``proj_size``); ``forward`` returns
@@ -449,13 +478,13 @@ class LSTM(RNNBase):
         dtype=np.float64,
         random_state=None,
     ):
+        # torch's signature, proj_size included (a mirror of _GatedBase's)
         if proj_size:
             raise ValueError("proj_size is not supported; use proj_size=0")
         super().__init__(
             input_size,
             hidden_size,
             num_layers,
-            "tanh",
             bias,
             batch_first,
             dropout,
@@ -465,7 +494,7 @@ class LSTM(RNNBase):
         )
 
 
-class GRU(RNNBase):
+class GRU(_GatedBase):
     """Gated recurrent unit, torch's gate order (r, z, n), reset after the matmul.
 
     The twin of ``torch.nn.GRU``. See :class:`RNNBase` for parameters.
@@ -484,33 +513,8 @@ class GRU(RNNBase):
 
     _mode = "gru"
 
-    def __init__(
-        self,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
-        dtype=np.float64,
-        random_state=None,
-    ):
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_layers,
-            "tanh",
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            dtype,
-            random_state,
-        )
 
-
-class SRU(RNNBase):
+class SRU(_GatedBase):
     """Simple recurrent unit (Lei et al., EMNLP 2018).
 
     torch has no SRU; the layout follows the other cells: per layer
@@ -533,28 +537,3 @@ class SRU(RNNBase):
     """
 
     _mode = "sru"
-
-    def __init__(
-        self,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
-        dtype=np.float64,
-        random_state=None,
-    ):
-        super().__init__(
-            input_size,
-            hidden_size,
-            num_layers,
-            "tanh",
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            dtype,
-            random_state,
-        )

@@ -34,7 +34,7 @@ from ...engine import CELLS, InferencePack, get_loss, make_optimizer, run_epochs
 from ...engine.threads import single_threaded_blas
 from ...engine.trainer import DivergenceWarning, TrainingLog
 from ...evaluation import ForecasterMixin, series_scale
-from ...persist import ModelState, Persistent, register
+from ...persist import Persistent, register
 from . import state
 from .features import (
     FeatureLayout,
@@ -217,6 +217,9 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
     >>> model.update(new).predict().index[0]
     Timestamp('2024-01-21 02:00:00')
     """
+
+    # model files: what is saved and how it is checked (see :mod:`.state`)
+    _state_protocol = state
 
     _parameter_constraints: dict = {
         "cell": [StrOptions(set(CELLS))],
@@ -550,14 +553,6 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         """torch-named views of :attr:`params_` (``weight_ih_l0``, ``head.weight``)."""
         check_is_fitted(self)
         return self._net.layout.views(self.params_)
-
-    def _state_dict(self) -> ModelState:
-        """The fitted state for a model file (see :mod:`.state`)."""
-        return state.state_dict(self)
-
-    def _load_state_dict(self, saved: ModelState) -> None:
-        """Restore a fitted state from a model file (see :mod:`.state`)."""
-        state.load_state_dict(self, saved)
 
     def _pack(self, theta=None):
         """Weights packed for the stream kernel (``params_`` by default)."""

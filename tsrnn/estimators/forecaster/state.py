@@ -15,17 +15,8 @@ import json
 
 import numpy as np
 
+from ... import persist
 from ...data import SeriesSchema
-from ...persist import (
-    ModelState,
-    StateError,
-    fitted_attributes,
-    optimizer_state,
-    restore_attributes,
-    restore_optimizer,
-    restore_training_log,
-    training_log_state,
-)
 from .features import FeatureLayout
 from .head import build_network
 from .reader import last_observed
@@ -57,10 +48,10 @@ ARRAYS = (
 )
 
 
-def state_dict(model) -> ModelState:
+def state_dict(model) -> persist.ModelState:
     """Everything a fitted forecaster needs to predict and continue training."""
-    state = ModelState()
-    fitted_attributes(model, SCALARS, ARRAYS, state)
+    state = persist.ModelState()
+    persist.fitted_attributes(model, SCALARS, ARRAYS, state)
     state.attributes["_layout"] = dataclasses.asdict(model._layout)
     for f in dataclasses.fields(model._scaler):
         state.arrays[f"_scaler.{f.name}"] = np.asarray(getattr(model._scaler, f.name))
@@ -72,14 +63,15 @@ def state_dict(model) -> ModelState:
             f"the series format of this model (names, ids or index) cannot be stored "
             f"as JSON ({exc}); use str or int column names, ids and series names"
         ) from exc
-    state.attributes["_optimizer"] = optimizer_state(
+    state.attributes["_optimizer"] = persist.optimizer_state(
         getattr(model, "_optimizer", None), state
     )
-    state.attributes["_log"] = training_log_state(getattr(model, "_log", None))
+    log = getattr(model, "_log", None)
+    state.attributes["_log"] = persist.training_log_state(log)
     return state
 
 
-def load_state_dict(est, state: ModelState) -> None:
+def load_state_dict(est, state: persist.ModelState) -> None:
     """Check ``state`` against ``est``'s parameters, then restore it."""
     try:
         layout = dict(state.require("_layout"))
@@ -87,9 +79,11 @@ def load_state_dict(est, state: ModelState) -> None:
         layout = FeatureLayout(**layout)
         schema = SeriesSchema.from_dict(state.require("schema_"))
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
-        if isinstance(exc, StateError):
+        if isinstance(exc, persist.StateError):
             raise
-        raise StateError(f"invalid layout or series schema metadata ({exc})") from exc
+        raise persist.StateError(
+            f"invalid layout or series schema metadata ({exc})"
+        ) from exc
     dt = np.dtype(est.dtype).type
     net = build_network(
         est.cell, est.hidden_size, est.num_layers, est.nonlinearity, layout, dt
@@ -97,7 +91,7 @@ def load_state_dict(est, state: ModelState) -> None:
     S, k, c = schema.n_series, layout.n_targets, layout.n_covariates
     H, keep = int(est.hidden_size), layout.history
     if (schema.n_targets, schema.n_covariates) != (k, c):
-        raise StateError(
+        raise persist.StateError(
             "the series schema and the network layout disagree on the "
             "number of targets or covariates"
         )
@@ -117,10 +111,10 @@ def load_state_dict(est, state: ModelState) -> None:
         state.array(name, shape, dtype)
     scores = state.arrays.get("conformal_scores_")
     if scores is None:
-        raise StateError("array 'conformal_scores_' is missing")
+        raise persist.StateError("array 'conformal_scores_' is missing")
     state.array("conformal_scores_", (len(scores), int(est.horizon), k), np.float64)
     if "dh_norm_" in state.arrays and state.arrays["dh_norm_"].ndim != 2:
-        raise StateError("array 'dh_norm_' must be 2-D")
+        raise persist.StateError("array 'dh_norm_' must be 2-D")
     # NaN marks missing history and residuals whose truth was missing
     state.check_finite(
         [*expected, "conformal_scores_"], nan_ok=("_tail_y", "conformal_scores_")
@@ -130,16 +124,16 @@ def load_state_dict(est, state: ModelState) -> None:
         state.check_finite(["_level"], nan_ok=("_level",))
     for name in ("n_iter_", "loss_curve_", "best_loss_", "validation_scores_"):
         state.require(name)
-    optimizer = restore_optimizer(state, est.solver, net.size, dt)
+    optimizer = persist.restore_optimizer(state, est.solver, net.size, dt)
 
     est._layout, est._net = layout, net
     est._scaler = Scaler(
         *(state.arrays[f"_scaler.{f.name}"] for f in dataclasses.fields(Scaler))
     )
     est.schema_ = schema
-    restore_attributes(est, SCALARS, ARRAYS, state)
+    persist.restore_attributes(est, SCALARS, ARRAYS, state)
     est._optimizer = optimizer
-    est._log = restore_training_log(state.attributes.get("_log"))
+    est._log = persist.restore_training_log(state.attributes.get("_log"))
     if "_level" not in state.arrays:  # files written before it was stored
         tail = est._tail_y.astype(np.float64)
         est._level = np.stack([last_observed(t) for t in tail])

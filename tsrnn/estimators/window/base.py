@@ -32,7 +32,7 @@ from ...engine import (
     run_epochs,
 )
 from ...engine.threads import single_threaded_blas
-from ...persist import ModelState, Persistent
+from ...persist import Persistent
 from . import state
 
 # Memory budget of one predict chunk: the forward pass keeps per-step gates and
@@ -43,6 +43,9 @@ _PREDICT_CHUNK_MAX_ROWS = 8192
 
 class WindowRNN(Persistent, BaseEstimator):
     """Shared machinery of the window regressor and classifier (not public)."""
+
+    # model files: what is saved and how it is checked (see :mod:`.state`)
+    _state_protocol = state
 
     _parameter_constraints: dict = {
         "cell": [StrOptions(set(CELLS))],
@@ -186,15 +189,6 @@ class WindowRNN(Persistent, BaseEstimator):
         """
         check_is_fitted(self)
         return self._network.layout.views(self.params_)
-
-    # ------------------------------------------------------------ model files
-    def _state_dict(self) -> ModelState:
-        """The fitted state for a model file (see :mod:`.state`)."""
-        return state.state_dict(self)
-
-    def _load_state_dict(self, saved: ModelState) -> None:
-        """Restore a fitted state from a model file (see :mod:`.state`)."""
-        state.load_state_dict(self, saved)
 
     # ---------------------------------------------------------------- helpers
     def _param_dtype(self) -> np.dtype:

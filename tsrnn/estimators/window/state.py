@@ -11,16 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...persist import (
-    ModelState,
-    StateError,
-    fitted_attributes,
-    optimizer_state,
-    restore_attributes,
-    restore_optimizer,
-    restore_training_log,
-    training_log_state,
-)
+from ... import persist
 
 # the fitted attributes stored as JSON values and as arrays (missing ones skipped)
 SCALARS = (
@@ -44,34 +35,35 @@ ARRAYS = ("params_", "dh_norm_")
 SIZES = ("n_features_in_", "input_size_", "window_", "n_outputs_")
 
 
-def state_dict(model) -> ModelState:
+def state_dict(model) -> persist.ModelState:
     """Everything a fitted window model needs to predict and continue training."""
-    state = ModelState()
-    fitted_attributes(model, SCALARS, ARRAYS, state)
+    state = persist.ModelState()
+    persist.fitted_attributes(model, SCALARS, ARRAYS, state)
     if hasattr(model, "feature_names_in_"):
         names = [str(v) for v in model.feature_names_in_]
         state.attributes["feature_names_in_"] = names
     model._target_state(state)
-    state.attributes["_optimizer"] = optimizer_state(
+    state.attributes["_optimizer"] = persist.optimizer_state(
         getattr(model, "_optimizer", None), state
     )
-    state.attributes["_log"] = training_log_state(getattr(model, "_log", None))
+    log = getattr(model, "_log", None)
+    state.attributes["_log"] = persist.training_log_state(log)
     rng = getattr(model, "_rng", None)
     state.attributes["_rng"] = None if rng is None else rng.bit_generator.state
     return state
 
 
-def load_state_dict(est, state: ModelState) -> None:
+def load_state_dict(est, state: persist.ModelState) -> None:
     """Check ``state`` against ``est``'s parameters, then restore it."""
     for name in SIZES:
         v = state.require(name)
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise StateError(
+            raise persist.StateError(
                 f"metadata attribute {name!r} must be a positive int, got {v!r}"
             )
         setattr(est, name, v)
     if est.n_features_in_ != est.input_size_ * est.window_:
-        raise StateError("n_features_in_ is not input_size_ * window_")
+        raise persist.StateError("n_features_in_ is not input_size_ * window_")
     if "feature_names_in_" in state.attributes:
         est.feature_names_in_ = np.asarray(
             state.attributes["feature_names_in_"], dtype=object
@@ -84,7 +76,7 @@ def load_state_dict(est, state: ModelState) -> None:
     state.check_finite(("params_", "_y_mean", "_y_scale"))
     for name in ("n_iter_", "loss_curve_"):
         state.require(name)
-    optimizer = restore_optimizer(
+    optimizer = persist.restore_optimizer(
         state,
         est.solver,
         est._network.size,
@@ -100,7 +92,7 @@ def load_state_dict(est, state: ModelState) -> None:
         try:
             est._rng.bit_generator.state = rng_state
         except (TypeError, ValueError, KeyError) as exc:
-            raise StateError(f"invalid random stream state ({exc})") from exc
-    restore_attributes(est, SCALARS, ARRAYS, state)
+            raise persist.StateError(f"invalid random stream state ({exc})") from exc
+    persist.restore_attributes(est, SCALARS, ARRAYS, state)
     est._optimizer = optimizer
-    est._log = restore_training_log(state.attributes.get("_log"))
+    est._log = persist.restore_training_log(state.attributes.get("_log"))
