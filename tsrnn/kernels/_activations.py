@@ -38,44 +38,25 @@ from numba.extending import intrinsic, overload, register_jitable
 # --------------------------------------------------------------------------
 
 
-@intrinsic
-def _bits_f64(typingctx, x):
-    sig = types.int64(types.float64)
+def _bitcast(source, target):
+    """An intrinsic that reads the bits of a ``source`` value as a ``target``."""
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    @intrinsic
+    def cast(typingctx, x):
+        sig = target(source)
 
-    return sig, codegen
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(target))
 
+        return sig, codegen
 
-@intrinsic
-def _float_i64(typingctx, x):
-    sig = types.float64(types.int64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-
-    return sig, codegen
+    return cast
 
 
-@intrinsic
-def _bits_f32(typingctx, x):
-    sig = types.int32(types.float32)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int32))
-
-    return sig, codegen
-
-
-@intrinsic
-def _float_i32(typingctx, x):
-    sig = types.float32(types.int32)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float32))
-
-    return sig, codegen
+_bits_f64 = _bitcast(types.float64, types.int64)
+_float_i64 = _bitcast(types.int64, types.float64)
+_bits_f32 = _bitcast(types.float32, types.int32)
+_float_i32 = _bitcast(types.int32, types.float32)
 
 
 # --------------------------------------------------------------------------
@@ -303,28 +284,22 @@ def _is_f32(x):
     return isinstance(x, types.Float) and x.bitwidth == 32
 
 
-@overload(fast_exp)
-def _ol_exp(x):
-    if _is_f32(x):
-        return lambda x: _exp32(x)
-    if isinstance(x, types.Float):
-        return lambda x: _exp64(x)
+def _overload_by_width(func, impl32, impl64):
+    """Make ``func`` call ``impl32`` on float32 and ``impl64`` on float64 in kernels."""
+
+    @overload(func)
+    def implementation(x):
+        if _is_f32(x):
+            return lambda x: impl32(x)
+        if isinstance(x, types.Float):
+            return lambda x: impl64(x)
+
+    return implementation
 
 
-@overload(fast_tanh)
-def _ol_tanh(x):
-    if _is_f32(x):
-        return lambda x: _tanh32(x)
-    if isinstance(x, types.Float):
-        return lambda x: _tanh64(x)
-
-
-@overload(fast_sigmoid)
-def _ol_sigmoid(x):
-    if _is_f32(x):
-        return lambda x: _sigmoid32(x)
-    if isinstance(x, types.Float):
-        return lambda x: _sigmoid64(x)
+_overload_by_width(fast_exp, _exp32, _exp64)
+_overload_by_width(fast_tanh, _tanh32, _tanh64)
+_overload_by_width(fast_sigmoid, _sigmoid32, _sigmoid64)
 
 
 # --------------------------------------------------------------------------

@@ -476,3 +476,17 @@ def copy2d(src, dst):
         for j in range(n):
             dst[i, j] = src[i, j]
 
+
+
+@jit(inline="always")
+def put_columns(src, dst, col0, r0, r1):
+    """``dst[r0:r1, col0:col0 + n] = src[r0:r1]``: fill part of the ``[x, h]`` row.
+
+    The scans that make one product per step keep ``[x_t, h_{t-1}]`` in one
+    scratch row per stream; this writes ``x_t`` (``col0 = 0``) or ``h``
+    (``col0 = I``) into it. Inlined: it is called inside the time loop.
+    """
+    n = src.shape[1]
+    for b in range(r0, r1):
+        for j in range(n):
+            dst[b, col0 + j] = src[b, j]

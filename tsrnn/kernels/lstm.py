@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ._activations import sigmoid_of_scaled_2d, tanh_2d
 from ._jit import jit
-from ._linalg import copy2d, panel_matmul
+from ._linalg import copy2d, panel_matmul, put_columns
 
 
 @jit
@@ -71,14 +71,9 @@ def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, xh, rec, r0, r1):
     two = gates.dtype.type(2.0)
     copy2d(h0[r0:r1], hs[0, r0:r1])
     copy2d(c0[r0:r1], cs[0, r0:r1])
-    for b in range(r0, r1):
-        for j in range(H):
-            xh[b, n_i + j] = h0[b, j]
+    put_columns(h0, xh, n_i, r0, r1)
     for t in range(T):
-        x_t = x[t]
-        for b in range(r0, r1):
-            for i in range(n_i):
-                xh[b, i] = x_t[b, i]
+        put_columns(x[t], xh, 0, r0, r1)
         g_t = gates[t]
         panel_matmul(xh, wp, bias, rec, r0, r1)
         sigmoid_of_scaled_2d(rec[r0:r1], scale, g_t[r0:r1])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._activations import tanh_2d
 from ._jit import jit
-from ._linalg import copy2d, panel_matmul
+from ._linalg import copy2d, panel_matmul, put_columns
 
 
 @jit
@@ -42,14 +42,9 @@ def rnn_forward(x, wp, bias, h0, relu, hs, xh, rec, r0, r1):
     n_i = x.shape[2]
     zero = hs.dtype.type(0.0)
     copy2d(h0[r0:r1], hs[0, r0:r1])
-    for b in range(r0, r1):
-        for j in range(H):
-            xh[b, n_i + j] = h0[b, j]
+    put_columns(h0, xh, n_i, r0, r1)
     for t in range(T):
-        x_t = x[t]
-        for b in range(r0, r1):
-            for i in range(n_i):
-                xh[b, i] = x_t[b, i]
+        put_columns(x[t], xh, 0, r0, r1)
         panel_matmul(xh, wp, bias, rec, r0, r1)
         h_new = hs[t + 1]
         if relu:
@@ -59,9 +54,7 @@ def rnn_forward(x, wp, bias, h0, relu, hs, xh, rec, r0, r1):
                     h_new[b, j] = zero if a <= zero else a  # relu(nan) is nan
         else:
             tanh_2d(rec[r0:r1], h_new[r0:r1])
-        for b in range(r0, r1):
-            for j in range(H):
-                xh[b, n_i + j] = h_new[b, j]
+        put_columns(h_new, xh, n_i, r0, r1)
 
 
 @jit

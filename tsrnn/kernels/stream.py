@@ -99,8 +99,15 @@ def _gates(pack, meta, layer, inp, h, g, hp):
 
 
 @jit(inline="always")
-def _head(pack, meta, lbuf, extra_sb, z, out_sb, last_out_b, top_b):
-    """Head outputs of one step from the top layer's output and the extras."""
+def _head(pack, meta, lbuf, z, extra, out, last_out, top, s, b):
+    """Head outputs of step ``s`` of stream ``b``: into ``out``, ``last_out``, ``top``.
+
+    From the top layer's output (``lbuf``) and the step's extras.
+    """
+    extra_sb = extra[s, b]
+    out_sb = out[s, b : b + 1]
+    last_out_b = last_out[b]
+    top_b = top[b]
     H = meta[1]
     E = meta[4]
     O = meta[5]
@@ -122,6 +129,17 @@ def _zero_last(meta, last_out):
         for b in range(last_out.shape[0]):
             for o in range(last_out.shape[1]):
                 last_out[b, o] = 0.0
+
+
+@jit(inline="always")
+def _io_rows(meta, buf, last_out):
+    """The input and layer-output rows in ``buf`` (``last_out`` zeroed if asked).
+
+    ``last_out`` is zeroed when the caller passed none (``meta[10]``).
+    """
+    _zero_last(meta, last_out)
+    n_i, H = meta[3], meta[1]
+    return view(buf, 0, (1, n_i)), view(buf, n_i, (1, H))
 
 
 def _driver_doc(cell):
@@ -159,9 +177,7 @@ def _rnn_stream(relu, pack, meta, state, x, extra, fb_cols, last_out, out, top, 
     S, B, _ = x.shape
     L, H, n_i, E, gm = meta[0], meta[1], meta[3], meta[4], meta[6]
     zero = pack.dtype.type(0.0)
-    _zero_last(meta, last_out)
-    ibuf = view(buf, 0, (1, n_i))
-    lbuf = view(buf, n_i, (1, H))
+    ibuf, lbuf = _io_rows(meta, buf, last_out)
     o_g = n_i + H
     z = view(buf, o_g + 3 * gm, (1, H + E))
     for s in range(S):
@@ -178,8 +194,7 @@ def _rnn_stream(relu, pack, meta, state, x, extra, fb_cols, last_out, out, top, 
                     tanh_2d(g, h_row)
                 for j in range(H):
                     lbuf[0, j] = h_row[0, j]
-            out_sb = out[s, b : b + 1]
-            _head(pack, meta, lbuf, extra[s, b], z, out_sb, last_out[b], top[b])
+            _head(pack, meta, lbuf, z, extra, out, last_out, top, s, b)
 
 
 @jit
@@ -199,9 +214,7 @@ def stream_lstm(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
     one = pack.dtype.type(1.0)
     two = pack.dtype.type(2.0)
     G = 4 * H
-    _zero_last(meta, last_out)
-    ibuf = view(buf, 0, (1, n_i))
-    lbuf = view(buf, n_i, (1, H))
+    ibuf, lbuf = _io_rows(meta, buf, last_out)
     o_g = n_i + H
     g = view(buf, o_g, (1, G))
     act = view(buf, o_g + 2 * gm, (1, G))
@@ -225,8 +238,7 @@ def stream_lstm(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
                 for j in range(H):
                     h_row[0, j] = a[3 * H + j] * tmp[0, j]
                     lbuf[0, j] = h_row[0, j]
-            out_sb = out[s, b : b + 1]
-            _head(pack, meta, lbuf, extra[s, b], z, out_sb, last_out[b], top[b])
+            _head(pack, meta, lbuf, z, extra, out, last_out, top, s, b)
 
 
 @jit
@@ -235,9 +247,7 @@ def stream_gru(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
     L, H, n_i, E, gm = meta[0], meta[1], meta[3], meta[4], meta[6]
     one = pack.dtype.type(1.0)
     G = 3 * H
-    _zero_last(meta, last_out)
-    ibuf = view(buf, 0, (1, n_i))
-    lbuf = view(buf, n_i, (1, H))
+    ibuf, lbuf = _io_rows(meta, buf, last_out)
     o_g = n_i + H
     g = view(buf, o_g, (1, G))
     hp = view(buf, o_g + gm, (1, G))
@@ -263,8 +273,7 @@ def stream_gru(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
                     zg = a[H + j]
                     h[j] = (one - zg) * a[2 * H + j] + zg * h[j]
                     lbuf[0, j] = h[j]
-            out_sb = out[s, b : b + 1]
-            _head(pack, meta, lbuf, extra[s, b], z, out_sb, last_out[b], top[b])
+            _head(pack, meta, lbuf, z, extra, out, last_out, top, s, b)
 
 
 @jit
@@ -272,9 +281,7 @@ def stream_sru(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
     S, B, _ = x.shape
     L, H, n_i, E, gm = meta[0], meta[1], meta[3], meta[4], meta[6]
     one = pack.dtype.type(1.0)
-    _zero_last(meta, last_out)
-    ibuf = view(buf, 0, (1, n_i))
-    lbuf = view(buf, n_i, (1, H))
+    ibuf, lbuf = _io_rows(meta, buf, last_out)
     o_g = n_i + H
     pre = view(buf, o_g + gm, (2 * H,))
     a = view(buf, o_g + 2 * gm, (2 * H,))
@@ -306,8 +313,7 @@ def stream_sru(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
                     sk = g0[3 * H + j] if G == 4 * H else al * inp[0, j]
                     c_row[j] = c
                     lbuf[0, j] = r * c + (one - r) * sk  # inp is read above first
-            out_sb = out[s, b : b + 1]
-            _head(pack, meta, lbuf, extra[s, b], z, out_sb, last_out[b], top[b])
+            _head(pack, meta, lbuf, z, extra, out, last_out, top, s, b)
 
 
 for _f, _name in ((stream_rnn_tanh, "tanh RNN"), (stream_rnn_relu, "relu RNN"),
