@@ -1,6 +1,6 @@
 """Slow, line-by-line NumPy references for the recurrent cells (STUMPY's pattern).
 
-Every function here is a direct transcription of the equations in MATH.md,
+Every function here is a direct transcription of the equations in docs/MATH.md,
 one time step and one sequence of the batch at a time, with ``np.tanh`` and
 ``np.exp``. Nothing from ``tsrnn`` is imported: these are the independent
 references the kernels are tested against. Readability over speed.

@@ -3,7 +3,7 @@
 Identical weights (torch ``state_dict`` -> NumPy -> ``load_state_dict``), the
 same input and initial state; outputs, final states and every gradient of a
 random linear functional of the outputs and final states are compared.
-State dicts round-trip both ways; parameter counts match MATH.md's table.
+State dicts round-trip both ways; parameter counts match docs/MATH.md's table.
 """
 
 from __future__ import annotations
@@ -227,7 +227,7 @@ def test_state_dict_round_trip_tsrnn_torch_tsrnn(cell, nonlinearity, dtype, rng)
 
 # ------------------------------------------------------------- param counts
 def math_md_count(cell, input_size, hidden, num_layers, D, bias=True):
-    """MATH.md's table: RNN H(I+H+2), LSTM 4H(I+H+2), GRU 3H(I+H+2),
+    """docs/MATH.md's table: RNN H(I+H+2), LSTM 4H(I+H+2), GRU 3H(I+H+2),
     SRU k I H + 4H (k = 3 if I == H else 4), summed over layers and directions,
     with ``I_k = D H`` above layer 0."""
     total = 0
@@ -284,7 +284,7 @@ def test_parameter_counts(cell, bias, num_layers, bidirectional):
 
 @pytest.mark.parametrize("d", [1, 3, 8])
 def test_parameter_counts_teaching_formulas(d):
-    """MATH.md: with I = H = d, LSTM 8d^2 + 8d (two biases), GRU 6d^2 + 6d,
+    """docs/MATH.md: with I = H = d, LSTM 8d^2 + 8d (two biases), GRU 6d^2 + 6d,
     SRU 3d^2 + 4d, RNN d(2d + 2)."""
     assert nn.LSTM(d, d).num_parameters() == 8 * d * d + 8 * d
     assert nn.GRU(d, d).num_parameters() == 6 * d * d + 6 * d

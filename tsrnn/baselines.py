@@ -192,6 +192,8 @@ class NaiveForecaster(_BaseForecaster):
 
     _uses_covariates = False
 
+    # Declared mirror (with the other baselines): scikit-learn reads the
+    # parameters from each class's own __init__.
     def __init__(
         self,
         horizon: int = 1,
@@ -300,6 +302,8 @@ class SeasonalNaiveForecaster(_BaseForecaster):
     }
     _uses_covariates = False
 
+    # Declared mirror (with the other baselines): scikit-learn reads the
+    # parameters from each class's own __init__.
     def __init__(
         self,
         season_length: int = 1,
@@ -440,6 +444,8 @@ class LinearARForecaster(_BaseForecaster):
         "alpha": [Interval(Real, 0, None, closed="left")],
     }
 
+    # Declared mirror (with the other baselines): scikit-learn reads the
+    # parameters from each class's own __init__.
     def __init__(
         self,
         lags: Any = 1,

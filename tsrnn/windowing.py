@@ -2,7 +2,8 @@
 
 :class:`~tsrnn.RNNRegressor` and :class:`~tsrnn.RNNClassifier` take independent
 windows: each row of ``X`` is one window, time-major and flattened, so that
-``X.shape == (n_samples, window * n_features)`` (STYLE.md, section 3). This
+``X.shape == (n_samples, window * n_features)`` (the window models' data
+contract, :mod:`tsrnn.estimators.window`). This
 module builds such rows from a series:
 
 - :func:`make_windows` -- the ``(X_win, y_win)`` pair for training, from one

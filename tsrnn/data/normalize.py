@@ -419,7 +419,7 @@ def read_long(
         )
 
     fields = None
-    if schema is None:
+    if schema is None:  # the SeriesSchema fields (a declared mirror of read_wide's)
         ends = indptr[1:] - 1
         fields = dict(
             kind="long",

@@ -157,6 +157,7 @@ class Network:
                 grad += (alpha / n_samples) * w
         return loss, grad, state, dh_norm
 
+    # Declared mirror: loss_grad's signature, plus the optimizer and clipping.
     def train_step(
         self,
         theta,

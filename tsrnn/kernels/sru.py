@@ -1,6 +1,6 @@
 """SRU recurrence over a window (Lei et al., EMNLP 2018), batched over streams.
 
-Equations (MATH.md), with ``U = X W^T`` for all steps at once (the caller's GEMM)::
+Equations (docs/MATH.md, "Equations"), with ``U = X W^T`` for all steps at once (the caller's GEMM)::
 
     x~, u_f, u_r (, u_s) = split(U_t)                 (k = 3 blocks if I == H else 4)
     f = sigmoid(u_f + v_f * c_{t-1} + b_f)

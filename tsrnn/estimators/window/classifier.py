@@ -11,6 +11,8 @@ from ...persist import ModelState, StateError, register
 from .base import WindowRNN
 
 
+# Declared mirror: the Parameters, Attributes and Notes of this docstring repeat
+# RNNRegressor's where the models agree; each public class documents itself in full.
 @register
 class RNNClassifier(ClassifierMixin, WindowRNN):
     """Recurrent-network classifier over windows of a time series.

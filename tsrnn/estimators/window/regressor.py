@@ -12,6 +12,8 @@ from ...persist import ModelState, register
 from .base import WindowRNN
 
 
+# Declared mirror: the Parameters, Attributes and Notes of this docstring repeat
+# RNNClassifier's where the models agree; each public class documents itself in full.
 @register
 class RNNRegressor(RegressorMixin, WindowRNN):
     """Recurrent-network regressor over windows of a time series.
@@ -204,6 +206,8 @@ class RNNRegressor(RegressorMixin, WindowRNN):
     # R² on one window is undefined.
     _min_validation_samples = 2
 
+    # Declared mirror: WindowRNN.__init__'s parameters plus ``loss``, written out
+    # because scikit-learn reads an estimator's parameters from its __init__.
     def __init__(
         self,
         cell="lstm",
