@@ -11,9 +11,9 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_validate
 
-from tsrnn.evaluation import ForecasterMixin, conformal_quantile
 from tsrnn.baselines import LinearARForecaster, NaiveForecaster, SeasonalNaiveForecaster
 from tsrnn.data import to_series_set
+from tsrnn.evaluation import ForecasterMixin, conformal_quantile
 
 # coverage of conformal intervals on held-out data: with n = 100 calibration
 # residuals the realized coverage of one fit is ~Beta(91, 10) (sd 0.03), and
