@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import ForecasterMixin
+from ._constraints import Interval, validate_params
 from ._series import Future, SeriesSet, check_horizon, to_series_set
 
 __all__ = ["LinearARForecaster", "NaiveForecaster", "SeasonalNaiveForecaster"]
@@ -58,7 +58,7 @@ class _BaseForecaster(ForecasterMixin, BaseEstimator):
         return self.schema_.check_future(horizon, X)
 
     def _fit_data(self, y: Any, X: Any) -> SeriesSet:
-        self._validate_params()
+        validate_params(self)
         return to_series_set(
             y,
             X,

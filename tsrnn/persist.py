@@ -59,6 +59,8 @@ from typing import Any
 
 import numpy as np
 
+from ._constraints import validate_params
+
 FORMAT_NAME = "tsrnn-model"
 FORMAT_VERSION = 1
 _META = "__metadata__"
@@ -773,7 +775,7 @@ def load(path, expected=None):
         raise _fail(path, "metadata 'params'/'attributes' must be objects", _FIX_RESAVE)
     try:
         est = classes[name](**_unplain(params))
-        est._validate_params()
+        validate_params(est)
     except (TypeError, ValueError) as exc:
         raise _fail(
             path, f"invalid estimator parameters in the metadata ({exc})", _FIX_RESAVE

@@ -26,10 +26,10 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import ForecasterMixin, series_scale
+from .._constraints import Interval, Options, StrOptions, validate_params
 from .._inference import InferencePack
 from .._recurrent import RecurrentStack
 from .._save import SaveMixin
@@ -124,7 +124,8 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         Continue from the previous ``fit``'s weights.
     random_state : int, Generator or None
     verbose : int, default=0
-        ``>= 1``: a progress bar with the loss and validation score per epoch.
+        ``>= 1``: a tqdm progress bar with the loss and validation score per
+        epoch; without tqdm, one line per epoch on stderr.
     dtype : {"float64", "float32"}, default="float64"
     id_col, time_col, target_col : str
         Long-format column names (statsforecast's defaults).
@@ -341,7 +342,7 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
+        validate_params(self)
         # random_state=None: fresh randomness for every fit, as in scikit-learn
         self.__dict__.pop("_auto_seed", None)
         data = to_series_set(
@@ -1255,7 +1256,7 @@ class RNNForecaster(SaveMixin, ForecasterMixin, BaseEstimator):
         On an unfitted forecaster this is ``fit`` with ``max_iter=1``.
         """
         if not hasattr(self, "params_"):
-            self._validate_params()
+            validate_params(self)
             data = to_series_set(
                 y_new,
                 X_new,

@@ -46,10 +46,10 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._constraints import Interval, Options, StrOptions, validate_params
 from .._recurrent import RecurrentStack
 from .._save import SaveMixin
 from .._threads import single_threaded_blas as _single_threaded_blas
@@ -551,7 +551,7 @@ class _WindowRNN(SaveMixin, BaseEstimator):
         ``incremental`` (``partial_fit``) runs one epoch on all rows, without
         early stopping and without a ConvergenceWarning.
         """
-        self._validate_params()
+        validate_params(self)
         first = not self.__sklearn_is_fitted__() or (
             not incremental and not self.warm_start
         )
@@ -739,7 +739,8 @@ class RNNRegressor(RegressorMixin, _WindowRNN):
         then ``fit(max_iter=b)`` equals one ``fit(max_iter=a + b)`` when
         nothing stops early. The architecture cannot change.
     verbose : int, default=0
-        ``>= 1``: a progress bar with loss (and validation score) per epoch.
+        ``>= 1``: a tqdm progress bar with loss (and validation score) per
+        epoch; without tqdm, one line per epoch on stderr.
 
     Attributes
     ----------
@@ -1070,7 +1071,8 @@ class RNNClassifier(ClassifierMixin, _WindowRNN):
         then ``fit(max_iter=b)`` equals one ``fit(max_iter=a + b)`` when
         nothing stops early. The architecture cannot change.
     verbose : int, default=0
-        ``>= 1``: a progress bar with loss (and validation score) per epoch.
+        ``>= 1``: a tqdm progress bar with loss (and validation score) per
+        epoch; without tqdm, one line per epoch on stderr.
 
     Attributes
     ----------
