@@ -749,7 +749,7 @@ class RNNRegressor(RegressorMixin, _WindowRNN):
         PyTorch-named views.
     n_features_in_ : int
         Values per (flattened) row, ``window_ * input_size_``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names, when ``X`` was a DataFrame with string columns.
     input_size_ : int
         Features per time step.
@@ -778,7 +778,7 @@ class RNNRegressor(RegressorMixin, _WindowRNN):
     stopped_ : str
         Why the last ``fit`` stopped: ``"max_iter"``, ``"converged"``,
         ``"early_stopping"``, ``"diverged"`` or ``"interrupted"``.
-    dh_norm_ : ndarray of shape (num_layers * D, window_)
+    dh_norm_ : ndarray of shape (num_layers * D, ``window_``)
         ``||dL/dh_t||`` per layer-direction and time step for the last training
         batch, in forward time order (D = 2 if bidirectional). A norm that
         shrinks towards step 0 reveals vanishing gradients; one that grows,
@@ -1083,7 +1083,7 @@ class RNNClassifier(ClassifierMixin, _WindowRNN):
         PyTorch-named views.
     n_features_in_ : int
         Values per (flattened) row, ``window_ * input_size_``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names, when ``X`` was a DataFrame with string columns.
     input_size_ : int
         Features per time step.
@@ -1113,7 +1113,7 @@ class RNNClassifier(ClassifierMixin, _WindowRNN):
     stopped_ : str
         Why the last ``fit`` stopped: ``"max_iter"``, ``"converged"``,
         ``"early_stopping"``, ``"diverged"`` or ``"interrupted"``.
-    dh_norm_ : ndarray of shape (num_layers * D, window_)
+    dh_norm_ : ndarray of shape (num_layers * D, ``window_``)
         ``||dL/dh_t||`` per layer-direction and time step for the last training
         batch, in forward time order (D = 2 if bidirectional). A norm that
         shrinks towards step 0 reveals vanishing gradients; one that grows,
