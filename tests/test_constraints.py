@@ -139,7 +139,7 @@ def test_valid_values_pass(params):
         (
             {"flag": 1},
             "The 'flag' parameter of _Toy must be an instance of 'bool' or an "
-            "instance of 'numpy.bool'",
+            "instance of 'numpy.bool",  # numpy.bool_ before numpy 2
         ),
         (
             {"seed": -1},
