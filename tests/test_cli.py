@@ -427,7 +427,7 @@ CLI_CASES = [
     CliCase(
         "target-not-numbers",  # found by the estimator's own checks, in fit
         lambda c: ["--target", "word", "--horizon", "3", *FAST],
-        r"y has dtype object; forecasters need numbers: convert it",
+        r"y has dtype (object|str); forecasters need numbers: convert it",
         before_fit=False,
         setup=lambda c: (
             _text(
