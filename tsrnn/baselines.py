@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ._constraints import Interval, validate_params
 from .data import Future, SeriesSet, check_horizon, to_series_set
 from .evaluation import ForecasterMixin
 
@@ -100,7 +100,7 @@ class _BaseForecaster(ForecasterMixin, BaseEstimator):
         return self.schema_.format_forecast(self._predict_values(fut), fut.positions)
 
     def _fit_data(self, y: Any, X: Any) -> SeriesSet:
-        self._validate_params()
+        validate_params(self)
         return to_series_set(
             y,
             X,

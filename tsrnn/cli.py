@@ -3,19 +3,36 @@
 Example::
 
     tsrnn forecast datasets/elec_demand_victoria_2014_30min.csv \\
-        --target demand_gw --covariates temperature_c workday --horizon 48
+        --target demand_gw --covariates temperature_c workday --horizon 48 \\
+        --output forecast.csv --plot forecast.png
 
 Covariates must be known in advance: the last ``horizon`` rows of the file are
 then the future (their target may be empty) unless ``--future FILE`` gives them.
 Without covariates the forecast starts after the last row.
+
+Nothing is lost: every option, the input files and the output paths are
+checked before the (long) fit starts. An ``--output`` or ``--plot`` path that
+is one of the input files is always refused; one that exists is refused
+unless ``--force``; outputs are written to a temporary file in the same
+directory and then moved into place, so an interrupted run leaves no
+half-written file.
+
+Exit status: 0 on success; 2 when the command line or the input data are
+wrong (the message says which and how to fix it; nothing was written); 1 when
+writing an output failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import sys
+import tempfile
 import time
 import warnings
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,25 +40,97 @@ import pandas as pd
 from .data.calendar import infer_season_length
 from .data.timeaxis import infer_freq
 
+CELLS = ("rnn", "lstm", "gru", "sru")
+_PROG = "tsrnn forecast"
 
-def _parser() -> argparse.ArgumentParser:
+
+class _InputError(Exception):
+    """A problem with the command line or the input data: exit status 2."""
+
+
+class _OutputError(Exception):
+    """An output file could not be written: exit status 1."""
+
+
+# ------------------------------------------------------------ option values
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer >= 0, got {text!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _non_negative_int(text)
+    if value > 2**32 - 1:
+        raise argparse.ArgumentTypeError(
+            f"must be between 0 and 2**32 - 1 = {2**32 - 1}, got {value}"
+        )
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a fraction between 0 and 1 such as 0.9, got {text!r}"
+        ) from None
+    if not 0.0 < value < 1.0:
+        hint = (
+            f"; for a {value:g}% interval pass {value / 100:g}"
+            if 1.0 < value < 100.0
+            else ""
+        )
+        raise argparse.ArgumentTypeError(
+            f"is a fraction strictly between 0 and 1 (0.9 = a 90% interval), "
+            f"got {text}{hint}"
+        )
+    return value
+
+
+def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    from . import __version__
+
     p = argparse.ArgumentParser(
         prog="tsrnn",
         description="Recurrent-network forecasts of time series in CSV files.",
     )
+    p.add_argument("--version", action="version", version=f"tsrnn {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     f = sub.add_parser(
         "forecast",
         help="fit an RNNForecaster on a CSV and write the forecast with intervals",
         description=(
-            "Fit tsrnn's default RNNForecaster on one column of a CSV (rows = "
+            "Fit tsrnn's RNNForecaster on one column of a CSV (rows = "
             "consecutive time steps), print a short rolling-origin backtest "
             "against seasonal naive, and write the next HORIZON steps with "
-            "prediction intervals as CSV."
+            "prediction intervals as CSV. Every option and path is checked "
+            "before fitting; existing files are never replaced without --force, "
+            "and the input files never."
         ),
         epilog=(
             "example: tsrnn forecast datasets/elec_demand_victoria_2014_30min.csv "
-            "--target demand_gw --covariates temperature_c workday --horizon 48"
+            "--target demand_gw --covariates temperature_c workday --horizon 48 "
+            "--output forecast.csv. Exit status: 0 done, 2 bad command line or "
+            "input data (nothing written), 1 an output could not be written."
         ),
     )
     f.add_argument("file", help="CSV file with a header row")
@@ -55,56 +144,191 @@ def _parser() -> argparse.ArgumentParser:
         "holiday flag); their future values are the last HORIZON "
         "rows of FILE, or --future",
     )
-    f.add_argument("--horizon", type=int, required=True, help="steps to forecast")
+    f.add_argument(
+        "--horizon", type=_positive_int, required=True, help="steps to forecast"
+    )
     f.add_argument(
         "--time-col",
         default="timestamp",
         help="column with the timestamps (default: timestamp; 'none' for "
         "plain row numbers)",
     )
-    f.add_argument("--future", help="CSV with the future covariate rows")
+    f.add_argument(
+        "--future", metavar="FILE", help="CSV with the future covariate rows"
+    )
     f.add_argument(
         "--season-length",
-        type=int,
+        type=_positive_int,
         default=None,
         help="seasonal period for the baseline and MASE (default: from "
         "the frequency, e.g. 48 for 30 min)",
     )
     f.add_argument(
-        "--coverage", type=float, default=0.9, help="interval coverage (default: 0.9)"
+        "--coverage",
+        type=_fraction,
+        default=0.9,
+        help="interval coverage as a fraction (default: 0.9, a 90%% interval)",
+    )
+    f.add_argument(
+        "--cell",
+        choices=CELLS,
+        default=None,
+        help="recurrent cell (default: RNNForecaster's, lstm)",
+    )
+    f.add_argument(
+        "--hidden-size",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="hidden units per layer (default: RNNForecaster's)",
     )
     f.add_argument(
         "--backtest-origins",
-        type=int,
+        type=_non_negative_int,
         default=10,
         help="forecast origins of the backtest (0 to skip; default 10)",
     )
-    f.add_argument("--max-iter", type=int, default=None, help="training epochs")
-    f.add_argument("--random-state", type=int, default=0)
+    f.add_argument(
+        "--max-iter", type=_positive_int, default=None, help="training epochs"
+    )
+    f.add_argument("--random-state", type=_seed, default=0, help="seed (default 0)")
     f.add_argument(
         "--output", "-o", help="write the forecast CSV here (default: stdout)"
     )
-    return p
+    f.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="also draw the forecast and its interval over the recent history "
+        "(needs matplotlib; the format follows the suffix: .png, .pdf, .svg...)",
+    )
+    f.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing --output or --plot file (never an input file)",
+    )
+    return p, f
 
 
+# ------------------------------------------------------------------- paths
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_output_path(path: str, option: str, inputs: list[str], force: bool) -> Path:
+    """Refuse inputs, existing files (without ``--force``) and unwritable folders."""
+    out = Path(path).expanduser()
+    for given in inputs:
+        if _same_file(out, Path(given).expanduser()):
+            raise _InputError(
+                f"{option} {path} is the input file {given}: writing there would "
+                f"destroy your data; pick another {option} path"
+            )
+    if out.is_dir():
+        raise _InputError(
+            f"{option} {path} is a directory; give a file name, e.g. "
+            f"{out / ('forecast.csv' if option == '--output' else 'forecast.png')}"
+        )
+    if out.exists() and not force:
+        raise _InputError(
+            f"{option} {path} already exists; pass --force to replace it, or "
+            "pick another name"
+        )
+    folder = out.parent
+    if not folder.is_dir():
+        raise _InputError(
+            f"the folder of {option} {path} ({folder}) does not exist; create it "
+            "first (mkdir -p) or pick another path"
+        )
+    try:  # os.access is wrong for root and ACLs: try what the write will do
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise _InputError(
+            f"cannot write {option} {path}: the folder {folder} is not writable "
+            f"({exc.strerror or exc}); pick a folder you can write to"
+        ) from None
+    return out
+
+
+def _check_plot(path: str) -> None:
+    if importlib.util.find_spec("matplotlib") is None:
+        raise _InputError(
+            "--plot needs matplotlib, which is not installed: pip install "
+            "matplotlib (or pip install 'tsrnn[plot]'), or leave out --plot"
+        )
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in formats:
+        known = ", ".join("." + k for k in sorted(formats))
+        raise _InputError(
+            f"--plot {path}: the suffix picks the image format, and "
+            f"{'no suffix' if not suffix else repr('.' + suffix)} is not one "
+            f"matplotlib writes; use one of {known}"
+        )
+
+
+def _write_atomically(path: Path, write: Callable[[str], None], force: bool) -> None:
+    """Write through a temporary file in the same folder, then move it into place."""
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+        os.close(fd)
+        # mkstemp creates 0600; give the file the mode a plain open() would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+    except OSError as exc:
+        raise _OutputError(f"could not write {path} ({exc})") from None
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        if path.exists() and not force:
+            raise _OutputError(
+                f"{path} appeared while tsrnn was fitting; it was left as it is "
+                "(run again with --force to replace it)"
+            )
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _OutputError(f"could not write {path} ({exc})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ------------------------------------------------------------------- input
 def _read(path: str, time_col: str) -> pd.DataFrame:
     try:
         df = pd.read_csv(path)
     except FileNotFoundError:
-        raise SystemExit(f"error: no such file: {path}") from None
+        raise _InputError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise _InputError(f"{path} is a directory, not a CSV file") from None
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise SystemExit(f"error: {path} is not a readable CSV file ({exc})") from None
+        raise _InputError(f"{path} is not a readable CSV file ({exc})") from None
+    except OSError as exc:
+        raise _InputError(f"cannot read {path} ({exc.strerror or exc})") from None
     if time_col.lower() != "none":
         if time_col not in df.columns:
-            raise SystemExit(
-                f"error: {path} has no time column {time_col!r}; columns are "
+            raise _InputError(
+                f"{path} has no time column {time_col!r}; columns are "
                 f"{list(df.columns)}. Name it with --time-col, or --time-col none"
             )
         try:
             idx = pd.DatetimeIndex(pd.to_datetime(df[time_col]), name=time_col)
         except (ValueError, TypeError) as exc:
-            raise SystemExit(
-                f"error: column {time_col!r} is not dates ({exc})"
+            raise _InputError(
+                f"column {time_col!r} is not dates ({exc}); name the time column "
+                "with --time-col, or --time-col none"
             ) from None
         df = df.drop(columns=time_col).set_index(idx)
         freq = infer_freq(df.index)
@@ -113,22 +337,52 @@ def _read(path: str, time_col: str) -> pd.DataFrame:
     return df
 
 
-def _columns(df: pd.DataFrame, cols, what: str, path: str):
+def _columns(df: pd.DataFrame, cols, what: str, path: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise SystemExit(
-            f"error: {what} column(s) {missing} not in {path}; columns are {list(df.columns)}"
+        raise _InputError(
+            f"{what} column(s) {missing} not in {path}; columns are {list(df.columns)}"
         )
 
 
+def _check_options(args) -> None:
+    """Checks that involve several options (each option's own type is argparse's)."""
+    if args.target in args.covariates:
+        raise _InputError(
+            f"--target {args.target!r} is also listed in --covariates; a column "
+            "cannot be both: remove it from --covariates"
+        )
+    repeated = sorted({c for c in args.covariates if args.covariates.count(c) > 1})
+    if repeated:
+        raise _InputError(f"--covariates lists {repeated} more than once")
+    if args.future and not args.covariates:
+        raise _InputError(
+            "--future gives future covariate rows, but no --covariates were named; "
+            "add --covariates COL ... or leave out --future"
+        )
+    inputs = [args.file] + ([args.future] if args.future else [])
+    for given in inputs:
+        if not Path(given).expanduser().is_file():
+            what = "no such file" if not Path(given).exists() else "not a file"
+            raise _InputError(f"{what}: {given}")
+    if args.output and args.plot and _same_file(Path(args.output), Path(args.plot)):
+        raise _InputError("--output and --plot name the same file; give two names")
+    if args.output:
+        _check_output_path(args.output, "--output", inputs, args.force)
+    if args.plot:
+        _check_output_path(args.plot, "--plot", inputs, args.force)
+        _check_plot(args.plot)
+
+
+# ---------------------------------------------------------------- the job
 def forecast(args) -> int:
+    """Run ``tsrnn forecast`` for parsed ``args``; return the exit status."""
     from . import RNNForecaster, SeasonalNaiveForecaster, backtest
 
+    _check_options(args)
     df = _read(args.file, args.time_col)
     _columns(df, [args.target], "target", args.file)
     _columns(df, args.covariates, "covariate", args.file)
-    if args.horizon < 1:
-        raise SystemExit("error: --horizon must be a positive integer")
     y = df[args.target]
     X = df[args.covariates] if args.covariates else None
     X_future = None
@@ -139,77 +393,124 @@ def forecast(args) -> int:
             X_future = fut[args.covariates].iloc[: args.horizon]
         else:
             if len(df) <= 2 * args.horizon:
-                raise SystemExit(
-                    "error: the file is too short to hold future covariates"
+                raise _InputError(
+                    f"the file is too short to hold future covariates: its last "
+                    f"--horizon {args.horizon} rows are the future, and {len(df)} "
+                    "rows leave too few to fit; give them with --future FILE"
                 )
             X_future = X.iloc[-args.horizon :]
             y, X = y.iloc[: -args.horizon], X.iloc[: -args.horizon]
         if len(X_future) < args.horizon:
-            raise SystemExit(
-                f"error: need {args.horizon} future covariate rows, got {len(X_future)}"
+            raise _InputError(
+                f"need {args.horizon} future covariate rows, got {len(X_future)}"
             )
     freq = getattr(y.index, "freq", None)
     m = args.season_length or infer_season_length(freq) or 1
     params = dict(horizon=args.horizon, random_state=args.random_state)
-    if args.max_iter:
-        params["max_iter"] = args.max_iter
+    for name in ("max_iter", "cell", "hidden_size"):
+        if getattr(args, name) is not None:
+            params[name] = getattr(args, name)
     model = RNNForecaster(**params)
     print(
         f"tsrnn: {len(y)} rows of {args.target!r}"
         + (f" with covariates {args.covariates}" if args.covariates else "")
         + f", frequency {freq.freqstr if freq is not None else 'none'}, "
-        f"season {m}, horizon {args.horizon}",
+        f"season {m}, horizon {args.horizon}; cell {model.cell}, hidden_size "
+        f"{model.hidden_size}",
         file=sys.stderr,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=UserWarning)
-        if args.backtest_origins > 0:
-            kw = dict(
-                horizon=args.horizon, n_origins=args.backtest_origins, season_length=m
-            )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            if args.backtest_origins > 0:
+                _print_backtest(args, model, y, X, m, backtest, SeasonalNaiveForecaster)
             t0 = time.perf_counter()
-            rnn = backtest(model, y, X, **kw)
-            t_rnn = time.perf_counter() - t0
-            snaive = backtest(SeasonalNaiveForecaster(season_length=m), y, None, **kw)
-            print(
-                f"backtest, {args.backtest_origins} origins x {args.horizon} steps "
-                f"(fit once, then update):",
-                file=sys.stderr,
-            )
-            for name, r in (
-                ("RNNForecaster", rnn),
-                (f"seasonal naive (m={m})", snaive),
-            ):
-                print(
-                    f"  {name:24s} MASE {r['mase'].mean():.3f}  MAE {r['mae'].mean():.4g}  "
-                    f"sMAPE {r['smape'].mean():.2f}",
-                    file=sys.stderr,
-                )
-            print(f"  ({t_rnn:.1f} s for the RNN backtest)", file=sys.stderr)
-        t0 = time.perf_counter()
-        model.fit(y, X)
-        fit_time = time.perf_counter() - t0
-        point = model.predict(X=X_future)
-        lo_hi = model.predict_interval(X=X_future, coverage=args.coverage)
+            model.fit(y, X)
+            fit_time = time.perf_counter() - t0
+            point = model.predict(X=X_future)
+            lo_hi = model.predict_interval(X=X_future, coverage=args.coverage)
+    except (ValueError, TypeError) as exc:  # the estimators' messages name the fix
+        raise _InputError(str(exc)) from None
     print(f"fit in {fit_time:.1f} s ({model.n_iter_} epochs)", file=sys.stderr)
-    pct = int(round(args.coverage * 100))
+    pct = f"{args.coverage * 100:g}"
     out = pd.DataFrame({args.target: np.asarray(point)}, index=point.index)
     out[f"lower_{pct}"] = np.asarray(lo_hi["lower"])
     out[f"upper_{pct}"] = np.asarray(lo_hi["upper"])
     if args.output:
-        out.to_csv(args.output)
+        path = Path(args.output).expanduser()
+        _write_atomically(path, lambda tmp: out.to_csv(tmp), args.force)
         print(f"wrote {len(out)} rows to {args.output}", file=sys.stderr)
     else:
         out.to_csv(sys.stdout)
+    if args.plot:
+        _save_plot(args, y, point, lo_hi)
+        print(f"wrote the plot to {args.plot}", file=sys.stderr)
     return 0
 
 
+def _print_backtest(args, model, y, X, m, backtest, SeasonalNaiveForecaster) -> None:
+    kw = dict(horizon=args.horizon, n_origins=args.backtest_origins, season_length=m)
+    t0 = time.perf_counter()
+    rnn = backtest(model, y, X, **kw)
+    t_rnn = time.perf_counter() - t0
+    snaive = backtest(SeasonalNaiveForecaster(season_length=m), y, None, **kw)
+    print(
+        f"backtest, {args.backtest_origins} origins x {args.horizon} steps "
+        f"(fit once, then update):",
+        file=sys.stderr,
+    )
+    for name, r in (("RNNForecaster", rnn), (f"seasonal naive (m={m})", snaive)):
+        print(
+            f"  {name:24s} MASE {r['mase'].mean():.3f}  MAE {r['mae'].mean():.4g}  "
+            f"sMAPE {r['smape'].mean():.2f}",
+            file=sys.stderr,
+        )
+    print(f"  ({t_rnn:.1f} s for the RNN backtest)", file=sys.stderr)
+
+
+def _save_plot(args, y, point, lo_hi) -> None:
+    from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
+
+    from .plotting import plot_forecast
+
+    fig = Figure(figsize=(9.0, 4.0), layout="constrained")
+    ax = fig.subplots()
+    shown = min(len(y), max(4 * args.horizon, 100))
+    plot_forecast(
+        y, point, lo_hi, ax=ax, coverage=args.coverage, last=shown,
+        title=f"{args.target}: {args.horizon}-step forecast",
+    )
+    fmt = Path(args.plot).suffix.lower().lstrip(".")
+    path = Path(args.plot).expanduser()
+    _write_atomically(path, lambda tmp: fig.savefig(tmp, format=fmt), args.force)
+
+
 def main(argv=None) -> int:
-    """Entry point of the ``tsrnn`` command."""
-    args = _parser().parse_args(argv)
-    if args.command == "forecast":
-        return forecast(args)
-    return 2
+    """Entry point of the ``tsrnn`` command; returns the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 when writing an output failed. Bad options and bad
+        input data print ``tsrnn forecast: error: ...`` and raise
+        ``SystemExit(2)``, as argparse does for its own usage errors.
+    """
+    parser, forecast_parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "forecast":
+            return forecast(args)
+    except _InputError as exc:
+        forecast_parser.exit(2, f"{_PROG}: error: {exc}\n")
+    except _OutputError as exc:
+        print(f"{_PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    return 2  # pragma: no cover - argparse requires a command
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._constraints import validate_params
 from ._version import __version__
 from .data.checks import find_nonfinite
 from .engine import TrainingLog, make_optimizer
@@ -597,7 +598,7 @@ def load(path, expected=None):
         raise _fail(path, "metadata 'params'/'attributes' must be objects", _FIX_RESAVE)
     try:
         est = _REGISTRY[name](**_unplain(params))
-        est._validate_params()
+        validate_params(est)
     except (TypeError, ValueError) as exc:
         raise _fail(
             path, f"invalid estimator parameters in the metadata ({exc})", _FIX_RESAVE

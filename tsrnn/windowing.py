@@ -40,13 +40,11 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, DTypeLike
+from sklearn import get_config
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._constraints import Interval, validate_params
 
 from .data.checks import (
     as_2d,
@@ -321,7 +319,7 @@ class WindowTransformer(TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         Number of columns (features per step) seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names seen in ``fit``; only when ``X`` has string column names.
 
     See Also
@@ -402,7 +400,7 @@ class WindowTransformer(TransformerMixin, BaseEstimator):
         self : WindowTransformer
             Fitted transformer.
         """
-        self._validate_params()
+        validate_params(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=True)
         self._check_length(X.shape[0])
         return self
@@ -455,7 +453,7 @@ class WindowTransformer(TransformerMixin, BaseEstimator):
             (``lag_{window-1}``) comes first, ``lag_0`` last.
         """
         check_is_fitted(self)
-        names = _check_feature_names_in(self, input_features)
+        names = _input_feature_names(self, input_features)
         return np.asarray(
             [
                 f"lag_{lag}_{name}"
@@ -473,12 +471,40 @@ class WindowTransformer(TransformerMixin, BaseEstimator):
 
 
 def _dense_output(estimator: BaseEstimator) -> str:
-    """Return the container set by ``set_output`` / ``config_context``."""
-    # Private scikit-learn helper (pinned <2): reimplementing it would miss
-    # the global config_context(transform_output=...) path.
-    from sklearn.utils._set_output import _get_output_config
+    """Return the container set by ``set_output`` / ``config_context``.
 
-    return _get_output_config("transform", estimator)["dense"]
+    ``estimator.set_output(transform=...)`` wins; otherwise the global
+    ``sklearn.set_config`` / ``config_context(transform_output=...)``. The
+    per-estimator choice is the attribute ``set_output`` stores (and ``clone``
+    copies) since scikit-learn 1.2; reading it here keeps tsrnn off the
+    private ``sklearn.utils._set_output`` module (tests/test_windowing.py
+    checks both paths on the oldest and the newest scikit-learn).
+    """
+    chosen = getattr(estimator, "_sklearn_output_config", {}).get("transform")
+    return chosen if chosen is not None else get_config()["transform_output"]
+
+
+def _input_feature_names(estimator: BaseEstimator, input_features: Any) -> np.ndarray:
+    """Names of the columns ``fit`` saw (``x0, x1...`` for arrays), checked."""
+    seen = getattr(estimator, "feature_names_in_", None)
+    n_features = estimator.n_features_in_
+    if input_features is not None:
+        names = np.asarray(input_features, dtype=object)
+        # scikit-learn's check_estimator matches the start of both messages
+        if seen is not None and not np.array_equal(seen, names):
+            raise ValueError(
+                "input_features is not equal to feature_names_in_ "
+                f"({list(seen)}); pass those names, or None"
+            )
+        if len(names) != n_features:
+            raise ValueError(
+                "input_features should have length equal to number of features "
+                f"({n_features}), got {len(names)}"
+            )
+        return names
+    if seen is not None:
+        return seen
+    return np.asarray([f"x{i}" for i in range(n_features)], dtype=object)
 
 
 # --------------------------------------------------------------------------

@@ -117,10 +117,20 @@ def get_data_dir() -> Path:
 def _path(filename: str) -> Path:
     path = get_data_dir() / filename
     if not path.is_file():
-        raise FileNotFoundError(
-            f"dataset file {filename!r} is missing from {path.parent}"
-            + (f" (set by {DATA_DIR_ENV})" if os.environ.get(DATA_DIR_ENV) else "")
+        where = f"{path.parent}" + (
+            f" (set by {DATA_DIR_ENV})" if os.environ.get(DATA_DIR_ENV) else ""
         )
+        copyleft = {f: s.license for s in SPECS.values() for f in s.files}
+        if "GPL" in copyleft.get(filename, ""):
+            # pyproject.toml keeps these out of the wheel: datasets/LICENSES/README.md
+            raise FileNotFoundError(
+                f"dataset file {filename!r} ({copyleft[filename]}) is not in {where}: "
+                "tsrnn's wheel leaves out the GPL-3.0 and LGPL-3.0 datasets "
+                "(datasets/LICENSES/README.md in the repository says why). Load it "
+                f"from a checkout: set {DATA_DIR_ENV} to the 'datasets' folder of a "
+                "tsrnn checkout, or install tsrnn from one with pip install -e ."
+            )
+        raise FileNotFoundError(f"dataset file {filename!r} is missing from {where}")
     return path
 
 

@@ -11,6 +11,7 @@ curves.
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -55,13 +56,48 @@ class TrainingLog:
 
 
 def _progress(verbose, max_iter, desc):
+    """A tqdm bar for ``verbose >= 1``, or one printed line per epoch without tqdm."""
     if verbose < 1:
         return None
     try:
         from tqdm.auto import tqdm
-    except ImportError:  # progress is optional: fall back to printing
-        return None
+    except ImportError:  # tqdm is optional (the "progress" extra)
+        return _EpochLines(total=max_iter, desc=desc)
     return tqdm(total=max_iter, desc=desc, leave=True)
+
+
+class _EpochLines:
+    """The part of tqdm's interface :func:`run_epochs` uses, as plain lines.
+
+    Each ``update`` prints ``RNNForecaster: epoch 3/50, loss 0.1234,
+    validation score 0.8765 (1.2 s)`` to stderr, where tqdm would draw its bar
+    (stdout stays for results: the CLI writes its forecast there).
+    """
+
+    _LABELS = {"loss": "loss", "val": "validation score"}
+
+    def __init__(self, total, desc):
+        self.total, self.desc, self.n = total, desc, 0
+        self._postfix = {}
+        self._start = time.perf_counter()
+
+    def set_postfix(self, postfix):
+        self._postfix = dict(postfix)
+
+    def update(self, n=1):
+        self.n += n
+        shown = "".join(
+            f", {self._LABELS.get(k, k)} {v}" for k, v in self._postfix.items()
+        )
+        elapsed = time.perf_counter() - self._start
+        print(
+            f"{self.desc}: epoch {self.n}/{self.total}{shown} ({elapsed:.1f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def close(self):
+        pass
 
 
 def run_epochs(
@@ -98,7 +134,8 @@ def run_epochs(
     validate : callable () -> float, optional
         Validation score, higher is better; recorded every epoch when given.
     verbose : int
-        ``>= 1``: a tqdm bar with the loss and validation score per epoch.
+        ``>= 1``: a tqdm bar with the loss and validation score per epoch;
+        without tqdm installed, one line per epoch on stderr instead.
     log : TrainingLog, optional
         Continue an existing log (``warm_start``/``partial_fit``).
     desc : str, default="fit"

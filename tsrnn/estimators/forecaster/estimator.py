@@ -25,9 +25,9 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..._constraints import Interval, Options, StrOptions, validate_params
 from ...data import Future, SeriesSet, check_horizon, to_series_set
 from ...data.calendar import calendar_features
 from ...engine import CELLS, InferencePack, get_loss, make_optimizer, run_epochs
@@ -134,7 +134,8 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         Continue from the previous ``fit``'s weights.
     random_state : int, Generator or None
     verbose : int, default=0
-        ``>= 1``: a progress bar with the loss and validation score per epoch.
+        ``>= 1``: a tqdm progress bar with the loss and validation score per
+        epoch; without tqdm, one line per epoch on stderr.
     dtype : {"float64", "float32"}, default="float64"
     id_col, time_col, target_col : str
         Long-format column names (statsforecast's defaults).
@@ -354,7 +355,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
+        validate_params(self)
         # random_state=None: fresh randomness for every fit, as in scikit-learn
         self.__dict__.pop("_auto_seed", None)
         with single_threaded_blas():
@@ -728,7 +729,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         On an unfitted forecaster this is ``fit`` with ``max_iter=1``.
         """
         if not hasattr(self, "params_"):
-            self._validate_params()
+            validate_params(self)
             with single_threaded_blas():
                 return self._fit_data(self._read(y_new, X_new), partial=True)
         block = self.schema_.check_update(y_new, X_new)

@@ -16,9 +16,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..._constraints import Interval, Options, StrOptions, validate_params
 from ...data.checks import check_window_values, n_rows, windows_as_rows
 from ...engine import (
     CELLS,
@@ -355,7 +355,7 @@ class WindowRNN(Persistent, BaseEstimator):
         ``incremental`` (``partial_fit``) runs one epoch on all rows, without
         early stopping and without a ConvergenceWarning.
         """
-        self._validate_params()
+        validate_params(self)
         first = not self.__sklearn_is_fitted__() or (
             not incremental and not self.warm_start
         )

@@ -94,7 +94,8 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         then ``fit(max_iter=b)`` equals one ``fit(max_iter=a + b)`` when
         nothing stops early. The architecture cannot change.
     verbose : int, default=0
-        ``>= 1``: a progress bar with loss (and validation score) per epoch.
+        ``>= 1``: a tqdm progress bar with loss (and validation score) per
+        epoch; without tqdm, one line per epoch on stderr.
 
     Attributes
     ----------
@@ -105,7 +106,7 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         PyTorch-named views.
     n_features_in_ : int
         Values per (flattened) row, ``window_ * input_size_``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names, when ``X`` was a DataFrame with string columns.
     input_size_ : int
         Features per time step.
@@ -135,7 +136,7 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
     stopped_ : str
         Why the last ``fit`` stopped: ``"max_iter"``, ``"converged"``,
         ``"early_stopping"``, ``"diverged"`` or ``"interrupted"``.
-    dh_norm_ : ndarray of shape (num_layers * D, window_)
+    dh_norm_ : ndarray of shape (num_layers * D, ``window_``)
         ``||dL/dh_t||`` per layer-direction and time step for the last training
         batch, in forward time order (D = 2 if bidirectional). A norm that
         shrinks towards step 0 reveals vanishing gradients; one that grows,
