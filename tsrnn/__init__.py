@@ -11,6 +11,7 @@ from ._version import __version__  # noqa: E402
 from .backtest import backtest  # noqa: E402
 from .baselines import (  # noqa: E402
     LinearARForecaster,
+    MarkovChainForecaster,
     NaiveForecaster,
     SeasonalNaiveForecaster,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "NaiveForecaster",
     "SeasonalNaiveForecaster",
     "LinearARForecaster",
+    "MarkovChainForecaster",
     "backtest",
     "load",
     "make_windows",

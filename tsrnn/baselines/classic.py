@@ -23,9 +23,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ._constraints import Interval, validate_params
-from .data import Future, SeriesSet, check_horizon, to_series_set
-from .evaluation import ForecasterMixin
+from .._constraints import Interval, validate_params
+from ..data import Future, SeriesSet, check_horizon, to_series_set
+from ..evaluation import ForecasterMixin
 
 __all__ = ["LinearARForecaster", "NaiveForecaster", "SeasonalNaiveForecaster"]
 
