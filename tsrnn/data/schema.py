@@ -20,6 +20,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from .containers import Future, SeriesSet
+from .long import collection_to_long
 from .normalize import is_long, read_future, read_long, read_wide
 from .timeaxis import shift, time_key, tz_of
 
@@ -127,6 +128,9 @@ class SeriesSchema:
             that do not continue each series on its frequency.
         """
         if self.kind == "long":
+            y, X = collection_to_long(
+                y, X, self.id_col, self.time_col, self.target_col, list(self.ids)
+            )
             if not is_long(y, self.id_col):
                 raise TypeError(
                     "the model was fitted on a long-format DataFrame; pass new "
@@ -204,7 +208,36 @@ class SeriesSchema:
         -------
         Future
         """
+        if self.kind == "long" and isinstance(X, (list, tuple, dict)):
+            X = self._future_collection(X)
         return read_future(self, horizon, X)
+
+    def _future_collection(self, X: Any) -> Any:
+        """Future covariates given as a list/dict of frames, as a long frame."""
+        items = list(X.values()) if isinstance(X, dict) else list(X)
+        if isinstance(X, dict):
+            ids = list(X.keys())
+        elif len(items) == len(self.ids):
+            ids = list(self.ids)
+        else:
+            raise ValueError(
+                f"X holds {len(items)} items for {len(self.ids)} series; pass one "
+                "per series (or a dict keyed by series id)"
+            )
+        frames = []
+        for i, c in zip(ids, items, strict=True):
+            c = c.to_frame() if isinstance(c, pd.Series) else c
+            if not isinstance(c, pd.DataFrame):
+                raise TypeError(
+                    f"the future covariates of series {i!r} must be a pandas "
+                    f"Series or DataFrame indexed by time, got {type(c).__name__}"
+                )
+            frames.append(
+                c.reset_index(drop=True).assign(
+                    **{self.id_col: i, self.time_col: c.index}
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
 
     # ---- outputs ----------------------------------------------------------------
     def format_forecast(self, values: np.ndarray, positions: Any = None) -> Any:
@@ -527,6 +560,7 @@ def to_series_set(
         Empty input, inf, NaN where not allowed, misaligned ``X``, unsorted,
         duplicate or irregular timestamps.
     """
+    y, X = collection_to_long(y, X, id_col, time_col, target_col)
     if is_long(y, id_col):
         rows, fields = read_long(
             y, X, id_col, time_col, target_col, freq, allow_nan, "y"

@@ -35,6 +35,7 @@ from ...engine.threads import single_threaded_blas
 from ...engine.trainer import DivergenceWarning, TrainingLog
 from ...evaluation import ForecasterMixin, series_scale
 from ...persist import Persistent, register
+from ..refused import ExplainsRefusedParameters
 from . import state
 from .features import (
     FeatureLayout,
@@ -57,7 +58,9 @@ from .transforms import Scaler
 
 
 @register
-class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
+class RNNForecaster(
+    ExplainsRefusedParameters, Persistent, ForecasterMixin, BaseEstimator
+):
     """Recurrent forecaster trained by stateful truncated BPTT, with streaming updates.
 
     Parameters
@@ -221,6 +224,25 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
 
     # model files: what is saved and how it is checked (see :mod:`.state`)
     _state_protocol = state
+
+    _refused_parameters = {
+        "bidirectional": (
+            "a forecaster reads each series forwards up to the forecast origin; a "
+            "backward pass would read the future it has to forecast. For "
+            "bidirectional reading of complete windows (classification, "
+            "regression on a whole sequence, gap filling), use "
+            "tsrnn.nn.LSTM/GRU/RNN(bidirectional=True)"
+        ),
+        "lookback": (
+            "the forecaster has no lookback window: its state carries the whole "
+            "past (stateful truncated BPTT, bptt_length steps per gradient window)"
+        ),
+        "input_chunk_length": (
+            "the forecaster has no input window: its state carries the whole "
+            "past; the gradient window is bptt_length"
+        ),
+        "output_chunk_length": "the steps forecast at once are horizon",
+    }
 
     _parameter_constraints: dict = {
         "cell": [StrOptions(set(CELLS))],

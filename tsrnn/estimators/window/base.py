@@ -33,6 +33,7 @@ from ...engine import (
 )
 from ...engine.threads import single_threaded_blas
 from ...persist import Persistent
+from ..refused import ExplainsRefusedParameters
 from . import state
 
 # Memory budget of one predict chunk: the forward pass keeps per-step gates and
@@ -41,7 +42,7 @@ from . import state
 _PREDICT_CHUNK_BYTES = 32 * 2**20
 _PREDICT_CHUNK_MAX_ROWS = 8192
 
-class WindowRNN(Persistent, BaseEstimator):
+class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
     """Shared machinery of the window regressor and classifier (not public)."""
 
     # model files: what is saved and how it is checked (see :mod:`.state`)
