@@ -175,6 +175,9 @@ def _last_observed(
     return out.reshape(S, period, k)
 
 
+# Declared mirror: the shared parameters (horizon, freq, id_col, time_col,
+# target_col), their docstrings and fit's repeat the other baselines'; each
+# public class documents itself in full, as scikit-learn's do.
 class NaiveForecaster(_BaseForecaster):
     """Forecast the last observed value, for every step ahead.
 
@@ -267,6 +270,8 @@ class NaiveForecaster(_BaseForecaster):
         )
 
 
+# Declared mirror: the shared parameters and their docstrings repeat
+# NaiveForecaster's (see there).
 class SeasonalNaiveForecaster(_BaseForecaster):
     """Forecast the value observed one season earlier.
 
@@ -374,6 +379,8 @@ class SeasonalNaiveForecaster(_BaseForecaster):
         return np.take_along_axis(self.last_season_[pos], phase[:, :, None], axis=1)
 
 
+# Declared mirror: the shared parameters and their docstrings repeat
+# NaiveForecaster's (see there).
 class LinearARForecaster(_BaseForecaster):
     """Ridge linear autoregression, forecast recursively.
 

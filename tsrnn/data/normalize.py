@@ -445,6 +445,8 @@ def read_long(
         # every series must continue exactly one step after its last label
         firsts = time_s[indptr[:-1]]
         expected = shift(schema.last[positions], freq, 1)
+        # Declared mirror (form only): read_future's check of X's timestamps;
+        # different labels and messages.
         ok = labels_equal(expected, firsts)
         if not ok.all():
             i = int(np.argmin(ok))
@@ -559,6 +561,8 @@ def read_future(schema: Any, horizon: int, X: Any = None) -> Future:
             f"{horizon}; pass exactly horizon rows per series to forecast"
         )
     expected = schema.future_index(horizon, pos)
+    # Declared mirror (form only): read_long's check that each series continues;
+    # different labels and messages.
     ok = labels_equal(time[order], expected).reshape(len(pos), horizon).all(axis=1)
     if not ok.all():
         i = int(np.argmin(ok))

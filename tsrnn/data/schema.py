@@ -76,6 +76,8 @@ class SeriesSchema:
     freq: Any
     last: pd.Index | None
     n_seen: np.ndarray
+    # Declared mirror (form only): defaulted fields then a size property, as in
+    # engine.cells.CellSpec; unrelated classes.
     index_name: Any = None
     series_name: Any = None
     allow_nan: bool = True

@@ -60,6 +60,8 @@ def load_dataset(name: str, **kwargs: Any) -> Any:
 
 
 # ---------------------------------------------------------------- sensor data
+# Declared mirror: every loader's docstring has one form (size, Returns, Notes,
+# Examples); each public function documents its dataset in full.
 def load_elec_demand() -> pd.DataFrame:
     """Half-hourly electricity demand in Victoria, Australia, 2014.
 
