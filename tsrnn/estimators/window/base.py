@@ -91,7 +91,8 @@ class WindowRNN(Persistent, BaseEstimator):
     _min_validation_samples = 1
 
     # Declared mirror: RNNRegressor.__init__ repeats these parameters (plus
-    # ``loss``); scikit-learn reads an estimator's parameters from its __init__.
+    # ``loss``), RNNForecaster.__init__ the optimization ones; scikit-learn reads
+    # an estimator's parameters from its own __init__.
     def __init__(
         self,
         cell="lstm",
