@@ -53,28 +53,23 @@ class _OutputError(Exception):
 
 
 # ------------------------------------------------------------ option values
-def _positive_int(text: str) -> int:
+def _int_at_least(text: str, low: int, wording: str) -> int:
+    """``text`` as an int ``>= low``; argparse shows ``must be <wording>`` otherwise."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive integer, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+        raise argparse.ArgumentTypeError(f"must be {wording}, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be {wording}, got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _int_at_least(text, 1, "a positive integer")
 
 
 def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be an integer >= 0, got {text!r}"
-        ) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
-    return value
+    return _int_at_least(text, 0, "an integer >= 0")
 
 
 def _seed(text: str) -> int:

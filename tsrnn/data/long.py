@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from .checks import time_order_problem
+from .containers import Segments
 
 
 @dataclass(frozen=True, eq=False)
-class LongFrame:
+class LongFrame(Segments):
     """A long frame cut into series: rows in (series, time) order.
 
     Attributes
@@ -46,16 +47,6 @@ class LongFrame:
     ids: pd.Index
     indptr: np.ndarray
     time: pd.Index
-
-    @property
-    def n_series(self) -> int:
-        """Number of series."""
-        return len(self.ids)
-
-    @property
-    def lengths(self) -> np.ndarray:
-        """Rows per series."""
-        return np.diff(self.indptr)
 
     def first_duplicate(self) -> int | None:
         """The first sorted row whose (series, time) repeats the row before it."""

@@ -119,6 +119,25 @@ def _wide_targets(
     )
 
 
+def _schema_fields(
+    x_kind: str | None,
+    targets: Any,
+    cov_names: Any,
+    itype: str | None,
+    freq: Any,
+    **fields: Any,
+) -> dict:
+    """The :class:`SeriesSchema` fields both readers define, names as tuples."""
+    return dict(
+        x_kind=x_kind,
+        target_names=tuple(targets),
+        covariate_names=None if cov_names is None else tuple(cov_names),
+        index_type=itype,
+        freq=freq,
+        **fields,
+    )
+
+
 def read_wide(
     y: Any,
     X: Any,
@@ -127,13 +146,12 @@ def read_wide(
     what: str,
     schema: Any = None,
     id_col: str = "unique_id",
-    time_col: str = "ds",
-    target_col: Any = "y",
 ) -> tuple[SeriesSet, dict | None]:
     """One series (an array, a Series or a wide DataFrame) and its covariates.
 
     Returns the rows and, at fit (``schema`` None), the fields of the schema
-    they define; with a ``schema``, the rows must continue its series.
+    they define (the column names and ``allow_nan`` are the caller's to add);
+    with a ``schema``, the rows must continue its series.
     """
     if is_long(y, id_col if schema is None else schema.id_col):
         raise TypeError(
@@ -241,22 +259,14 @@ def read_wide(
     fields = None
     if schema is None:
         last = None if time is None else time[-1:]
-        fields = dict(
+        fields = _schema_fields(
+            x_kind, names, cov_names, itype, freq,
             kind=kind,
-            x_kind=x_kind,
-            target_names=tuple(names),
-            covariate_names=None if cov_names is None else tuple(cov_names),
             ids=None,
-            id_col=id_col,
-            time_col=time_col,
-            target_col=target_col,
-            index_type=itype,
-            freq=freq,
             last=last,
             n_seen=np.array([n], np.int64),
             index_name=None if index is None else index.name,
             series_name=sname,
-            allow_nan=allow_nan,
         )
     rows = SeriesSet(
         y=vals,
@@ -283,7 +293,8 @@ def read_long(
     """Many series in a long frame, and their covariates (columns or a long X).
 
     Returns the rows (series in order of first appearance at fit, in schema
-    order after) and, at fit, the fields of the schema they define.
+    order after) and, at fit, the fields of the schema they define (the column
+    names and ``allow_nan`` are the caller's to add).
     """
     targets = [target_col] if isinstance(target_col, str) else list(target_col)
     need = [time_col, *targets]
@@ -419,22 +430,14 @@ def read_long(
         )
 
     fields = None
-    if schema is None:  # the SeriesSchema fields (a declared mirror of read_wide's)
+    if schema is None:
         ends = indptr[1:] - 1
-        fields = dict(
+        fields = _schema_fields(
+            x_kind, targets, cov_names, itype, freq,
             kind="long",
-            x_kind=x_kind,
-            target_names=tuple(targets),
-            covariate_names=None if cov_names is None else tuple(cov_names),
             ids=uniques,
-            id_col=id_col,
-            time_col=time_col,
-            target_col=target_col,
-            index_type=itype,
-            freq=freq,
             last=time_s[ends],
             n_seen=counts.astype(np.int64),
-            allow_nan=allow_nan,
         )
         positions = np.arange(len(uniques), dtype=np.int64)
     else:
@@ -442,6 +445,8 @@ def read_long(
         # every series must continue exactly one step after its last label
         firsts = time_s[indptr[:-1]]
         expected = shift(schema.last[positions], freq, 1)
+        # Declared mirror (form only): read_future's check of X's timestamps;
+        # different labels and messages.
         ok = labels_equal(expected, firsts)
         if not ok.all():
             i = int(np.argmin(ok))
@@ -556,6 +561,8 @@ def read_future(schema: Any, horizon: int, X: Any = None) -> Future:
             f"{horizon}; pass exactly horizon rows per series to forecast"
         )
     expected = schema.future_index(horizon, pos)
+    # Declared mirror (form only): read_long's check that each series continues;
+    # different labels and messages.
     ok = labels_equal(time[order], expected).reshape(len(pos), horizon).all(axis=1)
     if not ok.all():
         i = int(np.argmin(ok))

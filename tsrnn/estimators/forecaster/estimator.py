@@ -291,6 +291,8 @@ class RNNForecaster(
         "freq": [str, None, numbers.Integral],
     }
 
+    # Declared mirror: the optimization parameters repeat the window models'
+    # (WindowRNN.__init__); scikit-learn reads each estimator's from its __init__.
     def __init__(
         self,
         cell="lstm",

@@ -91,6 +91,9 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
     # Fewest windows in the early-stopping validation tail (R² needs two).
     _min_validation_samples = 1
 
+    # Declared mirror: RNNRegressor.__init__ repeats these parameters (plus
+    # ``loss``), RNNForecaster.__init__ the optimization ones; scikit-learn reads
+    # an estimator's parameters from its own __init__.
     def __init__(
         self,
         cell="lstm",
@@ -347,6 +350,10 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
                     self.params_, x, training=False
                 )
         return out
+
+    def _outputs(self, X: ArrayLike) -> np.ndarray:
+        """Head outputs for the user's windows ``X`` (validated here), as float64."""
+        return self._forward(self._validate_X(X)).astype(np.float64)
 
     # -------------------------------------------------------------- training
     def _fit(self, X: ArrayLike, y: ArrayLike, incremental: bool,

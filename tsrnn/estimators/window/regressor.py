@@ -357,6 +357,6 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             float64, in the units of the training target.
         """
-        out = self._forward(self._validate_X(X)).astype(np.float64)
+        out = self._outputs(X)
         out = out * self._y_scale + self._y_mean
         return out.ravel() if self.n_outputs_ == 1 else out
