@@ -94,7 +94,7 @@ def _mean_observed(values: np.ndarray, y_true: np.ndarray) -> float:
     return float(np.mean(values[seen]))
 
 
-# Declared mirror: the six metrics' docstrings share one numpydoc form
+# Declared mirror: the metrics' docstrings share one numpydoc form
 # (Parameters, Returns, Examples); each public function documents itself in full.
 def mae(y_true: Any, y_pred: Any) -> float:
     """Mean absolute error, ``mean |y - y_hat|``.
