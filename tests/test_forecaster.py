@@ -302,9 +302,10 @@ def test_pandas_frequencies_round_trip(freq):
     assert pred.index.name == "when"
     assert np.isfinite(pred.to_numpy()).all()
     iv = est.predict_interval(coverage=0.8)
-    assert isinstance(iv, pd.DataFrame) and list(iv.columns) == ["lower", "upper"]
+    assert isinstance(iv, pd.DataFrame)
+    assert list(iv.columns) == ["sensor-lo-80", "sensor-hi-80"]
     assert iv.index.equals(expected)
-    assert (iv["lower"] <= pred).all() and (pred <= iv["upper"]).all()
+    assert (iv["sensor-lo-80"] <= pred).all() and (pred <= iv["sensor-hi-80"]).all()
     # update with a continuation (pandas, then a bare array: timestamps generated)
     est.update(y[100:110])
     assert est.predict().index.equals(pd.date_range(idx[110], periods=h, freq=freq))
@@ -335,15 +336,8 @@ def test_multi_target_frame_round_trip():
     assert isinstance(pred, pd.DataFrame) and list(pred.columns) == ["a", "b"]
     assert pred.index.equals(pd.date_range(idx[150], periods=3, freq="D"))
     iv = est.predict_interval()
-    assert list(iv.columns) == [
-        ("a", "lower"),
-        ("a", "upper"),
-        ("b", "lower"),
-        ("b", "upper"),
-    ]
-    assert (iv[("a", "lower")] <= pred["a"]).all() and (
-        pred["b"] <= iv[("b", "upper")]
-    ).all()
+    assert list(iv.columns) == ["a-lo-90", "a-hi-90", "b-lo-90", "b-hi-90"]
+    assert (iv["a-lo-90"] <= pred["a"]).all() and (pred["b"] <= iv["b-hi-90"]).all()
     est.update(Y[150:155])
     assert est.predict().index[0] == idx[155]
     # plain 2-D arrays mirror as arrays
@@ -381,8 +375,8 @@ def test_long_format_round_trip():
     for sid, g in pred.groupby("unique_id"):
         assert g.ds.tolist() == list(pd.date_range(last[sid], periods=4, freq="D")[1:])
     iv = est.predict_interval(coverage=0.8)
-    assert list(iv.columns) == ["unique_id", "ds", "y_lo_80", "y_hi_80"]
-    assert (iv.y_lo_80.to_numpy() <= pred.y.to_numpy()).all()
+    assert list(iv.columns) == ["unique_id", "ds", "y-lo-80", "y-hi-80"]
+    assert (iv["y-lo-80"].to_numpy() <= pred.y.to_numpy()).all()
     # score walks a copy over a continuation, leaving the forecaster as it was
     assert est.score(df[k < 10]) <= 0
     pd.testing.assert_frame_equal(est.predict(), pred)
@@ -830,7 +824,7 @@ def test_bad_predict_and_update_inputs():
     with pytest.raises(ValueError, match="empty"):
         est.update(y[:0], X[:0])
     with pytest.raises(ValueError, match="coverage"):
-        est.predict_interval(X=X[200:203], coverage=1.5)
+        est.predict_interval(X=X[200:203], coverage=100)
     with pytest.raises((ValueError, TypeError), match="horizon"):
         est.predict(horizon=0, X=X[200:200])
     # nothing moved after the failed calls

@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._constraints import Interval, StrOptions
 from .classic import _COMMON_CONSTRAINTS, _BaseForecaster, _series_label
 from ..data import SeriesSet, check_horizon
-from ..evaluation.conformal import check_coverage
+from ..evaluation.conformal import check_levels
 
 __all__ = ["MarkovChainForecaster"]
 
@@ -326,10 +326,18 @@ class MarkovChainForecaster(_BaseForecaster):
             values = np.einsum("shk,sk->sh", probs, self.bin_values_[pos])
         return values[:, :, None]
 
+    _interval_methods = ("distribution",)
+
     def predict_interval(
-        self, horizon: int | None = None, X: Any = None, coverage: float = 0.9
+        self,
+        horizon: int | None = None,
+        X: Any = None,
+        coverage: float | None = None,
+        *,
+        level: Any = None,
+        method: str = "auto",
     ) -> Any:
-        """Central intervals of the predictive distribution.
+        """Central intervals of the predictive distribution, at one or several levels.
 
         Parameters
         ----------
@@ -337,8 +345,12 @@ class MarkovChainForecaster(_BaseForecaster):
             Default: the ``horizon`` parameter.
         X : optional
             Ignored.
-        coverage : float, default=0.9
-            Probability mass between the bounds.
+        coverage : float, optional
+            One nominal coverage (0.9 or 90); ``level`` is the same.
+        level : float or list of float, optional
+            Percentages, e.g. ``[80, 95]``. Default: 90.
+        method : {"auto", "distribution"}, default="auto"
+            The chain's own predictive quantiles (its only method).
 
         Returns
         -------
@@ -346,13 +358,20 @@ class MarkovChainForecaster(_BaseForecaster):
             As :meth:`tsrnn.baselines.NaiveForecaster.predict_interval`.
         """
         check_is_fitted(self)
-        coverage = check_coverage(coverage)
+        coverages, several = check_levels(level, coverage)
+        self._check_interval_method(method)
         fut = self._future(check_horizon(horizon, self.horizon), X)
         probs = self._step_probabilities(fut.positions, fut.horizon)
-        tail = (1.0 - coverage) / 2
-        lower = self._quantiles(fut.positions, probs, tail)[:, :, None]
-        upper = self._quantiles(fut.positions, probs, 1.0 - tail)[:, :, None]
-        return self.schema_.format_interval(lower, upper, coverage, fut.positions)
+        lowers, uppers = [], []
+        for c in coverages:
+            tail = (1.0 - c) / 2
+            lowers.append(self._quantiles(fut.positions, probs, tail)[:, :, None])
+            uppers.append(self._quantiles(fut.positions, probs, 1.0 - tail)[:, :, None])
+        if not several:
+            return self.schema_.format_interval(
+                lowers[0], uppers[0], coverages[0], fut.positions
+            )
+        return self.schema_.format_interval(lowers, uppers, coverages, fut.positions)
 
     def sample(
         self,

@@ -104,11 +104,12 @@ for arrays; a ``pd.Series`` (one target) / ``pd.DataFrame`` (several) indexed by
 the future timestamps for pandas; a long frame with ``id_col``, ``time_col`` and
 one column per target for long input.
 
-Intervals: arrays -> a tuple ``(lower, upper)`` shaped like the forecast; a
-``pd.Series`` fit -> a DataFrame with columns ``lower`` and ``upper``; a DataFrame
-fit -> a DataFrame with two column levels ``(target, "lower" | "upper")``; long ->
-columns ``id_col``, ``time_col`` and ``{target}_lo_{pct}`` / ``{target}_hi_{pct}``
-per target (e.g. ``y_lo_90``, ``y_hi_90`` for ``coverage=0.9``, as statsforecast).
+Intervals: arrays -> a tuple ``(lower, upper)`` shaped like the forecast (with a
+leading level axis when several levels are asked for); pandas and long format ->
+columns ``{target}-lo-{pct}`` / ``{target}-hi-{pct}`` per target and level
+(Nixtla's naming: ``y-lo-80``, ``y-hi-80`` for ``level=80``), indexed by the
+future timestamps for pandas, after ``id_col`` and ``time_col`` for long input;
+``attrs["levels"]`` lists the percentages.
 """
 
 from .checks import check_horizon

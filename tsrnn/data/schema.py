@@ -26,9 +26,9 @@ from .timeaxis import shift, time_key, tz_of
 
 
 def interval_column_names(target: Any, coverage: float) -> tuple[str, str]:
-    """Long-format interval column names, e.g. ``("y_lo_90", "y_hi_90")``."""
+    """Interval column names, Nixtla's: ``("y-lo-90", "y-hi-90")`` for 0.9."""
     pct = f"{100 * coverage:.10g}"
-    return f"{target}_lo_{pct}", f"{target}_hi_{pct}"
+    return f"{target}-lo-{pct}", f"{target}-hi-{pct}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -283,41 +283,53 @@ class SeriesSchema:
 
     def format_interval(
         self,
-        lower: np.ndarray,
-        upper: np.ndarray,
-        coverage: float,
+        lower: Any,
+        upper: Any,
+        coverage: Any,
         positions: Any = None,
     ) -> Any:
         """Turn interval bounds into the user's format (see the module docstring).
 
         Parameters
         ----------
-        lower, upper : ndarray of shape (n_forecast, horizon, n_targets)
-        coverage : float
-            Used in long-format column names.
+        lower, upper : ndarray of shape (n_forecast, horizon, n_targets), or lists
+            of them (one per coverage)
+        coverage : float or list of float
+            The nominal coverage(s), fractions; a list means several levels.
         positions : array of int, optional
 
         Returns
         -------
         tuple of ndarray, or pandas.DataFrame
+            Arrays: ``(lower, upper)`` (with a leading level axis for several
+            levels). pandas / long: columns ``{target}-lo-{pct}`` and
+            ``{target}-hi-{pct}`` per target and level, ``attrs["levels"]``.
         """
-        lo = self.format_forecast(lower, positions)
-        hi = self.format_forecast(upper, positions)
+        several = isinstance(coverage, list)
+        coverages = coverage if several else [coverage]
+        lowers = lower if several else [lower]
+        uppers = upper if several else [upper]
+        los = [self.format_forecast(v, positions) for v in lowers]
+        his = [self.format_forecast(v, positions) for v in uppers]
         if self.kind in ("array1d", "array2d"):
-            return lo, hi
-        if self.kind == "series":
-            return pd.DataFrame({"lower": lo, "upper": hi}, index=lo.index)
-        if self.kind == "frame":
-            cols = pd.MultiIndex.from_product(
-                [list(self.target_names), ["lower", "upper"]]
-            )
-            data = np.stack([lo.to_numpy(), hi.to_numpy()], axis=2).reshape(len(lo), -1)
-            return pd.DataFrame(data, index=lo.index, columns=cols)
-        frame = lo[[self.id_col, self.time_col]].copy()
-        for name in self.target_names:
-            lo_name, hi_name = interval_column_names(name, coverage)
-            frame[lo_name] = lo[name].to_numpy()
-            frame[hi_name] = hi[name].to_numpy()
+            if several:
+                return np.stack(los), np.stack(his)
+            return los[0], his[0]
+        first = los[0]
+        if self.kind == "long":
+            frame = first[[self.id_col, self.time_col]].copy()
+        else:
+            frame = pd.DataFrame(index=first.index)
+        for j, name in enumerate(self.target_names):
+            for c, lo, hi in zip(coverages, los, his, strict=True):
+                lo_name, hi_name = interval_column_names(name, c)
+                if self.kind == "long":
+                    frame[lo_name], frame[hi_name] = lo[name].to_numpy(), hi[name].to_numpy()
+                else:
+                    lo_v, hi_v = lo.to_numpy(), hi.to_numpy()
+                    frame[lo_name] = lo_v if lo_v.ndim == 1 else lo_v[:, j]
+                    frame[hi_name] = hi_v if hi_v.ndim == 1 else hi_v[:, j]
+        frame.attrs["levels"] = [float(f"{100 * c:.10g}") for c in coverages]
         return frame
 
     def _long_keys(self, pos: np.ndarray, h: int, fut: pd.Index) -> pd.DataFrame:
@@ -336,20 +348,17 @@ class SeriesSchema:
     def parse_interval(
         self, out: Any, coverage: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Inverse of :meth:`format_interval`: ``(positions, lower, upper)``."""
+        """Inverse of :meth:`format_interval` (one level): ``(positions, lower, upper)``."""
         if self.kind in ("array1d", "array2d"):
             lo, hi = out
             pos, lo = self.parse_forecast(lo)
             return pos, lo, self.parse_forecast(hi)[1]
-        if self.kind == "series":
-            pos, lo = self.parse_forecast(out["lower"])
-            return pos, lo, self.parse_forecast(out["upper"])[1]
-        if self.kind == "frame":
-            lo = out.xs("lower", axis=1, level=1)[list(self.target_names)]
-            hi = out.xs("upper", axis=1, level=1)[list(self.target_names)]
-            pos, lo = self.parse_forecast(lo)
-            return pos, lo, self.parse_forecast(hi)[1]
         names = [interval_column_names(t, coverage) for t in self.target_names]
+        if self.kind != "long":
+            lo = out[[n[0] for n in names]].to_numpy(np.float64)
+            hi = out[[n[1] for n in names]].to_numpy(np.float64)
+            h = len(out)
+            return np.zeros(1, np.int64), lo.reshape(1, h, -1), hi.reshape(1, h, -1)
         pos, both = self._parse_long(out, [c for pair in names for c in pair])
         return pos, both[:, :, 0::2], both[:, :, 1::2]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Any
 
 import numpy as np
@@ -12,12 +13,17 @@ from sklearn.utils.validation import check_is_fitted
 from ..data import Future, SeriesSet, check_horizon
 from .conformal import (
     DEFAULT_CALIBRATION_WINDOWS,
-    check_coverage,
+    check_levels,
     conformal_quantile,
     conformal_scores,
+    random_walk_half_width,
     series_scale,
 )
 from .walk import has_fast_path, walk_forward
+
+
+class IntervalFallbackWarning(UserWarning):
+    """Intervals made by a fallback (no or too few calibration residuals)."""
 
 
 class ForecasterMixin:
@@ -68,15 +74,30 @@ class ForecasterMixin:
             raise ValueError("y has no observed (non-NaN) values to score against")
         return -total / count
 
-    def predict_interval(
-        self, horizon: int | None = None, X: Any = None, coverage: float = 0.9
-    ) -> Any:
-        """Split-conformal prediction intervals around :meth:`predict`.
+    #: What ``predict_interval(method=...)`` can give for this estimator
+    #: ("auto" takes the first).
+    _interval_methods: tuple[str, ...] = ("conformal",)
 
-        For each forecast step ``j``, the half-width is the finite-sample conformal
-        quantile (see :func:`conformal_quantile`) of the absolute ``j``-step errors
-        of rolling-origin forecasts made at fit time on a calibration tail, scaled
-        per series (see :func:`series_scale`).
+    def predict_interval(
+        self,
+        horizon: int | None = None,
+        X: Any = None,
+        coverage: float | None = None,
+        *,
+        level: Any = None,
+        method: str = "auto",
+    ) -> Any:
+        """Prediction intervals around :meth:`predict`, at one or several levels.
+
+        Split-conformal (``method="conformal"``): for each forecast step ``j``,
+        the half-width is the finite-sample conformal quantile (see
+        :func:`conformal_quantile`) of the absolute ``j``-step errors of
+        rolling-origin forecasts made at fit time on a calibration tail, scaled
+        per series (see :func:`series_scale`). Where there are no calibration
+        residuals (series too short for a tail) or too few for the level, the
+        band falls back to a Gaussian random walk on each series' mean one-step
+        change (:func:`random_walk_half_width`) with a warning saying why,
+        never silently no band.
 
         Parameters
         ----------
@@ -84,27 +105,53 @@ class ForecasterMixin:
             Default: the ``horizon`` parameter; at most the ``horizon`` used at fit.
         X : optional
             Future covariates, as for ``predict``.
-        coverage : float, default=0.9
-            Target probability that the truth lies inside.
+        coverage : float, optional
+            One nominal coverage, as a fraction (0.9) or a percentage (90);
+            kept for compatibility, ``level`` is the same.
+        level : float or list of float, optional
+            Nominal coverage(s) in percent (``90``, ``[80, 95]``; fractions are
+            read as such). Default: 90.
+        method : {"auto", "conformal"}, default="auto"
+            How the bounds are made; ``"auto"`` takes the estimator's first.
 
         Returns
         -------
         tuple of ndarray or pandas.DataFrame
-            Arrays: ``(lower, upper)`` shaped like ``predict``'s output. pandas: a
-            DataFrame with columns ``lower``/``upper`` (a ``(target, bound)``
-            MultiIndex for several targets). Long: ``{target}_lo_{pct}`` and
-            ``{target}_hi_{pct}`` columns.
+            Arrays: ``(lower, upper)`` shaped like ``predict``'s output, with a
+            leading level axis when ``level`` is a list. pandas and long format:
+            the bounds as columns ``{target}-lo-{pct}`` and ``{target}-hi-{pct}``
+            for every target and level (Nixtla's naming; long format keeps the
+            id and time columns first); ``attrs["levels"]`` lists the
+            percentages.
         """
         check_is_fitted(self)
-        coverage = check_coverage(coverage)
+        coverages, several = check_levels(level, coverage)
+        self._check_interval_method(method)
         h = check_horizon(horizon, getattr(self, "horizon", 1))
         if has_fast_path(self):
             fut = self._future(h, X)
             pos, values = fut.positions, self._predict_values(fut)
         else:
             pos, values = self.schema_.parse_forecast(self.predict(horizon=h, X=X))
-        lower, upper = self._interval_bounds(pos, values, coverage)
-        return self.schema_.format_interval(lower, upper, coverage, pos)
+        bounds = []
+        for c in coverages:  # a loop, not a comprehension: warnings' stacklevel
+            bounds.append(self._interval_bounds(pos, values, c))
+        if not several:
+            lower, upper = bounds[0]
+            return self.schema_.format_interval(lower, upper, coverages[0], pos)
+        lowers, uppers = zip(*bounds, strict=True)
+        return self.schema_.format_interval(list(lowers), list(uppers), coverages, pos)
+
+    def _check_interval_method(self, method: Any) -> str:
+        offered = self._interval_methods
+        if method == "auto":
+            return offered[0]
+        if method not in offered:
+            raise ValueError(
+                f"{type(self).__name__} gives intervals by method "
+                f"{' or '.join(repr(m) for m in offered)} (or 'auto'), got {method!r}"
+            )
+        return method
 
     def _future(self, horizon: int, X: Any) -> Future:
         """Validated future covariates; forecasters that ignore ``X`` override this."""
@@ -120,20 +167,34 @@ class ForecasterMixin:
                 f"{type(self).__name__}.fit did not calibrate intervals "
                 "(conformal_scores_ is missing)"
             )
-        if len(scores) == 0:
-            reason = getattr(self, "_conformal_note", "the series is too short")
-            raise ValueError(
-                f"no calibration residuals for intervals ({reason}); fit on a longer "
-                "series"
-            )
         h = values.shape[1]
         if h > scores.shape[1]:
             raise ValueError(
                 f"intervals are calibrated for up to {scores.shape[1]} step(s) (the "
                 f"horizon at fit); set horizon={h} in the constructor and refit"
             )
-        q = conformal_quantile(scores[:, :h], coverage)
-        half = q[None, :, :] * self.conformal_scale_[positions][:, None, :]
+        scale = self.conformal_scale_[positions]
+        reason = None
+        if len(scores) == 0:
+            reason = getattr(self, "_conformal_note", "the series is too short")
+            reason = f"no calibration residuals: {reason}"
+        else:
+            try:
+                q = conformal_quantile(scores[:, :h], coverage)
+            except ValueError as exc:  # too few residuals for this level
+                reason = str(exc)
+        if reason is not None:
+            warnings.warn(
+                f"{type(self).__name__}: no conformal interval at "
+                f"{100 * coverage:g}% ({reason}); falling back to a Gaussian "
+                "random walk on each series' mean one-step change. Fit on longer "
+                "series for calibrated intervals",
+                IntervalFallbackWarning,
+                stacklevel=3,
+            )
+            half = random_walk_half_width(scale, coverage, h)
+        else:
+            half = q[None, :, :] * scale[:, None, :]
         return values - half, values + half
 
     def _calibrate_conformal(

@@ -211,8 +211,8 @@ class RNNForecaster(
     >>> forecast = model.predict()  # the 6 hours after the last observation
     >>> forecast.index[0], len(forecast)
     (Timestamp('2024-01-21 00:00:00'), 6)
-    >>> model.predict_interval(coverage=0.9).columns.tolist()
-    ['lower', 'upper']
+    >>> model.predict_interval(level=[80, 95]).columns.tolist()
+    ['y-lo-80', 'y-hi-80', 'y-lo-95', 'y-hi-95']
 
     New readings advance the state without refitting:
 
