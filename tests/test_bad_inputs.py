@@ -785,9 +785,31 @@ CASES = [
     Case(
         "predict-interval-coverage",
         lambda c: {},
-        lambda d, c: c.models.arr.predict_interval(coverage=90),
+        lambda d, c: c.models.arr.predict_interval(coverage=100),
         ValueError,
-        r"coverage must be in \(0, 1\) \(e\.g\. 0\.9\), got 90",
+        r"coverage must be a percentage in \[1, 100\) such as 90 \(or a fraction "
+        r"in \(0, 1\) such as 0\.9\), got 100",
+    ),
+    Case(
+        "predict-interval-levels",
+        lambda c: {},
+        lambda d, c: c.models.arr.predict_interval(level=[80, 0]),
+        ValueError,
+        r"each level must be a percentage in \[1, 100\)",
+    ),
+    Case(
+        "predict-interval-level-and-coverage",
+        lambda c: {},
+        lambda d, c: c.models.arr.predict_interval(level=80, coverage=0.8),
+        ValueError,
+        r"pass level \(e\.g\. level=\[80, 95\]\) or coverage, not both",
+    ),
+    Case(
+        "predict-interval-method",
+        lambda c: {},
+        lambda d, c: c.models.arr.predict_interval(method="samples"),
+        ValueError,
+        r"gives intervals by method 'conformal' \(or 'auto'\), got 'samples'",
     ),
     Case(
         "update-y-inf",
