@@ -164,6 +164,14 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
     _loss_name: str
     _validate_y_kwargs: dict = {}
 
+    def _head_outputs(self) -> int:
+        """Raw head outputs: one per output, unless the loss wants parameters."""
+        return self.n_outputs_
+
+    def _training_loss(self):
+        """``f(y_hat, y, mask) -> (value, grad)`` that training minimises."""
+        return get_loss(self._loss_name)
+
     # ------------------------------------------------------------------ sklearn
     def __sklearn_is_fitted__(self) -> bool:
         # A fit that failed half-way may leave n_features_in_ behind; the model
@@ -200,7 +208,11 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
 
     def _architecture(self) -> tuple:
         return (self.cell, self.hidden_size, self.num_layers, self.bidirectional,
-                self.pooling, self.nonlinearity, self._param_dtype())
+                self.pooling, self.nonlinearity, self._param_dtype(),
+                getattr(self, "loss", None), self._quantile_levels())
+
+    def _quantile_levels(self) -> tuple:
+        return ()
 
     def _validate_X_y(self, X: ArrayLike, y: ArrayLike, reset: bool):
         check_window_values(X, "X")
@@ -291,7 +303,7 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
             self.nonlinearity, True, self.bidirectional, dtype,
         )
         directions = 2 if self.bidirectional else 1
-        head = LinearHead(directions * self.hidden_size, self.n_outputs_,
+        head = LinearHead(directions * self.hidden_size, self._head_outputs(),
                           pooling=self.pooling)
         self._network = Network(stack, head)
         self._arch = self._architecture()
@@ -392,8 +404,9 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
             self._init_model()
         elif self._architecture() != self._arch:
             raise ValueError(
-                "cell, hidden_size, num_layers, bidirectional, pooling, nonlinearity "
-                "and dtype cannot change between warm_start/partial_fit calls (the "
+                "cell, hidden_size, num_layers, bidirectional, pooling, nonlinearity, "
+                "dtype, loss and quantiles cannot change between warm_start/partial_fit "
+                "calls (the "
                 "fitted parameters belong to the old network); set warm_start=False "
                 "or call fit to start over."
             )
@@ -408,7 +421,7 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         bs = self.batch_size
         bs = min(200, n_train) if bs == "auto" else min(bs, n_train)
         net, theta, opt, rng = self._network, self.params_, self._optimizer, self._rng
-        loss_fn = get_loss(self._loss_name)
+        loss_fn = self._training_loss()
         alpha, clip, dropout = float(self.alpha), self.clip_norm, float(self.dropout)
         shuffle = self.shuffle
 
