@@ -426,7 +426,25 @@ CASES = [
         lambda c: {"y": series() * 1e300},
         lambda d, c: tiny(RNNForecaster).fit(d["y"]),
         ValueError,
-        r"y has values too large to standardize in float64.*divide it by a constant",
+        r"y has values too large in magnitude \(1\.\d+e\+300 at row \d+; the limit "
+        r"is 1e\+300.*divide it by a constant",
+    ),
+    Case(
+        "fit-y-too-small",
+        lambda c: {"y": series() * 1e-310},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"y is too small to scale: its largest \|value\| is \d\.\d+e-310, below "
+        r"1e-305.*multiply it by a constant",
+    ),
+    Case(
+        "fit-X-huge-values",
+        lambda c: {"y": series(), "X": np.r_[np.ones(119), 3e305]},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        ValueError,
+        r"X has values too large in magnitude \(3e\+305 at row 119, column 'x0'; the "
+        r"limit is "
+        r"1e\+300.*divide it by a constant",
     ),
     Case(
         "fit-frame-text-column",
@@ -748,6 +766,14 @@ CASES = [
         r"X contains 1 NaN value\(s\) \(first at row 1.*impute them",
     ),
     Case(
+        "predict-future-X-huge",
+        lambda c: {"X": np.array([[1.0], [-2e301], [1.0]])},
+        lambda d, c: c.models.arr_x.predict(X=d["X"]),
+        ValueError,
+        r"X has values too large in magnitude \(-2e\+301 at row 1, column 'x0'; the "
+        r"limit is 1e\+300",
+    ),
+    Case(
         "predict-X-without-covariates",
         lambda c: {"X": np.ones((3, 1))},
         lambda d, c: c.models.arr.predict(X=d["X"]),
@@ -964,7 +990,15 @@ CASES = [
         lambda c: {"X": windows()[0], "y": windows()[1] * 1e300},
         lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
         ValueError,
-        r"y has values too large to standardize in float64.*divide y by a constant",
+        r"y has values too large in magnitude.*the limit is 1e\+300.*divide y by a "
+        r"constant",
+    ),
+    Case(
+        "window-regressor-tiny-target",
+        lambda c: {"X": windows()[0], "y": windows()[1] * 1e-310},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"y is too small to scale.*below 1e-305.*multiply it by a constant",
     ),
     Case(
         "window-classifier-one-class",

@@ -906,3 +906,71 @@ def test_gradient_diagnostics(stateful):
     assert est.dh_norm_.max() > 0
     assert len(est.grad_norm_curve_) == est.n_iter_ == 4
     assert np.isfinite(est.grad_norm_curve_).all() and min(est.grad_norm_curve_) > 0
+
+
+# =====================================================================================
+# 10. scale-safe numerics: any magnitude, scaled alike
+# =====================================================================================
+
+
+@pytest.mark.parametrize("amplitude", [1e-13, 1e-200, 1e200, 1e299])
+@pytest.mark.parametrize("scaler", ["standard", "robust"])
+def test_forecasts_scale_with_the_data(amplitude, scaler):
+    # a sensor series in SI units (1e-13) was forecast 1e10 times too large: the
+    # scaler took a standard deviation below 1e-12 for zero; 1e200 was refused
+    # (its variance overflowed). Relative statistics scale any magnitude alike:
+    # the same seed gives the unit series' forecasts times the (positive)
+    # amplitude.
+    y, X = _seasonal(200, n_cov=2)
+    Xf = _seasonal(203, n_cov=2)[1][-3:]
+    kw = dict(scaler=scaler, max_iter=4, season_length=24)
+    unit = _tiny(**kw).fit(y, X)
+    scaled = _tiny(**kw).fit(amplitude * y, amplitude * X)
+    np.testing.assert_allclose(
+        scaled.predict(X=amplitude * Xf) / amplitude, unit.predict(X=Xf), rtol=1e-9
+    )
+    lo, hi = scaled.predict_interval(X=amplitude * Xf)
+    ulo, uhi = unit.predict_interval(X=Xf)
+    np.testing.assert_allclose(lo / amplitude, ulo, rtol=1e-9)
+    np.testing.assert_allclose(hi / amplitude, uhi, rtol=1e-9)
+
+
+def test_series_of_different_magnitudes_in_one_global_model():
+    # per-series scaling: a long frame of a 1e-13 and a 1e200 series forecasts
+    # each as the same frame of unit series does, times its magnitude
+    y = _seasonal(150)
+
+    def frame(a, b):
+        return pd.DataFrame({
+            "unique_id": ["a"] * 150 + ["b"] * 150,
+            "ds": np.r_[np.arange(150), np.arange(150)],
+            "y": np.r_[a * y, b * y[::-1]],
+        })
+
+    unit = _tiny().fit(frame(1.0, 1.0)).predict()
+    mixed = _tiny().fit(frame(1e-13, 1e200)).predict()
+    np.testing.assert_allclose(
+        mixed["y"].to_numpy() / np.repeat([1e-13, 1e200], 3), unit["y"], rtol=1e-9
+    )
+
+
+@pytest.mark.parametrize("level", [3e-13, 7.0, -2e250])
+def test_a_constant_series_is_scaled_by_its_magnitude(level):
+    # a constant has no spread to divide by: it is scaled by its own magnitude,
+    # not by 1 (which left a 3e-13 constant forecast at network noise, ~1e-2)
+    est = _tiny(max_iter=2).fit(np.full(100, level))
+    pred = est.predict()
+    unit = _tiny(max_iter=2).fit(np.full(100, np.sign(level))).predict()
+    np.testing.assert_allclose(pred / abs(level), unit, rtol=1e-9)
+    assert np.all(np.abs(pred - level) < 0.5 * abs(level))
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.r_[_seasonal(99), 1.7e308], r"y has values too large in magnitude "
+     r"\(1\.7e\+308 at row 99; the limit is 1e\+300.*divide it by a constant"),
+    (_seasonal(100) * 1e-310, r"y is too small to scale: its largest \|value\| is "
+     r"1\.\d+e-310, below 1e-305.*multiply it by a constant"),
+])
+def test_magnitudes_beyond_float64s_room_are_refused(bad, match):
+    with pytest.raises(ValueError, match=match):
+        _tiny().fit(bad)

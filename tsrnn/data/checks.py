@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .scaling import MAX_MAGNITUDE, magnitude_problem
+
 
 # ----------------------------------------------------------------------- values
 def describe(value: Any) -> str:
@@ -218,17 +220,49 @@ def find_nonfinite(values: np.ndarray, allow_nan: bool = False) -> NonFinite | N
     )
 
 
+def check_magnitude(values: np.ndarray, what: str, fix: str, where=None) -> None:
+    """No finite ``|value|`` beyond :data:`~tsrnn.data.scaling.MAX_MAGNITUDE`.
+
+    The one bound on magnitudes, shared by ``fit``, ``update`` and ``predict``
+    (through :func:`check_finite`) and the window regressor's targets: beyond
+    1e300, scaling, forecasting and the inverse transform can overflow float64.
+    ``fix`` ends the message; ``where(index)`` words the position.
+    """
+    first = magnitude_problem(values)
+    if first is None:
+        return
+    at = f"row {first[0]}" if where is None else where(first)
+    raise ValueError(
+        f"{what} has values too large in magnitude ({values[first]:.3g} at {at}; "
+        f"the limit is {MAX_MAGNITUDE:g}, which leaves float64 room for the "
+        f"arithmetic of scaling and forecasting); {fix}"
+    )
+
+
+_DIVIDE = (
+    "divide it by a constant (e.g. a power of ten) and scale the forecasts back"
+)
+
+
 def check_finite(
     values: np.ndarray, what: str, allow_nan: bool, names: Sequence | None = None
 ) -> None:
-    """Forecaster data: no inf anywhere, no NaN unless allowed (``y``'s gaps)."""
-    bad = find_nonfinite(values, allow_nan)
-    if bad is None:
-        return
+    """Forecaster data: no inf anywhere, no NaN unless allowed (``y``'s gaps).
+
+    Nor any value beyond :data:`~tsrnn.data.scaling.MAX_MAGNITUDE` in
+    magnitude: every reader of forecaster data (``fit``, ``update``,
+    ``predict``'s covariates) calls this one check, so they accept the same
+    values.
+    """
 
     def where(index):
         row, col = index[0], index[1] if len(index) > 1 else 0
         return f"row {row}" + (f", column {names[col]!r}" if names is not None else "")
+
+    bad = find_nonfinite(values, allow_nan)
+    if bad is None:
+        check_magnitude(values, what, _DIVIDE, where)
+        return
 
     if bad.n_inf:
         raise ValueError(
