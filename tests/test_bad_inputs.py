@@ -178,6 +178,14 @@ def _inf_at(a, i=-1):
     return a
 
 
+def _masked_at(a, i=-1):
+    """A masked array over a copy of ``a`` with entry ``i`` (of the flat view) masked."""
+    a = np.array(a, dtype=float)
+    mask = np.zeros(a.size, bool)
+    mask[i] = True
+    return np.ma.masked_array(a, mask=mask.reshape(a.shape))
+
+
 NOT_FITTED = r"not fitted yet\. Call 'fit'"
 
 CASES = [
@@ -246,6 +254,14 @@ CASES = [
         lambda d, c: nn.LSTM(3, 4)(d["x"]),
         TypeError,
         r"input is boolean; cast it explicitly with \.astype\(float\)",
+    ),
+    Case(
+        "nn-input-masked",
+        lambda c: {"x": _masked_at(np.zeros(30), 7).reshape(5, 2, 3)},
+        lambda d, c: nn.LSTM(3, 4)(d["x"]),
+        ValueError,
+        r"input is a masked array with 1 masked value\(s\) \(first in row 1\); fill "
+        r"the masked values first",
     ),
     Case(
         "nn-input-complex",
@@ -460,7 +476,23 @@ CASES = [
         ValueError,
         r"y has duplicate column names \['a'\].*rename them",
     ),
+    Case(
+        # a masked value is a gap, not data: all masked leaves nothing to learn
+        "fit-y-all-masked",
+        lambda c: {"y": np.ma.masked_array(series(), mask=np.ones(120, bool))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"no observed \(non-NaN\) value.*pass observations",
+    ),
     # ------------------------------------------------- RNNForecaster.fit: X
+    Case(
+        "fit-X-masked",
+        lambda c: {"y": series(), "X": _masked_at(np.ones((120, 1)), 30)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 30\); "
+        r"covariates must be complete: fill the masked values",
+    ),
     Case(
         "fit-X-wrong-length",
         lambda c: {"y": series(), "X": np.ones((119, 1))},
@@ -774,6 +806,14 @@ CASES = [
         r"limit is 1e\+300",
     ),
     Case(
+        "predict-future-X-masked",
+        lambda c: {"X": _masked_at(np.ones((3, 1)), 1)},
+        lambda d, c: c.models.arr_x.predict(X=d["X"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 1\); "
+        r"covariates must be complete",
+    ),
+    Case(
         "predict-X-without-covariates",
         lambda c: {"X": np.ones((3, 1))},
         lambda d, c: c.models.arr.predict(X=d["X"]),
@@ -846,6 +886,14 @@ CASES = [
         r"X_new contains 1 NaN value\(s\).*impute them",
     ),
     Case(
+        "update-covariates-masked",
+        lambda c: {"y": np.ones(3), "X": _masked_at(np.ones(3), 2)},
+        lambda d, c: c.models.arr_x.update(d["y"], d["X"]),
+        ValueError,
+        r"X_new is a masked array with 1 masked value\(s\) \(first in row 2\); "
+        r"covariates must be complete",
+    ),
+    Case(
         "update-does-not-continue",
         lambda c: {
             "y": pd.Series([1.0], index=FUTURE_HOURS[1:2]),
@@ -888,6 +936,40 @@ CASES = [
         r"fitted on a long-format DataFrame; pass new observations the same way",
     ),
     # ------------------------------------------------ RNNRegressor/Classifier
+    Case(
+        "window-X-masked",
+        lambda c: {"X": _masked_at(windows()[0].ravel(), 20).reshape(40, 8),
+                   "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 2\); a "
+        r"window cannot hold a gap: drop the windows with masked values \(keep = "
+        r"~np\.ma\.getmaskarray\(X\)",
+    ),
+    Case(
+        "window-y-masked",
+        lambda c: {"X": windows()[0], "y": _masked_at(windows()[1], 3)},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"y is a masked array with 1 masked value\(s\) \(first in row 3\); a "
+        r"window cannot hold a gap",
+    ),
+    Case(
+        "window-classifier-X-masked",
+        lambda c: {"X": _masked_at(windows()[0].ravel(), 0).reshape(40, 8),
+                   "y": windows()[1] > 0},
+        lambda d, c: tiny(RNNClassifier).fit(d["X"], d["y"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 0\)",
+    ),
+    Case(
+        "window-predict-X-masked",
+        lambda c: {"X": _masked_at(windows()[0][:5].ravel(), 9).reshape(5, 8)},
+        lambda d, c: c.models.reg.predict(d["X"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 1\); a "
+        r"window cannot hold a gap",
+    ),
     Case(
         "window-X-nan",
         lambda c: {"X": _nan_at(windows()[0].ravel(), 5).reshape(40, 8),
@@ -1076,6 +1158,14 @@ CASES = [
         ValueError,
         r"contains 1 NaN value\(s\) \(first in row 4\); a window cannot hold missing "
         r"values: drop or impute them first",
+    ),
+    Case(
+        "make-windows-masked",
+        lambda c: {"s": _masked_at(series(20), 4)},
+        lambda d, c: make_windows(d["s"], window=3),
+        ValueError,
+        r"series is a masked array with 1 masked value\(s\) \(first in row 4\); a "
+        r"window cannot hold a gap: fill the masked values first",
     ),
     Case(
         "make-windows-window-zero",
@@ -1301,6 +1391,10 @@ CASES = [
 def assert_same(before: Any, after: Any, where: str) -> None:
     """``after`` is exactly ``before`` (values, NaN, dtypes, index, names)."""
     assert type(after) is type(before), where
+    if isinstance(before, np.ma.MaskedArray):
+        assert np.array_equal(np.ma.getmaskarray(after), np.ma.getmaskarray(before))
+        assert_same(before.data, after.data, where + ".data")
+        return
     if isinstance(before, np.ndarray):
         assert after.shape == before.shape and after.dtype == before.dtype, where
         if before.dtype.kind in "fc":

@@ -285,6 +285,38 @@ def test_targets_beyond_float64s_room_are_refused():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_masked_windows_are_refused_not_trained_on():
+    # np.asarray drops a mask: the masked values were read and trained on. A
+    # window cannot hold a gap, so a masked value is refused, naming the fix.
+    X, y = sine_windows()
+    mask = np.zeros(X.shape, bool)
+    mask[5, 2] = True
+    Xm = np.ma.masked_array(X.copy(), mask=mask)
+    ym = np.ma.masked_array(y.copy(), mask=np.arange(len(y)) == 9)
+    for cls, target in ((RNNRegressor, y), (RNNClassifier, y > 0)):
+        with pytest.raises(ValueError, match=r"X is a masked array with 1 masked "
+                           r"value\(s\) \(first in row 5\); a window cannot hold a "
+                           r"gap: drop the windows"):
+            tiny(cls).fit(Xm, target)
+        with pytest.raises(ValueError, match=r"X is a masked array"):
+            tiny(cls).partial_fit(Xm, target, **(
+                {"classes": [False, True]} if cls is RNNClassifier else {}))
+        est = tiny(cls).fit(X, target)
+        with pytest.raises(ValueError, match=r"X is a masked array .*first in row 5"):
+            est.predict(Xm)
+        with pytest.raises(ValueError, match=r"X is a masked array"):
+            est.predict(Xm.reshape(len(X), -1, 1))  # 3-D
+    with pytest.raises(ValueError, match=r"y is a masked array with 1 masked "
+                       r"value\(s\) \(first in row 9\)"):
+        tiny(RNNRegressor).fit(X, ym)
+    # the advertised fix works, and an empty mask is plain data
+    keep = ~np.ma.getmaskarray(Xm).reshape(len(Xm), -1).any(axis=1)
+    tiny(RNNRegressor).fit(Xm[keep], y[keep])
+    assert_array_equal(tiny(RNNRegressor).fit(np.ma.masked_array(X), y).params_,
+                       tiny(RNNRegressor).fit(X, y).params_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_binary_classifier():
     X, y = sine_windows(n=96)
     y_cls = direction_labels(X, y)

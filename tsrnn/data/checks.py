@@ -162,6 +162,45 @@ def pandas_values(obj: pd.Series | pd.DataFrame, what: str) -> np.ndarray:
     return np.array(arr, dtype=np.float64, order="C", copy=True)
 
 
+# ---------------------------------------------------------------- masked arrays
+# np.asarray drops a MaskedArray's mask, so without these the masked values
+# would be read (and trained on) as if they were observations.
+def masked_as_nan(obj: Any) -> Any:
+    """A NumPy masked array's values with NaN where masked; anything else as is.
+
+    Returns a new float64 array when ``obj`` has masked numbers (the caller's
+    array is not modified); the bare data when nothing is masked or the data
+    are not numbers (the dtype checks then refuse them as for any array).
+    """
+    if not isinstance(obj, np.ma.MaskedArray):
+        return obj
+    data = np.asarray(obj.data)
+    mask = np.ma.getmaskarray(obj)
+    if data.dtype.kind not in "fiu" or not mask.any():
+        return data
+    out = data.astype(np.float64, copy=True)
+    out[mask] = np.nan
+    return out
+
+
+def refuse_masked(obj: Any, what: str, fix: str) -> None:
+    """Refuse a NumPy masked array with masked values where gaps cannot be read.
+
+    ``fix`` ends the message (what to do instead). An array whose mask is
+    empty is accepted: it is plain data.
+    """
+    if not isinstance(obj, np.ma.MaskedArray):
+        return
+    mask = np.ma.getmaskarray(obj)
+    if not mask.any():
+        return
+    first = np.unravel_index(int(np.argmax(mask)), mask.shape)
+    raise ValueError(
+        f"{what} is a masked array with {int(mask.sum())} masked value(s) (first "
+        f"in row {int(first[0]) if first else 0}); {fix}"
+    )
+
+
 def array_values(obj: Any, what: str) -> np.ndarray:
     """Copy a numeric array-like into a new float64 array (rank unchanged)."""
     arr = np.asarray(obj)
@@ -413,6 +452,11 @@ def read_window_values(
     """
     if data is None:
         raise TypeError(f"{name} is None; pass an array or pandas object of numbers")
+    refuse_masked(
+        data, name, "a window cannot hold a gap: fill the masked values first "
+        f"({name}.filled(value), or interpolate them), or forecast the series "
+        "with RNNForecaster, which reads masked targets as missing steps"
+    )
     index = None
     if isinstance(data, (pd.Series, pd.DataFrame)):
         dtypes = (
@@ -518,6 +562,13 @@ X_SHAPES = (
 )
 
 
+WINDOW_MASK_FIX = (
+    "a window cannot hold a gap: drop the windows with masked values (keep = "
+    "~np.ma.getmaskarray({what}).reshape(len({what}), -1).any(axis=1); X, y = "
+    "X[keep], y[keep]) or fill them ({what}.filled(value))"
+)
+
+
 def windows_as_rows(X: Any) -> tuple[Any, int | None]:
     """Flatten a 3-D ``(n, window, features)`` X to 2-D rows.
 
@@ -575,6 +626,7 @@ def check_window_values(X: Any, what: str, ndims=(1, 2, 3), labels=False) -> Non
     """
     if X is None or sp.issparse(X):
         return
+    refuse_masked(X, what, WINDOW_MASK_FIX.format(what=what))
     if labels:
         arr = np.asarray(X) if isinstance(X, (np.ndarray, list, tuple)) else None
         if arr is not None and arr.dtype.kind == "f":
@@ -703,6 +755,10 @@ def check_float_array(
     """
     if x is None:
         raise TypeError(f"{name} is None; pass an array of numbers")
+    refuse_masked(
+        x, name, f"fill the masked values first ({name}.filled(value)), or pass "
+        f"{name}.data if the mask is not meant"
+    )
     arr = np.asarray(x)
     check_real_array(
         arr,
