@@ -385,7 +385,8 @@ CASES = [
         lambda c: {"y": np.full(50, np.nan)},
         lambda d, c: tiny(RNNForecaster).fit(d["y"]),
         ValueError,
-        r"no observed \(non-NaN\) values.*pass observations",
+        r"y has no observed value \(all NaN\): nothing to learn from.*pass "
+        r"observations",
     ),
     Case(
         "fit-y-rank-3",
@@ -482,7 +483,7 @@ CASES = [
         lambda c: {"y": np.ma.masked_array(series(), mask=np.ones(120, bool))},
         lambda d, c: tiny(RNNForecaster).fit(d["y"]),
         ValueError,
-        r"no observed \(non-NaN\) value.*pass observations",
+        r"y has no observed value \(all NaN\).*pass observations",
     ),
     # ------------------------------------------------- RNNForecaster.fit: X
     Case(
@@ -695,6 +696,32 @@ CASES = [
         TypeError,
         r"with long-format y, X must be a long-format DataFrame with columns "
         r"'unique_id', 'ds'",
+    ),
+    Case(
+        "fit-long-series-without-observations",
+        lambda c: {"y": long_frame().assign(
+            y=lambda d: d["y"].where(d["unique_id"] == "a"))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"series 'b' has no observed value \(all NaN\): nothing to learn from, no "
+        r"level to forecast from; drop it \(e\.g\. y\[y\.groupby\('unique_id'\)"
+        r"\['y'\]\.transform\('count'\) > 0\]\) or pass observations",
+    ),
+    Case(
+        "fit-wide-target-without-observations",
+        lambda c: {"y": pd.DataFrame({"a": series(), "b": np.nan}, index=HOURS)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"y column 'b' has no observed value \(all NaN\).*drop that column or pass "
+        r"observations",
+    ),
+    Case(
+        "baseline-long-series-without-observations",
+        lambda c: {"y": long_frame(with_cov=False).assign(
+            y=lambda d: d["y"].where(d["unique_id"] == "b"))},
+        lambda d, c: tsrnn.baselines.NaiveForecaster().fit(d["y"]),
+        ValueError,
+        r"series 'a' has no observed value \(all NaN\).*drop it",
     ),
     # --------------------------------------------- RNNForecaster: parameters
     Case(

@@ -1033,3 +1033,45 @@ def test_masked_covariates_are_refused_everywhere():
     np.testing.assert_array_equal(
         est.predict(X=np.ma.masked_array(np.ones((3, 1)))), est.predict(X=np.ones((3, 1)))
     )
+
+
+# =====================================================================================
+# 12. a series without observations is refused, never forecast from nothing
+# =====================================================================================
+
+
+def _two_series(b_values):
+    y = _seasonal(80)
+    return pd.DataFrame({
+        "unique_id": ["a"] * 80 + ["b"] * len(b_values),
+        "ds": np.r_[np.arange(80), np.arange(len(b_values))],
+        "y": np.r_[y, b_values],
+    })
+
+
+def test_a_series_without_observations_is_refused_by_name():
+    # it got a numeric forecast, invented from the other series' dynamics
+    df = _two_series(np.full(30, np.nan))
+    with pytest.raises(ValueError, match=r"series 'b' has no observed value \(all "
+                       r"NaN\): nothing to learn from, no level to forecast from; "
+                       r"drop it \(e\.g\. y\[y\.groupby\('unique_id'\)\['y'\]"):
+        _tiny().fit(df)
+    with pytest.raises(ValueError, match=r"series 'b' has no observed"):
+        _tiny().partial_fit(df)
+    # the advertised fix works
+    kept = df[df.groupby("unique_id")["y"].transform("count") > 0]
+    assert list(_tiny().fit(kept).predict()["unique_id"].unique()) == ["a"]
+    # a target column of one wide series, likewise
+    y2 = np.c_[_seasonal(60), np.full(60, np.nan)]
+    with pytest.raises(ValueError, match=r"y column 'y1' has no observed"):
+        _tiny().fit(y2)
+
+
+def test_a_series_observed_only_in_its_held_out_tail_is_scaled_on_it():
+    # the scaler fits on training rows; one without any kept (0, 1), so a 1e-13
+    # series was forecast in units of 1, not of its data
+    tail = np.full(40, np.nan)
+    tail[-8:] = 1e-13 * (1 + 0.1 * np.sin(np.arange(8)))  # validation_fraction=0.2
+    est = _tiny(validation_fraction=0.2, horizon=2).fit(_two_series(tail))
+    b = est.predict().query("unique_id == 'b'")["y"].to_numpy()
+    assert np.all(np.abs(b) < 1e-11) and np.all(np.abs(b) > 1e-15)

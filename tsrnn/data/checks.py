@@ -315,6 +315,50 @@ def check_finite(
     )
 
 
+def check_observed(
+    values: np.ndarray,
+    indptr: np.ndarray,
+    targets: Sequence,
+    ids: pd.Index | None = None,
+    id_col: Any = "unique_id",
+) -> None:
+    """At ``fit``: every series (and target) has at least one observation.
+
+    A series with none has nothing to learn from and no level or scale to
+    forecast from: any number forecast for it would be invented. It is
+    refused, naming the series and the fix (the baselines refuse it too), rather
+    than forecast as NaN with a warning: a NaN row in a forecast frame spreads
+    silently into sums and means once warnings are filtered, while dropping the
+    series is one line. ``values`` (N, k) are stacked series ``indptr``;
+    ``ids`` name them in long format (None: one wide series).
+    """
+    if values.size == 0:
+        return
+    seen = np.add.reduceat(~np.isnan(values), indptr[:-1], axis=0) > 0
+    if seen.all():
+        return
+    s, j = (int(i) for i in np.argwhere(~seen)[0])
+    several = len(targets) > 1
+    if ids is None:
+        what = f"y column {targets[j]!r}" if several else "y"
+        fix = "drop that column or pass observations" if several else (
+            "pass observations"
+        )
+        raise ValueError(
+            f"{what} has no observed value (all NaN): nothing to learn from, no "
+            f"level to forecast from; {fix} (NaN only marks missing steps)"
+        )
+    n_empty = int((~seen).any(axis=1).sum())
+    of = f" of target {targets[j]!r}" if several else ""
+    raise ValueError(
+        f"series {ids[s]!r} has no observed value{of} (all NaN)"
+        + (f" ({n_empty} series in all)" if n_empty > 1 else "")
+        + ": nothing to learn from, no level to forecast from; drop it (e.g. "
+        f"y[y.groupby({id_col!r})[{targets[j]!r}].transform('count') > 0]) or "
+        "pass observations (NaN only marks missing steps)"
+    )
+
+
 def check_window_finite(arr: np.ndarray, name: str) -> None:
     """Data cut into windows: no NaN, no inf (a window cannot hold a gap)."""
     bad = find_nonfinite(arr)

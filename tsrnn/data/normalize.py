@@ -20,6 +20,7 @@ import pandas as pd
 from .checks import (
     array_values,
     check_finite,
+    check_observed,
     check_time_order,
     check_unique_columns,
     describe,
@@ -173,6 +174,8 @@ def read_wide(
                     f"{list(schema.target_names)}; pass the same target columns"
                 )
     check_finite(vals, what, allow_nan, names if kind == "frame" else None)
+    if schema is None:
+        check_observed(vals, np.array([0, n]), names)
 
     # time axis
     time = None
@@ -347,6 +350,8 @@ def read_long(
     vals = pandas_values(y[targets], what)
     check_finite(vals, what, allow_nan, targets)  # before sorting: rows as given
     vals = vals[order]
+    if schema is None:
+        check_observed(vals, indptr, targets, uniques, id_col)
 
     # covariates: extra columns, or a long X keyed like y
     Xv = None
