@@ -890,6 +890,54 @@ CASES = [
         r"y_new contains 1 infinite value\(s\).*replace them with NaN",
     ),
     Case(
+        "update-y-huge",  # fit refuses it: so does update (predict gave inf)
+        lambda c: {"y": np.array([0.5, 1.7e308])},
+        lambda d, c: c.models.arr.update(d["y"]),
+        ValueError,
+        r"y_new has values too large in magnitude \(1\.7e\+308 at row 1; the limit "
+        r"is 1e\+300.*divide it by a constant",
+    ),
+    Case(
+        "update-y-another-magnitude",
+        lambda c: {"y": np.array([0.5, 3e200])},
+        lambda d, c: c.models.arr.update(d["y"]),
+        ValueError,
+        r"y_new has a value of another magnitude than the data the model was fitted "
+        r"on: 3e\+200 at row 1 lies more than 1e\+15 training scales .*; check the "
+        r"units of y_new",
+    ),
+    Case(
+        "partial-fit-y-another-magnitude",
+        lambda c: {"y": np.array([-2e100])},
+        lambda d, c: c.models.arr.partial_fit(d["y"]),
+        ValueError,
+        r"y_new has a value of another magnitude.*-2e\+100 at row 0",
+    ),
+    Case(
+        "update-long-another-magnitude",
+        lambda c: {"y": pd.DataFrame(
+            {"unique_id": ["b"], "ds": DAYS[40:41], "y": [1e200], "promo": [0.0]})},
+        lambda d, c: c.models.long.update(d["y"]),
+        ValueError,
+        r"y_new has a value of another magnitude.*1e\+200 at series 'b', time "
+        r"2021-02-10 00:00:00 lies more than 1e\+15 training scales",
+    ),
+    Case(
+        "update-X-another-magnitude",
+        lambda c: {"y": np.ones(3), "X": np.array([1.0, 1.0, 5e16])},
+        lambda d, c: c.models.arr_x.update(d["y"], d["X"]),
+        ValueError,
+        r"X_new has a value of another magnitude.*5e\+16 at row 2, column 'x0'",
+    ),
+    Case(
+        "predict-future-X-another-magnitude",
+        lambda c: {"X": np.array([[1.0], [-4e20], [1.0]])},
+        lambda d, c: c.models.arr_x.predict(X=d["X"]),
+        ValueError,
+        r"X has a value of another magnitude.*-4e\+20 at forecast step 2, column "
+        r"'x0'.*check the units of X",
+    ),
+    Case(
         "update-wrong-number-of-targets",
         lambda c: {"y": np.ones((3, 2))},
         lambda d, c: c.models.arr.update(d["y"]),

@@ -1075,3 +1075,59 @@ def test_a_series_observed_only_in_its_held_out_tail_is_scaled_on_it():
     est = _tiny(validation_fraction=0.2, horizon=2).fit(_two_series(tail))
     b = est.predict().query("unique_id == 'b'")["y"].to_numpy()
     assert np.all(np.abs(b) < 1e-11) and np.all(np.abs(b) > 1e-15)
+
+
+# =====================================================================================
+# 13. update validates exactly as fit does
+# =====================================================================================
+
+
+def _refusal(call):
+    """The message of the ValueError ``call`` raises, without its row numbers."""
+    import re
+
+    try:
+        call()
+    except ValueError as exc:
+        return re.sub(r"row \d+", "row #", str(exc)).replace("y_new", "y")
+    return None
+
+
+@pytest.mark.parametrize("amplitude, new, dtype, refused", [
+    (1.0, 1.7e308, "float64", True),  # update took it, then predict gave inf
+    (1e-13, 1e300, "float64", True),  # 1.4e313 training scales: inf
+    (1.0, 1e200, "float32", True),  # overflows float32: inf
+    (1.0, 1e200, "float64", True),  # the same rule in float64
+    (1.0, -1e14, "float64", False),  # far, but within the rule: accepted by both
+    (1.0, np.nan, "float64", False),  # a gap
+])
+def test_update_refuses_exactly_what_fit_refuses(amplitude, new, dtype, refused):
+    y = amplitude * _seasonal(100)
+    kw = dict(dtype=dtype, validation_fraction=0.1)
+    est = _tiny(**kw).fit(y)
+    before = (est.params_.copy(), est._state.copy(), est.predict())
+    # fit sees the same value in its held-out tail, after the same training rows
+    at_fit = _refusal(lambda: _tiny(**kw).fit(np.r_[y[:90], new, y[91:]]))
+    at_update = _refusal(lambda: est.update(np.array([new])))
+    assert (at_update is not None) == refused
+    assert at_update == at_fit
+    if refused:  # nothing moved
+        np.testing.assert_array_equal(est.params_, before[0])
+        np.testing.assert_array_equal(est._state, before[1])
+        np.testing.assert_array_equal(est.predict(), before[2])
+        assert _refusal(lambda: est.partial_fit(np.array([new]))) == at_fit
+        np.testing.assert_array_equal(est.params_, before[0])
+    assert np.isfinite(est.predict()).all()
+
+
+def test_covariates_of_another_magnitude_are_refused_at_update_and_predict():
+    y, X = _seasonal(100, n_cov=1)
+    est = _tiny().fit(y, X)
+    with pytest.raises(ValueError, match=r"X_new has a value of another magnitude "
+                       r"than the data the model was fitted on: 1e\+200 at row 1, "
+                       r"column 'x0' lies more than 1e\+15 training scales"):
+        est.update(np.ones(2), np.array([[0.5], [1e200]]))
+    with pytest.raises(ValueError, match=r"X has a value of another magnitude.*1e\+200 "
+                       r"at forecast step 3, column 'x0'.*check the units of X"):
+        est.predict(X=np.array([[0.5], [0.5], [1e200]]))
+    assert np.isfinite(est.predict(X=np.full((3, 1), 0.5))).all()

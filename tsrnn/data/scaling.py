@@ -128,3 +128,17 @@ def magnitude_problem(values: np.ndarray) -> tuple | None:
         return None
     first = np.unravel_index(int(np.argmax(big)), big.shape)
     return tuple(int(i) for i in first)
+
+
+def scaled_problem(scaled: np.ndarray) -> tuple | None:
+    """Index of the first ``|scaled value| > MAX_SCALED`` (inf included), or None.
+
+    NaN (a missing step) is not a problem.
+    """
+    if scaled.size == 0:
+        return None
+    with np.errstate(invalid="ignore"):
+        big = np.abs(scaled) > MAX_SCALED
+    if not big.any():
+        return None
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(big)), big.shape))

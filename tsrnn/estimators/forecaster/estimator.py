@@ -673,6 +673,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             self.schema_.freq,
             self._net.dtype,
             positions=np.repeat(block.positions, block.lengths),
+            what="y_new",
         )
 
     def _update_block(self, block: SeriesSet) -> None:

@@ -82,13 +82,19 @@ class Scaler:
         return cls(y_loc, y_scale, x_loc, x_scale)
 
     def y(self, y, series):
-        """Scale targets ``y`` (n, k) of series ``series`` (n,) positions."""
-        return (y - self.y_loc[series]) / self.y_scale[series]
+        """Scale targets ``y`` (n, k) of series ``series`` (n,) positions.
+
+        Values of another magnitude than the training data may overflow to
+        inf here: :func:`.features.network_inputs` refuses them.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (y - self.y_loc[series]) / self.y_scale[series]
 
     def y_inverse(self, y, series):
         """Undo :meth:`y` for values ``(..., k)`` of series ``series``."""
         return y * self.y_scale[series] + self.y_loc[series]
 
     def x(self, X):
-        """Scale covariates."""
-        return (X - self.x_loc) / self.x_scale
+        """Scale covariates (refused beyond ``MAX_SCALED`` by the callers)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (X - self.x_loc) / self.x_scale
