@@ -923,6 +923,19 @@ CASES = [
         r"2021-02-10 00:00:00 lies more than 1e\+15 training scales",
     ),
     Case(
+        "predict-long-X-another-magnitude",
+        lambda c: {"X": pd.DataFrame({
+            "unique_id": ["a", "a", "b", "b"],
+            "ds": [*pd.date_range(DAYS[-1], periods=3, freq="D")[1:],
+                   *pd.date_range(DAYS[39], periods=3, freq="D")[1:]],
+            "promo": [0.0, 1.0, 1.0, 7e15],
+        })},
+        lambda d, c: c.models.long.predict(X=d["X"]),
+        ValueError,
+        r"X has a value of another magnitude.*7e\+15 at series 'b', forecast step "
+        r"2, column 'promo'",
+    ),
+    Case(
         "update-X-another-magnitude",
         lambda c: {"y": np.ones(3), "X": np.array([1.0, 1.0, 5e16])},
         lambda d, c: c.models.arr_x.update(d["y"], d["X"]),

@@ -62,8 +62,9 @@ def future_known(fut, scaler, layout, schema) -> np.ndarray:
     if fut.X is not None:
         raw = fut.X.reshape(P * h, -1)
         scaled = scaler.x(raw)
+        ids = None if schema.ids is None else schema.ids[fut.positions]
         check_scaled(scaled, raw, "X", None, None, scaler.x_loc, scaler.x_scale,
-                     names=schema.covariate_names, per_row=h)
+                     names=schema.covariate_names, per_row=h, ids=ids)
         parts.append(scaled.reshape(P, h, -1))
     if layout.n_calendar:
         idx = schema.future_index(h, fut.positions)
@@ -74,7 +75,8 @@ def future_known(fut, scaler, layout, schema) -> np.ndarray:
 
 
 def check_scaled(
-    scaled, raw, what, block, positions, loc, scale, names=None, per_row=None
+    scaled, raw, what, block, positions, loc, scale, names=None, per_row=None,
+    ids=None,
 ):
     """Refuse scaled values beyond ``MAX_SCALED``, naming where and what to do.
 
@@ -82,7 +84,7 @@ def check_scaled(
     series and time step; ``positions`` (rows' series, or None for covariates,
     scaled globally) picks ``loc``/``scale`` for the message. ``per_row``:
     rows per series of ``predict``'s covariates (the row is then a forecast
-    step).
+    step) and ``ids`` the ids of those series (long format).
     """
     first = scaled_problem(scaled)
     if first is None:
@@ -104,6 +106,8 @@ def check_scaled(
         else:
             where.append(f"row {r - block.indptr[i]}")
     else:
+        if ids is not None:
+            where.append(f"series {ids[r // per_row]!r}")
         where.append(f"forecast step {r % per_row + 1}" if per_row else f"row {r}")
     if names is not None and len(names) > 1 or positions is None:
         where.append(f"column {names[c]!r}" if names is not None else f"column {c}")
