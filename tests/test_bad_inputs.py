@@ -178,6 +178,14 @@ def _inf_at(a, i=-1):
     return a
 
 
+def _masked_at(a, i=-1):
+    """A masked array over a copy of ``a`` with entry ``i`` (of the flat view) masked."""
+    a = np.array(a, dtype=float)
+    mask = np.zeros(a.size, bool)
+    mask[i] = True
+    return np.ma.masked_array(a, mask=mask.reshape(a.shape))
+
+
 NOT_FITTED = r"not fitted yet\. Call 'fit'"
 
 CASES = [
@@ -246,6 +254,14 @@ CASES = [
         lambda d, c: nn.LSTM(3, 4)(d["x"]),
         TypeError,
         r"input is boolean; cast it explicitly with \.astype\(float\)",
+    ),
+    Case(
+        "nn-input-masked",
+        lambda c: {"x": _masked_at(np.zeros(30), 7).reshape(5, 2, 3)},
+        lambda d, c: nn.LSTM(3, 4)(d["x"]),
+        ValueError,
+        r"input is a masked array with 1 masked value\(s\) \(first in row 1\); fill "
+        r"the masked values first",
     ),
     Case(
         "nn-input-complex",
@@ -369,7 +385,8 @@ CASES = [
         lambda c: {"y": np.full(50, np.nan)},
         lambda d, c: tiny(RNNForecaster).fit(d["y"]),
         ValueError,
-        r"no observed \(non-NaN\) values.*pass observations",
+        r"y has no observed value \(all NaN\): nothing to learn from.*pass "
+        r"observations",
     ),
     Case(
         "fit-y-rank-3",
@@ -426,7 +443,25 @@ CASES = [
         lambda c: {"y": series() * 1e300},
         lambda d, c: tiny(RNNForecaster).fit(d["y"]),
         ValueError,
-        r"y has values too large to standardize in float64.*divide it by a constant",
+        r"y has values too large in magnitude \(1\.\d+e\+300 at row \d+; the limit "
+        r"is 1e\+300.*divide it by a constant",
+    ),
+    Case(
+        "fit-y-too-small",
+        lambda c: {"y": series() * 1e-310},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"y is too small to scale: its largest \|value\| is \d\.\d+e-310, below "
+        r"1e-305.*multiply it by a constant",
+    ),
+    Case(
+        "fit-X-huge-values",
+        lambda c: {"y": series(), "X": np.r_[np.ones(119), 3e305]},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        ValueError,
+        r"X has values too large in magnitude \(3e\+305 at row 119, column 'x0'; the "
+        r"limit is "
+        r"1e\+300.*divide it by a constant",
     ),
     Case(
         "fit-frame-text-column",
@@ -442,7 +477,23 @@ CASES = [
         ValueError,
         r"y has duplicate column names \['a'\].*rename them",
     ),
+    Case(
+        # a masked value is a gap, not data: all masked leaves nothing to learn
+        "fit-y-all-masked",
+        lambda c: {"y": np.ma.masked_array(series(), mask=np.ones(120, bool))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"y has no observed value \(all NaN\).*pass observations",
+    ),
     # ------------------------------------------------- RNNForecaster.fit: X
+    Case(
+        "fit-X-masked",
+        lambda c: {"y": series(), "X": _masked_at(np.ones((120, 1)), 30)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 30\); "
+        r"covariates must be complete: fill the masked values",
+    ),
     Case(
         "fit-X-wrong-length",
         lambda c: {"y": series(), "X": np.ones((119, 1))},
@@ -646,6 +697,32 @@ CASES = [
         r"with long-format y, X must be a long-format DataFrame with columns "
         r"'unique_id', 'ds'",
     ),
+    Case(
+        "fit-long-series-without-observations",
+        lambda c: {"y": long_frame().assign(
+            y=lambda d: d["y"].where(d["unique_id"] == "a"))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"series 'b' has no observed value \(all NaN\): nothing to learn from, no "
+        r"level to forecast from; drop it \(e\.g\. y\[y\.groupby\('unique_id'\)"
+        r"\['y'\]\.transform\('count'\) > 0\]\) or pass observations",
+    ),
+    Case(
+        "fit-wide-target-without-observations",
+        lambda c: {"y": pd.DataFrame({"a": series(), "b": np.nan}, index=HOURS)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"y column 'b' has no observed value \(all NaN\).*drop that column or pass "
+        r"observations",
+    ),
+    Case(
+        "baseline-long-series-without-observations",
+        lambda c: {"y": long_frame(with_cov=False).assign(
+            y=lambda d: d["y"].where(d["unique_id"] == "b"))},
+        lambda d, c: tsrnn.baselines.NaiveForecaster().fit(d["y"]),
+        ValueError,
+        r"series 'a' has no observed value \(all NaN\).*drop it",
+    ),
     # --------------------------------------------- RNNForecaster: parameters
     Case(
         "param-hidden-size-zero",
@@ -748,6 +825,22 @@ CASES = [
         r"X contains 1 NaN value\(s\) \(first at row 1.*impute them",
     ),
     Case(
+        "predict-future-X-huge",
+        lambda c: {"X": np.array([[1.0], [-2e301], [1.0]])},
+        lambda d, c: c.models.arr_x.predict(X=d["X"]),
+        ValueError,
+        r"X has values too large in magnitude \(-2e\+301 at row 1, column 'x0'; the "
+        r"limit is 1e\+300",
+    ),
+    Case(
+        "predict-future-X-masked",
+        lambda c: {"X": _masked_at(np.ones((3, 1)), 1)},
+        lambda d, c: c.models.arr_x.predict(X=d["X"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 1\); "
+        r"covariates must be complete",
+    ),
+    Case(
         "predict-X-without-covariates",
         lambda c: {"X": np.ones((3, 1))},
         lambda d, c: c.models.arr.predict(X=d["X"]),
@@ -819,6 +912,67 @@ CASES = [
         r"y_new contains 1 infinite value\(s\).*replace them with NaN",
     ),
     Case(
+        "update-y-huge",  # fit refuses it: so does update (predict gave inf)
+        lambda c: {"y": np.array([0.5, 1.7e308])},
+        lambda d, c: c.models.arr.update(d["y"]),
+        ValueError,
+        r"y_new has values too large in magnitude \(1\.7e\+308 at row 1; the limit "
+        r"is 1e\+300.*divide it by a constant",
+    ),
+    Case(
+        "update-y-another-magnitude",
+        lambda c: {"y": np.array([0.5, 3e200])},
+        lambda d, c: c.models.arr.update(d["y"]),
+        ValueError,
+        r"y_new has a value of another magnitude than the data the model was fitted "
+        r"on: 3e\+200 at row 1 lies more than 1e\+15 training scales .*; check the "
+        r"units of y_new",
+    ),
+    Case(
+        "partial-fit-y-another-magnitude",
+        lambda c: {"y": np.array([-2e100])},
+        lambda d, c: c.models.arr.partial_fit(d["y"]),
+        ValueError,
+        r"y_new has a value of another magnitude.*-2e\+100 at row 0",
+    ),
+    Case(
+        "update-long-another-magnitude",
+        lambda c: {"y": pd.DataFrame(
+            {"unique_id": ["b"], "ds": DAYS[40:41], "y": [1e200], "promo": [0.0]})},
+        lambda d, c: c.models.long.update(d["y"]),
+        ValueError,
+        r"y_new has a value of another magnitude.*1e\+200 at series 'b', time "
+        r"2021-02-10 00:00:00 lies more than 1e\+15 training scales",
+    ),
+    Case(
+        "predict-long-X-another-magnitude",
+        lambda c: {"X": pd.DataFrame({
+            "unique_id": ["a", "a", "b", "b"],
+            "ds": [*pd.date_range(DAYS[-1], periods=3, freq="D")[1:],
+                   *pd.date_range(DAYS[39], periods=3, freq="D")[1:]],
+            "promo": [0.0, 1.0, 1.0, 7e15],
+        })},
+        lambda d, c: c.models.long.predict(X=d["X"]),
+        ValueError,
+        r"X has a value of another magnitude.*7e\+15 at series 'b', forecast step "
+        r"2, column 'promo'",
+    ),
+    Case(
+        "update-X-another-magnitude",
+        lambda c: {"y": np.ones(3), "X": np.array([1.0, 1.0, 5e16])},
+        lambda d, c: c.models.arr_x.update(d["y"], d["X"]),
+        ValueError,
+        r"X_new has a value of another magnitude.*5e\+16 at row 2, column 'x0'",
+    ),
+    Case(
+        "predict-future-X-another-magnitude",
+        lambda c: {"X": np.array([[1.0], [-4e20], [1.0]])},
+        lambda d, c: c.models.arr_x.predict(X=d["X"]),
+        ValueError,
+        r"X has a value of another magnitude.*-4e\+20 at forecast step 2, column "
+        r"'x0'.*check the units of X",
+    ),
+    Case(
         "update-wrong-number-of-targets",
         lambda c: {"y": np.ones((3, 2))},
         lambda d, c: c.models.arr.update(d["y"]),
@@ -840,6 +994,14 @@ CASES = [
         lambda d, c: c.models.arr_x.update(d["y"], d["X"]),
         ValueError,
         r"X_new contains 1 NaN value\(s\).*impute them",
+    ),
+    Case(
+        "update-covariates-masked",
+        lambda c: {"y": np.ones(3), "X": _masked_at(np.ones(3), 2)},
+        lambda d, c: c.models.arr_x.update(d["y"], d["X"]),
+        ValueError,
+        r"X_new is a masked array with 1 masked value\(s\) \(first in row 2\); "
+        r"covariates must be complete",
     ),
     Case(
         "update-does-not-continue",
@@ -884,6 +1046,40 @@ CASES = [
         r"fitted on a long-format DataFrame; pass new observations the same way",
     ),
     # ------------------------------------------------ RNNRegressor/Classifier
+    Case(
+        "window-X-masked",
+        lambda c: {"X": _masked_at(windows()[0].ravel(), 20).reshape(40, 8),
+                   "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 2\); a "
+        r"window cannot hold a gap: drop the windows with masked values \(keep = "
+        r"~np\.ma\.getmaskarray\(X\)",
+    ),
+    Case(
+        "window-y-masked",
+        lambda c: {"X": windows()[0], "y": _masked_at(windows()[1], 3)},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"y is a masked array with 1 masked value\(s\) \(first in row 3\); a "
+        r"window cannot hold a gap",
+    ),
+    Case(
+        "window-classifier-X-masked",
+        lambda c: {"X": _masked_at(windows()[0].ravel(), 0).reshape(40, 8),
+                   "y": windows()[1] > 0},
+        lambda d, c: tiny(RNNClassifier).fit(d["X"], d["y"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 0\)",
+    ),
+    Case(
+        "window-predict-X-masked",
+        lambda c: {"X": _masked_at(windows()[0][:5].ravel(), 9).reshape(5, 8)},
+        lambda d, c: c.models.reg.predict(d["X"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 1\); a "
+        r"window cannot hold a gap",
+    ),
     Case(
         "window-X-nan",
         lambda c: {"X": _nan_at(windows()[0].ravel(), 5).reshape(40, 8),
@@ -986,7 +1182,15 @@ CASES = [
         lambda c: {"X": windows()[0], "y": windows()[1] * 1e300},
         lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
         ValueError,
-        r"y has values too large to standardize in float64.*divide y by a constant",
+        r"y has values too large in magnitude.*the limit is 1e\+300.*divide y by a "
+        r"constant",
+    ),
+    Case(
+        "window-regressor-tiny-target",
+        lambda c: {"X": windows()[0], "y": windows()[1] * 1e-310},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"y is too small to scale.*below 1e-305.*multiply it by a constant",
     ),
     Case(
         "window-classifier-one-class",
@@ -1064,6 +1268,14 @@ CASES = [
         ValueError,
         r"contains 1 NaN value\(s\) \(first in row 4\); a window cannot hold missing "
         r"values: drop or impute them first",
+    ),
+    Case(
+        "make-windows-masked",
+        lambda c: {"s": _masked_at(series(20), 4)},
+        lambda d, c: make_windows(d["s"], window=3),
+        ValueError,
+        r"series is a masked array with 1 masked value\(s\) \(first in row 4\); a "
+        r"window cannot hold a gap: fill the masked values first",
     ),
     Case(
         "make-windows-window-zero",
@@ -1289,6 +1501,10 @@ CASES = [
 def assert_same(before: Any, after: Any, where: str) -> None:
     """``after`` is exactly ``before`` (values, NaN, dtypes, index, names)."""
     assert type(after) is type(before), where
+    if isinstance(before, np.ma.MaskedArray):
+        assert np.array_equal(np.ma.getmaskarray(after), np.ma.getmaskarray(before))
+        assert_same(before.data, after.data, where + ".data")
+        return
     if isinstance(before, np.ndarray):
         assert after.shape == before.shape and after.dtype == before.dtype, where
         if before.dtype.kind in "fc":

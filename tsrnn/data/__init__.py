@@ -8,7 +8,10 @@ always copied into fresh float64 arrays.
 Modules, one job each:
 
 * :mod:`.checks` -- the input checks every entry point uses (dtypes, missing and
-  infinite values, counts, time order, the window models' ``X``/``y``);
+  infinite values, magnitudes, masked arrays, counts, time order, the window
+  models' ``X``/``y``);
+* :mod:`.scaling` -- location and spread of data of any magnitude (1e-305 to
+  1e300), shared by the forecaster's scaler and the window regressor;
 * :mod:`.long` -- the one parser of long-format frames;
 * :mod:`.timeaxis` -- time and frequency arithmetic;
 * :mod:`.calendar` -- seasonal periods and calendar features of a time axis;
@@ -91,6 +94,11 @@ non-key columns of a long-format ``X`` with exactly the same (id, time) rows.
 At ``predict``, future covariates come in the same shapes: ``horizon`` rows (wide)
 or ``horizon`` rows per series with the future timestamps (long; series absent
 from ``X`` are not forecast). NaN in ``X`` is an error.
+
+A NumPy masked array is read with its mask: masked values of ``y`` are missing
+steps (NaN), as pandas reads them; masked covariates are an error (``X`` must
+be complete). Values beyond ``1e300`` in magnitude are refused everywhere
+(``fit``, ``update``, ``predict``): see :mod:`.scaling`.
 
 ``update`` data must continue every series it touches exactly one step after its
 last row seen (on the frequency; gaps are NaN rows), in the format of ``fit``; a

@@ -20,10 +20,13 @@ import pandas as pd
 from .checks import (
     array_values,
     check_finite,
+    check_observed,
     check_time_order,
     check_unique_columns,
     describe,
+    masked_as_nan,
     pandas_values,
+    refuse_masked,
 )
 from .containers import Future, SeriesSet
 from .long import parse_long
@@ -47,6 +50,11 @@ def wide_covariates(
     X: Any, what: str, schema: Any
 ) -> tuple[np.ndarray, list]:
     """Covariates as (n, c) float64 + names; checks count/names against ``schema``."""
+    refuse_masked(
+        X, what, "covariates must be complete: fill the masked values (e.g. "
+        f"{what}.filled({what}.mean(axis=0))) or impute them (masked targets, by "
+        "contrast, are read as missing steps)"
+    )
     if isinstance(X, pd.DataFrame):
         check_unique_columns(X, what)
         if (
@@ -108,7 +116,8 @@ def _wide_targets(
             f"{what} must be an array, a pandas Series/DataFrame or a long-format "
             f"DataFrame, got {type(y).__name__}"
         )
-    vals = array_values(y, what)
+    # a masked array's masked values are missing steps (NaN), as in pandas
+    vals = array_values(masked_as_nan(y), what)
     if vals.ndim == 1:
         return vals[:, None], "array1d", ["y"], None, None
     if vals.ndim == 2:
@@ -183,6 +192,8 @@ def read_wide(
                     f"{list(schema.target_names)}; pass the same target columns"
                 )
     check_finite(vals, what, allow_nan, names if kind == "frame" else None)
+    if schema is None:
+        check_observed(vals, np.array([0, n]), names)
 
     # time axis
     time = None
@@ -350,6 +361,8 @@ def read_long(
     vals = pandas_values(y[targets], what)
     check_finite(vals, what, allow_nan, targets)  # before sorting: rows as given
     vals = vals[order]
+    if schema is None:
+        check_observed(vals, indptr, targets, uniques, id_col)
 
     # covariates: extra columns, or a long X keyed like y
     Xv = None

@@ -111,7 +111,11 @@ class RNNForecaster(
         series has a DatetimeIndex.
     scaler : {"standard", "robust"} or None, default="standard"
         Per-series scaling of targets (and global scaling of covariates), fitted
-        on the training rows.
+        on the training rows. Its statistics are relative to each series'
+        magnitude, so series of any magnitude up to 1e300 are scaled alike (a
+        series of amplitude 1e-13 is forecast as the unit series times 1e-13)
+        and a constant series is scaled by its own magnitude; ``None`` feeds
+        the raw values to the network.
     loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
     solver : {"adam", "sgd"}, default="adam"
     learning_rate_init : float, default=3e-3
@@ -408,7 +412,9 @@ class RNNForecaster(
             self._check_same_format(data.schema)
             scaler = self._scaler
         else:
-            scaler = Scaler.fit(self.scaler, data.y, data.X, data.indptr, train_end)
+            scaler = Scaler.fit(
+                self.scaler, data.y, data.X, data.indptr, train_end, data.schema.ids
+            )
         layout = self._feature_layout(data, strategy)
         dt = np.dtype(self.dtype).type
         Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt)
@@ -691,6 +697,7 @@ class RNNForecaster(
             self.schema_.freq,
             self._net.dtype,
             positions=np.repeat(block.positions, block.lengths),
+            what="y_new",
         )
 
     def _update_block(self, block: SeriesSet) -> None:

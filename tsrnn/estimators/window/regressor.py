@@ -13,6 +13,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..._constraints import StrOptions
+from ...data.checks import check_magnitude
+from ...data.scaling import location_spread
 from ...engine import get_distribution
 from ...engine.losses import pinball
 from ...evaluation.conformal import check_levels
@@ -181,7 +183,10 @@ class RNNRegressor(RegressorMixin, WindowRNN):
     standard deviation of the training rows of the first ``fit`` or
     ``partial_fit`` call; the early-stopping tail is left out, and warm starts
     keep the scaling their parameters were trained with), so the default
-    learning rate suits any target scale. ``loss_curve_`` is therefore in
+    learning rate suits any target scale: the statistics are computed relative
+    to the target's magnitude, so a target of amplitude 1e-13 or 1e200 is
+    predicted as the unit one times its amplitude (``|y|`` up to 1e300; a
+    constant output is scaled by its own magnitude). ``loss_curve_`` is therefore in
     standardized units; predictions are in the original units, as float64.
 
     A 3-D ``X`` ``(n_samples, window, n_features)`` is flattened before
@@ -474,20 +479,17 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
         if first:
             self.n_outputs_ = Y.shape[1]
-            with np.errstate(over="ignore", invalid="ignore"):
-                mean = Y[:n_train].mean(axis=0)
-                scale = Y[:n_train].std(axis=0)
-            if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
-                raise ValueError(
-                    f"y has values too large to standardize in float64 (largest "
-                    f"|y| = {np.abs(Y).max():.3g}: their variance overflows); divide "
-                    "y by a constant (e.g. a power of ten) and scale the "
-                    "predictions back"
-                )
-            # A constant target (or one window) has no spread to divide by:
-            # leave it unscaled, as sklearn's StandardScaler does.
-            tiny = 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
-            scale[scale <= tiny] = 1.0
+            check_magnitude(
+                Y, "y", "divide y by a constant (e.g. a power of ten) and scale the "
+                "predictions back"
+            )
+            # Relative to each output's magnitude (computed on y / max|y|): a
+            # target of amplitude 1e-13 or 1e200 is scaled like the unit one,
+            # and a constant c is scaled by |c| (see tsrnn.data.scaling).
+            mean, scale = location_spread(
+                Y[:n_train], "standard",
+                lambda j: "y" if Y.shape[1] == 1 else f"y column {j}",
+            )
             self._y_mean, self._y_scale = mean, scale
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(
