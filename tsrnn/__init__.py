@@ -16,6 +16,7 @@ from .baselines import (  # noqa: E402
     SeasonalNaiveForecaster,
 )
 from .estimators import (  # noqa: E402
+    EnsembleForecaster,
     PerSeriesForecaster,
     RNNClassifier,
     RNNForecaster,
@@ -27,6 +28,7 @@ from .windowing import WindowTransformer, make_windows, windows_from_long  # noq
 __all__ = [
     "RNNForecaster",
     "PerSeriesForecaster",
+    "EnsembleForecaster",
     "RNNRegressor",
     "RNNClassifier",
     "NaiveForecaster",
