@@ -23,6 +23,7 @@ import numbers
 import warnings
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -139,8 +140,13 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
     dtype : {"float64", "float32"}, default="float64"
     id_col, time_col, target_col : str
         Long-format column names (statsforecast's defaults).
-    freq : str or None
-        Frequency override when it cannot be inferred.
+    freq : str, pandas DateOffset, int or None
+        Frequency override when it cannot be inferred: an alias (``"B"``), an
+        offset such as ``pd.offsets.CustomBusinessDay(holidays=...)`` for
+        trading days (forecasts then skip the holidays; :meth:`save` stores
+        the weekmask and the holidays), or an int step for integer indexes.
+        A ``DatetimeIndex`` that carries a ``freq`` (e.g. the market series of
+        :mod:`tsrnn.datasets`) needs none.
 
     Attributes
     ----------
@@ -266,7 +272,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         "id_col": [str],
         "time_col": [str],
         "target_col": [str, list],
-        "freq": [str, None, numbers.Integral],
+        "freq": [str, None, numbers.Integral, pd.offsets.BaseOffset],
     }
 
     def __init__(
