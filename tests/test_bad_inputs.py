@@ -796,6 +796,31 @@ CASES = [
         r"horizon must be a positive int, got 2\.5",
     ),
     Case(
+        "predict-horizon-is-data",
+        lambda c: {"y_test": pd.Series(series(4))},
+        lambda d, c: c.models.arr.predict(d["y_test"]),
+        TypeError,
+        r"horizon must be a positive int, got a Series of 4 rows.*string scoring "
+        r"\(e\.g\. scoring='neg_mean_absolute_error'\) cannot score a forecaster; "
+        r"use scoring=None .*make_forecast_scorer",
+    ),
+    Case(
+        "score-metric-name-not-callable",
+        lambda c: {"y": series(6)},
+        lambda d, c: c.models.arr.score(d["y"], metric="mae"),
+        TypeError,
+        r"metric must be a callable metric\(y_true, y_pred\) -> float, got 'mae'; "
+        r"for a name use tsrnn\.metrics\.make_forecast_scorer",
+    ),
+    Case(
+        "forecast-scorer-unknown-metric",
+        lambda c: {},
+        lambda d, c: tsrnn.metrics.make_forecast_scorer("accuracy"),
+        ValueError,
+        r"unknown forecast metric 'accuracy'; use one of \['mae', .*"
+        r"'neg_mean_absolute_error'.*or a callable",
+    ),
+    Case(
         "predict-future-X-missing",
         lambda c: {},
         lambda d, c: c.models.arr_x.predict(),

@@ -29,8 +29,8 @@ class ForecasterMixin:
     ``(n_series, n_targets)``.
     """
 
-    def score(self, y: Any, X: Any = None) -> float:
-        """Negative mean absolute error on the block that follows the fitted data.
+    def score(self, y: Any, X: Any = None, *, metric: Any = None) -> float:
+        """Forecast skill on the block that follows the fitted data (higher is better).
 
         The block is walked: forecast ``horizon`` steps from the current state,
         compare with the truth, ``update`` with those observations, repeat (the last
@@ -42,31 +42,51 @@ class ForecasterMixin:
         ``TimeSeriesSplit`` splits rows, so it suits one series (arrays, pandas);
         for a long-format frame use :func:`tsrnn.backtest.backtest` instead.
 
+        A string ``scoring`` such as ``"neg_mean_absolute_error"`` cannot score a
+        forecaster: scikit-learn's scorers compare ``predict(X_test)`` with a
+        ``y_test``, and a forecaster has one series, no ``(X, y)`` pairs. Use
+        ``scoring=tsrnn.metrics.make_forecast_scorer("neg_mean_absolute_error")``
+        (it calls this method with the metric), or leave ``scoring=None``.
+
         Parameters
         ----------
         y : array-like, pandas object or long-format DataFrame
             Observations directly after the last one seen, in the format of ``fit``.
         X : optional
             Their covariates, if the forecaster uses covariates.
+        metric : callable, optional
+            ``metric(y_true, y_pred) -> float``, an error (lower is better),
+            applied once to every observed (non-NaN) truth of the block and its
+            forecast, pooled over the walk's origins (1-D arrays). Default: the
+            mean absolute error.
 
         Returns
         -------
         float
-            ``-MAE`` over all observed (non-NaN) values of ``y``.
+            ``-metric`` (by default ``-MAE``) over all observed values of ``y``.
         """
         check_is_fitted(self)
+        if metric is not None and not callable(metric):
+            raise TypeError(
+                f"metric must be a callable metric(y_true, y_pred) -> float, got "
+                f"{metric!r}; for a name use tsrnn.metrics.make_forecast_scorer"
+            )
         est = copy.deepcopy(self)
         block = est.schema_.check_update(y, X)
         h = check_horizon(getattr(self, "horizon", None), 1)
-        total, count = 0.0, 0
+        truths, preds = [], []
         for origin in walk_forward(est, block, h, step=h):
             for t, p in zip(origin.y_true, origin.y_pred, strict=True):
                 seen = ~np.isnan(t)
-                total += float(np.abs(t[seen] - p[seen]).sum())
-                count += int(seen.sum())
-        if count == 0:
+                truths.append(t[seen])
+                preds.append(p[seen])
+        y_true = np.concatenate(truths) if truths else np.empty(0)
+        if y_true.size == 0:
             raise ValueError("y has no observed (non-NaN) values to score against")
-        return -total / count
+        y_pred = np.concatenate(preds)
+        if metric is None:
+            return -float(np.abs(y_true - y_pred).mean())
+        return -float(metric(y_true, y_pred))
 
     def predict_interval(
         self, horizon: int | None = None, X: Any = None, coverage: float = 0.9
