@@ -378,6 +378,8 @@ def save(model, path) -> None:
             "estimators (only for files you trust)"
         )
     check_is_fitted(model)
+    # a forecaster being updated in another thread is saved as one state
+    model = model._snapshot() if hasattr(model, "_snapshot") else model
     state = model._state_dict()
     arrays = state.arrays
     meta = {

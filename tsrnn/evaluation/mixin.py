@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,8 @@ from .conformal import (
 )
 from .walk import has_fast_path, walk_forward
 
+_LOCK = "_tsrnn_stream_lock"
+
 
 class ForecasterMixin:
     """``score`` and ``predict_interval`` for forecasters following the protocol.
@@ -27,7 +30,41 @@ class ForecasterMixin:
     :meth:`_calibrate_conformal`: ``conformal_scores_`` of shape
     ``(n_calib, horizon, n_targets)`` and ``conformal_scale_`` of shape
     ``(n_series, n_targets)``.
+
+    Threads: ``update`` (and ``partial_fit``) hold the model's lock
+    (:meth:`_stream_lock`) from start to end, and every reader (``predict``,
+    ``predict_interval``, ``score``, ``save``) takes a :meth:`_snapshot` of the
+    fitted attributes under that lock, then computes from the snapshot without
+    it. Writers replace attributes (never change their arrays in place), so a
+    snapshot stays what it was: a forecast made while another thread updates
+    is the forecast of the state before or after that update, never of a mix,
+    and readers still run in parallel.
     """
+
+    def _stream_lock(self) -> threading.RLock:
+        """This model's lock (created on first use; never pickled or copied)."""
+        lock = self.__dict__.get(_LOCK)
+        if lock is None:
+            # dict.setdefault is atomic: two first users get the same lock
+            lock = self.__dict__.setdefault(_LOCK, threading.RLock())
+        return lock
+
+    def _snapshot(self):
+        """A consistent read-only view of this model: its attributes, copied under
+        the lock into a new instance (the arrays are shared, not copied)."""
+        with self._stream_lock():
+            attrs = dict(self.__dict__)
+        attrs.pop(_LOCK, None)
+        view = object.__new__(type(self))
+        view.__dict__.update(attrs)
+        return view
+
+    def __getstate__(self):
+        # pickle, copy and deepcopy go through here: a lock cannot be pickled,
+        # and a copy gets its own lock on first use
+        state = dict(super().__getstate__())
+        state.pop(_LOCK, None)
+        return state
 
     def score(self, y: Any, X: Any = None, *, metric: Any = None) -> float:
         """Forecast skill on the block that follows the fitted data (higher is better).
@@ -71,7 +108,7 @@ class ForecasterMixin:
                 f"metric must be a callable metric(y_true, y_pred) -> float, got "
                 f"{metric!r}; for a name use tsrnn.metrics.make_forecast_scorer"
             )
-        est = copy.deepcopy(self)
+        est = copy.deepcopy(self._snapshot())
         block = est.schema_.check_update(y, X)
         h = check_horizon(getattr(self, "horizon", None), 1)
         truths, preds = [], []
@@ -117,14 +154,15 @@ class ForecasterMixin:
         """
         check_is_fitted(self)
         coverage = check_coverage(coverage)
-        h = check_horizon(horizon, getattr(self, "horizon", 1))
-        if has_fast_path(self):
-            fut = self._future(h, X)
-            pos, values = fut.positions, self._predict_values(fut)
+        model = self._snapshot()  # one state throughout, whatever update does
+        h = check_horizon(horizon, getattr(model, "horizon", 1))
+        if has_fast_path(model):
+            fut = model._future(h, X)
+            pos, values = fut.positions, model._predict_values(fut)
         else:
-            pos, values = self.schema_.parse_forecast(self.predict(horizon=h, X=X))
-        lower, upper = self._interval_bounds(pos, values, coverage)
-        return self.schema_.format_interval(lower, upper, coverage, pos)
+            pos, values = model.schema_.parse_forecast(model.predict(horizon=h, X=X))
+        lower, upper = model._interval_bounds(pos, values, coverage)
+        return model.schema_.format_interval(lower, upper, coverage, pos)
 
     def _future(self, horizon: int, X: Any) -> Future:
         """Validated future covariates; forecasters that ignore ``X`` override this."""
