@@ -70,7 +70,8 @@ def test_business_day_shift_equals_pandas(freq):
                 warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
                 want = pd.DatetimeIndex([ts + k * freq for ts in lab])
             got = shift(lab, freq, k)
-            assert got.equals(want), (unit, k)
+            # the same instants (pandas < 3 builds `want` in ns from Timestamps)
+            assert got.as_unit("ns").equals(want.as_unit("ns")), (unit, k)
 
 
 def test_business_day_shift_keeps_tz_aware_labels_on_pandas_path():
