@@ -32,7 +32,13 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info
 
-from tsrnn import LinearARForecaster, RNNClassifier, RNNForecaster, RNNRegressor
+from tsrnn import (
+    LinearARForecaster,
+    PerSeriesForecaster,
+    RNNClassifier,
+    RNNForecaster,
+    RNNRegressor,
+)
 
 N_THREADS = 4
 N_CALLS = 96
@@ -271,3 +277,44 @@ def test_predict_during_update_matches_a_consistent_state(kind, method):
         np.testing.assert_array_equal(out.to_numpy(), want.to_numpy(), err_msg=what)
     # and the model ends where the serial one does
     assert model.predict().equals(serial_model.predict())
+
+
+def test_per_series_predict_during_update_sees_one_generation():
+    # every series of one predict comes from the same update: the forecasts of
+    # both series start at the same timestamp and equal the serial ones
+    y, _ = hourly(300, seed=4)
+    long = pd.concat(
+        [pd.DataFrame({"unique_id": k, "ds": y.index, "y": y.values + i})
+            for i, k in enumerate("ab")],
+        ignore_index=True,
+    )
+    head = long[long["ds"] < y.index[-N_UPDATES]]
+    steps = [long[long["ds"] == t] for t in y.index[-N_UPDATES:]]
+    model = PerSeriesForecaster(LinearARForecaster(lags=3, horizon=4)).fit(head)
+    serial_model = copy.deepcopy(model)
+    serial = {}
+    for j in range(N_UPDATES + 1):
+        pred = serial_model.predict()
+        serial[pred["ds"].iloc[0]] = pred
+        if j < N_UPDATES:
+            serial_model.update(steps[j])
+    stop = threading.Event()
+    got = []
+
+    def reader():
+        while not stop.is_set():
+            got.append(model.predict())
+
+    readers = [threading.Thread(target=reader) for _ in range(3)]
+    for t in readers:
+        t.start()
+    try:
+        for step in steps:
+            model.update(step)
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+    assert len(got) > N_UPDATES
+    for out in got:
+        pd.testing.assert_frame_equal(out, serial[out["ds"].iloc[0]])

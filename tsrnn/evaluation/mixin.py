@@ -62,7 +62,8 @@ class ForecasterMixin:
     def __getstate__(self):
         # pickle, copy and deepcopy go through here: a lock cannot be pickled,
         # and a copy gets its own lock on first use
-        state = dict(super().__getstate__())
+        getstate = getattr(super(), "__getstate__", None)  # none on 3.10's object
+        state = dict((getstate() if getstate else None) or self.__dict__)
         state.pop(_LOCK, None)
         return state
 
