@@ -58,7 +58,7 @@ def check_horizon(horizon: Any, default: Any = 1) -> int:
         Not an integer, or smaller than 1.
     """
     h = default if horizon is None else horizon
-    if hasattr(h, "__len__") and not isinstance(h, str):
+    if hasattr(h, "__len__") and not isinstance(h, str) and np.ndim(h) > 0:
         # predict(X_test): how scikit-learn's string scorers call a regressor
         raise TypeError(
             f"horizon must be a positive int, got a {type(h).__name__} of "
