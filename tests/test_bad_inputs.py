@@ -44,6 +44,7 @@ from tsrnn import (
     nn,
     windows_from_long,
 )
+from tsrnn.data.calendar import trading_calendar
 
 REPO_DATA = pathlib.Path(__file__).resolve().parents[1] / "datasets"
 
@@ -86,6 +87,36 @@ def windows(n=40, window=8, seed=0):
 
 def tiny(cls, **kw):
     return cls(**{"hidden_size": 4, "max_iter": 1, "random_state": 0, **kw})
+
+
+TRADING = pd.offsets.CustomBusinessDay(holidays=["2024-01-01", "2024-01-15"])
+
+
+def trading_days(n=30, holiday_row=False):
+    """A series on trading days (``TRADING``); maybe with a row on a holiday."""
+    index = pd.date_range("2024-01-02", periods=n, freq=TRADING)
+    if holiday_row:  # Martin Luther King Jr. Day in place of the next day
+        index = index.where(index != pd.Timestamp("2024-01-16"), "2024-01-15")
+    return pd.Series(series(n), index=pd.DatetimeIndex(index, freq=None))
+
+
+def trading_model_file(tmp_path):
+    """A small model fitted with ``freq=TRADING``, saved under ``tmp_path``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = tiny(RNNForecaster, freq=TRADING).fit(trading_days())
+    path = tmp_path / "trading.npz"
+    model.save(path)
+    return path
+
+
+def business_hours_model():
+    freq = pd.offsets.BusinessHour(start="10:00")
+    y = pd.Series(series(40), index=pd.date_range("2024-01-02 10:00", periods=40,
+                                                  freq=freq))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return tiny(RNNForecaster, freq=freq).fit(y)
 
 
 # --------------------------------------------------------------- fitted models
@@ -622,6 +653,46 @@ CASES = [
         r"freq='fortnightly' is not a pandas frequency \(e\.g\. '30min'",
     ),
     Case(
+        "fit-custom-business-day-row-on-a-holiday",
+        lambda c: {"y": trading_days(holiday_row=True)},
+        lambda d, c: tiny(RNNForecaster, freq=TRADING).fit(d["y"]),
+        ValueError,
+        r"not regular at frequency C \(custom business days: Mon Tue Wed Thu Fri, 2 "
+        r"holidays\): after 2024-01-12 .*comes 2024-01-15 .*expected 2024-01-16.*"
+        r"y\.asfreq\(freq\) with the same offset object as freq=",
+    ),
+    Case(
+        "save-freq-offset-without-alias",
+        lambda c: {"path": c.tmp_path / "bh.npz"},
+        lambda d, c: business_hours_model().save(d["path"]),
+        ValueError,
+        r"the frequency <BusinessHour: bh=10:00-17:00> cannot be "
+        r"stored in a model file.*only aliases and "
+        r"pd\.offsets\.CustomBusinessDay\(weekmask=\.\.\., holidays=\.\.\.\)",
+    ),
+    Case(
+        "trading-calendar-weekend-date",
+        lambda c: {"index": pd.DatetimeIndex(["2024-01-05", "2024-01-06"])},
+        lambda d, c: trading_calendar(d["index"]),
+        ValueError,
+        r"a trading calendar \(Monday to Friday\) got a weekend date",
+    ),
+    Case(
+        "trading-calendar-unknown-rules",
+        lambda c: {"index": pd.DatetimeIndex(["2024-01-04", "2024-01-05"])},
+        lambda d, c: trading_calendar(d["index"], holidays="lse"),
+        ValueError,
+        r"holidays='lse' is not a holiday rule set; choose one of "
+        r"\['nyse', 'us_federal'\] or None",
+    ),
+    Case(
+        "dataset-market-calendar-unknown",
+        lambda c: {},
+        lambda d, c: datasets.market_calendar("co2"),
+        ValueError,
+        r"'co2' is not a daily market dataset; choose one of \[",
+    ),
+    Case(
         "fit-time-column-without-id",
         lambda c: {"y": long_frame(False)[["ds", "y"]]},
         lambda d, c: tiny(RNNForecaster).fit(d["y"]),
@@ -800,6 +871,31 @@ CASES = [
         lambda d, c: c.models.arr.predict(horizon=2.5),
         TypeError,
         r"horizon must be a positive int, got 2\.5",
+    ),
+    Case(
+        "predict-horizon-is-data",
+        lambda c: {"y_test": pd.Series(series(4))},
+        lambda d, c: c.models.arr.predict(d["y_test"]),
+        TypeError,
+        r"horizon must be a positive int, got a Series of 4 rows.*string scoring "
+        r"\(e\.g\. scoring='neg_mean_absolute_error'\) cannot score a forecaster; "
+        r"use scoring=None .*make_forecast_scorer",
+    ),
+    Case(
+        "score-metric-name-not-callable",
+        lambda c: {"y": series(6)},
+        lambda d, c: c.models.arr.score(d["y"], metric="mae"),
+        TypeError,
+        r"metric must be a callable metric\(y_true, y_pred\) -> float, got 'mae'; "
+        r"for a name use tsrnn\.metrics\.make_forecast_scorer",
+    ),
+    Case(
+        "forecast-scorer-unknown-metric",
+        lambda c: {},
+        lambda d, c: tsrnn.metrics.make_forecast_scorer("accuracy"),
+        ValueError,
+        r"unknown forecast metric 'accuracy'; use one of \['mae', .*"
+        r"'neg_mean_absolute_error'.*or a callable",
     ),
     Case(
         "predict-future-X-missing",
@@ -1486,6 +1582,51 @@ CASES = [
         lambda d, c: tsrnn.load(c.models.file, expected=RNNRegressor),
         ValueError,
         r"holds a RNNForecaster, not a RNNRegressor; load it as a RNNForecaster",
+    ),
+    Case(
+        "model-file-calendar-bad-holidays",
+        lambda c: {
+            "path": rewrite(
+                trading_model_file(c.tmp_path),
+                c.tmp_path / "hol.npz",
+                meta=lambda m: m["params"]["freq"]["__freq__"].update(
+                    holidays=["2024-13-45"]
+                ),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"invalid estimator parameters.*holidays must be ISO dates.*save the "
+        r"fitted model again",
+    ),
+    Case(
+        "model-file-calendar-bad-weekmask",
+        lambda c: {
+            "path": rewrite(
+                trading_model_file(c.tmp_path),
+                c.tmp_path / "week.npz",
+                meta=lambda m: m["attributes"]["schema_"]["freq"].update(
+                    weekmask="Mon Funday"
+                ),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"weekmask 'Mon Funday' must name distinct working days.*save the fitted "
+        r"model again",
+    ),
+    Case(
+        "model-file-calendar-negative-step",
+        lambda c: {
+            "path": rewrite(
+                trading_model_file(c.tmp_path),
+                c.tmp_path / "neg.npz",
+                meta=lambda m: m["params"]["freq"]["__freq__"].update(n=-1),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"CustomBusinessDay step n=-1 must be an int >= 1.*save the fitted model",
     ),
     Case(
         "model-save-before-fit",

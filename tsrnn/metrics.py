@@ -3,6 +3,9 @@
 Intervals: :func:`coverage`, :func:`interval_width`, :func:`winkler`.
 Distributions, from quantiles or sample paths: :func:`pinball`, :func:`crps`.
 
+Also :func:`make_forecast_scorer`, the scorer that lets ``GridSearchCV`` and
+``cross_validate`` score a forecaster by these errors.
+
 All take NumPy arrays or pandas objects of matching shape (1-D, or 2-D with one
 column per target) and return one float averaged over every entry. Missing truth
 (NaN in ``y_true``) is skipped, as sensor gaps should not count as errors; a NaN
@@ -26,10 +29,12 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "ForecastScorer",
     "coverage",
     "crps",
     "interval_width",
     "mae",
+    "make_forecast_scorer",
     "mase",
     "pinball",
     "rmse",
@@ -447,3 +452,106 @@ def crps(
     weights = 2.0 * np.arange(1, m + 1) - m - 1
     spread = 2.0 * (xs * weights).sum(axis=1) / m**2
     return _mean_observed(first - 0.5 * spread, t)
+
+
+# ------------------------------------------------------------- model selection
+def _mse(y_true: Any, y_pred: Any) -> float:
+    return rmse(y_true, y_pred) ** 2
+
+
+# name -> error function (lower is better); scikit-learn's names for the same
+# errors ("neg_" + name: the scorer is the negated error) are accepted too
+_ERRORS = {"mae": mae, "rmse": rmse, "mse": _mse, "smape": smape}
+_SKLEARN_NAMES = {
+    "neg_mean_absolute_error": "mae",
+    "neg_root_mean_squared_error": "rmse",
+    "neg_mean_squared_error": "mse",
+}
+
+
+class ForecastScorer:
+    """A scikit-learn scorer that knows the forecasting protocol.
+
+    ``scorer(forecaster, y_test, X_test=None)`` returns
+    ``forecaster.score(y_test, X_test, metric=...)``: the forecaster, fitted on
+    the rows before ``y_test``, is walked over ``y_test`` (forecast ``horizon``
+    steps, compare, ``update``, repeat) on a copy, and the negated error of
+    every forecast is returned (higher is better). Build it with
+    :func:`make_forecast_scorer`.
+    """
+
+    def __init__(self, name: str, error: Any):
+        self.name = name
+        self.error = error
+
+    def __call__(self, estimator: Any, y: Any, X: Any = None) -> float:
+        score = getattr(estimator, "score", None)
+        if score is None:
+            raise TypeError(
+                f"{type(estimator).__name__} has no score(y, X, metric=...); a "
+                "forecast scorer scores tsrnn forecasters"
+            )
+        return float(score(y, X, metric=self.error))
+
+    def __repr__(self) -> str:
+        return f"make_forecast_scorer({self.name!r})"
+
+
+def make_forecast_scorer(metric: Any = "mae") -> ForecastScorer:
+    """A scorer for ``GridSearchCV`` / ``cross_validate`` over a forecaster.
+
+    scikit-learn's string scorers (``scoring="neg_mean_absolute_error"``)
+    compare ``predict(X_test)`` with ``y_test``; a forecaster is fitted on one
+    series and forecasts what follows it, so they cannot score one (in
+    ``GridSearchCV(...).fit(y)`` every score is NaN). This scorer follows the
+    forecasting protocol instead: for each split of a ``TimeSeriesSplit``, the
+    forecaster is fitted on the training rows, then walked over the test rows
+    (forecast ``horizon`` steps, compare with the truth, ``update`` with them,
+    repeat), and the error of all those forecasts is returned negated, so that
+    higher is better.
+
+    Parameters
+    ----------
+    metric : str or callable, default="mae"
+        ``"mae"``, ``"rmse"``, ``"mse"``, ``"smape"``, scikit-learn's names
+        ``"neg_mean_absolute_error"``, ``"neg_root_mean_squared_error"``,
+        ``"neg_mean_squared_error"``, or a callable ``f(y_true, y_pred) ->
+        float`` returning an error (lower is better). Missing truth (NaN) is
+        skipped.
+
+    Returns
+    -------
+    ForecastScorer
+        Call it as ``scorer(forecaster, y_test, X_test=None)``.
+
+    Raises
+    ------
+    ValueError
+        An unknown metric name; the message lists the names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+    >>> from tsrnn.baselines import SeasonalNaiveForecaster
+    >>> from tsrnn.metrics import make_forecast_scorer
+    >>> y = np.tile([1.0, 2.0, 3.0, 2.0], 10)
+    >>> search = GridSearchCV(
+    ...     SeasonalNaiveForecaster(horizon=2),
+    ...     {"season_length": [2, 4]},
+    ...     scoring=make_forecast_scorer("neg_mean_absolute_error"),
+    ...     cv=TimeSeriesSplit(n_splits=3),
+    ... ).fit(y)
+    >>> print(search.best_params_, abs(float(search.best_score_)))  # a perfect fit
+    {'season_length': 4} 0.0
+    """
+    if callable(metric):
+        return ForecastScorer(getattr(metric, "__name__", "metric"), metric)
+    name = _SKLEARN_NAMES.get(metric, metric) if isinstance(metric, str) else None
+    if name not in _ERRORS:
+        known = [*_ERRORS, *_SKLEARN_NAMES]
+        raise ValueError(
+            f"unknown forecast metric {metric!r}; use one of {known} or a callable "
+            "f(y_true, y_pred) -> float (an error: lower is better)"
+        )
+    return ForecastScorer(metric, _ERRORS[name])

@@ -17,9 +17,11 @@ An uncompressed ``.npz`` (a zip of ``.npy`` members) with
     * ``"format_version"``: int, :data:`FORMAT_VERSION`;
     * ``"tsrnn_version"``: the writer's ``tsrnn.__version__`` (informative);
     * ``"class"``: ``"RNNForecaster"``, ``"RNNRegressor"`` or ``"RNNClassifier"``;
-    * ``"params"``: ``get_params(deep=False)``; tuples and NumPy scalar types
-      are tagged (``{"__tuple__": [...]}``, ``{"__dtype__": "float64"}``) so
-      that they come back as they were;
+    * ``"params"``: ``get_params(deep=False)``; tuples, NumPy scalar types and
+      pandas frequencies are tagged (``{"__tuple__": [...]}``,
+      ``{"__dtype__": "float64"}``, ``{"__freq__": ...}``, a custom business
+      day as its weekmask and holiday dates) so that they come back as they
+      were;
     * ``"attributes"``: the fitted attributes that are plain values (curves,
       counts, the series schema, the layout, the optimizer's scalars, ...);
     * ``"arrays"``: ``{name: {"dtype": str, "shape": [...]}}`` for every other
@@ -76,6 +78,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._constraints import validate_params
 from ._version import __version__
 from .data.checks import find_nonfinite
+from .data.timeaxis import freq_from_json, freq_to_json, is_offset
 from .engine import TrainingLog, make_optimizer
 
 FORMAT_NAME = "tsrnn-model"
@@ -119,6 +122,12 @@ def _plain(value: Any, what: str) -> Any:
         return {"__dtype__": np.dtype(value).name}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {k: _plain(v, what) for k, v in value.items()}
+    if is_offset(value):
+        # a pandas frequency (a trading calendar keeps its weekmask and holidays)
+        try:
+            return {"__freq__": freq_to_json(value)}
+        except ValueError as exc:
+            raise ValueError(f"{what}: {exc}") from None
     raise ValueError(
         f"{what}={value!r} cannot be stored without pickle (only None, bool, int, "
         "float, str, lists/tuples of them and NumPy float types can); set it to a "
@@ -135,6 +144,8 @@ def _unplain(value: Any) -> Any:
             return tuple(_unplain(v) for v in value["__tuple__"])
         if set(value) == {"__dtype__"}:
             return np.dtype(value["__dtype__"]).type
+        if set(value) == {"__freq__"}:
+            return freq_from_json(value["__freq__"])
         return {k: _unplain(v) for k, v in value.items()}
     return value
 
@@ -367,6 +378,8 @@ def save(model, path) -> None:
             "estimators (only for files you trust)"
         )
     check_is_fitted(model)
+    # a forecaster being updated in another thread is saved as one state
+    model = model._snapshot() if hasattr(model, "_snapshot") else model
     state = model._state_dict()
     arrays = state.arrays
     meta = {
@@ -603,7 +616,12 @@ def load(path, expected=None):
         raise _fail(
             path, f"invalid estimator parameters in the metadata ({exc})", _FIX_RESAVE
         ) from exc
-    state = ModelState(_unplain(meta["attributes"]), arrays)
+    try:
+        state = ModelState(_unplain(meta["attributes"]), arrays)
+    except (TypeError, ValueError) as exc:
+        raise _fail(
+            path, f"invalid fitted attributes in the metadata ({exc})", _FIX_RESAVE
+        ) from exc
     try:
         est._load_state_dict(state)
     except StateError as exc:

@@ -74,7 +74,8 @@ class _BaseForecaster(ForecasterMixin, BaseEstimator):
         self
         """
         check_is_fitted(self)
-        self._update_block(self.schema_.check_update(y_new, X_new))
+        with self._stream_lock():  # readers see the state before or after
+            self._update_block(self.schema_.check_update(y_new, X_new))
         return self
 
     def predict(self, horizon: int | None = None, X: Any = None) -> Any:
@@ -96,8 +97,9 @@ class _BaseForecaster(ForecasterMixin, BaseEstimator):
             In the format of ``fit``'s ``y`` (see :mod:`tsrnn.data`).
         """
         check_is_fitted(self)
-        fut = self._future(check_horizon(horizon, self.horizon), X)
-        return self.schema_.format_forecast(self._predict_values(fut), fut.positions)
+        model = self._snapshot()  # one state throughout, whatever update does
+        fut = model._future(check_horizon(horizon, model.horizon), X)
+        return model.schema_.format_forecast(model._predict_values(fut), fut.positions)
 
     def _fit_seasons(self, y: Any, X: Any, m: int) -> tuple[SeriesSet, np.ndarray]:
         """Fit data and its last observed value per series, season position, target.

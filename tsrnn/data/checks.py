@@ -60,6 +60,17 @@ def check_horizon(horizon: Any, default: Any = 1) -> int:
         Not an integer, or smaller than 1.
     """
     h = default if horizon is None else horizon
+    if hasattr(h, "__len__") and not isinstance(h, str) and np.ndim(h) > 0:
+        # predict(X_test): how scikit-learn's string scorers call a regressor
+        raise TypeError(
+            f"horizon must be a positive int, got a {type(h).__name__} of "
+            f"{len(h)} rows. A forecaster's predict takes a number of steps, not "
+            "samples: scikit-learn's string scoring (e.g. "
+            "scoring='neg_mean_absolute_error') cannot score a forecaster; use "
+            "scoring=None (the forecaster's score) or "
+            "scoring=tsrnn.metrics.make_forecast_scorer('neg_mean_absolute_error'),"
+            " or tsrnn.backtest.backtest"
+        )
     if not is_integer(h):
         raise TypeError(f"horizon must be a positive int, got {h!r}")
     if h < 1:

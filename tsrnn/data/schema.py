@@ -10,19 +10,17 @@ reads ``fit``'s data and creates the schema.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from .containers import Future, SeriesSet
 from .long import collection_to_long
 from .normalize import is_long, read_future, read_long, read_wide
-from .timeaxis import shift, time_key, tz_of
+from .timeaxis import freq_from_json, freq_to_json, shift, time_key, tz_of
 
 
 def interval_column_names(target: Any, coverage: float) -> tuple[str, str]:
@@ -460,15 +458,7 @@ class SeriesSchema:
                 last = [str(p) for p in self.last]
             else:
                 last = plain(self.last)
-        freq = (
-            None
-            if self.freq is None
-            else (
-                int(self.freq)
-                if isinstance(self.freq, numbers.Integral)
-                else self.freq.freqstr
-            )
-        )
+        freq = freq_to_json(self.freq)  # a trading calendar keeps its holidays
         return {
             "version": 1,
             "kind": self.kind,
@@ -496,7 +486,7 @@ class SeriesSchema:
         itype = d["index_type"]
         freq = d["freq"]
         if freq is not None and itype in ("datetime", "period"):
-            freq = to_offset(freq)
+            freq = freq_from_json(freq)
         last = d["last"]
         if last is not None:
             if itype == "datetime":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 import warnings
 from typing import Any
 
@@ -21,6 +22,8 @@ from .conformal import (
 )
 from .walk import has_fast_path, walk_forward
 
+_LOCK = "_tsrnn_stream_lock"
+
 
 class IntervalFallbackWarning(UserWarning):
     """Intervals made by a fallback (no or too few calibration residuals)."""
@@ -33,10 +36,45 @@ class ForecasterMixin:
     :meth:`_calibrate_conformal`: ``conformal_scores_`` of shape
     ``(n_calib, horizon, n_targets)`` and ``conformal_scale_`` of shape
     ``(n_series, n_targets)``.
+
+    Threads: ``update`` (and ``partial_fit``) hold the model's lock
+    (:meth:`_stream_lock`) from start to end, and every reader (``predict``,
+    ``predict_interval``, ``score``, ``save``) takes a :meth:`_snapshot` of the
+    fitted attributes under that lock, then computes from the snapshot without
+    it. Writers replace attributes (never change their arrays in place), so a
+    snapshot stays what it was: a forecast made while another thread updates
+    is the forecast of the state before or after that update, never of a mix,
+    and readers still run in parallel.
     """
 
-    def score(self, y: Any, X: Any = None) -> float:
-        """Negative mean absolute error on the block that follows the fitted data.
+    def _stream_lock(self) -> threading.RLock:
+        """This model's lock (created on first use; never pickled or copied)."""
+        lock = self.__dict__.get(_LOCK)
+        if lock is None:
+            # dict.setdefault is atomic: two first users get the same lock
+            lock = self.__dict__.setdefault(_LOCK, threading.RLock())
+        return lock
+
+    def _snapshot(self):
+        """A consistent read-only view of this model: its attributes, copied under
+        the lock into a new instance (the arrays are shared, not copied)."""
+        with self._stream_lock():
+            attrs = dict(self.__dict__)
+        attrs.pop(_LOCK, None)
+        view = object.__new__(type(self))
+        view.__dict__.update(attrs)
+        return view
+
+    def __getstate__(self):
+        # pickle, copy and deepcopy go through here: a lock cannot be pickled,
+        # and a copy gets its own lock on first use
+        getstate = getattr(super(), "__getstate__", None)  # none on 3.10's object
+        state = dict((getstate() if getstate else None) or self.__dict__)
+        state.pop(_LOCK, None)
+        return state
+
+    def score(self, y: Any, X: Any = None, *, metric: Any = None) -> float:
+        """Forecast skill on the block that follows the fitted data (higher is better).
 
         The block is walked: forecast ``horizon`` steps from the current state,
         compare with the truth, ``update`` with those observations, repeat (the last
@@ -48,31 +86,51 @@ class ForecasterMixin:
         ``TimeSeriesSplit`` splits rows, so it suits one series (arrays, pandas);
         for a long-format frame use :func:`tsrnn.backtest.backtest` instead.
 
+        A string ``scoring`` such as ``"neg_mean_absolute_error"`` cannot score a
+        forecaster: scikit-learn's scorers compare ``predict(X_test)`` with a
+        ``y_test``, and a forecaster has one series, no ``(X, y)`` pairs. Use
+        ``scoring=tsrnn.metrics.make_forecast_scorer("neg_mean_absolute_error")``
+        (it calls this method with the metric), or leave ``scoring=None``.
+
         Parameters
         ----------
         y : array-like, pandas object or long-format DataFrame
             Observations directly after the last one seen, in the format of ``fit``.
         X : optional
             Their covariates, if the forecaster uses covariates.
+        metric : callable, optional
+            ``metric(y_true, y_pred) -> float``, an error (lower is better),
+            applied once to every observed (non-NaN) truth of the block and its
+            forecast, pooled over the walk's origins (1-D arrays). Default: the
+            mean absolute error.
 
         Returns
         -------
         float
-            ``-MAE`` over all observed (non-NaN) values of ``y``.
+            ``-metric`` (by default ``-MAE``) over all observed values of ``y``.
         """
         check_is_fitted(self)
-        est = copy.deepcopy(self)
+        if metric is not None and not callable(metric):
+            raise TypeError(
+                f"metric must be a callable metric(y_true, y_pred) -> float, got "
+                f"{metric!r}; for a name use tsrnn.metrics.make_forecast_scorer"
+            )
+        est = copy.deepcopy(self._snapshot())
         block = est.schema_.check_update(y, X)
         h = check_horizon(getattr(self, "horizon", None), 1)
-        total, count = 0.0, 0
+        truths, preds = [], []
         for origin in walk_forward(est, block, h, step=h):
             for t, p in zip(origin.y_true, origin.y_pred, strict=True):
                 seen = ~np.isnan(t)
-                total += float(np.abs(t[seen] - p[seen]).sum())
-                count += int(seen.sum())
-        if count == 0:
+                truths.append(t[seen])
+                preds.append(p[seen])
+        y_true = np.concatenate(truths) if truths else np.empty(0)
+        if y_true.size == 0:
             raise ValueError("y has no observed (non-NaN) values to score against")
-        return -total / count
+        y_pred = np.concatenate(preds)
+        if metric is None:
+            return -float(np.abs(y_true - y_pred).mean())
+        return -float(metric(y_true, y_pred))
 
     #: What ``predict_interval(method=...)`` can give for this estimator
     #: ("auto" takes the first).
@@ -127,20 +185,21 @@ class ForecasterMixin:
         check_is_fitted(self)
         coverages, several = check_levels(level, coverage)
         self._check_interval_method(method)
-        h = check_horizon(horizon, getattr(self, "horizon", 1))
-        if has_fast_path(self):
-            fut = self._future(h, X)
-            pos, values = fut.positions, self._predict_values(fut)
+        model = self._snapshot()  # one state throughout, whatever update does
+        h = check_horizon(horizon, getattr(model, "horizon", 1))
+        if has_fast_path(model):
+            fut = model._future(h, X)
+            pos, values = fut.positions, model._predict_values(fut)
         else:
-            pos, values = self.schema_.parse_forecast(self.predict(horizon=h, X=X))
+            pos, values = model.schema_.parse_forecast(model.predict(horizon=h, X=X))
         bounds = []
         for c in coverages:  # a loop, not a comprehension: warnings' stacklevel
-            bounds.append(self._interval_bounds(pos, values, c))
+            bounds.append(model._interval_bounds(pos, values, c))
         if not several:
             lower, upper = bounds[0]
-            return self.schema_.format_interval(lower, upper, coverages[0], pos)
+            return model.schema_.format_interval(lower, upper, coverages[0], pos)
         lowers, uppers = zip(*bounds, strict=True)
-        return self.schema_.format_interval(list(lowers), list(uppers), coverages, pos)
+        return model.schema_.format_interval(list(lowers), list(uppers), coverages, pos)
 
     def _check_interval_method(self, method: Any) -> str:
         offered = self._interval_methods

@@ -18,11 +18,13 @@ state at a cost proportional to their number.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import numbers
 import warnings
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -146,8 +148,13 @@ class RNNForecaster(
     dtype : {"float64", "float32"}, default="float64"
     id_col, time_col, target_col : str
         Long-format column names (statsforecast's defaults).
-    freq : str or None
-        Frequency override when it cannot be inferred.
+    freq : str, pandas DateOffset, int or None
+        Frequency override when it cannot be inferred: an alias (``"B"``), an
+        offset such as ``pd.offsets.CustomBusinessDay(holidays=...)`` for
+        trading days (forecasts then skip the holidays; :meth:`save` stores
+        the weekmask and the holidays), or an int step for integer indexes.
+        A ``DatetimeIndex`` that carries a ``freq`` (e.g. the market series of
+        :mod:`tsrnn.datasets`) needs none.
 
     Attributes
     ----------
@@ -292,7 +299,7 @@ class RNNForecaster(
         "id_col": [str],
         "time_col": [str],
         "target_col": [str, list],
-        "freq": [str, None, numbers.Integral],
+        "freq": [str, None, numbers.Integral, pd.offsets.BaseOffset],
     }
 
     # Declared mirror: the optimization parameters repeat the window models'
@@ -622,10 +629,11 @@ class RNNForecaster(
             or DataFrame indexed by the future timestamps, or long format.
         """
         check_is_fitted(self)
-        h = check_horizon(horizon, self.horizon)
-        fut = self.schema_.check_future(h, X)
-        values = self._predict_values(fut)
-        return self.schema_.format_forecast(values, fut.positions)
+        model = self._snapshot()  # one state throughout, whatever update does
+        h = check_horizon(horizon, model.horizon)
+        fut = model.schema_.check_future(h, X)
+        values = model._predict_values(fut)
+        return model.schema_.format_forecast(values, fut.positions)
 
     def _last_levels(self, positions):
         """Last observed scaled level of each series (0, its mean, if none).
@@ -683,9 +691,12 @@ class RNNForecaster(
         self
         """
         check_is_fitted(self)
-        block = self.schema_.check_update(y_new, X_new)
-        with single_threaded_blas():  # thread-count independent, as fit
-            self._update_block(block)
+        # held throughout: predict in other threads sees the state before or
+        # after this update (see ForecasterMixin), and updates do not interleave
+        with self._stream_lock():
+            block = self.schema_.check_update(y_new, X_new)
+            with single_threaded_blas():  # thread-count independent, as fit
+                self._update_block(block)
         return self
 
     def _block_inputs(self, block: SeriesSet):
@@ -717,7 +728,9 @@ class RNNForecaster(
             Y, Z, start, end = self._with_history(p, Ynew, Znew, block, i)
             # the previous step's one-step estimate, now that its future is known
             _, ex, _, _ = gather(lay, Y, Z, start, end, np.array([keep - 1]))
-            state = np.ascontiguousarray(self._state[:, :, p : p + 1])
+            # a copy, never a view: with one series the slice is all of _state,
+            # which a concurrent predict's snapshot may still be reading
+            state = self._state[:, :, p : p + 1].copy(order="C")
             top = self._top[p : p + 1].copy()
             reader.run_rows(
                 self.params_,
@@ -763,10 +776,16 @@ class RNNForecaster(
             validate_params(self)
             with single_threaded_blas():
                 return self._fit_data(self._read(y_new, X_new), partial=True)
-        block = self.schema_.check_update(y_new, X_new)
-        with single_threaded_blas():
-            self._train_on_block(block)
-            self._update_block(block)
+        with self._stream_lock():
+            block = self.schema_.check_update(y_new, X_new)
+            # training changes the weights (and the optimizer's moments) in
+            # place: work on copies, so that a snapshot taken by a concurrent
+            # predict or save keeps what it read
+            self.params_ = self.params_.copy()
+            self._optimizer = copy.deepcopy(self._optimizer)
+            with single_threaded_blas():
+                self._train_on_block(block)
+                self._update_block(block)
         return self
 
     def _train_on_block(self, block: SeriesSet) -> None:
@@ -782,7 +801,7 @@ class RNNForecaster(
         theta0, diverged = self.params_.copy(), False
         for i, p in enumerate(pos):
             Y, Z, _, _ = self._with_history(p, Ynew, Znew, block, i)
-            state = np.ascontiguousarray(self._state[:, :, p : p + 1])
+            state = self._state[:, :, p : p + 1].copy(order="C")  # (as above)
             # the state has read every old row: windows start at the first new row
             for x, ex, tg, mk in windows_after(lay, Y, Z, keep, T):
                 res = net.train_step(

@@ -17,6 +17,7 @@ import numpy as np
 
 from ... import persist
 from ...data import SeriesSchema
+from ...data.timeaxis import freq_to_json
 from .features import FeatureLayout
 from .head import build_network
 from .reader import last_observed
@@ -55,6 +56,8 @@ def state_dict(model) -> persist.ModelState:
     state.attributes["_layout"] = dataclasses.asdict(model._layout)
     for f in dataclasses.fields(model._scaler):
         state.arrays[f"_scaler.{f.name}"] = np.asarray(getattr(model._scaler, f.name))
+    # a frequency that cannot be stored says so itself (not "column names")
+    freq_to_json(model.schema_.freq)
     try:
         state.attributes["schema_"] = model.schema_.to_dict()
         json.dumps(state.attributes["schema_"], allow_nan=True)
