@@ -8,6 +8,7 @@ that names the problem, never by executing code.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import zipfile
 
@@ -402,3 +403,156 @@ def test_file_is_a_plain_zip_of_npy(saved):
         meta = json.loads(npz["__metadata__"].tobytes().decode("utf-8"))
     assert meta["format"] == "tsrnn-model" and meta["class"] == "RNNForecaster"
     assert meta["format_version"] == persist.FORMAT_VERSION
+
+
+# ------------------------------------------------------- atomic model files
+class _Interrupted(Exception):
+    """What the fake disk raises (a full disk, an I/O error)."""
+
+
+class _FlakyFile:
+    """A writable file whose ``write`` raises once ``budget`` writes are spent."""
+
+    def __init__(self, fh, counter, error):
+        self._fh, self._counter, self._error = fh, counter, error
+
+    def write(self, data):
+        self._counter["n"] += 1
+        if self._counter["n"] == self._counter["fail_at"]:
+            if self._counter["partial"]:  # half the bytes reach the disk first
+                self._fh.write(bytes(data)[: len(data) // 2])
+            raise self._error
+        return self._fh.write(data)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._fh.close()
+
+    def __iter__(self):
+        return iter(self._fh)
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
+
+
+@pytest.fixture
+def flaky_disk(monkeypatch):
+    """Every file opened for writing fails at write number ``fail_at``.
+
+    Both ``open`` (builtins) and ``io.open`` (what zipfile and numpy call) are
+    wrapped, so the test holds whatever way ``save`` opens its files.
+    """
+    import builtins
+    import io
+
+    counter = {"n": 0, "fail_at": 0, "partial": False}
+    real_open = io.open
+
+    def fake_open(file, mode="r", *args, **kwargs):
+        fh = real_open(file, mode, *args, **kwargs)
+        if any(c in mode for c in "wxa+"):
+            return _FlakyFile(fh, counter, counter["error"])
+        return fh
+
+    counter["error"] = _Interrupted("No space left on device")
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(io, "open", fake_open)
+    return counter
+
+
+def _old_and_new_models():
+    y = np.sin(np.arange(120) / 3)
+    old = RNNForecaster(horizon=2, **TINY).fit(y)
+    new = RNNForecaster(horizon=2, **dict(TINY, random_state=1)).fit(y)
+    return old, new
+
+
+@pytest.mark.parametrize("partial", [False, True])
+def test_interrupted_save_keeps_the_old_model(tmp_path, flaky_disk, partial):
+    old, new = _old_and_new_models()
+    path = tmp_path / "model.npz"
+    flaky_disk["fail_at"] = 0
+    old.save(path)
+    good = path.read_bytes()
+    # count the writes a whole save makes
+    flaky_disk["n"] = 0
+    new.save(tmp_path / "count.npz")
+    n_writes = flaky_disk["n"]
+    (tmp_path / "count.npz").unlink()
+    assert n_writes > 5
+    flaky_disk["partial"] = partial
+    errors = [_Interrupted("No space left on device"), KeyboardInterrupt()]
+    for k in range(1, n_writes + 1):
+        flaky_disk["n"], flaky_disk["fail_at"] = 0, k
+        flaky_disk["error"] = errors[k % 2]
+        with pytest.raises((_Interrupted, KeyboardInterrupt)):
+            new.save(path)
+        # the previous model is intact, and nothing else is left behind
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"], k
+        assert path.read_bytes() == good, k
+    flaky_disk["fail_at"] = 0
+    np.testing.assert_array_equal(tsrnn.load(path).predict(), old.predict())
+    # an uninterrupted save replaces it
+    new.save(path)
+    np.testing.assert_array_equal(tsrnn.load(path).predict(), new.predict())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+@pytest.mark.parametrize("step", ["fsync", "replace"])
+def test_save_interrupted_at_fsync_or_rename(tmp_path, monkeypatch, step):
+    old, new = _old_and_new_models()
+    path = tmp_path / "model.npz"
+    old.save(path)
+    good = path.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(persist.os, step, broken)
+    with pytest.raises(OSError, match="Input/output"):
+        new.save(path)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+    assert path.read_bytes() == good
+
+
+def test_save_fsyncs_before_replacing(tmp_path, monkeypatch):
+    old, _ = _old_and_new_models()
+    calls = []
+    real_fsync, real_replace = persist.os.fsync, persist.os.replace
+    monkeypatch.setattr(
+        persist.os, "fsync", lambda fd: calls.append("fsync") or real_fsync(fd)
+    )
+    monkeypatch.setattr(
+        persist.os,
+        "replace",
+        lambda a, b: calls.append(("replace", os.path.dirname(a))) or real_replace(a, b),
+    )
+    old.save(tmp_path / "m.npz")
+    # the file's fsync, the rename from a temporary in the same directory, and
+    # the directory's fsync
+    assert calls == ["fsync", ("replace", str(tmp_path)), "fsync"]
+
+
+def test_save_keeps_permissions_and_follows_links(tmp_path):
+    old, new = _old_and_new_models()
+    real = tmp_path / "real.npz"
+    old.save(real)
+    os.chmod(real, 0o640)
+    link = tmp_path / "link.npz"
+    link.symlink_to(real)
+    new.save(link)
+    assert link.is_symlink() and os.stat(real).st_mode & 0o777 == 0o640
+    np.testing.assert_array_equal(tsrnn.load(real).predict(), new.predict())
+
+
+def test_save_into_a_missing_directory(tmp_path):
+    old, _ = _old_and_new_models()
+    with pytest.raises(FileNotFoundError, match="does not exist.*nothing was written"):
+        old.save(tmp_path / "no" / "such" / "model.npz")
+    (tmp_path / "dir.npz").mkdir()
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        old.save(tmp_path / "dir.npz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.npz"]

@@ -61,10 +61,13 @@ that disagree with the metadata) raises a ``ValueError`` (precisely
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import numbers
 import os
+import secrets
+import stat
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -330,7 +333,11 @@ class Persistent:
         Parameters
         ----------
         path : str or path-like
-            Target file, conventionally ending in ``.npz``.
+            Target file; ``.npz`` is appended when the name lacks it, so
+            ``save("m")`` writes ``m.npz`` (which ``tsrnn.load("m")`` finds).
+            Written atomically: an existing model there is replaced only once
+            the new file is complete and on disk, so an interrupted save (an
+            exception, Ctrl-C, a full disk) leaves it intact.
 
         Examples
         --------
@@ -347,9 +354,13 @@ def save(model, path) -> None:
     ----------
     model : RNNForecaster, RNNRegressor or RNNClassifier
         A fitted estimator.
-    path : str or path-like
-        Target file. NumPy appends ``.npz`` when the name lacks it, as
-        ``np.savez`` does; pass a name ending in ``.npz`` to know the exact file.
+    path : str, path-like or binary file object
+        Target file; ``.npz`` is appended when the name lacks it, as
+        ``np.savez`` does (:func:`model_path`). The file is written atomically
+        (:func:`write_atomic`): a temporary file in the same directory, flushed
+        and fsync-ed, then renamed over ``path``, so an interrupted save never
+        damages the model already there and leaves no temporary behind. An
+        open file object is written in place (its owner handles atomicity).
 
     Raises
     ------
@@ -359,6 +370,8 @@ def save(model, path) -> None:
         If ``model`` is not fitted.
     ValueError
         If a parameter or label cannot be stored without pickle.
+    FileNotFoundError
+        If the target's directory does not exist (nothing is written).
     """
     name = type(model).__name__
     if _REGISTRY.get(name) is not type(model):
@@ -384,7 +397,89 @@ def save(model, path) -> None:
         k: {"dtype": a.dtype.str, "shape": list(a.shape)} for k, a in arrays.items()
     }
     blob = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
-    np.savez(path, **{_META: blob}, **arrays)
+    members = {_META: blob, **arrays}
+    if hasattr(path, "write"):  # an open binary file: the caller owns it
+        np.savez(path, **members)
+        return
+    write_atomic(model_path(path), lambda fh: np.savez(fh, **members))
+
+
+def model_path(path) -> str:
+    """The file ``save(path)`` writes: ``path``, with ``.npz`` appended if missing.
+
+    The same rule as ``np.savez``, so ``save("m")`` writes ``m.npz``.
+    """
+    target = os.fsdecode(os.fspath(path))
+    return target if target.endswith(".npz") else target + ".npz"
+
+
+def write_atomic(target: str, write) -> None:
+    """Create or replace ``target`` with what ``write(fh)`` writes, all or nothing.
+
+    ``write`` fills a temporary file in the target's directory (so that the
+    final rename never crosses file systems), which is flushed and
+    ``os.fsync``-ed, then renamed over ``target`` with ``os.replace`` (atomic
+    on POSIX and Windows), and the directory is fsync-ed where the platform
+    allows. Whatever interrupts the write -- an exception, Ctrl-C
+    (``KeyboardInterrupt``), a full disk -- ``target`` keeps its previous
+    content and the temporary file is removed. A symbolic link is followed (the
+    file it points to is replaced, the link kept); an existing file keeps its
+    permission bits.
+    """
+    final = os.path.realpath(target) if os.path.islink(target) else target
+    directory = os.path.dirname(os.path.abspath(final))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"{target}: the directory {directory!r} does not exist; create it "
+            "first (nothing was written)"
+        )
+    if os.path.isdir(final):
+        raise IsADirectoryError(
+            f"{target} is a directory; give a file name such as "
+            f"{os.path.join(target, 'model.npz')!r}"
+        )
+    fh, tmp = _create_temporary(directory, os.path.basename(final))
+    try:
+        with fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())  # the bytes are on disk before the rename
+        if os.path.exists(final):
+            os.chmod(tmp, stat.S_IMODE(os.stat(final).st_mode))
+        os.replace(tmp, final)
+    except BaseException:  # also KeyboardInterrupt: never leave the temporary
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_directory(directory)
+
+
+def _create_temporary(directory: str, base: str):
+    """A new file ``.{base}.<random>.tmp`` in ``directory``, opened for writing.
+
+    Created exclusively (never an existing file) with the default permissions
+    (``0o666`` less the umask), as a file written in place would be.
+    """
+    while True:
+        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
+        try:
+            return open(tmp, "xb"), tmp
+        except FileExistsError:  # pragma: no cover - a 48-bit name collision
+            continue
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # Windows: directories cannot be opened this way
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on a directory
+        pass
+    finally:
+        os.close(fd)
 
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # an .npz is a zip archive
