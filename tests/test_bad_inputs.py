@@ -2,8 +2,8 @@
 
 SPEC.md, "Bad input gets a clear error, and nothing is lost". Every row of
 ``CASES`` is one bad input: an id, how the user's inputs are built, the call
-that receives them, the exception expected (``ValueError``, ``TypeError`` or
-scikit-learn's ``NotFittedError``) and a ``match`` that names the problem *and*
+that receives them, the exception expected (``ValueError``, ``TypeError``,
+scikit-learn's ``NotFittedError``, or ``FileNotFoundError`` for a path) and a ``match`` that names the problem *and*
 the fix. After the call the test checks that
 
 * the user's arrays, Series, DataFrames and files are exactly as they were
@@ -1252,6 +1252,22 @@ CASES = [
         lambda d, c: tsrnn.load(c.models.file, expected=RNNRegressor),
         ValueError,
         r"holds a RNNForecaster, not a RNNRegressor; load it as a RNNForecaster",
+    ),
+    Case(
+        "model-file-missing",
+        lambda c: {"path": c.tmp_path / "forecaster"},
+        lambda d, c: tsrnn.load(d["path"]),
+        FileNotFoundError,
+        r"no model file: looked for '.*forecaster' nor '.*forecaster\.npz'; check "
+        r"the path",
+    ),
+    Case(
+        "model-save-into-missing-directory",
+        lambda c: {"path": c.tmp_path / "no-such-dir" / "m.npz"},
+        lambda d, c: c.models.arr.save(d["path"]),
+        FileNotFoundError,
+        r"the directory '.*no-such-dir' does not exist; create it first \(nothing "
+        r"was written\)",
     ),
     Case(
         "model-save-before-fit",

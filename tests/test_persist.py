@@ -556,3 +556,25 @@ def test_save_into_a_missing_directory(tmp_path):
     with pytest.raises(IsADirectoryError, match="is a directory"):
         old.save(tmp_path / "dir.npz")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.npz"]
+
+
+# ------------------------------------------------------ the .npz suffix rule
+def test_save_m_writes_m_npz_and_load_m_finds_it(tmp_path, monkeypatch):
+    old, _ = _old_and_new_models()
+    monkeypatch.chdir(tmp_path)
+    old.save("m")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+    for name in ("m", "m.npz", tmp_path / "m"):
+        np.testing.assert_array_equal(tsrnn.load(name).predict(), old.predict())
+
+
+def test_load_missing_file_names_every_path_tried(tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        tsrnn.load(tmp_path / "nothing")
+    msg = str(info.value)
+    assert repr(str(tmp_path / "nothing")) in msg
+    assert repr(str(tmp_path / "nothing.npz")) in msg
+    with pytest.raises(FileNotFoundError, match="nothing.npz'; check the path"):
+        tsrnn.load(tmp_path / "nothing.npz")
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        tsrnn.load(tmp_path)

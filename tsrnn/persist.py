@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import json
 import numbers
 import os
@@ -517,6 +518,36 @@ def _check_magic(path, head: bytes) -> None:
     )
 
 
+def find_model_file(path) -> str:
+    """The file ``load(path)`` reads: ``path``, else ``path + ".npz"``.
+
+    ``save("m")`` writes ``m.npz`` (as ``np.savez`` does), so ``load("m")``
+    finds it. A missing file raises ``FileNotFoundError`` naming every path
+    tried.
+    """
+    given = os.fsdecode(os.fspath(path))
+    tried = [given]
+    if not given.endswith(".npz"):
+        tried.append(given + ".npz")
+    for candidate in tried:
+        if os.path.isfile(candidate):
+            return candidate
+    if os.path.isdir(given):
+        raise IsADirectoryError(
+            errno.EISDIR,
+            f"{given!r} is a directory, not a model file; pass the file that "
+            "model.save(path) wrote (a .npz file)",
+            given,
+        )
+    looked = " nor ".join(repr(os.path.abspath(c)) for c in tried)
+    raise FileNotFoundError(
+        errno.ENOENT,
+        f"no model file: looked for {looked}; check the path (save(path) "
+        "writes path + '.npz' when the name lacks it)",
+        given,
+    )
+
+
 def _read(path) -> tuple[dict, dict]:
     """Metadata and arrays of a model file, checked against each other."""
     try:
@@ -633,7 +664,9 @@ def load(path, expected=None):
     Parameters
     ----------
     path : str or path-like
-        A file written by ``save``.
+        A file written by ``save``; when ``path`` does not exist but
+        ``path + ".npz"`` does (``save("m")`` writes ``m.npz``), that file is
+        read (:func:`find_model_file`).
     expected : type or str, optional
         The estimator class (or its name) the file must hold, e.g.
         ``tsrnn.RNNForecaster``; a file of another class raises ``ValueError``.
@@ -649,7 +682,8 @@ def load(path, expected=None):
         For a file of another format, version or class, or a truncated or
         edited file.
     FileNotFoundError
-        If ``path`` does not exist.
+        If neither ``path`` nor ``path + ".npz"`` exists (the message names
+        both).
 
     Examples
     --------
@@ -672,6 +706,7 @@ def load(path, expected=None):
     >>> np.array_equal(loaded.predict(), model.predict())
     True
     """
+    path = find_model_file(path)
     meta, arrays = _read(path)
     name = meta["class"]
     if name not in _REGISTRY:
