@@ -105,6 +105,8 @@ def models(tmp_path_factory):
         )
     m.file = tmp_path_factory.mktemp("model") / "forecaster.npz"
     m.arr.save(m.file)
+    m.pd_file = m.file.with_name("hourly.npz")
+    m.pd.save(m.pd_file)
     return m
 
 
@@ -1220,6 +1222,59 @@ CASES = [
         ValueError,
         r"array 'params_' has shape \(\d+,\) but the model's metadata implies "
         r"\(\d+,\).*save the fitted model again",
+    ),
+    Case(
+        "model-file-huge-hidden-size",
+        lambda c: {
+            "path": rewrite(
+                c.models.file,
+                c.tmp_path / "huge.npz",
+                meta=lambda m: m["params"].update(hidden_size=10**9),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"hidden_size=1000000000 and num_layers=1 \(the file's parameters\) need "
+        r"more than 1,000,000,000 weights, but array 'params_' holds \d+.*save the "
+        r"fitted model again",
+    ),
+    Case(
+        "model-file-zero-scale",
+        lambda c: {
+            "path": rewrite(
+                c.models.file,
+                c.tmp_path / "scale.npz",
+                arrays=lambda a: a.update(
+                    {"_scaler.y_scale": np.zeros_like(a["_scaler.y_scale"])}
+                ),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"array '_scaler\.y_scale' holds 1 zero or negative value\(s\).*save the "
+        r"fitted model again",
+    ),
+    Case(
+        "model-file-negative-freq",
+        lambda c: {
+            "path": rewrite(
+                c.models.pd_file,
+                c.tmp_path / "freq.npz",
+                meta=lambda m: m["attributes"]["schema_"].update(freq="-1h"),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"schema_\.freq '-1h' is not a positive step between rows.*save the fitted "
+        r"model again",
+    ),
+    Case(
+        "model-file-over-size-budget",
+        lambda c: {},
+        lambda d, c: tsrnn.load(c.models.file, max_bytes=100),
+        ValueError,
+        r"its arrays would take [\d,]+ bytes, more than the load budget "
+        r"max_bytes=100; if you trust the file .* load it with a larger max_bytes",
     ),
     Case(
         "model-file-newer-version",

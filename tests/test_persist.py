@@ -7,6 +7,7 @@ that names the problem, never by executing code.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -578,3 +579,176 @@ def test_load_missing_file_names_every_path_tried(tmp_path):
         tsrnn.load(tmp_path / "nothing.npz")
     with pytest.raises(IsADirectoryError, match="is a directory"):
         tsrnn.load(tmp_path)
+
+
+# ------------------------------------------- checked before anything is allocated
+def _edit_schema(**fields):
+    def edit(m):
+        m["attributes"]["schema_"].update(fields)
+
+    return edit
+
+
+def _edit_params(**fields):
+    def edit(m):
+        m["params"].update(fields)
+
+    return edit
+
+
+@pytest.fixture
+def saved_hourly(tmp_path):
+    y, _ = _hourly()
+    f = RNNForecaster(horizon=2, **TINY).fit(y)
+    path = tmp_path / "hourly.npz"
+    f.save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        # metadata asking for a network far larger than the weights held: a
+        # message, never a MemoryError (the check runs before any allocation)
+        (
+            _edit_params(hidden_size=10**9),
+            r"hidden_size=1000000000 and num_layers=1 .*need more than "
+            r"1,000,000,000 weights, but array 'params_' holds \d+",
+        ),
+        (
+            _edit_params(num_layers=10**8),
+            r"num_layers=100000000 .*need more than .* weights",
+        ),
+        (_edit_params(hidden_size=0), r"invalid estimator parameters.*hidden_size"),
+        (_edit_params(hidden_size=-4), r"invalid estimator parameters.*hidden_size"),
+        (_edit_schema(freq="-1h"), r"schema_\.freq '-1h' is not a positive step"),
+        (_edit_schema(freq="0h"), r"schema_\.freq '0h' is not a positive step"),
+        (_edit_schema(n_seen=[-5]), r"schema_\.n_seen must hold a positive count"),
+        (_edit_schema(kind="pickle"), r"schema_\.kind 'pickle' is not one of"),
+        (
+            _edit_params(strategy="recursive"),
+            r"_layout\.horizon_out=2 does not match the parameters "
+            r"\(strategy='recursive'",
+        ),
+        (_edit_params(differencing=True), r"_layout\.relative=False does not match"),
+        (
+            lambda m: m["attributes"]["_layout"].update(seasons=[10**9]),
+            r"_layout\.seasons=\(1000000000,\) does not match the parameters",
+        ),
+        (
+            lambda m: m["attributes"]["_optimizer"]["scalars"].update(
+                learning_rate=-1.0
+            ),
+            r"optimizer attribute learning_rate=-1\.0 is out of range",
+        ),
+        (
+            lambda m: m["attributes"]["_optimizer"]["scalars"].update(t=-3),
+            r"optimizer attribute t=-3 is out of range",
+        ),
+        (lambda m: m["attributes"].update(n_iter_=-1), r"n_iter_ must be an int >= 0"),
+        (
+            lambda m: m["attributes"].update(_log={"n_iter": 1, "evil": 2}),
+            r"invalid training log",
+        ),
+    ],
+    ids=[
+        "huge-hidden-size",
+        "huge-num-layers",
+        "zero-hidden-size",
+        "negative-hidden-size",
+        "negative-freq",
+        "zero-freq",
+        "negative-n-seen",
+        "unknown-kind",
+        "strategy-disagrees-with-layout",
+        "differencing-disagrees-with-layout",
+        "huge-season",
+        "negative-learning-rate",
+        "negative-step-count",
+        "negative-n-iter",
+        "unknown-log-field",
+    ],
+)
+def test_impossible_metadata_refused(saved_hourly, tmp_path, edit, match):
+    bad = _rewrite(saved_hourly, tmp_path / "bad.npz", meta=edit)
+    with pytest.raises(ValueError, match=match):
+        tsrnn.load(bad)
+
+
+@pytest.mark.parametrize(
+    "name, value, match",
+    [
+        ("_scaler.y_scale", 0.0, r"'_scaler\.y_scale' holds 1 zero or negative value"),
+        ("_scaler.y_scale", -2.0, r"'_scaler\.y_scale' holds 1 zero or negative .*-2\.0"),
+        ("_scaler.y_scale", np.nan, r"'_scaler\.y_scale' holds 1 non-finite value"),
+        ("_scaler.y_scale", np.inf, r"'_scaler\.y_scale' holds 1 non-finite value"),
+        ("conformal_scale_", 0.0, r"'conformal_scale_' holds 1 zero or negative"),
+        ("conformal_scores_", -1.0, r"'conformal_scores_' holds \d+ negative value"),
+        ("params_", np.inf, r"'params_' holds \d+ non-finite"),
+    ],
+    ids=["zero", "negative", "nan", "inf", "zero-conformal-scale",
+         "negative-residuals", "inf-weights"],
+)
+def test_impossible_arrays_refused(saved_hourly, tmp_path, name, value, match):
+    with np.load(saved_hourly, allow_pickle=False) as npz:
+        arr = npz[name].copy()
+    arr[...] = value
+    bad = _rewrite(saved_hourly, tmp_path / "bad.npz", replace={name: arr})
+    with pytest.raises(ValueError, match=match):
+        tsrnn.load(bad)
+
+
+def test_window_model_impossible_values_refused(tmp_path):
+    X, y = _windows()
+    r = RNNRegressor(input_size=2, hidden_size=4, max_iter=2, random_state=0).fit(X, y)
+    path = tmp_path / "r.npz"
+    r.save(path)
+    bad = _rewrite(path, tmp_path / "s.npz", replace={"_y_scale": np.zeros(1)})
+    with pytest.raises(ValueError, match=r"'_y_scale' holds 1 zero or negative"):
+        tsrnn.load(bad)
+    bad = _rewrite(path, tmp_path / "h.npz", meta=_edit_params(hidden_size=10**9))
+    with pytest.raises(ValueError, match=r"hidden_size=1000000000 .*need more than"):
+        tsrnn.load(bad)
+
+
+def test_load_size_budget(saved_hourly):
+    size = sum(
+        info.file_size for info in zipfile.ZipFile(saved_hourly).infolist()
+    )
+    with pytest.raises(ValueError, match=r"more than the load budget max_bytes=1,000"):
+        tsrnn.load(saved_hourly, max_bytes=1000)
+    assert tsrnn.load(saved_hourly, max_bytes=size).n_iter_ == 2
+    assert tsrnn.load(saved_hourly, max_bytes=None).n_iter_ == 2
+    with pytest.raises(ValueError, match="max_bytes must be a positive int"):
+        tsrnn.load(saved_hourly, max_bytes=-1)
+
+
+def _npy_header(shape, dtype="<f8") -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": dtype, "fortran_order": False, "shape": shape}
+    )
+    return buf.getvalue()  # magic string and header
+
+
+def test_array_header_checked_before_its_data_is_read(saved_hourly, tmp_path):
+    # a member whose header claims a terabyte array (metadata agreeing): refused
+    # from the header, never allocated
+    huge = (10**6, 10**6)
+    out = tmp_path / "huge.npz"
+    with zipfile.ZipFile(saved_hourly) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "_top.npy":
+                data = _npy_header(huge) + b"\0" * 64
+            elif info.filename == "__metadata__.npy":
+                arr = np.load(io.BytesIO(data))
+                m = json.loads(arr.tobytes())
+                m["arrays"]["_top"]["shape"] = list(huge)
+                blob = np.frombuffer(json.dumps(m).encode(), np.uint8)
+                buf = io.BytesIO()
+                np.save(buf, blob)
+                data = buf.getvalue()
+            dst.writestr(info.filename, data)
+    with pytest.raises(ValueError, match=r"'_top' claims shape \(1000000, 1000000\)"):
+        tsrnn.load(out)

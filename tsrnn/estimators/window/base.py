@@ -281,15 +281,7 @@ class WindowRNN(Persistent, BaseEstimator):
         # One Generator drives init, shuffling and dropout, so a fit is a pure
         # function of random_state (and partial_fit k times == fit(max_iter=k)).
         self._rng = np.random.default_rng(seed)
-        dtype = self._param_dtype()
-        stack = RecurrentStack(
-            self.cell, self.input_size_, self.hidden_size, self.num_layers,
-            self.nonlinearity, True, self.bidirectional, dtype,
-        )
-        directions = 2 if self.bidirectional else 1
-        head = LinearHead(directions * self.hidden_size, self.n_outputs_,
-                          pooling=self.pooling)
-        self._network = Network(stack, head)
+        self._network = Network(*self._network_parts())
         self._arch = self._architecture()
         self.params_ = self._network.init_params(self._rng)
         self._optimizer = None
@@ -297,6 +289,18 @@ class WindowRNN(Persistent, BaseEstimator):
         self._grad_norms = []
         self.t_ = 0
         self.dh_norm_ = None
+
+    def _network_parts(self) -> tuple[RecurrentStack, LinearHead]:
+        """The stack and the head, before any array exists (their layouts give
+        the parameter count; a model file is checked against it first)."""
+        stack = RecurrentStack(
+            self.cell, self.input_size_, self.hidden_size, self.num_layers,
+            self.nonlinearity, True, self.bidirectional, self._param_dtype(),
+        )
+        directions = 2 if self.bidirectional else 1
+        head = LinearHead(directions * self.hidden_size, self.n_outputs_,
+                          pooling=self.pooling)
+        return stack, head
 
     def _make_or_refresh_optimizer(self) -> None:
         """Keep the optimizer's state across warm starts; take new hyper-parameters."""

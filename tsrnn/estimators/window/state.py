@@ -69,13 +69,33 @@ def load_state_dict(est, state: persist.ModelState) -> None:
             state.attributes["feature_names_in_"], dtype=object
         )
     est._load_target_state(state)
-    # the same construction as fit's, so the network is the one that was trained
-    est._init_model()
+    # every size the metadata implies against the arrays held, before the
+    # network (and its parameter vector) is allocated
+    if "params_" not in state.arrays:
+        raise persist.StateError("array 'params_' is missing")
+    held = state.arrays["params_"].size
+    H, L = int(est.hidden_size), int(est.num_layers)
+    if H * L > held:  # every layer holds at least hidden_size weights
+        raise persist.StateError(
+            f"hidden_size={H} and num_layers={L} (the file's parameters) need "
+            f"more than {H * L:,} weights, but array 'params_' holds {held:,}"
+        )
+    stack, head = est._network_parts()
     dt = est._param_dtype()
-    state.array("params_", (est._network.size,), dt)
+    state.array("params_", (stack.layout.size + head.layout.size,), dt)
     state.check_finite(("params_", "_y_mean", "_y_scale"))
+    state.check_positive(("_y_scale",))
+    state.check_positive(("dh_norm_",), zero_ok=True)
     for name in ("n_iter_", "loss_curve_"):
         state.require(name)
+    for name in ("n_iter_", "t_"):
+        v = state.attributes.get(name, 0)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise persist.StateError(
+                f"metadata attribute {name!r} must be an int >= 0, got {v!r}"
+            )
+    # the same construction as fit's, so the network is the one that was trained
+    est._init_model()
     optimizer = persist.restore_optimizer(
         state,
         est.solver,
