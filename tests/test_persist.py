@@ -752,3 +752,95 @@ def test_array_header_checked_before_its_data_is_read(saved_hourly, tmp_path):
             dst.writestr(info.filename, data)
     with pytest.raises(ValueError, match=r"'_top' claims shape \(1000000, 1000000\)"):
         tsrnn.load(out)
+
+
+# ------------------------------------------- set_params after fit (one rule)
+CHANGED = r"parameters changed since fit: {}.*Call fit to refit with them, or set them back"
+
+
+def test_forecaster_refuses_parameters_changed_since_fit(tmp_path):
+    y = np.sin(np.arange(140) / 3)
+    f = RNNForecaster(horizon=3, **TINY).fit(y[:-4])
+    before = f.predict()
+    lo, hi = f.predict_interval()
+    params = f.params_.copy()
+    f.set_params(strategy="recursive", hidden_size=8)
+    msg = CHANGED.format(
+        r"hidden_size=8 \(fitted with 4\), strategy='recursive' \(fitted with "
+        r"'direct'\)"
+    )
+    msg_save = msg.replace(".*Call", r"; RNNForecaster\.save uses.*Call")
+    with pytest.raises(ValueError, match=msg):
+        f.predict()
+    with pytest.raises(ValueError, match=msg):
+        f.predict_interval()
+    with pytest.raises(ValueError, match=msg):
+        f.update(y[-4:])
+    with pytest.raises(ValueError, match=msg):
+        f.score(y[-4:])
+    with pytest.raises(ValueError, match=msg):
+        f.partial_fit(y[-4:])
+    with pytest.raises(ValueError, match=msg_save):
+        f.save(tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+    with pytest.raises(ValueError, match=msg):
+        f.set_params(warm_start=True).fit(y[:-4])
+    # nothing moved: set back, the model forecasts as before
+    np.testing.assert_array_equal(f.params_, params)
+    f.set_params(strategy="direct", hidden_size=4, warm_start=False)
+    np.testing.assert_array_equal(f.predict(), before)
+    np.testing.assert_array_equal(f.predict_interval()[0], lo)
+    # a refit with the new parameters is the way forward
+    f.set_params(strategy="recursive", hidden_size=8).fit(y[:-4])
+    g, _ = _round_trip(f, tmp_path)
+    assert (g.strategy, g.hidden_size) == ("recursive", 8)
+    np.testing.assert_array_equal(g.predict(), f.predict())
+
+
+def test_equivalent_values_are_not_changes():
+    y = np.sin(np.arange(120) / 3)
+    f = RNNForecaster(horizon=2, season_length=(3, 6), **TINY).fit(y)
+    f.set_params(dtype=np.float64, season_length=[3, 6])
+    assert f.predict().shape == (2,)
+
+
+def test_training_settings_may_change_and_are_saved(tmp_path):
+    y = np.sin(np.arange(140) / 3)
+    f = RNNForecaster(horizon=2, **TINY).fit(y[:-4])
+    # a new solver: the file stays loadable (no Adam state under solver='sgd')
+    f.set_params(solver="sgd", learning_rate_init=1e-2, max_iter=5)
+    g, _ = _round_trip(f, tmp_path)
+    assert (g.solver, g.learning_rate_init, g.max_iter) == ("sgd", 1e-2, 5)
+    np.testing.assert_array_equal(g.predict(), f.predict())
+    # and the next training call starts a fresh SGD with the new rate, alike
+    f.partial_fit(y[-4:])
+    g.partial_fit(y[-4:])
+    assert type(f._optimizer).__name__ == "SGD" and f._optimizer.learning_rate == 1e-2
+    np.testing.assert_array_equal(g.params_, f.params_)
+    np.testing.assert_array_equal(g.predict(), f.predict())
+
+
+@pytest.mark.parametrize("cls", [RNNRegressor, RNNClassifier])
+def test_window_models_refuse_parameters_changed_since_fit(tmp_path, cls):
+    X, y = _windows()
+    target = y if cls is RNNRegressor else np.where(y > 0, "up", "down")
+    m = cls(input_size=2, hidden_size=4, max_iter=2, random_state=0).fit(X, target)
+    before = m.predict(X)
+    m.set_params(pooling="mean")
+    msg = CHANGED.format(r"pooling='mean' \(fitted with 'last'\)")
+    with pytest.raises(ValueError, match=msg):
+        m.predict(X)
+    with pytest.raises(ValueError, match=msg):
+        m.save(tmp_path / "m.npz")
+    with pytest.raises(ValueError, match=msg):
+        m.partial_fit(X, target)
+    if cls is RNNClassifier:
+        with pytest.raises(ValueError, match=msg):
+            m.predict_proba(X)
+    m.set_params(pooling="last", solver="sgd")  # a training setting: saved
+    g, _ = _round_trip(m, tmp_path)
+    assert g.solver == "sgd"
+    np.testing.assert_array_equal(g.predict(X), before)
+    m.partial_fit(X, target)
+    g.partial_fit(X, target)
+    np.testing.assert_array_equal(g.predict(X), m.predict(X))

@@ -301,9 +301,14 @@ def restore_attributes(est, scalars, array_names, state: ModelState) -> None:
             setattr(est, name, state.attributes[name])
 
 
-def optimizer_state(opt, state: ModelState) -> dict | None:
-    """An optimizer's scalars (returned) and moment arrays (into ``state``)."""
-    if opt is None:
+def optimizer_state(opt, state: ModelState, solver=None) -> dict | None:
+    """An optimizer's scalars (returned) and moment arrays (into ``state``).
+
+    With ``solver``, an optimizer of another solver (``set_params(solver=...)``
+    after fit) is not stored: the next training call starts a fresh one
+    anyway, and the file stays loadable.
+    """
+    if opt is None or (solver is not None and not is_solver(opt, solver)):
         return None
     out = {"class": type(opt).__name__, "scalars": {}}
     for name, value in vars(opt).items():
@@ -312,6 +317,11 @@ def optimizer_state(opt, state: ModelState) -> dict | None:
         else:
             out["scalars"][name] = value
     return out
+
+
+def is_solver(opt, solver: str) -> bool:
+    """Whether optimizer ``opt`` is the one ``make_optimizer(solver, ...)`` builds."""
+    return type(opt).__name__.lower() == str(solver).lower()
 
 
 def restore_optimizer(state: ModelState, solver, size, dtype, **hyper):

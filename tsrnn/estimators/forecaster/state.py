@@ -18,6 +18,7 @@ import numpy as np
 
 from ... import persist
 from ...data import SeriesSchema
+from .. import fitted_config
 from ...engine import Network
 from .features import FeatureLayout
 from .head import network_parts, resolve_seasons
@@ -52,7 +53,12 @@ ARRAYS = (
 
 
 def state_dict(model) -> persist.ModelState:
-    """Everything a fitted forecaster needs to predict and continue training."""
+    """Everything a fitted forecaster needs to predict and continue training.
+
+    Refused (``ValueError``) when a parameter of the fitted model changed since
+    fit: the file would not describe the model that predicts.
+    """
+    fitted_config.check_unchanged(model, "save")
     state = persist.ModelState()
     persist.fitted_attributes(model, SCALARS, ARRAYS, state)
     state.attributes["_layout"] = dataclasses.asdict(model._layout)
@@ -67,7 +73,7 @@ def state_dict(model) -> persist.ModelState:
             f"as JSON ({exc}); use str or int column names, ids and series names"
         ) from exc
     state.attributes["_optimizer"] = persist.optimizer_state(
-        getattr(model, "_optimizer", None), state
+        getattr(model, "_optimizer", None), state, model.solver
     )
     log = getattr(model, "_log", None)
     state.attributes["_log"] = persist.training_log_state(log)
@@ -140,6 +146,7 @@ def load_state_dict(est, state: persist.ModelState) -> None:
         est._level = np.stack([last_observed(t) for t in tail])
     # the compiled inference weights are derived data: rebuilt, never stored
     est._pack_cache = est._pack()
+    est._fit_config = fitted_config.record(est, est._fit_config_params)
 
 
 def _layout_and_schema(state: persist.ModelState):

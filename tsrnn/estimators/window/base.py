@@ -33,6 +33,7 @@ from ...engine import (
 )
 from ...engine.threads import single_threaded_blas
 from ...persist import Persistent
+from .. import fitted_config
 from . import state
 
 # Memory budget of one predict chunk: the forward pass keeps per-step gates and
@@ -46,6 +47,17 @@ class WindowRNN(Persistent, BaseEstimator):
 
     # model files: what is saved and how it is checked (see :mod:`.state`)
     _state_protocol = state
+
+    # the parameters that define the fitted model (see Notes): frozen by fit
+    _fit_config_params = (
+        "cell",
+        "hidden_size",
+        "num_layers",
+        "bidirectional",
+        "pooling",
+        "nonlinearity",
+        "dtype",
+    )
 
     _parameter_constraints: dict = {
         "cell": [StrOptions(set(CELLS))],
@@ -256,6 +268,7 @@ class WindowRNN(Persistent, BaseEstimator):
 
     def _validate_X(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self)
+        fitted_config.check_unchanged(self, "predict")
         check_window_values(X, "X")
         X, n_step = windows_as_rows(X)
         if n_step is not None:
@@ -283,6 +296,7 @@ class WindowRNN(Persistent, BaseEstimator):
         self._rng = np.random.default_rng(seed)
         self._network = Network(*self._network_parts())
         self._arch = self._architecture()
+        self._fit_config = fitted_config.record(self, self._fit_config_params)
         self.params_ = self._network.init_params(self._rng)
         self._optimizer = None
         self._log = TrainingLog()
@@ -363,6 +377,10 @@ class WindowRNN(Persistent, BaseEstimator):
         first = not self.__sklearn_is_fitted__() or (
             not incremental and not self.warm_start
         )
+        if not first:  # before anything changes
+            fitted_config.check_unchanged(
+                self, "partial_fit" if incremental else "fit with warm_start=True"
+            )
         X, y = self._validate_X_y(X, y, reset=first)
         n = X.shape[0]
         # partial_fit trains on everything it is given (as sklearn's MLP, which

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import persist
+from .. import fitted_config
 
 # the fitted attributes stored as JSON values and as arrays (missing ones skipped)
 SCALARS = (
@@ -36,7 +37,12 @@ SIZES = ("n_features_in_", "input_size_", "window_", "n_outputs_")
 
 
 def state_dict(model) -> persist.ModelState:
-    """Everything a fitted window model needs to predict and continue training."""
+    """Everything a fitted window model needs to predict and continue training.
+
+    Refused (``ValueError``) when a parameter of the fitted model changed since
+    fit: the file would not describe the model that predicts.
+    """
+    fitted_config.check_unchanged(model, "save")
     state = persist.ModelState()
     persist.fitted_attributes(model, SCALARS, ARRAYS, state)
     if hasattr(model, "feature_names_in_"):
@@ -44,7 +50,7 @@ def state_dict(model) -> persist.ModelState:
         state.attributes["feature_names_in_"] = names
     model._target_state(state)
     state.attributes["_optimizer"] = persist.optimizer_state(
-        getattr(model, "_optimizer", None), state
+        getattr(model, "_optimizer", None), state, model.solver
     )
     log = getattr(model, "_log", None)
     state.attributes["_log"] = persist.training_log_state(log)
