@@ -1325,6 +1325,27 @@ CASES = [
         r"was written\)",
     ),
     Case(
+        "forecaster-predict-after-set-params-strategy",
+        lambda c: {},
+        lambda d, c: copy.deepcopy(c.models.arr).set_params(
+            strategy="recursive"
+        ).predict(),
+        ValueError,
+        r"parameters changed since fit: strategy='recursive' \(fitted with "
+        r"'direct'\).*Call fit to refit with them, or set them back with "
+        r"set_params\(strategy='direct'\)",
+    ),
+    Case(
+        "model-save-after-set-params-hidden-size",
+        lambda c: {"path": c.tmp_path / "changed.npz"},
+        lambda d, c: copy.deepcopy(c.models.reg).set_params(hidden_size=8).save(
+            d["path"]
+        ),
+        ValueError,
+        r"parameters changed since fit: hidden_size=8 \(fitted with 4\); "
+        r"RNNRegressor\.save uses the fitted model.*Call fit to refit",
+    ),
+    Case(
         "model-save-before-fit",
         lambda c: {"path": c.tmp_path / "never.npz"},
         lambda d, c: tiny(RNNForecaster).save(d["path"]),
