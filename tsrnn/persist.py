@@ -89,6 +89,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import errno
 import json
 import numbers
@@ -101,6 +102,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ._constraints import validate_params
@@ -153,10 +155,16 @@ def _plain(value: Any, what: str) -> Any:
         return {"__dtype__": np.dtype(value).name}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {k: _plain(v, what) for k, v in value.items()}
+    if isinstance(value, (datetime.datetime, np.datetime64)) and not pd.isna(value):
+        # a time stamp in a name (a column or series named ("load", Timestamp))
+        ts = pd.Timestamp(value)
+        tz = None if ts.tz is None else str(ts.tz)
+        return {"__timestamp__": ts.isoformat(), "tz": tz}
     raise ValueError(
         f"{what}={value!r} cannot be stored without pickle (only None, bool, int, "
-        "float, str, lists/tuples of them and NumPy float types can); set it to a "
-        "plain value before saving, or pickle the model (only for files you trust)"
+        "float, str, time stamps, lists/tuples of them and NumPy float types can); "
+        "set it to a plain value before saving, or pickle the model (only for "
+        "files you trust)"
     )
 
 
@@ -169,8 +177,18 @@ def _unplain(value: Any) -> Any:
             return tuple(_unplain(v) for v in value["__tuple__"])
         if set(value) == {"__dtype__"}:
             return np.dtype(value["__dtype__"]).type
+        if set(value) == {"__timestamp__", "tz"}:
+            ts = pd.Timestamp(value["__timestamp__"])
+            return ts if value["tz"] is None else ts.tz_convert(value["tz"])
         return {k: _unplain(v) for k, v in value.items()}
     return value
+
+
+def json_value(value: Any, what: str) -> Any:
+    """``value`` as the JSON value a model file stores (tuples, NumPy scalars
+    and time stamps tagged so that they come back as they were); a
+    ``ValueError`` naming ``what`` for a value only pickle could store."""
+    return _plain(value, what)
 
 
 def _params(model) -> dict:
@@ -938,7 +956,13 @@ def load(path, expected=None, *, max_bytes=MAX_LOAD_BYTES):
         raise _fail(
             path, f"invalid estimator parameters in the metadata ({exc})", _FIX_RESAVE
         ) from exc
-    state = ModelState(_unplain(meta["attributes"]), arrays)
+    try:
+        attributes = _unplain(meta["attributes"])
+    except (TypeError, ValueError, KeyError) as exc:
+        raise _fail(
+            path, f"invalid attribute values in the metadata ({exc})", _FIX_RESAVE
+        ) from exc
+    state = ModelState(attributes, arrays)
     try:
         est._load_state_dict(state)
     except StateError as exc:

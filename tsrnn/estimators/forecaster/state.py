@@ -11,7 +11,6 @@ half-restored estimator.
 from __future__ import annotations
 
 import dataclasses
-import json
 import numbers
 
 import numpy as np
@@ -65,12 +64,15 @@ def state_dict(model) -> persist.ModelState:
     for f in dataclasses.fields(model._scaler):
         state.arrays[f"_scaler.{f.name}"] = np.asarray(getattr(model._scaler, f.name))
     try:
+        # names may be tuples (a Series named ("load", "kW"), MultiIndex
+        # columns) of str, numbers and time stamps: tagged, they come back equal
         state.attributes["schema_"] = model.schema_.to_dict()
-        json.dumps(state.attributes["schema_"], allow_nan=True)
+        persist.json_value(state.attributes["schema_"], "schema_")
     except (TypeError, ValueError, AttributeError) as exc:
         raise ValueError(
             f"the series format of this model (names, ids or index) cannot be stored "
-            f"as JSON ({exc}); use str or int column names, ids and series names"
+            f"without pickle ({exc}); use str, int, float or Timestamp column names, "
+            "ids and series names (or tuples of them)"
         ) from exc
     state.attributes["_optimizer"] = persist.optimizer_state(
         getattr(model, "_optimizer", None), state, model.solver
