@@ -141,6 +141,13 @@ def rewrite(src, dst, meta=None, arrays=None, raw=None) -> pathlib.Path:
     return dst
 
 
+def fit_quietly(est, *data):
+    """``est.fit(*data)`` without the ConvergenceWarning of one epoch."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(*data)
+
+
 def broken_data_dir(tmp_path, filename, text):
     """A copy of the shipped data folder with one file replaced by ``text``."""
     d = tmp_path / "data"
@@ -1344,6 +1351,16 @@ CASES = [
         ValueError,
         r"parameters changed since fit: hidden_size=8 \(fitted with 4\); "
         r"RNNRegressor\.save uses the fitted model.*Call fit to refit",
+    ),
+    Case(
+        "model-save-name-needs-pickle",
+        lambda c: {"y": hourly().rename(("load", frozenset({1})))},
+        lambda d, c: fit_quietly(tiny(RNNForecaster), d["y"]).save(
+            c.tmp_path / "m.npz"
+        ),
+        ValueError,
+        r"the series format of this model .*cannot be stored without pickle "
+        r"\(.*frozenset.*\); use str, int, float or Timestamp column names",
     ),
     Case(
         "model-save-before-fit",

@@ -875,7 +875,7 @@ def load(path, expected=None, *, max_bytes=MAX_LOAD_BYTES):
     path : str or path-like
         A file written by ``save``; when ``path`` does not exist but
         ``path + ".npz"`` does (``save("m")`` writes ``m.npz``), that file is
-        read (:func:`find_model_file`).
+        read.
     expected : type or str, optional
         The estimator class (or its name) the file must hold, e.g.
         ``tsrnn.RNNForecaster``; a file of another class raises ``ValueError``.
