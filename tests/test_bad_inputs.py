@@ -3,8 +3,8 @@
 SPEC.md, "Bad input gets a clear error, and nothing is lost". Every row of
 ``CASES`` is one bad input: an id, how the user's inputs are built, the call
 that receives them, the exception expected (``ValueError``, ``TypeError``,
-scikit-learn's ``NotFittedError``, or ``FileNotFoundError`` for a path) and a ``match`` that names the problem *and*
-the fix. After the call the test checks that
+scikit-learn's ``NotFittedError``, or ``FileNotFoundError`` for a path) and a
+``match`` that names the problem *and* the fix. After the call the test checks that
 
 * the user's arrays, Series, DataFrames and files are exactly as they were
   (values with NaN in place, dtypes, shapes, index, freq, names, columns), and

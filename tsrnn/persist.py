@@ -251,7 +251,10 @@ class ModelState:
         return arr
 
     def check_positive(self, names, zero_ok=False) -> None:
-        """The arrays hold only values ``> 0`` (``>= 0`` with ``zero_ok``); NaN passes."""
+        """The arrays hold only values ``> 0`` (``>= 0`` with ``zero_ok``).
+
+        NaN passes (:meth:`check_finite` decides about it).
+        """
         for name in names:
             arr = self.arrays.get(name)
             if arr is None or arr.dtype.kind not in "fiu":

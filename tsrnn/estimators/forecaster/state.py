@@ -131,7 +131,9 @@ def load_state_dict(est, state: persist.ModelState) -> None:
         state.array("_level", (S, k), np.float64)
         state.check_finite(["_level"], nan_ok=("_level",))
     _check_scalars(state)
-    optimizer = persist.restore_optimizer(state, est.solver, state.arrays["params_"].size, dt)
+    optimizer = persist.restore_optimizer(
+        state, est.solver, state.arrays["params_"].size, dt
+    )
     log = persist.restore_training_log(state.attributes.get("_log"))
 
     net = Network(stack, head)  # sizes checked: allocates what the file holds
@@ -195,7 +197,9 @@ _INDEX_TYPES = {None, "datetime", "period", "int"}
 def _check_schema(schema: SeriesSchema) -> None:
     """Values a fitted series schema can hold (positive frequency and counts)."""
     if schema.kind not in _KINDS:
-        raise persist.StateError(f"schema_.kind {schema.kind!r} is not one of {sorted(_KINDS)}")
+        raise persist.StateError(
+            f"schema_.kind {schema.kind!r} is not one of {sorted(_KINDS)}"
+        )
     if schema.index_type not in _INDEX_TYPES:
         raise persist.StateError(
             f"schema_.index_type {schema.index_type!r} is not a known index type"

@@ -172,8 +172,9 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
     Changing parameters after fit (the rule of every tsrnn estimator): the
     parameters that define the fitted network (``cell``, ``hidden_size``,
     ``num_layers``, ``bidirectional``, ``pooling``, ``nonlinearity``,
-    ``dtype``) are frozen by ``fit``. After ``set_params`` changes one of
-    them, ``predict``, ``predict_proba``, ``decision_function``, ``score``, ``partial_fit``, a ``warm_start`` fit and ``save`` raise
+    ``dtype``) are frozen by ``fit``. After ``set_params`` changes one of them,
+    ``predict``, ``predict_proba``, ``decision_function``, ``score``,
+    ``partial_fit``, a ``warm_start`` fit and ``save`` raise
     ``ValueError("parameters changed since fit: ...")`` naming them and their
     fitted values: call ``fit`` to refit, or set them back. The training
     settings (``learning_rate_init``, ``max_iter``, ``solver``, ``alpha``,

@@ -183,13 +183,13 @@ class RNNRegressor(RegressorMixin, WindowRNN):
     Changing parameters after fit (the rule of every tsrnn estimator): the
     parameters that define the fitted network (``cell``, ``hidden_size``,
     ``num_layers``, ``bidirectional``, ``pooling``, ``nonlinearity``,
-    ``dtype``, ``loss``) are frozen by ``fit``. After ``set_params`` changes one of
-    them, ``predict``, ``score``, ``partial_fit``, a ``warm_start`` fit and ``save`` raise
-    ``ValueError("parameters changed since fit: ...")`` naming them and their
-    fitted values: call ``fit`` to refit, or set them back. The training
-    settings (``learning_rate_init``, ``max_iter``, ``solver``, ``alpha``,
-    ``batch_size``, ...) may change at any time and take effect at the next
-    ``fit`` or ``partial_fit``, as in ``MLPRegressor``.
+    ``dtype``, ``loss``) are frozen by ``fit``. After ``set_params`` changes
+    one of them, ``predict``, ``score``, ``partial_fit``, a ``warm_start`` fit
+    and ``save`` raise ``ValueError("parameters changed since fit: ...")``
+    naming them and their fitted values: call ``fit`` to refit, or set them
+    back. The training settings (``learning_rate_init``, ``max_iter``,
+    ``solver``, ``alpha``, ``batch_size``, ...) may change at any time and take
+    effect at the next ``fit`` or ``partial_fit``, as in ``MLPRegressor``.
 
     Examples
     --------
