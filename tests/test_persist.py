@@ -634,8 +634,18 @@ def saved_hourly(tmp_path):
         ),
         (_edit_params(differencing=True), r"_layout\.relative=False does not match"),
         (
-            lambda m: m["attributes"]["_layout"].update(seasons=[10**9]),
-            r"_layout\.seasons=\(1000000000,\) does not match the parameters",
+            # as many seasons as fitted (the weights fit), one of them huge
+            lambda m: m["attributes"]["_layout"].update(seasons=[24, 10**9]),
+            r"array '_tail_y' has shape \(1, 168, 1\) but the model's metadata "
+            r"implies \(1, 1000000000, 1\)",
+        ),
+        (
+            lambda m: (
+                m["params"].update(season_length=24),
+                m["attributes"]["_layout"].update(seasons=[12]),
+            ),
+            r"_layout\.seasons=\(12,\) does not match the parameters .*"
+            r"season_length=24.*imply \(24,\)",
         ),
         (
             lambda m: m["attributes"]["_optimizer"]["scalars"].update(
@@ -665,6 +675,7 @@ def saved_hourly(tmp_path):
         "strategy-disagrees-with-layout",
         "differencing-disagrees-with-layout",
         "huge-season",
+        "seasons-disagree-with-season-length",
         "negative-learning-rate",
         "negative-step-count",
         "negative-n-iter",

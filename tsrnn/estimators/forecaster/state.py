@@ -250,12 +250,18 @@ def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema) -> None:
         "horizon_out": strategy.horizon_out(est.horizon),
         "relative": bool(est.differencing),
     }
-    try:
-        want["seasons"] = strategy.seasons(
-            resolve_seasons(est.season_length, schema.freq)
-        )
-    except (TypeError, ValueError) as exc:
-        raise persist.StateError(f"invalid season_length ({exc})") from exc
+    if isinstance(est.season_length, str):
+        # "auto" was resolved at fit by that version's rule, which may since
+        # have learned new frequencies: the file's seasons are the fitted
+        # truth, as long as the strategy reads seasons at all
+        want["seasons"] = strategy.seasons(layout.seasons)
+    else:
+        try:
+            want["seasons"] = strategy.seasons(
+                resolve_seasons(est.season_length, schema.freq)
+            )
+        except (TypeError, ValueError) as exc:
+            raise persist.StateError(f"invalid season_length ({exc})") from exc
     for name, value in want.items():
         if getattr(layout, name) != value:
             raise persist.StateError(
