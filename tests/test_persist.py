@@ -908,3 +908,17 @@ def test_name_only_pickle_could_store_is_refused_at_save(tmp_path):
     with pytest.raises(ValueError, match=r"stored without pickle.*use str, int"):
         f.save(tmp_path / "m.npz")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_save_into_a_directory_without_write_permission(tmp_path, monkeypatch):
+    old, new = _old_and_new_models()
+    old.save(tmp_path / "m.npz")
+    good = (tmp_path / "m.npz").read_bytes()
+
+    def denied(directory, base):  # what a read-only directory answers
+        raise PermissionError(13, "Permission denied", os.path.join(directory, base))
+
+    monkeypatch.setattr(persist, "_create_temporary", denied)
+    with pytest.raises(PermissionError, match="cannot create a file in .*Permission"):
+        new.save(tmp_path / "m.npz")
+    assert (tmp_path / "m.npz").read_bytes() == good

@@ -563,7 +563,14 @@ def write_atomic(target: str, write) -> None:
             f"{target} is a directory; give a file name such as "
             f"{os.path.join(target, 'model.npz')!r}"
         )
-    fh, tmp = _create_temporary(directory, os.path.basename(final))
+    try:
+        fh, tmp = _create_temporary(directory, os.path.basename(final))
+    except PermissionError as exc:
+        raise PermissionError(
+            exc.errno,
+            f"{target}: cannot create a file in {directory!r} ({exc.strerror}); "
+            "choose a directory you can write to (nothing was written)",
+        ) from exc
     try:
         with fh:
             write(fh)
