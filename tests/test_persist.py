@@ -922,3 +922,24 @@ def test_save_into_a_directory_without_write_permission(tmp_path, monkeypatch):
     with pytest.raises(PermissionError, match="cannot create a file in .*Permission"):
         new.save(tmp_path / "m.npz")
     assert (tmp_path / "m.npz").read_bytes() == good
+
+
+def test_window_model_labels_and_names_checked(tmp_path):
+    X, y = _windows(window=3)
+    frame = pd.DataFrame(X.reshape(len(X), -1), columns=[f"f{i}" for i in range(6)])
+    c = RNNClassifier(input_size=2, hidden_size=4, max_iter=2, random_state=0)
+    c.fit(frame, np.where(y > np.median(y), "up", "down"))
+    path = tmp_path / "c.npz"
+    c.save(path)
+
+    def twice(m):
+        m["attributes"]["classes_object"] = ["up", "up"]
+
+    with pytest.raises(ValueError, match="classes_ must be a 1-D array of distinct"):
+        tsrnn.load(_rewrite(path, tmp_path / "l.npz", meta=twice))
+
+    def fewer(m):
+        m["attributes"]["feature_names_in_"] = ["f0"]
+
+    with pytest.raises(ValueError, match="feature_names_in_ must list n_features_in_"):
+        tsrnn.load(_rewrite(path, tmp_path / "n.npz", meta=fewer))

@@ -269,6 +269,8 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         else:
             raise StateError("array 'classes_' is missing")
         n_cl = len(self.classes_)
+        if self.classes_.ndim != 1 or n_cl != len(np.unique(self.classes_)):
+            raise StateError("classes_ must be a 1-D array of distinct labels")
         if n_cl < 2 or self.n_outputs_ != (1 if n_cl == 2 else n_cl):
             raise StateError(
                 f"{n_cl} classes do not match n_outputs_={self.n_outputs_}"

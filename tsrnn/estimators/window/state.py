@@ -71,9 +71,13 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     if est.n_features_in_ != est.input_size_ * est.window_:
         raise persist.StateError("n_features_in_ is not input_size_ * window_")
     if "feature_names_in_" in state.attributes:
-        est.feature_names_in_ = np.asarray(
-            state.attributes["feature_names_in_"], dtype=object
-        )
+        names = state.attributes["feature_names_in_"]
+        if not isinstance(names, list) or len(names) != est.n_features_in_:
+            raise persist.StateError(
+                f"feature_names_in_ must list n_features_in_={est.n_features_in_} "
+                "column names"
+            )
+        est.feature_names_in_ = np.asarray(names, dtype=object)
     est._load_target_state(state)
     # every size the metadata implies against the arrays held, before the
     # network (and its parameter vector) is allocated
