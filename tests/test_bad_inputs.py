@@ -2,9 +2,9 @@
 
 SPEC.md, "Bad input gets a clear error, and nothing is lost". Every row of
 ``CASES`` is one bad input: an id, how the user's inputs are built, the call
-that receives them, the exception expected (``ValueError``, ``TypeError`` or
-scikit-learn's ``NotFittedError``) and a ``match`` that names the problem *and*
-the fix. After the call the test checks that
+that receives them, the exception expected (``ValueError``, ``TypeError``,
+scikit-learn's ``NotFittedError``, or ``FileNotFoundError`` for a path) and a
+``match`` that names the problem *and* the fix. After the call the test checks that
 
 * the user's arrays, Series, DataFrames and files are exactly as they were
   (values with NaN in place, dtypes, shapes, index, freq, names, columns), and
@@ -136,6 +136,8 @@ def models(tmp_path_factory):
         )
     m.file = tmp_path_factory.mktemp("model") / "forecaster.npz"
     m.arr.save(m.file)
+    m.pd_file = m.file.with_name("hourly.npz")
+    m.pd.save(m.pd_file)
     return m
 
 
@@ -168,6 +170,13 @@ def rewrite(src, dst, meta=None, arrays=None, raw=None) -> pathlib.Path:
     np.savez(buf, **members)
     dst.write_bytes(buf.getvalue())
     return dst
+
+
+def fit_quietly(est, *data):
+    """``est.fit(*data)`` without the ConvergenceWarning of one epoch."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(*data)
 
 
 def broken_data_dir(tmp_path, filename, text):
@@ -1552,6 +1561,59 @@ CASES = [
         r"\(\d+,\).*save the fitted model again",
     ),
     Case(
+        "model-file-huge-hidden-size",
+        lambda c: {
+            "path": rewrite(
+                c.models.file,
+                c.tmp_path / "huge.npz",
+                meta=lambda m: m["params"].update(hidden_size=10**9),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"hidden_size=1000000000 and num_layers=1 \(the file's parameters\) need "
+        r"more than 1,000,000,000 weights, but array 'params_' holds \d+.*save the "
+        r"fitted model again",
+    ),
+    Case(
+        "model-file-zero-scale",
+        lambda c: {
+            "path": rewrite(
+                c.models.file,
+                c.tmp_path / "scale.npz",
+                arrays=lambda a: a.update(
+                    {"_scaler.y_scale": np.zeros_like(a["_scaler.y_scale"])}
+                ),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"array '_scaler\.y_scale' holds 1 zero or negative value\(s\).*save the "
+        r"fitted model again",
+    ),
+    Case(
+        "model-file-negative-freq",
+        lambda c: {
+            "path": rewrite(
+                c.models.pd_file,
+                c.tmp_path / "freq.npz",
+                meta=lambda m: m["attributes"]["schema_"].update(freq="-1h"),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"schema_\.freq '-1h' is not a positive step between rows.*save the fitted "
+        r"model again",
+    ),
+    Case(
+        "model-file-over-size-budget",
+        lambda c: {},
+        lambda d, c: tsrnn.load(c.models.file, max_bytes=100),
+        ValueError,
+        r"its arrays would take [\d,]+ bytes, more than the load budget "
+        r"max_bytes=100; if you trust the file .* load it with a larger max_bytes",
+    ),
+    Case(
         "model-file-newer-version",
         lambda c: {
             "path": rewrite(
@@ -1627,6 +1689,53 @@ CASES = [
         lambda d, c: tsrnn.load(d["path"]),
         ValueError,
         r"CustomBusinessDay step n=-1 must be an int >= 1.*save the fitted model",
+    ),
+    Case(
+        "model-file-missing",
+        lambda c: {"path": c.tmp_path / "forecaster"},
+        lambda d, c: tsrnn.load(d["path"]),
+        FileNotFoundError,
+        r"no model file: looked for '.*forecaster' nor '.*forecaster\.npz'; check "
+        r"the path",
+    ),
+    Case(
+        "model-save-into-missing-directory",
+        lambda c: {"path": c.tmp_path / "no-such-dir" / "m.npz"},
+        lambda d, c: c.models.arr.save(d["path"]),
+        FileNotFoundError,
+        r"the directory '.*no-such-dir' does not exist; create it first \(nothing "
+        r"was written\)",
+    ),
+    Case(
+        "forecaster-predict-after-set-params-strategy",
+        lambda c: {},
+        lambda d, c: copy.deepcopy(c.models.arr).set_params(
+            strategy="recursive"
+        ).predict(),
+        ValueError,
+        r"parameters changed since fit: strategy='recursive' \(fitted with "
+        r"'direct'\).*Call fit to refit with them, or set them back with "
+        r"set_params\(strategy='direct'\)",
+    ),
+    Case(
+        "model-save-after-set-params-hidden-size",
+        lambda c: {"path": c.tmp_path / "changed.npz"},
+        lambda d, c: copy.deepcopy(c.models.reg).set_params(hidden_size=8).save(
+            d["path"]
+        ),
+        ValueError,
+        r"parameters changed since fit: hidden_size=8 \(fitted with 4\); "
+        r"RNNRegressor\.save uses the fitted model.*Call fit to refit",
+    ),
+    Case(
+        "model-save-name-needs-pickle",
+        lambda c: {"y": hourly().rename(("load", frozenset({1})))},
+        lambda d, c: fit_quietly(tiny(RNNForecaster), d["y"]).save(
+            c.tmp_path / "m.npz"
+        ),
+        ValueError,
+        r"the series format of this model .*cannot be stored without pickle "
+        r"\(.*frozenset.*\); use str, int, float or Timestamp column names",
     ),
     Case(
         "model-save-before-fit",

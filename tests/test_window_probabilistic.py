@@ -134,5 +134,5 @@ def test_bad_probabilistic_inputs(make, call, match):
 def test_changing_the_loss_between_partial_fits_is_refused():
     X, Y = _data(80)
     model = RNNRegressor(hidden_size=4, loss="normal").partial_fit(X, Y)
-    with pytest.raises(ValueError, match="loss and quantiles cannot change"):
+    with pytest.raises(ValueError, match="parameters changed since fit: loss="):
         model.set_params(loss="squared_error").partial_fit(X, Y)

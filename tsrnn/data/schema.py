@@ -24,8 +24,15 @@ from .timeaxis import freq_from_json, freq_to_json, shift, time_key, tz_of
 
 
 def interval_column_names(target: Any, coverage: float) -> tuple[str, str]:
-    """Interval column names, Nixtla's: ``("y-lo-90", "y-hi-90")`` for 0.9."""
+    """Interval column names, Nixtla's: ``("y-lo-90", "y-hi-90")`` for 0.9.
+
+    A tuple name (a MultiIndex column) is joined with "_" from the ``str`` of
+    its parts, so ``("load", 3)`` gives ``"load_3-lo-90"`` whatever the parts'
+    types (NumPy or Python integers print the same).
+    """
     pct = f"{100 * coverage:.10g}"
+    if isinstance(target, tuple):
+        target = "_".join(str(part) for part in target)
     return f"{target}-lo-{pct}", f"{target}-hi-{pct}"
 
 

@@ -36,7 +36,8 @@ from ...engine import CELLS, InferencePack, get_loss, make_optimizer, run_epochs
 from ...engine.threads import single_threaded_blas
 from ...engine.trainer import DivergenceWarning, TrainingLog
 from ...evaluation import ForecasterMixin, series_scale
-from ...persist import Persistent, register
+from ...persist import Persistent, is_solver, register
+from .. import fitted_config
 from ..refused import ExplainsRefusedParameters
 from . import state
 from .features import (
@@ -203,6 +204,22 @@ class RNNForecaster(
     in the last bits between thread counts. ``predict`` and
     ``predict_interval`` are safe to call from several threads at once.
 
+    Changing parameters after fit: the parameters that define the fitted model
+    (``cell``, ``hidden_size``, ``num_layers``, ``nonlinearity``, ``horizon``,
+    ``strategy``, ``season_length``, ``differencing``, ``calendar_features``,
+    ``scaler``, ``loss``, ``dtype``, ``id_col``, ``time_col``, ``target_col``,
+    ``freq``) are frozen by ``fit``. After ``set_params`` changes one of them,
+    ``predict``, ``predict_interval``, ``update``, ``score``, ``partial_fit``,
+    a ``warm_start`` fit and ``save`` raise ``ValueError("parameters changed
+    since fit: ...")`` naming them and their fitted values: call ``fit`` to
+    refit, or set them back. Nothing forecasts silently with a configuration
+    it was not fitted with, and a saved file always describes the model that
+    predicts. The training settings (``learning_rate_init``, ``max_iter``,
+    ``solver``, ``batch_size``, ``bptt_length``, ``alpha``, ``clip_norm``,
+    ``dropout``, ``verbose``, ...) may change at any time and take effect at
+    the next ``fit`` or ``partial_fit``, as in scikit-learn's ``MLPRegressor``
+    (a new ``solver`` starts a fresh optimizer).
+
     Examples
     --------
     An hourly series with a daily cycle; pandas in, pandas out:
@@ -254,6 +271,25 @@ class RNNForecaster(
         ),
         "output_chunk_length": "the steps forecast at once are horizon",
     }
+    # the parameters that define the fitted model (see Notes): frozen by fit
+    _fit_config_params = (
+        "cell",
+        "hidden_size",
+        "num_layers",
+        "nonlinearity",
+        "horizon",
+        "strategy",
+        "season_length",
+        "differencing",
+        "calendar_features",
+        "scaler",
+        "loss",
+        "dtype",
+        "id_col",
+        "time_col",
+        "target_col",
+        "freq",
+    )
 
     _parameter_constraints: dict = {
         "cell": [StrOptions(set(CELLS))],
@@ -391,6 +427,8 @@ class RNNForecaster(
         self
         """
         validate_params(self)
+        if self.warm_start and hasattr(self, "params_"):  # before anything changes
+            fitted_config.check_unchanged(self, "fit with warm_start=True")
         # random_state=None: fresh randomness for every fit, as in scikit-learn
         self.__dict__.pop("_auto_seed", None)
         with single_threaded_blas():
@@ -416,6 +454,9 @@ class RNNForecaster(
         train_end = data.indptr[:-1] + data.lengths - n_val
         reuse = (partial or self.warm_start) and hasattr(self, "params_")
         if reuse:
+            fitted_config.check_unchanged(
+                self, "partial_fit" if partial else "fit with warm_start=True"
+            )
             self._check_same_format(data.schema)
             scaler = self._scaler
         else:
@@ -428,6 +469,8 @@ class RNNForecaster(
         series = ScaledSeries.build(Y, Z, data.indptr, train_end)
         net, theta = self._network_and_weights(layout, dt, reuse)
         self._net, self._layout, self._scaler = net, layout, scaler
+        if not reuse:
+            self._fit_config = fitted_config.record(self, self._fit_config_params)
         # a tail without observations scores nothing (early stopping would then
         # keep the initial weights): treat it as no validation
         has_val = bool(n_val.any()) and not np.isnan(data.y[~series.train_rows()]).all()
@@ -481,8 +524,8 @@ class RNNForecaster(
         net, layout = self._net, self._layout
         rng = np.random.default_rng(self._seed(offset=1))
         opt = (
-            self._optimizer
-            if reuse and hasattr(self, "_optimizer")
+            self._optimizer_for_training()
+            if reuse
             else make_optimizer(
                 self.solver, net.size, self.learning_rate_init, net.dtype
             )
@@ -540,6 +583,24 @@ class RNNForecaster(
             self.dh_norm_ = np.mean(np.stack(epoch.dh_norms), axis=0)
         self.stopped_ = log.stopped
         return log
+
+    def _optimizer_for_training(self):
+        """The optimizer a warm fit or ``partial_fit`` continues with.
+
+        The fitted one (its moments and step count) with the current
+        ``learning_rate_init`` -- training settings take effect at the next
+        training call -- or a fresh one when ``solver`` changed since.
+        """
+        net = self._net
+        opt = getattr(self, "_optimizer", None)
+        if opt is None or not is_solver(opt, self.solver):
+            opt = make_optimizer(
+                self.solver, net.size, self.learning_rate_init, net.dtype
+            )
+        else:
+            opt.learning_rate = float(self.learning_rate_init)
+        self._optimizer = opt
+        return opt
 
     def _read_to_ends(self, reader, theta, series: ScaledSeries):
         """Read every series to its end and keep where it ends; the outputs."""
@@ -629,6 +690,7 @@ class RNNForecaster(
             or DataFrame indexed by the future timestamps, or long format.
         """
         check_is_fitted(self)
+        fitted_config.check_unchanged(self, "predict")
         model = self._snapshot()  # one state throughout, whatever update does
         h = check_horizon(horizon, model.horizon)
         fut = model.schema_.check_future(h, X)
@@ -649,6 +711,7 @@ class RNNForecaster(
         return self._net.head.forward(th, top, extra)[0]
 
     def _predict_values(self, fut: Future) -> np.ndarray:
+        fitted_config.check_unchanged(self, "predict")
         strategy = STRATEGIES[self.strategy]
         h = fut.horizon
         strategy.check_horizon(h, self.horizon)
@@ -691,6 +754,7 @@ class RNNForecaster(
         self
         """
         check_is_fitted(self)
+        fitted_config.check_unchanged(self, "update")
         # held throughout: predict in other threads sees the state before or
         # after this update (see ForecasterMixin), and updates do not interleave
         with self._stream_lock():
@@ -712,6 +776,7 @@ class RNNForecaster(
         )
 
     def _update_block(self, block: SeriesSet) -> None:
+        fitted_config.check_unchanged(self, "update")
         lay = self._layout
         dt = self._net.dtype
         reader = SeriesReader(self._net, lay)
@@ -776,6 +841,7 @@ class RNNForecaster(
             validate_params(self)
             with single_threaded_blas():
                 return self._fit_data(self._read(y_new, X_new), partial=True)
+        fitted_config.check_unchanged(self, "partial_fit")
         with self._stream_lock():
             block = self.schema_.check_update(y_new, X_new)
             # training changes the weights (and the optimizer's moments) in
@@ -796,7 +862,8 @@ class RNNForecaster(
         pos = np.asarray(block.positions)
         Ynew, Znew = self._block_inputs(block)
         loss_fn = get_loss(self.loss)
-        rng = np.random.default_rng(self._seed(offset=2 + self._optimizer.t))
+        opt = self._optimizer_for_training()
+        rng = np.random.default_rng(self._seed(offset=2 + opt.t))
         T = int(self.bptt_length)
         theta0, diverged = self.params_.copy(), False
         for i, p in enumerate(pos):
@@ -806,7 +873,7 @@ class RNNForecaster(
             for x, ex, tg, mk in windows_after(lay, Y, Z, keep, T):
                 res = net.train_step(
                     self.params_,
-                    self._optimizer,
+                    opt,
                     x,
                     tg,
                     mk,

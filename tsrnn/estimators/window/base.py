@@ -34,6 +34,7 @@ from ...engine import (
 from ...engine.threads import single_threaded_blas
 from ...persist import Persistent
 from ..refused import ExplainsRefusedParameters
+from .. import fitted_config
 from . import state
 
 # Memory budget of one predict chunk: the forward pass keeps per-step gates and
@@ -47,6 +48,17 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
 
     # model files: what is saved and how it is checked (see :mod:`.state`)
     _state_protocol = state
+
+    # the parameters that define the fitted model (see Notes): frozen by fit
+    _fit_config_params = (
+        "cell",
+        "hidden_size",
+        "num_layers",
+        "bidirectional",
+        "pooling",
+        "nonlinearity",
+        "dtype",
+    )
 
     _parameter_constraints: dict = {
         "cell": [StrOptions(set(CELLS))],
@@ -272,6 +284,7 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
 
     def _validate_X(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self)
+        fitted_config.check_unchanged(self, "predict")
         check_window_values(X, "X")
         X, n_step = windows_as_rows(X)
         if n_step is not None:
@@ -297,22 +310,27 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         # One Generator drives init, shuffling and dropout, so a fit is a pure
         # function of random_state (and partial_fit k times == fit(max_iter=k)).
         self._rng = np.random.default_rng(seed)
-        dtype = self._param_dtype()
-        stack = RecurrentStack(
-            self.cell, self.input_size_, self.hidden_size, self.num_layers,
-            self.nonlinearity, True, self.bidirectional, dtype,
-        )
-        directions = 2 if self.bidirectional else 1
-        head = LinearHead(directions * self.hidden_size, self._head_outputs(),
-                          pooling=self.pooling)
-        self._network = Network(stack, head)
+        self._network = Network(*self._network_parts())
         self._arch = self._architecture()
+        self._fit_config = fitted_config.record(self, self._fit_config_params)
         self.params_ = self._network.init_params(self._rng)
         self._optimizer = None
         self._log = TrainingLog()
         self._grad_norms = []
         self.t_ = 0
         self.dh_norm_ = None
+
+    def _network_parts(self) -> tuple[RecurrentStack, LinearHead]:
+        """The stack and the head, before any array exists (their layouts give
+        the parameter count; a model file is checked against it first)."""
+        stack = RecurrentStack(
+            self.cell, self.input_size_, self.hidden_size, self.num_layers,
+            self.nonlinearity, True, self.bidirectional, self._param_dtype(),
+        )
+        directions = 2 if self.bidirectional else 1
+        head = LinearHead(directions * self.hidden_size, self._head_outputs(),
+                          pooling=self.pooling)
+        return stack, head
 
     def _make_or_refresh_optimizer(self) -> None:
         """Keep the optimizer's state across warm starts; take new hyper-parameters."""
@@ -379,6 +397,10 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         first = not self.__sklearn_is_fitted__() or (
             not incremental and not self.warm_start
         )
+        if not first:  # before anything changes
+            fitted_config.check_unchanged(
+                self, "partial_fit" if incremental else "fit with warm_start=True"
+            )
         X, y = self._validate_X_y(X, y, reset=first)
         n = X.shape[0]
         # partial_fit trains on everything it is given (as sklearn's MLP, which

@@ -169,6 +169,18 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
     not depend on the BLAS thread count, and ``predict`` is safe to call from
     several threads at once.
 
+    Changing parameters after fit (the rule of every tsrnn estimator): the
+    parameters that define the fitted network (``cell``, ``hidden_size``,
+    ``num_layers``, ``bidirectional``, ``pooling``, ``nonlinearity``,
+    ``dtype``) are frozen by ``fit``. After ``set_params`` changes one of them,
+    ``predict``, ``predict_proba``, ``decision_function``, ``score``,
+    ``partial_fit``, a ``warm_start`` fit and ``save`` raise
+    ``ValueError("parameters changed since fit: ...")`` naming them and their
+    fitted values: call ``fit`` to refit, or set them back. The training
+    settings (``learning_rate_init``, ``max_iter``, ``solver``, ``alpha``,
+    ``batch_size``, ...) may change at any time and take effect at the next
+    ``fit`` or ``partial_fit``, as in ``MLPRegressor``.
+
     Examples
     --------
     >>> import warnings
@@ -257,6 +269,8 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         else:
             raise StateError("array 'classes_' is missing")
         n_cl = len(self.classes_)
+        if self.classes_.ndim != 1 or n_cl != len(np.unique(self.classes_)):
+            raise StateError("classes_ must be a 1-D array of distinct labels")
         if n_cl < 2 or self.n_outputs_ != (1 if n_cl == 2 else n_cl):
             raise StateError(
                 f"{n_cl} classes do not match n_outputs_={self.n_outputs_}"

@@ -209,6 +209,17 @@ class RNNRegressor(RegressorMixin, WindowRNN):
     not depend on the BLAS thread count, and ``predict`` is safe to call from
     several threads at once.
 
+    Changing parameters after fit (the rule of every tsrnn estimator): the
+    parameters that define the fitted network (``cell``, ``hidden_size``,
+    ``num_layers``, ``bidirectional``, ``pooling``, ``nonlinearity``,
+    ``dtype``, ``loss``) are frozen by ``fit``. After ``set_params`` changes
+    one of them, ``predict``, ``score``, ``partial_fit``, a ``warm_start`` fit
+    and ``save`` raise ``ValueError("parameters changed since fit: ...")``
+    naming them and their fitted values: call ``fit`` to refit, or set them
+    back. The training settings (``learning_rate_init``, ``max_iter``,
+    ``solver``, ``alpha``, ``batch_size``, ...) may change at any time and take
+    effect at the next ``fit`` or ``partial_fit``, as in ``MLPRegressor``.
+
     Examples
     --------
     >>> import warnings
@@ -243,6 +254,8 @@ class RNNRegressor(RegressorMixin, WindowRNN):
 
     # Declared mirror: WindowRNN.__init__'s parameters plus ``loss``, written out
     # because scikit-learn reads an estimator's parameters from its __init__.
+    _fit_config_params = (*WindowRNN._fit_config_params, "loss", "quantiles")
+
     def __init__(
         self,
         cell="lstm",
