@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..._constraints import Interval, Options, StrOptions, validate_params
 from ...data import Future, SeriesSet, check_horizon, to_series_set
-from ...data.calendar import calendar_features
+from ...data.calendar import calendar_features, holiday_dates
 from ...engine import CELLS, InferencePack, get_loss, make_optimizer, run_epochs
 from ...engine.threads import single_threaded_blas
 from ...engine.trainer import DivergenceWarning, TrainingLog
@@ -112,6 +112,15 @@ class RNNForecaster(
     calendar_features : bool, default=True
         Add cyclic time-of-day / day-of-week / day-of-year features when the
         series has a DatetimeIndex.
+    holidays : str or list of dates, optional
+        Public holidays as known-future features (two columns: the day is a
+        holiday; the day is next to one): a country code of the ``holidays``
+        package (``"AU"``, ``"AU-VIC"``, ``"US-CA"``; ``pip install holidays``)
+        or the dates themselves. Needs a DatetimeIndex and
+        ``calendar_features=True``. Measured on the shipped Victoria demand
+        (``benchmarks/RESULTS.md``): a year of training data holds each holiday
+        once, so the network learns little from them; a workday covariate that
+        marks them does as well.
     scaler : {"standard", "robust"} or None, default="standard"
         Per-series scaling of targets (and global scaling of covariates), fitted
         on the training rows. Its statistics are relative to each series'
@@ -282,6 +291,7 @@ class RNNForecaster(
         "season_length",
         "differencing",
         "calendar_features",
+        "holidays",
         "scaler",
         "loss",
         "dtype",
@@ -310,6 +320,7 @@ class RNNForecaster(
         ],
         "differencing": ["boolean"],
         "calendar_features": ["boolean"],
+        "holidays": [None, str, list, tuple],
         "scaler": [StrOptions({"standard", "robust"}), None],
         "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
         "solver": [StrOptions({"adam", "sgd"})],
@@ -355,6 +366,7 @@ class RNNForecaster(
         season_length="auto",
         differencing=False,
         calendar_features=True,
+        holidays=None,
         scaler="standard",
         loss="squared_error",
         solver="adam",
@@ -388,6 +400,7 @@ class RNNForecaster(
         self.season_length = season_length
         self.differencing = differencing
         self.calendar_features = calendar_features
+        self.holidays = holidays
         self.scaler = scaler
         self.loss = loss
         self.solver = solver
@@ -494,8 +507,11 @@ class RNNForecaster(
         schema = data.schema
         seasons = strategy.seasons(resolve_seasons(self.season_length, schema.freq))
         n_calendar = 0
+        holidays = self._holiday_spec(schema)
         if self.calendar_features and schema.index_type in ("datetime", "period"):
-            n_calendar = calendar_features(data.time[:1], schema.freq).shape[1]
+            n_calendar = calendar_features(
+                data.time[:1], schema.freq, holidays
+            ).shape[1]
         return FeatureLayout(
             schema.n_targets,
             schema.n_covariates,
@@ -503,7 +519,26 @@ class RNNForecaster(
             strategy.horizon_out(self.horizon),
             seasons,
             relative=bool(self.differencing),
+            holidays=holidays,
         )
+
+    def _holiday_spec(self, schema):
+        """``holidays`` as plain metadata (a code, or ISO dates), checked."""
+        spec = self.holidays
+        if spec is None:
+            return None
+        if not self.calendar_features or schema.index_type not in (
+            "datetime",
+            "period",
+        ):
+            raise ValueError(
+                "holidays are calendar features of a DatetimeIndex: set "
+                "calendar_features=True and index the series by time"
+            )
+        holiday_dates(spec)  # fails here, before training, if it cannot resolve
+        if isinstance(spec, str):
+            return spec
+        return tuple(d.isoformat() for d in sorted(holiday_dates(spec)))
 
     def _network_and_weights(self, layout, dt, reuse):
         if reuse:

@@ -19,6 +19,7 @@ layout, so a training window of any rows costs ``O(rows * h)`` and nothing of si
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def network_inputs(block, scaler, layout, freq, dt, positions=None, what="y"):
         check_scaled(parts[0], block.X, xwhat, block, None, scaler.x_loc,
                      scaler.x_scale)
     if layout.n_calendar:
-        parts.append(calendar_features(block.time, freq))
+        parts.append(calendar_features(block.time, freq, layout.holidays))
     Z = np.concatenate(parts, axis=1) if parts else np.zeros((len(Y), 0))
     return Y.astype(dt), Z.astype(dt)
 
@@ -68,7 +69,9 @@ def future_known(fut, scaler, layout, schema) -> np.ndarray:
         parts.append(scaled.reshape(P, h, -1))
     if layout.n_calendar:
         idx = schema.future_index(h, fut.positions)
-        parts.append(calendar_features(idx, schema.freq).reshape(P, h, -1))
+        parts.append(
+            calendar_features(idx, schema.freq, layout.holidays).reshape(P, h, -1)
+        )
     if not parts:
         return np.zeros((P, h, 0))
     return np.concatenate(parts, axis=2)
@@ -137,6 +140,8 @@ class FeatureLayout:
     # predictions, which the step kernel feeds back as inputs instead)
     relative: bool = False  # differencing: inputs are changes y_t - y_{t-1},
     # targets and reference values are relative to the origin's level y_t
+    holidays: Any = None  # a holidays-package code or a tuple of ISO dates:
+    # two holiday columns after the cyclic calendar features
 
     @property
     def n_known(self) -> int:

@@ -161,6 +161,8 @@ def _layout_and_schema(state: persist.ModelState):
     try:
         layout = dict(state.require("_layout"))
         layout["seasons"] = tuple(layout["seasons"])
+        if isinstance(layout.get("holidays"), list):  # JSON has no tuples
+            layout["holidays"] = tuple(layout["holidays"])
         layout = FeatureLayout(**layout)
         schema = SeriesSchema.from_dict(state.require("schema_"))
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
