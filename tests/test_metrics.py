@@ -148,7 +148,7 @@ def test_winkler_width_plus_scaled_misses():
         (lambda: crps([1.0, 2.0], samples=[[1.0]]), ValueError, "n_samples"),
         (lambda: winkler([1.0], [0.0], [2.0], level=100), ValueError, "percentage"),
         (lambda: winkler([1.0], [2.0], [0.0], level=90), ValueError, "in order"),
-        (lambda: winkler([1.0], [0.0], [2.0], level="90"), TypeError, "number"),
+        (lambda: winkler([1.0], [0.0], [2.0], level="90"), TypeError, "percentage such as 90"),
     ],
 )
 def test_distribution_scores_name_bad_inputs(call, exc, match):

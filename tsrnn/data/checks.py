@@ -44,6 +44,29 @@ def is_integer(value: Any) -> bool:
     )
 
 
+def check_level(level: Any, name: str = "level") -> float:
+    """A nominal interval coverage as a fraction in (0, 1), or a clear error.
+
+    A percentage in [1, 100) (``90``, Nixtla's ``level``) is read as such; a
+    fraction in (0, 1) (``0.9``) stays accepted. The one reading of a level for
+    the intervals, the metrics and the command line.
+    """
+    if isinstance(level, bool) or not isinstance(level, numbers.Real):
+        raise TypeError(
+            f"{name} must be a percentage such as 90 (or a fraction such as 0.9), "
+            f"got {level!r}"
+        )
+    value = float(level)
+    if 0.0 < value < 1.0:
+        return value
+    if 1.0 <= value < 100.0:
+        return value / 100.0
+    raise ValueError(
+        f"{name} must be a percentage in [1, 100) such as 90 (or a fraction in "
+        f"(0, 1) such as 0.9), got {level!r}"
+    )
+
+
 def check_horizon(horizon: Any, default: Any = 1) -> int:
     """Return ``horizon`` (or ``default`` when it is None) as a positive int.
 

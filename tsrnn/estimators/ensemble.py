@@ -203,6 +203,8 @@ class EnsembleForecaster(ForecasterMixin, BaseEstimator):
             self._combined([v for _, v in parsed]), parsed[0][0]
         )
 
+    # Declared mirror: the signature and Parameters of
+    # ForecasterMixin.predict_interval (one interval API); the body differs.
     def predict_interval(
         self,
         horizon: int | None = None,
