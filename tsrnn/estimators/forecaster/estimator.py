@@ -46,11 +46,13 @@ from .features import (
 from .head import build_network, resolve_seasons, start_at_reference
 from .reader import SeriesEnds, SeriesReader, last_observed, validation_score
 from .strategies import STRATEGIES
+from . import auto
 from .training import (
     Epoch,
     ScaledSeries,
     cut_lanes,
     hold_out,
+    steps_per_epoch,
     windows_after,
 )
 from .transforms import Scaler
@@ -230,7 +232,10 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         "nonlinearity": [StrOptions({"tanh", "relu"})],
         "horizon": [Interval(numbers.Integral, 1, None, closed="left")],
         "strategy": [StrOptions(set(STRATEGIES))],
-        "bptt_length": [Interval(numbers.Integral, 1, None, closed="left")],
+        "bptt_length": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "stateful": ["boolean"],
         "season_length": [
             Interval(numbers.Integral, 1, None, closed="left"),
@@ -239,21 +244,31 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             tuple,
             list,
         ],
-        "differencing": ["boolean"],
+        "differencing": ["boolean", StrOptions({"auto"})],
+        "reference": [StrOptions({"auto", "last", "seasonal"})],
         "calendar_features": ["boolean"],
         "scaler": [StrOptions({"standard", "robust"}), None],
-        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
+        "loss": [StrOptions({"auto", "squared_error", "absolute_error", "huber"})],
         "solver": [StrOptions({"adam", "sgd"})],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
-        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_iter": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "batch_size": [
             Interval(numbers.Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
         ],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
+        "early_stopping": [
+            "boolean",
+            StrOptions({"auto", "refit", "continue", "holdout"}),
+        ],
+        "validation_fraction": [
+            Interval(numbers.Real, 0, 1, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "clip_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "warm_start": ["boolean"],
@@ -279,21 +294,22 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         nonlinearity="tanh",
         horizon=1,
         strategy="direct",
-        bptt_length=32,
+        bptt_length="auto",
         stateful=True,
         season_length="auto",
-        differencing=False,
+        reference="auto",
+        differencing="auto",
         calendar_features=True,
         scaler="standard",
-        loss="squared_error",
+        loss="auto",
         solver="adam",
         learning_rate_init=3e-3,
-        max_iter=100,
+        max_iter="auto",
         batch_size="auto",
         alpha=0.0,
         tol=1e-4,
-        early_stopping=False,
-        validation_fraction=0.1,
+        early_stopping="auto",
+        validation_fraction="auto",
         n_iter_no_change=10,
         clip_norm=1.0,
         warm_start=False,
@@ -315,6 +331,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         self.bptt_length = bptt_length
         self.stateful = stateful
         self.season_length = season_length
+        self.reference = reference
         self.differencing = differencing
         self.calendar_features = calendar_features
         self.scaler = scaler
@@ -373,18 +390,32 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         )
 
     def _fit_data(self, data: SeriesSet, partial: bool):
-        """Train (one epoch if ``partial``), read every series to its end, calibrate."""
+        """Train (one epoch if ``partial``), read every series to its end, calibrate.
+
+        With the refit protocol (``early_stopping`` ``"auto"``, ``True``,
+        ``"refit"`` or ``"continue"`` on a first fit with a held-out tail), a
+        selection run on the training rows picks the number of epochs on the
+        tails and gives the validation scores and the conformal residuals;
+        the final model then trains on every row (:meth:`_finish_on_all`).
+        """
         strategy = STRATEGIES[self.strategy]
-        n_val = hold_out(
-            data, self.validation_fraction, strategy.horizon_out(self.horizon)
-        )
-        train_end = data.indptr[:-1] + data.lengths - n_val
         reuse = (partial or self.warm_start) and hasattr(self, "params_")
         if reuse:
             self._check_same_format(data.schema)
-            scaler = self._scaler
-        else:
-            scaler = Scaler.fit(self.scaler, data.y, data.X, data.indptr, train_end)
+        n_val = hold_out(
+            data,
+            self._validation_fraction(),
+            strategy.horizon_out(self.horizon),
+            horizon=int(self.horizon),
+        )
+        train_end = data.indptr[:-1] + data.lengths - n_val
+        if not reuse:
+            self._resolve_auto(data, strategy, train_end)
+        scaler = (
+            self._scaler
+            if reuse
+            else Scaler.fit(self.scaler, data.y, data.X, data.indptr, train_end)
+        )
         layout = self._feature_layout(data, strategy)
         dt = np.dtype(self.dtype).type
         Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt)
@@ -394,11 +425,12 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         # a tail without observations scores nothing (early stopping would then
         # keep the initial weights): treat it as no validation
         has_val = bool(n_val.any()) and not np.isnan(data.y[~series.train_rows()]).all()
-        log = self._train(theta, series, reuse, partial, has_val)
+        mode = self._stopping_mode(reuse, partial, has_val)
+        log = self._train(theta, series, reuse, partial, has_val, mode)
         # read every series to its end with the final weights
         # (the stream kernel fills the gaps with the model's own estimates)
         outputs = self._read_to_ends(SeriesReader(net, layout), theta, series)
-        if not self.early_stopping and has_val:
+        if mode in (False, "max_iter") and has_val:
             log.validation_scores.append(validation_score(layout, outputs, series))
             log.best_validation_score = max(log.validation_scores)
         self.validation_scores_ = list(log.validation_scores)
@@ -406,13 +438,85 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             max(log.validation_scores) if log.validation_scores else None
         )
         self.schema_ = data.schema
+        # conformal residuals: the tails this run never trained on
         self._calibrate(strategy, data, outputs, series, n_val)
+        if mode in ("refit", "continue") and log.stopped not in (
+            "diverged",
+            "interrupted",
+        ):
+            self._finish_on_all(data, strategy, mode, log, n_val)
         return self
+
+    def _validation_fraction(self):
+        vf = self.validation_fraction
+        return "auto" if isinstance(vf, str) else float(vf)
+
+    def _stopping_mode(self, reuse, partial, has_val):
+        """What ``early_stopping`` means for this fit.
+
+        ``"refit"``/``"continue"``: select the epochs on the tails, then train
+        on every row; ``"holdout"``: stop on the tails and keep the best
+        weights (the tails never trained on); ``"max_iter"``: no tails to
+        select on (or a continued fit) with a refit mode asked; False: no
+        early stopping.
+        """
+        es = self.early_stopping
+        if not isinstance(es, str) and not es:
+            return False
+        if es == "holdout":
+            return "holdout" if has_val else False
+        if reuse or partial:
+            # a continued fit keeps the old meaning: stop on the tails
+            return "holdout" if has_val else False
+        if not has_val:
+            return "max_iter"
+        return "continue" if es == "continue" else "refit"
+
+    def _resolve_auto(self, data: SeriesSet, strategy, train_end) -> None:
+        """Fix the ``"auto"`` settings from the training rows (fitted attributes)."""
+        schema = data.schema
+        seasons = strategy.seasons(resolve_seasons(self.season_length, schema.freq))
+        if self.differencing == "auto":
+            first = seasons[0] if seasons else 1
+            self.differencing_ = auto.choose_differencing(
+                data.y, data.indptr, train_end, season=min(
+                    (m for m in seasons if m > 1), default=first
+                )
+            )
+        else:
+            self.differencing_ = bool(self.differencing)
+        if not seasons:  # recursive: its inputs carry the last value
+            self.reference_ = None
+        elif self.reference == "seasonal":
+            self.reference_ = int(seasons[0])
+        elif self.reference == "last":
+            self.reference_ = 1
+        else:
+            self.reference_ = auto.choose_reference(
+                data.y, data.indptr, train_end, seasons, int(self.horizon)
+            )
+        if self.reference_ is None or self.reference == "seasonal":
+            self.seasons_ = tuple(seasons)  # as given: the first one starts
+        else:
+            self.seasons_ = auto.order_seasons(tuple(seasons), self.reference_)
+        self.bptt_length_ = (
+            auto.choose_bptt_length(data.lengths)
+            if self.bptt_length == "auto"
+            else int(self.bptt_length)
+        )
+        self.loss_ = "absolute_error" if self.loss == "auto" else self.loss
+        self.validation_fraction_ = (
+            float(self.validation_fraction)
+            if not isinstance(self.validation_fraction, str)
+            else float(
+                np.sum(data.lengths - (train_end - data.indptr[:-1]))
+                / max(1, int(data.lengths.sum()))
+            )
+        )
 
     def _feature_layout(self, data: SeriesSet, strategy) -> FeatureLayout:
         """What the network reads and predicts for these series and settings."""
         schema = data.schema
-        seasons = strategy.seasons(resolve_seasons(self.season_length, schema.freq))
         n_calendar = 0
         if self.calendar_features and schema.index_type in ("datetime", "period"):
             n_calendar = calendar_features(data.time[:1], schema.freq).shape[1]
@@ -421,8 +525,8 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             schema.n_covariates,
             n_calendar,
             strategy.horizon_out(self.horizon),
-            seasons,
-            relative=bool(self.differencing),
+            self.seasons_,
+            relative=bool(self.differencing_),
         )
 
     def _network_and_weights(self, layout, dt, reuse):
@@ -439,19 +543,35 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         start_at_reference(net, theta, layout)
         return net, theta
 
-    def _train(self, theta, series: ScaledSeries, reuse, partial, has_val):
-        """The epochs: truncated BPTT over ``series``, in place on ``theta``."""
+    def _epochs(self, series: ScaledSeries, lanes) -> int:
+        """``max_iter`` or, for ``"auto"``, the epochs of :func:`auto.choose_epochs`."""
+        if self.max_iter != "auto":
+            return int(self.max_iter)
+        return auto.choose_epochs(
+            steps_per_epoch(series, self.bptt_length_, self.batch_size, lanes)
+        )
+
+    def _train(self, theta, series: ScaledSeries, reuse, partial, has_val, mode,
+               n_epochs=None, optimizer=None):
+        """The epochs: truncated BPTT over ``series``, in place on ``theta``.
+
+        ``mode`` (:meth:`_stopping_mode`) says whether the tails stop training;
+        ``n_epochs`` overrides the epoch count (the final run of the refit
+        protocol), ``optimizer`` continues an optimizer's state.
+        """
         net, layout = self._net, self._layout
         rng = np.random.default_rng(self._seed(offset=1))
-        opt = (
-            self._optimizer
-            if reuse and hasattr(self, "_optimizer")
-            else make_optimizer(
-                self.solver, net.size, self.learning_rate_init, net.dtype
+        opt = optimizer
+        if opt is None:
+            opt = (
+                self._optimizer
+                if reuse and hasattr(self, "_optimizer")
+                else make_optimizer(
+                    self.solver, net.size, self.learning_rate_init, net.dtype
+                )
             )
-        )
         reader = SeriesReader(net, layout)
-        T = int(self.bptt_length)
+        T = int(self.bptt_length_)
         lanes = cut_lanes(series, T, self.batch_size) if self.stateful else None
         epoch = Epoch(
             net,
@@ -462,7 +582,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             lanes,
             bptt_length=T,
             batch_size=self.batch_size,
-            loss_fn=get_loss(self.loss),
+            loss_fn=get_loss(self.loss_),
             rng=rng,
             step_options=dict(
                 clip_norm=self.clip_norm, dropout=self.dropout, alpha=self.alpha
@@ -477,11 +597,17 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             outputs = reader.read_all(theta, pack, series.inputs, series, series.Y)[0]
             return validation_score(layout, outputs, series)
 
-        early = self.early_stopping and has_val
+        early = mode in ("holdout", "refit", "continue") and has_val
+        if partial:
+            max_iter = 1
+        elif n_epochs is not None:
+            max_iter = int(n_epochs)
+        else:
+            max_iter = self._epochs(series, lanes)
         log = run_epochs(
             theta,
             epoch,
-            max_iter=1 if partial else self.max_iter,
+            max_iter=max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             early_stopping=early,
@@ -489,12 +615,17 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             verbose=self.verbose,
             log=self._log if reuse and hasattr(self, "_log") else TrainingLog(),
             desc="RNNForecaster",
-            warn_max_iter=not partial,
+            # an epoch count chosen from the data (auto, or by the tails) is
+            # the budget, not a failure to converge
+            warn_max_iter=not partial
+            and n_epochs is None
+            and self.max_iter != "auto",
         )
         self._optimizer = opt
         self._log = log
         self.params_ = theta
         self.n_iter_ = log.n_iter
+        self.n_epochs_ = max_iter
         self.t_ = opt.t * epoch.n_lanes * T
         self.loss_curve_ = list(log.loss_curve)
         self.best_loss_ = log.best_loss
@@ -503,6 +634,46 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             self.dh_norm_ = np.mean(np.stack(epoch.dh_norms), axis=0)
         self.stopped_ = log.stopped
         return log
+
+    def _finish_on_all(self, data: SeriesSet, strategy, mode, selection, n_val):
+        """The refit protocol's final training on every row (tails included).
+
+        ``"refit"``: fresh weights (the same seed) and a scaler fitted on every
+        row, trained for the selected number of epochs. ``"continue"``: the
+        selected weights and their optimizer train on every row for the tails'
+        share of the selected epochs (at least one). The selection run's
+        validation scores and conformal residuals are kept.
+        """
+        scores, best = self.validation_scores_, self.best_validation_score_
+        conformal = self.conformal_scores_
+        n_best = int(np.argmax(selection.validation_scores)) + 1
+        self.selected_epochs_ = n_best
+        dt = np.dtype(self.dtype).type
+        if mode == "refit":
+            scaler = Scaler.fit(
+                self.scaler, data.y, data.X, data.indptr, data.indptr[1:]
+            )
+            theta, optimizer = None, None
+            n_epochs = n_best
+        else:
+            scaler, theta, optimizer = self._scaler, self.params_, self._optimizer
+            share = float(n_val.sum()) / max(1, int(data.lengths.sum() - n_val.sum()))
+            n_epochs = max(1, int(np.ceil(n_best * share)))
+        Y, Z = network_inputs(data, scaler, self._layout, data.schema.freq, dt)
+        series = ScaledSeries.build(Y, Z, data.indptr)
+        if theta is None:
+            net, theta = self._network_and_weights(self._layout, dt, reuse=False)
+            self._net = net
+        self._scaler = scaler
+        log = self._train(
+            theta, series, False, False, False, False, n_epochs=n_epochs,
+            optimizer=optimizer,
+        )
+        self._read_to_ends(SeriesReader(self._net, self._layout), theta, series)
+        if log.stopped == "max_iter":  # ran the selected epochs, as intended
+            self.stopped_ = selection.stopped
+        self.validation_scores_, self.best_validation_score_ = scores, best
+        self.conformal_scores_ = conformal
 
     def _read_to_ends(self, reader, theta, series: ScaledSeries):
         """Read every series to its end and keep where it ends; the outputs."""
@@ -745,9 +916,9 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         keep = self._tail_y.shape[1]
         pos = np.asarray(block.positions)
         Ynew, Znew = self._block_inputs(block)
-        loss_fn = get_loss(self.loss)
+        loss_fn = get_loss(getattr(self, "loss_", self.loss))
         rng = np.random.default_rng(self._seed(offset=2 + self._optimizer.t))
-        T = int(self.bptt_length)
+        T = int(getattr(self, "bptt_length_", self.bptt_length))
         theta0, diverged = self.params_.copy(), False
         for i, p in enumerate(pos):
             Y, Z, _, _ = self._with_history(p, Ynew, Znew, block, i)
