@@ -30,9 +30,11 @@ TARGET_STEPS = 1000
 MIN_EPOCHS, MAX_EPOCHS = 5, 100
 
 #: Held-out tail per series with ``validation_fraction="auto"``: this share,
-#: and at least ``horizon + 1`` rows (one scored origin) where that leaves the
-#: series at least half of its rows.
+#: and enough rows for ``MIN_ORIGINS`` forecast origins over the collection
+#: where that leaves each series at least half of its rows
+#: (:func:`auto_validation_rows`).
 AUTO_VALIDATION_SHARE = 0.1
+MIN_ORIGINS = 9
 
 
 # ---------------------------------------------------------------- persistence
@@ -137,14 +139,22 @@ def choose_epochs(steps_per_epoch: int) -> int:
 def auto_validation_rows(lengths, horizon: int) -> np.ndarray:
     """``validation_fraction="auto"``: held-out rows per series.
 
-    ``max(floor(0.1 * n), horizon + 1)`` where that leaves at least half of
-    the series to train on, else ``floor(0.1 * n)``: a short series still
-    gives one scored origin (and conformal residuals) when it can spare it.
+    10 % of each series, and more where the series can spare it (the tail at
+    most half of it): ``horizon + ceil(9 / n_series)`` rows, so that the tails
+    of the collection hold at least 9 forecast origins (a 90 % conformal
+    interval needs 9 residuals), else ``horizon + 1`` (one origin). The final
+    model trains on every row anyway (the refit protocol): the tail only
+    picks the number of epochs and gives the residuals.
     """
     n = np.asarray(lengths, np.int64)
+    h = int(horizon)
     share = np.floor(n * AUTO_VALIDATION_SHARE).astype(np.int64)
-    wanted = np.maximum(share, int(horizon) + 1)
-    return np.where(n - wanted >= n / 2, wanted, share)
+    extra = int(np.ceil(MIN_ORIGINS / max(len(n), 1)))
+    out = share
+    for wanted in (h + 1, h + extra):  # the larger one wins where it fits
+        w = np.maximum(share, wanted)
+        out = np.where(n - w >= n / 2, w, out)
+    return out
 
 
 # ------------------------------------------------------------------ reference
