@@ -8,7 +8,7 @@ them at the start of ``fit`` and keeps what they decide in fitted attributes
 frame of thousands; nothing here knows which dataset it reads.
 
 The rules and the measurements behind them are in the estimator's docstring
-("How the auto values are chosen") and in ``docs/guide.md``.
+("How the auto values are chosen") and in ``docs/defaults.md``.
 """
 
 from __future__ import annotations

@@ -9,9 +9,13 @@ every epoch; the loss is taken at every step (teacher forcing) on the next
 piece starting on a window boundary with a zero state, so one global model is
 trained over all of them with per-series scaling.
 
-The last ``validation_fraction`` of every series is never trained on: it gives
-``validation_scores_``, early stopping (when asked) and the residuals of the
-conformal intervals. After ``fit`` the state has read every series to its end, so
+Settings left at ``"auto"`` are fixed from the training data at the start of
+``fit`` (rules in :mod:`.auto`, fitted attributes ``differencing_``,
+``reference_``, ``bptt_length_``, ``n_epochs_``, ...). With the default early
+stopping (the refit protocol) a selection run holds the tail of every series
+out, picks the number of epochs on it and keeps its residuals for the conformal
+intervals; the final model then trains on every row, the recent past included.
+After ``fit`` the state has read every series to its end, so
 ``predict`` forecasts what follows; ``update`` streams new observations into the
 state at a cost proportional to their number.
 """
@@ -81,8 +85,9 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         from the state and the known future (covariates, calendar, seasonal lag).
         ``"recursive"``: a one-step head whose prediction is fed back as the next
         input.
-    bptt_length : int, default=32
-        Steps per truncated-BPTT window. A series shorter than that is trained
+    bptt_length : int or "auto", default="auto"
+        Steps per truncated-BPTT window (``"auto"``: see Notes; 32 for long
+        series, 8 for short ones). A series shorter than that is trained
         on as one window (full BPTT); the shortest series ``fit`` accepts has
         ``horizon + 1`` rows in its training part (2 for ``"recursive"``).
     stateful : bool, default=True
@@ -91,31 +96,45 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         the loss).
     season_length : int, tuple of int, "auto" or None, default="auto"
         Seasonal period(s) of the direct head's reference values (the last value
-        at the same phase, with what was known about that step); the first one
-        is the head's starting point (seasonal naive). The recursive strategy
+        at the same phase, with what was known about that step); ``reference``
+        says which one the head starts from. The recursive strategy
         has none: it feeds its own predictions back as inputs instead.
         ``"auto"`` infers them from a pandas frequency: a day and a week for
         sub-daily data (48 and 336 for 30 min), 7 daily, 5 business-daily, 12
         monthly, 4 quarterly. None uses the last value (naive).
-    differencing : bool, default=False
+    reference : {"auto", "last", "seasonal"}, default="auto"
+        The forecast the direct head starts from (and learns corrections to):
+        ``"last"`` the last value, ``"seasonal"`` the seasonal naive forecast of
+        the first ``season_length`` (the behaviour before ``"auto"``), ``"auto"``
+        the one of these (last value or any season's seasonal naive) with the
+        smallest in-sample error over the horizon (see Notes). Fitted:
+        ``reference_`` (its lag; 1 is the last value) and ``seasons_``.
+    differencing : bool or "auto", default="auto"
         Model the changes ``y_t - y_{t-1}`` instead of the levels: the network
         reads and forecasts changes, and forecasts are summed back onto the
         last observed value. Use it for trending series and for a global model
         over series of different levels (M3, Tourism: the level-based model
         reverts towards each series' training mean at the end of a trend).
         A change next to a missing step is missing too; after trailing missing
-        steps the forecast starts from the last observed value.
+        steps the forecast starts from the last observed value. ``"auto"``:
+        when the series are persistent (see Notes); fitted: ``differencing_``.
     calendar_features : bool, default=True
         Add cyclic time-of-day / day-of-week / day-of-year features when the
         series has a DatetimeIndex.
     scaler : {"standard", "robust"} or None, default="standard"
         Per-series scaling of targets (and global scaling of covariates), fitted
         on the training rows.
-    loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
+    loss : {"auto", "squared_error", "absolute_error", "huber"}, default="auto"
+        ``"auto"`` is ``"absolute_error"`` (fitted: ``loss_``): the point
+        forecast is then the conditional median, the forecast that MAE, MASE
+        and sMAPE reward, and an outlier pulls less on it.
     solver : {"adam", "sgd"}, default="adam"
     learning_rate_init : float, default=3e-3
-    max_iter : int, default=100
-        Epochs (each about 16 optimizer steps with ``batch_size="auto"``).
+    max_iter : int or "auto", default="auto"
+        Epochs (each about 16 optimizer steps or more with
+        ``batch_size="auto"``); with early stopping the most the selection run
+        makes. ``"auto"``: about 1000 optimizer steps (see Notes); fitted:
+        ``n_epochs_``.
     batch_size : int or "auto", default="auto"
         Parallel streams (lanes) per window. ``"auto"``: as many as leave at
         least 16 windows (optimizer steps) per epoch, at most 32. Each epoch
@@ -123,12 +142,28 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
     alpha : float, default=0.0
         L2 penalty on weights.
     tol : float, default=1e-4
-    early_stopping : bool, default=False
-        Stop when the validation score (the series' tails) stops improving and
-        restore the best epoch's weights.
-    validation_fraction : float, default=0.1
-        Tail of every series held out of training (validation and interval
-        calibration); 0 trains on everything (no intervals then).
+    early_stopping : bool or {"auto", "refit", "continue", "holdout"}, default="auto"
+        How the held-out tails of the series choose when to stop.
+        ``"auto"``, ``True`` and ``"refit"``: the refit protocol: a selection
+        run trains on the rows before the tails, scores the tails every epoch
+        and stops when they stop improving; the best epoch count
+        (``selected_epochs_``) is then used to train a fresh model (same seed)
+        on every row, tails included. The tails' residuals from the selection
+        run calibrate the intervals. ``"continue"``: the selection run's best
+        weights go on training on every row for the tails' share of the
+        selected epochs (at least one). ``"holdout"``: stop on the tails and
+        keep the best epoch's weights; the tails are never trained on (what
+        ``True`` meant before the refit protocol). ``False``: train
+        ``max_iter`` epochs on the rows before the tails. Without a tail
+        (``validation_fraction=0``, series too short) every mode trains
+        ``max_iter`` epochs on every row. ``warm_start`` and ``partial_fit``
+        continue as ``"holdout"``.
+    validation_fraction : float or "auto", default="auto"
+        Tail of every series held out of the training rows (validation and
+        interval calibration); 0 holds nothing out (no intervals then).
+        ``"auto"``: 10 % of each series, more where a series can spare it so
+        that the tails hold at least 9 forecast origins (see Notes); fitted:
+        ``validation_fraction_`` (the share of rows held out).
     n_iter_no_change : int, default=10
     clip_norm : float or None, default=1.0
         Global gradient-norm clipping.
@@ -166,10 +201,69 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         Scaled residuals of held-out forecasts, for :meth:`predict_interval`.
     stopped_ : str
         Why training stopped: ``"max_iter"``, ``"converged"``,
-        ``"early_stopping"``, ``"diverged"`` or ``"interrupted"``.
+        ``"early_stopping"``, ``"diverged"`` or ``"interrupted"`` (for the
+        refit protocol: why the selection run stopped).
+    differencing_ : bool
+        Whether the network models changes (``differencing`` resolved).
+    reference_ : int or None
+        Lag of the forecast the head starts from: 1 the last value, ``m`` the
+        seasonal naive forecast of season ``m``; None for
+        ``strategy="recursive"`` (no reference).
+    seasons_ : tuple of int
+        The head's reference lags, the starting one first.
+    bptt_length_ : int
+        Truncated-BPTT window length used.
+    loss_ : str
+        Training loss used.
+    n_epochs_ : int
+        Epoch budget of the final training run: ``max_iter`` resolved, or the
+        selected epoch count with the refit protocol (its share with
+        ``"continue"``).
+    selected_epochs_ : int
+        The refit protocol's selected epoch count (absent without it).
+    validation_fraction_ : float
+        Share of the rows held out as tails.
 
     Notes
     -----
+    **How the auto values are chosen.** Every rule reads only the training
+    rows (before the held-out tails), runs at ``fit``, and gives one value
+    for the whole fit (one series or a long frame: one global model, one
+    decision). Explicit values are used exactly as given.
+
+    - ``differencing="auto"``: each series (its seasonal-phase means removed
+      when a season is known) votes *persistent* when it crosses its mean at
+      fewer of its steps than ``sqrt(0.5 * 0.85 / sqrt(n))``, the geometric
+      midpoint between white noise (0.5) and a random walk of the same length
+      ``n`` (``0.85 / sqrt(n)``, simulated): about 0.05 for a long sensor
+      series, 0.2 for 100 steps. Differencing is chosen when at least half of
+      the series vote persistent. Trends, random walks, prices and slowly
+      moving sensors are differenced; noise around a level is not.
+    - ``reference="auto"``: among the last value and each season's seasonal
+      naive forecast, the one with the smallest in-sample mean absolute error
+      over the ``horizon`` steps (every origin of the training rows, errors
+      divided by each series' standard deviation and pooled) is the head's
+      starting point. A strong cycle picks its season; a fast, noisy,
+      persistent sensor the last value.
+    - ``bptt_length="auto"``: ``clip(2 ** round(log2(median_length / 4)), 8,
+      32)``: short series cut into long windows are mostly padding and make
+      few optimizer steps.
+    - ``max_iter="auto"``: ``clip(ceil(1000 / steps_per_epoch), 5, 100)``
+      epochs, about 1000 optimizer steps: a long frame of thousands of series
+      gets about five passes over its data, a short series more passes.
+    - ``loss="auto"``: absolute error (see ``loss``).
+    - ``validation_fraction="auto"``: 10 % of each series, and
+      ``horizon + ceil(9 / n_series)`` rows where that leaves a series half of
+      its rows (else ``horizon + 1``): at least 9 forecast origins over the
+      collection, enough for 90 % conformal intervals on a short series.
+    - ``early_stopping="auto"``: the refit protocol (see ``early_stopping``):
+      the tail picks the epoch count, then every row is trained on.
+
+    A log transform for positive series is not chosen automatically (log hurt
+    4 of 5 M3/Tourism groups in last week's measurements). The measurements
+    behind these rules are in ``docs/defaults.md`` ("Defaults chosen from
+    the data").
+
     Divergence gives a warning, not an error. Every training step checks its
     loss and gradient; the first non-finite one (or weights that overflow)
     stops ``fit`` at once, inside the epoch, with a
