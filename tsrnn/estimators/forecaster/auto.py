@@ -48,7 +48,8 @@ def crossing_rate(y: np.ndarray) -> float:
     y = y[np.isfinite(y)]
     if len(y) < 3:
         return np.nan
-    side = np.sign(y - y.mean())
+    with np.errstate(all="ignore"):  # huge values: the scaler reports them
+        side = np.sign(y - y.mean())
     side = side[side != 0]
     if len(side) < 2:
         return 0.0
@@ -181,10 +182,11 @@ def reference_errors(y, indptr, train_end, lags, horizon: int) -> np.ndarray:
     for s in range(len(lengths)):
         seg = y[indptr[s] : train_end[s]]
         if np.isfinite(seg).sum() > 1:
-            with np.errstate(invalid="ignore"):
+            with np.errstate(all="ignore"):
                 sd = np.nanstd(seg, axis=0)
             scale[s] = np.where(np.isfinite(sd) & (sd > 1e-12), sd, 1.0)
-    yz = y / np.repeat(scale, lengths, axis=0)
+    with np.errstate(all="ignore"):
+        yz = y / np.repeat(scale, lengths, axis=0)
     rows = np.arange(N)
     in_train = rows < stop
     out = np.full(len(lags), np.nan)
@@ -197,7 +199,8 @@ def reference_errors(y, indptr, train_end, lags, horizon: int) -> np.ndarray:
             if not ok.any():
                 continue
             r = rows[ok]
-            e = np.abs(yz[r] - yz[r - lag])
+            with np.errstate(all="ignore"):
+                e = np.abs(yz[r] - yz[r - lag])
             e = e[np.isfinite(e)]
             total += float(e.sum())
             count += len(e)

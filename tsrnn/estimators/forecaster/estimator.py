@@ -503,13 +503,15 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             horizon=int(self.horizon),
         )
         train_end = data.indptr[:-1] + data.lengths - n_val
-        if not reuse:
-            self._resolve_auto(data, strategy, train_end)
+        # the scaler first: it refuses values too large to standardize, with
+        # the message that says what to do, before any rule reads them
         scaler = (
             self._scaler
             if reuse
             else Scaler.fit(self.scaler, data.y, data.X, data.indptr, train_end)
         )
+        if not reuse:
+            self._resolve_auto(data, strategy, train_end)
         layout = self._feature_layout(data, strategy)
         dt = np.dtype(self.dtype).type
         Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt)
