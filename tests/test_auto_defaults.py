@@ -129,9 +129,13 @@ def _quiet_fit(model, y):
 
 def test_random_walk_is_differenced_and_noise_is_not():
     rng = np.random.default_rng(0)
-    rw = _quiet_fit(RNNForecaster(horizon=3, max_iter=2, **FAST), np.cumsum(rng.normal(size=400)))
+    rw = _quiet_fit(
+        RNNForecaster(horizon=3, max_iter=2, **FAST), np.cumsum(rng.normal(size=400))
+    )
     assert rw.differencing_ is True
-    noise = _quiet_fit(RNNForecaster(horizon=3, max_iter=2, **FAST), rng.normal(size=400))
+    noise = _quiet_fit(
+        RNNForecaster(horizon=3, max_iter=2, **FAST), rng.normal(size=400)
+    )
     assert noise.differencing_ is False
 
 
@@ -142,7 +146,9 @@ def test_daily_cycle_starts_at_seasonal_naive():
 
 
 def test_fast_noisy_sensor_starts_at_the_last_value():
-    est = _quiet_fit(RNNForecaster(horizon=12, max_iter=2, **FAST), _fast_sensor(288 * 14))
+    est = _quiet_fit(
+        RNNForecaster(horizon=12, max_iter=2, **FAST), _fast_sensor(288 * 14)
+    )
     assert est.reference_ == 1
     assert est.seasons_[0] == 1 and set(est.seasons_[1:]) == {288, 2016}
 
@@ -215,9 +221,12 @@ def test_explicit_values_are_used_as_given():
         RNNForecaster(horizon=3, max_iter=1, reference="seasonal", **FAST), sensor
     )
     assert old.reference_ == 288 and old.seasons_ == (288, 2016)
-    assert _quiet_fit(
-        RNNForecaster(horizon=3, max_iter=1, differencing=True, **FAST), _daily(500)
-    ).differencing_ is True
+    assert (
+        _quiet_fit(
+            RNNForecaster(horizon=3, max_iter=1, differencing=True, **FAST), _daily(500)
+        ).differencing_
+        is True
+    )
 
 
 def test_explicit_old_settings_reproduce_the_old_defaults_bit_for_bit():
@@ -318,7 +327,13 @@ def test_defaults_beat_seasonal_naive_on_a_seasonal_trending_collection():
     model = _quiet_fit(RNNForecaster(horizon=h, season_length=12, random_state=0), df)
     fc = model.predict()
     snaive = SeasonalNaiveForecaster(season_length=12).fit(df).predict(horizon=h)
-    err = [np.abs(truth[i] - g.y.to_numpy()).mean() for i, (_, g) in enumerate(fc.groupby("unique_id", sort=False))]
-    err_sn = [np.abs(truth[i] - g.y.to_numpy()).mean() for i, (_, g) in enumerate(snaive.groupby("unique_id", sort=False))]
+    err = [
+        np.abs(truth[i] - g.y.to_numpy()).mean()
+        for i, (_, g) in enumerate(fc.groupby("unique_id", sort=False))
+    ]
+    err_sn = [
+        np.abs(truth[i] - g.y.to_numpy()).mean()
+        for i, (_, g) in enumerate(snaive.groupby("unique_id", sort=False))
+    ]
     assert model.differencing_ and model.reference_ == 12
     assert np.mean(err) < 0.9 * np.mean(err_sn)

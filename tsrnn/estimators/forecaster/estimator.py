@@ -39,7 +39,7 @@ from ...engine.threads import single_threaded_blas
 from ...engine.trainer import DivergenceWarning, TrainingLog
 from ...evaluation import ForecasterMixin, series_scale
 from ...persist import Persistent, register
-from . import state
+from . import auto, state
 from .features import (
     FeatureLayout,
     future_known,
@@ -50,7 +50,6 @@ from .features import (
 from .head import build_network, resolve_seasons, start_at_reference
 from .reader import SeriesEnds, SeriesReader, last_observed, validation_score
 from .strategies import STRATEGIES
-from . import auto
 from .training import (
     Epoch,
     ScaledSeries,
@@ -575,9 +574,10 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         if self.differencing == "auto":
             first = seasons[0] if seasons else 1
             self.differencing_ = auto.choose_differencing(
-                data.y, data.indptr, train_end, season=min(
-                    (m for m in seasons if m > 1), default=first
-                )
+                data.y,
+                data.indptr,
+                train_end,
+                season=min((m for m in seasons if m > 1), default=first),
             )
         else:
             self.differencing_ = bool(self.differencing)
@@ -647,8 +647,17 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             steps_per_epoch(series, self.bptt_length_, self.batch_size, lanes)
         )
 
-    def _train(self, theta, series: ScaledSeries, reuse, partial, has_val, mode,
-               n_epochs=None, optimizer=None):
+    def _train(
+        self,
+        theta,
+        series: ScaledSeries,
+        reuse,
+        partial,
+        has_val,
+        mode,
+        n_epochs=None,
+        optimizer=None,
+    ):
         """The epochs: truncated BPTT over ``series``, in place on ``theta``.
 
         ``mode`` (:meth:`_stopping_mode`) says whether the tails stop training;
@@ -713,9 +722,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             desc="RNNForecaster",
             # an epoch count chosen from the data (auto, or by the tails) is
             # the budget, not a failure to converge
-            warn_max_iter=not partial
-            and n_epochs is None
-            and self.max_iter != "auto",
+            warn_max_iter=not partial and n_epochs is None and self.max_iter != "auto",
         )
         self._optimizer = opt
         self._log = log
@@ -762,7 +769,13 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             self._net = net
         self._scaler = scaler
         log = self._train(
-            theta, series, False, False, False, False, n_epochs=n_epochs,
+            theta,
+            series,
+            False,
+            False,
+            False,
+            False,
+            n_epochs=n_epochs,
             optimizer=optimizer,
         )
         self._read_to_ends(SeriesReader(self._net, self._layout), theta, series)
