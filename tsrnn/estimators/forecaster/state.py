@@ -150,6 +150,9 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     est.seasons_ = tuple(est.seasons_)
     if not hasattr(est, "differencing_"):
         est.differencing_ = bool(layout.relative)
+    for name in ("bptt_length", "loss"):  # explicit values then: "auto" came later
+        if not hasattr(est, name + "_"):
+            setattr(est, name + "_", getattr(est, name))
     if "_level" not in state.arrays:  # files written before it was stored
         tail = est._tail_y.astype(np.float64)
         est._level = np.stack([last_observed(t) for t in tail])
