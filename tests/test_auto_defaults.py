@@ -337,3 +337,25 @@ def test_defaults_beat_seasonal_naive_on_a_seasonal_trending_collection():
     ]
     assert model.differencing_ and model.reference_ == 12
     assert np.mean(err) < 0.9 * np.mean(err_sn)
+
+
+def test_resolved_values_survive_save_and_load(tmp_path):
+    import tsrnn
+
+    est = _quiet_fit(RNNForecaster(horizon=12, max_iter=2, **FAST), _fast_sensor(2000))
+    est.save(tmp_path / "m.npz")
+    back = tsrnn.load(tmp_path / "m.npz")
+    for name in (
+        "differencing_",
+        "reference_",
+        "seasons_",
+        "bptt_length_",
+        "loss_",
+        "n_epochs_",
+        "selected_epochs_",
+        "validation_fraction_",
+    ):
+        assert getattr(back, name) == getattr(est, name), name
+    np.testing.assert_array_equal(back.predict(), est.predict())
+    # and a continued fit reads them (partial_fit: the resolved window and loss)
+    back.partial_fit(_fast_sensor(2100).iloc[2000:])
