@@ -88,6 +88,9 @@ def test_epochs_rule():
     assert auto.choose_epochs(50) == 20
     assert auto.choose_epochs(186) == 6  # M3 monthly: about five passes
     assert auto.choose_epochs(10_000) == 5  # at least five
+    # a run the tails stop: three times the budget, at most 100
+    assert auto.choose_epochs(186, selecting=True) == 18
+    assert auto.choose_epochs(20, selecting=True) == 100
 
 
 def test_validation_rows_rule():

@@ -28,6 +28,8 @@ BPTT_MIN, BPTT_MAX = 8, 32
 #: Epochs: as many as make about this many optimizer steps, within these bounds.
 TARGET_STEPS = 1000
 MIN_EPOCHS, MAX_EPOCHS = 5, 100
+#: A run stopped by the held-out tails may go this many times further.
+SELECTION_FACTOR = 3
 
 #: Held-out tail per series with ``validation_fraction="auto"``: this share,
 #: and enough rows for ``MIN_ORIGINS`` forecast origins over the collection
@@ -126,15 +128,20 @@ def choose_bptt_length(train_lengths) -> int:
     return int(np.clip(p, BPTT_MIN, BPTT_MAX))
 
 
-def choose_epochs(steps_per_epoch: int) -> int:
+def choose_epochs(steps_per_epoch: int, selecting: bool = False) -> int:
     """``max_iter="auto"``: epochs that make about ``TARGET_STEPS`` optimizer steps.
 
     ``ceil(1000 / steps_per_epoch)`` within ``[5, 100]``: a long frame of
     thousands of series gets about five passes, a short single series enough
-    passes for a thousand small steps.
+    passes for a thousand small steps. ``selecting``: the budget of a run that
+    the held-out tails stop (early stopping), ``SELECTION_FACTOR`` times as
+    many (at most 100): there the tails decide, the budget only bounds them
+    (M3 monthly: the tails still improved at the 10th epoch, MASE 0.942 with
+    10 epochs at most, 0.927 with 30).
     """
     n = int(np.ceil(TARGET_STEPS / max(int(steps_per_epoch), 1)))
-    return int(np.clip(n, MIN_EPOCHS, MAX_EPOCHS))
+    n = int(np.clip(n, MIN_EPOCHS, MAX_EPOCHS))
+    return min(MAX_EPOCHS, SELECTION_FACTOR * n) if selecting else n
 
 
 def auto_validation_rows(lengths, horizon: int) -> np.ndarray:

@@ -185,7 +185,9 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         Mean training loss per epoch (scaled units).
     validation_scores_ : list of float
         Negative mean squared error (scaled) on the held-out tails per epoch
-        (every epoch with ``early_stopping``, else once after training).
+        (every epoch with ``early_stopping``, else once after training); the
+        negative mean absolute error when ``loss_`` is ``"absolute_error"``
+        (the default), so that the tails pick the epoch by what is trained.
     best_loss_, best_validation_score_ : float
     params_ : ndarray
         Flat parameter vector; :meth:`named_params` gives torch-named views.
@@ -249,7 +251,9 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
       few optimizer steps.
     - ``max_iter="auto"``: ``clip(ceil(1000 / steps_per_epoch), 5, 100)``
       epochs, about 1000 optimizer steps: a long frame of thousands of series
-      gets about five passes over its data, a short series more passes.
+      gets about five passes over its data, a short series more passes. A
+      run the tails stop (early stopping) may make three times as many (at
+      most 100): the tails decide there.
     - ``loss="auto"``: absolute error (see ``loss``).
     - ``validation_fraction="auto"``: 10 % of each series, and
       ``horizon + ceil(9 / n_series)`` rows where that leaves a series half of
@@ -526,7 +530,11 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         # (the stream kernel fills the gaps with the model's own estimates)
         outputs = self._read_to_ends(SeriesReader(net, layout), theta, series)
         if mode in (False, "max_iter") and has_val:
-            log.validation_scores.append(validation_score(layout, outputs, series))
+            log.validation_scores.append(
+                validation_score(
+                    layout, outputs, series, absolute=self.loss_ == "absolute_error"
+                )
+            )
             log.best_validation_score = max(log.validation_scores)
         self.validation_scores_ = list(log.validation_scores)
         self.best_validation_score_ = (
@@ -639,12 +647,16 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         start_at_reference(net, theta, layout)
         return net, theta
 
-    def _epochs(self, series: ScaledSeries, lanes) -> int:
-        """``max_iter`` or, for ``"auto"``, the epochs of :func:`auto.choose_epochs`."""
+    def _epochs(self, series: ScaledSeries, lanes, selecting: bool) -> int:
+        """``max_iter`` or, for ``"auto"``, the epochs of :func:`auto.choose_epochs`.
+
+        ``selecting``: the budget of a run the tails stop (three times as many).
+        """
         if self.max_iter != "auto":
             return int(self.max_iter)
         return auto.choose_epochs(
-            steps_per_epoch(series, self.bptt_length_, self.batch_size, lanes)
+            steps_per_epoch(series, self.bptt_length_, self.batch_size, lanes),
+            selecting=selecting,
         )
 
     def _train(
@@ -700,7 +712,9 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         def validate():
             pack = InferencePack(net, theta)
             outputs = reader.read_all(theta, pack, series.inputs, series, series.Y)[0]
-            return validation_score(layout, outputs, series)
+            return validation_score(
+                layout, outputs, series, absolute=self.loss_ == "absolute_error"
+            )
 
         early = mode in ("holdout", "refit", "continue") and has_val
         if partial:
@@ -708,7 +722,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         elif n_epochs is not None:
             max_iter = int(n_epochs)
         else:
-            max_iter = self._epochs(series, lanes)
+            max_iter = self._epochs(series, lanes, selecting=early)
         log = run_epochs(
             theta,
             epoch,
