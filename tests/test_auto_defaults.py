@@ -362,3 +362,19 @@ def test_resolved_values_survive_save_and_load(tmp_path):
     np.testing.assert_array_equal(back.predict(), est.predict())
     # and a continued fit reads them (partial_fit: the resolved window and loss)
     back.partial_fit(_fast_sensor(2100).iloc[2000:])
+
+
+def test_the_reference_alone_is_kept_when_no_epoch_beats_it_on_the_tails():
+    # an exactly repeating day: seasonal naive is perfect, training cannot beat it
+    t = np.arange(24 * 30)
+    y = pd.Series(
+        10 + np.sin(2 * np.pi * t / 24) + 0.5 * np.cos(2 * np.pi * t / 8),
+        index=pd.date_range("2024-01-01", periods=len(t), freq="h"),
+    )
+    est = _quiet_fit(RNNForecaster(horizon=6, max_iter=3, **FAST), y)
+    # a day and a week back are both exact
+    assert est.reference_ in (24, 168)
+    assert est.selected_epochs_ == 0 and est.n_iter_ == 0
+    np.testing.assert_allclose(est.predict().to_numpy(), y.iloc[-24:-18], atol=1e-9)
+    # its residuals on the tails are the reference's: zero
+    np.testing.assert_allclose(np.nan_to_num(est.conformal_scores_), 0.0, atol=1e-9)

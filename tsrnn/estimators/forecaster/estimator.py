@@ -47,7 +47,7 @@ from .features import (
     network_inputs,
     origin_rows,
 )
-from .head import build_network, resolve_seasons, start_at_reference
+from .head import build_network, reference_only, resolve_seasons, start_at_reference
 from .reader import SeriesEnds, SeriesReader, last_observed, validation_score
 from .strategies import STRATEGIES
 from .training import (
@@ -147,7 +147,10 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         run trains on the rows before the tails, scores the tails every epoch
         and stops when they stop improving; the best epoch count
         (``selected_epochs_``) is then used to train a fresh model (same seed)
-        on every row, tails included. The tails' residuals from the selection
+        on every row, tails included. The tails also score the reference
+        alone (the head's starting forecast, without the network's
+        corrections) as "epoch 0": when no epoch beats it, the reference is
+        the model (``selected_epochs_ = 0``). The tails' residuals from the selection
         run calibrate the intervals. ``"continue"``: the selection run's best
         weights go on training on every row for the tails' share of the
         selected epochs (at least one). ``"holdout"``: stop on the tails and
@@ -221,7 +224,8 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         selected epoch count with the refit protocol (its share with
         ``"continue"``).
     selected_epochs_ : int
-        The refit protocol's selected epoch count (absent without it).
+        The refit protocol's selected epoch count (absent without it); 0 when
+        the reference alone scored best on the tails.
     validation_fraction_ : float
         Share of the rows held out as tails.
 
@@ -525,7 +529,13 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         # keep the initial weights): treat it as no validation
         has_val = bool(n_val.any()) and not np.isnan(data.y[~series.train_rows()]).all()
         mode = self._stopping_mode(reuse, partial, has_val)
+        self.__dict__.pop("_reference_score", None)
+        self.__dict__.pop("_reference_theta", None)
         log = self._train(theta, series, reuse, partial, has_val, mode)
+        use_reference = self._reference_wins(log)
+        if use_reference:  # the tails' residuals are then the reference's
+            theta[:] = self._reference_theta
+        self.__dict__.pop("_reference_theta", None)
         # read every series to its end with the final weights
         # (the stream kernel fills the gaps with the model's own estimates)
         outputs = self._read_to_ends(SeriesReader(net, layout), theta, series)
@@ -547,8 +557,20 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             "diverged",
             "interrupted",
         ):
-            self._finish_on_all(data, strategy, mode, log, n_val)
+            self._finish_on_all(data, strategy, mode, log, n_val, use_reference)
         return self
+
+    def _reference_wins(self, log) -> bool:
+        """Whether the tails scored the reference alone above every epoch."""
+        ref = getattr(self, "_reference_score", None)
+        scores = log.validation_scores
+        return (
+            ref is not None
+            and bool(scores)
+            and np.isfinite(ref)
+            and ref >= max(scores)
+            and log.stopped not in ("diverged", "interrupted")
+        )
 
     def _validation_fraction(self):
         vf = self.validation_fraction
@@ -709,14 +731,21 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             grad_norms=list(getattr(self, "grad_norm_curve_", [])) if reuse else [],
         )
 
-        def validate():
-            pack = InferencePack(net, theta)
-            outputs = reader.read_all(theta, pack, series.inputs, series, series.Y)[0]
+        def validate_theta(th):
+            pack = InferencePack(net, th)
+            outputs = reader.read_all(th, pack, series.inputs, series, series.Y)[0]
             return validation_score(
                 layout, outputs, series, absolute=self.loss_ == "absolute_error"
             )
 
+        def validate():
+            return validate_theta(theta)
+
         early = mode in ("holdout", "refit", "continue") and has_val
+        if mode in ("refit", "continue") and has_val and not reuse:
+            # "epoch 0": the reference alone, the forecast training must beat
+            self._reference_theta = reference_only(net, theta)
+            self._reference_score = float(validate_theta(self._reference_theta))
         if partial:
             max_iter = 1
         elif n_epochs is not None:
@@ -752,7 +781,9 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         self.stopped_ = log.stopped
         return log
 
-    def _finish_on_all(self, data: SeriesSet, strategy, mode, selection, n_val):
+    def _finish_on_all(
+        self, data: SeriesSet, strategy, mode, selection, n_val, use_reference
+    ):
         """The refit protocol's final training on every row (tails included).
 
         ``"refit"``: fresh weights (the same seed) and a scaler fitted on every
@@ -763,7 +794,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         """
         scores, best = self.validation_scores_, self.best_validation_score_
         conformal = self.conformal_scores_
-        n_best = int(np.argmax(selection.validation_scores)) + 1
+        n_best = 0 if use_reference else int(np.argmax(selection.validation_scores)) + 1
         self.selected_epochs_ = n_best
         dt = np.dtype(self.dtype).type
         if mode == "refit":
@@ -775,12 +806,14 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         else:
             scaler, theta, optimizer = self._scaler, self.params_, self._optimizer
             share = float(n_val.sum()) / max(1, int(data.lengths.sum() - n_val.sum()))
-            n_epochs = max(1, int(np.ceil(n_best * share)))
+            n_epochs = max(1, int(np.ceil(n_best * share))) if n_best else 0
         Y, Z = network_inputs(data, scaler, self._layout, data.schema.freq, dt)
         series = ScaledSeries.build(Y, Z, data.indptr)
         if theta is None:
             net, theta = self._network_and_weights(self._layout, dt, reuse=False)
             self._net = net
+            if use_reference:  # no epoch beat it: the reference is the model
+                theta[:] = reference_only(net, theta)
         self._scaler = scaler
         log = self._train(
             theta,
