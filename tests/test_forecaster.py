@@ -724,6 +724,10 @@ def test_divergence_keeps_finite_weights_with_a_message():
         learning_rate_init=1e6,
         clip_norm=None,
         max_iter=5,
+        # the old defaults: one training run, a squared error that explodes
+        early_stopping=False,
+        loss="squared_error",
+        differencing=False,
     )
     with pytest.warns(DivergenceWarning, match="diverged"):
         est.fit(y)
