@@ -238,11 +238,9 @@ class OriginRows:
     def future_rows(self, steps: int) -> np.ndarray:
         """Rows ``(steps, n_series)`` of the first ``steps`` future steps."""
         n = len(self.Y) // self.length
-        return (
-            (np.arange(n) * self.length)[None, :]
-            + self.keep
-            + np.arange(steps)[:, None]
-        )
+        return (np.arange(n) * self.length)[None, :] + self.keep + np.arange(steps)[
+            :, None
+        ]
 
 
 def origin_rows(
