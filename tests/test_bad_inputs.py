@@ -829,6 +829,30 @@ CASES = [
         r"range \[0\.0, 1\.0\)",
     ),
     Case(
+        "param-reference-unknown",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, reference="ses").fit(d["y"]),
+        ValueError,
+        r"'reference' parameter of RNNForecaster must be a str among "
+        r"\{'auto', 'last', 'seasonal'\}\. Got 'ses'",
+    ),
+    Case(
+        "param-early-stopping-unknown",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, early_stopping="sometimes").fit(d["y"]),
+        ValueError,
+        r"'early_stopping' parameter of RNNForecaster must be .* a str among "
+        r"\{'auto', 'continue', 'holdout', 'refit'\}\. Got 'sometimes'",
+    ),
+    Case(
+        "param-max-iter-text",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, max_iter="many").fit(d["y"]),
+        ValueError,
+        r"'max_iter' parameter of RNNForecaster must be an int in the range "
+        r"\[1, inf\) or a str among \{'auto'\}\. Got 'many'",
+    ),
+    Case(
         "param-season-length-text",
         lambda c: {"y": series()},
         lambda d, c: tiny(RNNForecaster, season_length=["day"]).fit(d["y"]),

@@ -168,11 +168,21 @@ def window_data(n=64, seed=0):
     return X, X.sum(axis=1)
 
 
+OLD_DEFAULTS = dict(
+    differencing=False,
+    loss="squared_error",
+    reference="seasonal",
+    early_stopping=False,
+    validation_fraction=0.1,
+)
+
 ESTIMATORS = {
     "forecaster": (
+        # the defaults before the "auto" values: these tests are about the
+        # training loop, not the settings
         lambda **kw: RNNForecaster(
             hidden_size=4, random_state=0, horizon=2, batch_size=2, bptt_length=16,
-            **kw,
+            **{**OLD_DEFAULTS, **kw},
         ),
         lambda: (seasonal(),),
     ),

@@ -9,9 +9,13 @@ every epoch; the loss is taken at every step (teacher forcing) on the next
 piece starting on a window boundary with a zero state, so one global model is
 trained over all of them with per-series scaling.
 
-The last ``validation_fraction`` of every series is never trained on: it gives
-``validation_scores_``, early stopping (when asked) and the residuals of the
-conformal intervals. After ``fit`` the state has read every series to its end, so
+Settings left at ``"auto"`` are fixed from the training data at the start of
+``fit`` (rules in :mod:`.auto`, fitted attributes ``differencing_``,
+``reference_``, ``bptt_length_``, ``n_epochs_``, ...). With the default early
+stopping (the refit protocol) a selection run holds the tail of every series
+out, picks the number of epochs on it and keeps its residuals for the conformal
+intervals; the final model then trains on every row, the recent past included.
+After ``fit`` the state has read every series to its end, so
 ``predict`` forecasts what follows; ``update`` streams new observations into the
 state at a cost proportional to their number.
 """
@@ -39,7 +43,7 @@ from ...evaluation import ForecasterMixin, series_scale
 from ...persist import Persistent, is_solver, register
 from .. import fitted_config
 from ..refused import ExplainsRefusedParameters
-from . import state
+from . import auto, state
 from .features import (
     FeatureLayout,
     future_known,
@@ -47,7 +51,7 @@ from .features import (
     network_inputs,
     origin_rows,
 )
-from .head import build_network, resolve_seasons, start_at_reference
+from .head import build_network, reference_only, resolve_seasons, start_at_reference
 from .reader import SeriesEnds, SeriesReader, last_observed, validation_score
 from .strategies import STRATEGIES
 from .training import (
@@ -55,6 +59,7 @@ from .training import (
     ScaledSeries,
     cut_lanes,
     hold_out,
+    steps_per_epoch,
     windows_after,
 )
 from .transforms import Scaler
@@ -85,8 +90,9 @@ class RNNForecaster(
         from the state and the known future (covariates, calendar, seasonal lag).
         ``"recursive"``: a one-step head whose prediction is fed back as the next
         input.
-    bptt_length : int, default=32
-        Steps per truncated-BPTT window. A series shorter than that is trained
+    bptt_length : int or "auto", default="auto"
+        Steps per truncated-BPTT window (``"auto"``: see Notes; 32 for long
+        series, 8 for short ones). A series shorter than that is trained
         on as one window (full BPTT); the shortest series ``fit`` accepts has
         ``horizon + 1`` rows in its training part (2 for ``"recursive"``).
     stateful : bool, default=True
@@ -95,20 +101,28 @@ class RNNForecaster(
         the loss).
     season_length : int, tuple of int, "auto" or None, default="auto"
         Seasonal period(s) of the direct head's reference values (the last value
-        at the same phase, with what was known about that step); the first one
-        is the head's starting point (seasonal naive). The recursive strategy
+        at the same phase, with what was known about that step); ``reference``
+        says which one the head starts from. The recursive strategy
         has none: it feeds its own predictions back as inputs instead.
         ``"auto"`` infers them from a pandas frequency: a day and a week for
         sub-daily data (48 and 336 for 30 min), 7 daily, 5 business-daily, 12
         monthly, 4 quarterly. None uses the last value (naive).
-    differencing : bool, default=False
+    reference : {"auto", "last", "seasonal"}, default="auto"
+        The forecast the direct head starts from (and learns corrections to):
+        ``"last"`` the last value, ``"seasonal"`` the seasonal naive forecast of
+        the first ``season_length`` (the behaviour before ``"auto"``), ``"auto"``
+        the one of these (last value or any season's seasonal naive) with the
+        smallest in-sample error over the horizon (see Notes). Fitted:
+        ``reference_`` (its lag; 1 is the last value) and ``seasons_``.
+    differencing : bool or "auto", default="auto"
         Model the changes ``y_t - y_{t-1}`` instead of the levels: the network
         reads and forecasts changes, and forecasts are summed back onto the
         last observed value. Use it for trending series and for a global model
         over series of different levels (M3, Tourism: the level-based model
         reverts towards each series' training mean at the end of a trend).
         A change next to a missing step is missing too; after trailing missing
-        steps the forecast starts from the last observed value.
+        steps the forecast starts from the last observed value. ``"auto"``:
+        when the series are persistent (see Notes); fitted: ``differencing_``.
     calendar_features : bool, default=True
         Add cyclic time-of-day / day-of-week / day-of-year features when the
         series has a DatetimeIndex.
@@ -128,11 +142,17 @@ class RNNForecaster(
         series of amplitude 1e-13 is forecast as the unit series times 1e-13)
         and a constant series is scaled by its own magnitude; ``None`` feeds
         the raw values to the network.
-    loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
+    loss : {"auto", "squared_error", "absolute_error", "huber"}, default="auto"
+        ``"auto"`` is ``"absolute_error"`` (fitted: ``loss_``): the point
+        forecast is then the conditional median, the forecast that MAE, MASE
+        and sMAPE reward, and an outlier pulls less on it.
     solver : {"adam", "sgd"}, default="adam"
     learning_rate_init : float, default=3e-3
-    max_iter : int, default=100
-        Epochs (each about 16 optimizer steps with ``batch_size="auto"``).
+    max_iter : int or "auto", default="auto"
+        Epochs (each about 16 optimizer steps or more with
+        ``batch_size="auto"``); with early stopping the most the selection run
+        makes. ``"auto"``: about 1000 optimizer steps (see Notes); fitted:
+        ``n_epochs_``.
     batch_size : int or "auto", default="auto"
         Parallel streams (lanes) per window. ``"auto"``: as many as leave at
         least 16 windows (optimizer steps) per epoch, at most 32. Each epoch
@@ -140,12 +160,31 @@ class RNNForecaster(
     alpha : float, default=0.0
         L2 penalty on weights.
     tol : float, default=1e-4
-    early_stopping : bool, default=False
-        Stop when the validation score (the series' tails) stops improving and
-        restore the best epoch's weights.
-    validation_fraction : float, default=0.1
-        Tail of every series held out of training (validation and interval
-        calibration); 0 trains on everything (no intervals then).
+    early_stopping : bool or {"auto", "refit", "continue", "holdout"}, default="auto"
+        How the held-out tails of the series choose when to stop.
+        ``"auto"``, ``True`` and ``"refit"``: the refit protocol: a selection
+        run trains on the rows before the tails, scores the tails every epoch
+        and stops when they stop improving; the best epoch count
+        (``selected_epochs_``) is then used to train a fresh model (same seed)
+        on every row, tails included. The tails also score the reference
+        alone (the head's starting forecast, without the network's
+        corrections) as "epoch 0": when no epoch beats it, the reference is
+        the model (``selected_epochs_ = 0``). The tails' residuals from the selection
+        run calibrate the intervals. ``"continue"``: the selection run's best
+        weights go on training on every row for the tails' share of the
+        selected epochs (at least one). ``"holdout"``: stop on the tails and
+        keep the best epoch's weights; the tails are never trained on (what
+        ``True`` meant before the refit protocol). ``False``: train
+        ``max_iter`` epochs on the rows before the tails. Without a tail
+        (``validation_fraction=0``, series too short) every mode trains
+        ``max_iter`` epochs on every row. ``warm_start`` and ``partial_fit``
+        continue as ``"holdout"``.
+    validation_fraction : float or "auto", default="auto"
+        Tail of every series held out of the training rows (validation and
+        interval calibration); 0 holds nothing out (no intervals then).
+        ``"auto"``: 10 % of each series, more where a series can spare it so
+        that the tails hold at least 9 forecast origins (see Notes); fitted:
+        ``validation_fraction_`` (the share of rows held out).
     n_iter_no_change : int, default=10
     clip_norm : float or None, default=1.0
         Global gradient-norm clipping.
@@ -173,7 +212,9 @@ class RNNForecaster(
         Mean training loss per epoch (scaled units).
     validation_scores_ : list of float
         Negative mean squared error (scaled) on the held-out tails per epoch
-        (every epoch with ``early_stopping``, else once after training).
+        (every epoch with ``early_stopping``, else once after training); the
+        negative mean absolute error when ``loss_`` is ``"absolute_error"``
+        (the default), so that the tails pick the epoch by what is trained.
     best_loss_, best_validation_score_ : float
     params_ : ndarray
         Flat parameter vector; :meth:`named_params` gives torch-named views.
@@ -188,10 +229,72 @@ class RNNForecaster(
         Scaled residuals of held-out forecasts, for :meth:`predict_interval`.
     stopped_ : str
         Why training stopped: ``"max_iter"``, ``"converged"``,
-        ``"early_stopping"``, ``"diverged"`` or ``"interrupted"``.
+        ``"early_stopping"``, ``"diverged"`` or ``"interrupted"`` (for the
+        refit protocol: why the selection run stopped).
+    differencing_ : bool
+        Whether the network models changes (``differencing`` resolved).
+    reference_ : int or None
+        Lag of the forecast the head starts from: 1 the last value, ``m`` the
+        seasonal naive forecast of season ``m``; None for
+        ``strategy="recursive"`` (no reference).
+    seasons_ : tuple of int
+        The head's reference lags, the starting one first.
+    bptt_length_ : int
+        Truncated-BPTT window length used.
+    loss_ : str
+        Training loss used.
+    n_epochs_ : int
+        Epoch budget of the final training run: ``max_iter`` resolved, or the
+        selected epoch count with the refit protocol (its share with
+        ``"continue"``).
+    selected_epochs_ : int
+        The refit protocol's selected epoch count (absent without it); 0 when
+        the reference alone scored best on the tails.
+    validation_fraction_ : float
+        Share of the rows held out as tails.
 
     Notes
     -----
+    **How the auto values are chosen.** Every rule reads only the training
+    rows (before the held-out tails), runs at ``fit``, and gives one value
+    for the whole fit (one series or a long frame: one global model, one
+    decision). Explicit values are used exactly as given.
+
+    - ``differencing="auto"``: each series (its seasonal-phase means removed
+      when a season is known) votes *persistent* when it crosses its mean at
+      fewer of its steps than ``sqrt(0.5 * 0.85 / sqrt(n))``, the geometric
+      midpoint between white noise (0.5) and a random walk of the same length
+      ``n`` (``0.85 / sqrt(n)``, simulated): about 0.05 for a long sensor
+      series, 0.2 for 100 steps. Differencing is chosen when at least half of
+      the series vote persistent. Trends, random walks, prices and slowly
+      moving sensors are differenced; noise around a level is not.
+    - ``reference="auto"``: among the last value and each season's seasonal
+      naive forecast, the one with the smallest in-sample mean absolute error
+      over the ``horizon`` steps (every origin of the training rows, errors
+      divided by each series' standard deviation and pooled) is the head's
+      starting point. A strong cycle picks its season; a fast, noisy,
+      persistent sensor the last value.
+    - ``bptt_length="auto"``: ``clip(2 ** round(log2(median_length / 4)), 8,
+      32)``: short series cut into long windows are mostly padding and make
+      few optimizer steps.
+    - ``max_iter="auto"``: ``clip(ceil(1000 / steps_per_epoch), 5, 100)``
+      epochs, about 1000 optimizer steps: a long frame of thousands of series
+      gets about five passes over its data, a short series more passes. A
+      run the tails stop (early stopping) may make three times as many (at
+      most 100): the tails decide there.
+    - ``loss="auto"``: absolute error (see ``loss``).
+    - ``validation_fraction="auto"``: 10 % of each series, and
+      ``horizon + ceil(9 / n_series)`` rows where that leaves a series half of
+      its rows (else ``horizon + 1``): at least 9 forecast origins over the
+      collection, enough for 90 % conformal intervals on a short series.
+    - ``early_stopping="auto"``: the refit protocol (see ``early_stopping``):
+      the tail picks the epoch count, then every row is trained on.
+
+    A log transform for positive series is not chosen automatically (log hurt
+    4 of 5 M3/Tourism groups in last week's measurements). The measurements
+    behind these rules are in ``docs/defaults.md`` ("Defaults chosen from
+    the data").
+
     Divergence gives a warning, not an error. Every training step checks its
     loss and gradient; the first non-finite one (or weights that overflow)
     stops ``fit`` at once, inside the epoch, with a
@@ -290,6 +393,7 @@ class RNNForecaster(
         "strategy",
         "season_length",
         "differencing",
+        "reference",
         "calendar_features",
         "holidays",
         "scaler",
@@ -309,7 +413,10 @@ class RNNForecaster(
         "nonlinearity": [StrOptions({"tanh", "relu"})],
         "horizon": [Interval(numbers.Integral, 1, None, closed="left")],
         "strategy": [StrOptions(set(STRATEGIES))],
-        "bptt_length": [Interval(numbers.Integral, 1, None, closed="left")],
+        "bptt_length": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "stateful": ["boolean"],
         "season_length": [
             Interval(numbers.Integral, 1, None, closed="left"),
@@ -318,22 +425,32 @@ class RNNForecaster(
             tuple,
             list,
         ],
-        "differencing": ["boolean"],
+        "differencing": ["boolean", StrOptions({"auto"})],
+        "reference": [StrOptions({"auto", "last", "seasonal"})],
         "calendar_features": ["boolean"],
         "holidays": [None, str, list, tuple],
         "scaler": [StrOptions({"standard", "robust"}), None],
-        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
+        "loss": [StrOptions({"auto", "squared_error", "absolute_error", "huber"})],
         "solver": [StrOptions({"adam", "sgd"})],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
-        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_iter": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "batch_size": [
             Interval(numbers.Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
         ],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
+        "early_stopping": [
+            "boolean",
+            StrOptions({"auto", "refit", "continue", "holdout"}),
+        ],
+        "validation_fraction": [
+            Interval(numbers.Real, 0, 1, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "clip_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "warm_start": ["boolean"],
@@ -361,22 +478,23 @@ class RNNForecaster(
         nonlinearity="tanh",
         horizon=1,
         strategy="direct",
-        bptt_length=32,
+        bptt_length="auto",
         stateful=True,
         season_length="auto",
-        differencing=False,
+        reference="auto",
+        differencing="auto",
         calendar_features=True,
         holidays=None,
         scaler="standard",
-        loss="squared_error",
+        loss="auto",
         solver="adam",
         learning_rate_init=3e-3,
-        max_iter=100,
+        max_iter="auto",
         batch_size="auto",
         alpha=0.0,
         tol=1e-4,
-        early_stopping=False,
-        validation_fraction=0.1,
+        early_stopping="auto",
+        validation_fraction="auto",
         n_iter_no_change=10,
         clip_norm=1.0,
         warm_start=False,
@@ -398,6 +516,7 @@ class RNNForecaster(
         self.bptt_length = bptt_length
         self.stateful = stateful
         self.season_length = season_length
+        self.reference = reference
         self.differencing = differencing
         self.calendar_features = calendar_features
         self.holidays = holidays
@@ -459,23 +578,39 @@ class RNNForecaster(
         )
 
     def _fit_data(self, data: SeriesSet, partial: bool):
-        """Train (one epoch if ``partial``), read every series to its end, calibrate."""
+        """Train (one epoch if ``partial``), read every series to its end, calibrate.
+
+        With the refit protocol (``early_stopping`` ``"auto"``, ``True``,
+        ``"refit"`` or ``"continue"`` on a first fit with a held-out tail), a
+        selection run on the training rows picks the number of epochs on the
+        tails and gives the validation scores and the conformal residuals;
+        the final model then trains on every row (:meth:`_finish_on_all`).
+        """
         strategy = STRATEGIES[self.strategy]
-        n_val = hold_out(
-            data, self.validation_fraction, strategy.horizon_out(self.horizon)
-        )
-        train_end = data.indptr[:-1] + data.lengths - n_val
         reuse = (partial or self.warm_start) and hasattr(self, "params_")
         if reuse:
             fitted_config.check_unchanged(
                 self, "partial_fit" if partial else "fit with warm_start=True"
             )
             self._check_same_format(data.schema)
-            scaler = self._scaler
-        else:
-            scaler = Scaler.fit(
+        n_val = hold_out(
+            data,
+            self._validation_fraction(),
+            strategy.horizon_out(self.horizon),
+            horizon=int(self.horizon),
+        )
+        train_end = data.indptr[:-1] + data.lengths - n_val
+        # the scaler first: it refuses values too large to standardize, with
+        # the message that says what to do, before any rule reads them
+        scaler = (
+            self._scaler
+            if reuse
+            else Scaler.fit(
                 self.scaler, data.y, data.X, data.indptr, train_end, data.schema.ids
             )
+        )
+        if not reuse:
+            self._resolve_auto(data, strategy, train_end)
         layout = self._feature_layout(data, strategy)
         dt = np.dtype(self.dtype).type
         Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt)
@@ -487,25 +622,121 @@ class RNNForecaster(
         # a tail without observations scores nothing (early stopping would then
         # keep the initial weights): treat it as no validation
         has_val = bool(n_val.any()) and not np.isnan(data.y[~series.train_rows()]).all()
-        log = self._train(theta, series, reuse, partial, has_val)
+        mode = self._stopping_mode(reuse, partial, has_val)
+        self.__dict__.pop("_reference_score", None)
+        self.__dict__.pop("_reference_theta", None)
+        log = self._train(theta, series, reuse, partial, has_val, mode)
+        use_reference = self._reference_wins(log)
+        if use_reference:  # the tails' residuals are then the reference's
+            theta[:] = self._reference_theta
+        self.__dict__.pop("_reference_theta", None)
         # read every series to its end with the final weights
         # (the stream kernel fills the gaps with the model's own estimates)
         outputs = self._read_to_ends(SeriesReader(net, layout), theta, series)
-        if not self.early_stopping and has_val:
-            log.validation_scores.append(validation_score(layout, outputs, series))
+        if mode in (False, "max_iter") and has_val:
+            log.validation_scores.append(
+                validation_score(
+                    layout, outputs, series, absolute=self.loss_ == "absolute_error"
+                )
+            )
             log.best_validation_score = max(log.validation_scores)
         self.validation_scores_ = list(log.validation_scores)
         self.best_validation_score_ = (
             max(log.validation_scores) if log.validation_scores else None
         )
         self.schema_ = data.schema
+        # conformal residuals: the tails this run never trained on
         self._calibrate(strategy, data, outputs, series, n_val)
+        if mode in ("refit", "continue") and log.stopped not in (
+            "diverged",
+            "interrupted",
+        ):
+            self._finish_on_all(data, strategy, mode, log, n_val, use_reference)
         return self
+
+    def _reference_wins(self, log) -> bool:
+        """Whether the tails scored the reference alone above every epoch."""
+        ref = getattr(self, "_reference_score", None)
+        scores = log.validation_scores
+        return (
+            ref is not None
+            and bool(scores)
+            and np.isfinite(ref)
+            and ref >= max(scores)
+            and log.stopped not in ("diverged", "interrupted")
+        )
+
+    def _validation_fraction(self):
+        vf = self.validation_fraction
+        return "auto" if isinstance(vf, str) else float(vf)
+
+    def _stopping_mode(self, reuse, partial, has_val):
+        """What ``early_stopping`` means for this fit.
+
+        ``"refit"``/``"continue"``: select the epochs on the tails, then train
+        on every row; ``"holdout"``: stop on the tails and keep the best
+        weights (the tails never trained on); ``"max_iter"``: no tails to
+        select on (or a continued fit) with a refit mode asked; False: no
+        early stopping.
+        """
+        es = self.early_stopping
+        if not isinstance(es, str) and not es:
+            return False
+        if es == "holdout":
+            return "holdout" if has_val else False
+        if reuse or partial:
+            # a continued fit keeps the old meaning: stop on the tails
+            return "holdout" if has_val else False
+        if not has_val:
+            return "max_iter"
+        return "continue" if es == "continue" else "refit"
+
+    def _resolve_auto(self, data: SeriesSet, strategy, train_end) -> None:
+        """Fix the ``"auto"`` settings from the training rows (fitted attributes)."""
+        schema = data.schema
+        seasons = strategy.seasons(resolve_seasons(self.season_length, schema.freq))
+        if self.differencing == "auto":
+            first = seasons[0] if seasons else 1
+            self.differencing_ = auto.choose_differencing(
+                data.y,
+                data.indptr,
+                train_end,
+                season=min((m for m in seasons if m > 1), default=first),
+            )
+        else:
+            self.differencing_ = bool(self.differencing)
+        if not seasons:  # recursive: its inputs carry the last value
+            self.reference_ = None
+        elif self.reference == "seasonal":
+            self.reference_ = int(seasons[0])
+        elif self.reference == "last":
+            self.reference_ = 1
+        else:
+            self.reference_ = auto.choose_reference(
+                data.y, data.indptr, train_end, seasons, int(self.horizon)
+            )
+        if self.reference_ is None or self.reference == "seasonal":
+            self.seasons_ = tuple(seasons)  # as given: the first one starts
+        else:
+            self.seasons_ = auto.order_seasons(tuple(seasons), self.reference_)
+        self.bptt_length_ = (
+            auto.choose_bptt_length(data.lengths)
+            if self.bptt_length == "auto"
+            else int(self.bptt_length)
+        )
+        self.loss_ = "absolute_error" if self.loss == "auto" else self.loss
+        self.validation_fraction_ = (
+            float(self.validation_fraction)
+            if not isinstance(self.validation_fraction, str)
+            else float(
+                np.sum(data.lengths - (train_end - data.indptr[:-1]))
+                / max(1, int(data.lengths.sum()))
+            )
+        )
 
     def _feature_layout(self, data: SeriesSet, strategy) -> FeatureLayout:
         """What the network reads and predicts for these series and settings."""
         schema = data.schema
-        seasons = strategy.seasons(resolve_seasons(self.season_length, schema.freq))
         n_calendar = 0
         holidays = self._holiday_spec(schema)
         if self.calendar_features and schema.index_type in ("datetime", "period"):
@@ -517,8 +748,8 @@ class RNNForecaster(
             schema.n_covariates,
             n_calendar,
             strategy.horizon_out(self.horizon),
-            seasons,
-            relative=bool(self.differencing),
+            self.seasons_,
+            relative=bool(self.differencing_),
             holidays=holidays,
         )
 
@@ -554,19 +785,48 @@ class RNNForecaster(
         start_at_reference(net, theta, layout)
         return net, theta
 
-    def _train(self, theta, series: ScaledSeries, reuse, partial, has_val):
-        """The epochs: truncated BPTT over ``series``, in place on ``theta``."""
+    def _epochs(self, series: ScaledSeries, lanes, selecting: bool) -> int:
+        """``max_iter`` or, for ``"auto"``, the epochs of :func:`auto.choose_epochs`.
+
+        ``selecting``: the budget of a run the tails stop (three times as many).
+        """
+        if self.max_iter != "auto":
+            return int(self.max_iter)
+        return auto.choose_epochs(
+            steps_per_epoch(series, self.bptt_length_, self.batch_size, lanes),
+            selecting=selecting,
+        )
+
+    def _train(
+        self,
+        theta,
+        series: ScaledSeries,
+        reuse,
+        partial,
+        has_val,
+        mode,
+        n_epochs=None,
+        optimizer=None,
+    ):
+        """The epochs: truncated BPTT over ``series``, in place on ``theta``.
+
+        ``mode`` (:meth:`_stopping_mode`) says whether the tails stop training;
+        ``n_epochs`` overrides the epoch count (the final run of the refit
+        protocol), ``optimizer`` continues an optimizer's state.
+        """
         net, layout = self._net, self._layout
         rng = np.random.default_rng(self._seed(offset=1))
-        opt = (
-            self._optimizer_for_training()
-            if reuse
-            else make_optimizer(
-                self.solver, net.size, self.learning_rate_init, net.dtype
+        opt = optimizer
+        if opt is None:
+            opt = (
+                self._optimizer_for_training()
+                if reuse
+                else make_optimizer(
+                    self.solver, net.size, self.learning_rate_init, net.dtype
+                )
             )
-        )
         reader = SeriesReader(net, layout)
-        T = int(self.bptt_length)
+        T = int(self.bptt_length_)
         lanes = cut_lanes(series, T, self.batch_size) if self.stateful else None
         epoch = Epoch(
             net,
@@ -577,7 +837,7 @@ class RNNForecaster(
             lanes,
             bptt_length=T,
             batch_size=self.batch_size,
-            loss_fn=get_loss(self.loss),
+            loss_fn=get_loss(self.loss_),
             rng=rng,
             step_options=dict(
                 clip_norm=self.clip_norm, dropout=self.dropout, alpha=self.alpha
@@ -587,16 +847,31 @@ class RNNForecaster(
             grad_norms=list(getattr(self, "grad_norm_curve_", [])) if reuse else [],
         )
 
-        def validate():
-            pack = InferencePack(net, theta)
-            outputs = reader.read_all(theta, pack, series.inputs, series, series.Y)[0]
-            return validation_score(layout, outputs, series)
+        def validate_theta(th):
+            pack = InferencePack(net, th)
+            outputs = reader.read_all(th, pack, series.inputs, series, series.Y)[0]
+            return validation_score(
+                layout, outputs, series, absolute=self.loss_ == "absolute_error"
+            )
 
-        early = self.early_stopping and has_val
+        def validate():
+            return validate_theta(theta)
+
+        early = mode in ("holdout", "refit", "continue") and has_val
+        if mode in ("refit", "continue") and has_val and not reuse:
+            # "epoch 0": the reference alone, the forecast training must beat
+            self._reference_theta = reference_only(net, theta)
+            self._reference_score = float(validate_theta(self._reference_theta))
+        if partial:
+            max_iter = 1
+        elif n_epochs is not None:
+            max_iter = int(n_epochs)
+        else:
+            max_iter = self._epochs(series, lanes, selecting=early)
         log = run_epochs(
             theta,
             epoch,
-            max_iter=1 if partial else self.max_iter,
+            max_iter=max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             early_stopping=early,
@@ -604,12 +879,15 @@ class RNNForecaster(
             verbose=self.verbose,
             log=self._log if reuse and hasattr(self, "_log") else TrainingLog(),
             desc="RNNForecaster",
-            warn_max_iter=not partial,
+            # an epoch count chosen from the data (auto, or by the tails) is
+            # the budget, not a failure to converge
+            warn_max_iter=not partial and n_epochs is None and self.max_iter != "auto",
         )
         self._optimizer = opt
         self._log = log
         self.params_ = theta
         self.n_iter_ = log.n_iter
+        self.n_epochs_ = max_iter
         self.t_ = opt.t * epoch.n_lanes * T
         self.loss_curve_ = list(log.loss_curve)
         self.best_loss_ = log.best_loss
@@ -636,6 +914,56 @@ class RNNForecaster(
             opt.learning_rate = float(self.learning_rate_init)
         self._optimizer = opt
         return opt
+    def _finish_on_all(
+        self, data: SeriesSet, strategy, mode, selection, n_val, use_reference
+    ):
+        """The refit protocol's final training on every row (tails included).
+
+        ``"refit"``: fresh weights (the same seed) and a scaler fitted on every
+        row, trained for the selected number of epochs. ``"continue"``: the
+        selected weights and their optimizer train on every row for the tails'
+        share of the selected epochs (at least one). The selection run's
+        validation scores and conformal residuals are kept.
+        """
+        scores, best = self.validation_scores_, self.best_validation_score_
+        conformal = self.conformal_scores_
+        n_best = 0 if use_reference else int(np.argmax(selection.validation_scores)) + 1
+        self.selected_epochs_ = n_best
+        dt = np.dtype(self.dtype).type
+        if mode == "refit":
+            scaler = Scaler.fit(
+                self.scaler, data.y, data.X, data.indptr, data.indptr[1:],
+                data.schema.ids,
+            )
+            theta, optimizer = None, None
+            n_epochs = n_best
+        else:
+            scaler, theta, optimizer = self._scaler, self.params_, self._optimizer
+            share = float(n_val.sum()) / max(1, int(data.lengths.sum() - n_val.sum()))
+            n_epochs = max(1, int(np.ceil(n_best * share))) if n_best else 0
+        Y, Z = network_inputs(data, scaler, self._layout, data.schema.freq, dt)
+        series = ScaledSeries.build(Y, Z, data.indptr)
+        if theta is None:
+            net, theta = self._network_and_weights(self._layout, dt, reuse=False)
+            self._net = net
+            if use_reference:  # no epoch beat it: the reference is the model
+                theta[:] = reference_only(net, theta)
+        self._scaler = scaler
+        log = self._train(
+            theta,
+            series,
+            False,
+            False,
+            False,
+            False,
+            n_epochs=n_epochs,
+            optimizer=optimizer,
+        )
+        self._read_to_ends(SeriesReader(self._net, self._layout), theta, series)
+        if log.stopped == "max_iter":  # ran the selected epochs, as intended
+            self.stopped_ = selection.stopped
+        self.validation_scores_, self.best_validation_score_ = scores, best
+        self.conformal_scores_ = conformal
 
     def _read_to_ends(self, reader, theta, series: ScaledSeries):
         """Read every series to its end and keep where it ends; the outputs."""
@@ -896,10 +1224,10 @@ class RNNForecaster(
         keep = self._tail_y.shape[1]
         pos = np.asarray(block.positions)
         Ynew, Znew = self._block_inputs(block)
-        loss_fn = get_loss(self.loss)
+        loss_fn = get_loss(getattr(self, "loss_", self.loss))
         opt = self._optimizer_for_training()
         rng = np.random.default_rng(self._seed(offset=2 + opt.t))
-        T = int(self.bptt_length)
+        T = int(getattr(self, "bptt_length_", self.bptt_length))
         theta0, diverged = self.params_.copy(), False
         for i, p in enumerate(pos):
             Y, Z, _, _ = self._with_history(p, Ynew, Znew, block, i)

@@ -109,3 +109,19 @@ def start_at_reference(net: Network, theta: np.ndarray, layout: FeatureLayout):
         # the first season's reference value of target j: after the known
         # future (c) and that season's known features (c)
         E[:, j, 2 * c + j] = 1.0
+
+
+def reference_only(net: Network, theta: np.ndarray) -> np.ndarray:
+    """A copy of ``theta`` whose head forecasts its starting reference alone.
+
+    The head's state weights and bias are zeroed, so the output is what
+    :func:`start_at_reference` set on the known-future features (the seasonal
+    naive or last-value forecast, whatever the recurrent layers hold). Early
+    stopping scores it as "epoch 0": when no trained epoch beats it on the
+    held-out tails, the reference is the model.
+    """
+    out = theta.copy()
+    views = net.layout.views(out)
+    views["head.weight"][...] = 0.0
+    views["head.bias"][...] = 0.0
+    return out

@@ -254,11 +254,15 @@ class SeriesReader:
         return outputs, SeriesEnds(state, top, tail_y, tail_z, level)
 
 
-def validation_score(layout: FeatureLayout, outputs, series: ScaledSeries) -> float:
-    """Negative scaled MSE of the forecasts made on the held-out tails.
+def validation_score(
+    layout: FeatureLayout, outputs, series: ScaledSeries, absolute: bool = False
+) -> float:
+    """Negative scaled MSE (MAE if ``absolute``) of the forecasts on the tails.
 
     ``outputs``: the head outputs of a full pass per series
-    (:meth:`SeriesReader.read_all`).
+    (:meth:`SeriesReader.read_all`). ``absolute``: score what an
+    absolute-error loss trains for (the median), so that early stopping
+    picks the epoch that loss would.
     """
     num, den = 0.0, 0.0
     for s, out in enumerate(outputs):
@@ -272,6 +276,7 @@ def validation_score(layout: FeatureLayout, outputs, series: ScaledSeries) -> fl
         )
         pred = out[rows - a]
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged model
-            num += float((((pred - tg) * mk) ** 2).sum())
+            err = (pred - tg) * mk
+            num += float((np.abs(err) if absolute else err**2).sum())
         den += float(mk.sum())
     return -num / den if den else float("nan")

@@ -38,6 +38,15 @@ SCALARS = (
     "t_",
     "_conformal_note",
     "_auto_seed",
+    # what the "auto" settings resolved to at fit
+    "differencing_",
+    "reference_",
+    "seasons_",
+    "bptt_length_",
+    "loss_",
+    "n_epochs_",
+    "selected_epochs_",
+    "validation_fraction_",
 )
 ARRAYS = (
     "params_",
@@ -148,6 +157,16 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     persist.restore_attributes(est, SCALARS, ARRAYS, state)
     est._optimizer = optimizer
     est._log = log
+    # files written before the auto settings were stored: what the layout says
+    # and the explicit parameters
+    if not hasattr(est, "seasons_") or est.seasons_ is None:
+        est.seasons_ = layout.seasons
+    est.seasons_ = tuple(est.seasons_)
+    if not hasattr(est, "differencing_"):
+        est.differencing_ = bool(layout.relative)
+    for name in ("bptt_length", "loss"):  # explicit values then: "auto" came later
+        if not hasattr(est, name + "_"):
+            setattr(est, name + "_", getattr(est, name))
     if "_level" not in state.arrays:  # files written before it was stored
         tail = est._tail_y.astype(np.float64)
         est._level = np.stack([last_observed(t) for t in tail])

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...engine import Diverged
+from .auto import auto_validation_rows
 from .features import FeatureLayout, gather
 
 #: Most lanes ``batch_size="auto"`` makes, and fewest windows per epoch it keeps.
@@ -105,16 +106,20 @@ class ScaledSeries:
         return np.arange(len(self.Y)) < self.train_end
 
 
-def hold_out(data, validation_fraction, horizon_out) -> np.ndarray:
+def hold_out(data, validation_fraction, horizon_out, horizon=None) -> np.ndarray:
     """Rows held out at the end of each series (validation, calibration).
 
-    ``floor(length * validation_fraction)`` rows, or none where that is too few
-    for one target (``horizon_out + 1``). Raises when no series is long enough
-    to train on, or its training rows hold no observation.
+    ``floor(length * validation_fraction)`` rows (``"auto"``:
+    :func:`.auto.auto_validation_rows` for ``horizon``), or none where that is
+    too few for one target (``horizon_out + 1``). Raises when no series is
+    long enough to train on, or its training rows hold no observation.
     """
     ho = horizon_out
     lengths = data.lengths
-    n_val = np.floor(lengths * validation_fraction).astype(np.int64)
+    if isinstance(validation_fraction, str):  # "auto"
+        n_val = auto_validation_rows(lengths, ho if horizon is None else horizon)
+    else:
+        n_val = np.floor(lengths * validation_fraction).astype(np.int64)
     n_val = np.where(n_val >= ho + 1, n_val, 0)
     train_len = lengths - n_val
     need = ho + 1  # one step plus the ho values that follow it
@@ -171,6 +176,15 @@ def n_lanes(total_rows: int, bptt_length: int, batch_size) -> int:
     if batch_size == "auto":
         return int(max(1, min(AUTO_MAX_LANES, total_rows // (T * AUTO_MIN_WINDOWS))))
     return int(max(1, min(batch_size, total_rows // T or 1)))
+
+
+def steps_per_epoch(series: ScaledSeries, bptt_length: int, batch_size, lanes) -> int:
+    """Optimizer steps one epoch makes (windows per lane, or random batches)."""
+    T = int(bptt_length)
+    if lanes is not None:
+        return int(lanes.rows.shape[1] // T)
+    n_tr = int((series.train_end_series - series.indptr[:-1]).sum())
+    return max(1, n_tr // (n_lanes(n_tr, T, batch_size) * T))
 
 
 def cut_lanes(series: ScaledSeries, bptt_length: int, batch_size) -> Lanes:
