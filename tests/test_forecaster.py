@@ -1116,7 +1116,7 @@ def _refusal(call):
 ])
 def test_update_refuses_exactly_what_fit_refuses(amplitude, new, dtype, refused):
     y = amplitude * _seasonal(100)
-    kw = dict(dtype=dtype, validation_fraction=0.1)
+    kw = dict(dtype=dtype, validation_fraction=0.1, early_stopping=False)
     est = _tiny(**kw).fit(y)
     before = (est.params_.copy(), est._state.copy(), est.predict())
     # fit sees the same value in its held-out tail, after the same training rows

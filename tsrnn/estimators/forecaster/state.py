@@ -20,6 +20,7 @@ from ...data import SeriesSchema
 from ...data.timeaxis import freq_to_json
 from .. import fitted_config
 from ...engine import Network
+from . import auto
 from .features import FeatureLayout
 from .head import network_parts, resolve_seasons
 from .reader import last_observed
@@ -270,10 +271,9 @@ def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema) -> None:
             "number of targets or covariates"
         )
     strategy = STRATEGIES[est.strategy]
-    want = {
-        "horizon_out": strategy.horizon_out(est.horizon),
-        "relative": bool(est.differencing),
-    }
+    want = {"horizon_out": strategy.horizon_out(est.horizon)}
+    if isinstance(est.differencing, bool):  # "auto": the file's choice is the fit's
+        want["relative"] = bool(est.differencing)
     if isinstance(est.season_length, str):
         # "auto" was resolved at fit by that version's rule, which may since
         # have learned new frequencies: the file's seasons are the fitted
@@ -281,11 +281,15 @@ def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema) -> None:
         want["seasons"] = strategy.seasons(layout.seasons)
     else:
         try:
-            want["seasons"] = strategy.seasons(
-                resolve_seasons(est.season_length, schema.freq)
-            )
+            seasons = strategy.seasons(resolve_seasons(est.season_length, schema.freq))
         except (TypeError, ValueError) as exc:
             raise persist.StateError(f"invalid season_length ({exc})") from exc
+        # the reference rule puts the chosen reference first (the last value,
+        # lag 1, added when it wins): any of those orders is a fitted layout
+        first = layout.seasons[0] if layout.seasons else None
+        if seasons and first in (*seasons, 1) and est.reference != "seasonal":
+            seasons = auto.order_seasons(tuple(seasons), first)
+        want["seasons"] = seasons
     for name, value in want.items():
         if getattr(layout, name) != value:
             raise persist.StateError(
