@@ -15,7 +15,14 @@ from .losses import get_loss
 from .network import Network
 from .optim import SGD, Adam, clip_grad_norm, make_optimizer
 from .stack import RecurrentStack
-from .trainer import Diverged, DivergenceWarning, TrainingLog, run_epochs
+from .trainer import (
+    LOSS_GROWTH_LIMIT,
+    Diverged,
+    DivergenceGuard,
+    DivergenceWarning,
+    TrainingLog,
+    run_epochs,
+)
 
 __all__ = [
     "CELL_SPECS",
@@ -34,6 +41,8 @@ __all__ = [
     "clip_grad_norm",
     "make_optimizer",
     "Diverged",
+    "DivergenceGuard",
+    "LOSS_GROWTH_LIMIT",
     "DivergenceWarning",
     "TrainingLog",
     "run_epochs",

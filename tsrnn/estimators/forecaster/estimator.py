@@ -32,7 +32,7 @@ from ...data import Future, SeriesSet, check_horizon, to_series_set
 from ...data.calendar import calendar_features
 from ...engine import CELLS, InferencePack, get_loss, make_optimizer, run_epochs
 from ...engine.threads import single_threaded_blas
-from ...engine.trainer import DivergenceWarning, TrainingLog
+from ...engine.trainer import Diverged, DivergenceGuard, DivergenceWarning, TrainingLog
 from ...evaluation import ForecasterMixin, series_scale
 from ...persist import Persistent, register
 from . import state
@@ -168,16 +168,18 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
 
     Notes
     -----
-    Divergence gives a warning, not an error. Every training step checks its
-    loss and gradient; the first non-finite one (or weights that overflow)
-    stops ``fit`` at once, inside the epoch, with a
-    :class:`~tsrnn.engine.DivergenceWarning` (a ``RuntimeWarning``) that says
-    which weights were kept and suggests a smaller ``learning_rate_init``,
-    ``clip_norm`` or scaled data. The model stays usable: it keeps the finite
-    weights of its best finished epoch (or those it started from when the first
-    epoch diverged) and ``stopped_`` is ``"diverged"``. A diverging
-    ``partial_fit`` keeps the weights from before the call. Values too large to
-    standardize raise a ``ValueError`` before any training.
+    Divergence gives a warning, not an error. Every training step checks its loss
+    and gradient; the first non-finite one, one whose loss exceeds 1000 times the
+    larger of 1 and the loss of predicting 0 (on the standardized targets: an
+    exploding learning rate; :class:`~tsrnn.engine.DivergenceGuard`), or weights
+    that overflow, stops ``fit`` at once, inside the epoch, with a
+    :class:`~tsrnn.engine.DivergenceWarning` (a ``RuntimeWarning``) that says which
+    weights were kept and suggests a smaller ``learning_rate_init``, ``clip_norm``
+    or scaled data. The model stays usable: it keeps the finite weights of its best
+    finished epoch (or those it started from when the first epoch diverged) and
+    ``stopped_`` is ``"diverged"``. A diverging ``partial_fit`` keeps the weights
+    from before the call. Values too large to standardize raise a ``ValueError``
+    before any training.
 
     Reproducibility: with an int ``random_state``, ``fit`` is bit for bit
     reproducible, in one process, across processes and through
@@ -749,6 +751,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         rng = np.random.default_rng(self._seed(offset=2 + self._optimizer.t))
         T = int(self.bptt_length)
         theta0, diverged = self.params_.copy(), False
+        guard, batch = DivergenceGuard(), 0
         for i, p in enumerate(pos):
             Y, Z, _, _ = self._with_history(p, Ynew, Znew, block, i)
             state = np.ascontiguousarray(self._state[:, :, p : p + 1])
@@ -769,14 +772,18 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
                     alpha=self.alpha,
                     n_samples=float(mk.sum()),
                 )
-                if not res.finite or not np.isfinite(self.params_).all():
+                batch += 1
+                try:
+                    guard.check(res, batch)
+                    if not np.isfinite(self.params_).all():
+                        raise Diverged("the weights became non-finite")
+                except Diverged as exc:
                     self.params_[...] = theta0
                     diverged = True
                     warnings.warn(
-                        f"partial_fit diverged (loss {res.loss}, gradient norm "
-                        f"{res.grad_norm}); the weights from before this call were "
-                        "kept. Lower learning_rate_init, set or lower clip_norm, or "
-                        "scale the data.",
+                        f"partial_fit diverged ({exc}); the weights from before "
+                        "this call were kept. Lower learning_rate_init, set or "
+                        "lower clip_norm, or scale the data.",
                         DivergenceWarning,
                         stacklevel=3,
                     )

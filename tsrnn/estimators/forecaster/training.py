@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...engine import Diverged
+from ...engine import DivergenceGuard
 from .features import FeatureLayout, gather
 
 #: Most lanes ``batch_size="auto"`` makes, and fewest windows per epoch it keeps.
@@ -322,6 +322,7 @@ class Epoch:
         self.loss_fn, self.rng, self.step_options = loss_fn, rng, step_options
         self.impute = impute
         self.grad_norms = grad_norms
+        self.guard = DivergenceGuard()  # one per fit: its reference spans epochs
         self.dh_norms = []
         self.n_lanes = lanes.n_lanes if lanes is not None else 1
         self.carried = net.stack.zero_state(self.n_lanes)
@@ -358,12 +359,7 @@ class Epoch:
                 n_samples=float(w.mask.sum() or 1.0),
                 **self.step_options,
             )
-            if not res.finite:
-                raise Diverged(
-                    f"loss {res.loss}, gradient norm {res.grad_norm} at batch "
-                    f"{len(losses) + 1}",
-                    steps_done=len(losses),
-                )
+            self.guard.check(res, len(losses) + 1)
             if w.reset is not None:
                 carried[...] = res.state
             losses.append(res.loss)
