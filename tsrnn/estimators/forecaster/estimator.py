@@ -31,6 +31,7 @@ from ..._constraints import Interval, Options, StrOptions, validate_params
 from ...data import Future, SeriesSet, check_horizon, to_series_set
 from ...data.calendar import calendar_features
 from ...engine import CELLS, InferencePack, get_loss, make_optimizer, run_epochs
+from ...engine.budget import check_array_budget
 from ...engine.threads import single_threaded_blas
 from ...engine.trainer import Diverged, DivergenceGuard, DivergenceWarning, TrainingLog
 from ...evaluation import ForecasterMixin, series_scale
@@ -81,8 +82,10 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         input.
     bptt_length : int, default=32
         Steps per truncated-BPTT window. A series shorter than that is trained
-        on as one window (full BPTT); the shortest series ``fit`` accepts has
-        ``horizon + 1`` rows in its training part (2 for ``"recursive"``).
+        on as one window (full BPTT); windows never outgrow the longest
+        training part, so a value beyond the data costs no memory. The
+        shortest series ``fit`` accepts has ``horizon + 1`` rows in its
+        training part (2 for ``"recursive"``).
     stateful : bool, default=True
         Carry the state across windows (``False``: random windows from a zero
         state after a burn-in of ``bptt_length`` steps that feed the state but not
@@ -155,9 +158,10 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         Flat parameter vector; :meth:`named_params` gives torch-named views.
     grad_norm_curve_ : list of float
         Mean global gradient norm per epoch (before clipping).
-    dh_norm_ : ndarray of shape (num_layers, bptt_length)
-        Mean ``||dL/dh_t||`` per step of the windows of the last epoch
-        (``2 * bptt_length`` steps with ``stateful=False``: burn-in and window).
+    dh_norm_ : ndarray of shape (num_layers, window)
+        Mean ``||dL/dh_t||`` per step of the windows of the last epoch, where
+        ``window`` is ``bptt_length`` or the longest training part if shorter
+        (twice that with ``stateful=False``: burn-in and window).
     schema_ : SeriesSchema
         Format and series ends (advanced by ``update``).
     conformal_scores_ : ndarray
@@ -388,6 +392,16 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         else:
             scaler = Scaler.fit(self.scaler, data.y, data.X, data.indptr, train_end)
         layout = self._feature_layout(data, strategy)
+        # the kept history (the reference values' seasons back) is sized by
+        # season_length alone: refuse before reading a single series
+        check_array_budget(
+            data.n_series * layout.history,
+            layout.n_inputs * 8,
+            f"season_length={self.season_length!r} keeps the last "
+            f"{layout.history} rows of each of the {data.n_series} series",
+            "lower season_length (a season longer than the series has no "
+            "past value at its phase to refer to)",
+        )
         dt = np.dtype(self.dtype).type
         Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt)
         series = ScaledSeries.build(Y, Z, data.indptr, train_end)
@@ -497,7 +511,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         self._log = log
         self.params_ = theta
         self.n_iter_ = log.n_iter
-        self.t_ = opt.t * epoch.n_lanes * T
+        self.t_ = opt.t * epoch.n_lanes * epoch.window
         self.loss_curve_ = list(log.loss_curve)
         self.best_loss_ = log.best_loss
         self.grad_norm_curve_ = epoch.grad_norms
