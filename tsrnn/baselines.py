@@ -85,7 +85,9 @@ class _BaseForecaster(ForecasterMixin, BaseEstimator):
         Parameters
         ----------
         horizon : int, optional
-            Default: the ``horizon`` parameter.
+            Default: the ``horizon`` parameter. More than
+            :data:`tsrnn.engine.budget.MAX_FORECAST_STEPS` (10**7) forecast
+            steps, horizon times series, are refused before any work.
         X : optional
             Future covariates, required iff fit got covariates
             (``LinearARForecaster``): ``horizon`` rows, or for long format

@@ -185,6 +185,17 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
     from before the call. Values too large to standardize raise a ``ValueError``
     before any training.
 
+    Memory and time budgets (:mod:`tsrnn.engine.budget`), checked before anything
+    is allocated: a network whose parameters would take more than
+    ``MAX_ARRAY_BYTES`` (2 GiB; ``hidden_size``, ``num_layers``) and a
+    ``season_length`` whose kept history would (series x season x features x 8
+    bytes) raise a ``ValueError`` at ``fit``; ``predict`` and
+    ``predict_interval`` refuse more than ``MAX_FORECAST_STEPS`` (10**7) forecast
+    steps, horizon times series, per call. Both are module attributes a user
+    with the memory can raise. ``bptt_length`` and ``batch_size`` are bounded by
+    the data instead: windows never outgrow the longest series, lanes never
+    outnumber the windows.
+
     Reproducibility: with an int ``random_state``, ``fit`` is bit for bit
     reproducible, in one process, across processes and through
     ``save``/:func:`tsrnn.load`; ``random_state=None`` draws a fresh seed from
@@ -596,7 +607,9 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         ----------
         horizon : int, optional
             Steps ahead (default: ``horizon``); a direct model forecasts at most
-            the ``horizon`` it was trained for.
+            the ``horizon`` it was trained for. A forecast of more than
+            :data:`tsrnn.engine.budget.MAX_FORECAST_STEPS` (10**7) steps, horizon
+            times series, is refused up front (see Notes).
         X : optional
             Future covariates for those steps (required when fitted with ``X``),
             in the format of ``fit``.
@@ -609,9 +622,16 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         """
         check_is_fitted(self)
         h = check_horizon(horizon, self.horizon)
-        fut = self.schema_.check_future(h, X)
+        fut = self._future(h, X)
         values = self._predict_values(fut)
         return self.schema_.format_forecast(values, fut.positions)
+
+    def _future(self, horizon, X):
+        # what the strategy cannot forecast is said first (a direct model asked
+        # for 10**12 steps: "at most `horizon` steps"), then the data checks,
+        # which refuse a forecast over the budget before allocating it
+        STRATEGIES[self.strategy].check_horizon(horizon, self.horizon)
+        return self.schema_.check_future(horizon, X)
 
     def _last_levels(self, positions):
         """Last observed scaled level of each series (0, its mean, if none).

@@ -176,6 +176,12 @@ class RNNRegressor(RegressorMixin, WindowRNN):
     or those it started from when the first epoch diverged, and ``stopped_`` is
     ``"diverged"``.
 
+    A network whose parameters would take more than
+    :data:`tsrnn.engine.budget.MAX_ARRAY_BYTES` (2 GiB; ``hidden_size``,
+    ``num_layers``) is refused with a ``ValueError`` before anything is
+    allocated; ``batch_size`` is bounded by the rows and ``predict`` works in
+    chunks of bounded memory.
+
     With an int ``random_state``, ``fit`` is bit for bit reproducible, in one
     process, across processes and through ``save``/:func:`tsrnn.load`; fits
     and predictions run their matrix products on one BLAS thread, so they do
