@@ -6,7 +6,8 @@ recursive ``predict(horizon=10**12)`` was a raw ``MemoryError``,
 data is clamped to it (``bptt_length``, ``batch_size``) with the same fit, and
 one bounded by nothing is checked against :mod:`tsrnn.engine.budget` before
 anything is allocated. Every check here runs under ``tracemalloc``: the big
-buffer must never be asked for, not merely fail.
+buffer must never be asked for, not merely fail. Last, the time trap of a long
+pandas forecast: its future timestamps were one pandas operation per step.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from pandas.tseries.frequencies import to_offset
 from sklearn.exceptions import ConvergenceWarning
 
 import tsrnn.engine.budget as budget
@@ -33,6 +35,7 @@ from tsrnn import (
     SeasonalNaiveForecaster,
     nn,
 )
+from tsrnn.data.timeaxis import shift, shift_range
 
 #: What a refused call may allocate at most (the big buffers are gigabytes).
 SMALL = 50 * 2**20
@@ -272,3 +275,46 @@ def test_baselines_refuse_seasons_and_lags_beyond_the_data_before_allocating():
     refused(lambda: LinearARForecaster(lags=10**9).fit(sine()),
             r"max\(lags\)\+1 = 1000000001 consecutive observed steps.*longest "
             r"series: 60\); lower lags")
+
+
+# ========================================================= time: future labels
+def stepwise(labels, freq, h):
+    """The labels one ``shift`` per step (the code before ``shift_range``)."""
+    steps = [shift(labels, freq, k) for k in range(1, h + 1)]
+    order = np.arange(len(labels) * h).reshape(h, len(labels)).T.ravel()
+    return (steps[0].append(steps[1:]) if h > 1 else steps[0])[order]
+
+
+@pytest.mark.parametrize(
+    "labels, freq",
+    [
+        # across both daylight-saving changes of Paris: a Tick adds absolute time
+        (pd.DatetimeIndex(["2021-03-27 22:00", "2021-10-30 23:00"],
+                          tz="Europe/Paris"), to_offset("h")),
+        (pd.DatetimeIndex(["2021-03-27 22:00", "2021-01-01"]), to_offset("30min")),
+        (pd.DatetimeIndex(["2021-03-27", "2021-01-01"]).as_unit("ns"), to_offset("h")),
+        (pd.DatetimeIndex(["2021-03-27", "2021-01-01"], tz="UTC"), to_offset("D")),
+        (pd.DatetimeIndex(["2021-03-31", "2021-01-29"]), to_offset("BME")),
+        (pd.PeriodIndex(["2021-03", "2020-12"], freq="M"), None),
+        (pd.Index([10, 21]), 2),
+    ],
+    ids=["hourly-dst", "30min", "hourly-ns", "daily-utc", "business-month-end",
+         "period", "int"],
+)
+def test_future_labels_are_exactly_the_stepwise_ones(labels, freq):
+    for h in (1, 2, 61):
+        fast, slow = shift_range(labels, freq, h), stepwise(labels, freq, h)
+        assert type(fast) is type(slow) and fast.dtype == slow.dtype
+        assert fast.equals(slow)
+
+
+def test_a_long_pandas_forecast_takes_time_in_proportion():
+    # the future timestamps were built one pandas operation per step: an
+    # hourly predict(horizon=10**6) took 150 s (NaiveForecaster), now 0.3 s
+    y = pd.Series(sine(240), index=pd.date_range("2024", periods=240, freq="h"))
+    est = NaiveForecaster().fit(y)
+    start = time.perf_counter()
+    out = est.predict(horizon=10**6)
+    assert time.perf_counter() - start < 20
+    assert out.index[-1] == y.index[-1] + pd.Timedelta(hours=10**6)
+    assert out.index.freq == "h"

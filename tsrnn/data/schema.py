@@ -21,7 +21,7 @@ from pandas.tseries.frequencies import to_offset
 
 from .containers import Future, SeriesSet
 from .normalize import is_long, read_future, read_long, read_wide
-from .timeaxis import shift, time_key, tz_of
+from .timeaxis import shift_range, time_key, tz_of
 
 
 def interval_column_names(target: Any, coverage: float) -> tuple[str, str]:
@@ -173,12 +173,7 @@ class SeriesSchema:
         if self.last is None:
             return None
         pos = self._all_positions(positions)
-        last = self.last[pos]
-        steps = [shift(last, self.freq, j) for j in range(1, horizon + 1)]
-        # (horizon, S') -> series-major order
-        order = np.arange(len(pos) * horizon).reshape(horizon, len(pos)).T.ravel()
-        out = steps[0].append(steps[1:]) if horizon > 1 else steps[0]
-        out = out[order]
+        out = shift_range(self.last[pos], self.freq, horizon)
         if self.kind in ("series", "frame"):
             out = out.rename(self.index_name)
             if self.index_type == "datetime" and isinstance(
