@@ -193,10 +193,17 @@ def test_the_limit_counts_steps_of_every_series(monkeypatch, recursive):
     with pytest.raises(ValueError, match=r"horizon=41 asks for 3 series x 41 = "
                        r"123 forecast steps.*limit of 120 steps"):
         est.predict(horizon=41)
+    # one series per clone, but the limit is the whole call's
     per_series = PerSeriesForecaster(NaiveForecaster()).fit(long_frame(3))
-    assert len(per_series.predict(horizon=120)) == 360  # one series per clone
-    with pytest.raises(ValueError, match="horizon=121 asks for 121 forecast steps"):
-        per_series.predict(horizon=121)
+    assert len(per_series.predict(horizon=40)) == 120
+    with pytest.raises(ValueError, match="horizon=41 asks for 3 series x 41"):
+        per_series.predict(horizon=41)
+    with pytest.raises(ValueError, match="horizon=41 asks for 3 series x 41"):
+        per_series.predict_interval(horizon=41)
+    per_series.estimators_ = {k: e.set_params(horizon=41)
+                              for k, e in per_series.estimators_.items()}
+    with pytest.raises(ValueError, match="horizon=41 asks for 3 series x 41"):
+        per_series.predict()
     assert recursive.predict(horizon=120).shape == (120,)
     with pytest.raises(ValueError, match="limit of 120 steps"):
         recursive.predict(horizon=121)
@@ -294,11 +301,15 @@ def stepwise(labels, freq, h):
         (pd.DatetimeIndex(["2021-03-27 22:00", "2021-01-01"]), to_offset("30min")),
         (pd.DatetimeIndex(["2021-03-27", "2021-01-01"]).as_unit("ns"), to_offset("h")),
         (pd.DatetimeIndex(["2021-03-27", "2021-01-01"], tz="UTC"), to_offset("D")),
+        (pd.DatetimeIndex(["2021-03-27", "2021-01-01"]), to_offset("2D")),
+        # a calendar day keeps the wall time across daylight saving (pandas 3)
+        (pd.DatetimeIndex(["2021-03-27 12:00"], tz="Europe/Paris"), to_offset("D")),
         (pd.DatetimeIndex(["2021-03-31", "2021-01-29"]), to_offset("BME")),
         (pd.PeriodIndex(["2021-03", "2020-12"], freq="M"), None),
         (pd.Index([10, 21]), 2),
     ],
-    ids=["hourly-dst", "30min", "hourly-ns", "daily-utc", "business-month-end",
+    ids=["hourly-dst", "30min", "hourly-ns", "daily-utc", "two-daily", "daily-dst",
+         "business-month-end",
          "period", "int"],
 )
 def test_future_labels_are_exactly_the_stepwise_ones(labels, freq):
