@@ -3,8 +3,9 @@
 Everything here works on NumPy arrays (no pandas, no estimators): the cell
 table (:mod:`.cells`), the stacked layers (:mod:`.stack`) over the Numba
 kernels, the parameter layout (:mod:`.layout`), heads and losses, optimizers,
-the epoch loop (:mod:`.trainer`), packed weights for streaming
-(:mod:`.inference`) and thread control (:mod:`.threads`).
+the epoch loop and its divergence rule (:mod:`.trainer`), packed weights for
+streaming (:mod:`.inference`), the memory and time budgets of size-like
+parameters (:mod:`.budget`) and thread control (:mod:`.threads`).
 """
 
 from .cells import CELL_SPECS, CELLS, CellSpec
