@@ -44,6 +44,7 @@ from tsrnn import (
     nn,
     windows_from_long,
 )
+from tsrnn.backtest import backtest
 
 REPO_DATA = pathlib.Path(__file__).resolve().parents[1] / "datasets"
 
@@ -801,6 +802,23 @@ CASES = [
         ValueError,
         r"max\(lags\)\+1 = 1000000001 consecutive observed steps in some series "
         r"\(longest series: 60\); lower lags or pass longer series",
+    ),
+    Case(
+        "backtest-origins-in-the-billions",
+        lambda c: {"y": series(60)},
+        lambda d, c: backtest(tsrnn.NaiveForecaster(), d["y"], horizon=2,
+                              n_origins=10**9),
+        ValueError,
+        r"the series has 60 rows; n_origins=1000000000 origins with horizon=2 and "
+        r"step=2 need at least 2000000001\. Lower n_origins",
+    ),
+    Case(
+        "make-windows-window-in-the-billions",
+        lambda c: {"s": series(60)},
+        lambda d, c: make_windows(d["s"], window=10**9),
+        ValueError,
+        r"series has 60 rows \(time steps\) but one sample needs window \+ horizon "
+        r"= 1000000000 \+ 1 = 1000000001; pass a longer series or reduce",
     ),
     Case(
         "predict-horizon-float",
