@@ -350,8 +350,8 @@ def _divergence_message(epoch, exc, keeper, early_stopping) -> str:
     what = "validation score" if early_stopping else "training loss"
     if keeper.epoch == 0:
         kept = (
-            "the weights training started from were kept (no epoch finished with "
-            "finite weights: the model is as untrained as before this fit)"
+            "the weights training started from were kept (no epoch finished "
+            "before the divergence: the model is as untrained as before this fit)"
         )
     else:
         kept = (
