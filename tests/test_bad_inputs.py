@@ -45,6 +45,7 @@ from tsrnn import (
     windows_from_long,
 )
 from tsrnn.data.calendar import trading_calendar
+from tsrnn.backtest import backtest
 
 REPO_DATA = pathlib.Path(__file__).resolve().parents[1] / "datasets"
 
@@ -117,6 +118,13 @@ def business_hours_model():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return tiny(RNNForecaster, freq=freq).fit(y)
+
+
+def quiet_fit(est, *data):
+    """``est.fit(*data)`` without the ConvergenceWarning of a one-epoch fit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(*data)
 
 
 # --------------------------------------------------------------- fitted models
@@ -897,6 +905,101 @@ CASES = [
         ValueError,
         r"forecasts at most 3 steps; set horizon=10 and refit, or use "
         r"strategy='recursive'",
+    ),
+    # ---- resource traps (issue 14): refused up front, never a MemoryError
+    Case(
+        "predict-recursive-horizon-in-the-billions",
+        lambda c: {"y": series(60)},
+        lambda d, c: quiet_fit(tiny(RNNForecaster, strategy="recursive"), d["y"])
+        .predict(horizon=10**12),
+        ValueError,
+        r"horizon=1000000000000 asks for 1e\+12 forecast steps \(7\.3 TiB of "
+        r"values alone\), over tsrnn's limit of 1e\+07 steps per predict call; "
+        r"lower horizon",
+    ),
+    Case(
+        "predict-direct-horizon-in-the-billions",
+        lambda c: {},
+        lambda d, c: c.models.arr.predict(horizon=10**12),
+        ValueError,
+        r"forecasts at most 3 steps; set horizon=1000000000000 and refit, or use "
+        r"strategy='recursive'",
+    ),
+    Case(
+        "predict-interval-long-horizon-in-the-billions",
+        lambda c: {"y": long_frame(with_cov=False)},
+        lambda d, c: tsrnn.NaiveForecaster().fit(d["y"]).predict_interval(
+            horizon=10**12
+        ),
+        ValueError,
+        r"horizon=1000000000000 asks for 2 series x 1000000000000 = 2e\+12 "
+        r"forecast steps.*lower horizon, forecast fewer series at a time",
+    ),
+    Case(
+        "fit-hidden-size-beyond-memory",
+        lambda c: {"y": series(60)},
+        lambda d, c: tiny(RNNForecaster, hidden_size=10**6).fit(d["y"]),
+        ValueError,
+        r"hidden_size=1000000 and num_layers=1 has 4e\+12 parameters.*29\.1 TiB, "
+        r"over tsrnn's budget of 2\.0 GiB for one array; lower hidden_size or "
+        r"num_layers",
+    ),
+    Case(
+        "fit-window-model-num-layers-beyond-memory",
+        lambda c: dict(zip(("X", "y"), windows(), strict=True)),
+        lambda d, c: tiny(RNNRegressor, num_layers=10**7).fit(d["X"], d["y"]),
+        ValueError,
+        r"num_layers=10000000 has .* parameters in 4e\+07 tensors.*over tsrnn's "
+        r"budget.*lower hidden_size or num_layers",
+    ),
+    Case(
+        "nn-module-beyond-memory",
+        lambda c: {},
+        lambda d, c: nn.GRU(10**5, 10**5),
+        ValueError,
+        r"a gru stack with input_size=100000, hidden_size=100000 .*over tsrnn's "
+        r"budget.*lower hidden_size",
+    ),
+    Case(
+        "fit-season-length-beyond-memory",
+        lambda c: {"y": series(60)},
+        lambda d, c: tiny(RNNForecaster, season_length=10**9).fit(d["y"]),
+        ValueError,
+        r"season_length=1000000000 keeps the last 1000000000 rows of each of the 1 "
+        r"series: 7\.5 GiB, over tsrnn's budget.*lower season_length",
+    ),
+    Case(
+        "fit-seasonal-naive-season-beyond-the-data",
+        lambda c: {"y": series(60)},
+        lambda d, c: tsrnn.SeasonalNaiveForecaster(season_length=10**9).fit(d["y"]),
+        ValueError,
+        r"no observation at season position 60 of season_length=1000000000; "
+        r"SeasonalNaiveForecaster needs at least one full season",
+    ),
+    Case(
+        "fit-linear-ar-lags-beyond-the-data",
+        lambda c: {"y": series(60)},
+        lambda d, c: tsrnn.LinearARForecaster(lags=10**9).fit(d["y"]),
+        ValueError,
+        r"max\(lags\)\+1 = 1000000001 consecutive observed steps in some series "
+        r"\(longest series: 60\); lower lags or pass longer series",
+    ),
+    Case(
+        "backtest-origins-in-the-billions",
+        lambda c: {"y": series(60)},
+        lambda d, c: backtest(tsrnn.NaiveForecaster(), d["y"], horizon=2,
+                              n_origins=10**9),
+        ValueError,
+        r"the series has 60 rows; n_origins=1000000000 origins with horizon=2 and "
+        r"step=2 need at least 2000000001\. Lower n_origins",
+    ),
+    Case(
+        "make-windows-window-in-the-billions",
+        lambda c: {"s": series(60)},
+        lambda d, c: make_windows(d["s"], window=10**9),
+        ValueError,
+        r"series has 60 rows \(time steps\) but one sample needs window \+ horizon "
+        r"= 1000000000 \+ 1 = 1000000001; pass a longer series or reduce",
     ),
     Case(
         "predict-horizon-float",

@@ -19,13 +19,21 @@ from .stack import RecurrentStack, StackCache
 
 @dataclass
 class StepResult:
-    """What one training step reports."""
+    """What one training step reports.
+
+    ``data_loss`` (the loss without the L2 penalty) and ``zero_loss`` (the loss
+    a model predicting 0 would have had on the same batch) are what the
+    divergence rule of :class:`~tsrnn.engine.trainer.DivergenceGuard` compares;
+    NaN when unknown.
+    """
 
     loss: float
     grad_norm: float
     state: np.ndarray
     dh_norm: np.ndarray | None
     finite: bool
+    data_loss: float = float("nan")
+    zero_loss: float = float("nan")
 
 
 @dataclass
@@ -146,6 +154,15 @@ class Network:
             Final recurrent state (to carry into the next window).
         dh_norm : ndarray of shape (L * D, T)
         """
+        loss, grad, state, dh_norm, _, _ = self._loss_grad(
+            theta, x, y, mask, loss_fn, state0, extra, training=training,
+            dropout=dropout, rng=rng, alpha=alpha, n_samples=n_samples,
+        )
+        return loss, grad, state, dh_norm
+
+    def _loss_grad(self, theta, x, y, mask, loss_fn, state0, extra, *, training,
+                   dropout, rng, alpha, n_samples):
+        """:meth:`loss_grad`, plus the data loss and the outputs ``y_hat``."""
         # a diverging model produces inf/nan on purpose-free paths; the caller
         # checks finiteness once (train_step), so NumPy's warnings are noise here
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -153,13 +170,14 @@ class Network:
                 theta, x, state0, extra, training=training, dropout=dropout, rng=rng
             )
             loss, dy = loss_fn(y_hat, y, mask)
+            data_loss = loss
             grad, dh_norm = self.backward(theta, cache, dy)
             if alpha:
                 w = theta * self.weight_mask
                 # an elementwise reduction, not BLAS: see clip_grad_norm
                 loss += 0.5 * alpha * float(np.add.reduce(w * w)) / n_samples
                 grad += (alpha / n_samples) * w
-        return loss, grad, state, dh_norm
+        return loss, grad, state, dh_norm, data_loss, y_hat
 
     # Declared mirror: loss_grad's signature, plus the optimizer and clipping.
     def train_step(
@@ -183,8 +201,11 @@ class Network:
 
         A non-finite loss or gradient leaves ``theta`` untouched and reports
         ``finite=False``: the caller stops training and keeps its best weights.
+        The result also carries the batch's loss without the L2 penalty and the
+        loss of predicting 0 on it, for the divergence rule
+        (:class:`~tsrnn.engine.trainer.DivergenceGuard`).
         """
-        loss, grad, state, dh_norm = self.loss_grad(
+        loss, grad, state, dh_norm, data_loss, y_hat = self._loss_grad(
             theta,
             x,
             y,
@@ -203,4 +224,9 @@ class Network:
         finite = bool(np.isfinite(loss) and np.isfinite(gnorm))
         if finite:
             optimizer.step(theta, grad)
-        return StepResult(loss, gnorm, state, dh_norm, finite)
+        # the scale of the targets in the loss's own units (0.5 * mean y**2 for
+        # the squared error, log 2 for a binary logit); one pass over the
+        # outputs, small beside the forward and backward scans
+        with np.errstate(over="ignore", invalid="ignore"):
+            zero_loss = float(loss_fn(np.zeros_like(y_hat), y, mask)[0])
+        return StepResult(loss, gnorm, state, dh_norm, finite, data_loss, zero_loss)

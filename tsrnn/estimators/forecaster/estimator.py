@@ -37,8 +37,9 @@ from ..._constraints import Interval, Options, StrOptions, validate_params
 from ...data import Future, SeriesSet, check_horizon, to_series_set
 from ...data.calendar import calendar_features, holiday_dates
 from ...engine import CELLS, InferencePack, get_loss, make_optimizer, run_epochs
+from ...engine.budget import check_array_budget
 from ...engine.threads import single_threaded_blas
-from ...engine.trainer import DivergenceWarning, TrainingLog
+from ...engine.trainer import Diverged, DivergenceGuard, DivergenceWarning, TrainingLog
 from ...evaluation import ForecasterMixin, series_scale
 from ...persist import Persistent, is_solver, register
 from .. import fitted_config
@@ -93,8 +94,10 @@ class RNNForecaster(
     bptt_length : int or "auto", default="auto"
         Steps per truncated-BPTT window (``"auto"``: see Notes; 32 for long
         series, 8 for short ones). A series shorter than that is trained
-        on as one window (full BPTT); the shortest series ``fit`` accepts has
-        ``horizon + 1`` rows in its training part (2 for ``"recursive"``).
+        on as one window (full BPTT); windows never outgrow the longest training
+        part, so a value beyond the data costs no memory. The shortest series
+        ``fit`` accepts has ``horizon + 1`` rows in its training part (2 for
+        ``"recursive"``).
     stateful : bool, default=True
         Carry the state across windows (``False``: random windows from a zero
         state after a burn-in of ``bptt_length`` steps that feed the state but not
@@ -220,9 +223,10 @@ class RNNForecaster(
         Flat parameter vector; :meth:`named_params` gives torch-named views.
     grad_norm_curve_ : list of float
         Mean global gradient norm per epoch (before clipping).
-    dh_norm_ : ndarray of shape (num_layers, bptt_length)
-        Mean ``||dL/dh_t||`` per step of the windows of the last epoch
-        (``2 * bptt_length`` steps with ``stateful=False``: burn-in and window).
+    dh_norm_ : ndarray of shape (num_layers, window)
+        Mean ``||dL/dh_t||`` per step of the windows of the last epoch, where
+        ``window`` is ``bptt_length`` or the longest training part if shorter
+        (twice that with ``stateful=False``: burn-in and window).
     schema_ : SeriesSchema
         Format and series ends (advanced by ``update``).
     conformal_scores_ : ndarray
@@ -295,16 +299,29 @@ class RNNForecaster(
     behind these rules are in ``docs/defaults.md`` ("Defaults chosen from
     the data").
 
-    Divergence gives a warning, not an error. Every training step checks its
-    loss and gradient; the first non-finite one (or weights that overflow)
-    stops ``fit`` at once, inside the epoch, with a
-    :class:`~tsrnn.engine.DivergenceWarning` (a ``RuntimeWarning``) that says
-    which weights were kept and suggests a smaller ``learning_rate_init``,
-    ``clip_norm`` or scaled data. The model stays usable: it keeps the finite
-    weights of its best finished epoch (or those it started from when the first
-    epoch diverged) and ``stopped_`` is ``"diverged"``. A diverging
-    ``partial_fit`` keeps the weights from before the call. Values too large to
-    standardize raise a ``ValueError`` before any training.
+    Divergence gives a warning, not an error. Every training step checks its loss
+    and gradient; the first non-finite one, one whose loss exceeds 1000 times the
+    larger of 1 and the loss of predicting 0 (on the standardized targets: an
+    exploding learning rate; :class:`~tsrnn.engine.DivergenceGuard`), or weights
+    that overflow, stops ``fit`` at once, inside the epoch, with a
+    :class:`~tsrnn.engine.DivergenceWarning` (a ``RuntimeWarning``) that says which
+    weights were kept and suggests a smaller ``learning_rate_init``, ``clip_norm``
+    or scaled data. The model stays usable: it keeps the finite weights of its best
+    finished epoch (or those it started from when the first epoch diverged) and
+    ``stopped_`` is ``"diverged"``. A diverging ``partial_fit`` keeps the weights
+    from before the call. Values too large to standardize raise a ``ValueError``
+    before any training.
+
+    Memory and time budgets (:mod:`tsrnn.engine.budget`), checked before anything
+    is allocated: a network whose parameters would take more than
+    ``MAX_ARRAY_BYTES`` (2 GiB; ``hidden_size``, ``num_layers``) and a
+    ``season_length`` whose kept history would (series x season x features x 8
+    bytes) raise a ``ValueError`` at ``fit``; ``predict`` and
+    ``predict_interval`` refuse more than ``MAX_FORECAST_STEPS`` (10**7) forecast
+    steps, horizon times series, per call. Both are module attributes a user
+    with the memory can raise. ``bptt_length`` and ``batch_size`` are bounded by
+    the data instead: windows never outgrow the longest series, lanes never
+    outnumber the windows.
 
     Reproducibility: with an int ``random_state``, ``fit`` is bit for bit
     reproducible, in one process, across processes and through
@@ -612,6 +629,16 @@ class RNNForecaster(
         if not reuse:
             self._resolve_auto(data, strategy, train_end)
         layout = self._feature_layout(data, strategy)
+        # the kept history (the reference values' seasons back) is sized by
+        # season_length alone: refuse before reading a single series
+        check_array_budget(
+            data.n_series * layout.history,
+            layout.n_inputs * 8,
+            f"season_length={self.season_length!r} keeps the last "
+            f"{layout.history} rows of each of the {data.n_series} series",
+            "lower season_length (a season longer than the series has no "
+            "past value at its phase to refer to)",
+        )
         dt = np.dtype(self.dtype).type
         Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt)
         series = ScaledSeries.build(Y, Z, data.indptr, train_end)
@@ -888,7 +915,7 @@ class RNNForecaster(
         self.params_ = theta
         self.n_iter_ = log.n_iter
         self.n_epochs_ = max_iter
-        self.t_ = opt.t * epoch.n_lanes * T
+        self.t_ = opt.t * epoch.n_lanes * epoch.window
         self.loss_curve_ = list(log.loss_curve)
         self.best_loss_ = log.best_loss
         self.grad_norm_curve_ = epoch.grad_norms
@@ -1041,7 +1068,9 @@ class RNNForecaster(
         ----------
         horizon : int, optional
             Steps ahead (default: ``horizon``); a direct model forecasts at most
-            the ``horizon`` it was trained for.
+            the ``horizon`` it was trained for. A forecast of more than
+            :data:`tsrnn.engine.budget.MAX_FORECAST_STEPS` (10**7) steps, horizon
+            times series, is refused up front (see Notes).
         X : optional
             Future covariates for those steps (required when fitted with ``X``),
             in the format of ``fit``.
@@ -1056,9 +1085,16 @@ class RNNForecaster(
         fitted_config.check_unchanged(self, "predict")
         model = self._snapshot()  # one state throughout, whatever update does
         h = check_horizon(horizon, model.horizon)
-        fut = model.schema_.check_future(h, X)
+        fut = model._future(h, X)
         values = model._predict_values(fut)
         return model.schema_.format_forecast(values, fut.positions)
+
+    def _future(self, horizon, X):
+        # what the strategy cannot forecast is said first (a direct model asked
+        # for 10**12 steps: "at most `horizon` steps"), then the data checks,
+        # which refuse a forecast over the budget before allocating it
+        STRATEGIES[self.strategy].check_horizon(horizon, self.horizon)
+        return self.schema_.check_future(horizon, X)
 
     def _last_levels(self, positions):
         """Last observed scaled level of each series (0, its mean, if none).
@@ -1229,6 +1265,7 @@ class RNNForecaster(
         rng = np.random.default_rng(self._seed(offset=2 + opt.t))
         T = int(getattr(self, "bptt_length_", self.bptt_length))
         theta0, diverged = self.params_.copy(), False
+        guard, batch = DivergenceGuard(), 0
         for i, p in enumerate(pos):
             Y, Z, _, _ = self._with_history(p, Ynew, Znew, block, i)
             state = self._state[:, :, p : p + 1].copy(order="C")  # (as above)
@@ -1249,14 +1286,18 @@ class RNNForecaster(
                     alpha=self.alpha,
                     n_samples=float(mk.sum()),
                 )
-                if not res.finite or not np.isfinite(self.params_).all():
+                batch += 1
+                try:
+                    guard.check(res, batch)
+                    if not np.isfinite(self.params_).all():
+                        raise Diverged("the weights became non-finite")
+                except Diverged as exc:
                     self.params_[...] = theta0
                     diverged = True
                     warnings.warn(
-                        f"partial_fit diverged (loss {res.loss}, gradient norm "
-                        f"{res.grad_norm}); the weights from before this call were "
-                        "kept. Lower learning_rate_init, set or lower clip_norm, or "
-                        "scale the data.",
+                        f"partial_fit diverged ({exc}); the weights from before "
+                        "this call were kept. Lower learning_rate_init, set or "
+                        "lower clip_norm, or scale the data.",
                         DivergenceWarning,
                         stacklevel=3,
                     )

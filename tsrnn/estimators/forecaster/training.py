@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...engine import Diverged
+from ...engine import DivergenceGuard
 from .auto import auto_validation_rows
 from .features import FeatureLayout, gather
 
@@ -165,6 +165,25 @@ class Lanes:
         """Parallel streams per window."""
         return self.rows.shape[0]
 
+    @property
+    def window(self) -> int:
+        """Steps per window (:func:`window_length`)."""
+        return self.rows.shape[1] // self.reset.shape[1]
+
+
+def window_length(series: ScaledSeries, bptt_length: int) -> int:
+    """Steps per training window: ``bptt_length``, at most the longest training part.
+
+    A series shorter than ``bptt_length`` is trained on as one window (full
+    BPTT), padded to the window; past the longest series the padding is all a
+    longer window would add (masked steps after every target, which change
+    neither the loss nor the gradient), so windows never outgrow the data:
+    ``bptt_length=10**7`` on 60 rows allocates windows of 60 steps, not 10**7.
+    The number of lanes still follows ``bptt_length`` (:func:`n_lanes`).
+    """
+    n_tr = series.train_end_series - series.indptr[:-1]
+    return int(max(1, min(int(bptt_length), int(n_tr.max()))))
+
 
 def n_lanes(total_rows: int, bptt_length: int, batch_size) -> int:
     """Parallel streams per window for ``total_rows`` training rows.
@@ -199,6 +218,7 @@ def cut_lanes(series: ScaledSeries, bptt_length: int, batch_size) -> Lanes:
     n_tr = series.train_end_series - first
     total = int(n_tr.sum())
     B = n_lanes(total, T, batch_size)
+    T = window_length(series, T)
     seg = max(T, -(-total // B))
     pieces = []
     for s in range(len(first)):
@@ -256,8 +276,12 @@ def _window(layout: FeatureLayout, series: ScaledSeries, rows, reset) -> Window:
 def stateful_windows(
     layout: FeatureLayout, series: ScaledSeries, lanes: Lanes, bptt_length: int
 ) -> Iterator[Window]:
-    """One epoch of consecutive windows along the lanes."""
-    T = int(bptt_length)
+    """One epoch of consecutive windows along the lanes.
+
+    The windows are ``lanes.window`` steps long: ``bptt_length``, or less when
+    every series is shorter (:func:`window_length`).
+    """
+    T = lanes.window
     for w in range(lanes.rows.shape[1] // T):
         rows = lanes.rows[:, w * T : (w + 1) * T].T
         yield _window(layout, series, rows, lanes.reset[:, w])
@@ -283,6 +307,7 @@ def random_windows(
     weights = n_tr[ok] / n_tr[ok].sum()
     B = n_lanes(int(n_tr.sum()), T, batch_size)
     n_batches = max(1, int(n_tr.sum()) // (B * T))
+    T = burn = window_length(series, T)
     L = burn + T
     steps = np.arange(L)
     for _ in range(n_batches):
@@ -336,8 +361,14 @@ class Epoch:
         self.loss_fn, self.rng, self.step_options = loss_fn, rng, step_options
         self.impute = impute
         self.grad_norms = grad_norms
+        self.guard = DivergenceGuard()  # one per fit: its reference spans epochs
         self.dh_norms = []
         self.n_lanes = lanes.n_lanes if lanes is not None else 1
+        # steps per window actually trained: bptt_length, at most the longest
+        # series (window_length)
+        self.window = (
+            lanes.window if lanes is not None else window_length(series, self.T)
+        )
         self.carried = net.stack.zero_state(self.n_lanes)
 
     def _windows(self):
@@ -372,12 +403,7 @@ class Epoch:
                 n_samples=float(w.mask.sum() or 1.0),
                 **self.step_options,
             )
-            if not res.finite:
-                raise Diverged(
-                    f"loss {res.loss}, gradient norm {res.grad_norm} at batch "
-                    f"{len(losses) + 1}",
-                    steps_done=len(losses),
-                )
+            self.guard.check(res, len(losses) + 1)
             if w.reset is not None:
                 carried[...] = res.state
             losses.append(res.loss)

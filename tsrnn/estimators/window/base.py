@@ -22,7 +22,7 @@ from ..._constraints import Interval, Options, StrOptions, validate_params
 from ...data.checks import check_window_values, n_rows, windows_as_rows
 from ...engine import (
     CELLS,
-    Diverged,
+    DivergenceGuard,
     LinearHead,
     Network,
     RecurrentStack,
@@ -446,6 +446,7 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         loss_fn = self._training_loss()
         alpha, clip, dropout = float(self.alpha), self.clip_norm, float(self.dropout)
         shuffle = self.shuffle
+        guard = DivergenceGuard()  # one per fit call: its reference spans epochs
 
         def run_epoch():
             order = rng.permutation(n_train) if shuffle else np.arange(n_train)
@@ -458,12 +459,7 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
                     theta, opt, x, Y_train[rows], None, loss_fn, clip_norm=clip,
                     dropout=dropout, rng=rng, alpha=alpha, n_samples=len(rows),
                 )
-                if not res.finite:
-                    raise Diverged(
-                        f"loss {res.loss} and gradient norm {res.grad_norm} at batch "
-                        f"{n_batches + 1}",
-                        steps_done=n_batches,
-                    )
+                guard.check(res, n_batches + 1)
                 # sklearn's MLP: the epoch loss is the sample-weighted batch mean.
                 total += res.loss * len(rows)
                 gnorm += res.grad_norm

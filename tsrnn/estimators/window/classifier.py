@@ -153,15 +153,23 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
     ``StandardScaler`` in front in a ``Pipeline``. A 3-D ``X`` is flattened
     before scikit-learn's validation; see the module docstring.
 
-    Divergence gives a warning, not an error. Every batch checks its loss
-    and gradient; the first non-finite one (or weights that overflow) stops
-    ``fit`` at once, inside the epoch, with a
-    :class:`~tsrnn.engine.DivergenceWarning` (a ``RuntimeWarning``) that says
-    which weights were kept and suggests a smaller ``learning_rate_init``,
-    ``clip_norm`` or scaled data. The model stays usable: it keeps the finite
-    weights of its best finished epoch (by training loss, or validation score
-    with ``early_stopping``), or those it started from when the first epoch
-    diverged, and ``stopped_`` is ``"diverged"``.
+    Divergence gives a warning, not an error. Every batch checks its loss and
+    gradient; the first non-finite one, one whose loss exceeds 1000 times the larger
+    of 1 and the loss of predicting 0 (``log 2``, a logit of 0: an exploding
+    learning rate; :class:`~tsrnn.engine.DivergenceGuard`), or weights that
+    overflow, stops ``fit`` at once, inside the epoch, with a
+    :class:`~tsrnn.engine.DivergenceWarning` (a ``RuntimeWarning``) that says which
+    weights were kept and suggests a smaller ``learning_rate_init``, ``clip_norm``
+    or scaled data. The model stays usable: it keeps the finite weights of its best
+    finished epoch (by training loss, or validation score with ``early_stopping``),
+    or those it started from when the first epoch diverged, and ``stopped_`` is
+    ``"diverged"``.
+
+    A network whose parameters would take more than
+    :data:`tsrnn.engine.budget.MAX_ARRAY_BYTES` (2 GiB; ``hidden_size``,
+    ``num_layers``) is refused with a ``ValueError`` before anything is
+    allocated; ``batch_size`` is bounded by the rows and ``predict`` works in
+    chunks of bounded memory.
 
     With an int ``random_state``, ``fit`` is bit for bit reproducible, in one
     process, across processes and through ``save``/:func:`tsrnn.load`; fits
