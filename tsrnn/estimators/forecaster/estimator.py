@@ -1010,11 +1010,18 @@ class RNNForecaster(
             np.concatenate(scores) if scores else np.empty((0, h, k))
         )
         if not len(self.conformal_scores_):
-            shortest = int(np.ceil((h + 1) / max(self.validation_fraction, 1e-9)))
-            self._conformal_note = (
-                "no held-out tail to calibrate on: set validation_fraction > 0 and "
-                f"give series longer than {shortest} rows"
-            )
+            fraction = self.validation_fraction
+            if isinstance(fraction, str):  # "auto": see _validation_fraction
+                self._conformal_note = (
+                    "no held-out tail to calibrate on: the series are too short for "
+                    f"a tail of {h + 1} rows beside their training part"
+                )
+            else:
+                shortest = int(np.ceil((h + 1) / max(fraction, 1e-9)))
+                self._conformal_note = (
+                    "no held-out tail to calibrate on: set validation_fraction > 0 "
+                    f"and give series longer than {shortest} rows"
+                )
 
     # ------------------------------------------------------------- helpers
     def _seed(self, offset=0):
