@@ -252,7 +252,7 @@ def test_load_uses_allow_pickle_false(saved, monkeypatch):
         seen.append(kwargs.get("allow_pickle"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(persist.np, "load", spy)
+    monkeypatch.setattr(persist.reading.np, "load", spy)
     tsrnn.load(saved)
     assert seen == [False]
 
@@ -511,7 +511,7 @@ def test_save_interrupted_at_fsync_or_rename(tmp_path, monkeypatch, step):
     def broken(*args, **kwargs):
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(persist.os, step, broken)
+    monkeypatch.setattr(persist.fileformat.os, step, broken)
     with pytest.raises(OSError, match="Input/output"):
         new.save(path)
     monkeypatch.undo()
@@ -522,12 +522,13 @@ def test_save_interrupted_at_fsync_or_rename(tmp_path, monkeypatch, step):
 def test_save_fsyncs_before_replacing(tmp_path, monkeypatch):
     old, _ = _old_and_new_models()
     calls = []
-    real_fsync, real_replace = persist.os.fsync, persist.os.replace
+    files = persist.fileformat  # the module that writes (write_atomic)
+    real_fsync, real_replace = files.os.fsync, files.os.replace
     monkeypatch.setattr(
-        persist.os, "fsync", lambda fd: calls.append("fsync") or real_fsync(fd)
+        files.os, "fsync", lambda fd: calls.append("fsync") or real_fsync(fd)
     )
     monkeypatch.setattr(
-        persist.os,
+        files.os,
         "replace",
         lambda a, b: (
             calls.append(("replace", os.path.dirname(a))) or real_replace(a, b)
@@ -921,7 +922,7 @@ def test_save_into_a_directory_without_write_permission(tmp_path, monkeypatch):
     def denied(directory, base):  # what a read-only directory answers
         raise PermissionError(13, "Permission denied", os.path.join(directory, base))
 
-    monkeypatch.setattr(persist, "_create_temporary", denied)
+    monkeypatch.setattr(persist.fileformat, "_create_temporary", denied)
     with pytest.raises(PermissionError, match="cannot create a file in .*Permission"):
         new.save(tmp_path / "m.npz")
     assert (tmp_path / "m.npz").read_bytes() == good
