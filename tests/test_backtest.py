@@ -8,7 +8,7 @@ import pytest
 
 from tsrnn.backtest import backtest
 from tsrnn.baselines import LinearARForecaster, NaiveForecaster, SeasonalNaiveForecaster
-from tsrnn.metrics import mae, mase
+from tsrnn.metrics import mae, mase, winkler
 
 
 def seasonal(n: int, m: int = 12, seed: int = 0) -> np.ndarray:
@@ -91,3 +91,49 @@ def test_initial_and_errors():
         backtest(NaiveForecaster(), y, metrics=("mape",))
     with pytest.raises(ValueError, match="n_origins"):
         backtest(NaiveForecaster(), y, n_origins=0)
+
+
+# ------------------------------------------------ forecasts returned (issue 15)
+def test_return_forecasts_long_frame_matches_the_scores():
+    t = np.arange(80.0)
+    y = pd.Series(
+        np.sin(t / 2) + 0.05 * t,
+        index=pd.date_range("2022-01-01", periods=80, freq="h"),
+        name="load",
+    )
+    model = SeasonalNaiveForecaster(season_length=12, horizon=4)
+    scores, fc = backtest(model, y, n_origins=5, coverage=0.8, return_forecasts=True)
+    assert list(fc.columns) == [
+        "unique_id", "ds", "cutoff", "y", "SeasonalNaiveForecaster",
+        "SeasonalNaiveForecaster-lo-80", "SeasonalNaiveForecaster-hi-80",
+    ]
+    assert len(fc) == 5 * 4 and (fc["unique_id"] == "load").all()
+    # the truth is the series at the forecast timestamps, after the cutoff
+    np.testing.assert_array_equal(fc["y"].to_numpy(), y.loc[fc["ds"]].to_numpy())
+    assert (fc["ds"] > fc["cutoff"]).all()
+    # re-scoring the returned forecasts gives the reported scores
+    for (cutoff, g), (_, row) in zip(fc.groupby("cutoff"), scores.iterrows(), strict=True):
+        assert cutoff == row["cutoff"]
+        assert mae(g["y"], g["SeasonalNaiveForecaster"]) == pytest.approx(row["mae"])
+        lo, hi = g["SeasonalNaiveForecaster-lo-80"], g["SeasonalNaiveForecaster-hi-80"]
+        assert winkler(g["y"], lo, hi, 80) == pytest.approx(row["winkler"])
+
+
+def test_return_forecasts_long_format_per_series():
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat(["a", "b"], 40),
+            "ds": np.tile(np.arange(40), 2),
+            "y": np.r_[np.arange(40.0), 2 * np.arange(40.0)],
+        }
+    )
+    scores, fc = backtest(
+        NaiveForecaster(freq=1), df, horizon=3, n_origins=2, return_forecasts=True
+    )
+    assert set(fc["unique_id"]) == {"a", "b"} and len(fc) == 2 * 2 * 3
+    b = fc[fc["unique_id"] == "b"]
+    np.testing.assert_array_equal(b["y"], 2.0 * b["ds"])
+    np.testing.assert_array_equal(b["NaiveForecaster"], 2.0 * b["cutoff"])
+    only = backtest(NaiveForecaster(freq=1), df, horizon=3, n_origins=2)
+    timing = ["fit_time", "predict_time"]
+    pd.testing.assert_frame_equal(only.drop(columns=timing), scores.drop(columns=timing))

@@ -2,9 +2,9 @@
 
 SPEC.md, "Bad input gets a clear error, and nothing is lost". Every row of
 ``CASES`` is one bad input: an id, how the user's inputs are built, the call
-that receives them, the exception expected (``ValueError``, ``TypeError`` or
-scikit-learn's ``NotFittedError``) and a ``match`` that names the problem *and*
-the fix. After the call the test checks that
+that receives them, the exception expected (``ValueError``, ``TypeError``,
+scikit-learn's ``NotFittedError``, or ``FileNotFoundError`` for a path) and a
+``match`` that names the problem *and* the fix. After the call the test checks that
 
 * the user's arrays, Series, DataFrames and files are exactly as they were
   (values with NaN in place, dtypes, shapes, index, freq, names, columns), and
@@ -44,6 +44,7 @@ from tsrnn import (
     nn,
     windows_from_long,
 )
+from tsrnn.data.calendar import trading_calendar
 
 REPO_DATA = pathlib.Path(__file__).resolve().parents[1] / "datasets"
 
@@ -88,6 +89,36 @@ def tiny(cls, **kw):
     return cls(**{"hidden_size": 4, "max_iter": 1, "random_state": 0, **kw})
 
 
+TRADING = pd.offsets.CustomBusinessDay(holidays=["2024-01-01", "2024-01-15"])
+
+
+def trading_days(n=30, holiday_row=False):
+    """A series on trading days (``TRADING``); maybe with a row on a holiday."""
+    index = pd.date_range("2024-01-02", periods=n, freq=TRADING)
+    if holiday_row:  # Martin Luther King Jr. Day in place of the next day
+        index = index.where(index != pd.Timestamp("2024-01-16"), "2024-01-15")
+    return pd.Series(series(n), index=pd.DatetimeIndex(index, freq=None))
+
+
+def trading_model_file(tmp_path):
+    """A small model fitted with ``freq=TRADING``, saved under ``tmp_path``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = tiny(RNNForecaster, freq=TRADING).fit(trading_days())
+    path = tmp_path / "trading.npz"
+    model.save(path)
+    return path
+
+
+def business_hours_model():
+    freq = pd.offsets.BusinessHour(start="10:00")
+    y = pd.Series(series(40), index=pd.date_range("2024-01-02 10:00", periods=40,
+                                                  freq=freq))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return tiny(RNNForecaster, freq=freq).fit(y)
+
+
 # --------------------------------------------------------------- fitted models
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
@@ -105,6 +136,8 @@ def models(tmp_path_factory):
         )
     m.file = tmp_path_factory.mktemp("model") / "forecaster.npz"
     m.arr.save(m.file)
+    m.pd_file = m.file.with_name("hourly.npz")
+    m.pd.save(m.pd_file)
     return m
 
 
@@ -137,6 +170,13 @@ def rewrite(src, dst, meta=None, arrays=None, raw=None) -> pathlib.Path:
     np.savez(buf, **members)
     dst.write_bytes(buf.getvalue())
     return dst
+
+
+def fit_quietly(est, *data):
+    """``est.fit(*data)`` without the ConvergenceWarning of one epoch."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(*data)
 
 
 def broken_data_dir(tmp_path, filename, text):
@@ -176,6 +216,14 @@ def _inf_at(a, i=-1):
     a = np.array(a, dtype=float)
     a[i] = np.inf
     return a
+
+
+def _masked_at(a, i=-1):
+    """A masked array over a copy of ``a`` with entry ``i`` (of the flat view) masked."""
+    a = np.array(a, dtype=float)
+    mask = np.zeros(a.size, bool)
+    mask[i] = True
+    return np.ma.masked_array(a, mask=mask.reshape(a.shape))
 
 
 NOT_FITTED = r"not fitted yet\. Call 'fit'"
@@ -246,6 +294,14 @@ CASES = [
         lambda d, c: nn.LSTM(3, 4)(d["x"]),
         TypeError,
         r"input is boolean; cast it explicitly with \.astype\(float\)",
+    ),
+    Case(
+        "nn-input-masked",
+        lambda c: {"x": _masked_at(np.zeros(30), 7).reshape(5, 2, 3)},
+        lambda d, c: nn.LSTM(3, 4)(d["x"]),
+        ValueError,
+        r"input is a masked array with 1 masked value\(s\) \(first in row 1\); fill "
+        r"the masked values first",
     ),
     Case(
         "nn-input-complex",
@@ -369,7 +425,8 @@ CASES = [
         lambda c: {"y": np.full(50, np.nan)},
         lambda d, c: tiny(RNNForecaster).fit(d["y"]),
         ValueError,
-        r"no observed \(non-NaN\) values.*pass observations",
+        r"y has no observed value \(all NaN\): nothing to learn from.*pass "
+        r"observations",
     ),
     Case(
         "fit-y-rank-3",
@@ -426,7 +483,25 @@ CASES = [
         lambda c: {"y": series() * 1e300},
         lambda d, c: tiny(RNNForecaster).fit(d["y"]),
         ValueError,
-        r"y has values too large to standardize in float64.*divide it by a constant",
+        r"y has values too large in magnitude \(1\.\d+e\+300 at row \d+; the limit "
+        r"is 1e\+300.*divide it by a constant",
+    ),
+    Case(
+        "fit-y-too-small",
+        lambda c: {"y": series() * 1e-310},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"y is too small to scale: its largest \|value\| is \d\.\d+e-310, below "
+        r"1e-305.*multiply it by a constant",
+    ),
+    Case(
+        "fit-X-huge-values",
+        lambda c: {"y": series(), "X": np.r_[np.ones(119), 3e305]},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        ValueError,
+        r"X has values too large in magnitude \(3e\+305 at row 119, column 'x0'; the "
+        r"limit is "
+        r"1e\+300.*divide it by a constant",
     ),
     Case(
         "fit-frame-text-column",
@@ -442,7 +517,23 @@ CASES = [
         ValueError,
         r"y has duplicate column names \['a'\].*rename them",
     ),
+    Case(
+        # a masked value is a gap, not data: all masked leaves nothing to learn
+        "fit-y-all-masked",
+        lambda c: {"y": np.ma.masked_array(series(), mask=np.ones(120, bool))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"y has no observed value \(all NaN\).*pass observations",
+    ),
     # ------------------------------------------------- RNNForecaster.fit: X
+    Case(
+        "fit-X-masked",
+        lambda c: {"y": series(), "X": _masked_at(np.ones((120, 1)), 30)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 30\); "
+        r"covariates must be complete: fill the masked values",
+    ),
     Case(
         "fit-X-wrong-length",
         lambda c: {"y": series(), "X": np.ones((119, 1))},
@@ -571,6 +662,46 @@ CASES = [
         r"freq='fortnightly' is not a pandas frequency \(e\.g\. '30min'",
     ),
     Case(
+        "fit-custom-business-day-row-on-a-holiday",
+        lambda c: {"y": trading_days(holiday_row=True)},
+        lambda d, c: tiny(RNNForecaster, freq=TRADING).fit(d["y"]),
+        ValueError,
+        r"not regular at frequency C \(custom business days: Mon Tue Wed Thu Fri, 2 "
+        r"holidays\): after 2024-01-12 .*comes 2024-01-15 .*expected 2024-01-16.*"
+        r"y\.asfreq\(freq\) with the same offset object as freq=",
+    ),
+    Case(
+        "save-freq-offset-without-alias",
+        lambda c: {"path": c.tmp_path / "bh.npz"},
+        lambda d, c: business_hours_model().save(d["path"]),
+        ValueError,
+        r"the frequency <BusinessHour: bh=10:00-17:00> cannot be "
+        r"stored in a model file.*only aliases and "
+        r"pd\.offsets\.CustomBusinessDay\(weekmask=\.\.\., holidays=\.\.\.\)",
+    ),
+    Case(
+        "trading-calendar-weekend-date",
+        lambda c: {"index": pd.DatetimeIndex(["2024-01-05", "2024-01-06"])},
+        lambda d, c: trading_calendar(d["index"]),
+        ValueError,
+        r"a trading calendar \(Monday to Friday\) got a weekend date",
+    ),
+    Case(
+        "trading-calendar-unknown-rules",
+        lambda c: {"index": pd.DatetimeIndex(["2024-01-04", "2024-01-05"])},
+        lambda d, c: trading_calendar(d["index"], holidays="lse"),
+        ValueError,
+        r"holidays='lse' is not a holiday rule set; choose one of "
+        r"\['nyse', 'us_federal'\] or None",
+    ),
+    Case(
+        "dataset-market-calendar-unknown",
+        lambda c: {},
+        lambda d, c: datasets.market_calendar("co2"),
+        ValueError,
+        r"'co2' is not a daily market dataset; choose one of \[",
+    ),
+    Case(
         "fit-time-column-without-id",
         lambda c: {"y": long_frame(False)[["ds", "y"]]},
         lambda d, c: tiny(RNNForecaster).fit(d["y"]),
@@ -645,6 +776,32 @@ CASES = [
         TypeError,
         r"with long-format y, X must be a long-format DataFrame with columns "
         r"'unique_id', 'ds'",
+    ),
+    Case(
+        "fit-long-series-without-observations",
+        lambda c: {"y": long_frame().assign(
+            y=lambda d: d["y"].where(d["unique_id"] == "a"))},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"series 'b' has no observed value \(all NaN\): nothing to learn from, no "
+        r"level to forecast from; drop it \(e\.g\. y\[y\.groupby\('unique_id'\)"
+        r"\['y'\]\.transform\('count'\) > 0\]\) or pass observations",
+    ),
+    Case(
+        "fit-wide-target-without-observations",
+        lambda c: {"y": pd.DataFrame({"a": series(), "b": np.nan}, index=HOURS)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"]),
+        ValueError,
+        r"y column 'b' has no observed value \(all NaN\).*drop that column or pass "
+        r"observations",
+    ),
+    Case(
+        "baseline-long-series-without-observations",
+        lambda c: {"y": long_frame(with_cov=False).assign(
+            y=lambda d: d["y"].where(d["unique_id"] == "b"))},
+        lambda d, c: tsrnn.baselines.NaiveForecaster().fit(d["y"]),
+        ValueError,
+        r"series 'a' has no observed value \(all NaN\).*drop it",
     ),
     # --------------------------------------------- RNNForecaster: parameters
     Case(
@@ -749,6 +906,31 @@ CASES = [
         r"horizon must be a positive int, got 2\.5",
     ),
     Case(
+        "predict-horizon-is-data",
+        lambda c: {"y_test": pd.Series(series(4))},
+        lambda d, c: c.models.arr.predict(d["y_test"]),
+        TypeError,
+        r"horizon must be a positive int, got a Series of 4 rows.*string scoring "
+        r"\(e\.g\. scoring='neg_mean_absolute_error'\) cannot score a forecaster; "
+        r"use scoring=None .*make_forecast_scorer",
+    ),
+    Case(
+        "score-metric-name-not-callable",
+        lambda c: {"y": series(6)},
+        lambda d, c: c.models.arr.score(d["y"], metric="mae"),
+        TypeError,
+        r"metric must be a callable metric\(y_true, y_pred\) -> float, got 'mae'; "
+        r"for a name use tsrnn\.metrics\.make_forecast_scorer",
+    ),
+    Case(
+        "forecast-scorer-unknown-metric",
+        lambda c: {},
+        lambda d, c: tsrnn.metrics.make_forecast_scorer("accuracy"),
+        ValueError,
+        r"unknown forecast metric 'accuracy'; use one of \['mae', .*"
+        r"'neg_mean_absolute_error'.*or a callable",
+    ),
+    Case(
         "predict-future-X-missing",
         lambda c: {},
         lambda d, c: c.models.arr_x.predict(),
@@ -770,6 +952,22 @@ CASES = [
         lambda d, c: c.models.arr_x.predict(X=d["X"]),
         ValueError,
         r"X contains 1 NaN value\(s\) \(first at row 1.*impute them",
+    ),
+    Case(
+        "predict-future-X-huge",
+        lambda c: {"X": np.array([[1.0], [-2e301], [1.0]])},
+        lambda d, c: c.models.arr_x.predict(X=d["X"]),
+        ValueError,
+        r"X has values too large in magnitude \(-2e\+301 at row 1, column 'x0'; the "
+        r"limit is 1e\+300",
+    ),
+    Case(
+        "predict-future-X-masked",
+        lambda c: {"X": _masked_at(np.ones((3, 1)), 1)},
+        lambda d, c: c.models.arr_x.predict(X=d["X"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 1\); "
+        r"covariates must be complete",
     ),
     Case(
         "predict-X-without-covariates",
@@ -809,9 +1007,31 @@ CASES = [
     Case(
         "predict-interval-coverage",
         lambda c: {},
-        lambda d, c: c.models.arr.predict_interval(coverage=90),
+        lambda d, c: c.models.arr.predict_interval(coverage=100),
         ValueError,
-        r"coverage must be in \(0, 1\) \(e\.g\. 0\.9\), got 90",
+        r"coverage must be a percentage in \[1, 100\) such as 90 \(or a fraction "
+        r"in \(0, 1\) such as 0\.9\), got 100",
+    ),
+    Case(
+        "predict-interval-levels",
+        lambda c: {},
+        lambda d, c: c.models.arr.predict_interval(level=[80, 0]),
+        ValueError,
+        r"each level must be a percentage in \[1, 100\)",
+    ),
+    Case(
+        "predict-interval-level-and-coverage",
+        lambda c: {},
+        lambda d, c: c.models.arr.predict_interval(level=80, coverage=0.8),
+        ValueError,
+        r"pass level \(e\.g\. level=\[80, 95\]\) or coverage, not both",
+    ),
+    Case(
+        "predict-interval-method",
+        lambda c: {},
+        lambda d, c: c.models.arr.predict_interval(method="samples"),
+        ValueError,
+        r"gives intervals by method 'conformal' \(or 'auto'\), got 'samples'",
     ),
     Case(
         "update-y-inf",
@@ -819,6 +1039,67 @@ CASES = [
         lambda d, c: c.models.arr.update(d["y"]),
         ValueError,
         r"y_new contains 1 infinite value\(s\).*replace them with NaN",
+    ),
+    Case(
+        "update-y-huge",  # fit refuses it: so does update (predict gave inf)
+        lambda c: {"y": np.array([0.5, 1.7e308])},
+        lambda d, c: c.models.arr.update(d["y"]),
+        ValueError,
+        r"y_new has values too large in magnitude \(1\.7e\+308 at row 1; the limit "
+        r"is 1e\+300.*divide it by a constant",
+    ),
+    Case(
+        "update-y-another-magnitude",
+        lambda c: {"y": np.array([0.5, 3e200])},
+        lambda d, c: c.models.arr.update(d["y"]),
+        ValueError,
+        r"y_new has a value of another magnitude than the data the model was fitted "
+        r"on: 3e\+200 at row 1 lies more than 1e\+15 training scales .*; check the "
+        r"units of y_new",
+    ),
+    Case(
+        "partial-fit-y-another-magnitude",
+        lambda c: {"y": np.array([-2e100])},
+        lambda d, c: c.models.arr.partial_fit(d["y"]),
+        ValueError,
+        r"y_new has a value of another magnitude.*-2e\+100 at row 0",
+    ),
+    Case(
+        "update-long-another-magnitude",
+        lambda c: {"y": pd.DataFrame(
+            {"unique_id": ["b"], "ds": DAYS[40:41], "y": [1e200], "promo": [0.0]})},
+        lambda d, c: c.models.long.update(d["y"]),
+        ValueError,
+        r"y_new has a value of another magnitude.*1e\+200 at series 'b', time "
+        r"2021-02-10 00:00:00 lies more than 1e\+15 training scales",
+    ),
+    Case(
+        "predict-long-X-another-magnitude",
+        lambda c: {"X": pd.DataFrame({
+            "unique_id": ["a", "a", "b", "b"],
+            "ds": [*pd.date_range(DAYS[-1], periods=3, freq="D")[1:],
+                   *pd.date_range(DAYS[39], periods=3, freq="D")[1:]],
+            "promo": [0.0, 1.0, 1.0, 7e15],
+        })},
+        lambda d, c: c.models.long.predict(X=d["X"]),
+        ValueError,
+        r"X has a value of another magnitude.*7e\+15 at series 'b', forecast step "
+        r"2, column 'promo'",
+    ),
+    Case(
+        "update-X-another-magnitude",
+        lambda c: {"y": np.ones(3), "X": np.array([1.0, 1.0, 5e16])},
+        lambda d, c: c.models.arr_x.update(d["y"], d["X"]),
+        ValueError,
+        r"X_new has a value of another magnitude.*5e\+16 at row 2, column 'x0'",
+    ),
+    Case(
+        "predict-future-X-another-magnitude",
+        lambda c: {"X": np.array([[1.0], [-4e20], [1.0]])},
+        lambda d, c: c.models.arr_x.predict(X=d["X"]),
+        ValueError,
+        r"X has a value of another magnitude.*-4e\+20 at forecast step 2, column "
+        r"'x0'.*check the units of X",
     ),
     Case(
         "update-wrong-number-of-targets",
@@ -842,6 +1123,14 @@ CASES = [
         lambda d, c: c.models.arr_x.update(d["y"], d["X"]),
         ValueError,
         r"X_new contains 1 NaN value\(s\).*impute them",
+    ),
+    Case(
+        "update-covariates-masked",
+        lambda c: {"y": np.ones(3), "X": _masked_at(np.ones(3), 2)},
+        lambda d, c: c.models.arr_x.update(d["y"], d["X"]),
+        ValueError,
+        r"X_new is a masked array with 1 masked value\(s\) \(first in row 2\); "
+        r"covariates must be complete",
     ),
     Case(
         "update-does-not-continue",
@@ -886,6 +1175,40 @@ CASES = [
         r"fitted on a long-format DataFrame; pass new observations the same way",
     ),
     # ------------------------------------------------ RNNRegressor/Classifier
+    Case(
+        "window-X-masked",
+        lambda c: {"X": _masked_at(windows()[0].ravel(), 20).reshape(40, 8),
+                   "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 2\); a "
+        r"window cannot hold a gap: drop the windows with masked values \(keep = "
+        r"~np\.ma\.getmaskarray\(X\)",
+    ),
+    Case(
+        "window-y-masked",
+        lambda c: {"X": windows()[0], "y": _masked_at(windows()[1], 3)},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"y is a masked array with 1 masked value\(s\) \(first in row 3\); a "
+        r"window cannot hold a gap",
+    ),
+    Case(
+        "window-classifier-X-masked",
+        lambda c: {"X": _masked_at(windows()[0].ravel(), 0).reshape(40, 8),
+                   "y": windows()[1] > 0},
+        lambda d, c: tiny(RNNClassifier).fit(d["X"], d["y"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 0\)",
+    ),
+    Case(
+        "window-predict-X-masked",
+        lambda c: {"X": _masked_at(windows()[0][:5].ravel(), 9).reshape(5, 8)},
+        lambda d, c: c.models.reg.predict(d["X"]),
+        ValueError,
+        r"X is a masked array with 1 masked value\(s\) \(first in row 1\); a "
+        r"window cannot hold a gap",
+    ),
     Case(
         "window-X-nan",
         lambda c: {"X": _nan_at(windows()[0].ravel(), 5).reshape(40, 8),
@@ -988,7 +1311,15 @@ CASES = [
         lambda c: {"X": windows()[0], "y": windows()[1] * 1e300},
         lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
         ValueError,
-        r"y has values too large to standardize in float64.*divide y by a constant",
+        r"y has values too large in magnitude.*the limit is 1e\+300.*divide y by a "
+        r"constant",
+    ),
+    Case(
+        "window-regressor-tiny-target",
+        lambda c: {"X": windows()[0], "y": windows()[1] * 1e-310},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"y is too small to scale.*below 1e-305.*multiply it by a constant",
     ),
     Case(
         "window-classifier-one-class",
@@ -1066,6 +1397,14 @@ CASES = [
         ValueError,
         r"contains 1 NaN value\(s\) \(first in row 4\); a window cannot hold missing "
         r"values: drop or impute them first",
+    ),
+    Case(
+        "make-windows-masked",
+        lambda c: {"s": _masked_at(series(20), 4)},
+        lambda d, c: make_windows(d["s"], window=3),
+        ValueError,
+        r"series is a masked array with 1 masked value\(s\) \(first in row 4\); a "
+        r"window cannot hold a gap: fill the masked values first",
     ),
     Case(
         "make-windows-window-zero",
@@ -1246,6 +1585,59 @@ CASES = [
         r"\(\d+,\).*save the fitted model again",
     ),
     Case(
+        "model-file-huge-hidden-size",
+        lambda c: {
+            "path": rewrite(
+                c.models.file,
+                c.tmp_path / "huge.npz",
+                meta=lambda m: m["params"].update(hidden_size=10**9),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"hidden_size=1000000000 and num_layers=1 \(the file's parameters\) need "
+        r"more than 1,000,000,000 weights, but array 'params_' holds \d+.*save the "
+        r"fitted model again",
+    ),
+    Case(
+        "model-file-zero-scale",
+        lambda c: {
+            "path": rewrite(
+                c.models.file,
+                c.tmp_path / "scale.npz",
+                arrays=lambda a: a.update(
+                    {"_scaler.y_scale": np.zeros_like(a["_scaler.y_scale"])}
+                ),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"array '_scaler\.y_scale' holds 1 zero or negative value\(s\).*save the "
+        r"fitted model again",
+    ),
+    Case(
+        "model-file-negative-freq",
+        lambda c: {
+            "path": rewrite(
+                c.models.pd_file,
+                c.tmp_path / "freq.npz",
+                meta=lambda m: m["attributes"]["schema_"].update(freq="-1h"),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"schema_\.freq '-1h' is not a positive step between rows.*save the fitted "
+        r"model again",
+    ),
+    Case(
+        "model-file-over-size-budget",
+        lambda c: {},
+        lambda d, c: tsrnn.load(c.models.file, max_bytes=100),
+        ValueError,
+        r"its arrays would take [\d,]+ bytes, more than the load budget "
+        r"max_bytes=100; if you trust the file .* load it with a larger max_bytes",
+    ),
+    Case(
         "model-file-newer-version",
         lambda c: {
             "path": rewrite(
@@ -1278,6 +1670,98 @@ CASES = [
         r"holds a RNNForecaster, not a RNNRegressor; load it as a RNNForecaster",
     ),
     Case(
+        "model-file-calendar-bad-holidays",
+        lambda c: {
+            "path": rewrite(
+                trading_model_file(c.tmp_path),
+                c.tmp_path / "hol.npz",
+                meta=lambda m: m["params"]["freq"]["__freq__"].update(
+                    holidays=["2024-13-45"]
+                ),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"invalid estimator parameters.*holidays must be ISO dates.*save the "
+        r"fitted model again",
+    ),
+    Case(
+        "model-file-calendar-bad-weekmask",
+        lambda c: {
+            "path": rewrite(
+                trading_model_file(c.tmp_path),
+                c.tmp_path / "week.npz",
+                meta=lambda m: m["attributes"]["schema_"]["freq"].update(
+                    weekmask="Mon Funday"
+                ),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"weekmask 'Mon Funday' must name distinct working days.*save the fitted "
+        r"model again",
+    ),
+    Case(
+        "model-file-calendar-negative-step",
+        lambda c: {
+            "path": rewrite(
+                trading_model_file(c.tmp_path),
+                c.tmp_path / "neg.npz",
+                meta=lambda m: m["params"]["freq"]["__freq__"].update(n=-1),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"CustomBusinessDay step n=-1 must be an int >= 1.*save the fitted model",
+    ),
+    Case(
+        "model-file-missing",
+        lambda c: {"path": c.tmp_path / "forecaster"},
+        lambda d, c: tsrnn.load(d["path"]),
+        FileNotFoundError,
+        r"no model file: looked for '.*forecaster' nor '.*forecaster\.npz'; check "
+        r"the path",
+    ),
+    Case(
+        "model-save-into-missing-directory",
+        lambda c: {"path": c.tmp_path / "no-such-dir" / "m.npz"},
+        lambda d, c: c.models.arr.save(d["path"]),
+        FileNotFoundError,
+        r"the directory '.*no-such-dir' does not exist; create it first \(nothing "
+        r"was written\)",
+    ),
+    Case(
+        "forecaster-predict-after-set-params-strategy",
+        lambda c: {},
+        lambda d, c: copy.deepcopy(c.models.arr).set_params(
+            strategy="recursive"
+        ).predict(),
+        ValueError,
+        r"parameters changed since fit: strategy='recursive' \(fitted with "
+        r"'direct'\).*Call fit to refit with them, or set them back with "
+        r"set_params\(strategy='direct'\)",
+    ),
+    Case(
+        "model-save-after-set-params-hidden-size",
+        lambda c: {"path": c.tmp_path / "changed.npz"},
+        lambda d, c: copy.deepcopy(c.models.reg).set_params(hidden_size=8).save(
+            d["path"]
+        ),
+        ValueError,
+        r"parameters changed since fit: hidden_size=8 \(fitted with 4\); "
+        r"RNNRegressor\.save uses the fitted model.*Call fit to refit",
+    ),
+    Case(
+        "model-save-name-needs-pickle",
+        lambda c: {"y": hourly().rename(("load", frozenset({1})))},
+        lambda d, c: fit_quietly(tiny(RNNForecaster), d["y"]).save(
+            c.tmp_path / "m.npz"
+        ),
+        ValueError,
+        r"the series format of this model .*cannot be stored without pickle "
+        r"\(.*frozenset.*\); use str, int, float or Timestamp column names",
+    ),
+    Case(
         "model-save-before-fit",
         lambda c: {"path": c.tmp_path / "never.npz"},
         lambda d, c: tiny(RNNForecaster).save(d["path"]),
@@ -1291,6 +1775,10 @@ CASES = [
 def assert_same(before: Any, after: Any, where: str) -> None:
     """``after`` is exactly ``before`` (values, NaN, dtypes, index, names)."""
     assert type(after) is type(before), where
+    if isinstance(before, np.ma.MaskedArray):
+        assert np.array_equal(np.ma.getmaskarray(after), np.ma.getmaskarray(before))
+        assert_same(before.data, after.data, where + ".data")
+        return
     if isinstance(before, np.ndarray):
         assert after.shape == before.shape and after.dtype == before.dtype, where
         if before.dtype.kind in "fc":

@@ -75,16 +75,15 @@ def test_formats_mirror_inputs(make):
         "2030-01-01"
     )
     iv = est.predict_interval()
-    assert (iv[("a", "lower")] <= out["a"]).all() and (
-        out["a"] <= iv[("a", "upper")]
-    ).all()
+    assert list(iv.columns) == ["a-lo-90", "a-hi-90", "b-lo-90", "b-hi-90"]
+    assert (iv["a-lo-90"] <= out["a"]).all() and (out["a"] <= iv["a-hi-90"]).all()
     long = as_long([seasonal(100, seed=1), seasonal(70, seed=2) * 100])
     out = est.fit(long).predict()
     assert list(out.columns) == ["unique_id", "ds", "y"] and len(out) == 6
     iv = est.predict_interval(coverage=0.8)
-    assert list(iv.columns) == ["unique_id", "ds", "y_lo_80", "y_hi_80"]
+    assert list(iv.columns) == ["unique_id", "ds", "y-lo-80", "y-hi-80"]
     # the wider series gets the wider interval (scaled conformal scores)
-    width = (iv["y_hi_80"] - iv["y_lo_80"]).groupby(iv["unique_id"]).mean()
+    width = (iv["y-hi-80"] - iv["y-lo-80"]).groupby(iv["unique_id"]).mean()
     assert width["s1"] > 10 * width["s0"]
 
 
@@ -321,11 +320,41 @@ def test_interval_errors():
     est = NaiveForecaster(horizon=2).fit(seasonal(100))
     with pytest.raises(ValueError, match="set horizon=5"):
         est.predict_interval(5)
-    with pytest.raises(ValueError, match="coverage"):
-        est.predict_interval(coverage=1.5)
-    short = NaiveForecaster().fit(np.arange(3.0))
-    with pytest.raises(ValueError, match="too few calibration residuals"):
-        short.predict_interval(coverage=0.9)
+    for bad in (100, 0, -0.5, 250.0):
+        with pytest.raises(ValueError, match=r"percentage in \[1, 100\)"):
+            est.predict_interval(coverage=bad)
+        with pytest.raises(ValueError, match=r"percentage in \[1, 100\)"):
+            est.predict_interval(level=[80, bad])
+    with pytest.raises(TypeError, match="percentage such as 90"):
+        est.predict_interval(level="90")
+    with pytest.raises(ValueError, match="not both"):
+        est.predict_interval(level=90, coverage=0.9)
+    with pytest.raises(ValueError, match="method 'conformal'"):
+        est.predict_interval(method="quantile")
+
+
+def test_levels_as_percent_or_fraction_and_nested():
+    est = NaiveForecaster(horizon=3).fit(seasonal(100))
+    a = est.predict_interval(level=90)
+    b = est.predict_interval(coverage=0.9)
+    np.testing.assert_array_equal(a, b)
+    lo, hi = est.predict_interval(level=[80, 95])
+    assert lo.shape == (2, 3) and (lo[1] <= lo[0]).all() and (hi[0] <= hi[1]).all()
+    np.testing.assert_array_equal(lo[0], est.predict_interval(level=80)[0])
+
+
+def test_short_series_fall_back_to_a_random_walk_band_with_a_warning():
+    from tsrnn.evaluation import IntervalFallbackWarning
+
+    short = NaiveForecaster(horizon=4).fit(np.array([1.0, 3.0, 2.0, 4.0]))
+    with pytest.warns(IntervalFallbackWarning, match="no calibration residuals"):
+        lo, hi = short.predict_interval(level=95)
+    half = (hi - lo) / 2
+    assert np.all(np.isfinite(half)) and np.all(half > 0)
+    # a random walk's band grows as sqrt(steps)
+    np.testing.assert_allclose(half / half[0], np.sqrt(np.arange(1, 5)))
+    # sigma from the mean absolute change (5/3 here) * sqrt(pi / 2), times z
+    assert half[0] == pytest.approx(1.959964 * 5 / 3 * np.sqrt(np.pi / 2), rel=1e-5)
 
 
 class PublicOnly(ForecasterMixin, BaseEstimator):

@@ -62,8 +62,8 @@ def test_forecast_writes_csv_with_intervals(csv, tmp_path, capsys):
     )
     assert rc == 0
     fc = pd.read_csv(out, index_col=0, parse_dates=True)
-    assert list(fc.columns) == ["load", "lower_90", "upper_90"]
-    assert len(fc) == 6 and (fc["lower_90"] <= fc["upper_90"]).all()
+    assert list(fc.columns) == ["load", "load-lo-90", "load-hi-90"]
+    assert len(fc) == 6 and (fc["load-lo-90"] <= fc["load-hi-90"]).all()
     # with covariates the last 6 rows of the file are the future
     assert fc.index[0] == pd.Timestamp("2024-01-01") + pd.Timedelta(hours=594)
     err = capsys.readouterr().err
@@ -122,7 +122,23 @@ def test_coverage_names_the_columns(csv, tmp_path):
     out = tmp_path / "fc.csv"
     argv = ["forecast", str(csv), "--target", "load", "--horizon", "2", *FAST]
     assert main([*argv, "--coverage", "0.975", "--output", str(out)]) == 0
-    assert list(pd.read_csv(out).columns[1:]) == ["load", "lower_97.5", "upper_97.5"]
+    assert list(pd.read_csv(out).columns[1:]) == ["load", "load-lo-97.5", "load-hi-97.5"]
+
+
+def test_several_levels_name_the_columns(csv, tmp_path):
+    out = tmp_path / "fc.csv"
+    argv = ["forecast", str(csv), "--target", "load", "--horizon", "2", *FAST]
+    assert main([*argv, "--level", "95", "80", "--output", str(out)]) == 0
+    fc = pd.read_csv(out)
+    assert list(fc.columns[1:]) == [
+        "load", "load-lo-80", "load-hi-80", "load-lo-95", "load-hi-95"
+    ]
+    assert (fc["load-lo-95"] <= fc["load-lo-80"]).all()
+    assert (fc["load-hi-80"] <= fc["load-hi-95"]).all()
+    # a percentage and a fraction name the same level
+    out2 = tmp_path / "fc2.csv"
+    assert main([*argv, "--coverage", "90", "--output", str(out2)]) == 0
+    assert list(pd.read_csv(out2).columns[1:]) == ["load", "load-lo-90", "load-hi-90"]
 
 
 def test_force_replaces_an_existing_output(csv, tmp_path):
@@ -289,21 +305,26 @@ CLI_CASES = [
     ),
     # ------------------------------------------------------ option values
     CliCase(
-        "coverage-as-percent",
-        lambda c: [*BASE, "--coverage", "90"],
-        r"argument --coverage: is a fraction strictly between 0 and 1 \(0\.9 = a "
-        r"90% interval\), got 90; for a 90% interval pass 0\.9",
+        "level-hundred",
+        lambda c: [*BASE, "--level", "100"],
+        r"argument --level: is a percentage in \[1, 100\) such as 90 \(or a "
+        r"fraction in \(0, 1\) such as 0\.9\), got 100",
     ),
     CliCase(
-        "coverage-one",
-        lambda c: [*BASE, "--coverage", "1"],
-        r"argument --coverage: is a fraction strictly between 0 and 1",
+        "coverage-zero",
+        lambda c: [*BASE, "--coverage", "0"],
+        r"argument --coverage: is a percentage in \[1, 100\)",
     ),
     CliCase(
         "coverage-text",
         lambda c: [*BASE, "--coverage", "high"],
-        r"argument --coverage: must be a fraction between 0 and 1 such as 0\.9, "
-        r"got 'high'",
+        r"argument --coverage: must be a percentage such as 90 \(or a fraction "
+        r"such as 0\.9\), got 'high'",
+    ),
+    CliCase(
+        "level-and-coverage",
+        lambda c: [*BASE, "--level", "80", "--coverage", "0.9"],
+        r"give --level \(e\.g\. --level 80 95\) or --coverage, not both",
     ),
     CliCase(
         "horizon-zero",
@@ -353,8 +374,8 @@ CLI_CASES = [
     ),
     CliCase(
         "option-unknown",
-        lambda c: [*BASE, "--level", "80"],
-        r"unrecognized arguments: --level 80",
+        lambda c: [*BASE, "--quantiles", "0.5"],
+        r"unrecognized arguments: --quantiles 0\.5",
     ),
     # ------------------------------------------------------- columns
     CliCase(

@@ -10,6 +10,10 @@ ignored in worker threads (now shared, reference-counted). Models use
 ``hidden_size > 32`` so that the kernels' products go through BLAS, where the
 thread count changes the last bits.
 
+``predict`` while another thread runs ``update`` / ``partial_fit`` (the tests
+at the end): every forecast is the serial forecast of one state the model went
+through, its index and values from the same state.
+
 Wall-clock speed-ups from releasing the GIL are not asserted here (the test
 machines are shared and noisy).
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -27,7 +32,13 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info
 
-from tsrnn import RNNClassifier, RNNForecaster, RNNRegressor
+from tsrnn import (
+    LinearARForecaster,
+    PerSeriesForecaster,
+    RNNClassifier,
+    RNNForecaster,
+    RNNRegressor,
+)
 
 N_THREADS = 4
 N_CALLS = 96
@@ -194,3 +205,116 @@ def test_models_used_from_threads_still_pickle_and_copy(forecasters):
     hammer([lambda: model.predict(X=future) for _ in range(8)])
     for clone in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
         assert clone.predict(X=future).equals(model.predict(X=future))
+
+
+# ------------------------------------------------- predict while update runs
+# One thread streams observations in with update(), one step at a time, while
+# others call predict / predict_interval. Every result must be the serial
+# forecast of SOME state the model passed through: its first timestamp says
+# which (the step after the last observation it forecasts from), and its
+# values must equal, bit for bit, the serial forecast from that state. A
+# forecast whose index and values come from two different states (update
+# committed half-way through a predict) fails.
+N_UPDATES = 60
+
+
+def _stream_case(kind):
+    y, X = hourly(600, seed=3)
+    if kind == "rnn":
+        kw = dict(hidden_size=8, max_iter=1, random_state=0, horizon=6)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = RNNForecaster(strategy="recursive", **kw).fit(y[:-N_UPDATES])
+    else:
+        model = LinearARForecaster(lags=4, horizon=6).fit(y[:-N_UPDATES])
+    return model, y[-N_UPDATES:]
+
+
+@pytest.mark.parametrize(
+    "kind, method",
+    [("rnn", "update"), ("rnn", "partial_fit"), ("linear_ar", "update")],
+)
+def test_predict_during_update_matches_a_consistent_state(kind, method):
+    # partial_fit also trains: its weights change while readers read them
+    model, stream = _stream_case(kind)
+    serial_model = copy.deepcopy(model)
+    serial = {}
+    for j in range(N_UPDATES + 1):
+        pred = serial_model.predict()
+        lo_hi = (
+            serial_model.predict_interval(coverage=0.8) if kind == "rnn" else None
+        )
+        serial[pred.index[0]] = (pred, lo_hi)
+        if j < N_UPDATES:
+            getattr(serial_model, method)(stream.iloc[j : j + 1])
+    stop = threading.Event()
+    got = []
+
+    def reader():
+        while not stop.is_set():
+            got.append(("predict", model.predict()))
+            if kind == "rnn":
+                got.append(("interval", model.predict_interval(coverage=0.8)))
+
+    def writer():
+        try:
+            for j in range(N_UPDATES):
+                getattr(model, method)(stream.iloc[j : j + 1])
+        finally:
+            stop.set()
+
+    readers = [threading.Thread(target=reader) for _ in range(3)]
+    for t in readers:
+        t.start()
+    writer()
+    for t in readers:
+        t.join()
+    assert len(got) > N_UPDATES  # the readers really ran during the updates
+    for what, out in got:
+        want_pred, want_interval = serial[out.index[0]]
+        want = want_pred if what == "predict" else want_interval
+        assert out.index.equals(want.index), what
+        np.testing.assert_array_equal(out.to_numpy(), want.to_numpy(), err_msg=what)
+    # and the model ends where the serial one does
+    assert model.predict().equals(serial_model.predict())
+
+
+def test_per_series_predict_during_update_sees_one_generation():
+    # every series of one predict comes from the same update: the forecasts of
+    # both series start at the same timestamp and equal the serial ones
+    y, _ = hourly(300, seed=4)
+    long = pd.concat(
+        [pd.DataFrame({"unique_id": k, "ds": y.index, "y": y.values + i})
+            for i, k in enumerate("ab")],
+        ignore_index=True,
+    )
+    head = long[long["ds"] < y.index[-N_UPDATES]]
+    steps = [long[long["ds"] == t] for t in y.index[-N_UPDATES:]]
+    model = PerSeriesForecaster(LinearARForecaster(lags=3, horizon=4)).fit(head)
+    serial_model = copy.deepcopy(model)
+    serial = {}
+    for j in range(N_UPDATES + 1):
+        pred = serial_model.predict()
+        serial[pred["ds"].iloc[0]] = pred
+        if j < N_UPDATES:
+            serial_model.update(steps[j])
+    stop = threading.Event()
+    got = []
+
+    def reader():
+        while not stop.is_set():
+            got.append(model.predict())
+
+    readers = [threading.Thread(target=reader) for _ in range(3)]
+    for t in readers:
+        t.start()
+    try:
+        for step in steps:
+            model.update(step)
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+    assert len(got) > N_UPDATES
+    for out in got:
+        pd.testing.assert_frame_equal(out, serial[out["ds"].iloc[0]])

@@ -290,13 +290,15 @@ def test_huge_inputs_diverge_with_a_clear_message(name, monkeypatch):
     make, data = ESTIMATORS[name]
     starts = StartSpy(monkeypatch)
     if name == "forecaster":
-        # unscaled values near 1e200 overflow the squared loss at once
-        est, d = make(max_iter=5, scaler=None), (seasonal() * 1e200,)
-    else:
-        # a ReLU network does not saturate: its outputs overflow
-        X, y = data()
-        est = make(max_iter=5, cell="rnn", nonlinearity="relu")
-        d = (X * 1e200, y)
+        # unscaled values near 1e200 (they overflowed the squared loss at once)
+        # are refused before training, by the check update shares with fit
+        with pytest.raises(ValueError, match=r"another magnitude.*scaler=None"):
+            make(max_iter=5, scaler=None).fit(seasonal() * 1e200)
+        return
+    # a ReLU network does not saturate: its outputs overflow
+    X, y = data()
+    est = make(max_iter=5, cell="rnn", nonlinearity="relu")
+    d = (X * 1e200, y)
     with pytest.warns(DivergenceWarning, match="before any update.*scale them"):
         est.fit(*d)
     assert est.n_iter_ == 0 and est.stopped_ == "diverged"

@@ -302,9 +302,10 @@ def test_pandas_frequencies_round_trip(freq):
     assert pred.index.name == "when"
     assert np.isfinite(pred.to_numpy()).all()
     iv = est.predict_interval(coverage=0.8)
-    assert isinstance(iv, pd.DataFrame) and list(iv.columns) == ["lower", "upper"]
+    assert isinstance(iv, pd.DataFrame)
+    assert list(iv.columns) == ["sensor-lo-80", "sensor-hi-80"]
     assert iv.index.equals(expected)
-    assert (iv["lower"] <= pred).all() and (pred <= iv["upper"]).all()
+    assert (iv["sensor-lo-80"] <= pred).all() and (pred <= iv["sensor-hi-80"]).all()
     # update with a continuation (pandas, then a bare array: timestamps generated)
     est.update(y[100:110])
     assert est.predict().index.equals(pd.date_range(idx[110], periods=h, freq=freq))
@@ -335,15 +336,8 @@ def test_multi_target_frame_round_trip():
     assert isinstance(pred, pd.DataFrame) and list(pred.columns) == ["a", "b"]
     assert pred.index.equals(pd.date_range(idx[150], periods=3, freq="D"))
     iv = est.predict_interval()
-    assert list(iv.columns) == [
-        ("a", "lower"),
-        ("a", "upper"),
-        ("b", "lower"),
-        ("b", "upper"),
-    ]
-    assert (iv[("a", "lower")] <= pred["a"]).all() and (
-        pred["b"] <= iv[("b", "upper")]
-    ).all()
+    assert list(iv.columns) == ["a-lo-90", "a-hi-90", "b-lo-90", "b-hi-90"]
+    assert (iv["a-lo-90"] <= pred["a"]).all() and (pred["b"] <= iv["b-hi-90"]).all()
     est.update(Y[150:155])
     assert est.predict().index[0] == idx[155]
     # plain 2-D arrays mirror as arrays
@@ -381,8 +375,8 @@ def test_long_format_round_trip():
     for sid, g in pred.groupby("unique_id"):
         assert g.ds.tolist() == list(pd.date_range(last[sid], periods=4, freq="D")[1:])
     iv = est.predict_interval(coverage=0.8)
-    assert list(iv.columns) == ["unique_id", "ds", "y_lo_80", "y_hi_80"]
-    assert (iv.y_lo_80.to_numpy() <= pred.y.to_numpy()).all()
+    assert list(iv.columns) == ["unique_id", "ds", "y-lo-80", "y-hi-80"]
+    assert (iv["y-lo-80"].to_numpy() <= pred.y.to_numpy()).all()
     # score walks a copy over a continuation, leaving the forecaster as it was
     assert est.score(df[k < 10]) <= 0
     pd.testing.assert_frame_equal(est.predict(), pred)
@@ -849,7 +843,7 @@ def test_bad_predict_and_update_inputs():
     with pytest.raises(ValueError, match="empty"):
         est.update(y[:0], X[:0])
     with pytest.raises(ValueError, match="coverage"):
-        est.predict_interval(X=X[200:203], coverage=1.5)
+        est.predict_interval(X=X[200:203], coverage=100)
     with pytest.raises((ValueError, TypeError), match="horizon"):
         est.predict(horizon=0, X=X[200:200])
     # nothing moved after the failed calls
@@ -925,3 +919,230 @@ def test_gradient_diagnostics(stateful):
     assert est.dh_norm_.max() > 0
     assert len(est.grad_norm_curve_) == est.n_iter_ == 4
     assert np.isfinite(est.grad_norm_curve_).all() and min(est.grad_norm_curve_) > 0
+
+
+# =====================================================================================
+# 10. scale-safe numerics: any magnitude, scaled alike
+# =====================================================================================
+
+
+@pytest.mark.parametrize("amplitude", [1e-13, 1e-200, 1e200, 1e299])
+@pytest.mark.parametrize("scaler", ["standard", "robust"])
+def test_forecasts_scale_with_the_data(amplitude, scaler):
+    # a sensor series in SI units (1e-13) was forecast 1e10 times too large: the
+    # scaler took a standard deviation below 1e-12 for zero; 1e200 was refused
+    # (its variance overflowed). Relative statistics scale any magnitude alike:
+    # the same seed gives the unit series' forecasts times the (positive)
+    # amplitude.
+    y, X = _seasonal(200, n_cov=2)
+    Xf = _seasonal(203, n_cov=2)[1][-3:]
+    kw = dict(scaler=scaler, max_iter=4, season_length=24)
+    unit = _tiny(**kw).fit(y, X)
+    scaled = _tiny(**kw).fit(amplitude * y, amplitude * X)
+    np.testing.assert_allclose(
+        scaled.predict(X=amplitude * Xf) / amplitude, unit.predict(X=Xf), rtol=1e-9
+    )
+    lo, hi = scaled.predict_interval(X=amplitude * Xf)
+    ulo, uhi = unit.predict_interval(X=Xf)
+    np.testing.assert_allclose(lo / amplitude, ulo, rtol=1e-9)
+    np.testing.assert_allclose(hi / amplitude, uhi, rtol=1e-9)
+
+
+def test_series_of_different_magnitudes_in_one_global_model():
+    # per-series scaling: a long frame of a 1e-13 and a 1e200 series forecasts
+    # each as the same frame of unit series does, times its magnitude
+    y = _seasonal(150)
+
+    def frame(a, b):
+        return pd.DataFrame({
+            "unique_id": ["a"] * 150 + ["b"] * 150,
+            "ds": np.r_[np.arange(150), np.arange(150)],
+            "y": np.r_[a * y, b * y[::-1]],
+        })
+
+    unit = _tiny().fit(frame(1.0, 1.0)).predict()
+    mixed = _tiny().fit(frame(1e-13, 1e200)).predict()
+    np.testing.assert_allclose(
+        mixed["y"].to_numpy() / np.repeat([1e-13, 1e200], 3), unit["y"], rtol=1e-9
+    )
+
+
+@pytest.mark.parametrize("level", [3e-13, 7.0, -2e250])
+def test_a_constant_series_is_scaled_by_its_magnitude(level):
+    # a constant has no spread to divide by: it is scaled by its own magnitude,
+    # not by 1 (which left a 3e-13 constant forecast at network noise, ~1e-2)
+    est = _tiny(max_iter=2).fit(np.full(100, level))
+    pred = est.predict()
+    unit = _tiny(max_iter=2).fit(np.full(100, np.sign(level))).predict()
+    np.testing.assert_allclose(pred / abs(level), unit, rtol=1e-9)
+    assert np.all(np.abs(pred - level) < 0.5 * abs(level))
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.r_[_seasonal(99), 1.7e308], r"y has values too large in magnitude "
+     r"\(1\.7e\+308 at row 99; the limit is 1e\+300.*divide it by a constant"),
+    (_seasonal(100) * 1e-310, r"y is too small to scale: its largest \|value\| is "
+     r"1\.\d+e-310, below 1e-305.*multiply it by a constant"),
+])
+def test_magnitudes_beyond_float64s_room_are_refused(bad, match):
+    with pytest.raises(ValueError, match=match):
+        _tiny().fit(bad)
+
+
+# =====================================================================================
+# 11. NumPy masked arrays: masked targets are gaps, masked covariates refused
+# =====================================================================================
+
+
+def _masked(values, rows):
+    mask = np.zeros(values.shape, bool)
+    mask[rows] = True
+    return np.ma.masked_array(values, mask=mask)
+
+
+def test_masked_targets_are_missing_steps_not_trained_on():
+    # np.asarray drops a mask: the masked value (a glitch of 1e6 here) was read
+    # and trained on. It is now a NaN gap: the same model as with NaN there.
+    y = _seasonal(200)
+    glitch = y.copy()
+    glitch[[50, 120]] = 1e6
+    masked = _masked(glitch, [50, 120])
+    gaps = y.copy()
+    gaps[[50, 120]] = np.nan
+    kept_data, kept_mask = masked.data.copy(), masked.mask.copy()
+    a = _tiny().fit(masked)
+    b = _tiny().fit(gaps)
+    np.testing.assert_array_equal(a.params_, b.params_)
+    np.testing.assert_array_equal(a.predict(), b.predict())
+    # update and partial_fit read the mask the same way
+    new = _seasonal(20, seed=5)
+    new_glitch = new.copy()
+    new_glitch[4] = -1e6
+    new_gaps = new.copy()
+    new_gaps[4] = np.nan
+    a.update(_masked(new_glitch, [4]))
+    b.update(new_gaps)
+    np.testing.assert_array_equal(a.predict(), b.predict())
+    a.partial_fit(_masked(new_glitch, [4]))
+    b.partial_fit(new_gaps)
+    np.testing.assert_array_equal(a.params_, b.params_)
+    # the user's masked array is untouched
+    np.testing.assert_array_equal(masked.data, kept_data)
+    np.testing.assert_array_equal(masked.mask, kept_mask)
+
+
+def test_masked_covariates_are_refused_everywhere():
+    y, X = _seasonal(100, n_cov=1)
+    match = r"X is a masked array with 1 masked value\(s\) \(first in row 7\); " \
+        r"covariates must be complete"
+    with pytest.raises(ValueError, match=match):
+        _tiny().fit(y, _masked(X, 7))
+    est = _tiny().fit(y, X)
+    with pytest.raises(ValueError, match=match.replace("X is", "X_new is")):
+        est.update(np.ones(8), _masked(np.ones((8, 1)), 7))
+    with pytest.raises(ValueError, match=r"X is a masked array .*first in row 2"):
+        est.predict(X=_masked(np.ones((3, 1)), 2))
+    # an empty mask is plain data
+    np.testing.assert_array_equal(
+        est.predict(X=np.ma.masked_array(np.ones((3, 1)))), est.predict(X=np.ones((3, 1)))
+    )
+
+
+# =====================================================================================
+# 12. a series without observations is refused, never forecast from nothing
+# =====================================================================================
+
+
+def _two_series(b_values):
+    y = _seasonal(80)
+    return pd.DataFrame({
+        "unique_id": ["a"] * 80 + ["b"] * len(b_values),
+        "ds": np.r_[np.arange(80), np.arange(len(b_values))],
+        "y": np.r_[y, b_values],
+    })
+
+
+def test_a_series_without_observations_is_refused_by_name():
+    # it got a numeric forecast, invented from the other series' dynamics
+    df = _two_series(np.full(30, np.nan))
+    with pytest.raises(ValueError, match=r"series 'b' has no observed value \(all "
+                       r"NaN\): nothing to learn from, no level to forecast from; "
+                       r"drop it \(e\.g\. y\[y\.groupby\('unique_id'\)\['y'\]"):
+        _tiny().fit(df)
+    with pytest.raises(ValueError, match=r"series 'b' has no observed"):
+        _tiny().partial_fit(df)
+    # the advertised fix works
+    kept = df[df.groupby("unique_id")["y"].transform("count") > 0]
+    assert list(_tiny().fit(kept).predict()["unique_id"].unique()) == ["a"]
+    # a target column of one wide series, likewise
+    y2 = np.c_[_seasonal(60), np.full(60, np.nan)]
+    with pytest.raises(ValueError, match=r"y column 'y1' has no observed"):
+        _tiny().fit(y2)
+
+
+def test_a_series_observed_only_in_its_held_out_tail_is_scaled_on_it():
+    # the scaler fits on training rows; one without any kept (0, 1), so a 1e-13
+    # series was forecast in units of 1, not of its data
+    tail = np.full(40, np.nan)
+    tail[-8:] = 1e-13 * (1 + 0.1 * np.sin(np.arange(8)))  # validation_fraction=0.2
+    est = _tiny(validation_fraction=0.2, horizon=2).fit(_two_series(tail))
+    b = est.predict().query("unique_id == 'b'")["y"].to_numpy()
+    assert np.all(np.abs(b) < 1e-11) and np.all(np.abs(b) > 1e-15)
+
+
+# =====================================================================================
+# 13. update validates exactly as fit does
+# =====================================================================================
+
+
+def _refusal(call):
+    """The message of the ValueError ``call`` raises, without its row numbers."""
+    import re
+
+    try:
+        call()
+    except ValueError as exc:
+        return re.sub(r"row \d+", "row #", str(exc)).replace("y_new", "y")
+    return None
+
+
+@pytest.mark.parametrize("amplitude, new, dtype, refused", [
+    (1.0, 1.7e308, "float64", True),  # update took it, then predict gave inf
+    (1e-13, 1e300, "float64", True),  # 1.4e313 training scales: inf
+    (1.0, 1e200, "float32", True),  # overflows float32: inf
+    (1.0, 1e200, "float64", True),  # the same rule in float64
+    (1.0, -1e14, "float64", False),  # far, but within the rule: accepted by both
+    (1.0, np.nan, "float64", False),  # a gap
+])
+def test_update_refuses_exactly_what_fit_refuses(amplitude, new, dtype, refused):
+    y = amplitude * _seasonal(100)
+    # early_stopping=False (the old default): the tail is never trained on, so
+    # fit's scaler is the training rows' one, as update's
+    kw = dict(dtype=dtype, validation_fraction=0.1, early_stopping=False)
+    est = _tiny(**kw).fit(y)
+    before = (est.params_.copy(), est._state.copy(), est.predict())
+    # fit sees the same value in its held-out tail, after the same training rows
+    at_fit = _refusal(lambda: _tiny(**kw).fit(np.r_[y[:90], new, y[91:]]))
+    at_update = _refusal(lambda: est.update(np.array([new])))
+    assert (at_update is not None) == refused
+    assert at_update == at_fit
+    if refused:  # nothing moved
+        np.testing.assert_array_equal(est.params_, before[0])
+        np.testing.assert_array_equal(est._state, before[1])
+        np.testing.assert_array_equal(est.predict(), before[2])
+        assert _refusal(lambda: est.partial_fit(np.array([new]))) == at_fit
+        np.testing.assert_array_equal(est.params_, before[0])
+    assert np.isfinite(est.predict()).all()
+
+
+def test_covariates_of_another_magnitude_are_refused_at_update_and_predict():
+    y, X = _seasonal(100, n_cov=1)
+    est = _tiny().fit(y, X)
+    with pytest.raises(ValueError, match=r"X_new has a value of another magnitude "
+                       r"than the data the model was fitted on: 1e\+200 at row 1, "
+                       r"column 'x0' lies more than 1e\+15 training scales"):
+        est.update(np.ones(2), np.array([[0.5], [1e200]]))
+    with pytest.raises(ValueError, match=r"X has a value of another magnitude.*1e\+200 "
+                       r"at forecast step 3, column 'x0'.*check the units of X"):
+        est.predict(X=np.array([[0.5], [0.5], [1e200]]))
+    assert np.isfinite(est.predict(X=np.full((3, 1), 0.5))).all()

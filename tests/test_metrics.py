@@ -79,3 +79,78 @@ def test_shape_and_type_errors():
         mae([], [])
     with pytest.raises(ValueError, match="same number of targets"):
         mase(np.ones((2, 2)), np.ones((2, 2)), np.ones(5))
+
+
+# ------------------------------------------------ scores for distributions
+from tsrnn.metrics import crps, pinball, winkler  # noqa: E402
+
+
+def _crps_integral(y, draws, grid=200001):
+    """CRPS by its definition, the integral of (F(x) - 1{x >= y})^2 dx."""
+    draws = np.sort(np.asarray(draws, dtype=float))
+    lo, hi = min(draws[0], y) - 1.0, max(draws[-1], y) + 1.0
+    x = np.linspace(lo, hi, grid)
+    F = np.searchsorted(draws, x, side="right") / len(draws)
+    H = (x >= y).astype(float)
+    return np.trapezoid((F - H) ** 2, x)
+
+
+def test_crps_from_samples_matches_the_integral_definition():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=4)
+    draws = rng.normal(size=(4, 25))
+    got = crps(y, samples=draws)
+    ref = np.mean([_crps_integral(y[i], draws[i]) for i in range(4)])
+    assert got == pytest.approx(ref, rel=1e-3)
+
+
+def test_crps_of_a_point_forecast_is_the_absolute_error():
+    assert crps([1.0, 4.0], samples=[[3.0], [4.5]]) == pytest.approx(1.25)
+
+
+def test_crps_from_quantiles_approaches_the_gaussian_closed_form():
+    from scipy.stats import norm
+
+    levels = np.linspace(0.005, 0.995, 199)
+    y = np.array([0.3, -1.2, 2.0])
+    q = np.tile(norm.ppf(levels), (3, 1))
+    # closed form for N(0, 1): y(2Phi(y) - 1) + 2phi(y) - 1/sqrt(pi)
+    exact = np.mean(y * (2 * norm.cdf(y) - 1) + 2 * norm.pdf(y) - 1 / np.sqrt(np.pi))
+    assert crps(y, quantiles=q, levels=levels) == pytest.approx(exact, rel=0.01)
+    samples = norm.ppf((np.arange(4000) + 0.5) / 4000)
+    assert crps(y, samples=np.tile(samples, (3, 1))) == pytest.approx(exact, rel=1e-3)
+
+
+def test_pinball_by_hand_and_at_the_median():
+    y = np.array([1.0, 2.0, 5.0])
+    f = np.array([2.0, 2.0, 3.0])
+    assert pinball(y, f, 0.5) == pytest.approx(0.5 * np.mean(np.abs(y - f)))
+    # q = 0.9: under-forecasts cost 0.9 per unit, over-forecasts 0.1
+    assert pinball(y, f, 0.9) == pytest.approx((0.1 * 1 + 0 + 0.9 * 2) / 3)
+    # a NaN truth is skipped, as in every metric here
+    assert pinball([np.nan, 5.0], [0.0, 3.0], 0.9) == pytest.approx(1.8)
+
+
+def test_winkler_width_plus_scaled_misses():
+    y, lo, hi = [1.0, -1.0, 3.0], [0.0, 0.0, 0.0], [2.0, 2.0, 2.0]
+    expected = np.mean([2.0, 2.0 + 20.0 * 1.0, 2.0 + 20.0 * 1.0])  # a = 0.1
+    assert winkler(y, lo, hi, level=90) == pytest.approx(expected)
+    assert winkler(y, lo, hi, level=0.9) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "call,exc,match",
+    [
+        (lambda: pinball([1.0], [[1.0, 2.0]], [0.5]), ValueError, "one column per quantile"),
+        (lambda: pinball([1.0], [1.0], [1.5]), ValueError, "strictly between 0 and 1"),
+        (lambda: crps([1.0], samples=[[1.0]], quantiles=[[1.0]]), ValueError, "either"),
+        (lambda: crps([1.0], quantiles=[[1.0]]), ValueError, "levels"),
+        (lambda: crps([1.0, 2.0], samples=[[1.0]]), ValueError, "n_samples"),
+        (lambda: winkler([1.0], [0.0], [2.0], level=100), ValueError, "percentage"),
+        (lambda: winkler([1.0], [2.0], [0.0], level=90), ValueError, "in order"),
+        (lambda: winkler([1.0], [0.0], [2.0], level="90"), TypeError, "percentage such as 90"),
+    ],
+)
+def test_distribution_scores_name_bad_inputs(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

@@ -312,3 +312,30 @@ def test_clear_import_error_without_matplotlib(monkeypatch, series_outputs):
     ]:
         with pytest.raises(ImportError, match=r"pip install matplotlib"):
             func(*args)
+
+
+def test_several_levels_are_nested_bands():
+    y = pd.Series(
+        np.sin(np.arange(300) / 5),
+        index=pd.date_range("2024-01-01", periods=300, freq="h"),
+        name="load",
+    )
+    from tsrnn import SeasonalNaiveForecaster
+
+    model = SeasonalNaiveForecaster(season_length=24, horizon=12).fit(y)
+    bands = model.predict_interval(level=[95, 80, 50])
+    ax = plot_forecast(y, model.predict(), bands, last=48)
+    labels = [t.get_text() for t in ax.figure.legends[0].get_texts()]
+    assert labels == [
+        "history", "forecast", "95% prediction interval",
+        "80% prediction interval", "50% prediction interval",
+    ]
+    polys = ax.collections
+    assert len(polys) == 3
+    # widest first: each band's vertical extent contains the next one's
+    tops = [p.get_paths()[0].vertices[:, 1].max() for p in polys]
+    assert tops[0] >= tops[1] >= tops[2]
+    assert tops[0] == pytest.approx(bands["load-hi-95"].max())
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)

@@ -42,8 +42,10 @@ def test_quickstart_runs(capsys):
     assert isinstance(forecast, pd.Series) and len(forecast) == 48
     assert forecast.index.equals(y.index[-48:])
     assert np.isfinite(forecast).all()
-    assert list(bands.columns) == ["lower", "upper"]
-    assert (bands["lower"] <= forecast).all() and (forecast <= bands["upper"]).all()
+    assert list(bands.columns) == ["demand_gw-lo-80", "demand_gw-hi-80",
+                                   "demand_gw-lo-95", "demand_gw-hi-95"]
+    assert (bands["demand_gw-lo-95"] <= forecast).all()
+    assert (forecast <= bands["demand_gw-hi-95"]).all()
     assert len(scores) == 7 and np.isfinite(scores["mase"]).all()
     assert "mase" in capsys.readouterr().out
 

@@ -133,13 +133,8 @@ def test_multi_target_frame_and_intervals():
     assert list(out.columns) == ["a", "b"]
     assert out.index[0] == pd.Timestamp("2024-07-01")
     iv = schema.format_interval(np.zeros((1, 2, 2)), np.ones((1, 2, 2)), 0.9)
-    assert list(iv.columns) == [
-        ("a", "lower"),
-        ("a", "upper"),
-        ("b", "lower"),
-        ("b", "upper"),
-    ]
-    assert (iv["b"]["upper"] == 1).all()
+    assert list(iv.columns) == ["a-lo-90", "a-hi-90", "b-lo-90", "b-hi-90"]
+    assert (iv["b-hi-90"] == 1).all() and iv.attrs["levels"] == [90.0]
     pos, lo, hi = schema.parse_interval(iv, 0.9)
     assert lo.shape == (1, 2, 2) and (hi == 1).all()
 
@@ -147,7 +142,17 @@ def test_multi_target_frame_and_intervals():
 def test_series_interval_columns():
     schema = to_series_set(_series("h")).schema
     iv = schema.format_interval(np.zeros((1, 2, 1)), np.ones((1, 2, 1)), 0.8)
-    assert list(iv.columns) == ["lower", "upper"]
+    name = schema.target_names[0]
+    assert list(iv.columns) == [f"{name}-lo-80", f"{name}-hi-80"]
+    several = schema.format_interval(
+        [np.zeros((1, 2, 1)), -np.ones((1, 2, 1))],
+        [np.ones((1, 2, 1)), 2 * np.ones((1, 2, 1))],
+        [0.8, 0.95],
+    )
+    assert list(several.columns) == [
+        f"{name}-lo-80", f"{name}-hi-80", f"{name}-lo-95", f"{name}-hi-95"
+    ]
+    assert several.attrs["levels"] == [80.0, 95.0]
 
 
 def test_covariates_wide_pandas_and_numpy():
@@ -215,10 +220,10 @@ def test_long_int_time_and_multi_target():
     assert list(iv.columns) == [
         "unique_id",
         "ds",
-        "y_lo_90",
-        "y_hi_90",
-        "y2_lo_90",
-        "y2_hi_90",
+        "y-lo-90",
+        "y-hi-90",
+        "y2-lo-90",
+        "y2-hi-90",
     ]
 
 
@@ -448,7 +453,7 @@ def test_check_horizon():
         check_horizon(0)
     with pytest.raises(TypeError, match="positive int"):
         check_horizon(1.5)
-    assert interval_column_names("y", 0.95) == ("y_lo_95", "y_hi_95")
+    assert interval_column_names("y", 0.95) == ("y-lo-95", "y-hi-95")
 
 
 @pytest.mark.parametrize(

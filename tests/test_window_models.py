@@ -160,7 +160,7 @@ def test_warm_start_continues_training():
     assert est.n_iter_ == 2 and len(est.loss_curve_) == 2
     # The fitted parameters belong to one architecture.
     est.set_params(warm_start=True, hidden_size=4)
-    with pytest.raises(ValueError, match="cannot change"):
+    with pytest.raises(ValueError, match="parameters changed since fit: hidden_size=4"):
         est.fit(X, y)
     # A warm start cannot add classes to a classifier.
     y_cls = direction_labels(X, y)
@@ -256,6 +256,67 @@ def test_target_scaling_gives_original_units():
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("amplitude", [1e-13, 1e-200, 1e200, 1e299])
+def test_targets_of_any_magnitude_are_scaled_alike(amplitude):
+    # 1e-200 was left unscaled (a spread below 10 eps * max(|mean|, 1) counted
+    # as zero) and 1e200 refused (its variance overflowed): the scaling is now
+    # relative to the target's magnitude, so predictions scale with it.
+    X, y = sine_windows()
+    unit = tiny(RNNRegressor, max_iter=5).fit(X, y)
+    scaled = tiny(RNNRegressor, max_iter=5).fit(X, amplitude * y)
+    assert_allclose(scaled.predict(X) / amplitude, unit.predict(X), rtol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_constant_target_is_predicted_at_its_level():
+    X, y = sine_windows()
+    for level in (3e-13, -4e250):
+        pred = tiny(RNNRegressor, max_iter=3).fit(X, np.full(len(y), level)).predict(X)
+        assert np.all(np.abs(pred - level) < 0.5 * abs(level))
+
+
+def test_targets_beyond_float64s_room_are_refused():
+    X, y = sine_windows()
+    with pytest.raises(ValueError, match=r"y has values too large in magnitude "
+                       r"\(1\.7e\+308 at row 0; the limit is 1e\+300.*divide y"):
+        tiny(RNNRegressor).fit(X, np.r_[1.7e308, y[1:]])
+    with pytest.raises(ValueError, match=r"y is too small to scale.*1e-305"):
+        tiny(RNNRegressor).fit(X, 1e-310 * y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_masked_windows_are_refused_not_trained_on():
+    # np.asarray drops a mask: the masked values were read and trained on. A
+    # window cannot hold a gap, so a masked value is refused, naming the fix.
+    X, y = sine_windows()
+    mask = np.zeros(X.shape, bool)
+    mask[5, 2] = True
+    Xm = np.ma.masked_array(X.copy(), mask=mask)
+    ym = np.ma.masked_array(y.copy(), mask=np.arange(len(y)) == 9)
+    for cls, target in ((RNNRegressor, y), (RNNClassifier, y > 0)):
+        with pytest.raises(ValueError, match=r"X is a masked array with 1 masked "
+                           r"value\(s\) \(first in row 5\); a window cannot hold a "
+                           r"gap: drop the windows"):
+            tiny(cls).fit(Xm, target)
+        with pytest.raises(ValueError, match=r"X is a masked array"):
+            tiny(cls).partial_fit(Xm, target, **(
+                {"classes": [False, True]} if cls is RNNClassifier else {}))
+        est = tiny(cls).fit(X, target)
+        with pytest.raises(ValueError, match=r"X is a masked array .*first in row 5"):
+            est.predict(Xm)
+        with pytest.raises(ValueError, match=r"X is a masked array"):
+            est.predict(Xm.reshape(len(X), -1, 1))  # 3-D
+    with pytest.raises(ValueError, match=r"y is a masked array with 1 masked "
+                       r"value\(s\) \(first in row 9\)"):
+        tiny(RNNRegressor).fit(X, ym)
+    # the advertised fix works, and an empty mask is plain data
+    keep = ~np.ma.getmaskarray(Xm).reshape(len(Xm), -1).any(axis=1)
+    tiny(RNNRegressor).fit(Xm[keep], y[keep])
+    assert_array_equal(tiny(RNNRegressor).fit(np.ma.masked_array(X), y).params_,
+                       tiny(RNNRegressor).fit(X, y).params_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_binary_classifier():
     X, y = sine_windows(n=96)
     y_cls = direction_labels(X, y)
@@ -346,7 +407,9 @@ def test_float32():
     assert pred.dtype == np.float64 and np.isfinite(pred).all()
     ref = tiny(RNNRegressor, "gru").fit(X, y)
     assert_allclose(pred, ref.predict(X), atol=1e-3)
-    with pytest.raises(ValueError, match="cannot change"):
+    with pytest.raises(
+        ValueError, match="parameters changed since fit: dtype='float64'"
+    ):
         est.set_params(warm_start=True, dtype="float64").fit(X, y)
 
 

@@ -11,10 +11,12 @@ from ._version import __version__  # noqa: E402
 from .backtest import backtest  # noqa: E402
 from .baselines import (  # noqa: E402
     LinearARForecaster,
+    MarkovChainForecaster,
     NaiveForecaster,
     SeasonalNaiveForecaster,
 )
 from .estimators import (  # noqa: E402
+    EnsembleForecaster,
     PerSeriesForecaster,
     RNNClassifier,
     RNNForecaster,
@@ -26,11 +28,13 @@ from .windowing import WindowTransformer, make_windows, windows_from_long  # noq
 __all__ = [
     "RNNForecaster",
     "PerSeriesForecaster",
+    "EnsembleForecaster",
     "RNNRegressor",
     "RNNClassifier",
     "NaiveForecaster",
     "SeasonalNaiveForecaster",
     "LinearARForecaster",
+    "MarkovChainForecaster",
     "backtest",
     "load",
     "make_windows",

@@ -71,7 +71,8 @@ def backtest(
     metrics: Sequence = ("mae", "rmse", "mase", "smape"),
     season_length: int = 1,
     coverage: float | None = None,
-) -> pd.DataFrame:
+    return_forecasts: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Rolling-origin backtest: fit once, then forecast, score and update.
 
     Parameters
@@ -105,16 +106,29 @@ def backtest(
         Lag ``m`` of MASE's scale.
     coverage : float, optional
         Also compute ``predict_interval(coverage=...)`` and report the empirical
-        ``coverage`` and mean ``interval_width``.
+        ``coverage``, mean ``interval_width`` and mean ``winkler`` score.
+    return_forecasts : bool, default=False
+        Also return every forecast, in the long format of statsforecast's
+        ``cross_validation``, to plot and score them yourself.
 
     Returns
     -------
-    pandas.DataFrame
+    scores : pandas.DataFrame
         One row per origin (and per series for long format, with the id column
         first): ``origin`` (rows seen before the forecast), ``cutoff`` (time label of
         the last row seen, or its position for arrays), one column per metric,
-        ``coverage``/``interval_width`` when requested, ``fit_time`` (seconds of the
-        fit, refit or update that led to this origin) and ``predict_time``.
+        ``coverage``/``interval_width``/``winkler`` when requested, ``fit_time``
+        (seconds of the fit, refit or update that led to this origin) and
+        ``predict_time``.
+    forecasts : pandas.DataFrame
+        Only with ``return_forecasts=True``: one row per origin and forecast
+        step (and series), columns ``unique_id`` (the forecaster's ``id_col``;
+        the target's name for one series), ``ds`` (its ``time_col``: the
+        forecast step's time label, or its position for arrays), ``cutoff``, ``y`` (the truth), the
+        point forecast in a column named after the forecaster's class and, with
+        ``coverage``, its bounds ``<name>-lo-<pct>`` / ``<name>-hi-<pct>``
+        (Nixtla's naming). With several targets, a ``target`` column after
+        ``unique_id``.
 
     Examples
     --------
@@ -167,6 +181,9 @@ def backtest(
     block = data.take(first, n)  # every series has rows here (first + span <= n)
 
     rows = []
+    model = type(forecaster).__name__
+    pct = None if coverage is None else f"{100 * coverage:g}"
+    pieces: list[pd.DataFrame] = []
     horizons = np.full(block.n_series, h)
     everyone = np.arange(block.n_series)
     for j in range(n_origins):
@@ -197,6 +214,27 @@ def backtest(
             if coverage is not None:
                 row["coverage"] = _metrics.coverage(truth[i], lo[i], hi[i])
                 row["interval_width"] = _metrics.interval_width(lo[i], hi[i])
+                row["winkler"] = _metrics.winkler(truth[i], lo[i], hi[i], coverage)
+            if return_forecasts:
+                piece = {
+                    schema.time_col: (
+                        np.arange(origin, origin + len(truth[i]))
+                        if data.time is None
+                        else data.series_time(i)[origin : origin + len(truth[i])]
+                    ),
+                    "cutoff": row["cutoff"],
+                    "y": truth[i],
+                    model: pred[i],
+                }
+                if coverage is not None:
+                    piece[f"{model}-lo-{pct}"] = lo[i]
+                    piece[f"{model}-hi-{pct}"] = hi[i]
+                series_id = (
+                    schema.ids[block.positions[i]] if schema.ids is not None else None
+                )
+                pieces.append(
+                    _forecast_rows(piece, series_id, schema.target_names, schema)
+                )
             row["fit_time"] = last_fit
             row["predict_time"] = ptime
             rows.append(row)
@@ -215,4 +253,28 @@ def backtest(
         series = np.tile(everyone, n_origins)
         frame = frame.iloc[np.lexsort((frame["origin"].to_numpy(), series))]
         frame = frame.reset_index(drop=True)
-    return frame
+    if not return_forecasts:
+        return frame
+    forecasts = pd.concat(pieces, ignore_index=True)
+    id_col, time_col = schema.id_col, schema.time_col
+    keys = [c for c in (id_col, "target") if c in forecasts] + ["cutoff", time_col]
+    forecasts = forecasts.sort_values(keys, kind="stable").reset_index(drop=True)
+    return frame, forecasts
+
+
+def _forecast_rows(
+    piece: dict, series_id: Any, targets: Sequence, schema: Any
+) -> pd.DataFrame:
+    """One origin's forecast of one series as long rows (one block per target)."""
+    blocks = []
+    for j, target in enumerate(targets):
+        cols: dict[str, Any] = {
+            schema.id_col: target if series_id is None else series_id
+        }
+        if len(targets) > 1:
+            cols["target"] = target
+        for name, values in piece.items():
+            values = np.asarray(values) if not isinstance(values, pd.Index) else values
+            cols[name] = values[:, j] if getattr(values, "ndim", 0) == 2 else values
+        blocks.append(pd.DataFrame(cols))
+    return pd.concat(blocks, ignore_index=True)

@@ -38,7 +38,9 @@ import numpy as np
 import pandas as pd
 
 from .data.calendar import infer_season_length
+from .data.checks import check_level
 from .data.timeaxis import infer_freq
+from .evaluation import IntervalFallbackWarning
 
 CELLS = ("rnn", "lstm", "gru", "sru")
 _PROG = "tsrnn forecast"
@@ -53,28 +55,23 @@ class _OutputError(Exception):
 
 
 # ------------------------------------------------------------ option values
-def _positive_int(text: str) -> int:
+def _int_at_least(text: str, low: int, wording: str) -> int:
+    """``text`` as an int ``>= low``; argparse shows ``must be <wording>`` otherwise."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive integer, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+        raise argparse.ArgumentTypeError(f"must be {wording}, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be {wording}, got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _int_at_least(text, 1, "a positive integer")
 
 
 def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be an integer >= 0, got {text!r}"
-        ) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
-    return value
+    return _int_at_least(text, 0, "an integer >= 0")
 
 
 def _seed(text: str) -> int:
@@ -86,24 +83,21 @@ def _seed(text: str) -> int:
     return value
 
 
-def _fraction(text: str) -> float:
+def _level(text: str) -> float:
+    """An interval level: a percentage in [1, 100) such as 90, or a fraction such as 0.9."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"must be a fraction between 0 and 1 such as 0.9, got {text!r}"
+            f"must be a percentage such as 90 (or a fraction such as 0.9), got {text!r}"
         ) from None
-    if not 0.0 < value < 1.0:
-        hint = (
-            f"; for a {value:g}% interval pass {value / 100:g}"
-            if 1.0 < value < 100.0
-            else ""
-        )
+    try:
+        return check_level(value)
+    except ValueError:
         raise argparse.ArgumentTypeError(
-            f"is a fraction strictly between 0 and 1 (0.9 = a 90% interval), "
-            f"got {text}{hint}"
-        )
-    return value
+            f"is a percentage in [1, 100) such as 90 (or a fraction in (0, 1) such "
+            f"as 0.9), got {text}"
+        ) from None
 
 
 def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
@@ -164,10 +158,18 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "the frequency, e.g. 48 for 30 min)",
     )
     f.add_argument(
+        "--level",
+        type=_level,
+        nargs="+",
+        default=None,
+        help="interval level(s) in percent, e.g. --level 80 95 (default: 90); "
+        "columns <target>-lo-<level> and <target>-hi-<level>",
+    )
+    f.add_argument(
         "--coverage",
-        type=_fraction,
-        default=0.9,
-        help="interval coverage as a fraction (default: 0.9, a 90%% interval)",
+        type=_level,
+        default=None,
+        help="one interval level, as --level (kept for compatibility)",
     )
     f.add_argument(
         "--cell",
@@ -419,23 +421,28 @@ def forecast(args) -> int:
         f"{model.hidden_size}",
         file=sys.stderr,
     )
+    levels = _levels(args)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("ignore", category=UserWarning)
+            # a band made by a fallback is said, never silent
+            warnings.simplefilter("always", category=IntervalFallbackWarning)
             if args.backtest_origins > 0:
                 _print_backtest(args, model, y, X, m, backtest, SeasonalNaiveForecaster)
             t0 = time.perf_counter()
             model.fit(y, X)
             fit_time = time.perf_counter() - t0
             point = model.predict(X=X_future)
-            lo_hi = model.predict_interval(X=X_future, coverage=args.coverage)
+            lo_hi = model.predict_interval(X=X_future, level=levels)
     except (ValueError, TypeError) as exc:  # the estimators' messages name the fix
         raise _InputError(str(exc)) from None
+    for w in caught:
+        if issubclass(w.category, IntervalFallbackWarning):
+            print(f"warning: {w.message}", file=sys.stderr)
     print(f"fit in {fit_time:.1f} s ({model.n_iter_} epochs)", file=sys.stderr)
-    pct = f"{args.coverage * 100:g}"
     out = pd.DataFrame({args.target: np.asarray(point)}, index=point.index)
-    out[f"lower_{pct}"] = np.asarray(lo_hi["lower"])
-    out[f"upper_{pct}"] = np.asarray(lo_hi["upper"])
+    for name in lo_hi.columns:
+        out[name] = lo_hi[name].to_numpy()
     if args.output:
         path = Path(args.output).expanduser()
         _write_atomically(path, lambda tmp: out.to_csv(tmp), args.force)
@@ -446,6 +453,15 @@ def forecast(args) -> int:
         _save_plot(args, y, point, lo_hi)
         print(f"wrote the plot to {args.plot}", file=sys.stderr)
     return 0
+
+
+def _levels(args) -> list[float]:
+    """The interval levels asked for (fractions), --coverage folded into --level."""
+    if args.coverage is not None and args.level is not None:
+        raise _InputError("give --level (e.g. --level 80 95) or --coverage, not both")
+    if args.level is not None:
+        return sorted(set(args.level))
+    return [0.9 if args.coverage is None else args.coverage]
 
 
 def _print_backtest(args, model, y, X, m, backtest, SeasonalNaiveForecaster) -> None:
@@ -477,7 +493,7 @@ def _save_plot(args, y, point, lo_hi) -> None:
     ax = fig.subplots()
     shown = min(len(y), max(4 * args.horizon, 100))
     plot_forecast(
-        y, point, lo_hi, ax=ax, coverage=args.coverage, last=shown,
+        y, point, lo_hi, ax=ax, last=shown,
         title=f"{args.target}: {args.horizon}-step forecast",
     )
     fmt = Path(args.plot).suffix.lower().lstrip(".")

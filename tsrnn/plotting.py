@@ -17,6 +17,8 @@ plot_gradient_norms
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -98,28 +100,57 @@ def _future_index(history: pd.Series, n: int) -> pd.Index:
     return pd.RangeIndex(len(idx), len(idx) + n)
 
 
-def _interval_bounds(interval: Any, target: Any, n: int, index: pd.Index):
-    """``(lower, upper)`` Series for one target from any interval format."""
+_BOUND = re.compile(r"^(?P<target>.*)-(?P<side>lo|hi)-(?P<pct>[0-9.]+)$")
+
+
+def _interval_bands(interval: Any, target: Any, n: int, coverage: Any) -> list:
+    """``[(pct or None, lower, upper), ...]`` for one target, widest band first.
+
+    Reads ``predict_interval``'s DataFrames (``{target}-lo-{pct}`` /
+    ``{target}-hi-{pct}`` column pairs, one per level; the older ``lower`` /
+    ``upper`` and ``(target, "lower" | "upper")`` columns still work) and
+    ``(lower, upper)`` array tuples (one band).
+    """
     if isinstance(interval, pd.DataFrame):
         cols = interval.columns
         if isinstance(cols, pd.MultiIndex):
             if target is None:
                 target = cols.get_level_values(0)[0]
             lo, hi = interval[(target, "lower")], interval[(target, "upper")]
-        elif {"lower", "upper"} <= set(cols):
+            return [(coverage, lo.to_numpy(np.float64), hi.to_numpy(np.float64))]
+        if {"lower", "upper"} <= set(cols):
             lo, hi = interval["lower"], interval["upper"]
-        else:
+            return [(coverage, lo.to_numpy(np.float64), hi.to_numpy(np.float64))]
+        found: dict[str, dict] = {}
+        for c in cols:
+            m = _BOUND.match(str(c))
+            if m and (target is None or m["target"] == str(target)):
+                found.setdefault(m["target"], {}).setdefault(m["pct"], {})[m["side"]] = c
+        if not found:
             raise ValueError(
-                "interval DataFrame needs columns 'lower' and 'upper' (or "
-                "(target, 'lower'/'upper') column pairs)"
+                "interval DataFrame needs '<target>-lo-<level>' / "
+                "'<target>-hi-<level>' columns (predict_interval's output), or "
+                "'lower' and 'upper'"
             )
-        return lo.to_numpy(np.float64), hi.to_numpy(np.float64)
+        levels = found[next(iter(found))]
+        bands = []
+        for pct in sorted(levels, key=float, reverse=True):  # widest first
+            pair = levels[pct]
+            if set(pair) != {"lo", "hi"}:
+                raise ValueError(f"interval has a {pct}% bound without its pair")
+            bands.append(
+                (
+                    float(pct) / 100,
+                    interval[pair["lo"]].to_numpy(np.float64),
+                    interval[pair["hi"]].to_numpy(np.float64),
+                )
+            )
+        return bands
     try:
         lo, hi = interval
     except (TypeError, ValueError):
         raise ValueError(
-            "interval must be a DataFrame with 'lower'/'upper' columns or a "
-            "(lower, upper) tuple"
+            "interval must be predict_interval's DataFrame or a (lower, upper) tuple"
         ) from None
     lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
     if lo.ndim == 2:
@@ -130,12 +161,10 @@ def _interval_bounds(interval: Any, target: Any, n: int, index: pd.Index):
             f"interval bounds have shapes {lo.shape}, {hi.shape}; the forecast "
             f"has {n} steps"
         )
-    return lo, hi
+    return [(coverage, lo, hi)]
 
 
-def _interval_label(interval: Any, coverage: float | None) -> str:
-    if coverage is None:
-        coverage = getattr(interval, "attrs", {}).get("coverage")
+def _interval_label(coverage: Any) -> str:
     if coverage is None:
         return "prediction interval"
     return f"{100 * float(coverage):g}% prediction interval"
@@ -168,16 +197,21 @@ def _draw_forecast(
         joined_x, joined_y = fx, fy
     ax.plot(joined_x, joined_y, color=_FORECAST_COLOR, linewidth=1.8, label="forecast")
     if interval is not None:
-        lo, hi = _interval_bounds(interval, target, len(fc), fx)
-        ax.fill_between(
-            fx,
-            lo,
-            hi,
-            color=_FORECAST_COLOR,
-            alpha=_BAND_ALPHA,
-            linewidth=0,
-            label=_interval_label(interval, coverage),
-        )
+        if coverage is None:
+            coverage = getattr(interval, "attrs", {}).get("coverage")
+        bands = _interval_bands(interval, target, len(fc), coverage)
+        for k, (level, lo, hi) in enumerate(bands):
+            # nested bands: each narrower band is drawn over the wider ones,
+            # so the inner region reads darker
+            ax.fill_between(
+                fx,
+                lo,
+                hi,
+                color=_FORECAST_COLOR,
+                alpha=_BAND_ALPHA * (1.0 if k == 0 else 0.8),
+                linewidth=0,
+                label=_interval_label(level),
+            )
     name = fc.name if fc.name is not None else hist.name
     ax.set_ylabel(str(name) if name is not None else "value")
     ax.set_xlabel("time" if isinstance(fx, pd.DatetimeIndex) else "time step")
@@ -216,9 +250,9 @@ def plot_forecast(
         drawn from the last observation on so the two connect.
     interval : pandas.DataFrame or tuple of array-like, optional
         Output of :meth:`tsrnn.RNNForecaster.predict_interval`: a DataFrame
-        with columns ``lower``/``upper`` (Series fit) or column pairs
-        ``(target, "lower" | "upper")`` (DataFrame fit), or a
-        ``(lower, upper)`` tuple of arrays. Drawn as a shaded band.
+        with ``{target}-lo-{pct}`` / ``{target}-hi-{pct}`` column pairs, one
+        per level (several levels are drawn as nested bands, the narrower
+        darker), or a ``(lower, upper)`` tuple of arrays (one band).
     last : int, optional
         Show only the last ``last`` history points.
     ax : matplotlib.axes.Axes, optional
@@ -226,9 +260,8 @@ def plot_forecast(
     title : str, optional
         Axes title (figure title with several targets).
     coverage : float, optional
-        Nominal coverage of ``interval`` for the legend, e.g. 0.9 ->
-        "90% prediction interval". Defaults to ``interval.attrs["coverage"]``
-        when present.
+        Nominal coverage of an array ``interval`` for the legend, e.g. 0.9 ->
+        "90% prediction interval" (a DataFrame names its levels itself).
     target : column label, optional
         With a multi-target forecast, plot only this target (on ``ax``).
 
@@ -256,10 +289,10 @@ def plot_forecast(
     >>> y = pd.Series(np.sin(np.arange(300) / 5),
     ...               index=pd.date_range("2024-01-01", periods=300, freq="h"))
     >>> model = SeasonalNaiveForecaster(season_length=24, horizon=24).fit(y)
-    >>> ax = plot_forecast(y, model.predict(), model.predict_interval(coverage=0.9),
-    ...                    coverage=0.9, last=96)
+    >>> bands = model.predict_interval(level=[80, 95])
+    >>> ax = plot_forecast(y, model.predict(), bands, last=96)
     >>> [t.get_text() for t in ax.figure.legends[0].get_texts()]
-    ['history', 'forecast', '90% prediction interval']
+    ['history', 'forecast', '95% prediction interval', '80% prediction interval']
     >>> import matplotlib.pyplot as plt
     >>> plt.close(ax.figure)
     """

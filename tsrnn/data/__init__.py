@@ -8,7 +8,10 @@ always copied into fresh float64 arrays.
 Modules, one job each:
 
 * :mod:`.checks` -- the input checks every entry point uses (dtypes, missing and
-  infinite values, counts, time order, the window models' ``X``/``y``);
+  infinite values, magnitudes, masked arrays, counts, time order, the window
+  models' ``X``/``y``);
+* :mod:`.scaling` -- location and spread of data of any magnitude (1e-305 to
+  1e300), shared by the forecaster's scaler and the window regressor;
 * :mod:`.long` -- the one parser of long-format frames;
 * :mod:`.timeaxis` -- time and frequency arithmetic;
 * :mod:`.calendar` -- seasonal periods and calendar features of a time axis;
@@ -92,6 +95,11 @@ At ``predict``, future covariates come in the same shapes: ``horizon`` rows (wid
 or ``horizon`` rows per series with the future timestamps (long; series absent
 from ``X`` are not forecast). NaN in ``X`` is an error.
 
+A NumPy masked array is read with its mask: masked values of ``y`` are missing
+steps (NaN), as pandas reads them; masked covariates are an error (``X`` must
+be complete). Values beyond ``1e300`` in magnitude are refused everywhere
+(``fit``, ``update``, ``predict``): see :mod:`.scaling`.
+
 ``update`` data must continue every series it touches exactly one step after its
 last row seen (on the frequency; gaps are NaN rows), in the format of ``fit``; a
 long frame may cover a subset of the series; plain arrays may continue a pandas
@@ -104,11 +112,12 @@ for arrays; a ``pd.Series`` (one target) / ``pd.DataFrame`` (several) indexed by
 the future timestamps for pandas; a long frame with ``id_col``, ``time_col`` and
 one column per target for long input.
 
-Intervals: arrays -> a tuple ``(lower, upper)`` shaped like the forecast; a
-``pd.Series`` fit -> a DataFrame with columns ``lower`` and ``upper``; a DataFrame
-fit -> a DataFrame with two column levels ``(target, "lower" | "upper")``; long ->
-columns ``id_col``, ``time_col`` and ``{target}_lo_{pct}`` / ``{target}_hi_{pct}``
-per target (e.g. ``y_lo_90``, ``y_hi_90`` for ``coverage=0.9``, as statsforecast).
+Intervals: arrays -> a tuple ``(lower, upper)`` shaped like the forecast (with a
+leading level axis when several levels are asked for); pandas and long format ->
+columns ``{target}-lo-{pct}`` / ``{target}-hi-{pct}`` per target and level
+(Nixtla's naming: ``y-lo-80``, ``y-hi-80`` for ``level=80``), indexed by the
+future timestamps for pandas, after ``id_col`` and ``time_col`` for long input;
+``attrs["levels"]`` lists the percentages.
 """
 
 from .checks import check_horizon

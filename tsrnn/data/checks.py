@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .scaling import MAX_MAGNITUDE, magnitude_problem
+
 
 # ----------------------------------------------------------------------- values
 def describe(value: Any) -> str:
@@ -39,6 +41,29 @@ def is_integer(value: Any) -> bool:
     """An int of any kind, but not a bool (``window=True`` is surely a mistake)."""
     return isinstance(value, numbers.Integral) and not isinstance(
         value, (bool, np.bool_)
+    )
+
+
+def check_level(level: Any, name: str = "level") -> float:
+    """A nominal interval coverage as a fraction in (0, 1), or a clear error.
+
+    A percentage in [1, 100) (``90``, Nixtla's ``level``) is read as such; a
+    fraction in (0, 1) (``0.9``) stays accepted. The one reading of a level for
+    the intervals, the metrics and the command line.
+    """
+    if isinstance(level, bool) or not isinstance(level, numbers.Real):
+        raise TypeError(
+            f"{name} must be a percentage such as 90 (or a fraction such as 0.9), "
+            f"got {level!r}"
+        )
+    value = float(level)
+    if 0.0 < value < 1.0:
+        return value
+    if 1.0 <= value < 100.0:
+        return value / 100.0
+    raise ValueError(
+        f"{name} must be a percentage in [1, 100) such as 90 (or a fraction in "
+        f"(0, 1) such as 0.9), got {level!r}"
     )
 
 
@@ -58,6 +83,17 @@ def check_horizon(horizon: Any, default: Any = 1) -> int:
         Not an integer, or smaller than 1.
     """
     h = default if horizon is None else horizon
+    if hasattr(h, "__len__") and not isinstance(h, str) and np.ndim(h) > 0:
+        # predict(X_test): how scikit-learn's string scorers call a regressor
+        raise TypeError(
+            f"horizon must be a positive int, got a {type(h).__name__} of "
+            f"{len(h)} rows. A forecaster's predict takes a number of steps, not "
+            "samples: scikit-learn's string scoring (e.g. "
+            "scoring='neg_mean_absolute_error') cannot score a forecaster; use "
+            "scoring=None (the forecaster's score) or "
+            "scoring=tsrnn.metrics.make_forecast_scorer('neg_mean_absolute_error'),"
+            " or tsrnn.backtest.backtest"
+        )
     if not is_integer(h):
         raise TypeError(f"horizon must be a positive int, got {h!r}")
     if h < 1:
@@ -160,6 +196,45 @@ def pandas_values(obj: pd.Series | pd.DataFrame, what: str) -> np.ndarray:
     return np.array(arr, dtype=np.float64, order="C", copy=True)
 
 
+# ---------------------------------------------------------------- masked arrays
+# np.asarray drops a MaskedArray's mask, so without these the masked values
+# would be read (and trained on) as if they were observations.
+def masked_as_nan(obj: Any) -> Any:
+    """A NumPy masked array's values with NaN where masked; anything else as is.
+
+    Returns a new float64 array when ``obj`` has masked numbers (the caller's
+    array is not modified); the bare data when nothing is masked or the data
+    are not numbers (the dtype checks then refuse them as for any array).
+    """
+    if not isinstance(obj, np.ma.MaskedArray):
+        return obj
+    data = np.asarray(obj.data)
+    mask = np.ma.getmaskarray(obj)
+    if data.dtype.kind not in "fiu" or not mask.any():
+        return data
+    out = data.astype(np.float64, copy=True)
+    out[mask] = np.nan
+    return out
+
+
+def refuse_masked(obj: Any, what: str, fix: str) -> None:
+    """Refuse a NumPy masked array with masked values where gaps cannot be read.
+
+    ``fix`` ends the message (what to do instead). An array whose mask is
+    empty is accepted: it is plain data.
+    """
+    if not isinstance(obj, np.ma.MaskedArray):
+        return
+    mask = np.ma.getmaskarray(obj)
+    if not mask.any():
+        return
+    first = np.unravel_index(int(np.argmax(mask)), mask.shape)
+    raise ValueError(
+        f"{what} is a masked array with {int(mask.sum())} masked value(s) (first "
+        f"in row {int(first[0]) if first else 0}); {fix}"
+    )
+
+
 def array_values(obj: Any, what: str) -> np.ndarray:
     """Copy a numeric array-like into a new float64 array (rank unchanged)."""
     arr = np.asarray(obj)
@@ -218,17 +293,49 @@ def find_nonfinite(values: np.ndarray, allow_nan: bool = False) -> NonFinite | N
     )
 
 
+def check_magnitude(values: np.ndarray, what: str, fix: str, where=None) -> None:
+    """No finite ``|value|`` beyond :data:`~tsrnn.data.scaling.MAX_MAGNITUDE`.
+
+    The one bound on magnitudes, shared by ``fit``, ``update`` and ``predict``
+    (through :func:`check_finite`) and the window regressor's targets: beyond
+    1e300, scaling, forecasting and the inverse transform can overflow float64.
+    ``fix`` ends the message; ``where(index)`` words the position.
+    """
+    first = magnitude_problem(values)
+    if first is None:
+        return
+    at = f"row {first[0]}" if where is None else where(first)
+    raise ValueError(
+        f"{what} has values too large in magnitude ({values[first]:.3g} at {at}; "
+        f"the limit is {MAX_MAGNITUDE:g}, which leaves float64 room for the "
+        f"arithmetic of scaling and forecasting); {fix}"
+    )
+
+
+_DIVIDE = (
+    "divide it by a constant (e.g. a power of ten) and scale the forecasts back"
+)
+
+
 def check_finite(
     values: np.ndarray, what: str, allow_nan: bool, names: Sequence | None = None
 ) -> None:
-    """Forecaster data: no inf anywhere, no NaN unless allowed (``y``'s gaps)."""
-    bad = find_nonfinite(values, allow_nan)
-    if bad is None:
-        return
+    """Forecaster data: no inf anywhere, no NaN unless allowed (``y``'s gaps).
+
+    Nor any value beyond :data:`~tsrnn.data.scaling.MAX_MAGNITUDE` in
+    magnitude: every reader of forecaster data (``fit``, ``update``,
+    ``predict``'s covariates) calls this one check, so they accept the same
+    values.
+    """
 
     def where(index):
         row, col = index[0], index[1] if len(index) > 1 else 0
         return f"row {row}" + (f", column {names[col]!r}" if names is not None else "")
+
+    bad = find_nonfinite(values, allow_nan)
+    if bad is None:
+        check_magnitude(values, what, _DIVIDE, where)
+        return
 
     if bad.n_inf:
         raise ValueError(
@@ -239,6 +346,50 @@ def check_finite(
         f"{what} contains {bad.n_nan} NaN value(s) (first at {where(bad.first)}); "
         "covariates must be complete: impute them (e.g. X.ffill().bfill()) or "
         "drop the column"
+    )
+
+
+def check_observed(
+    values: np.ndarray,
+    indptr: np.ndarray,
+    targets: Sequence,
+    ids: pd.Index | None = None,
+    id_col: Any = "unique_id",
+) -> None:
+    """At ``fit``: every series (and target) has at least one observation.
+
+    A series with none has nothing to learn from and no level or scale to
+    forecast from: any number forecast for it would be invented. It is
+    refused, naming the series and the fix (the baselines refuse it too), rather
+    than forecast as NaN with a warning: a NaN row in a forecast frame spreads
+    silently into sums and means once warnings are filtered, while dropping the
+    series is one line. ``values`` (N, k) are stacked series ``indptr``;
+    ``ids`` name them in long format (None: one wide series).
+    """
+    if values.size == 0:
+        return
+    seen = np.add.reduceat(~np.isnan(values), indptr[:-1], axis=0) > 0
+    if seen.all():
+        return
+    s, j = (int(i) for i in np.argwhere(~seen)[0])
+    several = len(targets) > 1
+    if ids is None:
+        what = f"y column {targets[j]!r}" if several else "y"
+        fix = "drop that column or pass observations" if several else (
+            "pass observations"
+        )
+        raise ValueError(
+            f"{what} has no observed value (all NaN): nothing to learn from, no "
+            f"level to forecast from; {fix} (NaN only marks missing steps)"
+        )
+    n_empty = int((~seen).any(axis=1).sum())
+    of = f" of target {targets[j]!r}" if several else ""
+    raise ValueError(
+        f"series {ids[s]!r} has no observed value{of} (all NaN)"
+        + (f" ({n_empty} series in all)" if n_empty > 1 else "")
+        + ": nothing to learn from, no level to forecast from; drop it (e.g. "
+        f"y[y.groupby({id_col!r})[{targets[j]!r}].transform('count') > 0]) or "
+        "pass observations (NaN only marks missing steps)"
     )
 
 
@@ -379,6 +530,11 @@ def read_window_values(
     """
     if data is None:
         raise TypeError(f"{name} is None; pass an array or pandas object of numbers")
+    refuse_masked(
+        data, name, "a window cannot hold a gap: fill the masked values first "
+        f"({name}.filled(value), or interpolate them), or forecast the series "
+        "with RNNForecaster, which reads masked targets as missing steps"
+    )
     index = None
     if isinstance(data, (pd.Series, pd.DataFrame)):
         dtypes = (
@@ -484,6 +640,13 @@ X_SHAPES = (
 )
 
 
+WINDOW_MASK_FIX = (
+    "a window cannot hold a gap: drop the windows with masked values (keep = "
+    "~np.ma.getmaskarray({what}).reshape(len({what}), -1).any(axis=1); X, y = "
+    "X[keep], y[keep]) or fill them ({what}.filled(value))"
+)
+
+
 def windows_as_rows(X: Any) -> tuple[Any, int | None]:
     """Flatten a 3-D ``(n, window, features)`` X to 2-D rows.
 
@@ -541,6 +704,7 @@ def check_window_values(X: Any, what: str, ndims=(1, 2, 3), labels=False) -> Non
     """
     if X is None or sp.issparse(X):
         return
+    refuse_masked(X, what, WINDOW_MASK_FIX.format(what=what))
     if labels:
         arr = np.asarray(X) if isinstance(X, (np.ndarray, list, tuple)) else None
         if arr is not None and arr.dtype.kind == "f":
@@ -669,6 +833,10 @@ def check_float_array(
     """
     if x is None:
         raise TypeError(f"{name} is None; pass an array of numbers")
+    refuse_masked(
+        x, name, f"fill the masked values first ({name}.filled(value)), or pass "
+        f"{name}.data if the mask is not meant"
+    )
     arr = np.asarray(x)
     check_real_array(
         arr,

@@ -34,8 +34,28 @@ class Future:
     horizon: int
 
 
+class Segments:
+    """Rows cut into series: series ``i`` is rows ``indptr[i]:indptr[i + 1]``.
+
+    The sizes every such container (:class:`SeriesSet`,
+    :class:`~tsrnn.data.long.LongFrame`) derives from its ``indptr``.
+    """
+
+    indptr: np.ndarray
+
+    @property
+    def n_series(self) -> int:
+        """Number of series."""
+        return len(self.indptr) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Rows per series, shape (n_series,)."""
+        return np.diff(self.indptr)
+
+
 @dataclass(frozen=True, eq=False)
-class SeriesSet:
+class SeriesSet(Segments):
     """Normalized observations of one or many series, stacked.
 
     Attributes
@@ -61,16 +81,6 @@ class SeriesSet:
     positions: np.ndarray
     time: pd.Index | None
     schema: Any
-
-    @property
-    def n_series(self) -> int:
-        """Number of series in the set."""
-        return len(self.positions)
-
-    @property
-    def lengths(self) -> np.ndarray:
-        """Rows per series, shape (n_series,)."""
-        return np.diff(self.indptr)
 
     def series_y(self, i: int) -> np.ndarray:
         """Targets of the ``i``-th series, shape (n_i, n_targets) (a view)."""

@@ -20,10 +20,13 @@ import pandas as pd
 from .checks import (
     array_values,
     check_finite,
+    check_observed,
     check_time_order,
     check_unique_columns,
     describe,
+    masked_as_nan,
     pandas_values,
+    refuse_masked,
 )
 from .containers import Future, SeriesSet
 from .long import parse_long
@@ -47,6 +50,11 @@ def wide_covariates(
     X: Any, what: str, schema: Any
 ) -> tuple[np.ndarray, list]:
     """Covariates as (n, c) float64 + names; checks count/names against ``schema``."""
+    refuse_masked(
+        X, what, "covariates must be complete: fill the masked values (e.g. "
+        f"{what}.filled({what}.mean(axis=0))) or impute them (masked targets, by "
+        "contrast, are read as missing steps)"
+    )
     if isinstance(X, pd.DataFrame):
         check_unique_columns(X, what)
         if (
@@ -108,7 +116,8 @@ def _wide_targets(
             f"{what} must be an array, a pandas Series/DataFrame or a long-format "
             f"DataFrame, got {type(y).__name__}"
         )
-    vals = array_values(y, what)
+    # a masked array's masked values are missing steps (NaN), as in pandas
+    vals = array_values(masked_as_nan(y), what)
     if vals.ndim == 1:
         return vals[:, None], "array1d", ["y"], None, None
     if vals.ndim == 2:
@@ -116,6 +125,25 @@ def _wide_targets(
     raise ValueError(
         f"{what} must be 1-D (one target) or 2-D (n_steps, n_targets), got shape "
         f"{vals.shape}; for many series use a long-format DataFrame"
+    )
+
+
+def _schema_fields(
+    x_kind: str | None,
+    targets: Any,
+    cov_names: Any,
+    itype: str | None,
+    freq: Any,
+    **fields: Any,
+) -> dict:
+    """The :class:`SeriesSchema` fields both readers define, names as tuples."""
+    return dict(
+        x_kind=x_kind,
+        target_names=tuple(targets),
+        covariate_names=None if cov_names is None else tuple(cov_names),
+        index_type=itype,
+        freq=freq,
+        **fields,
     )
 
 
@@ -127,13 +155,12 @@ def read_wide(
     what: str,
     schema: Any = None,
     id_col: str = "unique_id",
-    time_col: str = "ds",
-    target_col: Any = "y",
 ) -> tuple[SeriesSet, dict | None]:
     """One series (an array, a Series or a wide DataFrame) and its covariates.
 
     Returns the rows and, at fit (``schema`` None), the fields of the schema
-    they define; with a ``schema``, the rows must continue its series.
+    they define (the column names and ``allow_nan`` are the caller's to add);
+    with a ``schema``, the rows must continue its series.
     """
     if is_long(y, id_col if schema is None else schema.id_col):
         raise TypeError(
@@ -165,6 +192,8 @@ def read_wide(
                     f"{list(schema.target_names)}; pass the same target columns"
                 )
     check_finite(vals, what, allow_nan, names if kind == "frame" else None)
+    if schema is None:
+        check_observed(vals, np.array([0, n]), names)
 
     # time axis
     time = None
@@ -241,22 +270,14 @@ def read_wide(
     fields = None
     if schema is None:
         last = None if time is None else time[-1:]
-        fields = dict(
+        fields = _schema_fields(
+            x_kind, names, cov_names, itype, freq,
             kind=kind,
-            x_kind=x_kind,
-            target_names=tuple(names),
-            covariate_names=None if cov_names is None else tuple(cov_names),
             ids=None,
-            id_col=id_col,
-            time_col=time_col,
-            target_col=target_col,
-            index_type=itype,
-            freq=freq,
             last=last,
             n_seen=np.array([n], np.int64),
             index_name=None if index is None else index.name,
             series_name=sname,
-            allow_nan=allow_nan,
         )
     rows = SeriesSet(
         y=vals,
@@ -283,7 +304,8 @@ def read_long(
     """Many series in a long frame, and their covariates (columns or a long X).
 
     Returns the rows (series in order of first appearance at fit, in schema
-    order after) and, at fit, the fields of the schema they define.
+    order after) and, at fit, the fields of the schema they define (the column
+    names and ``allow_nan`` are the caller's to add).
     """
     targets = [target_col] if isinstance(target_col, str) else list(target_col)
     need = [time_col, *targets]
@@ -339,6 +361,8 @@ def read_long(
     vals = pandas_values(y[targets], what)
     check_finite(vals, what, allow_nan, targets)  # before sorting: rows as given
     vals = vals[order]
+    if schema is None:
+        check_observed(vals, indptr, targets, uniques, id_col)
 
     # covariates: extra columns, or a long X keyed like y
     Xv = None
@@ -419,22 +443,14 @@ def read_long(
         )
 
     fields = None
-    if schema is None:  # the SeriesSchema fields (a declared mirror of read_wide's)
+    if schema is None:
         ends = indptr[1:] - 1
-        fields = dict(
+        fields = _schema_fields(
+            x_kind, targets, cov_names, itype, freq,
             kind="long",
-            x_kind=x_kind,
-            target_names=tuple(targets),
-            covariate_names=None if cov_names is None else tuple(cov_names),
             ids=uniques,
-            id_col=id_col,
-            time_col=time_col,
-            target_col=target_col,
-            index_type=itype,
-            freq=freq,
             last=time_s[ends],
             n_seen=counts.astype(np.int64),
-            allow_nan=allow_nan,
         )
         positions = np.arange(len(uniques), dtype=np.int64)
     else:
@@ -442,6 +458,8 @@ def read_long(
         # every series must continue exactly one step after its last label
         firsts = time_s[indptr[:-1]]
         expected = shift(schema.last[positions], freq, 1)
+        # Declared mirror (form only): read_future's check of X's timestamps;
+        # different labels and messages.
         ok = labels_equal(expected, firsts)
         if not ok.all():
             i = int(np.argmin(ok))
@@ -556,6 +574,8 @@ def read_future(schema: Any, horizon: int, X: Any = None) -> Future:
             f"{horizon}; pass exactly horizon rows per series to forecast"
         )
     expected = schema.future_index(horizon, pos)
+    # Declared mirror (form only): read_long's check that each series continues;
+    # different labels and messages.
     ok = labels_equal(time[order], expected).reshape(len(pos), horizon).all(axis=1)
     if not ok.all():
         i = int(np.argmin(ok))

@@ -10,24 +10,30 @@ reads ``fit``'s data and creates the schema.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
 
 from .containers import Future, SeriesSet
+from .long import collection_to_long
 from .normalize import is_long, read_future, read_long, read_wide
-from .timeaxis import shift, time_key, tz_of
+from .timeaxis import freq_from_json, freq_to_json, shift, time_key, tz_of
 
 
 def interval_column_names(target: Any, coverage: float) -> tuple[str, str]:
-    """Long-format interval column names, e.g. ``("y_lo_90", "y_hi_90")``."""
+    """Interval column names, Nixtla's: ``("y-lo-90", "y-hi-90")`` for 0.9.
+
+    A tuple name (a MultiIndex column) is joined with "_" from the ``str`` of
+    its parts, so ``("load", 3)`` gives ``"load_3-lo-90"`` whatever the parts'
+    types (NumPy or Python integers print the same).
+    """
     pct = f"{100 * coverage:.10g}"
-    return f"{target}_lo_{pct}", f"{target}_hi_{pct}"
+    if isinstance(target, tuple):
+        target = "_".join(str(part) for part in target)
+    return f"{target}-lo-{pct}", f"{target}-hi-{pct}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,6 +82,8 @@ class SeriesSchema:
     freq: Any
     last: pd.Index | None
     n_seen: np.ndarray
+    # Declared mirror (form only): defaulted fields then a size property, as in
+    # engine.cells.CellSpec; unrelated classes.
     index_name: Any = None
     series_name: Any = None
     allow_nan: bool = True
@@ -127,6 +135,9 @@ class SeriesSchema:
             that do not continue each series on its frequency.
         """
         if self.kind == "long":
+            y, X = collection_to_long(
+                y, X, self.id_col, self.time_col, self.target_col, list(self.ids)
+            )
             if not is_long(y, self.id_col):
                 raise TypeError(
                     "the model was fitted on a long-format DataFrame; pass new "
@@ -204,7 +215,36 @@ class SeriesSchema:
         -------
         Future
         """
+        if self.kind == "long" and isinstance(X, (list, tuple, dict)):
+            X = self._future_collection(X)
         return read_future(self, horizon, X)
+
+    def _future_collection(self, X: Any) -> Any:
+        """Future covariates given as a list/dict of frames, as a long frame."""
+        items = list(X.values()) if isinstance(X, dict) else list(X)
+        if isinstance(X, dict):
+            ids = list(X.keys())
+        elif len(items) == len(self.ids):
+            ids = list(self.ids)
+        else:
+            raise ValueError(
+                f"X holds {len(items)} items for {len(self.ids)} series; pass one "
+                "per series (or a dict keyed by series id)"
+            )
+        frames = []
+        for i, c in zip(ids, items, strict=True):
+            c = c.to_frame() if isinstance(c, pd.Series) else c
+            if not isinstance(c, pd.DataFrame):
+                raise TypeError(
+                    f"the future covariates of series {i!r} must be a pandas "
+                    f"Series or DataFrame indexed by time, got {type(c).__name__}"
+                )
+            frames.append(
+                c.reset_index(drop=True).assign(
+                    **{self.id_col: i, self.time_col: c.index}
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
 
     # ---- outputs ----------------------------------------------------------------
     def format_forecast(self, values: np.ndarray, positions: Any = None) -> Any:
@@ -248,41 +288,53 @@ class SeriesSchema:
 
     def format_interval(
         self,
-        lower: np.ndarray,
-        upper: np.ndarray,
-        coverage: float,
+        lower: Any,
+        upper: Any,
+        coverage: Any,
         positions: Any = None,
     ) -> Any:
         """Turn interval bounds into the user's format (see the module docstring).
 
         Parameters
         ----------
-        lower, upper : ndarray of shape (n_forecast, horizon, n_targets)
-        coverage : float
-            Used in long-format column names.
+        lower, upper : ndarray of shape (n_forecast, horizon, n_targets), or lists
+            of them (one per coverage)
+        coverage : float or list of float
+            The nominal coverage(s), fractions; a list means several levels.
         positions : array of int, optional
 
         Returns
         -------
         tuple of ndarray, or pandas.DataFrame
+            Arrays: ``(lower, upper)`` (with a leading level axis for several
+            levels). pandas / long: columns ``{target}-lo-{pct}`` and
+            ``{target}-hi-{pct}`` per target and level, ``attrs["levels"]``.
         """
-        lo = self.format_forecast(lower, positions)
-        hi = self.format_forecast(upper, positions)
+        several = isinstance(coverage, list)
+        coverages = coverage if several else [coverage]
+        lowers = lower if several else [lower]
+        uppers = upper if several else [upper]
+        los = [self.format_forecast(v, positions) for v in lowers]
+        his = [self.format_forecast(v, positions) for v in uppers]
         if self.kind in ("array1d", "array2d"):
-            return lo, hi
-        if self.kind == "series":
-            return pd.DataFrame({"lower": lo, "upper": hi}, index=lo.index)
-        if self.kind == "frame":
-            cols = pd.MultiIndex.from_product(
-                [list(self.target_names), ["lower", "upper"]]
-            )
-            data = np.stack([lo.to_numpy(), hi.to_numpy()], axis=2).reshape(len(lo), -1)
-            return pd.DataFrame(data, index=lo.index, columns=cols)
-        frame = lo[[self.id_col, self.time_col]].copy()
-        for name in self.target_names:
-            lo_name, hi_name = interval_column_names(name, coverage)
-            frame[lo_name] = lo[name].to_numpy()
-            frame[hi_name] = hi[name].to_numpy()
+            if several:
+                return np.stack(los), np.stack(his)
+            return los[0], his[0]
+        first = los[0]
+        if self.kind == "long":
+            frame = first[[self.id_col, self.time_col]].copy()
+        else:
+            frame = pd.DataFrame(index=first.index)
+        for j, name in enumerate(self.target_names):
+            for c, lo, hi in zip(coverages, los, his, strict=True):
+                lo_name, hi_name = interval_column_names(name, c)
+                if self.kind == "long":
+                    frame[lo_name], frame[hi_name] = lo[name].to_numpy(), hi[name].to_numpy()
+                else:
+                    lo_v, hi_v = lo.to_numpy(), hi.to_numpy()
+                    frame[lo_name] = lo_v if lo_v.ndim == 1 else lo_v[:, j]
+                    frame[hi_name] = hi_v if hi_v.ndim == 1 else hi_v[:, j]
+        frame.attrs["levels"] = [float(f"{100 * c:.10g}") for c in coverages]
         return frame
 
     def _long_keys(self, pos: np.ndarray, h: int, fut: pd.Index) -> pd.DataFrame:
@@ -301,20 +353,17 @@ class SeriesSchema:
     def parse_interval(
         self, out: Any, coverage: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Inverse of :meth:`format_interval`: ``(positions, lower, upper)``."""
+        """Inverse of :meth:`format_interval` (one level): ``(positions, lower, upper)``."""
         if self.kind in ("array1d", "array2d"):
             lo, hi = out
             pos, lo = self.parse_forecast(lo)
             return pos, lo, self.parse_forecast(hi)[1]
-        if self.kind == "series":
-            pos, lo = self.parse_forecast(out["lower"])
-            return pos, lo, self.parse_forecast(out["upper"])[1]
-        if self.kind == "frame":
-            lo = out.xs("lower", axis=1, level=1)[list(self.target_names)]
-            hi = out.xs("upper", axis=1, level=1)[list(self.target_names)]
-            pos, lo = self.parse_forecast(lo)
-            return pos, lo, self.parse_forecast(hi)[1]
         names = [interval_column_names(t, coverage) for t in self.target_names]
+        if self.kind != "long":
+            lo = out[[n[0] for n in names]].to_numpy(np.float64)
+            hi = out[[n[1] for n in names]].to_numpy(np.float64)
+            h = len(out)
+            return np.zeros(1, np.int64), lo.reshape(1, h, -1), hi.reshape(1, h, -1)
         pos, both = self._parse_long(out, [c for pair in names for c in pair])
         return pos, both[:, :, 0::2], both[:, :, 1::2]
 
@@ -416,15 +465,7 @@ class SeriesSchema:
                 last = [str(p) for p in self.last]
             else:
                 last = plain(self.last)
-        freq = (
-            None
-            if self.freq is None
-            else (
-                int(self.freq)
-                if isinstance(self.freq, numbers.Integral)
-                else self.freq.freqstr
-            )
-        )
+        freq = freq_to_json(self.freq)  # a trading calendar keeps its holidays
         return {
             "version": 1,
             "kind": self.kind,
@@ -452,7 +493,7 @@ class SeriesSchema:
         itype = d["index_type"]
         freq = d["freq"]
         if freq is not None and itype in ("datetime", "period"):
-            freq = to_offset(freq)
+            freq = freq_from_json(freq)
         last = d["last"]
         if last is not None:
             if itype == "datetime":
@@ -527,27 +568,28 @@ def to_series_set(
         Empty input, inf, NaN where not allowed, misaligned ``X``, unsorted,
         duplicate or irregular timestamps.
     """
+    y, X = collection_to_long(y, X, id_col, time_col, target_col)
     if is_long(y, id_col):
         rows, fields = read_long(
             y, X, id_col, time_col, target_col, freq, allow_nan, "y"
         )
-        return dataclasses.replace(rows, schema=SeriesSchema(**fields))
-    if isinstance(y, pd.DataFrame) and time_col in y.columns:
-        # a frame with a time column but no id column is most likely long format
-        # for one series; treating "ds" as a target would fail with a dtype error
-        raise TypeError(
-            f"y has a {time_col!r} column but no {id_col!r} column. For one series, "
-            f"move time to the index (y.set_index({time_col!r})[...]); for long "
-            f"format, add the id column (y.assign({id_col}='series_0'))"
-        )
-    rows, fields = read_wide(
-        y,
-        X,
-        freq,
-        allow_nan,
-        "y",
+    else:
+        if isinstance(y, pd.DataFrame) and time_col in y.columns:
+            # a frame with a time column but no id column is most likely long
+            # format for one series; treating "ds" as a target would fail with a
+            # dtype error
+            raise TypeError(
+                f"y has a {time_col!r} column but no {id_col!r} column. For one "
+                f"series, move time to the index (y.set_index({time_col!r})[...]); "
+                f"for long format, add the id column (y.assign({id_col}='series_0'))"
+            )
+        rows, fields = read_wide(y, X, freq, allow_nan, "y", id_col=id_col)
+    # the readers give the fields their rows define; the names are the caller's
+    schema = SeriesSchema(
+        **fields,
         id_col=id_col,
         time_col=time_col,
         target_col=target_col,
+        allow_nan=allow_nan,
     )
-    return dataclasses.replace(rows, schema=SeriesSchema(**fields))
+    return dataclasses.replace(rows, schema=schema)

@@ -20,7 +20,14 @@ from pandas.tseries.frequencies import to_offset
 
 from .checks import describe
 
-FREQ_HINT = "e.g. '30min', 'h', 'D', 'B', 'W-SUN', 'MS', 'ME'"
+FREQ_HINT = (
+    "e.g. '30min', 'h', 'D', 'B', 'W-SUN', 'MS', 'ME', or a pandas offset such as "
+    "pd.offsets.CustomBusinessDay(holidays=...) for trading days"
+)
+# an upper bound on the holidays a stored calendar may list (a century of
+# daily closures is ~36,500): a model file asking for more is refused
+MAX_HOLIDAYS = 100_000
+_DAYS = np.array(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
 
 
 def infer_freq(index: pd.Index) -> Any:
@@ -39,8 +46,71 @@ def infer_freq(index: pd.Index) -> Any:
 
 
 def freq_str(freq: Any) -> str:
-    """A frequency for messages: ``'30min'``, or the int step of integer labels."""
-    return str(freq) if isinstance(freq, numbers.Integral) else freq.freqstr
+    """A frequency for messages: ``'30min'``, or the int step of integer labels.
+
+    A custom business day also says its week and how many holidays it skips
+    (its ``freqstr``, ``'C'``, alone would read as plain weekdays).
+    """
+    if isinstance(freq, numbers.Integral):
+        return str(freq)
+    if isinstance(freq, pd.offsets.CustomBusinessDay):
+        cal = freq.calendar
+        return (
+            f"{freq.freqstr} (custom business days: "
+            f"{' '.join(_DAYS[cal.weekmask])}, {len(cal.holidays)} holidays)"
+        )
+    return freq.freqstr
+
+
+def is_offset(value: Any) -> bool:
+    """Whether ``value`` is a pandas offset (a frequency given as an object)."""
+    return isinstance(value, pd.offsets.BaseOffset)
+
+
+def is_custom(freq: Any) -> bool:
+    """Whether ``freq`` is an offset that its alias does not describe in full.
+
+    Such an offset (a ``CustomBusinessDay`` with holidays, a ``BusinessHour``
+    with its own opening hours) cannot be re-created from ``freqstr``, so hints
+    name the offset object instead of an alias.
+    """
+    if not isinstance(freq, pd.offsets.BaseOffset):
+        return False
+    try:
+        return to_offset(freq.freqstr) != freq
+    except (TypeError, ValueError):
+        return True
+
+
+def asfreq_hint(freq: Any) -> str:
+    """How to reindex a series onto ``freq``, for messages."""
+    if is_custom(freq):
+        return "y.asfreq(freq) with the same offset object as freq="
+    return f"y.asfreq('{freq_str(freq)}')"
+
+
+def _shift_business_days(labels: pd.DatetimeIndex, freq: Any, k: int) -> pd.Index:
+    """``labels + k * freq`` for a ``CustomBusinessDay``, vectorized.
+
+    pandas applies a custom business day one timestamp at a time (a Python loop
+    over the index); this is the same rule on the whole index at once: the date
+    moves ``n`` business days with :func:`numpy.busday_offset` (rolled backward
+    first when moving forward, forward when moving backward, as pandas does),
+    the time of day is kept, then the offset's ``offset`` is added.
+    """
+    n = freq.n * k
+    day = labels.normalize()
+    tod = labels - day
+    days = day.to_numpy().astype("datetime64[D]")
+    moved = np.busday_offset(
+        days, n, roll="forward" if n <= 0 else "backward", busdaycal=freq.calendar
+    )
+    out = pd.DatetimeIndex(moved.astype(f"datetime64[{labels.unit}]")) + tod
+    if freq.offset:
+        out = out + pd.Timedelta(freq.offset)
+    if freq.normalize:
+        out = out.normalize()
+    return out.rename(labels.name)
 
 
 def shift(labels: pd.Index, freq: Any, k: int) -> pd.Index:
@@ -49,6 +119,12 @@ def shift(labels: pd.Index, freq: Any, k: int) -> pd.Index:
         return labels + k
     if isinstance(freq, numbers.Integral):
         return labels + k * int(freq)
+    if (
+        isinstance(freq, pd.offsets.CustomBusinessDay)
+        and isinstance(labels, pd.DatetimeIndex)
+        and labels.tz is None
+    ):
+        return _shift_business_days(labels, freq, k)
     with warnings.catch_warnings():
         # a few offsets (custom business days) are applied element-wise, which
         # pandas reports as a PerformanceWarning; the result is correct either way
@@ -200,7 +276,7 @@ def check_regular(
     else:
         fix = (
             f"missing steps must be rows of NaN (reindex onto the grid, e.g. "
-            f"y.asfreq('{freq_str(freq)}')), or pass the right freq="
+            f"{asfreq_hint(freq)}), or pass the right freq="
         )
     if len(time) >= 2:
         expected = shift(time[:-1], freq, 1)
@@ -269,3 +345,115 @@ def conform_time(new: pd.Index, schema: Any, what: str) -> pd.Index:
             f"{schema.freq.freqstr}; convert it with .asfreq({schema.freq.freqstr!r})"
         )
     return new
+
+
+# ------------------------------------------------------------ stored frequencies
+
+
+def freq_to_json(freq: Any) -> Any:
+    """A frequency as JSON: None, an int step, an alias, or a custom calendar.
+
+    An offset whose alias re-creates it is stored as the alias (``"30min"``,
+    ``"W-SUN"``). A ``CustomBusinessDay`` is stored as an object with its step
+    ``n``, its ``weekmask`` (day names, ``"Mon Tue Wed Thu Fri"``), its
+    ``holidays`` (ISO dates), its time ``offset_ns`` and ``normalize`` flag,
+    so that a trading calendar survives a model file without pickle.
+
+    Raises
+    ------
+    ValueError
+        For an offset that neither an alias nor the custom-business-day record
+        describes in full (e.g. ``BusinessHour(start="10:00")``).
+    """
+    if freq is None:
+        return None
+    if isinstance(freq, numbers.Integral):
+        return int(freq)
+    if isinstance(freq, pd.offsets.CustomBusinessDay):
+        # the calendar is authoritative (a weekmask given through calendar= is
+        # not reflected in .weekmask); .holidays keeps the dates as given
+        days = np.asarray(freq.holidays, dtype="datetime64[D]")
+        return {
+            "offset": "CustomBusinessDay",
+            "n": int(freq.n),
+            "weekmask": " ".join(_DAYS[freq.calendar.weekmask]),
+            "holidays": [str(d) for d in days],
+            "offset_ns": int(pd.Timedelta(freq.offset).value),
+            "normalize": bool(freq.normalize),
+        }
+    if is_custom(freq):
+        raise ValueError(
+            f"the frequency {freq!r} cannot be stored in a model file: its alias "
+            f"{freq.freqstr!r} does not re-create it (only aliases and "
+            "pd.offsets.CustomBusinessDay(weekmask=..., holidays=...) can be "
+            "stored); use one of those, or pickle the model (files you trust only)"
+        )
+    return freq.freqstr
+
+
+def freq_from_json(value: Any) -> Any:
+    """Inverse of :func:`freq_to_json`, checking every field first.
+
+    Raises
+    ------
+    ValueError
+        A malformed record (unknown offset kind, a step that is not a positive
+        int, a weekmask that is not seven ``0``/``1`` digits with a working
+        day, holidays that are not ISO dates or too many of them).
+    """
+    if value is None or isinstance(value, numbers.Integral):
+        return value
+    if isinstance(value, str):
+        try:
+            return to_offset(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"freq {value!r} is not a pandas frequency") from exc
+    if not isinstance(value, dict) or value.get("offset") != "CustomBusinessDay":
+        raise ValueError(
+            f"freq {value!r} is neither an alias nor a CustomBusinessDay record"
+        )
+    want = {"offset", "n", "weekmask", "holidays", "offset_ns", "normalize"}
+    if set(value) != want:
+        raise ValueError(
+            f"the CustomBusinessDay record has keys {sorted(value)}, expected "
+            f"{sorted(want)}"
+        )
+    n, mask, hol = value["n"], value["weekmask"], value["holidays"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"the CustomBusinessDay step n={n!r} must be an int >= 1")
+    names = mask.split() if isinstance(mask, str) else None
+    if (
+        not names
+        or not set(names) <= set(_DAYS)
+        or len(set(names)) != len(names)
+        or mask != " ".join(names)
+    ):
+        raise ValueError(
+            f"the CustomBusinessDay weekmask {mask!r} must name distinct working "
+            "days separated by spaces, e.g. 'Mon Tue Wed Thu Fri'"
+        )
+    if not isinstance(hol, list) or len(hol) > MAX_HOLIDAYS:
+        raise ValueError(
+            f"the CustomBusinessDay holidays must be a list of at most "
+            f"{MAX_HOLIDAYS} ISO dates"
+        )
+    try:
+        if not all(isinstance(d, str) for d in hol):
+            raise TypeError
+        days = np.array(hol, dtype="datetime64[D]")
+    except (TypeError, ValueError):
+        raise ValueError(
+            "the CustomBusinessDay holidays must be ISO dates ('2019-01-01')"
+        ) from None
+    off_ns, norm = value["offset_ns"], value["normalize"]
+    if isinstance(off_ns, bool) or not isinstance(off_ns, int):
+        raise ValueError(f"the CustomBusinessDay offset_ns={off_ns!r} must be an int")
+    if not isinstance(norm, bool):
+        raise ValueError(f"the CustomBusinessDay normalize={norm!r} must be a bool")
+    return pd.offsets.CustomBusinessDay(
+        n=n,
+        weekmask=mask,
+        holidays=list(days),  # datetime64[D], as pandas stores given holidays
+        offset=pd.Timedelta(off_ns, unit="ns").to_pytimedelta(),
+        normalize=norm,
+    )

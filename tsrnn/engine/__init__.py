@@ -11,6 +11,7 @@ from .cells import CELL_SPECS, CELLS, CellSpec
 from .heads import POOLINGS, LinearHead, StepwiseHead
 from .inference import InferencePack
 from .layout import ParamLayout
+from .distributions import DISTRIBUTIONS, Distribution, get_distribution
 from .losses import get_loss
 from .network import Network
 from .optim import SGD, Adam, clip_grad_norm, make_optimizer
@@ -18,6 +19,9 @@ from .stack import RecurrentStack
 from .trainer import Diverged, DivergenceWarning, TrainingLog, run_epochs
 
 __all__ = [
+    "DISTRIBUTIONS",
+    "Distribution",
+    "get_distribution",
     "CELL_SPECS",
     "CELLS",
     "CellSpec",

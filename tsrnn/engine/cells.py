@@ -100,6 +100,8 @@ class CellSpec:
     backward: Callable[..., tuple]
     pack: Callable[..., list]
     stream: Any
+    # Declared mirror (form only): defaulted fields then a size property, as in
+    # data.schema.SeriesSchema; unrelated classes.
     stream_relu: Any = None
     zero_bias_init: bool = False
     bias_optional: bool = True
@@ -396,6 +398,8 @@ def _sru_pack(packer, p, suffix, bias, H):
 
 
 # -------------------------------------------------------------------------- table
+# Declared mirror: one CellSpec row per cell, its fields named (a table: the rows
+# share a form, not logic).
 CELL_SPECS: dict[str, CellSpec] = {
     spec.name: spec
     for spec in (

@@ -44,6 +44,8 @@ class NetworkCache:
         return self.stack.last_output
 
 
+# Declared mirror (form only): a two-argument constructor and its docstring, as
+# estimators.forecaster.reader.SeriesReader's; unrelated classes.
 class Network:
     """``RecurrentStack`` followed by a ``LinearHead``.
 
@@ -116,6 +118,8 @@ class Network:
         _, _, _, dh_norm = self.stack.backward(ts, cache.stack, d_out, None, gs)
         return grad, dh_norm
 
+    # Declared mirror: train_step's signature is this one plus the optimizer and
+    # clipping (each public method spells out its keywords).
     def loss_grad(
         self,
         theta,

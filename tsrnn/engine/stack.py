@@ -60,6 +60,8 @@ class RecurrentStack:
     dtype : numpy float dtype
     """
 
+    # Declared mirror: nn.RNNBase.__init__ takes the same parameters (torch's
+    # public constructor there; the engine's own here).
     def __init__(
         self,
         cell: str,

@@ -1,7 +1,14 @@
 """scikit-learn estimators built on the recurrent engine."""
 
+from .ensemble import EnsembleForecaster
 from .forecaster import RNNForecaster
 from .per_series import PerSeriesForecaster
 from .window import RNNClassifier, RNNRegressor
 
-__all__ = ["RNNForecaster", "PerSeriesForecaster", "RNNClassifier", "RNNRegressor"]
+__all__ = [
+    "RNNForecaster",
+    "EnsembleForecaster",
+    "PerSeriesForecaster",
+    "RNNClassifier",
+    "RNNRegressor",
+]

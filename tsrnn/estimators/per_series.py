@@ -209,16 +209,19 @@ class PerSeriesForecaster(BaseEstimator):
     # ---------------------------------------------------------- predict
     def _each(self, method, X, ids=None, **kwargs):
         check_is_fitted(self)
+        # read once: update swaps in a new dict, so every series forecasts
+        # from the same generation of models
+        estimators = self.estimators_
         ids = self.ids_ if ids is None else ids
         xs = {}
         if X is not None:
-            xs = self._split(X, None, known=self.estimators_, what="X")
+            xs = self._split(X, None, known=estimators, what="X")
             _check_covered(
                 ids, xs, "future rows", "future covariates for every series"
             )
         out = []
         for sid in ids:
-            est = self.estimators_[sid]
+            est = estimators[sid]
             xf = xs[sid][0] if X is not None else None
             out.append(
                 getattr(est, method)(X=xf, **kwargs)
@@ -261,5 +264,7 @@ class PerSeriesForecaster(BaseEstimator):
         for sid, (ys, xs) in pieces.items():
             est = copy.deepcopy(self.estimators_[sid])
             staged[sid] = est.update(ys, xs) if xs is not None else est.update(ys)
-        self.estimators_.update(staged)
+        # a new dict, swapped in at once (a predict running meanwhile keeps the
+        # old one); the clones themselves are never changed in place
+        self.estimators_ = {**self.estimators_, **staged}
         return self

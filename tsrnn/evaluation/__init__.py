@@ -35,7 +35,7 @@ from .conformal import (
     conformal_scores,
     series_scale,
 )
-from .mixin import ForecasterMixin
+from .mixin import ForecasterMixin, IntervalFallbackWarning
 from .walk import Origin, feed, forecast_at, walk_forward
 
 __all__ = [

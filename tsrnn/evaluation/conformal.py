@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
 from ..data import SeriesSet
+from ..data.checks import check_level
 from .walk import walk_forward
 
 #: Forecast origins per series used by :meth:`ForecasterMixin._calibrate_conformal`.
@@ -129,10 +131,53 @@ def conformal_quantile(scores: np.ndarray, coverage: float) -> np.ndarray:
     return np.take_along_axis(ordered, (rank - 1)[None], axis=0)[0]
 
 
-def check_coverage(coverage: Any) -> float:
-    """``coverage`` as a float in (0, 1), or a clear error."""
-    if isinstance(coverage, bool) or not isinstance(coverage, numbers.Real):
-        raise TypeError(f"coverage must be a float in (0, 1), got {coverage!r}")
-    if not 0 < coverage < 1:
-        raise ValueError(f"coverage must be in (0, 1) (e.g. 0.9), got {coverage}")
-    return float(coverage)
+def check_coverage(coverage: Any, name: str = "coverage") -> float:
+    """``coverage`` as a fraction: :func:`tsrnn.data.checks.check_level`."""
+    return check_level(coverage, name)
+
+
+def check_levels(level: Any, coverage: Any) -> tuple[list[float], bool]:
+    """The requested coverages as fractions, and whether several were asked for.
+
+    ``level`` (one number or a list, percentages or fractions) and the older
+    ``coverage`` (one number) name the same thing; give one of them. Neither:
+    a 90 % interval.
+
+    Returns
+    -------
+    fractions : list of float
+        In the order given, duplicates removed.
+    several : bool
+        ``level`` was a list or tuple: the bounds get a leading level axis
+        (arrays) and a column pair per level (pandas).
+    """
+    if level is not None and coverage is not None:
+        raise ValueError("pass level (e.g. level=[80, 95]) or coverage, not both")
+    if level is None:
+        return [check_coverage(0.9 if coverage is None else coverage)], False
+    if isinstance(level, (list, tuple, np.ndarray)):
+        if len(level) == 0:
+            raise ValueError("level is empty; pass e.g. level=[80, 95]")
+        out: list[float] = []
+        for value in level:
+            frac = check_coverage(value, "each level")
+            if frac not in out:
+                out.append(frac)
+        return out, True
+    return [check_coverage(level, "level")], False
+
+
+def random_walk_half_width(
+    scale: np.ndarray, coverage: float, horizon: int
+) -> np.ndarray:
+    """Half-widths of Gaussian random-walk intervals, ``(n_series, horizon, k)``.
+
+    The fallback when no calibration residuals exist: the one-step changes of
+    each series (mean absolute change ``scale``, :func:`series_scale`) are taken
+    as Gaussian with ``sigma = scale * sqrt(pi / 2)``, and the ``j``-step error
+    of a random walk grows as ``sigma * sqrt(j)``.
+    """
+    z = NormalDist().inv_cdf(0.5 + coverage / 2)
+    sigma = np.asarray(scale, dtype=np.float64) * math.sqrt(math.pi / 2)
+    steps = np.sqrt(np.arange(1, horizon + 1, dtype=np.float64))
+    return z * sigma[:, None, :] * steps[None, :, None]

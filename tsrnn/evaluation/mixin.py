@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import threading
+import warnings
 from typing import Any
 
 import numpy as np
@@ -12,12 +14,19 @@ from sklearn.utils.validation import check_is_fitted
 from ..data import Future, SeriesSet, check_horizon
 from .conformal import (
     DEFAULT_CALIBRATION_WINDOWS,
-    check_coverage,
+    check_levels,
     conformal_quantile,
     conformal_scores,
+    random_walk_half_width,
     series_scale,
 )
 from .walk import has_fast_path, walk_forward
+
+_LOCK = "_tsrnn_stream_lock"
+
+
+class IntervalFallbackWarning(UserWarning):
+    """Intervals made by a fallback (no or too few calibration residuals)."""
 
 
 class ForecasterMixin:
@@ -27,10 +36,45 @@ class ForecasterMixin:
     :meth:`_calibrate_conformal`: ``conformal_scores_`` of shape
     ``(n_calib, horizon, n_targets)`` and ``conformal_scale_`` of shape
     ``(n_series, n_targets)``.
+
+    Threads: ``update`` (and ``partial_fit``) hold the model's lock
+    (:meth:`_stream_lock`) from start to end, and every reader (``predict``,
+    ``predict_interval``, ``score``, ``save``) takes a :meth:`_snapshot` of the
+    fitted attributes under that lock, then computes from the snapshot without
+    it. Writers replace attributes (never change their arrays in place), so a
+    snapshot stays what it was: a forecast made while another thread updates
+    is the forecast of the state before or after that update, never of a mix,
+    and readers still run in parallel.
     """
 
-    def score(self, y: Any, X: Any = None) -> float:
-        """Negative mean absolute error on the block that follows the fitted data.
+    def _stream_lock(self) -> threading.RLock:
+        """This model's lock (created on first use; never pickled or copied)."""
+        lock = self.__dict__.get(_LOCK)
+        if lock is None:
+            # dict.setdefault is atomic: two first users get the same lock
+            lock = self.__dict__.setdefault(_LOCK, threading.RLock())
+        return lock
+
+    def _snapshot(self):
+        """A consistent read-only view of this model: its attributes, copied under
+        the lock into a new instance (the arrays are shared, not copied)."""
+        with self._stream_lock():
+            attrs = dict(self.__dict__)
+        attrs.pop(_LOCK, None)
+        view = object.__new__(type(self))
+        view.__dict__.update(attrs)
+        return view
+
+    def __getstate__(self):
+        # pickle, copy and deepcopy go through here: a lock cannot be pickled,
+        # and a copy gets its own lock on first use
+        getstate = getattr(super(), "__getstate__", None)  # none on 3.10's object
+        state = dict((getstate() if getstate else None) or self.__dict__)
+        state.pop(_LOCK, None)
+        return state
+
+    def score(self, y: Any, X: Any = None, *, metric: Any = None) -> float:
+        """Forecast skill on the block that follows the fitted data (higher is better).
 
         The block is walked: forecast ``horizon`` steps from the current state,
         compare with the truth, ``update`` with those observations, repeat (the last
@@ -42,41 +86,78 @@ class ForecasterMixin:
         ``TimeSeriesSplit`` splits rows, so it suits one series (arrays, pandas);
         for a long-format frame use :func:`tsrnn.backtest.backtest` instead.
 
+        A string ``scoring`` such as ``"neg_mean_absolute_error"`` cannot score a
+        forecaster: scikit-learn's scorers compare ``predict(X_test)`` with a
+        ``y_test``, and a forecaster has one series, no ``(X, y)`` pairs. Use
+        ``scoring=tsrnn.metrics.make_forecast_scorer("neg_mean_absolute_error")``
+        (it calls this method with the metric), or leave ``scoring=None``.
+
         Parameters
         ----------
         y : array-like, pandas object or long-format DataFrame
             Observations directly after the last one seen, in the format of ``fit``.
         X : optional
             Their covariates, if the forecaster uses covariates.
+        metric : callable, optional
+            ``metric(y_true, y_pred) -> float``, an error (lower is better),
+            applied once to every observed (non-NaN) truth of the block and its
+            forecast, pooled over the walk's origins (1-D arrays). Default: the
+            mean absolute error.
 
         Returns
         -------
         float
-            ``-MAE`` over all observed (non-NaN) values of ``y``.
+            ``-metric`` (by default ``-MAE``) over all observed values of ``y``.
         """
         check_is_fitted(self)
-        est = copy.deepcopy(self)
+        if metric is not None and not callable(metric):
+            raise TypeError(
+                f"metric must be a callable metric(y_true, y_pred) -> float, got "
+                f"{metric!r}; for a name use tsrnn.metrics.make_forecast_scorer"
+            )
+        est = copy.deepcopy(self._snapshot())
         block = est.schema_.check_update(y, X)
         h = check_horizon(getattr(self, "horizon", None), 1)
-        total, count = 0.0, 0
+        truths, preds = [], []
         for origin in walk_forward(est, block, h, step=h):
             for t, p in zip(origin.y_true, origin.y_pred, strict=True):
                 seen = ~np.isnan(t)
-                total += float(np.abs(t[seen] - p[seen]).sum())
-                count += int(seen.sum())
-        if count == 0:
+                truths.append(t[seen])
+                preds.append(p[seen])
+        y_true = np.concatenate(truths) if truths else np.empty(0)
+        if y_true.size == 0:
             raise ValueError("y has no observed (non-NaN) values to score against")
-        return -total / count
+        y_pred = np.concatenate(preds)
+        if metric is None:
+            return -float(np.abs(y_true - y_pred).mean())
+        return -float(metric(y_true, y_pred))
 
+    #: What ``predict_interval(method=...)`` can give for this estimator
+    #: ("auto" takes the first).
+    _interval_methods: tuple[str, ...] = ("conformal",)
+
+    # Declared mirror: MarkovChainForecaster and EnsembleForecaster repeat this
+    # signature and its Parameters (one interval API, their own bodies).
     def predict_interval(
-        self, horizon: int | None = None, X: Any = None, coverage: float = 0.9
+        self,
+        horizon: int | None = None,
+        X: Any = None,
+        coverage: float | None = None,
+        *,
+        level: Any = None,
+        method: str = "auto",
     ) -> Any:
-        """Split-conformal prediction intervals around :meth:`predict`.
+        """Prediction intervals around :meth:`predict`, at one or several levels.
 
-        For each forecast step ``j``, the half-width is the finite-sample conformal
-        quantile (see :func:`conformal_quantile`) of the absolute ``j``-step errors
-        of rolling-origin forecasts made at fit time on a calibration tail, scaled
-        per series (see :func:`series_scale`).
+        Split-conformal (``method="conformal"``): for each forecast step ``j``,
+        the half-width is the finite-sample conformal quantile (see
+        :func:`conformal_quantile`) of the absolute ``j``-step errors of
+        rolling-origin forecasts made at fit time on a calibration tail, scaled
+        per series (see :func:`series_scale`). Where there are no calibration
+        residuals (series too short for a tail) or too few for the level, the
+        band falls back to a Gaussian random walk on each series' mean one-step
+        change (:func:`random_walk_half_width`) with a warning saying why,
+        never silently no band.
 
         Parameters
         ----------
@@ -84,27 +165,54 @@ class ForecasterMixin:
             Default: the ``horizon`` parameter; at most the ``horizon`` used at fit.
         X : optional
             Future covariates, as for ``predict``.
-        coverage : float, default=0.9
-            Target probability that the truth lies inside.
+        coverage : float, optional
+            One nominal coverage, as a fraction (0.9) or a percentage (90);
+            kept for compatibility, ``level`` is the same.
+        level : float or list of float, optional
+            Nominal coverage(s) in percent (``90``, ``[80, 95]``; fractions are
+            read as such). Default: 90.
+        method : {"auto", "conformal"}, default="auto"
+            How the bounds are made; ``"auto"`` takes the estimator's first.
 
         Returns
         -------
         tuple of ndarray or pandas.DataFrame
-            Arrays: ``(lower, upper)`` shaped like ``predict``'s output. pandas: a
-            DataFrame with columns ``lower``/``upper`` (a ``(target, bound)``
-            MultiIndex for several targets). Long: ``{target}_lo_{pct}`` and
-            ``{target}_hi_{pct}`` columns.
+            Arrays: ``(lower, upper)`` shaped like ``predict``'s output, with a
+            leading level axis when ``level`` is a list. pandas and long format:
+            the bounds as columns ``{target}-lo-{pct}`` and ``{target}-hi-{pct}``
+            for every target and level (Nixtla's naming; long format keeps the
+            id and time columns first); ``attrs["levels"]`` lists the
+            percentages.
         """
         check_is_fitted(self)
-        coverage = check_coverage(coverage)
-        h = check_horizon(horizon, getattr(self, "horizon", 1))
-        if has_fast_path(self):
-            fut = self._future(h, X)
-            pos, values = fut.positions, self._predict_values(fut)
+        coverages, several = check_levels(level, coverage)
+        self._check_interval_method(method)
+        model = self._snapshot()  # one state throughout, whatever update does
+        h = check_horizon(horizon, getattr(model, "horizon", 1))
+        if has_fast_path(model):
+            fut = model._future(h, X)
+            pos, values = fut.positions, model._predict_values(fut)
         else:
-            pos, values = self.schema_.parse_forecast(self.predict(horizon=h, X=X))
-        lower, upper = self._interval_bounds(pos, values, coverage)
-        return self.schema_.format_interval(lower, upper, coverage, pos)
+            pos, values = model.schema_.parse_forecast(model.predict(horizon=h, X=X))
+        bounds = []
+        for c in coverages:  # a loop, not a comprehension: warnings' stacklevel
+            bounds.append(model._interval_bounds(pos, values, c))
+        if not several:
+            lower, upper = bounds[0]
+            return model.schema_.format_interval(lower, upper, coverages[0], pos)
+        lowers, uppers = zip(*bounds, strict=True)
+        return model.schema_.format_interval(list(lowers), list(uppers), coverages, pos)
+
+    def _check_interval_method(self, method: Any) -> str:
+        offered = self._interval_methods
+        if method == "auto":
+            return offered[0]
+        if method not in offered:
+            raise ValueError(
+                f"{type(self).__name__} gives intervals by method "
+                f"{' or '.join(repr(m) for m in offered)} (or 'auto'), got {method!r}"
+            )
+        return method
 
     def _future(self, horizon: int, X: Any) -> Future:
         """Validated future covariates; forecasters that ignore ``X`` override this."""
@@ -120,20 +228,34 @@ class ForecasterMixin:
                 f"{type(self).__name__}.fit did not calibrate intervals "
                 "(conformal_scores_ is missing)"
             )
-        if len(scores) == 0:
-            reason = getattr(self, "_conformal_note", "the series is too short")
-            raise ValueError(
-                f"no calibration residuals for intervals ({reason}); fit on a longer "
-                "series"
-            )
         h = values.shape[1]
         if h > scores.shape[1]:
             raise ValueError(
                 f"intervals are calibrated for up to {scores.shape[1]} step(s) (the "
                 f"horizon at fit); set horizon={h} in the constructor and refit"
             )
-        q = conformal_quantile(scores[:, :h], coverage)
-        half = q[None, :, :] * self.conformal_scale_[positions][:, None, :]
+        scale = self.conformal_scale_[positions]
+        reason = None
+        if len(scores) == 0:
+            reason = getattr(self, "_conformal_note", "the series is too short")
+            reason = f"no calibration residuals: {reason}"
+        else:
+            try:
+                q = conformal_quantile(scores[:, :h], coverage)
+            except ValueError as exc:  # too few residuals for this level
+                reason = str(exc)
+        if reason is not None:
+            warnings.warn(
+                f"{type(self).__name__}: no conformal interval at "
+                f"{100 * coverage:g}% ({reason}); falling back to a Gaussian "
+                "random walk on each series' mean one-step change. Fit on longer "
+                "series for calibrated intervals",
+                IntervalFallbackWarning,
+                stacklevel=3,
+            )
+            half = random_walk_half_width(scale, coverage, h)
+        else:
+            half = q[None, :, :] * scale[:, None, :]
         return values - half, values + half
 
     def _calibrate_conformal(

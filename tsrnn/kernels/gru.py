@@ -117,6 +117,7 @@ def gru_backward(
     one = gates.dtype.type(1.0)
     dh = dh0
     copy2d(dh_last[r0:r1], dh[r0:r1])
+    # Declared mirror: the loop nest of lstm_backward's scan; the maths differ.
     for t in range(T - 1, -1, -1):
         g_t = gates[t]
         d_t = dgates[t]

@@ -157,6 +157,7 @@ def lstm_backward(
         for j in range(H):
             dh[b, j] = dh_last[b, j] + dh_up[b, j]
     copy2d(dc_last[r0:r1], dc[r0:r1])
+    # Declared mirror: the loop nest of gru_backward's scan; the maths differ.
     for t in range(T - 1, -1, -1):
         g_t = gates[t]
         d_t = dgates[t]

@@ -172,6 +172,9 @@ def _driver_doc(cell):
     """
 
 
+# Declared mirror: the drivers below share one signature (the streaming protocol),
+# prologue and loop nest; each cell's maths inside the loop differ, and a shared
+# driver would put a call or a branch inside the time loop.
 @jit
 def _rnn_stream(relu, pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
     S, B, _ = x.shape

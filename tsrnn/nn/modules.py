@@ -59,6 +59,8 @@ class RNNBase:
 
     _mode = "rnn"
 
+    # Declared mirror: engine.stack.RecurrentStack's parameters (this is torch's
+    # public constructor; the stack, the engine's).
     def __init__(
         self,
         input_size: int,
@@ -420,6 +422,8 @@ class RNN(RNNBase):
 class _GatedBase(RNNBase):
     """The cells without a ``nonlinearity`` option: torch's constructor without it."""
 
+    # Declared mirror: LSTM.__init__ repeats this signature with torch's
+    # proj_size; each class's own __init__ is torch's constructor.
     def __init__(
         self,
         input_size,
@@ -478,7 +482,7 @@ class LSTM(_GatedBase):
         dtype=np.float64,
         random_state=None,
     ):
-        # torch's signature, proj_size included (a mirror of _GatedBase's)
+        # Declared mirror: _GatedBase's signature, plus torch's proj_size.
         if proj_size:
             raise ValueError("proj_size is not supported; use proj_size=0")
         super().__init__(

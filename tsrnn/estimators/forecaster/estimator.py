@@ -22,23 +22,27 @@ state at a cost proportional to their number.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import numbers
 import warnings
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..._constraints import Interval, Options, StrOptions, validate_params
 from ...data import Future, SeriesSet, check_horizon, to_series_set
-from ...data.calendar import calendar_features
+from ...data.calendar import calendar_features, holiday_dates
 from ...engine import CELLS, InferencePack, get_loss, make_optimizer, run_epochs
 from ...engine.threads import single_threaded_blas
 from ...engine.trainer import DivergenceWarning, TrainingLog
 from ...evaluation import ForecasterMixin, series_scale
-from ...persist import Persistent, register
+from ...persist import Persistent, is_solver, register
+from .. import fitted_config
+from ..refused import ExplainsRefusedParameters
 from . import auto, state
 from .features import (
     FeatureLayout,
@@ -62,7 +66,9 @@ from .transforms import Scaler
 
 
 @register
-class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
+class RNNForecaster(
+    ExplainsRefusedParameters, Persistent, ForecasterMixin, BaseEstimator
+):
     """Recurrent forecaster trained by stateful truncated BPTT, with streaming updates.
 
     Parameters
@@ -120,9 +126,22 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
     calendar_features : bool, default=True
         Add cyclic time-of-day / day-of-week / day-of-year features when the
         series has a DatetimeIndex.
+    holidays : str or list of dates, optional
+        Public holidays as known-future features (two columns: the day is a
+        holiday; the day is next to one): a country code of the ``holidays``
+        package (``"AU"``, ``"AU-VIC"``, ``"US-CA"``; ``pip install holidays``)
+        or the dates themselves. Needs a DatetimeIndex and
+        ``calendar_features=True``. Measured on the shipped Victoria demand
+        (``benchmarks/RESULTS.md``): a year of training data holds each holiday
+        once, so the network learns little from them; a workday covariate that
+        marks them does as well.
     scaler : {"standard", "robust"} or None, default="standard"
         Per-series scaling of targets (and global scaling of covariates), fitted
-        on the training rows.
+        on the training rows. Its statistics are relative to each series'
+        magnitude, so series of any magnitude up to 1e300 are scaled alike (a
+        series of amplitude 1e-13 is forecast as the unit series times 1e-13)
+        and a constant series is scaled by its own magnitude; ``None`` feeds
+        the raw values to the network.
     loss : {"auto", "squared_error", "absolute_error", "huber"}, default="auto"
         ``"auto"`` is ``"absolute_error"`` (fitted: ``loss_``): the point
         forecast is then the conditional median, the forecast that MAE, MASE
@@ -178,8 +197,13 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
     dtype : {"float64", "float32"}, default="float64"
     id_col, time_col, target_col : str
         Long-format column names (statsforecast's defaults).
-    freq : str or None
-        Frequency override when it cannot be inferred.
+    freq : str, pandas DateOffset, int or None
+        Frequency override when it cannot be inferred: an alias (``"B"``), an
+        offset such as ``pd.offsets.CustomBusinessDay(holidays=...)`` for
+        trading days (forecasts then skip the holidays; :meth:`save` stores
+        the weekmask and the holidays), or an int step for integer indexes.
+        A ``DatetimeIndex`` that carries a ``freq`` (e.g. the market series of
+        :mod:`tsrnn.datasets`) needs none.
 
     Attributes
     ----------
@@ -292,6 +316,22 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
     in the last bits between thread counts. ``predict`` and
     ``predict_interval`` are safe to call from several threads at once.
 
+    Changing parameters after fit: the parameters that define the fitted model
+    (``cell``, ``hidden_size``, ``num_layers``, ``nonlinearity``, ``horizon``,
+    ``strategy``, ``season_length``, ``differencing``, ``calendar_features``,
+    ``scaler``, ``loss``, ``dtype``, ``id_col``, ``time_col``, ``target_col``,
+    ``freq``) are frozen by ``fit``. After ``set_params`` changes one of them,
+    ``predict``, ``predict_interval``, ``update``, ``score``, ``partial_fit``,
+    a ``warm_start`` fit and ``save`` raise ``ValueError("parameters changed
+    since fit: ...")`` naming them and their fitted values: call ``fit`` to
+    refit, or set them back. Nothing forecasts silently with a configuration
+    it was not fitted with, and a saved file always describes the model that
+    predicts. The training settings (``learning_rate_init``, ``max_iter``,
+    ``solver``, ``batch_size``, ``bptt_length``, ``alpha``, ``clip_norm``,
+    ``dropout``, ``verbose``, ...) may change at any time and take effect at
+    the next ``fit`` or ``partial_fit``, as in scikit-learn's ``MLPRegressor``
+    (a new ``solver`` starts a fresh optimizer).
+
     Examples
     --------
     An hourly series with a daily cycle; pandas in, pandas out:
@@ -311,8 +351,8 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
     >>> forecast = model.predict()  # the 6 hours after the last observation
     >>> forecast.index[0], len(forecast)
     (Timestamp('2024-01-21 00:00:00'), 6)
-    >>> model.predict_interval(coverage=0.9).columns.tolist()
-    ['lower', 'upper']
+    >>> model.predict_interval(level=[80, 95]).columns.tolist()
+    ['y-lo-80', 'y-hi-80', 'y-lo-95', 'y-hi-95']
 
     New readings advance the state without refitting:
 
@@ -324,6 +364,46 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
 
     # model files: what is saved and how it is checked (see :mod:`.state`)
     _state_protocol = state
+
+    _refused_parameters = {
+        "bidirectional": (
+            "a forecaster reads each series forwards up to the forecast origin; a "
+            "backward pass would read the future it has to forecast. For "
+            "bidirectional reading of complete windows (classification, "
+            "regression on a whole sequence, gap filling), use "
+            "tsrnn.nn.LSTM/GRU/RNN(bidirectional=True)"
+        ),
+        "lookback": (
+            "the forecaster has no lookback window: its state carries the whole "
+            "past (stateful truncated BPTT, bptt_length steps per gradient window)"
+        ),
+        "input_chunk_length": (
+            "the forecaster has no input window: its state carries the whole "
+            "past; the gradient window is bptt_length"
+        ),
+        "output_chunk_length": "the steps forecast at once are horizon",
+    }
+    # the parameters that define the fitted model (see Notes): frozen by fit
+    _fit_config_params = (
+        "cell",
+        "hidden_size",
+        "num_layers",
+        "nonlinearity",
+        "horizon",
+        "strategy",
+        "season_length",
+        "reference",
+        "differencing",
+        "calendar_features",
+        "holidays",
+        "scaler",
+        "loss",
+        "dtype",
+        "id_col",
+        "time_col",
+        "target_col",
+        "freq",
+    )
 
     _parameter_constraints: dict = {
         "cell": [StrOptions(set(CELLS))],
@@ -348,6 +428,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         "differencing": ["boolean", StrOptions({"auto"})],
         "reference": [StrOptions({"auto", "last", "seasonal"})],
         "calendar_features": ["boolean"],
+        "holidays": [None, str, list, tuple],
         "scaler": [StrOptions({"standard", "robust"}), None],
         "loss": [StrOptions({"auto", "squared_error", "absolute_error", "huber"})],
         "solver": [StrOptions({"adam", "sgd"})],
@@ -382,9 +463,11 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         "id_col": [str],
         "time_col": [str],
         "target_col": [str, list],
-        "freq": [str, None, numbers.Integral],
+        "freq": [str, None, numbers.Integral, pd.offsets.BaseOffset],
     }
 
+    # Declared mirror: the optimization parameters repeat the window models'
+    # (WindowRNN.__init__); scikit-learn reads each estimator's from its __init__.
     def __init__(
         self,
         cell="lstm",
@@ -401,6 +484,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         reference="auto",
         differencing="auto",
         calendar_features=True,
+        holidays=None,
         scaler="standard",
         loss="auto",
         solver="adam",
@@ -435,6 +519,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         self.reference = reference
         self.differencing = differencing
         self.calendar_features = calendar_features
+        self.holidays = holidays
         self.scaler = scaler
         self.loss = loss
         self.solver = solver
@@ -474,6 +559,8 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         self
         """
         validate_params(self)
+        if self.warm_start and hasattr(self, "params_"):  # before anything changes
+            fitted_config.check_unchanged(self, "fit with warm_start=True")
         # random_state=None: fresh randomness for every fit, as in scikit-learn
         self.__dict__.pop("_auto_seed", None)
         with single_threaded_blas():
@@ -502,6 +589,9 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         strategy = STRATEGIES[self.strategy]
         reuse = (partial or self.warm_start) and hasattr(self, "params_")
         if reuse:
+            fitted_config.check_unchanged(
+                self, "partial_fit" if partial else "fit with warm_start=True"
+            )
             self._check_same_format(data.schema)
         n_val = hold_out(
             data,
@@ -515,7 +605,9 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         scaler = (
             self._scaler
             if reuse
-            else Scaler.fit(self.scaler, data.y, data.X, data.indptr, train_end)
+            else Scaler.fit(
+                self.scaler, data.y, data.X, data.indptr, train_end, data.schema.ids
+            )
         )
         if not reuse:
             self._resolve_auto(data, strategy, train_end)
@@ -525,6 +617,8 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         series = ScaledSeries.build(Y, Z, data.indptr, train_end)
         net, theta = self._network_and_weights(layout, dt, reuse)
         self._net, self._layout, self._scaler = net, layout, scaler
+        if not reuse:
+            self._fit_config = fitted_config.record(self, self._fit_config_params)
         # a tail without observations scores nothing (early stopping would then
         # keep the initial weights): treat it as no validation
         has_val = bool(n_val.any()) and not np.isnan(data.y[~series.train_rows()]).all()
@@ -644,8 +738,11 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         """What the network reads and predicts for these series and settings."""
         schema = data.schema
         n_calendar = 0
+        holidays = self._holiday_spec(schema)
         if self.calendar_features and schema.index_type in ("datetime", "period"):
-            n_calendar = calendar_features(data.time[:1], schema.freq).shape[1]
+            n_calendar = calendar_features(data.time[:1], schema.freq, holidays).shape[
+                1
+            ]
         return FeatureLayout(
             schema.n_targets,
             schema.n_covariates,
@@ -653,7 +750,26 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             strategy.horizon_out(self.horizon),
             self.seasons_,
             relative=bool(self.differencing_),
+            holidays=holidays,
         )
+
+    def _holiday_spec(self, schema):
+        """``holidays`` as plain metadata (a code, or ISO dates), checked."""
+        spec = self.holidays
+        if spec is None:
+            return None
+        if not self.calendar_features or schema.index_type not in (
+            "datetime",
+            "period",
+        ):
+            raise ValueError(
+                "holidays are calendar features of a DatetimeIndex: set "
+                "calendar_features=True and index the series by time"
+            )
+        holiday_dates(spec)  # fails here, before training, if it cannot resolve
+        if isinstance(spec, str):
+            return spec
+        return tuple(d.isoformat() for d in sorted(holiday_dates(spec)))
 
     def _network_and_weights(self, layout, dt, reuse):
         if reuse:
@@ -703,8 +819,8 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         opt = optimizer
         if opt is None:
             opt = (
-                self._optimizer
-                if reuse and hasattr(self, "_optimizer")
+                self._optimizer_for_training()
+                if reuse
                 else make_optimizer(
                     self.solver, net.size, self.learning_rate_init, net.dtype
                 )
@@ -799,7 +915,12 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         dt = np.dtype(self.dtype).type
         if mode == "refit":
             scaler = Scaler.fit(
-                self.scaler, data.y, data.X, data.indptr, data.indptr[1:]
+                self.scaler,
+                data.y,
+                data.X,
+                data.indptr,
+                data.indptr[1:],
+                data.schema.ids,
             )
             theta, optimizer = None, None
             n_epochs = n_best
@@ -830,6 +951,24 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             self.stopped_ = selection.stopped
         self.validation_scores_, self.best_validation_score_ = scores, best
         self.conformal_scores_ = conformal
+
+    def _optimizer_for_training(self):
+        """The optimizer a warm fit or ``partial_fit`` continues with.
+
+        The fitted one (its moments and step count) with the current
+        ``learning_rate_init`` -- training settings take effect at the next
+        training call -- or a fresh one when ``solver`` changed since.
+        """
+        net = self._net
+        opt = getattr(self, "_optimizer", None)
+        if opt is None or not is_solver(opt, self.solver):
+            opt = make_optimizer(
+                self.solver, net.size, self.learning_rate_init, net.dtype
+            )
+        else:
+            opt.learning_rate = float(self.learning_rate_init)
+        self._optimizer = opt
+        return opt
 
     def _read_to_ends(self, reader, theta, series: ScaledSeries):
         """Read every series to its end and keep where it ends; the outputs."""
@@ -919,10 +1058,12 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             or DataFrame indexed by the future timestamps, or long format.
         """
         check_is_fitted(self)
-        h = check_horizon(horizon, self.horizon)
-        fut = self.schema_.check_future(h, X)
-        values = self._predict_values(fut)
-        return self.schema_.format_forecast(values, fut.positions)
+        fitted_config.check_unchanged(self, "predict")
+        model = self._snapshot()  # one state throughout, whatever update does
+        h = check_horizon(horizon, model.horizon)
+        fut = model.schema_.check_future(h, X)
+        values = model._predict_values(fut)
+        return model.schema_.format_forecast(values, fut.positions)
 
     def _last_levels(self, positions):
         """Last observed scaled level of each series (0, its mean, if none).
@@ -938,6 +1079,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         return self._net.head.forward(th, top, extra)[0]
 
     def _predict_values(self, fut: Future) -> np.ndarray:
+        fitted_config.check_unchanged(self, "predict")
         strategy = STRATEGIES[self.strategy]
         h = fut.horizon
         strategy.check_horizon(h, self.horizon)
@@ -980,9 +1122,13 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         self
         """
         check_is_fitted(self)
-        block = self.schema_.check_update(y_new, X_new)
-        with single_threaded_blas():  # thread-count independent, as fit
-            self._update_block(block)
+        fitted_config.check_unchanged(self, "update")
+        # held throughout: predict in other threads sees the state before or
+        # after this update (see ForecasterMixin), and updates do not interleave
+        with self._stream_lock():
+            block = self.schema_.check_update(y_new, X_new)
+            with single_threaded_blas():  # thread-count independent, as fit
+                self._update_block(block)
         return self
 
     def _block_inputs(self, block: SeriesSet):
@@ -994,9 +1140,11 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             self.schema_.freq,
             self._net.dtype,
             positions=np.repeat(block.positions, block.lengths),
+            what="y_new",
         )
 
     def _update_block(self, block: SeriesSet) -> None:
+        fitted_config.check_unchanged(self, "update")
         lay = self._layout
         dt = self._net.dtype
         reader = SeriesReader(self._net, lay)
@@ -1013,7 +1161,9 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             Y, Z, start, end = self._with_history(p, Ynew, Znew, block, i)
             # the previous step's one-step estimate, now that its future is known
             _, ex, _, _ = gather(lay, Y, Z, start, end, np.array([keep - 1]))
-            state = np.ascontiguousarray(self._state[:, :, p : p + 1])
+            # a copy, never a view: with one series the slice is all of _state,
+            # which a concurrent predict's snapshot may still be reading
+            state = self._state[:, :, p : p + 1].copy(order="C")
             top = self._top[p : p + 1].copy()
             reader.run_rows(
                 self.params_,
@@ -1059,10 +1209,17 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             validate_params(self)
             with single_threaded_blas():
                 return self._fit_data(self._read(y_new, X_new), partial=True)
-        block = self.schema_.check_update(y_new, X_new)
-        with single_threaded_blas():
-            self._train_on_block(block)
-            self._update_block(block)
+        fitted_config.check_unchanged(self, "partial_fit")
+        with self._stream_lock():
+            block = self.schema_.check_update(y_new, X_new)
+            # training changes the weights (and the optimizer's moments) in
+            # place: work on copies, so that a snapshot taken by a concurrent
+            # predict or save keeps what it read
+            self.params_ = self.params_.copy()
+            self._optimizer = copy.deepcopy(self._optimizer)
+            with single_threaded_blas():
+                self._train_on_block(block)
+                self._update_block(block)
         return self
 
     def _train_on_block(self, block: SeriesSet) -> None:
@@ -1073,17 +1230,18 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         pos = np.asarray(block.positions)
         Ynew, Znew = self._block_inputs(block)
         loss_fn = get_loss(getattr(self, "loss_", self.loss))
-        rng = np.random.default_rng(self._seed(offset=2 + self._optimizer.t))
+        opt = self._optimizer_for_training()
+        rng = np.random.default_rng(self._seed(offset=2 + opt.t))
         T = int(getattr(self, "bptt_length_", self.bptt_length))
         theta0, diverged = self.params_.copy(), False
         for i, p in enumerate(pos):
             Y, Z, _, _ = self._with_history(p, Ynew, Znew, block, i)
-            state = np.ascontiguousarray(self._state[:, :, p : p + 1])
+            state = self._state[:, :, p : p + 1].copy(order="C")  # (as above)
             # the state has read every old row: windows start at the first new row
             for x, ex, tg, mk in windows_after(lay, Y, Z, keep, T):
                 res = net.train_step(
                     self.params_,
-                    self._optimizer,
+                    opt,
                     x,
                     tg,
                     mk,

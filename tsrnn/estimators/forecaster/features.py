@@ -19,25 +19,39 @@ layout, so a training window of any rows costs ``O(rows * h)`` and nothing of si
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ...data.calendar import calendar_features
+from ...data.checks import describe
+from ...data.scaling import MAX_SCALED, scaled_problem
 
 
-def network_inputs(block, scaler, layout, freq, dt, positions=None):
+def network_inputs(block, scaler, layout, freq, dt, positions=None, what="y"):
     """Scaled targets ``Y`` and known features ``Z`` of a block's rows.
 
     ``Z`` is the scaled covariates followed by the calendar features.
     ``positions``: the series (schema positions) of the block's rows, for the
     per-series target scaling (default: the block's own series in order).
+    ``fit``, ``update`` and ``partial_fit`` all read their rows through here,
+    so one check refuses scaled values beyond
+    :data:`~tsrnn.data.scaling.MAX_SCALED` (data of another magnitude than the
+    training rows: other units, a glitch) for all of them alike; ``what``
+    (``"y"`` or ``"y_new"``) names the data in its message.
     """
     if positions is None:
         positions = np.repeat(np.arange(block.n_series), block.lengths)
     Y = scaler.y(block.y, positions)
-    parts = [] if block.X is None else [scaler.x(block.X)]
+    check_scaled(Y, block.y, what, block, positions, scaler.y_loc, scaler.y_scale)
+    parts = []
+    if block.X is not None:
+        xwhat = "X" if what == "y" else "X_new"
+        parts.append(scaler.x(block.X))
+        check_scaled(parts[0], block.X, xwhat, block, None, scaler.x_loc,
+                     scaler.x_scale)
     if layout.n_calendar:
-        parts.append(calendar_features(block.time, freq))
+        parts.append(calendar_features(block.time, freq, layout.holidays))
     Z = np.concatenate(parts, axis=1) if parts else np.zeros((len(Y), 0))
     return Y.astype(dt), Z.astype(dt)
 
@@ -47,13 +61,70 @@ def future_known(fut, scaler, layout, schema) -> np.ndarray:
     P, h = len(fut.positions), fut.horizon
     parts = []
     if fut.X is not None:
-        parts.append(scaler.x(fut.X.reshape(P * h, -1)).reshape(P, h, -1))
+        raw = fut.X.reshape(P * h, -1)
+        scaled = scaler.x(raw)
+        ids = None if schema.ids is None else schema.ids[fut.positions]
+        check_scaled(scaled, raw, "X", None, None, scaler.x_loc, scaler.x_scale,
+                     names=schema.covariate_names, per_row=h, ids=ids)
+        parts.append(scaled.reshape(P, h, -1))
     if layout.n_calendar:
         idx = schema.future_index(h, fut.positions)
-        parts.append(calendar_features(idx, schema.freq).reshape(P, h, -1))
+        parts.append(
+            calendar_features(idx, schema.freq, layout.holidays).reshape(P, h, -1)
+        )
     if not parts:
         return np.zeros((P, h, 0))
     return np.concatenate(parts, axis=2)
+
+
+def check_scaled(
+    scaled, raw, what, block, positions, loc, scale, names=None, per_row=None,
+    ids=None,
+):
+    """Refuse scaled values beyond ``MAX_SCALED``, naming where and what to do.
+
+    ``block`` (a SeriesSet, or None for ``predict``'s covariates) names the
+    series and time step; ``positions`` (rows' series, or None for covariates,
+    scaled globally) picks ``loc``/``scale`` for the message. ``per_row``:
+    rows per series of ``predict``'s covariates (the row is then a forecast
+    step) and ``ids`` the ids of those series (long format).
+    """
+    first = scaled_problem(scaled)
+    if first is None:
+        return
+    r, c = first
+    schema = None if block is None else block.schema
+    if names is None and schema is not None:
+        names = schema.target_names if positions is not None else (
+            schema.covariate_names
+        )
+    s = None if positions is None else positions[r]
+    where = []
+    if block is not None:
+        i = int(np.searchsorted(block.indptr, r, side="right")) - 1
+        if schema.ids is not None:
+            where.append(f"series {schema.ids[block.positions[i]]!r}")
+        if block.time is not None:
+            where.append(f"time {describe(block.time[r])}")
+        else:
+            where.append(f"row {r - block.indptr[i]}")
+    else:
+        if ids is not None:
+            where.append(f"series {ids[r // per_row]!r}")
+        where.append(f"forecast step {r % per_row + 1}" if per_row else f"row {r}")
+    if names is not None and len(names) > 1 or positions is None:
+        where.append(f"column {names[c]!r}" if names is not None else f"column {c}")
+    lv = loc[c] if s is None else loc[s, c]
+    sc = scale[c] if s is None else scale[s, c]
+    raise ValueError(
+        f"{what} has a value of another magnitude than the data the model was "
+        f"fitted on: {raw[r, c]:.3g} at {', '.join(where)} lies more than "
+        f"{MAX_SCALED:g} training scales ({sc:.3g}) from the training level "
+        f"({lv:.3g}), which the network cannot read; check the units of {what}, "
+        "or fit on data whose training rows include such values"
+        + (" (unscaled: with scaler=None the network reads raw values)"
+           if lv == 0 and sc == 1 else "")
+    )
 
 
 @dataclass
@@ -69,6 +140,8 @@ class FeatureLayout:
     # predictions, which the step kernel feeds back as inputs instead)
     relative: bool = False  # differencing: inputs are changes y_t - y_{t-1},
     # targets and reference values are relative to the origin's level y_t
+    holidays: Any = None  # a holidays-package code or a tuple of ISO dates:
+    # two holiday columns after the cyclic calendar features
 
     @property
     def n_known(self) -> int:

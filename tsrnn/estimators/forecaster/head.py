@@ -63,6 +63,19 @@ def build_network(
     cell, hidden_size, num_layers, nonlinearity, layout: FeatureLayout, dtype
 ) -> Network:
     """The recurrent stack over the layout's inputs and the multi-horizon head."""
+    return Network(
+        *network_parts(cell, hidden_size, num_layers, nonlinearity, layout, dtype)
+    )
+
+
+def network_parts(
+    cell, hidden_size, num_layers, nonlinearity, layout: FeatureLayout, dtype
+) -> tuple[RecurrentStack, StepwiseHead]:
+    """The stack and the head of :func:`build_network`, before any array exists.
+
+    Their parameter layouts give the network's size without allocating it (a
+    model file is checked against that size before the network is built).
+    """
     stack = RecurrentStack(
         cell,
         layout.n_inputs,
@@ -74,7 +87,7 @@ def build_network(
     head = StepwiseHead(
         hidden_size, layout.horizon_out, layout.n_targets, layout.n_per_step
     )
-    return Network(stack, head)
+    return stack, head
 
 
 def start_at_reference(net: Network, theta: np.ndarray, layout: FeatureLayout):

@@ -59,6 +59,8 @@ def last_observed(Y: np.ndarray, before=None) -> np.ndarray:
     return np.where(seen.any(axis=0), lv, fallback)
 
 
+# Declared mirror (form only): a two-argument constructor and its docstring, as
+# engine.network.Network's; unrelated classes.
 class SeriesReader:
     """Runs a network over whole series (see the module docstring).
 

@@ -11,15 +11,20 @@ half-restored estimator.
 from __future__ import annotations
 
 import dataclasses
-import json
+import numbers
 
 import numpy as np
 
 from ... import persist
 from ...data import SeriesSchema
+from ...data.timeaxis import freq_to_json
+from ...engine import Network
+from .. import fitted_config
+from . import auto
 from .features import FeatureLayout
-from .head import build_network
+from .head import network_parts, resolve_seasons
 from .reader import last_observed
+from .strategies import STRATEGIES
 from .transforms import Scaler
 
 # the fitted attributes stored as JSON values and as arrays (missing ones skipped)
@@ -58,22 +63,32 @@ ARRAYS = (
 
 
 def state_dict(model) -> persist.ModelState:
-    """Everything a fitted forecaster needs to predict and continue training."""
+    """Everything a fitted forecaster needs to predict and continue training.
+
+    Refused (``ValueError``) when a parameter of the fitted model changed since
+    fit: the file would not describe the model that predicts.
+    """
+    fitted_config.check_unchanged(model, "save")
     state = persist.ModelState()
     persist.fitted_attributes(model, SCALARS, ARRAYS, state)
     state.attributes["_layout"] = dataclasses.asdict(model._layout)
     for f in dataclasses.fields(model._scaler):
         state.arrays[f"_scaler.{f.name}"] = np.asarray(getattr(model._scaler, f.name))
+    # a frequency that cannot be stored says so itself (not "column names")
+    freq_to_json(model.schema_.freq)
     try:
+        # names may be tuples (a Series named ("load", "kW"), MultiIndex
+        # columns) of str, numbers and time stamps: tagged, they come back equal
         state.attributes["schema_"] = model.schema_.to_dict()
-        json.dumps(state.attributes["schema_"], allow_nan=True)
+        persist.json_value(state.attributes["schema_"], "schema_")
     except (TypeError, ValueError, AttributeError) as exc:
         raise ValueError(
             f"the series format of this model (names, ids or index) cannot be stored "
-            f"as JSON ({exc}); use str or int column names, ids and series names"
+            f"without pickle ({exc}); use str, int, float or Timestamp column names, "
+            "ids and series names (or tuples of them)"
         ) from exc
     state.attributes["_optimizer"] = persist.optimizer_state(
-        getattr(model, "_optimizer", None), state
+        getattr(model, "_optimizer", None), state, model.solver
     )
     log = getattr(model, "_log", None)
     state.attributes["_log"] = persist.training_log_state(log)
@@ -81,32 +96,24 @@ def state_dict(model) -> persist.ModelState:
 
 
 def load_state_dict(est, state: persist.ModelState) -> None:
-    """Check ``state`` against ``est``'s parameters, then restore it."""
-    try:
-        layout = dict(state.require("_layout"))
-        layout["seasons"] = tuple(layout["seasons"])
-        layout = FeatureLayout(**layout)
-        schema = SeriesSchema.from_dict(state.require("schema_"))
-    except (TypeError, KeyError, ValueError, AttributeError) as exc:
-        if isinstance(exc, persist.StateError):
-            raise
-        raise persist.StateError(
-            f"invalid layout or series schema metadata ({exc})"
-        ) from exc
+    """Check ``state`` against ``est``'s parameters, then restore it.
+
+    Every size the metadata implies is compared with the arrays the file holds
+    before anything is allocated (the network is built only once its
+    parameter count matches ``params_``), then every value a prediction reads
+    is checked for what a fitted model can hold; only then is ``est`` changed.
+    """
+    layout, schema = _layout_and_schema(state)
+    _check_layout(est, layout, schema)
     dt = np.dtype(est.dtype).type
-    net = build_network(
-        est.cell, est.hidden_size, est.num_layers, est.nonlinearity, layout, dt
-    )
+    stack, head = _network_parts(est, layout, dt, state)
     S, k, c = schema.n_series, layout.n_targets, layout.n_covariates
     H, keep = int(est.hidden_size), layout.history
-    if (schema.n_targets, schema.n_covariates) != (k, c):
-        raise persist.StateError(
-            "the series schema and the network layout disagree on the "
-            "number of targets or covariates"
-        )
     expected = {
-        "params_": ((net.size,), dt),
-        "_state": (net.stack.zero_state(S).shape, dt),
+        "_state": (
+            (stack.n_states, stack.num_layers * stack.num_directions, S, H),
+            dt,
+        ),
         "_top": ((S, H), dt),
         "_tail_y": ((S, keep, k), dt),
         "_tail_z": ((S, keep, layout.n_known), dt),
@@ -126,15 +133,23 @@ def load_state_dict(est, state: persist.ModelState) -> None:
         raise persist.StateError("array 'dh_norm_' must be 2-D")
     # NaN marks missing history and residuals whose truth was missing
     state.check_finite(
-        [*expected, "conformal_scores_"], nan_ok=("_tail_y", "conformal_scores_")
+        ["params_", *expected, "conformal_scores_"],
+        nan_ok=("_tail_y", "conformal_scores_"),
     )
+    # scales divide and multiply every value: zero, negative or non-finite ones
+    # would forecast garbage; residuals are absolute values
+    state.check_positive(["_scaler.y_scale", "_scaler.x_scale", "conformal_scale_"])
+    state.check_positive(["conformal_scores_", "dh_norm_"], zero_ok=True)
     if "_level" in state.arrays:  # last observed scaled level (NaN: none yet)
         state.array("_level", (S, k), np.float64)
         state.check_finite(["_level"], nan_ok=("_level",))
-    for name in ("n_iter_", "loss_curve_", "best_loss_", "validation_scores_"):
-        state.require(name)
-    optimizer = persist.restore_optimizer(state, est.solver, net.size, dt)
+    _check_scalars(state)
+    optimizer = persist.restore_optimizer(
+        state, est.solver, state.arrays["params_"].size, dt
+    )
+    log = persist.restore_training_log(state.attributes.get("_log"))
 
+    net = Network(stack, head)  # sizes checked: allocates what the file holds
     est._layout, est._net = layout, net
     est._scaler = Scaler(
         *(state.arrays[f"_scaler.{f.name}"] for f in dataclasses.fields(Scaler))
@@ -142,7 +157,7 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     est.schema_ = schema
     persist.restore_attributes(est, SCALARS, ARRAYS, state)
     est._optimizer = optimizer
-    est._log = persist.restore_training_log(state.attributes.get("_log"))
+    est._log = log
     # files written before the auto settings were stored: what the layout says
     # and the explicit parameters
     if not hasattr(est, "seasons_") or est.seasons_ is None:
@@ -158,3 +173,175 @@ def load_state_dict(est, state: persist.ModelState) -> None:
         est._level = np.stack([last_observed(t) for t in tail])
     # the compiled inference weights are derived data: rebuilt, never stored
     est._pack_cache = est._pack()
+    est._fit_config = fitted_config.record(est, est._fit_config_params)
+
+
+def _layout_and_schema(state: persist.ModelState):
+    """The feature layout and series schema of the metadata, their values checked."""
+    try:
+        layout = dict(state.require("_layout"))
+        layout["seasons"] = tuple(layout["seasons"])
+        if isinstance(layout.get("holidays"), list):  # JSON has no tuples
+            layout["holidays"] = tuple(layout["holidays"])
+        layout = FeatureLayout(**layout)
+        schema = SeriesSchema.from_dict(state.require("schema_"))
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        if isinstance(exc, persist.StateError):
+            raise
+        raise persist.StateError(
+            f"invalid layout or series schema metadata ({exc})"
+        ) from exc
+    for name in ("n_targets", "n_covariates", "n_calendar", "horizon_out"):
+        _check_count(f"_layout.{name}", getattr(layout, name), low=0)
+    _check_count("_layout.n_targets", layout.n_targets)
+    _check_count("_layout.horizon_out", layout.horizon_out)
+    for m in layout.seasons:
+        _check_count("_layout.seasons", m)
+    if not isinstance(layout.relative, bool):
+        raise persist.StateError(
+            f"_layout.relative must be true or false, got {layout.relative!r}"
+        )
+    _check_schema(schema)
+    return layout, schema
+
+
+def _check_count(name, value, low=1) -> None:
+    """``value`` is an int ``>= low`` (a size, a count, a period)."""
+    if (
+        not isinstance(value, numbers.Integral)
+        or isinstance(value, bool)
+        or (value < low)
+    ):
+        raise persist.StateError(
+            f"metadata field {name} must be an int >= {low}, got {value!r}"
+        )
+
+
+_KINDS = {"array1d", "array2d", "series", "frame", "long"}
+_INDEX_TYPES = {None, "datetime", "period", "int"}
+
+
+def _check_schema(schema: SeriesSchema) -> None:
+    """Values a fitted series schema can hold (positive frequency and counts)."""
+    if schema.kind not in _KINDS:
+        raise persist.StateError(
+            f"schema_.kind {schema.kind!r} is not one of {sorted(_KINDS)}"
+        )
+    if schema.index_type not in _INDEX_TYPES:
+        raise persist.StateError(
+            f"schema_.index_type {schema.index_type!r} is not a known index type"
+        )
+    if schema.n_targets < 1:
+        raise persist.StateError("schema_.target_names is empty")
+    n_seen = schema.n_seen
+    if n_seen.ndim != 1 or len(n_seen) < 1 or (n_seen < 1).any():
+        raise persist.StateError(
+            f"schema_.n_seen must hold a positive count of rows per series, got "
+            f"{n_seen.tolist()!r}"
+        )
+    S = len(n_seen)
+    for name in ("last", "ids"):
+        labels = getattr(schema, name)
+        if labels is not None and len(labels) != S:
+            raise persist.StateError(
+                f"schema_.{name} has {len(labels)} entries for {S} series"
+            )
+    freq = schema.freq
+    step = getattr(freq, "n", freq)  # a pandas offset's multiple, or an int step
+    if freq is not None and (
+        not isinstance(step, numbers.Integral) or isinstance(step, bool) or step <= 0
+    ):
+        raise persist.StateError(
+            f"schema_.freq {_freq_text(freq)!r} is not a positive step between rows"
+        )
+    if not isinstance(schema.allow_nan, bool):
+        raise persist.StateError("schema_.allow_nan must be true or false")
+
+
+def _freq_text(freq):
+    return getattr(freq, "freqstr", freq)
+
+
+def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema) -> None:
+    """The layout is the one ``fit`` builds for the file's parameters and schema."""
+    if (schema.n_targets, schema.n_covariates) != (
+        layout.n_targets,
+        layout.n_covariates,
+    ):
+        raise persist.StateError(
+            "the series schema and the network layout disagree on the "
+            "number of targets or covariates"
+        )
+    strategy = STRATEGIES[est.strategy]
+    want = {"horizon_out": strategy.horizon_out(est.horizon)}
+    if not isinstance(est.differencing, str):  # "auto": the layout is the truth
+        want["relative"] = bool(est.differencing)
+    if isinstance(est.season_length, str):
+        # "auto" was resolved at fit by that version's rule, which may since
+        # have learned new frequencies: the file's seasons are the fitted
+        # truth, as long as the strategy reads seasons at all
+        want["seasons"] = strategy.seasons(layout.seasons)
+    else:
+        try:
+            want["seasons"] = strategy.seasons(
+                resolve_seasons(est.season_length, schema.freq)
+            )
+        except (TypeError, ValueError) as exc:
+            raise persist.StateError(f"invalid season_length ({exc})") from exc
+        first = layout.seasons[0] if layout.seasons else None
+        if (
+            getattr(est, "reference", "seasonal") != "seasonal"
+            and want["seasons"]
+            and first in (1, *want["seasons"])
+        ):
+            # the reference chosen at fit comes first (the last value added)
+            want["seasons"] = auto.order_seasons(want["seasons"], first)
+    for name, value in want.items():
+        if getattr(layout, name) != value:
+            raise persist.StateError(
+                f"_layout.{name}={getattr(layout, name)!r} does not match the "
+                f"parameters (strategy={est.strategy!r}, horizon={est.horizon}, "
+                f"season_length={est.season_length!r}, "
+                f"differencing={est.differencing!r}), which imply {value!r}"
+            )
+    if not est.calendar_features and layout.n_calendar:
+        raise persist.StateError(
+            f"_layout.n_calendar={layout.n_calendar} but calendar_features=False"
+        )
+
+
+def _network_parts(est, layout, dt, state: persist.ModelState):
+    """The stack and head the parameters describe, checked against ``params_``.
+
+    The parameter count comes from the layouts (no array is allocated); a
+    lower bound (every layer holds at least ``hidden_size`` weights) is
+    checked first, so a huge ``hidden_size`` or ``num_layers`` in the metadata
+    never even builds a layout.
+    """
+    if "params_" not in state.arrays:
+        raise persist.StateError("array 'params_' is missing")
+    held = state.arrays["params_"].size
+    H, L = int(est.hidden_size), int(est.num_layers)
+    if H * L > held:
+        raise persist.StateError(
+            f"hidden_size={H} and num_layers={L} (the file's parameters) need "
+            f"more than {H * L:,} weights, but array 'params_' holds {held:,}"
+        )
+    stack, head = network_parts(est.cell, H, L, est.nonlinearity, layout, dt)
+    state.array("params_", (stack.layout.size + head.layout.size,), dt)
+    return stack, head
+
+
+def _check_scalars(state: persist.ModelState) -> None:
+    """The training record: counts are non-negative ints, curves lists of numbers."""
+    for name in ("n_iter_", "loss_curve_", "best_loss_", "validation_scores_"):
+        state.require(name)
+    _check_count("n_iter_", state.attributes["n_iter_"], low=0)
+    if "t_" in state.attributes:
+        _check_count("t_", state.attributes["t_"], low=0)
+    for name in ("loss_curve_", "validation_scores_", "grad_norm_curve_"):
+        curve = state.attributes.get(name, [])
+        if not isinstance(curve, list) or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in curve
+        ):
+            raise persist.StateError(f"metadata field {name} must be a list of numbers")

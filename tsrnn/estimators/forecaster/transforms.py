@@ -15,19 +15,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...data.scaling import location_spread
 
-def _too_large(what: str, values: np.ndarray) -> ValueError:
-    big = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else np.inf
-    return ValueError(
-        f"{what} has values too large to standardize in float64 (largest |value| = "
-        f"{big:.3g}: their mean or variance overflows); divide it by a constant "
-        "(e.g. a power of ten) and scale the forecasts back"
-    )
+
+def _observed(seg: np.ndarray) -> np.ndarray:
+    """Columns of ``seg`` holding at least one observation (non-NaN)."""
+    if not len(seg):
+        return np.zeros(seg.shape[1], bool)
+    return ~np.isnan(seg).all(axis=0)
 
 
 @dataclass
 class Scaler:
-    """Per-series target scaling, global covariate scaling (fitted on training rows)."""
+    """Per-series target scaling, global covariate scaling (fitted on training rows).
+
+    Locations and scales come from :func:`tsrnn.data.scaling.location_spread`:
+    computed relative to each column's magnitude, so a series of amplitude
+    1e-13 or 1e200 is scaled like the unit series (its forecasts are the unit
+    series' times the amplitude), and a constant is scaled by its own
+    magnitude. Scaled values beyond :data:`~tsrnn.data.scaling.MAX_SCALED`
+    are refused (:meth:`check`), at ``fit`` and after it alike.
+    """
 
     y_loc: np.ndarray  # (S, k)
     y_scale: np.ndarray  # (S, k)
@@ -35,54 +43,58 @@ class Scaler:
     x_scale: np.ndarray  # (c,)
 
     @classmethod
-    def fit(cls, kind, y, X, indptr, train_end):
+    def fit(cls, kind, y, X, indptr, train_end, ids=None):
+        """Fit on the training rows ``indptr[i]:train_end[i]`` of each series.
+
+        A target never observed in a series' training rows is scaled on the
+        series' other rows (its held-out tail); one never observed at all keeps
+        ``(0, 1)`` (the data layer refuses such series at ``fit``).
+        ``ids`` (the long format's series ids) name the series in messages.
+        """
         S = len(indptr) - 1
         k = y.shape[1]
         y_loc = np.zeros((S, k))
         y_scale = np.ones((S, k))
+
+        def series_label(i):
+            return "y" if ids is None else f"y of series {ids[i]!r}"
+
         if kind is not None:
             for i in range(S):
-                seg = y[indptr[i] : train_end[i]]
-                # targets never observed in the training rows keep (0, 1): NumPy's
-                # nan-reductions would warn about their empty slices
-                seen = ~np.isnan(seg).all(axis=0) if len(seg) else np.zeros(k, bool)
-                obs = seg[:, seen]
-                loc, sc = np.zeros(k), np.ones(k)
-                with np.errstate(all="ignore"):
-                    if seen.any() and kind == "standard":
-                        loc[seen] = np.nanmean(obs, axis=0)
-                        sc[seen] = np.nanstd(obs, axis=0)
-                    elif seen.any():  # robust: median / IQR
-                        loc[seen] = np.nanmedian(obs, axis=0)
-                        q = np.nanpercentile(obs, [25, 75], axis=0)
-                        sc[seen] = q[1] - q[0]
-                if np.isinf(loc).any() or np.isinf(sc).any():
-                    which = "y" if S == 1 else f"y (series number {i})"
-                    raise _too_large(which, seg)
-                loc = np.where(np.isfinite(loc), loc, 0.0)
-                sc = np.where(np.isfinite(sc) & (sc > 1e-12), sc, 1.0)
-                y_loc[i], y_scale[i] = loc, sc
+                train = y[indptr[i] : train_end[i]]
+                whole = y[indptr[i] : indptr[i + 1]]
+                seen = _observed(train)
+                # targets unobserved in training: their held-out tail (or nothing)
+                for seg, cols in ((train, seen), (whole, _observed(whole) & ~seen)):
+                    if cols.any():
+                        loc, sc = location_spread(
+                            seg[:, cols], kind, lambda j, i=i: series_label(i)
+                        )
+                        y_loc[i, cols], y_scale[i, cols] = loc, sc
         if X is None or X.shape[1] == 0:
             c = 0 if X is None else X.shape[1]
             return cls(y_loc, y_scale, np.zeros(c), np.ones(c))
+        if not kind:
+            return cls(y_loc, y_scale, np.zeros(X.shape[1]), np.ones(X.shape[1]))
         rows = np.concatenate([np.arange(indptr[i], train_end[i]) for i in range(S)])
         xs = X[rows] if len(rows) else X
-        with np.errstate(over="ignore", invalid="ignore"):
-            x_loc = xs.mean(axis=0) if kind else np.zeros(X.shape[1])
-            x_scale = xs.std(axis=0) if kind else np.ones(X.shape[1])
-        if np.isinf(x_loc).any() or np.isinf(x_scale).any():
-            raise _too_large("X", xs)
-        x_scale = np.where(x_scale > 1e-12, x_scale, 1.0)
+        x_loc, x_scale = location_spread(xs, "standard", lambda j: f"X column {j}")
         return cls(y_loc, y_scale, x_loc, x_scale)
 
     def y(self, y, series):
-        """Scale targets ``y`` (n, k) of series ``series`` (n,) positions."""
-        return (y - self.y_loc[series]) / self.y_scale[series]
+        """Scale targets ``y`` (n, k) of series ``series`` (n,) positions.
+
+        Values of another magnitude than the training data may overflow to
+        inf here: :func:`.features.network_inputs` refuses them.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (y - self.y_loc[series]) / self.y_scale[series]
 
     def y_inverse(self, y, series):
         """Undo :meth:`y` for values ``(..., k)`` of series ``series``."""
         return y * self.y_scale[series] + self.y_loc[series]
 
     def x(self, X):
-        """Scale covariates."""
-        return (X - self.x_loc) / self.x_scale
+        """Scale covariates (refused beyond ``MAX_SCALED`` by the callers)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (X - self.x_loc) / self.x_scale

@@ -33,6 +33,8 @@ from ...engine import (
 )
 from ...engine.threads import single_threaded_blas
 from ...persist import Persistent
+from ..refused import ExplainsRefusedParameters
+from .. import fitted_config
 from . import state
 
 # Memory budget of one predict chunk: the forward pass keeps per-step gates and
@@ -41,11 +43,22 @@ from . import state
 _PREDICT_CHUNK_BYTES = 32 * 2**20
 _PREDICT_CHUNK_MAX_ROWS = 8192
 
-class WindowRNN(Persistent, BaseEstimator):
+class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
     """Shared machinery of the window regressor and classifier (not public)."""
 
     # model files: what is saved and how it is checked (see :mod:`.state`)
     _state_protocol = state
+
+    # the parameters that define the fitted model (see Notes): frozen by fit
+    _fit_config_params = (
+        "cell",
+        "hidden_size",
+        "num_layers",
+        "bidirectional",
+        "pooling",
+        "nonlinearity",
+        "dtype",
+    )
 
     _parameter_constraints: dict = {
         "cell": [StrOptions(set(CELLS))],
@@ -90,6 +103,9 @@ class WindowRNN(Persistent, BaseEstimator):
     # Fewest windows in the early-stopping validation tail (R² needs two).
     _min_validation_samples = 1
 
+    # Declared mirror: RNNRegressor.__init__ repeats these parameters (plus
+    # ``loss``), RNNForecaster.__init__ the optimization ones; scikit-learn reads
+    # an estimator's parameters from its own __init__.
     def __init__(
         self,
         cell="lstm",
@@ -160,6 +176,14 @@ class WindowRNN(Persistent, BaseEstimator):
     _loss_name: str
     _validate_y_kwargs: dict = {}
 
+    def _head_outputs(self) -> int:
+        """Raw head outputs: one per output, unless the loss wants parameters."""
+        return self.n_outputs_
+
+    def _training_loss(self):
+        """``f(y_hat, y, mask) -> (value, grad)`` that training minimises."""
+        return get_loss(self._loss_name)
+
     # ------------------------------------------------------------------ sklearn
     def __sklearn_is_fitted__(self) -> bool:
         # A fit that failed half-way may leave n_features_in_ behind; the model
@@ -196,7 +220,11 @@ class WindowRNN(Persistent, BaseEstimator):
 
     def _architecture(self) -> tuple:
         return (self.cell, self.hidden_size, self.num_layers, self.bidirectional,
-                self.pooling, self.nonlinearity, self._param_dtype())
+                self.pooling, self.nonlinearity, self._param_dtype(),
+                getattr(self, "loss", None), self._quantile_levels())
+
+    def _quantile_levels(self) -> tuple:
+        return ()
 
     def _validate_X_y(self, X: ArrayLike, y: ArrayLike, reset: bool):
         check_window_values(X, "X")
@@ -256,6 +284,7 @@ class WindowRNN(Persistent, BaseEstimator):
 
     def _validate_X(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self)
+        fitted_config.check_unchanged(self, "predict")
         check_window_values(X, "X")
         X, n_step = windows_as_rows(X)
         if n_step is not None:
@@ -281,22 +310,27 @@ class WindowRNN(Persistent, BaseEstimator):
         # One Generator drives init, shuffling and dropout, so a fit is a pure
         # function of random_state (and partial_fit k times == fit(max_iter=k)).
         self._rng = np.random.default_rng(seed)
-        dtype = self._param_dtype()
-        stack = RecurrentStack(
-            self.cell, self.input_size_, self.hidden_size, self.num_layers,
-            self.nonlinearity, True, self.bidirectional, dtype,
-        )
-        directions = 2 if self.bidirectional else 1
-        head = LinearHead(directions * self.hidden_size, self.n_outputs_,
-                          pooling=self.pooling)
-        self._network = Network(stack, head)
+        self._network = Network(*self._network_parts())
         self._arch = self._architecture()
+        self._fit_config = fitted_config.record(self, self._fit_config_params)
         self.params_ = self._network.init_params(self._rng)
         self._optimizer = None
         self._log = TrainingLog()
         self._grad_norms = []
         self.t_ = 0
         self.dh_norm_ = None
+
+    def _network_parts(self) -> tuple[RecurrentStack, LinearHead]:
+        """The stack and the head, before any array exists (their layouts give
+        the parameter count; a model file is checked against it first)."""
+        stack = RecurrentStack(
+            self.cell, self.input_size_, self.hidden_size, self.num_layers,
+            self.nonlinearity, True, self.bidirectional, self._param_dtype(),
+        )
+        directions = 2 if self.bidirectional else 1
+        head = LinearHead(directions * self.hidden_size, self._head_outputs(),
+                          pooling=self.pooling)
+        return stack, head
 
     def _make_or_refresh_optimizer(self) -> None:
         """Keep the optimizer's state across warm starts; take new hyper-parameters."""
@@ -347,6 +381,10 @@ class WindowRNN(Persistent, BaseEstimator):
                 )
         return out
 
+    def _outputs(self, X: ArrayLike) -> np.ndarray:
+        """Head outputs for the user's windows ``X`` (validated here), as float64."""
+        return self._forward(self._validate_X(X)).astype(np.float64)
+
     # -------------------------------------------------------------- training
     def _fit(self, X: ArrayLike, y: ArrayLike, incremental: bool,
              classes: ArrayLike | None = None):
@@ -359,6 +397,10 @@ class WindowRNN(Persistent, BaseEstimator):
         first = not self.__sklearn_is_fitted__() or (
             not incremental and not self.warm_start
         )
+        if not first:  # before anything changes
+            fitted_config.check_unchanged(
+                self, "partial_fit" if incremental else "fit with warm_start=True"
+            )
         X, y = self._validate_X_y(X, y, reset=first)
         n = X.shape[0]
         # partial_fit trains on everything it is given (as sklearn's MLP, which
@@ -384,8 +426,9 @@ class WindowRNN(Persistent, BaseEstimator):
             self._init_model()
         elif self._architecture() != self._arch:
             raise ValueError(
-                "cell, hidden_size, num_layers, bidirectional, pooling, nonlinearity "
-                "and dtype cannot change between warm_start/partial_fit calls (the "
+                "cell, hidden_size, num_layers, bidirectional, pooling, nonlinearity, "
+                "dtype, loss and quantiles cannot change between warm_start/partial_fit "
+                "calls (the "
                 "fitted parameters belong to the old network); set warm_start=False "
                 "or call fit to start over."
             )
@@ -400,7 +443,7 @@ class WindowRNN(Persistent, BaseEstimator):
         bs = self.batch_size
         bs = min(200, n_train) if bs == "auto" else min(bs, n_train)
         net, theta, opt, rng = self._network, self.params_, self._optimizer, self._rng
-        loss_fn = get_loss(self._loss_name)
+        loss_fn = self._training_loss()
         alpha, clip, dropout = float(self.alpha), self.clip_norm, float(self.dropout)
         shuffle = self.shuffle
 

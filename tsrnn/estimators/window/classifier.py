@@ -169,6 +169,18 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
     not depend on the BLAS thread count, and ``predict`` is safe to call from
     several threads at once.
 
+    Changing parameters after fit (the rule of every tsrnn estimator): the
+    parameters that define the fitted network (``cell``, ``hidden_size``,
+    ``num_layers``, ``bidirectional``, ``pooling``, ``nonlinearity``,
+    ``dtype``) are frozen by ``fit``. After ``set_params`` changes one of them,
+    ``predict``, ``predict_proba``, ``decision_function``, ``score``,
+    ``partial_fit``, a ``warm_start`` fit and ``save`` raise
+    ``ValueError("parameters changed since fit: ...")`` naming them and their
+    fitted values: call ``fit`` to refit, or set them back. The training
+    settings (``learning_rate_init``, ``max_iter``, ``solver``, ``alpha``,
+    ``batch_size``, ...) may change at any time and take effect at the next
+    ``fit`` or ``partial_fit``, as in ``MLPRegressor``.
+
     Examples
     --------
     >>> import warnings
@@ -257,6 +269,8 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         else:
             raise StateError("array 'classes_' is missing")
         n_cl = len(self.classes_)
+        if self.classes_.ndim != 1 or n_cl != len(np.unique(self.classes_)):
+            raise StateError("classes_ must be a 1-D array of distinct labels")
         if n_cl < 2 or self.n_outputs_ != (1 if n_cl == 2 else n_cl):
             raise StateError(
                 f"{n_cl} classes do not match n_outputs_={self.n_outputs_}"
@@ -306,6 +320,8 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         """
         return self._fit(X, y, incremental=True, classes=classes)
 
+    # Declared mirror: the docstring form of the other prediction methods'
+    # (numpydoc: each public method documents itself in full).
     def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Logits of the classes, before the sigmoid or softmax.
 
@@ -320,9 +336,11 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
             float64. Two classes: one logit per window, positive for
             ``classes_[1]``. More: one logit per class.
         """
-        z = self._forward(self._validate_X(X)).astype(np.float64)
+        z = self._outputs(X)
         return z[:, 0] if z.shape[1] == 1 else z
 
+    # Declared mirror: the docstring form of the other prediction methods'
+    # (numpydoc: each public method documents itself in full).
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Most likely class of each window.
 
@@ -336,9 +354,11 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        z = self._forward(self._validate_X(X))
+        z = self._outputs(X)
         return self.classes_[self._codes_from_logits(z)]
 
+    # Declared mirror: the docstring form of the other prediction methods'
+    # (numpydoc: each public method documents itself in full).
     def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Log of :meth:`predict_proba`, computed stably from the logits.
 
@@ -351,7 +371,7 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        z = self._forward(self._validate_X(X)).astype(np.float64)
+        z = self._outputs(X)
         if z.shape[1] == 1:
             # log sigmoid(z) = -log(1 + e^-z); log(1 - sigmoid(z)) = -log(1 + e^z)
             z = z[:, 0]
@@ -359,6 +379,8 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         z = z - z.max(axis=1, keepdims=True)
         return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
+    # Declared mirror: the docstring form of the other prediction methods'
+    # (numpydoc: each public method documents itself in full).
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities (sigmoid for two classes, softmax otherwise).
 
@@ -372,7 +394,7 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``; rows sum to 1.
         """
-        z = self._forward(self._validate_X(X)).astype(np.float64)
+        z = self._outputs(X)
         if z.shape[1] == 1:
             p = 0.5 * (1.0 + np.tanh(0.5 * z[:, 0]))  # sigmoid without overflow
             return np.column_stack([1.0 - p, p])

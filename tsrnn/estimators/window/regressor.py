@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from functools import partial
+from numbers import Integral, Real
+
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
 
 from ..._constraints import StrOptions
+from ...data.checks import check_magnitude
+from ...data.scaling import location_spread
+from ...engine import get_distribution
+from ...engine.losses import pinball
+from ...evaluation.conformal import check_levels
 from ...persist import ModelState, register
 from .base import WindowRNN
+
+#: Losses whose head outputs a distribution per output (``predict`` is its mean).
+LIKELIHOODS = ("normal", "student_t")
+#: The quantile head's levels when ``quantiles`` is not given.
+DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
 
 
 # Declared mirror: the Parameters, Attributes and Notes of this docstring repeat
@@ -49,9 +64,20 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         PyTorch); "mean", "max" or "attention" use all of it.
     nonlinearity : {"tanh", "relu"}, default="tanh"
         Activation of ``cell="rnn"``; the gated cells ignore it.
-    loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
+    loss : {"squared_error", "absolute_error", "huber", "normal", "student_t", \
+"quantile"}, default="squared_error"
         Training loss, on the standardized target (so Huber's threshold is one
-        standard deviation).
+        standard deviation). ``"normal"`` and ``"student_t"`` (heavy tails,
+        e.g. returns) train a likelihood head by maximum likelihood: the head
+        outputs the distribution's parameters per output (location, a
+        softplus-linked scale, Student-t degrees of freedom above 2), ``predict``
+        gives its mean, and :meth:`predict_quantiles`, :meth:`predict_interval`
+        and :meth:`sample` read the distribution. ``"quantile"`` trains one
+        output per level of ``quantiles`` by the pinball loss; ``predict``
+        gives the median (the mean of the quantiles when 0.5 is not among
+        them); quantiles are sorted at prediction, so they never cross.
+    quantiles : sequence of float, optional
+        Levels in (0, 1) of ``loss="quantile"`` (default ``(0.1, 0.5, 0.9)``).
     solver : {"adam", "sgd"}, default="adam"
         Optimizer, as in ``MLPRegressor``.
     alpha : float, default=0.0001
@@ -157,7 +183,10 @@ class RNNRegressor(RegressorMixin, WindowRNN):
     standard deviation of the training rows of the first ``fit`` or
     ``partial_fit`` call; the early-stopping tail is left out, and warm starts
     keep the scaling their parameters were trained with), so the default
-    learning rate suits any target scale. ``loss_curve_`` is therefore in
+    learning rate suits any target scale: the statistics are computed relative
+    to the target's magnitude, so a target of amplitude 1e-13 or 1e200 is
+    predicted as the unit one times its amplitude (``|y|`` up to 1e300; a
+    constant output is scaled by its own magnitude). ``loss_curve_`` is therefore in
     standardized units; predictions are in the original units, as float64.
 
     A 3-D ``X`` ``(n_samples, window, n_features)`` is flattened before
@@ -180,6 +209,17 @@ class RNNRegressor(RegressorMixin, WindowRNN):
     not depend on the BLAS thread count, and ``predict`` is safe to call from
     several threads at once.
 
+    Changing parameters after fit (the rule of every tsrnn estimator): the
+    parameters that define the fitted network (``cell``, ``hidden_size``,
+    ``num_layers``, ``bidirectional``, ``pooling``, ``nonlinearity``,
+    ``dtype``, ``loss``) are frozen by ``fit``. After ``set_params`` changes
+    one of them, ``predict``, ``score``, ``partial_fit``, a ``warm_start`` fit
+    and ``save`` raise ``ValueError("parameters changed since fit: ...")``
+    naming them and their fitted values: call ``fit`` to refit, or set them
+    back. The training settings (``learning_rate_init``, ``max_iter``,
+    ``solver``, ``alpha``, ``batch_size``, ...) may change at any time and take
+    effect at the next ``fit`` or ``partial_fit``, as in ``MLPRegressor``.
+
     Examples
     --------
     >>> import warnings
@@ -201,7 +241,12 @@ class RNNRegressor(RegressorMixin, WindowRNN):
 
     _parameter_constraints: dict = {
         **WindowRNN._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
+        "loss": [
+            StrOptions(
+                {"squared_error", "absolute_error", "huber", "quantile", *LIKELIHOODS}
+            )
+        ],
+        "quantiles": [None, list, tuple, np.ndarray],
     }
     _validate_y_kwargs = {"multi_output": True, "y_numeric": True}
     # R² on one window is undefined.
@@ -209,6 +254,8 @@ class RNNRegressor(RegressorMixin, WindowRNN):
 
     # Declared mirror: WindowRNN.__init__'s parameters plus ``loss``, written out
     # because scikit-learn reads an estimator's parameters from its __init__.
+    _fit_config_params = (*WindowRNN._fit_config_params, "loss", "quantiles")
+
     def __init__(
         self,
         cell="lstm",
@@ -221,6 +268,7 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         pooling="last",
         nonlinearity="tanh",
         loss="squared_error",
+        quantiles=None,
         solver="adam",
         alpha=0.0001,
         batch_size=32,
@@ -255,10 +303,183 @@ class RNNRegressor(RegressorMixin, WindowRNN):
             random_state=random_state, warm_start=warm_start, verbose=verbose,
         )
         self.loss = loss
+        self.quantiles = quantiles
 
     @property
     def _loss_name(self):
         return self.loss
+
+    # ------------------------------------------------------ probabilistic heads
+    def _quantile_levels(self) -> tuple:
+        if self.loss != "quantile":
+            return ()
+        q = DEFAULT_QUANTILES if self.quantiles is None else self.quantiles
+        levels = tuple(float(v) for v in np.asarray(q, dtype=np.float64).ravel())
+        if not levels or not all(0.0 < v < 1.0 for v in levels):
+            raise ValueError(
+                f"quantiles must be levels strictly between 0 and 1, got {q!r}; "
+                "e.g. quantiles=(0.1, 0.5, 0.9)"
+            )
+        if len(set(levels)) != len(levels):
+            raise ValueError(f"quantiles has repeated levels: {q!r}")
+        return tuple(sorted(levels))
+
+    def _params_per_output(self) -> int:
+        if self.loss in LIKELIHOODS:
+            return get_distribution(self.loss).n_params
+        if self.loss == "quantile":
+            return len(self._quantile_levels())
+        if self.quantiles is not None:
+            raise ValueError(
+                f"quantiles is for loss='quantile', not loss={self.loss!r}; "
+                "set loss='quantile' or drop quantiles"
+            )
+        return 1
+
+    def _head_outputs(self) -> int:
+        return self.n_outputs_ * self._params_per_output()
+
+    def _training_loss(self):
+        if self.loss in LIKELIHOODS:
+            return get_distribution(self.loss).loss
+        if self.loss == "quantile":
+            return partial(pinball, quantiles=self._quantile_levels())
+        return super()._training_loss()
+
+    def _point(self, out: np.ndarray) -> np.ndarray:
+        """Point forecasts ``(n, n_outputs)`` in the standardized space."""
+        if self.loss in LIKELIHOODS:
+            return get_distribution(self.loss).mean(out)
+        if self.loss == "quantile":
+            levels = self._quantile_levels()
+            q = np.sort(out.reshape(len(out), self.n_outputs_, len(levels)), axis=2)
+            if 0.5 in levels:
+                return q[:, :, levels.index(0.5)]
+            return q.mean(axis=2)
+        return out
+
+    def _unscale(self, values: np.ndarray) -> np.ndarray:
+        return values * self._y_scale + self._y_mean
+
+    def _shape_out(self, values: np.ndarray) -> np.ndarray:
+        return values.reshape(len(values), -1)[:, 0] if self.n_outputs_ == 1 else values
+
+    def predict_quantiles(self, X: ArrayLike, quantiles) -> np.ndarray:
+        """Quantiles of the predictive distribution (likelihood or quantile heads).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window * input_size) or \
+(n_samples, window, n_features)
+        quantiles : float or sequence of float
+            Levels in (0, 1). A quantile head gives the levels it was trained
+            on (sorted, so they never cross) and interpolates linearly between
+            them; outside them it refuses.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_quantiles) or (n_samples, n_outputs, n_quantiles)
+        """
+        check_is_fitted(self)
+        qs = np.atleast_1d(np.asarray(quantiles, dtype=np.float64))
+        if qs.ndim != 1 or not np.all((qs > 0) & (qs < 1)):
+            raise ValueError(
+                f"quantiles must be levels strictly between 0 and 1, got {quantiles!r}"
+            )
+        out = self._outputs(X)
+        if self.loss in LIKELIHOODS:
+            dist = get_distribution(self.loss)
+            vals = np.stack([dist.quantile(out, q) for q in qs], axis=-1)
+        elif self.loss == "quantile":
+            levels = np.asarray(self._quantile_levels())
+            if qs.min() < levels.min() - 1e-9 or qs.max() > levels.max() + 1e-9:
+                raise ValueError(
+                    f"the quantile head was trained on levels "
+                    f"{[float(v) for v in levels]}; ask for levels between them, or "
+                    "refit with wider quantiles"
+                )
+            qs = np.clip(qs, levels.min(), levels.max())  # 0.1 - 1e-17 is 0.1
+            q = np.sort(out.reshape(len(out), self.n_outputs_, len(levels)), axis=2)
+            vals = np.stack(
+                [
+                    np.apply_along_axis(lambda r, v=v: np.interp(v, levels, r), 2, q)
+                    for v in qs
+                ],
+                axis=-1,
+            )
+        else:
+            raise ValueError(
+                f"loss={self.loss!r} gives point forecasts only; fit with "
+                "loss='normal', 'student_t' or 'quantile' for quantiles"
+            )
+        vals = vals * self._y_scale[None, :, None] + self._y_mean[None, :, None]
+        return vals[:, 0, :] if self.n_outputs_ == 1 else vals
+
+    def predict_interval(self, X: ArrayLike, level=None, *, coverage=None):
+        """Central prediction intervals from the predictive distribution.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window * input_size) or \
+(n_samples, window, n_features)
+        level : float or list of float, optional
+            Percentages (``90``, ``[80, 95]``) or fractions; default 90.
+        coverage : float, optional
+            One level as a fraction (0.9); ``level`` is the same.
+
+        Returns
+        -------
+        (lower, upper) : tuple of ndarray
+            Shaped like :meth:`predict`, with a leading level axis when
+            ``level`` is a list.
+        """
+        coverages, several = check_levels(level, coverage)
+        tails = [(1 - c) / 2 for c in coverages]
+        qs = self.predict_quantiles(X, tails + [1 - t for t in tails])
+        n = len(coverages)
+        lower = [qs[..., i] for i in range(n)]
+        upper = [qs[..., n + i] for i in range(n)]
+        if several:
+            return np.stack(lower), np.stack(upper)
+        return lower[0], upper[0]
+
+    def sample(
+        self, X: ArrayLike, n_samples: int = 100, *, temperature: float = 1.0,
+        random_state=None,
+    ) -> np.ndarray:
+        """Draws from the predictive distribution of a likelihood head.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window * input_size) or \
+(n_samples, window, n_features)
+        n_samples : int, default=100
+            Draws per window.
+        temperature : float, default=1.0
+            Scales the spread around the mean; 0 returns the mean.
+        random_state : int, Generator or None
+
+        Returns
+        -------
+        ndarray of shape (n_windows, n_samples) or (n_windows, n_samples, n_outputs)
+        """
+        check_is_fitted(self)
+        if self.loss not in LIKELIHOODS:
+            raise ValueError(
+                f"sample needs a likelihood head; fit with loss='normal' or "
+                f"'student_t' (loss={self.loss!r})"
+            )
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}")
+        if not isinstance(temperature, Real) or not temperature >= 0:
+            raise ValueError(f"temperature must be a number >= 0, got {temperature!r}")
+        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+        rng = np.random.default_rng(seed)
+        out = self._outputs(X)
+        many = np.repeat(out[:, None, :], n_samples, axis=1)
+        draws = get_distribution(self.loss).sample(many, rng, float(temperature))
+        draws = draws * self._y_scale + self._y_mean
+        return draws[..., 0] if self.n_outputs_ == 1 else draws
 
     def __sklearn_tags__(self):
         """Tags: several outputs (a horizon vector) are supported."""
@@ -271,20 +492,17 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
         if first:
             self.n_outputs_ = Y.shape[1]
-            with np.errstate(over="ignore", invalid="ignore"):
-                mean = Y[:n_train].mean(axis=0)
-                scale = Y[:n_train].std(axis=0)
-            if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
-                raise ValueError(
-                    f"y has values too large to standardize in float64 (largest "
-                    f"|y| = {np.abs(Y).max():.3g}: their variance overflows); divide "
-                    "y by a constant (e.g. a power of ten) and scale the "
-                    "predictions back"
-                )
-            # A constant target (or one window) has no spread to divide by:
-            # leave it unscaled, as sklearn's StandardScaler does.
-            tiny = 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
-            scale[scale <= tiny] = 1.0
+            check_magnitude(
+                Y, "y", "divide y by a constant (e.g. a power of ten) and scale the "
+                "predictions back"
+            )
+            # Relative to each output's magnitude (computed on y / max|y|): a
+            # target of amplitude 1e-13 or 1e200 is scaled like the unit one,
+            # and a constant c is scaled by |c| (see tsrnn.data.scaling).
+            mean, scale = location_spread(
+                Y[:n_train], "standard",
+                lambda j: "y" if Y.shape[1] == 1 else f"y column {j}",
+            )
             self._y_mean, self._y_scale = mean, scale
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(
@@ -305,7 +523,7 @@ class RNNRegressor(RegressorMixin, WindowRNN):
     def _validation_score(self, out, Y):
         # R² is invariant to the per-output affine scaling, so the standardized
         # space gives the same score as the original units.
-        return r2_score(Y, out)
+        return r2_score(Y, self._point(out))
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> RNNRegressor:
         """Train on windows ``X`` and targets ``y``.
@@ -357,6 +575,5 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             float64, in the units of the training target.
         """
-        out = self._forward(self._validate_X(X)).astype(np.float64)
-        out = out * self._y_scale + self._y_mean
+        out = self._unscale(self._point(self._outputs(X)))
         return out.ravel() if self.n_outputs_ == 1 else out

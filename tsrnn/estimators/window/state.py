@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import persist
+from .. import fitted_config
 
 # the fitted attributes stored as JSON values and as arrays (missing ones skipped)
 SCALARS = (
@@ -36,7 +37,12 @@ SIZES = ("n_features_in_", "input_size_", "window_", "n_outputs_")
 
 
 def state_dict(model) -> persist.ModelState:
-    """Everything a fitted window model needs to predict and continue training."""
+    """Everything a fitted window model needs to predict and continue training.
+
+    Refused (``ValueError``) when a parameter of the fitted model changed since
+    fit: the file would not describe the model that predicts.
+    """
+    fitted_config.check_unchanged(model, "save")
     state = persist.ModelState()
     persist.fitted_attributes(model, SCALARS, ARRAYS, state)
     if hasattr(model, "feature_names_in_"):
@@ -44,7 +50,7 @@ def state_dict(model) -> persist.ModelState:
         state.attributes["feature_names_in_"] = names
     model._target_state(state)
     state.attributes["_optimizer"] = persist.optimizer_state(
-        getattr(model, "_optimizer", None), state
+        getattr(model, "_optimizer", None), state, model.solver
     )
     log = getattr(model, "_log", None)
     state.attributes["_log"] = persist.training_log_state(log)
@@ -65,17 +71,41 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     if est.n_features_in_ != est.input_size_ * est.window_:
         raise persist.StateError("n_features_in_ is not input_size_ * window_")
     if "feature_names_in_" in state.attributes:
-        est.feature_names_in_ = np.asarray(
-            state.attributes["feature_names_in_"], dtype=object
-        )
+        names = state.attributes["feature_names_in_"]
+        if not isinstance(names, list) or len(names) != est.n_features_in_:
+            raise persist.StateError(
+                f"feature_names_in_ must list n_features_in_={est.n_features_in_} "
+                "column names"
+            )
+        est.feature_names_in_ = np.asarray(names, dtype=object)
     est._load_target_state(state)
-    # the same construction as fit's, so the network is the one that was trained
-    est._init_model()
+    # every size the metadata implies against the arrays held, before the
+    # network (and its parameter vector) is allocated
+    if "params_" not in state.arrays:
+        raise persist.StateError("array 'params_' is missing")
+    held = state.arrays["params_"].size
+    H, L = int(est.hidden_size), int(est.num_layers)
+    if H * L > held:  # every layer holds at least hidden_size weights
+        raise persist.StateError(
+            f"hidden_size={H} and num_layers={L} (the file's parameters) need "
+            f"more than {H * L:,} weights, but array 'params_' holds {held:,}"
+        )
+    stack, head = est._network_parts()
     dt = est._param_dtype()
-    state.array("params_", (est._network.size,), dt)
+    state.array("params_", (stack.layout.size + head.layout.size,), dt)
     state.check_finite(("params_", "_y_mean", "_y_scale"))
+    state.check_positive(("_y_scale",))
+    state.check_positive(("dh_norm_",), zero_ok=True)
     for name in ("n_iter_", "loss_curve_"):
         state.require(name)
+    for name in ("n_iter_", "t_"):
+        v = state.attributes.get(name, 0)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise persist.StateError(
+                f"metadata attribute {name!r} must be an int >= 0, got {v!r}"
+            )
+    # the same construction as fit's, so the network is the one that was trained
+    est._init_model()
     optimizer = persist.restore_optimizer(
         state,
         est.solver,

@@ -23,9 +23,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ._constraints import Interval, validate_params
-from .data import Future, SeriesSet, check_horizon, to_series_set
-from .evaluation import ForecasterMixin
+from .._constraints import Interval, validate_params
+from ..data import Future, SeriesSet, check_horizon, to_series_set
+from ..evaluation import ForecasterMixin
 
 __all__ = ["LinearARForecaster", "NaiveForecaster", "SeasonalNaiveForecaster"]
 
@@ -74,7 +74,8 @@ class _BaseForecaster(ForecasterMixin, BaseEstimator):
         self
         """
         check_is_fitted(self)
-        self._update_block(self.schema_.check_update(y_new, X_new))
+        with self._stream_lock():  # readers see the state before or after
+            self._update_block(self.schema_.check_update(y_new, X_new))
         return self
 
     def predict(self, horizon: int | None = None, X: Any = None) -> Any:
@@ -96,8 +97,34 @@ class _BaseForecaster(ForecasterMixin, BaseEstimator):
             In the format of ``fit``'s ``y`` (see :mod:`tsrnn.data`).
         """
         check_is_fitted(self)
-        fut = self._future(check_horizon(horizon, self.horizon), X)
-        return self.schema_.format_forecast(self._predict_values(fut), fut.positions)
+        model = self._snapshot()  # one state throughout, whatever update does
+        fut = model._future(check_horizon(horizon, model.horizon), X)
+        return model.schema_.format_forecast(model._predict_values(fut), fut.positions)
+
+    def _fit_seasons(self, y: Any, X: Any, m: int) -> tuple[SeriesSet, np.ndarray]:
+        """Fit data and its last observed value per series, season position, target.
+
+        The table, of shape (n_series, m, n_targets), is what the naive
+        forecasters keep (``m = 1``: the last value).
+        """
+        data = self._fit_data(y, X)
+        S, k = data.n_series, data.y.shape[1]
+        season = _last_observed(data, np.full((S, m, k), np.nan), m)
+        if np.isnan(season).any():
+            s, p, _ = np.argwhere(np.isnan(season))[0]
+            label = _series_label(data, int(s))
+            if m == 1:
+                raise ValueError(
+                    f"{label} has no observed value (all NaN); drop it or provide "
+                    "observations"
+                )
+            raise ValueError(
+                f"{label} has no observation at season position {p} of "
+                f"season_length={m}; {type(self).__name__} needs at least one full "
+                "season of observed values per series (series length "
+                f"{int(data.lengths[s])})"
+            )
+        return data, season
 
     def _fit_data(self, y: Any, X: Any) -> SeriesSet:
         validate_params(self)
@@ -150,6 +177,9 @@ def _last_observed(
     return out.reshape(S, period, k)
 
 
+# Declared mirror: the shared parameters (horizon, freq, id_col, time_col,
+# target_col), their docstrings and fit's repeat the other baselines'; each
+# public class documents itself in full, as scikit-learn's do.
 class NaiveForecaster(_BaseForecaster):
     """Forecast the last observed value, for every step ahead.
 
@@ -222,17 +252,9 @@ class NaiveForecaster(_BaseForecaster):
         -------
         self
         """
-        data = self._fit_data(y, X)
-        S, k = data.n_series, data.y.shape[1]
-        last = _last_observed(data, np.full((S, 1, k), np.nan))[:, 0]
-        if np.isnan(last).any():
-            s = int(np.argwhere(np.isnan(last))[0, 0])
-            raise ValueError(
-                f"{_series_label(data, s)} has no observed value (all NaN); "
-                "drop it or provide observations"
-            )
+        data, season = self._fit_seasons(y, X, 1)
         self.schema_ = data.schema
-        self.last_value_ = last
+        self.last_value_ = season[:, 0]
         self._calibrate_conformal(data)
         return self
 
@@ -250,6 +272,8 @@ class NaiveForecaster(_BaseForecaster):
         )
 
 
+# Declared mirror: the shared parameters and their docstrings repeat
+# NaiveForecaster's (see there).
 class SeasonalNaiveForecaster(_BaseForecaster):
     """Forecast the value observed one season earlier.
 
@@ -334,18 +358,7 @@ class SeasonalNaiveForecaster(_BaseForecaster):
         -------
         self
         """
-        data = self._fit_data(y, X)
-        m = self.season_length
-        S, k = data.n_series, data.y.shape[1]
-        season = _last_observed(data, np.full((S, m, k), np.nan), m)
-        if np.isnan(season).any():
-            s, p, _ = np.argwhere(np.isnan(season))[0]
-            raise ValueError(
-                f"{_series_label(data, int(s))} has no observation at "
-                f"season position {p} of season_length={m}; SeasonalNaiveForecaster "
-                "needs at least one full season of observed values per series "
-                f"(series length {int(data.lengths[s])})"
-            )
+        data, season = self._fit_seasons(y, X, self.season_length)
         self.schema_ = data.schema
         self.last_season_ = season
         self._calibrate_conformal(data)
@@ -368,6 +381,8 @@ class SeasonalNaiveForecaster(_BaseForecaster):
         return np.take_along_axis(self.last_season_[pos], phase[:, :, None], axis=1)
 
 
+# Declared mirror: the shared parameters and their docstrings repeat
+# NaiveForecaster's (see there).
 class LinearARForecaster(_BaseForecaster):
     """Ridge linear autoregression, forecast recursively.
 
