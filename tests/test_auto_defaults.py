@@ -378,3 +378,17 @@ def test_the_reference_alone_is_kept_when_no_epoch_beats_it_on_the_tails():
     np.testing.assert_allclose(est.predict().to_numpy(), y.iloc[-24:-18], atol=1e-9)
     # its residuals on the tails are the reference's: zero
     np.testing.assert_allclose(np.nan_to_num(est.conformal_scores_), 0.0, atol=1e-9)
+
+
+def test_explicit_season_with_the_last_value_chosen_saves_and_loads(tmp_path):
+    import tsrnn
+
+    est = _quiet_fit(
+        RNNForecaster(horizon=6, max_iter=1, season_length=288, **FAST),
+        _fast_sensor(288 * 6),
+    )
+    assert est.reference_ == 1 and est.seasons_ == (1, 288)
+    est.save(tmp_path / "m.npz")
+    back = tsrnn.load(tmp_path / "m.npz")
+    assert back.seasons_ == (1, 288)
+    np.testing.assert_array_equal(back.predict(), est.predict())

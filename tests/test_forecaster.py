@@ -1116,6 +1116,8 @@ def _refusal(call):
 ])
 def test_update_refuses_exactly_what_fit_refuses(amplitude, new, dtype, refused):
     y = amplitude * _seasonal(100)
+    # early_stopping=False (the old default): the tail is never trained on, so
+    # fit's scaler is the training rows' one, as update's
     kw = dict(dtype=dtype, validation_fraction=0.1, early_stopping=False)
     est = _tiny(**kw).fit(y)
     before = (est.params_.copy(), est._state.copy(), est.predict())

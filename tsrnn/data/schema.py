@@ -31,6 +31,8 @@ def interval_column_names(target: Any, coverage: float) -> tuple[str, str]:
     types (NumPy or Python integers print the same).
     """
     pct = f"{100 * coverage:.10g}"
+    if target is None:  # an unnamed Series: its forecast column is "y"
+        target = "y"
     if isinstance(target, tuple):
         target = "_".join(str(part) for part in target)
     return f"{target}-lo-{pct}", f"{target}-hi-{pct}"

@@ -409,6 +409,7 @@ class RNNForecaster(
         "horizon",
         "strategy",
         "season_length",
+        "reference",
         "differencing",
         "reference",
         "calendar_features",
@@ -767,9 +768,9 @@ class RNNForecaster(
         n_calendar = 0
         holidays = self._holiday_spec(schema)
         if self.calendar_features and schema.index_type in ("datetime", "period"):
-            n_calendar = calendar_features(
-                data.time[:1], schema.freq, holidays
-            ).shape[1]
+            n_calendar = calendar_features(data.time[:1], schema.freq, holidays).shape[
+                1
+            ]
         return FeatureLayout(
             schema.n_targets,
             schema.n_covariates,
@@ -924,23 +925,6 @@ class RNNForecaster(
         self.stopped_ = log.stopped
         return log
 
-    def _optimizer_for_training(self):
-        """The optimizer a warm fit or ``partial_fit`` continues with.
-
-        The fitted one (its moments and step count) with the current
-        ``learning_rate_init`` -- training settings take effect at the next
-        training call -- or a fresh one when ``solver`` changed since.
-        """
-        net = self._net
-        opt = getattr(self, "_optimizer", None)
-        if opt is None or not is_solver(opt, self.solver):
-            opt = make_optimizer(
-                self.solver, net.size, self.learning_rate_init, net.dtype
-            )
-        else:
-            opt.learning_rate = float(self.learning_rate_init)
-        self._optimizer = opt
-        return opt
     def _finish_on_all(
         self, data: SeriesSet, strategy, mode, selection, n_val, use_reference
     ):
@@ -959,7 +943,11 @@ class RNNForecaster(
         dt = np.dtype(self.dtype).type
         if mode == "refit":
             scaler = Scaler.fit(
-                self.scaler, data.y, data.X, data.indptr, data.indptr[1:],
+                self.scaler,
+                data.y,
+                data.X,
+                data.indptr,
+                data.indptr[1:],
                 data.schema.ids,
             )
             theta, optimizer = None, None
@@ -991,6 +979,24 @@ class RNNForecaster(
             self.stopped_ = selection.stopped
         self.validation_scores_, self.best_validation_score_ = scores, best
         self.conformal_scores_ = conformal
+
+    def _optimizer_for_training(self):
+        """The optimizer a warm fit or ``partial_fit`` continues with.
+
+        The fitted one (its moments and step count) with the current
+        ``learning_rate_init`` -- training settings take effect at the next
+        training call -- or a fresh one when ``solver`` changed since.
+        """
+        net = self._net
+        opt = getattr(self, "_optimizer", None)
+        if opt is None or not is_solver(opt, self.solver):
+            opt = make_optimizer(
+                self.solver, net.size, self.learning_rate_init, net.dtype
+            )
+        else:
+            opt.learning_rate = float(self.learning_rate_init)
+        self._optimizer = opt
+        return opt
 
     def _read_to_ends(self, reader, theta, series: ScaledSeries):
         """Read every series to its end and keep where it ends; the outputs."""

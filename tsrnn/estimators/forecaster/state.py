@@ -18,7 +18,6 @@ import numpy as np
 from ... import persist
 from ...data import SeriesSchema
 from ...data.timeaxis import freq_to_json
-from .. import fitted_config
 from ...engine import Network
 from . import auto
 from .features import FeatureLayout
@@ -207,8 +206,10 @@ def _layout_and_schema(state: persist.ModelState):
 
 def _check_count(name, value, low=1) -> None:
     """``value`` is an int ``>= low`` (a size, a count, a period)."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or (
-        value < low
+    if (
+        not isinstance(value, numbers.Integral)
+        or isinstance(value, bool)
+        or (value < low)
     ):
         raise persist.StateError(
             f"metadata field {name} must be an int >= {low}, got {value!r}"
@@ -287,7 +288,7 @@ def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema) -> None:
         # the reference rule puts the chosen reference first (the last value,
         # lag 1, added when it wins): any of those orders is a fitted layout
         first = layout.seasons[0] if layout.seasons else None
-        if seasons and first in (*seasons, 1) and est.reference != "seasonal":
+        if seasons and first in (*seasons, 1) and getattr(est, "reference", "seasonal") != "seasonal":
             seasons = auto.order_seasons(tuple(seasons), first)
         want["seasons"] = seasons
     for name, value in want.items():
