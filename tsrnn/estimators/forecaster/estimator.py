@@ -38,6 +38,7 @@ from ...persist import Persistent, register
 from . import state
 from .features import (
     FeatureLayout,
+    block_steps,
     future_known,
     gather,
     network_inputs,
@@ -53,7 +54,7 @@ from .training import (
     hold_out,
     windows_after,
 )
-from .transforms import Scaler
+from .transforms import Scaler, Seasonal
 
 
 @register
@@ -103,6 +104,14 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         reverts towards each series' training mean at the end of a trend).
         A change next to a missing step is missing too; after trailing missing
         steps the forecast starts from the last observed value.
+    deseasonalize : "auto" or None, default="auto"
+        ``"auto"``: per series, when M4's seasonality test (autocorrelation at
+        the first ``season_length`` ``m > 1``, 90 %) passes on its training
+        rows and they hold at least three seasons, divide the series by its
+        classical seasonal indices (centred moving averages; subtracted
+        instead for a series that is not strictly positive) before scaling,
+        and multiply forecasts and intervals back, the phase carried through
+        ``update``. ``deseasonalized_`` says which series were. None: never.
     calendar_features : bool, default=True
         Add cyclic time-of-day / day-of-week / day-of-year features when the
         series has a DatetimeIndex.
@@ -162,6 +171,9 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         Format and series ends (advanced by ``update``).
     conformal_scores_ : ndarray
         Scaled residuals of held-out forecasts, for :meth:`predict_interval`.
+    deseasonalized_ : ndarray of bool, shape (n_series, n_targets)
+        Which series (targets) were divided by seasonal indices before scaling
+        (``deseasonalize``).
     stopped_ : str
         Why training stopped: ``"max_iter"``, ``"converged"``,
         ``"early_stopping"``, ``"diverged"`` or ``"interrupted"``.
@@ -240,6 +252,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             list,
         ],
         "differencing": ["boolean"],
+        "deseasonalize": [StrOptions({"auto"}), None],
         "calendar_features": ["boolean"],
         "scaler": [StrOptions({"standard", "robust"}), None],
         "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
@@ -283,6 +296,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         stateful=True,
         season_length="auto",
         differencing=False,
+        deseasonalize="auto",
         calendar_features=True,
         scaler="standard",
         loss="squared_error",
@@ -316,6 +330,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         self.stateful = stateful
         self.season_length = season_length
         self.differencing = differencing
+        self.deseasonalize = deseasonalize
         self.calendar_features = calendar_features
         self.scaler = scaler
         self.loss = loss
@@ -382,12 +397,21 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         reuse = (partial or self.warm_start) and hasattr(self, "params_")
         if reuse:
             self._check_same_format(data.schema)
-            scaler = self._scaler
+            scaler, season = self._scaler, self._season
         else:
-            scaler = Scaler.fit(self.scaler, data.y, data.X, data.indptr, train_end)
+            season = self._fit_season(data, train_end)
+            y_ds = season.y(
+                data.y, np.repeat(np.arange(data.n_series), data.lengths),
+                block_steps(data),
+            )
+            scaler = Scaler.fit(self.scaler, y_ds, data.X, data.indptr, train_end)
+        self._season = season
+        self.deseasonalized_ = season.active > 0
         layout = self._feature_layout(data, strategy)
         dt = np.dtype(self.dtype).type
-        Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt)
+        Y, Z = network_inputs(
+            data, scaler, layout, data.schema.freq, dt, season=season
+        )
         series = ScaledSeries.build(Y, Z, data.indptr, train_end)
         net, theta = self._network_and_weights(layout, dt, reuse)
         self._net, self._layout, self._scaler = net, layout, scaler
@@ -408,6 +432,11 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         self.schema_ = data.schema
         self._calibrate(strategy, data, outputs, series, n_val)
         return self
+
+    def _fit_season(self, data: SeriesSet, train_end) -> Seasonal:
+        """The seasonal indices ``deseasonalize`` divides out (see :class:`Seasonal`)."""
+        m = resolve_seasons(self.season_length, data.schema.freq)[0]
+        return Seasonal.fit(self.deseasonalize, m, data.y, data.indptr, train_end)
 
     def _feature_layout(self, data: SeriesSet, strategy) -> FeatureLayout:
         """What the network reads and predicts for these series and settings."""
@@ -567,7 +596,12 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             data.schema, n_seen=lengths.copy(), last=last
         )
         Y, Z = network_inputs(
-            data, self._scaler, self._layout, self.schema_.freq, self._net.dtype
+            data,
+            self._scaler,
+            self._layout,
+            self.schema_.freq,
+            self._net.dtype,
+            season=self._season,
         )
         series = ScaledSeries.build(Y, Z, data.indptr, inputs=Y)
         self._read_to_ends(SeriesReader(self._net, self._layout), self.params_, series)
@@ -631,7 +665,9 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         vals = strategy.forecast(self, out0, rows, pos, h)
         if lay.relative:
             vals = strategy.to_levels(vals, base)
-        return self._scaler.y_inverse(vals, pos[:, None])
+        vals = self._scaler.y_inverse(vals, pos[:, None])
+        steps = np.asarray(self.schema_.n_seen)[pos][:, None] + np.arange(h)
+        return self._season.y_inverse(vals, pos[:, None], steps)
 
     # =========================================================== update
     def update(self, y_new, X_new=None):
@@ -667,6 +703,8 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             self.schema_.freq,
             self._net.dtype,
             positions=np.repeat(block.positions, block.lengths),
+            season=self._season,
+            steps=block_steps(block, np.asarray(self.schema_.n_seen)[block.positions]),
         )
 
     def _update_block(self, block: SeriesSet) -> None:

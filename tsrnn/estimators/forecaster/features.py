@@ -25,16 +25,33 @@ import numpy as np
 from ...data.calendar import calendar_features
 
 
-def network_inputs(block, scaler, layout, freq, dt, positions=None):
+def block_steps(block, first=None) -> np.ndarray:
+    """Each row's step number in its series (``first[i]`` + offset; default 0)."""
+    lengths = np.asarray(block.lengths)
+    base = np.zeros(len(lengths), np.int64) if first is None else np.asarray(first)
+    offset = np.arange(int(lengths.sum())) - np.repeat(block.indptr[:-1], lengths)
+    return np.repeat(base, lengths) + offset
+
+
+def network_inputs(
+    block, scaler, layout, freq, dt, positions=None, season=None, steps=None
+):
     """Scaled targets ``Y`` and known features ``Z`` of a block's rows.
 
     ``Z`` is the scaled covariates followed by the calendar features.
     ``positions``: the series (schema positions) of the block's rows, for the
     per-series target scaling (default: the block's own series in order).
+    ``season`` (a :class:`~.transforms.Seasonal`) is divided out before the
+    scaling, at the rows' step numbers ``steps`` (default: from each series'
+    first row here, :func:`block_steps`).
     """
     if positions is None:
         positions = np.repeat(np.arange(block.n_series), block.lengths)
-    Y = scaler.y(block.y, positions)
+    y = block.y
+    if season is not None:
+        steps = block_steps(block) if steps is None else steps
+        y = season.y(y, positions, steps)
+    Y = scaler.y(y, positions)
     parts = [] if block.X is None else [scaler.x(block.X)]
     if layout.n_calendar:
         parts.append(calendar_features(block.time, freq))

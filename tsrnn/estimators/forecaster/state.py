@@ -20,7 +20,7 @@ from ...data import SeriesSchema
 from .features import FeatureLayout
 from .head import build_network
 from .reader import last_observed
-from .transforms import Scaler
+from .transforms import Scaler, Seasonal
 
 # the fitted attributes stored as JSON values and as arrays (missing ones skipped)
 SCALARS = (
@@ -55,6 +55,8 @@ def state_dict(model) -> persist.ModelState:
     state.attributes["_layout"] = dataclasses.asdict(model._layout)
     for f in dataclasses.fields(model._scaler):
         state.arrays[f"_scaler.{f.name}"] = np.asarray(getattr(model._scaler, f.name))
+    for f in dataclasses.fields(model._season):
+        state.arrays[f"_season.{f.name}"] = np.asarray(getattr(model._season, f.name))
     try:
         state.attributes["schema_"] = model.schema_.to_dict()
         json.dumps(state.attributes["schema_"], allow_nan=True)
@@ -124,12 +126,15 @@ def load_state_dict(est, state: persist.ModelState) -> None:
         state.check_finite(["_level"], nan_ok=("_level",))
     for name in ("n_iter_", "loss_curve_", "best_loss_", "validation_scores_"):
         state.require(name)
+    season = _check_season(state, S, k)
     optimizer = persist.restore_optimizer(state, est.solver, net.size, dt)
 
     est._layout, est._net = layout, net
     est._scaler = Scaler(
         *(state.arrays[f"_scaler.{f.name}"] for f in dataclasses.fields(Scaler))
     )
+    est._season = season
+    est.deseasonalized_ = season.active > 0
     est.schema_ = schema
     persist.restore_attributes(est, SCALARS, ARRAYS, state)
     est._optimizer = optimizer
@@ -139,3 +144,21 @@ def load_state_dict(est, state: persist.ModelState) -> None:
         est._level = np.stack([last_observed(t) for t in tail])
     # the compiled inference weights are derived data: rebuilt, never stored
     est._pack_cache = est._pack()
+
+
+def _check_season(state: persist.ModelState, S: int, k: int) -> Seasonal:
+    """The seasonal indices (files written before them: none deseasonalised)."""
+    if "_season.indices" not in state.arrays:
+        return Seasonal.none(S, k)
+    idx = state.arrays["_season.indices"]
+    if idx.ndim != 3 or idx.shape[1] < 1:
+        raise persist.StateError("array '_season.indices' must be (S, period, k)")
+    state.array("_season.indices", (S, idx.shape[1], k), np.float64)
+    state.array("_season.multiplicative", (S, k), np.float64)
+    state.array("_season.active", (S, k), np.float64)
+    names = ["_season.indices", "_season.multiplicative", "_season.active"]
+    state.check_finite(names)
+    mult = state.arrays["_season.multiplicative"] > 0
+    if (idx[np.broadcast_to(mult[:, None, :], idx.shape)] <= 0).any():
+        raise persist.StateError("multiplicative seasonal indices must be positive")
+    return Seasonal(*(state.arrays[n] for n in names))
