@@ -35,7 +35,7 @@ from ...engine.threads import single_threaded_blas
 from ...engine.trainer import DivergenceWarning, TrainingLog
 from ...evaluation import ForecasterMixin, series_scale
 from ...persist import Persistent, register
-from . import state
+from . import references, state
 from .features import (
     FeatureLayout,
     block_steps,
@@ -112,6 +112,14 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         instead for a series that is not strictly positive) before scaling,
         and multiply forecasts and intervals back, the phase carried through
         ``update``. ``deseasonalized_`` says which series were. None: never.
+    references : "auto" or None, default="auto"
+        Statistical references for the direct head: per forecast step, the
+        forecasts of simple exponential smoothing, the damped trend, the Theta
+        method and drift, fitted per series on its training rows and run over
+        the series as the network reads it (deseasonalised, scaled; relative
+        to the origin with ``differencing``). The head starts at their equal
+        mix and learns corrections. ``"auto"``: on for ``strategy="direct"``,
+        off for ``"recursive"``; None: off (the seasonal references only).
     calendar_features : bool, default=True
         Add cyclic time-of-day / day-of-week / day-of-year features when the
         series has a DatetimeIndex.
@@ -171,6 +179,8 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         Format and series ends (advanced by ``update``).
     conformal_scores_ : ndarray
         Scaled residuals of held-out forecasts, for :meth:`predict_interval`.
+    references_ : tuple of str
+        The statistical references the head reads (``()``: none).
     deseasonalized_ : ndarray of bool, shape (n_series, n_targets)
         Which series (targets) were divided by seasonal indices before scaling
         (``deseasonalize``).
@@ -253,6 +263,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         ],
         "differencing": ["boolean"],
         "deseasonalize": [StrOptions({"auto"}), None],
+        "references": [StrOptions({"auto"}), None],
         "calendar_features": ["boolean"],
         "scaler": [StrOptions({"standard", "robust"}), None],
         "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
@@ -297,6 +308,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         season_length="auto",
         differencing=False,
         deseasonalize="auto",
+        references="auto",
         calendar_features=True,
         scaler="standard",
         loss="squared_error",
@@ -331,6 +343,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         self.season_length = season_length
         self.differencing = differencing
         self.deseasonalize = deseasonalize
+        self.references = references
         self.calendar_features = calendar_features
         self.scaler = scaler
         self.loss = loss
@@ -412,7 +425,12 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         Y, Z = network_inputs(
             data, scaler, layout, data.schema.freq, dt, season=season
         )
-        series = ScaledSeries.build(Y, Z, data.indptr, train_end)
+        lines = None
+        if layout.n_refs:
+            m = resolve_seasons(self.season_length, data.schema.freq)[0]
+            self._refs, lines = references.fit_state(Y, data.indptr, train_end, m)
+        self.references_ = references.NAMES if layout.n_refs else ()
+        series = ScaledSeries.build(Y, Z, data.indptr, train_end, refs=lines)
         net, theta = self._network_and_weights(layout, dt, reuse)
         self._net, self._layout, self._scaler = net, layout, scaler
         # a tail without observations scores nothing (early stopping would then
@@ -452,7 +470,14 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             strategy.horizon_out(self.horizon),
             seasons,
             relative=bool(self.differencing),
+            n_refs=self._n_references(strategy),
         )
+
+    def _n_references(self, strategy) -> int:
+        """Statistical references of the head (``references``; direct only)."""
+        if self.references == "auto" and strategy.name == "direct":
+            return len(references.NAMES)
+        return 0
 
     def _network_and_weights(self, layout, dt, reuse):
         if reuse:
@@ -603,7 +628,13 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             self._net.dtype,
             season=self._season,
         )
-        series = ScaledSeries.build(Y, Z, data.indptr, inputs=Y)
+        lines = None
+        if self._layout.n_refs:  # re-read from the states before the first rows
+            ref = self._refs
+            lines, after = references.lines_of(Y, data.indptr, ref.params, ref.init)
+            last = lines[np.asarray(data.indptr[1:]) - 1]
+            self._refs = references.ReferenceState(ref.params, ref.init, after, last)
+        series = ScaledSeries.build(Y, Z, data.indptr, inputs=Y, refs=lines)
         self._read_to_ends(SeriesReader(self._net, self._layout), self.params_, series)
 
     # ========================================================== predict
@@ -656,10 +687,18 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             self._tail_z[pos],
             np.asarray(self.schema_.n_seen)[pos],
             future_known(fut, self._scaler, lay, self.schema_),
+            ref_last=self._refs.last[pos] if lay.n_refs else None,
         )
         base = self._last_levels(pos)
         _, extra, _, _ = gather(
-            lay, rows.Y, rows.Z, rows.start, rows.end, rows.last_rows, origin=base
+            lay,
+            rows.Y,
+            rows.Z,
+            rows.start,
+            rows.end,
+            rows.last_rows,
+            origin=base,
+            refs=rows.refs,
         )
         out0 = self._head(self._top[pos], extra)  # (P, horizon_out * k)
         vals = strategy.forecast(self, out0, rows, pos, h)
@@ -720,10 +759,24 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             self._tail_z.copy(),
             self._level.copy(),
         )
+        ref_new = None
+        if lay.n_refs:
+            ref_new = references.ReferenceState(
+                self._refs.params,
+                self._refs.init,
+                self._refs.state.copy(),
+                self._refs.last.copy(),
+            )
         for i, p in enumerate(np.asarray(block.positions)):
             Y, Z, start, end = self._with_history(p, Ynew, Znew, block, i)
+            refs = None
+            if lay.n_refs:
+                refs, ref_new.state[p] = self._block_refs(p, Y[keep:])
+                ref_new.last[p] = refs[-1]
             # the previous step's one-step estimate, now that its future is known
-            _, ex, _, _ = gather(lay, Y, Z, start, end, np.array([keep - 1]))
+            _, ex, _, _ = gather(
+                lay, Y, Z, start, end, np.array([keep - 1]), refs=refs
+            )
             state = np.ascontiguousarray(self._state[:, :, p : p + 1])
             top = self._top[p : p + 1].copy()
             reader.run_rows(
@@ -737,6 +790,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
                 state,
                 top,
                 last_out=self._head(top, ex).astype(dt),
+                refs=refs,
             )
             new.state[:, :, p : p + 1] = state
             new.top[p] = top[0]
@@ -744,9 +798,21 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             new.tail_z[p] = Z[-keep:]
             new.level[p] = last_observed(Y[keep:], new.level[p])
         # commit only after every series succeeded
+        if ref_new is not None:
+            self._refs = ref_new
         self._state, self._top = new.state, new.top
         self._tail_y, self._tail_z, self._level = new.tail_y, new.tail_z, new.level
         self.schema_ = self.schema_.advance(block)
+
+    def _block_refs(self, p, Y_new):
+        """References' lines of series ``p``'s kept history and new rows ``Y_new``.
+
+        Returns the lines (the history's last row and the new rows) and the
+        filter state after the new rows.
+        """
+        keep = self._tail_y.shape[1]
+        lines, after = references.continue_series(self._refs, p, Y_new)
+        return references.with_history(self._refs, p, keep, lines), after
 
     def _with_history(self, p, Ynew, Znew, block, i):
         """Series ``p``'s stored history tail followed by the block's new rows.
@@ -789,9 +855,10 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         theta0, diverged = self.params_.copy(), False
         for i, p in enumerate(pos):
             Y, Z, _, _ = self._with_history(p, Ynew, Znew, block, i)
+            refs = self._block_refs(p, Y[keep:])[0] if lay.n_refs else None
             state = np.ascontiguousarray(self._state[:, :, p : p + 1])
             # the state has read every old row: windows start at the first new row
-            for x, ex, tg, mk in windows_after(lay, Y, Z, keep, T):
+            for x, ex, tg, mk in windows_after(lay, Y, Z, keep, T, refs=refs):
                 res = net.train_step(
                     self.params_,
                     self._optimizer,

@@ -86,6 +86,7 @@ class FeatureLayout:
     # predictions, which the step kernel feeds back as inputs instead)
     relative: bool = False  # differencing: inputs are changes y_t - y_{t-1},
     # targets and reference values are relative to the origin's level y_t
+    n_refs: int = 0  # statistical references per target (.references.NAMES)
 
     @property
     def n_known(self) -> int:
@@ -98,7 +99,15 @@ class FeatureLayout:
 
     @property
     def n_per_step(self) -> int:
-        """Head extras per forecast step: known future, then per season (known, y)."""
+        """Head extras per forecast step: known future, per season (known, y), refs."""
+        return self.ref_offset + self.n_refs * self.n_targets
+
+    @property
+    def ref_offset(self) -> int:
+        """Column of the first statistical reference in a step's extras.
+
+        Reference ``r`` of target ``j`` is column ``ref_offset + r * n_targets + j``.
+        """
         return self.n_known + len(self.seasons) * (self.n_known + self.n_targets)
 
     @property
@@ -135,6 +144,7 @@ def gather(
     limit=None,
     Y_target=None,
     origin=None,
+    refs=None,
 ):
     """Inputs, head extras, targets and target mask for ``rows``.
 
@@ -167,6 +177,11 @@ def gather(
         missing step passes the last observed level). With ``layout.relative``
         targets and references are relative to it; without, it stands in for
         a missing reference value.
+    refs : ndarray of shape (N, k, n_refs, 3), optional
+        The statistical references' forecast lines ``(a, b, phi)`` at each row
+        (:mod:`.references`): step ``s``'s value ``a + b (phi + ... + phi**s)``,
+        relative to the origin's level with ``layout.relative``. Omitted
+        (callers that read only targets), the reference extras are 0.
 
     Returns
     -------
@@ -212,6 +227,8 @@ def gather(
             yref = np.where(np.isnan(yref), base[:, None, :], yref)
         blocks.append(Z[sidx])  # what was known about the reference step
         blocks.append(np.where(np.isnan(yref), 0.0, yref))
+    if layout.n_refs:
+        blocks.append(_reference_values(layout, refs, rr, base))
     extra = np.concatenate(blocks, axis=2).reshape(len(r), ho * layout.n_per_step)
     extra[pad] = 0.0
     tgt = Yt[idx_c]
@@ -245,6 +262,7 @@ class OriginRows:
     end: np.ndarray
     length: int
     keep: int
+    refs: np.ndarray | None = None  # (rows, k, n_refs, 3): at the origins only
 
     @property
     def last_rows(self) -> np.ndarray:
@@ -261,7 +279,7 @@ class OriginRows:
 
 
 def origin_rows(
-    layout: FeatureLayout, tail_y, tail_z, n_seen, Zf: np.ndarray
+    layout: FeatureLayout, tail_y, tail_z, n_seen, Zf: np.ndarray, ref_last=None
 ) -> OriginRows:
     """History tails and future known features ``Zf`` ``(P, h, n_known)`` stacked.
 
@@ -269,6 +287,7 @@ def origin_rows(
     ``n_seen`` ``(P,)`` the rows each has seen: a series shorter than the kept
     history starts at its first real row, so that a season longer than the
     series falls back to the last value, as in training (not to the padding).
+    ``ref_last`` ``(P, k, n_refs, 3)``: the references' lines at each origin.
     """
     P, keep = tail_y.shape[:2]
     pad = max(layout.horizon_out - Zf.shape[1], 0)
@@ -282,6 +301,11 @@ def origin_rows(
     Z[:, keep:] = Zf
     block = np.repeat(np.arange(P) * L, L)
     n_real = np.minimum(keep, np.asarray(n_seen))
+    refs = None
+    if ref_last is not None:
+        refs = np.full((P, L) + ref_last.shape[1:], np.nan)
+        refs[:, keep - 1] = ref_last
+        refs = refs.reshape((P * L,) + ref_last.shape[1:])
     return OriginRows(
         Y=Y.reshape(P * L, -1),
         Z=Z.reshape(P * L, -1),
@@ -289,4 +313,23 @@ def origin_rows(
         end=block + L,
         length=L,
         keep=keep,
+        refs=refs,
     )
+
+
+def _reference_values(layout: FeatureLayout, refs, rr, base) -> np.ndarray:
+    """Statistical references ``(R, ho, n_refs * k)`` of rows ``rr`` (reference-major)."""
+    R, ho, k, nr = len(rr), layout.horizon_out, layout.n_targets, layout.n_refs
+    if refs is None:
+        return np.zeros((R, ho, nr * k))
+    lines = refs[rr]  # (R, k, nr, 3)
+    a, b, phi = lines[..., 0], lines[..., 1], lines[..., 2]
+    # phi + phi**2 + ... + phi**s for s = 1..ho
+    weights = np.cumsum(phi[..., None] ** np.arange(1, ho + 1), axis=-1)
+    vals = a[..., None] + b[..., None] * weights
+    vals = vals.transpose(0, 3, 2, 1)  # (R, ho, nr, k)
+    if layout.relative:
+        vals = vals - base[:, None, None, :]  # no origin level: no change (0)
+    else:
+        vals = np.where(np.isnan(vals), base[:, None, None, :], vals)
+    return np.where(np.isnan(vals), 0.0, vals).reshape(R, ho, nr * k)

@@ -77,22 +77,36 @@ def build_network(
     return Network(stack, head)
 
 
-def start_at_reference(net: Network, theta: np.ndarray, layout: FeatureLayout):
-    """Start the head at the seasonal naive forecast (in place on ``theta``).
+#: Weight of the seasonal-naive reference in the head's start when it also
+#: reads the statistical references (the rest is shared equally by them).
+SEASONAL_SHARE = 0.0
 
-    Output ``(k, j)`` reads the seasonal-lag feature of step ``k`` and target
-    ``j`` with weight 1 and every other known-future feature with weight 0,
-    so training begins at the baseline a statistician would try first and
-    learns corrections from the state and the covariates (the recurrent
-    part keeps its random init). Measured on the electricity backtest: this
-    start is what lets a few hundred optimizer steps beat seasonal naive.
+
+def start_at_reference(net: Network, theta: np.ndarray, layout: FeatureLayout):
+    """Start the head at its reference forecast (in place on ``theta``).
+
+    Without statistical references, output ``(k, j)`` reads the seasonal-lag
+    feature of step ``k`` and target ``j`` with weight 1 and every other
+    known-future feature with weight 0, so training begins at the baseline a
+    statistician would try first and learns corrections from the state and
+    the covariates (the recurrent part keeps its random init). Measured on
+    the electricity backtest: this start is what lets a few hundred optimizer
+    steps beat seasonal naive. With them (``references``), it starts at the
+    equal mix of the statistical references, the seasonal naive forecast
+    weighted by :data:`SEASONAL_SHARE` (the forecast combination that won
+    M4's statistical benchmarks, as a starting point the head corrects).
     """
     E = net.layout.views(theta)["head.extra_weight"]  # (steps, targets, per)
     k, c = layout.n_targets, layout.n_known
     E[...] = 0.0
+    share = SEASONAL_SHARE if layout.n_refs else 1.0
+    if layout.n_refs:
+        for r in range(layout.n_refs):
+            cols = layout.ref_offset + r * k + np.arange(k)
+            E[:, np.arange(k), cols] = (1.0 - share) / layout.n_refs
     if not layout.seasons:
         return
     for j in range(k):
         # the first season's reference value of target j: after the known
         # future (c) and that season's known features (c)
-        E[:, j, 2 * c + j] = 1.0
+        E[:, j, 2 * c + j] += share

@@ -16,10 +16,12 @@ import json
 import numpy as np
 
 from ... import persist
+from ...smoothing import N_STATE, PARAMS
 from ...data import SeriesSchema
 from .features import FeatureLayout
 from .head import build_network
 from .reader import last_observed
+from .references import NAMES, ReferenceState
 from .transforms import Scaler, Seasonal
 
 # the fitted attributes stored as JSON values and as arrays (missing ones skipped)
@@ -57,6 +59,9 @@ def state_dict(model) -> persist.ModelState:
         state.arrays[f"_scaler.{f.name}"] = np.asarray(getattr(model._scaler, f.name))
     for f in dataclasses.fields(model._season):
         state.arrays[f"_season.{f.name}"] = np.asarray(getattr(model._season, f.name))
+    if model._layout.n_refs:
+        for name in ReferenceState.FIELDS:
+            state.arrays[f"_refs.{name}"] = np.asarray(getattr(model._refs, name))
     try:
         state.attributes["schema_"] = model.schema_.to_dict()
         json.dumps(state.attributes["schema_"], allow_nan=True)
@@ -127,6 +132,7 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     for name in ("n_iter_", "loss_curve_", "best_loss_", "validation_scores_"):
         state.require(name)
     season = _check_season(state, S, k)
+    refs = _check_references(state, layout, S, k)
     optimizer = persist.restore_optimizer(state, est.solver, net.size, dt)
 
     est._layout, est._net = layout, net
@@ -134,6 +140,9 @@ def load_state_dict(est, state: persist.ModelState) -> None:
         *(state.arrays[f"_scaler.{f.name}"] for f in dataclasses.fields(Scaler))
     )
     est._season = season
+    if refs is not None:
+        est._refs = refs
+    est.references_ = NAMES if refs is not None else ()
     est.deseasonalized_ = season.active > 0
     est.schema_ = schema
     persist.restore_attributes(est, SCALARS, ARRAYS, state)
@@ -162,3 +171,26 @@ def _check_season(state: persist.ModelState, S: int, k: int) -> Seasonal:
     if (idx[np.broadcast_to(mult[:, None, :], idx.shape)] <= 0).any():
         raise persist.StateError("multiplicative seasonal indices must be positive")
     return Seasonal(*(state.arrays[n] for n in names))
+
+
+def _check_references(state: persist.ModelState, layout, S: int, k: int):
+    """The statistical references' parameters and states (None without them)."""
+    if not layout.n_refs:
+        return None
+    if layout.n_refs != len(NAMES):
+        raise persist.StateError(
+            f"the layout has {layout.n_refs} statistical references; this version "
+            f"of tsrnn knows {len(NAMES)}"
+        )
+    shapes = {
+        "params": (S, k, len(PARAMS)),
+        "init": (S, k, N_STATE),
+        "state": (S, k, N_STATE),
+        "last": (S, k, len(NAMES), 3),
+    }
+    names = [f"_refs.{f}" for f in ReferenceState.FIELDS]
+    for f in ReferenceState.FIELDS:
+        state.array(f"_refs.{f}", shapes[f], np.float64)
+    # NaN: a filter that has seen no observation yet (its level is unset)
+    state.check_finite(names, nan_ok=("_refs.init", "_refs.state", "_refs.last"))
+    return ReferenceState(*(state.arrays[n] for n in names))
