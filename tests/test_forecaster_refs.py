@@ -255,3 +255,29 @@ def test_head_gradient_through_the_reference_extras():
 
 def _slots(net):
     return [(n, net.layout[n]) for n in net.layout.names]
+
+
+def test_seasonal_share_follows_the_better_start():
+    from tsrnn.estimators.forecaster.head import seasonal_share
+
+    t = np.arange(240)
+    idx = pd.date_range("2000-01", periods=240, freq="MS")
+    # an exactly periodic series: seasonal naive makes no error after the
+    # first season (before it, it falls back to the last value), the mix does
+    periodic = pd.Series(10 + np.sin(2 * np.pi * t / M) + 0.3 * (t % 4 == 0), idx)
+    # a straight line: drift is exact, seasonal naive lags by a season
+    line = pd.Series(5.0 + 0.7 * t, idx)
+    # (the mix lags on a line only through SES, whose error grows with the step)
+    for y, lo, hi in ((periodic, 0.9, 1.0), (line, 0.0, 0.25)):
+        model = fit_quiet(small(deseasonalize=None, max_iter=1), y)
+        lay = model._layout
+        data = to_series_set(y)
+        Y, Z = network_inputs(
+            data, model._scaler, lay, data.schema.freq, np.float64, season=None
+        )
+        train_end = np.array([int(len(y) * 0.9)])
+        _, lines = references.fit_state(Y, data.indptr, train_end, M)
+        series = ScaledSeries.build(Y, Z, data.indptr, train_end, refs=lines)
+        share = seasonal_share(lay, series)
+        assert share.shape == (lay.horizon_out, 1)
+        assert lo <= share.min() and share.max() <= hi, share.ravel()

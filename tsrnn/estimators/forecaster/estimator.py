@@ -35,7 +35,7 @@ from ...engine.threads import single_threaded_blas
 from ...engine.trainer import DivergenceWarning, TrainingLog
 from ...evaluation import ForecasterMixin, series_scale
 from ...persist import Persistent, register
-from . import references, state
+from . import head, references, state
 from .features import (
     FeatureLayout,
     block_steps,
@@ -431,7 +431,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             self._refs, lines = references.fit_state(Y, data.indptr, train_end, m)
         self.references_ = references.NAMES if layout.n_refs else ()
         series = ScaledSeries.build(Y, Z, data.indptr, train_end, refs=lines)
-        net, theta = self._network_and_weights(layout, dt, reuse)
+        net, theta = self._network_and_weights(layout, dt, reuse, series)
         self._net, self._layout, self._scaler = net, layout, scaler
         # a tail without observations scores nothing (early stopping would then
         # keep the initial weights): treat it as no validation
@@ -473,13 +473,19 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             n_refs=self._n_references(strategy),
         )
 
+    def _start_share(self, layout, series):
+        """Seasonal naive's share of the head's start beside the references."""
+        if head.SEASONAL_SHARE == "auto":
+            return head.seasonal_share(layout, series)
+        return float(head.SEASONAL_SHARE)
+
     def _n_references(self, strategy) -> int:
         """Statistical references of the head (``references``; direct only)."""
         if self.references == "auto" and strategy.name == "direct":
             return len(references.NAMES)
         return 0
 
-    def _network_and_weights(self, layout, dt, reuse):
+    def _network_and_weights(self, layout, dt, reuse, series=None):
         if reuse:
             if self._layout != layout:
                 raise ValueError(
@@ -490,7 +496,10 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
             self.cell, self.hidden_size, self.num_layers, self.nonlinearity, layout, dt
         )
         theta = net.init_params(np.random.default_rng(self._seed()))
-        start_at_reference(net, theta, layout)
+        share = None
+        if layout.n_refs and layout.seasons:
+            share = self._start_share(layout, series)
+        start_at_reference(net, theta, layout, share)
         return net, theta
 
     def _train(self, theta, series: ScaledSeries, reuse, partial, has_val):
