@@ -37,9 +37,7 @@ def monthly(n=200, seed=0, positive=True):
 
 
 def small(**kw):
-    base = dict(
-        hidden_size=4, horizon=6, max_iter=2, random_state=0, differencing=True
-    )
+    base = dict(hidden_size=4, horizon=6, max_iter=2, random_state=0, differencing=True)
     return RNNForecaster(**{**base, **kw})
 
 
@@ -80,7 +78,9 @@ def test_deseasonalized_is_the_plain_model_on_the_adjusted_series(positive):
     )
     # the intervals are centred on the re-seasonalised forecast
     iv = auto.predict_interval(coverage=0.8)
-    assert (iv["lower"] <= auto.predict()).all() and (auto.predict() <= iv["upper"]).all()
+    assert (iv["lower"] <= auto.predict()).all() and (
+        auto.predict() <= iv["upper"]
+    ).all()
 
 
 def test_save_load_keeps_the_phase(tmp_path):
@@ -98,7 +98,8 @@ def test_save_load_keeps_the_phase(tmp_path):
 def test_no_seasonality_changes_nothing():
     rng = np.random.default_rng(3)
     y = pd.Series(
-        10 + rng.normal(size=150), index=pd.date_range("2000-01", periods=150, freq="MS")
+        10 + rng.normal(size=150),
+        index=pd.date_range("2000-01", periods=150, freq="MS"),
     )
     auto = fit_quiet(small(), y)
     off = fit_quiet(small(deseasonalize=None), y)

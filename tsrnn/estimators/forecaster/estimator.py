@@ -418,7 +418,8 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         else:
             season = self._fit_season(data, train_end)
             y_ds = season.y(
-                data.y, np.repeat(np.arange(data.n_series), data.lengths),
+                data.y,
+                np.repeat(np.arange(data.n_series), data.lengths),
                 block_steps(data),
             )
             scaler = Scaler.fit(self.scaler, y_ds, data.X, data.indptr, train_end)
@@ -426,9 +427,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         self.deseasonalized_ = season.active > 0
         layout = self._feature_layout(data, strategy)
         dt = np.dtype(self.dtype).type
-        Y, Z = network_inputs(
-            data, scaler, layout, data.schema.freq, dt, season=season
-        )
+        Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt, season=season)
         lines = None
         if layout.n_refs:
             m = resolve_seasons(self.season_length, data.schema.freq)[0]
@@ -456,7 +455,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
         return self
 
     def _fit_season(self, data: SeriesSet, train_end) -> Seasonal:
-        """The seasonal indices ``deseasonalize`` divides out (see :class:`Seasonal`)."""
+        """The seasonal indices ``deseasonalize`` divides out (:class:`Seasonal`)."""
         m = resolve_seasons(self.season_length, data.schema.freq)[0]
         return Seasonal.fit(self.deseasonalize, m, data.y, data.indptr, train_end)
 
@@ -787,9 +786,7 @@ class RNNForecaster(Persistent, ForecasterMixin, BaseEstimator):
                 refs, ref_new.state[p] = self._block_refs(p, Y[keep:])
                 ref_new.last[p] = refs[-1]
             # the previous step's one-step estimate, now that its future is known
-            _, ex, _, _ = gather(
-                lay, Y, Z, start, end, np.array([keep - 1]), refs=refs
-            )
+            _, ex, _, _ = gather(lay, Y, Z, start, end, np.array([keep - 1]), refs=refs)
             state = np.ascontiguousarray(self._state[:, :, p : p + 1])
             top = self._top[p : p + 1].copy()
             reader.run_rows(

@@ -318,7 +318,7 @@ def origin_rows(
 
 
 def _reference_values(layout: FeatureLayout, refs, rr, base) -> np.ndarray:
-    """Statistical references ``(R, ho, n_refs * k)`` of rows ``rr`` (reference-major)."""
+    """Statistical references ``(R, ho, n_refs * k)`` of rows ``rr``, by reference."""
     R, ho, k, nr = len(rr), layout.horizon_out, layout.n_targets, layout.n_refs
     if refs is None:
         return np.zeros((R, ho, nr * k))

@@ -16,8 +16,8 @@ import json
 import numpy as np
 
 from ... import persist
-from ...smoothing import N_STATE, PARAMS
 from ...data import SeriesSchema
+from ...smoothing import N_STATE, PARAMS
 from .features import FeatureLayout
 from .head import build_network
 from .reader import last_observed

@@ -383,9 +383,7 @@ class Epoch:
         return float(np.mean(losses))
 
 
-def windows_after(
-    layout: FeatureLayout, Y, Z, keep: int, bptt_length: int, refs=None
-):
+def windows_after(layout: FeatureLayout, Y, Z, keep: int, bptt_length: int, refs=None):
     """Windows over the new rows of one series (``partial_fit``), in order.
 
     ``Y`` and ``Z`` are the series' kept history (``keep`` rows, already read

@@ -2,13 +2,14 @@
 
 Per-series deseasonalisation (:class:`Seasonal`, ``deseasonalize="auto"``: the
 classical seasonal indices divided out where M4's seasonality test passes),
-then per-series scaling of the targets (standard or robust) and global
-scaling of the covariates, fitted on the training rows (:class:`Scaler`); the
-inverses map forecasts back in the opposite order. A target transform that depends on the data (a log
-or Box-Cox for positive series, a multiplicative level) belongs here, next to
-the scaler, applied before it on the way in and after its inverse on the way
-out. Differencing is not a transform of the stored values: it changes what the
-network reads and predicts relative to the origin, in :func:`.features.gather`.
+then per-series scaling of the targets (standard or robust) and global scaling
+of the covariates, fitted on the training rows (:class:`Scaler`); the inverses
+map forecasts back in the opposite order. A target transform that depends on
+the data (a log or Box-Cox for positive series, a multiplicative level) belongs
+here, next to the scaler, applied before it on the way in and after its inverse
+on the way out. Differencing is not a transform of the stored values: it
+changes what the network reads and predicts relative to the origin, in
+:func:`.features.gather`.
 """
 
 from __future__ import annotations
