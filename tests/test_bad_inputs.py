@@ -876,6 +876,22 @@ CASES = [
         r"season_length must hold positive ints \(steps per season\), got "
         r"\(12, 0\); e\.g\.",
     ),
+    Case(
+        "param-references-bool",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, references=True).fit(d["y"]),
+        ValueError,
+        r"'references' parameter of RNNForecaster must be a str among \{'auto'\} "
+        r"or None\. Got True",
+    ),
+    Case(
+        "param-deseasonalize-kind",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, deseasonalize="multiplicative").fit(d["y"]),
+        ValueError,
+        r"'deseasonalize' parameter of RNNForecaster must be a str among "
+        r"\{'auto'\} or None\. Got 'multiplicative'",
+    ),
     # ------------------------------------ RNNForecaster: predict and update
     Case(
         "predict-before-fit",

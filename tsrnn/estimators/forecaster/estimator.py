@@ -44,9 +44,10 @@ from ...evaluation import ForecasterMixin, series_scale
 from ...persist import Persistent, is_solver, register
 from .. import fitted_config
 from ..refused import ExplainsRefusedParameters
-from . import auto, state
+from . import auto, head, references, state
 from .features import (
     FeatureLayout,
+    block_steps,
     future_known,
     gather,
     network_inputs,
@@ -63,7 +64,7 @@ from .training import (
     steps_per_epoch,
     windows_after,
 )
-from .transforms import Scaler
+from .transforms import Scaler, Seasonal
 
 
 @register
@@ -126,6 +127,26 @@ class RNNForecaster(
         A change next to a missing step is missing too; after trailing missing
         steps the forecast starts from the last observed value. ``"auto"``:
         when the series are persistent (see Notes); fitted: ``differencing_``.
+    deseasonalize : "auto" or None, default="auto"
+        ``"auto"``: per series, when M4's seasonality test (autocorrelation at
+        the first ``season_length`` ``m > 1``, 90 %) passes on its training
+        rows and they hold at least three seasons, divide the series by its
+        classical seasonal indices (centred moving averages; subtracted
+        instead for a series that is not strictly positive) before scaling,
+        and multiply forecasts and intervals back, the phase carried through
+        ``update``. ``deseasonalized_`` says which series were. None: never.
+    references : "auto" or None, default="auto"
+        Statistical references for the direct head: per forecast step, the
+        forecasts of simple exponential smoothing, the damped trend, the Theta
+        method and drift, fitted per series on its training rows and run over
+        the series as the network reads it (deseasonalised, scaled; relative
+        to the origin with ``differencing``), as extra inputs of the head,
+        which starts at the seasonal naive forecast and learns how much of
+        each reference to use (starting at the references' equal mix instead
+        was measured worse on M3/Tourism, see
+        :data:`~tsrnn.estimators.forecaster.head.SEASONAL_SHARE`).
+        ``"auto"``: on for ``strategy="direct"``, off for ``"recursive"``;
+        None: off (the seasonal references only, as earlier versions).
     calendar_features : bool, default=True
         Add cyclic time-of-day / day-of-week / day-of-year features when the
         series has a DatetimeIndex.
@@ -231,6 +252,11 @@ class RNNForecaster(
         Format and series ends (advanced by ``update``).
     conformal_scores_ : ndarray
         Scaled residuals of held-out forecasts, for :meth:`predict_interval`.
+    references_ : tuple of str
+        The statistical references the head reads (``()``: none).
+    deseasonalized_ : ndarray of bool, shape (n_series, n_targets)
+        Which series (targets) were divided by seasonal indices before scaling
+        (``deseasonalize``).
     stopped_ : str
         Why training stopped: ``"max_iter"``, ``"converged"``,
         ``"early_stopping"``, ``"diverged"`` or ``"interrupted"`` (for the
@@ -412,6 +438,8 @@ class RNNForecaster(
         "reference",
         "differencing",
         "reference",
+        "deseasonalize",
+        "references",
         "calendar_features",
         "holidays",
         "scaler",
@@ -445,6 +473,8 @@ class RNNForecaster(
         ],
         "differencing": ["boolean", StrOptions({"auto"})],
         "reference": [StrOptions({"auto", "last", "seasonal"})],
+        "deseasonalize": [StrOptions({"auto"}), None],
+        "references": [StrOptions({"auto"}), None],
         "calendar_features": ["boolean"],
         "holidays": [None, str, list, tuple],
         "scaler": [StrOptions({"standard", "robust"}), None],
@@ -501,6 +531,8 @@ class RNNForecaster(
         season_length="auto",
         reference="auto",
         differencing="auto",
+        deseasonalize="auto",
+        references="auto",
         calendar_features=True,
         holidays=None,
         scaler="standard",
@@ -536,6 +568,8 @@ class RNNForecaster(
         self.season_length = season_length
         self.reference = reference
         self.differencing = differencing
+        self.deseasonalize = deseasonalize
+        self.references = references
         self.calendar_features = calendar_features
         self.holidays = holidays
         self.scaler = scaler
@@ -618,15 +652,22 @@ class RNNForecaster(
             horizon=int(self.horizon),
         )
         train_end = data.indptr[:-1] + data.lengths - n_val
-        # the scaler first: it refuses values too large to standardize, with
-        # the message that says what to do, before any rule reads them
-        scaler = (
-            self._scaler
-            if reuse
-            else Scaler.fit(
-                self.scaler, data.y, data.X, data.indptr, train_end, data.schema.ids
+        if reuse:
+            scaler, season = self._scaler, self._season
+        else:
+            season = self._fit_season(data, train_end)
+            y_ds = season.y(
+                data.y,
+                np.repeat(np.arange(data.n_series), data.lengths),
+                block_steps(data),
             )
-        )
+            # the scaler first: it refuses values too large to standardize,
+            # with the message that says what to do, before any rule reads them
+            scaler = Scaler.fit(
+                self.scaler, y_ds, data.X, data.indptr, train_end, data.schema.ids
+            )
+        self._season = season
+        self.deseasonalized_ = season.active > 0
         if not reuse:
             self._resolve_auto(data, strategy, train_end)
         layout = self._feature_layout(data, strategy)
@@ -641,9 +682,14 @@ class RNNForecaster(
             "past value at its phase to refer to)",
         )
         dt = np.dtype(self.dtype).type
-        Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt)
-        series = ScaledSeries.build(Y, Z, data.indptr, train_end)
-        net, theta = self._network_and_weights(layout, dt, reuse)
+        Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt, season=season)
+        lines = None
+        if layout.n_refs:
+            m = resolve_seasons(self.season_length, data.schema.freq)[0]
+            self._refs, lines = references.fit_state(Y, data.indptr, train_end, m)
+        self.references_ = references.NAMES if layout.n_refs else ()
+        series = ScaledSeries.build(Y, Z, data.indptr, train_end, refs=lines)
+        net, theta = self._network_and_weights(layout, dt, reuse, series)
         self._net, self._layout, self._scaler = net, layout, scaler
         if not reuse:
             self._fit_config = fitted_config.record(self, self._fit_config_params)
@@ -762,6 +808,11 @@ class RNNForecaster(
             )
         )
 
+    def _fit_season(self, data: SeriesSet, train_end) -> Seasonal:
+        """The seasonal indices ``deseasonalize`` divides out (:class:`Seasonal`)."""
+        m = resolve_seasons(self.season_length, data.schema.freq)[0]
+        return Seasonal.fit(self.deseasonalize, m, data.y, data.indptr, train_end)
+
     def _feature_layout(self, data: SeriesSet, strategy) -> FeatureLayout:
         """What the network reads and predicts for these series and settings."""
         schema = data.schema
@@ -779,6 +830,7 @@ class RNNForecaster(
             self.seasons_,
             relative=bool(self.differencing_),
             holidays=holidays,
+            n_refs=self._n_references(strategy),
         )
 
     def _holiday_spec(self, schema):
@@ -799,7 +851,19 @@ class RNNForecaster(
             return spec
         return tuple(d.isoformat() for d in sorted(holiday_dates(spec)))
 
-    def _network_and_weights(self, layout, dt, reuse):
+    def _start_share(self, layout, series):
+        """Seasonal naive's share of the head's start beside the references."""
+        if head.SEASONAL_SHARE == "auto":
+            return head.seasonal_share(layout, series)
+        return float(head.SEASONAL_SHARE)
+
+    def _n_references(self, strategy) -> int:
+        """Statistical references of the head (``references``; direct only)."""
+        if self.references == "auto" and strategy.name == "direct":
+            return len(references.NAMES)
+        return 0
+
+    def _network_and_weights(self, layout, dt, reuse, series=None):
         if reuse:
             if self._layout != layout:
                 raise ValueError(
@@ -810,7 +874,10 @@ class RNNForecaster(
             self.cell, self.hidden_size, self.num_layers, self.nonlinearity, layout, dt
         )
         theta = net.init_params(np.random.default_rng(self._seed()))
-        start_at_reference(net, theta, layout)
+        share = None
+        if layout.n_refs and layout.seasons:
+            share = self._start_share(layout, series)
+        start_at_reference(net, theta, layout, share)
         return net, theta
 
     def _epochs(self, series: ScaledSeries, lanes, selecting: bool) -> int:
@@ -941,10 +1008,16 @@ class RNNForecaster(
         n_best = 0 if use_reference else int(np.argmax(selection.validation_scores)) + 1
         self.selected_epochs_ = n_best
         dt = np.dtype(self.dtype).type
+        season = self._season  # the selection run's indices (training rows)
         if mode == "refit":
+            y_ds = season.y(
+                data.y,
+                np.repeat(np.arange(data.n_series), data.lengths),
+                block_steps(data),
+            )
             scaler = Scaler.fit(
                 self.scaler,
-                data.y,
+                y_ds,
                 data.X,
                 data.indptr,
                 data.indptr[1:],
@@ -956,10 +1029,18 @@ class RNNForecaster(
             scaler, theta, optimizer = self._scaler, self.params_, self._optimizer
             share = float(n_val.sum()) / max(1, int(data.lengths.sum() - n_val.sum()))
             n_epochs = max(1, int(np.ceil(n_best * share))) if n_best else 0
-        Y, Z = network_inputs(data, scaler, self._layout, data.schema.freq, dt)
-        series = ScaledSeries.build(Y, Z, data.indptr)
+        Y, Z = network_inputs(
+            data, scaler, self._layout, data.schema.freq, dt, season=season
+        )
+        lines = None
+        if self._layout.n_refs:  # the references refitted on every row too
+            m = resolve_seasons(self.season_length, data.schema.freq)[0]
+            self._refs, lines = references.fit_state(Y, data.indptr, data.indptr[1:], m)
+        series = ScaledSeries.build(Y, Z, data.indptr, refs=lines)
         if theta is None:
-            net, theta = self._network_and_weights(self._layout, dt, reuse=False)
+            net, theta = self._network_and_weights(
+                self._layout, dt, reuse=False, series=series
+            )
             self._net = net
             if use_reference:  # no epoch beat it: the reference is the model
                 theta[:] = reference_only(net, theta)
@@ -1068,9 +1149,20 @@ class RNNForecaster(
             data.schema, n_seen=lengths.copy(), last=last
         )
         Y, Z = network_inputs(
-            data, self._scaler, self._layout, self.schema_.freq, self._net.dtype
+            data,
+            self._scaler,
+            self._layout,
+            self.schema_.freq,
+            self._net.dtype,
+            season=self._season,
         )
-        series = ScaledSeries.build(Y, Z, data.indptr, inputs=Y)
+        lines = None
+        if self._layout.n_refs:  # re-read from the states before the first rows
+            ref = self._refs
+            lines, after = references.lines_of(Y, data.indptr, ref.params, ref.init)
+            last = lines[np.asarray(data.indptr[1:]) - 1]
+            self._refs = references.ReferenceState(ref.params, ref.init, after, last)
+        series = ScaledSeries.build(Y, Z, data.indptr, inputs=Y, refs=lines)
         self._read_to_ends(SeriesReader(self._net, self._layout), self.params_, series)
 
     # ========================================================== predict
@@ -1135,16 +1227,26 @@ class RNNForecaster(
             self._tail_z[pos],
             np.asarray(self.schema_.n_seen)[pos],
             future_known(fut, self._scaler, lay, self.schema_),
+            ref_last=self._refs.last[pos] if lay.n_refs else None,
         )
         base = self._last_levels(pos)
         _, extra, _, _ = gather(
-            lay, rows.Y, rows.Z, rows.start, rows.end, rows.last_rows, origin=base
+            lay,
+            rows.Y,
+            rows.Z,
+            rows.start,
+            rows.end,
+            rows.last_rows,
+            origin=base,
+            refs=rows.refs,
         )
         out0 = self._head(self._top[pos], extra)  # (P, horizon_out * k)
         vals = strategy.forecast(self, out0, rows, pos, h)
         if lay.relative:
             vals = strategy.to_levels(vals, base)
-        return self._scaler.y_inverse(vals, pos[:, None])
+        vals = self._scaler.y_inverse(vals, pos[:, None])
+        steps = np.asarray(self.schema_.n_seen)[pos][:, None] + np.arange(h)
+        return self._season.y_inverse(vals, pos[:, None], steps)
 
     # =========================================================== update
     def update(self, y_new, X_new=None):
@@ -1185,6 +1287,8 @@ class RNNForecaster(
             self._net.dtype,
             positions=np.repeat(block.positions, block.lengths),
             what="y_new",
+            season=self._season,
+            steps=block_steps(block, np.asarray(self.schema_.n_seen)[block.positions]),
         )
 
     def _update_block(self, block: SeriesSet) -> None:
@@ -1201,10 +1305,22 @@ class RNNForecaster(
             self._tail_z.copy(),
             self._level.copy(),
         )
+        ref_new = None
+        if lay.n_refs:
+            ref_new = references.ReferenceState(
+                self._refs.params,
+                self._refs.init,
+                self._refs.state.copy(),
+                self._refs.last.copy(),
+            )
         for i, p in enumerate(np.asarray(block.positions)):
             Y, Z, start, end = self._with_history(p, Ynew, Znew, block, i)
+            refs = None
+            if lay.n_refs:
+                refs, ref_new.state[p] = self._block_refs(p, Y[keep:])
+                ref_new.last[p] = refs[-1]
             # the previous step's one-step estimate, now that its future is known
-            _, ex, _, _ = gather(lay, Y, Z, start, end, np.array([keep - 1]))
+            _, ex, _, _ = gather(lay, Y, Z, start, end, np.array([keep - 1]), refs=refs)
             # a copy, never a view: with one series the slice is all of _state,
             # which a concurrent predict's snapshot may still be reading
             state = self._state[:, :, p : p + 1].copy(order="C")
@@ -1220,6 +1336,7 @@ class RNNForecaster(
                 state,
                 top,
                 last_out=self._head(top, ex).astype(dt),
+                refs=refs,
             )
             new.state[:, :, p : p + 1] = state
             new.top[p] = top[0]
@@ -1227,9 +1344,21 @@ class RNNForecaster(
             new.tail_z[p] = Z[-keep:]
             new.level[p] = last_observed(Y[keep:], new.level[p])
         # commit only after every series succeeded
+        if ref_new is not None:
+            self._refs = ref_new
         self._state, self._top = new.state, new.top
         self._tail_y, self._tail_z, self._level = new.tail_y, new.tail_z, new.level
         self.schema_ = self.schema_.advance(block)
+
+    def _block_refs(self, p, Y_new):
+        """References' lines of series ``p``'s kept history and new rows ``Y_new``.
+
+        Returns the lines (the history's last row and the new rows) and the
+        filter state after the new rows.
+        """
+        keep = self._tail_y.shape[1]
+        lines, after = references.continue_series(self._refs, p, Y_new)
+        return references.with_history(self._refs, p, keep, lines), after
 
     def _with_history(self, p, Ynew, Znew, block, i):
         """Series ``p``'s stored history tail followed by the block's new rows.
@@ -1281,9 +1410,10 @@ class RNNForecaster(
         guard, batch = DivergenceGuard(), 0
         for i, p in enumerate(pos):
             Y, Z, _, _ = self._with_history(p, Ynew, Znew, block, i)
+            refs = self._block_refs(p, Y[keep:])[0] if lay.n_refs else None
             state = self._state[:, :, p : p + 1].copy(order="C")  # (as above)
             # the state has read every old row: windows start at the first new row
-            for x, ex, tg, mk in windows_after(lay, Y, Z, keep, T):
+            for x, ex, tg, mk in windows_after(lay, Y, Z, keep, T, refs=refs):
                 res = net.train_step(
                     self.params_,
                     opt,

@@ -88,6 +88,7 @@ class SeriesReader:
         top,
         Y_target=None,
         last_out=None,
+        refs=None,
     ):
         """Run the network over ``rows`` (one series, in order) from ``state``.
 
@@ -109,7 +110,9 @@ class SeriesReader:
         has_nan = bool(np.isnan(inputs[rows]).any())
         for a in range(0, n, CHUNK):
             r = rows[a : a + CHUNK]
-            x, ex, _, _ = gather(lay, inputs, Z, start, end, r, Y_target=Y_target)
+            x, ex, _, _ = gather(
+                lay, inputs, Z, start, end, r, Y_target=Y_target, refs=refs
+            )
             x = np.ascontiguousarray(x[:, None, :], dt)
             ex = np.ascontiguousarray(ex[:, None, :], dt)
             if has_nan:
@@ -145,6 +148,7 @@ class SeriesReader:
                 state,
                 top,
                 Y_target=Y,
+                refs=series.refs,
             )
             miss = np.isnan(Y[rows])
             est = np.vstack([np.zeros((1, k)), out[:-1, :k]])
@@ -197,6 +201,7 @@ class SeriesReader:
                 state,
                 top,
                 Y_target=Y_target,
+                refs=series.refs,
             )
             states[:, :, s] = state[:, :, 0]
             tops[s] = top[0]
@@ -219,6 +224,7 @@ class SeriesReader:
                         series.end,
                         rows[a : a + step],
                         Y_target=Y_target,
+                        refs=series.refs,
                     )
                     o, state, cache = net.forward(
                         theta,

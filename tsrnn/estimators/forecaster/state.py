@@ -19,12 +19,15 @@ from ... import persist
 from ...data import SeriesSchema
 from ...data.timeaxis import freq_to_json
 from ...engine import Network
+from ...smoothing import N_STATE, PARAMS
+from .. import fitted_config
 from . import auto
 from .features import FeatureLayout
 from .head import network_parts, resolve_seasons
 from .reader import last_observed
+from .references import NAMES, ReferenceState
 from .strategies import STRATEGIES
-from .transforms import Scaler
+from .transforms import Scaler, Seasonal
 
 # the fitted attributes stored as JSON values and as arrays (missing ones skipped)
 SCALARS = (
@@ -75,6 +78,11 @@ def state_dict(model) -> persist.ModelState:
         state.arrays[f"_scaler.{f.name}"] = np.asarray(getattr(model._scaler, f.name))
     # a frequency that cannot be stored says so itself (not "column names")
     freq_to_json(model.schema_.freq)
+    for f in dataclasses.fields(model._season):
+        state.arrays[f"_season.{f.name}"] = np.asarray(getattr(model._season, f.name))
+    if model._layout.n_refs:
+        for name in ReferenceState.FIELDS:
+            state.arrays[f"_refs.{name}"] = np.asarray(getattr(model._refs, name))
     try:
         # names may be tuples (a Series named ("load", "kW"), MultiIndex
         # columns) of str, numbers and time stamps: tagged, they come back equal
@@ -143,6 +151,8 @@ def load_state_dict(est, state: persist.ModelState) -> None:
         state.array("_level", (S, k), np.float64)
         state.check_finite(["_level"], nan_ok=("_level",))
     _check_scalars(state)
+    season = _check_season(state, S, k)
+    refs = _check_references(state, layout, S, k)
     optimizer = persist.restore_optimizer(
         state, est.solver, state.arrays["params_"].size, dt
     )
@@ -153,6 +163,11 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     est._scaler = Scaler(
         *(state.arrays[f"_scaler.{f.name}"] for f in dataclasses.fields(Scaler))
     )
+    est._season = season
+    if refs is not None:
+        est._refs = refs
+    est.references_ = NAMES if refs is not None else ()
+    est.deseasonalized_ = season.active > 0
     est.schema_ = schema
     persist.restore_attributes(est, SCALARS, ARRAYS, state)
     est._optimizer = optimizer
@@ -340,3 +355,44 @@ def _check_scalars(state: persist.ModelState) -> None:
             isinstance(v, numbers.Real) and not isinstance(v, bool) for v in curve
         ):
             raise persist.StateError(f"metadata field {name} must be a list of numbers")
+
+
+def _check_season(state: persist.ModelState, S: int, k: int) -> Seasonal:
+    """The seasonal indices (files written before them: none deseasonalised)."""
+    if "_season.indices" not in state.arrays:
+        return Seasonal.none(S, k)
+    idx = state.arrays["_season.indices"]
+    if idx.ndim != 3 or idx.shape[1] < 1:
+        raise persist.StateError("array '_season.indices' must be (S, period, k)")
+    state.array("_season.indices", (S, idx.shape[1], k), np.float64)
+    state.array("_season.multiplicative", (S, k), np.float64)
+    state.array("_season.active", (S, k), np.float64)
+    names = ["_season.indices", "_season.multiplicative", "_season.active"]
+    state.check_finite(names)
+    mult = state.arrays["_season.multiplicative"] > 0
+    if (idx[np.broadcast_to(mult[:, None, :], idx.shape)] <= 0).any():
+        raise persist.StateError("multiplicative seasonal indices must be positive")
+    return Seasonal(*(state.arrays[n] for n in names))
+
+
+def _check_references(state: persist.ModelState, layout, S: int, k: int):
+    """The statistical references' parameters and states (None without them)."""
+    if not layout.n_refs:
+        return None
+    if layout.n_refs != len(NAMES):
+        raise persist.StateError(
+            f"the layout has {layout.n_refs} statistical references; this version "
+            f"of tsrnn knows {len(NAMES)}"
+        )
+    shapes = {
+        "params": (S, k, len(PARAMS)),
+        "init": (S, k, N_STATE),
+        "state": (S, k, N_STATE),
+        "last": (S, k, len(NAMES), 3),
+    }
+    names = [f"_refs.{f}" for f in ReferenceState.FIELDS]
+    for f in ReferenceState.FIELDS:
+        state.array(f"_refs.{f}", shapes[f], np.float64)
+    # NaN: a filter that has seen no observation yet (its level is unset)
+    state.check_finite(names, nan_ok=("_refs.init", "_refs.state", "_refs.last"))
+    return ReferenceState(*(state.arrays[n] for n in names))

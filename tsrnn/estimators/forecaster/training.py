@@ -54,6 +54,9 @@ class ScaledSeries:
     start, end, train_end : ndarray of shape (N,)
         The same per row: first row, one past the last row and first held-out
         row of the row's series (what :func:`~.features.gather` reads).
+    refs : ndarray of shape (N, n_targets, n_refs, 3) or None
+        The statistical references' forecast lines at every row
+        (:mod:`.references`); None without references.
     """
 
     Y: np.ndarray
@@ -64,9 +67,12 @@ class ScaledSeries:
     start: np.ndarray
     end: np.ndarray
     train_end: np.ndarray
+    refs: np.ndarray | None = None
 
     @classmethod
-    def build(cls, Y, Z, indptr, train_end_series=None, inputs=None) -> ScaledSeries:
+    def build(
+        cls, Y, Z, indptr, train_end_series=None, inputs=None, refs=None
+    ) -> ScaledSeries:
         """The rows of stacked series; ``train_end_series`` None holds nothing out.
 
         ``inputs`` defaults to ``Y`` with its gaps set to 0.
@@ -85,6 +91,7 @@ class ScaledSeries:
             start=np.repeat(indptr[:-1], lengths),
             end=np.repeat(indptr[1:], lengths),
             train_end=np.repeat(train_end_series, lengths),
+            refs=refs,
         )
 
     @property
@@ -262,6 +269,7 @@ def _window(layout: FeatureLayout, series: ScaledSeries, rows, reset) -> Window:
         rows,
         series.train_end,
         Y_target=series.Y,
+        refs=series.refs,
     )
     dt = series.Y.dtype
     return Window(
@@ -415,12 +423,13 @@ class Epoch:
         return float(np.mean(losses))
 
 
-def windows_after(layout: FeatureLayout, Y, Z, keep: int, bptt_length: int):
+def windows_after(layout: FeatureLayout, Y, Z, keep: int, bptt_length: int, refs=None):
     """Windows over the new rows of one series (``partial_fit``), in order.
 
     ``Y`` and ``Z`` are the series' kept history (``keep`` rows, already read
     by the state) followed by the new rows; windows start at the first new row
-    and hold one series (batch of 1). Yields ``(x, extra, target, mask)``,
+    and hold one series (batch of 1); ``refs``: the references' lines of
+    the same rows. Yields ``(x, extra, target, mask)``,
     skipping windows without an observed target.
     """
     n = len(Y)
@@ -429,6 +438,8 @@ def windows_after(layout: FeatureLayout, Y, Z, keep: int, bptt_length: int):
     T = int(bptt_length)
     for w0 in range(keep, n - 1, T):
         rows = np.arange(w0, min(w0 + T, n - 1))[:, None]
-        x, ex, tg, mk = gather(layout, inputs, Z, start, end, rows, Y_target=Y)
+        x, ex, tg, mk = gather(
+            layout, inputs, Z, start, end, rows, Y_target=Y, refs=refs
+        )
         if mk.any():
             yield np.ascontiguousarray(x), np.ascontiguousarray(ex), tg, mk
