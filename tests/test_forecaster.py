@@ -143,6 +143,10 @@ def test_stateful_training_carries_information_beyond_the_window(seed):
             batch_size=4,
             validation_fraction=0.0,
             random_state=seed,
+            # what this test is about: the state, not the references or loss
+            references=None,
+            deseasonalize=None,
+            loss="squared_error",
         ).fit(y[:n_train], X[:n_train])
         pred = np.empty(len(y) - n_train)
         for i, t in enumerate(range(n_train, len(y))):  # one step ahead, streaming

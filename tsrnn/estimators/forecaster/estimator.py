@@ -1008,8 +1008,11 @@ class RNNForecaster(
         n_best = 0 if use_reference else int(np.argmax(selection.validation_scores)) + 1
         self.selected_epochs_ = n_best
         dt = np.dtype(self.dtype).type
-        season = self._season  # the selection run's indices (training rows)
-        if mode == "refit":
+        season = self._season  # "continue": the selection run's (training rows)
+        if mode == "refit":  # as a fresh fit on every row: indices, scaler, refs
+            season = self._fit_season(data, data.indptr[1:])
+            self._season = season
+            self.deseasonalized_ = season.active > 0
             y_ds = season.y(
                 data.y,
                 np.repeat(np.arange(data.n_series), data.lengths),

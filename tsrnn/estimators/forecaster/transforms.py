@@ -154,10 +154,17 @@ class Seasonal:
         out = cls(np.ones((S, m, k)), np.ones((S, k)), np.zeros((S, k)))
         for i in range(S):
             for j in range(k):
-                found = decompose(y[indptr[i] : train_end[i], j], m)
+                rows = y[indptr[i] : train_end[i], j]
+                # the test's autocorrelations square the values: divide by
+                # the magnitude first, so 1e200 is tested as 1 (scale-free)
+                mag = np.nanmax(np.abs(rows)) if np.isfinite(rows).any() else 0.0
+                mag = mag if np.isfinite(mag) and mag > 0 else 1.0
+                found = decompose(rows / mag, m)
                 if found is None:
                     continue
                 idx, mult = found
+                if not mult:  # additive indices are in the data's units
+                    idx = np.asarray(idx) * mag
                 out.indices[i, :, j] = idx
                 out.multiplicative[i, j] = float(mult)
                 out.active[i, j] = 1.0
@@ -180,4 +187,6 @@ class Seasonal:
         if self.period == 1:
             return y
         idx, mult = self._factors(series, steps)
-        return np.where(mult, y * idx, y + np.where(mult, 0, idx))
+        # each branch on safe values: an additive index (in the data's units)
+        # must not multiply y, even in the branch np.where discards
+        return np.where(mult, y * np.where(mult, idx, 1.0), y + np.where(mult, 0, idx))
