@@ -208,7 +208,11 @@ def test_differencing_follows_a_trend_the_level_model_does_not():
     y = _trend()
     train, test = y[:-12], y[-12:]
     kw = dict(horizon=12, hidden_size=8, max_iter=30, season_length=12,
-              random_state=0, validation_fraction=0.0)
+              random_state=0, validation_fraction=0.0,
+              # about differencing alone: the references and deseasonalisation
+              # (the defaults) would follow the trend in levels too
+              references=None, deseasonalize=None, loss="squared_error",
+              bptt_length=32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         diff = RNNForecaster(differencing=True, **kw).fit(train).predict()

@@ -159,7 +159,10 @@ def shift_range(labels: pd.Index, freq: Any, horizon: int) -> pd.Index:
     first = shift(labels, freq, 1)  # the exact labels' type, dtype and unit
     out = None
     if isinstance(labels, pd.PeriodIndex):
-        ordinals = labels.asi8[:, None] + k[None, :]
+        # one step in ordinals, as shift takes it: a 15-minute period counts
+        # its ordinals in minutes, so the step is 15, not 1
+        step = (first.asi8 - labels.asi8)[:, None]
+        ordinals = labels.asi8[:, None] + k[None, :] * step
         out = pd.PeriodIndex.from_ordinals(ordinals.ravel(), freq=labels.freq)
     elif isinstance(freq, numbers.Integral):
         values = labels.to_numpy()[:, None] + k[None, :] * int(freq)
