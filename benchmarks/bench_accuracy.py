@@ -911,36 +911,49 @@ def best_anchor(rc: list[dict]) -> str:
 
 
 def wins_summary(records: list[dict], suite: str) -> str:
-    """Per tsrnn configuration: cases where its seed mean beats the reference."""
+    """Per tsrnn configuration and kind of series: how it compares with the anchors.
+
+    Counts the cases where the mean over seeds (and where every seed) beats the
+    better of naive and seasonal naive, and where the mean beats every anchor;
+    the geometric means of its ratio to the better naive and to the best anchor.
+    """
     recs = [r for r in records if r["suite"] == suite]
     cases = list(dict.fromkeys(r["case"] for r in recs))
     configs = [n for n in model_order(recs) if n.startswith("tsrnn")]
+    kinds = sorted({r.get("kind", "") for r in recs})
     out = []
     for cfg in configs:
-        beat_naive = beat_best = total = 0
-        worst = []
-        for case in cases:
-            rc = [r for r in recs if r["case"] == case]
-            mine = [r["score"] for r in rc if r["model"] == cfg]
-            naives = [
-                r["score"]
-                for r in rc
-                if r["model"] == "naive" or r["model"].startswith("seasonal naive")
-            ]
-            others = [r["score"] for r in rc if not r["model"].startswith("tsrnn")]
-            if not mine or not naives:
+        for kind in kinds:
+            rn, ra, every, worst = [], [], 0, []
+            for case in cases:
+                rc = [
+                    r for r in recs if r["case"] == case and r.get("kind", "") == kind
+                ]
+                mine = [r["score"] for r in rc if r["model"] == cfg]
+                naives = [
+                    r["score"]
+                    for r in rc
+                    if r["model"] == "naive" or r["model"].startswith("seasonal naive")
+                ]
+                others = [r["score"] for r in rc if not r["model"].startswith("tsrnn")]
+                if not mine or not naives:
+                    continue
+                mean = float(np.mean(mine))
+                rn.append(mean / min(naives))
+                ra.append(mean / min(others))
+                every += max(mine) < min(naives)
+                worst.append((mean / min(naives), case))
+            if not rn:
                 continue
-            total += 1
-            mean = float(np.mean(mine))
-            beat_naive += mean < min(naives)
-            beat_best += mean < min(others)
-            worst.append((mean / min(naives), case))
-        if total:
+            rn, ra = np.array(rn), np.array(ra)
             w = max(worst)
+            label = f"{cfg}" + (f", {kind} series" if kind else "")
             out.append(
-                f"- {cfg}: beats the better naive in {beat_naive}/{total}, every "
-                f"anchor in {beat_best}/{total}; worst ratio to the better naive "
-                f"{w[0]:.2f} ({w[1]})"
+                f"- {label}: beats the better naive in {int((rn < 1).sum())}/{len(rn)} "
+                f"(every seed: {every}), every anchor in {int((ra < 1).sum())}/"
+                f"{len(ra)}; geometric mean ratio to the better naive "
+                f"{np.exp(np.log(rn).mean()):.3f}, to the best anchor "
+                f"{np.exp(np.log(ra).mean()):.3f}; worst {w[0]:.2f} ({w[1]})"
             )
     return "\n".join(out)
 
