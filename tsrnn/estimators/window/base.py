@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..._constraints import Interval, Options, StrOptions, validate_params
 from ...data.checks import check_window_values, n_rows, windows_as_rows
+from ...data.sequences import Sequences, is_sequence_input, read_sequences
 from ...engine import (
     CELLS,
     Diverged,
@@ -227,6 +228,8 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         return ()
 
     def _validate_X_y(self, X: ArrayLike, y: ArrayLike, reset: bool):
+        if is_sequence_input(X):
+            return self._validate_sequences_y(X, y, reset)
         check_window_values(X, "X")
         numeric_y = bool(self._validate_y_kwargs.get("y_numeric"))
         check_window_values(y, "y", ndims=(1, 2), labels=not numeric_y)
@@ -263,6 +266,48 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
             self._check_step_features(n_step)
         return X, y
 
+    def _validate_sequences_y(self, X, y, reset: bool):
+        """Ragged ``X`` (a list of sequences or NaN-padded 3-D) and its targets."""
+        numeric_y = bool(self._validate_y_kwargs.get("y_numeric"))
+        check_window_values(y, "y", ndims=(1, 2), labels=not numeric_y)
+        step = self.input_size if reset else self.input_size_
+        seqs = read_sequences(X, step, self._param_dtype())
+        n_y = n_rows(y)
+        if n_y is not None and n_y != seqs.n:
+            raise ValueError(
+                f"Found input variables with inconsistent numbers of samples: X has "
+                f"{seqs.n} sequence(s) but y has {n_y}; pass one target per sequence"
+            )
+        if reset and self.input_size not in (1, seqs.n_features):
+            raise ValueError(
+                f"input_size={self.input_size} but the sequences of X have "
+                f"{seqs.n_features} features per time step. With 2-D sequences "
+                f"(T_i, n_features) the features per step are read from them: leave "
+                f"input_size at its default or set it to {seqs.n_features}."
+            )
+        if not reset:
+            self._check_sequence_features(seqs)
+        # targets only (X is checked above); on reset this also forgets the
+        # feature names of an earlier fit on a DataFrame
+        y = validate_data(self, "no_validation", y, reset=reset,
+                          **self._validate_y_kwargs)
+        if reset:
+            # the longest sequence plays the window: 2-D rows of that many
+            # steps remain valid input to predict
+            self.input_size_ = seqs.n_features
+            self.window_ = seqs.max_length
+            self.n_features_in_ = self.window_ * self.input_size_
+        return seqs, y
+
+    def _check_sequence_features(self, seqs: Sequences) -> None:
+        if seqs.n_features != self.input_size_:
+            raise ValueError(
+                f"the sequences of X have {seqs.n_features} features per time step, "
+                f"but {type(self).__name__} was fitted with {self.input_size_} "
+                f"(input_size_); pass sequences of shape (T_i, {self.input_size_}), "
+                "as at fit."
+            )
+
     def _check_step_features(self, n_step: int | None, n_values=None) -> None:
         if n_step is not None and n_step != self.input_size_:
             raise ValueError(
@@ -282,9 +327,13 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
                 f"{self.input_size_}), as at fit."
             )
 
-    def _validate_X(self, X: ArrayLike) -> np.ndarray:
+    def _validate_X(self, X: ArrayLike) -> np.ndarray | Sequences:
         check_is_fitted(self)
         fitted_config.check_unchanged(self, "predict")
+        if is_sequence_input(X):
+            seqs = read_sequences(X, self.input_size_, self._network.dtype)
+            self._check_sequence_features(seqs)
+            return seqs
         check_window_values(X, "X")
         X, n_step = windows_as_rows(X)
         if n_step is not None:
@@ -353,29 +402,53 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
             opt.momentum = float(self.momentum)
             opt.nesterov = bool(self.nesterovs_momentum)
 
-    def _time_major(self, X: np.ndarray, rows) -> np.ndarray:
-        """Windows ``X[rows]`` as a fresh C-contiguous ``(window, len(rows), I)``."""
-        X3 = X.reshape(X.shape[0], self.window_, self.input_size_)
+    def _windows(self, X: np.ndarray | Sequences) -> np.ndarray:
+        """Validated rows as ``(n, window_, I)`` (a view); padded values for sequences."""
+        if isinstance(X, Sequences):
+            return X.values
+        return X.reshape(X.shape[0], self.window_, self.input_size_)
+
+    @staticmethod
+    def _time_major(X3: np.ndarray, rows) -> np.ndarray:
+        """Windows ``X3[rows]`` as a fresh C-contiguous ``(T, len(rows), I)``."""
         # A copy, always: the kernels get writable, contiguous memory of one
         # layout (one compiled specialization) and the user's X is never aliased.
         return np.array(X3[rows].transpose(1, 0, 2), order="C", copy=True)
 
-    def _chunk_rows(self) -> int:
+    def _chunk_rows(self, steps: int | None = None) -> int:
+        """Rows per predict chunk for windows of ``steps`` steps (``window_``)."""
         net = self._network
-        per_row = (self.window_ * net.stack.hidden_size * net.stack.num_directions
+        steps = self.window_ if steps is None else steps
+        per_row = (steps * net.stack.hidden_size * net.stack.num_directions
                    * net.stack.num_layers * 8 * net.dtype.itemsize)
         return int(np.clip(_PREDICT_CHUNK_BYTES // max(per_row, 1), 1,
                            _PREDICT_CHUNK_MAX_ROWS))
 
-    def _forward(self, X: np.ndarray) -> np.ndarray:
-        """Head outputs ``(n_samples, n_outputs)`` for validated rows, in chunks."""
-        n = X.shape[0]
+    def _forward(self, X: np.ndarray | Sequences) -> np.ndarray:
+        """Head outputs ``(n_samples, n_outputs)`` for validated input.
+
+        Sequences of different lengths are run one length at a time (each
+        exactly as if alone: nothing reads the padding); every run is cut in
+        memory-bounded chunks.
+        """
+        if not isinstance(X, Sequences):
+            return self._forward_windows(self._windows(X))
+        out = np.empty((X.n, self._network.head.out_features),
+                       dtype=self._network.dtype)
+        for steps in np.unique(X.lengths):
+            rows = np.flatnonzero(X.lengths == steps)
+            out[rows] = self._forward_windows(X.values[rows, :steps])
+        return out
+
+    def _forward_windows(self, X3: np.ndarray) -> np.ndarray:
+        """Head outputs for equal-length windows ``X3`` of shape ``(n, T, I)``."""
+        n = X3.shape[0]
         out = np.empty((n, self._network.head.out_features), dtype=self._network.dtype)
-        step = self._chunk_rows()
+        step = self._chunk_rows(X3.shape[1])
         with single_threaded_blas():
             for start in range(0, n, step):
                 stop = min(start + step, n)
-                x = self._time_major(X, slice(start, stop))
+                x = self._time_major(X3, slice(start, stop))
                 out[start:stop], _, _ = self._network.forward(
                     self.params_, x, training=False
                 )
@@ -402,7 +475,8 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
                 self, "partial_fit" if incremental else "fit with warm_start=True"
             )
         X, y = self._validate_X_y(X, y, reset=first)
-        n = X.shape[0]
+        ragged = isinstance(X, Sequences)
+        n = X.n if ragged else X.shape[0]
         # partial_fit trains on everything it is given (as sklearn's MLP, which
         # never early-stops an incremental call).
         early = self.early_stopping and not incremental
@@ -436,9 +510,12 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
 
         # Windows are in time order: the tail is the future, so it validates and
         # only the head is trained on (and shuffled).
-        XT = self._time_major(X, slice(0, n_train))
+        train = X.take(slice(0, n_train)) if ragged else X[:n_train]
+        XT = self._time_major(self._windows(train), slice(None))
+        lengths = train.lengths if ragged else None
         Y_train = Y[:n_train]
-        X_val, Y_val = X[n_train:], Y[n_train:]
+        X_val = X.take(slice(n_train, n)) if ragged else X[n_train:]
+        Y_val = Y[n_train:]
 
         bs = self.batch_size
         bs = min(200, n_train) if bs == "auto" else min(bs, n_train)
@@ -447,17 +524,24 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         alpha, clip, dropout = float(self.alpha), self.clip_norm, float(self.dropout)
         shuffle = self.shuffle
 
-        def run_epoch():
-            order = rng.permutation(n_train) if shuffle else np.arange(n_train)
-            total = gnorm = 0.0
-            n_batches = 0
-            for start in range(0, n_train, bs):
-                rows = order[start : start + bs]
+        def step(rows):
+            if lengths is None:
                 x = np.ascontiguousarray(XT[:, rows])
-                res = net.train_step(
+                return net.train_step(
                     theta, opt, x, Y_train[rows], None, loss_fn, clip_norm=clip,
                     dropout=dropout, rng=rng, alpha=alpha, n_samples=len(rows),
                 )
+            return net.grouped_train_step(
+                theta, opt, self._length_groups(XT, Y_train, lengths, rows), loss_fn,
+                clip_norm=clip, dropout=dropout, rng=rng, alpha=alpha,
+                n_samples=len(rows),
+            )
+
+        def run_epoch():
+            total = gnorm = 0.0
+            n_batches = 0
+            for rows in _epoch_batches(n_train, bs, lengths, rng, shuffle):
+                res = step(rows)
                 if not res.finite:
                     raise Diverged(
                         f"loss {res.loss} and gradient norm {res.grad_norm} at batch "
@@ -500,3 +584,32 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         self.grad_norm_curve_ = list(self._grad_norms)
         self.stopped_ = log.stopped
         return self
+
+
+    @staticmethod
+    def _length_groups(XT, Y, lengths, rows):
+        """A batch of sequences as ``(x, y, mask, weight)`` groups of one length each."""
+        steps = lengths[rows]
+        for T in np.unique(steps):
+            picked = rows[steps == T]
+            x = np.ascontiguousarray(XT[:T, picked])
+            yield x, Y[picked], None, len(picked) / len(rows)
+
+
+def _epoch_batches(n, batch_size, lengths, rng, shuffle):
+    """The batches of rows of one epoch.
+
+    Windows of one length (``lengths`` None or constant): a permutation cut
+    into batches, as sklearn's MLP. Sequences of different lengths: sorted by
+    length (ties in random order) before the cut, so that a batch holds few
+    lengths (one network run per length), and the batches visited in random
+    order.
+    """
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    ragged = lengths is not None and lengths.min() != lengths.max()
+    if ragged:
+        order = order[np.argsort(lengths[order], kind="stable")]
+    batches = [order[start : start + batch_size] for start in range(0, n, batch_size)]
+    if ragged and shuffle:
+        batches = [batches[j] for j in rng.permutation(len(batches))]
+    return batches
