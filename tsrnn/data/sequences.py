@@ -172,10 +172,13 @@ def _read_padded(arr: np.ndarray, dtype: np.dtype, what: str) -> Sequences:
             f"padding. In a NaN-padded 3-D {what} only the steps after a "
             "sequence's end may be NaN; impute the gap, or split the sequence there"
         )
-    _check_finite_values(np.where(nan, 0.0, arr), what, lambda i: f"{what}[{i}]")
-    values = np.where(nan, 0.0, arr).astype(dtype)
+    longest = int(lengths.max())  # steps of padding in every sequence: dropped
+    values = np.where(nan, 0.0, arr)[:, :longest]
+    _check_finite_values(values, what, lambda i: f"{what}[{i}]")
+    with np.errstate(over="ignore"):
+        values = np.ascontiguousarray(values, dtype=dtype)
     _check_cast(values, dtype, what)
-    return Sequences(np.ascontiguousarray(values), lengths.astype(np.int64))
+    return Sequences(values, lengths.astype(np.int64))
 
 
 def _read_list(X, input_size: int, dtype: np.dtype, what: str) -> Sequences:
@@ -195,8 +198,9 @@ def _read_list(X, input_size: int, dtype: np.dtype, what: str) -> Sequences:
             )
     lengths = np.array([len(s) for s in seqs], dtype=np.int64)
     values = np.zeros((len(seqs), int(lengths.max()), F), dtype=dtype)
-    for i, s in enumerate(seqs):
-        values[i, : len(s)] = s
+    with np.errstate(over="ignore"):
+        for i, s in enumerate(seqs):
+            values[i, : len(s)] = s
     _check_cast(values, dtype, what)
     return Sequences(values, lengths)
 
