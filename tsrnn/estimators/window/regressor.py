@@ -140,7 +140,7 @@ class RNNRegressor(RegressorMixin, WindowRNN):
     input_size_ : int
         Features per time step.
     window_ : int
-        Time steps per window.
+        Time steps per window (the longest sequence after a ragged fit).
     n_outputs_ : int
         Targets per window (columns of ``y``).
     n_iter_ : int
@@ -192,6 +192,34 @@ class RNNRegressor(RegressorMixin, WindowRNN):
     A 3-D ``X`` ``(n_samples, window, n_features)`` is flattened before
     scikit-learn's validation (which only knows 2-D arrays); see the module
     docstring.
+
+    Ragged sequences. ``X`` may hold sequences of different lengths
+    (sessions, machine cycles, trips), in two forms: a list (or tuple) of
+    arrays, one per sequence, each ``(T_i, n_features)`` or ``(T_i,)`` (read
+    like a row of a 2-D ``X``: time-major, ``input_size`` features per step);
+    or a 3-D float array ``(n_samples, T, n_features)`` padded with NaN,
+    where a sequence ends at its last step that is not all NaN and every
+    step after it is padding (all features NaN). A NaN before a sequence's
+    end, a step NaN in some features only, or any NaN in a list's sequences
+    is refused, as are empty sequences and sequences with different
+    features per step. Each sequence is read exactly as if alone: the
+    network runs on one length at a time, from a zero state, so padding never
+    reaches the pooling (``"last"`` is each sequence's own last step), the
+    loss or the gradients, and a bidirectional layer reads each sequence
+    backwards from its own end; a batch's gradient is the mean of its
+    sequences' gradients. ``fit``, ``partial_fit`` and every predict method
+    accept both forms, whatever the model was fitted on. Cost: one network
+    run per distinct length in a batch, so training sorts the sequences by
+    length (ties in random order) before cutting the batches, and visits the
+    batches in random order (``shuffle=True``); a batch then holds one or
+    two lengths. Measured (512 sequences of 10 to 60 steps, an LSTM of 32
+    units): an epoch costs 1.2 times (batches of 32) to 1.3 times (batches of
+    8) the same number of windows of the mean length, and ``predict`` (one
+    run per length) 1.3 to 1.8 times. The batches are thus drawn from neighbouring lengths,
+    not uniformly. After a ragged fit, ``window_`` is the longest sequence,
+    ``n_features_in_`` is ``window_ * input_size_`` (2-D rows of that width
+    remain valid input) and ``dh_norm_`` covers the longest sequence of the
+    last batch, with step ``t`` counted from each sequence's start.
 
     Divergence gives a warning, not an error. Every batch checks its loss
     and gradient; the first non-finite one (or weights that overflow) stops
@@ -370,7 +398,7 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         Parameters
         ----------
         X : array-like of shape (n_samples, window * input_size) or \
-(n_samples, window, n_features)
+(n_samples, window, n_features), or list of arrays
         quantiles : float or sequence of float
             Levels in (0, 1). A quantile head gives the levels it was trained
             on (sorted, so they never cross) and interpolates linearly between
@@ -421,7 +449,7 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         Parameters
         ----------
         X : array-like of shape (n_samples, window * input_size) or \
-(n_samples, window, n_features)
+(n_samples, window, n_features), or list of arrays
         level : float or list of float, optional
             Percentages (``90``, ``[80, 95]``) or fractions; default 90.
         coverage : float, optional
@@ -452,7 +480,7 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         Parameters
         ----------
         X : array-like of shape (n_samples, window * input_size) or \
-(n_samples, window, n_features)
+(n_samples, window, n_features), or list of arrays
         n_samples : int, default=100
             Draws per window.
         temperature : float, default=1.0
@@ -531,7 +559,7 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         Parameters
         ----------
         X : array-like of shape (n_samples, window * input_size) or \
-(n_samples, window, n_features)
+(n_samples, window, n_features), or list of arrays
             One window per row, time-major.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The value (or vector, e.g. a horizon) to predict from each window.
@@ -553,7 +581,7 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         Parameters
         ----------
         X : array-like of shape (n_samples, window * input_size) or \
-(n_samples, window, n_features)
+(n_samples, window, n_features), or list of arrays
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
 
         Returns
@@ -568,7 +596,7 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         Parameters
         ----------
         X : array-like of shape (n_samples, window * input_size) or \
-(n_samples, window, n_features)
+(n_samples, window, n_features), or list of arrays
 
         Returns
         -------
