@@ -1336,7 +1336,7 @@ CASES = [
         lambda c: {"X": [np.ones(4), np.array(["a", "b"])], "y": [0.0, 1.0]},
         lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
         TypeError,
-        r"X\[1\] holds values that are not numbers .*; convert it first",
+        r"X\[1\] holds text \(e\.g\. 'a'\), not numbers; convert it first",
     ),
     Case(
         "window-ragged-length-mismatch",

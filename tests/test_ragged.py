@@ -193,7 +193,7 @@ def test_full_batch_fit_steps_on_the_mean_of_single_sequence_gradients(pooling):
 
 
 def test_fit_one_sequence_per_batch_equals_feeding_them_one_at_a_time():
-    """batch_size=1: Adam steps on each sequence alone, in the order of their lengths."""
+    """batch_size=1: Adam steps on each sequence alone, in order of their lengths."""
     seqs, y = ragged()
     labels = np.where(y > np.median(y), "high", "low")
     params = dict(cell="gru", hidden_size=4, pooling="max", bidirectional=True,
@@ -331,7 +331,8 @@ def test_what_counts_as_ragged_input():
         ([np.ones(3), np.array([1.0, np.nan, 2.0])],
          r"X\[1\] contains NaN \(first at step 1\)"),
         ([np.ones(3), np.array([1.0, np.inf])], r"X\[1\] contains infinity"),
-        ([np.ones(3), np.array(["a", "b"])], r"X\[1\] holds values that are not"),
+        ([np.ones(3), np.array(["a", "b"])],
+         r"X\[1\] holds text \(e\.g\. 'a'\), not numbers"),
         ([np.ones(3), np.ones((2, 2, 2))], r"X\[1\] has shape \(2, 2, 2\)"),
     ],
 )

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .checks import check_window_dtype
+
 _FORMS = (
     "a list of arrays (T_i,) or (T_i, n_features), or a 3-D array "
     "(n, T, n_features) padded with NaN after each sequence's end"
@@ -206,43 +208,29 @@ def _read_list(X, input_size: int, dtype: np.dtype, what: str) -> Sequences:
 
 
 def _read_one(e: Any, label: str, input_size: int, what: str) -> np.ndarray:
-    """One sequence as a float64 ``(T_i, n_features)`` array (a copy, or ``e`` unchanged)."""
-    if isinstance(e, (pd.Series, pd.DataFrame)):
-        a = e.to_numpy()
-    else:
-        try:
-            a = np.asarray(e)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(
-                f"{label} is ragged ({exc}); each sequence is one array (T_i,) or "
-                "(T_i, n_features) with the same features at every step"
-            ) from exc
+    """One sequence as a float64 ``(T_i, n_features)`` array (never ``e`` itself
+    when a conversion was needed; ``e`` is not written to)."""
+    pandas = isinstance(e, (pd.Series, pd.DataFrame))
+    try:
+        a = e.to_numpy() if pandas else np.asarray(e)
+    except (ValueError, TypeError) as exc:  # nested lists of different widths
+        raise ValueError(
+            f"{label} is ragged ({exc}); each sequence is one array (T_i,) or "
+            "(T_i, n_features) with the same features at every step"
+        ) from exc
     if isinstance(a, np.ma.MaskedArray):
         raise ValueError(
             f"{label} is a masked array; a sequence cannot hold a gap: pass the "
             "sequence without its masked steps (or impute them)"
         )
-    kind = a.dtype.kind
-    if kind == "c":
+    check_window_dtype(a, label)
+    try:
+        a = a.astype(np.float64, copy=False)
+    except TypeError as exc:  # pd.NA among numbers
         raise ValueError(
-            f"Complex data not supported: {label} is complex; pass real values "
-            "(e.g. np.abs or .real)"
-        )
-    if kind in "Mm":
-        raise TypeError(
-            f"{label} holds datetimes/timedeltas, not numbers; convert them to "
-            "numbers first (e.g. elapsed seconds)"
-        )
-    if kind not in "biuf":
-        try:
-            a = a.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                f"{label} holds values that are not numbers ({exc}); convert it "
-                "first (pd.to_numeric for numbers stored as text, OneHotEncoder "
-                "or codes for categories)"
-            ) from exc
-    a = a.astype(np.float64, copy=False)
+            f"{label} holds missing values ({exc}); a sequence cannot hold a gap: "
+            "impute them, or cut the sequence before them"
+        ) from exc
     if a.ndim not in (1, 2):
         raise ValueError(
             f"{label} has shape {a.shape}; each sequence must be 1-D (T_i,) or 2-D "

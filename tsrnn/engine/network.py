@@ -158,7 +158,7 @@ class Network:
         return loss, grad, state, dh_norm
 
     def _add_l2(self, theta, loss, grad, alpha, n_samples):
-        """``loss + 0.5 alpha ||w||^2 / n_samples``; its gradient added into ``grad``."""
+        """``loss + 0.5 alpha ||w||^2 / n_samples``; its gradient added to ``grad``."""
         if alpha:
             w = theta * self.weight_mask
             # an elementwise reduction, not BLAS: see clip_grad_norm
@@ -245,7 +245,7 @@ class Network:
         alpha=0.0,
         n_samples=1.0,
     ):
-        """:meth:`train_step` on a batch given as groups (see :meth:`grouped_loss_grad`).
+        """:meth:`train_step` on a batch given as groups (:meth:`grouped_loss_grad`).
 
         One clipping of the combined gradient and one optimizer step. The
         returned ``state`` is None (sequences of different lengths end at

@@ -403,7 +403,7 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
             opt.nesterov = bool(self.nesterovs_momentum)
 
     def _windows(self, X: np.ndarray | Sequences) -> np.ndarray:
-        """Validated rows as ``(n, window_, I)`` (a view); padded values for sequences."""
+        """Validated rows as ``(n, window_, I)`` (a view), or padded sequences."""
         if isinstance(X, Sequences):
             return X.values
         return X.reshape(X.shape[0], self.window_, self.input_size_)
@@ -588,7 +588,7 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
 
     @staticmethod
     def _length_groups(XT, Y, lengths, rows):
-        """A batch of sequences as ``(x, y, mask, weight)`` groups of one length each."""
+        """A batch of sequences as ``(x, y, mask, weight)`` groups, one per length."""
         steps = lengths[rows]
         for T in np.unique(steps):
             picked = rows[steps == T]

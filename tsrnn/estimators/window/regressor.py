@@ -215,11 +215,12 @@ class RNNRegressor(RegressorMixin, WindowRNN):
     two lengths. Measured (512 sequences of 10 to 60 steps, an LSTM of 32
     units): an epoch costs 1.2 times (batches of 32) to 1.3 times (batches of
     8) the same number of windows of the mean length, and ``predict`` (one
-    run per length) 1.3 to 1.8 times. The batches are thus drawn from neighbouring lengths,
-    not uniformly. After a ragged fit, ``window_`` is the longest sequence,
-    ``n_features_in_`` is ``window_ * input_size_`` (2-D rows of that width
-    remain valid input) and ``dh_norm_`` covers the longest sequence of the
-    last batch, with step ``t`` counted from each sequence's start.
+    run per length) 1.3 to 1.8 times. The batches are thus drawn from
+    neighbouring lengths, not uniformly. After a ragged fit, ``window_`` is
+    the longest sequence, ``n_features_in_`` is ``window_ * input_size_``
+    (2-D rows of that width remain valid input) and ``dh_norm_`` covers the
+    longest sequence of the last batch, with step ``t`` counted from each
+    sequence's start.
 
     Divergence gives a warning, not an error. Every batch checks its loss
     and gradient; the first non-finite one (or weights that overflow) stops
