@@ -408,9 +408,12 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
             return X.values
         return X.reshape(X.shape[0], self.window_, self.input_size_)
 
-    @staticmethod
-    def _time_major(X3: np.ndarray, rows) -> np.ndarray:
-        """Windows ``X3[rows]`` as a fresh C-contiguous ``(T, len(rows), I)``."""
+    def _time_major(self, X: np.ndarray, rows) -> np.ndarray:
+        """Windows ``X[rows]`` as a fresh C-contiguous ``(T, len(rows), I)``.
+
+        ``X`` is 3-D ``(n, T, I)`` or validated 2-D rows of ``window_`` steps.
+        """
+        X3 = self._windows(X) if X.ndim == 2 else X
         # A copy, always: the kernels get writable, contiguous memory of one
         # layout (one compiled specialization) and the user's X is never aliased.
         return np.array(X3[rows].transpose(1, 0, 2), order="C", copy=True)
