@@ -365,8 +365,8 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
             float64. Two classes: one logit per window, positive for
             ``classes_[1]``. More: one logit per class.
         """
-        z = self._outputs(X)
-        return z[:, 0] if z.shape[1] == 1 else z
+        z, layout = self._step_outputs(X)
+        return self._shaped(z[:, 0] if z.shape[1] == 1 else z, layout)
 
     # Declared mirror: the docstring form of the other prediction methods'
     # (numpydoc: each public method documents itself in full).
@@ -383,8 +383,8 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        z = self._outputs(X)
-        return self.classes_[self._codes_from_logits(z)]
+        z, layout = self._step_outputs(X)
+        return self._shaped(self.classes_[self._codes_from_logits(z)], layout)
 
     # Declared mirror: the docstring form of the other prediction methods'
     # (numpydoc: each public method documents itself in full).
@@ -400,13 +400,15 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        z = self._outputs(X)
+        z, layout = self._step_outputs(X)
         if z.shape[1] == 1:
             # log sigmoid(z) = -log(1 + e^-z); log(1 - sigmoid(z)) = -log(1 + e^z)
             z = z[:, 0]
-            return np.column_stack([-np.logaddexp(0.0, z), -np.logaddexp(0.0, -z)])
-        z = z - z.max(axis=1, keepdims=True)
-        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            logp = np.column_stack([-np.logaddexp(0.0, z), -np.logaddexp(0.0, -z)])
+        else:
+            z = z - z.max(axis=1, keepdims=True)
+            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return self._shaped(logp, layout)
 
     # Declared mirror: the docstring form of the other prediction methods'
     # (numpydoc: each public method documents itself in full).
@@ -423,9 +425,33 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``; rows sum to 1.
         """
-        z = self._outputs(X)
+        z, layout = self._step_outputs(X)
         if z.shape[1] == 1:
             p = 0.5 * (1.0 + np.tanh(0.5 * z[:, 0]))  # sigmoid without overflow
-            return np.column_stack([1.0 - p, p])
+            return self._shaped(np.column_stack([1.0 - p, p]), layout)
         e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return self._shaped(e / e.sum(axis=1, keepdims=True), layout)
+
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight=None) -> float:
+        """Accuracy of :meth:`predict` (over every step with ``output="sequence"``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window * input_size) or \
+(n_samples, window, n_features), or list of arrays
+        y : array-like of shape (n_samples,); with ``output="sequence"`` one \
+label per step (as at fit)
+        sample_weight : array-like of shape (n_samples,), optional
+            Per window; with ``output="sequence"`` it weighs each of the
+            window's steps.
+
+        Returns
+        -------
+        float
+            The (weighted) fraction of correct labels.
+        """
+        if not self._per_step:
+            return super().score(X, y, sample_weight=sample_weight)
+        z, truth, weight = self._step_score_rows(X, y, sample_weight)
+        pred = self.classes_[self._codes_from_logits(z)]
+        return float(np.average(pred == truth, weights=weight))

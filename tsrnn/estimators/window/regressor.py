@@ -295,6 +295,7 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         bidirectional=False,
         dropout=0.0,
         pooling="last",
+        output="window",
         nonlinearity="tanh",
         loss="squared_error",
         quantiles=None,
@@ -322,7 +323,8 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         super().__init__(
             cell=cell, hidden_size=hidden_size, input_size=input_size,
             num_layers=num_layers, bidirectional=bidirectional, dropout=dropout,
-            pooling=pooling, nonlinearity=nonlinearity, solver=solver, alpha=alpha,
+            pooling=pooling, output=output, nonlinearity=nonlinearity,
+            solver=solver, alpha=alpha,
             batch_size=batch_size, learning_rate_init=learning_rate_init,
             max_iter=max_iter, tol=tol, shuffle=shuffle, momentum=momentum,
             nesterovs_momentum=nesterovs_momentum, beta_1=beta_1, beta_2=beta_2,
@@ -410,12 +412,16 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         ndarray of shape (n_samples, n_quantiles) or (n_samples, n_outputs, n_quantiles)
         """
         check_is_fitted(self)
+        out, layout = self._step_outputs(X)
+        return self._shaped(self._quantile_rows(out, quantiles), layout)
+
+    def _quantile_rows(self, out: np.ndarray, quantiles) -> np.ndarray:
+        """Quantiles ``(rows, n_quantiles)`` or ``(rows, n_outputs, n_quantiles)``."""
         qs = np.atleast_1d(np.asarray(quantiles, dtype=np.float64))
         if qs.ndim != 1 or not np.all((qs > 0) & (qs < 1)):
             raise ValueError(
                 f"quantiles must be levels strictly between 0 and 1, got {quantiles!r}"
             )
-        out = self._outputs(X)
         if self.loss in LIKELIHOODS:
             dist = get_distribution(self.loss)
             vals = np.stack([dist.quantile(out, q) for q in qs], axis=-1)
@@ -464,13 +470,16 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         """
         coverages, several = check_levels(level, coverage)
         tails = [(1 - c) / 2 for c in coverages]
-        qs = self.predict_quantiles(X, tails + [1 - t for t in tails])
+        check_is_fitted(self)
+        out, layout = self._step_outputs(X)
+        qs = self._quantile_rows(out, tails + [1 - t for t in tails])
         n = len(coverages)
         lower = [qs[..., i] for i in range(n)]
         upper = [qs[..., n + i] for i in range(n)]
         if several:
-            return np.stack(lower), np.stack(upper)
-        return lower[0], upper[0]
+            return (self._levels_first(np.stack(lower, axis=-1), layout),
+                    self._levels_first(np.stack(upper, axis=-1), layout))
+        return self._shaped(lower[0], layout), self._shaped(upper[0], layout)
 
     def sample(
         self, X: ArrayLike, n_samples: int = 100, *, temperature: float = 1.0,
@@ -504,11 +513,11 @@ class RNNRegressor(RegressorMixin, WindowRNN):
             raise ValueError(f"temperature must be a number >= 0, got {temperature!r}")
         seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
         rng = np.random.default_rng(seed)
-        out = self._outputs(X)
+        out, layout = self._step_outputs(X)
         many = np.repeat(out[:, None, :], n_samples, axis=1)
         draws = get_distribution(self.loss).sample(many, rng, float(temperature))
         draws = draws * self._y_scale + self._y_mean
-        return draws[..., 0] if self.n_outputs_ == 1 else draws
+        return self._shaped(draws[..., 0] if self.n_outputs_ == 1 else draws, layout)
 
     def __sklearn_tags__(self):
         """Tags: several outputs (a horizon vector) are supported."""
@@ -604,5 +613,30 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             float64, in the units of the training target.
         """
-        out = self._unscale(self._point(self._outputs(X)))
-        return out.ravel() if self.n_outputs_ == 1 else out
+        out, layout = self._step_outputs(X)
+        out = self._unscale(self._point(out))
+        return self._shaped(out.ravel() if self.n_outputs_ == 1 else out, layout)
+
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight=None) -> float:
+        """R² of :meth:`predict` (over every step with ``output="sequence"``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, window * input_size) or \
+(n_samples, window, n_features), or list of arrays
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs); with \
+``output="sequence"`` one target per step (as at fit)
+        sample_weight : array-like of shape (n_samples,), optional
+            Per window; with ``output="sequence"`` it weighs each of the
+            window's steps.
+
+        Returns
+        -------
+        float
+            ``sklearn.metrics.r2_score`` (uniform average over outputs).
+        """
+        if not self._per_step:
+            return super().score(X, y, sample_weight=sample_weight)
+        out, truth, weight = self._step_score_rows(X, y, sample_weight)
+        return float(r2_score(truth, self._unscale(self._point(out)),
+                              sample_weight=weight))
