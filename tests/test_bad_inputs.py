@@ -1354,6 +1354,47 @@ CASES = [
         r"array \(T_i, n_features\), or set input_size",
     ),
     Case(
+        "window-sequence-output-one-target-per-window",
+        lambda c: {"X": windows()[0], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, output="sequence").fit(d["X"], d["y"]),
+        ValueError,
+        r"output='sequence' labels every step: y must hold one target per step of "
+        r"each window.*got shape \(40,\).*For one target per window, use "
+        r"output='window'",
+    ),
+    Case(
+        "window-sequence-output-step-count",
+        lambda c: {"X": [np.ones(4), np.ones(6)], "y": [np.ones(4), np.ones(5)]},
+        lambda d, c: tiny(RNNRegressor, output="sequence").fit(d["X"], d["y"]),
+        ValueError,
+        r"y\[1\] has 5 step\(s\) but the matching window of X has 6: "
+        r"output='sequence' needs one target per step",
+    ),
+    Case(
+        "window-sequence-output-nan-target",
+        lambda c: {"X": [np.ones(4), np.ones(6)],
+                   "y": [np.ones(4), _nan_at(np.ones(6), 1)]},
+        lambda d, c: tiny(RNNRegressor, output="sequence").fit(d["X"], d["y"]),
+        ValueError,
+        r"y\[1\] is not finite at step 1 \(NaN or infinity inside a sequence\); "
+        r"every step needs a target: impute it, or cut the sequence",
+    ),
+    Case(
+        "window-sequence-output-classifier-label-shape",
+        lambda c: {"X": [np.ones(4), np.ones(3)],
+                   "y": [np.zeros((4, 2)), np.zeros((3, 2))]},
+        lambda d, c: tiny(RNNClassifier, output="sequence").fit(d["X"], d["y"]),
+        ValueError,
+        r"y\[0\] has shape \(4, 2\); a classifier takes one label per step",
+    ),
+    Case(
+        "window-sequence-output-bad-value",
+        lambda c: {"X": windows()[0], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, output="steps").fit(d["X"], d["y"]),
+        ValueError,
+        r"'output' parameter of RNNRegressor must be a str among",
+    ),
+    Case(
         "window-ragged-predict-features",
         lambda c: {"X": [np.ones((5, 3)), np.ones((2, 3))]},
         lambda d, c: c.models.reg.predict(d["X"]),

@@ -592,9 +592,8 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         elif self._architecture() != self._arch:
             raise ValueError(
                 "cell, hidden_size, num_layers, bidirectional, pooling, output, "
-                "nonlinearity, "
-                "dtype, loss and quantiles cannot change between warm_start/partial_fit "
-                "calls (the "
+                "nonlinearity, dtype, loss and quantiles cannot change between "
+                "warm_start/partial_fit calls (the "
                 "fitted parameters belong to the old network); set warm_start=False "
                 "or call fit to start over."
             )

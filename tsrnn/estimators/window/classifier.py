@@ -46,6 +46,12 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         attention over steps. With ``bidirectional=True``, "last" reads the
         backward direction after its first step only (as ``output[-1]`` in
         PyTorch); "mean", "max" or "attention" use all of it.
+    output : {"window", "sequence"}, default="window"
+        ``"window"``: one label per window, read from the pooled outputs.
+        ``"sequence"``: one label per *step* of every window (sequence
+        tagging: anomaly flags, regime labels), the head applied to the top
+        layer at each step (``pooling`` is then not used); ``y`` is
+        ``(n_samples, window)`` and predictions gain a step axis. See Notes.
     nonlinearity : {"tanh", "relu"}, default="tanh"
         Activation of ``cell="rnn"``; the gated cells ignore it.
     solver : {"adam", "sgd"}, default="adam"
@@ -181,6 +187,21 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
     (2-D rows of that width remain valid input) and ``dh_norm_`` covers the
     longest sequence of the last batch, with step ``t`` counted from each
     sequence's start.
+
+    Per-step outputs (``output="sequence"``). Every step of a window has its
+    own target and the loss is the mean over all steps of a batch (so a
+    sequence weighs by its length, as a masked padded batch would); with
+    ragged ``X``, ``y`` is a list of ``(T_i,)`` (or ``(T_i, n_outputs)`` for
+    the regressor) arrays matching the sequences' lengths, or an array
+    padded past each sequence's end (the padding is never read and may be
+    NaN); a missing target inside a sequence is refused. Predictions (and
+    probabilities, quantiles, intervals, samples) come with a step axis
+    after the window axis, ``(n_samples, window, ...)``, or as a list of
+    ``(T_i, ...)`` arrays for ragged input. ``score`` scores every step
+    (R² or accuracy over all steps; ``sample_weight`` weighs each window's
+    steps). With ``bidirectional=True`` each step reads the whole window
+    (past and future steps), as in sequence tagging; ``bidirectional=False``
+    labels each step from the steps so far.
 
     Divergence gives a warning, not an error. Every batch checks its loss
     and gradient; the first non-finite one (or weights that overflow) stops
@@ -322,6 +343,9 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
             One window per row, time-major.
         y : array-like of shape (n_samples,)
             Class labels (any sortable type).
+            With ``output="sequence"``, one per step: shape
+            ``(n_samples, window[, n_outputs])``, or a list of per-sequence
+            arrays for ragged ``X`` (see Notes).
 
         Returns
         -------
@@ -338,6 +362,7 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         X : array-like of shape (n_samples, window * input_size) or \
 (n_samples, window, n_features), or list of arrays
         y : array-like of shape (n_samples,)
+            As for :meth:`fit` (one per step with ``output="sequence"``).
         classes : array-like of shape (n_classes,), default=None
             Every label that can occur; required on the first call (a chunk of
             a stream need not contain them all), ignored later unless it
@@ -362,6 +387,9 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
+            With ``output="sequence"``, the steps come second:
+            ``(n_samples, window[, n_classes])``, or a list of per-sequence
+            arrays for ragged input.
             float64. Two classes: one logit per window, positive for
             ``classes_[1]``. More: one logit per class.
         """
@@ -381,6 +409,9 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         Returns
         -------
         ndarray of shape (n_samples,)
+            With ``output="sequence"``, one label per step:
+            ``(n_samples, window)``, or a list of ``(T_i,)`` arrays for ragged
+            input.
             Labels from ``classes_``.
         """
         z, layout = self._step_outputs(X)
@@ -399,6 +430,8 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
+            With ``output="sequence"``: ``(n_samples, window, n_classes)``, or
+            a list of ``(T_i, n_classes)`` log-probability arrays (ragged input).
         """
         z, layout = self._step_outputs(X)
         if z.shape[1] == 1:
@@ -423,6 +456,8 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
+            With ``output="sequence"``: ``(n_samples, window, n_classes)``, or
+            a list of ``(T_i, n_classes)`` arrays for ragged input.
             Columns in the order of ``classes_``; rows sum to 1.
         """
         z, layout = self._step_outputs(X)

@@ -62,6 +62,13 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         attention over steps. With ``bidirectional=True``, "last" reads the
         backward direction after its first step only (as ``output[-1]`` in
         PyTorch); "mean", "max" or "attention" use all of it.
+    output : {"window", "sequence"}, default="window"
+        ``"window"``: one target (or vector) per window, read from the pooled
+        outputs. ``"sequence"``: one target (or ``n_outputs`` targets) per
+        *step* of every window, the head applied to the top layer at each
+        step (``pooling`` is then not used); ``y`` is ``(n_samples, window)``
+        or ``(n_samples, window, n_outputs)``, and predictions gain a step
+        axis. See Notes.
     nonlinearity : {"tanh", "relu"}, default="tanh"
         Activation of ``cell="rnn"``; the gated cells ignore it.
     loss : {"squared_error", "absolute_error", "huber", "normal", "student_t", \
@@ -221,6 +228,21 @@ class RNNRegressor(RegressorMixin, WindowRNN):
     (2-D rows of that width remain valid input) and ``dh_norm_`` covers the
     longest sequence of the last batch, with step ``t`` counted from each
     sequence's start.
+
+    Per-step outputs (``output="sequence"``). Every step of a window has its
+    own target and the loss is the mean over all steps of a batch (so a
+    sequence weighs by its length, as a masked padded batch would); with
+    ragged ``X``, ``y`` is a list of ``(T_i,)`` (or ``(T_i, n_outputs)`` for
+    the regressor) arrays matching the sequences' lengths, or an array
+    padded past each sequence's end (the padding is never read and may be
+    NaN); a missing target inside a sequence is refused. Predictions (and
+    probabilities, quantiles, intervals, samples) come with a step axis
+    after the window axis, ``(n_samples, window, ...)``, or as a list of
+    ``(T_i, ...)`` arrays for ragged input. ``score`` scores every step
+    (R² or accuracy over all steps; ``sample_weight`` weighs each window's
+    steps). With ``bidirectional=True`` each step reads the whole window
+    (past and future steps), as in sequence tagging; ``bidirectional=False``
+    labels each step from the steps so far.
 
     Divergence gives a warning, not an error. Every batch checks its loss
     and gradient; the first non-finite one (or weights that overflow) stops
@@ -410,6 +432,8 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         Returns
         -------
         ndarray of shape (n_samples, n_quantiles) or (n_samples, n_outputs, n_quantiles)
+            With ``output="sequence"``: ``(n_samples, window, ...)``, or a list
+            of ``(T_i, ...)`` arrays for ragged input.
         """
         check_is_fitted(self)
         out, layout = self._step_outputs(X)
@@ -500,6 +524,9 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         Returns
         -------
         ndarray of shape (n_windows, n_samples) or (n_windows, n_samples, n_outputs)
+            With ``output="sequence"``, the steps come second:
+            ``(n_windows, window, n_samples[, n_outputs])`` (a list of
+            ``(T_i, n_samples[, n_outputs])`` arrays for ragged input).
         """
         check_is_fitted(self)
         if self.loss not in LIKELIHOODS:
@@ -573,6 +600,9 @@ class RNNRegressor(RegressorMixin, WindowRNN):
             One window per row, time-major.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             The value (or vector, e.g. a horizon) to predict from each window.
+            With ``output="sequence"``, one per step: shape
+            ``(n_samples, window[, n_outputs])``, or a list of per-sequence
+            arrays for ragged ``X`` (see Notes).
 
         Returns
         -------
@@ -593,6 +623,7 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         X : array-like of shape (n_samples, window * input_size) or \
 (n_samples, window, n_features), or list of arrays
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            As for :meth:`fit` (one per step with ``output="sequence"``).
 
         Returns
         -------
@@ -611,6 +642,9 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            With ``output="sequence"``, one per step: ``(n_samples, window)``
+            or ``(n_samples, window, n_outputs)``, or a list of ``(T_i,)`` /
+            ``(T_i, n_outputs)`` arrays for ragged input.
             float64, in the units of the training target.
         """
         out, layout = self._step_outputs(X)

@@ -51,7 +51,7 @@ class StepLayout:
         return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
 
     def rows_of(self, windows: np.ndarray, steps: int) -> np.ndarray:
-        """Rows ``(len(windows), steps)`` of the first ``steps`` steps of ``windows``."""
+        """Rows ``(len(windows), steps)``: the first ``steps`` steps of ``windows``."""
         return self.offsets[windows][:, None] + np.arange(steps)
 
     def shape(self, flat: np.ndarray):
@@ -76,7 +76,7 @@ class StepLayout:
 
 
 def layout_of(X, window: int) -> StepLayout:
-    """The layout of validated input: :class:`Sequences` or 2-D rows of ``window`` steps."""
+    """The layout of validated input (:class:`Sequences`, or rows of ``window``)."""
     if isinstance(X, Sequences):
         return StepLayout(X.lengths, ragged=True)
     return StepLayout(np.full(X.shape[0], window, dtype=np.int64), ragged=False)
@@ -117,7 +117,8 @@ def read_step_targets(y, layout: StepLayout, numeric: bool) -> np.ndarray:
             arr.shape[1] >= T_max if layout.ragged else arr.shape[1] == T_max
         )
         if arr.ndim not in ((2, 3) if numeric else (2,)) or not wide:
-            steps = "at least the longest sequence's" if layout.ragged else "the window's"
+            steps = ("at least the longest sequence's" if layout.ragged
+                     else "the window's")
             raise ValueError(
                 f"output='sequence' labels every step: y must hold {_SHAPES}; got "
                 f"shape {arr.shape} for {n} window(s) of {T_max} steps (y needs "
