@@ -279,3 +279,37 @@ def test_bad_per_step_targets(make, match):
     X, y = make(X, Y)
     with pytest.raises(ValueError, match=match):
         RNNRegressor(output="sequence", max_iter=1).fit(X, y)
+
+
+def test_per_step_models_compose_with_sklearn_tools():
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, Y = running_sum(n=30, T=5)
+    reg = RNNRegressor("gru", 4, output="sequence", max_iter=3, random_state=0)
+    scores = cross_val_score(reg, X, Y, cv=3)
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+    grid = GridSearchCV(reg, {"hidden_size": [2, 4]}, cv=2).fit(X, Y)
+    assert grid.best_estimator_.predict(X).shape == Y.shape
+    pipe = make_pipeline(FunctionTransformer(lambda a: a * 0.5), reg).fit(X, Y)
+    assert pipe.predict(X).shape == Y.shape
+    # ragged lists go through cross-validation too (sklearn indexes lists)
+    seqs = ragged(lengths=[3, 5, 4, 6, 2, 5] * 2)
+    ys = [np.cumsum(s[:, 0]) for s in seqs]
+    assert np.isfinite(cross_val_score(reg, seqs, ys, cv=2)).all()
+
+
+def test_per_step_early_stopping_and_partial_fit():
+    seqs = ragged(lengths=[3, 5, 4, 6, 2, 5] * 3)
+    labels = [(s[:, 0] > 0).astype(int) for s in seqs]
+    clf = RNNClassifier("gru", 4, output="sequence", early_stopping=True,
+                        validation_fraction=0.3, max_iter=3, random_state=0)
+    clf.fit(seqs, labels)
+    assert len(clf.validation_scores_) == 3
+    assert all(0.0 <= s <= 1.0 for s in clf.validation_scores_)
+    inc = RNNClassifier("gru", 4, output="sequence", random_state=0)
+    inc.partial_fit(seqs[:6], labels[:6], classes=[0, 1])
+    inc.partial_fit(seqs[6:], labels[6:])
+    assert inc.n_iter_ == 2
+    assert [p.shape for p in inc.predict(seqs[:2])] == [(3,), (5,)]
