@@ -176,12 +176,13 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
     sequences' gradients. ``fit``, ``partial_fit`` and every predict method
     accept both forms, whatever the model was fitted on. Cost: one network
     run per distinct length in a batch, so training sorts the sequences by
-    length (ties in random order) before cutting the batches, and visits the
-    batches in random order (``shuffle=True``); a batch then holds one or
-    two lengths. Measured (512 sequences of 10 to 60 steps, an LSTM of 32
-    units): an epoch costs 1.2 times (batches of 32) to 1.3 times (batches of
-    8) the same number of windows of the mean length, and ``predict`` (one
-    run per length) 1.3 to 1.8 times. The batches are thus drawn from
+    length before cutting the batches (with ``shuffle=True``, ties in random
+    order and the batches visited in random order; otherwise in input
+    order); a batch then holds one or two lengths. Measured (512 sequences
+    of 10 to 60 steps, an LSTM of 32 units): an epoch costs 1.2 times
+    (batches of 32) to 1.3 times (batches of 8) the same number of windows
+    of the mean length, and ``predict`` (one run per length) 1.3 to 1.8
+    times. The batches are thus drawn from
     neighbouring lengths, not uniformly. After a ragged fit, ``window_`` is
     the longest sequence, ``n_features_in_`` is ``window_ * input_size_``
     (2-D rows of that width remain valid input) and ``dh_norm_`` covers the
