@@ -1402,12 +1402,148 @@ CASES = [
         r"Complex data not supported: X is complex; pass real values",
     ),
     Case(
-        "window-X-ragged",
-        lambda c: {"X": [[1.0, 2.0], [1.0]], "y": [1.0, 2.0]},
+        # sequences of different lengths are fine (ragged input); steps of
+        # different widths inside one sequence are not
+        "window-X-ragged-steps",
+        lambda c: {"X": [[[1.0], [2.0, 3.0]], [[1.0]]], "y": [1.0, 2.0]},
         lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
         ValueError,
-        r"X is ragged .*; every window needs the same number of steps and "
-        r"features: pad or cut them",
+        r"X\[0\] is ragged .*; each sequence is one array \(T_i,\) or "
+        r"\(T_i, n_features\) with the same features at every step",
+    ),
+    # ----------------------------------------- ragged sequences (window models)
+    Case(
+        "window-ragged-empty-sequence",
+        lambda c: {"X": [np.ones((4, 2)), np.ones((0, 2)), np.ones((3, 2))],
+                   "y": np.arange(3.0)},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[1\] is empty \(shape \(0, 2\)\); each sequence needs at least one "
+        r"step and one feature: drop the empty sequences",
+    ),
+    Case(
+        "window-ragged-mixed-features",
+        lambda c: {"X": [np.ones((4, 2)), np.ones((3, 2)), np.ones((5, 3))],
+                   "y": np.array(["a", "b", "a"])},
+        lambda d, c: tiny(RNNClassifier).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[2\] has 3 feature\(s\) per step but X\[0\] has 2: every sequence "
+        r"needs the same features per step",
+    ),
+    Case(
+        "window-ragged-nan-inside-padded",
+        lambda c: {"X": _nan_at(np.ones((3, 5, 1)).ravel(), 6).reshape(3, 5, 1),
+                   "y": np.arange(3.0)},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[1\] is NaN at step 1, before its last value at step 4: NaN inside a "
+        r"sequence rather than trailing padding.*impute the gap, or split",
+    ),
+    Case(
+        "window-ragged-nan-in-some-features",
+        lambda c: {"X": _nan_at(np.ones((3, 5, 2)).ravel(), 9).reshape(3, 5, 2),
+                   "y": np.arange(3.0)},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[0\] is NaN in some but not all features of step 4\. In a NaN-padded "
+        r"3-D X, padding is whole steps.*impute it, or cut the sequence",
+    ),
+    Case(
+        "window-ragged-all-nan-sequence",
+        lambda c: {"X": np.concatenate([np.ones((2, 4, 1)),
+                                        np.full((1, 4, 1), np.nan)]),
+                   "y": np.arange(3.0)},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[2\] is NaN at every step: an empty sequence \(1 in all\)\. Each "
+        r"sequence needs at least one step: drop the empty ones",
+    ),
+    Case(
+        "window-ragged-nan-in-list",
+        lambda c: {"X": [np.ones(4), _nan_at(np.ones(6), 2)], "y": [0.0, 1.0]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[1\] contains NaN \(first at step 2\): NaN inside a sequence cannot "
+        r"be read.*impute the missing values, or cut the sequence",
+    ),
+    Case(
+        "window-ragged-inf",
+        lambda c: {"X": [np.ones(4), _inf_at(np.ones(6), 3)], "y": [0.0, 1.0]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[1\] contains infinity \(step 3\); clip or replace the infinite "
+        r"values, or drop that sequence",
+    ),
+    Case(
+        "window-ragged-text",
+        lambda c: {"X": [np.ones(4), np.array(["a", "b"])], "y": [0.0, 1.0]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        TypeError,
+        r"X\[1\] holds text \(e\.g\. 'a'\), not numbers; convert it first",
+    ),
+    Case(
+        "window-ragged-length-mismatch",
+        lambda c: {"X": [np.ones(4), np.ones(6)], "y": [0.0, 1.0, 2.0]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X has 2 sequence\(s\) but y has 3; pass one target per sequence",
+    ),
+    Case(
+        "window-ragged-input-size",
+        lambda c: {"X": [np.ones(5), np.ones(6)], "y": [0.0, 1.0]},
+        lambda d, c: tiny(RNNRegressor, input_size=2).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[0\] holds 5 values, not a multiple of input_size=2.*Pass it as a 2-D "
+        r"array \(T_i, n_features\), or set input_size",
+    ),
+    Case(
+        "window-sequence-output-one-target-per-window",
+        lambda c: {"X": windows()[0], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, output="sequence").fit(d["X"], d["y"]),
+        ValueError,
+        r"output='sequence' labels every step: y must hold one target per step of "
+        r"each window.*got shape \(40,\).*For one target per window, use "
+        r"output='window'",
+    ),
+    Case(
+        "window-sequence-output-step-count",
+        lambda c: {"X": [np.ones(4), np.ones(6)], "y": [np.ones(4), np.ones(5)]},
+        lambda d, c: tiny(RNNRegressor, output="sequence").fit(d["X"], d["y"]),
+        ValueError,
+        r"y\[1\] has 5 step\(s\) but the matching window of X has 6: "
+        r"output='sequence' needs one target per step",
+    ),
+    Case(
+        "window-sequence-output-nan-target",
+        lambda c: {"X": [np.ones(4), np.ones(6)],
+                   "y": [np.ones(4), _nan_at(np.ones(6), 1)]},
+        lambda d, c: tiny(RNNRegressor, output="sequence").fit(d["X"], d["y"]),
+        ValueError,
+        r"y\[1\] is not finite at step 1 \(NaN or infinity inside a sequence\); "
+        r"every step needs a target: impute it, or cut the sequence",
+    ),
+    Case(
+        "window-sequence-output-classifier-label-shape",
+        lambda c: {"X": [np.ones(4), np.ones(3)],
+                   "y": [np.zeros((4, 2)), np.zeros((3, 2))]},
+        lambda d, c: tiny(RNNClassifier, output="sequence").fit(d["X"], d["y"]),
+        ValueError,
+        r"y\[0\] has shape \(4, 2\); a classifier takes one label per step",
+    ),
+    Case(
+        "window-sequence-output-bad-value",
+        lambda c: {"X": windows()[0], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, output="steps").fit(d["X"], d["y"]),
+        ValueError,
+        r"'output' parameter of RNNRegressor must be a str among",
+    ),
+    Case(
+        "window-ragged-predict-features",
+        lambda c: {"X": [np.ones((5, 3)), np.ones((2, 3))]},
+        lambda d, c: c.models.reg.predict(d["X"]),
+        ValueError,
+        r"the sequences of X have 3 features per time step, but RNNRegressor was "
+        r"fitted with 1 \(input_size_\); pass sequences of shape \(T_i, 1\)",
     ),
     Case(
         "window-input-size-mismatch",

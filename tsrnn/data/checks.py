@@ -619,6 +619,18 @@ def check_window_values(X: Any, what: str, ndims=(1, 2, 3), labels=False) -> Non
             f"{what} must be {want}; got shape {arr.shape}. For one long series, "
             "cut it into windows first with tsrnn.make_windows"
         )
+    check_window_dtype(arr, what)
+    if arr.dtype.kind == "f":
+        check_window_model_finite(arr, what)
+
+
+def check_window_dtype(arr: np.ndarray, what: str) -> None:
+    """Refuse complex, text, datetimes and objects that are not numbers.
+
+    The window models' wording (``what`` names the array, ``"X"`` or a
+    sequence ``"X[3]"``); NaN and inf are checked elsewhere. An object array
+    of numbers (or holding ``pd.NA``) passes.
+    """
     kind = arr.dtype.kind
     if kind == "c":
         raise ValueError(
@@ -627,8 +639,6 @@ def check_window_values(X: Any, what: str, ndims=(1, 2, 3), labels=False) -> Non
         )
     if kind in "USa":
         raise _text_error(what, arr.flat[0] if arr.size else "")
-    if kind == "f":
-        check_window_model_finite(arr, what)
     if kind in "Mm":
         raise TypeError(
             f"{what} holds datetimes/timedeltas, not numbers; convert them to "
