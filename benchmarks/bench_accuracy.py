@@ -57,7 +57,9 @@ tsrnn configurations (``--tsrnn``):
 Every (suite, case, model, seed) is one record appended to a JSON-lines file
 (``--out``, default ``benchmarks/results/accuracy.jsonl``) with its score and
 its fit + predict seconds; records already there are not recomputed
-(``--rerun`` to recompute), so interrupted runs resume. The markdown tables
+(``--rerun`` to recompute), so interrupted runs resume. Records are keyed by
+suite, case, model label and seed only: measure changed code (an "after" run)
+into a new ``--out`` file, or with ``--rerun``. The markdown tables
 are built from that file: per model the mean over seeds, ``[min–max]`` when
 there are several, and the seconds (mean fit + predict time).
 
@@ -1020,6 +1022,11 @@ def parse_args(argv=None):
         help="statsforecast anchors to run",
     )
     p.add_argument(
+        "--no-stats",
+        action="store_true",
+        help="no statsforecast anchors (the same as --stats with no names)",
+    )
+    p.add_argument(
         "--stats-max-train",
         type=int,
         default=3000,
@@ -1040,6 +1047,8 @@ def parse_args(argv=None):
     p.add_argument("--tables-only", action="store_true")
     args = p.parse_args(argv)
     args.suite = args.suite or ["collections", "single", "elec"]
+    if args.no_stats:
+        args.stats = []
     if args.tsrnn is None:
         args.tsrnn = ["default", "old"] + (["recipe"] if args.recipe else [])
     if "recipe" in args.tsrnn and not args.recipe:
