@@ -409,7 +409,9 @@ class RNNForecaster(
         ),
         "output_chunk_length": "the steps forecast at once are horizon",
     }
-    # the parameters that define the fitted model (see Notes): frozen by fit
+    # the parameters that define the fitted model (see Notes): frozen by fit.
+    # Declared mirror (form only): WindowRNN._fit_config_params is the same kind
+    # of table, of the window models' own parameters.
     _fit_config_params = (
         "cell",
         "hidden_size",

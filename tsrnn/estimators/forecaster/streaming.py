@@ -103,6 +103,8 @@ class StreamsForecaster:
             ref_last=self._refs.last[pos] if lay.n_refs else None,
         )
         base = self._last_levels(pos)
+        # Declared mirror (form only): a call with keyword arguments, as
+        # nn.modules.RNNBase.__init__'s RecurrentStack(...); unrelated calls.
         _, extra, _, _ = gather(
             lay,
             rows.Y,
