@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-import tsrnn.estimators.forecaster.estimator as forecaster_module
+import tsrnn.estimators.forecaster.fitting as forecaster_module  # run_epochs is called there
 import tsrnn.estimators.window.base as window_module
 from tsrnn import RNNClassifier, RNNForecaster, RNNRegressor
 from tsrnn.engine import (

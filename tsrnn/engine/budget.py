@@ -43,6 +43,8 @@ def format_bytes(n: int) -> str:
     raise AssertionError("unreachable")
 
 
+# Declared mirror (form only): check_forecast_budget has this docstring form and
+# body shape (compute in Python ints, refuse with the fix); different limits.
 def check_array_budget(n_items: int, itemsize: int, what: str, fix: str) -> None:
     """Refuse an array of ``n_items`` items of ``itemsize`` bytes over the budget.
 
@@ -70,6 +72,7 @@ def check_array_budget(n_items: int, itemsize: int, what: str, fix: str) -> None
         )
 
 
+# Declared mirror (form only): check_array_budget's docstring form and body shape.
 def check_forecast_budget(horizon: int, n_series: int, n_targets: int = 1) -> None:
     """Refuse a forecast of more than ``MAX_FORECAST_STEPS`` steps, before any work.
 

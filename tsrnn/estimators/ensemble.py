@@ -85,6 +85,8 @@ class EnsembleForecaster(ForecasterMixin, BaseEstimator):
 
     _parameter_constraints: dict = {}
 
+    # Declared mirror (form only): the baselines' __init__ shape (scikit-learn's
+    # one assignment per parameter); the parameters differ.
     def __init__(
         self,
         estimator: Any = None,

@@ -22,7 +22,7 @@ import numpy as np
 
 from ...data.calendar import infer_seasons
 from ...engine import Network, RecurrentStack, StepwiseHead
-from .features import FeatureLayout, gather
+from .features import FeatureLayout
 
 
 def resolve_seasons(season_length, freq) -> tuple[int, ...]:
@@ -121,17 +121,7 @@ def seasonal_share(layout: FeatureLayout, series) -> np.ndarray:
     rows = np.flatnonzero(series.train_rows())
     if len(rows) > SHARE_ORIGINS:
         rows = rows[np.linspace(0, len(rows) - 1, SHARE_ORIGINS).astype(np.int64)]
-    _, ex, tg, mk = gather(
-        layout,
-        series.inputs,
-        series.Z,
-        series.start,
-        series.end,
-        rows,
-        limit=series.train_end,
-        Y_target=series.Y,
-        refs=series.refs,
-    )
+    _, ex, tg, mk = series.gather(layout, rows)
     ex = ex.reshape(len(rows), ho, layout.n_per_step)
     tg, mk = tg.reshape(len(rows), ho, k), mk.reshape(len(rows), ho, k)
     sn = ex[:, :, 2 * c : 2 * c + k]

@@ -70,9 +70,7 @@ def state_dict(model) -> persist.ModelState:
     Refused (``ValueError``) when a parameter of the fitted model changed since
     fit: the file would not describe the model that predicts.
     """
-    fitted_config.check_unchanged(model, "save")
-    state = persist.ModelState()
-    persist.fitted_attributes(model, SCALARS, ARRAYS, state)
+    state = fitted_config.saved_state(model, SCALARS, ARRAYS)
     state.attributes["_layout"] = dataclasses.asdict(model._layout)
     for f in dataclasses.fields(model._scaler):
         state.arrays[f"_scaler.{f.name}"] = np.asarray(getattr(model._scaler, f.name))

@@ -112,6 +112,24 @@ class ScaledSeries:
         """Mask of the rows trained on (not held out)."""
         return np.arange(len(self.Y)) < self.train_end
 
+    def gather(self, layout: FeatureLayout, rows):
+        """:func:`~.features.gather` of ``rows`` on the training rows' targets.
+
+        Inputs, head extras, targets and target mask, the targets stopping at
+        each series' first held-out row.
+        """
+        return gather(
+            layout,
+            self.inputs,
+            self.Z,
+            self.start,
+            self.end,
+            rows,
+            limit=self.train_end,
+            Y_target=self.Y,
+            refs=self.refs,
+        )
+
 
 def hold_out(data, validation_fraction, horizon_out, horizon=None) -> np.ndarray:
     """Rows held out at the end of each series (validation, calibration).
@@ -260,17 +278,7 @@ def cut_lanes(series: ScaledSeries, bptt_length: int, batch_size) -> Lanes:
 
 
 def _window(layout: FeatureLayout, series: ScaledSeries, rows, reset) -> Window:
-    x, extra, target, mask = gather(
-        layout,
-        series.inputs,
-        series.Z,
-        series.start,
-        series.end,
-        rows,
-        series.train_end,
-        Y_target=series.Y,
-        refs=series.refs,
-    )
+    x, extra, target, mask = series.gather(layout, rows)
     dt = series.Y.dtype
     return Window(
         np.ascontiguousarray(x, dt),

@@ -50,7 +50,9 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
     # model files: what is saved and how it is checked (see :mod:`.state`)
     _state_protocol = state
 
-    # the parameters that define the fitted model (see Notes): frozen by fit
+    # the parameters that define the fitted model (see Notes): frozen by fit.
+    # Declared mirror (form only): RNNForecaster._fit_config_params is the same
+    # kind of table, of the forecaster's own parameters.
     _fit_config_params = (
         "cell",
         "hidden_size",
