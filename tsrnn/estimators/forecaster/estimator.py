@@ -422,7 +422,6 @@ class RNNForecaster(
         "season_length",
         "reference",
         "differencing",
-        "reference",
         "deseasonalize",
         "references",
         "calendar_features",
