@@ -267,7 +267,6 @@ def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq):
         dh_last,
         np.ascontiguousarray(ds_last[1]),
         wp_hh,
-        cache.gates,
         ds0[0],
         ds0[1],
         dh_sq,
