@@ -27,7 +27,7 @@ from ._linalg import copy2d, panel_matmul, put_columns
 
 
 @jit
-def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, xh, rec, r0, r1):
+def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, xhs, rec, r0, r1):
     """Run one LSTM layer (one direction) over T steps for streams ``r0 .. r1-1``.
 
     Parameters
@@ -48,8 +48,10 @@ def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, xh, rec, r0, r1):
         Out: the activated gates ``i, f, g, o``, kept for BPTT.
     hs, cs : ndarray of shape (T + 1, B, H)
         Out: ``hs[0] = h0``, ``hs[t + 1] = h_t``; likewise ``cs``.
-    xh : ndarray of shape (B, I + H)
-        Scratch: ``[x_t, h_{t-1}]`` of every stream.
+    xhs : ndarray of shape (T, B, >= I + H)
+        Out: ``xhs[t, b, :I + H] = [x_t, h_{t-1}]`` of every stream (the
+        rows of step ``t``'s product, kept for the weight gradients; further
+        columns are not touched).
     rec : ndarray of shape (B, 4H)
         Scratch: the pre-activations of one step.
     r0, r1 : int
@@ -70,14 +72,14 @@ def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, xh, rec, r0, r1):
     n_i = x.shape[2]
     copy2d(h0[r0:r1], hs[0, r0:r1])
     copy2d(c0[r0:r1], cs[0, r0:r1])
-    put_columns(h0, xh, n_i, r0, r1)
     for t in range(T):
+        xh = xhs[t]
         put_columns(x[t], xh, 0, r0, r1)
+        put_columns(hs[t], xh, n_i, r0, r1)
         g_t = gates[t]
         panel_matmul(xh, wp, bias, rec, r0, r1)
         lstm_gates_2d(rec[r0:r1], scale, g_t[r0:r1])
         lstm_cell_2d(g_t, cs[t], cs[t + 1], hs[t + 1], r0, r1)
-        put_columns(hs[t + 1], xh, n_i, r0, r1)
 
 
 @jit
