@@ -17,11 +17,11 @@ Conventions of the layer functions (one layer, one direction):
     (``"_l0"``, ``"_l1_reverse"``), ``x`` the layer input ``(T, B, I)``, ``s0``
     the initial state ``(n_states, B, H)``; ``final`` is a tuple of the final
     state tensors, in :attr:`CellSpec.states` order.
-``backward(stack, p, g, suffix, cache, dhs, ds_last) -> (dx, ds0, norms)``
+``backward(stack, p, g, suffix, cache, dhs, ds_last, need_dx=True) -> (dx, ds0, norms)``
     ``g``: gradient views (accumulated into), ``dhs`` ``(T, B, H)`` the gradient
     of the layer's outputs, ``ds_last`` ``(n_states, B, H)`` that of its final
-    state; returns the input gradient, the initial-state gradient and the norm
-    of ``dL/ds_t`` per step.
+    state; returns the input gradient (None if not ``need_dx``), the
+    initial-state gradient and the norm of ``dL/ds_t`` per step.
 ``pack(packer, p, suffix, bias, H) -> row``
     The layer's row of the stream kernels' ``meta`` vector (see
     :mod:`tsrnn.kernels.stream`), its arrays put through ``packer``.
@@ -64,6 +64,8 @@ class LayerCache:
     hs: np.ndarray  # (T + 1, B, H) the layer's outputs, hs[0] the initial one
     cs: np.ndarray | None = None  # (T + 1, B, H) LSTM, SRU
     hns: np.ndarray | None = None  # (T, B, H) GRU
+    # (T, B, I + H + 1) LSTM: [x_t, h_{t-1}, 1], the rows of the step products
+    xhs: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -168,16 +170,20 @@ def _rnn_forward(stack, p, suffix, x, s0):
 
 
 def _lstm_forward(stack, p, suffix, x, s0):
-    T, B, _ = x.shape
+    T, B, I = x.shape
     H, dt = stack.hidden_size, stack.dtype
-    wp, bias, hs, h0, xh, rec, work = _fused_scan(stack, p, suffix, x, s0)
+    wp, bias, hs, h0, _, rec, work = _fused_scan(stack, p, suffix, x, s0)
     G = bias.shape[1]
     gates = np.empty((T, B, G), dtype=dt)
     cs = np.empty((T + 1, B, H), dtype=dt)
     c0 = np.ascontiguousarray(s0[1])
-    args = (x, wp, bias, _lstm_scale(G, H, dt), h0, c0, gates, hs, cs, xh, rec)
+    # every step's [x_t, h_{t-1}] row is kept, with a 1 for the bias: the
+    # backward's weight and bias gradients are then one product over them
+    xhs = np.empty((T, B, I + H + 1), dtype=dt)
+    xhs[:, :, I + H] = 1.0
+    args = (x, wp, bias, _lstm_scale(G, H, dt), h0, c0, gates, hs, cs, xhs, rec)
     run_rows(lstm_forward, args, B, work)
-    return LayerCache(x, gates, hs, cs=cs), (hs[T], cs[T])
+    return LayerCache(x, gates, hs, cs=cs, xhs=xhs), (hs[T], cs[T])
 
 
 def _lstm_scale(G, H, dt):
@@ -215,7 +221,7 @@ def _gated_backward(run_scan):
     itself for the RNN, which keeps no gates).
     """
 
-    def backward(stack, p, g, suffix, cache, dhs, ds_last):
+    def backward(stack, p, g, suffix, cache, dhs, ds_last, need_dx=True):
         x = cache.x
         T, B, I = x.shape
         H, dt = stack.hidden_size, stack.dtype
@@ -230,20 +236,34 @@ def _gated_backward(run_scan):
         # BLAS library the engine calls (the scans use their own tile), on the
         # scans' threads (see hoisted_products)
         da2 = (da_h if cache.gates is None else cache.gates).reshape(T * B, -1)
-        dah2 = da_h.reshape(T * B, -1)
-        h_prev2 = cache.hs[:-1].reshape(T * B, H)
-        dx = np.empty((T * B, I), dtype=dt)
-        hoisted_products(
-            [
+        products = []
+        if cache.xhs is not None:
+            # [dW_ih, dW_hh, db] = dA^T [x, h_prev, 1]: one product (the input
+            # and recurrent pre-activations share their gradient)
+            xh2 = cache.xhs.reshape(T * B, -1)
+            dw = np.empty((da2.shape[1], xh2.shape[1]), dtype=dt)
+            products.append((da2.T, xh2, dw, False))
+        else:
+            dah2 = da_h.reshape(T * B, -1)
+            h_prev2 = cache.hs[:-1].reshape(T * B, H)
+            products += [
                 (da2.T, x.reshape(T * B, I), g["weight_ih" + suffix], True),
                 (dah2.T, h_prev2, g["weight_hh" + suffix], True),
-                (da2, w_ih, dx, False),
             ]
-        )
-        if stack.bias:
+        dx = np.empty((T * B, I), dtype=dt) if need_dx else None
+        if need_dx:
+            products.append((da2, w_ih, dx, False))
+        hoisted_products(products)
+        if cache.xhs is not None:
+            g["weight_ih" + suffix] += dw[:, :I]
+            g["weight_hh" + suffix] += dw[:, I : I + H]
+            if stack.bias:
+                g["bias_ih" + suffix] += dw[:, I + H]
+                g["bias_hh" + suffix] += dw[:, I + H]
+        elif stack.bias:
             g["bias_ih" + suffix] += da2.sum(axis=0)
             g["bias_hh" + suffix] += dah2.sum(axis=0)
-        return dx.reshape(T, B, I), ds0, norms
+        return (dx.reshape(T, B, I) if need_dx else None), ds0, norms
 
     return backward
 
@@ -267,7 +287,6 @@ def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq):
         dh_last,
         np.ascontiguousarray(ds_last[1]),
         wp_hh,
-        cache.gates,
         ds0[0],
         ds0[1],
         dh_sq,
@@ -350,7 +369,7 @@ def _sru_forward(stack, p, suffix, x, s0):
     return LayerCache(x, gates, hs, cs=cs), (cs[T],)
 
 
-def _sru_backward(stack, p, g, suffix, cache, dhs, ds_last):
+def _sru_backward(stack, p, g, suffix, cache, dhs, ds_last, need_dx=True):
     x = cache.x
     T, B, I = x.shape
     H, dt = stack.hidden_size, stack.dtype
@@ -374,13 +393,13 @@ def _sru_backward(stack, p, g, suffix, cache, dhs, ds_last):
         norms,
     )
     du2 = cache.gates.reshape(T * B, -1)
+    products = [(du2.T, x.reshape(T * B, I), g["weight_ih" + suffix], True)]
     dx = np.empty((T * B, I), dtype=dt)
-    hoisted_products(
-        [
-            (du2.T, x.reshape(T * B, I), g["weight_ih" + suffix], True),
-            (du2, w_ih, dx, False),
-        ]
-    )
+    if need_dx:
+        products.append((du2, w_ih, dx, False))
+    hoisted_products(products)
+    if not need_dx:
+        return None, ds0, norms
     dx = dx.reshape(T, B, I)
     if w_ih.shape[0] == 3 * H:
         dx += dx_skip

@@ -123,7 +123,9 @@ class Network:
         ts, th = self.split(theta)
         gs, gh = self.split(grad)
         d_out = self.head.backward(th, gh, cache.head, dy)
-        _, _, _, dh_norm = self.stack.backward(ts, cache.stack, d_out, None, gs)
+        _, _, _, dh_norm = self.stack.backward(
+            ts, cache.stack, d_out, None, gs, input_grad=False
+        )
         return grad, dh_norm
 
     # Declared mirror: train_step's signature is this one plus the optimizer and

@@ -239,7 +239,9 @@ class RecurrentStack:
         return inp, state, cache
 
     # ---------------------------------------------------------------- backward
-    def backward(self, theta, cache, d_out, d_state=None, grad=None):
+    def backward(
+        self, theta, cache, d_out, d_state=None, grad=None, *, input_grad=True
+    ):
         """Backpropagate through the window of the matching :meth:`forward`.
 
         The cache is consumed (gate arrays are overwritten by their gradients).
@@ -254,11 +256,14 @@ class RecurrentStack:
             Gradient with respect to the final state (zero if omitted).
         grad : ndarray of shape (n_params,), optional
             Accumulated into (``+=``); a new zero vector if omitted.
+        input_grad : bool
+            Compute ``d_x``; False skips the first layer's input product
+            (a training step discards it) and returns None for it.
 
         Returns
         -------
         grad : ndarray of shape (n_params,)
-        d_x : ndarray of shape (T, B, input_size)
+        d_x : ndarray of shape (T, B, input_size), or None
         d_state0 : ndarray of shape (n_states, L * D, B, H)
         dh_norm : ndarray of shape (L * D, T)
             ``||dL/dh_t||`` per layer-direction and step (``c`` for SRU),
@@ -289,7 +294,14 @@ class RecurrentStack:
                 ds_last = zeros_state if d_state is None else d_state[:, idx]
                 layer_cache = cache.layers[layer][d]
                 dx, ds0, norms = self.spec.backward(
-                    self, p, g, self._suffix(layer, d), layer_cache, dh, ds_last
+                    self,
+                    p,
+                    g,
+                    self._suffix(layer, d),
+                    layer_cache,
+                    dh,
+                    ds_last,
+                    need_dx=input_grad or layer > 0,
                 )
                 d_state0[:, idx] = ds0
                 if d == 0:
@@ -297,6 +309,7 @@ class RecurrentStack:
                     d_in = dx
                 else:
                     dh_norm[idx] = norms[::-1]
-                    d_in += dx[::-1]
+                    if dx is not None:
+                        d_in += dx[::-1]
             upstream = d_in
         return grad, upstream, d_state0, dh_norm

@@ -381,3 +381,103 @@ def tanh_2d(a, out):
         oi = out[i]
         for j in range(n):
             oi[j] = fast_tanh(ai[j])
+
+
+@jit
+def lstm_gates_2d(a, scale, out):
+    """``out[i, j] = scale[j] sigmoid(scale[j] a[i, j]) + 1 - scale[j]``.
+
+    With ``scale = 1`` that is ``sigmoid(a)`` (exactly: ``fma(1, s, 0)``), with
+    ``scale = 2`` it is ``tanh(a) = 2 sigmoid(2 a) - 1``: the four gates of an
+    LSTM step in one pass, and the gate array is written once (the cell update
+    that reads it then vectorizes: an in-place fix-up of the ``g`` block made
+    it a read-after-write on one array at an unknown distance, which LLVM
+    runs scalar).
+    """
+    _wide_vectors()
+    one = out.dtype.type(1.0)
+    m, n = out.shape
+    for i in range(m):
+        ai = a[i]
+        oi = out[i]
+        for j in range(n):
+            s = scale[j]
+            oi[j] = _fma(s, fast_sigmoid(s * ai[j]), one - s)
+
+
+@jit
+def lstm_cell_2d(gates, c_prev, c_new, h_new, r0, r1):
+    """``c = f c_prev + i g``, ``h = o tanh(c)`` for rows ``r0 .. r1 - 1``.
+
+    ``gates`` (B, 4H) holds the activated ``i, f, g, o``; ``c_new`` and
+    ``h_new`` (B, H) must not alias the inputs. One vectorized pass per row
+    (reads two arrays, writes two: few enough runtime alias checks for LLVM's
+    vectorizer), instead of a scalar cell loop, a tanh map and a scalar
+    output loop.
+    """
+    _wide_vectors()
+    H = c_new.shape[1]
+    for b in range(r0, r1):
+        a = gates[b]
+        cp = c_prev[b]
+        cn = c_new[b]
+        hn = h_new[b]
+        for j in range(H):
+            c = _fma(a[H + j], cp[j], a[j] * a[2 * H + j])
+            cn[j] = c
+            hn[j] = a[3 * H + j] * fast_tanh(c)
+
+
+# The reassociation lets LLVM sum in vector lanes: the order then depends on
+# the row's length only (the same for every row, thread split and call).
+@jit(fastmath={"reassoc"})
+def _sum_sq64(v):
+    """``sum(v ** 2)`` in float64, summed in vector lanes."""
+    s = 0.0
+    for j in range(v.shape[0]):
+        x = np.float64(v[j])
+        s += x * x
+    return s
+
+
+@jit
+def lstm_cell_back_2d(gates, c_prev, tc, dh, dc, sq, r0, r1):
+    """One LSTM step backward through the cell, rows ``r0 .. r1 - 1``, in place.
+
+    ``gates`` (B, 4H): the activated ``i, f, g, o`` in, the gradients of the
+    pre-activations out; ``tc = tanh(c_t)``; ``dh`` the total ``dL/dh_t``;
+    ``dc`` ``dL/dc_t`` from the step after in, ``dL/dc_{t-1}`` out;
+    ``sq[b] = ||dh[b]||^2`` (float64). Three vectorized passes per row, each
+    reading and writing few arrays (one loop writing all four gate blocks and
+    ``dc`` had too many possible aliases for LLVM's vectorizer, and ran scalar).
+    """
+    _wide_vectors()
+    H = dc.shape[1]
+    one = dc.dtype.type(1.0)
+    for b in range(r0, r1):
+        a = gates[b]
+        cp = c_prev[b]
+        tb = tc[b]
+        hb = dh[b]
+        cb = dc[b]
+        sq[b] = _sum_sq64(hb)
+        # dc_t += dh o (1 - tc^2);  d_o = dh tc o (1 - o)
+        for j in range(H):
+            o = a[3 * H + j]
+            t = tb[j]
+            d = hb[j]
+            cb[j] = cb[j] + d * o * (one - t * t)
+            a[3 * H + j] = d * t * o * (one - o)
+        # d_i = dc g i (1 - i);  d_g = dc i (1 - g^2)
+        for j in range(H):
+            i = a[j]
+            g = a[2 * H + j]
+            d = cb[j]
+            a[j] = d * g * i * (one - i)
+            a[2 * H + j] = d * i * (one - g * g)
+        # d_f = dc c_{t-1} f (1 - f);  dc_{t-1} = dc f
+        for j in range(H):
+            f = a[H + j]
+            d = cb[j]
+            a[H + j] = d * cp[j] * f * (one - f)
+            cb[j] = d * f
