@@ -1150,3 +1150,18 @@ def test_covariates_of_another_magnitude_are_refused_at_update_and_predict():
                        r"at forecast step 3, column 'x0'.*check the units of X"):
         est.predict(X=np.array([[0.5], [0.5], [1e200]]))
     assert np.isfinite(est.predict(X=np.full((3, 1), 0.5))).all()
+
+
+def test_update_after_a_trailing_gap_with_differencing_stays_finite():
+    # found by the fuzz tests: the first new row's change is from the missing
+    # last row, so the streaming path must fill it although the new rows are
+    # all observed
+    idx = pd.date_range("2019-12-20", periods=15, freq="min")
+    vals = np.zeros(15)
+    vals[11] = np.nan
+    full = pd.Series(vals, index=idx, name="y")
+    est = _tiny(horizon=1, validation_fraction=0.0, differencing=True)
+    est.fit(full.iloc[:12])
+    est.update(full.iloc[12:])
+    assert np.isfinite(est._state).all()
+    assert np.isfinite(est.predict().to_numpy()).all()

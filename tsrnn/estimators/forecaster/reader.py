@@ -115,7 +115,9 @@ class SeriesReader:
             )
             x = np.ascontiguousarray(x[:, None, :], dt)
             ex = np.ascontiguousarray(ex[:, None, :], dt)
-            if has_nan:
+            # with differencing the first row's input is a change from the row
+            # before ``rows``: missing when that row was, though ``rows`` are not
+            if has_nan or np.isnan(x).any():
                 if last_out is None:
                     last_out = np.zeros((1, lay.n_outputs), dt)
                 o = pack.run(state, x, ex, lay.feedback_map, last_out, top)
