@@ -92,7 +92,8 @@ def _crps_integral(y, draws, grid=200001):
     x = np.linspace(lo, hi, grid)
     F = np.searchsorted(draws, x, side="right") / len(draws)
     H = (x >= y).astype(float)
-    return np.trapezoid((F - H) ** 2, x)
+    trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy < 2: trapz
+    return trapezoid((F - H) ** 2, x)
 
 
 def test_crps_from_samples_matches_the_integral_definition():
