@@ -10,6 +10,7 @@ here imports an estimator.
 from __future__ import annotations
 
 import json
+import zipfile
 from typing import Any
 
 import numpy as np
@@ -125,6 +126,22 @@ def save(model, path) -> None:
     blob = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     members = {_META: blob, **arrays}
     if hasattr(path, "write"):  # an open binary file: the caller owns it
-        np.savez(path, **members)
+        _write_npz(path, members)
         return
-    write_atomic(model_path(path), lambda fh: np.savez(fh, **members))
+    write_atomic(model_path(path), lambda fh: _write_npz(fh, members))
+
+
+def _write_npz(fh, members: dict) -> None:
+    """``np.savez(fh, **members)``, with the archive closed even on a failure.
+
+    The same bytes as ``np.savez`` (stored ``<name>.npy`` members). An
+    interrupted ``np.savez`` (a full disk, Ctrl-C) leaves its ZipFile open on
+    NumPy < 2, and its finaliser later seeks a file :func:`write_atomic` has
+    closed; the ``with`` here closes it inside the failure instead.
+    """
+    with zipfile.ZipFile(
+        fh, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True
+    ) as archive:
+        for name, value in members.items():
+            with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
