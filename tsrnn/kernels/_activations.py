@@ -406,14 +406,13 @@ def lstm_gates_2d(a, scale, out):
 
 
 @jit
-def lstm_cell_2d(gates, c_prev, c_new, h_new, r0, r1):
-    """``c = f c_prev + i g``, ``h = o tanh(c)`` for rows ``r0 .. r1 - 1``.
+def lstm_cell_2d(gates, c_prev, c_new, tc_new, r0, r1):
+    """``c = f c_prev + i g`` and ``tanh(c)`` for rows ``r0 .. r1 - 1``.
 
     ``gates`` (B, 4H) holds the activated ``i, f, g, o``; ``c_new`` and
-    ``h_new`` (B, H) must not alias the inputs. One vectorized pass per row
+    ``tc_new`` (B, H) must not alias the inputs. One vectorized pass per row
     (reads two arrays, writes two: few enough runtime alias checks for LLVM's
-    vectorizer), instead of a scalar cell loop, a tanh map and a scalar
-    output loop.
+    vectorizer), instead of a scalar cell loop and a tanh map.
     """
     _wide_vectors()
     H = c_new.shape[1]
@@ -421,11 +420,30 @@ def lstm_cell_2d(gates, c_prev, c_new, h_new, r0, r1):
         a = gates[b]
         cp = c_prev[b]
         cn = c_new[b]
-        hn = h_new[b]
+        tn = tc_new[b]
         for j in range(H):
             c = _fma(a[H + j], cp[j], a[j] * a[2 * H + j])
             cn[j] = c
-            hn[j] = a[3 * H + j] * fast_tanh(c)
+            tn[j] = fast_tanh(c)
+
+
+@jit
+def lstm_output_2d(gates, tc, h_new, xh_next, col0, r0, r1):
+    """``h = o tanh(c)`` into ``h_new`` and ``xh_next[:, col0:col0 + H]``.
+
+    The second copy is the ``h`` part of the next step's product row.
+    """
+    _wide_vectors()
+    H = h_new.shape[1]
+    for b in range(r0, r1):
+        a = gates[b]
+        tb = tc[b]
+        hn = h_new[b]
+        xn = xh_next[b]
+        for j in range(H):
+            h = a[3 * H + j] * tb[j]
+            hn[j] = h
+            xn[col0 + j] = h
 
 
 # The reassociation lets LLVM sum in vector lanes: the order then depends on
