@@ -51,6 +51,7 @@ from ..kernels.stream import (
     stream_sru,
 )
 from .threads import hoisted_products, project, run_rows
+from .workspace import take
 
 SRU_ALPHA = sqrt(3.0)  # sqrt(1 + 2 exp(highway_bias)) at highway_bias = 0
 
@@ -155,7 +156,7 @@ def _fused_scan(stack, p, suffix, x, s0):
     bias = np.zeros((1, G), dtype=dt)
     if stack.bias:
         bias[0] = p["bias_ih" + suffix] + p["bias_hh" + suffix]
-    hs = np.empty((T + 1, B, H), dtype=dt)
+    hs = take((T + 1, B, H), dt)
     h0 = np.ascontiguousarray(s0[0])
     xh = np.empty((B, I + H), dtype=dt)
     rec = np.empty((B, G), dtype=dt)
@@ -175,15 +176,16 @@ def _lstm_forward(stack, p, suffix, x, s0):
     H, dt = stack.hidden_size, stack.dtype
     wp, bias, hs, h0, _, rec, work = _fused_scan(stack, p, suffix, x, s0)
     G = bias.shape[1]
-    gates = np.empty((T, B, G), dtype=dt)
-    cs = np.empty((T + 1, B, H), dtype=dt)
+    # the work arrays are recycled (see workspace): page faults otherwise
+    gates = take((T, B, G), dt)
+    cs = take((T + 1, B, H), dt)
     c0 = np.ascontiguousarray(s0[1])
     # every step's [x_t, h_{t-1}] row is kept, with a 1 for the bias: the
     # backward's weight and bias gradients are then one product over them
     # (xhs[T] takes the last step's h, unused)
-    xhs = np.empty((T + 1, B, I + H + 1), dtype=dt)
+    xhs = take((T + 1, B, I + H + 1), dt)
     xhs[:, :, I + H] = 1.0
-    tcs = np.empty((T, B, H), dtype=dt)
+    tcs = take((T, B, H), dt)
     scale = _lstm_scale(G, H, dt)
     args = (x, wp, bias, scale, h0, c0, gates, hs, cs, tcs, xhs, rec)
     run_rows(lstm_forward, args, B, work)
