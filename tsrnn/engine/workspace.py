@@ -19,6 +19,7 @@ that, :func:`take` is ``np.empty``.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from collections import OrderedDict
@@ -63,7 +64,7 @@ def take(shape, dtype) -> np.ndarray:
     global _bytes
     dtype = np.dtype(dtype)
     shape = tuple(int(n) for n in shape)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize  # (np.prod: ~6 us a call)
     if nbytes < MIN_BYTES or nbytes > MAX_BYTES:
         return np.empty(shape, dtype)
     key = (shape, dtype.str)
