@@ -45,6 +45,7 @@ from tsrnn import (
     windows_from_long,
 )
 from tsrnn.data.calendar import trading_calendar
+from tsrnn.backtest import backtest
 
 REPO_DATA = pathlib.Path(__file__).resolve().parents[1] / "datasets"
 
@@ -117,6 +118,13 @@ def business_hours_model():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return tiny(RNNForecaster, freq=freq).fit(y)
+
+
+def quiet_fit(est, *data):
+    """``est.fit(*data)`` without the ConvergenceWarning of a one-epoch fit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(*data)
 
 
 # --------------------------------------------------------------- fitted models
@@ -829,6 +837,30 @@ CASES = [
         r"range \[0\.0, 1\.0\)",
     ),
     Case(
+        "param-reference-unknown",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, reference="ses").fit(d["y"]),
+        ValueError,
+        r"'reference' parameter of RNNForecaster must be a str among "
+        r"\{'auto', 'last', 'seasonal'\}\. Got 'ses'",
+    ),
+    Case(
+        "param-early-stopping-unknown",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, early_stopping="sometimes").fit(d["y"]),
+        ValueError,
+        r"'early_stopping' parameter of RNNForecaster must be .* a str among "
+        r"\{'auto', 'continue', 'holdout', 'refit'\}\. Got 'sometimes'",
+    ),
+    Case(
+        "param-max-iter-text",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, max_iter="many").fit(d["y"]),
+        ValueError,
+        r"'max_iter' parameter of RNNForecaster must be an int in the range "
+        r"\[1, inf\) or a str among \{'auto'\}\. Got 'many'",
+    ),
+    Case(
         "param-season-length-text",
         lambda c: {"y": series()},
         lambda d, c: tiny(RNNForecaster, season_length=["day"]).fit(d["y"]),
@@ -843,6 +875,22 @@ CASES = [
         ValueError,
         r"season_length must hold positive ints \(steps per season\), got "
         r"\(12, 0\); e\.g\.",
+    ),
+    Case(
+        "param-references-bool",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, references=True).fit(d["y"]),
+        ValueError,
+        r"'references' parameter of RNNForecaster must be a str among \{'auto'\} "
+        r"or None\. Got True",
+    ),
+    Case(
+        "param-deseasonalize-kind",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, deseasonalize="multiplicative").fit(d["y"]),
+        ValueError,
+        r"'deseasonalize' parameter of RNNForecaster must be a str among "
+        r"\{'auto'\} or None\. Got 'multiplicative'",
     ),
     # ------------------------------------ RNNForecaster: predict and update
     Case(
@@ -873,6 +921,101 @@ CASES = [
         ValueError,
         r"forecasts at most 3 steps; set horizon=10 and refit, or use "
         r"strategy='recursive'",
+    ),
+    # ---- resource traps (issue 14): refused up front, never a MemoryError
+    Case(
+        "predict-recursive-horizon-in-the-billions",
+        lambda c: {"y": series(60)},
+        lambda d, c: quiet_fit(tiny(RNNForecaster, strategy="recursive"), d["y"])
+        .predict(horizon=10**12),
+        ValueError,
+        r"horizon=1000000000000 asks for 1e\+12 forecast steps \(7\.3 TiB of "
+        r"values alone\), over tsrnn's limit of 1e\+07 steps per predict call; "
+        r"lower horizon",
+    ),
+    Case(
+        "predict-direct-horizon-in-the-billions",
+        lambda c: {},
+        lambda d, c: c.models.arr.predict(horizon=10**12),
+        ValueError,
+        r"forecasts at most 3 steps; set horizon=1000000000000 and refit, or use "
+        r"strategy='recursive'",
+    ),
+    Case(
+        "predict-interval-long-horizon-in-the-billions",
+        lambda c: {"y": long_frame(with_cov=False)},
+        lambda d, c: tsrnn.NaiveForecaster().fit(d["y"]).predict_interval(
+            horizon=10**12
+        ),
+        ValueError,
+        r"horizon=1000000000000 asks for 2 series x 1000000000000 = 2e\+12 "
+        r"forecast steps.*lower horizon, forecast fewer series at a time",
+    ),
+    Case(
+        "fit-hidden-size-beyond-memory",
+        lambda c: {"y": series(60)},
+        lambda d, c: tiny(RNNForecaster, hidden_size=10**6).fit(d["y"]),
+        ValueError,
+        r"hidden_size=1000000 and num_layers=1 has 4e\+12 parameters.*29\.1 TiB, "
+        r"over tsrnn's budget of 2\.0 GiB for one array; lower hidden_size or "
+        r"num_layers",
+    ),
+    Case(
+        "fit-window-model-num-layers-beyond-memory",
+        lambda c: dict(zip(("X", "y"), windows(), strict=True)),
+        lambda d, c: tiny(RNNRegressor, num_layers=10**7).fit(d["X"], d["y"]),
+        ValueError,
+        r"num_layers=10000000 has .* parameters in 4e\+07 tensors.*over tsrnn's "
+        r"budget.*lower hidden_size or num_layers",
+    ),
+    Case(
+        "nn-module-beyond-memory",
+        lambda c: {},
+        lambda d, c: nn.GRU(10**5, 10**5),
+        ValueError,
+        r"a gru stack with input_size=100000, hidden_size=100000 .*over tsrnn's "
+        r"budget.*lower hidden_size",
+    ),
+    Case(
+        "fit-season-length-beyond-memory",
+        lambda c: {"y": series(60)},
+        lambda d, c: tiny(RNNForecaster, season_length=10**9).fit(d["y"]),
+        ValueError,
+        r"season_length=1000000000 keeps the last 1000000000 rows of each of the 1 "
+        r"series: 7\.5 GiB, over tsrnn's budget.*lower season_length",
+    ),
+    Case(
+        "fit-seasonal-naive-season-beyond-the-data",
+        lambda c: {"y": series(60)},
+        lambda d, c: tsrnn.SeasonalNaiveForecaster(season_length=10**9).fit(d["y"]),
+        ValueError,
+        r"no observation at season position 60 of season_length=1000000000; "
+        r"SeasonalNaiveForecaster needs at least one full season",
+    ),
+    Case(
+        "fit-linear-ar-lags-beyond-the-data",
+        lambda c: {"y": series(60)},
+        lambda d, c: tsrnn.LinearARForecaster(lags=10**9).fit(d["y"]),
+        ValueError,
+        r"max\(lags\)\+1 = 1000000001 consecutive observed steps in some series "
+        r"\(longest series: 60\); lower lags or pass longer series",
+    ),
+    Case(
+        "backtest-origins-in-the-billions",
+        lambda c: {"y": series(60)},
+        lambda d, c: backtest(tsrnn.NaiveForecaster(), d["y"], horizon=2,
+                              n_origins=10**9),
+        ValueError,
+        r"the series has 60 rows; n_origins=1000000000 origins with horizon=2 and "
+        r"step=2 need at least 2000000001\. Lower n_origins",
+    ),
+    Case(
+        "make-windows-window-in-the-billions",
+        lambda c: {"s": series(60)},
+        lambda d, c: make_windows(d["s"], window=10**9),
+        ValueError,
+        r"series has 60 rows \(time steps\) but one sample needs window \+ horizon "
+        r"= 1000000000 \+ 1 = 1000000001; pass a longer series or reduce",
     ),
     Case(
         "predict-horizon-float",
@@ -1259,12 +1402,148 @@ CASES = [
         r"Complex data not supported: X is complex; pass real values",
     ),
     Case(
-        "window-X-ragged",
-        lambda c: {"X": [[1.0, 2.0], [1.0]], "y": [1.0, 2.0]},
+        # sequences of different lengths are fine (ragged input); steps of
+        # different widths inside one sequence are not
+        "window-X-ragged-steps",
+        lambda c: {"X": [[[1.0], [2.0, 3.0]], [[1.0]]], "y": [1.0, 2.0]},
         lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
         ValueError,
-        r"X is ragged .*; every window needs the same number of steps and "
-        r"features: pad or cut them",
+        r"X\[0\] is ragged .*; each sequence is one array \(T_i,\) or "
+        r"\(T_i, n_features\) with the same features at every step",
+    ),
+    # ----------------------------------------- ragged sequences (window models)
+    Case(
+        "window-ragged-empty-sequence",
+        lambda c: {"X": [np.ones((4, 2)), np.ones((0, 2)), np.ones((3, 2))],
+                   "y": np.arange(3.0)},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[1\] is empty \(shape \(0, 2\)\); each sequence needs at least one "
+        r"step and one feature: drop the empty sequences",
+    ),
+    Case(
+        "window-ragged-mixed-features",
+        lambda c: {"X": [np.ones((4, 2)), np.ones((3, 2)), np.ones((5, 3))],
+                   "y": np.array(["a", "b", "a"])},
+        lambda d, c: tiny(RNNClassifier).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[2\] has 3 feature\(s\) per step but X\[0\] has 2: every sequence "
+        r"needs the same features per step",
+    ),
+    Case(
+        "window-ragged-nan-inside-padded",
+        lambda c: {"X": _nan_at(np.ones((3, 5, 1)).ravel(), 6).reshape(3, 5, 1),
+                   "y": np.arange(3.0)},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[1\] is NaN at step 1, before its last value at step 4: NaN inside a "
+        r"sequence rather than trailing padding.*impute the gap, or split",
+    ),
+    Case(
+        "window-ragged-nan-in-some-features",
+        lambda c: {"X": _nan_at(np.ones((3, 5, 2)).ravel(), 9).reshape(3, 5, 2),
+                   "y": np.arange(3.0)},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[0\] is NaN in some but not all features of step 4\. In a NaN-padded "
+        r"3-D X, padding is whole steps.*impute it, or cut the sequence",
+    ),
+    Case(
+        "window-ragged-all-nan-sequence",
+        lambda c: {"X": np.concatenate([np.ones((2, 4, 1)),
+                                        np.full((1, 4, 1), np.nan)]),
+                   "y": np.arange(3.0)},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[2\] is NaN at every step: an empty sequence \(1 in all\)\. Each "
+        r"sequence needs at least one step: drop the empty ones",
+    ),
+    Case(
+        "window-ragged-nan-in-list",
+        lambda c: {"X": [np.ones(4), _nan_at(np.ones(6), 2)], "y": [0.0, 1.0]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[1\] contains NaN \(first at step 2\): NaN inside a sequence cannot "
+        r"be read.*impute the missing values, or cut the sequence",
+    ),
+    Case(
+        "window-ragged-inf",
+        lambda c: {"X": [np.ones(4), _inf_at(np.ones(6), 3)], "y": [0.0, 1.0]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[1\] contains infinity \(step 3\); clip or replace the infinite "
+        r"values, or drop that sequence",
+    ),
+    Case(
+        "window-ragged-text",
+        lambda c: {"X": [np.ones(4), np.array(["a", "b"])], "y": [0.0, 1.0]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        TypeError,
+        r"X\[1\] holds text \(e\.g\. 'a'\), not numbers; convert it first",
+    ),
+    Case(
+        "window-ragged-length-mismatch",
+        lambda c: {"X": [np.ones(4), np.ones(6)], "y": [0.0, 1.0, 2.0]},
+        lambda d, c: tiny(RNNRegressor).fit(d["X"], d["y"]),
+        ValueError,
+        r"X has 2 sequence\(s\) but y has 3; pass one target per sequence",
+    ),
+    Case(
+        "window-ragged-input-size",
+        lambda c: {"X": [np.ones(5), np.ones(6)], "y": [0.0, 1.0]},
+        lambda d, c: tiny(RNNRegressor, input_size=2).fit(d["X"], d["y"]),
+        ValueError,
+        r"X\[0\] holds 5 values, not a multiple of input_size=2.*Pass it as a 2-D "
+        r"array \(T_i, n_features\), or set input_size",
+    ),
+    Case(
+        "window-sequence-output-one-target-per-window",
+        lambda c: {"X": windows()[0], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, output="sequence").fit(d["X"], d["y"]),
+        ValueError,
+        r"output='sequence' labels every step: y must hold one target per step of "
+        r"each window.*got shape \(40,\).*For one target per window, use "
+        r"output='window'",
+    ),
+    Case(
+        "window-sequence-output-step-count",
+        lambda c: {"X": [np.ones(4), np.ones(6)], "y": [np.ones(4), np.ones(5)]},
+        lambda d, c: tiny(RNNRegressor, output="sequence").fit(d["X"], d["y"]),
+        ValueError,
+        r"y\[1\] has 5 step\(s\) but the matching window of X has 6: "
+        r"output='sequence' needs one target per step",
+    ),
+    Case(
+        "window-sequence-output-nan-target",
+        lambda c: {"X": [np.ones(4), np.ones(6)],
+                   "y": [np.ones(4), _nan_at(np.ones(6), 1)]},
+        lambda d, c: tiny(RNNRegressor, output="sequence").fit(d["X"], d["y"]),
+        ValueError,
+        r"y\[1\] is not finite at step 1 \(NaN or infinity inside a sequence\); "
+        r"every step needs a target: impute it, or cut the sequence",
+    ),
+    Case(
+        "window-sequence-output-classifier-label-shape",
+        lambda c: {"X": [np.ones(4), np.ones(3)],
+                   "y": [np.zeros((4, 2)), np.zeros((3, 2))]},
+        lambda d, c: tiny(RNNClassifier, output="sequence").fit(d["X"], d["y"]),
+        ValueError,
+        r"y\[0\] has shape \(4, 2\); a classifier takes one label per step",
+    ),
+    Case(
+        "window-sequence-output-bad-value",
+        lambda c: {"X": windows()[0], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, output="steps").fit(d["X"], d["y"]),
+        ValueError,
+        r"'output' parameter of RNNRegressor must be a str among",
+    ),
+    Case(
+        "window-ragged-predict-features",
+        lambda c: {"X": [np.ones((5, 3)), np.ones((2, 3))]},
+        lambda d, c: c.models.reg.predict(d["X"]),
+        ValueError,
+        r"the sequences of X have 3 features per time step, but RNNRegressor was "
+        r"fitted with 1 \(input_size_\); pass sequences of shape \(T_i, 1\)",
     ),
     Case(
         "window-input-size-mismatch",

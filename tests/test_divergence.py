@@ -15,16 +15,23 @@ batch, and compares the kept weights with those of a clean, shorter fit.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-import tsrnn.estimators.forecaster.estimator as forecaster_module
+import tsrnn.estimators.forecaster.fitting as forecaster_module  # run_epochs is called there
 import tsrnn.estimators.window.base as window_module
 from tsrnn import RNNClassifier, RNNForecaster, RNNRegressor
-from tsrnn.engine import Diverged, DivergenceWarning, run_epochs
+from tsrnn.engine import (
+    LOSS_GROWTH_LIMIT,
+    Diverged,
+    DivergenceGuard,
+    DivergenceWarning,
+    run_epochs,
+)
 from tsrnn.engine.network import Network, StepResult
 
 LOOP = dict(tol=0.0, n_iter_no_change=100)
@@ -168,11 +175,21 @@ def window_data(n=64, seed=0):
     return X, X.sum(axis=1)
 
 
+OLD_DEFAULTS = dict(
+    differencing=False,
+    loss="squared_error",
+    reference="seasonal",
+    early_stopping=False,
+    validation_fraction=0.1,
+)
+
 ESTIMATORS = {
     "forecaster": (
+        # the defaults before the "auto" values: these tests are about the
+        # training loop, not the settings
         lambda **kw: RNNForecaster(
             hidden_size=4, random_state=0, horizon=2, batch_size=2, bptt_length=16,
-            **kw,
+            **{**OLD_DEFAULTS, **kw},
         ),
         lambda: (seasonal(),),
     ),
@@ -326,3 +343,153 @@ def test_a_warm_start_that_diverges_keeps_the_previous_fit():
 def test_divergence_behaviour_is_documented(cls):
     notes = cls.__doc__.split("Notes\n    -----")[1]
     assert "DivergenceWarning" in notes and "not an error" in notes
+
+
+# ================================================ divergence seen by the loss
+# Before the rule a learning rate that explodes the loss without reaching inf
+# trained on to max_iter: Adam at lr 1e6 (loss ~1e12), SGD at lr 1e3 without
+# clipping (loss 1e107, weights 1e57) ended with stopped_="max_iter", a
+# ConvergenceWarning and forecasts of 1e5 to 1e57 for a unit sine.
+def guard_step(loss, zero_loss=0.5, data_loss=None, finite=True):
+    data = loss if data_loss is None else data_loss
+    return StepResult(loss, 1.0, None, None, finite, data, zero_loss)
+
+
+def test_guard_fires_on_a_loss_over_the_limit_times_the_reference():
+    guard = DivergenceGuard()
+    assert guard.factor == LOSS_GROWTH_LIMIT == 1e3
+    guard.check(guard_step(0.6), 1)
+    guard.check(guard_step(999.0), 2)  # the reference is 1 (above 0.5)
+    with pytest.raises(Diverged, match=r"loss exploded to 1e\+12, over 1000 times "
+                       r"the larger of 1 and the loss of predicting 0 \(1\), at "
+                       r"batch 3") as exc:
+        guard.check(guard_step(1e12), 3)
+    assert exc.value.steps_done == 2
+
+
+def test_guard_does_not_fire_on_a_noisy_start():
+    # a first epoch whose batches jump 100x the first one is healthy
+    guard = DivergenceGuard()
+    for b, loss in enumerate([0.01, 1.0, 50.0, 300.0, 0.2, 0.05], start=1):
+        guard.check(guard_step(loss, zero_loss=0.01), b)
+
+
+def test_guard_reference_follows_the_targets_scale():
+    # unscaled targets near 1e4: predicting 0 costs 5e7, a loss of 1e9 is sane
+    guard = DivergenceGuard()
+    guard.check(guard_step(1e9, zero_loss=5e7), 1)
+    assert guard.reference == 5e7
+    guard.check(guard_step(1e9, zero_loss=1.0), 2)  # the reference never shrinks
+    with pytest.raises(Diverged, match="exploded"):
+        guard.check(guard_step(1e11, zero_loss=1.0), 3)
+
+
+def test_guard_ignores_the_l2_penalty():
+    # a strong alpha makes the penalized loss large from the start: not divergence
+    DivergenceGuard().check(guard_step(1e6, data_loss=0.4), 1)
+
+
+def test_guard_non_finite_step_names_loss_and_gradient():
+    with pytest.raises(Diverged, match=r"loss nan, gradient norm 1.0 at batch 4"):
+        DivergenceGuard().check(guard_step(float("nan"), finite=False), 4)
+
+
+def unit_sine(n=120):
+    return np.sin(2 * np.pi * np.arange(n) / 12)
+
+
+EXPLODING = {
+    "forecaster-adam-1e6": (
+        lambda: RNNForecaster(hidden_size=4, horizon=3, max_iter=5, random_state=0,
+                              loss="squared_error", learning_rate_init=1e6),
+        lambda: (unit_sine(),),
+    ),
+    "forecaster-sgd-1e3-no-clip": (
+        # the case: squared error (absolute error's gradient is bounded)
+        lambda: RNNForecaster(hidden_size=4, horizon=3, max_iter=5, random_state=0,
+                              loss="squared_error", solver="sgd",
+                              learning_rate_init=1e3, clip_norm=None),
+        lambda: (unit_sine(),),
+    ),
+    "regressor-adam-1e6": (
+        lambda: RNNRegressor(hidden_size=4, max_iter=5, random_state=0,
+                             batch_size=16, learning_rate_init=1e6),
+        lambda: window_data(),
+    ),
+    "classifier-adam-1e6": (
+        lambda: RNNClassifier(hidden_size=4, max_iter=5, random_state=0,
+                              batch_size=16, learning_rate_init=1e6),
+        lambda: (window_data()[0], window_data()[1] > 0),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", EXPLODING)
+def test_an_exploding_loss_stops_training_and_keeps_sane_weights(name):
+    make, data = EXPLODING[name]
+    d = data()
+    est = make()
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        est.fit(*d)
+    kinds = [type(w.message) for w in rec]
+    assert DivergenceWarning in kinds and ConvergenceWarning not in kinds
+    msg = str(next(w.message for w in rec if w.category is DivergenceWarning))
+    assert "diverged at epoch 1 (the loss exploded" in msg
+    assert "Lower learning_rate_init" in msg and "clip_norm" in msg
+    assert est.stopped_ == "diverged" and est.n_iter_ == 0
+    assert np.isfinite(est.params_).all()
+    pred = prediction(est, d)
+    if isinstance(est, RNNClassifier):
+        assert set(np.unique(pred)) <= {False, True}
+    else:
+        # of the data's magnitude (before: 1e5 to 1e57)
+        assert np.abs(pred).max() <= 2 * np.abs(d[-1]).max()
+
+
+@pytest.mark.parametrize(
+    "make, data",
+    [
+        # high learning rates that still train on these data: their first
+        # epochs are noisy (batch losses up to ~10x the first one, measured)
+        (lambda: RNNForecaster(hidden_size=8, horizon=3, max_iter=8, random_state=0,
+                               learning_rate_init=1.0), lambda: (seasonal(),)),
+        (lambda: RNNForecaster(hidden_size=8, horizon=3, max_iter=8, random_state=0,
+                               solver="sgd", learning_rate_init=1.0, clip_norm=None),
+         lambda: (seasonal(),)),
+        (lambda: RNNForecaster(hidden_size=8, horizon=3, max_iter=4, random_state=0,
+                               scaler=None), lambda: (1e4 * seasonal() + 3e4,)),
+        (lambda: RNNRegressor(hidden_size=8, max_iter=8, random_state=0,
+                              solver="sgd", learning_rate_init=1.0, clip_norm=None),
+         lambda: window_data(200)),
+        (lambda: RNNClassifier(hidden_size=8, max_iter=8, random_state=0,
+                               learning_rate_init=1.0),
+         lambda: (window_data(200)[0], window_data(200)[1] > 0)),
+    ],
+    ids=["forecaster-adam-1", "forecaster-sgd-1", "forecaster-unscaled-1e4",
+         "regressor-sgd-1", "classifier-adam-1"],
+)
+def test_a_healthy_fit_is_not_called_diverged(make, data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("error", DivergenceWarning)
+        est = make().fit(*data())
+    assert est.stopped_ in ("max_iter", "converged") and est.n_iter_ >= 1
+
+
+def test_forecaster_partial_fit_stops_on_an_exploding_loss(monkeypatch):
+    make, data = ESTIMATORS["forecaster"]
+    y = data()[0]
+    est = quiet_fit(make(max_iter=2), (y[:200],))
+    before = est.params_.copy()
+    real = Network.train_step
+
+    def exploding(net, theta, *args, **kwargs):
+        res = real(net, theta, *args, **kwargs)
+        return dataclasses.replace(res, loss=1e12, data_loss=1e12)
+
+    monkeypatch.setattr(Network, "train_step", exploding)
+    with pytest.warns(DivergenceWarning, match="partial_fit diverged.*exploded.*kept"):
+        est.partial_fit(y[200:])
+    np.testing.assert_array_equal(est.params_, before)
+    assert np.isfinite(est.predict()).all()

@@ -143,6 +143,10 @@ def test_stateful_training_carries_information_beyond_the_window(seed):
             batch_size=4,
             validation_fraction=0.0,
             random_state=seed,
+            # what this test is about: the state, not the references or loss
+            references=None,
+            deseasonalize=None,
+            loss="squared_error",
         ).fit(y[:n_train], X[:n_train])
         pred = np.empty(len(y) - n_train)
         for i, t in enumerate(range(n_train, len(y))):  # one step ahead, streaming
@@ -402,7 +406,11 @@ def test_nan_gaps_are_trained_and_forecast_through(strategy, cell):
     y[np.random.default_rng(0).choice(400, 30, replace=False)] = np.nan  # scattered
     y[-3:] = np.nan  # ending on a gap
     kept = y.copy()
-    est = _tiny(cell=cell, strategy=strategy, season_length=24).fit(y)
+    # levels (the old default): the recursive strategy's intervals then have
+    # residuals on either side of every gap
+    est = _tiny(
+        cell=cell, strategy=strategy, season_length=24, differencing=False
+    ).fit(y)
     np.testing.assert_array_equal(y, kept)  # untouched, NaN included
     assert np.isfinite(est.loss_curve_).all() and est.loss_curve_[-1] > 0
     assert np.isfinite(est.params_).all()
@@ -597,7 +605,11 @@ def test_early_stopping_records_scores_and_restores_the_best_epoch():
         validation_fraction=0.25,
         batch_size=4,
     )
-    est = RNNForecaster(max_iter=30, early_stopping=True, n_iter_no_change=2, **common)
+    # "holdout": the tails are never trained on (the meaning True had before the
+    # refit protocol)
+    est = RNNForecaster(
+        max_iter=30, early_stopping="holdout", n_iter_no_change=2, **common
+    )
     est.fit(y)
     assert est.stopped_ == "early_stopping" and est.n_iter_ < 30
     assert len(est.validation_scores_) == est.n_iter_
@@ -606,7 +618,11 @@ def test_early_stopping_records_scores_and_restores_the_best_epoch():
     assert est.best_validation_score_ == est.validation_scores_[best]
     # ... and the weights are those of the best epoch: train exactly that long
     ref = RNNForecaster(
-        max_iter=best + 1, tol=0.0, n_iter_no_change=1000, **common
+        max_iter=best + 1,
+        tol=0.0,
+        n_iter_no_change=1000,
+        early_stopping=False,
+        **common,
     ).fit(y)
     np.testing.assert_array_equal(est.params_, ref.params_)
     assert ref.validation_scores_ == [est.best_validation_score_]
@@ -617,14 +633,17 @@ def test_validation_tail_is_never_trained_on():
     y = _seasonal(400, noise=0.3)
     other = y.copy()
     other[-80:] = other[-80:] * 3 + 5  # a different tail (validation_fraction=0.2)
-    a = _tiny(validation_fraction=0.2).fit(y)
-    b = _tiny(validation_fraction=0.2).fit(other)
+    a = _tiny(validation_fraction=0.2, early_stopping=False).fit(y)
+    b = _tiny(validation_fraction=0.2, early_stopping=False).fit(other)
     np.testing.assert_array_equal(a.params_, b.params_)
     assert a.loss_curve_ == b.loss_curve_ and np.isfinite(a.best_loss_)
     assert a.validation_scores_ != b.validation_scores_  # ... it is what they score
     # with early stopping it only decides when to stop
     kw = dict(
-        validation_fraction=0.2, early_stopping=True, max_iter=4, n_iter_no_change=10
+        validation_fraction=0.2,
+        early_stopping="holdout",
+        max_iter=4,
+        n_iter_no_change=10,
     )
     a, b = _tiny(**kw).fit(y), _tiny(**kw).fit(other)
     assert a.loss_curve_ == b.loss_curve_
@@ -703,6 +722,10 @@ def test_divergence_keeps_finite_weights_with_a_message():
         learning_rate_init=1e6,
         clip_norm=None,
         max_iter=5,
+        # the old defaults: one training run, a squared error that explodes
+        early_stopping=False,
+        loss="squared_error",
+        differencing=False,
     )
     with pytest.warns(DivergenceWarning, match="diverged"):
         est.fit(y)
@@ -1097,7 +1120,9 @@ def _refusal(call):
 ])
 def test_update_refuses_exactly_what_fit_refuses(amplitude, new, dtype, refused):
     y = amplitude * _seasonal(100)
-    kw = dict(dtype=dtype, validation_fraction=0.1)
+    # early_stopping=False (the old default): the tail is never trained on, so
+    # fit's scaler is the training rows' one, as update's
+    kw = dict(dtype=dtype, validation_fraction=0.1, early_stopping=False)
     est = _tiny(**kw).fit(y)
     before = (est.params_.copy(), est._state.copy(), est.predict())
     # fit sees the same value in its held-out tail, after the same training rows
@@ -1125,3 +1150,18 @@ def test_covariates_of_another_magnitude_are_refused_at_update_and_predict():
                        r"at forecast step 3, column 'x0'.*check the units of X"):
         est.predict(X=np.array([[0.5], [0.5], [1e200]]))
     assert np.isfinite(est.predict(X=np.full((3, 1), 0.5))).all()
+
+
+def test_update_after_a_trailing_gap_with_differencing_stays_finite():
+    # found by the fuzz tests: the first new row's change is from the missing
+    # last row, so the streaming path must fill it although the new rows are
+    # all observed
+    idx = pd.date_range("2019-12-20", periods=15, freq="min")
+    vals = np.zeros(15)
+    vals[11] = np.nan
+    full = pd.Series(vals, index=idx, name="y")
+    est = _tiny(horizon=1, validation_fraction=0.0, differencing=True)
+    est.fit(full.iloc[:12])
+    est.update(full.iloc[12:])
+    assert np.isfinite(est._state).all()
+    assert np.isfinite(est.predict().to_numpy()).all()

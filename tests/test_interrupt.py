@@ -32,6 +32,12 @@ def _forecaster_case():
             bptt_length=16,
             max_iter=max_iter,
             random_state=0,
+            # the defaults before the "auto" values: one training run to stop
+            early_stopping=False,
+            differencing=False,
+            loss="squared_error",
+            reference="seasonal",
+            validation_fraction=0.1,
         )
 
     return make, (y,), lambda est: est.predict()

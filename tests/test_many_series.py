@@ -3,6 +3,8 @@ the global model's ``differencing`` (issue 6)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import os
 import pathlib
 import warnings
@@ -165,21 +167,29 @@ def test_identical_forecasts_on_a_dask_cluster(serial_forecast, monkeypatch):
     with warnings.catch_warnings():
         # the cluster's own chatter (ports, clean-up) is not ours to test
         warnings.simplefilter("ignore")
-        with (
-            distributed.LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
+        cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        )
+        client = distributed.Client(cluster)
+        try:
             with joblib.parallel_config(backend="dask"):
                 model = PerSeriesForecaster(
                     _small_rnn(), n_jobs=2, random_state=7
                 ).fit(df)
             stats = client.run(cache_stats)
+        finally:
+            # tearing the cluster down is not under test: on a loaded machine a
+            # worker process may take longer to exit than distributed's fixed
+            # 5 s nanny timeout, which raises TimeoutError after the results
+            try:
+                client.close()
+                cluster.close()
+            except (TimeoutError, asyncio.TimeoutError):
+                pass
     pd.testing.assert_frame_equal(model.predict(), want, check_exact=True)
     # the workers loaded the kernels the parent compiled; none compiled its own
     assert len(stats) == 2
@@ -198,7 +208,11 @@ def test_differencing_follows_a_trend_the_level_model_does_not():
     y = _trend()
     train, test = y[:-12], y[-12:]
     kw = dict(horizon=12, hidden_size=8, max_iter=30, season_length=12,
-              random_state=0, validation_fraction=0.0)
+              random_state=0, validation_fraction=0.0,
+              # about differencing alone: the references and deseasonalisation
+              # (the defaults) would follow the trend in levels too
+              references=None, deseasonalize=None, loss="squared_error",
+              bptt_length=32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         diff = RNNForecaster(differencing=True, **kw).fit(train).predict()

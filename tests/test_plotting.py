@@ -213,7 +213,10 @@ def test_loss_curve_unfitted():
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_loss_curve_real_forecaster():
-    model = tsrnn.RNNForecaster(hidden_size=4, max_iter=2, random_state=0)
+    # early_stopping=False (the old default): one run, one validation score
+    model = tsrnn.RNNForecaster(
+        hidden_size=4, max_iter=2, random_state=0, early_stopping=False
+    )
     model.fit(np.sin(np.arange(300) / 5))
     ax = plot_loss_curve(model)
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), model.loss_curve_)

@@ -23,12 +23,19 @@ def no_tqdm(monkeypatch):
         import tqdm.auto  # noqa: F401
 
 
+# the defaults before the "auto" values (one training run, the old epoch loop):
+# these tests are about progress output
+OLD_DEFAULTS = dict(early_stopping=False, bptt_length=32)
+
+
 def _series(n=80):
     return np.sin(np.arange(n) * 2 * np.pi / 12)
 
 
 def test_without_tqdm_each_epoch_prints_one_line(no_tqdm, capsys):
-    RNNForecaster(hidden_size=3, max_iter=3, random_state=0, verbose=1).fit(_series())
+    RNNForecaster(
+        hidden_size=3, max_iter=3, random_state=0, verbose=1, **OLD_DEFAULTS
+    ).fit(_series())
     out, err = capsys.readouterr()
     assert out == ""  # stdout stays for results
     lines = err.strip().splitlines()
@@ -54,15 +61,17 @@ def test_without_tqdm_lines_carry_the_validation_score(no_tqdm, capsys):
 
 
 def test_verbose_zero_prints_nothing(no_tqdm, capsys):
-    RNNForecaster(hidden_size=3, max_iter=2, random_state=0).fit(_series())
+    RNNForecaster(hidden_size=3, max_iter=2, random_state=0, **OLD_DEFAULTS).fit(
+        _series()
+    )
     assert capsys.readouterr() == ("", "")
 
 
 def test_with_tqdm_the_bar_reports_instead(capsys):
     pytest.importorskip("tqdm")
     with pytest.warns(ConvergenceWarning):
-        RNNForecaster(hidden_size=3, max_iter=2, random_state=0, verbose=1).fit(
-            _series()
-        )
+        RNNForecaster(
+            hidden_size=3, max_iter=2, random_state=0, verbose=1, **OLD_DEFAULTS
+        ).fit(_series())
     err = capsys.readouterr().err
     assert "RNNForecaster" in err and "epoch 1/2" not in err  # tqdm's bar, not lines

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .data.calendar import infer_season_length
+from .data.checks import check_level
 from .data.timeaxis import infer_freq
 from .evaluation import IntervalFallbackWarning
 
@@ -90,14 +91,13 @@ def _level(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"must be a percentage such as 90 (or a fraction such as 0.9), got {text!r}"
         ) from None
-    if 0.0 < value < 1.0:
-        return value
-    if 1.0 <= value < 100.0:
-        return value / 100.0
-    raise argparse.ArgumentTypeError(
-        f"is a percentage in [1, 100) such as 90 (or a fraction in (0, 1) such as "
-        f"0.9), got {text}"
-    )
+    try:
+        return check_level(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"is a percentage in [1, 100) such as 90 (or a fraction in (0, 1) such "
+            f"as 0.9), got {text}"
+        ) from None
 
 
 def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:

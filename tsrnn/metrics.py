@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .data.checks import check_level
+
 __all__ = [
     "ForecastScorer",
     "coverage",
@@ -286,20 +288,6 @@ def interval_width(lower: Any, upper: Any) -> float:
     return float(np.nanmean(hi - lo)) if not np.isnan(hi - lo).all() else float("nan")
 
 
-def _fraction(level: Any, name: str = "level") -> float:
-    """A nominal coverage given as a fraction (0.9) or a percentage (90)."""
-    if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, e.g. 90 or 0.9, got {level!r}")
-    value = float(level)
-    if 0.0 < value < 1.0:
-        return value
-    if 1.0 <= value < 100.0:
-        return value / 100.0
-    raise ValueError(
-        f"{name} must be a percentage in [1, 100) or a fraction in (0, 1), got {level!r}"
-    )
-
-
 def winkler(y_true: Any, lower: Any, upper: Any, level: float) -> float:
     """Mean Winkler (interval) score of central ``level`` intervals; lower is better.
 
@@ -324,7 +312,7 @@ def winkler(y_true: Any, lower: Any, upper: Any, level: float) -> float:
     >>> winkler([1.0, 5.0], lower=[0.0, 0.0], upper=[2.0, 2.0], level=80)
     17.0
     """
-    a = 1.0 - _fraction(level)
+    a = 1.0 - check_level(level)
     t, lo, hi = _aligned(y_true=y_true, lower=lower, upper=upper)
     if (hi < lo).any():
         raise ValueError("upper is below lower somewhere; pass (lower, upper) in order")

@@ -485,8 +485,11 @@ def plot_loss_curve(model: Any, ax: Any = None, *, title: str | None = None):
         )
         sign = -1.0 if as_mse else 1.0
         if as_mse:
-            label = "validation MSE (= −score)"
-            axis_label = "validation MSE (scaled, lower is better)"
+            # the forecaster scores its tails by its loss's error: MAE for
+            # the absolute-error loss (its default), MSE otherwise
+            err = "MAE" if getattr(model, "loss_", None) == "absolute_error" else "MSE"
+            label = f"validation {err} (= −score)"
+            axis_label = f"validation {err} (scaled, lower is better)"
         else:
             label = _SCORE_LABELS.get(name, "validation score")
             axis_label = label + " (higher is better)"

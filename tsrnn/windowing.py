@@ -45,17 +45,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._constraints import Interval, validate_params
-
-from .data.checks import (
+from .data.checks import check_count, check_window_time_index, describe
+from .data.long import parse_long
+from .data.window_input import (
     as_2d,
-    check_count,
     check_float_dtype,
-    check_window_time_index,
-    describe,
     long_values,
     read_window_values,
 )
-from .data.long import parse_long
 
 __all__ = ["WindowTransformer", "make_windows", "windows_from_long"]
 

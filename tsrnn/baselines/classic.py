@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._constraints import Interval, validate_params
 from ..data import Future, SeriesSet, check_horizon, to_series_set
+from ..engine.budget import check_forecast_budget
 from ..evaluation import ForecasterMixin
 
 __all__ = ["LinearARForecaster", "NaiveForecaster", "SeasonalNaiveForecaster"]
@@ -52,6 +53,7 @@ class _BaseForecaster(ForecasterMixin, BaseEstimator):
 
     def _future(self, horizon: int, X: Any) -> Future:
         if not self._uses_covariates:  # X is accepted and ignored
+            check_forecast_budget(horizon, self.schema_.n_series, self.schema_.n_targets)
             return Future(
                 np.arange(self.schema_.n_series, dtype=np.int64), None, horizon
             )
@@ -84,7 +86,9 @@ class _BaseForecaster(ForecasterMixin, BaseEstimator):
         Parameters
         ----------
         horizon : int, optional
-            Default: the ``horizon`` parameter.
+            Default: the ``horizon`` parameter. More than
+            :data:`tsrnn.engine.budget.MAX_FORECAST_STEPS` (10**7) forecast
+            steps, horizon times series, are refused before any work.
         X : optional
             Future covariates, required iff fit got covariates
             (``LinearARForecaster``): ``horizon`` rows, or for long format
@@ -109,6 +113,17 @@ class _BaseForecaster(ForecasterMixin, BaseEstimator):
         """
         data = self._fit_data(y, X)
         S, k = data.n_series, data.y.shape[1]
+        short = np.flatnonzero(data.lengths < m)
+        if len(short):
+            # said before the (S, season_length, k) table is allocated: a
+            # season_length beyond the data (10**9) would take gigabytes
+            s = int(short[0])
+            raise ValueError(
+                f"{_series_label(data, s)} has no observation at "
+                f"season position {int(data.lengths[s])} of season_length={m}; "
+                f"{type(self).__name__} needs at least one full season of observed "
+                f"values per series (series length {int(data.lengths[s])})"
+            )
         season = _last_observed(data, np.full((S, m, k), np.nan), m)
         if np.isnan(season).any():
             s, p, _ = np.argwhere(np.isnan(season))[0]
@@ -481,6 +496,17 @@ class LinearARForecaster(_BaseForecaster):
         self.target_col = target_col
 
     # ---- helpers ----------------------------------------------------------------
+    @staticmethod
+    def _check_window_fits(p: int, data: SeriesSet) -> None:
+        """Refuse lags no series is long enough for (``max(lags) + 1`` rows)."""
+        if p + 1 > int(data.lengths.max()):
+            raise ValueError(
+                f"no complete training window: LinearARForecaster needs at least "
+                f"max(lags)+1 = {p + 1} consecutive observed steps in some series "
+                f"(longest series: {int(data.lengths.max())}); lower lags or pass "
+                "longer series"
+            )
+
     def _check_lags(self) -> np.ndarray:
         if isinstance(self.lags, Integral):
             return np.arange(1, int(self.lags) + 1)
@@ -567,8 +593,12 @@ class LinearARForecaster(_BaseForecaster):
         self
         """
         data = self._fit_data(y, X)
+        if isinstance(self.lags, Integral):
+            # before np.arange(1, lags + 1): lags=10**9 would allocate 8 GB
+            self._check_window_fits(int(self.lags), data)
         self.lags_ = self._check_lags()
         p = int(self.lags_.max())
+        self._check_window_fits(p, data)
         S, k = data.n_series, data.y.shape[1]
         seg = np.repeat(np.arange(S), data.lengths)
         with np.errstate(invalid="ignore", divide="ignore"):

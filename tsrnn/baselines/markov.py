@@ -328,6 +328,8 @@ class MarkovChainForecaster(_BaseForecaster):
 
     _interval_methods = ("distribution",)
 
+    # Declared mirror: the signature and Parameters of
+    # ForecasterMixin.predict_interval (one interval API); the body differs.
     def predict_interval(
         self,
         horizon: int | None = None,

@@ -99,12 +99,83 @@ def infer_season_length(freq) -> int | None:
     return season if season and season > 1 else None
 
 
-def calendar_features(time: pd.Index | None, freq) -> np.ndarray | None:
+def holiday_dates(spec: Any) -> Any:
+    """What ``holidays=`` names, as an object that answers ``date in it``.
+
+    Parameters
+    ----------
+    spec : str or sequence of dates
+        A country code of the `holidays <https://pypi.org/project/holidays/>`_
+        package (``"AU"``), optionally with a subdivision (``"AU-VIC"``,
+        ``"US-CA"``), or the dates themselves (strings such as
+        ``"2024-12-25"``, dates or Timestamps) for a calendar of your own.
+
+    Returns
+    -------
+    holidays.HolidayBase or frozenset of datetime.date
+    """
+    if isinstance(spec, str):
+        try:
+            import holidays as holidays_package
+        except ImportError:
+            raise ImportError(
+                f"holidays={spec!r} needs the holidays package: pip install holidays "
+                "(or pass the holiday dates themselves, e.g. holidays=['2024-12-25'])"
+            ) from None
+        country, _, subdiv = spec.partition("-")
+        try:
+            return holidays_package.country_holidays(country, subdiv=subdiv or None)
+        except (NotImplementedError, KeyError) as exc:
+            raise ValueError(
+                f"holidays={spec!r}: {exc}; use a country code of the holidays "
+                "package such as 'AU' or 'AU-VIC'"
+            ) from None
+    try:
+        dates = pd.DatetimeIndex(list(spec))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"holidays must be a country code such as 'AU' or a list of dates, got "
+            f"{spec!r} ({exc})"
+        ) from None
+    return frozenset(dates.date)
+
+
+def holiday_features(time: pd.Index, spec: Any) -> np.ndarray:
+    """Holiday indicators ``(n, 2)``: the day is a holiday; the day next to one.
+
+    The second column marks the days just before and after a holiday (bridge
+    days, Christmas Eve), which behave like neither a workday nor a holiday.
+    """
+    if isinstance(time, pd.PeriodIndex):
+        time = time.to_timestamp()
+    calendar = holiday_dates(spec)
+    days = pd.DatetimeIndex(time).normalize()
+    unique = days.unique()
+    is_holiday = np.array([d.date() in calendar for d in unique], dtype=np.float64)
+    lookup = dict(zip(unique, is_holiday, strict=True))
+    before = np.array(
+        [(d + pd.Timedelta(days=1)).date() in calendar for d in unique], dtype=np.float64
+    )
+    after = np.array(
+        [(d - pd.Timedelta(days=1)).date() in calendar for d in unique], dtype=np.float64
+    )
+    near = dict(zip(unique, np.maximum(before, after) * (1 - is_holiday), strict=True))
+    return np.stack(
+        [days.map(lookup).to_numpy(np.float64), days.map(near).to_numpy(np.float64)],
+        axis=1,
+    )
+
+
+def calendar_features(
+    time: pd.Index | None, freq, holidays: Any = None
+) -> np.ndarray | None:
     """Cyclic calendar features for a DatetimeIndex (``None`` otherwise).
 
     Sub-daily steps: time of day and day of week; daily and business-daily:
     day of week and day of year; longer steps: the position in the year. Each as
-    a sine/cosine pair so that the end of a cycle meets its start.
+    a sine/cosine pair so that the end of a cycle meets its start. With
+    ``holidays`` (see :func:`holiday_dates`), two more columns from
+    :func:`holiday_features`.
     """
     if time is None or not isinstance(time, (pd.DatetimeIndex, pd.PeriodIndex)):
         return None
@@ -133,7 +204,10 @@ def calendar_features(time: pd.Index | None, freq) -> np.ndarray | None:
     else:
         cols += [(time.day_of_year.to_numpy() - 1) / 365.25]
     ang = 2 * np.pi * np.stack(cols, axis=1)
-    return np.concatenate([np.sin(ang), np.cos(ang)], axis=1)
+    parts = [np.sin(ang), np.cos(ang)]
+    if holidays is not None:
+        parts.append(holiday_features(time, holidays))
+    return np.concatenate(parts, axis=1)
 
 
 # ------------------------------------------------------------- trading calendars

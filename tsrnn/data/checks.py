@@ -7,7 +7,8 @@ first offending row and column, shapes, sorted and unique time labels, and the
 window models' ``X``/``y``. The forecasters (:mod:`tsrnn.data.normalize`),
 the windowing helpers, the window models, :mod:`tsrnn.nn` and the model-file
 reader all raise through these functions, so the same mistake gets the same
-kind of message everywhere.
+kind of message everywhere. (The windowing helpers read their series
+through :mod:`tsrnn.data.window_input`, which raises through these checks.)
 
 Every check names the problem and the fix, and none modifies its input (a
 converted copy is returned when a conversion is needed). Where an entry point
@@ -41,6 +42,29 @@ def is_integer(value: Any) -> bool:
     """An int of any kind, but not a bool (``window=True`` is surely a mistake)."""
     return isinstance(value, numbers.Integral) and not isinstance(
         value, (bool, np.bool_)
+    )
+
+
+def check_level(level: Any, name: str = "level") -> float:
+    """A nominal interval coverage as a fraction in (0, 1), or a clear error.
+
+    A percentage in [1, 100) (``90``, Nixtla's ``level``) is read as such; a
+    fraction in (0, 1) (``0.9``) stays accepted. The one reading of a level for
+    the intervals, the metrics and the command line.
+    """
+    if isinstance(level, bool) or not isinstance(level, numbers.Real):
+        raise TypeError(
+            f"{name} must be a percentage such as 90 (or a fraction such as 0.9), "
+            f"got {level!r}"
+        )
+    value = float(level)
+    if 0.0 < value < 1.0:
+        return value
+    if 1.0 <= value < 100.0:
+        return value / 100.0
+    raise ValueError(
+        f"{name} must be a percentage in [1, 100) such as 90 (or a fraction in "
+        f"(0, 1) such as 0.9), got {level!r}"
     )
 
 
@@ -476,140 +500,6 @@ def check_window_time_index(index: pd.Index, name: str) -> None:
     )
 
 
-# ------------------------------------------------------- series cut into windows
-_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
-
-
-def check_float_dtype(dtype: Any) -> np.dtype:
-    """The ``dtype=`` of the windowing helpers: float64 or float32."""
-    try:
-        out = np.dtype(dtype)
-    except TypeError as exc:
-        raise TypeError(
-            f"dtype must be np.float64 or np.float32, got {dtype!r}"
-        ) from exc
-    if out not in _FLOAT_DTYPES:
-        raise TypeError(
-            f"dtype must be np.float64 or np.float32, got {out}; the window models "
-            "compute in floating point"
-        )
-    return out
-
-
-def read_window_values(
-    data: Any, name: str, dtype: np.dtype
-) -> tuple[np.ndarray, pd.Index | None]:
-    """A series to cut into windows as a float array of ``dtype``, and its index.
-
-    The result may be a read-only view of the caller's data: it is only read
-    (the windows handed back are fresh copies). A pandas index must be sorted
-    and unique when it is time-like; NaN and inf are refused.
-    """
-    if data is None:
-        raise TypeError(f"{name} is None; pass an array or pandas object of numbers")
-    refuse_masked(
-        data, name, "a window cannot hold a gap: fill the masked values first "
-        f"({name}.filled(value), or interpolate them), or forecast the series "
-        "with RNNForecaster, which reads masked targets as missing steps"
-    )
-    index = None
-    if isinstance(data, (pd.Series, pd.DataFrame)):
-        dtypes = (
-            data.dtypes.items()
-            if isinstance(data, pd.DataFrame)
-            else [(data.name, data.dtype)]
-        )
-        bad = [(col, dt) for col, dt in dtypes if not is_real_number_dtype(dt)]
-        if bad:
-            what = ", ".join(
-                f"{col!r} ({dt})" if isinstance(data, pd.DataFrame) else f"dtype {dt}"
-                for col, dt in bad
-            )
-            raise TypeError(
-                f"{name} holds values that are not real numbers: {what}; convert "
-                "them first (pd.to_numeric, .astype(float), one-hot encoding for "
-                "categories) or drop them"
-            )
-        check_window_time_index(data.index, name)
-        index = data.index
-        # na_value turns pandas' nullable pd.NA into NaN, caught below.
-        arr = data.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        try:
-            arr = np.asarray(data)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(
-                f"{name} could not be read as a numeric array ({exc}); pass a "
-                "rectangular array of numbers"
-            ) from exc
-        check_real_array(
-            arr,
-            name,
-            ", not numbers; convert it first (e.g. .astype(float) or pd.to_numeric)",
-        )
-    if arr.ndim == 0:
-        raise ValueError(
-            f"{name} is a scalar; pass a sequence of values, one per time step"
-        )
-    check_window_finite(arr, name)
-    return _cast(arr, dtype, f"{name} has values too large for {dtype}"), index
-
-
-def _cast(values: np.ndarray, dtype: np.dtype, too_large: str) -> np.ndarray:
-    with np.errstate(over="ignore"):  # overflow is reported just below
-        out = values.astype(dtype, copy=False)
-    if out.dtype != values.dtype and not np.isfinite(out).all():
-        raise ValueError(f"{too_large}; use dtype=np.float64")
-    return out
-
-
-def as_2d(arr: np.ndarray, name: str, shape_hint: str) -> np.ndarray:
-    """A 1-D series as one column; 2-D as is; anything else refused."""
-    if arr.ndim == 1:
-        return arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must be 1-D or 2-D {shape_hint} with rows = time steps, got "
-            f"shape {arr.shape}; reshape it (e.g. .reshape(len(x), -1))"
-        )
-    if arr.shape[1] == 0:
-        raise ValueError(
-            f"{name} has no columns (shape {arr.shape}); pass at least one"
-        )
-    return arr
-
-
-def long_values(
-    frame: pd.DataFrame, cols: list, dtype: np.dtype, id_col: Any, time_col: Any
-) -> np.ndarray:
-    """Columns of a long frame as a 2-D float array; errors name series and time."""
-    values_frame = frame[cols]
-    bad = [
-        (c, dt) for c, dt in values_frame.dtypes.items() if not is_real_number_dtype(dt)
-    ]
-    if bad:
-        what = ", ".join(f"{c!r} ({dt})" for c, dt in bad)
-        raise TypeError(
-            f"column(s) {what} are not real numbers; convert them first "
-            "(pd.to_numeric, .astype(float)) or leave them out"
-        )
-    values = values_frame.to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = find_nonfinite(values)
-    if bad is not None:
-        row, col = bad.first
-        where = (
-            f"column {cols[col]!r}, series {describe(frame[id_col].iloc[row])} at "
-            f"{time_col}={describe(frame[time_col].iloc[row])}"
-        )
-        if np.isinf(values[row, col]):
-            raise ValueError(f"inf value in {where}; remove or clip infinite values")
-        raise ValueError(
-            f"missing value (NaN) in {where}; a window cannot hold missing values: "
-            "drop or impute them first (e.g. df.groupby(id_col).ffill())"
-        )
-    return _cast(values, dtype, f"values too large for {dtype}")
-
-
 # ----------------------------------------------------------- the window models
 X_SHAPES = (
     "2-D (n_samples, window * input_size), one flattened window per row, or 3-D "
@@ -729,6 +619,18 @@ def check_window_values(X: Any, what: str, ndims=(1, 2, 3), labels=False) -> Non
             f"{what} must be {want}; got shape {arr.shape}. For one long series, "
             "cut it into windows first with tsrnn.make_windows"
         )
+    check_window_dtype(arr, what)
+    if arr.dtype.kind == "f":
+        check_window_model_finite(arr, what)
+
+
+def check_window_dtype(arr: np.ndarray, what: str) -> None:
+    """Refuse complex, text, datetimes and objects that are not numbers.
+
+    The window models' wording (``what`` names the array, ``"X"`` or a
+    sequence ``"X[3]"``); NaN and inf are checked elsewhere. An object array
+    of numbers (or holding ``pd.NA``) passes.
+    """
     kind = arr.dtype.kind
     if kind == "c":
         raise ValueError(
@@ -737,8 +639,6 @@ def check_window_values(X: Any, what: str, ndims=(1, 2, 3), labels=False) -> Non
         )
     if kind in "USa":
         raise _text_error(what, arr.flat[0] if arr.size else "")
-    if kind == "f":
-        check_window_model_finite(arr, what)
     if kind in "Mm":
         raise TypeError(
             f"{what} holds datetimes/timedeltas, not numbers; convert them to "

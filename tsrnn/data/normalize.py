@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..engine.budget import check_forecast_budget
 from .checks import (
     array_values,
     check_finite,
@@ -509,7 +510,18 @@ def read_future(schema: Any, horizon: int, X: Any = None) -> Future:
     Returns
     -------
     Future
+
+    Raises
+    ------
+    ValueError
+        Among others, a forecast of more than
+        :data:`tsrnn.engine.budget.MAX_FORECAST_STEPS` steps (horizon x series),
+        refused before anything is allocated.
     """
+    if schema.kind != "long" or X is None or schema.n_covariates == 0:
+        # every series is forecast (one for wide data); long data with X are
+        # checked once X says which series
+        check_forecast_budget(horizon, schema.n_series, schema.n_targets)
     if schema.n_covariates == 0:
         if X is not None:
             raise ValueError(
@@ -566,6 +578,7 @@ def read_future(schema: Any, horizon: int, X: Any = None) -> Future:
     time = conform_time(pd.Index(X[schema.time_col]), schema, "X's time column")
     order = np.lexsort((time_key(time), codes))
     pos, counts = np.unique(codes, return_counts=True)
+    check_forecast_budget(horizon, len(pos), schema.n_targets)
     if (counts != horizon).any():
         i = int(np.argmax(counts != horizon))
         raise ValueError(

@@ -20,7 +20,7 @@ import pandas as pd
 from .containers import Future, SeriesSet
 from .long import collection_to_long
 from .normalize import is_long, read_future, read_long, read_wide
-from .timeaxis import freq_from_json, freq_to_json, shift, time_key, tz_of
+from .timeaxis import freq_from_json, freq_to_json, shift_range, time_key, tz_of
 
 
 def interval_column_names(target: Any, coverage: float) -> tuple[str, str]:
@@ -31,6 +31,8 @@ def interval_column_names(target: Any, coverage: float) -> tuple[str, str]:
     types (NumPy or Python integers print the same).
     """
     pct = f"{100 * coverage:.10g}"
+    if target is None:  # an unnamed Series: its forecast column is "y"
+        target = "y"
     if isinstance(target, tuple):
         target = "_".join(str(part) for part in target)
     return f"{target}-lo-{pct}", f"{target}-hi-{pct}"
@@ -184,12 +186,7 @@ class SeriesSchema:
         if self.last is None:
             return None
         pos = self._all_positions(positions)
-        last = self.last[pos]
-        steps = [shift(last, self.freq, j) for j in range(1, horizon + 1)]
-        # (horizon, S') -> series-major order
-        order = np.arange(len(pos) * horizon).reshape(horizon, len(pos)).T.ravel()
-        out = steps[0].append(steps[1:]) if horizon > 1 else steps[0]
-        out = out[order]
+        out = shift_range(self.last[pos], self.freq, horizon)
         if self.kind in ("series", "frame"):
             out = out.rename(self.index_name)
             if self.index_type == "datetime" and isinstance(

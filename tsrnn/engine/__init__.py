@@ -3,8 +3,9 @@
 Everything here works on NumPy arrays (no pandas, no estimators): the cell
 table (:mod:`.cells`), the stacked layers (:mod:`.stack`) over the Numba
 kernels, the parameter layout (:mod:`.layout`), heads and losses, optimizers,
-the epoch loop (:mod:`.trainer`), packed weights for streaming
-(:mod:`.inference`) and thread control (:mod:`.threads`).
+the epoch loop and its divergence rule (:mod:`.trainer`), packed weights for
+streaming (:mod:`.inference`), the memory and time budgets of size-like
+parameters (:mod:`.budget`) and thread control (:mod:`.threads`).
 """
 
 from .cells import CELL_SPECS, CELLS, CellSpec
@@ -16,7 +17,14 @@ from .losses import get_loss
 from .network import Network
 from .optim import SGD, Adam, clip_grad_norm, make_optimizer
 from .stack import RecurrentStack
-from .trainer import Diverged, DivergenceWarning, TrainingLog, run_epochs
+from .trainer import (
+    LOSS_GROWTH_LIMIT,
+    Diverged,
+    DivergenceGuard,
+    DivergenceWarning,
+    TrainingLog,
+    run_epochs,
+)
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -38,6 +46,8 @@ __all__ = [
     "clip_grad_norm",
     "make_optimizer",
     "Diverged",
+    "DivergenceGuard",
+    "LOSS_GROWTH_LIMIT",
     "DivergenceWarning",
     "TrainingLog",
     "run_epochs",

@@ -19,13 +19,21 @@ from .stack import RecurrentStack, StackCache
 
 @dataclass
 class StepResult:
-    """What one training step reports."""
+    """What one training step reports.
+
+    ``data_loss`` (the loss without the L2 penalty) and ``zero_loss`` (the loss
+    a model predicting 0 would have had on the same batch) are what the
+    divergence rule of :class:`~tsrnn.engine.trainer.DivergenceGuard` compares;
+    NaN when unknown.
+    """
 
     loss: float
     grad_norm: float
     state: np.ndarray
     dh_norm: np.ndarray | None
     finite: bool
+    data_loss: float = float("nan")
+    zero_loss: float = float("nan")
 
 
 @dataclass
@@ -148,6 +156,15 @@ class Network:
             Final recurrent state (to carry into the next window).
         dh_norm : ndarray of shape (L * D, T)
         """
+        loss, grad, state, dh_norm, _, _ = self._loss_grad(
+            theta, x, y, mask, loss_fn, state0, extra, training=training,
+            dropout=dropout, rng=rng, alpha=alpha, n_samples=n_samples,
+        )
+        return loss, grad, state, dh_norm
+
+    def _loss_grad(self, theta, x, y, mask, loss_fn, state0, extra, *, training,
+                   dropout, rng, alpha, n_samples):
+        """:meth:`loss_grad`, plus the data loss and the outputs ``y_hat``."""
         # a diverging model produces inf/nan on purpose-free paths; the caller
         # checks finiteness once (train_step), so NumPy's warnings are noise here
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -155,13 +172,122 @@ class Network:
                 theta, x, state0, extra, training=training, dropout=dropout, rng=rng
             )
             loss, dy = loss_fn(y_hat, y, mask)
+            data_loss = loss
             grad, dh_norm = self.backward(theta, cache, dy)
-            if alpha:
-                w = theta * self.weight_mask
-                # an elementwise reduction, not BLAS: see clip_grad_norm
-                loss += 0.5 * alpha * float(np.add.reduce(w * w)) / n_samples
-                grad += (alpha / n_samples) * w
-        return loss, grad, state, dh_norm
+            loss = self._add_l2(theta, loss, grad, alpha, n_samples)
+        return loss, grad, state, dh_norm, data_loss, y_hat
+
+    def _add_l2(self, theta, loss, grad, alpha, n_samples):
+        """``loss + 0.5 alpha ||w||^2 / n_samples``; its gradient added to ``grad``."""
+        if alpha:
+            w = theta * self.weight_mask
+            # an elementwise reduction, not BLAS: see clip_grad_norm
+            loss += 0.5 * alpha * float(np.add.reduce(w * w)) / n_samples
+            grad += (alpha / n_samples) * w
+        return loss
+
+    def grouped_loss_grad(
+        self,
+        theta,
+        groups,
+        loss_fn,
+        *,
+        dropout=0.0,
+        rng=None,
+        alpha=0.0,
+        n_samples=1.0,
+    ):
+        """Loss and gradient of a batch of sequences of different lengths.
+
+        The batch comes as groups of equal-length sequences, each run alone
+        from a zero state (so no padding exists anywhere: the head's pooling,
+        the loss, the backward pass and a bidirectional layer's reverse scan
+        see each sequence exactly as it is). The batch loss is
+        ``sum_g weight_g * loss_g`` with ``loss_g`` the group's mean loss, so
+        weights ``n_g / n_batch`` give the mean over the batch's sequences;
+        the L2 term (``0.5 alpha ||w||^2 / n_samples``) is added once.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n_params,)
+        groups : iterable of (x, y, mask, weight)
+            ``x`` of shape ``(T_g, B_g, I)``, targets and mask as
+            :meth:`loss_grad` takes them, and the group's weight.
+        loss_fn, dropout, rng, alpha, n_samples
+            As :meth:`loss_grad`.
+
+        Returns
+        -------
+        loss : float
+        grad : ndarray of shape (n_params,)
+        dh_norm : ndarray of shape (L * D, max T_g)
+            ``||dL/dh_t||`` over the whole batch at step ``t`` counted from
+            each sequence's start (groups shorter than ``t`` add nothing).
+        """
+        grad = None
+        loss = 0.0
+        norms = []
+        for x, y, mask, weight in groups:
+            g_loss, g_grad, _, g_dh = self.loss_grad(
+                theta, x, y, mask, loss_fn, training=True, dropout=dropout, rng=rng
+            )
+            weight = float(weight)
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss += weight * g_loss
+                if grad is None:
+                    grad = weight * g_grad
+                else:
+                    grad += weight * g_grad
+                norms.append(weight * g_dh)
+        if grad is None:
+            raise ValueError("grouped_loss_grad needs at least one group")
+        if len(norms) == 1:
+            loss = self._add_l2(theta, loss, grad, alpha, n_samples)
+            return loss, grad, norms[0]
+        steps = max(n.shape[1] for n in norms)
+        sq = np.zeros((norms[0].shape[0], steps), dtype=norms[0].dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for n in norms:
+                sq[:, : n.shape[1]] += n * n
+            loss = self._add_l2(theta, loss, grad, alpha, n_samples)
+        return loss, grad, np.sqrt(sq)
+
+    def grouped_train_step(
+        self,
+        theta,
+        optimizer,
+        groups,
+        loss_fn,
+        *,
+        clip_norm=None,
+        dropout=0.0,
+        rng=None,
+        alpha=0.0,
+        n_samples=1.0,
+    ):
+        """:meth:`train_step` on a batch given as groups (:meth:`grouped_loss_grad`).
+
+        One clipping of the combined gradient and one optimizer step. The
+        returned ``state`` is None (sequences of different lengths end at
+        different steps; nothing carries over).
+        """
+        loss, grad, dh_norm = self.grouped_loss_grad(
+            theta, groups, loss_fn, dropout=dropout, rng=rng, alpha=alpha,
+            n_samples=n_samples,
+        )
+        return self._apply_step(theta, optimizer, loss, grad, None, dh_norm, clip_norm)
+
+    def _apply_step(
+        self, theta, optimizer, loss, grad, state, dh_norm, clip_norm,
+        data_loss=float("nan"), zero_loss=float("nan"),
+    ):
+        """Clip, check finiteness and update ``theta`` in place."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            gnorm = clip_grad_norm(grad, clip_norm)
+        finite = bool(np.isfinite(loss) and np.isfinite(gnorm))
+        if finite:
+            optimizer.step(theta, grad)
+        return StepResult(loss, gnorm, state, dh_norm, finite, data_loss, zero_loss)
 
     # Declared mirror: loss_grad's signature, plus the optimizer and clipping.
     def train_step(
@@ -185,8 +311,11 @@ class Network:
 
         A non-finite loss or gradient leaves ``theta`` untouched and reports
         ``finite=False``: the caller stops training and keeps its best weights.
+        The result also carries the batch's loss without the L2 penalty and the
+        loss of predicting 0 on it, for the divergence rule
+        (:class:`~tsrnn.engine.trainer.DivergenceGuard`).
         """
-        loss, grad, state, dh_norm = self.loss_grad(
+        loss, grad, state, dh_norm, data_loss, y_hat = self._loss_grad(
             theta,
             x,
             y,
@@ -200,9 +329,11 @@ class Network:
             alpha=alpha,
             n_samples=n_samples,
         )
+        # the scale of the targets in the loss's own units (0.5 * mean y**2 for
+        # the squared error, log 2 for a binary logit); one pass over the
+        # outputs, small beside the forward and backward scans
         with np.errstate(over="ignore", invalid="ignore"):
-            gnorm = clip_grad_norm(grad, clip_norm)
-        finite = bool(np.isfinite(loss) and np.isfinite(gnorm))
-        if finite:
-            optimizer.step(theta, grad)
-        return StepResult(loss, gnorm, state, dh_norm, finite)
+            zero_loss = float(loss_fn(np.zeros_like(y_hat), y, mask)[0])
+        return self._apply_step(
+            theta, optimizer, loss, grad, state, dh_norm, clip_norm, data_loss, zero_loss
+        )

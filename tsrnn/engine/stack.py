@@ -20,10 +20,11 @@ dtype).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from math import sqrt
+from math import prod, sqrt
 
 import numpy as np
 
+from .budget import check_array_budget
 from .cells import CELL_SPECS, CellSpec, LayerCache, cell_spec
 from .layout import ParamLayout
 
@@ -45,6 +46,10 @@ class StackCache:
         return self.layers[-1][0].hs[-1]
 
 
+#: Bytes of Python bookkeeping counted per parameter tensor in the budget.
+_TENSOR_OVERHEAD = 1024
+
+
 class RecurrentStack:
     """``num_layers`` layers of one cell, each uni- or bidirectional.
 
@@ -58,6 +63,13 @@ class RecurrentStack:
         Keep torch's ``bias_ih``/``bias_hh`` tensors (SRU always has its own).
     bidirectional : bool
     dtype : numpy float dtype
+
+    Raises
+    ------
+    ValueError
+        When the parameter vector would exceed
+        :data:`tsrnn.engine.budget.MAX_ARRAY_BYTES` (2 GiB): checked from the
+        sizes before anything is allocated.
     """
 
     # Declared mirror: nn.RNNBase.__init__ takes the same parameters (torch's
@@ -86,6 +98,18 @@ class RecurrentStack:
         self.bias = bool(bias)
         self.num_directions = 2 if bidirectional else 1
         self.dtype = np.dtype(dtype)
+        n_params, n_tensors = self._count_params()
+        # each tensor also costs Python bookkeeping (a layout slot, views, a
+        # cache per layer): about a KiB, which is what num_layers=10**6 of a
+        # tiny cell would exhaust memory with
+        check_array_budget(
+            n_params * self.dtype.itemsize + n_tensors * _TENSOR_OVERHEAD,
+            1,
+            f"a {cell} stack with input_size={self.input_size}, hidden_size="
+            f"{self.hidden_size} and num_layers={self.num_layers} has "
+            f"{n_params:.3g} parameters in {n_tensors:.3g} tensors",
+            "lower hidden_size or num_layers",
+        )
         rows = []
         for layer in range(self.num_layers):
             i_k = (
@@ -97,6 +121,17 @@ class RecurrentStack:
                 suffix = f"_l{layer}" + ("_reverse" if d else "")
                 rows += self.spec.entries(i_k, self.hidden_size, suffix, self.bias)
         self.layout = ParamLayout(rows)
+
+    def _count_params(self) -> tuple[int, int]:
+        """Parameters and tensors, from two layers' entries (no per-layer loop)."""
+        first = self.spec.entries(self.input_size, self.hidden_size, "", self.bias)
+        upper = self.spec.entries(
+            self.num_directions * self.hidden_size, self.hidden_size, "", self.bias
+        )
+        n_first = sum(prod(shape) for _, shape in first)
+        n_upper = sum(prod(shape) for _, shape in upper)
+        n_params = self.num_directions * (n_first + (self.num_layers - 1) * n_upper)
+        return n_params, self.num_directions * self.num_layers * len(first)
 
     # ------------------------------------------------------------------ params
     @property

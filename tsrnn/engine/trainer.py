@@ -20,8 +20,13 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 
+#: A batch whose loss exceeds this many times the reference has diverged
+#: (see :class:`DivergenceGuard`).
+LOSS_GROWTH_LIMIT = 1e3
+
+
 class Diverged(ArithmeticError):
-    """Raised by an epoch whose loss or gradient became non-finite.
+    """Raised by an epoch whose loss or gradient became non-finite, or exploded.
 
     Parameters
     ----------
@@ -39,7 +44,64 @@ class Diverged(ArithmeticError):
 
 
 class DivergenceWarning(RuntimeWarning):
-    """Training stopped on a non-finite loss or gradient; best weights were kept."""
+    """Training stopped on a non-finite or exploding loss; best weights were kept."""
+
+
+class DivergenceGuard:
+    """The per-batch divergence rule of every training loop.
+
+    A batch has diverged when its loss or gradient norm is non-finite, or when
+    its loss (without the L2 penalty) exceeds ``factor`` times the reference:
+    the largest of 1 and the loss of predicting 0 on any batch seen so far
+    (``StepResult.zero_loss``). On standardized targets predicting 0 is
+    predicting the mean (a squared-error loss near 0.5; ``log 2`` for a binary
+    logit), so with the default factor of 1000 a batch diverges when its
+    predictions are off by about 45 standard deviations (RMS, squared error)
+    or 1000 (absolute error): a learning rate that explodes the weights. A
+    healthy fit, even a noisy first epoch, stays orders of magnitude below; on
+    unscaled data the reference grows with the targets' magnitude, so the
+    rule is scale-free there too.
+
+    Parameters
+    ----------
+    factor : float, default=LOSS_GROWTH_LIMIT (1000)
+
+    Notes
+    -----
+    One guard per training call: the reference only grows, over the batches
+    of every epoch of that call.
+    """
+
+    def __init__(self, factor: float = LOSS_GROWTH_LIMIT):
+        self.factor = float(factor)
+        self.reference = 1.0
+
+    def check(self, res, batch: int) -> None:
+        """Raise :class:`Diverged` if the step ``res`` (batch ``batch``, from 1) diverged.
+
+        Parameters
+        ----------
+        res : StepResult
+            What :meth:`Network.train_step` returned.
+        batch : int
+            The batch's number within the epoch (1 for the first);
+            ``steps_done`` is ``batch - 1``.
+        """
+        if not res.finite:
+            raise Diverged(
+                f"loss {res.loss}, gradient norm {res.grad_norm} at batch {batch}",
+                steps_done=batch - 1,
+            )
+        if np.isfinite(res.zero_loss) and res.zero_loss > self.reference:
+            self.reference = float(res.zero_loss)
+        loss = res.data_loss if np.isfinite(res.data_loss) else res.loss
+        if loss > self.factor * self.reference:
+            raise Diverged(
+                f"the loss exploded to {loss:.3g}, over {self.factor:g} times the "
+                f"larger of 1 and the loss of predicting 0 ({self.reference:.3g}), "
+                f"at batch {batch}",
+                steps_done=batch - 1,
+            )
 
 
 @dataclass
@@ -125,9 +187,10 @@ def run_epochs(
         epoch otherwise, as sklearn's MLP).
     run_epoch : callable () -> float
         One pass over the training data; returns the mean loss. It checks
-        every batch and raises :class:`Diverged` (with ``steps_done``) at the
-        first non-finite loss or gradient, so a learning rate that explodes
-        the loss stops training within the epoch where it happens.
+        every batch with a :class:`DivergenceGuard` and raises
+        :class:`Diverged` (with ``steps_done``) at the first non-finite or
+        exploding loss, so a learning rate that explodes the loss stops
+        training within the epoch where it happens.
     max_iter, tol, n_iter_no_change : as sklearn's ``MLPRegressor``
     early_stopping : bool
         Stop on the validation score (requires ``validate``).
@@ -151,9 +214,11 @@ def run_epochs(
 
     Notes
     -----
-    Divergence (a non-finite loss or gradient in any batch, a non-finite mean
-    loss, or weights that became non-finite) stops training with a
-    :class:`DivergenceWarning`, not an error: the model stays usable. The
+    Divergence (a non-finite loss or gradient in any batch, a batch loss over
+    1000 times the larger of 1 and the loss of predicting 0 -- the rule of
+    :class:`DivergenceGuard` --, a non-finite mean loss, or weights that
+    became non-finite) stops training with a :class:`DivergenceWarning`, not
+    an error: the model stays usable. The
     weights kept are always finite: those at the end of the best finished
     epoch (by training loss; by validation score with early stopping) or,
     when no epoch finished, the weights training started from. An epoch's end
@@ -285,8 +350,8 @@ def _divergence_message(epoch, exc, keeper, early_stopping) -> str:
     what = "validation score" if early_stopping else "training loss"
     if keeper.epoch == 0:
         kept = (
-            "the weights training started from were kept (no epoch finished with "
-            "finite weights: the model is as untrained as before this fit)"
+            "the weights training started from were kept (no epoch finished "
+            "before the divergence: the model is as untrained as before this fit)"
         )
     else:
         kept = (

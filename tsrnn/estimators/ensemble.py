@@ -85,6 +85,8 @@ class EnsembleForecaster(ForecasterMixin, BaseEstimator):
 
     _parameter_constraints: dict = {}
 
+    # Declared mirror (form only): the baselines' __init__ shape (scikit-learn's
+    # one assignment per parameter); the parameters differ.
     def __init__(
         self,
         estimator: Any = None,
@@ -203,6 +205,8 @@ class EnsembleForecaster(ForecasterMixin, BaseEstimator):
             self._combined([v for _, v in parsed]), parsed[0][0]
         )
 
+    # Declared mirror: the signature and Parameters of
+    # ForecasterMixin.predict_interval (one interval API); the body differs.
     def predict_interval(
         self,
         horizon: int | None = None,

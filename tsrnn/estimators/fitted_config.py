@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import persist
+
 
 def _normal(value: Any) -> Any:
     """A comparable form of a parameter value (lists as tuples, dtypes by name)."""
@@ -88,3 +90,16 @@ def check_unchanged(est, action: str) -> None:
         "the fitted model, which they no longer describe. Call fit to refit with "
         f"them, or set them back with set_params({back})"
     )
+
+
+def saved_state(est, scalars, array_names) -> persist.ModelState:
+    """A model file's state holding the listed fitted attributes, refused when stale.
+
+    The opening of every estimator's ``state_dict``: ``save`` is refused (as
+    :func:`check_unchanged`) when a parameter of the fitted model changed since
+    fit, since the file would not describe the model that predicts.
+    """
+    check_unchanged(est, "save")
+    state = persist.ModelState()
+    persist.fitted_attributes(est, scalars, array_names, state)
+    return state

@@ -31,6 +31,8 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ..data import check_horizon
+from ..engine.budget import check_forecast_budget
 from .forecaster import RNNForecaster
 
 
@@ -213,6 +215,12 @@ class PerSeriesForecaster(BaseEstimator):
         # from the same generation of models
         estimators = self.estimators_
         ids = self.ids_ if ids is None else ids
+        if "horizon" in kwargs:
+            # each clone checks its own series; the budget is the whole call's
+            h = kwargs["horizon"]
+            if h is None:
+                h = max(getattr(self.estimators_[sid], "horizon", 1) for sid in ids)
+            check_forecast_budget(check_horizon(h), len(ids))
         xs = {}
         if X is not None:
             xs = self._split(X, None, known=estimators, what="X")

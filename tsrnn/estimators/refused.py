@@ -11,6 +11,7 @@ exist here and what to use instead.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 #: Names borrowed from other libraries, the same for every estimator.
@@ -33,6 +34,14 @@ class ExplainsRefusedParameters:
     """
 
     _refused_parameters: dict[str, str] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # inspect.signature(cls) must still be __init__'s: on Python 3.10 it
+        # prefers this __new__(*args, **kwargs), and scikit-learn's checks
+        # build estimators from the class's signature
+        init = inspect.signature(cls.__init__)
+        cls.__signature__ = init.replace(parameters=list(init.parameters.values())[1:])
 
     def __new__(cls, *args: Any, **kwargs: Any):
         reasons = {**COMMON_REFUSALS, **cls._refused_parameters}

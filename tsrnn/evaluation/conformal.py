@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..data import SeriesSet
+from ..data.checks import check_level
 from .walk import walk_forward
 
 #: Forecast origins per series used by :meth:`ForecasterMixin._calibrate_conformal`.
@@ -131,25 +132,8 @@ def conformal_quantile(scores: np.ndarray, coverage: float) -> np.ndarray:
 
 
 def check_coverage(coverage: Any, name: str = "coverage") -> float:
-    """A nominal coverage as a fraction in (0, 1), or a clear error.
-
-    A percentage in [1, 100) (``90``, Nixtla's ``level``) is read as such;
-    a fraction in (0, 1) (``0.9``) stays accepted.
-    """
-    if isinstance(coverage, bool) or not isinstance(coverage, numbers.Real):
-        raise TypeError(
-            f"{name} must be a percentage such as 90 (or a fraction such as 0.9), "
-            f"got {coverage!r}"
-        )
-    value = float(coverage)
-    if 0.0 < value < 1.0:
-        return value
-    if 1.0 <= value < 100.0:
-        return value / 100.0
-    raise ValueError(
-        f"{name} must be a percentage in [1, 100) such as 90 (or a fraction in "
-        f"(0, 1) such as 0.9), got {coverage!r}"
-    )
+    """``coverage`` as a fraction: :func:`tsrnn.data.checks.check_level`."""
+    return check_level(coverage, name)
 
 
 def check_levels(level: Any, coverage: Any) -> tuple[list[float], bool]:

@@ -136,6 +136,8 @@ class ForecasterMixin:
     #: ("auto" takes the first).
     _interval_methods: tuple[str, ...] = ("conformal",)
 
+    # Declared mirror: MarkovChainForecaster and EnsembleForecaster repeat this
+    # signature and its Parameters (one interval API, their own bodies).
     def predict_interval(
         self,
         horizon: int | None = None,

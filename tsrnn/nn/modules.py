@@ -102,6 +102,8 @@ class RNNBase:
         self.dropout = float(dropout)
         self.bidirectional = bool(bidirectional)
         self.dtype = dt
+        # Declared mirror (form only): a call with keyword arguments, as the
+        # forecaster's gather(...) in StreamsForecaster._predict_values; unrelated.
         self._stack = RecurrentStack(
             self.mode,
             self.input_size,

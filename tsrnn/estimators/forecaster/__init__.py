@@ -2,6 +2,10 @@
 
 ==================  ==========================================================
 ``estimator``       the estimator: parameters, ``fit``, ``predict``, ``update``
+``fitting``         the fit protocol (``"auto"`` settings, selection run, refit,
+                    calibration): :class:`FitsForecaster`, mixed into the estimator
+``streaming``       stream reads (to the ends, ``predict``, ``update``,
+                    ``partial_fit`` internals): :class:`StreamsForecaster`
 ``features``        what the network reads and predicts (:class:`FeatureLayout`,
                     :func:`gather`), built by index arithmetic over the rows
 ``transforms``      target and covariate transforms (the per-series scaler)

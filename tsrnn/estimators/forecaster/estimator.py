@@ -9,9 +9,13 @@ every epoch; the loss is taken at every step (teacher forcing) on the next
 piece starting on a window boundary with a zero state, so one global model is
 trained over all of them with per-series scaling.
 
-The last ``validation_fraction`` of every series is never trained on: it gives
-``validation_scores_``, early stopping (when asked) and the residuals of the
-conformal intervals. After ``fit`` the state has read every series to its end, so
+Settings left at ``"auto"`` are fixed from the training data at the start of
+``fit`` (rules in :mod:`.auto`, fitted attributes ``differencing_``,
+``reference_``, ``bptt_length_``, ``n_epochs_``, ...). With the default early
+stopping (the refit protocol) a selection run holds the tail of every series
+out, picks the number of epochs on it and keeps its residuals for the conformal
+intervals; the final model then trains on every row, the recent past included.
+After ``fit`` the state has read every series to its end, so
 ``predict`` forecasts what follows; ``update`` streams new observations into the
 state at a cost proportional to their number.
 """
@@ -19,9 +23,7 @@ state at a cost proportional to their number.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import numbers
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -30,39 +32,27 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..._constraints import Interval, Options, StrOptions, validate_params
-from ...data import Future, SeriesSet, check_horizon, to_series_set
-from ...data.calendar import calendar_features
-from ...engine import CELLS, InferencePack, get_loss, make_optimizer, run_epochs
+from ...data import check_horizon, to_series_set
+from ...engine import CELLS
 from ...engine.threads import single_threaded_blas
-from ...engine.trainer import DivergenceWarning, TrainingLog
-from ...evaluation import ForecasterMixin, series_scale
-from ...persist import Persistent, is_solver, register
+from ...evaluation import ForecasterMixin
+from ...persist import Persistent, register
 from .. import fitted_config
 from ..refused import ExplainsRefusedParameters
 from . import state
-from .features import (
-    FeatureLayout,
-    future_known,
-    gather,
-    network_inputs,
-    origin_rows,
-)
-from .head import build_network, resolve_seasons, start_at_reference
-from .reader import SeriesEnds, SeriesReader, last_observed, validation_score
+from .fitting import FitsForecaster
 from .strategies import STRATEGIES
-from .training import (
-    Epoch,
-    ScaledSeries,
-    cut_lanes,
-    hold_out,
-    windows_after,
-)
-from .transforms import Scaler
+from .streaming import StreamsForecaster
 
 
 @register
 class RNNForecaster(
-    ExplainsRefusedParameters, Persistent, ForecasterMixin, BaseEstimator
+    ExplainsRefusedParameters,
+    FitsForecaster,
+    StreamsForecaster,
+    Persistent,
+    ForecasterMixin,
+    BaseEstimator,
 ):
     """Recurrent forecaster trained by stateful truncated BPTT, with streaming updates.
 
@@ -85,33 +75,73 @@ class RNNForecaster(
         from the state and the known future (covariates, calendar, seasonal lag).
         ``"recursive"``: a one-step head whose prediction is fed back as the next
         input.
-    bptt_length : int, default=32
-        Steps per truncated-BPTT window. A series shorter than that is trained
-        on as one window (full BPTT); the shortest series ``fit`` accepts has
-        ``horizon + 1`` rows in its training part (2 for ``"recursive"``).
+    bptt_length : int or "auto", default="auto"
+        Steps per truncated-BPTT window (``"auto"``: see Notes; 32 for long
+        series, 8 for short ones). A series shorter than that is trained
+        on as one window (full BPTT); windows never outgrow the longest training
+        part, so a value beyond the data costs no memory. The shortest series
+        ``fit`` accepts has ``horizon + 1`` rows in its training part (2 for
+        ``"recursive"``).
     stateful : bool, default=True
         Carry the state across windows (``False``: random windows from a zero
         state after a burn-in of ``bptt_length`` steps that feed the state but not
         the loss).
     season_length : int, tuple of int, "auto" or None, default="auto"
         Seasonal period(s) of the direct head's reference values (the last value
-        at the same phase, with what was known about that step); the first one
-        is the head's starting point (seasonal naive). The recursive strategy
+        at the same phase, with what was known about that step); ``reference``
+        says which one the head starts from. The recursive strategy
         has none: it feeds its own predictions back as inputs instead.
         ``"auto"`` infers them from a pandas frequency: a day and a week for
         sub-daily data (48 and 336 for 30 min), 7 daily, 5 business-daily, 12
         monthly, 4 quarterly. None uses the last value (naive).
-    differencing : bool, default=False
+    reference : {"auto", "last", "seasonal"}, default="auto"
+        The forecast the direct head starts from (and learns corrections to):
+        ``"last"`` the last value, ``"seasonal"`` the seasonal naive forecast of
+        the first ``season_length`` (the behaviour before ``"auto"``), ``"auto"``
+        the one of these (last value or any season's seasonal naive) with the
+        smallest in-sample error over the horizon (see Notes). Fitted:
+        ``reference_`` (its lag; 1 is the last value) and ``seasons_``.
+    differencing : bool or "auto", default="auto"
         Model the changes ``y_t - y_{t-1}`` instead of the levels: the network
         reads and forecasts changes, and forecasts are summed back onto the
         last observed value. Use it for trending series and for a global model
         over series of different levels (M3, Tourism: the level-based model
         reverts towards each series' training mean at the end of a trend).
         A change next to a missing step is missing too; after trailing missing
-        steps the forecast starts from the last observed value.
+        steps the forecast starts from the last observed value. ``"auto"``:
+        when the series are persistent (see Notes); fitted: ``differencing_``.
+    deseasonalize : "auto" or None, default="auto"
+        ``"auto"``: per series, when M4's seasonality test (autocorrelation at
+        the first ``season_length`` ``m > 1``, 90 %) passes on its training
+        rows and they hold at least three seasons, divide the series by its
+        classical seasonal indices (centred moving averages; subtracted
+        instead for a series that is not strictly positive) before scaling,
+        and multiply forecasts and intervals back, the phase carried through
+        ``update``. ``deseasonalized_`` says which series were. None: never.
+    references : "auto" or None, default="auto"
+        Statistical references for the direct head: per forecast step, the
+        forecasts of simple exponential smoothing, the damped trend, the Theta
+        method and drift, fitted per series on its training rows and run over
+        the series as the network reads it (deseasonalised, scaled; relative
+        to the origin with ``differencing``), as extra inputs of the head,
+        which starts at the seasonal naive forecast and learns how much of
+        each reference to use (starting at the references' equal mix instead
+        was measured worse on M3/Tourism, see
+        :data:`~tsrnn.estimators.forecaster.head.SEASONAL_SHARE`).
+        ``"auto"``: on for ``strategy="direct"``, off for ``"recursive"``;
+        None: off (the seasonal references only, as earlier versions).
     calendar_features : bool, default=True
         Add cyclic time-of-day / day-of-week / day-of-year features when the
         series has a DatetimeIndex.
+    holidays : str or list of dates, optional
+        Public holidays as known-future features (two columns: the day is a
+        holiday; the day is next to one): a country code of the ``holidays``
+        package (``"AU"``, ``"AU-VIC"``, ``"US-CA"``; ``pip install holidays``)
+        or the dates themselves. Needs a DatetimeIndex and
+        ``calendar_features=True``. Measured on the shipped Victoria demand
+        (``benchmarks/RESULTS.md``): a year of training data holds each holiday
+        once, so the network learns little from them; a workday covariate that
+        marks them does as well.
     scaler : {"standard", "robust"} or None, default="standard"
         Per-series scaling of targets (and global scaling of covariates), fitted
         on the training rows. Its statistics are relative to each series'
@@ -119,11 +149,17 @@ class RNNForecaster(
         series of amplitude 1e-13 is forecast as the unit series times 1e-13)
         and a constant series is scaled by its own magnitude; ``None`` feeds
         the raw values to the network.
-    loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
+    loss : {"auto", "squared_error", "absolute_error", "huber"}, default="auto"
+        ``"auto"`` is ``"absolute_error"`` (fitted: ``loss_``): the point
+        forecast is then the conditional median, the forecast that MAE, MASE
+        and sMAPE reward, and an outlier pulls less on it.
     solver : {"adam", "sgd"}, default="adam"
     learning_rate_init : float, default=3e-3
-    max_iter : int, default=100
-        Epochs (each about 16 optimizer steps with ``batch_size="auto"``).
+    max_iter : int or "auto", default="auto"
+        Epochs (each about 16 optimizer steps or more with
+        ``batch_size="auto"``); with early stopping the most the selection run
+        makes. ``"auto"``: about 1000 optimizer steps (see Notes); fitted:
+        ``n_epochs_``.
     batch_size : int or "auto", default="auto"
         Parallel streams (lanes) per window. ``"auto"``: as many as leave at
         least 16 windows (optimizer steps) per epoch, at most 32. Each epoch
@@ -131,12 +167,31 @@ class RNNForecaster(
     alpha : float, default=0.0
         L2 penalty on weights.
     tol : float, default=1e-4
-    early_stopping : bool, default=False
-        Stop when the validation score (the series' tails) stops improving and
-        restore the best epoch's weights.
-    validation_fraction : float, default=0.1
-        Tail of every series held out of training (validation and interval
-        calibration); 0 trains on everything (no intervals then).
+    early_stopping : bool or {"auto", "refit", "continue", "holdout"}, default="auto"
+        How the held-out tails of the series choose when to stop.
+        ``"auto"``, ``True`` and ``"refit"``: the refit protocol: a selection
+        run trains on the rows before the tails, scores the tails every epoch
+        and stops when they stop improving; the best epoch count
+        (``selected_epochs_``) is then used to train a fresh model (same seed)
+        on every row, tails included. The tails also score the reference
+        alone (the head's starting forecast, without the network's
+        corrections) as "epoch 0": when no epoch beats it, the reference is
+        the model (``selected_epochs_ = 0``). The tails' residuals from the selection
+        run calibrate the intervals. ``"continue"``: the selection run's best
+        weights go on training on every row for the tails' share of the
+        selected epochs (at least one). ``"holdout"``: stop on the tails and
+        keep the best epoch's weights; the tails are never trained on (what
+        ``True`` meant before the refit protocol). ``False``: train
+        ``max_iter`` epochs on the rows before the tails. Without a tail
+        (``validation_fraction=0``, series too short) every mode trains
+        ``max_iter`` epochs on every row. ``warm_start`` and ``partial_fit``
+        continue as ``"holdout"``.
+    validation_fraction : float or "auto", default="auto"
+        Tail of every series held out of the training rows (validation and
+        interval calibration); 0 holds nothing out (no intervals then).
+        ``"auto"``: 10 % of each series, more where a series can spare it so
+        that the tails hold at least 9 forecast origins (see Notes); fitted:
+        ``validation_fraction_`` (the share of rows held out).
     n_iter_no_change : int, default=10
     clip_norm : float or None, default=1.0
         Global gradient-norm clipping.
@@ -164,35 +219,118 @@ class RNNForecaster(
         Mean training loss per epoch (scaled units).
     validation_scores_ : list of float
         Negative mean squared error (scaled) on the held-out tails per epoch
-        (every epoch with ``early_stopping``, else once after training).
+        (every epoch with ``early_stopping``, else once after training); the
+        negative mean absolute error when ``loss_`` is ``"absolute_error"``
+        (the default), so that the tails pick the epoch by what is trained.
     best_loss_, best_validation_score_ : float
     params_ : ndarray
         Flat parameter vector; :meth:`named_params` gives torch-named views.
     grad_norm_curve_ : list of float
         Mean global gradient norm per epoch (before clipping).
-    dh_norm_ : ndarray of shape (num_layers, bptt_length)
-        Mean ``||dL/dh_t||`` per step of the windows of the last epoch
-        (``2 * bptt_length`` steps with ``stateful=False``: burn-in and window).
+    dh_norm_ : ndarray of shape (num_layers, window)
+        Mean ``||dL/dh_t||`` per step of the windows of the last epoch, where
+        ``window`` is ``bptt_length`` or the longest training part if shorter
+        (twice that with ``stateful=False``: burn-in and window).
     schema_ : SeriesSchema
         Format and series ends (advanced by ``update``).
     conformal_scores_ : ndarray
         Scaled residuals of held-out forecasts, for :meth:`predict_interval`.
+    references_ : tuple of str
+        The statistical references the head reads (``()``: none).
+    deseasonalized_ : ndarray of bool, shape (n_series, n_targets)
+        Which series (targets) were divided by seasonal indices before scaling
+        (``deseasonalize``).
     stopped_ : str
         Why training stopped: ``"max_iter"``, ``"converged"``,
-        ``"early_stopping"``, ``"diverged"`` or ``"interrupted"``.
+        ``"early_stopping"``, ``"diverged"`` or ``"interrupted"`` (for the
+        refit protocol: why the selection run stopped).
+    differencing_ : bool
+        Whether the network models changes (``differencing`` resolved).
+    reference_ : int or None
+        Lag of the forecast the head starts from: 1 the last value, ``m`` the
+        seasonal naive forecast of season ``m``; None for
+        ``strategy="recursive"`` (no reference).
+    seasons_ : tuple of int
+        The head's reference lags, the starting one first.
+    bptt_length_ : int
+        Truncated-BPTT window length used.
+    loss_ : str
+        Training loss used.
+    n_epochs_ : int
+        Epoch budget of the final training run: ``max_iter`` resolved, or the
+        selected epoch count with the refit protocol (its share with
+        ``"continue"``).
+    selected_epochs_ : int
+        The refit protocol's selected epoch count (absent without it); 0 when
+        the reference alone scored best on the tails.
+    validation_fraction_ : float
+        Share of the rows held out as tails.
 
     Notes
     -----
-    Divergence gives a warning, not an error. Every training step checks its
-    loss and gradient; the first non-finite one (or weights that overflow)
-    stops ``fit`` at once, inside the epoch, with a
-    :class:`~tsrnn.engine.DivergenceWarning` (a ``RuntimeWarning``) that says
-    which weights were kept and suggests a smaller ``learning_rate_init``,
-    ``clip_norm`` or scaled data. The model stays usable: it keeps the finite
-    weights of its best finished epoch (or those it started from when the first
-    epoch diverged) and ``stopped_`` is ``"diverged"``. A diverging
-    ``partial_fit`` keeps the weights from before the call. Values too large to
-    standardize raise a ``ValueError`` before any training.
+    **How the auto values are chosen.** Every rule reads only the training
+    rows (before the held-out tails), runs at ``fit``, and gives one value
+    for the whole fit (one series or a long frame: one global model, one
+    decision). Explicit values are used exactly as given.
+
+    - ``differencing="auto"``: each series (its seasonal-phase means removed
+      when a season is known) votes *persistent* when it crosses its mean at
+      fewer of its steps than ``sqrt(0.5 * 0.85 / sqrt(n))``, the geometric
+      midpoint between white noise (0.5) and a random walk of the same length
+      ``n`` (``0.85 / sqrt(n)``, simulated): about 0.05 for a long sensor
+      series, 0.2 for 100 steps. Differencing is chosen when at least half of
+      the series vote persistent. Trends, random walks, prices and slowly
+      moving sensors are differenced; noise around a level is not.
+    - ``reference="auto"``: among the last value and each season's seasonal
+      naive forecast, the one with the smallest in-sample mean absolute error
+      over the ``horizon`` steps (every origin of the training rows, errors
+      divided by each series' standard deviation and pooled) is the head's
+      starting point. A strong cycle picks its season; a fast, noisy,
+      persistent sensor the last value.
+    - ``bptt_length="auto"``: ``clip(2 ** round(log2(median_length / 4)), 8,
+      32)``: short series cut into long windows are mostly padding and make
+      few optimizer steps.
+    - ``max_iter="auto"``: ``clip(ceil(1000 / steps_per_epoch), 5, 100)``
+      epochs, about 1000 optimizer steps: a long frame of thousands of series
+      gets about five passes over its data, a short series more passes. A
+      run the tails stop (early stopping) may make three times as many (at
+      most 100): the tails decide there.
+    - ``loss="auto"``: absolute error (see ``loss``).
+    - ``validation_fraction="auto"``: 10 % of each series, and
+      ``horizon + ceil(9 / n_series)`` rows where that leaves a series half of
+      its rows (else ``horizon + 1``): at least 9 forecast origins over the
+      collection, enough for 90 % conformal intervals on a short series.
+    - ``early_stopping="auto"``: the refit protocol (see ``early_stopping``):
+      the tail picks the epoch count, then every row is trained on.
+
+    A log transform for positive series is not chosen automatically (log hurt
+    4 of 5 M3/Tourism groups in last week's measurements). The measurements
+    behind these rules are in ``docs/defaults.md`` ("Defaults chosen from
+    the data").
+
+    Divergence gives a warning, not an error. Every training step checks its loss
+    and gradient; the first non-finite one, one whose loss exceeds 1000 times the
+    larger of 1 and the loss of predicting 0 (on the standardized targets: an
+    exploding learning rate; :class:`~tsrnn.engine.DivergenceGuard`), or weights
+    that overflow, stops ``fit`` at once, inside the epoch, with a
+    :class:`~tsrnn.engine.DivergenceWarning` (a ``RuntimeWarning``) that says which
+    weights were kept and suggests a smaller ``learning_rate_init``, ``clip_norm``
+    or scaled data. The model stays usable: it keeps the finite weights of its best
+    finished epoch (or those it started from when the first epoch diverged) and
+    ``stopped_`` is ``"diverged"``. A diverging ``partial_fit`` keeps the weights
+    from before the call. Values too large to standardize raise a ``ValueError``
+    before any training.
+
+    Memory and time budgets (:mod:`tsrnn.engine.budget`), checked before anything
+    is allocated: a network whose parameters would take more than
+    ``MAX_ARRAY_BYTES`` (2 GiB; ``hidden_size``, ``num_layers``) and a
+    ``season_length`` whose kept history would (series x season x features x 8
+    bytes) raise a ``ValueError`` at ``fit``; ``predict`` and
+    ``predict_interval`` refuse more than ``MAX_FORECAST_STEPS`` (10**7) forecast
+    steps, horizon times series, per call. Both are module attributes a user
+    with the memory can raise. ``bptt_length`` and ``batch_size`` are bounded by
+    the data instead: windows never outgrow the longest series, lanes never
+    outnumber the windows.
 
     Reproducibility: with an int ``random_state``, ``fit`` is bit for bit
     reproducible, in one process, across processes and through
@@ -271,7 +409,9 @@ class RNNForecaster(
         ),
         "output_chunk_length": "the steps forecast at once are horizon",
     }
-    # the parameters that define the fitted model (see Notes): frozen by fit
+    # the parameters that define the fitted model (see Notes): frozen by fit.
+    # Declared mirror (form only): WindowRNN._fit_config_params is the same kind
+    # of table, of the window models' own parameters.
     _fit_config_params = (
         "cell",
         "hidden_size",
@@ -280,8 +420,12 @@ class RNNForecaster(
         "horizon",
         "strategy",
         "season_length",
+        "reference",
         "differencing",
+        "deseasonalize",
+        "references",
         "calendar_features",
+        "holidays",
         "scaler",
         "loss",
         "dtype",
@@ -299,7 +443,10 @@ class RNNForecaster(
         "nonlinearity": [StrOptions({"tanh", "relu"})],
         "horizon": [Interval(numbers.Integral, 1, None, closed="left")],
         "strategy": [StrOptions(set(STRATEGIES))],
-        "bptt_length": [Interval(numbers.Integral, 1, None, closed="left")],
+        "bptt_length": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "stateful": ["boolean"],
         "season_length": [
             Interval(numbers.Integral, 1, None, closed="left"),
@@ -308,21 +455,34 @@ class RNNForecaster(
             tuple,
             list,
         ],
-        "differencing": ["boolean"],
+        "differencing": ["boolean", StrOptions({"auto"})],
+        "reference": [StrOptions({"auto", "last", "seasonal"})],
+        "deseasonalize": [StrOptions({"auto"}), None],
+        "references": [StrOptions({"auto"}), None],
         "calendar_features": ["boolean"],
+        "holidays": [None, str, list, tuple],
         "scaler": [StrOptions({"standard", "robust"}), None],
-        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
+        "loss": [StrOptions({"auto", "squared_error", "absolute_error", "huber"})],
         "solver": [StrOptions({"adam", "sgd"})],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
-        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_iter": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "batch_size": [
             Interval(numbers.Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
         ],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
+        "early_stopping": [
+            "boolean",
+            StrOptions({"auto", "refit", "continue", "holdout"}),
+        ],
+        "validation_fraction": [
+            Interval(numbers.Real, 0, 1, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "clip_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "warm_start": ["boolean"],
@@ -350,21 +510,25 @@ class RNNForecaster(
         nonlinearity="tanh",
         horizon=1,
         strategy="direct",
-        bptt_length=32,
+        bptt_length="auto",
         stateful=True,
         season_length="auto",
-        differencing=False,
+        reference="auto",
+        differencing="auto",
+        deseasonalize="auto",
+        references="auto",
         calendar_features=True,
+        holidays=None,
         scaler="standard",
-        loss="squared_error",
+        loss="auto",
         solver="adam",
         learning_rate_init=3e-3,
-        max_iter=100,
+        max_iter="auto",
         batch_size="auto",
         alpha=0.0,
         tol=1e-4,
-        early_stopping=False,
-        validation_fraction=0.1,
+        early_stopping="auto",
+        validation_fraction="auto",
         n_iter_no_change=10,
         clip_norm=1.0,
         warm_start=False,
@@ -386,8 +550,12 @@ class RNNForecaster(
         self.bptt_length = bptt_length
         self.stateful = stateful
         self.season_length = season_length
+        self.reference = reference
         self.differencing = differencing
+        self.deseasonalize = deseasonalize
+        self.references = references
         self.calendar_features = calendar_features
+        self.holidays = holidays
         self.scaler = scaler
         self.loss = loss
         self.solver = solver
@@ -445,187 +613,6 @@ class RNNForecaster(
             freq=self.freq,
         )
 
-    def _fit_data(self, data: SeriesSet, partial: bool):
-        """Train (one epoch if ``partial``), read every series to its end, calibrate."""
-        strategy = STRATEGIES[self.strategy]
-        n_val = hold_out(
-            data, self.validation_fraction, strategy.horizon_out(self.horizon)
-        )
-        train_end = data.indptr[:-1] + data.lengths - n_val
-        reuse = (partial or self.warm_start) and hasattr(self, "params_")
-        if reuse:
-            fitted_config.check_unchanged(
-                self, "partial_fit" if partial else "fit with warm_start=True"
-            )
-            self._check_same_format(data.schema)
-            scaler = self._scaler
-        else:
-            scaler = Scaler.fit(
-                self.scaler, data.y, data.X, data.indptr, train_end, data.schema.ids
-            )
-        layout = self._feature_layout(data, strategy)
-        dt = np.dtype(self.dtype).type
-        Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt)
-        series = ScaledSeries.build(Y, Z, data.indptr, train_end)
-        net, theta = self._network_and_weights(layout, dt, reuse)
-        self._net, self._layout, self._scaler = net, layout, scaler
-        if not reuse:
-            self._fit_config = fitted_config.record(self, self._fit_config_params)
-        # a tail without observations scores nothing (early stopping would then
-        # keep the initial weights): treat it as no validation
-        has_val = bool(n_val.any()) and not np.isnan(data.y[~series.train_rows()]).all()
-        log = self._train(theta, series, reuse, partial, has_val)
-        # read every series to its end with the final weights
-        # (the stream kernel fills the gaps with the model's own estimates)
-        outputs = self._read_to_ends(SeriesReader(net, layout), theta, series)
-        if not self.early_stopping and has_val:
-            log.validation_scores.append(validation_score(layout, outputs, series))
-            log.best_validation_score = max(log.validation_scores)
-        self.validation_scores_ = list(log.validation_scores)
-        self.best_validation_score_ = (
-            max(log.validation_scores) if log.validation_scores else None
-        )
-        self.schema_ = data.schema
-        self._calibrate(strategy, data, outputs, series, n_val)
-        return self
-
-    def _feature_layout(self, data: SeriesSet, strategy) -> FeatureLayout:
-        """What the network reads and predicts for these series and settings."""
-        schema = data.schema
-        seasons = strategy.seasons(resolve_seasons(self.season_length, schema.freq))
-        n_calendar = 0
-        if self.calendar_features and schema.index_type in ("datetime", "period"):
-            n_calendar = calendar_features(data.time[:1], schema.freq).shape[1]
-        return FeatureLayout(
-            schema.n_targets,
-            schema.n_covariates,
-            n_calendar,
-            strategy.horizon_out(self.horizon),
-            seasons,
-            relative=bool(self.differencing),
-        )
-
-    def _network_and_weights(self, layout, dt, reuse):
-        if reuse:
-            if self._layout != layout:
-                raise ValueError(
-                    "warm_start/partial_fit data has another layout than fit"
-                )
-            return self._net, self.params_.copy()
-        net = build_network(
-            self.cell, self.hidden_size, self.num_layers, self.nonlinearity, layout, dt
-        )
-        theta = net.init_params(np.random.default_rng(self._seed()))
-        start_at_reference(net, theta, layout)
-        return net, theta
-
-    def _train(self, theta, series: ScaledSeries, reuse, partial, has_val):
-        """The epochs: truncated BPTT over ``series``, in place on ``theta``."""
-        net, layout = self._net, self._layout
-        rng = np.random.default_rng(self._seed(offset=1))
-        opt = (
-            self._optimizer_for_training()
-            if reuse
-            else make_optimizer(
-                self.solver, net.size, self.learning_rate_init, net.dtype
-            )
-        )
-        reader = SeriesReader(net, layout)
-        T = int(self.bptt_length)
-        lanes = cut_lanes(series, T, self.batch_size) if self.stateful else None
-        epoch = Epoch(
-            net,
-            theta,
-            opt,
-            layout,
-            series,
-            lanes,
-            bptt_length=T,
-            batch_size=self.batch_size,
-            loss_fn=get_loss(self.loss),
-            rng=rng,
-            step_options=dict(
-                clip_norm=self.clip_norm, dropout=self.dropout, alpha=self.alpha
-            ),
-            impute=reader.impute,
-            # warm_start continues the curves, as n_iter_ and loss_curve_ do
-            grad_norms=list(getattr(self, "grad_norm_curve_", [])) if reuse else [],
-        )
-
-        def validate():
-            pack = InferencePack(net, theta)
-            outputs = reader.read_all(theta, pack, series.inputs, series, series.Y)[0]
-            return validation_score(layout, outputs, series)
-
-        early = self.early_stopping and has_val
-        log = run_epochs(
-            theta,
-            epoch,
-            max_iter=1 if partial else self.max_iter,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            early_stopping=early,
-            validate=validate if early else None,
-            verbose=self.verbose,
-            log=self._log if reuse and hasattr(self, "_log") else TrainingLog(),
-            desc="RNNForecaster",
-            warn_max_iter=not partial,
-        )
-        self._optimizer = opt
-        self._log = log
-        self.params_ = theta
-        self.n_iter_ = log.n_iter
-        self.t_ = opt.t * epoch.n_lanes * T
-        self.loss_curve_ = list(log.loss_curve)
-        self.best_loss_ = log.best_loss
-        self.grad_norm_curve_ = epoch.grad_norms
-        if epoch.dh_norms:
-            self.dh_norm_ = np.mean(np.stack(epoch.dh_norms), axis=0)
-        self.stopped_ = log.stopped
-        return log
-
-    def _optimizer_for_training(self):
-        """The optimizer a warm fit or ``partial_fit`` continues with.
-
-        The fitted one (its moments and step count) with the current
-        ``learning_rate_init`` -- training settings take effect at the next
-        training call -- or a fresh one when ``solver`` changed since.
-        """
-        net = self._net
-        opt = getattr(self, "_optimizer", None)
-        if opt is None or not is_solver(opt, self.solver):
-            opt = make_optimizer(
-                self.solver, net.size, self.learning_rate_init, net.dtype
-            )
-        else:
-            opt.learning_rate = float(self.learning_rate_init)
-        self._optimizer = opt
-        return opt
-
-    def _read_to_ends(self, reader, theta, series: ScaledSeries):
-        """Read every series to its end and keep where it ends; the outputs."""
-        pack = InferencePack(self._net, theta)
-        outputs, ends = reader.read_to_ends(theta, pack, series)
-        self._state, self._top = ends.state, ends.top
-        self._tail_y, self._tail_z, self._level = ends.tail_y, ends.tail_z, ends.level
-        self._pack_cache = pack
-        return outputs
-
-    def _calibrate(self, strategy, data, outputs, series, n_val):
-        """Conformal residuals from the held-out tails (never trained on)."""
-        h, k = int(self.horizon), self._layout.n_targets
-        self.conformal_scale_ = series_scale(data)
-        scores = strategy.calibrate(self, data, outputs, series, n_val)
-        self.conformal_scores_ = (
-            np.concatenate(scores) if scores else np.empty((0, h, k))
-        )
-        if not len(self.conformal_scores_):
-            shortest = int(np.ceil((h + 1) / max(self.validation_fraction, 1e-9)))
-            self._conformal_note = (
-                "no held-out tail to calibrate on: set validation_fraction > 0 and "
-                f"give series longer than {shortest} rows"
-            )
-
     # ------------------------------------------------------------- helpers
     def _seed(self, offset=0):
         rs = self.random_state
@@ -653,23 +640,6 @@ class RNNForecaster(
         check_is_fitted(self)
         return self._net.layout.views(self.params_)
 
-    def _pack(self, theta=None):
-        """Weights packed for the stream kernel (``params_`` by default)."""
-        return InferencePack(self._net, self.params_ if theta is None else theta)
-
-    def _restate(self, data: SeriesSet):
-        """Reset the state and read ``data`` (the fit series, maybe cut) afresh."""
-        lengths = data.lengths
-        last = None if data.time is None else data.time[data.indptr[1:] - 1]
-        self.schema_ = dataclasses.replace(
-            data.schema, n_seen=lengths.copy(), last=last
-        )
-        Y, Z = network_inputs(
-            data, self._scaler, self._layout, self.schema_.freq, self._net.dtype
-        )
-        series = ScaledSeries.build(Y, Z, data.indptr, inputs=Y)
-        self._read_to_ends(SeriesReader(self._net, self._layout), self.params_, series)
-
     # ========================================================== predict
     def predict(self, horizon=None, X=None):
         """Forecast the steps after the last observation seen.
@@ -678,7 +648,9 @@ class RNNForecaster(
         ----------
         horizon : int, optional
             Steps ahead (default: ``horizon``); a direct model forecasts at most
-            the ``horizon`` it was trained for.
+            the ``horizon`` it was trained for. A forecast of more than
+            :data:`tsrnn.engine.budget.MAX_FORECAST_STEPS` (10**7) steps, horizon
+            times series, is refused up front (see Notes).
         X : optional
             Future covariates for those steps (required when fitted with ``X``),
             in the format of ``fit``.
@@ -693,48 +665,11 @@ class RNNForecaster(
         fitted_config.check_unchanged(self, "predict")
         model = self._snapshot()  # one state throughout, whatever update does
         h = check_horizon(horizon, model.horizon)
-        fut = model.schema_.check_future(h, X)
+        fut = model._future(h, X)
         values = model._predict_values(fut)
         return model.schema_.format_forecast(values, fut.positions)
 
-    def _last_levels(self, positions):
-        """Last observed scaled level of each series (0, its mean, if none).
-
-        A forecast of changes starts from it; after trailing missing steps that
-        is the last observation, not the unknown current level.
-        """
-        lv = self._level[positions]
-        return np.where(np.isnan(lv), 0.0, lv)
-
-    def _head(self, top, extra):
-        th = self._net.split(self.params_)[1]
-        return self._net.head.forward(th, top, extra)[0]
-
-    def _predict_values(self, fut: Future) -> np.ndarray:
-        fitted_config.check_unchanged(self, "predict")
-        strategy = STRATEGIES[self.strategy]
-        h = fut.horizon
-        strategy.check_horizon(h, self.horizon)
-        pos = np.asarray(fut.positions)
-        lay = self._layout
-        rows = origin_rows(
-            lay,
-            self._tail_y[pos],
-            self._tail_z[pos],
-            np.asarray(self.schema_.n_seen)[pos],
-            future_known(fut, self._scaler, lay, self.schema_),
-        )
-        base = self._last_levels(pos)
-        _, extra, _, _ = gather(
-            lay, rows.Y, rows.Z, rows.start, rows.end, rows.last_rows, origin=base
-        )
-        out0 = self._head(self._top[pos], extra)  # (P, horizon_out * k)
-        vals = strategy.forecast(self, out0, rows, pos, h)
-        if lay.relative:
-            vals = strategy.to_levels(vals, base)
-        return self._scaler.y_inverse(vals, pos[:, None])
-
-    # =========================================================== update
+    # ========================================================== update
     def update(self, y_new, X_new=None):
         """Advance the state over new observations without refitting.
 
@@ -763,75 +698,6 @@ class RNNForecaster(
                 self._update_block(block)
         return self
 
-    def _block_inputs(self, block: SeriesSet):
-        """Scaled targets and known features of an update block (schema order)."""
-        return network_inputs(
-            block,
-            self._scaler,
-            self._layout,
-            self.schema_.freq,
-            self._net.dtype,
-            positions=np.repeat(block.positions, block.lengths),
-            what="y_new",
-        )
-
-    def _update_block(self, block: SeriesSet) -> None:
-        fitted_config.check_unchanged(self, "update")
-        lay = self._layout
-        dt = self._net.dtype
-        reader = SeriesReader(self._net, lay)
-        keep = self._tail_y.shape[1]
-        Ynew, Znew = self._block_inputs(block)
-        new = SeriesEnds(
-            self._state.copy(),
-            self._top.copy(),
-            self._tail_y.copy(),
-            self._tail_z.copy(),
-            self._level.copy(),
-        )
-        for i, p in enumerate(np.asarray(block.positions)):
-            Y, Z, start, end = self._with_history(p, Ynew, Znew, block, i)
-            # the previous step's one-step estimate, now that its future is known
-            _, ex, _, _ = gather(lay, Y, Z, start, end, np.array([keep - 1]))
-            # a copy, never a view: with one series the slice is all of _state,
-            # which a concurrent predict's snapshot may still be reading
-            state = self._state[:, :, p : p + 1].copy(order="C")
-            top = self._top[p : p + 1].copy()
-            reader.run_rows(
-                self.params_,
-                self._pack_cache,
-                Y,
-                Z,
-                start,
-                end,
-                np.arange(keep, len(Y)),
-                state,
-                top,
-                last_out=self._head(top, ex).astype(dt),
-            )
-            new.state[:, :, p : p + 1] = state
-            new.top[p] = top[0]
-            new.tail_y[p] = Y[-keep:]
-            new.tail_z[p] = Z[-keep:]
-            new.level[p] = last_observed(Y[keep:], new.level[p])
-        # commit only after every series succeeded
-        self._state, self._top = new.state, new.top
-        self._tail_y, self._tail_z, self._level = new.tail_y, new.tail_z, new.level
-        self.schema_ = self.schema_.advance(block)
-
-    def _with_history(self, p, Ynew, Znew, block, i):
-        """Series ``p``'s stored history tail followed by the block's new rows.
-
-        Returns ``Y, Z, start, end`` for :func:`gather` over those rows (one
-        series, so every row starts at 0 and ends at the last row).
-        """
-        dt = self._net.dtype
-        a, b = block.indptr[i], block.indptr[i + 1]
-        Y = np.concatenate([self._tail_y[p], Ynew[a:b]]).astype(dt)
-        Z = np.concatenate([self._tail_z[p], Znew[a:b]]).astype(dt)
-        n = len(Y)
-        return Y, Z, np.zeros(n, np.int64), np.full(n, n, np.int64)
-
     def partial_fit(self, y_new, X_new=None):
         """One epoch of weight updates on new observations, then advance the state.
 
@@ -853,52 +719,3 @@ class RNNForecaster(
                 self._train_on_block(block)
                 self._update_block(block)
         return self
-
-    def _train_on_block(self, block: SeriesSet) -> None:
-        """TBPTT over the new rows of each series, from its carried state."""
-        lay = self._layout
-        net = self._net
-        keep = self._tail_y.shape[1]
-        pos = np.asarray(block.positions)
-        Ynew, Znew = self._block_inputs(block)
-        loss_fn = get_loss(self.loss)
-        opt = self._optimizer_for_training()
-        rng = np.random.default_rng(self._seed(offset=2 + opt.t))
-        T = int(self.bptt_length)
-        theta0, diverged = self.params_.copy(), False
-        for i, p in enumerate(pos):
-            Y, Z, _, _ = self._with_history(p, Ynew, Znew, block, i)
-            state = self._state[:, :, p : p + 1].copy(order="C")  # (as above)
-            # the state has read every old row: windows start at the first new row
-            for x, ex, tg, mk in windows_after(lay, Y, Z, keep, T):
-                res = net.train_step(
-                    self.params_,
-                    opt,
-                    x,
-                    tg,
-                    mk,
-                    loss_fn,
-                    state,
-                    ex,
-                    clip_norm=self.clip_norm,
-                    dropout=self.dropout,
-                    rng=rng,
-                    alpha=self.alpha,
-                    n_samples=float(mk.sum()),
-                )
-                if not res.finite or not np.isfinite(self.params_).all():
-                    self.params_[...] = theta0
-                    diverged = True
-                    warnings.warn(
-                        f"partial_fit diverged (loss {res.loss}, gradient norm "
-                        f"{res.grad_norm}); the weights from before this call were "
-                        "kept. Lower learning_rate_init, set or lower clip_norm, or "
-                        "scale the data.",
-                        DivergenceWarning,
-                        stacklevel=3,
-                    )
-                    break
-                state = res.state
-            if diverged:
-                break
-        self._pack_cache = self._pack()

@@ -19,6 +19,7 @@ layout, so a training window of any rows costs ``O(rows * h)`` and nothing of si
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,18 @@ from ...data.checks import describe
 from ...data.scaling import MAX_SCALED, scaled_problem
 
 
-def network_inputs(block, scaler, layout, freq, dt, positions=None, what="y"):
+def block_steps(block, first=None) -> np.ndarray:
+    """Each row's step number in its series (``first[i]`` + offset; default 0)."""
+    lengths = np.asarray(block.lengths)
+    base = np.zeros(len(lengths), np.int64) if first is None else np.asarray(first)
+    offset = np.arange(int(lengths.sum())) - np.repeat(block.indptr[:-1], lengths)
+    return np.repeat(base, lengths) + offset
+
+
+def network_inputs(
+    block, scaler, layout, freq, dt, positions=None, season=None, steps=None,
+    what="y",
+):
     """Scaled targets ``Y`` and known features ``Z`` of a block's rows.
 
     ``Z`` is the scaled covariates followed by the calendar features.
@@ -38,10 +50,17 @@ def network_inputs(block, scaler, layout, freq, dt, positions=None, what="y"):
     :data:`~tsrnn.data.scaling.MAX_SCALED` (data of another magnitude than the
     training rows: other units, a glitch) for all of them alike; ``what``
     (``"y"`` or ``"y_new"``) names the data in its message.
+    ``season`` (a :class:`~.transforms.Seasonal`) is divided out before the
+    scaling, at the rows' step numbers ``steps`` (default: from each series'
+    first row here, :func:`block_steps`).
     """
     if positions is None:
         positions = np.repeat(np.arange(block.n_series), block.lengths)
-    Y = scaler.y(block.y, positions)
+    y = block.y
+    if season is not None:
+        steps = block_steps(block) if steps is None else steps
+        y = season.y(y, positions, steps)
+    Y = scaler.y(y, positions)
     check_scaled(Y, block.y, what, block, positions, scaler.y_loc, scaler.y_scale)
     parts = []
     if block.X is not None:
@@ -50,7 +69,7 @@ def network_inputs(block, scaler, layout, freq, dt, positions=None, what="y"):
         check_scaled(parts[0], block.X, xwhat, block, None, scaler.x_loc,
                      scaler.x_scale)
     if layout.n_calendar:
-        parts.append(calendar_features(block.time, freq))
+        parts.append(calendar_features(block.time, freq, layout.holidays))
     Z = np.concatenate(parts, axis=1) if parts else np.zeros((len(Y), 0))
     return Y.astype(dt), Z.astype(dt)
 
@@ -68,7 +87,9 @@ def future_known(fut, scaler, layout, schema) -> np.ndarray:
         parts.append(scaled.reshape(P, h, -1))
     if layout.n_calendar:
         idx = schema.future_index(h, fut.positions)
-        parts.append(calendar_features(idx, schema.freq).reshape(P, h, -1))
+        parts.append(
+            calendar_features(idx, schema.freq, layout.holidays).reshape(P, h, -1)
+        )
     if not parts:
         return np.zeros((P, h, 0))
     return np.concatenate(parts, axis=2)
@@ -137,6 +158,9 @@ class FeatureLayout:
     # predictions, which the step kernel feeds back as inputs instead)
     relative: bool = False  # differencing: inputs are changes y_t - y_{t-1},
     # targets and reference values are relative to the origin's level y_t
+    holidays: Any = None  # a holidays-package code or a tuple of ISO dates:
+    # two holiday columns after the cyclic calendar features
+    n_refs: int = 0  # statistical references per target (.references.NAMES)
 
     @property
     def n_known(self) -> int:
@@ -149,7 +173,15 @@ class FeatureLayout:
 
     @property
     def n_per_step(self) -> int:
-        """Head extras per forecast step: known future, then per season (known, y)."""
+        """Head extras per forecast step: known future, per season (known, y), refs."""
+        return self.ref_offset + self.n_refs * self.n_targets
+
+    @property
+    def ref_offset(self) -> int:
+        """Column of the first statistical reference in a step's extras.
+
+        Reference ``r`` of target ``j`` is column ``ref_offset + r * n_targets + j``.
+        """
         return self.n_known + len(self.seasons) * (self.n_known + self.n_targets)
 
     @property
@@ -186,6 +218,7 @@ def gather(
     limit=None,
     Y_target=None,
     origin=None,
+    refs=None,
 ):
     """Inputs, head extras, targets and target mask for ``rows``.
 
@@ -218,6 +251,11 @@ def gather(
         missing step passes the last observed level). With ``layout.relative``
         targets and references are relative to it; without, it stands in for
         a missing reference value.
+    refs : ndarray of shape (N, k, n_refs, 3), optional
+        The statistical references' forecast lines ``(a, b, phi)`` at each row
+        (:mod:`.references`): step ``s``'s value ``a + b (phi + ... + phi**s)``,
+        relative to the origin's level with ``layout.relative``. Omitted
+        (callers that read only targets), the reference extras are 0.
 
     Returns
     -------
@@ -263,6 +301,8 @@ def gather(
             yref = np.where(np.isnan(yref), base[:, None, :], yref)
         blocks.append(Z[sidx])  # what was known about the reference step
         blocks.append(np.where(np.isnan(yref), 0.0, yref))
+    if layout.n_refs:
+        blocks.append(_reference_values(layout, refs, rr, base))
     extra = np.concatenate(blocks, axis=2).reshape(len(r), ho * layout.n_per_step)
     extra[pad] = 0.0
     tgt = Yt[idx_c]
@@ -296,6 +336,7 @@ class OriginRows:
     end: np.ndarray
     length: int
     keep: int
+    refs: np.ndarray | None = None  # (rows, k, n_refs, 3): at the origins only
 
     @property
     def last_rows(self) -> np.ndarray:
@@ -312,7 +353,7 @@ class OriginRows:
 
 
 def origin_rows(
-    layout: FeatureLayout, tail_y, tail_z, n_seen, Zf: np.ndarray
+    layout: FeatureLayout, tail_y, tail_z, n_seen, Zf: np.ndarray, ref_last=None
 ) -> OriginRows:
     """History tails and future known features ``Zf`` ``(P, h, n_known)`` stacked.
 
@@ -320,6 +361,7 @@ def origin_rows(
     ``n_seen`` ``(P,)`` the rows each has seen: a series shorter than the kept
     history starts at its first real row, so that a season longer than the
     series falls back to the last value, as in training (not to the padding).
+    ``ref_last`` ``(P, k, n_refs, 3)``: the references' lines at each origin.
     """
     P, keep = tail_y.shape[:2]
     pad = max(layout.horizon_out - Zf.shape[1], 0)
@@ -333,6 +375,11 @@ def origin_rows(
     Z[:, keep:] = Zf
     block = np.repeat(np.arange(P) * L, L)
     n_real = np.minimum(keep, np.asarray(n_seen))
+    refs = None
+    if ref_last is not None:
+        refs = np.full((P, L) + ref_last.shape[1:], np.nan)
+        refs[:, keep - 1] = ref_last
+        refs = refs.reshape((P * L,) + ref_last.shape[1:])
     return OriginRows(
         Y=Y.reshape(P * L, -1),
         Z=Z.reshape(P * L, -1),
@@ -340,4 +387,23 @@ def origin_rows(
         end=block + L,
         length=L,
         keep=keep,
+        refs=refs,
     )
+
+
+def _reference_values(layout: FeatureLayout, refs, rr, base) -> np.ndarray:
+    """Statistical references ``(R, ho, n_refs * k)`` of rows ``rr``, by reference."""
+    R, ho, k, nr = len(rr), layout.horizon_out, layout.n_targets, layout.n_refs
+    if refs is None:
+        return np.zeros((R, ho, nr * k))
+    lines = refs[rr]  # (R, k, nr, 3)
+    a, b, phi = lines[..., 0], lines[..., 1], lines[..., 2]
+    # phi + phi**2 + ... + phi**s for s = 1..ho
+    weights = np.cumsum(phi[..., None] ** np.arange(1, ho + 1), axis=-1)
+    vals = a[..., None] + b[..., None] * weights
+    vals = vals.transpose(0, 3, 2, 1)  # (R, ho, nr, k)
+    if layout.relative:
+        vals = vals - base[:, None, None, :]  # no origin level: no change (0)
+    else:
+        vals = np.where(np.isnan(vals), base[:, None, None, :], vals)
+    return np.where(np.isnan(vals), 0.0, vals).reshape(R, ho, nr * k)

@@ -88,6 +88,7 @@ class SeriesReader:
         top,
         Y_target=None,
         last_out=None,
+        refs=None,
     ):
         """Run the network over ``rows`` (one series, in order) from ``state``.
 
@@ -109,10 +110,14 @@ class SeriesReader:
         has_nan = bool(np.isnan(inputs[rows]).any())
         for a in range(0, n, CHUNK):
             r = rows[a : a + CHUNK]
-            x, ex, _, _ = gather(lay, inputs, Z, start, end, r, Y_target=Y_target)
+            x, ex, _, _ = gather(
+                lay, inputs, Z, start, end, r, Y_target=Y_target, refs=refs
+            )
             x = np.ascontiguousarray(x[:, None, :], dt)
             ex = np.ascontiguousarray(ex[:, None, :], dt)
-            if has_nan:
+            # with differencing the first row's input is a change from the row
+            # before ``rows``: missing when that row was, though ``rows`` are not
+            if has_nan or np.isnan(x).any():
                 if last_out is None:
                     last_out = np.zeros((1, lay.n_outputs), dt)
                 o = pack.run(state, x, ex, lay.feedback_map, last_out, top)
@@ -145,6 +150,7 @@ class SeriesReader:
                 state,
                 top,
                 Y_target=Y,
+                refs=series.refs,
             )
             miss = np.isnan(Y[rows])
             est = np.vstack([np.zeros((1, k)), out[:-1, :k]])
@@ -197,6 +203,7 @@ class SeriesReader:
                 state,
                 top,
                 Y_target=Y_target,
+                refs=series.refs,
             )
             states[:, :, s] = state[:, :, 0]
             tops[s] = top[0]
@@ -219,6 +226,7 @@ class SeriesReader:
                         series.end,
                         rows[a : a + step],
                         Y_target=Y_target,
+                        refs=series.refs,
                     )
                     o, state, cache = net.forward(
                         theta,
@@ -254,11 +262,15 @@ class SeriesReader:
         return outputs, SeriesEnds(state, top, tail_y, tail_z, level)
 
 
-def validation_score(layout: FeatureLayout, outputs, series: ScaledSeries) -> float:
-    """Negative scaled MSE of the forecasts made on the held-out tails.
+def validation_score(
+    layout: FeatureLayout, outputs, series: ScaledSeries, absolute: bool = False
+) -> float:
+    """Negative scaled MSE (MAE if ``absolute``) of the forecasts on the tails.
 
     ``outputs``: the head outputs of a full pass per series
-    (:meth:`SeriesReader.read_all`).
+    (:meth:`SeriesReader.read_all`). ``absolute``: score what an
+    absolute-error loss trains for (the median), so that early stopping
+    picks the epoch that loss would.
     """
     num, den = 0.0, 0.0
     for s, out in enumerate(outputs):
@@ -272,6 +284,7 @@ def validation_score(layout: FeatureLayout, outputs, series: ScaledSeries) -> fl
         )
         pred = out[rows - a]
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged model
-            num += float((((pred - tg) * mk) ** 2).sum())
+            err = (pred - tg) * mk
+            num += float((np.abs(err) if absolute else err**2).sum())
         den += float(mk.sum())
     return -num / den if den else float("nan")

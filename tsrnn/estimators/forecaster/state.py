@@ -18,13 +18,16 @@ import numpy as np
 from ... import persist
 from ...data import SeriesSchema
 from ...data.timeaxis import freq_to_json
-from .. import fitted_config
 from ...engine import Network
+from ...smoothing import N_STATE, PARAMS
+from .. import fitted_config
+from . import auto
 from .features import FeatureLayout
 from .head import network_parts, resolve_seasons
 from .reader import last_observed
+from .references import NAMES, ReferenceState
 from .strategies import STRATEGIES
-from .transforms import Scaler
+from .transforms import Scaler, Seasonal
 
 # the fitted attributes stored as JSON values and as arrays (missing ones skipped)
 SCALARS = (
@@ -38,6 +41,15 @@ SCALARS = (
     "t_",
     "_conformal_note",
     "_auto_seed",
+    # what the "auto" settings resolved to at fit
+    "differencing_",
+    "reference_",
+    "seasons_",
+    "bptt_length_",
+    "loss_",
+    "n_epochs_",
+    "selected_epochs_",
+    "validation_fraction_",
 )
 ARRAYS = (
     "params_",
@@ -58,14 +70,17 @@ def state_dict(model) -> persist.ModelState:
     Refused (``ValueError``) when a parameter of the fitted model changed since
     fit: the file would not describe the model that predicts.
     """
-    fitted_config.check_unchanged(model, "save")
-    state = persist.ModelState()
-    persist.fitted_attributes(model, SCALARS, ARRAYS, state)
+    state = fitted_config.saved_state(model, SCALARS, ARRAYS)
     state.attributes["_layout"] = dataclasses.asdict(model._layout)
     for f in dataclasses.fields(model._scaler):
         state.arrays[f"_scaler.{f.name}"] = np.asarray(getattr(model._scaler, f.name))
     # a frequency that cannot be stored says so itself (not "column names")
     freq_to_json(model.schema_.freq)
+    for f in dataclasses.fields(model._season):
+        state.arrays[f"_season.{f.name}"] = np.asarray(getattr(model._season, f.name))
+    if model._layout.n_refs:
+        for name in ReferenceState.FIELDS:
+            state.arrays[f"_refs.{name}"] = np.asarray(getattr(model._refs, name))
     try:
         # names may be tuples (a Series named ("load", "kW"), MultiIndex
         # columns) of str, numbers and time stamps: tagged, they come back equal
@@ -134,6 +149,8 @@ def load_state_dict(est, state: persist.ModelState) -> None:
         state.array("_level", (S, k), np.float64)
         state.check_finite(["_level"], nan_ok=("_level",))
     _check_scalars(state)
+    season = _check_season(state, S, k)
+    refs = _check_references(state, layout, S, k)
     optimizer = persist.restore_optimizer(
         state, est.solver, state.arrays["params_"].size, dt
     )
@@ -144,10 +161,25 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     est._scaler = Scaler(
         *(state.arrays[f"_scaler.{f.name}"] for f in dataclasses.fields(Scaler))
     )
+    est._season = season
+    if refs is not None:
+        est._refs = refs
+    est.references_ = NAMES if refs is not None else ()
+    est.deseasonalized_ = season.active > 0
     est.schema_ = schema
     persist.restore_attributes(est, SCALARS, ARRAYS, state)
     est._optimizer = optimizer
     est._log = log
+    # files written before the auto settings were stored: what the layout says
+    # and the explicit parameters
+    if not hasattr(est, "seasons_") or est.seasons_ is None:
+        est.seasons_ = layout.seasons
+    est.seasons_ = tuple(est.seasons_)
+    if not hasattr(est, "differencing_"):
+        est.differencing_ = bool(layout.relative)
+    for name in ("bptt_length", "loss"):  # explicit values then: "auto" came later
+        if not hasattr(est, name + "_"):
+            setattr(est, name + "_", getattr(est, name))
     if "_level" not in state.arrays:  # files written before it was stored
         tail = est._tail_y.astype(np.float64)
         est._level = np.stack([last_observed(t) for t in tail])
@@ -161,6 +193,8 @@ def _layout_and_schema(state: persist.ModelState):
     try:
         layout = dict(state.require("_layout"))
         layout["seasons"] = tuple(layout["seasons"])
+        if isinstance(layout.get("holidays"), list):  # JSON has no tuples
+            layout["holidays"] = tuple(layout["holidays"])
         layout = FeatureLayout(**layout)
         schema = SeriesSchema.from_dict(state.require("schema_"))
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
@@ -185,8 +219,10 @@ def _layout_and_schema(state: persist.ModelState):
 
 def _check_count(name, value, low=1) -> None:
     """``value`` is an int ``>= low`` (a size, a count, a period)."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or (
-        value < low
+    if (
+        not isinstance(value, numbers.Integral)
+        or isinstance(value, bool)
+        or (value < low)
     ):
         raise persist.StateError(
             f"metadata field {name} must be an int >= {low}, got {value!r}"
@@ -249,10 +285,9 @@ def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema) -> None:
             "number of targets or covariates"
         )
     strategy = STRATEGIES[est.strategy]
-    want = {
-        "horizon_out": strategy.horizon_out(est.horizon),
-        "relative": bool(est.differencing),
-    }
+    want = {"horizon_out": strategy.horizon_out(est.horizon)}
+    if isinstance(est.differencing, bool):  # "auto": the file's choice is the fit's
+        want["relative"] = bool(est.differencing)
     if isinstance(est.season_length, str):
         # "auto" was resolved at fit by that version's rule, which may since
         # have learned new frequencies: the file's seasons are the fitted
@@ -260,11 +295,15 @@ def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema) -> None:
         want["seasons"] = strategy.seasons(layout.seasons)
     else:
         try:
-            want["seasons"] = strategy.seasons(
-                resolve_seasons(est.season_length, schema.freq)
-            )
+            seasons = strategy.seasons(resolve_seasons(est.season_length, schema.freq))
         except (TypeError, ValueError) as exc:
             raise persist.StateError(f"invalid season_length ({exc})") from exc
+        # the reference rule puts the chosen reference first (the last value,
+        # lag 1, added when it wins): any of those orders is a fitted layout
+        first = layout.seasons[0] if layout.seasons else None
+        if seasons and first in (*seasons, 1) and getattr(est, "reference", "seasonal") != "seasonal":
+            seasons = auto.order_seasons(tuple(seasons), first)
+        want["seasons"] = seasons
     for name, value in want.items():
         if getattr(layout, name) != value:
             raise persist.StateError(
@@ -314,3 +353,44 @@ def _check_scalars(state: persist.ModelState) -> None:
             isinstance(v, numbers.Real) and not isinstance(v, bool) for v in curve
         ):
             raise persist.StateError(f"metadata field {name} must be a list of numbers")
+
+
+def _check_season(state: persist.ModelState, S: int, k: int) -> Seasonal:
+    """The seasonal indices (files written before them: none deseasonalised)."""
+    if "_season.indices" not in state.arrays:
+        return Seasonal.none(S, k)
+    idx = state.arrays["_season.indices"]
+    if idx.ndim != 3 or idx.shape[1] < 1:
+        raise persist.StateError("array '_season.indices' must be (S, period, k)")
+    state.array("_season.indices", (S, idx.shape[1], k), np.float64)
+    state.array("_season.multiplicative", (S, k), np.float64)
+    state.array("_season.active", (S, k), np.float64)
+    names = ["_season.indices", "_season.multiplicative", "_season.active"]
+    state.check_finite(names)
+    mult = state.arrays["_season.multiplicative"] > 0
+    if (idx[np.broadcast_to(mult[:, None, :], idx.shape)] <= 0).any():
+        raise persist.StateError("multiplicative seasonal indices must be positive")
+    return Seasonal(*(state.arrays[n] for n in names))
+
+
+def _check_references(state: persist.ModelState, layout, S: int, k: int):
+    """The statistical references' parameters and states (None without them)."""
+    if not layout.n_refs:
+        return None
+    if layout.n_refs != len(NAMES):
+        raise persist.StateError(
+            f"the layout has {layout.n_refs} statistical references; this version "
+            f"of tsrnn knows {len(NAMES)}"
+        )
+    shapes = {
+        "params": (S, k, len(PARAMS)),
+        "init": (S, k, N_STATE),
+        "state": (S, k, N_STATE),
+        "last": (S, k, len(NAMES), 3),
+    }
+    names = [f"_refs.{f}" for f in ReferenceState.FIELDS]
+    for f in ReferenceState.FIELDS:
+        state.array(f"_refs.{f}", shapes[f], np.float64)
+    # NaN: a filter that has seen no observation yet (its level is unset)
+    state.check_finite(names, nan_ok=("_refs.init", "_refs.state", "_refs.last"))
+    return ReferenceState(*(state.arrays[n] for n in names))

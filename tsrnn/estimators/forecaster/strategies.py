@@ -109,8 +109,14 @@ class Direct(Strategy):
             truth = tg.reshape(-1, h, k)
             ok = mk.reshape(-1, h, k) > 0
             p = np.full(len(origins), s)
-            pred_u = scaler.y_inverse(pred, p[:, None])
-            truth_u = scaler.y_inverse(truth, p[:, None])
+            # step numbers of the targets: origin offset + 1..h
+            steps = (origins - a)[:, None] + np.arange(1, h + 1)
+            pred_u = model._season.y_inverse(
+                scaler.y_inverse(pred, p[:, None]), p[:, None], steps
+            )
+            truth_u = model._season.y_inverse(
+                scaler.y_inverse(truth, p[:, None]), p[:, None], steps
+            )
             r = np.abs(truth_u - pred_u) / model.conformal_scale_[s]
             r[~ok] = np.nan
             scores.append(r)

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...engine import Diverged
+from ...engine import DivergenceGuard
+from .auto import auto_validation_rows
 from .features import FeatureLayout, gather
 
 #: Most lanes ``batch_size="auto"`` makes, and fewest windows per epoch it keeps.
@@ -53,6 +54,9 @@ class ScaledSeries:
     start, end, train_end : ndarray of shape (N,)
         The same per row: first row, one past the last row and first held-out
         row of the row's series (what :func:`~.features.gather` reads).
+    refs : ndarray of shape (N, n_targets, n_refs, 3) or None
+        The statistical references' forecast lines at every row
+        (:mod:`.references`); None without references.
     """
 
     Y: np.ndarray
@@ -63,9 +67,12 @@ class ScaledSeries:
     start: np.ndarray
     end: np.ndarray
     train_end: np.ndarray
+    refs: np.ndarray | None = None
 
     @classmethod
-    def build(cls, Y, Z, indptr, train_end_series=None, inputs=None) -> ScaledSeries:
+    def build(
+        cls, Y, Z, indptr, train_end_series=None, inputs=None, refs=None
+    ) -> ScaledSeries:
         """The rows of stacked series; ``train_end_series`` None holds nothing out.
 
         ``inputs`` defaults to ``Y`` with its gaps set to 0.
@@ -84,6 +91,7 @@ class ScaledSeries:
             start=np.repeat(indptr[:-1], lengths),
             end=np.repeat(indptr[1:], lengths),
             train_end=np.repeat(train_end_series, lengths),
+            refs=refs,
         )
 
     @property
@@ -104,17 +112,39 @@ class ScaledSeries:
         """Mask of the rows trained on (not held out)."""
         return np.arange(len(self.Y)) < self.train_end
 
+    def gather(self, layout: FeatureLayout, rows):
+        """:func:`~.features.gather` of ``rows`` on the training rows' targets.
 
-def hold_out(data, validation_fraction, horizon_out) -> np.ndarray:
+        Inputs, head extras, targets and target mask, the targets stopping at
+        each series' first held-out row.
+        """
+        return gather(
+            layout,
+            self.inputs,
+            self.Z,
+            self.start,
+            self.end,
+            rows,
+            limit=self.train_end,
+            Y_target=self.Y,
+            refs=self.refs,
+        )
+
+
+def hold_out(data, validation_fraction, horizon_out, horizon=None) -> np.ndarray:
     """Rows held out at the end of each series (validation, calibration).
 
-    ``floor(length * validation_fraction)`` rows, or none where that is too few
-    for one target (``horizon_out + 1``). Raises when no series is long enough
-    to train on, or its training rows hold no observation.
+    ``floor(length * validation_fraction)`` rows (``"auto"``:
+    :func:`.auto.auto_validation_rows` for ``horizon``), or none where that is
+    too few for one target (``horizon_out + 1``). Raises when no series is
+    long enough to train on, or its training rows hold no observation.
     """
     ho = horizon_out
     lengths = data.lengths
-    n_val = np.floor(lengths * validation_fraction).astype(np.int64)
+    if isinstance(validation_fraction, str):  # "auto"
+        n_val = auto_validation_rows(lengths, ho if horizon is None else horizon)
+    else:
+        n_val = np.floor(lengths * validation_fraction).astype(np.int64)
     n_val = np.where(n_val >= ho + 1, n_val, 0)
     train_len = lengths - n_val
     need = ho + 1  # one step plus the ho values that follow it
@@ -160,6 +190,25 @@ class Lanes:
         """Parallel streams per window."""
         return self.rows.shape[0]
 
+    @property
+    def window(self) -> int:
+        """Steps per window (:func:`window_length`)."""
+        return self.rows.shape[1] // self.reset.shape[1]
+
+
+def window_length(series: ScaledSeries, bptt_length: int) -> int:
+    """Steps per training window: ``bptt_length``, at most the longest training part.
+
+    A series shorter than ``bptt_length`` is trained on as one window (full
+    BPTT), padded to the window; past the longest series the padding is all a
+    longer window would add (masked steps after every target, which change
+    neither the loss nor the gradient), so windows never outgrow the data:
+    ``bptt_length=10**7`` on 60 rows allocates windows of 60 steps, not 10**7.
+    The number of lanes still follows ``bptt_length`` (:func:`n_lanes`).
+    """
+    n_tr = series.train_end_series - series.indptr[:-1]
+    return int(max(1, min(int(bptt_length), int(n_tr.max()))))
+
 
 def n_lanes(total_rows: int, bptt_length: int, batch_size) -> int:
     """Parallel streams per window for ``total_rows`` training rows.
@@ -171,6 +220,15 @@ def n_lanes(total_rows: int, bptt_length: int, batch_size) -> int:
     if batch_size == "auto":
         return int(max(1, min(AUTO_MAX_LANES, total_rows // (T * AUTO_MIN_WINDOWS))))
     return int(max(1, min(batch_size, total_rows // T or 1)))
+
+
+def steps_per_epoch(series: ScaledSeries, bptt_length: int, batch_size, lanes) -> int:
+    """Optimizer steps one epoch makes (windows per lane, or random batches)."""
+    T = int(bptt_length)
+    if lanes is not None:
+        return int(lanes.rows.shape[1] // T)
+    n_tr = int((series.train_end_series - series.indptr[:-1]).sum())
+    return max(1, n_tr // (n_lanes(n_tr, T, batch_size) * T))
 
 
 def cut_lanes(series: ScaledSeries, bptt_length: int, batch_size) -> Lanes:
@@ -185,6 +243,7 @@ def cut_lanes(series: ScaledSeries, bptt_length: int, batch_size) -> Lanes:
     n_tr = series.train_end_series - first
     total = int(n_tr.sum())
     B = n_lanes(total, T, batch_size)
+    T = window_length(series, T)
     seg = max(T, -(-total // B))
     pieces = []
     for s in range(len(first)):
@@ -219,16 +278,7 @@ def cut_lanes(series: ScaledSeries, bptt_length: int, batch_size) -> Lanes:
 
 
 def _window(layout: FeatureLayout, series: ScaledSeries, rows, reset) -> Window:
-    x, extra, target, mask = gather(
-        layout,
-        series.inputs,
-        series.Z,
-        series.start,
-        series.end,
-        rows,
-        series.train_end,
-        Y_target=series.Y,
-    )
+    x, extra, target, mask = series.gather(layout, rows)
     dt = series.Y.dtype
     return Window(
         np.ascontiguousarray(x, dt),
@@ -242,8 +292,12 @@ def _window(layout: FeatureLayout, series: ScaledSeries, rows, reset) -> Window:
 def stateful_windows(
     layout: FeatureLayout, series: ScaledSeries, lanes: Lanes, bptt_length: int
 ) -> Iterator[Window]:
-    """One epoch of consecutive windows along the lanes."""
-    T = int(bptt_length)
+    """One epoch of consecutive windows along the lanes.
+
+    The windows are ``lanes.window`` steps long: ``bptt_length``, or less when
+    every series is shorter (:func:`window_length`).
+    """
+    T = lanes.window
     for w in range(lanes.rows.shape[1] // T):
         rows = lanes.rows[:, w * T : (w + 1) * T].T
         yield _window(layout, series, rows, lanes.reset[:, w])
@@ -269,6 +323,7 @@ def random_windows(
     weights = n_tr[ok] / n_tr[ok].sum()
     B = n_lanes(int(n_tr.sum()), T, batch_size)
     n_batches = max(1, int(n_tr.sum()) // (B * T))
+    T = burn = window_length(series, T)
     L = burn + T
     steps = np.arange(L)
     for _ in range(n_batches):
@@ -322,8 +377,14 @@ class Epoch:
         self.loss_fn, self.rng, self.step_options = loss_fn, rng, step_options
         self.impute = impute
         self.grad_norms = grad_norms
+        self.guard = DivergenceGuard()  # one per fit: its reference spans epochs
         self.dh_norms = []
         self.n_lanes = lanes.n_lanes if lanes is not None else 1
+        # steps per window actually trained: bptt_length, at most the longest
+        # series (window_length)
+        self.window = (
+            lanes.window if lanes is not None else window_length(series, self.T)
+        )
         self.carried = net.stack.zero_state(self.n_lanes)
 
     def _windows(self):
@@ -358,12 +419,7 @@ class Epoch:
                 n_samples=float(w.mask.sum() or 1.0),
                 **self.step_options,
             )
-            if not res.finite:
-                raise Diverged(
-                    f"loss {res.loss}, gradient norm {res.grad_norm} at batch "
-                    f"{len(losses) + 1}",
-                    steps_done=len(losses),
-                )
+            self.guard.check(res, len(losses) + 1)
             if w.reset is not None:
                 carried[...] = res.state
             losses.append(res.loss)
@@ -375,12 +431,13 @@ class Epoch:
         return float(np.mean(losses))
 
 
-def windows_after(layout: FeatureLayout, Y, Z, keep: int, bptt_length: int):
+def windows_after(layout: FeatureLayout, Y, Z, keep: int, bptt_length: int, refs=None):
     """Windows over the new rows of one series (``partial_fit``), in order.
 
     ``Y`` and ``Z`` are the series' kept history (``keep`` rows, already read
     by the state) followed by the new rows; windows start at the first new row
-    and hold one series (batch of 1). Yields ``(x, extra, target, mask)``,
+    and hold one series (batch of 1); ``refs``: the references' lines of
+    the same rows. Yields ``(x, extra, target, mask)``,
     skipping windows without an observed target.
     """
     n = len(Y)
@@ -389,6 +446,8 @@ def windows_after(layout: FeatureLayout, Y, Z, keep: int, bptt_length: int):
     T = int(bptt_length)
     for w0 in range(keep, n - 1, T):
         rows = np.arange(w0, min(w0 + T, n - 1))[:, None]
-        x, ex, tg, mk = gather(layout, inputs, Z, start, end, rows, Y_target=Y)
+        x, ex, tg, mk = gather(
+            layout, inputs, Z, start, end, rows, Y_target=Y, refs=refs
+        )
         if mk.any():
             yield np.ascontiguousarray(x), np.ascontiguousarray(ex), tg, mk

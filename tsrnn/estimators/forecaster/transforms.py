@@ -1,12 +1,15 @@
 """Transforms of the targets and covariates before the network reads them.
 
-Today one: per-series scaling of the targets (standard or robust) and global
-scaling of the covariates, fitted on the training rows (:class:`Scaler`); its
-inverse maps forecasts back. A target transform that depends on the data (a log
-or Box-Cox for positive series, a multiplicative level) belongs here, next to
-the scaler, applied before it on the way in and after its inverse on the way
-out. Differencing is not a transform of the stored values: it changes what the
-network reads and predicts relative to the origin, in :func:`.features.gather`.
+Per-series deseasonalisation (:class:`Seasonal`, ``deseasonalize="auto"``: the
+classical seasonal indices divided out where M4's seasonality test passes),
+then per-series scaling of the targets (standard or robust) and global scaling
+of the covariates, fitted on the training rows (:class:`Scaler`); the inverses
+map forecasts back in the opposite order. A target transform that depends on
+the data (a log or Box-Cox for positive series, a multiplicative level) belongs
+here, next to the scaler, applied before it on the way in and after its inverse
+on the way out. Differencing is not a transform of the stored values: it
+changes what the network reads and predicts relative to the origin, in
+:func:`.features.gather`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...data.scaling import location_spread
+from ...smoothing import decompose
+
 
 
 def _observed(seg: np.ndarray) -> np.ndarray:
@@ -98,3 +103,93 @@ class Scaler:
         """Scale covariates (refused beyond ``MAX_SCALED`` by the callers)."""
         with np.errstate(over="ignore", invalid="ignore"):
             return (X - self.x_loc) / self.x_scale
+
+
+@dataclass
+class Seasonal:
+    """Per-series seasonal indices, divided out (or subtracted) before scaling.
+
+    Row ``t`` of a series (counted from its first row in ``fit``; ``update``
+    continues the count) has phase ``t % period``. Series (and targets) not
+    deseasonalised hold neutral multiplicative indices (1), so applying and
+    inverting them is exact.
+
+    Attributes
+    ----------
+    indices : ndarray of shape (S, period, k)
+    multiplicative : ndarray of shape (S, k), float 1.0 / 0.0
+        1: divide by the index; 0: subtract it (a series that is not strictly
+        positive).
+    active : ndarray of shape (S, k), float 1.0 / 0.0
+        Whether the series (target) was deseasonalised.
+    """
+
+    indices: np.ndarray
+    multiplicative: np.ndarray
+    active: np.ndarray
+
+    @property
+    def period(self) -> int:
+        """Steps per season (1: nothing to remove)."""
+        return self.indices.shape[1]
+
+    @classmethod
+    def none(cls, S: int, k: int) -> Seasonal:
+        """No series deseasonalised."""
+        return cls(np.ones((S, 1, k)), np.ones((S, k)), np.zeros((S, k)))
+
+    @classmethod
+    def fit(cls, kind, m, y, indptr, train_end):
+        """Test each series' training rows; keep the indices where it passes.
+
+        ``kind`` None (or ``m < 2``) deseasonalises nothing; ``"auto"`` applies
+        :func:`tsrnn.smoothing.decompose` (M4's 90 % test on at least three
+        seasons, multiplicative indices for a strictly positive series,
+        additive otherwise) per series and target.
+        """
+        S, k = len(indptr) - 1, y.shape[1]
+        m = int(m)
+        longest = int(np.max(np.asarray(train_end) - np.asarray(indptr[:-1]), initial=0))
+        # the test needs three seasons: a longer season is never removed, and
+        # its (S, m, k) table (season_length=10**9) is never allocated
+        if kind is None or m < 2 or 3 * m > longest:
+            return cls.none(S, k)
+        out = cls(np.ones((S, m, k)), np.ones((S, k)), np.zeros((S, k)))
+        for i in range(S):
+            for j in range(k):
+                rows = y[indptr[i] : train_end[i], j]
+                # the test's autocorrelations square the values: divide by
+                # the magnitude first, so 1e200 is tested as 1 (scale-free)
+                mag = np.nanmax(np.abs(rows)) if np.isfinite(rows).any() else 0.0
+                mag = mag if np.isfinite(mag) and mag > 0 else 1.0
+                found = decompose(rows / mag, m)
+                if found is None:
+                    continue
+                idx, mult = found
+                if not mult:  # additive indices are in the data's units
+                    idx = np.asarray(idx) * mag
+                out.indices[i, :, j] = idx
+                out.multiplicative[i, j] = float(mult)
+                out.active[i, j] = 1.0
+        return out
+
+    def _factors(self, series, steps):
+        idx = self.indices[series, np.asarray(steps) % self.period]  # (..., k)
+        mult = self.multiplicative[series] > 0
+        return idx, mult
+
+    def y(self, y, series, steps):
+        """Deseasonalise ``y`` ``(..., k)`` at series ``series`` and rows ``steps``."""
+        if self.period == 1:
+            return y
+        idx, mult = self._factors(series, steps)
+        return np.where(mult, y / np.where(mult, idx, 1.0), y - np.where(mult, 0, idx))
+
+    def y_inverse(self, y, series, steps):
+        """Undo :meth:`y`."""
+        if self.period == 1:
+            return y
+        idx, mult = self._factors(series, steps)
+        # each branch on safe values: an additive index (in the data's units)
+        # must not multiply y, even in the branch np.where discards
+        return np.where(mult, y * np.where(mult, idx, 1.0), y + np.where(mult, 0, idx))

@@ -14,7 +14,10 @@ Data contract
   (what ``windowing.make_windows(..., flatten=True)`` and
   ``sliding_window_view`` produce); or
 * 3-D ``(n_samples, window, n_features)``: then the features per step are read
-  from ``X.shape[2]``.
+  from ``X.shape[2]``; or
+* ragged: a list of sequences of different lengths (arrays ``(T_i,)`` or
+  ``(T_i, n_features)``), or a 3-D float array padded with NaN after each
+  sequence's end (read by :mod:`tsrnn.data.sequences`).
 
 scikit-learn's ``validate_data`` only knows 2-D arrays, so a 3-D ``X`` is
 flattened (C order, which is exactly the time-major row layout above) *before*
@@ -30,6 +33,14 @@ independent), pooled over time by the head (``pooling``), and trained by
 :meth:`tsrnn.engine.Network.train_step` inside the shared epoch loop
 :func:`tsrnn.engine.run_epochs` (stopping rules, best-weight restore,
 divergence and Ctrl-C handling, progress bar).
+
+Ragged sequences are never padded for the network: a batch is split into
+groups of one length, each run alone, and their losses and gradients combined
+with their share of the batch
+(:meth:`tsrnn.engine.Network.grouped_train_step`) before one optimizer step;
+batches are cut from the sequences sorted by length, so that a batch holds few
+lengths. With ``output="sequence"`` the head reads every step and each step
+has a target (:mod:`.steps` lays the steps out as rows).
 """
 
 from .classifier import RNNClassifier

@@ -20,9 +20,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..._constraints import Interval, Options, StrOptions, validate_params
 from ...data.checks import check_window_values, n_rows, windows_as_rows
+from ...data.sequences import Sequences, is_sequence_input, read_sequences
 from ...engine import (
     CELLS,
-    Diverged,
+    DivergenceGuard,
     LinearHead,
     Network,
     RecurrentStack,
@@ -35,7 +36,7 @@ from ...engine.threads import single_threaded_blas
 from ...persist import Persistent
 from ..refused import ExplainsRefusedParameters
 from .. import fitted_config
-from . import state
+from . import state, steps
 
 # Memory budget of one predict chunk: the forward pass keeps per-step gates and
 # states of every layer (about 8 * hidden numbers per step, layer and
@@ -49,13 +50,16 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
     # model files: what is saved and how it is checked (see :mod:`.state`)
     _state_protocol = state
 
-    # the parameters that define the fitted model (see Notes): frozen by fit
+    # the parameters that define the fitted model (see Notes): frozen by fit.
+    # Declared mirror (form only): RNNForecaster._fit_config_params is the same
+    # kind of table, of the forecaster's own parameters.
     _fit_config_params = (
         "cell",
         "hidden_size",
         "num_layers",
         "bidirectional",
         "pooling",
+        "output",
         "nonlinearity",
         "dtype",
     )
@@ -68,6 +72,7 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "pooling": [StrOptions({"last", "mean", "max", "attention"})],
+        "output": [StrOptions({"window", "sequence"})],
         "nonlinearity": [StrOptions({"tanh", "relu"})],
         "solver": [StrOptions({"adam", "sgd"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -116,6 +121,7 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         bidirectional=False,
         dropout=0.0,
         pooling="last",
+        output="window",
         nonlinearity="tanh",
         solver="adam",
         alpha=0.0001,
@@ -146,6 +152,7 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.pooling = pooling
+        self.output = output
         self.nonlinearity = nonlinearity
         self.solver = solver
         self.alpha = alpha
@@ -220,16 +227,19 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
 
     def _architecture(self) -> tuple:
         return (self.cell, self.hidden_size, self.num_layers, self.bidirectional,
-                self.pooling, self.nonlinearity, self._param_dtype(),
+                self.pooling, self.output, self.nonlinearity, self._param_dtype(),
                 getattr(self, "loss", None), self._quantile_levels())
 
     def _quantile_levels(self) -> tuple:
         return ()
 
     def _validate_X_y(self, X: ArrayLike, y: ArrayLike, reset: bool):
+        if is_sequence_input(X):
+            return self._validate_sequences_y(X, y, reset)
         check_window_values(X, "X")
         numeric_y = bool(self._validate_y_kwargs.get("y_numeric"))
-        check_window_values(y, "y", ndims=(1, 2), labels=not numeric_y)
+        if not self._per_step:  # per-step targets are read by .steps
+            check_window_values(y, "y", ndims=(1, 2), labels=not numeric_y)
         n_x, n_y = n_rows(X), n_rows(y)
         if n_x is not None and n_y is not None and n_x != n_y:
             raise ValueError(
@@ -245,8 +255,11 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
                 f"the features per step are read from X.shape[2]: leave input_size "
                 f"at its default or set it to {n_step}."
             )
-        X, y = validate_data(self, X, y, reset=reset, dtype=self._param_dtype(),
-                             **self._validate_y_kwargs)
+        if self._per_step:
+            X = validate_data(self, X, reset=reset, dtype=self._param_dtype())
+        else:
+            X, y = validate_data(self, X, y, reset=reset, dtype=self._param_dtype(),
+                                 **self._validate_y_kwargs)
         if reset:
             step = n_step if n_step is not None else self.input_size
             if X.shape[1] % step:
@@ -262,6 +275,53 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         else:
             self._check_step_features(n_step)
         return X, y
+
+    def _validate_sequences_y(self, X, y, reset: bool):
+        """Ragged ``X`` (a list of sequences or NaN-padded 3-D) and its targets."""
+        numeric_y = bool(self._validate_y_kwargs.get("y_numeric"))
+        if not self._per_step:
+            check_window_values(y, "y", ndims=(1, 2), labels=not numeric_y)
+        step = self.input_size if reset else self.input_size_
+        seqs = read_sequences(X, step, self._param_dtype())
+        n_y = n_rows(y)
+        if n_y is not None and n_y != seqs.n:
+            raise ValueError(
+                f"Found input variables with inconsistent numbers of samples: X has "
+                f"{seqs.n} sequence(s) but y has {n_y}; pass one target per sequence"
+            )
+        if reset and self.input_size not in (1, seqs.n_features):
+            raise ValueError(
+                f"input_size={self.input_size} but the sequences of X have "
+                f"{seqs.n_features} features per time step. With 2-D sequences "
+                f"(T_i, n_features) the features per step are read from them: leave "
+                f"input_size at its default or set it to {seqs.n_features}."
+            )
+        if not reset:
+            self._check_sequence_features(seqs)
+        if self._per_step:
+            if reset and hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            # targets only (X is checked above); on reset this also forgets the
+            # feature names of an earlier fit on a DataFrame
+            y = validate_data(self, "no_validation", y, reset=reset,
+                              **self._validate_y_kwargs)
+        if reset:
+            # the longest sequence plays the window: 2-D rows of that many
+            # steps remain valid input to predict
+            self.input_size_ = seqs.n_features
+            self.window_ = seqs.max_length
+            self.n_features_in_ = self.window_ * self.input_size_
+        return seqs, y
+
+    def _check_sequence_features(self, seqs: Sequences) -> None:
+        if seqs.n_features != self.input_size_:
+            raise ValueError(
+                f"the sequences of X have {seqs.n_features} features per time step, "
+                f"but {type(self).__name__} was fitted with {self.input_size_} "
+                f"(input_size_); pass sequences of shape (T_i, {self.input_size_}), "
+                "as at fit."
+            )
 
     def _check_step_features(self, n_step: int | None, n_values=None) -> None:
         if n_step is not None and n_step != self.input_size_:
@@ -282,9 +342,13 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
                 f"{self.input_size_}), as at fit."
             )
 
-    def _validate_X(self, X: ArrayLike) -> np.ndarray:
+    def _validate_X(self, X: ArrayLike) -> np.ndarray | Sequences:
         check_is_fitted(self)
         fitted_config.check_unchanged(self, "predict")
+        if is_sequence_input(X):
+            seqs = read_sequences(X, self.input_size_, self._network.dtype)
+            self._check_sequence_features(seqs)
+            return seqs
         check_window_values(X, "X")
         X, n_step = windows_as_rows(X)
         if n_step is not None:
@@ -328,8 +392,9 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
             self.nonlinearity, True, self.bidirectional, self._param_dtype(),
         )
         directions = 2 if self.bidirectional else 1
+        # output="sequence": the head reads every step (no pooling)
         head = LinearHead(directions * self.hidden_size, self._head_outputs(),
-                          pooling=self.pooling)
+                          pooling="none" if self._per_step else self.pooling)
         return stack, head
 
     def _make_or_refresh_optimizer(self) -> None:
@@ -353,37 +418,126 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
             opt.momentum = float(self.momentum)
             opt.nesterov = bool(self.nesterovs_momentum)
 
+    def _windows(self, X: np.ndarray | Sequences) -> np.ndarray:
+        """Validated rows as ``(n, window_, I)`` (a view), or padded sequences."""
+        if isinstance(X, Sequences):
+            return X.values
+        return X.reshape(X.shape[0], self.window_, self.input_size_)
+
     def _time_major(self, X: np.ndarray, rows) -> np.ndarray:
-        """Windows ``X[rows]`` as a fresh C-contiguous ``(window, len(rows), I)``."""
-        X3 = X.reshape(X.shape[0], self.window_, self.input_size_)
+        """Windows ``X[rows]`` as a fresh C-contiguous ``(T, len(rows), I)``.
+
+        ``X`` is 3-D ``(n, T, I)`` or validated 2-D rows of ``window_`` steps.
+        """
+        X3 = self._windows(X) if X.ndim == 2 else X
         # A copy, always: the kernels get writable, contiguous memory of one
         # layout (one compiled specialization) and the user's X is never aliased.
         return np.array(X3[rows].transpose(1, 0, 2), order="C", copy=True)
 
-    def _chunk_rows(self) -> int:
+    def _chunk_rows(self, steps: int | None = None) -> int:
+        """Rows per predict chunk for windows of ``steps`` steps (``window_``)."""
         net = self._network
-        per_row = (self.window_ * net.stack.hidden_size * net.stack.num_directions
+        steps = self.window_ if steps is None else steps
+        per_row = (steps * net.stack.hidden_size * net.stack.num_directions
                    * net.stack.num_layers * 8 * net.dtype.itemsize)
         return int(np.clip(_PREDICT_CHUNK_BYTES // max(per_row, 1), 1,
                            _PREDICT_CHUNK_MAX_ROWS))
 
-    def _forward(self, X: np.ndarray) -> np.ndarray:
-        """Head outputs ``(n_samples, n_outputs)`` for validated rows, in chunks."""
-        n = X.shape[0]
-        out = np.empty((n, self._network.head.out_features), dtype=self._network.dtype)
-        step = self._chunk_rows()
+    def _forward(self, X: np.ndarray | Sequences) -> np.ndarray:
+        """Head outputs for validated input, one row per window (or per step).
+
+        Rows are ``(n_samples, n_outputs)``; with ``output="sequence"`` they
+        are the flat ``(n_steps, n_outputs)`` of :mod:`.steps` (window 0's
+        steps, then window 1's, ...). Sequences of different lengths are run
+        one length at a time (each exactly as if alone: nothing reads the
+        padding); every run is cut in memory-bounded chunks.
+        """
+        if not isinstance(X, Sequences):
+            out = self._forward_windows(self._windows(X))
+            return out.reshape(-1, out.shape[-1])
+        O = self._network.head.out_features
+        layout = steps.layout_of(X, self.window_) if self._per_step else None
+        n_rows = layout.n_steps if layout is not None else X.n
+        out = np.empty((n_rows, O), dtype=self._network.dtype)
+        for T in np.unique(X.lengths):
+            rows = np.flatnonzero(X.lengths == T)
+            res = self._forward_windows(X.values[rows, :T])
+            if layout is None:
+                out[rows] = res
+            else:
+                out[layout.rows_of(rows, T)] = res
+        return out
+
+    def _forward_windows(self, X3: np.ndarray) -> np.ndarray:
+        """Head outputs for equal-length windows ``X3`` of shape ``(n, T, I)``.
+
+        ``(n, n_outputs)``, or ``(n, T, n_outputs)`` with ``output="sequence"``.
+        """
+        n, T = X3.shape[:2]
+        O = self._network.head.out_features
+        shape = (n, T, O) if self._per_step else (n, O)
+        out = np.empty(shape, dtype=self._network.dtype)
+        step = self._chunk_rows(T)
         with single_threaded_blas():
             for start in range(0, n, step):
                 stop = min(start + step, n)
-                x = self._time_major(X, slice(start, stop))
-                out[start:stop], _, _ = self._network.forward(
-                    self.params_, x, training=False
-                )
+                x = self._time_major(X3, slice(start, stop))
+                y_hat, _, _ = self._network.forward(self.params_, x, training=False)
+                # per-step heads give (T, B, O): back to window-major rows
+                out[start:stop] = y_hat.swapaxes(0, 1) if self._per_step else y_hat
         return out
 
     def _outputs(self, X: ArrayLike) -> np.ndarray:
         """Head outputs for the user's windows ``X`` (validated here), as float64."""
-        return self._forward(self._validate_X(X)).astype(np.float64)
+        return self._step_outputs(X)[0]
+
+    def _step_outputs(self, X: ArrayLike):
+        """``(rows, layout)``: head outputs as float64 rows and how to shape them.
+
+        ``layout`` is None for one output per window; with ``output="sequence"``
+        it is the :class:`~.steps.StepLayout` that turns per-step rows into
+        ``(n, T, ...)`` arrays or a list of ``(T_i, ...)`` arrays.
+        """
+        X = self._validate_X(X)
+        layout = steps.layout_of(X, self.window_) if self._per_step else None
+        return self._forward(X).astype(np.float64), layout
+
+    @staticmethod
+    def _shaped(values: np.ndarray, layout):
+        """Rows of results in the user's form (unchanged for one output per window)."""
+        return values if layout is None else layout.shape(values)
+
+    def _levels_first(self, values: np.ndarray, layout):
+        """Rows ``(rows, ..., n_levels)`` in the user's form, the level axis first.
+
+        A list (ragged per-step output) holds one ``(n_levels, T_i, ...)``
+        array per sequence.
+        """
+        shaped = self._shaped(values, layout)
+        if isinstance(shaped, list):
+            return [np.ascontiguousarray(np.moveaxis(a, -1, 0)) for a in shaped]
+        return np.ascontiguousarray(np.moveaxis(shaped, -1, 0))
+
+    def _step_score_rows(self, X, y, sample_weight):
+        """Per-step ``(outputs, targets, weights)`` rows for ``score``."""
+        out, layout = self._step_outputs(X)
+        truth = steps.read_step_targets(
+            y, layout, numeric=bool(self._validate_y_kwargs.get("y_numeric"))
+        )
+        if sample_weight is None:
+            return out, truth, None
+        w = np.asarray(sample_weight, dtype=np.float64)
+        if w.shape != layout.lengths.shape:
+            raise ValueError(
+                f"sample_weight has shape {w.shape} but X has "
+                f"{len(layout.lengths)} window(s); pass one weight per window "
+                "(it weighs each of the window's steps)"
+            )
+        return out, truth, np.repeat(w, layout.lengths)
+
+    @property
+    def _per_step(self) -> bool:
+        return getattr(self, "output", "window") == "sequence"
 
     # -------------------------------------------------------------- training
     def _fit(self, X: ArrayLike, y: ArrayLike, incremental: bool,
@@ -402,7 +556,8 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
                 self, "partial_fit" if incremental else "fit with warm_start=True"
             )
         X, y = self._validate_X_y(X, y, reset=first)
-        n = X.shape[0]
+        ragged = isinstance(X, Sequences)
+        n = X.n if ragged else X.shape[0]
         # partial_fit trains on everything it is given (as sklearn's MLP, which
         # never early-stops an incremental call).
         early = self.early_stopping and not incremental
@@ -421,14 +576,26 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
                 )
         # Targets are encoded (and the regressor's scaling fitted) on the training
         # rows only: nothing about the validation tail leaks into training.
-        Y = self._encode_y(y, first, incremental, classes, n_train)
+        if self._per_step:
+            # one row per step (see .steps): encoded as rows, then padded to
+            # (n, T, ...) for the batches
+            layout = steps.layout_of(X, self.window_)
+            y = steps.read_step_targets(
+                y, layout, numeric=bool(self._validate_y_kwargs.get("y_numeric"))
+            )
+            n_train_rows = int(layout.lengths[:n_train].sum())
+            Y_rows = self._encode_y(y, first, incremental, classes, n_train_rows)
+            Y, Y_val = layout.pad(Y_rows), Y_rows[n_train_rows:]
+        else:
+            Y = self._encode_y(y, first, incremental, classes, n_train)
+            Y_val = Y[n_train:]
         if first:
             self._init_model()
         elif self._architecture() != self._arch:
             raise ValueError(
-                "cell, hidden_size, num_layers, bidirectional, pooling, nonlinearity, "
-                "dtype, loss and quantiles cannot change between warm_start/partial_fit "
-                "calls (the "
+                "cell, hidden_size, num_layers, bidirectional, pooling, output, "
+                "nonlinearity, dtype, loss and quantiles cannot change between "
+                "warm_start/partial_fit calls (the "
                 "fitted parameters belong to the old network); set warm_start=False "
                 "or call fit to start over."
             )
@@ -436,9 +603,25 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
 
         # Windows are in time order: the tail is the future, so it validates and
         # only the head is trained on (and shuffled).
-        XT = self._time_major(X, slice(0, n_train))
+        train = X.take(slice(0, n_train)) if ragged else X[:n_train]
+        XT = self._time_major(self._windows(train), slice(None))
+        lengths = train.lengths if ragged else None
         Y_train = Y[:n_train]
-        X_val, Y_val = X[n_train:], Y[n_train:]
+        X_val = X.take(slice(n_train, n)) if ragged else X[n_train:]
+        per_step = self._per_step
+        # what a batch's loss is a mean over: its windows, or its steps
+        if per_step:
+            weights = (lengths if ragged else np.full(n_train, self.window_)).astype(
+                np.float64
+            )
+        else:
+            weights = np.ones(n_train)
+
+        def targets(rows, T):
+            if not per_step:
+                return Y_train[rows]
+            # time-major (T, B, ...), as the per-step head's outputs
+            return np.ascontiguousarray(np.swapaxes(Y_train[rows, :T], 0, 1))
 
         bs = self.batch_size
         bs = min(200, n_train) if bs == "auto" else min(bs, n_train)
@@ -446,32 +629,37 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         loss_fn = self._training_loss()
         alpha, clip, dropout = float(self.alpha), self.clip_norm, float(self.dropout)
         shuffle = self.shuffle
+        guard = DivergenceGuard()  # one per fit call: its reference spans epochs
+
+        def step(rows):
+            if lengths is None:
+                x = np.ascontiguousarray(XT[:, rows])
+                return net.train_step(
+                    theta, opt, x, targets(rows, XT.shape[0]), None, loss_fn,
+                    clip_norm=clip, dropout=dropout, rng=rng, alpha=alpha,
+                    n_samples=len(rows),
+                )
+            return net.grouped_train_step(
+                theta, opt, _length_groups(XT, targets, lengths, weights, rows),
+                loss_fn, clip_norm=clip, dropout=dropout, rng=rng, alpha=alpha,
+                n_samples=len(rows),
+            )
 
         def run_epoch():
-            order = rng.permutation(n_train) if shuffle else np.arange(n_train)
             total = gnorm = 0.0
             n_batches = 0
-            for start in range(0, n_train, bs):
-                rows = order[start : start + bs]
-                x = np.ascontiguousarray(XT[:, rows])
-                res = net.train_step(
-                    theta, opt, x, Y_train[rows], None, loss_fn, clip_norm=clip,
-                    dropout=dropout, rng=rng, alpha=alpha, n_samples=len(rows),
-                )
-                if not res.finite:
-                    raise Diverged(
-                        f"loss {res.loss} and gradient norm {res.grad_norm} at batch "
-                        f"{n_batches + 1}",
-                        steps_done=n_batches,
-                    )
-                # sklearn's MLP: the epoch loss is the sample-weighted batch mean.
-                total += res.loss * len(rows)
+            for rows in _epoch_batches(n_train, bs, lengths, rng, shuffle):
+                res = step(rows)
+                guard.check(res, n_batches + 1)
+                # sklearn's MLP: the epoch loss is the sample-weighted batch mean
+                # (step-weighted with output="sequence").
+                total += res.loss * weights[rows].sum()
                 gnorm += res.grad_norm
                 n_batches += 1
                 self.dh_norm_ = res.dh_norm
             self.t_ += n_train
             self._grad_norms.append(gnorm / n_batches)
-            return total / n_train
+            return total / weights.sum()
 
         def validate():
             out = self._forward(X_val)
@@ -500,3 +688,37 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         self.grad_norm_curve_ = list(self._grad_norms)
         self.stopped_ = log.stopped
         return self
+
+
+def _length_groups(XT, targets, lengths, weights, rows):
+    """A batch of sequences as ``(x, y, mask, weight)`` groups, one per length.
+
+    ``targets(picked, T)`` gives the group's targets; a group weighs its share
+    of the batch's ``weights`` (one per window, or its steps for per-step
+    outputs), so the batch loss is the mean over the batch's windows (steps).
+    """
+    of_rows = lengths[rows]
+    total = weights[rows].sum()
+    for T in np.unique(of_rows):
+        picked = rows[of_rows == T]
+        x = np.ascontiguousarray(XT[:T, picked])
+        yield x, targets(picked, T), None, weights[picked].sum() / total
+
+
+def _epoch_batches(n, batch_size, lengths, rng, shuffle):
+    """The batches of rows of one epoch.
+
+    Windows of one length (``lengths`` None or constant): a permutation cut
+    into batches, as sklearn's MLP. Sequences of different lengths: sorted by
+    length (ties in random order) before the cut, so that a batch holds few
+    lengths (one network run per length), and the batches visited in random
+    order.
+    """
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    ragged = lengths is not None and lengths.min() != lengths.max()
+    if ragged:
+        order = order[np.argsort(lengths[order], kind="stable")]
+    batches = [order[start : start + batch_size] for start in range(0, n, batch_size)]
+    if ragged and shuffle:
+        batches = [batches[j] for j in rng.permutation(len(batches))]
+    return batches

@@ -42,9 +42,7 @@ def state_dict(model) -> persist.ModelState:
     Refused (``ValueError``) when a parameter of the fitted model changed since
     fit: the file would not describe the model that predicts.
     """
-    fitted_config.check_unchanged(model, "save")
-    state = persist.ModelState()
-    persist.fitted_attributes(model, SCALARS, ARRAYS, state)
+    state = fitted_config.saved_state(model, SCALARS, ARRAYS)
     if hasattr(model, "feature_names_in_"):
         names = [str(v) for v in model.feature_names_in_]
         state.attributes["feature_names_in_"] = names

@@ -1,0 +1,394 @@
+"""The ``"auto"`` defaults of RNNForecaster: each rule where its answer is obvious.
+
+Every rule (``tsrnn/estimators/forecaster/auto.py``) is checked on synthetic
+data whose right answer nobody disputes (a random walk is differenced, a strong
+daily cycle starts the head at seasonal naive, a fast noisy sensor at the last
+value), through the fitted attributes ``fit`` leaves; explicit values must be
+used exactly as given; and the refit protocol of early stopping must be what
+it says: a fresh fit on every row for the selected number of epochs.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrnn import RNNForecaster, SeasonalNaiveForecaster
+from tsrnn.estimators.forecaster import auto
+
+FAST = dict(hidden_size=5, random_state=0)
+
+
+def _daily(n, noise=0.05, seed=0):
+    """Hourly, a strong daily cycle."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 10 + np.sin(2 * np.pi * t / 24) + noise * rng.normal(size=n)
+    return pd.Series(y, index=pd.date_range("2024-01-01", periods=n, freq="h"))
+
+
+def _fast_sensor(n, seed=0):
+    """5-minute readings: a persistent AR(1) with a weak daily cycle and noise."""
+    rng = np.random.default_rng(seed)
+    e = rng.normal(size=n)
+    x = np.zeros(n)
+    for t in range(1, n):
+        x[t] = 0.98 * x[t - 1] + e[t]
+    t = np.arange(n)
+    y = 20 + x + 0.3 * np.sin(2 * np.pi * t / 288) + 0.2 * rng.normal(size=n)
+    return pd.Series(y, index=pd.date_range("2024-01-01", periods=n, freq="5min"))
+
+
+# ------------------------------------------------------------ the rules alone
+def test_random_walk_crossing_rate_matches_the_constant():
+    # the constant is a simulation's: check it on fresh draws
+    rng = np.random.default_rng(1)
+    for n in (30, 300, 3000):
+        rates = [auto.crossing_rate(np.cumsum(rng.normal(size=n))) for _ in range(300)]
+        assert np.mean(rates) == pytest.approx(auto.RW_CROSSING / np.sqrt(n), rel=0.15)
+    noise = rng.normal(size=20000)
+    assert auto.crossing_rate(noise) == pytest.approx(0.5, abs=0.02)
+
+
+def test_persistence_threshold_is_the_midpoint_between_noise_and_random_walk():
+    for n in (20, 100, 20000):
+        rw = auto.RW_CROSSING / np.sqrt(n)
+        assert auto.persistence_threshold(n) == pytest.approx(np.sqrt(0.5 * rw))
+    assert 0.05 < auto.persistence_threshold(20000) < 0.06  # ~ a fixed 0.05 when long
+
+
+def test_random_walk_and_trend_are_persistent_noise_and_cycle_are_not():
+    rng = np.random.default_rng(0)
+    assert auto.is_persistent(np.cumsum(rng.normal(size=500)))
+    assert auto.is_persistent(np.arange(60.0) + rng.normal(size=60))  # a trend
+    assert not auto.is_persistent(rng.normal(size=500))
+    ar = np.zeros(2000)
+    for t in range(1, 2000):
+        ar[t] = 0.5 * ar[t - 1] + rng.normal()
+    assert not auto.is_persistent(ar)
+    # a slow regular cycle looks persistent unless its season is known
+    cycle = np.sin(2 * np.pi * np.arange(960) / 48) + 0.1 * rng.normal(size=960)
+    assert auto.is_persistent(cycle, season=1)
+    assert not auto.is_persistent(cycle, season=48)
+
+
+@pytest.mark.parametrize(
+    "median, expected", [(14, 8), (18, 8), (44, 8), (64, 16), (115, 32), (20000, 32)]
+)
+def test_bptt_length_rule(median, expected):
+    # clip(2 ** round(log2(median / 4)), 8, 32)
+    assert auto.choose_bptt_length([median]) == expected
+
+
+def test_epochs_rule():
+    assert auto.choose_epochs(10) == 100  # 1000 steps, at most 100 epochs
+    assert auto.choose_epochs(50) == 20
+    assert auto.choose_epochs(186) == 6  # M3 monthly: about five passes
+    assert auto.choose_epochs(10_000) == 5  # at least five
+    # a run the tails stop: three times the budget, at most 100
+    assert auto.choose_epochs(186, selecting=True) == 18
+    assert auto.choose_epochs(20, selecting=True) == 100
+
+
+def test_validation_rows_rule():
+    n = np.array([18, 40, 300, 8])
+    # 10 %, at least horizon + ceil(9 / 4 series) = 9 (9 origins in all) where
+    # half the series stays for training
+    np.testing.assert_array_equal(auto.auto_validation_rows(n, 6), [9, 9, 30, 0])
+    # one series: 9 origins of its own, else one, else 10 %
+    for length, rows in ((40, 15), (20, 7), (11, 1)):
+        assert auto.auto_validation_rows([length], 6)[0] == rows
+    # many series: one origin each
+    np.testing.assert_array_equal(auto.auto_validation_rows([18] * 20, 6), [7] * 20)
+
+
+def test_reference_errors_against_a_loop():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(50, 1)).cumsum(axis=0)
+    indptr, train_end, h = np.array([0, 20, 50]), np.array([18, 50]), 5
+    got = auto.reference_errors(y, indptr, train_end, [1, 4], h)
+    for i, m in enumerate([1, 4]):
+        errs = []
+        for s in range(2):
+            seg = y[indptr[s] : train_end[s], 0]
+            seg = seg / seg.std()
+            for t in range(len(seg)):
+                for k in range(1, h + 1):
+                    ref = t + k - m * int(np.ceil(k / m))
+                    if t + k < len(seg) and ref >= 0:
+                        errs.append(abs(seg[t + k] - seg[ref]))
+        assert got[i] == pytest.approx(np.mean(errs))
+
+
+# ---------------------------------------------------- through fit: attributes
+def _quiet_fit(model, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(y)
+
+
+def test_random_walk_is_differenced_and_noise_is_not():
+    rng = np.random.default_rng(0)
+    rw = _quiet_fit(
+        RNNForecaster(horizon=3, max_iter=2, **FAST), np.cumsum(rng.normal(size=400))
+    )
+    assert rw.differencing_ is True
+    noise = _quiet_fit(
+        RNNForecaster(horizon=3, max_iter=2, **FAST), rng.normal(size=400)
+    )
+    assert noise.differencing_ is False
+
+
+def test_daily_cycle_starts_at_seasonal_naive():
+    est = _quiet_fit(RNNForecaster(horizon=12, max_iter=2, **FAST), _daily(24 * 40))
+    assert est.reference_ == 24 and est.seasons_[0] == 24
+    assert est._layout.seasons == est.seasons_
+
+
+def test_fast_noisy_sensor_starts_at_the_last_value():
+    est = _quiet_fit(
+        RNNForecaster(horizon=12, max_iter=2, **FAST), _fast_sensor(288 * 14)
+    )
+    assert est.reference_ == 1
+    assert est.seasons_[0] == 1 and set(est.seasons_[1:]) == {288, 2016}
+
+
+def test_head_starts_at_the_chosen_reference():
+    # no training at all (one epoch at a tiny learning rate): the forecast is the
+    # reference's forecast
+    y = _fast_sensor(288 * 8)
+    est = _quiet_fit(
+        RNNForecaster(
+            horizon=6,
+            max_iter=1,
+            learning_rate_init=1e-12,
+            differencing=False,
+            early_stopping=False,
+            **FAST,
+        ),
+        y,
+    )
+    assert est.reference_ == 1
+    # the head's output starts at the reference value plus the (random) state's
+    # contribution, whose initial weights are small; the last value is far nearer
+    # than the seasonal naive forecast
+    last = y.iloc[-1]
+    snaive = y.iloc[-288 : -288 + 6].to_numpy()
+    fc = est.predict().to_numpy()
+    assert np.abs(fc - last).mean() < np.abs(fc - snaive).mean()
+
+
+def test_fitted_attributes_after_default_fit():
+    est = _quiet_fit(RNNForecaster(horizon=4, **FAST), _daily(24 * 20))
+    for name in (
+        "differencing_",
+        "reference_",
+        "seasons_",
+        "bptt_length_",
+        "loss_",
+        "n_epochs_",
+        "selected_epochs_",
+        "validation_fraction_",
+    ):
+        assert hasattr(est, name), name
+    assert est.loss_ == "absolute_error"
+    assert est.bptt_length_ == 32
+    assert est.n_epochs_ == est.selected_epochs_ == est.n_iter_
+    assert 0 < est.validation_fraction_ < 0.5
+
+
+def test_explicit_values_are_used_as_given():
+    y = np.cumsum(np.random.default_rng(0).normal(size=300))  # auto would difference
+    est = _quiet_fit(
+        RNNForecaster(
+            horizon=3,
+            differencing=False,
+            bptt_length=16,
+            loss="squared_error",
+            max_iter=3,
+            early_stopping=False,
+            validation_fraction=0.1,
+            **FAST,
+        ),
+        y,
+    )
+    assert est.differencing_ is False and not est._layout.relative
+    assert est.bptt_length_ == 16 and est.loss_ == "squared_error"
+    assert est.n_epochs_ == est.n_iter_ == 3 and est.validation_fraction_ == 0.1
+    # the old reference: the first season's seasonal naive, whatever the data say
+    sensor = _fast_sensor(288 * 8)
+    old = _quiet_fit(
+        RNNForecaster(horizon=3, max_iter=1, reference="seasonal", **FAST), sensor
+    )
+    assert old.reference_ == 288 and old.seasons_ == (288, 2016)
+    assert (
+        _quiet_fit(
+            RNNForecaster(horizon=3, max_iter=1, differencing=True, **FAST), _daily(500)
+        ).differencing_
+        is True
+    )
+
+
+def test_explicit_old_settings_reproduce_the_old_defaults_bit_for_bit():
+    # the old defaults spelled out: what fit did before the auto values
+    y = _daily(24 * 15)
+    old = dict(
+        bptt_length=32,
+        differencing=False,
+        reference="seasonal",
+        loss="squared_error",
+        max_iter=4,
+        early_stopping=False,
+        validation_fraction=0.1,
+    )
+    a = _quiet_fit(RNNForecaster(horizon=3, **old, **FAST), y)
+    # the same by the low-level pieces: levels, seasonal reference first, held-out
+    # tail of 10 % never trained on, 4 epochs
+    assert a.n_iter_ == 4 and len(a.validation_scores_) == 1
+    assert a.seasons_ == (24, 168) and not a._layout.relative
+    b = _quiet_fit(RNNForecaster(horizon=3, **old, **FAST), y)
+    np.testing.assert_array_equal(a.params_, b.params_)
+
+
+# ------------------------------------------------------- the refit protocol
+def test_refit_protocol_is_a_fresh_fit_on_every_row_for_the_selected_epochs():
+    y = _daily(24 * 20, noise=0.3)
+    est = _quiet_fit(RNNForecaster(horizon=4, max_iter=12, **FAST), y)
+    n = est.selected_epochs_
+    assert 1 <= n <= 12 and len(est.validation_scores_) >= n
+    assert est.n_iter_ == n
+    assert n == int(np.argmax(est.validation_scores_)) + 1
+    ref = _quiet_fit(
+        RNNForecaster(
+            horizon=4,
+            max_iter=n,
+            early_stopping=False,
+            validation_fraction=0.0,
+            tol=0.0,
+            n_iter_no_change=1000,
+            **FAST,
+        ).set_params(
+            differencing=est.differencing_,
+            bptt_length=est.bptt_length_,
+        ),
+        y,
+    )
+    np.testing.assert_array_equal(est.params_, ref.params_)
+    np.testing.assert_array_equal(est.predict(), ref.predict())
+    # ... and the tail it selected on gave the conformal residuals
+    assert len(est.conformal_scores_) and not len(ref.conformal_scores_)
+
+
+def test_the_recent_past_is_trained_on():
+    y = _daily(24 * 20, noise=0.3)
+    other = y.copy()
+    other.iloc[-30:] += 3.0  # a different recent past
+    a = _quiet_fit(RNNForecaster(horizon=4, max_iter=3, **FAST), y)
+    b = _quiet_fit(RNNForecaster(horizon=4, max_iter=3, **FAST), other)
+    assert not np.array_equal(a.params_, b.params_)
+
+
+def test_continue_protocol_trains_the_selected_weights_on_every_row():
+    y = _daily(24 * 20, noise=0.3)
+    est = _quiet_fit(
+        RNNForecaster(horizon=4, max_iter=8, early_stopping="continue", **FAST), y
+    )
+    sel = _quiet_fit(
+        RNNForecaster(horizon=4, max_iter=8, early_stopping="holdout", **FAST), y
+    )
+    assert est.selected_epochs_ == int(np.argmax(sel.validation_scores_)) + 1
+    assert est.n_iter_ >= 1 and not np.array_equal(est.params_, sel.params_)
+    np.testing.assert_array_equal(est.conformal_scores_, sel.conformal_scores_)
+
+
+def test_intervals_work_with_the_defaults_on_a_short_series():
+    y = np.cumsum(np.random.default_rng(0).normal(size=40)) + 50
+    est = _quiet_fit(RNNForecaster(horizon=3, **FAST), y)
+    lo, hi = est.predict_interval(coverage=0.8)
+    assert np.all(lo <= hi) and len(est.conformal_scores_) >= 4
+
+
+# -------------------------------------------------------------- end to end
+def test_defaults_beat_seasonal_naive_on_a_seasonal_trending_collection():
+    rng = np.random.default_rng(0)
+    rows, truth = [], []
+    n, h = 120, 12
+    for i in range(30):
+        t = np.arange(n + h)
+        level = rng.uniform(50, 500)
+        y = level * (
+            1
+            + rng.uniform(-0.004, 0.01) * t
+            + rng.uniform(0.05, 0.2) * np.sin(2 * np.pi * (t + i) / 12)
+        ) + level * 0.03 * rng.normal(size=n + h)
+        rows.append(pd.DataFrame({"unique_id": f"s{i}", "ds": t[:n], "y": y[:n]}))
+        truth.append(y[n:])
+    df = pd.concat(rows, ignore_index=True)
+    model = _quiet_fit(RNNForecaster(horizon=h, season_length=12, random_state=0), df)
+    fc = model.predict()
+    snaive = SeasonalNaiveForecaster(season_length=12).fit(df).predict(horizon=h)
+    err = [
+        np.abs(truth[i] - g.y.to_numpy()).mean()
+        for i, (_, g) in enumerate(fc.groupby("unique_id", sort=False))
+    ]
+    err_sn = [
+        np.abs(truth[i] - g.y.to_numpy()).mean()
+        for i, (_, g) in enumerate(snaive.groupby("unique_id", sort=False))
+    ]
+    assert model.differencing_ and model.reference_ == 12
+    assert np.mean(err) < 0.9 * np.mean(err_sn)
+
+
+def test_resolved_values_survive_save_and_load(tmp_path):
+    import tsrnn
+
+    est = _quiet_fit(RNNForecaster(horizon=12, max_iter=2, **FAST), _fast_sensor(2000))
+    est.save(tmp_path / "m.npz")
+    back = tsrnn.load(tmp_path / "m.npz")
+    for name in (
+        "differencing_",
+        "reference_",
+        "seasons_",
+        "bptt_length_",
+        "loss_",
+        "n_epochs_",
+        "selected_epochs_",
+        "validation_fraction_",
+    ):
+        assert getattr(back, name) == getattr(est, name), name
+    np.testing.assert_array_equal(back.predict(), est.predict())
+    # and a continued fit reads them (partial_fit: the resolved window and loss)
+    back.partial_fit(_fast_sensor(2100).iloc[2000:])
+
+
+def test_the_reference_alone_is_kept_when_no_epoch_beats_it_on_the_tails():
+    # an exactly repeating day: seasonal naive is perfect, training cannot beat it
+    t = np.arange(24 * 30)
+    y = pd.Series(
+        10 + np.sin(2 * np.pi * t / 24) + 0.5 * np.cos(2 * np.pi * t / 8),
+        index=pd.date_range("2024-01-01", periods=len(t), freq="h"),
+    )
+    est = _quiet_fit(RNNForecaster(horizon=6, max_iter=3, **FAST), y)
+    # a day and a week back are both exact
+    assert est.reference_ in (24, 168)
+    assert est.selected_epochs_ == 0 and est.n_iter_ == 0
+    np.testing.assert_allclose(est.predict().to_numpy(), y.iloc[-24:-18], atol=1e-9)
+    # its residuals on the tails are the reference's: zero
+    np.testing.assert_allclose(np.nan_to_num(est.conformal_scores_), 0.0, atol=1e-9)
+
+
+def test_explicit_season_with_the_last_value_chosen_saves_and_loads(tmp_path):
+    import tsrnn
+
+    est = _quiet_fit(
+        RNNForecaster(horizon=6, max_iter=1, season_length=288, **FAST),
+        _fast_sensor(288 * 6),
+    )
+    assert est.reference_ == 1 and est.seasons_ == (1, 288)
+    est.save(tmp_path / "m.npz")
+    back = tsrnn.load(tmp_path / "m.npz")
+    assert back.seasons_ == (1, 288)
+    np.testing.assert_array_equal(back.predict(), est.predict())

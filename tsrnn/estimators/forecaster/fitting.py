@@ -1,0 +1,507 @@
+"""How :class:`RNNForecaster` fits: the fit protocol, cut from ``estimator``.
+
+:class:`FitsForecaster` holds the private steps of ``fit`` and ``partial_fit``:
+the ``"auto"`` settings, the feature layout, the network and its weights, the
+selection run and the refit on every row (the refit protocol), the optimizer and
+the conformal calibration. It is a mixin with no state of its own: every method
+reads and sets the attributes of the estimator it is mixed into.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...data import SeriesSet
+from ...data.calendar import calendar_features, holiday_dates
+from ...engine import InferencePack, get_loss, make_optimizer, run_epochs
+from ...engine.budget import check_array_budget
+from ...engine.trainer import TrainingLog
+from ...evaluation import series_scale
+from ...persist import is_solver
+from .. import fitted_config
+from . import auto, head, references
+from .features import FeatureLayout, block_steps, network_inputs
+from .head import build_network, reference_only, resolve_seasons, start_at_reference
+from .reader import SeriesReader, validation_score
+from .strategies import STRATEGIES
+from .training import Epoch, ScaledSeries, cut_lanes, hold_out, steps_per_epoch
+from .transforms import Scaler, Seasonal
+
+
+class FitsForecaster:
+    """The fit protocol of :class:`~tsrnn.estimators.forecaster.RNNForecaster`."""
+
+    def _fit_data(self, data: SeriesSet, partial: bool):
+        """Train (one epoch if ``partial``), read every series to its end, calibrate.
+
+        With the refit protocol (``early_stopping`` ``"auto"``, ``True``,
+        ``"refit"`` or ``"continue"`` on a first fit with a held-out tail), a
+        selection run on the training rows picks the number of epochs on the
+        tails and gives the validation scores and the conformal residuals;
+        the final model then trains on every row (:meth:`_finish_on_all`).
+        """
+        strategy = STRATEGIES[self.strategy]
+        reuse = (partial or self.warm_start) and hasattr(self, "params_")
+        if reuse:
+            fitted_config.check_unchanged(
+                self, "partial_fit" if partial else "fit with warm_start=True"
+            )
+            self._check_same_format(data.schema)
+        n_val = hold_out(
+            data,
+            self._validation_fraction(),
+            strategy.horizon_out(self.horizon),
+            horizon=int(self.horizon),
+        )
+        train_end = data.indptr[:-1] + data.lengths - n_val
+        if reuse:
+            scaler, season = self._scaler, self._season
+        else:
+            season = self._fit_season(data, train_end)
+            y_ds = season.y(
+                data.y,
+                np.repeat(np.arange(data.n_series), data.lengths),
+                block_steps(data),
+            )
+            # the scaler first: it refuses values too large to standardize,
+            # with the message that says what to do, before any rule reads them
+            scaler = Scaler.fit(
+                self.scaler, y_ds, data.X, data.indptr, train_end, data.schema.ids
+            )
+        self._season = season
+        self.deseasonalized_ = season.active > 0
+        if not reuse:
+            self._resolve_auto(data, strategy, train_end)
+        layout = self._feature_layout(data, strategy)
+        # the kept history (the reference values' seasons back) is sized by
+        # season_length alone: refuse before reading a single series
+        check_array_budget(
+            data.n_series * layout.history,
+            layout.n_inputs * 8,
+            f"season_length={self.season_length!r} keeps the last "
+            f"{layout.history} rows of each of the {data.n_series} series",
+            "lower season_length (a season longer than the series has no "
+            "past value at its phase to refer to)",
+        )
+        dt = np.dtype(self.dtype).type
+        Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt, season=season)
+        lines = None
+        if layout.n_refs:
+            m = resolve_seasons(self.season_length, data.schema.freq)[0]
+            self._refs, lines = references.fit_state(Y, data.indptr, train_end, m)
+        self.references_ = references.NAMES if layout.n_refs else ()
+        series = ScaledSeries.build(Y, Z, data.indptr, train_end, refs=lines)
+        net, theta = self._network_and_weights(layout, dt, reuse, series)
+        self._net, self._layout, self._scaler = net, layout, scaler
+        if not reuse:
+            self._fit_config = fitted_config.record(self, self._fit_config_params)
+        # a tail without observations scores nothing (early stopping would then
+        # keep the initial weights): treat it as no validation
+        has_val = bool(n_val.any()) and not np.isnan(data.y[~series.train_rows()]).all()
+        mode = self._stopping_mode(reuse, partial, has_val)
+        self.__dict__.pop("_reference_score", None)
+        self.__dict__.pop("_reference_theta", None)
+        log = self._train(theta, series, reuse, partial, has_val, mode)
+        use_reference = self._reference_wins(log)
+        if use_reference:  # the tails' residuals are then the reference's
+            theta[:] = self._reference_theta
+        self.__dict__.pop("_reference_theta", None)
+        # read every series to its end with the final weights
+        # (the stream kernel fills the gaps with the model's own estimates)
+        outputs = self._read_to_ends(SeriesReader(net, layout), theta, series)
+        if mode in (False, "max_iter") and has_val:
+            log.validation_scores.append(
+                validation_score(
+                    layout, outputs, series, absolute=self.loss_ == "absolute_error"
+                )
+            )
+            log.best_validation_score = max(log.validation_scores)
+        self.validation_scores_ = list(log.validation_scores)
+        self.best_validation_score_ = (
+            max(log.validation_scores) if log.validation_scores else None
+        )
+        self.schema_ = data.schema
+        # conformal residuals: the tails this run never trained on
+        self._calibrate(strategy, data, outputs, series, n_val)
+        if mode in ("refit", "continue") and log.stopped not in (
+            "diverged",
+            "interrupted",
+        ):
+            self._finish_on_all(data, strategy, mode, log, n_val, use_reference)
+        return self
+
+    def _reference_wins(self, log) -> bool:
+        """Whether the tails scored the reference alone above every epoch."""
+        ref = getattr(self, "_reference_score", None)
+        scores = log.validation_scores
+        return (
+            ref is not None
+            and bool(scores)
+            and np.isfinite(ref)
+            and ref >= max(scores)
+            and log.stopped not in ("diverged", "interrupted")
+        )
+
+    def _validation_fraction(self):
+        vf = self.validation_fraction
+        return "auto" if isinstance(vf, str) else float(vf)
+
+    def _stopping_mode(self, reuse, partial, has_val):
+        """What ``early_stopping`` means for this fit.
+
+        ``"refit"``/``"continue"``: select the epochs on the tails, then train
+        on every row; ``"holdout"``: stop on the tails and keep the best
+        weights (the tails never trained on); ``"max_iter"``: no tails to
+        select on (or a continued fit) with a refit mode asked; False: no
+        early stopping.
+        """
+        es = self.early_stopping
+        if not isinstance(es, str) and not es:
+            return False
+        if es == "holdout":
+            return "holdout" if has_val else False
+        if reuse or partial:
+            # a continued fit keeps the old meaning: stop on the tails
+            return "holdout" if has_val else False
+        if not has_val:
+            return "max_iter"
+        return "continue" if es == "continue" else "refit"
+
+    def _resolve_auto(self, data: SeriesSet, strategy, train_end) -> None:
+        """Fix the ``"auto"`` settings from the training rows (fitted attributes)."""
+        schema = data.schema
+        seasons = strategy.seasons(resolve_seasons(self.season_length, schema.freq))
+        if self.differencing == "auto":
+            first = seasons[0] if seasons else 1
+            self.differencing_ = auto.choose_differencing(
+                data.y,
+                data.indptr,
+                train_end,
+                season=min((m for m in seasons if m > 1), default=first),
+            )
+        else:
+            self.differencing_ = bool(self.differencing)
+        if not seasons:  # recursive: its inputs carry the last value
+            self.reference_ = None
+        elif self.reference == "seasonal":
+            self.reference_ = int(seasons[0])
+        elif self.reference == "last":
+            self.reference_ = 1
+        else:
+            self.reference_ = auto.choose_reference(
+                data.y, data.indptr, train_end, seasons, int(self.horizon)
+            )
+        if self.reference_ is None or self.reference == "seasonal":
+            self.seasons_ = tuple(seasons)  # as given: the first one starts
+        else:
+            self.seasons_ = auto.order_seasons(tuple(seasons), self.reference_)
+        self.bptt_length_ = (
+            auto.choose_bptt_length(data.lengths)
+            if self.bptt_length == "auto"
+            else int(self.bptt_length)
+        )
+        self.loss_ = "absolute_error" if self.loss == "auto" else self.loss
+        self.validation_fraction_ = (
+            float(self.validation_fraction)
+            if not isinstance(self.validation_fraction, str)
+            else float(
+                np.sum(data.lengths - (train_end - data.indptr[:-1]))
+                / max(1, int(data.lengths.sum()))
+            )
+        )
+
+    def _fit_season(self, data: SeriesSet, train_end) -> Seasonal:
+        """The seasonal indices ``deseasonalize`` divides out (:class:`Seasonal`)."""
+        m = resolve_seasons(self.season_length, data.schema.freq)[0]
+        return Seasonal.fit(self.deseasonalize, m, data.y, data.indptr, train_end)
+
+    def _feature_layout(self, data: SeriesSet, strategy) -> FeatureLayout:
+        """What the network reads and predicts for these series and settings."""
+        schema = data.schema
+        n_calendar = 0
+        holidays = self._holiday_spec(schema)
+        if self.calendar_features and schema.index_type in ("datetime", "period"):
+            n_calendar = calendar_features(data.time[:1], schema.freq, holidays).shape[
+                1
+            ]
+        return FeatureLayout(
+            schema.n_targets,
+            schema.n_covariates,
+            n_calendar,
+            strategy.horizon_out(self.horizon),
+            self.seasons_,
+            relative=bool(self.differencing_),
+            holidays=holidays,
+            n_refs=self._n_references(strategy),
+        )
+
+    def _holiday_spec(self, schema):
+        """``holidays`` as plain metadata (a code, or ISO dates), checked."""
+        spec = self.holidays
+        if spec is None:
+            return None
+        if not self.calendar_features or schema.index_type not in (
+            "datetime",
+            "period",
+        ):
+            raise ValueError(
+                "holidays are calendar features of a DatetimeIndex: set "
+                "calendar_features=True and index the series by time"
+            )
+        holiday_dates(spec)  # fails here, before training, if it cannot resolve
+        if isinstance(spec, str):
+            return spec
+        return tuple(d.isoformat() for d in sorted(holiday_dates(spec)))
+
+    def _start_share(self, layout, series):
+        """Seasonal naive's share of the head's start beside the references."""
+        if head.SEASONAL_SHARE == "auto":
+            return head.seasonal_share(layout, series)
+        return float(head.SEASONAL_SHARE)
+
+    def _n_references(self, strategy) -> int:
+        """Statistical references of the head (``references``; direct only)."""
+        if self.references == "auto" and strategy.name == "direct":
+            return len(references.NAMES)
+        return 0
+
+    def _network_and_weights(self, layout, dt, reuse, series=None):
+        if reuse:
+            if self._layout != layout:
+                raise ValueError(
+                    "warm_start/partial_fit data has another layout than fit"
+                )
+            return self._net, self.params_.copy()
+        net = build_network(
+            self.cell, self.hidden_size, self.num_layers, self.nonlinearity, layout, dt
+        )
+        theta = net.init_params(np.random.default_rng(self._seed()))
+        share = None
+        if layout.n_refs and layout.seasons:
+            share = self._start_share(layout, series)
+        start_at_reference(net, theta, layout, share)
+        return net, theta
+
+    def _epochs(self, series: ScaledSeries, lanes, selecting: bool) -> int:
+        """``max_iter`` or, for ``"auto"``, the epochs of :func:`auto.choose_epochs`.
+
+        ``selecting``: the budget of a run the tails stop (three times as many).
+        """
+        if self.max_iter != "auto":
+            return int(self.max_iter)
+        return auto.choose_epochs(
+            steps_per_epoch(series, self.bptt_length_, self.batch_size, lanes),
+            selecting=selecting,
+        )
+
+    def _train(
+        self,
+        theta,
+        series: ScaledSeries,
+        reuse,
+        partial,
+        has_val,
+        mode,
+        n_epochs=None,
+        optimizer=None,
+    ):
+        """The epochs: truncated BPTT over ``series``, in place on ``theta``.
+
+        ``mode`` (:meth:`_stopping_mode`) says whether the tails stop training;
+        ``n_epochs`` overrides the epoch count (the final run of the refit
+        protocol), ``optimizer`` continues an optimizer's state.
+        """
+        net, layout = self._net, self._layout
+        rng = np.random.default_rng(self._seed(offset=1))
+        opt = optimizer
+        if opt is None:
+            opt = (
+                self._optimizer_for_training()
+                if reuse
+                else make_optimizer(
+                    self.solver, net.size, self.learning_rate_init, net.dtype
+                )
+            )
+        reader = SeriesReader(net, layout)
+        T = int(self.bptt_length_)
+        lanes = cut_lanes(series, T, self.batch_size) if self.stateful else None
+        epoch = Epoch(
+            net,
+            theta,
+            opt,
+            layout,
+            series,
+            lanes,
+            bptt_length=T,
+            batch_size=self.batch_size,
+            loss_fn=get_loss(self.loss_),
+            rng=rng,
+            step_options=dict(
+                clip_norm=self.clip_norm, dropout=self.dropout, alpha=self.alpha
+            ),
+            impute=reader.impute,
+            # warm_start continues the curves, as n_iter_ and loss_curve_ do
+            grad_norms=list(getattr(self, "grad_norm_curve_", [])) if reuse else [],
+        )
+
+        def validate_theta(th):
+            pack = InferencePack(net, th)
+            outputs = reader.read_all(th, pack, series.inputs, series, series.Y)[0]
+            return validation_score(
+                layout, outputs, series, absolute=self.loss_ == "absolute_error"
+            )
+
+        def validate():
+            return validate_theta(theta)
+
+        early = mode in ("holdout", "refit", "continue") and has_val
+        if mode in ("refit", "continue") and has_val and not reuse:
+            # "epoch 0": the reference alone, the forecast training must beat
+            self._reference_theta = reference_only(net, theta)
+            self._reference_score = float(validate_theta(self._reference_theta))
+        if partial:
+            max_iter = 1
+        elif n_epochs is not None:
+            max_iter = int(n_epochs)
+        else:
+            max_iter = self._epochs(series, lanes, selecting=early)
+        log = run_epochs(
+            theta,
+            epoch,
+            max_iter=max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            early_stopping=early,
+            validate=validate if early else None,
+            verbose=self.verbose,
+            log=self._log if reuse and hasattr(self, "_log") else TrainingLog(),
+            desc="RNNForecaster",
+            # an epoch count chosen from the data (auto, or by the tails) is
+            # the budget, not a failure to converge
+            warn_max_iter=not partial and n_epochs is None and self.max_iter != "auto",
+        )
+        self._optimizer = opt
+        self._log = log
+        self.params_ = theta
+        self.n_iter_ = log.n_iter
+        self.n_epochs_ = max_iter
+        self.t_ = opt.t * epoch.n_lanes * epoch.window
+        self.loss_curve_ = list(log.loss_curve)
+        self.best_loss_ = log.best_loss
+        self.grad_norm_curve_ = epoch.grad_norms
+        if epoch.dh_norms:
+            self.dh_norm_ = np.mean(np.stack(epoch.dh_norms), axis=0)
+        self.stopped_ = log.stopped
+        return log
+
+    def _finish_on_all(
+        self, data: SeriesSet, strategy, mode, selection, n_val, use_reference
+    ):
+        """The refit protocol's final training on every row (tails included).
+
+        ``"refit"``: fresh weights (the same seed) and a scaler fitted on every
+        row, trained for the selected number of epochs. ``"continue"``: the
+        selected weights and their optimizer train on every row for the tails'
+        share of the selected epochs (at least one). The selection run's
+        validation scores and conformal residuals are kept.
+        """
+        scores, best = self.validation_scores_, self.best_validation_score_
+        conformal = self.conformal_scores_
+        n_best = 0 if use_reference else int(np.argmax(selection.validation_scores)) + 1
+        self.selected_epochs_ = n_best
+        dt = np.dtype(self.dtype).type
+        season = self._season  # "continue": the selection run's (training rows)
+        if mode == "refit":  # as a fresh fit on every row: indices, scaler, refs
+            season = self._fit_season(data, data.indptr[1:])
+            self._season = season
+            self.deseasonalized_ = season.active > 0
+            y_ds = season.y(
+                data.y,
+                np.repeat(np.arange(data.n_series), data.lengths),
+                block_steps(data),
+            )
+            scaler = Scaler.fit(
+                self.scaler,
+                y_ds,
+                data.X,
+                data.indptr,
+                data.indptr[1:],
+                data.schema.ids,
+            )
+            theta, optimizer = None, None
+            n_epochs = n_best
+        else:
+            scaler, theta, optimizer = self._scaler, self.params_, self._optimizer
+            share = float(n_val.sum()) / max(1, int(data.lengths.sum() - n_val.sum()))
+            n_epochs = max(1, int(np.ceil(n_best * share))) if n_best else 0
+        Y, Z = network_inputs(
+            data, scaler, self._layout, data.schema.freq, dt, season=season
+        )
+        lines = None
+        if self._layout.n_refs:  # the references refitted on every row too
+            m = resolve_seasons(self.season_length, data.schema.freq)[0]
+            self._refs, lines = references.fit_state(Y, data.indptr, data.indptr[1:], m)
+        series = ScaledSeries.build(Y, Z, data.indptr, refs=lines)
+        if theta is None:
+            net, theta = self._network_and_weights(
+                self._layout, dt, reuse=False, series=series
+            )
+            self._net = net
+            if use_reference:  # no epoch beat it: the reference is the model
+                theta[:] = reference_only(net, theta)
+        self._scaler = scaler
+        log = self._train(
+            theta,
+            series,
+            False,
+            False,
+            False,
+            False,
+            n_epochs=n_epochs,
+            optimizer=optimizer,
+        )
+        self._read_to_ends(SeriesReader(self._net, self._layout), theta, series)
+        if log.stopped == "max_iter":  # ran the selected epochs, as intended
+            self.stopped_ = selection.stopped
+        self.validation_scores_, self.best_validation_score_ = scores, best
+        self.conformal_scores_ = conformal
+
+    def _optimizer_for_training(self):
+        """The optimizer a warm fit or ``partial_fit`` continues with.
+
+        The fitted one (its moments and step count) with the current
+        ``learning_rate_init`` -- training settings take effect at the next
+        training call -- or a fresh one when ``solver`` changed since.
+        """
+        net = self._net
+        opt = getattr(self, "_optimizer", None)
+        if opt is None or not is_solver(opt, self.solver):
+            opt = make_optimizer(
+                self.solver, net.size, self.learning_rate_init, net.dtype
+            )
+        else:
+            opt.learning_rate = float(self.learning_rate_init)
+        self._optimizer = opt
+        return opt
+
+    def _calibrate(self, strategy, data, outputs, series, n_val):
+        """Conformal residuals from the held-out tails (never trained on)."""
+        h, k = int(self.horizon), self._layout.n_targets
+        self.conformal_scale_ = series_scale(data)
+        scores = strategy.calibrate(self, data, outputs, series, n_val)
+        self.conformal_scores_ = (
+            np.concatenate(scores) if scores else np.empty((0, h, k))
+        )
+        if not len(self.conformal_scores_):
+            fraction = self.validation_fraction
+            if isinstance(fraction, str):  # "auto": see _validation_fraction
+                self._conformal_note = (
+                    "no held-out tail to calibrate on: the series are too short for "
+                    f"a tail of {h + 1} rows beside their training part"
+                )
+            else:
+                shortest = int(np.ceil((h + 1) / max(fraction, 1e-9)))
+                self._conformal_note = (
+                    "no held-out tail to calibrate on: set validation_fraction > 0 "
+                    f"and give series longer than {shortest} rows"
+                )

@@ -1,0 +1,186 @@
+"""Numba filters of the reference models: one pass over a series, O(T).
+
+Every filter reads a 1-D float64 series (NaN = missing step) and a state
+vector (:data:`STATE` fields), advances the state step by step and writes, per
+step, each reference's forecast line ``(a, b, phi)``: the ``k``-step forecast
+from that origin is ``a + b * (phi + phi**2 + ... + phi**k)`` (``phi = 1``:
+``a + b * k``). Lines keep the per-origin output at ``O(T)``; a path ``(T, h)``
+is expanded from them in ``O(T h)`` (:func:`expand_paths`).
+
+Models (column order :data:`REFERENCES`):
+
+* ``ses``: simple exponential smoothing, level set to the first observation
+  (statsforecast's convention), then ``l <- l + alpha (y - l)``;
+* ``holt``: additive damped trend in error-correction form
+  (``e = y - l - phi b``; ``l <- l + phi b + alpha e``; ``b <- phi b + beta e``),
+  the state before the first step from an OLS line (``initial_trend``);
+* ``theta``: the standard Theta method (Assimakopoulos & Nikolopoulos 2000 in
+  the form of Hyndman & Billah 2003, R's ``thetaf``): the SES forecast plus
+  half the OLS slope of the data so far, ``b/2 * (k - 1 + (1 - (1-alpha)^n) /
+  alpha)``;
+* ``drift``: the random walk with drift, the last value plus the mean change
+  between the first and last observations.
+
+A missing step: SES and Theta keep their level, Holt advances on its own
+forecast (``l <- l + phi b``, ``b <- phi b``), drift extends its line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels._jit import jit
+
+#: The reference models, in the order of the filters' output columns.
+REFERENCES = ("ses", "holt", "theta", "drift")
+
+#: Fields of the filter state vector.
+STATE = (
+    "ses_level",
+    "holt_level",
+    "holt_trend",
+    "n_obs",
+    "sum_t",
+    "sum_y",
+    "sum_tt",
+    "sum_ty",
+    "t",
+    "y_first",
+    "t_first",
+    "y_last",
+    "t_last",
+)
+#: Fields of the parameter vector.
+PARAMS = ("alpha_ses", "alpha_holt", "beta_holt", "phi_holt")
+
+N_STATE = len(STATE)
+N_PARAMS = len(PARAMS)
+
+
+@jit
+def ses_sse(y, alpha):
+    """One-step squared error of SES with level ``y[first]`` (NaN skipped)."""
+    level = np.nan
+    sse = 0.0
+    for t in range(len(y)):
+        v = y[t]
+        if np.isnan(v):
+            continue
+        if np.isnan(level):
+            level = v
+            continue
+        e = v - level
+        sse += e * e
+        level += alpha * e
+    return sse
+
+
+@jit
+def holt_sse(y, alpha, beta, phi, level, trend):
+    """One-step squared error of the damped trend from ``(level, trend)``."""
+    sse = 0.0
+    for t in range(len(y)):
+        f = level + phi * trend
+        v = y[t]
+        if np.isnan(v):
+            level, trend = f, phi * trend
+            continue
+        e = v - f
+        sse += e * e
+        level = f + alpha * e
+        trend = phi * trend + beta * e
+    return sse
+
+
+@jit
+def run_filters(y, params, state, lines):
+    """Advance ``state`` over ``y`` and write each step's forecast lines.
+
+    Parameters
+    ----------
+    y : float64 (T,)
+    params : float64 (N_PARAMS,)
+    state : float64 (N_STATE,), updated in place
+    lines : float64 (T, 4, 3), written: ``(a, b, phi)`` per reference
+    """
+    a_ses, a_holt, b_holt, phi = params[0], params[1], params[2], params[3]
+    ses_l, holt_l, holt_b = state[0], state[1], state[2]
+    n, st, sy, stt, sty = state[3], state[4], state[5], state[6], state[7]
+    t, y_first, t_first, y_last, t_last = (
+        state[8],
+        state[9],
+        state[10],
+        state[11],
+        state[12],
+    )
+    for i in range(len(y)):
+        v = y[i]
+        f = holt_l + phi * holt_b
+        if np.isnan(v):
+            holt_l, holt_b = f, phi * holt_b
+        else:
+            if np.isnan(ses_l):
+                ses_l = v
+            else:
+                ses_l += a_ses * (v - ses_l)
+            e = v - f
+            holt_l = f + a_holt * e
+            holt_b = phi * holt_b + b_holt * e
+            n += 1.0
+            st += t
+            sy += v
+            stt += t * t
+            sty += t * v
+            if np.isnan(y_first):
+                y_first, t_first = v, t
+            y_last, t_last = v, t
+        # SES: a flat line at the level
+        lines[i, 0, 0] = ses_l
+        lines[i, 0, 1] = 0.0
+        lines[i, 0, 2] = 1.0
+        # damped trend
+        lines[i, 1, 0] = holt_l
+        lines[i, 1, 1] = holt_b
+        lines[i, 1, 2] = phi
+        # Theta: SES plus half the OLS slope of the data so far
+        slope = 0.0
+        if n >= 2.0:
+            den = n * stt - st * st
+            if den > 0.0:
+                slope = (n * sty - st * sy) / den
+        c = n  # (1 - (1 - alpha)^n) / alpha, -> n as alpha -> 0
+        if a_ses > 0.0:
+            c = (1.0 - (1.0 - a_ses) ** n) / a_ses
+        lines[i, 2, 0] = ses_l + 0.5 * slope * (c - 1.0)
+        lines[i, 2, 1] = 0.5 * slope
+        lines[i, 2, 2] = 1.0
+        # drift: the last value plus the mean change, extended over a gap
+        d = 0.0
+        if n >= 2.0 and t_last > t_first:
+            d = (y_last - y_first) / (t_last - t_first)
+        lines[i, 3, 0] = y_last + d * (t - t_last)
+        lines[i, 3, 1] = d
+        lines[i, 3, 2] = 1.0
+        t += 1.0
+    state[0], state[1], state[2] = ses_l, holt_l, holt_b
+    state[3], state[4], state[5], state[6], state[7] = n, st, sy, stt, sty
+    state[8], state[9], state[10], state[11], state[12] = (
+        t,
+        y_first,
+        t_first,
+        y_last,
+        t_last,
+    )
+
+
+def step_weights(phi: np.ndarray, h: int) -> np.ndarray:
+    """``phi + phi**2 + ... + phi**k`` for ``k = 1..h``: shape ``phi.shape + (h,)``."""
+    phi = np.asarray(phi, dtype=np.float64)
+    powers = phi[..., None] ** np.arange(1, h + 1)
+    return np.cumsum(powers, axis=-1)
+
+
+def expand_paths(lines: np.ndarray, h: int) -> np.ndarray:
+    """Forecast paths ``(..., h)`` from lines ``(..., 3)`` (``O(size * h)``)."""
+    a, b, phi = lines[..., 0], lines[..., 1], lines[..., 2]
+    return a[..., None] + b[..., None] * step_weights(phi, h)

@@ -1,0 +1,173 @@
+"""Fitting the reference models' parameters by one-step squared error.
+
+Each series' parameters are fitted once, on its training rows: SES's ``alpha``
+by a grid then a golden-section refinement (the objective is smooth in
+``alpha`` but can have a local minimum at the edge of a coarse bracket), the
+damped trend's ``(alpha, beta, phi)`` by a coarse grid then coordinate-wise
+golden sections, from a level and trend initialised by OLS on the first
+``max(10, 2 m)`` observations (as R's ``forecast::ets``). Bounds are those of
+``forecast::ets``: ``alpha`` in [0.01, 0.99], ``beta`` in [0.001, alpha]
+(fitted as the fraction ``beta / alpha``), ``phi`` in [0.8, 0.98].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels._jit import jit
+from ._filters import N_PARAMS, N_STATE, holt_sse, ses_sse
+
+ALPHA_BOUNDS = (0.01, 0.99)
+BETA_FRACTION_BOUNDS = (0.001, 0.99)
+PHI_BOUNDS = (0.8, 0.98)
+GOLDEN_ITERATIONS = 30
+_INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
+
+
+@jit
+def _ses_golden(y, lo, hi, iters):
+    a, b = lo, hi
+    c = b - _INV_PHI * (b - a)
+    d = a + _INV_PHI * (b - a)
+    fc, fd = ses_sse(y, c), ses_sse(y, d)
+    for _ in range(iters):
+        if fc <= fd:
+            b, d, fd = d, c, fc
+            c = b - _INV_PHI * (b - a)
+            fc = ses_sse(y, c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + _INV_PHI * (b - a)
+            fd = ses_sse(y, d)
+    return c if fc <= fd else d
+
+
+@jit
+def fit_ses(y):
+    """SES ``alpha`` minimising the one-step squared error on ``y``."""
+    lo, hi = 0.01, 0.99
+    n_grid = 25
+    best, best_a = np.inf, lo
+    step = (hi - lo) / (n_grid - 1)
+    for i in range(n_grid):
+        a = lo + i * step
+        s = ses_sse(y, a)
+        if s < best:
+            best, best_a = s, a
+    lo2 = max(lo, best_a - step)
+    hi2 = min(hi, best_a + step)
+    a = _ses_golden(y, lo2, hi2, 30)
+    return a if ses_sse(y, a) <= best else best_a
+
+
+@jit
+def _holt_eval(y, p, l0, b0):
+    # p = (alpha, beta / alpha, phi)
+    return holt_sse(y, p[0], p[0] * p[1], p[2], l0, b0)
+
+
+@jit
+def fit_holt(y, l0, b0):
+    """Damped-trend ``(alpha, beta, phi)`` from the state ``(l0, b0)``."""
+    lo = np.array([0.01, 0.001, 0.8])
+    hi = np.array([0.99, 0.99, 0.98])
+    grid_a = np.array([0.05, 0.2, 0.5, 0.8, 0.95])
+    grid_f = np.array([0.01, 0.1, 0.3, 0.7])
+    grid_p = np.array([0.8, 0.9, 0.98])
+    p = np.empty(3)
+    best = np.inf
+    bp = np.array([0.5, 0.1, 0.9])
+    for a in grid_a:
+        for f in grid_f:
+            for ph in grid_p:
+                p[0], p[1], p[2] = a, f, ph
+                s = _holt_eval(y, p, l0, b0)
+                if s < best:
+                    best = s
+                    bp[:] = p
+    p[:] = bp
+    for _sweep in range(2):
+        for j in range(3):
+            a, b = lo[j], hi[j]
+            # a bracket around the current value, a third of the range wide
+            w = (hi[j] - lo[j]) / 3.0
+            a = max(lo[j], p[j] - w)
+            b = min(hi[j], p[j] + w)
+            q = p.copy()
+            c = b - _INV_PHI * (b - a)
+            d = a + _INV_PHI * (b - a)
+            q[j] = c
+            fc = _holt_eval(y, q, l0, b0)
+            q[j] = d
+            fd = _holt_eval(y, q, l0, b0)
+            for _ in range(20):
+                if fc <= fd:
+                    b, d, fd = d, c, fc
+                    c = b - _INV_PHI * (b - a)
+                    q[j] = c
+                    fc = _holt_eval(y, q, l0, b0)
+                else:
+                    a, c, fc = c, d, fd
+                    d = a + _INV_PHI * (b - a)
+                    q[j] = d
+                    fd = _holt_eval(y, q, l0, b0)
+            cand = c if fc <= fd else d
+            fbest = fc if fc <= fd else fd
+            if fbest < best:
+                best = fbest
+                p[j] = cand
+    return p[0], p[0] * p[1], p[2]
+
+
+def initial_trend(y: np.ndarray, m: int = 1) -> tuple[float, float]:
+    """Level and trend before the first step: OLS on the first observations.
+
+    The line through the first ``max(10, 2 m)`` observed points (row index as
+    time), evaluated one step before the first row; (first value, 0) with
+    fewer than two observations.
+    """
+    t = np.flatnonzero(~np.isnan(y))
+    if len(t) == 0:
+        return 0.0, 0.0
+    t = t[: max(10, 2 * int(m))]
+    v = y[t]
+    if len(t) < 2:
+        return float(v[0]), 0.0
+    tc = t - t.mean()
+    slope = float((tc * (v - v.mean())).sum() / (tc * tc).sum())
+    intercept = float(v.mean() - slope * t.mean())
+    return intercept - slope, slope
+
+
+def fit_parameters(y: np.ndarray, m: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Fitted parameters and the initial filter state of one series.
+
+    Parameters
+    ----------
+    y : ndarray of shape (T,)
+        The training rows (NaN: missing).
+    m : int
+        Seasonal period (the trend's initial window is ``max(10, 2 m)``).
+
+    Returns
+    -------
+    params : ndarray (N_PARAMS,)
+        ``alpha_ses, alpha_holt, beta_holt, phi_holt``.
+    state : ndarray (N_STATE,)
+        The state before the first row (:func:`initial_state`).
+    """
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    l0, b0 = initial_trend(y, m)
+    params = np.empty(N_PARAMS)
+    params[0] = fit_ses(y)
+    params[1:4] = fit_holt(y, l0, b0)
+    return params, initial_state(l0, b0)
+
+
+def initial_state(level: float, trend: float) -> np.ndarray:
+    """The filter state before a series' first row."""
+    state = np.zeros(N_STATE)
+    state[0] = np.nan  # SES: set by the first observation
+    state[1], state[2] = level, trend
+    state[9:13] = np.nan, 0.0, np.nan, 0.0  # no observation yet
+    return state
