@@ -15,6 +15,7 @@ Usage::
     python benchmarks/bench_engine.py            # full table
     python benchmarks/bench_engine.py --quick    # fewer sizes/repeats
     python benchmarks/bench_engine.py --cells lstm --dtypes float32 --hidden 64
+    python benchmarks/bench_engine.py --threads 1   # one thread each
     python benchmarks/bench_engine.py --compile-only
 """
 
@@ -28,7 +29,12 @@ import tempfile
 import textwrap
 import time
 
+# --threads N (read before NumPy/Numba/torch load): 1 thread each compares the
+# arithmetic on a loaded machine, where threads waiting for a core distort
+# both libraries' times (torch's OpenMP threads most)
 THREADS = 2
+if "--threads" in sys.argv:
+    THREADS = int(sys.argv[sys.argv.index("--threads") + 1])
 os.environ.setdefault("NUMBA_NUM_THREADS", str(THREADS))
 os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
 
@@ -206,6 +212,9 @@ def main():
     parser.add_argument("--cells", default="rnn,lstm,gru,sru")
     parser.add_argument("--hidden", default="16,32,64,128,256")
     parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="threads of both libraries"
+    )
     parser.add_argument(
         "--no-compile", action="store_true", help="skip the compile-time rows"
     )

@@ -13,6 +13,10 @@ import numpy as np
 import pytest
 
 from tsrnn.kernels._activations import (
+    lstm_cell_2d,
+    lstm_cell_back_2d,
+    lstm_gates_2d,
+    lstm_output_2d,
     sigmoid_of,
     sigmoid_of_scaled_2d,
     sigmoid_of_sum,
@@ -123,3 +127,90 @@ def test_results_do_not_depend_on_position_in_the_row(dtype, shift):
     sigmoid_of(x, base)
     sigmoid_of(padded, out)
     np.testing.assert_array_equal(out[shift:], base)
+
+
+# ------------------------------------------------------ the LSTM step's passes
+def _sig64(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lstm_gates_are_sigmoid_and_tanh(dtype):
+    """Scale 1 columns are sigmoid to a few ulp; scale 2 columns are tanh
+    (``2 sigmoid(2 x) - 1``: a few ulp of 1 in absolute terms)."""
+    rng = np.random.default_rng(2)
+    H = 19
+    a = (rng.standard_normal((6, 4 * H)) * 4).astype(dtype)
+    scale = np.ones(4 * H, dtype)
+    scale[2 * H : 3 * H] = 2.0
+    out = np.empty_like(a)
+    lstm_gates_2d(a, scale, out)
+    a64 = a.astype(np.float64)
+    sig = np.concatenate([a[:, : 2 * H], a[:, 3 * H :]], axis=1)
+    got = np.concatenate([out[:, : 2 * H], out[:, 3 * H :]], axis=1)
+    ref = _sig64(sig.astype(np.float64))
+    assert _ulps(got, ref, dtype).max() <= 4
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(
+        out[:, 2 * H : 3 * H], np.tanh(a64[:, 2 * H : 3 * H]), rtol=0, atol=4 * eps
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lstm_cell_output_and_backward_passes_match_the_equations(dtype):
+    """The forward passes give ``c = f c' + i g``, ``tanh(c)``, ``h = o tanh(c)``
+    (``h`` also into the next product row); the backward pass gives torch's
+    gate gradients, ``dL/dc_{t-1}`` and ``||dh||^2``; rows outside
+    ``r0 .. r1 - 1`` are left alone."""
+    rng = np.random.default_rng(3)
+    B, H, r0, r1, col0 = 7, 21, 2, 6, 3
+    gates = rng.uniform(0.05, 0.95, (B, 4 * H)).astype(dtype)
+    gates[:, 2 * H : 3 * H] = 2 * gates[:, 2 * H : 3 * H] - 1  # g in (-1, 1)
+    cp = rng.standard_normal((B, H)).astype(dtype)
+    cn = np.full((B, H), 7.0, dtype)
+    tn = np.full((B, H), 7.0, dtype)
+    lstm_cell_2d(gates, cp, cn, tn, r0, r1)
+    g64 = gates.astype(np.float64)
+    i, f, g, o = (g64[:, k * H : (k + 1) * H] for k in range(4))
+    c_ref = f * cp + i * g
+    tol = 8 * np.finfo(dtype).eps
+    rows = slice(r0, r1)
+    np.testing.assert_allclose(cn[rows], c_ref[rows], rtol=tol, atol=tol)
+    np.testing.assert_allclose(tn[rows], np.tanh(c_ref[rows]), rtol=tol, atol=tol)
+    assert (cn[:r0] == 7).all() and (cn[r1:] == 7).all() and (tn[r1:] == 7).all()
+
+    hn = np.full((B, H), 7.0, dtype)
+    xn = np.full((B, col0 + H + 2), 7.0, dtype)
+    lstm_output_2d(gates, tn, hn, xn, col0, r0, r1)
+    h_ref = o * tn.astype(np.float64)
+    np.testing.assert_allclose(hn[rows], h_ref[rows], rtol=tol, atol=tol)
+    np.testing.assert_array_equal(xn[rows, col0 : col0 + H], hn[rows])
+    assert (xn[rows, :col0] == 7).all() and (xn[rows, col0 + H :] == 7).all()
+    assert (hn[:r0] == 7).all() and (xn[r1:] == 7).all()
+
+    dh = rng.standard_normal((B, H)).astype(dtype)
+    dc = rng.standard_normal((B, H)).astype(dtype)
+    tc = np.tanh(rng.standard_normal((B, H))).astype(dtype)
+    sq = np.full(B, 7.0)
+    d = gates.copy()
+    dc_out = dc.copy()
+    lstm_cell_back_2d(d, cp, tc, dh, dc_out, sq, r0, r1)
+    dh64, tc64 = dh.astype(np.float64), tc.astype(np.float64)
+    dcj = dc + dh64 * o * (1 - tc64**2)
+    want = np.concatenate(
+        [
+            dcj * g * i * (1 - i),
+            dcj * cp * f * (1 - f),
+            dcj * i * (1 - g**2),
+            dh64 * tc64 * o * (1 - o),
+        ],
+        axis=1,
+    )
+    np.testing.assert_allclose(d[rows], want[rows], rtol=tol, atol=tol)
+    np.testing.assert_allclose(dc_out[rows], (dcj * f)[rows], rtol=tol, atol=tol)
+    np.testing.assert_allclose(
+        sq[rows], (dh64**2).sum(axis=1)[rows], rtol=1e-12, atol=0
+    )
+    np.testing.assert_array_equal(d[:r0], gates[:r0])
+    np.testing.assert_array_equal(dc_out[r1:], dc[r1:])
+    assert (sq[:r0] == 7).all() and (sq[r1:] == 7).all()

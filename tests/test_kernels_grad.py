@@ -207,6 +207,21 @@ def test_backward_without_state_gradient_is_zero_state_gradient(rng):
         np.testing.assert_allclose(u, v, rtol=1e-15, atol=0)
 
 
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "sru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_backward_without_input_gradient(cell, bidirectional, rng):
+    """``input_grad=False`` (a training step) skips ``d_x`` and nothing else."""
+    stack = RecurrentStack(cell, 2, H, 2, bidirectional=bidirectional)
+    theta, x, state0, r1, r2 = make_problem(stack, rng)
+    full = analytic(stack, theta, x, state0, r1, r2)
+    _, _, cache = stack.forward(theta, x, state0)
+    part = stack.backward(theta, cache, r1, r2, input_grad=False)
+    assert full[1] is not None and full[1].shape == x.shape
+    assert part[1] is None
+    for i in (0, 2, 3):
+        np.testing.assert_array_equal(part[i], full[i])
+
+
 # ------------------------------------------------------------------ dh_norm
 def naive_loss_with_deltas(stack, p, x, state0, r1, r2, deltas):
     out, state = naive.stack_forward(

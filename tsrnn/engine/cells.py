@@ -51,6 +51,7 @@ from ..kernels.stream import (
     stream_sru,
 )
 from .threads import hoisted_products, project, run_rows
+from .workspace import take
 
 SRU_ALPHA = sqrt(3.0)  # sqrt(1 + 2 exp(highway_bias)) at highway_bias = 0
 
@@ -66,6 +67,7 @@ class LayerCache:
     hns: np.ndarray | None = None  # (T, B, H) GRU
     # (T, B, I + H + 1) LSTM: [x_t, h_{t-1}, 1], the rows of the step products
     xhs: np.ndarray | None = None
+    tcs: np.ndarray | None = None  # (T, B, H) LSTM: tanh(c_1 .. c_T)
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ def _fused_scan(stack, p, suffix, x, s0):
     bias = np.zeros((1, G), dtype=dt)
     if stack.bias:
         bias[0] = p["bias_ih" + suffix] + p["bias_hh" + suffix]
-    hs = np.empty((T + 1, B, H), dtype=dt)
+    hs = take((T + 1, B, H), dt)
     h0 = np.ascontiguousarray(s0[0])
     xh = np.empty((B, I + H), dtype=dt)
     rec = np.empty((B, G), dtype=dt)
@@ -174,16 +176,21 @@ def _lstm_forward(stack, p, suffix, x, s0):
     H, dt = stack.hidden_size, stack.dtype
     wp, bias, hs, h0, _, rec, work = _fused_scan(stack, p, suffix, x, s0)
     G = bias.shape[1]
-    gates = np.empty((T, B, G), dtype=dt)
-    cs = np.empty((T + 1, B, H), dtype=dt)
+    # the work arrays are recycled (see workspace): page faults otherwise
+    gates = take((T, B, G), dt)
+    cs = take((T + 1, B, H), dt)
     c0 = np.ascontiguousarray(s0[1])
     # every step's [x_t, h_{t-1}] row is kept, with a 1 for the bias: the
     # backward's weight and bias gradients are then one product over them
-    xhs = np.empty((T, B, I + H + 1), dtype=dt)
+    # (xhs[T] takes the last step's h, unused)
+    xhs = take((T + 1, B, I + H + 1), dt)
     xhs[:, :, I + H] = 1.0
-    args = (x, wp, bias, _lstm_scale(G, H, dt), h0, c0, gates, hs, cs, xhs, rec)
+    tcs = take((T, B, H), dt)
+    scale = _lstm_scale(G, H, dt)
+    args = (x, wp, bias, scale, h0, c0, gates, hs, cs, tcs, xhs, rec)
     run_rows(lstm_forward, args, B, work)
-    return LayerCache(x, gates, hs, cs=cs, xhs=xhs), (hs[T], cs[T])
+    cache = LayerCache(x, gates, hs, cs=cs, xhs=xhs[:T], tcs=tcs)
+    return cache, (hs[T], cs[T])
 
 
 def _lstm_scale(G, H, dt):
@@ -283,6 +290,7 @@ def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq):
     args = (
         cache.gates,
         cache.cs,
+        cache.tcs,
         dhs,
         dh_last,
         np.ascontiguousarray(ds_last[1]),
@@ -290,7 +298,6 @@ def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq):
         ds0[0],
         ds0[1],
         dh_sq,
-        np.empty((B, H), dtype=dt),
         np.zeros((B, H), dtype=dt),
     )
     run_rows(lstm_backward, args, B, T * 4 * H * H)

@@ -489,6 +489,8 @@ def put_columns(src, dst, col0, r0, r1):
     n = src.shape[1]
     for b in range(r0, r1):
         src_row = src[b]
-        dst_row = dst[b]
-        for j in range(n):  # 1-D rows: a unit-stride copy LLVM vectorizes
-            dst_row[col0 + j] = src_row[j]
+        # 1-D rows indexed from 0: a unit-stride copy LLVM vectorizes (an
+        # index col0 + j, not provably non-negative, kept Numba's wrap)
+        dst_row = dst[b, col0 : col0 + n]
+        for j in range(n):
+            dst_row[j] = src_row[j]

@@ -21,13 +21,18 @@ whatever the split.
 
 from __future__ import annotations
 
-from ._activations import lstm_cell_2d, lstm_cell_back_2d, lstm_gates_2d, tanh_2d
+from ._activations import (
+    lstm_cell_2d,
+    lstm_cell_back_2d,
+    lstm_gates_2d,
+    lstm_output_2d,
+)
 from ._jit import jit
 from ._linalg import copy2d, panel_matmul, put_columns
 
 
 @jit
-def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, xhs, rec, r0, r1):
+def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, tcs, xhs, rec, r0, r1):
     """Run one LSTM layer (one direction) over T steps for streams ``r0 .. r1-1``.
 
     Parameters
@@ -48,10 +53,13 @@ def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, xhs, rec, r0, r1):
         Out: the activated gates ``i, f, g, o``, kept for BPTT.
     hs, cs : ndarray of shape (T + 1, B, H)
         Out: ``hs[0] = h0``, ``hs[t + 1] = h_t``; likewise ``cs``.
-    xhs : ndarray of shape (T, B, >= I + H)
+    tcs : ndarray of shape (T, B, H)
+        Out: ``tcs[t] = tanh(c_{t+1})``, kept for BPTT (the backward reads it
+        instead of computing it again).
+    xhs : ndarray of shape (T + 1, B, >= I + H)
         Out: ``xhs[t, b, :I + H] = [x_t, h_{t-1}]`` of every stream (the
-        rows of step ``t``'s product, kept for the weight gradients; further
-        columns are not touched).
+        rows of step ``t``'s product, kept for the weight gradients;
+        ``xhs[T]`` gets ``h_T`` only; further columns are not touched).
     rec : ndarray of shape (B, 4H)
         Scratch: the pre-activations of one step.
     r0, r1 : int
@@ -65,26 +73,28 @@ def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, xhs, rec, r0, r1):
     All four gates go through one vectorized sigmoid per step, the cell gate
     as ``tanh(x) = 2 sigmoid(2 x) - 1`` (absolute error below 1e-16, and one
     pass over a (B, 4H) block instead of 4 B short ones); then one vectorized
-    pass per stream makes ``c_t`` and ``h_t`` (:func:`lstm_cell_2d`).
+    pass per stream makes ``c_t`` and ``tanh(c_t)`` (:func:`lstm_cell_2d`)
+    and one ``h_t`` (:func:`lstm_output_2d`).
     """
     T, B, G = gates.shape
     H = G // 4
     n_i = x.shape[2]
     copy2d(h0[r0:r1], hs[0, r0:r1])
     copy2d(c0[r0:r1], cs[0, r0:r1])
+    put_columns(h0, xhs[0], n_i, r0, r1)
     for t in range(T):
         xh = xhs[t]
         put_columns(x[t], xh, 0, r0, r1)
-        put_columns(hs[t], xh, n_i, r0, r1)
         g_t = gates[t]
         panel_matmul(xh, wp, bias, rec, r0, r1)
         lstm_gates_2d(rec[r0:r1], scale, g_t[r0:r1])
-        lstm_cell_2d(g_t, cs[t], cs[t + 1], hs[t + 1], r0, r1)
+        lstm_cell_2d(g_t, cs[t], cs[t + 1], tcs[t], r0, r1)
+        lstm_output_2d(g_t, tcs[t], hs[t + 1], xhs[t + 1], n_i, r0, r1)
 
 
 @jit
 def lstm_backward(
-    gates, cs, dhs, dh_last, dc_last, wp_hh, dh0, dc0, dh_sq, tc, zeros, r0, r1
+    gates, cs, tcs, dhs, dh_last, dc_last, wp_hh, dh0, dc0, dh_sq, zeros, r0, r1
 ):
     """Backpropagate through one LSTM layer over T steps, streams ``r0 .. r1-1``.
 
@@ -96,6 +106,8 @@ def lstm_backward(
         read before it is written).
     cs : ndarray of shape (T + 1, B, H)
         Cell states from :func:`lstm_forward`.
+    tcs : ndarray of shape (T, B, H)
+        ``tanh(c_{t+1})`` from :func:`lstm_forward`.
     dhs : ndarray of shape (T, B, H)
         Upstream gradient of the loss with respect to ``h_1 .. h_T``.
     dh_last, dc_last : ndarray of shape (B, H)
@@ -110,8 +122,6 @@ def lstm_backward(
         gradient reaching ``h_t``: from the head and from step ``t + 1``); the
         caller sums over streams for the vanishing/exploding-gradient
         diagnostic (a fixed order, whatever the row split).
-    tc : ndarray of shape (B, H)
-        Scratch for ``tanh(c_t)`` (a vectorized map per stream).
     zeros : ndarray of shape (B, H)
         Zeros (``h0`` has no upstream gradient of its own).
     r0, r1 : int
@@ -141,7 +151,6 @@ def lstm_backward(
     # Declared mirror: the loop nest of gru_backward's scan; the maths differ.
     for t in range(T - 1, -1, -1):
         d_t = gates[t]
-        tanh_2d(cs[t + 1][r0:r1], tc[r0:r1])
-        lstm_cell_back_2d(d_t, cs[t], tc, dh, dc, dh_sq[t], r0, r1)
+        lstm_cell_back_2d(d_t, cs[t], tcs[t], dh, dc, dh_sq[t], r0, r1)
         # dL/dh_{t-1} = (upstream at t-1) + dA_t W_hh
         panel_matmul(d_t, wp_hh, dhs[t - 1] if t > 0 else zeros, dh, r0, r1)
