@@ -41,6 +41,7 @@ from .. import fitted_config
 from ..refused import ExplainsRefusedParameters
 from . import state
 from .fitting import FitsForecaster
+from .likelihood import LIKELIHOODS
 from .strategies import STRATEGIES
 from .streaming import StreamsForecaster
 
@@ -428,6 +429,7 @@ class RNNForecaster(
         "holidays",
         "scaler",
         "loss",
+        "quantiles",
         "dtype",
         "id_col",
         "time_col",
@@ -462,7 +464,13 @@ class RNNForecaster(
         "calendar_features": ["boolean"],
         "holidays": [None, str, list, tuple],
         "scaler": [StrOptions({"standard", "robust"}), None],
-        "loss": [StrOptions({"auto", "squared_error", "absolute_error", "huber"})],
+        "loss": [
+            StrOptions(
+                {"auto", "squared_error", "absolute_error", "huber", "quantile"}
+                | set(LIKELIHOODS)
+            )
+        ],
+        "quantiles": [None, list, tuple],
         "solver": [StrOptions({"adam", "sgd"})],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "max_iter": [
@@ -521,6 +529,7 @@ class RNNForecaster(
         holidays=None,
         scaler="standard",
         loss="auto",
+        quantiles=None,
         solver="adam",
         learning_rate_init=3e-3,
         max_iter="auto",
@@ -558,6 +567,7 @@ class RNNForecaster(
         self.holidays = holidays
         self.scaler = scaler
         self.loss = loss
+        self.quantiles = quantiles
         self.solver = solver
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter

@@ -84,8 +84,13 @@ def network_parts(
         nonlinearity=nonlinearity,
         dtype=dtype,
     )
+    # a distribution or quantile head: n_params outputs per target, the
+    # parameters of one target side by side (.likelihood)
     head = StepwiseHead(
-        hidden_size, layout.horizon_out, layout.n_targets, layout.n_per_step
+        hidden_size,
+        layout.horizon_out,
+        layout.n_targets * layout.n_params,
+        layout.n_per_step,
     )
     return stack, head
 
@@ -151,9 +156,26 @@ def start_at_reference(
     :func:`seasonal_share`; default 0): the forecast combination that won M4's
     statistical benchmarks, as a starting point the head corrects.
     """
-    E = net.layout.views(theta)["head.extra_weight"]  # (steps, targets, per)
-    k, c = layout.n_targets, layout.n_known
-    E[...] = 0.0
+    E_all = net.layout.views(theta)["head.extra_weight"]  # (steps, k * P, per)
+    k, c, P = layout.n_targets, layout.n_known, layout.n_params
+    E_all[...] = 0.0
+    # the outputs that forecast a value start at the reference: the point,
+    # a distribution's location or mean, every quantile (they spread apart
+    # as training learns the spread); a scale or shape starts at its bias
+    for p in _located_params(layout):
+        E = E_all[:, p::P]  # (steps, k, per): parameter p of every target
+        _start_outputs(E, layout, share, k, c)
+
+
+def _located_params(layout: FeatureLayout) -> range | list:
+    """The raw parameters per target that start at the reference value."""
+    if layout.quantile_head:
+        return range(layout.n_params)  # every level
+    return [0]
+
+
+def _start_outputs(E, layout: FeatureLayout, share, k, c) -> None:
+    """Set the extra weights ``E`` (steps, k, per) of one parameter per target."""
     if not layout.n_refs:
         share = 1.0
     share = np.broadcast_to(

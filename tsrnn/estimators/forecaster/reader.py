@@ -153,7 +153,13 @@ class SeriesReader:
                 refs=series.refs,
             )
             miss = np.isnan(Y[rows])
-            est = np.vstack([np.zeros((1, k)), out[:-1, :k]])
+            # the first step's value as the kernel feeds it back (.features)
+            lay = self.layout
+            first = out[:-1, : k * lay.n_params].reshape(-1, k, lay.n_params)
+            first = first[:, :, lay.point_param]
+            if lay.feedback_link:
+                first = np.logaddexp(0.0, first) + 1e-6
+            est = np.vstack([np.zeros((1, k)), first])
             fill = inputs[rows]
             if self.layout.relative:
                 # the estimates are changes from the step before, which may
@@ -263,15 +269,23 @@ class SeriesReader:
 
 
 def validation_score(
-    layout: FeatureLayout, outputs, series: ScaledSeries, absolute: bool = False
+    layout: FeatureLayout,
+    outputs,
+    series: ScaledSeries,
+    absolute: bool = False,
+    head=None,
 ) -> float:
     """Negative scaled MSE (MAE if ``absolute``) of the forecasts on the tails.
 
     ``outputs``: the head outputs of a full pass per series
     (:meth:`SeriesReader.read_all`). ``absolute``: score what an
     absolute-error loss trains for (the median), so that early stopping
-    picks the epoch that loss would.
+    picks the epoch that loss would. ``head`` (a likelihood or quantile
+    :class:`~.likelihood.OutputHead`): the negative mean training loss on the
+    tails instead (negative log-likelihood, pinball), what that head trains.
     """
+    if head is not None and head.kind != "point":
+        return _tail_loss(layout, outputs, series, head)
     num, den = 0.0, 0.0
     for s, out in enumerate(outputs):
         a, b = series.indptr[s], series.indptr[s + 1]
@@ -287,4 +301,22 @@ def validation_score(
             err = (pred - tg) * mk
             num += float((np.abs(err) if absolute else err**2).sum())
         den += float(mk.sum())
+    return -num / den if den else float("nan")
+
+
+def _tail_loss(layout: FeatureLayout, outputs, series: ScaledSeries, head) -> float:
+    """Negative mean training loss of a likelihood / quantile head on the tails."""
+    num, den = 0.0, 0.0
+    for s, out in enumerate(outputs):
+        a, b = series.indptr[s], series.indptr[s + 1]
+        te = series.train_end_series[s]
+        if te >= b:
+            continue
+        rows = np.arange(te - 1, b)
+        _, _, tg, mk = gather(
+            layout, series.Y, series.Z, series.start, series.end, rows
+        )
+        value, n = head.tail_score(out[rows - a], tg, mk)
+        num += value
+        den += n
     return -num / den if den else float("nan")

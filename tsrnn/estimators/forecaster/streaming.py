@@ -15,10 +15,11 @@ import warnings
 import numpy as np
 
 from ...data import Future, SeriesSet
-from ...engine import InferencePack, get_loss
+from ...engine import InferencePack
 from ...engine.trainer import Diverged, DivergenceGuard, DivergenceWarning
 from .. import fitted_config
 from . import references
+from .likelihood import output_head
 from .features import block_steps, future_known, gather, network_inputs, origin_rows
 from .reader import SeriesEnds, SeriesReader, last_observed
 from .strategies import STRATEGIES
@@ -227,7 +228,7 @@ class StreamsForecaster:
         keep = self._tail_y.shape[1]
         pos = np.asarray(block.positions)
         Ynew, Znew = self._block_inputs(block)
-        loss_fn = get_loss(getattr(self, "loss_", self.loss))
+        loss_fn = output_head(self).training_loss()
         opt = self._optimizer_for_training()
         rng = np.random.default_rng(self._seed(offset=2 + opt.t))
         T = int(getattr(self, "bptt_length_", self.bptt_length))
