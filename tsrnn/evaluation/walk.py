@@ -100,8 +100,13 @@ def forecast_at(
             fut = Future(est_pos[sel], Xf, hv)
             vals = est._predict_values(fut)
             pos = fut.positions
-            if coverage is not None:
-                lo, hi = est._interval_bounds(pos, vals, coverage)
+            if coverage is not None:  # by the estimator's own ("auto") method
+                bounds = getattr(est, "_bounds", None)
+                lo, hi = (
+                    bounds(pos, vals, coverage, "auto", fut)
+                    if bounds is not None
+                    else est._interval_bounds(pos, vals, coverage)
+                )
         else:
             Xf = None if future is None else schema.covariates_to_user(future)
             pos, vals = est.schema_.parse_forecast(est.predict(horizon=hv, X=Xf))

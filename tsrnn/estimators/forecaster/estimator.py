@@ -42,6 +42,7 @@ from ..refused import ExplainsRefusedParameters
 from . import state
 from .fitting import FitsForecaster
 from .likelihood import LIKELIHOODS
+from .probabilistic import ForecastsDistributions
 from .strategies import STRATEGIES
 from .streaming import StreamsForecaster
 
@@ -51,6 +52,7 @@ class RNNForecaster(
     ExplainsRefusedParameters,
     FitsForecaster,
     StreamsForecaster,
+    ForecastsDistributions,
     Persistent,
     ForecasterMixin,
     BaseEstimator,

@@ -52,8 +52,6 @@ QUANTILE = "quantile"
 #: and 95 % central intervals and the median.
 DEFAULT_QUANTILES = (0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975)
 
-#: Family codes of the sampling kernels (:mod:`tsrnn.kernels.sampling`).
-FAMILY_CODES = {"normal": 0, "student_t": 1, "poisson": 2, "negative_binomial": 3}
 
 
 def quantile_levels(loss, quantiles) -> tuple:
