@@ -341,3 +341,30 @@ def test_count_gaps_are_fed_back_as_softplus_means():
     y[-3:-1] = np.nan
     with_gap = _fit("poisson", y=y)
     assert np.isfinite(with_gap.predict()).all() and (with_gap.predict() > 0).all()
+
+
+@pytest.mark.parametrize("loss", ["normal", "student_t", "quantile"])
+@pytest.mark.parametrize("strategy", ["direct", "recursive"])
+def test_head_starts_at_the_references_spread(loss, strategy):
+    """Before training, the reference alone ("epoch 0") is calibrated in-sample."""
+    from tsrnn.estimators.forecaster.head import reference_only
+
+    model = _fit(loss, strategy=strategy, max_iter=1)
+    data = model._read(_real(), None)
+    Y, Z = network_inputs(
+        data, model._scaler, model._layout, data.schema.freq, np.float64,
+        season=model._season,
+    )
+    series = ScaledSeries.build(Y, Z, data.indptr)
+    net, theta = model._network_and_weights(model._layout, np.float64, False, series)
+    ref = reference_only(net, theta)
+    rows = np.arange(len(Y) - 5)
+    _, ex, tg, mk = series.gather(model._layout, rows)
+    top = np.zeros((len(rows), net.stack.hidden_size))
+    raw = net.head.forward(net.split(ref)[1], top, ex)[0]
+    head = output_head(model)
+    q = head.quantiles(raw, [0.1, 0.9])  # (rows, ho * k, 2)
+    ok = mk > 0
+    inside = (tg >= q[..., 0]) & (tg <= q[..., 1])
+    # the spread is the residuals' RMS: about 80 % inside for near-Gaussian noise
+    assert abs(inside[ok].mean() - 0.8) < 0.08

@@ -21,7 +21,13 @@ from ...persist import is_solver
 from .. import fitted_config
 from . import auto, head, references
 from .features import FeatureLayout, block_steps, network_inputs
-from .head import build_network, reference_only, resolve_seasons, start_at_reference
+from .head import (
+    build_network,
+    reference_only,
+    resolve_seasons,
+    start_at_reference,
+    start_spread,
+)
 from .likelihood import check_count_values, check_counts, head_fields, output_head
 from .reader import SeriesReader, validation_score
 from .strategies import STRATEGIES
@@ -294,6 +300,8 @@ class FitsForecaster:
         if layout.n_refs and layout.seasons:
             share = self._start_share(layout, series)
         start_at_reference(net, theta, layout, share)
+        if series is not None:  # a likelihood / quantile head: the spread too
+            start_spread(net, theta, layout, series, output_head(self))
         return net, theta
 
     def _epochs(self, series: ScaledSeries, lanes, selecting: bool) -> int:

@@ -43,7 +43,7 @@ import numpy as np
 
 from ...engine import get_distribution, get_loss
 from ...engine.distributions import DISTRIBUTIONS, EPS
-from ...engine.losses import pinball
+from ...engine.losses import check_quantile_levels, pinball
 
 #: Likelihood losses (``loss=``) and the quantile head's name.
 LIKELIHOODS = tuple(DISTRIBUTIONS)
@@ -51,7 +51,6 @@ QUANTILE = "quantile"
 #: The quantile head's levels when ``quantiles`` is not given: the 80 %, 90 %
 #: and 95 % central intervals and the median.
 DEFAULT_QUANTILES = (0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975)
-
 
 
 def quantile_levels(loss, quantiles) -> tuple:
@@ -63,19 +62,7 @@ def quantile_levels(loss, quantiles) -> tuple:
                 "loss='quantile' or drop quantiles"
             )
         return ()
-    q = DEFAULT_QUANTILES if quantiles is None else quantiles
-    try:
-        levels = tuple(float(v) for v in np.asarray(q, dtype=np.float64).ravel())
-    except (TypeError, ValueError):
-        levels = ()
-    if not levels or not all(0.0 < v < 1.0 for v in levels):
-        raise ValueError(
-            f"quantiles must be levels strictly between 0 and 1, got {q!r}; "
-            "e.g. quantiles=(0.1, 0.5, 0.9)"
-        )
-    if len(set(levels)) != len(levels):
-        raise ValueError(f"quantiles has repeated levels: {q!r}")
-    return tuple(sorted(levels))
+    return check_quantile_levels(quantiles, DEFAULT_QUANTILES)
 
 
 @dataclass(frozen=True)

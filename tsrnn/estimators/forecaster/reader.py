@@ -284,8 +284,6 @@ def validation_score(
     :class:`~.likelihood.OutputHead`): the negative mean training loss on the
     tails instead (negative log-likelihood, pinball), what that head trains.
     """
-    if head is not None and head.kind != "point":
-        return _tail_loss(layout, outputs, series, head)
     num, den = 0.0, 0.0
     for s, out in enumerate(outputs):
         a, b = series.indptr[s], series.indptr[s + 1]
@@ -297,26 +295,12 @@ def validation_score(
             layout, series.Y, series.Z, series.start, series.end, rows
         )
         pred = out[rows - a]
+        if head is not None and head.kind != "point":
+            value, n = head.tail_score(pred, tg, mk)
+            num, den = num + value, den + n
+            continue
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged model
             err = (pred - tg) * mk
             num += float((np.abs(err) if absolute else err**2).sum())
         den += float(mk.sum())
-    return -num / den if den else float("nan")
-
-
-def _tail_loss(layout: FeatureLayout, outputs, series: ScaledSeries, head) -> float:
-    """Negative mean training loss of a likelihood / quantile head on the tails."""
-    num, den = 0.0, 0.0
-    for s, out in enumerate(outputs):
-        a, b = series.indptr[s], series.indptr[s + 1]
-        te = series.train_end_series[s]
-        if te >= b:
-            continue
-        rows = np.arange(te - 1, b)
-        _, _, tg, mk = gather(
-            layout, series.Y, series.Z, series.start, series.end, rows
-        )
-        value, n = head.tail_score(out[rows - a], tg, mk)
-        num += value
-        den += n
     return -num / den if den else float("nan")
