@@ -10,7 +10,9 @@ advanced on it by the cell's stream driver (:mod:`.stream`), one step for
 every path at a time, then the next step's outputs are drawn from. Every loop
 over steps and paths runs here, compiled.
 
-Draws use Numba's generator, seeded once per call (``seed``): the same seed
+Draws use Numba's generator (NumPy's legacy ``np.random`` functions are what
+Numba compiles: no ``Generator`` inside a kernel), seeded once per call
+(``seed``): the same seed
 gives the same draws, bit for bit. ``temperature`` ``t`` scales each draw's
 spread around the entry's mean: ``mean + t * (draw - mean)`` (for the
 location-scale families the same as scaling the noise), ``t = 0`` the mean
@@ -26,7 +28,13 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
-from .stream import stream_gru, stream_lstm, stream_rnn_relu, stream_rnn_tanh, stream_sru
+from .stream import (
+    stream_gru,
+    stream_lstm,
+    stream_rnn_relu,
+    stream_rnn_tanh,
+    stream_sru,
+)
 
 EPS = 1e-6
 
@@ -45,18 +53,18 @@ def _draw(family, r, o, temperature):
             return mu
         sd = _softplus(r[o + 1])
         if family == 0:
-            e = np.random.standard_normal()
+            e = np.random.standard_normal()  # noqa: NPY002
         else:
-            e = np.random.standard_t(2.0 + _softplus(r[o + 2]))
+            e = np.random.standard_t(2.0 + _softplus(r[o + 2]))  # noqa: NPY002
         return mu + temperature * sd * e
     m = _softplus(r[o])
     if temperature == 0.0:
         return m
     if family == 2:
-        x = float(np.random.poisson(m))
+        x = float(np.random.poisson(m))  # noqa: NPY002
     else:
         shape = 1.0 / _softplus(r[o + 1])
-        x = float(np.random.poisson(np.random.gamma(shape, m / shape)))
+        x = float(np.random.poisson(np.random.gamma(shape, m / shape)))  # noqa: NPY002
     return m + temperature * (x - m)
 
 
@@ -76,7 +84,7 @@ def draw_marginals(family, n_params, raw, n_paths, temperature, seed, draws):
     draws : ndarray of shape (B, n_paths, M)
         Out.
     """
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002
     B = raw.shape[0]
     M = draws.shape[2]
     for b in range(B):
@@ -141,7 +149,7 @@ def _sampler_doc(cell):
 @jit
 def sample_rnn_tanh(pack, meta, state, x, extra, out0, family, n_params,
                     temperature, seed, draws, fb, last_out, out1, top, buf, xs, es):
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002
     _draw_step(family, n_params, out0, 0, temperature, draws)
     for s in range(draws.shape[0] - 1):
         _feed(x, extra, s, draws, xs, es)
@@ -152,7 +160,7 @@ def sample_rnn_tanh(pack, meta, state, x, extra, out0, family, n_params,
 @jit
 def sample_rnn_relu(pack, meta, state, x, extra, out0, family, n_params,
                     temperature, seed, draws, fb, last_out, out1, top, buf, xs, es):
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002
     _draw_step(family, n_params, out0, 0, temperature, draws)
     for s in range(draws.shape[0] - 1):
         _feed(x, extra, s, draws, xs, es)
@@ -163,7 +171,7 @@ def sample_rnn_relu(pack, meta, state, x, extra, out0, family, n_params,
 @jit
 def sample_lstm(pack, meta, state, x, extra, out0, family, n_params,
                 temperature, seed, draws, fb, last_out, out1, top, buf, xs, es):
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002
     _draw_step(family, n_params, out0, 0, temperature, draws)
     for s in range(draws.shape[0] - 1):
         _feed(x, extra, s, draws, xs, es)
@@ -174,7 +182,7 @@ def sample_lstm(pack, meta, state, x, extra, out0, family, n_params,
 @jit
 def sample_gru(pack, meta, state, x, extra, out0, family, n_params,
                temperature, seed, draws, fb, last_out, out1, top, buf, xs, es):
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002
     _draw_step(family, n_params, out0, 0, temperature, draws)
     for s in range(draws.shape[0] - 1):
         _feed(x, extra, s, draws, xs, es)
@@ -185,7 +193,7 @@ def sample_gru(pack, meta, state, x, extra, out0, family, n_params,
 @jit
 def sample_sru(pack, meta, state, x, extra, out0, family, n_params,
                temperature, seed, draws, fb, last_out, out1, top, buf, xs, es):
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002
     _draw_step(family, n_params, out0, 0, temperature, draws)
     for s in range(draws.shape[0] - 1):
         _feed(x, extra, s, draws, xs, es)

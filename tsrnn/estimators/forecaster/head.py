@@ -19,6 +19,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from scipy import stats
 
 from ...data.calendar import infer_seasons
 from ...engine import Network, RecurrentStack, StepwiseHead
@@ -226,13 +227,14 @@ def start_spread(net: Network, theta: np.ndarray, layout: FeatureLayout, series,
     (at most :data:`SPREAD_ORIGINS`); per forecast step and target, the
     root-mean-square residual ``r`` sets the biases: the normal scale to
     ``r``, the Student-t degrees of freedom to :data:`START_DF` and its scale
-    to ``r sqrt((nu - 2) / nu)``, the negative binomial dispersion to the excess of the residual
-    variance over the Poisson's (relative to the squared mean), and the
-    quantile ``q`` to ``r z_q`` (normal quantiles: the head starts
-    non-crossing, spread as a Gaussian around the reference). In place on
-    ``theta``; nothing for point and Poisson heads.
+    to ``r sqrt((nu - 2) / nu)``, the negative binomial dispersion to the
+    excess of the residual variance over the Poisson's (relative to the
+    squared mean), and the quantile ``q`` to ``r z_q`` (normal quantiles:
+    the head starts non-crossing, spread as a Gaussian around the
+    reference). Without a reference (the recursive strategy) the outputs
+    that forecast a value start at the targets' mean (a count's through the
+    inverse link). In place on ``theta``; nothing for point heads.
     """
-    from scipy import stats  # noqa: PLC0415 (only likelihood heads need it)
 
     if head.kind == "point":
         return

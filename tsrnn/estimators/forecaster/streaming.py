@@ -19,8 +19,8 @@ from ...engine import InferencePack
 from ...engine.trainer import Diverged, DivergenceGuard, DivergenceWarning
 from .. import fitted_config
 from . import references
-from .likelihood import output_head
 from .features import block_steps, future_known, gather, network_inputs, origin_rows
+from .likelihood import output_head
 from .reader import SeriesEnds, SeriesReader, last_observed
 from .strategies import STRATEGIES
 from .training import ScaledSeries, windows_after
