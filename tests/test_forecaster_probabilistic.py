@@ -368,3 +368,16 @@ def test_head_starts_at_the_references_spread(loss, strategy):
     inside = (tg >= q[..., 0]) & (tg <= q[..., 1])
     # the spread is the residuals' RMS: about 80 % inside for near-Gaussian noise
     assert abs(inside[ok].mean() - 0.8) < 0.08
+
+
+@pytest.mark.parametrize(
+    "cell, layers", [("lstm", 2), ("gru", 1), ("rnn", 2), ("sru", 1)]
+)
+def test_every_cell_samples_its_greedy_path_as_predict(cell, layers):
+    """Each cell's sampler (LSTM: all paths at once) steps as predict does."""
+    model = _fit("normal", strategy="recursive", cell=cell, num_layers=layers)
+    greedy = model.sample(3, horizon=5, temperature=0)[0, :, :, 0]
+    np.testing.assert_allclose(greedy, np.tile(model.predict(5), (3, 1)), rtol=1e-12)
+    paths = model.sample(2000, horizon=5, random_state=0)[0, :, 0, 0]
+    q = model.predict_quantiles([0.1, 0.9], horizon=1)[0, 0, 0]
+    assert abs(np.mean((paths >= q[0]) & (paths <= q[1])) - 0.8) < 0.03

@@ -14,7 +14,8 @@ import threading
 import numpy as np
 
 from ..kernels._linalg import pack_panels, panel_width
-from ..kernels.sampling import SAMPLERS
+from ..kernels.sampling import SAMPLERS, sample_lstm
+from ..kernels.stream import stream_lstm
 from .network import Network
 
 
@@ -181,6 +182,17 @@ class InferencePack:
         x = np.ascontiguousarray(x, dtype=dt)
         extra = np.ascontiguousarray(extra, dtype=dt)
         draws = np.empty((n_steps, B, n_targets), dt)
+        if self._stream is stream_lstm:  # every path at once (sampling.py)
+            G, H = 4 * self.hidden, self.hidden
+            sample_lstm(
+                self.pack, self.meta, state, x, extra,
+                np.ascontiguousarray(out0, dtype=dt), int(family), int(n_params),
+                float(temperature), int(seed), draws,
+                np.empty((B, self.n_inputs), dt), np.empty((B, G), dt),
+                np.empty((B, G), dt), np.empty((B, H), dt), np.empty((B, H), dt),
+                np.zeros((B, H + self.n_extra), dt), np.empty((B, self.n_outputs), dt),
+            )
+            return draws
         SAMPLERS[self._stream](
             self.pack, self.meta, state, x, extra,
             np.ascontiguousarray(out0, dtype=dt), int(family), int(n_params),
