@@ -84,7 +84,7 @@ class ForecastsDistributions:
                 "quantiles that include "
                 f"{tail:g} and {1 - tail:g}",
                 IntervalFallbackWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
             return self._interval_bounds(positions, values, coverage)
         q = self._quantiles_scaled(fut, qs)
