@@ -2096,7 +2096,8 @@ CASES = [
         lambda d, c: c.models.arr.sample(10),
         ValueError,
         r"sample needs a likelihood head \(loss='normal', 'student_t', 'poisson' "
-        r"or 'negative_binomial'\); this model has loss='absolute_error'",
+        r"or 'negative_binomial'\) or a quantile head \(loss='quantile'\); this "
+        r"model has loss='absolute_error'",
     ),
     Case(
         "forecaster-quantiles-point-head",

@@ -173,7 +173,7 @@ def test_quantile_head_is_sorted_interpolated_and_says_what_it_cannot_give():
     with pytest.warns(IntervalFallbackWarning, match="falling back to conformal"):
         model.predict_interval(level=95)
     with pytest.raises(ValueError, match="gives intervals by method"):
-        model.predict_interval(method="samples")
+        model.predict_interval(method="distribution")
 
 
 def test_interval_methods_follow_the_head_and_strategy():
@@ -181,7 +181,10 @@ def test_interval_methods_follow_the_head_and_strategy():
     assert _fit("normal", strategy="recursive")._interval_methods == (
         "samples", "conformal",
     )
-    assert _fit("quantile", strategy="recursive")._interval_methods == ("conformal",)
+    assert _fit("quantile")._interval_methods == ("quantile", "samples", "conformal")
+    assert _fit("quantile", strategy="recursive")._interval_methods == (
+        "samples", "conformal",
+    )
     assert _fit("absolute_error")._interval_methods == ("conformal",)
     with pytest.raises(ValueError, match="recursive model's quantiles beyond one"):
         _fit("normal", strategy="recursive").predict_quantiles(0.5)
@@ -381,3 +384,19 @@ def test_every_cell_samples_its_greedy_path_as_predict(cell, layers):
     paths = model.sample(2000, horizon=5, random_state=0)[0, :, 0, 0]
     q = model.predict_quantiles([0.1, 0.9], horizon=1)[0, 0, 0]
     assert abs(np.mean((paths >= q[0]) & (paths <= q[1])) - 0.8) < 0.03
+
+
+@pytest.mark.parametrize("strategy", ["direct", "recursive"])
+def test_quantile_heads_sample_by_inverting_their_quantiles(strategy):
+    model = _fit("quantile", strategy=strategy, quantiles=[0.1, 0.25, 0.5, 0.75, 0.9])
+    paths = model.sample(20000, random_state=0)
+    assert np.array_equal(paths, model.sample(20000, random_state=0))
+    q = model.predict_quantiles([0.1, 0.25, 0.5, 0.75, 0.9], horizon=1)[0, 0, 0]
+    emp = np.quantile(paths[0, :, 0, 0], [0.1, 0.25, 0.5, 0.75, 0.9])
+    np.testing.assert_allclose(emp, q, atol=0.03 * (q[-1] - q[0]))
+    greedy = model.sample(2, temperature=0)[0, 0, :, 0]
+    if strategy == "direct":  # the median path is the point forecast
+        np.testing.assert_allclose(greedy, model.predict(), rtol=1e-12)
+    lo, hi = model.predict_interval(level=95, method="samples")  # beyond 0.1/0.9
+    lo80, hi80 = model.predict_interval(level=80, method="samples")
+    assert np.all(lo < lo80) and np.all(hi80 < hi)

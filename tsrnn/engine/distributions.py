@@ -263,23 +263,37 @@ DISTRIBUTIONS: dict[str, Distribution] = {
 }
 
 
-#: Family codes of the compiled samplers (:mod:`tsrnn.kernels.sampling`).
+#: Family codes of the compiled samplers (:mod:`tsrnn.kernels.sampling`); 4 is
+#: a quantile head (:func:`quantile_work`).
 FAMILY_CODES = {"normal": 0, "student_t": 1, "poisson": 2, "negative_binomial": 3}
+QUANTILE_CODE = 4
 
 
-def draw_paths(name, raw, n_paths, temperature, seed) -> np.ndarray:
+def quantile_work(levels=None) -> np.ndarray:
+    """The samplers' ``qwork``: a quantile head's sorted levels, then room to sort."""
+    lv = np.zeros(1) if levels is None else np.asarray(levels, dtype=np.float64)
+    return np.concatenate([lv, np.zeros(len(lv))])
+
+
+def draw_paths(name, raw, n_paths, temperature, seed, levels=None) -> np.ndarray:
     """Independent draws of every entry of ``raw`` ``(B, M * n_params)``.
 
-    Compiled (:func:`~tsrnn.kernels.sampling.draw_marginals`), seeded by
-    ``seed`` (bit-reproducible); ``temperature`` scales each draw's spread
-    around its mean (0: the mean). Returns ``(B, n_paths, M)``.
+    ``name`` is a family of :data:`DISTRIBUTIONS`, or ``"quantile"`` with the
+    head's sorted ``levels`` (its outputs sorted, then read at a uniform
+    level). Compiled (:func:`~tsrnn.kernels.sampling.draw_marginals`), seeded
+    by ``seed`` (bit-reproducible); ``temperature`` scales each draw's spread
+    around its mean (the median for quantiles; 0: that centre). Returns
+    ``(B, n_paths, M)``.
     """
-    dist = get_distribution(name)
+    if name == "quantile":
+        code, n_params = QUANTILE_CODE, len(levels)
+    else:
+        code, n_params = FAMILY_CODES[name], get_distribution(name).n_params
     raw = np.ascontiguousarray(raw, dtype=np.float64)
-    B, M = raw.shape[0], raw.shape[1] // dist.n_params
+    B, M = raw.shape[0], raw.shape[1] // n_params
     draws = np.empty((B, int(n_paths), M))
-    draw_marginals(FAMILY_CODES[name], dist.n_params, raw, int(n_paths),
-                   float(temperature), int(seed), draws)
+    draw_marginals(code, n_params, raw, int(n_paths), float(temperature),
+                   quantile_work(levels), int(seed), draws)
     return draws
 
 

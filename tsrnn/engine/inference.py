@@ -153,7 +153,7 @@ class InferencePack:
         return out
 
     def sample(self, state, x, extra, out0, family, n_params, n_targets, n_steps,
-               temperature, seed):
+               temperature, seed, qwork):
         """Recursive sample paths (:mod:`tsrnn.kernels.sampling`).
 
         Parameters
@@ -169,6 +169,9 @@ class InferencePack:
         family, n_params, n_targets, n_steps : int
         temperature : float
         seed : int
+        qwork : float64 ndarray
+            A quantile head's levels and sort room
+            (:func:`~tsrnn.engine.distributions.quantile_work`).
 
         Returns
         -------
@@ -187,7 +190,7 @@ class InferencePack:
             sample_lstm(
                 self.pack, self.meta, state, x, extra,
                 np.ascontiguousarray(out0, dtype=dt), int(family), int(n_params),
-                float(temperature), int(seed), draws,
+                float(temperature), qwork, int(seed), draws,
                 np.empty((B, self.n_inputs), dt), np.empty((B, G), dt),
                 np.empty((B, G), dt), np.empty((B, H), dt), np.empty((B, H), dt),
                 np.zeros((B, H + self.n_extra), dt), np.empty((B, self.n_outputs), dt),
@@ -196,7 +199,7 @@ class InferencePack:
         SAMPLERS[self._stream](
             self.pack, self.meta, state, x, extra,
             np.ascontiguousarray(out0, dtype=dt), int(family), int(n_params),
-            float(temperature), int(seed), draws, self._no_feedback,
+            float(temperature), qwork, int(seed), draws, self._no_feedback,
             np.zeros((B, self.n_outputs), dt), np.empty((1, B, self.n_outputs), dt),
             np.empty((B, self.hidden), dt), np.empty(self.n_buf, dt),
             np.empty((1, B, self.n_inputs), dt), np.empty((1, B, self.n_extra), dt),

@@ -24,7 +24,9 @@ itself without drawing (the greedy path).
 
 Family codes: 0 normal, 1 Student t, 2 Poisson, 3 negative binomial (mean
 ``m``, dispersion ``a``: variance ``m + a m^2``, drawn as a gamma-Poisson
-mixture with shape ``1/a`` and scale ``m a``).
+mixture with shape ``1/a`` and scale ``m a``), 4 a quantile head (its outputs
+sorted, read at a uniform level by linear interpolation between the levels
+and the outer segments' lines beyond them; its "mean" is the level 0.5).
 """
 
 from __future__ import annotations
@@ -51,8 +53,46 @@ def _softplus(v):
 
 
 @jit(inline="always")
-def _draw(family, r, o, temperature):
-    """One draw from the raw parameters ``r[o : o + P]`` of one target."""
+def _quantile_at(u, q, lv, n):
+    """The sorted quantiles ``q[:n]`` at levels ``lv[:n]``, read at level ``u``.
+
+    Linear between levels; beyond the outer ones, the outer segment's line
+    (the tails keep the head's local spread rather than piling up on the
+    extreme quantile).
+    """
+    if n == 1:
+        return q[0]
+    i = 0
+    if u >= lv[n - 1]:
+        i = n - 2
+    elif u > lv[0]:
+        while lv[i + 1] <= u:
+            i += 1
+    return q[i] + (u - lv[i]) * (q[i + 1] - q[i]) / (lv[i + 1] - lv[i])
+
+
+@jit(inline="always")
+def _draw(family, r, o, temperature, qwork, n_params):
+    """One draw from the raw parameters ``r[o : o + n_params]`` of one target.
+
+    ``qwork`` (float64, ``2 n_params``): a quantile head's levels, then room
+    to sort its outputs (family 4).
+    """
+    if family == 4:
+        n = n_params
+        q = qwork[n:]
+        for i in range(n):  # insertion sort: a handful of levels
+            v = r[o + i]
+            j = i
+            while j > 0 and q[j - 1] > v:
+                q[j] = q[j - 1]
+                j -= 1
+            q[j] = v
+        centre = _quantile_at(0.5, q, qwork, n)
+        if temperature == 0.0:
+            return centre
+        x = _quantile_at(np.random.random(), q, qwork, n)  # noqa: NPY002
+        return centre + temperature * (x - centre)
     if family == 0 or family == 1:
         mu = r[o]
         if temperature == 0.0:
@@ -75,7 +115,8 @@ def _draw(family, r, o, temperature):
 
 
 @jit
-def draw_marginals(family, n_params, raw, n_paths, temperature, seed, draws):
+def draw_marginals(family, n_params, raw, n_paths, temperature, qwork, seed,
+                   draws):
     """Independent draws of every entry of ``raw`` for ``n_paths`` paths.
 
     Parameters
@@ -86,6 +127,9 @@ def draw_marginals(family, n_params, raw, n_paths, temperature, seed, draws):
         Raw outputs of ``B`` rows (``M`` entries each: steps times targets).
     n_paths : int
     temperature : float
+    qwork : float64 ndarray of shape (2 n_params,)
+        A quantile head's sorted levels, then scratch (family 4); any
+        two floats otherwise.
     seed : int
     draws : ndarray of shape (B, n_paths, M)
         Out.
@@ -97,15 +141,17 @@ def draw_marginals(family, n_params, raw, n_paths, temperature, seed, draws):
         r = raw[b]
         for i in range(n_paths):
             for m in range(M):
-                draws[b, i, m] = _draw(family, r, m * n_params, temperature)
+                draws[b, i, m] = _draw(family, r, m * n_params, temperature, qwork,
+                                       n_params)
 
 
 @jit(inline="always")
-def _draw_step(family, n_params, out, s, temperature, draws):
+def _draw_step(family, n_params, out, s, temperature, qwork, draws):
     """Draw step ``s`` of every path from the head outputs ``out`` ``(B, O)``."""
     for b in range(out.shape[0]):
         for j in range(draws.shape[2]):
-            draws[s, b, j] = _draw(family, out[b], j * n_params, temperature)
+            draws[s, b, j] = _draw(family, out[b], j * n_params, temperature, qwork,
+                                   n_params)
 
 
 @jit(inline="always")
@@ -138,7 +184,7 @@ def _sampler_doc(cell):
         The head's extras of those steps.
     out0 : ndarray of shape (B, O)
         Head outputs at the origin (step 0's distribution).
-    family, n_params, temperature, seed : see :func:`draw_marginals`
+    family, n_params, temperature, qwork, seed : see :func:`draw_marginals`
     draws : ndarray of shape (S, B, k)
         Out: the paths (scaled, as the network reads its targets).
     fb : int64 ndarray of shape (0, 2)
@@ -154,46 +200,50 @@ def _sampler_doc(cell):
 # as stream.py explains); the loop is the same.
 @jit
 def sample_rnn_tanh(pack, meta, state, x, extra, out0, family, n_params,
-                    temperature, seed, draws, fb, last_out, out1, top, buf, xs, es):
+                    temperature, qwork, seed, draws, fb, last_out, out1, top, buf, xs,
+                    es):
     np.random.seed(seed)  # noqa: NPY002
-    _draw_step(family, n_params, out0, 0, temperature, draws)
+    _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
     for s in range(draws.shape[0] - 1):
         _feed(x, extra, s, draws, xs, es)
         stream_rnn_tanh(pack, meta, state, xs, es, fb, last_out, out1, top, buf)
-        _draw_step(family, n_params, out1[0], s + 1, temperature, draws)
+        _draw_step(family, n_params, out1[0], s + 1, temperature, qwork, draws)
 
 
 @jit
 def sample_rnn_relu(pack, meta, state, x, extra, out0, family, n_params,
-                    temperature, seed, draws, fb, last_out, out1, top, buf, xs, es):
+                    temperature, qwork, seed, draws, fb, last_out, out1, top, buf, xs,
+                    es):
     np.random.seed(seed)  # noqa: NPY002
-    _draw_step(family, n_params, out0, 0, temperature, draws)
+    _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
     for s in range(draws.shape[0] - 1):
         _feed(x, extra, s, draws, xs, es)
         stream_rnn_relu(pack, meta, state, xs, es, fb, last_out, out1, top, buf)
-        _draw_step(family, n_params, out1[0], s + 1, temperature, draws)
+        _draw_step(family, n_params, out1[0], s + 1, temperature, qwork, draws)
 
 
 @jit
 def sample_gru(pack, meta, state, x, extra, out0, family, n_params,
-               temperature, seed, draws, fb, last_out, out1, top, buf, xs, es):
+               temperature, qwork, seed, draws, fb, last_out, out1, top, buf, xs,
+                    es):
     np.random.seed(seed)  # noqa: NPY002
-    _draw_step(family, n_params, out0, 0, temperature, draws)
+    _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
     for s in range(draws.shape[0] - 1):
         _feed(x, extra, s, draws, xs, es)
         stream_gru(pack, meta, state, xs, es, fb, last_out, out1, top, buf)
-        _draw_step(family, n_params, out1[0], s + 1, temperature, draws)
+        _draw_step(family, n_params, out1[0], s + 1, temperature, qwork, draws)
 
 
 @jit
 def sample_sru(pack, meta, state, x, extra, out0, family, n_params,
-               temperature, seed, draws, fb, last_out, out1, top, buf, xs, es):
+               temperature, qwork, seed, draws, fb, last_out, out1, top, buf, xs,
+                    es):
     np.random.seed(seed)  # noqa: NPY002
-    _draw_step(family, n_params, out0, 0, temperature, draws)
+    _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
     for s in range(draws.shape[0] - 1):
         _feed(x, extra, s, draws, xs, es)
         stream_sru(pack, meta, state, xs, es, fb, last_out, out1, top, buf)
-        _draw_step(family, n_params, out1[0], s + 1, temperature, draws)
+        _draw_step(family, n_params, out1[0], s + 1, temperature, qwork, draws)
 
 
 #: The sampler of each stream driver.
@@ -211,7 +261,7 @@ for _f, _name in ((sample_rnn_tanh, "tanh RNN"), (sample_rnn_relu, "relu RNN"),
 
 @jit
 def sample_lstm(pack, meta, state, x, extra, out0, family, n_params, temperature,
-                seed, draws, xs, g, act, cn, tc, z, out):
+                qwork, seed, draws, xs, g, act, cn, tc, z, out):
     """Recursive sample paths of a unidirectional LSTM, every path at once.
 
     As the other cells' samplers (see :func:`sample_gru`), but each step runs
@@ -228,7 +278,7 @@ def sample_lstm(pack, meta, state, x, extra, out0, family, n_params, temperature
     L, H, nr = meta[0], meta[1], meta[2]
     B = out0.shape[0]
     E = z.shape[1] - H
-    _draw_step(family, n_params, out0, 0, temperature, draws)
+    _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
     head_w = view(pack, meta[7], (meta[8], H + E, nr))
     head_b = view(pack, meta[9], (1, out.shape[1]))
     for s in range(draws.shape[0] - 1):
@@ -253,4 +303,4 @@ def sample_lstm(pack, meta, state, x, extra, out0, family, n_params, temperature
             copy2d(cn, c)
             lstm_output_2d(act, tc, h, z, 0, 0, B)  # h, and z[:, :H] above
         panel_matmul(z, head_w, head_b, out, 0, B)
-        _draw_step(family, n_params, out, s + 1, temperature, draws)
+        _draw_step(family, n_params, out, s + 1, temperature, qwork, draws)

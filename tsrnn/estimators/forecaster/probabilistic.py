@@ -43,21 +43,18 @@ class ForecastsDistributions:
         """What ``predict_interval(method=...)`` can give; ``"auto"`` is the first.
 
         Direct strategy: the head's own quantiles (``"distribution"`` for a
-        likelihood, ``"quantile"`` for a quantile head), sample paths for a
-        likelihood, then conformal bands. Recursive strategy: a likelihood's
-        multi-step quantiles come from sample paths (the steps' changes are
-        summed), so ``"samples"`` first; a recursive quantile head has no
-        joint distribution to draw from: conformal bands only.
+        likelihood, ``"quantile"`` for a quantile head), then sample paths,
+        then conformal bands. Recursive strategy: the multi-step quantiles
+        come from sample paths (the steps' changes are summed, the draws fed
+        back), so ``"samples"`` first.
         """
         head = output_head(self)
         if head.kind == "point":
             return ("conformal",)
-        direct = self.strategy == "direct"
-        if head.kind == QUANTILE:
-            return ("quantile", "conformal") if direct else ("conformal",)
-        if direct:
-            return ("distribution", "samples", "conformal")
-        return ("samples", "conformal")
+        if self.strategy != "direct":
+            return ("samples", "conformal")
+        own = "quantile" if head.kind == QUANTILE else "distribution"
+        return (own, "samples", "conformal")
 
     def _bounds(self, positions, values, coverage, method, fut):
         """Bounds ``(lower, upper)`` ``(P, h, k)`` at ``coverage`` by ``method``.
@@ -159,7 +156,7 @@ class ForecastsDistributions:
         *,
         as_frame=False,
     ):
-        """Sample paths of the next ``horizon`` steps from a likelihood head.
+        """Sample paths of the next ``horizon`` steps (likelihood or quantile head).
 
         Parameters
         ----------
@@ -199,6 +196,11 @@ class ForecastsDistributions:
         advanced on it: a path has the temporal dependence the model learned
         (a shock persists). One compiled loop runs every step of every path.
 
+        **Quantile heads** are drawn from by inverting their sorted quantiles
+        at a uniform level: linear between the levels, the outer segments'
+        lines beyond them (a tail as wide as the head's spread near it); the
+        greedy path (``temperature=0``) follows the median (level 0.5).
+
         **Direct strategy**: the head gives each step's marginal distribution
         from the state at the origin, not how the steps depend on each other.
         Its paths draw every step independently from its marginal: each
@@ -227,11 +229,11 @@ class ForecastsDistributions:
             )
         model = self._snapshot()
         head = output_head(model)
-        if head.kind != "distribution":
+        if head.kind == "point":
             raise ValueError(
                 f"sample needs a likelihood head (loss='normal', 'student_t', "
-                f"'poisson' or 'negative_binomial'); this model has "
-                f"loss={model.loss_!r}"
+                f"'poisson' or 'negative_binomial') or a quantile head "
+                f"(loss='quantile'); this model has loss={model.loss_!r}"
             )
         h = check_horizon(horizon, model.horizon)
         fut = model._future(h, X)

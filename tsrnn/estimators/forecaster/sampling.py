@@ -5,7 +5,8 @@ the head outputs at each series' end: for the recursive strategy, ancestral
 sampling through the compiled sampler (each draw fed back as the next input,
 the network advanced on it; :meth:`~tsrnn.engine.InferencePack.sample`); for
 the direct strategy, independent draws of each step's marginal
-(:func:`~tsrnn.engine.distributions.draw_paths`). The caller maps the paths
+(:func:`~tsrnn.engine.distributions.draw_paths`). A quantile head is drawn
+from by inverting its sorted quantiles at a uniform level. The caller maps the paths
 back to the data's units (levels, scaler, seasonal indices: each increasing,
 applied to every path).
 """
@@ -14,7 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...engine.distributions import FAMILY_CODES, draw_paths
+from ...engine.distributions import (
+    FAMILY_CODES,
+    QUANTILE_CODE,
+    draw_paths,
+    quantile_work,
+)
 from .features import gather
 from .likelihood import output_head
 
@@ -32,7 +38,9 @@ def sample_paths(model, out0, rows, positions, h, n_paths, temperature, seed):
     P, k, n_par = len(positions), lay.n_targets, lay.n_params
     if model.strategy == "direct":
         raw = out0.reshape(P, lay.horizon_out, k * n_par)[:, :h].reshape(P, -1)
-        draws = draw_paths(head.loss, raw, n_paths, temperature, seed)
+        draws = draw_paths(
+            head.loss, raw, n_paths, temperature, seed, head.levels or None
+        )
         return draws.reshape(P, n_paths, h, k)
     # recursive: every path starts from its series' state and origin output
     x = exs = None
@@ -49,11 +57,12 @@ def sample_paths(model, out0, rows, positions, h, n_paths, temperature, seed):
         x,
         exs,
         np.repeat(out0, n_paths, axis=0),
-        FAMILY_CODES[head.loss],
+        FAMILY_CODES.get(head.loss, QUANTILE_CODE),
         n_par,
         k,
         h,
         temperature,
         seed,
+        quantile_work(head.levels or None),
     )  # (h, P * n, k)
     return draws.astype(np.float64).reshape(h, P, n_paths, k).transpose(1, 2, 0, 3)
