@@ -36,13 +36,7 @@ import numpy as np
 from ._activations import lstm_cell_2d, lstm_gates_2d, lstm_output_2d
 from ._jit import jit
 from ._linalg import copy2d, panel_matmul, view
-from .stream import (
-    stream_gru,
-    stream_lstm,
-    stream_rnn_relu,
-    stream_rnn_tanh,
-    stream_sru,
-)
+from .stream import stream_gru, stream_rnn_relu, stream_rnn_tanh, stream_sru
 
 EPS = 1e-6
 
