@@ -16,8 +16,10 @@
   of the quantiles when 0.5 is not among them).
 
 Everything that reads a head output as a forecast goes through
-:class:`OutputHead`: the point forecast, the value fed back as the next input
-(recursive strategy, gaps), quantiles, and the training and validation loss.
+:class:`OutputHead`: the point forecast, the output fed back as the next input
+(recursive strategy, gaps: its column and link, which the feature layout
+carries to the stream kernel), quantiles, and the training and validation
+loss.
 
 How a distribution maps back to the data's units. The network works on
 targets that are deseasonalised, scaled per series and possibly differenced
@@ -42,7 +44,7 @@ from functools import partial
 import numpy as np
 
 from ...engine import get_distribution, get_loss
-from ...engine.distributions import DISTRIBUTIONS, EPS
+from ...engine.distributions import DISTRIBUTIONS
 from ...engine.losses import check_quantile_levels, pinball
 
 #: Likelihood losses (``loss=``) and the quantile head's name.
@@ -138,14 +140,7 @@ class OutputHead:
             return q[..., self.levels.index(0.5)]
         return q.mean(axis=-1)
 
-    def fed_back(self, raw) -> np.ndarray:
-        """What the stream kernel feeds back (:attr:`point_param`, its link)."""
-        v = self._split(raw)[..., self.point_param]
-        if self.feedback_link:
-            v = np.logaddexp(0.0, v) + EPS
-        return v
-
-    def quantiles(self, raw, qs, allow_outside=False) -> np.ndarray:
+    def quantiles(self, raw, qs) -> np.ndarray:
         """Quantiles ``(..., m, len(qs))`` of raw outputs ``(..., m * P)``.
 
         A quantile head interpolates linearly between its sorted levels and
