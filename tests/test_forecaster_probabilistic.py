@@ -400,3 +400,22 @@ def test_quantile_heads_sample_by_inverting_their_quantiles(strategy):
     lo, hi = model.predict_interval(level=95, method="samples")  # beyond 0.1/0.9
     lo80, hi80 = model.predict_interval(level=80, method="samples")
     assert np.all(lo < lo80) and np.all(hi80 < hi)
+
+
+def test_backtest_intervals_are_the_heads_own():
+    """backtest(coverage=...) bounds a likelihood head by its distribution."""
+    from sklearn.base import clone
+
+    from tsrnn.backtest import backtest
+
+    y = _real(n=200)
+    est = RNNForecaster(horizon=3, hidden_size=8, max_iter=3, loss="normal",
+                        season_length=12, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _, fc = backtest(est, y, n_origins=1, initial=190, coverage=0.8,
+                         return_forecasts=True)
+        model = clone(est).fit(y[:190])
+    lo, hi = model.predict_interval(level=80, method="distribution")
+    np.testing.assert_allclose(fc["RNNForecaster-lo-80"], lo, rtol=1e-12)
+    np.testing.assert_allclose(fc["RNNForecaster-hi-80"], hi, rtol=1e-12)
