@@ -114,7 +114,7 @@ def tsrnn_fns(cell, H, dtype):
         net.train_step(theta, opt, x, y, None, mse)
 
     def infer():
-        net.forward(theta, x)
+        net.forward(theta, x, keep_cache=False)  # as torch.no_grad
 
     snet = Network(RecurrentStack(cell, I, H, 1, dtype=dtype), LinearHead(H, 1, "none"))
     pack = InferencePack(snet, snet.init_params(rng))

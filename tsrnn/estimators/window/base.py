@@ -483,7 +483,9 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
             for start in range(0, n, step):
                 stop = min(start + step, n)
                 x = self._time_major(X3, slice(start, stop))
-                y_hat, _, _ = self._network.forward(self.params_, x, training=False)
+                y_hat, _, _ = self._network.forward(
+                    self.params_, x, training=False, keep_cache=False
+                )
                 # per-step heads give (T, B, O): back to window-major rows
                 out[start:stop] = y_hat.swapaxes(0, 1) if self._per_step else y_hat
         return out
