@@ -468,7 +468,7 @@ def _sum_sq64(v):
     return s
 
 
-@jit
+@jit(inline="always")
 def lstm_cell_back_2d(gates, c_prev, tc, dh, dc, sq, r0, r1):
     """One LSTM step backward through the cell, rows ``r0 .. r1 - 1``, in place.
 
