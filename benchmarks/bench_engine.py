@@ -114,7 +114,7 @@ def tsrnn_fns(cell, H, dtype):
         net.train_step(theta, opt, x, y, None, mse)
 
     def infer():
-        net.forward(theta, x)
+        net.forward(theta, x, keep_cache=False)  # as torch.no_grad
 
     snet = Network(RecurrentStack(cell, I, H, 1, dtype=dtype), LinearHead(H, 1, "none"))
     pack = InferencePack(snet, snet.init_params(rng))
@@ -167,11 +167,11 @@ def torch_fns(cell, H, dtype):
 COMPILE_SNIPPET = textwrap.dedent(
     """
     import time, numpy as np
-    t0 = time.perf_counter()
+    t0 = time.perf_counter(); c0 = time.process_time()
     from tsrnn.engine.stack import RecurrentStack
     from tsrnn.engine.inference import InferencePack
     from tsrnn.engine import Adam, LinearHead, Network, get_loss
-    t1 = time.perf_counter()
+    t1 = time.perf_counter(); c1 = time.process_time()
     dt = np.{dtype}
     net = Network(RecurrentStack("{cell}", 4, 16, 1, dtype=dt), LinearHead(16, 1, "none"))
     th = net.init_params(np.random.default_rng(0))
@@ -179,14 +179,18 @@ COMPILE_SNIPPET = textwrap.dedent(
     net.train_step(th, Adam(th.size, dtype=dt), x, y, None, get_loss("squared_error"))
     net.forward(th, x)
     InferencePack(net, th).run(net.stack.zero_state(2), x)
-    t2 = time.perf_counter()
-    print(f"{{t1 - t0:.3f}} {{t2 - t1:.3f}}")
+    t2 = time.perf_counter(); c2 = time.process_time()
+    print(f"{{t1 - t0:.3f}} {{t2 - t1:.3f}} {{c1 - c0:.3f}} {{c2 - c1:.3f}}")
     """
 )
 
 
 def compile_times(cell="lstm", dtype="float64"):
-    """(cold, cached) seconds for the first train step + predict + stream in new processes."""
+    """First train step + predict + stream in new processes, cold then cached.
+
+    Two rows of (import wall, run wall, import CPU, run CPU) seconds; the CPU
+    times (one thread compiles) are the figures to compare on a loaded machine.
+    """
     root = os.path.join(os.path.dirname(__file__), "..")
     code = COMPILE_SNIPPET.format(cell=cell, dtype=dtype)
     with tempfile.TemporaryDirectory() as cache:
@@ -274,10 +278,13 @@ def main():
         ("lstm", "float64"),
         ("lstm", "float32"),
     ):
-        (imp0, cold), (imp1, warm) = compile_times(cell, dname)
+        (imp0, cold, cimp0, ccold), (imp1, warm, cimp1, cwarm) = compile_times(
+            cell, dname
+        )
         print(
-            f"compile {cell} {dname}: cold {cold:.2f} s (import {imp0:.2f} s), "
-            f"cached start {warm:.2f} s (import {imp1:.2f} s)"
+            f"compile {cell} {dname}: cold {cold:.2f} s (CPU {ccold:.2f} s; import "
+            f"{imp0:.2f} s, CPU {cimp0:.2f} s), cached start {warm:.2f} s (CPU "
+            f"{cwarm:.2f} s; import {imp1:.2f} s, CPU {cimp1:.2f} s)"
         )
 
 

@@ -237,6 +237,23 @@ def _masked_at(a, i=-1):
 NOT_FITTED = r"not fitted yet\. Call 'fit'"
 
 CASES = [
+    # ------------------------------------------------------------ tsrnn.warmup
+    Case(
+        "warmup-unknown-cell",
+        lambda c: {},
+        lambda d, c: tsrnn.warmup(cells=["lstm", "cnn"]),
+        ValueError,
+        r"warmup: unknown cells \['cnn'\]; "
+        r"choose among \['rnn', 'lstm', 'gru', 'sru'\]",
+    ),
+    Case(
+        "warmup-unknown-dtype",
+        lambda c: {},
+        lambda d, c: tsrnn.warmup(dtypes="float16"),
+        ValueError,
+        r"warmup: unknown dtypes \['float16'\]; "
+        r"choose among \['float64', 'float32'\]",
+    ),
     # ------------------------------------------------------------ tsrnn.nn
     Case(
         "nn-input-nan",

@@ -107,6 +107,32 @@ def test_stack_zero_state_default(case, rng):
     assert_close(state, ref_state, np.float64)
 
 
+@pytest.mark.parametrize("T_", [0, 1, 2, 7], ids=lambda t: f"T{t}")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("case", CELL_CASES, ids=CELL_IDS)
+def test_forward_without_cache_is_bit_identical(case, dtype, T_, rng):
+    """``keep_cache=False`` (inference: ring buffers in the LSTM scan) changes no bit.
+
+    Odd and even lengths (the two-step rings end on either slot), a single step
+    and an empty window; two layers, both directions. Its cache gives the last
+    output but refuses a backward pass with a message saying what to do.
+    """
+    cell, nonlinearity, input_size = case
+    stack = RecurrentStack(
+        cell, input_size, H, 2, nonlinearity=nonlinearity, bidirectional=True,
+        dtype=dtype,
+    )
+    theta, x, state0 = random_problem(stack, rng, T=T_)
+    out, state, cache = stack.forward(theta, x, state0)
+    out2, state2, cache2 = stack.forward(theta, x, state0, keep_cache=False)
+    np.testing.assert_array_equal(out2, out)
+    np.testing.assert_array_equal(state2, state)
+    np.testing.assert_array_equal(cache2.last_output, cache.last_output)
+    fix = r"keep_cache=False.*run forward with keep_cache=True"
+    with pytest.raises(ValueError, match=fix):
+        stack.backward(theta, cache2, np.ones_like(out))
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("case", CELL_CASES, ids=CELL_IDS)
 def test_stack_forward_large_hidden_blas_path(case, dtype, rng):

@@ -2,7 +2,8 @@
 
 Public names: the series forecaster :class:`RNNForecaster`, the window models
 :class:`RNNRegressor` and :class:`RNNClassifier`, the baselines, metrics,
-``backtest``, windowing helpers, and the subpackages ``nn`` (torch-twin
+``backtest``, windowing helpers, ``warmup`` (compile the kernels ahead of a
+first fit), and the subpackages ``nn`` (torch-twin
 modules), ``datasets`` and ``metrics``.
 """
 
@@ -21,6 +22,7 @@ from .estimators import (  # noqa: E402
     RNNClassifier,
     RNNForecaster,
     RNNRegressor,
+    warmup,
 )
 from .persist import load  # noqa: E402
 from .windowing import WindowTransformer, make_windows, windows_from_long  # noqa: E402
@@ -37,6 +39,7 @@ __all__ = [
     "MarkovChainForecaster",
     "backtest",
     "load",
+    "warmup",
     "make_windows",
     "windows_from_long",
     "WindowTransformer",

@@ -12,11 +12,13 @@ its kernels (``tsrnn/kernels/<cell>.py`` and a driver in
 
 Conventions of the layer functions (one layer, one direction):
 
-``forward(stack, p, suffix, x, s0) -> (LayerCache, final)``
+``forward(stack, p, suffix, x, s0, keep=True) -> (LayerCache, final)``
     ``p``: torch-named views of the stack's parameters, ``suffix`` the layer's
     (``"_l0"``, ``"_l1_reverse"``), ``x`` the layer input ``(T, B, I)``, ``s0``
     the initial state ``(n_states, B, H)``; ``final`` is a tuple of the final
-    state tensors, in :attr:`CellSpec.states` order.
+    state tensors, in :attr:`CellSpec.states` order. ``keep=False``: no
+    backward follows, so a cell may skip what only BPTT reads (the cache then
+    holds ``hs`` alone).
 ``backward(stack, p, g, suffix, cache, dhs, ds_last, need_dx=True) -> (dx, ds0, norms)``
     ``g``: gradient views (accumulated into), ``dhs`` ``(T, B, H)`` the gradient
     of the layer's outputs, ``ds_last`` ``(n_states, B, H)`` that of its final
@@ -163,7 +165,7 @@ def _fused_scan(stack, p, suffix, x, s0):
     return wp, bias, hs, h0, xh, rec, T * G * (I + H)
 
 
-def _rnn_forward(stack, p, suffix, x, s0):
+def _rnn_forward(stack, p, suffix, x, s0, keep=True):
     T, B, _ = x.shape
     wp, bias, hs, h0, xh, rec, work = _fused_scan(stack, p, suffix, x, s0)
     args = (x, wp, bias, h0, stack.relu, hs, xh, rec)
@@ -171,26 +173,32 @@ def _rnn_forward(stack, p, suffix, x, s0):
     return LayerCache(x, None, hs), (hs[T],)
 
 
-def _lstm_forward(stack, p, suffix, x, s0):
+def _lstm_forward(stack, p, suffix, x, s0, keep=True):
     T, B, I = x.shape
     H, dt = stack.hidden_size, stack.dtype
     wp, bias, hs, h0, _, rec, work = _fused_scan(stack, p, suffix, x, s0)
     G = bias.shape[1]
+    # without a backward to come, the kernel cycles through one step of gates
+    # and tanh(c) and two of c and [x, h] (ring buffers) instead of writing
+    # T of each: less memory traffic, the same arithmetic
+    n_g, n_c = (T, T + 1) if keep else (1, 2)
     # the work arrays are recycled (see workspace): page faults otherwise
-    gates = take((T, B, G), dt)
-    cs = take((T + 1, B, H), dt)
+    gates = take((n_g, B, G), dt)
+    cs = take((n_c, B, H), dt)
     c0 = np.ascontiguousarray(s0[1])
     # every step's [x_t, h_{t-1}] row is kept, with a 1 for the bias: the
     # backward's weight and bias gradients are then one product over them
     # (xhs[T] takes the last step's h, unused)
-    xhs = take((T + 1, B, I + H + 1), dt)
+    xhs = take((n_c, B, I + H + 1), dt)
     xhs[:, :, I + H] = 1.0
-    tcs = take((T, B, H), dt)
+    tcs = take((n_g, B, H), dt)
     scale = _lstm_scale(G, H, dt)
     args = (x, wp, bias, scale, h0, c0, gates, hs, cs, tcs, xhs, rec)
     run_rows(lstm_forward, args, B, work)
-    cache = LayerCache(x, gates, hs, cs=cs, xhs=xhs[:T], tcs=tcs)
-    return cache, (hs[T], cs[T])
+    final = (hs[T], cs[T % n_c])
+    if not keep:
+        return LayerCache(x, None, hs), final
+    return LayerCache(x, gates, hs, cs=cs, xhs=xhs[:T], tcs=tcs), final
 
 
 def _lstm_scale(G, H, dt):
@@ -200,7 +208,7 @@ def _lstm_scale(G, H, dt):
     return scale
 
 
-def _gru_forward(stack, p, suffix, x, s0):
+def _gru_forward(stack, p, suffix, x, s0, keep=True):
     # r multiplies h W_hn^T + b_hn alone: the input half stays apart
     T, B, I = x.shape
     H, dt = stack.hidden_size, stack.dtype
@@ -354,7 +362,7 @@ def _sru_entries(input_size, hidden_size, suffix, bias):
     ]
 
 
-def _sru_forward(stack, p, suffix, x, s0):
+def _sru_forward(stack, p, suffix, x, s0, keep=True):
     T, B, I = x.shape
     H, dt = stack.hidden_size, stack.dtype
     w_ih = p["weight_ih" + suffix]

@@ -99,8 +99,12 @@ class Network:
         training=False,
         dropout=0.0,
         rng=None,
+        keep_cache=True,
     ):
         """Predictions for inputs ``x`` of shape ``(T, B, I)``.
+
+        ``keep_cache=False`` when no :meth:`backward` follows (inference, as
+        torch's ``no_grad``): the cells then skip what only BPTT reads.
 
         Returns
         -------
@@ -111,7 +115,13 @@ class Network:
         """
         ts, th = self.split(theta)
         out, state, stack_cache = self.stack.forward(
-            ts, x, state0, training=training, dropout=dropout, rng=rng
+            ts,
+            x,
+            state0,
+            training=training,
+            dropout=dropout,
+            rng=rng,
+            keep_cache=keep_cache,
         )
         y_hat, head_cache = self.head.forward(th, out, extra)
         return y_hat, state, NetworkCache(stack_cache, head_cache)

@@ -35,6 +35,7 @@ class StackCache:
 
     layers: list[list[LayerCache]] = field(default_factory=list)  # [layer][direction]
     masks: list = field(default_factory=list)  # dropout masks on layer outputs
+    for_backward: bool = True  # False: forward(keep_cache=False) kept only hs
 
     @property
     def last_output(self) -> np.ndarray:
@@ -174,7 +175,17 @@ class RecurrentStack:
         return f"_l{layer}" + ("_reverse" if d else "")
 
     # ----------------------------------------------------------------- forward
-    def forward(self, theta, x, state0=None, *, training=False, dropout=0.0, rng=None):
+    def forward(
+        self,
+        theta,
+        x,
+        state0=None,
+        *,
+        training=False,
+        dropout=0.0,
+        rng=None,
+        keep_cache=True,
+    ):
         """Run the stack over a window.
 
         Parameters
@@ -189,6 +200,9 @@ class RecurrentStack:
         dropout : float
         rng : numpy Generator
             For the dropout masks.
+        keep_cache : bool
+            False: no :meth:`backward` follows (inference), so the cells skip
+            what only BPTT reads; the cache still gives ``last_output``.
 
         Returns
         -------
@@ -210,7 +224,7 @@ class RecurrentStack:
             state0 = np.require(state0, self.dtype, ["C", "W"])
         state = np.empty_like(state0)
         p = self.layout.views(theta)
-        cache = StackCache()
+        cache = StackCache(for_backward=keep_cache)
         inp = x
         for layer in range(self.num_layers):
             outs = []
@@ -219,7 +233,7 @@ class RecurrentStack:
                 idx = layer * D + d
                 xin = inp if d == 0 else np.ascontiguousarray(inp[::-1])
                 lc, final = self.spec.forward(
-                    self, p, self._suffix(layer, d), xin, state0[:, idx]
+                    self, p, self._suffix(layer, d), xin, state0[:, idx], keep_cache
                 )
                 state[:, idx] = final
                 row.append(lc)
@@ -269,6 +283,11 @@ class RecurrentStack:
             ``||dL/dh_t||`` per layer-direction and step (``c`` for SRU),
             in forward time order.
         """
+        if not cache.for_backward:
+            raise ValueError(
+                "this cache comes from forward(..., keep_cache=False), which keeps "
+                "nothing for a backward pass; run forward with keep_cache=True"
+            )
         T, B, _ = d_out.shape
         H = self.hidden_size
         D = self.num_directions

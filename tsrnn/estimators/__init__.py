@@ -3,6 +3,7 @@
 from .ensemble import EnsembleForecaster
 from .forecaster import RNNForecaster
 from .per_series import PerSeriesForecaster
+from .warmup import WarmupReport, warmup
 from .window import RNNClassifier, RNNRegressor
 
 __all__ = [
@@ -11,4 +12,6 @@ __all__ = [
     "PerSeriesForecaster",
     "RNNClassifier",
     "RNNRegressor",
+    "WarmupReport",
+    "warmup",
 ]

@@ -383,7 +383,7 @@ def tanh_2d(a, out):
             oi[j] = fast_tanh(ai[j])
 
 
-@jit
+@jit(inline="always")
 def lstm_gates_2d(a, scale, out):
     """``out[i, j] = scale[j] sigmoid(scale[j] a[i, j]) + 1 - scale[j]``.
 
@@ -405,7 +405,7 @@ def lstm_gates_2d(a, scale, out):
             oi[j] = _fma(s, fast_sigmoid(s * ai[j]), one - s)
 
 
-@jit
+@jit(inline="always")
 def lstm_cell_2d(gates, c_prev, c_new, tc_new, r0, r1):
     """``c = f c_prev + i g`` and ``tanh(c)`` for rows ``r0 .. r1 - 1``.
 
@@ -437,7 +437,7 @@ def lstm_cell_2d(gates, c_prev, c_new, tc_new, r0, r1):
             tn[j] = _fma(two, fast_sigmoid(two * c), -one)
 
 
-@jit
+@jit(inline="always")
 def lstm_output_2d(gates, tc, h_new, xh_next, col0, r0, r1):
     """``h = o tanh(c)`` into ``h_new`` and ``xh_next[:, col0:col0 + H]``.
 
@@ -468,7 +468,7 @@ def _sum_sq64(v):
     return s
 
 
-@jit
+@jit(inline="always")
 def lstm_cell_back_2d(gates, c_prev, tc, dh, dc, sq, r0, r1):
     """One LSTM step backward through the cell, rows ``r0 .. r1 - 1``, in place.
 

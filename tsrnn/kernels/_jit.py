@@ -9,10 +9,14 @@ so that finite-difference checks and bit-for-bit reproducibility hold.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
+import sys
+import threading
 
 import numba
+from numba.core import event
 
 JIT_OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
 
@@ -57,6 +61,100 @@ def clear_cache() -> int:
     return n
 
 
+def _is_ours(dispatcher) -> bool:
+    return getattr(dispatcher.py_func, "__module__", "").startswith("tsrnn.")
+
+
+def _tsrnn_dispatchers():
+    """Every Numba dispatcher defined in a module of tsrnn imported so far."""
+    from numba.core.dispatcher import Dispatcher
+
+    seen = {}
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("tsrnn.") or module is None:
+            continue
+        for obj in vars(module).values():
+            if isinstance(obj, Dispatcher) and _is_ours(obj):
+                seen[id(obj)] = obj
+    return list(seen.values())
+
+
+def kernel_label(dispatcher, args) -> str:
+    """``module.function[dtype]``: a kernel and its first array argument's dtype."""
+    py = dispatcher.py_func
+    dtypes = [str(a.dtype) for a in args if isinstance(a, numba.types.Array)]
+    suffix = f"[{dtypes[0]}]" if dtypes else ""
+    return f"{py.__module__}.{py.__name__}{suffix}"
+
+
+class _CompileListener(event.Listener):
+    """Calls ``on_compile(dispatcher, args)`` when a kernel of tsrnn starts compiling.
+
+    Numba raises the ``numba:compile`` event only for a real compilation,
+    never for a specialization loaded from the on-disk cache, so listening
+    costs nothing when the cache is warm. Only compilations on the thread that
+    installed the listener are reported (another thread's predict is not this
+    fit's business).
+    """
+
+    def __init__(self, on_compile):
+        self.on_compile = on_compile
+        self.thread = threading.get_ident()
+
+    def on_start(self, ev):
+        d = ev.data["dispatcher"]
+        if threading.get_ident() == self.thread and _is_ours(d):
+            self.on_compile(d, ev.data["args"])
+
+    def on_end(self, ev):
+        pass
+
+
+@contextlib.contextmanager
+def on_compile(callback):
+    """Within the block, ``callback(dispatcher, args)`` for each kernel compiled.
+
+    Loads from the on-disk cache are not compilations and are not reported.
+    """
+    listener = _CompileListener(callback)
+    event.register("numba:compile", listener)
+    try:
+        yield
+    finally:
+        event.unregister("numba:compile", listener)
+
+
+COMPILING_MESSAGE = "compiling kernels (first use only)"
+
+
+@contextlib.contextmanager
+def announce_compilation(verbose):
+    """Print :data:`COMPILING_MESSAGE` once (stderr) if a kernel compiles in the block.
+
+    For ``verbose`` fits: the first fit in a fresh environment spends seconds
+    compiling before its first epoch, and says so rather than look stuck.
+    Detecting a cold cache costs nothing: Numba announces real compilations
+    only (``tsrnn.warmup`` does the compiling ahead of time).
+    """
+    if not verbose:
+        yield
+        return
+    said = []
+
+    def say(dispatcher, args):
+        if not said:
+            said.append(True)
+            print(COMPILING_MESSAGE, file=sys.stderr, flush=True)
+
+    with on_compile(say):
+        yield
+
+
+def specializations() -> dict:
+    """``{dispatcher: set of signatures}``: the kernels compiled or loaded so far."""
+    return {d: set(d.overloads) for d in _tsrnn_dispatchers()}
+
+
 def cache_stats() -> dict:
     """Numba on-disk cache hits and misses of tsrnn's kernels in this process.
 
@@ -71,17 +169,8 @@ def cache_stats() -> dict:
         ``{"hits": int, "misses": int}`` summed over every kernel imported so
         far from ``tsrnn``'s modules.
     """
-    import sys
-
-    from numba.core.dispatcher import Dispatcher
-
-    seen, hits, misses = set(), 0, 0
-    for name, module in list(sys.modules.items()):
-        if not name.startswith("tsrnn.") or module is None:
-            continue
-        for obj in vars(module).values():
-            if isinstance(obj, Dispatcher) and id(obj) not in seen:
-                seen.add(id(obj))
-                hits += sum(obj.stats.cache_hits.values())
-                misses += sum(obj.stats.cache_misses.values())
+    hits = misses = 0
+    for d in _tsrnn_dispatchers():
+        hits += sum(d.stats.cache_hits.values())
+        misses += sum(d.stats.cache_misses.values())
     return {"hits": hits, "misses": misses}

@@ -76,20 +76,24 @@ def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, tcs, xhs, rec, r0, r
     pass per stream makes ``c_t`` and ``tanh(c_t)`` (:func:`lstm_cell_2d`)
     and one ``h_t`` (:func:`lstm_output_2d`).
     """
-    T, B, G = gates.shape
-    H = G // 4
+    T = x.shape[0]
     n_i = x.shape[2]
+    # ring buffers: a forward pass that no backward follows passes gates and
+    # tcs of one step and cs and xhs of two (indices modulo their length),
+    # instead of T of each it would write and never read again
+    n_g, n_c, n_x = gates.shape[0], cs.shape[0], xhs.shape[0]
     copy2d(h0[r0:r1], hs[0, r0:r1])
     copy2d(c0[r0:r1], cs[0, r0:r1])
     put_columns(h0, xhs[0], n_i, r0, r1)
     for t in range(T):
-        xh = xhs[t]
+        xh = xhs[t % n_x]
         put_columns(x[t], xh, 0, r0, r1)
-        g_t = gates[t]
+        g_t = gates[t % n_g]
+        tc = tcs[t % n_g]
         panel_matmul(xh, wp, bias, rec, r0, r1)
         lstm_gates_2d(rec[r0:r1], scale, g_t[r0:r1])
-        lstm_cell_2d(g_t, cs[t], cs[t + 1], tcs[t], r0, r1)
-        lstm_output_2d(g_t, tcs[t], hs[t + 1], xhs[t + 1], n_i, r0, r1)
+        lstm_cell_2d(g_t, cs[t % n_c], cs[(t + 1) % n_c], tc, r0, r1)
+        lstm_output_2d(g_t, tc, hs[t + 1], xhs[(t + 1) % n_x], n_i, r0, r1)
 
 
 @jit

@@ -69,23 +69,23 @@ def _holt_eval(y, p, l0, b0):
 @jit
 def fit_holt(y, l0, b0):
     """Damped-trend ``(alpha, beta, phi)`` from the state ``(l0, b0)``."""
-    lo = np.array([0.01, 0.001, 0.8])
-    hi = np.array([0.99, 0.99, 0.98])
-    grid_a = np.array([0.05, 0.2, 0.5, 0.8, 0.95])
-    grid_f = np.array([0.01, 0.1, 0.3, 0.7])
-    grid_p = np.array([0.8, 0.9, 0.98])
+    # Tuples and element copies, not array literals and ``p[:] = bp``: a slice
+    # assignment compiles Numba's shape-mismatch message (string formatting),
+    # about 2 s of the first fit's compile time, measured.
+    lo = (0.01, 0.001, 0.8)
+    hi = (0.99, 0.99, 0.98)
     p = np.empty(3)
     best = np.inf
-    bp = np.array([0.5, 0.1, 0.9])
-    for a in grid_a:
-        for f in grid_f:
-            for ph in grid_p:
+    b_a, b_f, b_p = 0.5, 0.1, 0.9
+    for a in (0.05, 0.2, 0.5, 0.8, 0.95):
+        for f in (0.01, 0.1, 0.3, 0.7):
+            for ph in (0.8, 0.9, 0.98):
                 p[0], p[1], p[2] = a, f, ph
                 s = _holt_eval(y, p, l0, b0)
                 if s < best:
                     best = s
-                    bp[:] = p
-    p[:] = bp
+                    b_a, b_f, b_p = a, f, ph
+    p[0], p[1], p[2] = b_a, b_f, b_p
     for _sweep in range(2):
         for j in range(3):
             a, b = lo[j], hi[j]

@@ -35,6 +35,7 @@ from ..._constraints import Interval, Options, StrOptions, validate_params
 from ...data import check_horizon, to_series_set
 from ...engine import CELLS
 from ...engine.threads import single_threaded_blas
+from ...kernels._jit import announce_compilation
 from ...evaluation import ForecasterMixin
 from ...persist import Persistent, register
 from .. import fitted_config
@@ -224,7 +225,9 @@ class RNNForecaster(
     random_state : int, Generator or None
     verbose : int, default=0
         ``>= 1``: a tqdm progress bar with the loss and validation score per
-        epoch; without tqdm, one line per epoch on stderr.
+        epoch; without tqdm, one line per epoch on stderr. A fit that has to
+        compile kernels first (the first in a fresh environment, see
+        :func:`tsrnn.warmup`) says ``compiling kernels (first use only)``.
     dtype : {"float64", "float32"}, default="float64"
     id_col, time_col, target_col : str
         Long-format column names (statsforecast's defaults).
@@ -632,7 +635,7 @@ class RNNForecaster(
             fitted_config.check_unchanged(self, "fit with warm_start=True")
         # random_state=None: fresh randomness for every fit, as in scikit-learn
         self.__dict__.pop("_auto_seed", None)
-        with single_threaded_blas():
+        with single_threaded_blas(), announce_compilation(self.verbose):
             self._fit_data(self._read(y, X), partial=False)
         return self
 
@@ -739,7 +742,7 @@ class RNNForecaster(
         """
         if not hasattr(self, "params_"):
             validate_params(self)
-            with single_threaded_blas():
+            with single_threaded_blas(), announce_compilation(self.verbose):
                 return self._fit_data(self._read(y_new, X_new), partial=True)
         fitted_config.check_unchanged(self, "partial_fit")
         with self._stream_lock():

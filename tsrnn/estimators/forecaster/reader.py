@@ -122,7 +122,7 @@ class SeriesReader:
                     last_out = np.zeros((1, lay.n_outputs), dt)
                 o = pack.run(state, x, ex, lay.feedback_map, last_out, top)
             else:
-                o, st, cache = net.forward(theta, x, state, ex)
+                o, st, cache = net.forward(theta, x, state, ex, keep_cache=False)
                 state[...] = st
                 top[...] = cache.last_output
             out[a : a + len(r)] = o[:, 0]
@@ -239,6 +239,7 @@ class SeriesReader:
                         np.ascontiguousarray(x, dt),
                         state,
                         np.ascontiguousarray(ex, dt),
+                        keep_cache=False,
                     )
                     out[a : a + step] = o
                 states[:, :, grp] = state

@@ -33,6 +33,7 @@ from ...engine import (
     run_epochs,
 )
 from ...engine.threads import single_threaded_blas
+from ...kernels._jit import announce_compilation
 from ...persist import Persistent
 from ..refused import ExplainsRefusedParameters
 from .. import fitted_config
@@ -482,7 +483,9 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
             for start in range(0, n, step):
                 stop = min(start + step, n)
                 x = self._time_major(X3, slice(start, stop))
-                y_hat, _, _ = self._network.forward(self.params_, x, training=False)
+                y_hat, _, _ = self._network.forward(
+                    self.params_, x, training=False, keep_cache=False
+                )
                 # per-step heads give (T, B, O): back to window-major rows
                 out[start:stop] = y_hat.swapaxes(0, 1) if self._per_step else y_hat
         return out
@@ -667,7 +670,7 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
                 return float("nan")  # never an improvement: the best weights stay
             return self._validation_score(out, Y_val)
 
-        with single_threaded_blas():
+        with single_threaded_blas(), announce_compilation(self.verbose):
             log = run_epochs(
                 theta, run_epoch, max_iter=1 if incremental else self.max_iter,
                 tol=self.tol, n_iter_no_change=self.n_iter_no_change,

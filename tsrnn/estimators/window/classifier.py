@@ -101,7 +101,9 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         nothing stops early. The architecture cannot change.
     verbose : int, default=0
         ``>= 1``: a tqdm progress bar with loss (and validation score) per
-        epoch; without tqdm, one line per epoch on stderr.
+        epoch; without tqdm, one line per epoch on stderr. A fit that has to
+        compile kernels first (the first in a fresh environment, see
+        :func:`tsrnn.warmup`) says ``compiling kernels (first use only)``.
 
     Attributes
     ----------
