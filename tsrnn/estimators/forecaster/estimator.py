@@ -142,6 +142,30 @@ class RNNForecaster(
         (``benchmarks/RESULTS.md``): a year of training data holds each holiday
         once, so the network learns little from them; a workday covariate that
         marks them does as well.
+    past_covariates : str, int or list of them, optional
+        Covariates observed only up to each step (another sensor, a traded
+        volume, a market index): column names of ``X`` (or of the extra
+        columns of a long ``y``; positions for an array ``X``). ``fit`` and
+        ``update`` read them with the other covariates; ``predict`` never asks
+        for them (an ``X`` that holds them anyway is read without them), and
+        the head never reads them about future steps: the state at the
+        origin has read them. Needs ``strategy="direct"`` (a recursive
+        forecast would have to read their future). See
+        ``docs/covariates.md``.
+    embedding_dims : int or dict, optional
+        Widths of the learned embeddings of categorical covariates (columns
+        of dtype ``category``, ``object`` or ``string``: every category a
+        trained vector the network reads, as ``torch.nn.Embedding``): one int
+        for every table, or ``{column: dim}`` (the series id under
+        ``id_col``'s name); default ``min(16, round(1.6 * n ** 0.56))`` for
+        ``n`` categories (fastai's rule, capped at 16 for these small
+        networks). A category ``update`` or ``predict`` meets that ``fit``
+        never saw reads a reserved "unknown" row (the mean of the fitted
+        vectors), with an ``UnknownCategoryWarning``.
+    id_embedding : bool, default=False
+        Give every series of a long frame a learned embedding of its id (a
+        static categorical input, ``id_col``'s table in ``embedding_dims``),
+        so the global model can learn per-series behaviour.
     scaler : {"standard", "robust"} or None, default="standard"
         Per-series scaling of targets (and global scaling of covariates), fitted
         on the training rows. Its statistics are relative to each series'
@@ -426,6 +450,9 @@ class RNNForecaster(
         "references",
         "calendar_features",
         "holidays",
+        "past_covariates",
+        "embedding_dims",
+        "id_embedding",
         "scaler",
         "loss",
         "dtype",
@@ -461,6 +488,10 @@ class RNNForecaster(
         "references": [StrOptions({"auto"}), None],
         "calendar_features": ["boolean"],
         "holidays": [None, str, list, tuple],
+        "past_covariates": [None, str, numbers.Integral, list, tuple],
+        "embedding_dims": [None, Interval(numbers.Integral, 1, None, closed="left"),
+                           dict],
+        "id_embedding": ["boolean"],
         "scaler": [StrOptions({"standard", "robust"}), None],
         "loss": [StrOptions({"auto", "squared_error", "absolute_error", "huber"})],
         "solver": [StrOptions({"adam", "sgd"})],
@@ -519,6 +550,9 @@ class RNNForecaster(
         references="auto",
         calendar_features=True,
         holidays=None,
+        past_covariates=None,
+        embedding_dims=None,
+        id_embedding=False,
         scaler="standard",
         loss="auto",
         solver="adam",
@@ -556,6 +590,9 @@ class RNNForecaster(
         self.references = references
         self.calendar_features = calendar_features
         self.holidays = holidays
+        self.past_covariates = past_covariates
+        self.embedding_dims = embedding_dims
+        self.id_embedding = id_embedding
         self.scaler = scaler
         self.loss = loss
         self.solver = solver
@@ -588,7 +625,9 @@ class RNNForecaster(
             there; the state runs through the gap on the model's own estimates).
         X : array-like or pandas object, optional
             Covariates aligned row by row with ``y``, known in advance (pass the
-            future rows again to :meth:`predict`).
+            future rows again to :meth:`predict`) unless named in
+            ``past_covariates``. Categorical columns (dtype ``category``,
+            ``object``, ``string``) are embedded (``embedding_dims``).
 
         Returns
         -------
@@ -611,6 +650,7 @@ class RNNForecaster(
             time_col=self.time_col,
             target_col=self.target_col,
             freq=self.freq,
+            past_covariates=self.past_covariates,
         )
 
     # ------------------------------------------------------------- helpers
