@@ -1,4 +1,4 @@
-"""RNNForecaster with categorical covariates, the series id embedded, past-only covariates.
+"""RNNForecaster: categorical covariates, the series id embedded, past-only ones.
 
 Issue 16, items 4 and 5. The engine's embedding maths is proven in
 ``test_embeddings.py`` (finite differences, the one-hot reparametrisation);
@@ -26,7 +26,7 @@ SHOPS = np.array(["north", "south", "east"])
 
 
 def long_frame(n_series=3, n=90, seed=0):
-    """Series whose level jumps with a known categorical (``shop``) and a past-only ``vol``."""
+    """Levels jump with a known categorical ``shop``; ``vol`` is read past-only."""
     rng = np.random.default_rng(seed)
     frames = []
     for i in range(n_series):

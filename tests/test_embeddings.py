@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import FD_EPS
+
 from tsrnn.engine import InferencePack, Network, RecurrentStack, StepwiseHead
 from tsrnn.engine.embedding import Embeddings, embedding_dim
 from tsrnn.engine.heads import LinearHead
@@ -97,7 +97,8 @@ def test_embedding_is_the_one_hot_input_reparametrised(rng):
     le, ge, _, _ = emb_net.loss_grad(te, x_emb, y, mask, fn, training=False)
     lh, gh, _, _ = hot.loss_grad(th, x_hot, y, mask, fn, training=False)
     assert le == pytest.approx(lh, rel=1e-12)
-    pe, pge, pgh = emb_net.layout.views(te), emb_net.layout.views(ge), hot.layout.views(gh)
+    pe, pge = emb_net.layout.views(te), emb_net.layout.views(ge)
+    pgh = hot.layout.views(gh)
     G = pgh["weight_ih_l0"][:, N_NUM:]  # the one-hot columns' gradient
     W, E = pe["weight_ih_l0"][:, N_NUM:], pe["embeddings.0.weight"]
     # chain rule through W_hot = W_e E^T

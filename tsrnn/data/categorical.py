@@ -25,7 +25,6 @@ import pandas as pd
 
 from .checks import pandas_values
 
-
 #: What :func:`decode` gives for the unknown code (read back as unknown again).
 UNKNOWN = "<unknown>"
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.budget import check_forecast_budget
+from .categorical import encode, learn_categories
 from .checks import (
     array_values,
     check_finite,
@@ -29,7 +30,6 @@ from .checks import (
     pandas_values,
     refuse_masked,
 )
-from .categorical import encode, learn_categories
 from .containers import Future, SeriesSet
 from .long import parse_long
 from .timeaxis import (

@@ -43,7 +43,9 @@ class Embeddings:
         self.dtype = np.dtype(dtype).type
         self.layout = ParamLayout(
             (f"embeddings.{i}.weight", (n, d))
-            for i, (n, d) in enumerate(zip(self.cardinalities, self.dims))
+            for i, (n, d) in enumerate(
+                zip(self.cardinalities, self.dims, strict=True)
+            )
         )
         self.size = self.layout.size
         self.n_codes = len(self.dims)

@@ -92,7 +92,7 @@ class Network:
                 self.weight_mask[s.start : s.stop] = 1.0
 
     def init_params(self, rng: np.random.Generator) -> np.ndarray:
-        """Fresh parameters: torch's init for the stack and embeddings, Glorot for the head."""
+        """Fresh parameters: torch's init (stack, embeddings), Glorot for the head."""
         parts = [self.stack.init_params(rng), self.head.init_params(rng, self.dtype)]
         if self.embeddings is not None:
             parts.append(self.embeddings.init_params(rng))

@@ -29,10 +29,7 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
-
 from ...engine.embedding import embedding_dim
-
 
 #: Most categories (with the unknown one) of a known categorical covariate
 #: the head reads about each future step, one-hot (a calendar-like column:

@@ -22,8 +22,8 @@ from ...engine import Network
 from ...smoothing import N_STATE, PARAMS
 from .. import fitted_config
 from . import auto
-from .features import FeatureLayout
 from .embeddings import embedding_layout
+from .features import FeatureLayout
 from .head import network_parts, resolve_seasons
 from .reader import last_observed
 from .references import NAMES, ReferenceState
@@ -340,7 +340,7 @@ def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema) -> None:
 
 
 def _network_parts(est, layout, dt, state: persist.ModelState):
-    """The stack, head and embeddings the parameters describe, checked against ``params_``.
+    """The stack, head and embeddings of the parameters, checked against ``params_``.
 
     The parameter count comes from the layouts (no array is allocated); a
     lower bound (every layer holds at least ``hidden_size`` weights) is

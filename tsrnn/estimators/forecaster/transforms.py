@@ -22,7 +22,6 @@ from ...data.scaling import location_spread
 from ...smoothing import decompose
 
 
-
 def _observed(seg: np.ndarray) -> np.ndarray:
     """Columns of ``seg`` holding at least one observation (non-NaN)."""
     if not len(seg):
