@@ -1448,6 +1448,49 @@ CASES = [
     ),
     # ------------------------------------------------ RNNRegressor/Classifier
     Case(
+        "window-categorical-index-out-of-range",
+        lambda c: {"X": windows()[0][..., None], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, categorical_features=[1]).fit(
+            d["X"], d["y"]),
+        ValueError,
+        r"categorical_features holds index 1 but X has 1 feature\(s\) per step; "
+        r"use indices 0\.\.0",
+    ),
+    Case(
+        "window-categorical-twice",
+        lambda c: {"X": np.stack([windows()[0]] * 2, axis=2), "y": windows()[1]},
+        lambda d, c: tiny(RNNClassifier, categorical_features=[1, 1]).fit(
+            d["X"], d["y"] > 0),
+        ValueError,
+        r"categorical_features=\[1, 1\] names a feature twice",
+    ),
+    Case(
+        "window-categorical-not-indices",
+        lambda c: {"X": windows()[0][..., None], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, categorical_features=["sensor"]).fit(
+            d["X"], d["y"]),
+        TypeError,
+        r"categorical_features must hold feature indices \(ints\) or be a "
+        r"boolean mask, got \['sensor'\]",
+    ),
+    Case(
+        "window-embedding-dims-without-categorical",
+        lambda c: {"X": windows()[0], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, embedding_dims=4).fit(d["X"], d["y"]),
+        ValueError,
+        r"embedding_dims is set but no feature is categorical; name them with "
+        r"categorical_features=\[\.\.\.\] or leave embedding_dims=None",
+    ),
+    Case(
+        "window-embedding-dims-not-categorical",
+        lambda c: {"X": np.stack([windows()[0]] * 2, axis=2), "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, categorical_features=[1],
+                          embedding_dims={0: 3}).fit(d["X"], d["y"]),
+        ValueError,
+        r"embedding_dims names feature\(s\) \[0\], which are not categorical; "
+        r"the categorical features are \[1\]",
+    ),
+    Case(
         "window-X-masked",
         lambda c: {"X": _masked_at(windows()[0].ravel(), 20).reshape(40, 8),
                    "y": windows()[1]},
