@@ -208,3 +208,25 @@ def test_evaluation_helpers_rebuild_categories():
     s = fit(tiny(past_covariates=["vol"]), df.groupby("unique_id").head(80))
     test = df.groupby("unique_id").tail(10)
     assert np.isfinite(s.score(test))
+
+
+def test_warm_start_with_other_categories_is_refused_and_fixable():
+    df = long_frame().drop(columns="vol")
+    m = fit(tiny(warm_start=True), df)
+    part = df.assign(shop=df["shop"].replace("east", "north"))  # no "east"
+    with pytest.raises(ValueError, match=r"warm_start=True needs the categories of "
+                       r"the first fit; those of \['shop'\] differ"):
+        fit(m, part)
+    cats = pd.CategoricalDtype(m.schema_.categories["shop"])
+    fit(m, part.assign(shop=part["shop"].astype(cats)))  # the documented fix
+
+
+def test_backtest_with_categorical_and_past_covariates():
+    from tsrnn.backtest import backtest
+
+    df = long_frame()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        scores, fc = backtest(tiny(past_covariates=["vol"], max_iter=2), df,
+                              n_origins=2, return_forecasts=True)
+    assert len(scores) == 6 and np.isfinite(fc["RNNForecaster"]).all()

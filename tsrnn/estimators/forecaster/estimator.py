@@ -674,6 +674,21 @@ class RNNForecaster(
                 "warm_start/partial_fit needs the same targets and covariates as the "
                 "first fit; call fit with warm_start=False to start over"
             )
+        if (schema.categories or {}) != (old.categories or {}):
+            # the codes index the fitted tables: other categories would read
+            # other categories' vectors
+            changed = sorted(
+                str(c) for c in set(schema.categories or {}) | set(old.categories or {})
+                if (schema.categories or {}).get(c) != (old.categories or {}).get(c)
+            )
+            raise ValueError(
+                f"fit with warm_start=True needs the categories of the first fit; "
+                f"those of {changed} differ (a new or missing category changes the "
+                "codes the embedding tables are indexed by). Pass the first fit's "
+                "categories as a pandas Categorical (X[col].astype(pd.CategoricalDtype"
+                "(model.schema_.categories[col]))), use update/partial_fit (unseen "
+                "categories read the unknown row), or fit with warm_start=False"
+            )
 
     def named_params(self) -> dict:
         """torch-named views of :attr:`params_` (``weight_ih_l0``, ``head.weight``)."""
