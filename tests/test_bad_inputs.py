@@ -903,6 +903,15 @@ CASES = [
     ),
     # ------------- RNNForecaster: categorical and past-only covariates (issue 16)
     Case(
+        "category-in-an-array",
+        lambda c: {"y": series(), "X": np.array(["a", "b"] * 60)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        TypeError,
+        r"X has dtype <U1; forecasters need numbers: .*; for categories, pass X "
+        r"as a pandas DataFrame: its string, object and category columns are "
+        r"learned embeddings",
+    ),
+    Case(
         "category-missing-value",
         lambda c: {"y": hourly(), "X": hourly_shop(missing=True)},
         lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
