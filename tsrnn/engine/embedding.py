@@ -113,6 +113,19 @@ class Embeddings:
             np.add.at(g[f"embeddings.{i}.weight"], codes[:, i], flat[:, off : off + d])
             off += d
 
+    def last_rows_as_mean(self, theta, tables) -> None:
+        """Set the last row of each table in ``tables`` to its other rows' mean.
+
+        In place on ``theta`` (this object's slice). The estimators reserve the
+        last row for values ``fit`` never saw: training never reads it, so it
+        is set to the "average category" after training.
+        """
+        views = self.layout.views(theta)
+        for i in tables:
+            table = views[f"embeddings.{i}.weight"]
+            if len(table) > 1:
+                table[-1] = table[:-1].mean(axis=0)
+
 
 #: Most dimensions :func:`embedding_dim` gives a column. fastai's rule caps at
 #: 600 for tabular models with thousands of inputs; tsrnn's networks have tens

@@ -142,10 +142,7 @@ def unknown_rows_as_mean(net, theta, layout) -> None:
 
     In place on ``theta``. The id table has no unknown row (every id is known).
     """
-    if net.embeddings is None:
-        return
-    views = net.embeddings.layout.views(net.embedding_part(theta))
-    for i in range(len(layout.code_columns)):
-        table = views[f"embeddings.{i}.weight"]
-        if len(table) > 1:
-            table[-1] = table[:-1].mean(axis=0)
+    if net.embeddings is not None:
+        net.embeddings.last_rows_as_mean(
+            net.embedding_part(theta), range(len(layout.code_columns))
+        )

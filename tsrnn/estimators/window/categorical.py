@@ -146,9 +146,5 @@ def embeddings(spec, features, categories, dtype):
 def unknown_rows_as_mean(network, theta) -> None:
     """Each table's unknown (last) row set to its fitted rows' mean (in place)."""
     emb = network.embeddings
-    if emb is None:
-        return
-    views = emb.layout.views(network.embedding_part(theta))
-    for table in views.values():
-        if len(table) > 1:
-            table[-1] = table[:-1].mean(axis=0)
+    if emb is not None:
+        emb.last_rows_as_mean(network.embedding_part(theta), range(emb.n_codes))
