@@ -138,7 +138,8 @@ def test_save_load_keeps_categories_and_forecasts(model, tmp_path):
 
 def test_integer_and_pandas_categorical_columns(tmp_path):
     df = long_frame().drop(columns="vol")
-    df["shop"] = pd.Categorical(df["shop"], categories=["south", "north", "east"])
+    df["shop"] = pd.Categorical(df["shop"],
+                                categories=["south", "west", "north", "east"])
     df["tier"] = (df.index % 2).astype("category")  # integer categories
     m = fit(tiny(), df)
     assert m.schema_.categories == {
@@ -147,6 +148,11 @@ def test_integer_and_pandas_categorical_columns(tmp_path):
     path = tmp_path / "m.npz"
     m.save(path)
     assert tsrnn.load(path).schema_.categories == m.schema_.categories
+    # "west" was declared but held by no row: no trained vector, so unknown
+    fut = future(df, shop="west")
+    fut["tier"] = pd.Categorical([0] * len(fut))
+    with pytest.warns(UnknownCategoryWarning, match="'west'"):
+        m.predict(X=fut)
 
 
 # ---------------------------------------------------------- past-only covariates

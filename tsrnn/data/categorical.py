@@ -3,7 +3,9 @@
 A covariate column of dtype ``category``, ``object`` (strings) or ``string``
 is categorical. ``fit`` learns its categories (a ``pd.Categorical``'s own, in
 its order; otherwise the sorted distinct values) and every reader turns the
-column into integer codes ``0..n-1`` carried as floats among the covariates;
+column into integer codes ``0..n-1`` carried as floats among the covariates
+(a ``pd.Categorical``'s categories that no row of the fit data holds are left
+out: nothing would train their vectors);
 the forecaster embeds them (:mod:`tsrnn.engine.embedding`).
 
 A value not seen at fit (at ``update`` or ``predict``) reads code ``n``, the
@@ -78,7 +80,10 @@ def learn_categories(frame: pd.DataFrame, what: str) -> dict:
         column = frame[col]
         _refuse_missing(column, col, what)
         if isinstance(dtype, pd.CategoricalDtype):
-            cats = list(dtype.categories)
+            # the declared order, without categories no row holds: their
+            # vectors would never be trained (they read "unknown" instead)
+            used = set(column.cat.remove_unused_categories().cat.categories)
+            cats = [c for c in dtype.categories if c in used]
         else:
             values = pd.unique(column.to_numpy())
             try:
