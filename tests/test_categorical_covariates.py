@@ -236,3 +236,15 @@ def test_backtest_with_categorical_and_past_covariates():
         scores, fc = backtest(tiny(past_covariates=["vol"], max_iter=2), df,
                               n_origins=2, return_forecasts=True)
     assert len(scores) == 6 and np.isfinite(fc["RNNForecaster"]).all()
+
+
+def test_recursive_strategy_reads_future_categories():
+    """Each recursive step reads the next step's category (embedded, one-hot)."""
+    df = long_frame().drop(columns="vol")
+    m = fit(tiny(strategy="recursive", id_embedding=True), df)
+    a = m.predict(X=future(df, shop="north"))["y"].to_numpy().reshape(3, 3)
+    fut = future(df, shop="north")
+    fut.loc[fut.groupby("unique_id").cumcount() == 2, "shop"] = "south"
+    b = m.predict(X=fut)["y"].to_numpy().reshape(3, 3)
+    np.testing.assert_array_equal(a[:, :2], b[:, :2])  # steps before the change
+    assert not np.allclose(a[:, 2], b[:, 2])
