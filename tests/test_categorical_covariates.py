@@ -248,3 +248,26 @@ def test_recursive_strategy_reads_future_categories():
     b = m.predict(X=fut)["y"].to_numpy().reshape(3, 3)
     np.testing.assert_array_equal(a[:, :2], b[:, :2])  # steps before the change
     assert not np.allclose(a[:, 2], b[:, 2])
+
+
+def test_tampered_categories_in_a_model_file_are_refused(model, tmp_path):
+    import io
+    import json
+
+    path = tmp_path / "m.npz"
+    model.save(path)
+    with np.load(path, allow_pickle=False) as z:
+        members = {k: z[k] for k in z.files}
+    doc = json.loads(members["__metadata__"].tobytes())
+    text = json.dumps(doc)
+    assert '"east"' in text
+    # one category fewer than the embedding table has rows for
+    text = text.replace('["east", "north", "south"]', '["north", "south"]')
+    members["__metadata__"] = np.frombuffer(text.encode(), np.uint8)
+    buf = io.BytesIO()
+    np.savez(buf, **members)
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(buf.getvalue())
+    with pytest.raises(ValueError, match=r"cardinalities=\(4, 3\), expected "
+                       r"\(3, 3\)"):
+        tsrnn.load(bad)
