@@ -707,8 +707,10 @@ class RNNForecaster(
             :data:`tsrnn.engine.budget.MAX_FORECAST_STEPS` (10**7) steps, horizon
             times series, is refused up front (see Notes).
         X : optional
-            Future covariates for those steps (required when fitted with ``X``),
-            in the format of ``fit``.
+            Future covariates for those steps (required when fitted with ``X``,
+            except for ``past_covariates``, which are never read here), in the
+            format of ``fit``. A categorical value ``fit`` never saw reads the
+            embedding's unknown row, with an ``UnknownCategoryWarning``.
 
         Returns
         -------
@@ -737,7 +739,8 @@ class RNNForecaster(
         y_new : same format as ``fit``'s ``y``
             Observations that directly follow the last ones seen.
         X_new : optional
-            Their covariates (required when fitted with ``X``).
+            Their covariates (required when fitted with ``X``), the
+            ``past_covariates`` included.
 
         Returns
         -------
