@@ -112,7 +112,8 @@ def run_stocks(seed, tail=100, h=5):
             origins = np.arange(0, len(truth), h)
             level = np.r_[last, truth][origins]
             rw = np.mean(np.concatenate([
-                np.abs(truth[o : o + h] - lv) for o, lv in zip(origins, level, strict=True)
+                np.abs(truth[o : o + h] - lv)
+                for o, lv in zip(origins, level, strict=True)
             ]))
             walked = _walk(model, uid, g, h)
             ratios.append(walked / rw)
