@@ -216,15 +216,20 @@ def test_evaluation_helpers_rebuild_categories():
     assert np.isfinite(s.score(test))
 
 
-def test_warm_start_with_other_categories_is_refused_and_fixable():
+def test_warm_start_reads_the_fitted_categories():
+    """A continued fit encodes with the first fit's categories (the tables' rows)."""
     df = long_frame().drop(columns="vol")
     m = fit(tiny(warm_start=True), df)
+    first = m.schema_.categories
     part = df.assign(shop=df["shop"].replace("east", "north"))  # no "east"
-    with pytest.raises(ValueError, match=r"warm_start=True needs the categories of "
-                       r"the first fit; those of \['shop'\] differ"):
-        fit(m, part)
-    cats = pd.CategoricalDtype(m.schema_.categories["shop"])
-    fit(m, part.assign(shop=part["shop"].astype(cats)))  # the documented fix
+    fit(m, part)
+    assert m.schema_.categories == first
+    np.testing.assert_array_equal(
+        m.schema_.check_future(3, future(part, shop="south")).X[..., 0], 2
+    )
+    with pytest.warns(UnknownCategoryWarning, match="'west'"):
+        fit(m, df.assign(shop=df["shop"].replace("east", "west")))
+    assert m.schema_.categories == first
 
 
 def test_backtest_with_categorical_and_past_covariates():

@@ -182,12 +182,15 @@ def read_wide(
     what: str,
     schema: Any = None,
     id_col: str = "unique_id",
+    categories: Any = None,
 ) -> tuple[SeriesSet, dict | None]:
     """One series (an array, a Series or a wide DataFrame) and its covariates.
 
     Returns the rows and, at fit (``schema`` None), the fields of the schema
     they define (the column names and ``allow_nan`` are the caller's to add);
-    with a ``schema``, the rows must continue its series.
+    with a ``schema``, the rows must continue its series. ``categories``
+    (a fit continuing an earlier one) encodes categorical columns with those
+    instead of learning them.
     """
     if is_long(y, id_col if schema is None else schema.id_col):
         raise TypeError(
@@ -270,10 +273,15 @@ def read_wide(
         raise ValueError(
             "the model was fitted without covariates; refit with X to use covariates"
         )
-    categories = None if schema is None else schema.categories
+    if schema is not None:
+        categories = schema.categories
     if X is not None:
         xwhat = "X" if schema is None else "X_new"
-        if schema is None and isinstance(X, (pd.DataFrame, pd.Series)):
+        if (
+            schema is None
+            and categories is None
+            and isinstance(X, (pd.DataFrame, pd.Series))
+        ):
             frame = X.to_frame("x0" if X.name is None else X.name) if isinstance(
                 X, pd.Series
             ) else X
@@ -334,6 +342,7 @@ def read_long(
     allow_nan: bool,
     what: str,
     schema: Any = None,
+    categories: Any = None,
 ) -> tuple[SeriesSet, dict | None]:
     """Many series in a long frame, and their covariates (columns or a long X).
 
@@ -399,7 +408,8 @@ def read_long(
         check_observed(vals, indptr, targets, uniques, id_col)
 
     # covariates: extra columns, or a long X keyed like y
-    categories = None if schema is None else schema.categories
+    if schema is not None:
+        categories = schema.categories
     Xv = None
     cov_names: list | None = None
     x_kind = None
@@ -466,7 +476,7 @@ def read_long(
                 "X has no covariate columns; pass X=None for no covariates"
             )
         xwhat = "X" if x_kind == "long" else f"{what} covariate"
-        if schema is None:
+        if schema is None and categories is None:
             categories = learn_categories(xframe, xwhat) or None
         Xv = encode(xframe, categories, xwhat)
         check_finite(

@@ -603,6 +603,7 @@ def to_series_set(
     freq: Any = None,
     allow_nan: bool = True,
     past_covariates: Any = None,
+    categories: Any = None,
 ) -> SeriesSet:
     """Validate and normalize the data given to a forecaster's ``fit``.
 
@@ -624,6 +625,10 @@ def to_series_set(
     past_covariates : str, int or list of them, optional
         Covariates observed up to each step only (names, or positions of an
         array ``X``'s columns): ``predict`` does not ask for them.
+    categories : dict, optional
+        The categories of an earlier fit (``schema.categories``) that a
+        continued fit (``warm_start``) encodes with, instead of learning them:
+        the codes must index the same embedding rows.
 
     Returns
     -------
@@ -641,7 +646,8 @@ def to_series_set(
     y, X = collection_to_long(y, X, id_col, time_col, target_col)
     if is_long(y, id_col):
         rows, fields = read_long(
-            y, X, id_col, time_col, target_col, freq, allow_nan, "y"
+            y, X, id_col, time_col, target_col, freq, allow_nan, "y",
+            categories=categories,
         )
     else:
         if isinstance(y, pd.DataFrame) and time_col in y.columns:
@@ -653,7 +659,9 @@ def to_series_set(
                 f"series, move time to the index (y.set_index({time_col!r})[...]); "
                 f"for long format, add the id column (y.assign({id_col}='series_0'))"
             )
-        rows, fields = read_wide(y, X, freq, allow_nan, "y", id_col=id_col)
+        rows, fields = read_wide(
+            y, X, freq, allow_nan, "y", id_col=id_col, categories=categories
+        )
     # the readers give the fields their rows define; the names are the caller's
     schema = SeriesSchema(
         **fields,

@@ -651,6 +651,11 @@ class RNNForecaster(
             target_col=self.target_col,
             freq=self.freq,
             past_covariates=self.past_covariates,
+            # a continued fit reads categories as the fitted tables index them
+            categories=(
+                self.schema_.categories
+                if self.warm_start and hasattr(self, "params_") else None
+            ),
         )
 
     # ------------------------------------------------------------- helpers
@@ -673,21 +678,6 @@ class RNNForecaster(
             raise ValueError(
                 "warm_start/partial_fit needs the same targets and covariates as the "
                 "first fit; call fit with warm_start=False to start over"
-            )
-        if (schema.categories or {}) != (old.categories or {}):
-            # the codes index the fitted tables: other categories would read
-            # other categories' vectors
-            changed = sorted(
-                str(c) for c in set(schema.categories or {}) | set(old.categories or {})
-                if (schema.categories or {}).get(c) != (old.categories or {}).get(c)
-            )
-            raise ValueError(
-                f"fit with warm_start=True needs the categories of the first fit; "
-                f"those of {changed} differ (a new or missing category changes the "
-                "codes the embedding tables are indexed by). Pass the first fit's "
-                "categories as a pandas Categorical (X[col].astype(pd.CategoricalDtype"
-                "(model.schema_.categories[col]))), use update/partial_fit (unseen "
-                "categories read the unknown row), or fit with warm_start=False"
             )
 
     def named_params(self) -> dict:
