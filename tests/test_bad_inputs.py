@@ -1054,6 +1054,54 @@ CASES = [
         r"X_new has 1 covariate\(s\) but the model was fitted with 2; pass the "
         r"same covariates as at fit",
     ),
+    Case(
+        "X-past-long-not-a-frame",
+        lambda c: {"y": long_frame(), "P": np.ones(100)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], None, d["P"]),
+        TypeError,
+        r"with long-format y, X_past must be a long-format DataFrame with columns "
+        r"'unique_id', 'ds' and the past-only covariates",
+    ),
+    Case(
+        "X-past-long-other-rows",
+        lambda c: {"y": long_frame(with_cov=False),
+                   "P": long_frame()[["unique_id", "ds", "promo"]].iloc[:-1]},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], None, d["P"]),
+        ValueError,
+        r"X_past has 99 row\(s\) but y has 100; X_past needs exactly one row per "
+        r"\(unique_id, ds\) row of y",
+    ),
+    Case(
+        "X-past-long-same-column",
+        lambda c: {"y": long_frame(),
+                   "P": long_frame()[["unique_id", "ds", "promo"]]},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], None, d["P"]),
+        ValueError,
+        r"X_past and y both hold column\(s\) \['promo'\]; give each covariate "
+        r"once",
+    ),
+    Case(
+        "X-past-mixed-formats",
+        lambda c: {"y": hourly(), "X": hourly_cov(), "P": np.ones(120)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"], d["P"]),
+        TypeError,
+        r"X and X_past must come in one format: both pandas \(aligned on y's "
+        r"index\) or both arrays",
+    ),
+    Case(
+        "X-past-update-holds-known",
+        lambda c: {"y": hourly(), "X": hourly_shop(),
+                   "y_new": pd.Series([0.1], index=pd.date_range(
+                       "2021-01-06", periods=1, freq="h", name="time"), name="load"),
+                   "P_new": pd.DataFrame({"shop": ["a"]}, index=pd.date_range(
+                       "2021-01-06", periods=1, freq="h", name="time"))},
+        lambda d, c: quiet_fit(
+            tiny(RNNForecaster, horizon=3, past_covariates=["temp"]), d["y"], d["X"]
+        ).update(d["y_new"], None, d["P_new"]),
+        ValueError,
+        r"X_past holds \['shop'\], which the model reads as known covariates "
+        r"\(its past-only ones are \['temp'\]\); pass them in X_new",
+    ),
     # ------------------------------------ RNNForecaster: predict and update
     Case(
         "predict-before-fit",

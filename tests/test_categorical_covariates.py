@@ -276,3 +276,42 @@ def test_tampered_categories_in_a_model_file_are_refused(model, tmp_path):
     with pytest.raises(ValueError, match=r"cardinalities=\(4, 3\), expected "
                        r"\(3, 3\)"):
         tsrnn.load(bad)
+
+
+# ------------------------------------------------------------------ X_past
+def test_X_past_is_past_covariates_given_apart_long():
+    df = long_frame()
+    keys = ["unique_id", "ds"]
+    a = fit(tiny(past_covariates=["vol"]), df)
+    b = fit(tiny(), df.drop(columns="vol"), None, df[keys + ["vol"]])
+    assert b.schema_.past_names == ("vol",)
+    fut = future(df)
+    np.testing.assert_array_equal(a.predict(X=fut)["y"], b.predict(X=fut)["y"])
+    # update takes the new rows' past values as X_past too
+    new = future(df, h=2, vol=0.5).assign(y=1.0)
+    a.update(new)
+    b.update(new.drop(columns="vol"), None, new[keys + ["vol"]])
+    fut2 = future(df.assign(ds=df["ds"] + pd.Timedelta(days=2)))
+    np.testing.assert_array_equal(a.predict(X=fut2)["y"], b.predict(X=fut2)["y"])
+    # with a long X for the known covariates
+    c = fit(tiny(), df[keys + ["y"]], df[keys + ["shop"]], df[keys + ["vol"]])
+    assert c.schema_.past_names == ("vol",) and c.schema_.x_kind == "long"
+    assert np.isfinite(c.predict(X=fut)["y"]).all()
+
+
+def test_X_past_wide_arrays_and_pandas():
+    rng = np.random.default_rng(2)
+    y = np.sin(np.arange(100) / 3) + 0.1 * rng.standard_normal(100)
+    X, P = np.cos(np.arange(100) / 3)[:, None], rng.standard_normal((100, 1))
+    a = fit(tiny(past_covariates=[1]), y, np.column_stack([X, P]))
+    b = fit(tiny(), y, X, P)
+    assert b.schema_.past_names == ("x1",)
+    Xf = np.cos(np.arange(100, 103) / 3)[:, None]
+    np.testing.assert_array_equal(a.predict(X=Xf), b.predict(X=Xf))
+    b.update(np.ones(2), np.zeros((2, 1)), np.ones((2, 1)))
+    idx = pd.date_range("2024-01-01", periods=100, freq="h")
+    ys, Xs = pd.Series(y, index=idx), pd.DataFrame({"temp": X[:, 0]}, index=idx)
+    m = fit(tiny(), ys, Xs, pd.DataFrame({"load": P[:, 0]}, index=idx))
+    assert m.schema_.past_names == ("load",)
+    assert m.predict(X=pd.DataFrame({"temp": [0.0] * 3}, index=pd.date_range(
+        idx[-1] + pd.Timedelta(hours=1), periods=3, freq="h"))).shape == (3,)

@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..._constraints import Interval, Options, StrOptions, validate_params
 from ...data import check_horizon, to_series_set
+from ...data.past import join_past
 from ...engine import CELLS
 from ...engine.threads import single_threaded_blas
 from ...evaluation import ForecasterMixin
@@ -615,7 +616,7 @@ class RNNForecaster(
         self.freq = freq
 
     # ================================================================== fit
-    def fit(self, y, X=None):
+    def fit(self, y, X=None, X_past=None):
         """Train on one or many series, then read each to its end.
 
         Parameters
@@ -628,6 +629,12 @@ class RNNForecaster(
             future rows again to :meth:`predict`) unless named in
             ``past_covariates``. Categorical columns (dtype ``category``,
             ``object``, ``string``) are embedded (``embedding_dims``).
+        X_past : array-like or pandas object, optional
+            Past-only covariates given apart (the same as joining them to
+            ``X`` and naming them in ``past_covariates``): aligned row by row
+            with ``y`` in ``X``'s format, or a long frame keyed like a long
+            ``y``. Never asked for by :meth:`predict`; :meth:`update` takes
+            their new rows as ``X_past`` too.
 
         Returns
         -------
@@ -639,10 +646,17 @@ class RNNForecaster(
         # random_state=None: fresh randomness for every fit, as in scikit-learn
         self.__dict__.pop("_auto_seed", None)
         with single_threaded_blas():
-            self._fit_data(self._read(y, X), partial=False)
+            self._fit_data(self._read(y, X, X_past), partial=False)
         return self
 
-    def _read(self, y, X):
+    def _read(self, y, X, X_past=None):
+        y, X, joined = join_past(y, X, X_past, self.id_col, self.time_col)
+        past = self.past_covariates
+        if joined:  # X_past's columns are past-only, with those named here
+            past = [] if past is None else (
+                [past] if isinstance(past, (str, numbers.Integral)) else list(past)
+            )
+            past = past + [c for c in joined if c not in past]
         return to_series_set(
             y,
             X,
@@ -650,7 +664,7 @@ class RNNForecaster(
             time_col=self.time_col,
             target_col=self.target_col,
             freq=self.freq,
-            past_covariates=self.past_covariates,
+            past_covariates=past,
             # a continued fit reads categories as the fitted tables index them
             categories=(
                 self.schema_.categories
@@ -717,7 +731,7 @@ class RNNForecaster(
         return model.schema_.format_forecast(values, fut.positions)
 
     # ========================================================== update
-    def update(self, y_new, X_new=None):
+    def update(self, y_new, X_new=None, X_past=None):
         """Advance the state over new observations without refitting.
 
         The cost is proportional to ``len(y_new)``; the next :meth:`predict`
@@ -730,7 +744,10 @@ class RNNForecaster(
             Observations that directly follow the last ones seen.
         X_new : optional
             Their covariates (required when fitted with ``X``), the
-            ``past_covariates`` included.
+            ``past_covariates`` included unless given as ``X_past``.
+        X_past : optional
+            The past-only covariates of the new rows, when ``fit`` took them
+            as ``X_past``.
 
         Returns
         -------
@@ -741,12 +758,12 @@ class RNNForecaster(
         # held throughout: predict in other threads sees the state before or
         # after this update (see ForecasterMixin), and updates do not interleave
         with self._stream_lock():
-            block = self.schema_.check_update(y_new, X_new)
+            block = self._check_update(y_new, X_new, X_past)
             with single_threaded_blas():  # thread-count independent, as fit
                 self._update_block(block)
         return self
 
-    def partial_fit(self, y_new, X_new=None):
+    def partial_fit(self, y_new, X_new=None, X_past=None):
         """One epoch of weight updates on new observations, then advance the state.
 
         On an unfitted forecaster this is ``fit`` with ``max_iter=1``.
@@ -754,10 +771,12 @@ class RNNForecaster(
         if not hasattr(self, "params_"):
             validate_params(self)
             with single_threaded_blas():
-                return self._fit_data(self._read(y_new, X_new), partial=True)
+                return self._fit_data(
+                    self._read(y_new, X_new, X_past), partial=True
+                )
         fitted_config.check_unchanged(self, "partial_fit")
         with self._stream_lock():
-            block = self.schema_.check_update(y_new, X_new)
+            block = self._check_update(y_new, X_new, X_past)
             # training changes the weights (and the optimizer's moments) in
             # place: work on copies, so that a snapshot taken by a concurrent
             # predict or save keeps what it read
