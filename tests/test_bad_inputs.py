@@ -80,6 +80,15 @@ def long_frame(with_cov=True):
     return df
 
 
+def hourly_shop(missing=False):
+    """Hourly covariates: a numeric one and a categorical (string) one."""
+    shop = np.array(["a", "b", "c"] * 40, dtype=object)
+    if missing:
+        shop[7] = None
+    return pd.DataFrame({"temp": np.linspace(0, 1, 120), "shop": shop},
+                        index=HOURS.copy())
+
+
 def windows(n=40, window=8, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, window))
@@ -909,6 +918,207 @@ CASES = [
         r"'deseasonalize' parameter of RNNForecaster must be a str among "
         r"\{'auto'\} or None\. Got 'multiplicative'",
     ),
+    # ------------- RNNForecaster: categorical and past-only covariates (issue 16)
+    Case(
+        "category-in-an-array",
+        lambda c: {"y": series(), "X": np.array(["a", "b"] * 60)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        TypeError,
+        r"X has dtype <U1; forecasters need numbers: .*; for categories, pass X "
+        r"as a pandas DataFrame: its string, object and category columns are "
+        r"learned embeddings",
+    ),
+    Case(
+        "category-missing-value",
+        lambda c: {"y": hourly(), "X": hourly_shop(missing=True)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        ValueError,
+        r"X column 'shop' \(categorical\) has 1 missing value\(s\); covariates "
+        r"must be complete: give missing values a category of their own, e\.g\. "
+        r"X\['shop'\]\.fillna\('missing'\)",
+    ),
+    Case(
+        "category-not-json",
+        lambda c: {"y": hourly(), "X": hourly_shop().assign(
+            shop=[(i % 2, 0) for i in range(120)])},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"]),
+        TypeError,
+        r"categorical covariate 'shop' holds a tuple value \(\(0, 0\)\); "
+        r"categories must be strings or numbers: convert the column, e\.g\. "
+        r"X\['shop'\]\.astype\(str\)",
+    ),
+    Case(
+        "embedding-dims-numeric-column",
+        lambda c: {"y": hourly(), "X": hourly_shop()},
+        lambda d, c: tiny(RNNForecaster, embedding_dims={"temp": 2}).fit(
+            d["y"], d["X"]),
+        ValueError,
+        r"embedding_dims names \['temp'\], numeric covariate\(s\): only "
+        r"categorical columns are embedded; cast one to a category to embed it "
+        r"\(X\['temp'\]\.astype\('category'\)\)",
+    ),
+    Case(
+        "embedding-dims-unknown-column",
+        lambda c: {"y": hourly(), "X": hourly_shop()},
+        lambda d, c: tiny(RNNForecaster, embedding_dims={"store": 2}).fit(
+            d["y"], d["X"]),
+        ValueError,
+        r"embedding_dims names \['store'\], which are not embedded columns; the "
+        r"embedded ones are \['shop'\]",
+    ),
+    Case(
+        "embedding-dims-zero",
+        lambda c: {"y": hourly(), "X": hourly_shop()},
+        lambda d, c: tiny(RNNForecaster, embedding_dims={"shop": 0}).fit(
+            d["y"], d["X"]),
+        ValueError,
+        r"embedding_dims\['shop'\] must be a positive int, got 0; e\.g\. "
+        r"embedding_dims=\{'shop': 3\}",
+    ),
+    Case(
+        "embedding-dims-int-zero",
+        lambda c: {"y": hourly(), "X": hourly_shop()},
+        lambda d, c: tiny(RNNForecaster, embedding_dims=0).fit(d["y"], d["X"]),
+        ValueError,
+        r"'embedding_dims' parameter of RNNForecaster must be None, an int in the "
+        r"range \[1, inf\) or an instance of 'dict'\. Got 0",
+    ),
+    Case(
+        "id-embedding-one-series",
+        lambda c: {"y": hourly()},
+        lambda d, c: tiny(RNNForecaster, id_embedding=True).fit(d["y"]),
+        ValueError,
+        r"id_embedding=True embeds the series id of a global model over many "
+        r"series; fit on a long-format frame .* or set id_embedding=False",
+    ),
+    Case(
+        "embedding-dims-id-without-id-embedding",
+        lambda c: {"y": long_frame().assign(promo=lambda f: np.where(
+            f["promo"] > 0, "on", "off"))},
+        lambda d, c: tiny(RNNForecaster, embedding_dims={"unique_id": 3}).fit(
+            d["y"]),
+        ValueError,
+        r"embedding_dims names the series id 'unique_id' but id_embedding=False; "
+        r"set id_embedding=True to embed it",
+    ),
+    Case(
+        "past-covariates-not-a-column",
+        lambda c: {"y": hourly(), "X": hourly_cov()},
+        lambda d, c: tiny(RNNForecaster, past_covariates=["volume"]).fit(
+            d["y"], d["X"]),
+        ValueError,
+        r"past_covariates names 'volume', which is not a covariate; the "
+        r"covariates are \['temp'\] \(name columns of X",
+    ),
+    Case(
+        "past-covariates-without-X",
+        lambda c: {"y": hourly()},
+        lambda d, c: tiny(RNNForecaster, past_covariates="temp").fit(d["y"]),
+        ValueError,
+        r"past_covariates='temp' names covariates but no X was given; pass X "
+        r"holding them \(or past_covariates=None\)",
+    ),
+    Case(
+        "past-covariates-position-out-of-range",
+        lambda c: {"y": series(), "X": np.ones((120, 1))},
+        lambda d, c: tiny(RNNForecaster, past_covariates=[2]).fit(d["y"], d["X"]),
+        ValueError,
+        r"past_covariates holds column position 2 but X has 1 column\(s\); name "
+        r"columns of X \['x0'\]",
+    ),
+    Case(
+        "past-covariates-twice",
+        lambda c: {"y": series(), "X": np.ones((120, 2))},
+        lambda d, c: tiny(RNNForecaster, past_covariates=[0, "x0"]).fit(
+            d["y"], d["X"]),
+        ValueError,
+        r"past_covariates=\[0, 'x0'\] names a column twice",
+    ),
+    Case(
+        "past-covariates-recursive",
+        lambda c: {"y": hourly(), "X": hourly_cov()},
+        lambda d, c: tiny(RNNForecaster, past_covariates=["temp"],
+                          strategy="recursive").fit(d["y"], d["X"]),
+        ValueError,
+        r"past_covariates \['temp'\] cannot be used with strategy='recursive'.*; "
+        r"use strategy='direct' \(the state at the origin has read them\), or "
+        r"pass them lagged by the horizon as known covariates",
+    ),
+    Case(
+        "past-covariates-predict-lacks-known",
+        lambda c: {"y": hourly(), "X": hourly_shop(),
+                   "Xf": pd.DataFrame({"temp": [0.5] * 3},
+                                      index=pd.date_range("2021-01-06", periods=3,
+                                                          freq="h"))},
+        lambda d, c: quiet_fit(
+            tiny(RNNForecaster, horizon=3, past_covariates=["temp"]), d["y"], d["X"]
+        ).predict(X=d["Xf"]),
+        ValueError,
+        r"X has columns \['temp'\] but the model was fitted with \['shop'\]; "
+        r"pass the same covariate columns",
+    ),
+    Case(
+        "past-covariates-update-lacks-them",
+        lambda c: {"y": hourly(), "X": hourly_shop(),
+                   "y_new": pd.Series([0.1], index=pd.date_range(
+                       "2021-01-06", periods=1, freq="h", name="time"), name="load"),
+                   "X_new": pd.DataFrame({"shop": ["a"]}, index=pd.date_range(
+                       "2021-01-06", periods=1, freq="h", name="time"))},
+        lambda d, c: quiet_fit(
+            tiny(RNNForecaster, horizon=3, past_covariates=["temp"]), d["y"], d["X"]
+        ).update(d["y_new"], d["X_new"]),
+        ValueError,
+        r"X_new has 1 covariate\(s\) but the model was fitted with 2; pass the "
+        r"same covariates as at fit",
+    ),
+    Case(
+        "X-past-long-not-a-frame",
+        lambda c: {"y": long_frame(), "P": np.ones(100)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], None, d["P"]),
+        TypeError,
+        r"with long-format y, X_past must be a long-format DataFrame with columns "
+        r"'unique_id', 'ds' and the past-only covariates",
+    ),
+    Case(
+        "X-past-long-other-rows",
+        lambda c: {"y": long_frame(with_cov=False),
+                   "P": long_frame()[["unique_id", "ds", "promo"]].iloc[:-1]},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], None, d["P"]),
+        ValueError,
+        r"X_past has 99 row\(s\) but y has 100; X_past needs exactly one row per "
+        r"\(unique_id, ds\) row of y",
+    ),
+    Case(
+        "X-past-long-same-column",
+        lambda c: {"y": long_frame(),
+                   "P": long_frame()[["unique_id", "ds", "promo"]]},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], None, d["P"]),
+        ValueError,
+        r"X_past and y both hold column\(s\) \['promo'\]; give each covariate "
+        r"once",
+    ),
+    Case(
+        "X-past-mixed-formats",
+        lambda c: {"y": hourly(), "X": hourly_cov(), "P": np.ones(120)},
+        lambda d, c: tiny(RNNForecaster).fit(d["y"], d["X"], d["P"]),
+        TypeError,
+        r"X and X_past must come in one format: both pandas \(aligned on y's "
+        r"index\) or both arrays",
+    ),
+    Case(
+        "X-past-update-holds-known",
+        lambda c: {"y": hourly(), "X": hourly_shop(),
+                   "y_new": pd.Series([0.1], index=pd.date_range(
+                       "2021-01-06", periods=1, freq="h", name="time"), name="load"),
+                   "P_new": pd.DataFrame({"shop": ["a"]}, index=pd.date_range(
+                       "2021-01-06", periods=1, freq="h", name="time"))},
+        lambda d, c: quiet_fit(
+            tiny(RNNForecaster, horizon=3, past_covariates=["temp"]), d["y"], d["X"]
+        ).update(d["y_new"], None, d["P_new"]),
+        ValueError,
+        r"X_past holds \['shop'\], which the model reads as known covariates "
+        r"\(its past-only ones are \['temp'\]\); pass them in X_new",
+    ),
     # ------------------------------------ RNNForecaster: predict and update
     Case(
         "predict-before-fit",
@@ -1311,6 +1521,49 @@ CASES = [
         r"fitted on a long-format DataFrame; pass new observations the same way",
     ),
     # ------------------------------------------------ RNNRegressor/Classifier
+    Case(
+        "window-categorical-index-out-of-range",
+        lambda c: {"X": windows()[0][..., None], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, categorical_features=[1]).fit(
+            d["X"], d["y"]),
+        ValueError,
+        r"categorical_features holds index 1 but X has 1 feature\(s\) per step; "
+        r"use indices 0\.\.0",
+    ),
+    Case(
+        "window-categorical-twice",
+        lambda c: {"X": np.stack([windows()[0]] * 2, axis=2), "y": windows()[1]},
+        lambda d, c: tiny(RNNClassifier, categorical_features=[1, 1]).fit(
+            d["X"], d["y"] > 0),
+        ValueError,
+        r"categorical_features=\[1, 1\] names a feature twice",
+    ),
+    Case(
+        "window-categorical-not-indices",
+        lambda c: {"X": windows()[0][..., None], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, categorical_features=["sensor"]).fit(
+            d["X"], d["y"]),
+        TypeError,
+        r"categorical_features must hold feature indices \(ints\) or be a "
+        r"boolean mask, got \['sensor'\]",
+    ),
+    Case(
+        "window-embedding-dims-without-categorical",
+        lambda c: {"X": windows()[0], "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, embedding_dims=4).fit(d["X"], d["y"]),
+        ValueError,
+        r"embedding_dims is set but no feature is categorical; name them with "
+        r"categorical_features=\[\.\.\.\] or leave embedding_dims=None",
+    ),
+    Case(
+        "window-embedding-dims-not-categorical",
+        lambda c: {"X": np.stack([windows()[0]] * 2, axis=2), "y": windows()[1]},
+        lambda d, c: tiny(RNNRegressor, categorical_features=[1],
+                          embedding_dims={0: 3}).fit(d["X"], d["y"]),
+        ValueError,
+        r"embedding_dims names feature\(s\) \[0\], which are not categorical; "
+        r"the categorical features are \[1\]",
+    ),
     Case(
         "window-X-masked",
         lambda c: {"X": _masked_at(windows()[0].ravel(), 20).reshape(40, 8),

@@ -416,7 +416,13 @@ def test_bad_X():
     with pytest.raises(ValueError, match="index differs"):
         to_series_set(y, X.fillna(0).set_axis(pd.RangeIndex(5)))
     with pytest.raises(TypeError, match="column 'c'"):
-        to_series_set(y, pd.DataFrame({"c": list("abcde")}, index=y.index))
+        to_series_set(
+            y, pd.DataFrame({"c": pd.date_range("2024", periods=5)}, index=y.index)
+        )
+    # strings are categories now (codes; docs/covariates.md), not an error
+    data = to_series_set(y, pd.DataFrame({"c": list("abcae")}, index=y.index))
+    assert data.schema.categories == {"c": ("a", "b", "c", "e")}
+    np.testing.assert_array_equal(data.X[:, 0], [0, 1, 2, 0, 3])
 
 
 def test_nan_in_y_allowed_or_refused():

@@ -55,7 +55,7 @@ def _metric_functions(metrics: Sequence) -> list[tuple[str, Any]]:
 def _data_params(forecaster: Any) -> dict:
     """Column names and frequency as the forecaster itself will read them."""
     params = forecaster.get_params(deep=False)
-    keys = ("id_col", "time_col", "target_col", "freq")
+    keys = ("id_col", "time_col", "target_col", "freq", "past_covariates")
     return {k: params[k] for k in keys if k in params}
 
 

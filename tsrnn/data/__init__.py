@@ -112,6 +112,13 @@ for arrays; a ``pd.Series`` (one target) / ``pd.DataFrame`` (several) indexed by
 the future timestamps for pandas; a long frame with ``id_col``, ``time_col`` and
 one column per target for long input.
 
+Covariates of dtype ``category``, ``object`` or ``string`` are categorical:
+``fit`` learns their categories (``SeriesSchema.categories``) and every reader
+gives their codes; a value not seen at fit reads the reserved unknown code with
+an :class:`UnknownCategoryWarning` (:mod:`.categorical`). Covariates named in
+``past_covariates`` (``SeriesSchema.past_names``) are read by ``fit`` and
+``update`` only: ``check_future`` never asks for them.
+
 Intervals: arrays -> a tuple ``(lower, upper)`` shaped like the forecast (with a
 leading level axis when several levels are asked for); pandas and long format ->
 columns ``{target}-lo-{pct}`` / ``{target}-hi-{pct}`` per target and level
@@ -120,6 +127,7 @@ future timestamps for pandas, after ``id_col`` and ``time_col`` for long input;
 ``attrs["levels"]`` lists the percentages.
 """
 
+from .categorical import UnknownCategoryWarning
 from .checks import check_horizon
 from .containers import Future, SeriesSet
 from .schema import SeriesSchema, interval_column_names, to_series_set
@@ -128,6 +136,7 @@ __all__ = [
     "Future",
     "SeriesSchema",
     "SeriesSet",
+    "UnknownCategoryWarning",
     "check_horizon",
     "interval_column_names",
     "to_series_set",

@@ -239,7 +239,14 @@ def refuse_masked(obj: Any, what: str, fix: str) -> None:
 def array_values(obj: Any, what: str) -> np.ndarray:
     """Copy a numeric array-like into a new float64 array (rank unchanged)."""
     arr = np.asarray(obj)
-    check_real_array(arr, what, _FORECASTER_NOT_NUMBERS)
+    hint = _FORECASTER_NOT_NUMBERS
+    if what.startswith("X") and arr.dtype.kind in "USO":
+        # strings among covariates: categories, which a DataFrame can carry
+        hint += (
+            "; for categories, pass X as a pandas DataFrame: its string, object "
+            "and category columns are learned embeddings"
+        )
+    check_real_array(arr, what, hint)
     return np.array(arr, dtype=np.float64, order="C", copy=True)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.budget import check_forecast_budget
+from .categorical import encode, learn_categories
 from .checks import (
     array_values,
     check_finite,
@@ -48,9 +49,27 @@ def is_long(y: Any, id_col: str) -> bool:
 
 
 def wide_covariates(
-    X: Any, what: str, schema: Any
+    X: Any, what: str, schema: Any, categories: Any = None, columns: Any = None
 ) -> tuple[np.ndarray, list]:
-    """Covariates as (n, c) float64 + names; checks count/names against ``schema``."""
+    """Covariates as (n, c) float64 + names; checks count/names against ``schema``.
+
+    ``categories`` (``{column: categories}``, :mod:`.categorical`) turns those
+    columns into codes; ``columns`` are the names expected (default: the
+    schema's covariates; ``predict`` expects the known-in-advance ones and
+    drops past-only columns given anyway).
+    """
+    if isinstance(X, pd.Series):
+        X = X.to_frame("x0" if X.name is None else X.name)
+    expected = None
+    if schema is not None:
+        expected = list(schema.covariate_names if columns is None else columns)
+        if (
+            isinstance(X, pd.DataFrame)
+            and schema.x_kind == "pandas"
+            and set(expected) < set(X.columns)
+            and set(X.columns) <= set(schema.covariate_names)
+        ):
+            X = X[expected]  # past-only columns given to predict: not read
     refuse_masked(
         X, what, "covariates must be complete: fill the masked values (e.g. "
         f"{what}.filled({what}.mean(axis=0))) or impute them (masked targets, by "
@@ -59,16 +78,13 @@ def wide_covariates(
     if isinstance(X, pd.DataFrame):
         check_unique_columns(X, what)
         if (
-            schema is not None
+            expected is not None
             and schema.x_kind == "pandas"
-            and set(X.columns) == set(schema.covariate_names)
+            and set(X.columns) == set(expected)
         ):
-            X = X[list(schema.covariate_names)]  # same names, any order
+            X = X[expected]  # same names, any order
         names = list(X.columns)
-        vals = pandas_values(X, what)
-    elif isinstance(X, pd.Series):
-        names = ["x0" if X.name is None else X.name]
-        vals = pandas_values(X, what)
+        vals = encode(X, categories, what)
     else:
         vals = array_values(X, what)
         if vals.ndim == 1:
@@ -76,23 +92,33 @@ def wide_covariates(
         if vals.ndim != 2:
             raise ValueError(f"{what} must be 1-D or 2-D, got shape {vals.shape}")
         names = [f"x{j}" for j in range(vals.shape[1])]
+        if expected is not None and columns is not None and vals.shape[1] == (
+            schema.n_covariates
+        ) and len(expected) < schema.n_covariates:
+            # every covariate given to predict: the past-only ones are not read
+            keep = [list(schema.covariate_names).index(c) for c in expected]
+            vals, names = vals[:, keep], expected
     if vals.shape[1] == 0:
         raise ValueError(f"{what} has no columns; pass None for no covariates")
-    if schema is not None:
-        if vals.shape[1] != schema.n_covariates:
+    if expected is not None:
+        if vals.shape[1] != len(expected):
+            past = "" if columns is None else (
+                f" (its past-only covariates {list(schema.past_names)} are not "
+                "needed in the future)"
+            )
             raise ValueError(
                 f"{what} has {vals.shape[1]} covariate(s) but the model was fitted "
-                f"with {schema.n_covariates}; pass the same covariates as at fit "
+                f"with {len(expected)}{past}; pass the same covariates as at fit "
                 "(in the same column order for arrays)"
             )
         if (
             schema.x_kind == "pandas"
             and isinstance(X, pd.DataFrame)
-            and list(names) != list(schema.covariate_names)
+            and list(names) != expected
         ):
             raise ValueError(
                 f"{what} has columns {names} but the model was fitted with "
-                f"{list(schema.covariate_names)}; pass the same covariate columns"
+                f"{expected}; pass the same covariate columns"
             )
     return vals, names
 
@@ -156,12 +182,15 @@ def read_wide(
     what: str,
     schema: Any = None,
     id_col: str = "unique_id",
+    categories: Any = None,
 ) -> tuple[SeriesSet, dict | None]:
     """One series (an array, a Series or a wide DataFrame) and its covariates.
 
     Returns the rows and, at fit (``schema`` None), the fields of the schema
     they define (the column names and ``allow_nan`` are the caller's to add);
-    with a ``schema``, the rows must continue its series.
+    with a ``schema``, the rows must continue its series. ``categories``
+    (a fit continuing an earlier one) encodes categorical columns with those
+    instead of learning them.
     """
     if is_long(y, id_col if schema is None else schema.id_col):
         raise TypeError(
@@ -244,9 +273,20 @@ def read_wide(
         raise ValueError(
             "the model was fitted without covariates; refit with X to use covariates"
         )
+    if schema is not None:
+        categories = schema.categories
     if X is not None:
         xwhat = "X" if schema is None else "X_new"
-        Xv, cov_names = wide_covariates(X, xwhat, schema)
+        if (
+            schema is None
+            and categories is None
+            and isinstance(X, (pd.DataFrame, pd.Series))
+        ):
+            frame = X.to_frame("x0" if X.name is None else X.name) if isinstance(
+                X, pd.Series
+            ) else X
+            categories = learn_categories(frame, xwhat) or None
+        Xv, cov_names = wide_covariates(X, xwhat, schema, categories)
         x_kind = "pandas" if isinstance(X, (pd.Series, pd.DataFrame)) else "numpy"
         if len(Xv) != n:
             raise ValueError(
@@ -279,6 +319,7 @@ def read_wide(
             n_seen=np.array([n], np.int64),
             index_name=None if index is None else index.name,
             series_name=sname,
+            categories=categories,
         )
     rows = SeriesSet(
         y=vals,
@@ -301,6 +342,7 @@ def read_long(
     allow_nan: bool,
     what: str,
     schema: Any = None,
+    categories: Any = None,
 ) -> tuple[SeriesSet, dict | None]:
     """Many series in a long frame, and their covariates (columns or a long X).
 
@@ -366,6 +408,8 @@ def read_long(
         check_observed(vals, indptr, targets, uniques, id_col)
 
     # covariates: extra columns, or a long X keyed like y
+    if schema is not None:
+        categories = schema.categories
     Xv = None
     cov_names: list | None = None
     x_kind = None
@@ -431,7 +475,10 @@ def read_long(
             raise ValueError(
                 "X has no covariate columns; pass X=None for no covariates"
             )
-        Xv = pandas_values(xframe, "X" if x_kind == "long" else f"{what} covariate")
+        xwhat = "X" if x_kind == "long" else f"{what} covariate"
+        if schema is None and categories is None:
+            categories = learn_categories(xframe, xwhat) or None
+        Xv = encode(xframe, categories, xwhat)
         check_finite(
             Xv, "X" if x_kind == "long" else f"{what} covariates", False, cov_names
         )
@@ -452,6 +499,7 @@ def read_long(
             ids=uniques,
             last=time_s[ends],
             n_seen=counts.astype(np.int64),
+            categories=categories,
         )
         positions = np.arange(len(uniques), dtype=np.int64)
     else:
@@ -529,16 +577,33 @@ def read_future(schema: Any, horizon: int, X: Any = None) -> Future:
                 "refit with X to use covariates"
             )
         return Future(np.arange(schema.n_series, dtype=np.int64), None, horizon)
+    known = schema.known_names
+    if X is None and not known:
+        # past-only covariates: nothing about the future to read
+        return Future(
+            np.arange(schema.n_series, dtype=np.int64),
+            np.zeros((schema.n_series, horizon, schema.n_covariates)),
+            horizon,
+        )
     if X is None:
+        past = (
+            f" (not the past-only ones {list(schema.past_names)})"
+            if schema.past_names else ""
+        )
         raise ValueError(
-            f"the model was fitted with covariates {list(schema.covariate_names)}; "
+            f"the model was fitted with covariates {known}{past}; "
             f"predict needs their future values: pass X with {horizon} row(s)"
             + (" per series" if schema.kind == "long" else "")
             + f" (horizon={horizon})"
         )
     if schema.kind != "long":
-        Xa, names = wide_covariates(X, "X", schema)
-        if len(Xa) != horizon:
+        if known:
+            Xa, names = wide_covariates(
+                X, "X", schema, schema.categories, columns=known
+            )
+        else:  # past-only covariates: X is not read
+            Xa, names = np.zeros((horizon, 0)), []
+        if len(Xa) != horizon and known:
             raise ValueError(
                 f"X has {len(Xa)} row(s) but horizon is {horizon}; pass exactly "
                 "one "
@@ -546,14 +611,14 @@ def read_future(schema: Any, horizon: int, X: Any = None) -> Future:
             )
         if isinstance(X, (pd.Series, pd.DataFrame)) and schema.last is not None:
             fut = schema.future_index(horizon)
-            if not X.index.equals(fut):
+            if known and not X.index.equals(fut):
                 raise ValueError(
                     "X's index must be the forecast timestamps "
                     f"{describe(fut[0])} ... {describe(fut[-1])}; set X.index to "
                     "them or pass X.to_numpy()"
                 )
         check_finite(Xa, "X", allow_nan=False, names=names)
-        return Future(np.zeros(1, np.int64), Xa[None], horizon)
+        return Future(np.zeros(1, np.int64), _widen(schema, Xa[None]), horizon)
     # long format
     if not isinstance(X, pd.DataFrame) or not {schema.id_col, schema.time_col} <= set(
         X.columns
@@ -563,9 +628,13 @@ def read_future(schema: Any, horizon: int, X: Any = None) -> Future:
             f"DataFrame with columns {schema.id_col!r}, {schema.time_col!r} and "
             f"{list(schema.covariate_names)}"
         )
-    missing = [c for c in schema.covariate_names if c not in X.columns]
+    missing = [c for c in known if c not in X.columns]
     if missing:
-        raise ValueError(f"X lacks covariate column(s) {missing} seen at fit")
+        raise ValueError(
+            f"X lacks covariate column(s) {missing} seen at fit"
+            + (f" (the past-only ones {list(schema.past_names)} are not needed)"
+               if schema.past_names else "")
+        )
     codes = schema.ids.get_indexer(X[schema.id_col])
     if (codes < 0).any():
         bad = pd.unique(X[schema.id_col].to_numpy()[codes < 0])[:5]
@@ -597,8 +666,21 @@ def read_future(schema: Any, horizon: int, X: Any = None) -> Future:
             f"{horizon} step(s) {describe(expected[i * horizon])} ... "
             f"{describe(expected[(i + 1) * horizon - 1])}"
         )
-    vals = pandas_values(X[list(schema.covariate_names)], "X")[order]
-    check_finite(vals, "X", False, schema.covariate_names)
+    vals = encode(X[known], schema.categories, "X")[order]
+    check_finite(vals, "X", False, known)
     vals = vals.reshape(len(pos), horizon, -1)
-    return Future(pos.astype(np.int64), np.ascontiguousarray(vals), horizon)
+    return Future(pos.astype(np.int64), _widen(schema, vals), horizon)
+
+
+def _widen(schema: Any, known: np.ndarray) -> np.ndarray:
+    """Future covariates ``(P, h, n_known)`` in every covariate's column.
+
+    The past-only columns hold 0: nothing reads them beyond the origin.
+    """
+    if not schema.past_names:
+        return np.ascontiguousarray(known)
+    out = np.zeros(known.shape[:2] + (schema.n_covariates,))
+    cols = [list(schema.covariate_names).index(c) for c in schema.known_names]
+    out[:, :, cols] = known
+    return out
 

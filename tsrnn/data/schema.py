@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .categorical import decode
 from .containers import Future, SeriesSet
 from .long import collection_to_long
 from .normalize import is_long, read_future, read_long, read_wide
@@ -70,6 +71,12 @@ class SeriesSchema:
         Restored on pandas outputs.
     allow_nan : bool
         Whether NaN is allowed in ``y`` (also at update).
+    categories : dict or None
+        ``{covariate name: tuple of categories}`` of the categorical
+        covariates (:mod:`tsrnn.data.categorical`); their columns hold codes.
+    past_names : tuple
+        Covariates observed up to each step only (``past_covariates``): read by
+        ``fit`` and ``update``, never asked for by ``predict``.
     """
 
     kind: str
@@ -89,6 +96,8 @@ class SeriesSchema:
     index_name: Any = None
     series_name: Any = None
     allow_nan: bool = True
+    categories: dict | None = None
+    past_names: tuple = ()
 
     # ---- sizes ------------------------------------------------------------------
     @property
@@ -105,6 +114,12 @@ class SeriesSchema:
     def n_covariates(self) -> int:
         """Number of covariate columns (0 when fitted without ``X``)."""
         return 0 if self.covariate_names is None else len(self.covariate_names)
+
+    @property
+    def known_names(self) -> list:
+        """Covariates known in advance (all but ``past_names``), in column order."""
+        names = self.covariate_names or ()
+        return [c for c in names if c not in self.past_names]
 
     def _all_positions(self, positions: Any) -> np.ndarray:
         if positions is None:
@@ -389,8 +404,9 @@ class SeriesSchema:
         X = None
         if block.X is not None:
             if self.x_kind == "columns":
-                for j, name in enumerate(self.covariate_names):
-                    y[name] = block.X[:, j]
+                cols = decode(block.X, self.covariate_names, self.categories)
+                for name in self.covariate_names:
+                    y[name] = cols[name]
             else:
                 X = self.covariates_to_user(block)
         return y, X
@@ -400,10 +416,11 @@ class SeriesSchema:
         if block.X is None:
             return None
         names = list(self.covariate_names)
+        cols = decode(block.X, names, self.categories)
         if self.kind == "long":
             frame = self._block_keys(block)
-            for j, name in enumerate(names):
-                frame[name] = block.X[:, j]
+            for name in names:
+                frame[name] = cols[name]
             return frame
         if self.x_kind == "pandas":
             index = (
@@ -411,7 +428,7 @@ class SeriesSchema:
             )
             if block.time is not None:
                 index = index.rename(self.index_name)
-            return pd.DataFrame(block.X.copy(), index=index, columns=names)
+            return pd.DataFrame(cols, index=index, columns=names)
         return block.X.copy()
 
     def _block_keys(self, block: SeriesSet) -> pd.DataFrame:
@@ -482,6 +499,11 @@ class SeriesSchema:
             "index_name": self.index_name,
             "series_name": self.series_name,
             "allow_nan": self.allow_nan,
+            # name -> categories as pairs: JSON keys would turn names into str
+            "categories": None if self.categories is None else [
+                [_plain_value(k), list(v)] for k, v in self.categories.items()
+            ],
+            "past_names": [_plain_value(v) for v in self.past_names],
         }
 
     @classmethod
@@ -521,7 +543,54 @@ class SeriesSchema:
             index_name=d["index_name"],
             series_name=d["series_name"],
             allow_nan=d["allow_nan"],
+            # absent from files written before categorical and past covariates
+            categories=None if d.get("categories") is None else {
+                _name(k): tuple(v) for k, v in d["categories"]
+            },
+            past_names=tuple(_name(v) for v in d.get("past_names", ())),
         )
+
+
+def _plain_value(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
+
+
+def _name(v: Any) -> Any:
+    """A column name read back from JSON (a MultiIndex name was a list)."""
+    return tuple(v) if isinstance(v, list) else v
+
+
+def _past_names(past: Any, names: Any) -> tuple:
+    """``past_covariates`` as covariate names (ints index array columns)."""
+    if past is None:
+        return ()
+    items = [past] if isinstance(past, (str, int)) else list(past)
+    if items and names is None:
+        raise ValueError(
+            f"past_covariates={past!r} names covariates but no X was given; pass "
+            "X holding them (or past_covariates=None)"
+        )
+    out = []
+    for p in items:
+        if isinstance(p, (int, np.integer)) and not isinstance(p, bool) and (
+            p not in names
+        ):
+            if not 0 <= p < len(names):
+                raise ValueError(
+                    f"past_covariates holds column position {p} but X has "
+                    f"{len(names)} column(s); name columns of X {list(names)}"
+                )
+            p = names[int(p)]
+        if p not in names:
+            raise ValueError(
+                f"past_covariates names {p!r}, which is not a covariate; the "
+                f"covariates are {list(names)} (name columns of X, or extra "
+                "columns of a long y)"
+            )
+        out.append(p)
+    if len(set(out)) != len(out):
+        raise ValueError(f"past_covariates={past!r} names a column twice")
+    return tuple(c for c in names if c in out)  # in column order
 
 
 def to_series_set(
@@ -533,6 +602,8 @@ def to_series_set(
     target_col: str | Sequence[str] = "y",
     freq: Any = None,
     allow_nan: bool = True,
+    past_covariates: Any = None,
+    categories: Any = None,
 ) -> SeriesSet:
     """Validate and normalize the data given to a forecaster's ``fit``.
 
@@ -551,6 +622,13 @@ def to_series_set(
         timestamps; an int step for integer time labels.
     allow_nan : bool, default=True
         Allow NaN (missing steps) in ``y``.
+    past_covariates : str, int or list of them, optional
+        Covariates observed up to each step only (names, or positions of an
+        array ``X``'s columns): ``predict`` does not ask for them.
+    categories : dict, optional
+        The categories of an earlier fit (``schema.categories``) that a
+        continued fit (``warm_start``) encodes with, instead of learning them:
+        the codes must index the same embedding rows.
 
     Returns
     -------
@@ -568,7 +646,8 @@ def to_series_set(
     y, X = collection_to_long(y, X, id_col, time_col, target_col)
     if is_long(y, id_col):
         rows, fields = read_long(
-            y, X, id_col, time_col, target_col, freq, allow_nan, "y"
+            y, X, id_col, time_col, target_col, freq, allow_nan, "y",
+            categories=categories,
         )
     else:
         if isinstance(y, pd.DataFrame) and time_col in y.columns:
@@ -580,7 +659,9 @@ def to_series_set(
                 f"series, move time to the index (y.set_index({time_col!r})[...]); "
                 f"for long format, add the id column (y.assign({id_col}='series_0'))"
             )
-        rows, fields = read_wide(y, X, freq, allow_nan, "y", id_col=id_col)
+        rows, fields = read_wide(
+            y, X, freq, allow_nan, "y", id_col=id_col, categories=categories
+        )
     # the readers give the fields their rows define; the names are the caller's
     schema = SeriesSchema(
         **fields,
@@ -588,5 +669,6 @@ def to_series_set(
         time_col=time_col,
         target_col=target_col,
         allow_nan=allow_nan,
+        past_names=_past_names(past_covariates, fields["covariate_names"]),
     )
     return dataclasses.replace(rows, schema=schema)

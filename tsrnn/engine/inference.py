@@ -77,6 +77,13 @@ class InferencePack:
         head_wp, head_np = packer.put_panels(W)
         head_b = packer.put(p[f"{head.prefix}.bias"])
         self.pack = packer.vector()
+        # categorical inputs: their tables, looked up before the kernel (a
+        # gather per step; the kernel reads the embedded row as any input)
+        self.embeddings = network.embeddings
+        self._tables = (
+            None if network.embeddings is None
+            else network.embedding_part(theta).astype(dt)
+        )
         nr = panel_width(dt)
         n_i = stack.input_size
         E = head.extra_features
@@ -129,6 +136,8 @@ class InferencePack:
         # in the call into Numba (about 35 ns per array argument): the common
         # cases are tested first, nothing is allocated but ``out``.
         dt = self.dtype
+        if self.embeddings is not None:
+            x = self.embeddings.forward(self._tables, x)
         if x.dtype is not dt or not x.flags.c_contiguous:
             x = np.ascontiguousarray(x, dtype=dt)
         shape = x.shape

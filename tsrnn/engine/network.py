@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .embedding import Embeddings
 from .heads import LinearHead
 from .layout import ParamLayout
 from .optim import clip_grad_norm
@@ -42,6 +43,7 @@ class NetworkCache:
 
     stack: StackCache
     head: object
+    x: np.ndarray | None = None  # the raw inputs (their codes), with embeddings
 
     @property
     def last_output(self) -> np.ndarray:
@@ -55,21 +57,31 @@ class NetworkCache:
 # Declared mirror (form only): a two-argument constructor and its docstring, as
 # estimators.forecaster.reader.SeriesReader's; unrelated classes.
 class Network:
-    """``RecurrentStack`` followed by a ``LinearHead``.
+    """``RecurrentStack`` followed by a ``LinearHead``, optionally after embeddings.
 
     Parameters
     ----------
     stack : RecurrentStack
     head : LinearHead
+    embeddings : Embeddings, optional
+        Tables for the inputs' last code columns (categorical inputs): the
+        stack then reads ``embeddings.output_size(I)`` columns for inputs of
+        ``I``. Their parameters come last in the flat vector.
     """
 
-    def __init__(self, stack: RecurrentStack, head: LinearHead):
+    def __init__(
+        self, stack: RecurrentStack, head: LinearHead, embeddings: Embeddings = None
+    ):
         self.stack = stack
         self.head = head
+        self.embeddings = embeddings if embeddings else None
         self.n_stack = stack.layout.size
+        self.n_head = head.layout.size
+        emb = [] if self.embeddings is None else list(self.embeddings.layout)
         self.layout = ParamLayout(
             [(s.name, s.shape) for s in stack.layout]
             + [(s.name, s.shape) for s in head.layout]
+            + [(s.name, s.shape) for s in emb]
         )
         self.size = self.layout.size
         self.dtype = stack.dtype
@@ -80,14 +92,26 @@ class Network:
                 self.weight_mask[s.start : s.stop] = 1.0
 
     def init_params(self, rng: np.random.Generator) -> np.ndarray:
-        """Fresh parameters: torch's init for the stack, Glorot for the head."""
-        return np.concatenate(
-            [self.stack.init_params(rng), self.head.init_params(rng, self.dtype)]
-        )
+        """Fresh parameters: torch's init (stack, embeddings), Glorot for the head."""
+        parts = [self.stack.init_params(rng), self.head.init_params(rng, self.dtype)]
+        if self.embeddings is not None:
+            parts.append(self.embeddings.init_params(rng))
+        return np.concatenate(parts)
 
     def split(self, theta):
         """Views of the stack's and the head's parts of ``theta``."""
-        return theta[: self.n_stack], theta[self.n_stack :]
+        a, b = self.n_stack, self.n_stack + self.n_head
+        return theta[:a], theta[a:b]
+
+    def embedding_part(self, theta):
+        """View of the embedding tables' part of ``theta`` (empty without)."""
+        return theta[self.n_stack + self.n_head :]
+
+    def embed(self, theta, x):
+        """``x`` as the stack reads it: code columns replaced by embeddings."""
+        if self.embeddings is None:
+            return x
+        return self.embeddings.forward(self.embedding_part(theta), x)
 
     def forward(
         self,
@@ -116,7 +140,7 @@ class Network:
         ts, th = self.split(theta)
         out, state, stack_cache = self.stack.forward(
             ts,
-            x,
+            self.embed(theta, x),
             state0,
             training=training,
             dropout=dropout,
@@ -124,7 +148,8 @@ class Network:
             keep_cache=keep_cache,
         )
         y_hat, head_cache = self.head.forward(th, out, extra)
-        return y_hat, state, NetworkCache(stack_cache, head_cache)
+        codes = None if self.embeddings is None else x
+        return y_hat, state, NetworkCache(stack_cache, head_cache, codes)
 
     def backward(self, theta, cache, dy, grad=None):
         """Gradient of ``sum(dy * y_hat)`` into ``grad``; returns ``(grad, dh_norm)``."""
@@ -133,9 +158,12 @@ class Network:
         ts, th = self.split(theta)
         gs, gh = self.split(grad)
         d_out = self.head.backward(th, gh, cache.head, dy)
-        _, _, _, dh_norm = self.stack.backward(
-            ts, cache.stack, d_out, None, gs, input_grad=False
+        embedded = self.embeddings is not None
+        _, d_in, _, dh_norm = self.stack.backward(
+            ts, cache.stack, d_out, None, gs, input_grad=embedded
         )
+        if embedded:
+            self.embeddings.backward(cache.x, d_in, self.embedding_part(grad))
         return grad, dh_norm
 
     # Declared mirror: train_step's signature is this one plus the optimizer and

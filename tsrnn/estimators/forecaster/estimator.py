@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..._constraints import Interval, Options, StrOptions, validate_params
 from ...data import check_horizon, to_series_set
+from ...data.past import join_past
 from ...engine import CELLS
 from ...engine.threads import single_threaded_blas
 from ...kernels._jit import announce_compilation
@@ -146,6 +147,30 @@ class RNNForecaster(
         (``benchmarks/RESULTS.md``): a year of training data holds each holiday
         once, so the network learns little from them; a workday covariate that
         marks them does as well.
+    past_covariates : str, int or list of them, optional
+        Covariates observed only up to each step (another sensor, a traded
+        volume, a market index): column names of ``X`` (or of the extra
+        columns of a long ``y``; positions for an array ``X``). ``fit`` and
+        ``update`` read them with the other covariates; ``predict`` never asks
+        for them (an ``X`` that holds them anyway is read without them), and
+        the head never reads them about future steps: the state at the
+        origin has read them. Needs ``strategy="direct"`` (a recursive
+        forecast would have to read their future). See
+        ``docs/covariates.md``.
+    embedding_dims : int or dict, optional
+        Widths of the learned embeddings of categorical covariates (columns
+        of dtype ``category``, ``object`` or ``string``: every category a
+        trained vector the network reads, as ``torch.nn.Embedding``): one int
+        for every table, or ``{column: dim}`` (the series id under
+        ``id_col``'s name); default ``min(16, round(1.6 * n ** 0.56))`` for
+        ``n`` categories (fastai's rule, capped at 16 for these small
+        networks). A category ``update`` or ``predict`` meets that ``fit``
+        never saw reads a reserved "unknown" row (the mean of the fitted
+        vectors), with an ``UnknownCategoryWarning``.
+    id_embedding : bool, default=False
+        Give every series of a long frame a learned embedding of its id (a
+        static categorical input, ``id_col``'s table in ``embedding_dims``),
+        so the global model can learn per-series behaviour.
     scaler : {"standard", "robust"} or None, default="standard"
         Per-series scaling of targets (and global scaling of covariates), fitted
         on the training rows. Its statistics are relative to each series'
@@ -453,6 +478,9 @@ class RNNForecaster(
         "references",
         "calendar_features",
         "holidays",
+        "past_covariates",
+        "embedding_dims",
+        "id_embedding",
         "scaler",
         "loss",
         "quantiles",
@@ -489,6 +517,10 @@ class RNNForecaster(
         "references": [StrOptions({"auto"}), None],
         "calendar_features": ["boolean"],
         "holidays": [None, str, list, tuple],
+        "past_covariates": [None, str, numbers.Integral, list, tuple],
+        "embedding_dims": [None, Interval(numbers.Integral, 1, None, closed="left"),
+                           dict],
+        "id_embedding": ["boolean"],
         "scaler": [StrOptions({"standard", "robust"}), None],
         "loss": [
             StrOptions(
@@ -553,6 +585,9 @@ class RNNForecaster(
         references="auto",
         calendar_features=True,
         holidays=None,
+        past_covariates=None,
+        embedding_dims=None,
+        id_embedding=False,
         scaler="standard",
         loss="auto",
         quantiles=None,
@@ -591,6 +626,9 @@ class RNNForecaster(
         self.references = references
         self.calendar_features = calendar_features
         self.holidays = holidays
+        self.past_covariates = past_covariates
+        self.embedding_dims = embedding_dims
+        self.id_embedding = id_embedding
         self.scaler = scaler
         self.loss = loss
         self.quantiles = quantiles
@@ -614,7 +652,7 @@ class RNNForecaster(
         self.freq = freq
 
     # ================================================================== fit
-    def fit(self, y, X=None):
+    def fit(self, y, X=None, X_past=None):
         """Train on one or many series, then read each to its end.
 
         Parameters
@@ -624,7 +662,15 @@ class RNNForecaster(
             there; the state runs through the gap on the model's own estimates).
         X : array-like or pandas object, optional
             Covariates aligned row by row with ``y``, known in advance (pass the
-            future rows again to :meth:`predict`).
+            future rows again to :meth:`predict`) unless named in
+            ``past_covariates``. Categorical columns (dtype ``category``,
+            ``object``, ``string``) are embedded (``embedding_dims``).
+        X_past : array-like or pandas object, optional
+            Past-only covariates given apart (the same as joining them to
+            ``X`` and naming them in ``past_covariates``): aligned row by row
+            with ``y`` in ``X``'s format, or a long frame keyed like a long
+            ``y``. Never asked for by :meth:`predict`; :meth:`update` takes
+            their new rows as ``X_past`` too.
 
         Returns
         -------
@@ -636,10 +682,17 @@ class RNNForecaster(
         # random_state=None: fresh randomness for every fit, as in scikit-learn
         self.__dict__.pop("_auto_seed", None)
         with single_threaded_blas(), announce_compilation(self.verbose):
-            self._fit_data(self._read(y, X), partial=False)
+            self._fit_data(self._read(y, X, X_past), partial=False)
         return self
 
-    def _read(self, y, X):
+    def _read(self, y, X, X_past=None):
+        y, X, joined = join_past(y, X, X_past, self.id_col, self.time_col)
+        past = self.past_covariates
+        if joined:  # X_past's columns are past-only, with those named here
+            past = [] if past is None else (
+                [past] if isinstance(past, (str, numbers.Integral)) else list(past)
+            )
+            past = past + [c for c in joined if c not in past]
         return to_series_set(
             y,
             X,
@@ -647,6 +700,12 @@ class RNNForecaster(
             time_col=self.time_col,
             target_col=self.target_col,
             freq=self.freq,
+            past_covariates=past,
+            # a continued fit reads categories as the fitted tables index them
+            categories=(
+                self.schema_.categories
+                if self.warm_start and hasattr(self, "params_") else None
+            ),
         )
 
     # ------------------------------------------------------------- helpers
@@ -688,8 +747,10 @@ class RNNForecaster(
             :data:`tsrnn.engine.budget.MAX_FORECAST_STEPS` (10**7) steps, horizon
             times series, is refused up front (see Notes).
         X : optional
-            Future covariates for those steps (required when fitted with ``X``),
-            in the format of ``fit``.
+            Future covariates for those steps (required when fitted with ``X``,
+            except for ``past_covariates``, which are never read here), in the
+            format of ``fit``. A categorical value ``fit`` never saw reads the
+            embedding's unknown row, with an ``UnknownCategoryWarning``.
 
         Returns
         -------
@@ -706,7 +767,7 @@ class RNNForecaster(
         return model.schema_.format_forecast(values, fut.positions)
 
     # ========================================================== update
-    def update(self, y_new, X_new=None):
+    def update(self, y_new, X_new=None, X_past=None):
         """Advance the state over new observations without refitting.
 
         The cost is proportional to ``len(y_new)``; the next :meth:`predict`
@@ -718,7 +779,11 @@ class RNNForecaster(
         y_new : same format as ``fit``'s ``y``
             Observations that directly follow the last ones seen.
         X_new : optional
-            Their covariates (required when fitted with ``X``).
+            Their covariates (required when fitted with ``X``), the
+            ``past_covariates`` included unless given as ``X_past``.
+        X_past : optional
+            The past-only covariates of the new rows, when ``fit`` took them
+            as ``X_past``.
 
         Returns
         -------
@@ -729,13 +794,13 @@ class RNNForecaster(
         # held throughout: predict in other threads sees the state before or
         # after this update (see ForecasterMixin), and updates do not interleave
         with self._stream_lock():
-            block = self.schema_.check_update(y_new, X_new)
+            block = self._check_update(y_new, X_new, X_past)
             check_count_values(output_head(self), block.y)
             with single_threaded_blas():  # thread-count independent, as fit
                 self._update_block(block)
         return self
 
-    def partial_fit(self, y_new, X_new=None):
+    def partial_fit(self, y_new, X_new=None, X_past=None):
         """One epoch of weight updates on new observations, then advance the state.
 
         On an unfitted forecaster this is ``fit`` with ``max_iter=1``.
@@ -743,10 +808,12 @@ class RNNForecaster(
         if not hasattr(self, "params_"):
             validate_params(self)
             with single_threaded_blas(), announce_compilation(self.verbose):
-                return self._fit_data(self._read(y_new, X_new), partial=True)
+                return self._fit_data(
+                    self._read(y_new, X_new, X_past), partial=True
+                )
         fitted_config.check_unchanged(self, "partial_fit")
         with self._stream_lock():
-            block = self.schema_.check_update(y_new, X_new)
+            block = self._check_update(y_new, X_new, X_past)
             check_count_values(output_head(self), block.y)
             # training changes the weights (and the optimizer's moments) in
             # place: work on copies, so that a snapshot taken by a concurrent

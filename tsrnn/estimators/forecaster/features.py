@@ -62,37 +62,67 @@ def network_inputs(
         y = season.y(y, positions, steps)
     Y = scaler.y(y, positions)
     check_scaled(Y, block.y, what, block, positions, scaler.y_loc, scaler.y_scale)
-    parts = []
+    Xs = None
     if block.X is not None:
         xwhat = "X" if what == "y" else "X_new"
-        parts.append(scaler.x(block.X))
-        check_scaled(parts[0], block.X, xwhat, block, None, scaler.x_loc,
-                     scaler.x_scale)
+        Xs = scaler.x(block.X)  # codes: loc 0, scale 1 (Scaler.fit)
+        check_scaled(Xs, block.X, xwhat, block, None, scaler.x_loc, scaler.x_scale)
+    cal = None
     if layout.n_calendar:
-        parts.append(calendar_features(block.time, freq, layout.holidays))
-    Z = np.concatenate(parts, axis=1) if parts else np.zeros((len(Y), 0))
+        cal = calendar_features(block.time, freq, layout.holidays)
+    Z = arrange(layout, Xs, cal, positions, len(Y))
     return Y.astype(dt), Z.astype(dt)
 
 
-def future_known(fut, scaler, layout, schema) -> np.ndarray:
-    """Known features ``(P, h, n_known)`` of the steps a ``predict`` forecasts."""
-    P, h = len(fut.positions), fut.horizon
+def arrange(layout, Xs, cal, positions, n, future=False) -> np.ndarray:
+    """The per-step features ``Z`` ``(n, n_z)`` from scaled covariates ``Xs``.
+
+    Columns: the known numeric covariates, the known categorical ones as
+    one-hot columns (``head_codes``) and the calendar (``n_known``, what the
+    head also reads about future steps), the past-only numeric
+    covariates, then the codes (categorical covariates, the series id) the
+    network embeds. ``future``: rows after the origin, where past-only
+    covariates are unknown (0; only a recursive step would read them, and
+    that strategy refuses them).
+    """
     parts = []
+    if Xs is not None:
+        parts.append(Xs[:, list(layout.known_columns)])
+    for i in layout.head_codes:  # known categories: one-hot for the linear head
+        codes = np.rint(Xs[:, layout.code_columns[i]]).astype(np.int64)
+        parts.append(np.eye(layout.cardinalities[i])[codes])
+    if cal is not None:
+        parts.append(cal)
+    if layout.past_columns:
+        past = Xs[:, list(layout.past_columns)]
+        parts.append(np.zeros_like(past) if future else past)
+    if layout.code_columns:
+        parts.append(Xs[:, list(layout.code_columns)])
+    if layout.id_code:
+        parts.append(np.asarray(positions, np.float64).reshape(-1, 1))
+    return np.concatenate(parts, axis=1) if parts else np.zeros((n, 0))
+
+
+def future_known(fut, scaler, layout, schema) -> np.ndarray:
+    """Features ``(P, h, n_z)`` of the steps a ``predict`` forecasts.
+
+    The known ones (covariates, calendar) and the codes; past-only
+    covariates are 0 there (:func:`arrange`).
+    """
+    P, h = len(fut.positions), fut.horizon
+    scaled = None
     if fut.X is not None:
         raw = fut.X.reshape(P * h, -1)
         scaled = scaler.x(raw)
         ids = None if schema.ids is None else schema.ids[fut.positions]
         check_scaled(scaled, raw, "X", None, None, scaler.x_loc, scaler.x_scale,
                      names=schema.covariate_names, per_row=h, ids=ids)
-        parts.append(scaled.reshape(P, h, -1))
+    cal = None
     if layout.n_calendar:
         idx = schema.future_index(h, fut.positions)
-        parts.append(
-            calendar_features(idx, schema.freq, layout.holidays).reshape(P, h, -1)
-        )
-    if not parts:
-        return np.zeros((P, h, 0))
-    return np.concatenate(parts, axis=2)
+        cal = calendar_features(idx, schema.freq, layout.holidays)
+    Z = arrange(layout, scaled, cal, np.repeat(fut.positions, h), P * h, future=True)
+    return Z.reshape(P, h, -1)
 
 
 def check_scaled(
@@ -169,15 +199,47 @@ class FeatureLayout:
     point_param: int = 0
     feedback_link: int = 0
     quantile_head: bool = False  # the n_params outputs are quantiles
+    # covariates the network reads but the head does not read about future
+    # steps: columns (of the schema's covariates) of the past-only numeric
+    # ones, of the categorical ones (codes, embedded), and whether the series
+    # id is embedded too; n_covariates counts the other (known numeric) ones
+    past_columns: tuple = ()
+    code_columns: tuple = ()
+    id_code: bool = False
+    cardinalities: tuple = ()  # rows of each embedding table (codes, then id)
+    embedding_dims: tuple = ()  # their widths
+    # known categorical covariates (indices into code_columns) the head also
+    # reads about future steps, one-hot: a linear head reading an embedding
+    # would be a rank-limited one-hot; small tables only (see .embeddings)
+    head_codes: tuple = ()
+
+    @property
+    def known_columns(self) -> list:
+        """Columns of the known numeric covariates among the schema's."""
+        other = set(self.past_columns) | set(self.code_columns)
+        n = self.n_covariates + len(other)
+        return [j for j in range(n) if j not in other]
 
     @property
     def n_known(self) -> int:
         """Known-in-advance features per future step (covariates + calendar)."""
-        return self.n_covariates + self.n_calendar
+        hot = sum(self.cardinalities[i] for i in self.head_codes)
+        return self.n_covariates + hot + self.n_calendar
+
+    @property
+    def n_codes(self) -> int:
+        """Embedded code columns (categorical covariates, the series id)."""
+        return len(self.code_columns) + int(self.id_code)
+
+    @property
+    def n_z(self) -> int:
+        """Features per step: known, past-only, codes (:func:`arrange`)."""
+        return self.n_known + len(self.past_columns) + self.n_codes
 
     @property
     def n_inputs(self) -> int:
-        return self.n_targets + self.n_known
+        """Input columns before embedding (targets, then ``n_z`` features)."""
+        return self.n_targets + self.n_z
 
     @property
     def n_per_step(self) -> int:
@@ -246,8 +308,9 @@ def gather(
     Y : ndarray of shape (N, k)
         Scaled targets as the network reads them (NaN kept: the stream kernel
         fills them with its own estimates; training passes imputed values).
-    Z : ndarray of shape (N, n_known)
-        Scaled covariates and calendar features.
+    Z : ndarray of shape (N, n_z)
+        Scaled covariates and calendar features, then past-only covariates
+        and codes (:func:`arrange`); the head reads the first ``n_known``.
     start, end : ndarray of shape (N,)
         First row and one-past-last row of each row's series.
     rows : int ndarray of any shape
@@ -295,7 +358,8 @@ def gather(
     lim = (end if limit is None else limit)[rr][:, None]
     inside = idx < end[rr][:, None]
     idx_c = np.where(inside, idx, rr[:, None])
-    zf = Z[idx_c] * inside[..., None]  # known future features, 0 past the end
+    Zk = Z[:, : layout.n_known]  # what is known in advance
+    zf = Zk[idx_c] * inside[..., None]  # known future features, 0 past the end
     blocks = [zf]
     for m in layout.seasons:
         # the last step at the same phase that is known at t
@@ -311,7 +375,7 @@ def gather(
             yref = yref - base[:, None, :]  # still missing: no change
         else:
             yref = np.where(np.isnan(yref), base[:, None, :], yref)
-        blocks.append(Z[sidx])  # what was known about the reference step
+        blocks.append(Zk[sidx])  # what was known about the reference step
         blocks.append(np.where(np.isnan(yref), 0.0, yref))
     if layout.n_refs:
         blocks.append(_reference_values(layout, refs, rr, base))
@@ -367,7 +431,7 @@ class OriginRows:
 def origin_rows(
     layout: FeatureLayout, tail_y, tail_z, n_seen, Zf: np.ndarray, ref_last=None
 ) -> OriginRows:
-    """History tails and future known features ``Zf`` ``(P, h, n_known)`` stacked.
+    """History tails and future features ``Zf`` ``(P, h, n_z)`` stacked.
 
     ``tail_y``/``tail_z`` ``(P, keep, .)`` are the series' last rows and
     ``n_seen`` ``(P,)`` the rows each has seen: a series shorter than the kept
@@ -382,7 +446,7 @@ def origin_rows(
     L = keep + Zf.shape[1]
     Y = np.full((P, L, layout.n_targets), np.nan)
     Y[:, :keep] = tail_y
-    Z = np.zeros((P, L, layout.n_known))
+    Z = np.zeros((P, L, layout.n_z))
     Z[:, :keep] = tail_z
     Z[:, keep:] = Zf
     block = np.repeat(np.arange(P) * L, L)

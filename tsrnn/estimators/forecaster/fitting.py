@@ -20,6 +20,7 @@ from ...evaluation import series_scale
 from ...persist import is_solver
 from .. import fitted_config
 from . import auto, head, references
+from .embeddings import code_columns, embedding_layout, unknown_rows_as_mean
 from .features import FeatureLayout, block_steps, network_inputs
 from .head import (
     build_network,
@@ -78,7 +79,8 @@ class FitsForecaster:
             # the scaler first: it refuses values too large to standardize,
             # with the message that says what to do, before any rule reads them
             scaler = Scaler.fit(
-                self.scaler, y_ds, data.X, data.indptr, train_end, data.schema.ids
+                self.scaler, y_ds, data.X, data.indptr, train_end, data.schema.ids,
+                codes=code_columns(data.schema),
             )
         self._season = season
         self.deseasonalized_ = season.active > 0
@@ -245,14 +247,14 @@ class FitsForecaster:
             ]
         return FeatureLayout(
             schema.n_targets,
-            schema.n_covariates,
-            n_calendar,
-            strategy.horizon_out(self.horizon),
-            self.seasons_,
+            n_calendar=n_calendar,
+            horizon_out=strategy.horizon_out(self.horizon),
+            seasons=self.seasons_,
             relative=bool(self.differencing_),
             holidays=holidays,
             n_refs=self._n_references(strategy),
             **head_fields(output_head(self)),
+            **embedding_layout(self, schema, strategy),
         )
 
     def _holiday_spec(self, schema):
@@ -296,6 +298,7 @@ class FitsForecaster:
             self.cell, self.hidden_size, self.num_layers, self.nonlinearity, layout, dt
         )
         theta = net.init_params(np.random.default_rng(self._seed()))
+        unknown_rows_as_mean(net, theta, layout)
         share = None
         if layout.n_refs and layout.seasons:
             share = self._start_share(layout, series)
@@ -408,6 +411,7 @@ class FitsForecaster:
         )
         self._optimizer = opt
         self._log = log
+        unknown_rows_as_mean(net, theta, layout)  # never read in training
         self.params_ = theta
         self.n_iter_ = log.n_iter
         self.n_epochs_ = max_iter
@@ -453,6 +457,7 @@ class FitsForecaster:
                 data.indptr,
                 data.indptr[1:],
                 data.schema.ids,
+                codes=code_columns(data.schema),
             )
             theta, optimizer = None, None
             n_epochs = n_best

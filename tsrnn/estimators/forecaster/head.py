@@ -23,6 +23,7 @@ from scipy import stats
 
 from ...data.calendar import infer_seasons
 from ...engine import Network, RecurrentStack, StepwiseHead
+from ...engine.embedding import Embeddings
 from .features import FeatureLayout
 
 
@@ -63,7 +64,11 @@ def resolve_seasons(season_length, freq) -> tuple[int, ...]:
 def build_network(
     cell, hidden_size, num_layers, nonlinearity, layout: FeatureLayout, dtype
 ) -> Network:
-    """The recurrent stack over the layout's inputs and the multi-horizon head."""
+    """The recurrent stack over the layout's inputs and the multi-horizon head.
+
+    With codes in the layout (categorical covariates, the series id), their
+    embedding tables come first on the input side.
+    """
     return Network(
         *network_parts(cell, hidden_size, num_layers, nonlinearity, layout, dtype)
     )
@@ -71,15 +76,21 @@ def build_network(
 
 def network_parts(
     cell, hidden_size, num_layers, nonlinearity, layout: FeatureLayout, dtype
-) -> tuple[RecurrentStack, StepwiseHead]:
-    """The stack and the head of :func:`build_network`, before any array exists.
+) -> tuple:
+    """The stack, the head and the embeddings (or None) of :func:`build_network`.
 
-    Their parameter layouts give the network's size without allocating it (a
-    model file is checked against that size before the network is built).
+    Built before any array exists: their parameter layouts give the network's
+    size without allocating it (a model file is checked against that size
+    before the network is built).
     """
+    emb = None
+    n_in = layout.n_inputs
+    if layout.cardinalities:
+        emb = Embeddings(layout.cardinalities, layout.embedding_dims, dtype)
+        n_in = emb.output_size(n_in)
     stack = RecurrentStack(
         cell,
-        layout.n_inputs,
+        n_in,
         hidden_size,
         num_layers,
         nonlinearity=nonlinearity,
@@ -93,7 +104,7 @@ def network_parts(
         layout.n_targets * layout.n_params,
         layout.n_per_step,
     )
-    return stack, head
+    return stack, head, emb
 
 
 #: Weight of the seasonal-naive reference in the head's start when it also

@@ -37,7 +37,7 @@ class SeriesEnds:
     tail_y : ndarray of shape (S, history, n_targets)
         The last scaled targets (NaN where missing or before the start): the
         head's reference values.
-    tail_z : ndarray of shape (S, history, n_known)
+    tail_z : ndarray of shape (S, history, n_z)
         The known features of the same rows.
     level : ndarray of shape (S, n_targets)
         The last observed scaled level per target (NaN: none yet).
@@ -256,7 +256,7 @@ class SeriesReader:
         keep = lay.history
         tail_y = np.full((S, keep, lay.n_targets), np.nan, dt)
         # the known features of the same rows: the head compares the future with them
-        tail_z = np.zeros((S, keep, lay.n_known), dt)
+        tail_z = np.zeros((S, keep, lay.n_z), dt)
         level = np.full((S, lay.n_targets), np.nan)
         Y = series.Y
         outputs, state, top = self.read_all(theta, pack, Y, series)

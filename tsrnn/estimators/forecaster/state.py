@@ -22,6 +22,7 @@ from ...engine import Network
 from ...smoothing import N_STATE, PARAMS
 from .. import fitted_config
 from . import auto
+from .embeddings import embedding_layout
 from .features import FeatureLayout
 from .head import network_parts, resolve_seasons
 from .likelihood import OutputHead, head_fields
@@ -112,8 +113,8 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     layout, schema = _layout_and_schema(state)
     _check_layout(est, layout, schema)
     dt = np.dtype(est.dtype).type
-    stack, head = _network_parts(est, layout, dt, state)
-    S, k, c = schema.n_series, layout.n_targets, layout.n_covariates
+    stack, head, emb = _network_parts(est, layout, dt, state)
+    S, k, c = schema.n_series, layout.n_targets, schema.n_covariates
     H, keep = int(est.hidden_size), layout.history
     expected = {
         "_state": (
@@ -122,7 +123,7 @@ def load_state_dict(est, state: persist.ModelState) -> None:
         ),
         "_top": ((S, H), dt),
         "_tail_y": ((S, keep, k), dt),
-        "_tail_z": ((S, keep, layout.n_known), dt),
+        "_tail_z": ((S, keep, layout.n_z), dt),
         "_scaler.y_loc": ((S, k), np.float64),
         "_scaler.y_scale": ((S, k), np.float64),
         "_scaler.x_loc": ((c,), np.float64),
@@ -157,7 +158,7 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     )
     log = persist.restore_training_log(state.attributes.get("_log"))
 
-    net = Network(stack, head)  # sizes checked: allocates what the file holds
+    net = Network(stack, head, emb)  # sizes checked: allocates what the file holds
     est._layout, est._net = layout, net
     est._scaler = Scaler(
         *(state.arrays[f"_scaler.{f.name}"] for f in dataclasses.fields(Scaler))
@@ -196,6 +197,9 @@ def _layout_and_schema(state: persist.ModelState):
         layout["seasons"] = tuple(layout["seasons"])
         if isinstance(layout.get("holidays"), list):  # JSON has no tuples
             layout["holidays"] = tuple(layout["holidays"])
+        for name in _TUPLE_FIELDS:
+            if name in layout:
+                layout[name] = tuple(layout[name])
         layout = FeatureLayout(**layout)
         schema = SeriesSchema.from_dict(state.require("schema_"))
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
@@ -216,6 +220,13 @@ def _layout_and_schema(state: persist.ModelState):
         )
     _check_schema(schema)
     return layout, schema
+
+
+# layout fields saved as JSON lists (absent from files written before them)
+_TUPLE_FIELDS = (
+    "past_columns", "code_columns", "cardinalities", "embedding_dims",
+    "head_codes",
+)
 
 
 def _check_count(name, value, low=1) -> None:
@@ -277,15 +288,25 @@ def _freq_text(freq):
 
 def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema) -> None:
     """The layout is the one ``fit`` builds for the file's parameters and schema."""
-    if (schema.n_targets, schema.n_covariates) != (
-        layout.n_targets,
-        layout.n_covariates,
-    ):
+    if schema.n_targets != layout.n_targets:
         raise persist.StateError(
             "the series schema and the network layout disagree on the "
             "number of targets or covariates"
         )
     strategy = STRATEGIES[est.strategy]
+    try:  # covariate roles and embedding tables: what fit derives from both
+        roles = embedding_layout(est, schema, strategy)
+    except (TypeError, ValueError) as exc:
+        raise persist.StateError(
+            f"the parameters and the series schema do not fit together ({exc})"
+        ) from exc
+    for name, value in roles.items():
+        if getattr(layout, name) != value:
+            raise persist.StateError(
+                "the series schema and the network layout disagree on the "
+                f"number of targets or covariates (_layout.{name}="
+                f"{getattr(layout, name)!r}, expected {value!r})"
+            )
     want = {"horizon_out": strategy.horizon_out(est.horizon)}
     try:  # the output head the loss implies (files before heads: a point)
         loss = "absolute_error" if est.loss == "auto" else est.loss
@@ -326,7 +347,7 @@ def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema) -> None:
 
 
 def _network_parts(est, layout, dt, state: persist.ModelState):
-    """The stack and head the parameters describe, checked against ``params_``.
+    """The stack, head and embeddings of the parameters, checked against ``params_``.
 
     The parameter count comes from the layouts (no array is allocated); a
     lower bound (every layer holds at least ``hidden_size`` weights) is
@@ -342,9 +363,10 @@ def _network_parts(est, layout, dt, state: persist.ModelState):
             f"hidden_size={H} and num_layers={L} (the file's parameters) need "
             f"more than {H * L:,} weights, but array 'params_' holds {held:,}"
         )
-    stack, head = network_parts(est.cell, H, L, est.nonlinearity, layout, dt)
-    state.array("params_", (stack.layout.size + head.layout.size,), dt)
-    return stack, head
+    stack, head, emb = network_parts(est.cell, H, L, est.nonlinearity, layout, dt)
+    n_emb = 0 if emb is None else emb.size
+    state.array("params_", (stack.layout.size + head.layout.size + n_emb,), dt)
+    return stack, head, emb
 
 
 def _check_scalars(state: persist.ModelState) -> None:

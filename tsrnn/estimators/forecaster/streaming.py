@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from ...data import Future, SeriesSet
+from ...data.past import join_past
 from ...engine import InferencePack
 from ...engine.trainer import Diverged, DivergenceGuard, DivergenceWarning
 from .. import fitted_config
@@ -67,6 +68,21 @@ class StreamsForecaster:
         series = ScaledSeries.build(Y, Z, data.indptr, inputs=Y, refs=lines)
         self._read_to_ends(SeriesReader(self._net, self._layout), self.params_, series)
 
+
+    def _check_update(self, y_new, X_new, X_past):
+        """New rows (``X_past`` joined to their covariates), checked."""
+        schema = self.schema_
+        y_new, X_new, joined = join_past(
+            y_new, X_new, X_past, schema.id_col, schema.time_col
+        )
+        known = [c for c in joined if c not in schema.past_names]
+        if known and schema.x_kind != "numpy":
+            raise ValueError(
+                f"X_past holds {known}, which the model reads as known covariates "
+                f"(its past-only ones are {list(schema.past_names)}); pass them in "
+                "X_new"
+            )
+        return schema.check_update(y_new, X_new)
 
     def _future(self, horizon, X):
         # what the strategy cannot forecast is said first (a direct model asked

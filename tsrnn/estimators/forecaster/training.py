@@ -45,7 +45,7 @@ class ScaledSeries:
     inputs : ndarray of shape (N, n_targets)
         What the network reads as targets: ``Y`` with its gaps filled (zeros,
         then the model's own one-step estimates).
-    Z : ndarray of shape (N, n_known)
+    Z : ndarray of shape (N, n_z)
         Scaled covariates and calendar features, known in advance.
     indptr : ndarray of shape (n_series + 1,)
         Series ``i`` is rows ``indptr[i]:indptr[i + 1]``.

@@ -22,7 +22,6 @@ from ...data.scaling import location_spread
 from ...smoothing import decompose
 
 
-
 def _observed(seg: np.ndarray) -> np.ndarray:
     """Columns of ``seg`` holding at least one observation (non-NaN)."""
     if not len(seg):
@@ -48,9 +47,11 @@ class Scaler:
     x_scale: np.ndarray  # (c,)
 
     @classmethod
-    def fit(cls, kind, y, X, indptr, train_end, ids=None):
+    def fit(cls, kind, y, X, indptr, train_end, ids=None, codes=()):
         """Fit on the training rows ``indptr[i]:train_end[i]`` of each series.
 
+        ``codes``: covariate columns holding category codes, kept as they
+        are (location 0, scale 1: they index embedding tables).
         A target never observed in a series' training rows is scaled on the
         series' other rows (its held-out tail); one never observed at all keeps
         ``(0, 1)`` (the data layer refuses such series at ``fit``).
@@ -84,6 +85,8 @@ class Scaler:
         rows = np.concatenate([np.arange(indptr[i], train_end[i]) for i in range(S)])
         xs = X[rows] if len(rows) else X
         x_loc, x_scale = location_spread(xs, "standard", lambda j: f"X column {j}")
+        codes = list(codes)
+        x_loc[codes], x_scale[codes] = 0.0, 1.0
         return cls(y_loc, y_scale, x_loc, x_scale)
 
     def y(self, y, series):

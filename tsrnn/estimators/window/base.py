@@ -37,7 +37,7 @@ from ...kernels._jit import announce_compilation
 from ...persist import Persistent
 from ..refused import ExplainsRefusedParameters
 from .. import fitted_config
-from . import state, steps
+from . import categorical, state, steps
 
 # Memory budget of one predict chunk: the forward pass keeps per-step gates and
 # states of every layer (about 8 * hidden numbers per step, layer and
@@ -62,6 +62,8 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         "pooling",
         "output",
         "nonlinearity",
+        "categorical_features",
+        "embedding_dims",
         "dtype",
     )
 
@@ -75,6 +77,8 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         "pooling": [StrOptions({"last", "mean", "max", "attention"})],
         "output": [StrOptions({"window", "sequence"})],
         "nonlinearity": [StrOptions({"tanh", "relu"})],
+        "categorical_features": [None, list, tuple, np.ndarray],
+        "embedding_dims": [None, Interval(Integral, 1, None, closed="left"), dict],
         "solver": [StrOptions({"adam", "sgd"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -124,6 +128,8 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         pooling="last",
         output="window",
         nonlinearity="tanh",
+        categorical_features=None,
+        embedding_dims=None,
         solver="adam",
         alpha=0.0001,
         batch_size=32,
@@ -155,6 +161,8 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         self.pooling = pooling
         self.output = output
         self.nonlinearity = nonlinearity
+        self.categorical_features = categorical_features
+        self.embedding_dims = embedding_dims
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
@@ -385,18 +393,28 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         self.t_ = 0
         self.dh_norm_ = None
 
-    def _network_parts(self) -> tuple[RecurrentStack, LinearHead]:
-        """The stack and the head, before any array exists (their layouts give
-        the parameter count; a model file is checked against it first)."""
+    def _categorical(self) -> tuple:
+        """The categorical per-step features (indices), checked."""
+        return categorical.check_features(self.categorical_features, self.input_size_)
+
+    def _network_parts(self) -> tuple:
+        """The stack, the head and the embeddings (or None), before any array
+        exists (their layouts give the parameter count; a model file is checked
+        against it first)."""
+        emb = categorical.embeddings(
+            self.embedding_dims, self._categorical(),
+            getattr(self, "categories_", []), self._param_dtype(),
+        )
+        n_in = self.input_size_ if emb is None else emb.output_size(self.input_size_)
         stack = RecurrentStack(
-            self.cell, self.input_size_, self.hidden_size, self.num_layers,
+            self.cell, n_in, self.hidden_size, self.num_layers,
             self.nonlinearity, True, self.bidirectional, self._param_dtype(),
         )
         directions = 2 if self.bidirectional else 1
         # output="sequence": the head reads every step (no pooling)
         head = LinearHead(directions * self.hidden_size, self._head_outputs(),
                           pooling="none" if self._per_step else self.pooling)
-        return stack, head
+        return stack, head, emb
 
     def _make_or_refresh_optimizer(self) -> None:
         """Keep the optimizer's state across warm starts; take new hyper-parameters."""
@@ -425,15 +443,24 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
             return X.values
         return X.reshape(X.shape[0], self.window_, self.input_size_)
 
-    def _time_major(self, X: np.ndarray, rows) -> np.ndarray:
+    def _time_major(self, X: np.ndarray, rows, lengths=None) -> np.ndarray:
         """Windows ``X[rows]`` as a fresh C-contiguous ``(T, len(rows), I)``.
 
         ``X`` is 3-D ``(n, T, I)`` or validated 2-D rows of ``window_`` steps.
+        Categorical features become codes, moved last (:mod:`.categorical`);
+        ``lengths`` (of ``X[rows]``, ragged sequences) marks the padding.
         """
         X3 = self._windows(X) if X.ndim == 2 else X
         # A copy, always: the kernels get writable, contiguous memory of one
         # layout (one compiled specialization) and the user's X is never aliased.
-        return np.array(X3[rows].transpose(1, 0, 2), order="C", copy=True)
+        x = np.array(X3[rows].transpose(1, 0, 2), order="C", copy=True)
+        features = self._categorical()
+        if not features:
+            return x
+        valid = None
+        if lengths is not None:
+            valid = np.arange(x.shape[0])[:, None] < np.asarray(lengths)[None, :]
+        return categorical.encode(x, features, self.categories_, valid)
 
     def _chunk_rows(self, steps: int | None = None) -> int:
         """Rows per predict chunk for windows of ``steps`` steps (``window_``)."""
@@ -593,6 +620,11 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
             Y = self._encode_y(y, first, incremental, classes, n_train)
             Y_val = Y[n_train:]
         if first:
+            # categories from every window (the validation tail included, as
+            # the forecaster's): what fit saw has its own row
+            self.categories_ = categorical.learn(
+                self._windows(X), self._categorical(), X.lengths if ragged else None
+            )
             self._init_model()
         elif self._architecture() != self._arch:
             raise ValueError(
@@ -607,8 +639,8 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
         # Windows are in time order: the tail is the future, so it validates and
         # only the head is trained on (and shuffled).
         train = X.take(slice(0, n_train)) if ragged else X[:n_train]
-        XT = self._time_major(self._windows(train), slice(None))
         lengths = train.lengths if ragged else None
+        XT = self._time_major(self._windows(train), slice(None), lengths)
         Y_train = Y[:n_train]
         X_val = X.take(slice(n_train, n)) if ragged else X[n_train:]
         per_step = self._per_step
@@ -678,6 +710,7 @@ class WindowRNN(ExplainsRefusedParameters, Persistent, BaseEstimator):
                 verbose=self.verbose, log=self._log, desc=type(self).__name__,
                 warn_max_iter=not incremental,
             )
+        categorical.unknown_rows_as_mean(net, theta)  # never read in training
         self.n_iter_ = log.n_iter
         self.loss_curve_ = list(log.loss_curve)
         self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else float("nan")

@@ -54,6 +54,19 @@ class RNNClassifier(ClassifierMixin, WindowRNN):
         ``(n_samples, window)`` and predictions gain a step axis. See Notes.
     nonlinearity : {"tanh", "relu"}, default="tanh"
         Activation of ``cell="rnn"``; the gated cells ignore it.
+    categorical_features : array-like of int or bool, optional
+        Per-step features of ``X`` that hold categories (a sensor id, a
+        weekday, a regime label, as numbers): indices, or a boolean mask over
+        the features, as in scikit-learn's ``HistGradientBoostingRegressor``.
+        Each becomes a learned embedding (a trained vector per category,
+        ``torch.nn.Embedding``-style, ``embeddings.<i>.weight`` in
+        :meth:`named_params`); ``categories_`` lists the values ``fit`` saw.
+        A value not seen at fit reads a reserved "unknown" row (the mean of
+        the fitted vectors), with an ``UnknownCategoryWarning``.
+    embedding_dims : int or dict, optional
+        Width of every embedding, or ``{feature index: width}``; default
+        ``min(16, round(1.6 * n ** 0.56))`` for ``n`` categories (fastai's
+        rule, capped at 16 for these small networks).
     solver : {"adam", "sgd"}, default="adam"
         Optimizer, as in ``MLPRegressor``.
     alpha : float, default=0.0001

@@ -71,6 +71,19 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         axis. See Notes.
     nonlinearity : {"tanh", "relu"}, default="tanh"
         Activation of ``cell="rnn"``; the gated cells ignore it.
+    categorical_features : array-like of int or bool, optional
+        Per-step features of ``X`` that hold categories (a sensor id, a
+        weekday, a regime label, as numbers): indices, or a boolean mask over
+        the features, as in scikit-learn's ``HistGradientBoostingRegressor``.
+        Each becomes a learned embedding (a trained vector per category,
+        ``torch.nn.Embedding``-style, ``embeddings.<i>.weight`` in
+        :meth:`named_params`); ``categories_`` lists the values ``fit`` saw.
+        A value not seen at fit reads a reserved "unknown" row (the mean of
+        the fitted vectors), with an ``UnknownCategoryWarning``.
+    embedding_dims : int or dict, optional
+        Width of every embedding, or ``{feature index: width}``; default
+        ``min(16, round(1.6 * n ** 0.56))`` for ``n`` categories (fastai's
+        rule, capped at 16 for these small networks).
     loss : {"squared_error", "absolute_error", "huber", "normal", "student_t", \
 "quantile"}, default="squared_error"
         Training loss, on the standardized target (so Huber's threshold is one
@@ -330,6 +343,8 @@ class RNNRegressor(RegressorMixin, WindowRNN):
         pooling="last",
         output="window",
         nonlinearity="tanh",
+        categorical_features=None,
+        embedding_dims=None,
         loss="squared_error",
         quantiles=None,
         solver="adam",
@@ -357,6 +372,7 @@ class RNNRegressor(RegressorMixin, WindowRNN):
             cell=cell, hidden_size=hidden_size, input_size=input_size,
             num_layers=num_layers, bidirectional=bidirectional, dropout=dropout,
             pooling=pooling, output=output, nonlinearity=nonlinearity,
+            categorical_features=categorical_features, embedding_dims=embedding_dims,
             solver=solver, alpha=alpha,
             batch_size=batch_size, learning_rate_init=learning_rate_init,
             max_iter=max_iter, tol=tol, shuffle=shuffle, momentum=momentum,

@@ -47,6 +47,8 @@ def state_dict(model) -> persist.ModelState:
         names = [str(v) for v in model.feature_names_in_]
         state.attributes["feature_names_in_"] = names
     model._target_state(state)
+    if getattr(model, "categories_", None):
+        state.attributes["categories_"] = [c.tolist() for c in model.categories_]
     state.attributes["_optimizer"] = persist.optimizer_state(
         getattr(model, "_optimizer", None), state, model.solver
     )
@@ -77,6 +79,7 @@ def load_state_dict(est, state: persist.ModelState) -> None:
             )
         est.feature_names_in_ = np.asarray(names, dtype=object)
     est._load_target_state(state)
+    _load_categories(est, state)
     # every size the metadata implies against the arrays held, before the
     # network (and its parameter vector) is allocated
     if "params_" not in state.arrays:
@@ -88,9 +91,10 @@ def load_state_dict(est, state: persist.ModelState) -> None:
             f"hidden_size={H} and num_layers={L} (the file's parameters) need "
             f"more than {H * L:,} weights, but array 'params_' holds {held:,}"
         )
-    stack, head = est._network_parts()
+    stack, head, emb = est._network_parts()
     dt = est._param_dtype()
-    state.array("params_", (stack.layout.size + head.layout.size,), dt)
+    n_emb = 0 if emb is None else emb.size
+    state.array("params_", (stack.layout.size + head.layout.size + n_emb,), dt)
     state.check_finite(("params_", "_y_mean", "_y_scale"))
     state.check_positive(("_y_scale",))
     state.check_positive(("dh_norm_",), zero_ok=True)
@@ -124,3 +128,33 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     persist.restore_attributes(est, SCALARS, ARRAYS, state)
     est._optimizer = optimizer
     est._log = persist.restore_training_log(state.attributes.get("_log"))
+
+
+def _load_categories(est, state: persist.ModelState) -> None:
+    """``categories_``: one sorted list of numbers per categorical feature.
+
+    Files written before categorical features have none.
+    """
+    try:
+        features = est._categorical()
+    except (TypeError, ValueError) as exc:
+        raise persist.StateError(f"invalid categorical_features ({exc})") from exc
+    cats = state.attributes.get("categories_", [])
+    if (
+        not isinstance(cats, list)
+        or len(cats) != len(features)
+        or not all(
+            isinstance(c, list) and c
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                    for v in c)
+            for c in cats
+        )
+    ):
+        raise persist.StateError(
+            f"categories_ must list the values of each of the {len(features)} "
+            "categorical feature(s)"
+        )
+    values = [np.asarray(c, dtype=np.float64) for c in cats]
+    if any((np.diff(v) <= 0).any() or not np.isfinite(v).all() for v in values):
+        raise persist.StateError("categories_ must be sorted, distinct and finite")
+    est.categories_ = values
