@@ -99,8 +99,12 @@ class Network:
         training=False,
         dropout=0.0,
         rng=None,
+        decode=None,
     ):
         """Predictions for inputs ``x`` of shape ``(T, B, I)``.
+
+        ``decode`` (the rows an encoder-decoder forecasts from,
+        :class:`~.seq2seq.Seq2SeqNetwork`) is ignored: the head reads every row.
 
         Returns
         -------

@@ -41,6 +41,13 @@ class FitsForecaster:
         the final model then trains on every row (:meth:`_finish_on_all`).
         """
         strategy = STRATEGIES[self.strategy]
+        if strategy.decoder is not None and self.cell == "sru":
+            raise ValueError(
+                f"strategy={self.strategy!r} starts its decoder from the "
+                "encoder's state at every step, which an SRU layer does not "
+                "expose (its output is not its state); use cell='lstm', 'gru' "
+                "or 'rnn', or strategy='direct'"
+            )
         reuse = (partial or self.warm_start) and hasattr(self, "params_")
         if reuse:
             fitted_config.check_unchanged(
@@ -261,7 +268,7 @@ class FitsForecaster:
 
     def _n_references(self, strategy) -> int:
         """Statistical references of the head (``references``; direct only)."""
-        if self.references == "auto" and strategy.name == "direct":
+        if self.references == "auto" and strategy.auto_references:
             return len(references.NAMES)
         return 0
 
@@ -273,7 +280,13 @@ class FitsForecaster:
                 )
             return self._net, self.params_.copy()
         net = build_network(
-            self.cell, self.hidden_size, self.num_layers, self.nonlinearity, layout, dt
+            self.cell,
+            self.hidden_size,
+            self.num_layers,
+            self.nonlinearity,
+            layout,
+            dt,
+            decoder=STRATEGIES[self.strategy].decoder,
         )
         theta = net.init_params(np.random.default_rng(self._seed()))
         share = None
@@ -346,7 +359,11 @@ class FitsForecaster:
 
         def validate_theta(th):
             pack = InferencePack(net, th)
-            outputs = reader.read_all(th, pack, series.inputs, series, series.Y)[0]
+            # the tails' origins only: what validation_score reads
+            outputs = reader.read_all(
+                th, pack, series.inputs, series, series.Y,
+                decode_from=series.train_end_series - 1,
+            )[0]
             return validation_score(
                 layout, outputs, series, absolute=self.loss_ == "absolute_error"
             )

@@ -21,7 +21,13 @@ import numbers
 import numpy as np
 
 from ...data.calendar import infer_seasons
-from ...engine import Network, RecurrentStack, StepwiseHead
+from ...engine import (
+    Network,
+    ParamLayout,
+    RecurrentStack,
+    Seq2SeqNetwork,
+    StepwiseHead,
+)
 from .features import FeatureLayout
 
 
@@ -60,22 +66,86 @@ def resolve_seasons(season_length, freq) -> tuple[int, ...]:
 
 
 def build_network(
-    cell, hidden_size, num_layers, nonlinearity, layout: FeatureLayout, dtype
+    cell, hidden_size, num_layers, nonlinearity, layout: FeatureLayout, dtype,
+    decoder=None,
 ) -> Network:
-    """The recurrent stack over the layout's inputs and the multi-horizon head."""
-    return Network(
-        *network_parts(cell, hidden_size, num_layers, nonlinearity, layout, dtype)
+    """The recurrent stack over the layout's inputs and the multi-horizon head.
+
+    ``decoder`` (``"teacher"`` or ``"free"``, an encoder-decoder strategy's
+    training mode): the stack is the encoder of a
+    :class:`~tsrnn.engine.Seq2SeqNetwork` instead (:func:`assemble`).
+    """
+    return assemble(
+        *network_parts(
+            cell, hidden_size, num_layers, nonlinearity, layout, dtype, decoder
+        )
     )
 
 
+def assemble(stack, second) -> Network:
+    """The network of :func:`network_parts`' two parts."""
+    if isinstance(second, Seq2SeqParts):
+        return second.network(stack)
+    return Network(stack, second)
+
+
+class Seq2SeqParts:
+    """The decoder half of an encoder-decoder, before the network is built.
+
+    ``layout`` holds the decoder's and the read-out's parameters, so that
+    ``stack.layout.size + parts.layout.size`` is the network's size, as for
+    a stack and its head.
+    """
+
+    def __init__(self, decoder: RecurrentStack, layout: FeatureLayout, mode: str):
+        self.decoder = decoder
+        self.feature_layout = layout
+        self.mode = mode
+        k, P = layout.n_targets, layout.n_per_step
+        readout = StepwiseHead(decoder.hidden_size, 1, k, P)
+        self.layout = ParamLayout(
+            [("decoder." + s.name, s.shape) for s in decoder.layout]
+            + [(s.name, s.shape) for s in readout.layout]
+        )
+
+    def network(self, encoder: RecurrentStack) -> Seq2SeqNetwork:
+        lay = self.feature_layout
+        k, c = lay.n_targets, lay.n_known
+        # the first season's reference values of the step (its seasonal naive
+        # or last-value forecast): what start_at_reference starts the read-out at
+        fill = 2 * c + np.arange(k) if lay.seasons else None
+        return Seq2SeqNetwork(
+            encoder,
+            self.decoder,
+            lay.horizon_out,
+            k,
+            lay.n_per_step,
+            first="zero" if lay.relative else "input",
+            teacher_forcing=self.mode == "teacher",
+            fill_cols=fill,
+        )
+
+
 def network_parts(
-    cell, hidden_size, num_layers, nonlinearity, layout: FeatureLayout, dtype
-) -> tuple[RecurrentStack, StepwiseHead]:
+    cell, hidden_size, num_layers, nonlinearity, layout: FeatureLayout, dtype,
+    decoder=None,
+) -> tuple[RecurrentStack, StepwiseHead | Seq2SeqParts]:
     """The stack and the head of :func:`build_network`, before any array exists.
 
     Their parameter layouts give the network's size without allocating it (a
     model file is checked against that size before the network is built).
+    With ``decoder`` the second part is the decoder and its read-out
+    (:class:`Seq2SeqParts`).
     """
+    if decoder is not None:
+        dec = RecurrentStack(
+            cell,
+            layout.n_targets + layout.n_per_step,
+            hidden_size,
+            num_layers,
+            nonlinearity=nonlinearity,
+            dtype=dtype,
+        )
     stack = RecurrentStack(
         cell,
         layout.n_inputs,
@@ -84,6 +154,8 @@ def network_parts(
         nonlinearity=nonlinearity,
         dtype=dtype,
     )
+    if decoder is not None:
+        return stack, Seq2SeqParts(dec, layout, decoder)
     head = StepwiseHead(
         hidden_size, layout.horizon_out, layout.n_targets, layout.n_per_step
     )
@@ -156,9 +228,11 @@ def start_at_reference(
     E[...] = 0.0
     if not layout.n_refs:
         share = 1.0
-    share = np.broadcast_to(
-        np.asarray(0.0 if share is None else share, dtype=float), E.shape[:2]
-    )
+    share = np.asarray(0.0 if share is None else share, dtype=float)
+    if share.ndim == 2 and share.shape[0] != E.shape[0]:
+        # an encoder-decoder's read-out is shared by every step: the mean share
+        share = share.mean(axis=0, keepdims=True)
+    share = np.broadcast_to(share, E.shape[:2])
     if layout.n_refs:
         for r in range(layout.n_refs):
             cols = layout.ref_offset + r * k + np.arange(k)

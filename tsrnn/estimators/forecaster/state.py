@@ -18,12 +18,11 @@ import numpy as np
 from ... import persist
 from ...data import SeriesSchema
 from ...data.timeaxis import freq_to_json
-from ...engine import Network
 from ...smoothing import N_STATE, PARAMS
 from .. import fitted_config
 from . import auto
 from .features import FeatureLayout
-from .head import network_parts, resolve_seasons
+from .head import assemble, network_parts, resolve_seasons
 from .reader import last_observed
 from .references import NAMES, ReferenceState
 from .strategies import STRATEGIES
@@ -156,7 +155,7 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     )
     log = persist.restore_training_log(state.attributes.get("_log"))
 
-    net = Network(stack, head)  # sizes checked: allocates what the file holds
+    net = assemble(stack, head)  # sizes checked: allocates what the file holds
     est._layout, est._net = layout, net
     est._scaler = Scaler(
         *(state.arrays[f"_scaler.{f.name}"] for f in dataclasses.fields(Scaler))
@@ -335,7 +334,10 @@ def _network_parts(est, layout, dt, state: persist.ModelState):
             f"hidden_size={H} and num_layers={L} (the file's parameters) need "
             f"more than {H * L:,} weights, but array 'params_' holds {held:,}"
         )
-    stack, head = network_parts(est.cell, H, L, est.nonlinearity, layout, dt)
+    stack, head = network_parts(
+        est.cell, H, L, est.nonlinearity, layout, dt,
+        decoder=STRATEGIES[est.strategy].decoder,
+    )
     state.array("params_", (stack.layout.size + head.layout.size,), dt)
     return stack, head
 
