@@ -18,6 +18,9 @@ from conftest import TORCH_ATOL_F64
 from tsrnn import RNNForecaster, load
 from tsrnn.engine import RecurrentStack, Seq2SeqNetwork, get_loss
 
+# short fits on purpose: they check paths, not convergence
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 T, B, I, H, K, P, STEPS = 4, 2, 3, 3, 2, 3, 3  # noqa: E741
 
 CASES = [
@@ -286,7 +289,7 @@ def test_calendar_only_and_differencing_and_deseasonalize():
     y, _ = series(seed=1)
     for kw in (
         dict(differencing=True),
-        dict(differencing=False, deseasonalize=True, season_length=24),
+        dict(differencing=False, deseasonalize="auto", season_length=24, scaler=None),
     ):
         m = RNNForecaster(strategy="seq2seq", **SMALL, **kw).fit(y.iloc[:-6])
         assert m._layout.n_known > 0  # calendar features
