@@ -34,7 +34,9 @@ CASES = [
 CASE_IDS = ["lstm1", "lstm2", "gru1", "gru2", "rnn_tanh1", "rnn_relu2"]
 
 
-def make_net(cell, nonlinearity, layers, teacher, first="input", fill=True):
+def make_net(
+    cell, nonlinearity, layers, teacher, first="input", fill=True, per_step=False
+):
     enc = RecurrentStack(cell, I, H, layers, nonlinearity=nonlinearity)
     dec = RecurrentStack(cell, K + P, H, layers, nonlinearity=nonlinearity)
     return Seq2SeqNetwork(
@@ -46,6 +48,7 @@ def make_net(cell, nonlinearity, layers, teacher, first="input", fill=True):
         first=first,
         teacher_forcing=teacher,
         fill_cols=np.array([1, 0]) if fill else None,
+        per_step_readout=per_step,
     )
 
 
@@ -89,9 +92,10 @@ def torch_loss(net, theta, x, extra, y, mask, state0, decode=None):
         for name, p in dec.named_parameters():
             p.copy_(tc.from_numpy(views["decoder." + name]))
             params["decoder." + name] = p
-    W = tc.tensor(views["head.weight"], requires_grad=True)
-    b = tc.tensor(views["head.bias"], requires_grad=True)
-    E = tc.tensor(views["head.extra_weight"][0], requires_grad=True)  # (K, P)
+    n = net.readout.n  # read-outs: 1 shared, or one per step
+    W = tc.tensor(views["head.weight"].reshape(n, K, H), requires_grad=True)
+    b = tc.tensor(views["head.bias"].reshape(n, K), requires_grad=True)
+    E = tc.tensor(views["head.extra_weight"], requires_grad=True)  # (n, K, P)
     params.update({"head.weight": W, "head.bias": b, "head.extra_weight": E})
 
     xt = tc.from_numpy(x)
@@ -122,8 +126,11 @@ def torch_loss(net, theta, x, extra, y, mask, state0, decode=None):
         else tc.from_numpy(x[ts, bs, :K].copy())
     )
 
-    def readout(o, e):  # o (S, N, H), e (S, N, P)
-        return o @ W.T + e @ E.T + b
+    def readout(o, e, first=0):  # o (S, N, H), e (S, N, P), from step `first`
+        st = list(range(first, first + len(o))) if n > 1 else [0] * len(o)
+        return tc.stack(
+            [o[i] @ W[j].T + e[i] @ E[j].T + b[j] for i, j in enumerate(st)], 0
+        )
 
     if net.teacher_forcing:
         fill = (
@@ -138,7 +145,7 @@ def torch_loss(net, theta, x, extra, y, mask, state0, decode=None):
         outs, prev, s = [], first, s0
         for k in range(STEPS):
             o, s = dec(tc.cat([prev, ex[k]], 1)[None], s)
-            yk = readout(o, ex[k][None])[0]
+            yk = readout(o, ex[k][None], k)[0]
             outs.append(yk)
             prev = yk
         yhat = tc.stack(outs, 0)
@@ -149,7 +156,7 @@ def torch_loss(net, theta, x, extra, y, mask, state0, decode=None):
     g = net.layout.views(grad)
     for name, p in params.items():
         gp = p.grad.numpy()
-        g[name][...] = gp[None] if name == "head.extra_weight" else gp
+        g[name][...] = gp.reshape(g[name].shape)
     return float(loss.detach()), grad
 
 
@@ -175,11 +182,13 @@ def test_loss_and_gradient_match_torch(cell, nonlinearity, layers, teacher):
     assert np.abs(grad[: net.n_stack]).max() > 1e-3
 
 
+@pytest.mark.parametrize("per_step", [False, True], ids=["shared", "per_step"])
 @pytest.mark.parametrize("teacher", [True, False], ids=["teacher", "free"])
-def test_some_origins_and_zero_first_match_torch(teacher):
+def test_some_origins_and_zero_first_match_torch(teacher, per_step):
     """Decoding from a subset of origins (training's draw), changes from the origin."""
     pytest.importorskip("torch")
-    net = make_net("lstm", "tanh", 2, teacher, first="zero", fill=False)
+    net = make_net("lstm", "tanh", 2, teacher, first="zero", fill=False,
+                   per_step=per_step)
     rng, x, extra, y, mask = problem(1)
     theta = random_theta(net, rng)
     state0 = rng.normal(size=(2, 2, B, H))
@@ -201,7 +210,7 @@ def test_some_origins_and_zero_first_match_torch(teacher):
 @pytest.mark.parametrize("teacher", [True, False], ids=["teacher", "free"])
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_gradient_matches_finite_differences(cell, teacher):
-    net = make_net(cell, "tanh", 2, teacher)
+    net = make_net(cell, "tanh", 2, teacher, per_step=cell == "gru")
     rng, x, extra, y, mask = problem(2)
     theta = random_theta(net, rng)
     state0 = rng.normal(size=(net.encoder.n_states, 2, B, H))

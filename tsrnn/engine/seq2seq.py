@@ -32,7 +32,6 @@ from math import ceil
 
 import numpy as np
 
-from .heads import StepwiseHead
 from .layout import ParamLayout
 from .network import Network
 from .stack import RecurrentStack
@@ -97,6 +96,72 @@ class ReferenceHead:
         return y.reshape(lead + (self.out_features,)), None
 
 
+class StepReadout:
+    """The decoder's read-out: ``y_s = W_s d_s + E_s e_s + b_s`` per forecast step.
+
+    ``per_step=False`` shares one ``(W, E, b)`` by every step (``n = 1``);
+    True gives each of the ``n_steps`` its own, as the direct head has.
+    Parameters ``head.weight`` ``(n * k, H)``, ``head.bias`` ``(n * k,)``,
+    ``head.extra_weight`` ``(n, k, P)`` (the names and shapes of a
+    :class:`~.heads.StepwiseHead` of ``n`` steps, so that the forecaster's
+    reference start reads them alike).
+    """
+
+    def __init__(self, hidden, n_steps, n_targets, per_step_extras, per_step=False):
+        self.hidden, self.k, self.P = int(hidden), int(n_targets), int(per_step_extras)
+        self.n = int(n_steps) if per_step else 1
+        self.layout = ParamLayout(
+            [
+                ("head.weight", (self.n * self.k, self.hidden)),
+                ("head.bias", (self.n * self.k,)),
+                ("head.extra_weight", (self.n, self.k, self.P)),
+            ]
+        )
+
+    def init_params(self, rng, dtype) -> np.ndarray:
+        """Glorot-uniform state weights; zero bias and extra weights."""
+        bound = np.sqrt(6.0 / (self.hidden + self.k))
+        theta = np.zeros(self.layout.size, dtype=dtype)
+        w = self.layout["head.weight"]
+        theta[w.start : w.stop] = rng.uniform(-bound, bound, w.stop - w.start)
+        return theta
+
+    def _views(self, theta):
+        p = self.layout.views(theta)
+        W = p["head.weight"].reshape(self.n, self.k, self.hidden)
+        b = p["head.bias"].reshape(self.n, self.k)
+        return W, p["head.extra_weight"], b
+
+    def _steps(self, first, count):
+        return (
+            np.arange(first, first + count)
+            if self.n > 1
+            else np.zeros(count, np.int64)
+        )
+
+    def forward(self, theta, d, e, first=0):
+        """``(S, N, k)`` from decoder outputs ``d`` ``(S, N, H)`` and extras ``e``.
+
+        ``first``: the forecast step of ``d[0]`` (from 0).
+        """
+        W, E, b = self._views(theta)
+        st = self._steps(first, len(d))
+        y = np.einsum("snh,sjh->snj", d, W[st])
+        y += np.einsum("snp,sjp->snj", e, E[st])
+        y += b[st][:, None, :]
+        return y, (d, e, st)
+
+    def backward(self, theta, grad, cache, dy):
+        """Accumulate the parameters' gradients; return ``dL/dd`` ``(S, N, H)``."""
+        W, _, _ = self._views(theta)
+        gW, gE, gb = self._views(grad)
+        d, e, st = cache
+        np.add.at(gW, st, np.einsum("snj,snh->sjh", dy, d))
+        np.add.at(gE, st, np.einsum("snj,snp->sjp", dy, e))
+        np.add.at(gb, st, dy.sum(axis=1))
+        return np.einsum("snj,sjh->snh", dy, W[st])
+
+
 @dataclass
 class Seq2SeqCache:
     """What :meth:`Seq2SeqNetwork.backward` needs from its forward pass."""
@@ -132,6 +197,8 @@ class Seq2SeqNetwork(Network):
     fill_cols : int array of shape (n_targets,), optional
         Extras columns standing in for a missing previous target under
         teacher forcing (the step's reference values); None: 0.
+    per_step_readout : bool, default=False
+        Every forecast step has its own read-out (:class:`StepReadout`).
     """
 
     def __init__(
@@ -145,6 +212,7 @@ class Seq2SeqNetwork(Network):
         first: str = "input",
         teacher_forcing: bool = True,
         fill_cols=None,
+        per_step_readout: bool = False,
     ):
         for s in (encoder, decoder):
             if s.num_directions != 1 or s.spec.states[0] != "h":
@@ -172,7 +240,9 @@ class Seq2SeqNetwork(Network):
         self.first = first
         self.teacher_forcing = bool(teacher_forcing)
         self.fill_cols = None if fill_cols is None else np.asarray(fill_cols, np.int64)
-        self.readout = StepwiseHead(encoder.hidden_size, 1, n_targets, per_step)
+        self.readout = StepReadout(
+            encoder.hidden_size, n_steps, n_targets, per_step, per_step_readout
+        )
         self.head = ReferenceHead(
             encoder.hidden_size, n_steps, n_targets, per_step, self.fill_cols
         )
@@ -310,7 +380,7 @@ class Seq2SeqNetwork(Network):
                 td, np.ascontiguousarray(xs), st, training=training, dropout=dropout,
                 rng=rng,
             )
-            y, hcache = self.readout.forward(th, o, ex[s][None])
+            y, hcache = self.readout.forward(th, o, ex[s][None], first=s)
             yd[s] = y[0]
             prev = y[0]
             caches.append((dcache, hcache))

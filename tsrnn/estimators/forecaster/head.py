@@ -28,6 +28,7 @@ from ...engine import (
     Seq2SeqNetwork,
     StepwiseHead,
 )
+from ...engine.seq2seq import StepReadout
 from .features import FeatureLayout
 
 
@@ -89,6 +90,10 @@ def assemble(stack, second) -> Network:
     return Network(stack, second)
 
 
+#: Whether an encoder-decoder's read-out has weights per forecast step.
+PER_STEP_READOUT = False
+
+
 class Seq2SeqParts:
     """The decoder half of an encoder-decoder, before the network is built.
 
@@ -102,7 +107,9 @@ class Seq2SeqParts:
         self.feature_layout = layout
         self.mode = mode
         k, P = layout.n_targets, layout.n_per_step
-        readout = StepwiseHead(decoder.hidden_size, 1, k, P)
+        readout = StepReadout(
+            decoder.hidden_size, layout.horizon_out, k, P, PER_STEP_READOUT
+        )
         self.layout = ParamLayout(
             [("decoder." + s.name, s.shape) for s in decoder.layout]
             + [(s.name, s.shape) for s in readout.layout]
@@ -123,6 +130,7 @@ class Seq2SeqParts:
             first="zero" if lay.relative else "input",
             teacher_forcing=self.mode == "teacher",
             fill_cols=fill,
+            per_step_readout=PER_STEP_READOUT,
         )
 
 
