@@ -86,8 +86,9 @@ class RNNForecaster(
         steps gives each forecast. ``"seq2seq_teacher"`` trains with the true
         previous value (teacher forcing), ``"seq2seq_free"`` with the
         decoder's own forecast of it (gradients through that feedback);
-        ``"seq2seq"`` is the teacher-forced one. A forecast always reads its
-        own previous values. Needs ``cell`` "lstm", "gru" or "rnn"; forecasts
+        ``"seq2seq"`` is the free-running one (measured better: a
+        teacher-forced decoder never learns to read its own errors). A
+        forecast always reads its own previous values. Needs ``cell`` "lstm", "gru" or "rnn"; forecasts
         at most ``horizon`` steps. See ``docs/strategies.md``.
     bptt_length : int or "auto", default="auto"
         Steps per truncated-BPTT window (``"auto"``: see Notes; 32 for long
