@@ -49,6 +49,9 @@ tsrnn configurations (``--tsrnn``):
     ``differencing=True``, absolute error, early stopping on the last 20 %,
     at most 50 epochs, truncated-BPTT windows of 16 (8 for short series),
     seasonal reference ``m``. See :func:`old_recipe`.
+``seq2seq``
+    ``RNNForecaster(horizon=h, strategy="seq2seq")``: the defaults with the
+    encoder-decoder (``docs/strategies.md``).
 ``recipe``
     ``RNNForecaster(horizon=h, **settings)`` with the settings given by
     ``--recipe key=value ...`` (Python literals), e.g.
@@ -187,6 +190,8 @@ def tsrnn_model(
         kw["random_state"] = seed
     if config == "recipe":
         kw.update(recipe)
+    if config == "seq2seq":
+        kw["strategy"] = "seq2seq"
     return RNNForecaster(**kw)
 
 
@@ -195,6 +200,8 @@ def config_label(config: str, recipe: dict) -> str:
         return "tsrnn default"
     if config == "old":
         return "tsrnn old recipe"
+    if config == "seq2seq":
+        return "tsrnn seq2seq"
     return "tsrnn recipe(" + ", ".join(f"{k}={v!r}" for k, v in recipe.items()) + ")"
 
 
@@ -996,7 +1003,7 @@ def parse_args(argv=None):
     p.add_argument(
         "--tsrnn",
         nargs="*",
-        choices=["default", "old", "recipe"],
+        choices=["default", "old", "seq2seq", "recipe"],
         default=None,
         help="tsrnn configurations (default: default old "
         "[recipe when --recipe is given]); none: anchors only",

@@ -1149,6 +1149,34 @@ CASES = [
         r"forecasts at most 3 steps; set horizon=10 and refit, or use "
         r"strategy='recursive'",
     ),
+    # ---- the encoder-decoder (issue 16)
+    Case(
+        "seq2seq-with-sru",
+        lambda c: {"y": series(60)},
+        lambda d, c: tiny(RNNForecaster, strategy="seq2seq", cell="sru").fit(d["y"]),
+        ValueError,
+        r"strategy='seq2seq' starts its decoder from the encoder's state at "
+        r"every step, which an SRU layer does not expose .*use cell='lstm', "
+        r"'gru' or 'rnn', or strategy='direct'",
+    ),
+    Case(
+        "seq2seq-predict-beyond-horizon",
+        lambda c: {"y": series(60)},
+        lambda d, c: quiet_fit(
+            tiny(RNNForecaster, strategy="seq2seq_free", horizon=3), d["y"]
+        ).predict(horizon=5),
+        ValueError,
+        r"this seq2seq_free model forecasts at most 3 steps; set horizon=5 and "
+        r"refit, or use strategy='recursive'",
+    ),
+    Case(
+        "seq2seq-unknown-strategy-name",
+        lambda c: {"y": series(60)},
+        lambda d, c: tiny(RNNForecaster, strategy="encoder-decoder").fit(d["y"]),
+        ValueError,
+        r"The 'strategy' parameter of RNNForecaster must be a str among "
+        r"\{.*'seq2seq'.*\}",
+    ),
     # ---- resource traps (issue 14): refused up front, never a MemoryError
     Case(
         "predict-recursive-horizon-in-the-billions",

@@ -15,6 +15,7 @@ from .layout import ParamLayout
 from .distributions import DISTRIBUTIONS, Distribution, get_distribution
 from .losses import get_loss
 from .network import Network
+from .seq2seq import ReferenceHead, Seq2SeqNetwork
 from .optim import SGD, Adam, clip_grad_norm, make_optimizer
 from .stack import RecurrentStack
 from .trainer import (
@@ -41,6 +42,8 @@ __all__ = [
     "StepwiseHead",
     "get_loss",
     "Network",
+    "ReferenceHead",
+    "Seq2SeqNetwork",
     "SGD",
     "Adam",
     "clip_grad_norm",

@@ -19,10 +19,11 @@ Conventions of the layer functions (one layer, one direction):
     state tensors, in :attr:`CellSpec.states` order. ``keep=False``: no
     backward follows, so a cell may skip what only BPTT reads (the cache then
     holds ``hs`` alone).
-``backward(stack, p, g, suffix, cache, dhs, ds_last, need_dx=True) -> (dx, ds0, norms)``
+``backward(stack, p, g, suffix, cache, dhs, ds_last, need_dx=True, dcs=None) -> (dx, ds0, norms)``
     ``g``: gradient views (accumulated into), ``dhs`` ``(T, B, H)`` the gradient
     of the layer's outputs, ``ds_last`` ``(n_states, B, H)`` that of its final
-    state; returns the input gradient (None if not ``need_dx``), the
+    state, ``dcs`` ``(T, B, H)`` (LSTM only) that of its cell state at every
+    step (an encoder whose every step starts a decoder); returns the input gradient (None if not ``need_dx``), the
     initial-state gradient and the norm of ``dL/ds_t`` per step.
 ``pack(packer, p, suffix, bias, H) -> row``
     The layer's row of the stream kernels' ``meta`` vector (see
@@ -236,7 +237,7 @@ def _gated_backward(run_scan):
     itself for the RNN, which keeps no gates).
     """
 
-    def backward(stack, p, g, suffix, cache, dhs, ds_last, need_dx=True):
+    def backward(stack, p, g, suffix, cache, dhs, ds_last, need_dx=True, dcs=None):
         x = cache.x
         T, B, I = x.shape
         H, dt = stack.hidden_size, stack.dtype
@@ -245,7 +246,11 @@ def _gated_backward(run_scan):
         dh_sq = np.empty((T, B), dtype=np.float64)
         dh_last = np.ascontiguousarray(ds_last[0])
         wp_hh = pack_panels(w_hh)
-        da_h = run_scan(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq)
+        if dcs is not None and stack.n_states < 2:
+            raise ValueError(f"a {stack.cell} layer has no cell state to take dcs")
+        da_h = run_scan(
+            stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=dcs
+        )
         norms = np.sqrt(dh_sq.sum(axis=1)).astype(dt)
         # the hoisted GEMMs after the scan go through NumPy's BLAS, the only
         # BLAS library the engine calls (the scans use their own tile), on the
@@ -283,7 +288,7 @@ def _gated_backward(run_scan):
     return backward
 
 
-def _rnn_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq):
+def _rnn_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None):
     T, B, H = dhs.shape
     da_h = np.empty((T, B, H), dtype=stack.dtype)  # RNN keeps no gates
     zeros = np.zeros((B, H), dtype=stack.dtype)
@@ -292,9 +297,16 @@ def _rnn_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq):
     return da_h
 
 
-def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq):
+def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None):
     T, B, H = dhs.shape
     dt = stack.dtype
+    # one layout per kernel argument: an empty (0, B, H) array when nothing
+    # is injected (the kernel skips it)
+    dcs = (
+        np.zeros((0, B, H), dtype=dt)
+        if dcs is None
+        else np.ascontiguousarray(dcs, dtype=dt)
+    )
     args = (
         cache.gates,
         cache.cs,
@@ -307,12 +319,13 @@ def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq):
         ds0[1],
         dh_sq,
         np.zeros((B, H), dtype=dt),
+        dcs,
     )
     run_rows(lstm_backward, args, B, T * 4 * H * H)
     return cache.gates
 
 
-def _gru_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq):
+def _gru_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None):
     T, B, H = dhs.shape
     da_h = np.empty_like(cache.gates)
     args = (cache.gates, cache.hs, cache.hns, dhs, dh_last, wp_hh, cache.gates, da_h)
@@ -384,7 +397,9 @@ def _sru_forward(stack, p, suffix, x, s0, keep=True):
     return LayerCache(x, gates, hs, cs=cs), (cs[T],)
 
 
-def _sru_backward(stack, p, g, suffix, cache, dhs, ds_last, need_dx=True):
+def _sru_backward(stack, p, g, suffix, cache, dhs, ds_last, need_dx=True, dcs=None):
+    if dcs is not None:
+        raise ValueError("an SRU layer takes no per-step state gradient (dcs)")
     x = cache.x
     T, B, I = x.shape
     H, dt = stack.hidden_size, stack.dtype

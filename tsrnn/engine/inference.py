@@ -73,9 +73,13 @@ class InferencePack:
             row = stack.spec.pack(packer, p, f"_l{layer}", stack.bias, H)
             g_max = max(g_max, row[1])  # the widest layer's gates
             rows += row
-        W = head.dense_weight(network.split(theta)[1])
+        th = network.split(theta)[1]
+        W = head.dense_weight(th)
         head_wp, head_np = packer.put_panels(W)
-        head_b = packer.put(p[f"{head.prefix}.bias"])
+        # a head without parameters of its own (an encoder-decoder's
+        # reference read-out) gives its bias
+        bias = head.dense_bias(th) if hasattr(head, "dense_bias") else None
+        head_b = packer.put(p[f"{head.prefix}.bias"] if bias is None else bias)
         self.pack = packer.vector()
         # categorical inputs: their tables, looked up before the kernel (a
         # gather per step; the kernel reads the embedded row as any input)

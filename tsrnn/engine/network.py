@@ -124,11 +124,14 @@ class Network:
         dropout=0.0,
         rng=None,
         keep_cache=True,
+        decode=None,
     ):
         """Predictions for inputs ``x`` of shape ``(T, B, I)``.
 
         ``keep_cache=False`` when no :meth:`backward` follows (inference, as
         torch's ``no_grad``): the cells then skip what only BPTT reads.
+        ``decode`` (the rows an encoder-decoder forecasts from,
+        :class:`~.seq2seq.Seq2SeqNetwork`) is ignored: the head reads every row.
 
         Returns
         -------

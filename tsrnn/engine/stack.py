@@ -252,9 +252,42 @@ class RecurrentStack:
             inp = np.ascontiguousarray(out)
         return inp, state, cache
 
+    def step_states(self, cache: StackCache) -> np.ndarray:
+        """The state after every step of the window of ``cache``, every layer.
+
+        What an encoder-decoder starts its decoder from at each origin.
+        Unidirectional stacks of cells whose state is their output (and, for
+        LSTM, its cell state): RNN, GRU, LSTM.
+
+        Returns
+        -------
+        ndarray of shape (n_states, L, T, B, H)
+            A copy (the cache's arrays are recycled or overwritten by the
+            backward pass); row 0 is ``h``, row 1 ``c`` for LSTM.
+        """
+        if self.num_directions != 1 or self.spec.states[0] != "h":
+            raise ValueError(
+                "per-step states need a unidirectional rnn, gru or lstm stack"
+            )
+        T, B, H = cache.layers[0][0].hs[1:].shape
+        out = np.empty((self.n_states, self.num_layers, T, B, H), dtype=self.dtype)
+        for layer, row in enumerate(cache.layers):
+            out[0, layer] = row[0].hs[1:]
+            if self.n_states > 1:
+                out[1, layer] = row[0].cs[1:]
+        return out
+
     # ---------------------------------------------------------------- backward
     def backward(
-        self, theta, cache, d_out, d_state=None, grad=None, *, input_grad=True
+        self,
+        theta,
+        cache,
+        d_out,
+        d_state=None,
+        grad=None,
+        *,
+        input_grad=True,
+        d_states=None,
     ):
         """Backpropagate through the window of the matching :meth:`forward`.
 
@@ -273,6 +306,10 @@ class RecurrentStack:
         input_grad : bool
             Compute ``d_x``; False skips the first layer's input product
             (a training step discards it) and returns None for it.
+        d_states : ndarray of shape (n_states, L, T, B, H), optional
+            Gradient with respect to the state after every step of every
+            layer (:meth:`step_states`; unidirectional stacks): what a decoder
+            started at every step sends back.
 
         Returns
         -------
@@ -305,6 +342,11 @@ class RecurrentStack:
             mask = cache.masks[layer]
             if mask is not None:
                 upstream = upstream * mask
+            dcs = None
+            if d_states is not None:  # h is the layer's output before dropout
+                upstream = upstream + d_states[0, layer]
+                if self.n_states > 1:
+                    dcs = d_states[1, layer]
             d_in = None
             for d in range(D):
                 idx = layer * D + d
@@ -321,6 +363,7 @@ class RecurrentStack:
                     dh,
                     ds_last,
                     need_dx=input_grad or layer > 0,
+                    **({} if dcs is None else {"dcs": dcs}),
                 )
                 d_state0[:, idx] = ds0
                 if d == 0:

@@ -98,7 +98,7 @@ def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, tcs, xhs, rec, r0, r
 
 @jit
 def lstm_backward(
-    gates, cs, tcs, dhs, dh_last, dc_last, wp_hh, dh0, dc0, dh_sq, zeros, r0, r1
+    gates, cs, tcs, dhs, dh_last, dc_last, wp_hh, dh0, dc0, dh_sq, zeros, dcs, r0, r1
 ):
     """Backpropagate through one LSTM layer over T steps, streams ``r0 .. r1-1``.
 
@@ -128,6 +128,9 @@ def lstm_backward(
         diagnostic (a fixed order, whatever the row split).
     zeros : ndarray of shape (B, H)
         Zeros (``h0`` has no upstream gradient of its own).
+    dcs : ndarray of shape (T, B, H) or (0, B, H)
+        Upstream gradient with respect to ``c_1 .. c_T`` (an encoder whose
+        state at every step starts a decoder); empty: none.
     r0, r1 : int
         The streams (rows) to run.
 
@@ -153,8 +156,13 @@ def lstm_backward(
             dh[b, j] = dh_last[b, j] + dh_up[b, j]
     copy2d(dc_last[r0:r1], dc[r0:r1])
     # Declared mirror: the loop nest of gru_backward's scan; the maths differ.
+    inject = dcs.shape[0] > 0
     for t in range(T - 1, -1, -1):
         d_t = gates[t]
+        if inject:
+            for b in range(r0, r1):
+                for j in range(H):
+                    dc[b, j] += dcs[t, b, j]
         lstm_cell_back_2d(d_t, cs[t], tcs[t], dh, dc, dh_sq[t], r0, r1)
         # dL/dh_{t-1} = (upstream at t-1) + dA_t W_hh
         panel_matmul(d_t, wp_hh, dhs[t - 1] if t > 0 else zeros, dh, r0, r1)

@@ -75,11 +75,26 @@ class RNNForecaster(
         For ``cell="rnn"``.
     horizon : int, default=1
         Steps forecast by ``predict`` (and trained for, with ``"direct"``).
-    strategy : {"direct", "recursive"}, default="direct"
+    strategy : {"direct", "recursive", "seq2seq", "seq2seq_teacher", \
+            "seq2seq_free"}, default="direct"
         ``"direct"``: a multi-horizon head predicts all ``horizon`` steps at once
         from the state and the known future (covariates, calendar, seasonal lag).
         ``"recursive"``: a one-step head whose prediction is fed back as the next
         input.
+        ``"seq2seq"``: an encoder-decoder. The stateful network above is the
+        encoder; at every forecast origin a decoder RNN (same cell, size and
+        layers) starts from the encoder's state there and unrolls over the
+        ``horizon`` steps, reading at each step what is known about it in
+        advance (the covariates ``X`` of that step, the calendar features, the
+        seasonal reference values; without ``X`` the calendar and references
+        alone) and the value of the step before; a read-out shared by the
+        steps gives each forecast. ``"seq2seq_teacher"`` trains with the true
+        previous value (teacher forcing), ``"seq2seq_free"`` with the
+        decoder's own forecast of it (gradients through that feedback);
+        ``"seq2seq"`` is the free-running one (measured better: a
+        teacher-forced decoder never learns to read its own errors). A
+        forecast always reads its own previous values. Needs ``cell`` "lstm", "gru" or "rnn"; forecasts
+        at most ``horizon`` steps. See ``docs/strategies.md``.
     bptt_length : int or "auto", default="auto"
         Steps per truncated-BPTT window (``"auto"``: see Notes; 32 for long
         series, 8 for short ones). A series shorter than that is trained
@@ -133,7 +148,8 @@ class RNNForecaster(
         each reference to use (starting at the references' equal mix instead
         was measured worse on M3/Tourism, see
         :data:`~tsrnn.estimators.forecaster.head.SEASONAL_SHARE`).
-        ``"auto"``: on for ``strategy="direct"``, off for ``"recursive"``;
+        ``"auto"``: on for ``strategy="direct"`` and the ``"seq2seq"`` ones
+        (the decoder reads them per step), off for ``"recursive"``;
         None: off (the seasonal references only, as earlier versions).
     calendar_features : bool, default=True
         Add cyclic time-of-day / day-of-week / day-of-year features when the

@@ -49,6 +49,13 @@ class FitsForecaster:
         the final model then trains on every row (:meth:`_finish_on_all`).
         """
         strategy = STRATEGIES[self.strategy]
+        if strategy.decoder is not None and self.cell == "sru":
+            raise ValueError(
+                f"strategy={self.strategy!r} starts its decoder from the "
+                "encoder's state at every step, which an SRU layer does not "
+                "expose (its output is not its state); use cell='lstm', 'gru' "
+                "or 'rnn', or strategy='direct'"
+            )
         reuse = (partial or self.warm_start) and hasattr(self, "params_")
         if reuse:
             fitted_config.check_unchanged(
@@ -87,6 +94,8 @@ class FitsForecaster:
         if not reuse:
             self._resolve_auto(data, strategy, train_end)
         layout = self._feature_layout(data, strategy)
+        if strategy.decoder is not None:
+            _check_decoder_inputs(self, layout, head)
         # the kept history (the reference values' seasons back) is sized by
         # season_length alone: refuse before reading a single series
         check_array_budget(
@@ -283,7 +292,7 @@ class FitsForecaster:
 
     def _n_references(self, strategy) -> int:
         """Statistical references of the head (``references``; direct only)."""
-        if self.references == "auto" and strategy.name == "direct":
+        if self.references == "auto" and strategy.auto_references:
             return len(references.NAMES)
         return 0
 
@@ -295,7 +304,13 @@ class FitsForecaster:
                 )
             return self._net, self.params_.copy()
         net = build_network(
-            self.cell, self.hidden_size, self.num_layers, self.nonlinearity, layout, dt
+            self.cell,
+            self.hidden_size,
+            self.num_layers,
+            self.nonlinearity,
+            layout,
+            dt,
+            decoder=STRATEGIES[self.strategy].decoder,
         )
         theta = net.init_params(np.random.default_rng(self._seed()))
         unknown_rows_as_mean(net, theta, layout)
@@ -371,7 +386,11 @@ class FitsForecaster:
 
         def validate_theta(th):
             pack = InferencePack(net, th)
-            outputs = reader.read_all(th, pack, series.inputs, series, series.Y)[0]
+            # the tails' origins only: what validation_score reads
+            outputs = reader.read_all(
+                th, pack, series.inputs, series, series.Y,
+                decode_from=series.train_end_series - 1,
+            )[0]
             return validation_score(
                 layout,
                 outputs,
@@ -536,3 +555,25 @@ class FitsForecaster:
                     "no held-out tail to calibrate on: set validation_fraction > 0 "
                     f"and give series longer than {shortest} rows"
                 )
+
+
+def _check_decoder_inputs(model, layout: FeatureLayout, head) -> None:
+    """Refuse what an encoder-decoder does not read yet, naming the fix.
+
+    Its decoder reads one point forecast per step and the known numeric
+    features; embedded codes and distribution or quantile outputs have no
+    place in it (yet).
+    """
+    if layout.n_codes:
+        raise ValueError(
+            f"strategy={model.strategy!r} does not read categorical covariates "
+            "or the series id (embeddings); use strategy='direct', or encode "
+            "the categories as numbers (one-hot columns)"
+        )
+    if head.kind != "point":
+        raise ValueError(
+            f"strategy={model.strategy!r} forecasts a point per step, not "
+            f"loss={head.loss!r}'s {head.kind} outputs; use strategy='direct' "
+            "or 'recursive' with this loss, or a point loss with seq2seq "
+            "(conformal intervals)"
+        )

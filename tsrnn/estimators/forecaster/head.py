@@ -22,8 +22,15 @@ import numpy as np
 from scipy import stats
 
 from ...data.calendar import infer_seasons
-from ...engine import Network, RecurrentStack, StepwiseHead
+from ...engine import (
+    Network,
+    ParamLayout,
+    RecurrentStack,
+    Seq2SeqNetwork,
+    StepwiseHead,
+)
 from ...engine.embedding import Embeddings
+from ...engine.seq2seq import StepReadout
 from .features import FeatureLayout
 
 
@@ -62,32 +69,108 @@ def resolve_seasons(season_length, freq) -> tuple[int, ...]:
 
 
 def build_network(
-    cell, hidden_size, num_layers, nonlinearity, layout: FeatureLayout, dtype
+    cell, hidden_size, num_layers, nonlinearity, layout: FeatureLayout, dtype,
+    decoder=None,
 ) -> Network:
     """The recurrent stack over the layout's inputs and the multi-horizon head.
 
-    With codes in the layout (categorical covariates, the series id), their
+    ``decoder`` (``"teacher"`` or ``"free"``, an encoder-decoder strategy's
+    training mode): the stack is the encoder of a
+    :class:`~tsrnn.engine.Seq2SeqNetwork` instead (:func:`assemble`). With
+    codes in the layout (categorical covariates, the series id), their
     embedding tables come first on the input side.
     """
-    return Network(
-        *network_parts(cell, hidden_size, num_layers, nonlinearity, layout, dtype)
+    return assemble(
+        *network_parts(
+            cell, hidden_size, num_layers, nonlinearity, layout, dtype, decoder
+        )
     )
 
 
+def assemble(stack, second, embeddings=None) -> Network:
+    """The network of :func:`network_parts`' parts."""
+    if isinstance(second, Seq2SeqParts):
+        if embeddings is not None:
+            raise ValueError("an encoder-decoder reads no embedded codes")
+        return second.network(stack)
+    return Network(stack, second, embeddings)
+
+
+#: Whether an encoder-decoder's read-out has weights per forecast step.
+PER_STEP_READOUT = False
+
+
+class Seq2SeqParts:
+    """The decoder half of an encoder-decoder, before the network is built.
+
+    ``layout`` holds the decoder's and the read-out's parameters, so that
+    ``stack.layout.size + parts.layout.size`` is the network's size, as for
+    a stack and its head.
+    """
+
+    def __init__(self, decoder: RecurrentStack, layout: FeatureLayout, mode: str):
+        self.decoder = decoder
+        self.feature_layout = layout
+        self.mode = mode
+        k, P = layout.n_targets, layout.n_per_step
+        readout = StepReadout(
+            decoder.hidden_size, layout.horizon_out, k, P, PER_STEP_READOUT
+        )
+        self.layout = ParamLayout(
+            [("decoder." + s.name, s.shape) for s in decoder.layout]
+            + [(s.name, s.shape) for s in readout.layout]
+        )
+
+    def network(self, encoder: RecurrentStack) -> Seq2SeqNetwork:
+        lay = self.feature_layout
+        k, c = lay.n_targets, lay.n_known
+        # the first season's reference values of the step (its seasonal naive
+        # or last-value forecast): what start_at_reference starts the read-out at
+        fill = 2 * c + np.arange(k) if lay.seasons else None
+        return Seq2SeqNetwork(
+            encoder,
+            self.decoder,
+            lay.horizon_out,
+            k,
+            lay.n_per_step,
+            first="zero" if lay.relative else "input",
+            teacher_forcing=self.mode == "teacher",
+            fill_cols=fill,
+            per_step_readout=PER_STEP_READOUT,
+        )
+
+
 def network_parts(
-    cell, hidden_size, num_layers, nonlinearity, layout: FeatureLayout, dtype
+    cell,
+    hidden_size,
+    num_layers,
+    nonlinearity,
+    layout: FeatureLayout,
+    dtype,
+    decoder=None,
 ) -> tuple:
     """The stack, the head and the embeddings (or None) of :func:`build_network`.
 
     Built before any array exists: their parameter layouts give the network's
     size without allocating it (a model file is checked against that size
-    before the network is built).
+    before the network is built). With ``decoder`` the second part is the
+    decoder and its read-out (:class:`Seq2SeqParts`); an encoder-decoder
+    reads no embedded codes and forecasts a point (refused before).
     """
     emb = None
     n_in = layout.n_inputs
     if layout.cardinalities:
         emb = Embeddings(layout.cardinalities, layout.embedding_dims, dtype)
         n_in = emb.output_size(n_in)
+    if decoder is not None:
+        dec = RecurrentStack(
+            cell,
+            layout.n_targets + layout.n_per_step,
+            hidden_size,
+            num_layers,
+            nonlinearity=nonlinearity,
+            dtype=dtype,
+        )
     stack = RecurrentStack(
         cell,
         n_in,
@@ -96,6 +179,8 @@ def network_parts(
         nonlinearity=nonlinearity,
         dtype=dtype,
     )
+    if decoder is not None:
+        return stack, Seq2SeqParts(dec, layout, decoder), emb
     # a distribution or quantile head: n_params outputs per target, the
     # parameters of one target side by side (.likelihood)
     head = StepwiseHead(
@@ -190,9 +275,11 @@ def _start_outputs(E, layout: FeatureLayout, share, k, c) -> None:
     """Set the extra weights ``E`` (steps, k, per) of one parameter per target."""
     if not layout.n_refs:
         share = 1.0
-    share = np.broadcast_to(
-        np.asarray(0.0 if share is None else share, dtype=float), E.shape[:2]
-    )
+    share = np.asarray(0.0 if share is None else share, dtype=float)
+    if share.ndim == 2 and share.shape[0] != E.shape[0]:
+        # an encoder-decoder's read-out is shared by every step: the mean share
+        share = share.mean(axis=0, keepdims=True)
+    share = np.broadcast_to(share, E.shape[:2])
     if layout.n_refs:
         for r in range(layout.n_refs):
             cols = layout.ref_offset + r * k + np.arange(k)

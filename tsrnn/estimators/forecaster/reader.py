@@ -89,8 +89,13 @@ class SeriesReader:
         Y_target=None,
         last_out=None,
         refs=None,
+        decode=None,
     ):
         """Run the network over ``rows`` (one series, in order) from ``state``.
+
+        ``decode`` ``(len(rows),)`` bool: the rows whose outputs are needed
+        (an encoder-decoder forecasts from those only, NaN elsewhere; a
+        stack and its head ignore it).
 
         NaN in ``inputs`` is filled by the network's own one-step estimates
         (stream kernel; ``last_out`` ``(1, n_outputs)``: the forecast made at
@@ -117,12 +122,23 @@ class SeriesReader:
             ex = np.ascontiguousarray(ex[:, None, :], dt)
             # with differencing the first row's input is a change from the row
             # before ``rows``: missing when that row was, though ``rows`` are not
-            if has_nan or np.isnan(x).any():
+            dec = None if decode is None else decode[a : a + len(r), None]
+            missing = has_nan or np.isnan(x).any()
+            if hasattr(net, "fill_missing"):
+                # an encoder-decoder: its stand-in for the step's forecast is
+                # the reference value, read without the recurrence
+                if missing:
+                    x = net.fill_missing(x, ex, last_out)
+                last_out = net.head.forward(None, None, ex[-1])[0]
+                missing = False
+            if missing:
                 if last_out is None:
                     last_out = np.zeros((1, lay.n_outputs), dt)
                 o = pack.run(state, x, ex, lay.feedback_map, last_out, top)
             else:
-                o, st, cache = net.forward(theta, x, state, ex, keep_cache=False)
+                o, st, cache = net.forward(
+                    theta, x, state, ex, keep_cache=False, decode=dec
+                )
                 state[...] = st
                 top[...] = cache.last_output
             out[a : a + len(r)] = o[:, 0]
@@ -151,6 +167,8 @@ class SeriesReader:
                 top,
                 Y_target=Y,
                 refs=series.refs,
+                # the estimates read: the rows before a missing one
+                decode=np.append(np.isnan(Y[rows[1:]]).any(axis=1), False),
             )
             miss = np.isnan(Y[rows])
             # the first step's value as the kernel feeds it back (.features)
@@ -170,8 +188,15 @@ class SeriesReader:
                 fill[miss] = est[miss]
             inputs[rows] = fill
 
-    def read_all(self, theta, pack, inputs, series: ScaledSeries, Y_target=None):
+    def read_all(
+        self, theta, pack, inputs, series: ScaledSeries, Y_target=None,
+        decode_from=None,
+    ):
         """Run every series from a zero state to its end.
+
+        ``decode_from`` ``(n_series,)``: the first row (absolute) of each
+        series whose outputs are needed (an encoder-decoder forecasts from
+        those rows only; NaN before them); None: every row.
 
         Series of one length without missing inputs are read together, up to
         ``GROUP`` at a time, by the batched scan (one call per chunk of steps
@@ -198,6 +223,7 @@ class SeriesReader:
         for s in np.flatnonzero(has_nan):
             state = net.stack.zero_state(1)
             top = np.zeros((1, self.hidden_size), dt)
+            rows_s = series.series_rows(s)
             outputs[s] = self.run_rows(
                 theta,
                 pack,
@@ -205,11 +231,12 @@ class SeriesReader:
                 series.Z,
                 series.start,
                 series.end,
-                series.series_rows(s),
+                rows_s,
                 state,
                 top,
                 Y_target=Y_target,
                 refs=series.refs,
+                decode=None if decode_from is None else rows_s >= decode_from[s],
             )
             states[:, :, s] = state[:, :, 0]
             tops[s] = top[0]
@@ -234,12 +261,17 @@ class SeriesReader:
                         Y_target=Y_target,
                         refs=series.refs,
                     )
+                    r = rows[a : a + step]
+                    dec = (
+                        None if decode_from is None else r >= decode_from[grp][None, :]
+                    )
                     o, state, cache = net.forward(
                         theta,
                         np.ascontiguousarray(x, dt),
                         state,
                         np.ascontiguousarray(ex, dt),
                         keep_cache=False,
+                        decode=dec,
                     )
                     out[a : a + step] = o
                 states[:, :, grp] = state
@@ -248,8 +280,11 @@ class SeriesReader:
                     outputs[s] = out[:, j]
         return outputs, states, tops
 
-    def read_to_ends(self, theta, pack, series: ScaledSeries):
-        """Read every series to its end: the outputs and the :class:`SeriesEnds`."""
+    def read_to_ends(self, theta, pack, series: ScaledSeries, decode_from=None):
+        """Read every series to its end: the outputs and the :class:`SeriesEnds`.
+
+        ``decode_from``: as :meth:`read_all`.
+        """
         lay = self.layout
         dt = self.net.dtype
         S = series.n_series
@@ -259,7 +294,9 @@ class SeriesReader:
         tail_z = np.zeros((S, keep, lay.n_z), dt)
         level = np.full((S, lay.n_targets), np.nan)
         Y = series.Y
-        outputs, state, top = self.read_all(theta, pack, Y, series)
+        outputs, state, top = self.read_all(
+            theta, pack, Y, series, decode_from=decode_from
+        )
         for s in range(S):
             rows = series.series_rows(s)
             tail = Y[rows[-keep:]]

@@ -18,13 +18,12 @@ import numpy as np
 from ... import persist
 from ...data import SeriesSchema
 from ...data.timeaxis import freq_to_json
-from ...engine import Network
 from ...smoothing import N_STATE, PARAMS
 from .. import fitted_config
 from . import auto
 from .embeddings import embedding_layout
 from .features import FeatureLayout
-from .head import network_parts, resolve_seasons
+from .head import assemble, network_parts, resolve_seasons
 from .likelihood import OutputHead, head_fields
 from .reader import last_observed
 from .references import NAMES, ReferenceState
@@ -158,7 +157,7 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     )
     log = persist.restore_training_log(state.attributes.get("_log"))
 
-    net = Network(stack, head, emb)  # sizes checked: allocates what the file holds
+    net = assemble(stack, head, emb)  # sizes checked: allocates what the file holds
     est._layout, est._net = layout, net
     est._scaler = Scaler(
         *(state.arrays[f"_scaler.{f.name}"] for f in dataclasses.fields(Scaler))
@@ -363,7 +362,15 @@ def _network_parts(est, layout, dt, state: persist.ModelState):
             f"hidden_size={H} and num_layers={L} (the file's parameters) need "
             f"more than {H * L:,} weights, but array 'params_' holds {held:,}"
         )
-    stack, head, emb = network_parts(est.cell, H, L, est.nonlinearity, layout, dt)
+    stack, head, emb = network_parts(
+        est.cell,
+        H,
+        L,
+        est.nonlinearity,
+        layout,
+        dt,
+        decoder=STRATEGIES[est.strategy].decoder,
+    )
     n_emb = 0 if emb is None else emb.size
     state.array("params_", (stack.layout.size + head.layout.size + n_emb,), dt)
     return stack, head, emb

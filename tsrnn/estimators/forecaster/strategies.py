@@ -13,9 +13,12 @@ which one is chosen:
 
 ``"direct"``: the head predicts all ``horizon`` steps at once from the state and
 the known future. ``"recursive"``: a one-step head whose forecast is fed back
-as the next input by the stream kernel. A new strategy (an encoder-decoder
-over the horizon, say) is a new class here plus its row in :data:`STRATEGIES`;
-the estimator's ``strategy`` parameter accepts the table's keys.
+as the next input by the stream kernel. ``"seq2seq"``: a decoder RNN starts
+from the state at each origin and unrolls over the horizon, reading each
+step's known future and the step before's value (:class:`Seq2Seq`,
+:class:`~tsrnn.engine.Seq2SeqNetwork`). A new strategy is a new class here
+plus its row in :data:`STRATEGIES`; the estimator's ``strategy`` parameter
+accepts the table's keys.
 """
 
 from __future__ import annotations
@@ -37,6 +40,19 @@ class Strategy(ABC):
     """What a strategy decides (see the module docstring)."""
 
     name: str
+    #: The decoder's training mode for an encoder-decoder (``"teacher"`` or
+    #: ``"free"``); None: a stack and its head.
+    decoder: str | None = None
+    #: Whether ``references="auto"`` gives the head the statistical references.
+    auto_references: bool = False
+
+    def origin_outputs(self, model, positions, extra, base):
+        """The head's outputs ``(P, n_outputs)`` at each series' last row.
+
+        ``extra``: the known-future features of the forecast steps;
+        ``base``: the last observed scaled level of each series.
+        """
+        return model._head(model._top[positions], extra)
 
     @abstractmethod
     def horizon_out(self, horizon: int) -> int:
@@ -71,6 +87,7 @@ class Direct(Strategy):
     """All ``horizon`` steps from the state at once (multi-horizon head)."""
 
     name = "direct"
+    auto_references = True
 
     def horizon_out(self, horizon):
         return int(horizon)
@@ -178,5 +195,49 @@ class Recursive(Strategy):
         return [sc] if len(sc) else []
 
 
+class Seq2Seq(Direct):
+    """An encoder-decoder: a decoder RNN unrolled over the horizon at each origin.
+
+    The encoder is the stateful network of the other strategies; the
+    decoder (:class:`~tsrnn.engine.Seq2SeqNetwork`) starts from the encoder's
+    state at the origin and reads, step by step, the known future of the step
+    it forecasts and the value of the step before: the truth while training
+    (``"seq2seq_teacher"``, teacher forcing) or its own forecast
+    (``"seq2seq_free"``, gradients through the feedback); a forecast always
+    reads its own. ``"seq2seq"`` is the free-running one: trained as it
+    forecasts, it was measured better than teacher forcing, whose decoder
+    never learns to read its own errors (``docs/strategies.md``). It reads
+    the same known-future features as the direct head and forecasts the
+    same horizon, so it shares its checks, its return to levels and its
+    calibration on the held-out tails.
+    """
+
+    def __init__(self, name: str, decoder: str):
+        self.name = name
+        self.decoder = decoder
+
+    def check_horizon(self, h, horizon):
+        """At most the horizon it was trained for (the decoder's known future)."""
+        if h > horizon:
+            raise ValueError(
+                f"this {self.name} model forecasts at most {horizon} steps; set "
+                f"horizon={h} and refit, or use strategy='recursive'"
+            )
+
+    def origin_outputs(self, model, positions, extra, base):
+        """The decoder's forecasts from the state at each series' end."""
+        state = model._state[:, :, positions]
+        return model._net.decode(model.params_, state, base, extra)
+
+
 #: The ``strategy=`` values and what they mean.
-STRATEGIES: dict[str, Strategy] = {s.name: s for s in (Direct(), Recursive())}
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s
+    for s in (
+        Direct(),
+        Recursive(),
+        Seq2Seq("seq2seq", "free"),
+        Seq2Seq("seq2seq_teacher", "teacher"),
+        Seq2Seq("seq2seq_free", "free"),
+    )
+}

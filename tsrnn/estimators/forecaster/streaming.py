@@ -31,9 +31,15 @@ class StreamsForecaster:
     """The stream reads of :class:`~tsrnn.estimators.forecaster.RNNForecaster`."""
 
     def _read_to_ends(self, reader, theta, series: ScaledSeries):
-        """Read every series to its end and keep where it ends; the outputs."""
+        """Read every series to its end and keep where it ends; the outputs.
+
+        The outputs are what validation and calibration read: those of the
+        held-out tails' origins (an encoder-decoder decodes from those only).
+        """
         pack = InferencePack(self._net, theta)
-        outputs, ends = reader.read_to_ends(theta, pack, series)
+        outputs, ends = reader.read_to_ends(
+            theta, pack, series, decode_from=series.train_end_series - 1
+        )
         self._state, self._top = ends.state, ends.top
         self._tail_y, self._tail_z, self._level = ends.tail_y, ends.tail_z, ends.level
         self._pack_cache = pack
@@ -161,7 +167,7 @@ class StreamsForecaster:
             origin=base,
             refs=rows.refs,
         )
-        out0 = self._head(self._top[pos], extra)  # (P, horizon_out * k * params)
+        out0 = strategy.origin_outputs(self, pos, extra, base)
         return pos, rows, base, out0
 
 
@@ -225,6 +231,7 @@ class StreamsForecaster:
                 top,
                 last_out=self._head(top, ex).astype(dt),
                 refs=refs,
+                decode=np.zeros(len(Y) - keep, bool),  # the outputs are unused
             )
             new.state[:, :, p : p + 1] = state
             new.top[p] = top[0]
