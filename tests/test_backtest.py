@@ -137,3 +137,46 @@ def test_return_forecasts_long_format_per_series():
     only = backtest(NaiveForecaster(freq=1), df, horizon=3, n_origins=2)
     timing = ["fit_time", "predict_time"]
     pd.testing.assert_frame_equal(only.drop(columns=timing), scores.drop(columns=timing))
+
+
+@pytest.mark.parametrize("long", [False, True])
+def test_several_levels_match_one_level_each(long):
+    # level=[80, 95] gives, level by level, the scores and bounds of a
+    # backtest asked for that level alone (same fit, same walk)
+    if long:
+        y = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "unique_id": sid,
+                        "ds": pd.date_range("2024-01-01", periods=90, freq="h"),
+                        "y": seasonal(90, seed=i),
+                    }
+                )
+                for i, sid in enumerate(["a", "b"])
+            ],
+            ignore_index=True,
+        )
+    else:
+        y = seasonal(150)
+    est = LinearARForecaster(lags=3)
+    both, fc = backtest(
+        est, y, horizon=4, n_origins=5, level=[80, 95], return_forecasts=True
+    )
+    for pct in ("80", "95"):
+        one, fc1 = backtest(
+            est, y, horizon=4, n_origins=5, coverage=int(pct) / 100,
+            return_forecasts=True,
+        )
+        for col in ("coverage", "interval_width", "winkler"):
+            np.testing.assert_allclose(both[f"{col}_{pct}"], one[col])
+        for side in ("lo", "hi"):
+            name = f"LinearARForecaster-{side}-{pct}"
+            np.testing.assert_allclose(fc[name], fc1[name])
+    assert (fc["LinearARForecaster-lo-95"] <= fc["LinearARForecaster-lo-80"]).all()
+    assert (fc["LinearARForecaster-hi-95"] >= fc["LinearARForecaster-hi-80"]).all()
+    # one level given as level=: the unsuffixed columns, as coverage=
+    one = backtest(est, y, horizon=4, n_origins=5, level=80)
+    assert {"coverage", "interval_width", "winkler"} <= set(one.columns)
+    with pytest.raises(ValueError, match="not both"):
+        backtest(est, y, horizon=4, n_origins=5, level=80, coverage=0.8)
