@@ -104,15 +104,22 @@ def test_return_forecasts_long_frame_matches_the_scores():
     model = SeasonalNaiveForecaster(season_length=12, horizon=4)
     scores, fc = backtest(model, y, n_origins=5, coverage=0.8, return_forecasts=True)
     assert list(fc.columns) == [
-        "unique_id", "ds", "cutoff", "y", "SeasonalNaiveForecaster",
-        "SeasonalNaiveForecaster-lo-80", "SeasonalNaiveForecaster-hi-80",
+        "unique_id",
+        "ds",
+        "cutoff",
+        "y",
+        "SeasonalNaiveForecaster",
+        "SeasonalNaiveForecaster-lo-80",
+        "SeasonalNaiveForecaster-hi-80",
     ]
     assert len(fc) == 5 * 4 and (fc["unique_id"] == "load").all()
     # the truth is the series at the forecast timestamps, after the cutoff
     np.testing.assert_array_equal(fc["y"].to_numpy(), y.loc[fc["ds"]].to_numpy())
     assert (fc["ds"] > fc["cutoff"]).all()
     # re-scoring the returned forecasts gives the reported scores
-    for (cutoff, g), (_, row) in zip(fc.groupby("cutoff"), scores.iterrows(), strict=True):
+    for (cutoff, g), (_, row) in zip(
+        fc.groupby("cutoff"), scores.iterrows(), strict=True
+    ):
         assert cutoff == row["cutoff"]
         assert mae(g["y"], g["SeasonalNaiveForecaster"]) == pytest.approx(row["mae"])
         lo, hi = g["SeasonalNaiveForecaster-lo-80"], g["SeasonalNaiveForecaster-hi-80"]
@@ -136,7 +143,9 @@ def test_return_forecasts_long_format_per_series():
     np.testing.assert_array_equal(b["NaiveForecaster"], 2.0 * b["cutoff"])
     only = backtest(NaiveForecaster(freq=1), df, horizon=3, n_origins=2)
     timing = ["fit_time", "predict_time"]
-    pd.testing.assert_frame_equal(only.drop(columns=timing), scores.drop(columns=timing))
+    pd.testing.assert_frame_equal(
+        only.drop(columns=timing), scores.drop(columns=timing)
+    )
 
 
 @pytest.mark.parametrize("long", [False, True])
@@ -165,7 +174,11 @@ def test_several_levels_match_one_level_each(long):
     )
     for pct in ("80", "95"):
         one, fc1 = backtest(
-            est, y, horizon=4, n_origins=5, coverage=int(pct) / 100,
+            est,
+            y,
+            horizon=4,
+            n_origins=5,
+            coverage=int(pct) / 100,
             return_forecasts=True,
         )
         for col in ("coverage", "interval_width", "winkler"):

@@ -134,9 +134,9 @@ def backtest(
         Only with ``return_forecasts=True``: one row per origin and forecast
         step (and series), columns ``unique_id`` (the forecaster's ``id_col``;
         the target's name for one series), ``ds`` (its ``time_col``: the
-        forecast step's time label, or its position for arrays), ``cutoff``, ``y`` (the truth), the
-        point forecast in a column named after the forecaster's class and, with
-        ``coverage``, its bounds ``<name>-lo-<pct>`` / ``<name>-hi-<pct>``
+        forecast step's time label, or its position for arrays), ``cutoff``,
+        ``y`` (the truth), the point forecast in a column named after the
+        forecaster's class and, with ``coverage`` or ``level``, its bounds ``<name>-lo-<pct>`` / ``<name>-hi-<pct>``
         (Nixtla's naming). With several targets, a ``target`` column after
         ``unique_id``.
 
