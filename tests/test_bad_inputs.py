@@ -2023,6 +2023,123 @@ CASES = [
         NotFittedError,
         NOT_FITTED,
     ),
+    # ------------------------------------- forecaster likelihood / quantile heads
+    Case(
+        "forecaster-poisson-negative-values",
+        lambda c: {"y": np.abs(np.round(10 * series())) - 3.0},
+        lambda d, c: fit_quietly(
+            tiny(RNNForecaster, loss="poisson", scaler=None), d["y"]
+        ),
+        ValueError,
+        r"loss='poisson' models counts, but y holds negative values \(smallest "
+        r"-3\); use loss='normal' or 'student_t' for real-valued data",
+    ),
+    Case(
+        "forecaster-negbin-non-integer-values",
+        lambda c: {"y": np.abs(series()) + 0.5},
+        lambda d, c: fit_quietly(
+            tiny(RNNForecaster, loss="negative_binomial", scaler=None), d["y"]
+        ),
+        ValueError,
+        r"models counts, but y holds non-integer values .*; round the counts",
+    ),
+    Case(
+        "forecaster-poisson-with-scaler",
+        lambda c: {"y": np.abs(np.round(10 * series()))},
+        lambda d, c: fit_quietly(tiny(RNNForecaster, loss="poisson"), d["y"]),
+        ValueError,
+        r"loss='poisson' models counts: a scaler would centre them "
+        r"\(scaler='standard'\); set scaler=None",
+    ),
+    Case(
+        "forecaster-poisson-with-differencing",
+        lambda c: {"y": np.abs(np.round(10 * series()))},
+        lambda d, c: fit_quietly(
+            tiny(RNNForecaster, loss="poisson", scaler=None, differencing=True),
+            d["y"],
+        ),
+        ValueError,
+        r"changes of counts can be negative; set differencing=False",
+    ),
+    Case(
+        "forecaster-quantiles-out-of-range",
+        lambda c: {"y": series()},
+        lambda d, c: fit_quietly(
+            tiny(RNNForecaster, loss="quantile", quantiles=[0.0, 0.5]), d["y"]
+        ),
+        ValueError,
+        r"quantiles must be levels strictly between 0 and 1, got \[0\.0, 0\.5\]; "
+        r"e\.g\. quantiles=\(0\.1, 0\.5, 0\.9\)",
+    ),
+    Case(
+        "forecaster-quantiles-repeated",
+        lambda c: {"y": series()},
+        lambda d, c: fit_quietly(
+            tiny(RNNForecaster, loss="quantile", quantiles=[0.1, 0.1, 0.9]), d["y"]
+        ),
+        ValueError,
+        r"quantiles has repeated levels",
+    ),
+    Case(
+        "forecaster-quantiles-without-quantile-loss",
+        lambda c: {"y": series()},
+        lambda d, c: fit_quietly(
+            tiny(RNNForecaster, loss="normal", quantiles=[0.1, 0.9]), d["y"]
+        ),
+        ValueError,
+        r"quantiles is for loss='quantile', not loss='normal'; set loss='quantile' "
+        r"or drop quantiles",
+    ),
+    Case(
+        "forecaster-sample-point-head",
+        lambda c: {},
+        lambda d, c: c.models.arr.sample(10),
+        ValueError,
+        r"sample needs a likelihood head \(loss='normal', 'student_t', 'poisson' "
+        r"or 'negative_binomial'\); this model has loss='absolute_error'",
+    ),
+    Case(
+        "forecaster-quantiles-point-head",
+        lambda c: {},
+        lambda d, c: c.models.arr.predict_quantiles([0.1, 0.9]),
+        ValueError,
+        r"loss='absolute_error' gives point forecasts only; fit with .*'quantile' "
+        r"for quantiles",
+    ),
+    Case(
+        "forecaster-quantiles-level-out-of-range",
+        lambda c: {},
+        lambda d, c: c.models.arr.predict_quantiles([0.5, 95]),
+        ValueError,
+        r"quantiles must be levels strictly between 0 and 1, got \[0\.5, 95\]",
+    ),
+    Case(
+        "forecaster-interval-method-not-offered",
+        lambda c: {},
+        lambda d, c: c.models.arr.predict_interval(method="samples"),
+        ValueError,
+        r"RNNForecaster gives intervals by method 'conformal' \(or 'auto'\), got "
+        r"'samples'",
+    ),
+    Case(
+        "forecaster-sample-negative-temperature",
+        lambda c: {"y": series()},
+        lambda d, c: fit_quietly(tiny(RNNForecaster, loss="normal"), d["y"]).sample(
+            5, temperature=-1.0
+        ),
+        ValueError,
+        r"temperature must be a finite number >= 0, got -1\.0 \(1 draws from the "
+        r"fitted distribution, 0 the greedy path\)",
+    ),
+    Case(
+        "forecaster-sample-zero-paths",
+        lambda c: {"y": series()},
+        lambda d, c: fit_quietly(tiny(RNNForecaster, loss="normal"), d["y"]).sample(
+            0
+        ),
+        ValueError,
+        r"n_paths must be a positive int, got 0",
+    ),
 ]
 
 

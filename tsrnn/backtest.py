@@ -75,6 +75,7 @@ def backtest(
     return_forecasts: bool = False,
     *,
     level: Any = None,
+    method: str = "auto",
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Rolling-origin backtest: fit once, then forecast, score and update.
 
@@ -119,6 +120,10 @@ def backtest(
         With a list, the scores get one ``coverage_<pct>``,
         ``interval_width_<pct>`` and ``winkler_<pct>`` column per level and the
         forecasts one ``<name>-lo-<pct>`` / ``<name>-hi-<pct>`` pair per level.
+    method : str, default="auto"
+        How the bounds are made, as ``predict_interval``'s ``method``
+        (``"conformal"``, or what the model's head offers: ``"distribution"``,
+        ``"quantile"``, ``"samples"``); ``"auto"``: the model's first.
 
     Returns
     -------
@@ -204,7 +209,7 @@ def backtest(
     for j in range(n_origins):
         offset = j * step
         truth, pred, lo, hi, ptime = forecast_at(
-            est, block, offset, horizons, everyone, wanted
+            est, block, offset, horizons, everyone, wanted, method
         )
         for i in everyone:
             origin = int(first[i] + offset)

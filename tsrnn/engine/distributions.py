@@ -27,6 +27,8 @@ from typing import Callable
 import numpy as np
 from scipy import special, stats
 
+from ..kernels.sampling import draw_marginals
+
 #: Smallest scale / rate the links produce (keeps log and division finite).
 EPS = 1e-6
 
@@ -259,6 +261,26 @@ DISTRIBUTIONS: dict[str, Distribution] = {
         lambda p: p["mean"],
     ),
 }
+
+
+#: Family codes of the compiled samplers (:mod:`tsrnn.kernels.sampling`).
+FAMILY_CODES = {"normal": 0, "student_t": 1, "poisson": 2, "negative_binomial": 3}
+
+
+def draw_paths(name, raw, n_paths, temperature, seed) -> np.ndarray:
+    """Independent draws of every entry of ``raw`` ``(B, M * n_params)``.
+
+    Compiled (:func:`~tsrnn.kernels.sampling.draw_marginals`), seeded by
+    ``seed`` (bit-reproducible); ``temperature`` scales each draw's spread
+    around its mean (0: the mean). Returns ``(B, n_paths, M)``.
+    """
+    dist = get_distribution(name)
+    raw = np.ascontiguousarray(raw, dtype=np.float64)
+    B, M = raw.shape[0], raw.shape[1] // dist.n_params
+    draws = np.empty((B, int(n_paths), M))
+    draw_marginals(FAMILY_CODES[name], dist.n_params, raw, int(n_paths),
+                   float(temperature), int(seed), draws)
+    return draws
 
 
 def get_distribution(name: str) -> Distribution:

@@ -14,6 +14,7 @@ import threading
 import numpy as np
 
 from ..kernels._linalg import pack_panels, panel_width
+from ..kernels.sampling import SAMPLERS
 from .network import Network
 
 
@@ -149,6 +150,46 @@ class InferencePack:
             self.pack, meta, state, x, extra, fb, last_out, out, top, scratch[2]
         )
         return out
+
+    def sample(self, state, x, extra, out0, family, n_params, n_targets, n_steps,
+               temperature, seed):
+        """Recursive sample paths (:mod:`tsrnn.kernels.sampling`).
+
+        Parameters
+        ----------
+        state : ndarray of shape (n_states, L, B, H)
+            Each path's starting state; advanced in place.
+        x : ndarray of shape (n_steps - 1, B, I)
+            Known inputs of steps 1 .. n_steps-1 (target columns overwritten
+            by the draws).
+        extra : ndarray of shape (n_steps - 1, B, E)
+        out0 : ndarray of shape (B, O)
+            Head outputs at the origin.
+        family, n_params, n_targets, n_steps : int
+        temperature : float
+        seed : int
+
+        Returns
+        -------
+        ndarray of shape (n_steps, B, n_targets)
+        """
+        dt = self.dtype
+        B = out0.shape[0]
+        if n_steps < 2:  # nothing to step through: the kernel still needs arrays
+            x = np.zeros((1, B, self.n_inputs), dt)
+            extra = np.zeros((1, B, self.n_extra), dt)
+        x = np.ascontiguousarray(x, dtype=dt)
+        extra = np.ascontiguousarray(extra, dtype=dt)
+        draws = np.empty((n_steps, B, n_targets), dt)
+        SAMPLERS[self._stream](
+            self.pack, self.meta, state, x, extra,
+            np.ascontiguousarray(out0, dtype=dt), int(family), int(n_params),
+            float(temperature), int(seed), draws, self._no_feedback,
+            np.zeros((B, self.n_outputs), dt), np.empty((1, B, self.n_outputs), dt),
+            np.empty((B, self.hidden), dt), np.empty(self.n_buf, dt),
+            np.empty((1, B, self.n_inputs), dt), np.empty((1, B, self.n_extra), dt),
+        )
+        return draws
 
     def _new_scratch(self, B):
         # per thread and batch size, then reused

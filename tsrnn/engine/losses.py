@@ -65,6 +65,26 @@ def pinball(y_hat, y, mask=None, quantiles=(0.1, 0.5, 0.9)):
     return float(value) / n, (grad / n).astype(y_hat.dtype)
 
 
+def check_quantile_levels(quantiles, default) -> tuple:
+    """Sorted quantile levels of a quantile head (``default`` for None), checked.
+
+    Every level must lie strictly between 0 and 1, none repeated.
+    """
+    q = default if quantiles is None else quantiles
+    try:
+        levels = tuple(float(v) for v in np.asarray(q, dtype=np.float64).ravel())
+    except (TypeError, ValueError):
+        levels = ()
+    if not levels or not all(0.0 < v < 1.0 for v in levels):
+        raise ValueError(
+            f"quantiles must be levels strictly between 0 and 1, got {q!r}; "
+            "e.g. quantiles=(0.1, 0.5, 0.9)"
+        )
+    if len(set(levels)) != len(levels):
+        raise ValueError(f"quantiles has repeated levels: {q!r}")
+    return tuple(sorted(levels))
+
+
 def binary_cross_entropy(logits, y, mask=None):
     """Log-loss of ``sigmoid(logits)`` against labels in {0, 1}, computed stably."""
     m, n = _normaliser(mask, y.shape, logits.dtype)

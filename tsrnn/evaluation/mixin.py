@@ -175,8 +175,12 @@ class ForecasterMixin:
         level : float or list of float, optional
             Nominal coverage(s) in percent (``90``, ``[80, 95]``; fractions are
             read as such). Default: 90.
-        method : {"auto", "conformal"}, default="auto"
-            How the bounds are made; ``"auto"`` takes the estimator's first.
+        method : {"auto", "conformal", "distribution", "quantile", "samples"}, \
+default="auto"
+            How the bounds are made, among what the estimator can give
+            (``_interval_methods``; ``"auto"`` takes the first): split-conformal
+            bands around the point forecast; a likelihood head's quantiles; a
+            quantile head's (interpolated) levels; quantiles of sample paths.
 
         Returns
         -------
@@ -190,9 +194,10 @@ class ForecasterMixin:
         """
         check_is_fitted(self)
         coverages, several = check_levels(level, coverage)
-        self._check_interval_method(method)
+        chosen = self._check_interval_method(method)
         model = self._snapshot()  # one state throughout, whatever update does
         h = check_horizon(horizon, getattr(model, "horizon", 1))
+        fut = None
         if has_fast_path(model):
             fut = model._future(h, X)
             pos, values = fut.positions, model._predict_values(fut)
@@ -200,7 +205,7 @@ class ForecasterMixin:
             pos, values = model.schema_.parse_forecast(model.predict(horizon=h, X=X))
         bounds = []
         for c in coverages:  # a loop, not a comprehension: warnings' stacklevel
-            bounds.append(model._interval_bounds(pos, values, c))
+            bounds.append(model._bounds(pos, values, c, chosen, fut))
         if not several:
             lower, upper = bounds[0]
             return model.schema_.format_interval(lower, upper, coverages[0], pos)
@@ -217,6 +222,22 @@ class ForecasterMixin:
                 f"{' or '.join(repr(m) for m in offered)} (or 'auto'), got {method!r}"
             )
         return method
+
+    def _bounds(
+        self,
+        positions: np.ndarray,
+        values: np.ndarray,
+        coverage: float,
+        method: str,
+        fut: Future | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds by ``method`` (one of :attr:`_interval_methods`, or "auto").
+
+        ``fut``: the forecast's future (None without the fast path). Estimators
+        whose heads give quantiles or paths override this; the default is
+        :meth:`_interval_bounds` (conformal).
+        """
+        return self._interval_bounds(positions, values, coverage)
 
     def _future(self, horizon: int, X: Any) -> Future:
         """Validated future covariates; forecasters that ignore ``X`` override this."""

@@ -75,11 +75,13 @@ def forecast_at(
     horizons: np.ndarray,
     index: np.ndarray,
     coverage: float | list[float] | None,
+    method: str = "auto",
 ) -> tuple[list, list, list | None, list | None, float]:
     """Forecast series ``index`` of ``block`` from row ``offset`` (``horizons[i]``).
 
     ``coverage``: one level (bounds of shape ``(h_i, k)`` per series) or a list
     of levels (bounds of shape ``(n_levels, h_i, k)``), or None (no bounds).
+    ``method``: how the bounds are made (``predict_interval``'s ``method``).
     """
     several = isinstance(coverage, (list, tuple))
     levels = [] if coverage is None else (list(coverage) if several else [coverage])
@@ -106,13 +108,21 @@ def forecast_at(
             fut = Future(est_pos[sel], Xf, hv)
             vals = est._predict_values(fut)
             pos = fut.positions
-            bounds = [est._interval_bounds(pos, vals, c) for c in levels]
+            # by the estimator's own ("auto") method unless one is asked for
+            by = getattr(est, "_bounds", None)
+            bounds = [
+                by(pos, vals, c, method, fut)
+                if by is not None
+                else est._interval_bounds(pos, vals, c)
+                for c in levels
+            ]
         else:
             Xf = None if future is None else schema.covariates_to_user(future)
             pos, vals = est.schema_.parse_forecast(est.predict(horizon=hv, X=Xf))
             bounds = []
             for c in levels:
-                out = est.predict_interval(horizon=hv, X=Xf, coverage=c)
+                kw = {} if method == "auto" else {"method": method}
+                out = est.predict_interval(horizon=hv, X=Xf, coverage=c, **kw)
                 ipos, lo1, hi1 = est.schema_.parse_interval(out, c)
                 if not np.array_equal(ipos, pos):
                     raise ValueError(

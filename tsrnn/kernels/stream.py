@@ -43,6 +43,8 @@ output (H), the gates (G_max), GRU's hidden gates (G_max), the activations
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._activations import (
     sigmoid_of,
     sigmoid_of_scaled_2d,
@@ -69,7 +71,11 @@ def _step_in(x_sb, fb_cols, last_out_b, buf):
     for k in range(fb_cols.shape[0]):
         col = fb_cols[k, 0]
         if buf[col] != buf[col]:
-            buf[col] = last_out_b[fb_cols[k, 1]]
+            v = last_out_b[fb_cols[k, 1]]
+            if fb_cols.shape[1] > 2 and fb_cols[k, 2] == 1:
+                # a count head's mean: softplus of the output (distributions.py)
+                v = max(v, 0.0) + np.log1p(np.exp(-abs(v))) + 1e-6
+            buf[col] = v
 
 
 @jit(inline="always")
@@ -158,8 +164,10 @@ def _driver_doc(cell):
         the network's own previous one-step output is used instead.
     extra : ndarray of shape (S, B, E)
         Extra head features per step (E may be 0).
-    fb_cols : int64 ndarray of shape (n_fb, 2)
-        Pairs (input column, output column) for that feedback.
+    fb_cols : int64 ndarray of shape (n_fb, 2) or (n_fb, 3)
+        Rows (input column, output column[, link]) for that feedback; link 1
+        feeds back ``softplus(output) + 1e-6`` (a count head's mean), 0 the
+        output itself.
     last_out : ndarray of shape (B, O)
         In/out: the previous step's outputs (for the first step's feedback);
         zeroed first when ``meta[10]`` is set.

@@ -41,6 +41,8 @@ from .. import fitted_config
 from ..refused import ExplainsRefusedParameters
 from . import state
 from .fitting import FitsForecaster
+from .likelihood import LIKELIHOODS, check_count_values, output_head
+from .probabilistic import ForecastsDistributions
 from .strategies import STRATEGIES
 from .streaming import StreamsForecaster
 
@@ -50,6 +52,7 @@ class RNNForecaster(
     ExplainsRefusedParameters,
     FitsForecaster,
     StreamsForecaster,
+    ForecastsDistributions,
     Persistent,
     ForecasterMixin,
     BaseEstimator,
@@ -149,10 +152,31 @@ class RNNForecaster(
         series of amplitude 1e-13 is forecast as the unit series times 1e-13)
         and a constant series is scaled by its own magnitude; ``None`` feeds
         the raw values to the network.
-    loss : {"auto", "squared_error", "absolute_error", "huber"}, default="auto"
+    loss : {"auto", "squared_error", "absolute_error", "huber", "normal", \
+"student_t", "poisson", "negative_binomial", "quantile"}, default="auto"
         ``"auto"`` is ``"absolute_error"`` (fitted: ``loss_``): the point
         forecast is then the conditional median, the forecast that MAE, MASE
-        and sMAPE reward, and an outlier pulls less on it.
+        and sMAPE reward, and an outlier pulls less on it. A likelihood
+        (``"normal"``, ``"student_t"`` for heavy tails, ``"poisson"`` and
+        ``"negative_binomial"`` for counts) makes the head output the
+        distribution's parameters per forecast step and target, kept in range
+        by softplus links and trained by maximum likelihood (early stopping
+        scores the tails' negative log-likelihood); ``predict`` gives its
+        mean (for the normal and Student t also the median), and
+        :meth:`predict_quantiles`, ``predict_interval(method="distribution")``
+        and :meth:`sample` read the distribution. ``"quantile"`` outputs one
+        value per level of ``quantiles``, trained by the mean pinball loss;
+        they are sorted at prediction (non-crossing by sorting); ``predict``
+        gives the median (the mean of the quantiles when 0.5 is not among
+        them). The quantiles and paths map exactly back through the scaler,
+        the seasonal indices and the origin's level (each is increasing).
+        Count heads model the counts themselves: they need ``scaler=None``,
+        leave ``differencing`` at "auto" or False (resolved to False) and
+        are never deseasonalised; ``y`` must hold non-negative integers.
+    quantiles : list or tuple of float, optional
+        Levels in (0, 1) of ``loss="quantile"`` (default ``(0.025, 0.05,
+        0.1, 0.5, 0.9, 0.95, 0.975)``: the 80, 90 and 95 % central intervals
+        and the median).
     solver : {"adam", "sgd"}, default="adam"
     learning_rate_init : float, default=3e-3
     max_iter : int or "auto", default="auto"
@@ -428,6 +452,7 @@ class RNNForecaster(
         "holidays",
         "scaler",
         "loss",
+        "quantiles",
         "dtype",
         "id_col",
         "time_col",
@@ -462,7 +487,13 @@ class RNNForecaster(
         "calendar_features": ["boolean"],
         "holidays": [None, str, list, tuple],
         "scaler": [StrOptions({"standard", "robust"}), None],
-        "loss": [StrOptions({"auto", "squared_error", "absolute_error", "huber"})],
+        "loss": [
+            StrOptions(
+                {"auto", "squared_error", "absolute_error", "huber", "quantile"}
+                | set(LIKELIHOODS)
+            )
+        ],
+        "quantiles": [None, list, tuple],
         "solver": [StrOptions({"adam", "sgd"})],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "max_iter": [
@@ -521,6 +552,7 @@ class RNNForecaster(
         holidays=None,
         scaler="standard",
         loss="auto",
+        quantiles=None,
         solver="adam",
         learning_rate_init=3e-3,
         max_iter="auto",
@@ -558,6 +590,7 @@ class RNNForecaster(
         self.holidays = holidays
         self.scaler = scaler
         self.loss = loss
+        self.quantiles = quantiles
         self.solver = solver
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
@@ -694,6 +727,7 @@ class RNNForecaster(
         # after this update (see ForecasterMixin), and updates do not interleave
         with self._stream_lock():
             block = self.schema_.check_update(y_new, X_new)
+            check_count_values(output_head(self), block.y)
             with single_threaded_blas():  # thread-count independent, as fit
                 self._update_block(block)
         return self
@@ -710,6 +744,7 @@ class RNNForecaster(
         fitted_config.check_unchanged(self, "partial_fit")
         with self._stream_lock():
             block = self.schema_.check_update(y_new, X_new)
+            check_count_values(output_head(self), block.y)
             # training changes the weights (and the optimizer's moments) in
             # place: work on copies, so that a snapshot taken by a concurrent
             # predict or save keeps what it read

@@ -161,6 +161,14 @@ class FeatureLayout:
     holidays: Any = None  # a holidays-package code or a tuple of ISO dates:
     # two holiday columns after the cyclic calendar features
     n_refs: int = 0  # statistical references per target (.references.NAMES)
+    # the output head (.likelihood.OutputHead): raw outputs per target and step
+    # (distribution parameters or quantiles; 1 for a point forecast), which of
+    # them is fed back as the target's value, and through which link (0: as
+    # is, 1: softplus, a count's mean)
+    n_params: int = 1
+    point_param: int = 0
+    feedback_link: int = 0
+    quantile_head: bool = False  # the n_params outputs are quantiles
 
     @property
     def n_known(self) -> int:
@@ -195,17 +203,21 @@ class FeatureLayout:
 
     @property
     def n_outputs(self) -> int:
-        return self.horizon_out * self.n_targets
+        return self.horizon_out * self.n_targets * self.n_params
 
     @property
     def feedback_map(self) -> np.ndarray:
-        """``(input column, output column)`` pairs for the stream kernel's feedback.
+        """``(input column, output column, link)`` rows for the stream kernel.
 
         Where a target input is missing (NaN), the step reads the network's own
         one-step forecast of it instead: input column ``j`` is fed from output
-        column ``j`` (the first forecast step's target ``j``).
+        column ``j * n_params + point_param`` (the first forecast step's target
+        ``j``: its value, location or median), through ``link`` (1: softplus,
+        a count's mean).
         """
-        return np.stack([np.arange(self.n_targets)] * 2, axis=1)
+        k = np.arange(self.n_targets)
+        link = np.full(self.n_targets, self.feedback_link)
+        return np.stack([k, k * self.n_params + self.point_param, link], axis=1)
 
 
 def gather(

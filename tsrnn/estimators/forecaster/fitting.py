@@ -13,7 +13,7 @@ import numpy as np
 
 from ...data import SeriesSet
 from ...data.calendar import calendar_features, holiday_dates
-from ...engine import InferencePack, get_loss, make_optimizer, run_epochs
+from ...engine import InferencePack, make_optimizer, run_epochs
 from ...engine.budget import check_array_budget
 from ...engine.trainer import TrainingLog
 from ...evaluation import series_scale
@@ -22,7 +22,14 @@ from ...persist import is_solver
 from .. import fitted_config
 from . import auto, head, references
 from .features import FeatureLayout, block_steps, network_inputs
-from .head import build_network, reference_only, resolve_seasons, start_at_reference
+from .head import (
+    build_network,
+    reference_only,
+    resolve_seasons,
+    start_at_reference,
+    start_spread,
+)
+from .likelihood import check_count_values, check_counts, head_fields, output_head
 from .reader import SeriesReader, validation_score
 from .strategies import STRATEGIES
 from .training import Epoch, ScaledSeries, cut_lanes, hold_out, steps_per_epoch
@@ -48,6 +55,11 @@ class FitsForecaster:
                 self, "partial_fit" if partial else "fit with warm_start=True"
             )
             self._check_same_format(data.schema)
+        if not reuse:  # the head decides what the transforms may do
+            self.loss_ = "absolute_error" if self.loss == "auto" else self.loss
+        head = output_head(self)
+        check_counts(head, self.scaler, self.differencing, self.deseasonalize)
+        check_count_values(head, data.y)
         n_val = hold_out(
             data,
             self._validation_fraction(),
@@ -113,7 +125,11 @@ class FitsForecaster:
         if mode in (False, "max_iter") and has_val:
             log.validation_scores.append(
                 validation_score(
-                    layout, outputs, series, absolute=self.loss_ == "absolute_error"
+                    layout,
+                    outputs,
+                    series,
+                    absolute=self.loss_ == "absolute_error",
+                    head=output_head(self),
                 )
             )
             log.best_validation_score = max(log.validation_scores)
@@ -172,7 +188,9 @@ class FitsForecaster:
         """Fix the ``"auto"`` settings from the training rows (fitted attributes)."""
         schema = data.schema
         seasons = strategy.seasons(resolve_seasons(self.season_length, schema.freq))
-        if self.differencing == "auto":
+        if self.differencing == "auto" and output_head(self).counts:
+            self.differencing_ = False  # changes of counts are not counts
+        elif self.differencing == "auto":
             first = seasons[0] if seasons else 1
             self.differencing_ = auto.choose_differencing(
                 data.y,
@@ -201,7 +219,6 @@ class FitsForecaster:
             if self.bptt_length == "auto"
             else int(self.bptt_length)
         )
-        self.loss_ = "absolute_error" if self.loss == "auto" else self.loss
         self.validation_fraction_ = (
             float(self.validation_fraction)
             if not isinstance(self.validation_fraction, str)
@@ -214,7 +231,9 @@ class FitsForecaster:
     def _fit_season(self, data: SeriesSet, train_end) -> Seasonal:
         """The seasonal indices ``deseasonalize`` divides out (:class:`Seasonal`)."""
         m = resolve_seasons(self.season_length, data.schema.freq)[0]
-        return Seasonal.fit(self.deseasonalize, m, data.y, data.indptr, train_end)
+        # divided or shifted counts are no longer counts: off for a count head
+        mode = None if output_head(self).counts else self.deseasonalize
+        return Seasonal.fit(mode, m, data.y, data.indptr, train_end)
 
     def _feature_layout(self, data: SeriesSet, strategy) -> FeatureLayout:
         """What the network reads and predicts for these series and settings."""
@@ -234,6 +253,7 @@ class FitsForecaster:
             relative=bool(self.differencing_),
             holidays=holidays,
             n_refs=self._n_references(strategy),
+            **head_fields(output_head(self)),
         )
 
     def _holiday_spec(self, schema):
@@ -281,6 +301,8 @@ class FitsForecaster:
         if layout.n_refs and layout.seasons:
             share = self._start_share(layout, series)
         start_at_reference(net, theta, layout, share)
+        if series is not None:  # a likelihood / quantile head: the spread too
+            start_spread(net, theta, layout, series, output_head(self))
         return net, theta
 
     def _epochs(self, series: ScaledSeries, lanes, selecting: bool) -> int:
@@ -335,7 +357,7 @@ class FitsForecaster:
             lanes,
             bptt_length=T,
             batch_size=self.batch_size,
-            loss_fn=get_loss(self.loss_),
+            loss_fn=output_head(self).training_loss(),
             rng=rng,
             step_options=dict(
                 clip_norm=self.clip_norm, dropout=self.dropout, alpha=self.alpha
@@ -349,7 +371,11 @@ class FitsForecaster:
             pack = InferencePack(net, th)
             outputs = reader.read_all(th, pack, series.inputs, series, series.Y)[0]
             return validation_score(
-                layout, outputs, series, absolute=self.loss_ == "absolute_error"
+                layout,
+                outputs,
+                series,
+                absolute=self.loss_ == "absolute_error",
+                head=output_head(self),
             )
 
         def validate():

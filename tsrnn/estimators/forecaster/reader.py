@@ -153,7 +153,13 @@ class SeriesReader:
                 refs=series.refs,
             )
             miss = np.isnan(Y[rows])
-            est = np.vstack([np.zeros((1, k)), out[:-1, :k]])
+            # the first step's value as the kernel feeds it back (.features)
+            lay = self.layout
+            first = out[:-1, : k * lay.n_params].reshape(-1, k, lay.n_params)
+            first = first[:, :, lay.point_param]
+            if lay.feedback_link:
+                first = np.logaddexp(0.0, first) + 1e-6
+            est = np.vstack([np.zeros((1, k)), first])
             fill = inputs[rows]
             if self.layout.relative:
                 # the estimates are changes from the step before, which may
@@ -263,14 +269,20 @@ class SeriesReader:
 
 
 def validation_score(
-    layout: FeatureLayout, outputs, series: ScaledSeries, absolute: bool = False
+    layout: FeatureLayout,
+    outputs,
+    series: ScaledSeries,
+    absolute: bool = False,
+    head=None,
 ) -> float:
     """Negative scaled MSE (MAE if ``absolute``) of the forecasts on the tails.
 
     ``outputs``: the head outputs of a full pass per series
     (:meth:`SeriesReader.read_all`). ``absolute``: score what an
     absolute-error loss trains for (the median), so that early stopping
-    picks the epoch that loss would.
+    picks the epoch that loss would. ``head`` (a likelihood or quantile
+    :class:`~.likelihood.OutputHead`): the negative mean training loss on the
+    tails instead (negative log-likelihood, pinball), what that head trains.
     """
     num, den = 0.0, 0.0
     for s, out in enumerate(outputs):
@@ -283,6 +295,10 @@ def validation_score(
             layout, series.Y, series.Z, series.start, series.end, rows
         )
         pred = out[rows - a]
+        if head is not None and head.kind != "point":
+            value, n = head.tail_score(pred, tg, mk)
+            num, den = num + value, den + n
+            continue
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged model
             err = (pred - tg) * mk
             num += float((np.abs(err) if absolute else err**2).sum())

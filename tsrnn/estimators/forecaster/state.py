@@ -24,6 +24,7 @@ from .. import fitted_config
 from . import auto
 from .features import FeatureLayout
 from .head import network_parts, resolve_seasons
+from .likelihood import OutputHead, head_fields
 from .reader import last_observed
 from .references import NAMES, ReferenceState
 from .strategies import STRATEGIES
@@ -303,6 +304,11 @@ def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema) -> None:
         )
     strategy = STRATEGIES[est.strategy]
     want = {"horizon_out": strategy.horizon_out(est.horizon)}
+    try:  # the output head the loss implies (files before heads: a point)
+        loss = "absolute_error" if est.loss == "auto" else est.loss
+        want.update(head_fields(OutputHead.of(loss, est.quantiles)))
+    except ValueError as exc:
+        raise persist.StateError(f"invalid loss or quantiles ({exc})") from exc
     if isinstance(est.differencing, bool):  # "auto": the file's choice is the fit's
         want["relative"] = bool(est.differencing)
     if isinstance(est.season_length, str):
@@ -327,7 +333,8 @@ def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema) -> None:
                 f"_layout.{name}={getattr(layout, name)!r} does not match the "
                 f"parameters (strategy={est.strategy!r}, horizon={est.horizon}, "
                 f"season_length={est.season_length!r}, "
-                f"differencing={est.differencing!r}), which imply {value!r}"
+                f"differencing={est.differencing!r}, loss={est.loss!r}), which "
+                f"imply {value!r}"
             )
     if not est.calendar_features and layout.n_calendar:
         raise persist.StateError(

@@ -27,6 +27,7 @@ import numpy as np
 
 from ...evaluation import conformal_scores
 from .features import OriginRows, gather
+from .likelihood import output_head
 
 #: Origins of the recursive strategy's calibration walk on the held-out tails.
 RECURSIVE_CALIBRATION_ORIGINS = 50
@@ -87,7 +88,8 @@ class Direct(Strategy):
 
     def forecast(self, model, out0, rows, positions, h):
         lay = model._layout
-        return out0.reshape(len(positions), lay.horizon_out, lay.n_targets)[:, :h]
+        point = output_head(model).point(out0)  # (P, horizon_out * k)
+        return point.reshape(len(positions), lay.horizon_out, lay.n_targets)[:, :h]
 
     def to_levels(self, values, base):
         return values + base[:, None, :]
@@ -105,7 +107,7 @@ class Direct(Strategy):
             _, _, tg, mk = gather(
                 lay, series.Y, series.Z, series.start, series.end, origins
             )
-            pred = out[origins - a].reshape(-1, h, k)
+            pred = output_head(model).point(out[origins - a]).reshape(-1, h, k)
             truth = tg.reshape(-1, h, k)
             ok = mk.reshape(-1, h, k) > 0
             p = np.full(len(origins), s)
@@ -142,8 +144,9 @@ class Recursive(Strategy):
     def forecast(self, model, out0, rows, positions, h):
         lay = model._layout
         k = lay.n_targets
+        head = output_head(model)
         vals = np.empty((len(positions), h, k))
-        vals[:, 0] = out0[:, :k]
+        vals[:, 0] = head.point(out0[:, : k * lay.n_params])
         if h > 1:
             dt = model._net.dtype
             x, exs, _, _ = gather(
@@ -153,7 +156,7 @@ class Recursive(Strategy):
             state = np.ascontiguousarray(model._state[:, :, positions]).astype(dt)
             last = np.ascontiguousarray(out0, dt)
             o = model._pack_cache.run(state, x, exs, lay.feedback_map, last)
-            vals[:, 1:] = o[:, :, :k].transpose(1, 0, 2)
+            vals[:, 1:] = head.point(o[:, :, : k * lay.n_params]).transpose(1, 0, 2)
         return vals
 
     def to_levels(self, values, base):

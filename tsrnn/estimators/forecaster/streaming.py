@@ -15,10 +15,11 @@ import warnings
 import numpy as np
 
 from ...data import Future, SeriesSet
-from ...engine import InferencePack, get_loss
+from ...engine import InferencePack
 from ...engine.trainer import Diverged, DivergenceGuard, DivergenceWarning
 from .. import fitted_config
 from . import references
+from .likelihood import output_head
 from .features import block_steps, future_known, gather, network_inputs, origin_rows
 from .reader import SeriesEnds, SeriesReader, last_observed
 from .strategies import STRATEGIES
@@ -89,7 +90,36 @@ class StreamsForecaster:
         fitted_config.check_unchanged(self, "predict")
         strategy = STRATEGIES[self.strategy]
         h = fut.horizon
-        strategy.check_horizon(h, self.horizon)
+        pos, rows, base, out0 = self._origin_outputs(fut)
+        vals = strategy.forecast(self, out0, rows, pos, h)
+        if self._layout.relative:
+            vals = strategy.to_levels(vals, base)
+        return self._to_data_units(vals, pos)
+
+    def _to_data_units(self, vals, pos):
+        """Scaled forecasts ``(P, h, k, ...)`` (levels) back to the data's units.
+
+        Trailing axes after the target (quantiles, paths) are carried through:
+        every map here is increasing per series and step, so a quantile stays
+        that quantile (see :mod:`.likelihood`).
+        """
+        extra = vals.ndim - 3
+        h = vals.shape[1]
+        p = pos.reshape((-1, 1) + (1,) * extra)
+        v = np.moveaxis(vals, 2, -1) if extra else vals
+        v = self._scaler.y_inverse(v, p)
+        steps = np.asarray(self.schema_.n_seen)[pos][:, None] + np.arange(h)
+        v = self._season.y_inverse(v, p, steps.reshape(steps.shape + (1,) * extra))
+        return np.moveaxis(v, -1, 2) if extra else v
+
+    def _origin_outputs(self, fut: Future):
+        """The raw head outputs at each forecast series' end.
+
+        Returns the positions, the :class:`~.features.OriginRows`, the last
+        observed scaled levels and the head outputs ``(P, n_outputs)``.
+        """
+        strategy = STRATEGIES[self.strategy]
+        strategy.check_horizon(fut.horizon, self.horizon)
         pos = np.asarray(fut.positions)
         lay = self._layout
         rows = origin_rows(
@@ -113,13 +143,8 @@ class StreamsForecaster:
             origin=base,
             refs=rows.refs,
         )
-        out0 = self._head(self._top[pos], extra)  # (P, horizon_out * k)
-        vals = strategy.forecast(self, out0, rows, pos, h)
-        if lay.relative:
-            vals = strategy.to_levels(vals, base)
-        vals = self._scaler.y_inverse(vals, pos[:, None])
-        steps = np.asarray(self.schema_.n_seen)[pos][:, None] + np.arange(h)
-        return self._season.y_inverse(vals, pos[:, None], steps)
+        out0 = self._head(self._top[pos], extra)  # (P, horizon_out * k * params)
+        return pos, rows, base, out0
 
     def _block_inputs(self, block: SeriesSet):
         """Scaled targets and known features of an update block (schema order)."""
@@ -237,7 +262,7 @@ class StreamsForecaster:
         keep = self._tail_y.shape[1]
         pos = np.asarray(block.positions)
         Ynew, Znew = self._block_inputs(block)
-        loss_fn = get_loss(getattr(self, "loss_", self.loss))
+        loss_fn = output_head(self).training_loss()
         opt = self._optimizer_for_training()
         rng = np.random.default_rng(self._seed(offset=2 + opt.t))
         T = int(getattr(self, "bptt_length_", self.bptt_length))

@@ -16,7 +16,7 @@ from ..._constraints import StrOptions
 from ...data.checks import check_magnitude
 from ...data.scaling import location_spread
 from ...engine import get_distribution
-from ...engine.losses import pinball
+from ...engine.losses import check_quantile_levels, pinball
 from ...evaluation.conformal import check_levels
 from ...persist import ModelState, register
 from .base import WindowRNN
@@ -375,16 +375,7 @@ class RNNRegressor(RegressorMixin, WindowRNN):
     def _quantile_levels(self) -> tuple:
         if self.loss != "quantile":
             return ()
-        q = DEFAULT_QUANTILES if self.quantiles is None else self.quantiles
-        levels = tuple(float(v) for v in np.asarray(q, dtype=np.float64).ravel())
-        if not levels or not all(0.0 < v < 1.0 for v in levels):
-            raise ValueError(
-                f"quantiles must be levels strictly between 0 and 1, got {q!r}; "
-                "e.g. quantiles=(0.1, 0.5, 0.9)"
-            )
-        if len(set(levels)) != len(levels):
-            raise ValueError(f"quantiles has repeated levels: {q!r}")
-        return tuple(sorted(levels))
+        return check_quantile_levels(self.quantiles, DEFAULT_QUANTILES)
 
     def _params_per_output(self) -> int:
         if self.loss in LIKELIHOODS:
