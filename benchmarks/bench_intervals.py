@@ -19,7 +19,14 @@ Series (``--series``)
 Methods (``--methods``)
     ``conformal``  ``RNNForecaster(horizon=h)`` (defaults) and its
                    ``predict_interval`` (split-conformal bands around the point
-                   forecast), walked by ``tsrnn.backtest(level=...)``.
+                   forecast, refreshed by every ``update``), walked by
+                   ``tsrnn.backtest(level=..., return_forecasts=True)``.
+    ``normal``, ``student_t``, ``quantile``
+                   ``RNNForecaster(horizon=h, loss=...)``: the likelihood heads'
+                   own quantiles (``method="distribution"``), the quantile
+                   head's (levels ``HEAD_QUANTILES``).
+    ``student_t+conformal``
+                   the Student-t model's conformal bands around its mean.
     ``window-t``, ``window-q``
                    ``RNNRegressor(loss="student_t")`` / ``loss="quantile"`` on
                    windows of the past (``--window`` steps), one output per step
@@ -176,8 +183,20 @@ def levels_needed(s: Series) -> list[int]:
     return sorted(lv)
 
 
-def run_conformal(s: Series, seed: int, quick: bool) -> tuple[dict, dict]:
-    model = RNNForecaster(horizon=s.h, random_state=seed, freq=s.freq)
+#: Levels of the quantile heads: the CRPS grid, the 95 % bounds, the 1 % / 99 %.
+HEAD_QUANTILES = tuple(sorted(set(CRPS_Q) | {0.01, 0.025, 0.975, 0.99}))
+
+
+def run_forecaster(
+    s: Series, seed: int, quick: bool, loss: str = "auto", method: str = "auto"
+) -> tuple[dict, dict]:
+    """``RNNForecaster(horizon=h, loss=loss)`` walked by ``tsrnn.backtest``."""
+    settings: dict = dict(horizon=s.h, random_state=seed, freq=s.freq)
+    if loss != "auto":
+        settings["loss"] = loss
+    if loss == "quantile":
+        settings["quantiles"] = HEAD_QUANTILES
+    model = RNNForecaster(**settings)
     levels = levels_needed(s)
     clock = time.process_time(), time.perf_counter()
     scores, fc = backtest(
@@ -189,6 +208,7 @@ def run_conformal(s: Series, seed: int, quick: bool) -> tuple[dict, dict]:
         level=levels,
         return_forecasts=True,
         metrics=("mae",),
+        method=method,
     )
     cpu, wall = time.process_time() - clock[0], time.perf_counter() - clock[1]
     name = "RNNForecaster"
@@ -204,7 +224,8 @@ def run_conformal(s: Series, seed: int, quick: bool) -> tuple[dict, dict]:
     rec.update(coverage_by_step(fc, name, s.h))
     if s.name == "sp1":
         rec.update(var_scores(s, fc["y"].to_numpy(), pd.Index(fc["ds"]), qs))
-    return rec, {}
+    settings.pop("freq")
+    return rec, settings
 
 
 def coverage_by_step(fc: pd.DataFrame, name: str, h: int) -> dict:
@@ -306,7 +327,16 @@ def run_window(s: Series, seed: int, quick: bool, loss: str) -> tuple[dict, dict
 
 
 METHODS = {
-    "conformal": run_conformal,
+    # point head (the defaults), split-conformal bands (refreshed by update)
+    "conformal": run_forecaster,
+    # likelihood / quantile heads: their own quantiles
+    "normal": lambda s, seed, q: run_forecaster(s, seed, q, "normal"),
+    "student_t": lambda s, seed, q: run_forecaster(s, seed, q, "student_t"),
+    "quantile": lambda s, seed, q: run_forecaster(s, seed, q, "quantile"),
+    # the Student-t model's conformal bands around its mean
+    "student_t+conformal": lambda s, seed, q: run_forecaster(
+        s, seed, q, "student_t", "conformal"
+    ),
     "window-t": lambda s, seed, q: run_window(s, seed, q, "student_t"),
     "window-q": lambda s, seed, q: run_window(s, seed, q, "quantile"),
 }
