@@ -141,7 +141,8 @@ def backtest(
         the target's name for one series), ``ds`` (its ``time_col``: the
         forecast step's time label, or its position for arrays), ``cutoff``,
         ``y`` (the truth), the point forecast in a column named after the
-        forecaster's class and, with ``coverage`` or ``level``, its bounds ``<name>-lo-<pct>`` / ``<name>-hi-<pct>``
+        forecaster's class and, with ``coverage`` or ``level``, its bounds
+        ``<name>-lo-<pct>`` / ``<name>-hi-<pct>``
         (Nixtla's naming). With several targets, a ``target`` column after
         ``unique_id``.
 
