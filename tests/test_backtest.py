@@ -193,3 +193,16 @@ def test_several_levels_match_one_level_each(long):
     assert {"coverage", "interval_width", "winkler"} <= set(one.columns)
     with pytest.raises(ValueError, match="not both"):
         backtest(est, y, horizon=4, n_origins=5, level=80, coverage=0.8)
+
+
+def test_interval_method_not_offered_is_refused():
+    y = seasonal(80)
+    with pytest.raises(ValueError, match="gives intervals by method 'conformal'"):
+        backtest(
+            LinearARForecaster(lags=2),
+            y,
+            horizon=2,
+            n_origins=2,
+            level=80,
+            method="quantile",
+        )

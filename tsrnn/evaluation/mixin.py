@@ -235,8 +235,10 @@ default="auto"
 
         ``fut``: the forecast's future (None without the fast path). Estimators
         whose heads give quantiles or paths override this; the default is
-        :meth:`_interval_bounds` (conformal).
+        :meth:`_interval_bounds` (conformal), refused for a method the
+        estimator does not offer.
         """
+        self._check_interval_method(method)
         return self._interval_bounds(positions, values, coverage)
 
     def _future(self, horizon: int, X: Any) -> Future:
