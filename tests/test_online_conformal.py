@@ -200,3 +200,22 @@ def test_saved_after_update_predicts_the_same_bands(tmp_path):
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(ValueError, match="conformal_weights_"):
         tsrnn.load(tmp_path / "bad.npz")
+
+
+def test_a_model_without_residuals_gets_them_from_its_updates():
+    import warnings
+
+    from tsrnn.evaluation import IntervalFallbackWarning
+
+    y = series(200)
+    m = small(horizon=2, validation_fraction=0.0).fit(y[:60])
+    assert len(m.conformal_scores_) == 0
+    with pytest.warns(IntervalFallbackWarning, match="no calibration residuals"):
+        m.predict_interval(coverage=0.8)
+    for t in range(60, 100, 2):  # 20 updates of 2 rows: 20 origins of weight 2
+        m.update(y[t : t + 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IntervalFallbackWarning)
+        lo, hi = m.predict_interval(coverage=0.8)  # conformal now
+    assert np.all(hi > lo)
+    np.testing.assert_array_equal(m.conformal_weights_.sum(axis=0).ravel(), [40, 40])
