@@ -104,15 +104,22 @@ def test_return_forecasts_long_frame_matches_the_scores():
     model = SeasonalNaiveForecaster(season_length=12, horizon=4)
     scores, fc = backtest(model, y, n_origins=5, coverage=0.8, return_forecasts=True)
     assert list(fc.columns) == [
-        "unique_id", "ds", "cutoff", "y", "SeasonalNaiveForecaster",
-        "SeasonalNaiveForecaster-lo-80", "SeasonalNaiveForecaster-hi-80",
+        "unique_id",
+        "ds",
+        "cutoff",
+        "y",
+        "SeasonalNaiveForecaster",
+        "SeasonalNaiveForecaster-lo-80",
+        "SeasonalNaiveForecaster-hi-80",
     ]
     assert len(fc) == 5 * 4 and (fc["unique_id"] == "load").all()
     # the truth is the series at the forecast timestamps, after the cutoff
     np.testing.assert_array_equal(fc["y"].to_numpy(), y.loc[fc["ds"]].to_numpy())
     assert (fc["ds"] > fc["cutoff"]).all()
     # re-scoring the returned forecasts gives the reported scores
-    for (cutoff, g), (_, row) in zip(fc.groupby("cutoff"), scores.iterrows(), strict=True):
+    for (cutoff, g), (_, row) in zip(
+        fc.groupby("cutoff"), scores.iterrows(), strict=True
+    ):
         assert cutoff == row["cutoff"]
         assert mae(g["y"], g["SeasonalNaiveForecaster"]) == pytest.approx(row["mae"])
         lo, hi = g["SeasonalNaiveForecaster-lo-80"], g["SeasonalNaiveForecaster-hi-80"]
@@ -136,4 +143,66 @@ def test_return_forecasts_long_format_per_series():
     np.testing.assert_array_equal(b["NaiveForecaster"], 2.0 * b["cutoff"])
     only = backtest(NaiveForecaster(freq=1), df, horizon=3, n_origins=2)
     timing = ["fit_time", "predict_time"]
-    pd.testing.assert_frame_equal(only.drop(columns=timing), scores.drop(columns=timing))
+    pd.testing.assert_frame_equal(
+        only.drop(columns=timing), scores.drop(columns=timing)
+    )
+
+
+@pytest.mark.parametrize("long", [False, True])
+def test_several_levels_match_one_level_each(long):
+    # level=[80, 95] gives, level by level, the scores and bounds of a
+    # backtest asked for that level alone (same fit, same walk)
+    if long:
+        y = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "unique_id": sid,
+                        "ds": pd.date_range("2024-01-01", periods=90, freq="h"),
+                        "y": seasonal(90, seed=i),
+                    }
+                )
+                for i, sid in enumerate(["a", "b"])
+            ],
+            ignore_index=True,
+        )
+    else:
+        y = seasonal(150)
+    est = LinearARForecaster(lags=3)
+    both, fc = backtest(
+        est, y, horizon=4, n_origins=5, level=[80, 95], return_forecasts=True
+    )
+    for pct in ("80", "95"):
+        one, fc1 = backtest(
+            est,
+            y,
+            horizon=4,
+            n_origins=5,
+            coverage=int(pct) / 100,
+            return_forecasts=True,
+        )
+        for col in ("coverage", "interval_width", "winkler"):
+            np.testing.assert_allclose(both[f"{col}_{pct}"], one[col])
+        for side in ("lo", "hi"):
+            name = f"LinearARForecaster-{side}-{pct}"
+            np.testing.assert_allclose(fc[name], fc1[name])
+    assert (fc["LinearARForecaster-lo-95"] <= fc["LinearARForecaster-lo-80"]).all()
+    assert (fc["LinearARForecaster-hi-95"] >= fc["LinearARForecaster-hi-80"]).all()
+    # one level given as level=: the unsuffixed columns, as coverage=
+    one = backtest(est, y, horizon=4, n_origins=5, level=80)
+    assert {"coverage", "interval_width", "winkler"} <= set(one.columns)
+    with pytest.raises(ValueError, match="not both"):
+        backtest(est, y, horizon=4, n_origins=5, level=80, coverage=0.8)
+
+
+def test_interval_method_not_offered_is_refused():
+    y = seasonal(80)
+    with pytest.raises(ValueError, match="gives intervals by method 'conformal'"):
+        backtest(
+            LinearARForecaster(lags=2),
+            y,
+            horizon=2,
+            n_origins=2,
+            level=80,
+            method="quantile",
+        )

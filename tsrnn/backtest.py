@@ -25,6 +25,7 @@ from sklearn.base import clone
 from . import metrics as _metrics
 from .data import check_horizon, to_series_set
 from .evaluation import feed, forecast_at
+from .evaluation.conformal import check_levels
 
 __all__ = ["backtest"]
 
@@ -72,6 +73,9 @@ def backtest(
     season_length: int = 1,
     coverage: float | None = None,
     return_forecasts: bool = False,
+    *,
+    level: Any = None,
+    method: str = "auto",
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Rolling-origin backtest: fit once, then forecast, score and update.
 
@@ -110,6 +114,16 @@ def backtest(
     return_forecasts : bool, default=False
         Also return every forecast, in the long format of statsforecast's
         ``cross_validation``, to plot and score them yourself.
+    level : float or list of float, optional
+        Nominal coverage(s) in percent (``[80, 95]``; fractions are read as
+        such), as ``predict_interval``'s ``level``; instead of ``coverage``.
+        With a list, the scores get one ``coverage_<pct>``,
+        ``interval_width_<pct>`` and ``winkler_<pct>`` column per level and the
+        forecasts one ``<name>-lo-<pct>`` / ``<name>-hi-<pct>`` pair per level.
+    method : str, default="auto"
+        How the bounds are made, as ``predict_interval``'s ``method``
+        (``"conformal"``, or what the model's head offers: ``"distribution"``,
+        ``"quantile"``, ``"samples"``); ``"auto"``: the model's first.
 
     Returns
     -------
@@ -117,16 +131,18 @@ def backtest(
         One row per origin (and per series for long format, with the id column
         first): ``origin`` (rows seen before the forecast), ``cutoff`` (time label of
         the last row seen, or its position for arrays), one column per metric,
-        ``coverage``/``interval_width``/``winkler`` when requested, ``fit_time``
+        ``coverage``/``interval_width``/``winkler`` when requested (suffixed
+        ``_<pct>`` with a list of levels), ``fit_time``
         (seconds of the fit, refit or update that led to this origin) and
         ``predict_time``.
     forecasts : pandas.DataFrame
         Only with ``return_forecasts=True``: one row per origin and forecast
         step (and series), columns ``unique_id`` (the forecaster's ``id_col``;
         the target's name for one series), ``ds`` (its ``time_col``: the
-        forecast step's time label, or its position for arrays), ``cutoff``, ``y`` (the truth), the
-        point forecast in a column named after the forecaster's class and, with
-        ``coverage``, its bounds ``<name>-lo-<pct>`` / ``<name>-hi-<pct>``
+        forecast step's time label, or its position for arrays), ``cutoff``,
+        ``y`` (the truth), the point forecast in a column named after the
+        forecaster's class and, with ``coverage`` or ``level``, its bounds
+        ``<name>-lo-<pct>`` / ``<name>-hi-<pct>``
         (Nixtla's naming). With several targets, a ``target`` column after
         ``unique_id``.
 
@@ -154,6 +170,11 @@ def backtest(
     ):
         raise ValueError(f"n_origins must be a positive int, got {n_origins!r}")
     funcs = _metric_functions(metrics)
+    if level is not None or coverage is not None:
+        fractions, several = check_levels(level, coverage)
+    else:
+        fractions, several = [], False
+    wanted = fractions if several else (fractions[0] if fractions else None)
 
     data = to_series_set(y, X, **_data_params(est0))
     schema = data.schema
@@ -182,14 +203,14 @@ def backtest(
 
     rows = []
     model = type(forecaster).__name__
-    pct = None if coverage is None else f"{100 * coverage:g}"
+    pcts = [f"{100 * c:g}" for c in fractions]
     pieces: list[pd.DataFrame] = []
     horizons = np.full(block.n_series, h)
     everyone = np.arange(block.n_series)
     for j in range(n_origins):
         offset = j * step
         truth, pred, lo, hi, ptime = forecast_at(
-            est, block, offset, horizons, everyone, coverage
+            est, block, offset, horizons, everyone, wanted, method
         )
         for i in everyone:
             origin = int(first[i] + offset)
@@ -211,10 +232,11 @@ def backtest(
                     row[name] = _POINT_METRICS[f](truth[i], pred[i])
                 else:
                     row[name] = float(f(truth[i], pred[i]))
-            if coverage is not None:
-                row["coverage"] = _metrics.coverage(truth[i], lo[i], hi[i])
-                row["interval_width"] = _metrics.interval_width(lo[i], hi[i])
-                row["winkler"] = _metrics.winkler(truth[i], lo[i], hi[i], coverage)
+            for c, pct, lo_c, hi_c in _by_level(fractions, several, pcts, lo, hi, i):
+                sfx = f"_{pct}" if several else ""
+                row["coverage" + sfx] = _metrics.coverage(truth[i], lo_c, hi_c)
+                row["interval_width" + sfx] = _metrics.interval_width(lo_c, hi_c)
+                row["winkler" + sfx] = _metrics.winkler(truth[i], lo_c, hi_c, c)
             if return_forecasts:
                 piece = {
                     schema.time_col: (
@@ -226,9 +248,11 @@ def backtest(
                     "y": truth[i],
                     model: pred[i],
                 }
-                if coverage is not None:
-                    piece[f"{model}-lo-{pct}"] = lo[i]
-                    piece[f"{model}-hi-{pct}"] = hi[i]
+                for _, pct, lo_c, hi_c in _by_level(
+                    fractions, several, pcts, lo, hi, i
+                ):
+                    piece[f"{model}-lo-{pct}"] = lo_c
+                    piece[f"{model}-hi-{pct}"] = hi_c
                 series_id = (
                     schema.ids[block.positions[i]] if schema.ids is not None else None
                 )
@@ -260,6 +284,15 @@ def backtest(
     keys = [c for c in (id_col, "target") if c in forecasts] + ["cutoff", time_col]
     forecasts = forecasts.sort_values(keys, kind="stable").reset_index(drop=True)
     return frame, forecasts
+
+
+def _by_level(fractions, several, pcts, lo, hi, i):
+    """``(coverage, pct, lower, upper)`` of series ``i`` for every level asked."""
+    for j, (c, pct) in enumerate(zip(fractions, pcts, strict=True)):
+        if several:
+            yield c, pct, lo[i][j], hi[i][j]
+        else:
+            yield c, pct, lo[i], hi[i]
 
 
 def _forecast_rows(

@@ -93,7 +93,79 @@ def conformal_scores(
     return np.stack(rows)
 
 
-def conformal_quantile(scores: np.ndarray, coverage: float) -> np.ndarray:
+def refresh_scores(
+    scores: np.ndarray,
+    weights: np.ndarray | None,
+    new: np.ndarray,
+    new_weight: Any,
+    window: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pool of residuals with ``new`` ones in, the oldest out (online conformal).
+
+    ``new`` rows are the errors of forecasts made before the observations that
+    ``update`` brought, one row per series; each weighs the rows its update
+    advanced the series by (``new_weight``): the fit-time pool has one
+    forecast origin per row, an update of ``L`` rows brings one origin whose
+    errors stand for the ``L`` origins it skipped. Then, per forecast step and
+    target, only the newest residuals up to a total weight of ``window`` are
+    kept (the one across the limit keeps the remainder of its weight). The
+    pool thus keeps covering the last ``window`` origins and follows the errors
+    the model makes *now*: a calibration tail from a calm period stops
+    deciding the width through a turbulent one, and the reverse (a rolling
+    form of the adaptive conformal inference of Gibbs & Candes, 2021).
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n, horizon, n_targets)
+        The pool, oldest first (NaN: no residual).
+    weights : ndarray of shape (n, horizon, n_targets) or None
+        Their weights (None: all 1, a pool as fit makes it).
+    new : ndarray of shape (m, horizon, n_targets)
+        The newest residuals (NaN for steps whose truth is not known).
+    new_weight : float or array-like of shape (m,)
+        Weight of each new row.
+    window : float
+        Total weight kept per step and target.
+
+    Returns
+    -------
+    scores, weights : ndarray of shape (n', horizon, n_targets)
+        New arrays (the inputs are not modified); rows left with no residual
+        are dropped.
+    """
+    old_w = np.ones_like(scores) if weights is None else weights
+    new_w = np.broadcast_to(
+        np.asarray(new_weight, dtype=np.float64).reshape(-1, 1, 1), new.shape
+    )
+    pool = np.concatenate([scores, new], axis=0)
+    w = np.concatenate([old_w, new_w], axis=0)
+    w[np.isnan(pool)] = 0.0
+    newer = np.cumsum(w[::-1], axis=0)[::-1] - w  # weight of the newer residuals
+    w = np.clip(float(window) - newer, 0.0, w)
+    pool[w <= 0] = np.nan
+    w[np.isnan(pool)] = 0.0
+    keep = (w > 0).any(axis=(1, 2))
+    return pool[keep], w[keep]
+
+
+def conformal_window(scores: np.ndarray, weights: np.ndarray | None) -> float:
+    """Weight an online pool keeps: the fit-time pool's, at least
+    :data:`DEFAULT_CALIBRATION_WINDOWS` origins (a small pool grows to it)."""
+    finite = ~np.isnan(scores)
+    total = finite if weights is None else np.where(finite, weights, 0.0)
+    have = float(total.sum(axis=0).max()) if len(scores) else 0.0
+    return max(have, float(DEFAULT_CALIBRATION_WINDOWS))
+
+
+def forget_online_conformal(model: Any) -> None:
+    """Drop what ``update`` added to a model's conformal pool (a new fit)."""
+    model.__dict__.pop("conformal_weights_", None)
+    model.__dict__.pop("conformal_window_", None)
+
+
+def conformal_quantile(
+    scores: np.ndarray, coverage: float, weights: np.ndarray | None = None
+) -> np.ndarray:
     """Finite-sample split-conformal quantile per horizon step and target.
 
     With ``n`` finite scores, the ``ceil((n + 1) * coverage)``-th smallest, i.e. the
@@ -107,6 +179,11 @@ def conformal_quantile(scores: np.ndarray, coverage: float) -> np.ndarray:
     scores : ndarray of shape (n, horizon, n_targets)
         NaN entries are ignored.
     coverage : float in (0, 1)
+    weights : ndarray of shape (n, horizon, n_targets), optional
+        Weight of each residual (see :func:`refresh_scores`); the quantile is
+        then that of the weighted residuals plus a weight of 1 at infinity for
+        the forecast to come (Barber et al., 2023). Integer weights give the
+        quantile of a pool holding each residual that many times.
 
     Returns
     -------
@@ -118,17 +195,36 @@ def conformal_quantile(scores: np.ndarray, coverage: float) -> np.ndarray:
         Fewer than ``coverage / (1 - coverage)`` scores (the interval would be
         infinite).
     """
+    if weights is not None:
+        return _weighted_quantile(scores, coverage, weights)
     n = np.sum(~np.isnan(scores), axis=0)
     rank = np.ceil((n + 1) * coverage - 1e-9).astype(np.int64)  # 1-based
     if (rank > n).any():
-        need = math.ceil(coverage / (1 - coverage) - 1e-9)
-        raise ValueError(
-            f"too few calibration residuals ({int(n.min())}) for coverage={coverage}: "
-            f"split-conformal intervals need at least {need}. Lower the coverage, "
-            "fit on a longer series, or use a smaller horizon"
-        )
+        _too_few(float(n.min()), coverage)
     ordered = np.sort(scores, axis=0)  # NaN sorts last
     return np.take_along_axis(ordered, (rank - 1)[None], axis=0)[0]
+
+
+def _weighted_quantile(scores, coverage, weights):
+    w = np.where(np.isnan(scores), 0.0, weights)
+    order = np.argsort(scores, axis=0)  # NaN sorts last (weight 0)
+    s = np.take_along_axis(scores, order, axis=0)
+    cw = np.cumsum(np.take_along_axis(w, order, axis=0), axis=0)
+    total = cw[-1] if len(cw) else np.zeros(scores.shape[1:])
+    need = coverage * (total + 1.0) - 1e-9
+    if (need > total).any():
+        _too_few(float(total.min()), coverage)
+    first = np.argmax(cw >= need[None], axis=0)
+    return np.take_along_axis(s, first[None], axis=0)[0]
+
+
+def _too_few(n: float, coverage: float) -> None:
+    need = math.ceil(coverage / (1 - coverage) - 1e-9)
+    raise ValueError(
+        f"too few calibration residuals ({n:g}) for coverage={coverage}: "
+        f"split-conformal intervals need at least {need}. Lower the coverage, "
+        "fit on a longer series, or use a smaller horizon"
+    )
 
 
 def check_coverage(coverage: Any, name: str = "coverage") -> float:

@@ -17,7 +17,10 @@ from .conformal import (
     check_levels,
     conformal_quantile,
     conformal_scores,
+    conformal_window,
+    forget_online_conformal,
     random_walk_half_width,
+    refresh_scores,
     series_scale,
 )
 from .walk import has_fast_path, walk_forward
@@ -116,6 +119,7 @@ class ForecasterMixin:
                 f"{metric!r}; for a name use tsrnn.metrics.make_forecast_scorer"
             )
         est = copy.deepcopy(self._snapshot())
+        est.__dict__.pop("conformal_scores_", None)  # point forecasts only
         block = est.schema_.check_update(y, X)
         h = check_horizon(getattr(self, "horizon", None), 1)
         truths, preds = [], []
@@ -231,8 +235,10 @@ default="auto"
 
         ``fut``: the forecast's future (None without the fast path). Estimators
         whose heads give quantiles or paths override this; the default is
-        :meth:`_interval_bounds` (conformal).
+        :meth:`_interval_bounds` (conformal), refused for a method the
+        estimator does not offer.
         """
+        self._check_interval_method(method)
         return self._interval_bounds(positions, values, coverage)
 
     def _future(self, horizon: int, X: Any) -> Future:
@@ -262,7 +268,10 @@ default="auto"
             reason = f"no calibration residuals: {reason}"
         else:
             try:
-                q = conformal_quantile(scores[:, :h], coverage)
+                w = getattr(self, "conformal_weights_", None)
+                q = conformal_quantile(
+                    scores[:, :h], coverage, None if w is None else w[:, :h]
+                )
             except ValueError as exc:  # too few residuals for this level
                 reason = str(exc)
         if reason is not None:
@@ -278,6 +287,55 @@ default="auto"
         else:
             half = q[None, :, :] * scale[:, None, :]
         return values - half, values + half
+
+    def _refreshed_conformal(self, block: SeriesSet) -> tuple | None:
+        """The conformal pool with the errors of the forecasts over ``block``.
+
+        What ``update`` calls *before* it advances the state (online
+        conformal): from the current state, each series of ``block`` is
+        forecast over its new rows (at most ``horizon`` of them, with their
+        covariates); the scaled absolute errors against the observed values
+        enter the pool, weighing the rows the block holds, and as much of the
+        oldest weight leaves it (:func:`refresh_scores`). Needs the
+        array-level protocol (``_predict_values``); ``block``'s positions are
+        this model's.
+
+        Returns
+        -------
+        (scores, weights, window) or None
+            The new ``conformal_scores_``, ``conformal_weights_`` and
+            ``conformal_window_``; None when there is no pool to refresh.
+        """
+        scores = getattr(self, "conformal_scores_", None)
+        if scores is None or not has_fast_path(self):
+            return None
+        weights = getattr(self, "conformal_weights_", None)
+        window = getattr(self, "conformal_window_", None)
+        if window is None:  # fitted, or saved before online conformal
+            window = conformal_window(scores, weights)
+        h, k = scores.shape[1], scores.shape[2]
+        hs = np.minimum(block.lengths, h)
+        index = np.flatnonzero(hs > 0)
+        rows = np.full((len(index), h, k), np.nan)
+        if block.X is None:
+            groups = [(int(hs.max()), index)] if len(index) else []
+        else:  # covariates exist only for the block's rows
+            groups = [(int(v), index[hs[index] == v]) for v in np.unique(hs[index])]
+        where = {int(i): r for r, i in enumerate(index)}
+        for hv, sel in groups:
+            Xf = None
+            if block.X is not None:
+                Xf = block.subset(sel).take(0, hv).X.reshape(len(sel), hv, -1)
+            pos = np.asarray(block.positions)[sel]
+            pred = self._predict_values(Future(pos, Xf, hv))
+            for r, i in enumerate(sel):
+                n = int(hs[i])
+                truth = block.series_y(i)[:n]
+                err = np.abs(truth - pred[r, :n]) / self.conformal_scale_[pos[r]]
+                rows[where[int(i)], :n] = err
+        # the new origin stands for the block's rows: the origins it skipped
+        new = refresh_scores(scores, weights, rows, block.lengths[index], window)
+        return (*new, window)
 
     def _calibrate_conformal(
         self, data: SeriesSet, n_windows: int = DEFAULT_CALIBRATION_WINDOWS
@@ -300,6 +358,7 @@ default="auto"
         k = data.y.shape[1]
         self.conformal_scale_ = series_scale(data)
         self.conformal_scores_ = np.empty((0, h, k))
+        forget_online_conformal(self)
         if getattr(self, "_tsrnn_calibrating", False):
             return  # this is the calibration clone itself
         n = data.lengths

@@ -74,9 +74,17 @@ def forecast_at(
     offset: int,
     horizons: np.ndarray,
     index: np.ndarray,
-    coverage: float | None,
+    coverage: float | list[float] | None,
+    method: str = "auto",
 ) -> tuple[list, list, list | None, list | None, float]:
-    """Forecast series ``index`` of ``block`` from row ``offset`` (``horizons[i]``)."""
+    """Forecast series ``index`` of ``block`` from row ``offset`` (``horizons[i]``).
+
+    ``coverage``: one level (bounds of shape ``(h_i, k)`` per series) or a list
+    of levels (bounds of shape ``(n_levels, h_i, k)``), or None (no bounds).
+    ``method``: how the bounds are made (``predict_interval``'s ``method``).
+    """
+    several = isinstance(coverage, (list, tuple))
+    levels = [] if coverage is None else (list(coverage) if several else [coverage])
     schema = block.schema
     est_pos = estimator_positions(est.schema_, block)
     fast = has_fast_path(est)
@@ -100,30 +108,38 @@ def forecast_at(
             fut = Future(est_pos[sel], Xf, hv)
             vals = est._predict_values(fut)
             pos = fut.positions
-            if coverage is not None:  # by the estimator's own ("auto") method
-                bounds = getattr(est, "_bounds", None)
-                lo, hi = (
-                    bounds(pos, vals, coverage, "auto", fut)
-                    if bounds is not None
-                    else est._interval_bounds(pos, vals, coverage)
-                )
+            # by the estimator's own ("auto") method unless one is asked for
+            by = getattr(est, "_bounds", None)
+            bounds = [
+                by(pos, vals, c, method, fut)
+                if by is not None
+                else est._interval_bounds(pos, vals, c)
+                for c in levels
+            ]
         else:
             Xf = None if future is None else schema.covariates_to_user(future)
             pos, vals = est.schema_.parse_forecast(est.predict(horizon=hv, X=Xf))
-            if coverage is not None:
-                out = est.predict_interval(horizon=hv, X=Xf, coverage=coverage)
-                ipos, lo, hi = est.schema_.parse_interval(out, coverage)
+            bounds = []
+            for c in levels:
+                kw = {} if method == "auto" else {"method": method}
+                out = est.predict_interval(horizon=hv, X=Xf, coverage=c, **kw)
+                ipos, lo1, hi1 = est.schema_.parse_interval(out, c)
                 if not np.array_equal(ipos, pos):
                     raise ValueError(
                         "predict_interval returned other series than predict"
                     )
+                bounds.append((lo1, hi1))
+        if levels:  # (n_levels, P, h, k)
+            lo = np.stack([b[0] for b in bounds])
+            hi = np.stack([b[1] for b in bounds])
         row = {int(p): r for r, p in enumerate(pos)}
         for i in sel:
             r = row[int(est_pos[i])]
             preds[int(i)] = vals[r, : horizons[i]]
-            if coverage is not None:
-                lows[int(i)] = lo[r, : horizons[i]]
-                ups[int(i)] = hi[r, : horizons[i]]
+            if levels:
+                b_lo, b_hi = lo[:, r, : horizons[i]], hi[:, r, : horizons[i]]
+                lows[int(i)] = b_lo if several else b_lo[0]
+                ups[int(i)] = b_hi if several else b_hi[0]
     elapsed = time.perf_counter() - t0
     truth = [block.series_y(i)[offset : offset + horizons[i]] for i in index]
     pred = [preds[int(i)] for i in index]

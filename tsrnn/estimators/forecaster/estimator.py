@@ -837,6 +837,8 @@ class RNNForecaster(
             self.params_ = self.params_.copy()
             self._optimizer = copy.deepcopy(self._optimizer)
             with single_threaded_blas():
+                # the errors of the forecasts made before training on the block
+                conformal = self._refreshed_conformal(block)
                 self._train_on_block(block)
-                self._update_block(block)
+                self._update_block(block, conformal=conformal)
         return self

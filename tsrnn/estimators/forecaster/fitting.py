@@ -17,6 +17,7 @@ from ...engine import InferencePack, make_optimizer, run_epochs
 from ...engine.budget import check_array_budget
 from ...engine.trainer import TrainingLog
 from ...evaluation import series_scale
+from ...evaluation.conformal import forget_online_conformal
 from ...persist import is_solver
 from .. import fitted_config
 from . import auto, head, references
@@ -538,6 +539,7 @@ class FitsForecaster:
         """Conformal residuals from the held-out tails (never trained on)."""
         h, k = int(self.horizon), self._layout.n_targets
         self.conformal_scale_ = series_scale(data)
+        forget_online_conformal(self)  # a new pool: this fit's
         scores = strategy.calibrate(self, data, outputs, series, n_val)
         self.conformal_scores_ = (
             np.concatenate(scores) if scores else np.empty((0, h, k))

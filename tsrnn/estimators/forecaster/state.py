@@ -51,6 +51,7 @@ SCALARS = (
     "n_epochs_",
     "selected_epochs_",
     "validation_fraction_",
+    "conformal_window_",  # after update (online conformal); older files: none
 )
 ARRAYS = (
     "params_",
@@ -61,6 +62,7 @@ ARRAYS = (
     "_level",
     "conformal_scores_",
     "conformal_scale_",
+    "conformal_weights_",  # after update (online conformal); older files: none
     "dh_norm_",
 )
 
@@ -135,6 +137,21 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     if scores is None:
         raise persist.StateError("array 'conformal_scores_' is missing")
     state.array("conformal_scores_", (len(scores), int(est.horizon), k), np.float64)
+    if "conformal_weights_" in state.arrays:  # one per residual (see update)
+        state.array("conformal_weights_", scores.shape, np.float64)
+        state.check_finite(["conformal_weights_"])
+        state.check_positive(["conformal_weights_"], zero_ok=True)
+    window = state.attributes.get("conformal_window_")
+    if window is not None and not (
+        isinstance(window, numbers.Real)
+        and not isinstance(window, bool)
+        and np.isfinite(window)
+        and window > 0
+    ):
+        raise persist.StateError(
+            f"metadata attribute 'conformal_window_' must be a positive number, "
+            f"got {window!r}"
+        )
     if "dh_norm_" in state.arrays and state.arrays["dh_norm_"].ndim != 2:
         raise persist.StateError("array 'dh_norm_' must be 2-D")
     # NaN marks missing history and residuals whose truth was missing

@@ -187,6 +187,9 @@ class Recursive(Strategy):
             return []
         tail_start = data.lengths - n_val
         est = copy.deepcopy(model)
+        # the walk below collects the residuals: the copy keeps no pool of its
+        # own to refresh at every step (see ForecasterMixin._refreshed_conformal)
+        est.__dict__.pop("conformal_scores_", None)
         # re-read the series up to the tail with the final weights
         est._restate(data.take(0, tail_start))
         block = data.take(tail_start, None)

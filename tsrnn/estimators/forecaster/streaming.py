@@ -45,7 +45,6 @@ class StreamsForecaster:
         self._pack_cache = pack
         return outputs
 
-
     def _pack(self, theta=None):
         """Weights packed for the stream kernel (``params_`` by default)."""
         return InferencePack(self._net, self.params_ if theta is None else theta)
@@ -170,7 +169,6 @@ class StreamsForecaster:
         out0 = strategy.origin_outputs(self, pos, extra, base)
         return pos, rows, base, out0
 
-
     def _block_inputs(self, block: SeriesSet):
         """Scaled targets and known features of an update block (schema order)."""
         return network_inputs(
@@ -185,8 +183,17 @@ class StreamsForecaster:
             steps=block_steps(block, np.asarray(self.schema_.n_seen)[block.positions]),
         )
 
-    def _update_block(self, block: SeriesSet) -> None:
+    def _update_block(self, block: SeriesSet, conformal=None) -> None:
+        """Advance the state over ``block`` (this model's positions).
+
+        The conformal pool takes the errors of the forecasts from the state
+        before ``block`` (``_refreshed_conformal``), unless ``conformal``
+        gives the refreshed pool already (``partial_fit`` computes it before
+        it trains on the block, so the errors stay out-of-sample).
+        """
         fitted_config.check_unchanged(self, "update")
+        if conformal is None:
+            conformal = self._refreshed_conformal(block)
         lay = self._layout
         dt = self._net.dtype
         reader = SeriesReader(self._net, lay)
@@ -243,6 +250,10 @@ class StreamsForecaster:
             self._refs = ref_new
         self._state, self._top = new.state, new.top
         self._tail_y, self._tail_z, self._level = new.tail_y, new.tail_z, new.level
+        if conformal is not None:
+            scores, weights, window = conformal
+            self.conformal_scores_, self.conformal_weights_ = scores, weights
+            self.conformal_window_ = window
         self.schema_ = self.schema_.advance(block)
 
     def _block_refs(self, p, Y_new):
