@@ -52,6 +52,32 @@ def _metric_functions(metrics: Sequence) -> list[tuple[str, Any]]:
     return out
 
 
+_METHODS = ("auto", "conformal", "distribution", "quantile", "samples")
+
+
+def _check_method(est: Any, method: Any, coverage: Any) -> None:
+    """Refuse, before any fit, an interval ``method`` the forecaster cannot give."""
+    if not isinstance(method, str) or method not in _METHODS:
+        raise ValueError(
+            f"method must be one of {', '.join(repr(m) for m in _METHODS)}, "
+            f"got {method!r}"
+        )
+    if method == "auto":
+        return
+    if coverage is None:
+        raise ValueError(
+            f"method={method!r} chooses how the intervals are made, but no "
+            "intervals were asked for: give coverage= too (e.g. coverage=0.9)"
+        )
+    check = getattr(est, "_check_interval_method", None)
+    if check is None:
+        raise ValueError(
+            f"{type(est).__name__}.predict_interval has no interval methods to "
+            "choose from; leave method='auto'"
+        )
+    check(method)  # names what the forecaster can give
+
+
 def _data_params(forecaster: Any) -> dict:
     """Column names and frequency as the forecaster itself will read them."""
     params = forecaster.get_params(deep=False)
@@ -72,6 +98,7 @@ def backtest(
     season_length: int = 1,
     coverage: float | None = None,
     return_forecasts: bool = False,
+    method: str = "auto",
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Rolling-origin backtest: fit once, then forecast, score and update.
 
@@ -110,6 +137,12 @@ def backtest(
     return_forecasts : bool, default=False
         Also return every forecast, in the long format of statsforecast's
         ``cross_validation``, to plot and score them yourself.
+    method : {"auto", "conformal", "distribution", "quantile", "samples"}, \
+default="auto"
+        How the intervals asked for by ``coverage`` are made, as
+        ``predict_interval(method=...)``: among what the forecaster can give
+        (its ``_interval_methods``; ``"auto"`` takes the first, e.g. a
+        likelihood head's distribution). Checked before the first fit.
 
     Returns
     -------
@@ -154,6 +187,7 @@ def backtest(
     ):
         raise ValueError(f"n_origins must be a positive int, got {n_origins!r}")
     funcs = _metric_functions(metrics)
+    _check_method(est0, method, coverage)
 
     data = to_series_set(y, X, **_data_params(est0))
     schema = data.schema
@@ -189,7 +223,7 @@ def backtest(
     for j in range(n_origins):
         offset = j * step
         truth, pred, lo, hi, ptime = forecast_at(
-            est, block, offset, horizons, everyone, coverage
+            est, block, offset, horizons, everyone, coverage, method
         )
         for i in everyone:
             origin = int(first[i] + offset)

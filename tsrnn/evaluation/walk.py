@@ -75,8 +75,13 @@ def forecast_at(
     horizons: np.ndarray,
     index: np.ndarray,
     coverage: float | None,
+    method: str = "auto",
 ) -> tuple[list, list, list | None, list | None, float]:
-    """Forecast series ``index`` of ``block`` from row ``offset`` (``horizons[i]``)."""
+    """Forecast series ``index`` of ``block`` from row ``offset`` (``horizons[i]``).
+
+    With ``coverage``, also the interval bounds by ``method`` (one of the
+    estimator's ``_interval_methods``, or ``"auto"``: its first).
+    """
     schema = block.schema
     est_pos = estimator_positions(est.schema_, block)
     fast = has_fast_path(est)
@@ -100,10 +105,10 @@ def forecast_at(
             fut = Future(est_pos[sel], Xf, hv)
             vals = est._predict_values(fut)
             pos = fut.positions
-            if coverage is not None:  # by the estimator's own ("auto") method
+            if coverage is not None:
                 bounds = getattr(est, "_bounds", None)
                 lo, hi = (
-                    bounds(pos, vals, coverage, "auto", fut)
+                    bounds(pos, vals, coverage, method, fut)
                     if bounds is not None
                     else est._interval_bounds(pos, vals, coverage)
                 )
@@ -111,7 +116,11 @@ def forecast_at(
             Xf = None if future is None else schema.covariates_to_user(future)
             pos, vals = est.schema_.parse_forecast(est.predict(horizon=hv, X=Xf))
             if coverage is not None:
-                out = est.predict_interval(horizon=hv, X=Xf, coverage=coverage)
+                # method= only when chosen: third-party predict_interval may lack it
+                chosen = {} if method == "auto" else {"method": method}
+                out = est.predict_interval(
+                    horizon=hv, X=Xf, coverage=coverage, **chosen
+                )
                 ipos, lo, hi = est.schema_.parse_interval(out, coverage)
                 if not np.array_equal(ipos, pos):
                     raise ValueError(
