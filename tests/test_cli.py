@@ -374,8 +374,8 @@ CLI_CASES = [
     ),
     CliCase(
         "option-unknown",
-        lambda c: [*BASE, "--quantiles", "0.5"],
-        r"unrecognized arguments: --quantiles 0\.5",
+        lambda c: [*BASE, "--n-samples", "5"],
+        r"unrecognized arguments: --n-samples 5",
     ),
     # ------------------------------------------------------- columns
     CliCase(
@@ -461,6 +461,123 @@ CLI_CASES = [
         ),
     ),
 ]
+
+
+CLI_CASES += [
+    # ------------------------------------------- distributions and paths
+    CliCase(
+        "quantiles-without-quantile-loss",
+        lambda c: [*BASE, "--quantiles", "0.1", "0.9"],
+        r"--quantiles sets the levels of --loss quantile; add --loss quantile",
+    ),
+    CliCase(
+        "quantile-level-out-of-range",
+        lambda c: [*BASE, "--loss", "quantile", "--quantiles", "0.1", "90"],
+        r"argument --quantiles: must be a level strictly between 0 and 1 such "
+        r"as 0.05, got '90'",
+    ),
+    CliCase(
+        "loss-unknown",
+        lambda c: [*BASE, "--loss", "gaussian"],
+        r"argument --loss: invalid choice: 'gaussian'",
+    ),
+    CliCase(
+        "interval-method-not-offered",
+        lambda c: [*BASE, "--interval-method", "distribution"],
+        r"--interval-method distribution: RNNForecaster gives intervals by "
+        r"method 'conformal' \(or 'auto'\), got 'distribution'; change --loss",
+    ),
+    CliCase(
+        "interval-method-distribution-of-recursive",
+        lambda c: [*BASE, "--loss", "normal", "--strategy", "recursive",
+                   "--interval-method", "distribution"],
+        r"method 'samples' or 'conformal' \(or 'auto'\), got 'distribution'",
+    ),
+    CliCase(
+        "paths-of-a-point-loss",
+        lambda c: [*BASE, "--paths", str(c.tmp_path / "p.csv")],
+        r"--paths draws from a forecast distribution, and --loss auto gives one "
+        r"number per step; add --loss with one of normal, student_t",
+    ),
+    CliCase(
+        "n-paths-without-paths",
+        lambda c: [*BASE, "--loss", "normal", "--n-paths", "10"],
+        r"--n-paths shapes the sample paths written by --paths FILE.csv",
+    ),
+    CliCase(
+        "temperature-negative",
+        lambda c: [*BASE, "--loss", "normal", "--paths", "p.csv",
+                   "--temperature", "-1"],
+        r"argument --temperature: must be a number >= 0",
+    ),
+    CliCase(
+        "paths-is-the-input",
+        lambda c: [*BASE, "--loss", "normal", "--paths", str(c.csv), "--force"],
+        r"--paths .*load\.csv is the input file",
+    ),
+    CliCase(
+        "paths-is-the-output",
+        lambda c: [*BASE, "--loss", "normal", "--paths", str(c.tmp_path / "o.csv"),
+                   "--output", str(c.tmp_path / "o.csv")],
+        r"--output and --paths name the same file; give two names",
+    ),
+    CliCase(
+        "paths-exists",
+        lambda c: [*BASE, "--loss", "normal", "--paths", str(c.tmp_path / "old.csv")],
+        r"--paths .*old\.csv already exists; pass --force",
+        setup=lambda c: _text(c, "old.csv", "my earlier paths\n"),
+    ),
+    CliCase(
+        "count-loss-on-non-counts",  # found by the estimator's own checks, in fit
+        lambda c: [*BASE, *FAST, "--loss", "poisson"],
+        r"loss=.poisson. models counts, but y holds non-integer values.*round the "
+        r"counts",
+        before_fit=False,
+    ),
+]
+
+
+def test_paths_and_head_intervals(csv, tmp_path, capsys):
+    """--loss normal --strategy recursive: sample paths and sample intervals."""
+    out, paths = tmp_path / "fc.csv", tmp_path / "paths.csv"
+    argv = ["forecast", str(csv), "--target", "load", "--horizon", "4", *FAST,
+            "--loss", "normal", "--strategy", "recursive", "--level", "80", "95",
+            "--interval-method", "samples", "--output", str(out),
+            "--paths", str(paths), "--n-paths", "7", "--temperature", "0.5"]
+    assert main(argv) == 0
+    fc = pd.read_csv(out, index_col=0, parse_dates=True)
+    p = pd.read_csv(paths, parse_dates=["timestamp"])
+    assert list(p.columns) == ["timestamp", "sample", "load"]
+    assert len(p) == 28 and sorted(p["sample"].unique()) == list(range(7))
+    assert (p.groupby("sample")["timestamp"].apply(list) == [list(fc.index)] * 7).all()
+    assert (fc["load-lo-95"] < fc["load-lo-80"]).all()
+    assert (fc["load-hi-80"] < fc["load-hi-95"]).all()
+    assert "wrote 7 sample paths (28 rows)" in capsys.readouterr().err
+    # same seed, same paths; the model's sample() at the same settings gives them
+    again = tmp_path / "again.csv"
+    argv2 = [a if a != str(paths) else str(again) for a in argv]
+    argv2[argv2.index("--output") + 1] = str(tmp_path / "fc2.csv")
+    assert main(argv2) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(again), pd.read_csv(paths))
+
+
+def test_quantile_loss_reaches_the_model(csv, tmp_path, monkeypatch):
+    seen = []
+    fit = tsrnn.RNNForecaster.fit
+
+    def spy(self, *args, **kwargs):
+        seen.append((self.loss, self.quantiles, self.strategy))
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(tsrnn.RNNForecaster, "fit", spy)
+    out = tmp_path / "fc.csv"
+    argv = ["forecast", str(csv), "--target", "load", "--horizon", "2", *FAST,
+            "--loss", "quantile", "--quantiles", "0.1", "0.5", "0.9",
+            "--level", "80", "--output", str(out)]
+    assert main(argv) == 0
+    assert seen == [("quantile", [0.1, 0.5, 0.9], "direct")]
+    fc = pd.read_csv(out)
+    assert (fc["load-lo-80"] <= fc["load"]).all() and (fc["load"] <= fc["load-hi-80"]).all()
 
 
 def _files(folder: Path) -> dict:

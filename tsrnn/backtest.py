@@ -53,6 +53,32 @@ def _metric_functions(metrics: Sequence) -> list[tuple[str, Any]]:
     return out
 
 
+_METHODS = ("auto", "conformal", "distribution", "quantile", "samples")
+
+
+def _check_method(est: Any, method: Any, coverage: Any) -> None:
+    """Refuse, before any fit, an interval ``method`` the forecaster cannot give."""
+    if not isinstance(method, str) or method not in _METHODS:
+        raise ValueError(
+            f"method must be one of {', '.join(repr(m) for m in _METHODS)}, "
+            f"got {method!r}"
+        )
+    if method == "auto":
+        return
+    if coverage is None:
+        raise ValueError(
+            f"method={method!r} chooses how the intervals are made, but no "
+            "intervals were asked for: give level= too (e.g. level=[80, 95])"
+        )
+    check = getattr(est, "_check_interval_method", None)
+    if check is None:
+        raise ValueError(
+            f"{type(est).__name__}.predict_interval has no interval methods to "
+            "choose from; leave method='auto'"
+        )
+    check(method)  # names what the forecaster can give
+
+
 def _data_params(forecaster: Any) -> dict:
     """Column names and frequency as the forecaster itself will read them."""
     params = forecaster.get_params(deep=False)
@@ -175,6 +201,7 @@ def backtest(
     else:
         fractions, several = [], False
     wanted = fractions if several else (fractions[0] if fractions else None)
+    _check_method(est0, method, wanted)
 
     data = to_series_set(y, X, **_data_params(est0))
     schema = data.schema

@@ -43,6 +43,10 @@ from .data.timeaxis import infer_freq
 from .evaluation import IntervalFallbackWarning
 
 CELLS = ("rnn", "lstm", "gru", "sru")
+POINT_LOSSES = ("auto", "squared_error", "absolute_error", "huber")
+DISTRIBUTION_LOSSES = ("normal", "student_t", "poisson", "negative_binomial", "quantile")
+COUNT_LOSSES = ("poisson", "negative_binomial")
+INTERVAL_METHODS = ("auto", "conformal", "distribution", "quantile", "samples")
 _PROG = "tsrnn forecast"
 
 
@@ -79,6 +83,32 @@ def _seed(text: str) -> int:
     if value > 2**32 - 1:
         raise argparse.ArgumentTypeError(
             f"must be between 0 and 2**32 - 1 = {2**32 - 1}, got {value}"
+        )
+    return value
+
+
+def _fraction(text: str) -> float:
+    """A quantile level strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(
+            f"must be a level strictly between 0 and 1 such as 0.05, got {text!r}"
+        )
+    return value
+
+
+def _temperature(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"must be a number >= 0 (1 draws from the fitted distribution, 0 "
+            f"gives the mean path), got {text!r}"
         )
     return value
 
@@ -185,6 +215,63 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         help="hidden units per layer (default: RNNForecaster's)",
     )
     f.add_argument(
+        "--loss",
+        choices=POINT_LOSSES + DISTRIBUTION_LOSSES,
+        default=None,
+        help="training loss (default: RNNForecaster's, absolute error). A "
+        "distribution (normal, student_t; poisson or negative_binomial for "
+        "counts, which are then read unscaled) or quantile forecasts "
+        "(quantile, with --quantiles) give intervals from the model itself "
+        "and sample paths (--paths)",
+    )
+    f.add_argument(
+        "--quantiles",
+        type=_fraction,
+        nargs="+",
+        default=None,
+        metavar="Q",
+        help="levels of --loss quantile, e.g. --quantiles 0.05 0.5 0.95 "
+        "(default: RNNForecaster's, which hold the 80, 90 and 95%% intervals)",
+    )
+    f.add_argument(
+        "--strategy",
+        choices=("direct", "recursive"),
+        default=None,
+        help="direct (every step from the origin; default) or recursive (one "
+        "step at a time, fed back: sample paths then carry the dependence "
+        "between steps)",
+    )
+    f.add_argument(
+        "--interval-method",
+        choices=INTERVAL_METHODS,
+        default="auto",
+        help="how the intervals are made (default auto: the model's own "
+        "distribution or quantiles when it has them, else conformal): "
+        "conformal bands around the point forecast, the distribution's or the "
+        "quantile head's quantiles, or quantiles of 1000 sample paths",
+    )
+    f.add_argument(
+        "--paths",
+        metavar="FILE.csv",
+        help="also write sample paths of the next HORIZON steps (long CSV: "
+        "time, sample, target); needs a distribution or quantile --loss",
+    )
+    f.add_argument(
+        "--n-paths",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="number of sample paths for --paths (default 100)",
+    )
+    f.add_argument(
+        "--temperature",
+        type=_temperature,
+        default=None,
+        metavar="T",
+        help="spread of the sample paths around the mean (default 1: the "
+        "fitted distribution; 0: the mean path; above 1: wider scenarios)",
+    )
+    f.add_argument(
         "--backtest-origins",
         type=_non_negative_int,
         default=10,
@@ -206,7 +293,8 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     f.add_argument(
         "--force",
         action="store_true",
-        help="replace an existing --output or --plot file (never an input file)",
+        help="replace an existing --output, --plot or --paths file (never an "
+        "input file)",
     )
     return p, f
 
@@ -362,18 +450,43 @@ def _check_options(args) -> None:
             "--future gives future covariate rows, but no --covariates were named; "
             "add --covariates COL ... or leave out --future"
         )
+    _check_distribution_options(args)
     inputs = [args.file] + ([args.future] if args.future else [])
     for given in inputs:
         if not Path(given).expanduser().is_file():
             what = "no such file" if not Path(given).exists() else "not a file"
             raise _InputError(f"{what}: {given}")
-    if args.output and args.plot and _same_file(Path(args.output), Path(args.plot)):
-        raise _InputError("--output and --plot name the same file; give two names")
-    if args.output:
-        _check_output_path(args.output, "--output", inputs, args.force)
+    outputs = [(o, getattr(args, o[2:])) for o in ("--output", "--plot", "--paths")]
+    outputs = [(o, path) for o, path in outputs if path]
+    for i, (o1, p1) in enumerate(outputs):
+        for o2, p2 in outputs[i + 1 :]:
+            if _same_file(Path(p1), Path(p2)):
+                raise _InputError(f"{o1} and {o2} name the same file; give two names")
+    for option, path in outputs:
+        _check_output_path(path, option, inputs, args.force)
     if args.plot:
-        _check_output_path(args.plot, "--plot", inputs, args.force)
         _check_plot(args.plot)
+
+
+def _check_distribution_options(args) -> None:
+    """--quantiles, --paths and its options need the loss that gives them."""
+    if args.quantiles is not None and args.loss != "quantile":
+        raise _InputError(
+            "--quantiles sets the levels of --loss quantile; add --loss quantile "
+            "or leave out --quantiles"
+        )
+    for option, value in (("--n-paths", args.n_paths), ("--temperature", args.temperature)):
+        if value is not None and not args.paths:
+            raise _InputError(
+                f"{option} shapes the sample paths written by --paths FILE.csv; "
+                f"add --paths or leave out {option}"
+            )
+    if args.paths and args.loss not in DISTRIBUTION_LOSSES:
+        raise _InputError(
+            f"--paths draws from a forecast distribution, and --loss "
+            f"{args.loss or 'auto'} gives one number per step; add --loss with "
+            f"one of {', '.join(DISTRIBUTION_LOSSES)}"
+        )
 
 
 # ---------------------------------------------------------------- the job
@@ -409,10 +522,19 @@ def forecast(args) -> int:
     freq = getattr(y.index, "freq", None)
     m = args.season_length or infer_season_length(freq) or 1
     params = dict(horizon=args.horizon, random_state=args.random_state)
-    for name in ("max_iter", "cell", "hidden_size"):
+    for name in ("max_iter", "cell", "hidden_size", "loss", "quantiles", "strategy"):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
+    if args.loss in COUNT_LOSSES:
+        params["scaler"] = None  # a count head reads the counts themselves
     model = RNNForecaster(**params)
+    try:  # before the (long) fit: a method the model cannot give
+        model._check_interval_method(args.interval_method)
+    except ValueError as exc:
+        raise _InputError(
+            f"--interval-method {args.interval_method}: {exc}; change --loss or "
+            "--strategy, or pick another method"
+        ) from None
     print(
         f"tsrnn: {len(y)} rows of {args.target!r}"
         + (f" with covariates {args.covariates}" if args.covariates else "")
@@ -433,7 +555,18 @@ def forecast(args) -> int:
             model.fit(y, X)
             fit_time = time.perf_counter() - t0
             point = model.predict(X=X_future)
-            lo_hi = model.predict_interval(X=X_future, level=levels)
+            lo_hi = model.predict_interval(
+                X=X_future, level=levels, method=args.interval_method
+            )
+            paths = None
+            if args.paths:
+                paths = model.sample(
+                    100 if args.n_paths is None else args.n_paths,
+                    X=X_future,
+                    temperature=1.0 if args.temperature is None else args.temperature,
+                    random_state=args.random_state,
+                    as_frame=True,
+                )
     except (ValueError, TypeError) as exc:  # the estimators' messages name the fix
         raise _InputError(str(exc)) from None
     for w in caught:
@@ -449,6 +582,16 @@ def forecast(args) -> int:
         print(f"wrote {len(out)} rows to {args.output}", file=sys.stderr)
     else:
         out.to_csv(sys.stdout)
+    if paths is not None:
+        if point.index.name:  # the forecast's time column name, as in --output
+            paths = paths.rename(columns={paths.columns[0]: point.index.name})
+        path = Path(args.paths).expanduser()
+        _write_atomically(path, lambda tmp: paths.to_csv(tmp, index=False), args.force)
+        print(
+            f"wrote {paths['sample'].nunique()} sample paths ({len(paths)} rows) "
+            f"to {args.paths}",
+            file=sys.stderr,
+        )
     if args.plot:
         _save_plot(args, y, point, lo_hi)
         print(f"wrote the plot to {args.plot}", file=sys.stderr)
@@ -465,9 +608,13 @@ def _levels(args) -> list[float]:
 
 
 def _print_backtest(args, model, y, X, m, backtest, SeasonalNaiveForecaster) -> None:
-    kw = dict(horizon=args.horizon, n_origins=args.backtest_origins, season_length=m)
+    level = _levels(args)[0]
+    kw = dict(
+        horizon=args.horizon, n_origins=args.backtest_origins, season_length=m,
+        coverage=level,
+    )
     t0 = time.perf_counter()
-    rnn = backtest(model, y, X, **kw)
+    rnn = backtest(model, y, X, method=args.interval_method, **kw)
     t_rnn = time.perf_counter() - t0
     snaive = backtest(SeasonalNaiveForecaster(season_length=m), y, None, **kw)
     print(
@@ -478,7 +625,8 @@ def _print_backtest(args, model, y, X, m, backtest, SeasonalNaiveForecaster) -> 
     for name, r in (("RNNForecaster", rnn), (f"seasonal naive (m={m})", snaive)):
         print(
             f"  {name:24s} MASE {r['mase'].mean():.3f}  MAE {r['mae'].mean():.4g}  "
-            f"sMAPE {r['smape'].mean():.2f}",
+            f"sMAPE {r['smape'].mean():.2f}  "
+            f"coverage of {100 * level:g}%: {100 * r['coverage'].mean():.0f}%",
             file=sys.stderr,
         )
     print(f"  ({t_rnn:.1f} s for the RNN backtest)", file=sys.stderr)

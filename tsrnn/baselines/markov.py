@@ -328,6 +328,14 @@ class MarkovChainForecaster(_BaseForecaster):
 
     _interval_methods = ("distribution",)
 
+    def _bounds(self, positions, values, coverage, method, fut):
+        """The chain's central interval ``(P, h, 1)`` at ``coverage`` (backtests too)."""
+        self._check_interval_method(method)
+        probs = self._step_probabilities(positions, fut.horizon)
+        tail = (1.0 - coverage) / 2
+        lower = self._quantiles(positions, probs, tail)[:, :, None]
+        return lower, self._quantiles(positions, probs, 1.0 - tail)[:, :, None]
+
     # Declared mirror: the signature and Parameters of
     # ForecasterMixin.predict_interval (one interval API); the body differs.
     def predict_interval(
@@ -363,12 +371,11 @@ class MarkovChainForecaster(_BaseForecaster):
         coverages, several = check_levels(level, coverage)
         self._check_interval_method(method)
         fut = self._future(check_horizon(horizon, self.horizon), X)
-        probs = self._step_probabilities(fut.positions, fut.horizon)
         lowers, uppers = [], []
         for c in coverages:
-            tail = (1.0 - c) / 2
-            lowers.append(self._quantiles(fut.positions, probs, tail)[:, :, None])
-            uppers.append(self._quantiles(fut.positions, probs, 1.0 - tail)[:, :, None])
+            lo, hi = self._bounds(fut.positions, None, c, method, fut)
+            lowers.append(lo)
+            uppers.append(hi)
         if not several:
             return self.schema_.format_interval(
                 lowers[0], uppers[0], coverages[0], fut.positions

@@ -217,13 +217,15 @@ class InferencePack:
                 np.zeros((B, H + self.n_extra), dt), np.empty((B, self.n_outputs), dt),
             )
             return draws
+        gm = B * self.meta[6]  # G_max per path
         SAMPLERS[self._stream](
             self.pack, self.meta, state, x, extra,
             np.ascontiguousarray(out0, dtype=dt), int(family), int(n_params),
-            float(temperature), qwork, int(seed), draws, self._no_feedback,
-            np.zeros((B, self.n_outputs), dt), np.empty((1, B, self.n_outputs), dt),
-            np.empty((B, self.hidden), dt), np.empty(self.n_buf, dt),
-            np.empty((1, B, self.n_inputs), dt), np.empty((1, B, self.n_extra), dt),
+            float(temperature), qwork, int(seed), draws,
+            np.empty((B, self.n_inputs), dt), np.empty(gm, dt), np.empty(gm, dt),
+            np.empty(gm, dt), np.empty(2 * self.hidden, dt),
+            np.zeros((B, self.hidden + self.n_extra), dt),
+            np.empty((B, self.n_outputs), dt),
         )
         return draws
 

@@ -174,6 +174,27 @@ class EnsembleForecaster(ForecasterMixin, BaseEstimator):
     def _predict_values(self, fut: Future) -> np.ndarray:
         return self._combined([m._predict_values(fut) for m in self.estimators_])
 
+    @property
+    def _interval_methods(self) -> tuple[str, ...]:
+        """The interval methods every member can give (in the first's order)."""
+        if hasattr(self, "estimators_"):
+            members = self.estimators_
+        else:  # before fit: the members' configurations, unfitted
+            base = RNNForecaster() if self.estimator is None else self.estimator
+            members = [clone(base).set_params(**c) for c in self._configs()]
+        offered = [getattr(m, "_interval_methods", ("conformal",)) for m in members]
+        common = tuple(m for m in offered[0] if all(m in o for o in offered[1:]))
+        return common or ("conformal",)
+
+    def _bounds(self, positions, values, coverage, method, fut):
+        """The members' bounds by ``method``, combined bound by bound."""
+        los, his = [], []
+        for m in self.estimators_:
+            lo, hi = m._bounds(positions, m._predict_values(fut), coverage, method, fut)
+            los.append(lo)
+            his.append(hi)
+        return self._combined(los), self._combined(his)
+
     def _update_block(self, block: SeriesSet) -> None:
         for m in self.estimators_:
             m._update_block(block)

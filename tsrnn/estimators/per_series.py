@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..data import check_horizon
 from ..engine.budget import check_forecast_budget
+from ..evaluation import ForecasterMixin
 from .forecaster import RNNForecaster
 
 
@@ -209,7 +210,7 @@ class PerSeriesForecaster(BaseEstimator):
         return self
 
     # ---------------------------------------------------------- predict
-    def _each(self, method, X, ids=None, **kwargs):
+    def _each(self, action, X, ids=None, **kwargs):
         check_is_fitted(self)
         # read once: update swaps in a new dict, so every series forecasts
         # from the same generation of models
@@ -232,9 +233,9 @@ class PerSeriesForecaster(BaseEstimator):
             est = estimators[sid]
             xf = xs[sid][0] if X is not None else None
             out.append(
-                getattr(est, method)(X=xf, **kwargs)
+                getattr(est, action)(X=xf, **kwargs)
                 if xf is not None
-                else getattr(est, method)(**kwargs)
+                else getattr(est, action)(**kwargs)
             )
         return pd.concat(out, ignore_index=True)
 
@@ -255,9 +256,45 @@ class PerSeriesForecaster(BaseEstimator):
         """
         return self._each("predict", X, horizon=horizon)
 
-    def predict_interval(self, horizon=None, X=None, coverage=0.9):
-        """Every series' interval forecast, in long format (see the clone's)."""
-        return self._each("predict_interval", X, horizon=horizon, coverage=coverage)
+    def predict_interval(
+        self, horizon=None, X=None, coverage=None, *, level=None, method="auto"
+    ):
+        """Every series' interval forecast, in long format (see the clone's).
+
+        Parameters
+        ----------
+        horizon : int, optional
+        X : pandas.DataFrame, optional
+            Long-format future covariates of every series.
+        coverage : float, optional
+            One level as a fraction or percentage; ``level`` is the same.
+            Default (neither given): 90.
+        level : float or list of float, optional
+            Percentages, e.g. ``[80, 95]``.
+        method : str, default="auto"
+            Passed to the clones (see their ``predict_interval``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The clones' interval frames, one after the other.
+        """
+        kwargs = {"coverage": 0.9 if coverage is None and level is None else coverage}
+        if level is not None:  # only when given: a clone may predate ``level``
+            kwargs["level"] = level
+        if method != "auto":
+            self._check_interval_method(method)
+            kwargs["method"] = method
+        return self._each("predict_interval", X, horizon=horizon, **kwargs)
+
+    @property
+    def _interval_methods(self) -> tuple[str, ...]:
+        """What the clones' ``predict_interval(method=...)`` can give."""
+        base = RNNForecaster() if self.estimator is None else self.estimator
+        return getattr(base, "_interval_methods", ("conformal",))
+
+    # the one check (and message) of every forecaster
+    _check_interval_method = ForecasterMixin._check_interval_method
 
     def update(self, y_new, X_new=None):
         """Stream new observations into the series' models (no refit).

@@ -7,12 +7,12 @@ means ``softplus(raw) + 1e-6``, Student-t degrees of freedom
 block of outputs; the ``sample_<cell>`` drivers generate paths recursively:
 each step's draw is written into the next step's input and the network is
 advanced on it, one step for every path at a time, then the next step's
-outputs are drawn from. :func:`sample_lstm` runs every path of a step
-through one register-blocked product per weight matrix (the weights read
-once per step, not once per path: about twice the stream driver's speed at
-64 units, 1000 paths); the other cells call their stream driver
-(:mod:`.stream`), which steps one path (row) at a time. Every loop over steps
-and paths runs here, compiled.
+outputs are drawn from. Every sampler runs every path of a step through one
+register-blocked product per weight matrix (the weights read once per step,
+not once per path: about twice the speed of stepping one path at a time
+through the stream driver, :mod:`.stream`, at 64 units and 1000 paths), with
+the stream driver's element maths (the same paths, bit for bit). Every loop
+over steps and paths runs here, compiled.
 
 Draws use Numba's generator (NumPy's legacy ``np.random`` functions are what
 Numba compiles: no ``Generator`` inside a kernel), seeded once per call
@@ -33,7 +33,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._activations import lstm_cell_2d, lstm_gates_2d, lstm_output_2d
+from ._activations import (
+    lstm_cell_2d,
+    lstm_gates_2d,
+    lstm_output_2d,
+    sigmoid_of,
+    sigmoid_of_sum,
+    tanh_2d,
+    tanh_of,
+)
 from ._jit import jit
 from ._linalg import copy2d, panel_matmul, view
 from .stream import stream_gru, stream_rnn_relu, stream_rnn_tanh, stream_sru
@@ -148,24 +156,17 @@ def _draw_step(family, n_params, out, s, temperature, qwork, draws):
                                    n_params)
 
 
-@jit(inline="always")
-def _feed(x, extra, s, draws, xs, es):
-    """The inputs of step ``s + 1``: known features, the drawn targets."""
-    for b in range(xs.shape[1]):
-        for i in range(xs.shape[2]):
-            xs[0, b, i] = x[s, b, i]
-        for j in range(draws.shape[2]):
-            xs[0, b, j] = draws[s, b, j]
-        for e in range(es.shape[2]):
-            es[0, b, e] = extra[s, b, e]
-
-
 def _sampler_doc(cell):
-    return f"""Recursive sample paths of a unidirectional {cell} network.
+    return f"""Recursive sample paths of a unidirectional {cell} network, every path at once.
 
     Step 0 is drawn from ``out0``; for ``s = 1 .. S-1`` the inputs ``x[s-1]``
-    with the target columns set to step ``s-1``'s draws advance ``state``
-    (the stream driver), and step ``s`` is drawn from the head's outputs.
+    with the target columns set to step ``s-1``'s draws advance ``state`` by
+    one step for all ``B`` paths (one register-blocked product per weight
+    matrix over the rows, :func:`~._linalg.panel_matmul`; the weights are
+    read once per step, not once per path), and step ``s`` is drawn from the
+    head's outputs. Every element goes through the same operations as in the
+    stream driver (:mod:`.stream`, one row at a time), so the paths are the
+    same bit for bit.
 
     Parameters
     ----------
@@ -181,66 +182,176 @@ def _sampler_doc(cell):
     family, n_params, temperature, qwork, seed : see :func:`draw_marginals`
     draws : ndarray of shape (S, B, k)
         Out: the paths (scaled, as the network reads its targets).
-    fb : int64 ndarray of shape (0, 2)
-        No feedback (the draws are written into the inputs).
-    last_out, out1, top, buf, xs, es : scratch
-        ``(B, O)``, ``(1, B, O)``, ``(B, H)``, the stream buffer, ``(1, B, I)``
-        and ``(1, B, E)``.
+    xs, g, hp, act, row, z, out : scratch
+        ``(B, I)``; ``g``, ``hp``, ``act`` flat, ``B * G_max`` each; ``row``
+        ``(2 H,)``; ``z`` ``(B, H + E)``; ``out`` ``(B, O)``.
     """
 
 
-# Declared mirror: one sampler per cell, each calling its own stream driver
-# (a driver passed as an argument would compile every cell for every user,
-# as stream.py explains); the loop is the same.
+@jit(inline="always")
+def _step_inputs(x, extra, s, draws, xs, z):
+    """Step ``s + 1``'s inputs of every path: known features, the drawn targets.
+
+    Extras go after the hidden units in ``z`` (the head's features).
+    """
+    H = z.shape[1] - extra.shape[2]
+    for b in range(xs.shape[0]):
+        for i in range(xs.shape[1]):
+            xs[b, i] = x[s, b, i]
+        for j in range(draws.shape[2]):
+            xs[b, j] = draws[s, b, j]
+        for e in range(extra.shape[2]):
+            z[b, H + e] = extra[s, b, e]
+
+
+@jit(inline="always")
+def _layer_products(pack, meta, layer, inp, h, g, hp):
+    """``g = bias 1 + inp W_ih^T`` and the recurrent side for every path.
+
+    ``hp = b_hh + h W_hh^T`` apart (GRU), or ``g += h W_hh^T`` (RNN, LSTM);
+    SRU has no recurrent product. As the stream driver's ``_gates``.
+    """
+    B = g.shape[0]
+    r = 11 + 8 * layer
+    H, nr = meta[1], meta[2]
+    n_in, G, n_p = meta[r], meta[r + 1], meta[r + 3]
+    panel_matmul(inp, view(pack, meta[r + 2], (n_p, n_in, nr)),
+                 view(pack, meta[r + 5], (1, G)), g, 0, B)
+    o_hh = meta[r + 4]
+    if o_hh < 0:
+        return
+    wp = view(pack, o_hh, (n_p, H, nr))
+    if meta[r + 6] >= 0:
+        panel_matmul(h, wp, view(pack, meta[r + 6], (1, G)), hp, 0, B)
+    else:
+        panel_matmul(h, wp, g, g, 0, B)
+
+
+# Declared mirror: one sampler per cell (a cell passed as an argument would
+# compile every cell for every user, as stream.py explains); the step loop,
+# inputs and head are the same, each cell's maths inside differ.
+@jit
+def _rnn_sample(relu, pack, meta, state, x, extra, out0, family, n_params,
+                temperature, qwork, seed, draws, xs, g, hp, act, row, z, out):
+    np.random.seed(seed)  # noqa: NPY002
+    L, H, nr = meta[0], meta[1], meta[2]
+    B = out0.shape[0]
+    zero = pack.dtype.type(0.0)
+    gb = view(g, 0, (B, H))
+    _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
+    head_w = view(pack, meta[7], (meta[8], z.shape[1], nr))
+    head_b = view(pack, meta[9], (1, out.shape[1]))
+    for s in range(draws.shape[0] - 1):
+        _step_inputs(x, extra, s, draws, xs, z)
+        for layer in range(L):
+            h = state[0, layer]
+            _layer_products(pack, meta, layer, xs if layer == 0 else z, h, gb, gb)
+            if relu:
+                for b in range(B):
+                    for j in range(H):
+                        h[b, j] = zero if gb[b, j] <= zero else gb[b, j]
+            else:
+                tanh_2d(gb, h)
+            for b in range(B):
+                for j in range(H):
+                    z[b, j] = h[b, j]
+        panel_matmul(z, head_w, head_b, out, 0, B)
+        _draw_step(family, n_params, out, s + 1, temperature, qwork, draws)
+
+
 @jit
 def sample_rnn_tanh(pack, meta, state, x, extra, out0, family, n_params,
-                    temperature, qwork, seed, draws, fb, last_out, out1, top, buf, xs,
-                    es):
-    np.random.seed(seed)  # noqa: NPY002
-    _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
-    for s in range(draws.shape[0] - 1):
-        _feed(x, extra, s, draws, xs, es)
-        stream_rnn_tanh(pack, meta, state, xs, es, fb, last_out, out1, top, buf)
-        _draw_step(family, n_params, out1[0], s + 1, temperature, qwork, draws)
+                    temperature, qwork, seed, draws, xs, g, hp, act, row, z, out):
+    _rnn_sample(False, pack, meta, state, x, extra, out0, family, n_params,
+                temperature, qwork, seed, draws, xs, g, hp, act, row, z, out)
 
 
 @jit
 def sample_rnn_relu(pack, meta, state, x, extra, out0, family, n_params,
-                    temperature, qwork, seed, draws, fb, last_out, out1, top, buf, xs,
-                    es):
-    np.random.seed(seed)  # noqa: NPY002
-    _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
-    for s in range(draws.shape[0] - 1):
-        _feed(x, extra, s, draws, xs, es)
-        stream_rnn_relu(pack, meta, state, xs, es, fb, last_out, out1, top, buf)
-        _draw_step(family, n_params, out1[0], s + 1, temperature, qwork, draws)
+                    temperature, qwork, seed, draws, xs, g, hp, act, row, z, out):
+    _rnn_sample(True, pack, meta, state, x, extra, out0, family, n_params,
+                temperature, qwork, seed, draws, xs, g, hp, act, row, z, out)
 
 
 @jit
 def sample_gru(pack, meta, state, x, extra, out0, family, n_params,
-               temperature, qwork, seed, draws, fb, last_out, out1, top, buf, xs,
-                    es):
+               temperature, qwork, seed, draws, xs, g, hp, act, row, z, out):
     np.random.seed(seed)  # noqa: NPY002
+    L, H, nr = meta[0], meta[1], meta[2]
+    B = out0.shape[0]
+    one = pack.dtype.type(1.0)
+    G = 3 * H
+    gb, hpb, ab = view(g, 0, (B, G)), view(hp, 0, (B, G)), view(act, 0, (B, G))
+    t0 = row[:H]
     _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
+    head_w = view(pack, meta[7], (meta[8], z.shape[1], nr))
+    head_b = view(pack, meta[9], (1, out.shape[1]))
     for s in range(draws.shape[0] - 1):
-        _feed(x, extra, s, draws, xs, es)
-        stream_gru(pack, meta, state, xs, es, fb, last_out, out1, top, buf)
-        _draw_step(family, n_params, out1[0], s + 1, temperature, qwork, draws)
+        _step_inputs(x, extra, s, draws, xs, z)
+        for layer in range(L):
+            hs = state[0, layer]
+            _layer_products(pack, meta, layer, xs if layer == 0 else z, hs, gb, hpb)
+            for b in range(B):  # the stream driver's row maths, row by row
+                g0 = gb[b]
+                hp0 = hpb[b]
+                a = ab[b]
+                sigmoid_of_sum(g0[: 2 * H], hp0[: 2 * H], a[: 2 * H])  # r, z
+                for j in range(H):
+                    t0[j] = g0[2 * H + j] + a[j] * hp0[2 * H + j]
+                tanh_of(t0, a[2 * H :])  # n
+                h = hs[b]
+                for j in range(H):
+                    zg = a[H + j]
+                    h[j] = (one - zg) * a[2 * H + j] + zg * h[j]
+                    z[b, j] = h[j]
+        panel_matmul(z, head_w, head_b, out, 0, B)
+        _draw_step(family, n_params, out, s + 1, temperature, qwork, draws)
 
 
 @jit
 def sample_sru(pack, meta, state, x, extra, out0, family, n_params,
-               temperature, qwork, seed, draws, fb, last_out, out1, top, buf, xs,
-                    es):
+               temperature, qwork, seed, draws, xs, g, hp, act, row, z, out):
     np.random.seed(seed)  # noqa: NPY002
+    L, H, nr = meta[0], meta[1], meta[2]
+    B = out0.shape[0]
+    one = pack.dtype.type(1.0)
+    pre = row
+    a = view(act, 0, (2 * H,))
     _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
+    head_w = view(pack, meta[7], (meta[8], z.shape[1], nr))
+    head_b = view(pack, meta[9], (1, out.shape[1]))
     for s in range(draws.shape[0] - 1):
-        _feed(x, extra, s, draws, xs, es)
-        stream_sru(pack, meta, state, xs, es, fb, last_out, out1, top, buf)
-        _draw_step(family, n_params, out1[0], s + 1, temperature, qwork, draws)
+        _step_inputs(x, extra, s, draws, xs, z)
+        for layer in range(L):
+            r0 = 11 + 8 * layer
+            G = meta[r0 + 1]
+            gb = view(g, 0, (B, G))
+            inp = xs if layer == 0 else z
+            _layer_products(pack, meta, layer, inp, inp, gb, gb)  # U_t (zero bias)
+            o_b = meta[r0 + 6]
+            o_v = meta[r0 + 7]
+            al = pack[o_v + 2 * H]
+            for b in range(B):  # the stream driver's row maths, row by row
+                g0 = gb[b]
+                c_row = state[0, layer, b]
+                for j in range(H):
+                    c = c_row[j]
+                    pre[j] = g0[H + j] + pack[o_v + j] * c + pack[o_b + j]
+                    k = H + j
+                    pre[k] = g0[H + k] + pack[o_v + k] * c + pack[o_b + k]
+                sigmoid_of(pre, a)
+                for j in range(H):
+                    f = a[j]
+                    r = a[H + j]
+                    c = f * c_row[j] + (one - f) * g0[j]
+                    sk = g0[3 * H + j] if G == 4 * H else al * inp[b, j]
+                    c_row[j] = c
+                    z[b, j] = r * c + (one - r) * sk  # inp[b, j] is read above first
+        panel_matmul(z, head_w, head_b, out, 0, B)
+        _draw_step(family, n_params, out, s + 1, temperature, qwork, draws)
 
 
-#: The sampler of each stream driver.
+#: The sampler of each stream driver (the LSTM's takes other scratch).
 SAMPLERS = {
     stream_rnn_tanh: sample_rnn_tanh,
     stream_rnn_relu: sample_rnn_relu,
