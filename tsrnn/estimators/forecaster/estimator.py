@@ -424,6 +424,7 @@ class RNNForecaster(
         "differencing",
         "deseasonalize",
         "references",
+        "combination",
         "calendar_features",
         "holidays",
         "scaler",
@@ -459,6 +460,7 @@ class RNNForecaster(
         "reference": [StrOptions({"auto", "last", "seasonal"})],
         "deseasonalize": [StrOptions({"auto"}), None],
         "references": [StrOptions({"auto"}), None],
+        "combination": [StrOptions({"auto"}), None],
         "calendar_features": ["boolean"],
         "holidays": [None, str, list, tuple],
         "scaler": [StrOptions({"standard", "robust"}), None],
@@ -517,6 +519,7 @@ class RNNForecaster(
         differencing="auto",
         deseasonalize="auto",
         references="auto",
+        combination="auto",
         calendar_features=True,
         holidays=None,
         scaler="standard",
@@ -554,6 +557,7 @@ class RNNForecaster(
         self.differencing = differencing
         self.deseasonalize = deseasonalize
         self.references = references
+        self.combination = combination
         self.calendar_features = calendar_features
         self.holidays = holidays
         self.scaler = scaler

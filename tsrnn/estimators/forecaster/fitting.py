@@ -19,7 +19,7 @@ from ...engine.trainer import TrainingLog
 from ...evaluation import series_scale
 from ...persist import is_solver
 from .. import fitted_config
-from . import auto, head, references
+from . import auto, combination, head, references
 from .features import FeatureLayout, block_steps, network_inputs
 from .head import build_network, reference_only, resolve_seasons, start_at_reference
 from .reader import SeriesReader, validation_score
@@ -109,6 +109,16 @@ class FitsForecaster:
         # read every series to its end with the final weights
         # (the stream kernel fills the gaps with the model's own estimates)
         outputs = self._read_to_ends(SeriesReader(net, layout), theta, series)
+        self.combination_weights_ = None
+        if self._combines(layout, has_val, log):
+            # the tails choose the network's and the references' weights; the
+            # combined head is read again so its residuals calibrate intervals
+            weights = combination.tail_weights(
+                *combination.tail_forecasts(layout, outputs, series)
+            )
+            combination.combine_head(net, theta, layout, weights)
+            self.combination_weights_ = weights
+            outputs = self._read_to_ends(SeriesReader(net, layout), theta, series)
         if mode in (False, "max_iter") and has_val:
             log.validation_scores.append(
                 validation_score(
@@ -129,6 +139,15 @@ class FitsForecaster:
         ):
             self._finish_on_all(data, strategy, mode, log, n_val, use_reference)
         return self
+
+    def _combines(self, layout, has_val, log) -> bool:
+        """Whether the tails choose a combination with the references."""
+        return (
+            self.combination == "auto"
+            and bool(layout.n_refs)
+            and has_val
+            and log.stopped not in ("diverged", "interrupted")
+        )
 
     def _reference_wins(self, log) -> bool:
         """Whether the tails scored the reference alone above every epoch."""
@@ -460,6 +479,11 @@ class FitsForecaster:
             n_epochs=n_epochs,
             optimizer=optimizer,
         )
+        if mode == "refit" and self.combination_weights_ is not None:
+            # the selection run's weights ("continue" trained the combined head on)
+            combination.combine_head(
+                self._net, theta, self._layout, self.combination_weights_
+            )
         self._read_to_ends(SeriesReader(self._net, self._layout), theta, series)
         if log.stopped == "max_iter":  # ran the selected epochs, as intended
             self.stopped_ = selection.stopped

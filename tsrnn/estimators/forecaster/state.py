@@ -61,6 +61,7 @@ ARRAYS = (
     "conformal_scores_",
     "conformal_scale_",
     "dh_norm_",
+    "combination_weights_",
 )
 
 
@@ -167,6 +168,7 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     est.references_ = NAMES if refs is not None else ()
     est.deseasonalized_ = season.active > 0
     est.schema_ = schema
+    est.combination_weights_ = None  # files of versions before the combination
     persist.restore_attributes(est, SCALARS, ARRAYS, state)
     est._optimizer = optimizer
     est._log = log

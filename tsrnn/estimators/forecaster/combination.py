@@ -1,0 +1,154 @@
+"""The network's forecast combined with the statistical references, on the tails.
+
+M4's lesson, from its statistical benchmarks to its winners: a combination of
+forecasts is more accurate than the forecasts it combines, and the most
+reliable weights are those the recent past supports. With ``references``
+the head already reads the forecasts of SES, the damped trend, Theta and
+drift; after the selection run of the refit protocol, the held-out tails hold
+the network's forecasts and the references' for the same origins, never
+trained on. :func:`tail_weights` chooses the convex weights of the network and
+each reference (one set per target, pooled over the forecast steps and the
+tails' origins) that minimise the absolute error there, on a grid of the
+simplex; :func:`combine_head` writes that combination into the head, which is
+linear in its inputs: the network's part (state weights, bias and every
+known-future weight) is scaled by its weight, and each reference's weight is
+added to its column. The combined model is an ordinary model: ``predict``,
+``update``, intervals and model files need nothing new.
+
+Where the network is best on the tails, its weight is 1 and nothing changes;
+on the short yearly and "other" series of M3/Tourism, where per-series
+exponential smoothing and drift beat a global model trained a few epochs,
+the combination moves the forecast towards them (measured in
+``docs/defaults.md``).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from .features import FeatureLayout, gather
+
+#: Resolution of the simplex grid (weights are multiples of 1 / GRID_STEPS).
+GRID_STEPS = 10
+#: Most (origin, step) points scored per target (evenly spaced, deterministic).
+MAX_POINTS = 20000
+
+
+def simplex_grid(n: int, steps: int = GRID_STEPS) -> np.ndarray:
+    """Every weight vector of ``n`` non-negative multiples of ``1/steps`` summing to 1.
+
+    Returns
+    -------
+    ndarray of shape (n_points, n)
+    """
+    pts = [
+        c
+        for c in itertools.product(range(steps + 1), repeat=n - 1)
+        if sum(c) <= steps
+    ]
+    grid = np.array([(*c, steps - sum(c)) for c in pts], dtype=float) / steps
+    return grid
+
+
+def tail_forecasts(layout: FeatureLayout, outputs, series):
+    """The network's and the references' forecasts on the held-out tails.
+
+    Returns
+    -------
+    candidates : ndarray of shape (P, k, 1 + n_refs)
+        Per (origin, step) point and target: the network's forecast, then each
+        reference's, in the space the head forecasts in (scaled, relative to
+        the origin with differencing).
+    target : ndarray of shape (P, k)
+    mask : ndarray of shape (P, k)
+        1 where the target is observed and every candidate is finite.
+    """
+    k, ho, R = layout.n_targets, layout.horizon_out, layout.n_refs
+    cands, tgs, mks = [], [], []
+    for s, out in enumerate(outputs):
+        a, b = series.indptr[s], series.indptr[s + 1]
+        te = series.train_end_series[s]
+        if te >= b:
+            continue
+        rows = np.arange(te - 1, b)
+        _, ex, tg, mk = gather(
+            layout,
+            series.Y,
+            series.Z,
+            series.start,
+            series.end,
+            rows,
+            Y_target=series.Y,
+            refs=series.refs,
+        )
+        n = len(rows)
+        ex = ex.reshape(n, ho, layout.n_per_step)
+        cols = layout.ref_offset + np.arange(R)[:, None] * k + np.arange(k)  # (R, k)
+        refs = np.moveaxis(ex[:, :, cols], 2, 3)  # (n, ho, k, R)
+        net = np.asarray(out[rows - a], dtype=float).reshape(n, ho, k)
+        cands.append(np.concatenate([net[..., None], refs], axis=3).reshape(-1, k, R + 1))
+        tgs.append(tg.reshape(-1, k))
+        mks.append(mk.reshape(-1, k))
+    if not cands:
+        z = np.zeros((0, k))
+        return np.zeros((0, k, R + 1)), z, z
+    c = np.concatenate(cands)
+    t = np.concatenate(tgs)
+    m = np.concatenate(mks).astype(float)
+    ok = np.isfinite(c).all(axis=2) & np.isfinite(t)
+    m = np.where(ok, m, 0.0)
+    return np.where(np.isfinite(c), c, 0.0), np.where(np.isfinite(t), t, 0.0), m
+
+
+def tail_weights(candidates, target, mask, steps: int = GRID_STEPS) -> np.ndarray:
+    """Convex weights (network first) with the least absolute error on the tails.
+
+    Per target, every point of :func:`simplex_grid` is scored by the mean
+    absolute error of its combination over the observed points (at most
+    :data:`MAX_POINTS`, evenly spaced); ties keep the earliest grid point with
+    the largest network weight. A target without observed points keeps the
+    network alone.
+
+    Returns
+    -------
+    ndarray of shape (k, 1 + n_refs)
+    """
+    P, k, n = candidates.shape
+    grid = simplex_grid(n, steps)
+    # the network's weight first, largest first: ties keep the network
+    grid = grid[np.argsort(-grid[:, 0], kind="stable")]
+    out = np.zeros((k, n))
+    out[:, 0] = 1.0
+    for j in range(k):
+        rows = np.flatnonzero(mask[:, j] > 0)
+        if not len(rows):
+            continue
+        if len(rows) > MAX_POINTS:
+            rows = rows[np.linspace(0, len(rows) - 1, MAX_POINTS).astype(np.int64)]
+        c, t = candidates[rows, j], target[rows, j]  # (p, n), (p,)
+        err = np.abs(c @ grid.T - t[:, None]).mean(axis=0)  # (G,)
+        out[j] = grid[int(np.argmin(err))]
+    return out
+
+
+def combine_head(net, theta: np.ndarray, layout: FeatureLayout, weights) -> None:
+    """Write the combination ``weights`` (k, 1 + n_refs) into the head, in place.
+
+    The head is ``W o + E e + b`` per step and target: scaling ``W``, ``b``
+    and ``E`` by the network's weight and adding reference ``r``'s weight to
+    its column of ``E`` gives ``w_0 * network + sum_r w_r * reference_r``
+    exactly.
+    """
+    views = net.layout.views(theta)
+    W, b, E = views["head.weight"], views["head.bias"], views["head.extra_weight"]
+    k, ho = layout.n_targets, layout.horizon_out
+    w = np.asarray(weights, dtype=float)
+    for j in range(k):
+        rows = np.arange(ho) * k + j  # step-major outputs
+        W[rows] *= w[j, 0]
+        b[rows] *= w[j, 0]
+        E[:, j, :] *= w[j, 0]
+        for r in range(layout.n_refs):
+            E[:, j, layout.ref_offset + r * k + j] += w[j, 1 + r]
