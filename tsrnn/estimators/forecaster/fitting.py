@@ -110,7 +110,7 @@ class FitsForecaster:
         # (the stream kernel fills the gaps with the model's own estimates)
         outputs = self._read_to_ends(SeriesReader(net, layout), theta, series)
         self.combination_weights_ = None
-        if self._combines(layout, has_val, log):
+        if self._combines(layout, has_val, mode, log):
             # the tails choose the network's and the references' weights; the
             # combined head is read again so its residuals calibrate intervals
             weights = combination.tail_weights(
@@ -140,12 +140,18 @@ class FitsForecaster:
             self._finish_on_all(data, strategy, mode, log, n_val, use_reference)
         return self
 
-    def _combines(self, layout, has_val, log) -> bool:
-        """Whether the tails choose a combination with the references."""
+    def _combines(self, layout, has_val, mode, log) -> bool:
+        """Whether the tails choose a combination with the references.
+
+        Only where early stopping holds tails out (``mode`` "refit",
+        "continue" or "holdout"): without it the tails are a validation set
+        the user asked for, not a part of the model.
+        """
         return (
             self.combination == "auto"
             and bool(layout.n_refs)
             and has_val
+            and mode in ("refit", "continue", "holdout")
             and log.stopped not in ("diverged", "interrupted")
         )
 
