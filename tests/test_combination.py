@@ -59,19 +59,34 @@ def test_tail_weights_pick_the_candidate_that_is_right():
     c = rng.normal(size=(P, 2, 5))
     t = np.stack([c[:, 0, 3], c[:, 1, 0]], axis=1)  # target 0 = ref 3, 1 = network
     w = combination.tail_weights(c, t, np.ones((P, 2)))
-    np.testing.assert_array_equal(w, [[0, 0, 0, 1, 0], [1, 0, 0, 0, 0]])
+    np.testing.assert_array_equal(w, [[[0, 0, 0, 1, 0], [1, 0, 0, 0, 0]]])
     # the halfway mix of two candidates is found on the grid
     t2 = (0.5 * c[:, 0, 1] + 0.5 * c[:, 0, 4])[:, None]
     w2 = combination.tail_weights(c[:, :1], t2, np.ones((P, 1)))
-    np.testing.assert_allclose(w2, [[0, 0.5, 0, 0, 0.5]])
+    np.testing.assert_allclose(w2, [[[0, 0.5, 0, 0, 0.5]]])
+
+
+def test_tail_weights_per_step():
+    rng = np.random.default_rng(1)
+    P = 400
+    c = rng.normal(size=(P, 1, 5))
+    steps = np.arange(P) % 2
+    # step 0's target is the network, step 1's is drift (the last reference)
+    t = np.where(steps == 0, c[:, 0, 0], c[:, 0, 4])[:, None]
+    w = combination.tail_weights(c, t, np.ones((P, 1)), steps, n_steps=3)
+    np.testing.assert_array_equal(
+        w[:, 0], [[1, 0, 0, 0, 0], [0, 0, 0, 0, 1], [1, 0, 0, 0, 0]]  # step 2: no data
+    )
+    pooled = combination.tail_weights(c, t, np.ones((P, 1)), n_steps=3)
+    assert (pooled == pooled[0]).all()
 
 
 def test_tail_weights_ties_and_no_points_keep_the_network():
     c = np.ones((50, 1, 5))  # every candidate the same: all tie
     w = combination.tail_weights(c, np.ones((50, 1)), np.ones((50, 1)))
-    np.testing.assert_array_equal(w, [[1, 0, 0, 0, 0]])
+    np.testing.assert_array_equal(w, [[[1, 0, 0, 0, 0]]])
     w = combination.tail_weights(c, np.zeros((50, 1)), np.zeros((50, 1)))
-    np.testing.assert_array_equal(w, [[1, 0, 0, 0, 0]])
+    np.testing.assert_array_equal(w, [[[1, 0, 0, 0, 0]]])
 
 
 def _predict_combined(model, weights):
@@ -120,8 +135,8 @@ def test_auto_chooses_weights_on_the_tails_and_survives_save_load(tmp_path):
     df = trending(n=40, n_series=20)
     model = fit_quiet(small(), df)  # early_stopping "auto": refit protocol
     w = model.combination_weights_
-    assert w.shape == (1, 5)
-    np.testing.assert_allclose(w.sum(), 1.0)
+    assert w.shape == (4, 1, 5)  # (horizon_out, targets, network + references)
+    np.testing.assert_allclose(w.sum(axis=2), 1.0)
     assert (w >= 0).all()
     model.save(tmp_path / "m.npz")
     loaded = tsrnn.load(tmp_path / "m.npz")

@@ -34,6 +34,8 @@ from .features import FeatureLayout, gather
 GRID_STEPS = 10
 #: Most (origin, step) points scored per target (evenly spaced, deterministic).
 MAX_POINTS = 20000
+#: One set of weights per forecast step (True) or one pooled over the steps.
+PER_STEP = False
 
 
 def simplex_grid(n: int, steps: int = GRID_STEPS) -> np.ndarray:
@@ -64,9 +66,11 @@ def tail_forecasts(layout: FeatureLayout, outputs, series):
     target : ndarray of shape (P, k)
     mask : ndarray of shape (P, k)
         1 where the target is observed and every candidate is finite.
+    steps : ndarray of shape (P,)
+        The forecast step (0-based) of each point.
     """
     k, ho, R = layout.n_targets, layout.horizon_out, layout.n_refs
-    cands, tgs, mks = [], [], []
+    cands, tgs, mks, stp = [], [], [], []
     for s, out in enumerate(outputs):
         a, b = series.indptr[s], series.indptr[s + 1]
         te = series.train_end_series[s]
@@ -91,50 +95,71 @@ def tail_forecasts(layout: FeatureLayout, outputs, series):
         cands.append(np.concatenate([net[..., None], refs], axis=3).reshape(-1, k, R + 1))
         tgs.append(tg.reshape(-1, k))
         mks.append(mk.reshape(-1, k))
+        stp.append(np.tile(np.arange(ho), n))
     if not cands:
         z = np.zeros((0, k))
-        return np.zeros((0, k, R + 1)), z, z
+        return np.zeros((0, k, R + 1)), z, z, np.zeros(0, dtype=np.int64)
     c = np.concatenate(cands)
     t = np.concatenate(tgs)
     m = np.concatenate(mks).astype(float)
     ok = np.isfinite(c).all(axis=2) & np.isfinite(t)
     m = np.where(ok, m, 0.0)
-    return np.where(np.isfinite(c), c, 0.0), np.where(np.isfinite(t), t, 0.0), m
+    steps = np.concatenate(stp)
+    return np.where(np.isfinite(c), c, 0.0), np.where(np.isfinite(t), t, 0.0), m, steps
 
 
-def tail_weights(candidates, target, mask, steps: int = GRID_STEPS) -> np.ndarray:
+def tail_weights(
+    candidates, target, mask, steps=None, n_steps: int = 1, grid: int = GRID_STEPS
+) -> np.ndarray:
     """Convex weights (network first) with the least absolute error on the tails.
 
-    Per target, every point of :func:`simplex_grid` is scored by the mean
-    absolute error of its combination over the observed points (at most
-    :data:`MAX_POINTS`, evenly spaced); ties keep the earliest grid point with
-    the largest network weight. A target without observed points keeps the
-    network alone.
+    Per target (and per forecast step when ``steps`` is given), every point
+    of :func:`simplex_grid` is scored by the mean absolute error of its
+    combination over the observed points (at most :data:`MAX_POINTS`, evenly
+    spaced); ties keep the grid point with the largest network weight. Where
+    nothing is observed, the network alone.
+
+    Parameters
+    ----------
+    candidates, target, mask : from :func:`tail_forecasts`
+    steps : ndarray of shape (P,), optional
+        Each point's forecast step: one set of weights per step. Default: one
+        set pooled over the steps.
+    n_steps : int
+        Steps of the result (``horizon_out``).
 
     Returns
     -------
-    ndarray of shape (k, 1 + n_refs)
+    ndarray of shape (n_steps, k, 1 + n_refs)
     """
     P, k, n = candidates.shape
-    grid = simplex_grid(n, steps)
+    g = simplex_grid(n, grid)
     # the network's weight first, largest first: ties keep the network
-    grid = grid[np.argsort(-grid[:, 0], kind="stable")]
-    out = np.zeros((k, n))
-    out[:, 0] = 1.0
-    for j in range(k):
-        rows = np.flatnonzero(mask[:, j] > 0)
-        if not len(rows):
-            continue
-        if len(rows) > MAX_POINTS:
-            rows = rows[np.linspace(0, len(rows) - 1, MAX_POINTS).astype(np.int64)]
-        c, t = candidates[rows, j], target[rows, j]  # (p, n), (p,)
-        err = np.abs(c @ grid.T - t[:, None]).mean(axis=0)  # (G,)
-        out[j] = grid[int(np.argmin(err))]
+    g = g[np.argsort(-g[:, 0], kind="stable")]
+    out = np.zeros((n_steps, k, n))
+    out[..., 0] = 1.0
+    groups = [(slice(None), np.ones(P, dtype=bool))]
+    if steps is not None:
+        groups = [(s, steps == s) for s in range(n_steps)]
+    for where, sel in groups:
+        for j in range(k):
+            rows = np.flatnonzero(sel & (mask[:, j] > 0))
+            if not len(rows):
+                continue
+            if len(rows) > MAX_POINTS:
+                idx = np.linspace(0, len(rows) - 1, MAX_POINTS).astype(np.int64)
+                rows = rows[idx]
+            c, t = candidates[rows, j], target[rows, j]  # (p, n), (p,)
+            err = np.abs(c @ g.T - t[:, None]).mean(axis=0)  # (G,)
+            out[where, j] = g[int(np.argmin(err))]
     return out
 
 
 def combine_head(net, theta: np.ndarray, layout: FeatureLayout, weights) -> None:
-    """Write the combination ``weights`` (k, 1 + n_refs) into the head, in place.
+    """Write the combination ``weights`` into the head, in place.
+
+    ``weights``: ``(k, 1 + n_refs)`` for every step, or ``(horizon_out, k, 1 +
+    n_refs)`` one set per step.
 
     The head is ``W o + E e + b`` per step and target: scaling ``W``, ``b``
     and ``E`` by the network's weight and adding reference ``r``'s weight to
@@ -144,11 +169,12 @@ def combine_head(net, theta: np.ndarray, layout: FeatureLayout, weights) -> None
     views = net.layout.views(theta)
     W, b, E = views["head.weight"], views["head.bias"], views["head.extra_weight"]
     k, ho = layout.n_targets, layout.horizon_out
-    w = np.asarray(weights, dtype=float)
-    for j in range(k):
-        rows = np.arange(ho) * k + j  # step-major outputs
-        W[rows] *= w[j, 0]
-        b[rows] *= w[j, 0]
-        E[:, j, :] *= w[j, 0]
-        for r in range(layout.n_refs):
-            E[:, j, layout.ref_offset + r * k + j] += w[j, 1 + r]
+    w = np.broadcast_to(np.asarray(weights, dtype=float), (ho, k, layout.n_refs + 1))
+    for s in range(ho):
+        for j in range(k):
+            row = s * k + j  # step-major outputs
+            W[row] *= w[s, j, 0]
+            b[row] *= w[s, j, 0]
+            E[s, j, :] *= w[s, j, 0]
+            for r in range(layout.n_refs):
+                E[s, j, layout.ref_offset + r * k + j] += w[s, j, 1 + r]
