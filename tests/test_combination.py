@@ -1,4 +1,4 @@
-"""The network combined with its statistical references on the tails (combination="auto").
+"""The network combined with its references on the tails (combination="auto").
 
 The combination is written into the linear head, so the combined model's
 forecast must be exactly the weighted sum of the network's and each
