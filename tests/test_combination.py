@@ -149,3 +149,20 @@ def test_off_without_references_or_tails():
     assert fit_quiet(small(references=None), df).combination_weights_ is None
     assert fit_quiet(small(early_stopping=False), df).combination_weights_ is None
     assert fit_quiet(small(combination=None), df).combination_weights_ is None
+
+
+def test_a_gain_within_the_noise_keeps_the_network():
+    """The one-standard-error rule: a mix barely better on the tails is not taken."""
+    rng = np.random.default_rng(2)
+    P = 200
+    t = rng.normal(size=P)
+    net = t + rng.normal(size=P)  # the network: error ~ N(0, 1)
+    ref = t + rng.normal(size=P)  # a reference as good: mixing halves the variance
+    c = (t + 5.0 * rng.normal(size=(5, P))).T[:, None, :]  # three poor references
+    c[:, 0, 0], c[:, 0, 1] = net, ref
+    w = combination.tail_weights(c, t[:, None], np.ones((P, 1)))
+    np.testing.assert_allclose(w[0, 0, :2], [0.5, 0.5], atol=0.11)  # a real gain
+    # a reference a hair better than the network on these points: noise
+    c[:, 0, 1] = net + 0.02 * rng.normal(size=P)
+    w = combination.tail_weights(c, t[:, None], np.ones((P, 1)))
+    np.testing.assert_array_equal(w, [[[1, 0, 0, 0, 0]]])

@@ -9,16 +9,17 @@ the network's forecasts and the references' for the same origins, never
 trained on. :func:`tail_weights` chooses the convex weights of the network and
 each reference (one set per target, pooled over the forecast steps and the
 tails' origins) that minimise the absolute error there, on a grid of the
-simplex; :func:`combine_head` writes that combination into the head, which is
+simplex, when their gain over the network alone exceeds one standard error
+(else the network alone); :func:`combine_head` writes that combination into the head, which is
 linear in its inputs: the network's part (state weights, bias and every
 known-future weight) is scaled by its weight, and each reference's weight is
 added to its column. The combined model is an ordinary model: ``predict``,
 ``update``, intervals and model files need nothing new.
 
-Where the network is best on the tails, its weight is 1 and nothing changes;
-on the short yearly and "other" series of M3/Tourism, where per-series
-exponential smoothing and drift beat a global model trained a few epochs,
-the combination moves the forecast towards them (measured in
+Where the network is best on the tails (or not clearly beaten), its weight is
+1 and nothing changes; on the short yearly series of M3/Tourism, where
+per-series drift and Theta beat a global model trained a few epochs, the
+combination moves the forecast towards them (measured in
 ``docs/defaults.md``).
 """
 
@@ -112,13 +113,16 @@ def tail_forecasts(layout: FeatureLayout, outputs, series):
 def tail_weights(
     candidates, target, mask, steps=None, n_steps: int = 1, grid: int = GRID_STEPS
 ) -> np.ndarray:
-    """Convex weights (network first) with the least absolute error on the tails.
+    """Convex weights (network first) chosen by their absolute error on the tails.
 
     Per target (and per forecast step when ``steps`` is given), every point
     of :func:`simplex_grid` is scored by the mean absolute error of its
     combination over the observed points (at most :data:`MAX_POINTS`, evenly
-    spaced); ties keep the grid point with the largest network weight. Where
-    nothing is observed, the network alone.
+    spaced). The best point replaces the network alone only when its gain
+    exceeds one standard error of the per-point differences (the
+    one-standard-error rule: keep the simpler model unless the tails show a
+    gain larger than their noise); ties keep the largest network weight.
+    Where nothing is observed, the network alone.
 
     Parameters
     ----------
@@ -135,7 +139,8 @@ def tail_weights(
     """
     P, k, n = candidates.shape
     g = simplex_grid(n, grid)
-    # the network's weight first, largest first: ties keep the network
+    # the network's weight first, largest first: g[0] is the network alone,
+    # and ties keep the network
     g = g[np.argsort(-g[:, 0], kind="stable")]
     out = np.zeros((n_steps, k, n))
     out[..., 0] = 1.0
@@ -150,10 +155,21 @@ def tail_weights(
             if len(rows) > MAX_POINTS:
                 idx = np.linspace(0, len(rows) - 1, MAX_POINTS).astype(np.int64)
                 rows = rows[idx]
-            c, t = candidates[rows, j], target[rows, j]  # (p, n), (p,)
-            err = np.abs(c @ g.T - t[:, None]).mean(axis=0)  # (G,)
-            out[where, j] = g[int(np.argmin(err))]
+            out[where, j] = g[_one_se_choice(candidates[rows, j], target[rows, j], g)]
     return out
+
+
+def _one_se_choice(c, t, g, chunk: int = 2000) -> int:
+    """Index in ``g`` of the one-standard-error choice (0: the network alone)."""
+    err = np.zeros(len(g))
+    for a in range(0, len(t), chunk):  # (chunk, G) blocks: bounded memory
+        err += np.abs(c[a : a + chunk] @ g.T - t[a : a + chunk, None]).sum(axis=0)
+    best = int(np.argmin(err))
+    if best == 0 or len(t) < 2:
+        return 0
+    diff = np.abs(c @ g[best] - t) - np.abs(c @ g[0] - t)  # < 0: the gain
+    se = float(diff.std(ddof=1)) / np.sqrt(len(t))
+    return best if -float(diff.mean()) > se else 0
 
 
 def combine_head(net, theta: np.ndarray, layout: FeatureLayout, weights) -> None:
