@@ -135,8 +135,9 @@ class RNNForecaster(
         ``"refit"``, ``"continue"``, ``"holdout"``) and the head reads the
         statistical references, the tails choose convex weights of the
         network's forecast and each reference's (multiples of 0.1, least
-        absolute error over every tail origin and step, one set per target)
-        and the head is rewritten to forecast that combination (it is linear
+        absolute error over every tail origin and step, one set per target;
+        taken only when its gain over the network alone exceeds one standard
+        error of the per-point differences) and the head is rewritten to forecast that combination (it is linear
         in its inputs: the model stays an ordinary model for ``predict``,
         ``update`` and ``save``). Where the network is best on the tails
         nothing changes. Fitted: ``combination_weights_``. None: the network
@@ -320,7 +321,8 @@ class RNNForecaster(
     - ``combination="auto"``: the same tails, scored with the selected
       epochs, choose how much of the network's forecast to keep and how much
       of SES, the damped trend, Theta and drift to mix in (forecast
-      combination, M4's most reliable lesson). On the short yearly series of
+      combination, M4's most reliable lesson), by the one-standard-error
+      rule: the network alone unless a mix is clearly better there. On the short yearly series of
       M3/Tourism, where a global network trained a few epochs trails the
       per-series smoothing models, the tails give drift and Theta most of the
       weight (M3 yearly 2.69 -> 2.60, AutoTheta 2.59); on the monthly and
