@@ -166,3 +166,14 @@ def test_a_gain_within_the_noise_keeps_the_network():
     c[:, 0, 1] = net + 0.02 * rng.normal(size=P)
     w = combination.tail_weights(c, t[:, None], np.ones((P, 1)))
     np.testing.assert_array_equal(w, [[[1, 0, 0, 0, 0]]])
+
+
+def test_the_refit_model_is_the_network_alone_combined_by_the_weights():
+    df = trending(n=40, n_series=20, seed=3)
+    alone = fit_quiet(small(combination=None), df)
+    auto = fit_quiet(small(), df)
+    assert alone.selected_epochs_ == auto.selected_epochs_
+    w = auto.combination_weights_
+    theta = alone.params_.copy()
+    combination.combine_head(alone._net, theta, alone._layout, w)
+    np.testing.assert_allclose(auto.params_, theta, rtol=1e-12, atol=1e-15)

@@ -10,8 +10,8 @@ trained on. :func:`tail_weights` chooses the convex weights of the network and
 each reference (one set per target, pooled over the forecast steps and the
 tails' origins) that minimise the absolute error there, on a grid of the
 simplex, when their gain over the network alone exceeds one standard error
-(else the network alone); :func:`combine_head` writes that combination into the head, which is
-linear in its inputs: the network's part (state weights, bias and every
+(else the network alone); :func:`combine_head` writes that combination into
+the head, which is linear in its inputs: the network's part (state weights, bias and every
 known-future weight) is scaled by its weight, and each reference's weight is
 added to its column. The combined model is an ordinary model: ``predict``,
 ``update``, intervals and model files need nothing new.
