@@ -69,9 +69,12 @@ def tail_forecasts(layout: FeatureLayout, outputs, series):
         1 where the target is observed and every candidate is finite.
     steps : ndarray of shape (P,)
         The forecast step (0-based) of each point.
+    origins : ndarray of shape (P,)
+        The forecast origin of each point (one number per series and row).
     """
     k, ho, R = layout.n_targets, layout.horizon_out, layout.n_refs
-    cands, tgs, mks, stp = [], [], [], []
+    cands, tgs, mks, stp, org = [], [], [], [], []
+    n_origins = 0
     for s, out in enumerate(outputs):
         a, b = series.indptr[s], series.indptr[s + 1]
         te = series.train_end_series[s]
@@ -98,20 +101,29 @@ def tail_forecasts(layout: FeatureLayout, outputs, series):
         tgs.append(tg.reshape(-1, k))
         mks.append(mk.reshape(-1, k))
         stp.append(np.tile(np.arange(ho), n))
+        org.append(np.repeat(n_origins + np.arange(n), ho))
+        n_origins += n
     if not cands:
-        z = np.zeros((0, k))
-        return np.zeros((0, k, R + 1)), z, z, np.zeros(0, dtype=np.int64)
+        z, none = np.zeros((0, k)), np.zeros(0, dtype=np.int64)
+        return np.zeros((0, k, R + 1)), z, z, none, none
     c = np.concatenate(cands)
     t = np.concatenate(tgs)
     m = np.concatenate(mks).astype(float)
     ok = np.isfinite(c).all(axis=2) & np.isfinite(t)
     m = np.where(ok, m, 0.0)
-    steps = np.concatenate(stp)
-    return np.where(np.isfinite(c), c, 0.0), np.where(np.isfinite(t), t, 0.0), m, steps
+    steps, origins = np.concatenate(stp), np.concatenate(org)
+    c, t = np.where(np.isfinite(c), c, 0.0), np.where(np.isfinite(t), t, 0.0)
+    return c, t, m, steps, origins
 
 
 def tail_weights(
-    candidates, target, mask, steps=None, n_steps: int = 1, grid: int = GRID_STEPS
+    candidates,
+    target,
+    mask,
+    steps=None,
+    n_steps: int = 1,
+    grid: int = GRID_STEPS,
+    origins=None,
 ) -> np.ndarray:
     """Convex weights (network first) chosen by their absolute error on the tails.
 
@@ -119,9 +131,12 @@ def tail_weights(
     of :func:`simplex_grid` is scored by the mean absolute error of its
     combination over the observed points (at most :data:`MAX_POINTS`, evenly
     spaced). The best point replaces the network alone only when its gain
-    exceeds one standard error of the per-point differences (the
-    one-standard-error rule: keep the simpler model unless the tails show a
-    gain larger than their noise); ties keep the largest network weight.
+    exceeds one standard error of the differences (the one-standard-error
+    rule: keep the simpler model unless the tails show a gain larger than
+    their noise); with ``origins``, the standard error is that of the
+    per-origin mean differences (the steps of one origin share its errors,
+    so they are not independent evidence); ties keep the largest network
+    weight.
     Where nothing is observed, the network alone.
 
     Parameters
@@ -132,6 +147,8 @@ def tail_weights(
         set pooled over the steps.
     n_steps : int
         Steps of the result (``horizon_out``).
+    origins : ndarray of shape (P,), optional
+        Each point's forecast origin (clusters for the standard error).
 
     Returns
     -------
@@ -155,11 +172,13 @@ def tail_weights(
             if len(rows) > MAX_POINTS:
                 idx = np.linspace(0, len(rows) - 1, MAX_POINTS).astype(np.int64)
                 rows = rows[idx]
-            out[where, j] = g[_one_se_choice(candidates[rows, j], target[rows, j], g)]
+            clusters = None if origins is None else origins[rows]
+            best = _one_se_choice(candidates[rows, j], target[rows, j], g, clusters)
+            out[where, j] = g[best]
     return out
 
 
-def _one_se_choice(c, t, g, chunk: int = 2000) -> int:
+def _one_se_choice(c, t, g, clusters=None, chunk: int = 2000) -> int:
     """Index in ``g`` of the one-standard-error choice (0: the network alone)."""
     err = np.zeros(len(g))
     for a in range(0, len(t), chunk):  # (chunk, G) blocks: bounded memory
@@ -168,7 +187,12 @@ def _one_se_choice(c, t, g, chunk: int = 2000) -> int:
     if best == 0 or len(t) < 2:
         return 0
     diff = np.abs(c @ g[best] - t) - np.abs(c @ g[0] - t)  # < 0: the gain
-    se = float(diff.std(ddof=1)) / np.sqrt(len(t))
+    if clusters is not None:  # one mean difference per origin
+        _, inv = np.unique(clusters, return_inverse=True)
+        diff = np.bincount(inv, diff) / np.bincount(inv)
+        if len(diff) < 2:
+            return 0
+    se = float(diff.std(ddof=1)) / np.sqrt(len(diff))
     return best if -float(diff.mean()) > se else 0
 
 

@@ -113,13 +113,16 @@ class FitsForecaster:
         if self._combines(layout, has_val, mode, log):
             # the tails choose the network's and the references' weights; the
             # combined head is read again so its residuals calibrate intervals
-            c, t, mk, steps = combination.tail_forecasts(layout, outputs, series)
+            c, t, mk, steps, origins = combination.tail_forecasts(
+                layout, outputs, series
+            )
             weights = combination.tail_weights(
                 c,
                 t,
                 mk,
                 steps if combination.PER_STEP else None,
                 n_steps=layout.horizon_out,
+                origins=origins,
             )
             combination.combine_head(net, theta, layout, weights)
             self.combination_weights_ = weights
