@@ -256,7 +256,8 @@ def test_explicit_old_settings_reproduce_the_old_defaults_bit_for_bit():
 # ------------------------------------------------------- the refit protocol
 def test_refit_protocol_is_a_fresh_fit_on_every_row_for_the_selected_epochs():
     y = _daily(24 * 20, noise=0.3)
-    est = _quiet_fit(RNNForecaster(horizon=4, max_iter=12, **FAST), y)
+    # the network alone (test_combination: the combined head is this one's)
+    est = _quiet_fit(RNNForecaster(horizon=4, max_iter=12, combination=None, **FAST), y)
     n = est.selected_epochs_
     assert 1 <= n <= 12 and len(est.validation_scores_) >= n
     assert est.n_iter_ == n

@@ -911,6 +911,14 @@ CASES = [
         r"or None\. Got True",
     ),
     Case(
+        "param-combination-bool",
+        lambda c: {"y": series()},
+        lambda d, c: tiny(RNNForecaster, combination=True).fit(d["y"]),
+        ValueError,
+        r"'combination' parameter of RNNForecaster must be a str among \{'auto'\} "
+        r"or None\. Got True",
+    ),
+    Case(
         "param-deseasonalize-kind",
         lambda c: {"y": series()},
         lambda d, c: tiny(RNNForecaster, deseasonalize="multiplicative").fit(d["y"]),

@@ -20,7 +20,7 @@ from ...evaluation import series_scale
 from ...evaluation.conformal import forget_online_conformal
 from ...persist import is_solver
 from .. import fitted_config
-from . import auto, head, references
+from . import auto, combination, head, references
 from .embeddings import code_columns, embedding_layout, unknown_rows_as_mean
 from .features import FeatureLayout, block_steps, network_inputs
 from .head import (
@@ -133,6 +133,24 @@ class FitsForecaster:
         # read every series to its end with the final weights
         # (the stream kernel fills the gaps with the model's own estimates)
         outputs = self._read_to_ends(SeriesReader(net, layout), theta, series)
+        self.combination_weights_ = None
+        if self._combines(layout, has_val, mode, log):
+            # the tails choose the network's and the references' weights; the
+            # combined head is read again so its residuals calibrate intervals
+            c, t, mk, steps, origins = combination.tail_forecasts(
+                layout, outputs, series
+            )
+            weights = combination.tail_weights(
+                c,
+                t,
+                mk,
+                steps if combination.PER_STEP else None,
+                n_steps=layout.horizon_out,
+                origins=origins,
+            )
+            combination.combine_head(net, theta, layout, weights)
+            self.combination_weights_ = weights
+            outputs = self._read_to_ends(SeriesReader(net, layout), theta, series)
         if mode in (False, "max_iter") and has_val:
             log.validation_scores.append(
                 validation_score(
@@ -157,6 +175,26 @@ class FitsForecaster:
         ):
             self._finish_on_all(data, strategy, mode, log, n_val, use_reference)
         return self
+
+    def _combines(self, layout, has_val, mode, log) -> bool:
+        """Whether the tails choose a combination with the references.
+
+        Only where early stopping holds tails out (``mode`` "refit",
+        "continue" or "holdout"): without it the tails are a validation set
+        the user asked for, not a part of the model. A point forecast's head
+        only: a distribution's or quantiles' outputs are not one forecast to
+        mix, and an encoder-decoder's read-out is not the direct head.
+        """
+        return (
+            self.combination == "auto"
+            and bool(layout.n_refs)
+            and layout.n_params == 1
+            and not layout.quantile_head
+            and STRATEGIES[self.strategy].decoder is None
+            and has_val
+            and mode in ("refit", "continue", "holdout")
+            and log.stopped not in ("diverged", "interrupted")
+        )
 
     def _reference_wins(self, log) -> bool:
         """Whether the tails scored the reference alone above every epoch."""
@@ -511,6 +549,11 @@ class FitsForecaster:
             n_epochs=n_epochs,
             optimizer=optimizer,
         )
+        if mode == "refit" and self.combination_weights_ is not None:
+            # the selection run's weights ("continue" trained the combined head on)
+            combination.combine_head(
+                self._net, theta, self._layout, self.combination_weights_
+            )
         self._read_to_ends(SeriesReader(self._net, self._layout), theta, series)
         if log.stopped == "max_iter":  # ran the selected epochs, as intended
             self.stopped_ = selection.stopped

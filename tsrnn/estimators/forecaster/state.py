@@ -64,6 +64,7 @@ ARRAYS = (
     "conformal_scale_",
     "conformal_weights_",  # after update (online conformal); older files: none
     "dh_norm_",
+    "combination_weights_",
 )
 
 
@@ -185,6 +186,7 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     est.references_ = NAMES if refs is not None else ()
     est.deseasonalized_ = season.active > 0
     est.schema_ = schema
+    est.combination_weights_ = None  # files of versions before the combination
     persist.restore_attributes(est, SCALARS, ARRAYS, state)
     est._optimizer = optimizer
     est._log = log

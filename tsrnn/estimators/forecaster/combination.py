@@ -1,0 +1,221 @@
+"""The network's forecast combined with the statistical references, on the tails.
+
+M4's lesson, from its statistical benchmarks to its winners: a combination of
+forecasts is more accurate than the forecasts it combines, and the most
+reliable weights are those the recent past supports. With ``references``
+the head already reads the forecasts of SES, the damped trend, Theta and
+drift; after the selection run of the refit protocol, the held-out tails hold
+the network's forecasts and the references' for the same origins, never
+trained on. :func:`tail_weights` chooses the convex weights of the network and
+each reference (one set per target, pooled over the forecast steps and the
+tails' origins) that minimise the absolute error there, on a grid of the
+simplex, when their gain over the network alone exceeds one standard error
+(else the network alone); :func:`combine_head` writes that combination into
+the head, which is linear in its inputs: the network's part (state weights, bias and every
+known-future weight) is scaled by its weight, and each reference's weight is
+added to its column. The combined model is an ordinary model: ``predict``,
+``update``, intervals and model files need nothing new.
+
+Where the network is best on the tails (or not clearly beaten), its weight is
+1 and nothing changes; on the short yearly series of M3/Tourism, where
+per-series drift and Theta beat a global model trained a few epochs, the
+combination moves the forecast towards them (measured in
+``docs/defaults.md``).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from .features import FeatureLayout, gather
+
+#: Resolution of the simplex grid (weights are multiples of 1 / GRID_STEPS).
+GRID_STEPS = 10
+#: Most (origin, step) points scored per target (evenly spaced, deterministic).
+MAX_POINTS = 20000
+#: One set of weights per forecast step (True) or one pooled over the steps.
+PER_STEP = False
+
+
+def simplex_grid(n: int, steps: int = GRID_STEPS) -> np.ndarray:
+    """Every weight vector of ``n`` non-negative multiples of ``1/steps`` summing to 1.
+
+    Returns
+    -------
+    ndarray of shape (n_points, n)
+    """
+    pts = [
+        c
+        for c in itertools.product(range(steps + 1), repeat=n - 1)
+        if sum(c) <= steps
+    ]
+    grid = np.array([(*c, steps - sum(c)) for c in pts], dtype=float) / steps
+    return grid
+
+
+def tail_forecasts(layout: FeatureLayout, outputs, series):
+    """The network's and the references' forecasts on the held-out tails.
+
+    Returns
+    -------
+    candidates : ndarray of shape (P, k, 1 + n_refs)
+        Per (origin, step) point and target: the network's forecast, then each
+        reference's, in the space the head forecasts in (scaled, relative to
+        the origin with differencing).
+    target : ndarray of shape (P, k)
+    mask : ndarray of shape (P, k)
+        1 where the target is observed and every candidate is finite.
+    steps : ndarray of shape (P,)
+        The forecast step (0-based) of each point.
+    origins : ndarray of shape (P,)
+        The forecast origin of each point (one number per series and row).
+    """
+    k, ho, R = layout.n_targets, layout.horizon_out, layout.n_refs
+    cands, tgs, mks, stp, org = [], [], [], [], []
+    n_origins = 0
+    for s, out in enumerate(outputs):
+        a, b = series.indptr[s], series.indptr[s + 1]
+        te = series.train_end_series[s]
+        if te >= b:
+            continue
+        rows = np.arange(te - 1, b)
+        _, ex, tg, mk = gather(
+            layout,
+            series.Y,
+            series.Z,
+            series.start,
+            series.end,
+            rows,
+            Y_target=series.Y,
+            refs=series.refs,
+        )
+        n = len(rows)
+        ex = ex.reshape(n, ho, layout.n_per_step)
+        cols = layout.ref_offset + np.arange(R)[:, None] * k + np.arange(k)  # (R, k)
+        refs = np.moveaxis(ex[:, :, cols], 2, 3)  # (n, ho, k, R)
+        net = np.asarray(out[rows - a], dtype=float).reshape(n, ho, k)
+        both = np.concatenate([net[..., None], refs], axis=3)
+        cands.append(both.reshape(-1, k, R + 1))
+        tgs.append(tg.reshape(-1, k))
+        mks.append(mk.reshape(-1, k))
+        stp.append(np.tile(np.arange(ho), n))
+        org.append(np.repeat(n_origins + np.arange(n), ho))
+        n_origins += n
+    if not cands:
+        z, none = np.zeros((0, k)), np.zeros(0, dtype=np.int64)
+        return np.zeros((0, k, R + 1)), z, z, none, none
+    c = np.concatenate(cands)
+    t = np.concatenate(tgs)
+    m = np.concatenate(mks).astype(float)
+    ok = np.isfinite(c).all(axis=2) & np.isfinite(t)
+    m = np.where(ok, m, 0.0)
+    steps, origins = np.concatenate(stp), np.concatenate(org)
+    c, t = np.where(np.isfinite(c), c, 0.0), np.where(np.isfinite(t), t, 0.0)
+    return c, t, m, steps, origins
+
+
+def tail_weights(
+    candidates,
+    target,
+    mask,
+    steps=None,
+    n_steps: int = 1,
+    grid: int = GRID_STEPS,
+    origins=None,
+) -> np.ndarray:
+    """Convex weights (network first) chosen by their absolute error on the tails.
+
+    Per target (and per forecast step when ``steps`` is given), every point
+    of :func:`simplex_grid` is scored by the mean absolute error of its
+    combination over the observed points (at most :data:`MAX_POINTS`, evenly
+    spaced). The best point replaces the network alone only when its gain
+    exceeds one standard error of the differences (the one-standard-error
+    rule: keep the simpler model unless the tails show a gain larger than
+    their noise); with ``origins``, the standard error is that of the
+    per-origin mean differences (the steps of one origin share its errors,
+    so they are not independent evidence); ties keep the largest network
+    weight.
+    Where nothing is observed, the network alone.
+
+    Parameters
+    ----------
+    candidates, target, mask : from :func:`tail_forecasts`
+    steps : ndarray of shape (P,), optional
+        Each point's forecast step: one set of weights per step. Default: one
+        set pooled over the steps.
+    n_steps : int
+        Steps of the result (``horizon_out``).
+    origins : ndarray of shape (P,), optional
+        Each point's forecast origin (clusters for the standard error).
+
+    Returns
+    -------
+    ndarray of shape (n_steps, k, 1 + n_refs)
+    """
+    P, k, n = candidates.shape
+    g = simplex_grid(n, grid)
+    # the network's weight first, largest first: g[0] is the network alone,
+    # and ties keep the network
+    g = g[np.argsort(-g[:, 0], kind="stable")]
+    out = np.zeros((n_steps, k, n))
+    out[..., 0] = 1.0
+    groups = [(slice(None), np.ones(P, dtype=bool))]
+    if steps is not None:
+        groups = [(s, steps == s) for s in range(n_steps)]
+    for where, sel in groups:
+        for j in range(k):
+            rows = np.flatnonzero(sel & (mask[:, j] > 0))
+            if not len(rows):
+                continue
+            if len(rows) > MAX_POINTS:
+                idx = np.linspace(0, len(rows) - 1, MAX_POINTS).astype(np.int64)
+                rows = rows[idx]
+            clusters = None if origins is None else origins[rows]
+            best = _one_se_choice(candidates[rows, j], target[rows, j], g, clusters)
+            out[where, j] = g[best]
+    return out
+
+
+def _one_se_choice(c, t, g, clusters=None, chunk: int = 2000) -> int:
+    """Index in ``g`` of the one-standard-error choice (0: the network alone)."""
+    err = np.zeros(len(g))
+    for a in range(0, len(t), chunk):  # (chunk, G) blocks: bounded memory
+        err += np.abs(c[a : a + chunk] @ g.T - t[a : a + chunk, None]).sum(axis=0)
+    best = int(np.argmin(err))
+    if best == 0 or len(t) < 2:
+        return 0
+    diff = np.abs(c @ g[best] - t) - np.abs(c @ g[0] - t)  # < 0: the gain
+    if clusters is not None:  # one mean difference per origin
+        _, inv = np.unique(clusters, return_inverse=True)
+        diff = np.bincount(inv, diff) / np.bincount(inv)
+        if len(diff) < 2:
+            return 0
+    se = float(diff.std(ddof=1)) / np.sqrt(len(diff))
+    return best if -float(diff.mean()) > se else 0
+
+
+def combine_head(net, theta: np.ndarray, layout: FeatureLayout, weights) -> None:
+    """Write the combination ``weights`` into the head, in place.
+
+    ``weights``: ``(k, 1 + n_refs)`` for every step, or ``(horizon_out, k, 1 +
+    n_refs)`` one set per step.
+
+    The head is ``W o + E e + b`` per step and target: scaling ``W``, ``b``
+    and ``E`` by the network's weight and adding reference ``r``'s weight to
+    its column of ``E`` gives ``w_0 * network + sum_r w_r * reference_r``
+    exactly.
+    """
+    views = net.layout.views(theta)
+    W, b, E = views["head.weight"], views["head.bias"], views["head.extra_weight"]
+    k, ho = layout.n_targets, layout.horizon_out
+    w = np.broadcast_to(np.asarray(weights, dtype=float), (ho, k, layout.n_refs + 1))
+    for s in range(ho):
+        for j in range(k):
+            row = s * k + j  # step-major outputs
+            W[row] *= w[s, j, 0]
+            b[row] *= w[s, j, 0]
+            E[s, j, :] *= w[s, j, 0]
+            for r in range(layout.n_refs):
+                E[s, j, layout.ref_offset + r * k + j] += w[s, j, 1 + r]
