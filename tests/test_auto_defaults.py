@@ -392,3 +392,122 @@ def test_explicit_season_with_the_last_value_chosen_saves_and_loads(tmp_path):
     back = tsrnn.load(tmp_path / "m.npz")
     assert back.seasons_ == (1, 288)
     np.testing.assert_array_equal(back.predict(), est.predict())
+
+
+# ------------------------------------------------- seasons found in the data
+def _calls(n_days, per_day=60, seed=0, scale=1.0, ar=0.7):
+    """Counts over business hours given as positions: a daily profile (5 days a
+    week, Fridays busier), day-to-day level changes (AR ``ar``) and Poisson
+    noise (relatively smaller for a larger ``scale``)."""
+    rng = np.random.default_rng(seed)
+    p = np.arange(per_day)
+    profile = scale * (50 + 40 * np.sin(np.pi * p / per_day))
+    days = []
+    level = 0.0
+    for d in range(n_days):
+        level = ar * level + rng.normal(scale=5 * scale)
+        friday = 15.0 * scale if d % 5 == 4 else 0.0
+        days.append(rng.poisson(np.maximum(profile + level + friday, 1.0)))
+    return pd.Series(np.concatenate(days).astype(float))
+
+
+def _one(y):
+    y = np.asarray(y, float).reshape(len(y), -1)
+    return y, np.array([0, len(y)]), np.array([len(y)])
+
+
+def test_detect_seasons_finds_a_day_and_a_week_without_a_frequency():
+    y = _calls(60)
+    assert auto.detect_seasons(*_one(y)) == (60, 300)
+    # a trend does not hide the day (the least-squares line is removed first)
+    y2 = _calls(60).to_numpy() + 0.05 * np.arange(len(y))
+    assert auto.detect_seasons(*_one(y2))[0] == 60
+
+
+def test_detect_seasons_finds_nothing_in_noise_and_random_walks():
+    rng = np.random.default_rng(3)
+    found = 0
+    for _ in range(30):
+        found += bool(auto.detect_seasons(*_one(rng.normal(size=600))))
+        found += bool(auto.detect_seasons(*_one(np.cumsum(rng.normal(size=600)))))
+    # the test's familywise level is 10 % per series of noise
+    assert found <= 4
+
+
+def test_detect_seasons_needs_three_seasons_of_history():
+    t = np.arange(250)
+    y = np.sin(2 * np.pi * t / 100)  # 2.5 cycles: lags up to 83 only
+    assert auto.detect_seasons(*_one(y)) == ()
+    # the bound is Bartlett's under "correlated up to m - 1": a smooth cycle
+    # needs many repeats to be told from a slow wander (4 are not enough)
+    y = np.sin(2 * np.pi * np.arange(400) / 100)
+    assert auto.detect_seasons(*_one(y)) == ()
+    # and its multiples (200, 300, ...) are no second season: they only decay
+    y = np.sin(2 * np.pi * np.arange(3000) / 100)
+    assert auto.detect_seasons(*_one(y)) == (100,)
+
+
+def test_detect_seasons_pools_a_collection():
+    # short series (too noisy alone) that share a period of 12 find it together
+    rng = np.random.default_rng(0)
+    parts = [
+        np.sin(2 * np.pi * (np.arange(48) + rng.integers(12)) / 12)
+        + rng.normal(scale=1.5, size=48)
+        for _ in range(200)
+    ]
+    y = np.concatenate(parts)[:, None]
+    indptr = np.arange(0, 48 * 201, 48)
+    assert auto.detect_seasons(y, indptr, indptr[1:])[0] == 12
+
+
+def test_season_peaks_significance_follows_bartlett():
+    # a peak of 0.2 at lag 10 is significant with 10 000 observations, not 50
+    r = np.zeros(21)
+    r[0], r[10] = 1.0, 0.2
+    assert auto.season_peaks(r, 10_000) == [10]
+    assert auto.season_peaks(r, 50) == []
+    # a slowly decaying autocorrelation (a trend) has no rise: no season
+    assert auto.season_peaks(np.exp(-np.arange(50) / 40.0), 10_000) == []
+
+
+def test_season_length_is_detected_without_a_frequency_and_levels_are_kept():
+    # the persistence vote sees the detected day: a cycle around a level is not
+    # differenced (without the season its slow daily swings look persistent)
+    y = _calls(40, per_day=96, scale=20.0, ar=0.3)
+    # the vote without the season says persistent, with it not
+    assert auto.is_persistent(y.to_numpy()) and not auto.is_persistent(y.to_numpy(), 96)
+    est = _quiet_fit(RNNForecaster(horizon=6, max_iter=1, **FAST), y)
+    assert est.season_length_[0] == 96
+    assert est.differencing_ is False
+    assert set(est.seasons_) >= set(est.season_length_)
+    assert est.deseasonalized_.all()
+
+
+def test_season_length_from_the_frequency_or_as_given():
+    est = _quiet_fit(RNNForecaster(horizon=4, max_iter=1, **FAST), _daily(24 * 20))
+    assert est.season_length_ == (24, 168)
+    y = _calls(30)
+    est = _quiet_fit(RNNForecaster(horizon=4, max_iter=1, season_length=7, **FAST), y)
+    assert est.season_length_ == (7,)
+    est = _quiet_fit(RNNForecaster(horizon=4, max_iter=1, season_length=None, **FAST), y)
+    assert est.season_length_ == (1,)
+    rng = np.random.default_rng(0)
+    est = _quiet_fit(
+        RNNForecaster(horizon=4, max_iter=1, **FAST), np.cumsum(rng.normal(size=500))
+    )
+    assert est.season_length_ == (1,)
+
+
+def test_detected_season_survives_save_load_and_update(tmp_path):
+    import tsrnn
+
+    y = _calls(30)
+    est = _quiet_fit(RNNForecaster(horizon=6, max_iter=1, **FAST), y.iloc[:1500])
+    assert est.season_length_[0] == 60
+    est.save(tmp_path / "m.npz")
+    back = tsrnn.load(tmp_path / "m.npz")
+    assert back.season_length_ == est.season_length_
+    np.testing.assert_array_equal(back.predict(), est.predict())
+    est.update(y.iloc[1500:1560])
+    back.update(y.iloc[1500:1560])
+    np.testing.assert_allclose(back.predict(), est.predict())

@@ -57,6 +57,7 @@ class FitsForecaster:
         if reuse:
             scaler, season = self._scaler, self._season
         else:
+            self.season_length_ = self._resolve_season_length(data, train_end)
             season = self._fit_season(data, train_end)
             y_ds = season.y(
                 data.y,
@@ -87,7 +88,7 @@ class FitsForecaster:
         Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt, season=season)
         lines = None
         if layout.n_refs:
-            m = resolve_seasons(self.season_length, data.schema.freq)[0]
+            m = self._seasons(data)[0]
             self._refs, lines = references.fit_state(Y, data.indptr, train_end, m)
         self.references_ = references.NAMES if layout.n_refs else ()
         series = ScaledSeries.build(Y, Z, data.indptr, train_end, refs=lines)
@@ -170,7 +171,7 @@ class FitsForecaster:
     def _resolve_auto(self, data: SeriesSet, strategy, train_end) -> None:
         """Fix the ``"auto"`` settings from the training rows (fitted attributes)."""
         schema = data.schema
-        seasons = strategy.seasons(resolve_seasons(self.season_length, schema.freq))
+        seasons = strategy.seasons(self._seasons(data))
         if self.differencing == "auto":
             first = seasons[0] if seasons else 1
             self.differencing_ = auto.choose_differencing(
@@ -210,9 +211,29 @@ class FitsForecaster:
             )
         )
 
+    def _resolve_season_length(self, data: SeriesSet, train_end) -> tuple[int, ...]:
+        """``season_length`` resolved (``season_length_``): given, inferred or detected.
+
+        ``"auto"`` takes the seasons of a pandas frequency; without one (an
+        integer index, positions) the seasons the training rows show
+        (:func:`auto.detect_seasons`). ``(1,)`` when there is none.
+        """
+        seasons = resolve_seasons(self.season_length, data.schema.freq)
+        if isinstance(self.season_length, str) and seasons == (1,):
+            seasons = auto.detect_seasons(data.y, data.indptr, train_end) or (1,)
+        return tuple(int(m) for m in seasons)
+
+    def _seasons(self, data: SeriesSet) -> tuple[int, ...]:
+        """The fitted seasons (``season_length_``; files of earlier versions:
+        ``season_length`` resolved from the frequency, as they were fitted)."""
+        fitted = getattr(self, "season_length_", None)
+        if fitted:
+            return tuple(fitted)
+        return resolve_seasons(self.season_length, data.schema.freq)
+
     def _fit_season(self, data: SeriesSet, train_end) -> Seasonal:
         """The seasonal indices ``deseasonalize`` divides out (:class:`Seasonal`)."""
-        m = resolve_seasons(self.season_length, data.schema.freq)[0]
+        m = self._seasons(data)[0]
         return Seasonal.fit(self.deseasonalize, m, data.y, data.indptr, train_end)
 
     def _feature_layout(self, data: SeriesSet, strategy) -> FeatureLayout:
@@ -439,7 +460,7 @@ class FitsForecaster:
         )
         lines = None
         if self._layout.n_refs:  # the references refitted on every row too
-            m = resolve_seasons(self.season_length, data.schema.freq)[0]
+            m = self._seasons(data)[0]
             self._refs, lines = references.fit_state(Y, data.indptr, data.indptr[1:], m)
         series = ScaledSeries.build(Y, Z, data.indptr, refs=lines)
         if theta is None:
