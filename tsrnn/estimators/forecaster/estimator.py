@@ -93,7 +93,10 @@ class RNNForecaster(
         has none: it feeds its own predictions back as inputs instead.
         ``"auto"`` infers them from a pandas frequency: a day and a week for
         sub-daily data (48 and 336 for 30 min), 7 daily, 5 business-daily, 12
-        monthly, 4 quarterly. None uses the last value (naive).
+        monthly, 4 quarterly; without a frequency (an integer index, positions)
+        it finds them in the training rows (significant peaks of the
+        autocorrelation, see Notes). None uses the last value (naive).
+        Fitted: ``season_length_``.
     reference : {"auto", "last", "seasonal"}, default="auto"
         The forecast the direct head starts from (and learns corrections to):
         ``"last"`` the last value, ``"seasonal"`` the seasonal naive forecast of
@@ -244,6 +247,11 @@ class RNNForecaster(
         Why training stopped: ``"max_iter"``, ``"converged"``,
         ``"early_stopping"``, ``"diverged"`` or ``"interrupted"`` (for the
         refit protocol: why the selection run stopped).
+    season_length_ : tuple of int
+        The seasons ``season_length`` resolved to: as given, from the
+        frequency, or found in the data (``"auto"`` without a frequency);
+        ``(1,)`` when there is none. ``deseasonalize``, the references and the
+        ``differencing`` vote read the first one.
     differencing_ : bool
         Whether the network models changes (``differencing`` resolved).
     reference_ : int or None
@@ -273,6 +281,14 @@ class RNNForecaster(
     for the whole fit (one series or a long frame: one global model, one
     decision). Explicit values are used exactly as given.
 
+    - ``season_length="auto"`` without a frequency: the autocorrelation of
+      the training rows (each series' least-squares line removed, pooled over
+      series) up to a third of the median length is searched for peaks that
+      exceed Bartlett's bound (M4's seasonality test) with a Bonferroni
+      correction over the lags searched, both in value and in their rise above
+      the shorter lags (a trend or a random walk has none); the highest is the
+      season, with a divisor (a day within a week) or a multiple where the
+      autocorrelation rises again (a week after a day) as a second one.
     - ``differencing="auto"``: each series (its seasonal-phase means removed
       when a season is known) votes *persistent* when it crosses its mean at
       fewer of its steps than ``sqrt(0.5 * 0.85 / sqrt(n))``, the geometric
