@@ -144,6 +144,12 @@ def test_random_walk_is_differenced_and_noise_is_not():
 
 def test_daily_cycle_starts_at_seasonal_naive():
     est = _quiet_fit(RNNForecaster(horizon=12, max_iter=2, **FAST), _daily(24 * 40))
+    # with noise, the mean of yesterday and last week errs less than either
+    # (their noise averages): the mix of the two seasonal naives
+    assert est.reference_ == (24, 168) and est.seasons_[:2] == (24, 168)
+    est = _quiet_fit(
+        RNNForecaster(horizon=12, max_iter=2, season_length=24, **FAST), _daily(24 * 40)
+    )
     assert est.reference_ == 24 and est.seasons_[0] == 24
     assert est._layout.seasons == est.seasons_
 
@@ -511,3 +517,77 @@ def test_detected_season_survives_save_load_and_update(tmp_path):
     est.update(y.iloc[1500:1560])
     back.update(y.iloc[1500:1560])
     np.testing.assert_allclose(back.predict(), est.predict())
+
+
+# ------------------------------------------- the mix of two seasonal naives
+def _day_and_week(n_weeks, seed=0):
+    """Hourly: a daily profile, a weekly one (quiet weekends) and a level that
+    wanders from week to week; yesterday and last week each miss by their own
+    accidents, their mean by less."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(24 * 7 * n_weeks)
+    day = np.sin(2 * np.pi * t / 24)
+    weekend = ((t // 24) % 7 >= 5) * -1.0
+    level = np.repeat(np.cumsum(rng.normal(scale=0.1, size=7 * n_weeks)), 24)
+    y = 10 + day + weekend + level + 0.5 * rng.normal(size=len(t))
+    return pd.Series(y, index=pd.date_range("2024-01-01", periods=len(t), freq="h"))
+
+
+def test_reference_errors_of_a_mix_against_a_loop():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(60, 1))
+    indptr, end = np.array([0, 60]), np.array([50])
+    got = auto.reference_errors(y, indptr, end, [(3, 7)], horizon=4)
+    sd = np.nanstd(y[:50, 0])
+    errs = []
+    for t in range(50):  # origin t: forecasts of rows t + k within the training rows
+        for k in range(1, 5):
+            r = t + k
+            lags = [3 * int(np.ceil(k / 3)), 7 * int(np.ceil(k / 7))]
+            if r < 50 and r - max(lags) >= 0:
+                fc = np.mean([y[r - g, 0] for g in lags])
+                errs.append(abs(y[r, 0] - fc) / sd)
+    assert got[0] == pytest.approx(np.mean(errs))
+
+
+def test_mix_of_a_day_and_a_week_is_chosen_when_it_errs_least():
+    y = _day_and_week(12)
+    Y, indptr, end = _one(y)
+    err = auto.reference_errors(Y, indptr, end, [1, 24, 168, (24, 168)], horizon=24)
+    assert np.argmin(err) == 3
+    assert auto.choose_reference(Y, indptr, end, (24, 168), 24) == (24, 168)
+    # one season: no mix candidate
+    assert auto.choose_reference(Y, indptr, end, (24,), 24) == 24
+    assert auto.order_seasons((24, 168), (24, 168)) == (24, 168)
+    assert auto.order_seasons((1, 168, 24), (24, 168)) == (24, 168, 1)
+
+
+def test_head_starts_at_the_mean_of_the_mixed_seasonal_naives(tmp_path):
+    import tsrnn
+
+    y = _day_and_week(12)
+    est = _quiet_fit(
+        RNNForecaster(
+            horizon=24,
+            max_iter=1,
+            learning_rate_init=1e-12,
+            differencing=False,
+            early_stopping=False,
+            references=None,
+            **FAST,
+        ),
+        y,
+    )
+    assert est.reference_ == (24, 168) and est.seasons_[:2] == (24, 168)
+    E = est._net.layout.views(est.params_)["head.extra_weight"]
+    c, k = est._layout.n_known, est._layout.n_targets
+    np.testing.assert_allclose(E[:, 0, 2 * c], 0.5)
+    np.testing.assert_allclose(E[:, 0, c + (c + k) + c], 0.5)
+    # the untrained forecast is near the mean of yesterday and last week
+    mix = (y.iloc[-24:].to_numpy() + y.iloc[-168:-144].to_numpy()) / 2
+    fc = est.predict().to_numpy()
+    assert np.abs(fc - mix).mean() < np.abs(fc - y.iloc[-24:].to_numpy()).mean()
+    est.save(tmp_path / "m.npz")
+    back = tsrnn.load(tmp_path / "m.npz")
+    assert back.reference_ == (24, 168)
+    np.testing.assert_array_equal(back.predict(), est.predict())

@@ -316,19 +316,27 @@ def auto_validation_rows(lengths, horizon: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ reference
+def _candidate_lags(cand, k: int) -> list[int]:
+    """The lags a reference candidate reads for step ``k`` (one, or a mix's)."""
+    lags = cand if isinstance(cand, tuple) else (cand,)
+    return [int(m) * int(np.ceil(k / m)) for m in lags]
+
+
 def reference_errors(y, indptr, train_end, lags, horizon: int) -> np.ndarray:
-    """In-sample mean absolute ``h``-step error of each reference lag.
+    """In-sample mean absolute ``h``-step error of each reference candidate.
 
     Lag ``m`` forecasts ``y[t + k]`` from origin ``t`` by
     ``y[t + k - m * ceil(k / m)]`` (``m = 1``: the last value; ``m > 1``: the
     seasonal naive forecast), for ``k = 1..horizon``, over every origin of the
-    training rows. Errors are divided by each series' (and target's) standard
-    deviation so that series of different scales weigh alike, then pooled.
+    training rows; a tuple of lags is the mean of their forecasts (scored
+    where all of them have a past value). Errors are divided by each series'
+    (and target's) standard deviation so that series of different scales
+    weigh alike, then pooled.
 
     Returns
     -------
     ndarray of shape (len(lags),)
-        NaN for a lag no series is long enough to score.
+        NaN for a candidate no series is long enough to score.
     """
     y = np.asarray(y, np.float64)
     N, k_t = y.shape
@@ -347,17 +355,18 @@ def reference_errors(y, indptr, train_end, lags, horizon: int) -> np.ndarray:
     rows = np.arange(N)
     in_train = rows < stop
     out = np.full(len(lags), np.nan)
-    for i, m in enumerate(lags):
+    for i, cand in enumerate(lags):
         total, count = 0.0, 0
         for k in range(1, int(horizon) + 1):
-            lag = int(m) * int(np.ceil(k / m))
-            # row r is the target t + k; its origin t = r - k and reference r - lag
-            ok = in_train & (rows - lag >= start)
+            kl = _candidate_lags(cand, k)
+            # row r is the target t + k; its origin t = r - k and references r - lag
+            ok = in_train & (rows - max(kl) >= start)
             if not ok.any():
                 continue
             r = rows[ok]
             with np.errstate(all="ignore"):
-                e = np.abs(yz[r] - yz[r - lag])
+                fc = np.mean([yz[r - lag] for lag in kl], axis=0)
+                e = np.abs(yz[r] - fc)
             e = e[np.isfinite(e)]
             total += float(e.sum())
             count += len(e)
@@ -366,26 +375,49 @@ def reference_errors(y, indptr, train_end, lags, horizon: int) -> np.ndarray:
     return out
 
 
-def choose_reference(y, indptr, train_end, seasons, horizon: int) -> int:
-    """``reference="auto"``: the lag whose forecast the head starts from.
+def choose_reference(y, indptr, train_end, seasons, horizon: int):
+    """``reference="auto"``: the forecast the head starts from.
 
-    Candidates: the last value (lag 1) and the seasonal naive forecast of
-    each season; the one with the smallest in-sample ``horizon``-step error
-    (:func:`reference_errors`) wins; ties go to the earlier candidate (the
-    last value first). A season no series can score is skipped.
+    Candidates: the last value (lag 1), the seasonal naive forecast of each
+    season and, with two seasons or more, the mean of their seasonal naive
+    forecasts (a day and a week back: each one's accidents, a holiday last
+    week, a storm yesterday, weigh half); the one with the smallest in-sample
+    ``horizon``-step error (:func:`reference_errors`) wins; ties go to the
+    earlier candidate (the last value first). A candidate no series can score
+    is skipped.
+
+    Returns
+    -------
+    int or tuple of int
+        The lag (1: the last value), or the seasons whose seasonal naive
+        forecasts are averaged.
     """
-    lags = [1] + [int(m) for m in seasons if int(m) > 1]
+    seasonal = [int(m) for m in seasons if int(m) > 1]
+    lags: list = [1] + seasonal
+    if len(seasonal) >= 2:
+        lags.append(tuple(seasonal))
     err = reference_errors(y, indptr, train_end, lags, horizon)
     if not np.isfinite(err).any():
         return 1
-    return int(lags[int(np.nanargmin(err))])
+    return lags[int(np.nanargmin(err))]
 
 
-def order_seasons(seasons: tuple, reference: int) -> tuple:
-    """The seasons with the reference first (the head starts at the first one).
+def reference_lags(reference) -> tuple[int, ...]:
+    """The lags a resolved ``reference_`` reads (one, or the averaged seasons)."""
+    if reference is None:
+        return ()
+    if isinstance(reference, (tuple, list)):
+        return tuple(int(m) for m in reference)
+    return (int(reference),)
+
+
+def order_seasons(seasons: tuple, reference) -> tuple:
+    """The seasons with the reference first (the head starts at the first ones).
 
     The last value (``reference == 1``) is added as lag 1 when it is not
-    among them; the other seasons keep their order.
+    among them; a mix (a tuple of lags) comes first in its order; the other
+    seasons keep their order.
     """
-    rest = tuple(m for m in seasons if m != reference)
-    return (int(reference),) + rest
+    lead = reference_lags(reference)
+    rest = tuple(m for m in seasons if m not in lead)
+    return lead + rest

@@ -101,9 +101,11 @@ class RNNForecaster(
         The forecast the direct head starts from (and learns corrections to):
         ``"last"`` the last value, ``"seasonal"`` the seasonal naive forecast of
         the first ``season_length`` (the behaviour before ``"auto"``), ``"auto"``
-        the one of these (last value or any season's seasonal naive) with the
+        the one of these (last value, any season's seasonal naive, or with two
+        seasons or more the mean of their seasonal naive forecasts) with the
         smallest in-sample error over the horizon (see Notes). Fitted:
-        ``reference_`` (its lag; 1 is the last value) and ``seasons_``.
+        ``reference_`` (its lag, 1 the last value, or the tuple of the averaged
+        seasons) and ``seasons_``.
     differencing : bool or "auto", default="auto"
         Model the changes ``y_t - y_{t-1}`` instead of the levels: the network
         reads and forecasts changes, and forecasts are summed back onto the
@@ -254,9 +256,10 @@ class RNNForecaster(
         ``differencing`` vote read the first one.
     differencing_ : bool
         Whether the network models changes (``differencing`` resolved).
-    reference_ : int or None
+    reference_ : int, tuple of int or None
         Lag of the forecast the head starts from: 1 the last value, ``m`` the
-        seasonal naive forecast of season ``m``; None for
+        seasonal naive forecast of season ``m``, a tuple ``(m1, m2)`` the mean
+        of those seasons' seasonal naive forecasts; None for
         ``strategy="recursive"`` (no reference).
     seasons_ : tuple of int
         The head's reference lags, the starting one first.
@@ -297,8 +300,9 @@ class RNNForecaster(
       series, 0.2 for 100 steps. Differencing is chosen when at least half of
       the series vote persistent. Trends, random walks, prices and slowly
       moving sensors are differenced; noise around a level is not.
-    - ``reference="auto"``: among the last value and each season's seasonal
-      naive forecast, the one with the smallest in-sample mean absolute error
+    - ``reference="auto"``: among the last value, each season's seasonal
+      naive forecast and (two seasons or more) their mean, the one with the
+      smallest in-sample mean absolute error
       over the ``horizon`` steps (every origin of the training rows, errors
       divided by each series' standard deviation and pooled) is the head's
       starting point. A strong cycle picks its season; a fast, noisy,

@@ -277,7 +277,7 @@ class FitsForecaster:
     def _start_share(self, layout, series):
         """Seasonal naive's share of the head's start beside the references."""
         if head.SEASONAL_SHARE == "auto":
-            return head.seasonal_share(layout, series)
+            return head.seasonal_share(layout, series, self._n_lead())
         return float(head.SEASONAL_SHARE)
 
     def _n_references(self, strategy) -> int:
@@ -300,8 +300,12 @@ class FitsForecaster:
         share = None
         if layout.n_refs and layout.seasons:
             share = self._start_share(layout, series)
-        start_at_reference(net, theta, layout, share)
+        start_at_reference(net, theta, layout, share, n_lead=self._n_lead())
         return net, theta
+
+    def _n_lead(self) -> int:
+        """Leading seasons the head's start averages (a mix reference: all its lags)."""
+        return max(1, len(auto.reference_lags(getattr(self, "reference_", None))))
 
     def _epochs(self, series: ScaledSeries, lanes, selecting: bool) -> int:
         """``max_iter`` or, for ``"auto"``, the epochs of :func:`auto.choose_epochs`.

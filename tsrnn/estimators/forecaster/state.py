@@ -183,6 +183,8 @@ def load_state_dict(est, state: persist.ModelState) -> None:
         except (TypeError, ValueError) as exc:
             raise persist.StateError(f"invalid season_length ({exc})") from exc
     est.season_length_ = tuple(int(m) for m in est.season_length_)
+    if isinstance(getattr(est, "reference_", None), list):  # a mix, JSON's list
+        est.reference_ = tuple(int(m) for m in est.reference_)
     if not hasattr(est, "differencing_"):
         est.differencing_ = bool(layout.relative)
     for name in ("bptt_length", "loss"):  # explicit values then: "auto" came later
