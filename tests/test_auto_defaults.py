@@ -495,7 +495,9 @@ def test_season_length_from_the_frequency_or_as_given():
     y = _calls(30)
     est = _quiet_fit(RNNForecaster(horizon=4, max_iter=1, season_length=7, **FAST), y)
     assert est.season_length_ == (7,)
-    est = _quiet_fit(RNNForecaster(horizon=4, max_iter=1, season_length=None, **FAST), y)
+    est = _quiet_fit(
+        RNNForecaster(horizon=4, max_iter=1, season_length=None, **FAST), y
+    )
     assert est.season_length_ == (1,)
     rng = np.random.default_rng(0)
     est = _quiet_fit(

@@ -136,7 +136,9 @@ def refine_period(r: np.ndarray, m: int) -> int:
     best, best_score = m, -np.inf
     for q in range(max(2, m - w), min(L, m + w) + 1):
         score = float(np.mean(r[q : L + 1 : q]))
-        if score > best_score + 1e-12 or (abs(score - best_score) <= 1e-12 and q < best):
+        if score > best_score + 1e-12 or (
+            abs(score - best_score) <= 1e-12 and q < best
+        ):
             best, best_score = q, score
     return best
 
@@ -179,9 +181,7 @@ def detect_seasons(y, indptr, train_end) -> tuple[int, ...]:
     # a multiple is a longer season only where the autocorrelation rises
     # again along the multiples (a week of days); a single cycle's multiples
     # only decay
-    multiples = [
-        m for m in peaks if m > best and m % best == 0 and r[m] > r[m - best]
-    ]
+    multiples = [m for m in peaks if m > best and m % best == 0 and r[m] > r[m - best]]
     other = divisors or multiples
     seasons = [best]
     if other:

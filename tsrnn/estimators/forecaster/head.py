@@ -126,7 +126,10 @@ def seasonal_share(layout: FeatureLayout, series, n_lead=1) -> np.ndarray:
     tg, mk = tg.reshape(len(rows), ho, k), mk.reshape(len(rows), ho, k)
     n_lead = max(1, min(int(n_lead), len(layout.seasons)))
     sn = np.mean(
-        [ex[:, :, c + s * (c + k) + c : c + s * (c + k) + c + k] for s in range(n_lead)],
+        [
+            ex[:, :, c + s * (c + k) + c : c + s * (c + k) + c + k]
+            for s in range(n_lead)
+        ],
         axis=0,
     )
     cols = layout.ref_offset + np.arange(layout.n_refs)[:, None] * k + np.arange(k)
