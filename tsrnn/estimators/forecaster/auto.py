@@ -4,8 +4,9 @@ Every rule is a pure function of the training data (the rows ``fit`` trains
 on, never the held-out tails) and of the other settings; the estimator calls
 them at the start of ``fit`` and keeps what they decide in fitted attributes
 (``season_length_``, ``differencing_``, ``bptt_length_``, ``n_epochs_``,
-``loss_``, ``reference_``, ``validation_fraction_``). The same rule runs for one series and for a long
-frame of thousands; nothing here knows which dataset it reads.
+``loss_``, ``reference_``, ``validation_fraction_``). The same rule runs for
+one series and for a long frame of thousands; nothing here knows which
+dataset it reads.
 
 The rules and the measurements behind them are in the estimator's docstring
 ("How the auto values are chosen") and in ``docs/defaults.md``.
@@ -156,7 +157,8 @@ def detect_seasons(y, indptr, train_end) -> tuple[int, ...]:
     peak sits at a divisor of it (the shorter cycle first: a day in a week)
     or, failing that, at a multiple ``k m`` of it where the autocorrelation
     is higher than at ``(k - 1) m`` (a week of days: the fifth day back is
-    more alike than the fourth), the highest such. Returns the seasons shortest first, ``()`` when none is found.
+    more alike than the fourth), the highest such. Returns the seasons
+    shortest first, ``()`` when none is found.
     """
     lengths = np.asarray(train_end) - np.asarray(indptr[:-1])
     if len(lengths) == 0:

@@ -170,7 +170,6 @@ class FitsForecaster:
 
     def _resolve_auto(self, data: SeriesSet, strategy, train_end) -> None:
         """Fix the ``"auto"`` settings from the training rows (fitted attributes)."""
-        schema = data.schema
         seasons = strategy.seasons(self._seasons(data))
         if self.differencing == "auto":
             first = seasons[0] if seasons else 1
