@@ -593,3 +593,18 @@ def test_head_starts_at_the_mean_of_the_mixed_seasonal_naives(tmp_path):
     back = tsrnn.load(tmp_path / "m.npz")
     assert back.reference_ == (24, 168)
     np.testing.assert_array_equal(back.predict(), est.predict())
+
+
+@pytest.mark.parametrize(
+    "frequency, expected", [("monthly", (12,)), ("quarterly", (4,)), ("yearly", ())]
+)
+def test_detect_seasons_finds_the_m3_periods_in_an_integer_indexed_long_frame(
+    frequency, expected
+):
+    from tsrnn.datasets import load_m3
+
+    train, _ = load_m3(frequency=frequency).split()
+    parts = [g.to_numpy(float) for _, g in train.groupby("unique_id", sort=False).y]
+    y = np.concatenate(parts)[:, None]
+    indptr = np.r_[0, np.cumsum([len(p) for p in parts])]
+    assert auto.detect_seasons(y, indptr, indptr[1:]) == expected
