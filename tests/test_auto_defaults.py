@@ -144,6 +144,12 @@ def test_random_walk_is_differenced_and_noise_is_not():
 
 def test_daily_cycle_starts_at_seasonal_naive():
     est = _quiet_fit(RNNForecaster(horizon=12, max_iter=2, **FAST), _daily(24 * 40))
+    # with noise, the mean of yesterday and last week errs less than either
+    # (their noise averages): the mix of the two seasonal naives
+    assert est.reference_ == (24, 168) and est.seasons_[:2] == (24, 168)
+    est = _quiet_fit(
+        RNNForecaster(horizon=12, max_iter=2, season_length=24, **FAST), _daily(24 * 40)
+    )
     assert est.reference_ == 24 and est.seasons_[0] == 24
     assert est._layout.seasons == est.seasons_
 
@@ -393,3 +399,213 @@ def test_explicit_season_with_the_last_value_chosen_saves_and_loads(tmp_path):
     back = tsrnn.load(tmp_path / "m.npz")
     assert back.seasons_ == (1, 288)
     np.testing.assert_array_equal(back.predict(), est.predict())
+
+
+# ------------------------------------------------- seasons found in the data
+def _calls(n_days, per_day=60, seed=0, scale=1.0, ar=0.7):
+    """Counts over business hours given as positions: a daily profile (5 days a
+    week, Fridays busier), day-to-day level changes (AR ``ar``) and Poisson
+    noise (relatively smaller for a larger ``scale``)."""
+    rng = np.random.default_rng(seed)
+    p = np.arange(per_day)
+    profile = scale * (50 + 40 * np.sin(np.pi * p / per_day))
+    days = []
+    level = 0.0
+    for d in range(n_days):
+        level = ar * level + rng.normal(scale=5 * scale)
+        friday = 15.0 * scale if d % 5 == 4 else 0.0
+        days.append(rng.poisson(np.maximum(profile + level + friday, 1.0)))
+    return pd.Series(np.concatenate(days).astype(float))
+
+
+def _one(y):
+    y = np.asarray(y, float).reshape(len(y), -1)
+    return y, np.array([0, len(y)]), np.array([len(y)])
+
+
+def test_detect_seasons_finds_a_day_and_a_week_without_a_frequency():
+    y = _calls(60)
+    assert auto.detect_seasons(*_one(y)) == (60, 300)
+    # a trend does not hide the day (the least-squares line is removed first)
+    y2 = _calls(60).to_numpy() + 0.05 * np.arange(len(y))
+    assert auto.detect_seasons(*_one(y2))[0] == 60
+
+
+def test_detect_seasons_finds_nothing_in_noise_and_random_walks():
+    rng = np.random.default_rng(3)
+    found = 0
+    for _ in range(30):
+        found += bool(auto.detect_seasons(*_one(rng.normal(size=600))))
+        found += bool(auto.detect_seasons(*_one(np.cumsum(rng.normal(size=600)))))
+    # the test's familywise level is 10 % per series of noise
+    assert found <= 4
+
+
+def test_detect_seasons_needs_three_seasons_of_history():
+    t = np.arange(250)
+    y = np.sin(2 * np.pi * t / 100)  # 2.5 cycles: lags up to 83 only
+    assert auto.detect_seasons(*_one(y)) == ()
+    # the bound is Bartlett's under "correlated up to m - 1": a smooth cycle
+    # needs many repeats to be told from a slow wander (4 are not enough)
+    y = np.sin(2 * np.pi * np.arange(400) / 100)
+    assert auto.detect_seasons(*_one(y)) == ()
+    # and its multiples (200, 300, ...) are no second season: they only decay
+    y = np.sin(2 * np.pi * np.arange(3000) / 100)
+    assert auto.detect_seasons(*_one(y)) == (100,)
+
+
+def test_detect_seasons_pools_a_collection():
+    # short series (too noisy alone) that share a period of 12 find it together
+    rng = np.random.default_rng(0)
+    parts = [
+        np.sin(2 * np.pi * (np.arange(48) + rng.integers(12)) / 12)
+        + rng.normal(scale=1.5, size=48)
+        for _ in range(200)
+    ]
+    y = np.concatenate(parts)[:, None]
+    indptr = np.arange(0, 48 * 201, 48)
+    assert auto.detect_seasons(y, indptr, indptr[1:])[0] == 12
+
+
+def test_season_peaks_significance_follows_bartlett():
+    # a peak of 0.2 at lag 10 is significant with 10 000 observations, not 50
+    r = np.zeros(21)
+    r[0], r[10] = 1.0, 0.2
+    assert auto.season_peaks(r, 10_000) == [10]
+    assert auto.season_peaks(r, 50) == []
+    # a slowly decaying autocorrelation (a trend) has no rise: no season
+    assert auto.season_peaks(np.exp(-np.arange(50) / 40.0), 10_000) == []
+
+
+def test_season_length_is_detected_without_a_frequency_and_levels_are_kept():
+    # the persistence vote sees the detected day: a cycle around a level is not
+    # differenced (without the season its slow daily swings look persistent)
+    y = _calls(40, per_day=96, scale=20.0, ar=0.3)
+    # the vote without the season says persistent, with it not
+    assert auto.is_persistent(y.to_numpy()) and not auto.is_persistent(y.to_numpy(), 96)
+    est = _quiet_fit(RNNForecaster(horizon=6, max_iter=1, **FAST), y)
+    assert est.season_length_[0] == 96
+    assert est.differencing_ is False
+    assert set(est.seasons_) >= set(est.season_length_)
+    assert est.deseasonalized_.all()
+
+
+def test_season_length_from_the_frequency_or_as_given():
+    est = _quiet_fit(RNNForecaster(horizon=4, max_iter=1, **FAST), _daily(24 * 20))
+    assert est.season_length_ == (24, 168)
+    y = _calls(30)
+    est = _quiet_fit(RNNForecaster(horizon=4, max_iter=1, season_length=7, **FAST), y)
+    assert est.season_length_ == (7,)
+    est = _quiet_fit(
+        RNNForecaster(horizon=4, max_iter=1, season_length=None, **FAST), y
+    )
+    assert est.season_length_ == (1,)
+    rng = np.random.default_rng(0)
+    est = _quiet_fit(
+        RNNForecaster(horizon=4, max_iter=1, **FAST), np.cumsum(rng.normal(size=500))
+    )
+    assert est.season_length_ == (1,)
+
+
+def test_detected_season_survives_save_load_and_update(tmp_path):
+    import tsrnn
+
+    y = _calls(30)
+    est = _quiet_fit(RNNForecaster(horizon=6, max_iter=1, **FAST), y.iloc[:1500])
+    assert est.season_length_[0] == 60
+    est.save(tmp_path / "m.npz")
+    back = tsrnn.load(tmp_path / "m.npz")
+    assert back.season_length_ == est.season_length_
+    np.testing.assert_array_equal(back.predict(), est.predict())
+    est.update(y.iloc[1500:1560])
+    back.update(y.iloc[1500:1560])
+    np.testing.assert_allclose(back.predict(), est.predict())
+
+
+# ------------------------------------------- the mix of two seasonal naives
+def _day_and_week(n_weeks, seed=0):
+    """Hourly: a daily profile, a weekly one (quiet weekends) and a level that
+    wanders from week to week; yesterday and last week each miss by their own
+    accidents, their mean by less."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(24 * 7 * n_weeks)
+    day = np.sin(2 * np.pi * t / 24)
+    weekend = ((t // 24) % 7 >= 5) * -1.0
+    level = np.repeat(np.cumsum(rng.normal(scale=0.1, size=7 * n_weeks)), 24)
+    y = 10 + day + weekend + level + 0.5 * rng.normal(size=len(t))
+    return pd.Series(y, index=pd.date_range("2024-01-01", periods=len(t), freq="h"))
+
+
+def test_reference_errors_of_a_mix_against_a_loop():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(60, 1))
+    indptr, end = np.array([0, 60]), np.array([50])
+    got = auto.reference_errors(y, indptr, end, [(3, 7)], horizon=4)
+    sd = np.nanstd(y[:50, 0])
+    errs = []
+    for t in range(50):  # origin t: forecasts of rows t + k within the training rows
+        for k in range(1, 5):
+            r = t + k
+            lags = [3 * int(np.ceil(k / 3)), 7 * int(np.ceil(k / 7))]
+            if r < 50 and r - max(lags) >= 0:
+                fc = np.mean([y[r - g, 0] for g in lags])
+                errs.append(abs(y[r, 0] - fc) / sd)
+    assert got[0] == pytest.approx(np.mean(errs))
+
+
+def test_mix_of_a_day_and_a_week_is_chosen_when_it_errs_least():
+    y = _day_and_week(12)
+    Y, indptr, end = _one(y)
+    err = auto.reference_errors(Y, indptr, end, [1, 24, 168, (24, 168)], horizon=24)
+    assert np.argmin(err) == 3
+    assert auto.choose_reference(Y, indptr, end, (24, 168), 24) == (24, 168)
+    # one season: no mix candidate
+    assert auto.choose_reference(Y, indptr, end, (24,), 24) == 24
+    assert auto.order_seasons((24, 168), (24, 168)) == (24, 168)
+    assert auto.order_seasons((1, 168, 24), (24, 168)) == (24, 168, 1)
+
+
+def test_head_starts_at_the_mean_of_the_mixed_seasonal_naives(tmp_path):
+    import tsrnn
+
+    y = _day_and_week(12)
+    est = _quiet_fit(
+        RNNForecaster(
+            horizon=24,
+            max_iter=1,
+            learning_rate_init=1e-12,
+            differencing=False,
+            early_stopping=False,
+            references=None,
+            **FAST,
+        ),
+        y,
+    )
+    assert est.reference_ == (24, 168) and est.seasons_[:2] == (24, 168)
+    E = est._net.layout.views(est.params_)["head.extra_weight"]
+    c, k = est._layout.n_known, est._layout.n_targets
+    np.testing.assert_allclose(E[:, 0, 2 * c], 0.5)
+    np.testing.assert_allclose(E[:, 0, c + (c + k) + c], 0.5)
+    # the untrained forecast is near the mean of yesterday and last week
+    mix = (y.iloc[-24:].to_numpy() + y.iloc[-168:-144].to_numpy()) / 2
+    fc = est.predict().to_numpy()
+    assert np.abs(fc - mix).mean() < np.abs(fc - y.iloc[-24:].to_numpy()).mean()
+    est.save(tmp_path / "m.npz")
+    back = tsrnn.load(tmp_path / "m.npz")
+    assert back.reference_ == (24, 168)
+    np.testing.assert_array_equal(back.predict(), est.predict())
+
+
+@pytest.mark.parametrize(
+    "frequency, expected", [("monthly", (12,)), ("quarterly", (4,)), ("yearly", ())]
+)
+def test_detect_seasons_finds_the_m3_periods_in_an_integer_indexed_long_frame(
+    frequency, expected
+):
+    from tsrnn.datasets import load_m3
+
+    train, _ = load_m3(frequency=frequency).split()
+    parts = [g.to_numpy(float) for _, g in train.groupby("unique_id", sort=False).y]
+    y = np.concatenate(parts)[:, None]
+    indptr = np.r_[0, np.cumsum([len(p) for p in parts])]
+    assert auto.detect_seasons(y, indptr, indptr[1:]) == expected

@@ -3,15 +3,18 @@
 Every rule is a pure function of the training data (the rows ``fit`` trains
 on, never the held-out tails) and of the other settings; the estimator calls
 them at the start of ``fit`` and keeps what they decide in fitted attributes
-(``differencing_``, ``bptt_length_``, ``n_epochs_``, ``loss_``, ``reference_``,
-``validation_fraction_``). The same rule runs for one series and for a long
-frame of thousands; nothing here knows which dataset it reads.
+(``season_length_``, ``differencing_``, ``bptt_length_``, ``n_epochs_``,
+``loss_``, ``reference_``, ``validation_fraction_``). The same rule runs for
+one series and for a long frame of thousands; nothing here knows which
+dataset it reads.
 
 The rules and the measurements behind them are in the estimator's docstring
 ("How the auto values are chosen") and in ``docs/defaults.md``.
 """
 
 from __future__ import annotations
+
+from statistics import NormalDist
 
 import numpy as np
 
@@ -37,6 +40,155 @@ SELECTION_FACTOR = 3
 #: (:func:`auto_validation_rows`).
 AUTO_VALIDATION_SHARE = 0.1
 MIN_ORIGINS = 9
+
+
+#: Season detection (``season_length="auto"`` without a frequency): the
+#: familywise false-detection rate of the autocorrelation test over every lag
+#: searched, the longest lag searched, and the seasons kept.
+SEASON_TEST_LEVEL = 0.1
+MAX_SEASON = 10_000
+MAX_SEASONS = 2
+
+
+# ---------------------------------------------------------------- seasons
+def pooled_autocorrelation(y, indptr, train_end, max_lag: int):
+    """Autocorrelations ``r_0..r_max_lag`` pooled over series and targets.
+
+    Each series' training rows (each target) lose their least-squares line
+    (a trend would make every lag look alike), are divided by their standard
+    deviation, and missing values count as zero; the lagged products of
+    every series are summed (by FFT) and divided by the number of
+    observations, so each series weighs by its length.
+
+    Returns
+    -------
+    r : ndarray of shape (max_lag + 1,)
+    n : int
+        Observations pooled (the ``n`` of the significance bound).
+    """
+    y = np.asarray(y, np.float64)
+    total = np.zeros(max_lag + 1)
+    n_obs = 0
+    for s in range(len(indptr) - 1):
+        seg = y[indptr[s] : train_end[s]]
+        t = np.arange(len(seg), dtype=np.float64)
+        for j in range(seg.shape[1]):
+            col = seg[:, j]
+            ok = np.isfinite(col)
+            n = int(ok.sum())
+            if n < 3:
+                continue
+            slope, icpt = np.polyfit(t[ok], col[ok], 1)
+            d = np.where(ok, col - (slope * t + icpt), 0.0)
+            sd = float(np.sqrt((d * d).sum() / n))
+            if not np.isfinite(sd) or sd <= 1e-12 * (1.0 + np.abs(col[ok]).max()):
+                continue
+            d /= sd
+            f = np.fft.rfft(d, 2 * len(d))
+            acov = np.fft.irfft(f * np.conj(f), 2 * len(d))[: min(len(d), max_lag + 1)]
+            total[: len(acov)] += acov
+            n_obs += n
+    if n_obs == 0:
+        return np.zeros(max_lag + 1), 0
+    return total / n_obs, n_obs
+
+
+def season_peaks(r: np.ndarray, n: int) -> list[int]:
+    """The lags at which the autocorrelation ``r`` has a significant peak.
+
+    Lag ``m >= 2`` is a peak when ``r[m]`` is the largest value within
+    ``max(1, m // 20)`` lags of it (a 5 % window, so that the noise of a long
+    cycle does not make many peaks), and it is significant when both ``r[m]``
+    and its rise above the lowest autocorrelation at a shorter lag exceed
+    Bartlett's bound ``z * sqrt((1 + 2 * sum_{k<m} r_k**2) / n)`` (M4's
+    seasonality test) with ``z`` the normal quantile of ``1 - 0.1 / L`` for
+    ``L`` lags searched (a Bonferroni correction: white noise shows a season
+    at most one time in ten). The rise makes a slowly decaying
+    autocorrelation (a random walk, a long trend) no season.
+    """
+    r = np.asarray(r, np.float64)
+    L = len(r) - 1
+    if L < 2 or n < 3:
+        return []
+    z = NormalDist().inv_cdf(1.0 - SEASON_TEST_LEVEL / max(L - 1, 1))
+    cum = np.cumsum(np.r_[0.0, r[1:] ** 2])  # cum[m - 1] = sum_{k<m} r_k^2
+    low = np.minimum.accumulate(np.r_[r[1:], np.inf][:L])  # low[m-1] = min r_1..r_m
+    out = []
+    for m in range(2, L + 1):
+        w = max(1, m // 20)
+        if r[m] < r[max(1, m - w) : m + w + 1].max():
+            continue
+        bound = z * np.sqrt((1.0 + 2.0 * cum[m - 1]) / n)
+        if r[m] > bound and r[m] - low[m - 2] > bound:
+            out.append(m)
+    return out
+
+
+def refine_period(r: np.ndarray, m: int) -> int:
+    """The period near peak ``m`` whose multiples line up best with ``r``.
+
+    A flat-topped peak (a smooth daily profile) can put its maximum a lag
+    off the period by noise; among ``m +- max(1, m // 20)`` the lag ``q``
+    with the highest mean ``r[q], r[2q], ...`` (every multiple searched)
+    wins, since a period off by one drifts further off at each multiple.
+    """
+    L = len(r) - 1
+    w = max(1, m // 20)
+    best, best_score = m, -np.inf
+    for q in range(max(2, m - w), min(L, m + w) + 1):
+        score = float(np.mean(r[q : L + 1 : q]))
+        if score > best_score + 1e-12 or (
+            abs(score - best_score) <= 1e-12 and q < best
+        ):
+            best, best_score = q, score
+    return best
+
+
+def detect_seasons(y, indptr, train_end) -> tuple[int, ...]:
+    """``season_length="auto"`` without a frequency: seasons found in the data.
+
+    The pooled autocorrelation (:func:`pooled_autocorrelation`) of lags up to
+    a third of the median training length (three seasons to see one; at most
+    ``MAX_SEASON``) is searched for significant peaks (:func:`season_peaks`),
+    each put at the period its multiples agree on (:func:`refine_period`) and
+    at the nearest multiple of a shorter season found when one is within its
+    window (a week is whole days).
+    The highest peak is the season; a second one is kept when a significant
+    peak sits at a divisor of it (the shorter cycle first: a day in a week)
+    or, failing that, at a multiple ``k m`` of it where the autocorrelation
+    is higher than at ``(k - 1) m`` (a week of days: the fifth day back is
+    more alike than the fourth), the highest such. Returns the seasons
+    shortest first, ``()`` when none is found.
+    """
+    lengths = np.asarray(train_end) - np.asarray(indptr[:-1])
+    if len(lengths) == 0:
+        return ()
+    max_lag = int(min(np.median(lengths) // 3, MAX_SEASON))
+    if max_lag < 2:
+        return ()
+    r, n = pooled_autocorrelation(y, indptr, train_end, max_lag)
+    peaks: list[int] = []
+    for m in sorted({refine_period(r, m) for m in season_peaks(r, n)}):
+        # a longer cycle within its window of a shorter one's multiple is
+        # that multiple (a week is whole days)
+        w = max(1, m // 20)
+        snapped = [k * d for d in peaks if abs(m - (k := round(m / d)) * d) <= w]
+        m = min(snapped, key=lambda q: (abs(q - m), q)) if snapped else m
+        if m not in peaks and m <= max_lag:
+            peaks.append(m)
+    if not peaks:
+        return ()
+    best = max(peaks, key=lambda m: (r[m], -m))
+    divisors = [m for m in peaks if m < best and best % m == 0]
+    # a multiple is a longer season only where the autocorrelation rises
+    # again along the multiples (a week of days); a single cycle's multiples
+    # only decay
+    multiples = [m for m in peaks if m > best and m % best == 0 and r[m] > r[m - best]]
+    other = divisors or multiples
+    seasons = [best]
+    if other:
+        seasons.append(max(other, key=lambda m: (r[m], -m)))
+    return tuple(sorted(seasons)[:MAX_SEASONS])
 
 
 # ---------------------------------------------------------------- persistence
@@ -166,19 +318,27 @@ def auto_validation_rows(lengths, horizon: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ reference
+def _candidate_lags(cand, k: int) -> list[int]:
+    """The lags a reference candidate reads for step ``k`` (one, or a mix's)."""
+    lags = cand if isinstance(cand, tuple) else (cand,)
+    return [int(m) * int(np.ceil(k / m)) for m in lags]
+
+
 def reference_errors(y, indptr, train_end, lags, horizon: int) -> np.ndarray:
-    """In-sample mean absolute ``h``-step error of each reference lag.
+    """In-sample mean absolute ``h``-step error of each reference candidate.
 
     Lag ``m`` forecasts ``y[t + k]`` from origin ``t`` by
     ``y[t + k - m * ceil(k / m)]`` (``m = 1``: the last value; ``m > 1``: the
     seasonal naive forecast), for ``k = 1..horizon``, over every origin of the
-    training rows. Errors are divided by each series' (and target's) standard
-    deviation so that series of different scales weigh alike, then pooled.
+    training rows; a tuple of lags is the mean of their forecasts (scored
+    where all of them have a past value). Errors are divided by each series'
+    (and target's) standard deviation so that series of different scales
+    weigh alike, then pooled.
 
     Returns
     -------
     ndarray of shape (len(lags),)
-        NaN for a lag no series is long enough to score.
+        NaN for a candidate no series is long enough to score.
     """
     y = np.asarray(y, np.float64)
     N, k_t = y.shape
@@ -197,17 +357,18 @@ def reference_errors(y, indptr, train_end, lags, horizon: int) -> np.ndarray:
     rows = np.arange(N)
     in_train = rows < stop
     out = np.full(len(lags), np.nan)
-    for i, m in enumerate(lags):
+    for i, cand in enumerate(lags):
         total, count = 0.0, 0
         for k in range(1, int(horizon) + 1):
-            lag = int(m) * int(np.ceil(k / m))
-            # row r is the target t + k; its origin t = r - k and reference r - lag
-            ok = in_train & (rows - lag >= start)
+            kl = _candidate_lags(cand, k)
+            # row r is the target t + k; its origin t = r - k and references r - lag
+            ok = in_train & (rows - max(kl) >= start)
             if not ok.any():
                 continue
             r = rows[ok]
             with np.errstate(all="ignore"):
-                e = np.abs(yz[r] - yz[r - lag])
+                fc = np.mean([yz[r - lag] for lag in kl], axis=0)
+                e = np.abs(yz[r] - fc)
             e = e[np.isfinite(e)]
             total += float(e.sum())
             count += len(e)
@@ -216,26 +377,49 @@ def reference_errors(y, indptr, train_end, lags, horizon: int) -> np.ndarray:
     return out
 
 
-def choose_reference(y, indptr, train_end, seasons, horizon: int) -> int:
-    """``reference="auto"``: the lag whose forecast the head starts from.
+def choose_reference(y, indptr, train_end, seasons, horizon: int):
+    """``reference="auto"``: the forecast the head starts from.
 
-    Candidates: the last value (lag 1) and the seasonal naive forecast of
-    each season; the one with the smallest in-sample ``horizon``-step error
-    (:func:`reference_errors`) wins; ties go to the earlier candidate (the
-    last value first). A season no series can score is skipped.
+    Candidates: the last value (lag 1), the seasonal naive forecast of each
+    season and, with two seasons or more, the mean of their seasonal naive
+    forecasts (a day and a week back: each one's accidents, a holiday last
+    week, a storm yesterday, weigh half); the one with the smallest in-sample
+    ``horizon``-step error (:func:`reference_errors`) wins; ties go to the
+    earlier candidate (the last value first). A candidate no series can score
+    is skipped.
+
+    Returns
+    -------
+    int or tuple of int
+        The lag (1: the last value), or the seasons whose seasonal naive
+        forecasts are averaged.
     """
-    lags = [1] + [int(m) for m in seasons if int(m) > 1]
+    seasonal = [int(m) for m in seasons if int(m) > 1]
+    lags: list = [1] + seasonal
+    if len(seasonal) >= 2:
+        lags.append(tuple(seasonal))
     err = reference_errors(y, indptr, train_end, lags, horizon)
     if not np.isfinite(err).any():
         return 1
-    return int(lags[int(np.nanargmin(err))])
+    return lags[int(np.nanargmin(err))]
 
 
-def order_seasons(seasons: tuple, reference: int) -> tuple:
-    """The seasons with the reference first (the head starts at the first one).
+def reference_lags(reference) -> tuple[int, ...]:
+    """The lags a resolved ``reference_`` reads (one, or the averaged seasons)."""
+    if reference is None:
+        return ()
+    if isinstance(reference, (tuple, list)):
+        return tuple(int(m) for m in reference)
+    return (int(reference),)
+
+
+def order_seasons(seasons: tuple, reference) -> tuple:
+    """The seasons with the reference first (the head starts at the first ones).
 
     The last value (``reference == 1``) is added as lag 1 when it is not
-    among them; the other seasons keep their order.
+    among them; a mix (a tuple of lags) comes first in its order; the other
+    seasons keep their order.
     """
-    rest = tuple(m for m in seasons if m != reference)
-    return (int(reference),) + rest
+    lead = reference_lags(reference)
+    rest = tuple(m for m in seasons if m not in lead)
+    return lead + rest

@@ -113,14 +113,19 @@ class RNNForecaster(
         has none: it feeds its own predictions back as inputs instead.
         ``"auto"`` infers them from a pandas frequency: a day and a week for
         sub-daily data (48 and 336 for 30 min), 7 daily, 5 business-daily, 12
-        monthly, 4 quarterly. None uses the last value (naive).
+        monthly, 4 quarterly; without a frequency (an integer index, positions)
+        it finds them in the training rows (significant peaks of the
+        autocorrelation, see Notes). None uses the last value (naive).
+        Fitted: ``season_length_``.
     reference : {"auto", "last", "seasonal"}, default="auto"
         The forecast the direct head starts from (and learns corrections to):
         ``"last"`` the last value, ``"seasonal"`` the seasonal naive forecast of
         the first ``season_length`` (the behaviour before ``"auto"``), ``"auto"``
-        the one of these (last value or any season's seasonal naive) with the
+        the one of these (last value, any season's seasonal naive, or with two
+        seasons or more the mean of their seasonal naive forecasts) with the
         smallest in-sample error over the horizon (see Notes). Fitted:
-        ``reference_`` (its lag; 1 is the last value) and ``seasons_``.
+        ``reference_`` (its lag, 1 the last value, or the tuple of the averaged
+        seasons) and ``seasons_``.
     differencing : bool or "auto", default="auto"
         Model the changes ``y_t - y_{t-1}`` instead of the levels: the network
         reads and forecasts changes, and forecasts are summed back onto the
@@ -328,11 +333,17 @@ class RNNForecaster(
         Why training stopped: ``"max_iter"``, ``"converged"``,
         ``"early_stopping"``, ``"diverged"`` or ``"interrupted"`` (for the
         refit protocol: why the selection run stopped).
+    season_length_ : tuple of int
+        The seasons ``season_length`` resolved to: as given, from the
+        frequency, or found in the data (``"auto"`` without a frequency);
+        ``(1,)`` when there is none. ``deseasonalize``, the references and the
+        ``differencing`` vote read the first one.
     differencing_ : bool
         Whether the network models changes (``differencing`` resolved).
-    reference_ : int or None
+    reference_ : int, tuple of int or None
         Lag of the forecast the head starts from: 1 the last value, ``m`` the
-        seasonal naive forecast of season ``m``; None for
+        seasonal naive forecast of season ``m``, a tuple ``(m1, m2)`` the mean
+        of those seasons' seasonal naive forecasts; None for
         ``strategy="recursive"`` (no reference).
     seasons_ : tuple of int
         The head's reference lags, the starting one first.
@@ -357,6 +368,14 @@ class RNNForecaster(
     for the whole fit (one series or a long frame: one global model, one
     decision). Explicit values are used exactly as given.
 
+    - ``season_length="auto"`` without a frequency: the autocorrelation of
+      the training rows (each series' least-squares line removed, pooled over
+      series) up to a third of the median length is searched for peaks that
+      exceed Bartlett's bound (M4's seasonality test) with a Bonferroni
+      correction over the lags searched, both in value and in their rise above
+      the shorter lags (a trend or a random walk has none); the highest is the
+      season, with a divisor (a day within a week) or a multiple where the
+      autocorrelation rises again (a week after a day) as a second one.
     - ``differencing="auto"``: each series (its seasonal-phase means removed
       when a season is known) votes *persistent* when it crosses its mean at
       fewer of its steps than ``sqrt(0.5 * 0.85 / sqrt(n))``, the geometric
@@ -365,8 +384,9 @@ class RNNForecaster(
       series, 0.2 for 100 steps. Differencing is chosen when at least half of
       the series vote persistent. Trends, random walks, prices and slowly
       moving sensors are differenced; noise around a level is not.
-    - ``reference="auto"``: among the last value and each season's seasonal
-      naive forecast, the one with the smallest in-sample mean absolute error
+    - ``reference="auto"``: among the last value, each season's seasonal
+      naive forecast and (two seasons or more) their mean, the one with the
+      smallest in-sample mean absolute error
       over the ``horizon`` steps (every origin of the training rows, errors
       divided by each series' standard deviation and pooled) is the head's
       starting point. A strong cycle picks its season; a fast, noisy,

@@ -78,6 +78,7 @@ class FitsForecaster:
         if reuse:
             scaler, season = self._scaler, self._season
         else:
+            self.season_length_ = self._resolve_season_length(data, train_end)
             season = self._fit_season(data, train_end)
             y_ds = season.y(
                 data.y,
@@ -111,7 +112,7 @@ class FitsForecaster:
         Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt, season=season)
         lines = None
         if layout.n_refs:
-            m = resolve_seasons(self.season_length, data.schema.freq)[0]
+            m = self._seasons(data)[0]
             self._refs, lines = references.fit_state(Y, data.indptr, train_end, m)
         self.references_ = references.NAMES if layout.n_refs else ()
         series = ScaledSeries.build(Y, Z, data.indptr, train_end, refs=lines)
@@ -235,8 +236,7 @@ class FitsForecaster:
 
     def _resolve_auto(self, data: SeriesSet, strategy, train_end) -> None:
         """Fix the ``"auto"`` settings from the training rows (fitted attributes)."""
-        schema = data.schema
-        seasons = strategy.seasons(resolve_seasons(self.season_length, schema.freq))
+        seasons = strategy.seasons(self._seasons(data))
         if self.differencing == "auto" and output_head(self).counts:
             self.differencing_ = False  # changes of counts are not counts
         elif self.differencing == "auto":
@@ -277,9 +277,29 @@ class FitsForecaster:
             )
         )
 
+    def _resolve_season_length(self, data: SeriesSet, train_end) -> tuple[int, ...]:
+        """``season_length`` resolved (``season_length_``): given, inferred or detected.
+
+        ``"auto"`` takes the seasons of a pandas frequency; without one (an
+        integer index, positions) the seasons the training rows show
+        (:func:`auto.detect_seasons`). ``(1,)`` when there is none.
+        """
+        seasons = resolve_seasons(self.season_length, data.schema.freq)
+        if isinstance(self.season_length, str) and seasons == (1,):
+            seasons = auto.detect_seasons(data.y, data.indptr, train_end) or (1,)
+        return tuple(int(m) for m in seasons)
+
+    def _seasons(self, data: SeriesSet) -> tuple[int, ...]:
+        """The fitted seasons (``season_length_``; files of earlier versions:
+        ``season_length`` resolved from the frequency, as they were fitted)."""
+        fitted = getattr(self, "season_length_", None)
+        if fitted:
+            return tuple(fitted)
+        return resolve_seasons(self.season_length, data.schema.freq)
+
     def _fit_season(self, data: SeriesSet, train_end) -> Seasonal:
         """The seasonal indices ``deseasonalize`` divides out (:class:`Seasonal`)."""
-        m = resolve_seasons(self.season_length, data.schema.freq)[0]
+        m = self._seasons(data)[0]
         # divided or shifted counts are no longer counts: off for a count head
         mode = None if output_head(self).counts else self.deseasonalize
         return Seasonal.fit(mode, m, data.y, data.indptr, train_end)
@@ -326,7 +346,7 @@ class FitsForecaster:
     def _start_share(self, layout, series):
         """Seasonal naive's share of the head's start beside the references."""
         if head.SEASONAL_SHARE == "auto":
-            return head.seasonal_share(layout, series)
+            return head.seasonal_share(layout, series, self._n_lead())
         return float(head.SEASONAL_SHARE)
 
     def _n_references(self, strategy) -> int:
@@ -356,10 +376,14 @@ class FitsForecaster:
         share = None
         if layout.n_refs and layout.seasons:
             share = self._start_share(layout, series)
-        start_at_reference(net, theta, layout, share)
+        start_at_reference(net, theta, layout, share, n_lead=self._n_lead())
         if series is not None:  # a likelihood / quantile head: the spread too
             start_spread(net, theta, layout, series, output_head(self))
         return net, theta
+
+    def _n_lead(self) -> int:
+        """Leading seasons the head's start averages (a mix reference: all its lags)."""
+        return max(1, len(auto.reference_lags(getattr(self, "reference_", None))))
 
     def _epochs(self, series: ScaledSeries, lanes, selecting: bool) -> int:
         """``max_iter`` or, for ``"auto"``, the epochs of :func:`auto.choose_epochs`.
@@ -528,7 +552,7 @@ class FitsForecaster:
         )
         lines = None
         if self._layout.n_refs:  # the references refitted on every row too
-            m = resolve_seasons(self.season_length, data.schema.freq)[0]
+            m = self._seasons(data)[0]
             self._refs, lines = references.fit_state(Y, data.indptr, data.indptr[1:], m)
         series = ScaledSeries.build(Y, Z, data.indptr, refs=lines)
         if theta is None:

@@ -205,7 +205,7 @@ SEASONAL_SHARE = 1.0
 SHARE_ORIGINS = 20000
 
 
-def seasonal_share(layout: FeatureLayout, series) -> np.ndarray:
+def seasonal_share(layout: FeatureLayout, series, n_lead=1) -> np.ndarray:
     """Seasonal naive's share of the start, per forecast step and target.
 
     Both candidate starts -- the seasonal naive forecast and the equal mix of
@@ -226,7 +226,14 @@ def seasonal_share(layout: FeatureLayout, series) -> np.ndarray:
     _, ex, tg, mk = series.gather(layout, rows)
     ex = ex.reshape(len(rows), ho, layout.n_per_step)
     tg, mk = tg.reshape(len(rows), ho, k), mk.reshape(len(rows), ho, k)
-    sn = ex[:, :, 2 * c : 2 * c + k]
+    n_lead = max(1, min(int(n_lead), len(layout.seasons)))
+    sn = np.mean(
+        [
+            ex[:, :, c + s * (c + k) + c : c + s * (c + k) + c + k]
+            for s in range(n_lead)
+        ],
+        axis=0,
+    )
     cols = layout.ref_offset + np.arange(layout.n_refs)[:, None] * k + np.arange(k)
     mix = ex[:, :, cols].mean(axis=2)  # (R, ho, k)
     n = np.maximum(mk.sum(axis=0), 1.0)
@@ -237,7 +244,7 @@ def seasonal_share(layout: FeatureLayout, series) -> np.ndarray:
 
 
 def start_at_reference(
-    net: Network, theta: np.ndarray, layout: FeatureLayout, share=None
+    net: Network, theta: np.ndarray, layout: FeatureLayout, share=None, n_lead=1
 ):
     """Start the head at its reference forecast (in place on ``theta``).
 
@@ -252,6 +259,9 @@ def start_at_reference(
     weighted by ``share`` (a number or one per step and target, see
     :func:`seasonal_share`; default 0): the forecast combination that won M4's
     statistical benchmarks, as a starting point the head corrects.
+    ``n_lead``: the reference is the mean of the first ``n_lead`` seasons'
+    values (``reference_`` a tuple of lags: the seasonal naive forecasts of a
+    day and a week averaged), each weighted ``share / n_lead``.
     """
     E_all = net.layout.views(theta)["head.extra_weight"]  # (steps, k * P, per)
     k, c, P = layout.n_targets, layout.n_known, layout.n_params
@@ -261,7 +271,7 @@ def start_at_reference(
     # as training learns the spread); a scale or shape starts at its bias
     for p in _located_params(layout):
         E = E_all[:, p::P]  # (steps, k, per): parameter p of every target
-        _start_outputs(E, layout, share, k, c)
+        _start_outputs(E, layout, share, k, c, n_lead)
 
 
 def _located_params(layout: FeatureLayout) -> range | list:
@@ -271,7 +281,7 @@ def _located_params(layout: FeatureLayout) -> range | list:
     return [0]
 
 
-def _start_outputs(E, layout: FeatureLayout, share, k, c) -> None:
+def _start_outputs(E, layout: FeatureLayout, share, k, c, n_lead=1) -> None:
     """Set the extra weights ``E`` (steps, k, per) of one parameter per target."""
     if not layout.n_refs:
         share = 1.0
@@ -286,10 +296,12 @@ def _start_outputs(E, layout: FeatureLayout, share, k, c) -> None:
             E[:, np.arange(k), cols] = (1.0 - share) / layout.n_refs
     if not layout.seasons:
         return
-    for j in range(k):
-        # the first season's reference value of target j: after the known
-        # future (c) and that season's known features (c)
-        E[:, j, 2 * c + j] += share[:, j]
+    n_lead = max(1, min(int(n_lead), len(layout.seasons)))
+    for s in range(n_lead):
+        for j in range(k):
+            # season s's reference value of target j: after the known future
+            # (c), the seasons before it (c + k each) and its known features (c)
+            E[:, j, c + s * (c + k) + c + j] += share[:, j] / n_lead
 
 
 def reference_only(net: Network, theta: np.ndarray) -> np.ndarray:

@@ -45,6 +45,7 @@ SCALARS = (
     # what the "auto" settings resolved to at fit
     "differencing_",
     "reference_",
+    "season_length_",
     "seasons_",
     "bptt_length_",
     "loss_",
@@ -195,6 +196,15 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     if not hasattr(est, "seasons_") or est.seasons_ is None:
         est.seasons_ = layout.seasons
     est.seasons_ = tuple(est.seasons_)
+    if "season_length_" not in state.attributes:
+        # files written before it was stored: "auto" was the frequency's seasons
+        try:
+            est.season_length_ = resolve_seasons(est.season_length, schema.freq)
+        except (TypeError, ValueError) as exc:
+            raise persist.StateError(f"invalid season_length ({exc})") from exc
+    est.season_length_ = tuple(int(m) for m in est.season_length_)
+    if isinstance(getattr(est, "reference_", None), list):  # a mix, JSON's list
+        est.reference_ = tuple(int(m) for m in est.reference_)
     if not hasattr(est, "differencing_"):
         est.differencing_ = bool(layout.relative)
     for name in ("bptt_length", "loss"):  # explicit values then: "auto" came later
