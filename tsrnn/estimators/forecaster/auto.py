@@ -78,6 +78,12 @@ def pooled_autocorrelation(y, indptr, train_end, max_lag: int):
             n = int(ok.sum())
             if n < 3:
                 continue
+            # divided by its largest magnitude first: the squares of a series
+            # near 1e200 overflow, and the autocorrelation is scale-free
+            big = float(np.abs(col[ok]).max())
+            if not np.isfinite(big) or big == 0.0:
+                continue
+            col = col / big
             slope, icpt = np.polyfit(t[ok], col[ok], 1)
             d = np.where(ok, col - (slope * t + icpt), 0.0)
             sd = float(np.sqrt((d * d).sum() / n))

@@ -886,6 +886,7 @@ class RNNForecaster(
             self.params_ = self.params_.copy()
             self._optimizer = copy.deepcopy(self._optimizer)
             with single_threaded_blas():
+                self._block_inputs(block)  # its checks first, named as passed
                 # the errors of the forecasts made before training on the block
                 conformal = self._refreshed_conformal(block)
                 self._train_on_block(block)

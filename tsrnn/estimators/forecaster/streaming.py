@@ -192,13 +192,15 @@ class StreamsForecaster:
         it trains on the block, so the errors stay out-of-sample).
         """
         fitted_config.check_unchanged(self, "update")
+        # the block's own checks (values of another magnitude, named as the
+        # user passed them) come before the forecasts the pool refresh makes
+        Ynew, Znew = self._block_inputs(block)
         if conformal is None:
             conformal = self._refreshed_conformal(block)
         lay = self._layout
         dt = self._net.dtype
         reader = SeriesReader(self._net, lay)
         keep = self._tail_y.shape[1]
-        Ynew, Znew = self._block_inputs(block)
         new = SeriesEnds(
             self._state.copy(),
             self._top.copy(),
