@@ -27,7 +27,9 @@ Three suites (``--suite``), each against the same anchors:
     ``bench_forecast_elec.py``. Extra anchors: a ridge regression on 336
     lags + temperature + workday (sklearn, direct: one output per step ahead).
 
-Anchors: naive, seasonal naive, ``tsrnn.LinearARForecaster`` and, with
+Anchors: naive, seasonal naive, ``tsrnn.LinearARForecaster``,
+``tsrnn.MarkovChainForecaster`` (order 2, 10 quantile bins: the memoryless
+N-gram a recurrent network's memory has to beat) and, with
 statsforecast installed (``pip install -e ".[bench]"``), its ``AutoETS``,
 ``AutoTheta`` and ``MSTL`` (not for m = 1: MSTL then needs the
 ``supersmoother`` package and is a non-seasonal AutoETS anyway). The
@@ -98,6 +100,7 @@ import pandas as pd  # noqa: E402
 import tsrnn  # noqa: E402
 from tsrnn import (  # noqa: E402
     LinearARForecaster,
+    MarkovChainForecaster,
     NaiveForecaster,
     RNNForecaster,
     SeasonalNaiveForecaster,
@@ -377,7 +380,21 @@ def anchor_estimators(m: int, lags) -> list[tuple[str, Any]]:
         )
     n_lags = lags if isinstance(lags, int) else len(lags)
     out.append((f"LinearAR ({n_lags} lags)", LinearARForecaster(lags=lags)))
+    out.append((MARKOV_LABEL, markov_anchor()))
     return out
+
+
+MARKOV_LABEL = "Markov chain (order 2, 10 bins)"
+
+
+def markov_anchor() -> MarkovChainForecaster:
+    """The memoryless anchor: an order-2 chain over 10 quantile bins (defaults).
+
+    What a network's memory has to beat (issue 16): the next bin from the last
+    two by smoothed transition counts, the mean of the exact predictive
+    distribution as the point forecast.
+    """
+    return MarkovChainForecaster(order=2, n_bins=10)
 
 
 def settings_of(est: RNNForecaster) -> dict:
@@ -789,6 +806,7 @@ def elec_case(args, store, recipe, case, n_orig, step, y, X) -> None:
                 "seasonal naive week (m=336)",
                 SeasonalNaiveForecaster(season_length=336),
             ),
+            (MARKOV_LABEL, markov_anchor()),
         ]
         for name, est in plain:
             if not store.has("elec", case, name, None):

@@ -92,6 +92,12 @@ class MarkovChainForecaster(_BaseForecaster):
     intervals of :meth:`predict_interval` are the predictive distribution's
     quantiles (values spread uniformly inside a bin), not conformal ones.
 
+    The bins are cut at ``fit`` and kept by ``update``: a series that drifts
+    past its training range (a trend, a price) is forecast inside that range,
+    by the mean of its outer bin. Model the changes of such a series (its
+    differences or returns), not its level (``benchmarks/RESULTS.md``,
+    "Markov chain anchor").
+
     Examples
     --------
     >>> import numpy as np
