@@ -96,6 +96,28 @@ def is_persistent(y: np.ndarray, season: int = 1) -> bool:
     return r < persistence_threshold(n)
 
 
+def persistence_votes(y, indptr, train_end, season: int = 1) -> tuple[int, int]:
+    """``(persistent, votes)``: :func:`is_persistent` votes of the training rows.
+
+    One vote per series and target with at least three observations. Counts
+    add up over shards of a collection (:mod:`tsrnn.distributed`).
+    """
+    yes = total = 0
+    for s in range(len(indptr) - 1):
+        seg = y[indptr[s] : train_end[s]]
+        for j in range(seg.shape[1]):
+            col = seg[:, j]
+            if np.isfinite(col).sum() >= 3:
+                yes += int(is_persistent(col, season))
+                total += 1
+    return yes, total
+
+
+def differencing_from_votes(persistent: int, votes: int) -> bool:
+    """At least half of the votes say persistent (and there is a vote)."""
+    return votes > 0 and persistent / votes >= 0.5
+
+
 def choose_differencing(y, indptr, train_end, season: int = 1) -> bool:
     """``differencing="auto"``: model changes when most series are persistent.
 
@@ -104,14 +126,7 @@ def choose_differencing(y, indptr, train_end, season: int = 1) -> bool:
     (one model, one decision: a global model over a collection differences
     all of its series or none).
     """
-    votes = []
-    for s in range(len(indptr) - 1):
-        seg = y[indptr[s] : train_end[s]]
-        for j in range(seg.shape[1]):
-            col = seg[:, j]
-            if np.isfinite(col).sum() >= 3:
-                votes.append(is_persistent(col, season))
-    return bool(votes) and float(np.mean(votes)) >= 0.5
+    return differencing_from_votes(*persistence_votes(y, indptr, train_end, season))
 
 
 # -------------------------------------------------------------------- windows
@@ -144,7 +159,7 @@ def choose_epochs(steps_per_epoch: int, selecting: bool = False) -> int:
     return min(MAX_EPOCHS, SELECTION_FACTOR * n) if selecting else n
 
 
-def auto_validation_rows(lengths, horizon: int) -> np.ndarray:
+def auto_validation_rows(lengths, horizon: int, n_series=None) -> np.ndarray:
     """``validation_fraction="auto"``: held-out rows per series.
 
     10 % of each series, and more where the series can spare it (the tail at
@@ -152,12 +167,15 @@ def auto_validation_rows(lengths, horizon: int) -> np.ndarray:
     of the collection hold at least 9 forecast origins (a 90 % conformal
     interval needs 9 residuals), else ``horizon + 1`` (one origin). The final
     model trains on every row anyway (the refit protocol): the tail only
-    picks the number of epochs and gives the residuals.
+    picks the number of epochs and gives the residuals. ``n_series``: the
+    size of the whole collection when ``lengths`` are one shard of it
+    (default: ``len(lengths)``).
     """
     n = np.asarray(lengths, np.int64)
     h = int(horizon)
     share = np.floor(n * AUTO_VALIDATION_SHARE).astype(np.int64)
-    extra = int(np.ceil(MIN_ORIGINS / max(len(n), 1)))
+    n_all = len(n) if n_series is None else int(n_series)
+    extra = int(np.ceil(MIN_ORIGINS / max(n_all, 1)))
     out = share
     for wanted in (h + 1, h + extra):  # the larger one wins where it fits
         w = np.maximum(share, wanted)
@@ -169,16 +187,28 @@ def auto_validation_rows(lengths, horizon: int) -> np.ndarray:
 def reference_errors(y, indptr, train_end, lags, horizon: int) -> np.ndarray:
     """In-sample mean absolute ``h``-step error of each reference lag.
 
+    :func:`reference_error_sums` divided: the pooled mean (NaN for a lag no
+    series is long enough to score).
+    """
+    total, count = reference_error_sums(y, indptr, train_end, lags, horizon)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def reference_error_sums(y, indptr, train_end, lags, horizon: int):
+    """In-sample mean absolute ``h``-step error of each reference lag.
+
     Lag ``m`` forecasts ``y[t + k]`` from origin ``t`` by
     ``y[t + k - m * ceil(k / m)]`` (``m = 1``: the last value; ``m > 1``: the
     seasonal naive forecast), for ``k = 1..horizon``, over every origin of the
     training rows. Errors are divided by each series' (and target's) standard
-    deviation so that series of different scales weigh alike, then pooled.
+    deviation so that series of different scales weigh alike, then pooled:
+    the sums and counts add up over shards of a collection.
 
     Returns
     -------
-    ndarray of shape (len(lags),)
-        NaN for a lag no series is long enough to score.
+    total, count : ndarray of shape (len(lags),)
+        Sum of the scaled absolute errors and their number, per lag.
     """
     y = np.asarray(y, np.float64)
     N, k_t = y.shape
@@ -196,7 +226,7 @@ def reference_errors(y, indptr, train_end, lags, horizon: int) -> np.ndarray:
         yz = y / np.repeat(scale, lengths, axis=0)
     rows = np.arange(N)
     in_train = rows < stop
-    out = np.full(len(lags), np.nan)
+    totals, counts = np.zeros(len(lags)), np.zeros(len(lags), np.int64)
     for i, m in enumerate(lags):
         total, count = 0.0, 0
         for k in range(1, int(horizon) + 1):
@@ -211,9 +241,8 @@ def reference_errors(y, indptr, train_end, lags, horizon: int) -> np.ndarray:
             e = e[np.isfinite(e)]
             total += float(e.sum())
             count += len(e)
-        if count:
-            out[i] = total / count
-    return out
+        totals[i], counts[i] = total, count
+    return totals, counts
 
 
 def choose_reference(y, indptr, train_end, seasons, horizon: int) -> int:
@@ -224,8 +253,19 @@ def choose_reference(y, indptr, train_end, seasons, horizon: int) -> int:
     (:func:`reference_errors`) wins; ties go to the earlier candidate (the
     last value first). A season no series can score is skipped.
     """
-    lags = [1] + [int(m) for m in seasons if int(m) > 1]
-    err = reference_errors(y, indptr, train_end, lags, horizon)
+    lags = reference_lags(seasons)
+    return reference_from_errors(
+        lags, reference_errors(y, indptr, train_end, lags, horizon)
+    )
+
+
+def reference_lags(seasons) -> list:
+    """The candidates of :func:`choose_reference`: lag 1, then each season > 1."""
+    return [1] + [int(m) for m in seasons if int(m) > 1]
+
+
+def reference_from_errors(lags, err) -> int:
+    """The lag of smallest error (the first on ties; 1 when none is finite)."""
     if not np.isfinite(err).any():
         return 1
     return int(lags[int(np.nanargmin(err))])

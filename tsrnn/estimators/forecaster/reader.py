@@ -272,6 +272,14 @@ def validation_score(
     absolute-error loss trains for (the median), so that early stopping
     picks the epoch that loss would.
     """
+    num, den = validation_sums(layout, outputs, series, absolute)
+    return -num / den if den else float("nan")
+
+
+def validation_sums(
+    layout: FeatureLayout, outputs, series: ScaledSeries, absolute: bool = False
+) -> tuple[float, float]:
+    """``(num, den)`` of :func:`validation_score`: sums that add up over shards."""
     num, den = 0.0, 0.0
     for s, out in enumerate(outputs):
         a, b = series.indptr[s], series.indptr[s + 1]
@@ -287,4 +295,4 @@ def validation_score(
             err = (pred - tg) * mk
             num += float((np.abs(err) if absolute else err**2).sum())
         den += float(mk.sum())
-    return -num / den if den else float("nan")
+    return num, den
