@@ -17,6 +17,7 @@ the same seasonal indices, scaler, lanes, random draws and optimizer steps.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -24,6 +25,7 @@ import pandas as pd
 
 from ..._constraints import validate_params
 from ...engine import Diverged, make_optimizer
+from ...engine.threads import single_threaded_blas
 from .. import fitted_config
 from .estimator import RNNForecaster
 from .fitting import merge_auto_statistics
@@ -353,6 +355,22 @@ class ShardTrainer:
     def ids(self) -> list:
         """The series ids of this worker."""
         return [i for p in self.pieces for i in p.model.schema_.ids]
+
+
+def _one_blas_thread(method):
+    """Run ``method`` on one BLAS thread, as ``RNNForecaster.fit`` trains."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with single_threaded_blas():
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+for _name in ("statistics", "prepare", "initial_weights", "train",
+              "validation_sums", "finish", "update", "update_from"):
+    setattr(ShardTrainer, _name, _one_blas_thread(getattr(ShardTrainer, _name)))
 
 
 def _concatenated(loaders):
