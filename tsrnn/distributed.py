@@ -34,6 +34,7 @@ import time
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.utils import check_random_state
 
 from .engine import Diverged, run_epochs
 from .engine.trainer import TrainingLog
@@ -100,12 +101,16 @@ class DaskForecaster:
 
     Examples
     --------
-    >>> from dask.distributed import Client, LocalCluster      # doctest: +SKIP
-    >>> import dask.dataframe as dd                            # doctest: +SKIP
-    >>> client = Client(LocalCluster(n_workers=2))             # doctest: +SKIP
-    >>> ddf = dd.read_parquet("series/")  # partitioned by id  # doctest: +SKIP
-    >>> model = DaskForecaster(RNNForecaster(horizon=6, random_state=0))
-    >>> model.fit(ddf).predict()  # a pandas long frame         # doctest: +SKIP
+    A cluster and a Parquet dataset with every series whole in one file
+    (not run here):
+
+    >>> from dask.distributed import Client, LocalCluster  # doctest: +SKIP
+    >>> import dask.dataframe as dd  # doctest: +SKIP
+    >>> from tsrnn import RNNForecaster  # doctest: +SKIP
+    >>> client = Client(LocalCluster(n_workers=2))  # doctest: +SKIP
+    >>> ddf = dd.read_parquet("series/")  # doctest: +SKIP
+    >>> model = DaskForecaster(RNNForecaster(horizon=6))  # doctest: +SKIP
+    >>> model.fit(ddf).predict()  # doctest: +SKIP
     """
 
     def __init__(
@@ -141,7 +146,7 @@ class DaskForecaster:
         est = clone(self.estimator)
         self._check(est)
         if est.random_state is None:  # one seed for every worker
-            est.set_params(random_state=int(np.random.randint(2**31)))
+            est.set_params(random_state=int(check_random_state(None).randint(2**31)))
         client = self._client()
         workers = sorted(client.scheduler_info()["workers"])
         n = len(workers) if self.n_workers is None else int(self.n_workers)
@@ -431,7 +436,9 @@ class _AveragedEpoch:
             for r in results:
                 losses.extend(r["losses"])
                 norms.extend(r["norms"])
-            active = [i for i, r in zip(active, results, strict=True) if not r["finished"]]
+            active = [
+                i for i, r in zip(active, results, strict=True) if not r["finished"]
+            ]
             owner.sync_seconds_ += time.perf_counter() - start
         self.grad_norms.append(float(np.mean(norms)) if norms else float("nan"))
         return float(np.mean(losses)) if losses else float("nan")

@@ -587,7 +587,9 @@ def merge_auto_statistics(parts) -> dict:
         "rows": sum(p["rows"] for p in parts),
     }
     if "votes" in parts[0]:
-        out["votes"] = tuple(int(sum(v)) for v in zip(*(p["votes"] for p in parts)))
+        out["votes"] = tuple(
+            int(sum(v)) for v in zip(*(p["votes"] for p in parts), strict=True)
+        )
     if "reference_sums" in parts[0]:
         out["reference_sums"] = (
             np.sum([p["reference_sums"][0] for p in parts], axis=0),

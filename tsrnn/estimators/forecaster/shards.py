@@ -211,7 +211,9 @@ class ShardTrainer:
 
     # -------------------------------------------------------------- training
     def train(self, theta: np.ndarray, max_windows: int | None = None) -> dict:
-        """Local optimizer steps from ``theta``: until the epoch ends or ``max_windows``.
+        """Local optimizer steps from ``theta``, at most ``max_windows`` of them.
+
+        The steps stop at the end of this worker's epoch.
 
         Returns the local weights, the windows' losses and gradient norms, the
         number of targets they scored (the weight of these weights in the
