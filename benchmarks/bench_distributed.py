@@ -95,6 +95,11 @@ def _rss_peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+#: Compute threads per worker (NUMBA_NUM_THREADS: tsrnn's row threads). One
+#: core per worker is the unit of scaling; set by --worker-threads.
+WORKER_THREADS = 1
+
+
 def _cluster(n, memory_limit=None):
     import dask
     from distributed import Client, LocalCluster
@@ -106,6 +111,7 @@ def _cluster(n, memory_limit=None):
         processes=True,
         memory_limit=memory_limit or "auto",
         dashboard_address=None,
+        env={"NUMBA_NUM_THREADS": str(WORKER_THREADS)},
     )
     return cluster, Client(cluster)
 
@@ -137,7 +143,7 @@ def throughput(args):
 
     df = replicated(args.copies)
     ddf = by_series(df, args.partitions)
-    print(f"\n## throughput: {len(df):,} rows, {df['unique_id'].nunique():,} series, "
+    print(f"\n## throughput (worker threads {WORKER_THREADS}): {len(df):,} rows, {df['unique_id'].nunique():,} series, "
           f"{args.partitions} partitions, max_iter={args.max_iter}, "
           f"hidden_size={args.hidden}")
     out = {}
@@ -361,7 +367,13 @@ def main(argv=None):
     p.add_argument("--memory-limit", default="600MB")
     p.add_argument("--baseline-root", default=None)
     p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--worker-threads", type=int, default=1,
+                   help="NUMBA_NUM_THREADS of each worker (tsrnn's row threads)")
     args = p.parse_args(argv)
+    global WORKER_THREADS
+    WORKER_THREADS = args.worker_threads
+    print(f"workers: {WORKER_THREADS} compute thread(s) each; machine: "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()}")
     for suite in args.suite:
         {"throughput": throughput, "accuracy": accuracy,
          "out-of-core": out_of_core, "inprocess": inprocess}[suite](args)
