@@ -143,7 +143,8 @@ def throughput(args):
 
     df = replicated(args.copies)
     ddf = by_series(df, args.partitions)
-    print(f"\n## throughput (worker threads {WORKER_THREADS}): {len(df):,} rows, {df['unique_id'].nunique():,} series, "
+    print(f"\n## throughput (worker threads {WORKER_THREADS}): {len(df):,} rows, "
+          f"{df['unique_id'].nunique():,} series, "
           f"{args.partitions} partitions, max_iter={args.max_iter}, "
           f"hidden_size={args.hidden}")
     out = {}
