@@ -277,6 +277,19 @@ def accuracy(args):
     )))
 
 
+def _fit_bytes_per_row(est, frame) -> float:
+    """Bytes per row the in-memory fit holds (series set + scaled rows + refs)."""
+    from tsrnn.estimators.forecaster.shards import ShardTrainer
+
+    trainer = ShardTrainer(est.get_params(), [lambda: frame], True)
+    trainer.prepare(trainer.statistics(frame["unique_id"].nunique()), False)
+    piece = trainer.pieces[0]
+    s, data = piece.series, piece.data()
+    arrays = [s.Y, s.inputs, s.Z, s.start, s.end, s.train_end, data.y]
+    arrays += [a for a in (s.refs, data.time) if a is not None]
+    return sum(a.nbytes for a in arrays) / len(frame)
+
+
 def out_of_core(args):
     import dask.dataframe as dd
     from dask.utils import parse_bytes
@@ -296,8 +309,13 @@ def out_of_core(args):
             part.to_parquet(os.path.join(tmp, f"part-{c:04d}.parquet"), index=False)
             rows += len(part)
             nbytes += int(part.memory_usage(deep=True).sum())
+        per_row = _fit_bytes_per_row(
+            _estimator(horizon=18, hidden_size=args.hidden), base
+        )
         print(f"\n## out of core: {rows:,} rows, {nbytes / 2**20:.0f} MiB in memory "
-              f"(pandas), {args.ooc_copies} Parquet files; memory_limit per worker "
+              f"as a pandas frame, {per_row:.0f} bytes a row = "
+              f"{rows * per_row / 2**20:.0f} MiB as the in-memory fit holds it; "
+              f"{args.ooc_copies} Parquet files; memory_limit per worker "
               f"{limit / 2**20:.0f} MiB")
         for n in args.workers:
             cluster, client = _cluster(n, memory_limit=args.memory_limit)
