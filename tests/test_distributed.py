@@ -110,6 +110,81 @@ def test_one_worker_is_the_in_process_fit(client, early_stopping):
     )
 
 
+def _seasonal_positions(n_series=6, n=160, seed=1):
+    """Series on an integer index (no frequency) with cycles of 6 and 24."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": f"p{s}",
+                    "ds": t,
+                    "y": 20 + 3 * np.sin(2 * np.pi * t / 6 + s)
+                    + 2 * np.sin(2 * np.pi * t / 24)
+                    + 0.3 * rng.normal(size=n),
+                }
+            )
+            for s in range(n_series)
+        ],
+        ignore_index=True,
+    )
+
+
+def _assert_same_fit(got, ref):
+    est = got.estimator_
+    np.testing.assert_array_equal(est.params_, ref.params_)
+    assert est.loss_curve_ == ref.loss_curve_
+    assert est.validation_scores_ == ref.validation_scores_
+    for name in ("season_length_", "seasons_", "differencing_", "reference_",
+                 "bptt_length_", "n_epochs_", "stopped_", "n_iter_"):
+        assert getattr(est, name) == getattr(ref, name), name
+    if ref.combination_weights_ is None:
+        assert est.combination_weights_ is None
+    else:
+        np.testing.assert_array_equal(
+            est.combination_weights_, ref.combination_weights_
+        )
+    np.testing.assert_array_equal(est.conformal_scores_, ref.conformal_scores_)
+    pd.testing.assert_frame_equal(
+        got.predict().reset_index(drop=True),
+        ref.predict().reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(),  # season_length="auto" detected, reference, combination "auto"
+        dict(reference="auto", combination=None, strategy="seq2seq"),
+    ],
+)
+def test_one_worker_detects_seasons_as_in_process(client, kw):
+    # no frequency: season_length="auto" is detected from the pooled
+    # autocorrelation, which the workers send as sums of lagged products and
+    # counts; the mix reference's errors and the combination's tail
+    # forecasts are merged likewise. One worker: the in-process fit, bit for bit
+    df = _seasonal_positions()
+    ref = _model(horizon=4, **kw).fit(df)
+    assert len(ref.season_length_) >= 1 and ref.season_length_ != (1,)
+    ddf = dd.from_pandas(df, npartitions=2, sort=False)
+    got = DaskForecaster(_model(horizon=4, **kw), client=client, n_workers=1).fit(ddf)
+    _assert_same_fit(got, ref)
+
+
+def test_two_workers_detect_the_collections_seasons(client):
+    # the merged sums are those of the whole collection: the same seasons,
+    # reference and differencing as in process (only the sums' order differs)
+    df = _seasonal_positions()
+    ref = _model(horizon=4, max_iter=1).fit(df)
+    ddf = dd.from_pandas(df, npartitions=3, sort=False)
+    got = DaskForecaster(_model(horizon=4, max_iter=1), client=client, n_workers=2)
+    est = got.fit(ddf).estimator_
+    for name in ("season_length_", "seasons_", "reference_", "differencing_"):
+        assert getattr(est, name) == getattr(ref, name), name
+
+
 def test_two_workers_are_reproducible_and_forecast_every_series(client):
     df = _frame(n_series=6)
     ddf = dd.from_pandas(df, npartitions=3, sort=False)
@@ -226,6 +301,10 @@ def test_refuses_a_series_split_across_partitions(client):
     [
         (dict(early_stopping="holdout"), "early_stopping='holdout'"),
         (dict(warm_start=True), "warm_start=False"),
+        (dict(loss="student_t"), "loss='student_t'"),
+        (dict(loss="quantile"), "loss='quantile'"),
+        (dict(loss="poisson"), "loss='poisson'"),
+        (dict(id_embedding=True), "id_embedding=False"),
     ],
 )
 def test_refuses_what_it_does_not_run(client, kw, match):
