@@ -17,11 +17,13 @@ ways per step); the default, ``"epoch"``, once per local epoch. With one
 worker there is nothing to average: the fit is the in-process fit, step for
 step (``keep_in_memory=True``).
 
-The ``"auto"`` settings are decided once for the collection: a first pass
-computes per-shard sums (persistence votes, reference errors, lengths, held-out
-rows; :meth:`RNNForecaster._auto_statistics`) that add up to the in-process
-statistics. Everything per series (seasonal indices, scaler, references, the
-state at each end) stays on the worker that owns the series.
+The ``"auto"`` settings are decided once for the collection: first passes
+compute per-shard sums (held-out rows, the pooled autocorrelation's lagged
+products when ``season_length="auto"`` is detected, persistence votes,
+reference errors, lengths; ``shards.shared_statistics``) that add up to the
+in-process statistics; ``combination="auto"`` is chosen on the tail forecasts
+of every worker. Everything per series (seasonal indices, scaler, references,
+the state at each end) stays on the worker that owns the series.
 
 See ``docs/distributed.md`` for how to run it, the model of its cost, and its
 limits.
