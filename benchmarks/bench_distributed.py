@@ -95,6 +95,12 @@ def _rss_peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_s():
+    """CPU seconds (user + system) of the calling process so far."""
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
 #: Compute threads per worker (NUMBA_NUM_THREADS: tsrnn's row threads). One
 #: core per worker is the unit of scaling; set by --worker-threads.
 WORKER_THREADS = 1
@@ -161,9 +167,14 @@ def throughput(args):
                     est, client=client,
                     sync_every=sync if sync == "epoch" else int(sync),
                 )
+                cpu0 = client.run(_cpu_s)
                 t0 = time.perf_counter()
                 model.fit(ddf)
                 fit_s = time.perf_counter() - t0
+                cpu = client.run(_cpu_s)
+                # CPU seconds of every worker in the fit: rows per CPU-second
+                # is what the wall time would show on free cores
+                cpu_s = [cpu[w] - cpu0[w] for w in cpu]
                 theta = model.estimator_.params_
                 # an empty round: the vector to every worker and back
                 trips = []
@@ -180,6 +191,8 @@ def throughput(args):
                     round_trip_ms=1e3 * float(np.median(trips)),
                     n_params=int(theta.size),
                     peak_rss_mb=[round(v) for v in rss.values()],
+                    worker_cpu_fit_s=[round(c, 2) for c in cpu_s],
+                    rows_per_cpu_s_slowest=rows / max(cpu_s),
                     final_loss=model.estimator_.loss_curve_[-1],
                 )
                 out[(sync, n)] = r
@@ -190,6 +203,10 @@ def throughput(args):
         if (sync, 1) in out and (sync, 2) in out:
             s = out[(sync, 2)]["rows_per_s"] / out[(sync, 1)]["rows_per_s"]
             print(f"speed-up 2 workers / 1 worker, sync_every={sync}: {s:.2f}x")
+            c = (out[(sync, 2)]["rows_per_cpu_s_slowest"]
+                 / out[(sync, 1)]["rows_per_cpu_s_slowest"])
+            print(f"  by the slowest worker's CPU seconds in the fit (what free "
+                  f"cores would show, before waiting): {c:.2f}x")
     _model_of_scaling(out)
     return out
 
