@@ -268,30 +268,35 @@ def accuracy(args):
                              y_train, m))
         return float(np.mean(errs))
 
-    est = _estimator(horizon=h)
-    t0 = time.perf_counter()
-    local = est.fit(train)
-    t_local = time.perf_counter() - t0
-    s_local = score(local.predict())
-    cluster, client = _cluster(2)
-    try:
-        _warm(client)
-        ddf = by_series(train, 4)
+    for seed in args.seeds:
+        est = _estimator(horizon=h, random_state=seed)
         t0 = time.perf_counter()
-        model = DaskForecaster(_estimator(horizon=h), client=client).fit(ddf)
-        t_dist = time.perf_counter() - t0
-        s_dist = score(model.predict())
-    finally:
-        client.close()
-        cluster.close()
-    print("\n## accuracy, M3 monthly (shipped share), MASE")
-    print(json.dumps(dict(
-        in_process=s_local, in_process_s=t_local, in_process_epochs=local.n_epochs_,
-        in_process_selected=local.selected_epochs_,
-        dask_2_workers=s_dist, dask_s=t_dist, dask_epochs=model.estimator_.n_epochs_,
-        dask_selected=model.estimator_.selected_epochs_,
-        relative_change_pct=100 * (s_dist / s_local - 1),
-    )))
+        local = est.fit(train)
+        t_local = time.perf_counter() - t0
+        s_local = score(local.predict())
+        cluster, client = _cluster(2)
+        try:
+            _warm(client)
+            ddf = by_series(train, 4)
+            t0 = time.perf_counter()
+            model = DaskForecaster(
+                _estimator(horizon=h, random_state=seed), client=client
+            ).fit(ddf)
+            t_dist = time.perf_counter() - t0
+            s_dist = score(model.predict())
+        finally:
+            client.close()
+            cluster.close()
+        print(f"\n## accuracy, M3 monthly (shipped share), MASE, seed {seed}")
+        print(json.dumps(dict(
+            seed=seed, in_process=s_local, in_process_s=t_local,
+            in_process_epochs=local.n_epochs_,
+            in_process_selected=local.selected_epochs_,
+            dask_2_workers=s_dist, dask_s=t_dist,
+            dask_epochs=model.estimator_.n_epochs_,
+            dask_selected=model.estimator_.selected_epochs_,
+            relative_change_pct=100 * (s_dist / s_local - 1),
+        )))
 
 
 def _fit_bytes_per_row(est, frame) -> float:
@@ -407,6 +412,8 @@ def main(argv=None):
     p.add_argument("--memory-limit", default="600MB")
     p.add_argument("--baseline-root", default=None)
     p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0],
+                   help="random_state of the accuracy fits (one line each)")
     p.add_argument("--worker-threads", type=int, default=1,
                    help="NUMBA_NUM_THREADS of each worker (tsrnn's row threads)")
     args = p.parse_args(argv)
