@@ -406,13 +406,21 @@ class ShardTrainer:
         scores (selection run) and the validation sums of the final weights.
         """
         scores, num, den = [], 0.0, 0.0
+        # the pieces share one copy of the weights and, where their layouts
+        # agree (always: the same settings), one network and inference pack:
+        # out of core, what a worker keeps per piece is then its series' state
+        weights, first = theta.copy(), None
         for p in self.pieces:
             series = self._prepare(p, self.every_row)
             m = p.model
-            m.params_ = theta.copy()
+            m.params_ = weights
             for k, v in attributes.items():
                 setattr(m, k, v)
             outputs = m._read_to_ends(SeriesReader(m._net, m._layout), theta, series)
+            if first is None:
+                first = m
+            elif first._layout == m._layout:
+                m._net, m._pack_cache = first._net, first._pack_cache
             if not self.every_row:
                 data = p.data()
                 strategy = STRATEGIES[m.strategy]
