@@ -275,7 +275,8 @@ def test_out_of_core_memory_does_not_grow_with_the_data(client, tmp_path):
     # once. Twice the data in twice the partitions of the same size: the peak
     # stays, where keeping the rows in memory grows with them. (What does
     # grow is the per-series state kept for predict: about 3 KB a series at
-    # hidden_size=64, far less at 8.) One warm-up fit first: imports and first calls allocate once.
+    # hidden_size=64, far less at 8.) One warm-up fit first: imports and
+    # first calls allocate once.
     for name, copies, parts in (("warm", 4, 2), ("small", 12, 4), ("big", 24, 8)):
         (tmp_path / name).mkdir()
         _replicated_parquet(tmp_path / name, copies, parts)
