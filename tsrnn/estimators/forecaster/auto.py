@@ -58,13 +58,28 @@ def pooled_autocorrelation(y, indptr, train_end, max_lag: int):
     (a trend would make every lag look alike), are divided by their standard
     deviation, and missing values count as zero; the lagged products of
     every series are summed (by FFT) and divided by the number of
-    observations, so each series weighs by its length.
+    observations, so each series weighs by its length
+    (:func:`autocorrelation_sums` divided).
 
     Returns
     -------
     r : ndarray of shape (max_lag + 1,)
     n : int
         Observations pooled (the ``n`` of the significance bound).
+    """
+    total, n_obs = autocorrelation_sums(y, indptr, train_end, max_lag)
+    if n_obs == 0:
+        return np.zeros(max_lag + 1), 0
+    return total / n_obs, n_obs
+
+
+def autocorrelation_sums(y, indptr, train_end, max_lag: int):
+    """The sums of :func:`pooled_autocorrelation`: lagged products and count.
+
+    Returns ``(total, n_obs)``: the sum over series and targets of the
+    standardised lagged products at lags ``0..max_lag``, and the number of
+    observations. Both add up over shards of a collection
+    (:mod:`tsrnn.distributed`).
     """
     y = np.asarray(y, np.float64)
     total = np.zeros(max_lag + 1)
@@ -94,9 +109,7 @@ def pooled_autocorrelation(y, indptr, train_end, max_lag: int):
             acov = np.fft.irfft(f * np.conj(f), 2 * len(d))[: min(len(d), max_lag + 1)]
             total[: len(acov)] += acov
             n_obs += n
-    if n_obs == 0:
-        return np.zeros(max_lag + 1), 0
-    return total / n_obs, n_obs
+    return total, n_obs
 
 
 def season_peaks(r: np.ndarray, n: int) -> list[int]:
@@ -166,13 +179,31 @@ def detect_seasons(y, indptr, train_end) -> tuple[int, ...]:
     more alike than the fourth), the highest such. Returns the seasons
     shortest first, ``()`` when none is found.
     """
-    lengths = np.asarray(train_end) - np.asarray(indptr[:-1])
-    if len(lengths) == 0:
-        return ()
-    max_lag = int(min(np.median(lengths) // 3, MAX_SEASON))
+    max_lag = season_max_lag(np.asarray(train_end) - np.asarray(indptr[:-1]))
     if max_lag < 2:
         return ()
     r, n = pooled_autocorrelation(y, indptr, train_end, max_lag)
+    return seasons_from_autocorrelation(r, n, max_lag)
+
+
+def season_max_lag(train_lengths) -> int:
+    """The longest lag :func:`detect_seasons` searches (below 2: none).
+
+    A third of the median training length (three seasons to see one), at
+    most ``MAX_SEASON``; 0 without series.
+    """
+    lengths = np.asarray(train_lengths)
+    if len(lengths) == 0:
+        return 0
+    return int(min(np.median(lengths) // 3, MAX_SEASON))
+
+
+def seasons_from_autocorrelation(r, n: int, max_lag: int) -> tuple[int, ...]:
+    """The seasons of :func:`detect_seasons` from the pooled autocorrelation.
+
+    ``r``, ``n``: :func:`pooled_autocorrelation` (or the merged
+    :func:`autocorrelation_sums` of shards, divided).
+    """
     peaks: list[int] = []
     for m in sorted({refine_period(r, m) for m in season_peaks(r, n)}):
         # a longer cycle within its window of a shorter one's multiple is
@@ -254,6 +285,28 @@ def is_persistent(y: np.ndarray, season: int = 1) -> bool:
     return r < persistence_threshold(n)
 
 
+def persistence_votes(y, indptr, train_end, season: int = 1) -> tuple[int, int]:
+    """``(persistent, votes)``: :func:`is_persistent` votes of the training rows.
+
+    One vote per series and target with at least three observations. Counts
+    add up over shards of a collection (:mod:`tsrnn.distributed`).
+    """
+    yes = total = 0
+    for s in range(len(indptr) - 1):
+        seg = y[indptr[s] : train_end[s]]
+        for j in range(seg.shape[1]):
+            col = seg[:, j]
+            if np.isfinite(col).sum() >= 3:
+                yes += int(is_persistent(col, season))
+                total += 1
+    return yes, total
+
+
+def differencing_from_votes(persistent: int, votes: int) -> bool:
+    """At least half of the votes say persistent (and there is a vote)."""
+    return votes > 0 and persistent / votes >= 0.5
+
+
 def choose_differencing(y, indptr, train_end, season: int = 1) -> bool:
     """``differencing="auto"``: model changes when most series are persistent.
 
@@ -262,14 +315,7 @@ def choose_differencing(y, indptr, train_end, season: int = 1) -> bool:
     (one model, one decision: a global model over a collection differences
     all of its series or none).
     """
-    votes = []
-    for s in range(len(indptr) - 1):
-        seg = y[indptr[s] : train_end[s]]
-        for j in range(seg.shape[1]):
-            col = seg[:, j]
-            if np.isfinite(col).sum() >= 3:
-                votes.append(is_persistent(col, season))
-    return bool(votes) and float(np.mean(votes)) >= 0.5
+    return differencing_from_votes(*persistence_votes(y, indptr, train_end, season))
 
 
 # -------------------------------------------------------------------- windows
@@ -302,7 +348,7 @@ def choose_epochs(steps_per_epoch: int, selecting: bool = False) -> int:
     return min(MAX_EPOCHS, SELECTION_FACTOR * n) if selecting else n
 
 
-def auto_validation_rows(lengths, horizon: int) -> np.ndarray:
+def auto_validation_rows(lengths, horizon: int, n_series=None) -> np.ndarray:
     """``validation_fraction="auto"``: held-out rows per series.
 
     10 % of each series, and more where the series can spare it (the tail at
@@ -310,12 +356,15 @@ def auto_validation_rows(lengths, horizon: int) -> np.ndarray:
     of the collection hold at least 9 forecast origins (a 90 % conformal
     interval needs 9 residuals), else ``horizon + 1`` (one origin). The final
     model trains on every row anyway (the refit protocol): the tail only
-    picks the number of epochs and gives the residuals.
+    picks the number of epochs and gives the residuals. ``n_series``: the
+    size of the whole collection when ``lengths`` are one shard of it
+    (default: ``len(lengths)``).
     """
     n = np.asarray(lengths, np.int64)
     h = int(horizon)
     share = np.floor(n * AUTO_VALIDATION_SHARE).astype(np.int64)
-    extra = int(np.ceil(MIN_ORIGINS / max(len(n), 1)))
+    n_all = len(n) if n_series is None else int(n_series)
+    extra = int(np.ceil(MIN_ORIGINS / max(n_all, 1)))
     out = share
     for wanted in (h + 1, h + extra):  # the larger one wins where it fits
         w = np.maximum(share, wanted)
@@ -333,18 +382,30 @@ def _candidate_lags(cand, k: int) -> list[int]:
 def reference_errors(y, indptr, train_end, lags, horizon: int) -> np.ndarray:
     """In-sample mean absolute ``h``-step error of each reference candidate.
 
+    :func:`reference_error_sums` divided: the pooled mean (NaN for a lag no
+    series is long enough to score).
+    """
+    total, count = reference_error_sums(y, indptr, train_end, lags, horizon)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def reference_error_sums(y, indptr, train_end, lags, horizon: int):
+    """Sums of the in-sample absolute ``h``-step errors of each reference candidate.
+
     Lag ``m`` forecasts ``y[t + k]`` from origin ``t`` by
     ``y[t + k - m * ceil(k / m)]`` (``m = 1``: the last value; ``m > 1``: the
     seasonal naive forecast), for ``k = 1..horizon``, over every origin of the
     training rows; a tuple of lags is the mean of their forecasts (scored
     where all of them have a past value). Errors are divided by each series'
     (and target's) standard deviation so that series of different scales
-    weigh alike, then pooled.
+    weigh alike, then pooled: the sums and counts add up over shards of a
+    collection.
 
     Returns
     -------
-    ndarray of shape (len(lags),)
-        NaN for a candidate no series is long enough to score.
+    total, count : ndarray of shape (len(lags),)
+        Sum of the scaled absolute errors and their number, per candidate.
     """
     y = np.asarray(y, np.float64)
     N, k_t = y.shape
@@ -362,7 +423,7 @@ def reference_errors(y, indptr, train_end, lags, horizon: int) -> np.ndarray:
         yz = y / np.repeat(scale, lengths, axis=0)
     rows = np.arange(N)
     in_train = rows < stop
-    out = np.full(len(lags), np.nan)
+    totals, counts = np.zeros(len(lags)), np.zeros(len(lags), np.int64)
     for i, cand in enumerate(lags):
         total, count = 0.0, 0
         for k in range(1, int(horizon) + 1):
@@ -378,9 +439,8 @@ def reference_errors(y, indptr, train_end, lags, horizon: int) -> np.ndarray:
             e = e[np.isfinite(e)]
             total += float(e.sum())
             count += len(e)
-        if count:
-            out[i] = total / count
-    return out
+        totals[i], counts[i] = total, count
+    return totals, counts
 
 
 def choose_reference(y, indptr, train_end, seasons, horizon: int):
@@ -400,11 +460,29 @@ def choose_reference(y, indptr, train_end, seasons, horizon: int):
         The lag (1: the last value), or the seasons whose seasonal naive
         forecasts are averaged.
     """
+    lags = reference_candidates(seasons)
+    return reference_from_errors(
+        lags, reference_errors(y, indptr, train_end, lags, horizon)
+    )
+
+
+def reference_candidates(seasons) -> list:
+    """The candidates of :func:`choose_reference`, in order.
+
+    Lag 1, then each season > 1, then (two seasons or more) the tuple of
+    the seasons (the mean of their seasonal naive forecasts). Not to be
+    confused with :func:`reference_lags`, the lags of a *resolved*
+    ``reference_``.
+    """
     seasonal = [int(m) for m in seasons if int(m) > 1]
     lags: list = [1] + seasonal
     if len(seasonal) >= 2:
         lags.append(tuple(seasonal))
-    err = reference_errors(y, indptr, train_end, lags, horizon)
+    return lags
+
+
+def reference_from_errors(lags, err):
+    """The candidate of smallest error (the first on ties; 1 when none is finite)."""
     if not np.isfinite(err).any():
         return 1
     return lags[int(np.nanargmin(err))]

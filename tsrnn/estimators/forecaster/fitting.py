@@ -31,7 +31,7 @@ from .head import (
     start_spread,
 )
 from .likelihood import check_count_values, check_counts, head_fields, output_head
-from .reader import SeriesReader, validation_score
+from .reader import SeriesReader, validation_score, validation_sums
 from .strategies import STRATEGIES
 from .training import Epoch, ScaledSeries, cut_lanes, hold_out, steps_per_epoch
 from .transforms import Scaler, Seasonal
@@ -75,47 +75,8 @@ class FitsForecaster:
             horizon=int(self.horizon),
         )
         train_end = data.indptr[:-1] + data.lengths - n_val
-        if reuse:
-            scaler, season = self._scaler, self._season
-        else:
-            self.season_length_ = self._resolve_season_length(data, train_end)
-            season = self._fit_season(data, train_end)
-            y_ds = season.y(
-                data.y,
-                np.repeat(np.arange(data.n_series), data.lengths),
-                block_steps(data),
-            )
-            # the scaler first: it refuses values too large to standardize,
-            # with the message that says what to do, before any rule reads them
-            scaler = Scaler.fit(
-                self.scaler, y_ds, data.X, data.indptr, train_end, data.schema.ids,
-                codes=code_columns(data.schema),
-            )
-        self._season = season
-        self.deseasonalized_ = season.active > 0
-        if not reuse:
-            self._resolve_auto(data, strategy, train_end)
-        layout = self._feature_layout(data, strategy)
-        if strategy.decoder is not None:
-            _check_decoder_inputs(self, layout, head)
-        # the kept history (the reference values' seasons back) is sized by
-        # season_length alone: refuse before reading a single series
-        check_array_budget(
-            data.n_series * layout.history,
-            layout.n_inputs * 8,
-            f"season_length={self.season_length!r} keeps the last "
-            f"{layout.history} rows of each of the {data.n_series} series",
-            "lower season_length (a season longer than the series has no "
-            "past value at its phase to refer to)",
-        )
+        layout, series, scaler = self._prepare_series(data, strategy, train_end, reuse)
         dt = np.dtype(self.dtype).type
-        Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt, season=season)
-        lines = None
-        if layout.n_refs:
-            m = self._seasons(data)[0]
-            self._refs, lines = references.fit_state(Y, data.indptr, train_end, m)
-        self.references_ = references.NAMES if layout.n_refs else ()
-        series = ScaledSeries.build(Y, Z, data.indptr, train_end, refs=lines)
         net, theta = self._network_and_weights(layout, dt, reuse, series)
         self._net, self._layout, self._scaler = net, layout, scaler
         if not reuse:
@@ -197,6 +158,59 @@ class FitsForecaster:
             and log.stopped not in ("diverged", "interrupted")
         )
 
+    def _prepare_series(self, data: SeriesSet, strategy, train_end, reuse):
+        """Transforms, ``"auto"`` settings and the rows the network reads.
+
+        Fits the seasonal indices and the scaler on the rows before
+        ``train_end`` (or reuses the fitted ones), resolves the ``"auto"``
+        settings (:meth:`_resolve_auto`), lays out the features and builds
+        the scaled series with their references. Returns ``(layout, series,
+        scaler)``; sets ``_season``, ``deseasonalized_``, ``_refs`` and
+        ``references_`` (and ``season_length_`` on a first fit).
+        """
+        if reuse:
+            scaler, season = self._scaler, self._season
+        else:
+            self.season_length_ = self._resolve_season_length(data, train_end)
+            season = self._fit_season(data, train_end)
+            y_ds = season.y(
+                data.y,
+                np.repeat(np.arange(data.n_series), data.lengths),
+                block_steps(data),
+            )
+            # the scaler first: it refuses values too large to standardize,
+            # with the message that says what to do, before any rule reads them
+            scaler = Scaler.fit(
+                self.scaler, y_ds, data.X, data.indptr, train_end, data.schema.ids,
+                codes=code_columns(data.schema),
+            )
+        self._season = season
+        self.deseasonalized_ = season.active > 0
+        if not reuse:
+            self._resolve_auto(data, strategy, train_end)
+        layout = self._feature_layout(data, strategy)
+        if strategy.decoder is not None:
+            _check_decoder_inputs(self, layout, output_head(self))
+        # the kept history (the reference values' seasons back) is sized by
+        # season_length alone: refuse before reading a single series
+        check_array_budget(
+            data.n_series * layout.history,
+            layout.n_inputs * 8,
+            f"season_length={self.season_length!r} keeps the last "
+            f"{layout.history} rows of each of the {data.n_series} series",
+            "lower season_length (a season longer than the series has no "
+            "past value at its phase to refer to)",
+        )
+        dt = np.dtype(self.dtype).type
+        Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt, season=season)
+        lines = None
+        if layout.n_refs:
+            m = self._seasons(data)[0]
+            self._refs, lines = references.fit_state(Y, data.indptr, train_end, m)
+        self.references_ = references.NAMES if layout.n_refs else ()
+        series = ScaledSeries.build(Y, Z, data.indptr, train_end, refs=lines)
+        return layout, series, scaler
+
     def _reference_wins(self, log) -> bool:
         """Whether the tails scored the reference alone above every epoch."""
         ref = getattr(self, "_reference_score", None)
@@ -236,17 +250,50 @@ class FitsForecaster:
 
     def _resolve_auto(self, data: SeriesSet, strategy, train_end) -> None:
         """Fix the ``"auto"`` settings from the training rows (fitted attributes)."""
+        self._decide_auto(self._auto_statistics(data, strategy, train_end))
+
+    def _auto_statistics(self, data: SeriesSet, strategy, train_end) -> dict:
+        """What the ``"auto"`` rules read from the training rows.
+
+        Counts and sums over series (and the series' lengths), so that the
+        statistics of shards of a collection merge into those of the whole
+        (:func:`merge_auto_statistics`) and every shard decides alike.
+        Reads the resolved seasons (``season_length_``).
+        """
         seasons = strategy.seasons(self._seasons(data))
-        if self.differencing == "auto" and output_head(self).counts:
-            self.differencing_ = False  # changes of counts are not counts
-        elif self.differencing == "auto":
+        stats = {
+            "season_length": tuple(int(m) for m in self._seasons(data)),
+            "seasons": tuple(int(m) for m in seasons),
+            "lengths": np.asarray(data.lengths),
+            "held_out": int(np.sum(data.lengths - (train_end - data.indptr[:-1]))),
+            "rows": int(data.lengths.sum()),
+        }
+        # a count head never differences (changes of counts are not counts)
+        if self.differencing == "auto" and not output_head(self).counts:
             first = seasons[0] if seasons else 1
-            self.differencing_ = auto.choose_differencing(
+            stats["votes"] = auto.persistence_votes(
                 data.y,
                 data.indptr,
                 train_end,
                 season=min((m for m in seasons if m > 1), default=first),
             )
+        if seasons and self.reference == "auto":
+            stats["reference_sums"] = auto.reference_error_sums(
+                data.y,
+                data.indptr,
+                train_end,
+                auto.reference_candidates(seasons),
+                int(self.horizon),
+            )
+        return stats
+
+    def _decide_auto(self, stats: dict) -> None:
+        """The fitted ``"auto"`` settings from :meth:`_auto_statistics`."""
+        seasons = stats["seasons"]
+        if self.differencing == "auto" and output_head(self).counts:
+            self.differencing_ = False  # changes of counts are not counts
+        elif self.differencing == "auto":
+            self.differencing_ = auto.differencing_from_votes(*stats["votes"])
         else:
             self.differencing_ = bool(self.differencing)
         if not seasons:  # recursive: its inputs carry the last value
@@ -256,25 +303,25 @@ class FitsForecaster:
         elif self.reference == "last":
             self.reference_ = 1
         else:
-            self.reference_ = auto.choose_reference(
-                data.y, data.indptr, train_end, seasons, int(self.horizon)
+            total, count = stats["reference_sums"]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                err = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+            self.reference_ = auto.reference_from_errors(
+                auto.reference_candidates(seasons), err
             )
         if self.reference_ is None or self.reference == "seasonal":
             self.seasons_ = tuple(seasons)  # as given: the first one starts
         else:
             self.seasons_ = auto.order_seasons(tuple(seasons), self.reference_)
         self.bptt_length_ = (
-            auto.choose_bptt_length(data.lengths)
+            auto.choose_bptt_length(stats["lengths"])
             if self.bptt_length == "auto"
             else int(self.bptt_length)
         )
         self.validation_fraction_ = (
             float(self.validation_fraction)
             if not isinstance(self.validation_fraction, str)
-            else float(
-                np.sum(data.lengths - (train_end - data.indptr[:-1]))
-                / max(1, int(data.lengths.sum()))
-            )
+            else float(stats["held_out"] / max(1, stats["rows"]))
         )
 
     def _resolve_season_length(self, data: SeriesSet, train_end) -> tuple[int, ...]:
@@ -285,9 +332,16 @@ class FitsForecaster:
         (:func:`auto.detect_seasons`). ``(1,)`` when there is none.
         """
         seasons = resolve_seasons(self.season_length, data.schema.freq)
-        if isinstance(self.season_length, str) and seasons == (1,):
+        if self._detects_seasons(data.schema.freq):
             seasons = auto.detect_seasons(data.y, data.indptr, train_end) or (1,)
         return tuple(int(m) for m in seasons)
+
+    def _detects_seasons(self, freq) -> bool:
+        """Whether ``season_length`` is detected from the data (``"auto"``
+        and no season from the frequency)."""
+        return isinstance(self.season_length, str) and resolve_seasons(
+            self.season_length, freq
+        ) == (1,)
 
     def _seasons(self, data: SeriesSet) -> tuple[int, ...]:
         """The fitted seasons (``season_length_``; files of earlier versions:
@@ -415,7 +469,6 @@ class FitsForecaster:
         protocol), ``optimizer`` continues an optimizer's state.
         """
         net, layout = self._net, self._layout
-        rng = np.random.default_rng(self._seed(offset=1))
         opt = optimizer
         if opt is None:
             opt = (
@@ -426,9 +479,84 @@ class FitsForecaster:
                 )
             )
         reader = SeriesReader(net, layout)
+        epoch = self._make_epoch(theta, series, opt, reader, reuse)
+
+        def validate_theta(th):
+            return self._validation_sums(th, series, reader)[0]
+
+        def validate():
+            return validate_theta(theta)
+
+        early = mode in ("holdout", "refit", "continue") and has_val
+        if mode in ("refit", "continue") and has_val and not reuse:
+            # "epoch 0": the reference alone, the forecast training must beat
+            self._reference_theta = reference_only(net, theta)
+            self._reference_score = float(validate_theta(self._reference_theta))
+        if partial:
+            max_iter = 1
+        elif n_epochs is not None:
+            max_iter = int(n_epochs)
+        else:
+            max_iter = self._epochs(series, epoch.lanes, selecting=early)
+        log = run_epochs(
+            theta,
+            epoch,
+            max_iter=max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            early_stopping=early,
+            validate=validate if early else None,
+            verbose=self.verbose,
+            log=self._log if reuse and hasattr(self, "_log") else TrainingLog(),
+            desc="RNNForecaster",
+            # an epoch count chosen from the data (auto, or by the tails) is
+            # the budget, not a failure to converge
+            warn_max_iter=not partial and n_epochs is None and self.max_iter != "auto",
+        )
+        self._record_training(opt, log, epoch, max_iter)
+        return log
+
+    def _record_training(self, opt, log, epoch, max_iter):
+        """The fitted attributes of a training run (``params_``, curves, ...)."""
+        self._optimizer = opt
+        self._log = log
+        # never read in training
+        unknown_rows_as_mean(self._net, epoch.theta, self._layout)
+        self.params_ = epoch.theta
+        self.n_iter_ = log.n_iter
+        self.n_epochs_ = max_iter
+        self.t_ = opt.t * epoch.n_lanes * epoch.window
+        self.loss_curve_ = list(log.loss_curve)
+        self.best_loss_ = log.best_loss
+        self.grad_norm_curve_ = epoch.grad_norms
+        if epoch.dh_norms:
+            self.dh_norm_ = np.mean(np.stack(epoch.dh_norms), axis=0)
+        self.stopped_ = log.stopped
+
+    def _validation_sums(self, theta, series, reader):
+        """``(score, num, den)`` of :func:`validation_sums` for weights ``theta``."""
+        pack = InferencePack(self._net, theta)
+        # the tails' origins only: what validation_sums reads
+        outputs = reader.read_all(
+            theta, pack, series.inputs, series, series.Y,
+            decode_from=series.train_end_series - 1,
+        )[0]
+        num, den = validation_sums(
+            self._layout,
+            outputs,
+            series,
+            absolute=self.loss_ == "absolute_error",
+            head=output_head(self),
+        )
+        return (-num / den if den else float("nan")), num, den
+
+    def _make_epoch(self, theta, series, opt, reader, reuse) -> Epoch:
+        """The epochs of truncated BPTT over ``series``, in place on ``theta``."""
+        net, layout = self._net, self._layout
+        rng = np.random.default_rng(self._seed(offset=1))
         T = int(self.bptt_length_)
         lanes = cut_lanes(series, T, self.batch_size) if self.stateful else None
-        epoch = Epoch(
+        return Epoch(
             net,
             theta,
             opt,
@@ -446,65 +574,6 @@ class FitsForecaster:
             # warm_start continues the curves, as n_iter_ and loss_curve_ do
             grad_norms=list(getattr(self, "grad_norm_curve_", [])) if reuse else [],
         )
-
-        def validate_theta(th):
-            pack = InferencePack(net, th)
-            # the tails' origins only: what validation_score reads
-            outputs = reader.read_all(
-                th, pack, series.inputs, series, series.Y,
-                decode_from=series.train_end_series - 1,
-            )[0]
-            return validation_score(
-                layout,
-                outputs,
-                series,
-                absolute=self.loss_ == "absolute_error",
-                head=output_head(self),
-            )
-
-        def validate():
-            return validate_theta(theta)
-
-        early = mode in ("holdout", "refit", "continue") and has_val
-        if mode in ("refit", "continue") and has_val and not reuse:
-            # "epoch 0": the reference alone, the forecast training must beat
-            self._reference_theta = reference_only(net, theta)
-            self._reference_score = float(validate_theta(self._reference_theta))
-        if partial:
-            max_iter = 1
-        elif n_epochs is not None:
-            max_iter = int(n_epochs)
-        else:
-            max_iter = self._epochs(series, lanes, selecting=early)
-        log = run_epochs(
-            theta,
-            epoch,
-            max_iter=max_iter,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            early_stopping=early,
-            validate=validate if early else None,
-            verbose=self.verbose,
-            log=self._log if reuse and hasattr(self, "_log") else TrainingLog(),
-            desc="RNNForecaster",
-            # an epoch count chosen from the data (auto, or by the tails) is
-            # the budget, not a failure to converge
-            warn_max_iter=not partial and n_epochs is None and self.max_iter != "auto",
-        )
-        self._optimizer = opt
-        self._log = log
-        unknown_rows_as_mean(net, theta, layout)  # never read in training
-        self.params_ = theta
-        self.n_iter_ = log.n_iter
-        self.n_epochs_ = max_iter
-        self.t_ = opt.t * epoch.n_lanes * epoch.window
-        self.loss_curve_ = list(log.loss_curve)
-        self.best_loss_ = log.best_loss
-        self.grad_norm_curve_ = epoch.grad_norms
-        if epoch.dh_norms:
-            self.dh_norm_ = np.mean(np.stack(epoch.dh_norms), axis=0)
-        self.stopped_ = log.stopped
-        return log
 
     def _finish_on_all(
         self, data: SeriesSet, strategy, mode, selection, n_val, use_reference
@@ -646,3 +715,42 @@ def _check_decoder_inputs(model, layout: FeatureLayout, head) -> None:
             "or 'recursive' with this loss, or a point loss with seq2seq "
             "(conformal intervals)"
         )
+
+
+def merge_auto_statistics(parts) -> dict:
+    """The :meth:`FitsForecaster._auto_statistics` of shards, as of the whole.
+
+    Counts and sums add up, lengths are concatenated (in shard order); every
+    shard must have found the same seasons (the same frequency).
+    """
+    parts = list(parts)
+    seasons = {p["seasons"] for p in parts}
+    if len(seasons) != 1:
+        raise ValueError(
+            f"the shards found different seasonal periods {sorted(seasons)}: their "
+            "time axes have different frequencies; pass freq= (and season_length=) "
+            "explicitly"
+        )
+    lengths_found = {p.get("season_length") for p in parts}
+    if len(lengths_found) != 1:
+        raise ValueError(
+            f"the shards resolved different season lengths {sorted(lengths_found)}"
+            ": pass season_length= explicitly"
+        )
+    out = {
+        "season_length": parts[0].get("season_length"),
+        "seasons": parts[0]["seasons"],
+        "lengths": np.concatenate([p["lengths"] for p in parts]),
+        "held_out": sum(p["held_out"] for p in parts),
+        "rows": sum(p["rows"] for p in parts),
+    }
+    if "votes" in parts[0]:
+        out["votes"] = tuple(
+            int(sum(v)) for v in zip(*(p["votes"] for p in parts), strict=True)
+        )
+    if "reference_sums" in parts[0]:
+        out["reference_sums"] = (
+            np.sum([p["reference_sums"][0] for p in parts], axis=0),
+            np.sum([p["reference_sums"][1] for p in parts], axis=0),
+        )
+    return out

@@ -322,6 +322,18 @@ def validation_score(
     :class:`~.likelihood.OutputHead`): the negative mean training loss on the
     tails instead (negative log-likelihood, pinball), what that head trains.
     """
+    num, den = validation_sums(layout, outputs, series, absolute, head)
+    return -num / den if den else float("nan")
+
+
+def validation_sums(
+    layout: FeatureLayout,
+    outputs,
+    series: ScaledSeries,
+    absolute: bool = False,
+    head=None,
+) -> tuple[float, float]:
+    """``(num, den)`` of :func:`validation_score`: sums that add up over shards."""
     num, den = 0.0, 0.0
     for s, out in enumerate(outputs):
         a, b = series.indptr[s], series.indptr[s + 1]
@@ -341,4 +353,4 @@ def validation_score(
             err = (pred - tg) * mk
             num += float((np.abs(err) if absolute else err**2).sum())
         den += float(mk.sum())
-    return -num / den if den else float("nan")
+    return num, den

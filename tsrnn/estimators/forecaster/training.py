@@ -131,18 +131,24 @@ class ScaledSeries:
         )
 
 
-def hold_out(data, validation_fraction, horizon_out, horizon=None) -> np.ndarray:
+def hold_out(
+    data, validation_fraction, horizon_out, horizon=None, n_series=None
+) -> np.ndarray:
     """Rows held out at the end of each series (validation, calibration).
 
     ``floor(length * validation_fraction)`` rows (``"auto"``:
     :func:`.auto.auto_validation_rows` for ``horizon``), or none where that is
     too few for one target (``horizon_out + 1``). Raises when no series is
     long enough to train on, or its training rows hold no observation.
+    ``n_series``: the size of the whole collection when ``data`` is one shard
+    of it (``"auto"`` reads it).
     """
     ho = horizon_out
     lengths = data.lengths
     if isinstance(validation_fraction, str):  # "auto"
-        n_val = auto_validation_rows(lengths, ho if horizon is None else horizon)
+        n_val = auto_validation_rows(
+            lengths, ho if horizon is None else horizon, n_series
+        )
     else:
         n_val = np.floor(lengths * validation_fraction).astype(np.int64)
     n_val = np.where(n_val >= ho + 1, n_val, 0)
@@ -396,39 +402,61 @@ class Epoch:
 
     def __call__(self) -> float:
         """Train one epoch; its mean loss."""
+        windows = self.begin()
+        for w in windows:
+            self.step(w)
+        return self.end()
+
+    # One epoch in parts, for a caller that interleaves other work between
+    # windows (tsrnn.distributed averages the weights of several shards).
+    def begin(self):
+        """Start an epoch: refresh the imputed inputs; the epoch's windows."""
         if self.series.has_gaps:
             self.impute(self.theta, self.series)
-        carried = self.carried
-        losses, gn, dh = [], [], []
-        for w in self._windows():
-            if w.reset is None:
-                state = None
-            else:  # carried, zeroed where a lane starts a new piece
-                carried[:, :, w.reset] = 0.0
-                state = carried
-            res = self.net.train_step(
-                self.theta,
-                self.optimizer,
-                w.x,
-                w.target,
-                w.mask,
-                self.loss_fn,
-                state,
-                w.extra,
-                rng=self.rng,
-                n_samples=float(w.mask.sum() or 1.0),
-                **self.step_options,
-            )
-            self.guard.check(res, len(losses) + 1)
-            if w.reset is not None:
-                carried[...] = res.state
-            losses.append(res.loss)
-            gn.append(res.grad_norm)
-            dh.append(res.dh_norm)
-        self.grad_norms.append(float(np.mean(gn)))
-        self.dh_norms = dh
-        carried[...] = 0.0  # every epoch starts from a zero state
-        return float(np.mean(losses))
+        self.losses, self._gn, self._dh = [], [], []
+        return self._windows()
+
+    def state_for(self, w: Window):
+        """The state window ``w`` starts from (None: a zero state)."""
+        if w.reset is None:
+            return None
+        # carried, zeroed where a lane starts a new piece
+        self.carried[:, :, w.reset] = 0.0
+        return self.carried
+
+    def step(self, w: Window):
+        """One optimizer step on window ``w`` (in place on ``theta``)."""
+        res = self.net.train_step(
+            self.theta,
+            self.optimizer,
+            w.x,
+            w.target,
+            w.mask,
+            self.loss_fn,
+            self.state_for(w),
+            w.extra,
+            rng=self.rng,
+            n_samples=float(w.mask.sum() or 1.0),
+            **self.step_options,
+        )
+        self.record(w, res)
+        return res
+
+    def record(self, w: Window, res) -> None:
+        """Check a step's result (:class:`DivergenceGuard`), carry its state."""
+        self.guard.check(res, len(self.losses) + 1)
+        if w.reset is not None:
+            self.carried[...] = res.state
+        self.losses.append(res.loss)
+        self._gn.append(res.grad_norm)
+        self._dh.append(res.dh_norm)
+
+    def end(self) -> float:
+        """Close the epoch: its curves, a zero state; its mean loss."""
+        self.grad_norms.append(float(np.mean(self._gn)))
+        self.dh_norms = self._dh
+        self.carried[...] = 0.0  # every epoch starts from a zero state
+        return float(np.mean(self.losses))
 
 
 def windows_after(layout: FeatureLayout, Y, Z, keep: int, bptt_length: int, refs=None):

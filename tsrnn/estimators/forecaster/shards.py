@@ -1,0 +1,536 @@
+"""One worker's share of a collection: the fit protocol's steps on its series.
+
+:mod:`tsrnn.distributed` trains one global :class:`RNNForecaster` over series
+spread on several workers. Each worker holds a :class:`ShardTrainer`: its
+series, cut into *pieces* (the rows loaded at once: all of the worker's series
+when they fit in memory, else one partition at a time), each piece read by a
+:class:`ShardForecaster` (the estimator's own transforms, references and
+epochs, with the ``"auto"`` settings decided from the whole collection). A
+coordinator drives the steps -- statistics, preparation, local training from
+the weights it sends, validation sums, reading to the ends -- and keeps the
+weights in sync. Nothing here knows Dask: a trainer is a plain object whose
+methods take and return arrays and small dicts.
+
+A worker with one piece holding every series runs exactly the in-process fit:
+the same seasonal indices, scaler, lanes, random draws and optimizer steps.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..._constraints import validate_params
+from ...engine import Diverged, make_optimizer
+from ...engine.threads import single_threaded_blas
+from .. import fitted_config
+from . import auto, combination
+from .estimator import RNNForecaster
+from .fitting import merge_auto_statistics
+from .likelihood import output_head
+from .reader import SeriesReader, validation_sums
+from .strategies import STRATEGIES
+from .training import ScaledSeries, cut_lanes, hold_out, steps_per_epoch
+
+__all__ = [
+    "ShardForecaster",
+    "ShardTrainer",
+    "merge_auto_statistics",
+    "shared_statistics",
+]
+
+
+class ShardForecaster(RNNForecaster):
+    """An :class:`RNNForecaster` on part of a collection.
+
+    Its ``"auto"`` settings come from the statistics of the whole collection
+    (``shared``, :func:`merge_auto_statistics`), so that every shard decides
+    alike; everything per series (seasonal indices, scaler, references, the
+    state at each series' end) is its own.
+    """
+
+    shared: dict | None = None
+
+    def _resolve_auto(self, data, strategy, train_end) -> None:
+        if self.shared is None:
+            super()._resolve_auto(data, strategy, train_end)
+        else:
+            self._decide_auto(self.shared)
+
+    def _resolve_season_length(self, data, train_end) -> tuple[int, ...]:
+        # detected (season_length="auto" without a frequency) from the pooled
+        # autocorrelation of the whole collection: its merged sums
+        if self.shared is None:
+            return super()._resolve_season_length(data, train_end)
+        return tuple(self.shared["season_length"])
+
+
+class _Piece:
+    """Rows loaded at once, and the forecaster that reads them."""
+
+    def __init__(self, load: Callable[[], pd.DataFrame], params: dict, keep: bool):
+        self.load, self.keep = load, keep
+        self.model = ShardForecaster(**params)
+        validate_params(self.model)
+        # as _fit_data: the head decides what the transforms may do
+        loss = self.model.loss
+        self.model.loss_ = "absolute_error" if loss == "auto" else loss
+        self._data = None
+        self.series = self.n_val = self.saved = None
+
+    def data(self):
+        if self._data is not None:
+            return self._data
+        data = self.model._read(self.load(), None)
+        if self.keep:
+            self._data = data
+        return data
+
+    def release(self) -> None:
+        """Drop the rows (out-of-core: reloaded when next needed)."""
+        if not self.keep:
+            self.series = None
+
+    def save(self, path: str, every_row: bool) -> None:
+        """Keep the scaled rows on the worker's disk (out of core: read back
+        instead of reparsing the partition and refitting its transforms)."""
+        s = self.series
+        arrays = dict(Y=s.Y, Z=s.Z, indptr=s.indptr, train_end=s.train_end_series)
+        if s.refs is not None:
+            arrays["refs"] = s.refs
+        np.savez(path, **arrays)
+        self.saved = (path, every_row)
+
+    def restore(self, every_row: bool):
+        """The scaled rows :meth:`save` kept for this stage, or None."""
+        saved = getattr(self, "saved", None)
+        if saved is None or saved[1] != every_row:
+            return None
+        with np.load(saved[0]) as f:
+            refs = f["refs"] if "refs" in f.files else None
+            return ScaledSeries.build(
+                f["Y"], f["Z"], f["indptr"], f["train_end"], refs=refs
+            )
+
+
+class ShardTrainer:
+    """A worker's series and its side of the distributed fit protocol.
+
+    Parameters
+    ----------
+    params : dict
+        The :class:`RNNForecaster` parameters (``get_params()``).
+    loaders : list of callable
+        Each returns one partition of the long frame (whole series).
+    keep_in_memory : bool
+        True: the partitions are read once, concatenated into one piece and
+        kept (with one worker, exactly the in-process fit). False: each
+        partition is a piece, read again whenever it is needed and dropped
+        after (memory bounded by the largest partition).
+    """
+
+    def __init__(self, params: dict, loaders, keep_in_memory: bool = True):
+        self.params = dict(params)
+        if keep_in_memory:
+            loaders = [_concatenated(list(loaders))]
+        self.pieces = [_Piece(ld, self.params, keep_in_memory) for ld in loaders]
+        self.keep = keep_in_memory
+        self._epoch = None
+        self._disk = None  # out of core: the pieces' scaled rows, on local disk
+
+    # ------------------------------------------------------------ first pass
+    def describe(self) -> list:
+        """Per piece: its series ids, lengths and what must agree across shards."""
+        out = []
+        for p in self.pieces:
+            data = p.data()
+            s = data.schema
+            out.append(
+                dict(
+                    ids=list(s.ids) if s.ids is not None else [None],
+                    lengths=np.asarray(data.lengths),
+                    freq=str(s.freq),
+                    n_targets=int(s.n_targets),
+                    n_covariates=int(s.n_covariates),
+                )
+            )
+        return out
+
+    def hold_out(self, n_series: int) -> dict:
+        """The held-out tails of every piece; the training lengths.
+
+        ``n_series``: the size of the whole collection (the held-out tails of
+        ``validation_fraction="auto"`` read it). Returns the training rows of
+        each series and whether ``season_length`` is detected from the data
+        (then :meth:`autocorrelation_sums` over the longest lag searched).
+        """
+        lengths, detects = [], False
+        for p in self.pieces:
+            data, m = p.data(), p.model
+            strategy = STRATEGIES[m.strategy]
+            p.n_val = hold_out(
+                data,
+                m._validation_fraction(),
+                strategy.horizon_out(m.horizon),
+                horizon=int(m.horizon),
+                n_series=n_series,
+            )
+            lengths.append(np.asarray(data.lengths - p.n_val))
+            detects = detects or m._detects_seasons(data.schema.freq)
+        return dict(train_lengths=np.concatenate(lengths), detects=detects)
+
+    def _train_end(self, p: _Piece, data):
+        return data.indptr[:-1] + data.lengths - p.n_val
+
+    def autocorrelation_sums(self, max_lag: int):
+        """``(total, n_obs)`` of :func:`.auto.autocorrelation_sums` over pieces."""
+        total, n_obs = np.zeros(int(max_lag) + 1), 0
+        for p in self.pieces:
+            data = p.data()
+            t, n = auto.autocorrelation_sums(
+                data.y, data.indptr, self._train_end(p, data), int(max_lag)
+            )
+            total, n_obs = total + t, n_obs + n
+        return total, n_obs
+
+    def statistics(self, season_length=None) -> dict:
+        """The ``"auto"`` rules' statistics of the training rows, merged over pieces.
+
+        ``season_length``: the seasons detected from the whole collection's
+        merged autocorrelation (``season_length="auto"`` without a
+        frequency); None: resolved from the parameters and the frequency.
+        Call :meth:`hold_out` first.
+        """
+        parts = []
+        for p in self.pieces:
+            data, m = p.data(), p.model
+            m.shared = None
+            if season_length is None:
+                m.season_length_ = m._resolve_season_length(
+                    data, self._train_end(p, data)
+                )
+            else:
+                m.season_length_ = tuple(int(x) for x in season_length)
+            parts.append(
+                m._auto_statistics(
+                    data, STRATEGIES[m.strategy], self._train_end(p, data)
+                )
+            )
+        return merge_auto_statistics(parts)
+
+    # ----------------------------------------------------------- preparation
+    def prepare(self, shared: dict, every_row: bool) -> dict:
+        """Transforms and scaled rows of every piece; a fresh optimizer.
+
+        ``every_row``: the refit protocol's final run (no held-out tail);
+        else the selection run (tails held out). Returns the optimizer steps
+        of one local epoch, whether any tail can validate, and the training
+        rows.
+        """
+        steps = rows = 0
+        has_val = False
+        for p in self.pieces:
+            p.model.shared = shared
+            p.series = p.saved = None  # another stage: transforms refitted
+            series = self._prepare(p, every_row)
+            n_val = p.n_val if not every_row else np.zeros_like(p.n_val)
+            if n_val.any() and not np.isnan(series.Y[~series.train_rows()]).all():
+                has_val = True
+            m = p.model
+            T = int(m.bptt_length_)
+            lanes = cut_lanes(series, T, m.batch_size) if m.stateful else None
+            steps += steps_per_epoch(series, T, m.batch_size, lanes)
+            rows += int(series.train_rows().sum())
+            p.release()
+        first = self.pieces[0].model
+        net = first._net
+        self.optimizer = make_optimizer(
+            first.solver, net.size, first.learning_rate_init, net.dtype
+        )
+        self.rng = np.random.default_rng(first._seed(offset=1))
+        self.theta = np.zeros(net.size, net.dtype)
+        self.grad_norms = []
+        self._epoch = None
+        self.every_row = every_row
+        return dict(steps=steps, has_val=has_val, rows=rows)
+
+    def _prepare(self, p: _Piece, every_row: bool):
+        """The piece's scaled series (kept, read back, or rebuilt from its rows)."""
+        if p.series is not None:
+            return p.series
+        restored = p.restore(every_row)
+        if restored is not None:
+            p.series = restored
+            return restored
+        m, data = p.model, p.data()
+        strategy = STRATEGIES[m.strategy]
+        if every_row:
+            train_end = data.indptr[1:]
+        else:
+            train_end = data.indptr[:-1] + data.lengths - p.n_val
+        layout, series, scaler = m._prepare_series(data, strategy, train_end, False)
+        if getattr(m, "_layout", None) != layout:
+            m._net = m._network_and_weights(
+                layout, np.dtype(m.dtype).type, False, series
+            )[0]
+        m._layout, m._scaler = layout, scaler
+        m._fit_config = fitted_config.record(m, m._fit_config_params)
+        m.schema_ = data.schema
+        p.series = series
+        if not self.keep:
+            if self._disk is None:
+                self._disk = tempfile.TemporaryDirectory(prefix="tsrnn-shard-")
+            p.save(os.path.join(self._disk.name, f"{id(p)}.npz"), every_row)
+        return series
+
+    def initial_weights(self) -> np.ndarray:
+        """The starting weights (seeded, the head at its reference)."""
+        p = self.pieces[0]
+        series = self._prepare(p, self.every_row)
+        m = p.model
+        _, theta = m._network_and_weights(
+            m._layout, np.dtype(m.dtype).type, False, series
+        )
+        p.release()
+        return theta
+
+    # -------------------------------------------------------------- training
+    def train(self, theta: np.ndarray, max_windows: int | None = None) -> dict:
+        """Local optimizer steps from ``theta``, at most ``max_windows`` of them.
+
+        The steps stop at the end of this worker's epoch.
+
+        Returns the local weights, the windows' losses and gradient norms, the
+        number of targets they scored (the weight of these weights in the
+        average) and whether this worker's epoch is over. A divergence
+        (:class:`~tsrnn.engine.Diverged`) is returned, not raised: the
+        coordinator stops every worker.
+        """
+        self.theta[:] = theta
+        losses, norms, samples = [], [], 0.0
+        try:
+            while max_windows is None or len(losses) < max_windows:
+                step = self._next_window()
+                if step is None:
+                    break
+                epoch, w = step
+                res = epoch.step(w)
+                losses.append(res.loss)
+                norms.append(res.grad_norm)
+                samples += float(w.mask.sum())
+        except Diverged as exc:
+            self._epoch = None
+            steps = None if exc.steps_done is None else self._done + exc.steps_done
+            return dict(diverged=str(exc), steps_done=steps)
+        return dict(
+            theta=self.theta.copy(),
+            losses=losses,
+            norms=norms,
+            samples=samples,
+            finished=self._epoch is None,
+        )
+
+    def _next_window(self):
+        """The next window of this worker's epoch (None: the epoch is over)."""
+        if self._epoch is None:
+            self._epoch = [0, None, None]  # piece, Epoch, windows
+            self._done = 0  # windows of the pieces this epoch finished
+        while True:
+            i, epoch, windows = self._epoch
+            if i >= len(self.pieces):
+                self._epoch = None
+                return None
+            if epoch is None:
+                p = self.pieces[i]
+                series = self._prepare(p, self.every_row)
+                m = p.model
+                epoch = m._make_epoch(
+                    self.theta,
+                    series,
+                    self.optimizer,
+                    SeriesReader(m._net, m._layout),
+                    False,
+                )
+                epoch.rng = self.rng  # one stream of draws per worker
+                epoch.grad_norms = self.grad_norms
+                windows = iter(epoch.begin())
+                self._epoch = [i, epoch, windows]
+            w = next(windows, None)
+            if w is not None:
+                return epoch, w
+            epoch.end()
+            self._done += len(epoch.losses)
+            self.pieces[i].release()
+            self._epoch = [i + 1, None, None]
+
+    def validation_sums(self, theta: np.ndarray) -> tuple[float, float]:
+        """``(num, den)`` of the validation score of ``theta`` on the tails."""
+        num = den = 0.0
+        for p in self.pieces:
+            series = self._prepare(p, self.every_row)
+            m = p.model
+            _, n, d = m._validation_sums(theta, series, SeriesReader(m._net, m._layout))
+            num, den = num + n, den + d
+            p.release()
+        return num, den
+
+    # ----------------------------------------------------------- combination
+    def tail_forecasts(self, theta: np.ndarray):
+        """The network's and the references' forecasts on the tails, per piece.
+
+        Reads every series to its end with ``theta`` (as the in-process fit
+        does before it combines) and returns, per piece,
+        :func:`.combination.tail_forecasts` (the coordinator concatenates
+        them and chooses the weights).
+        """
+        out = []
+        for p in self.pieces:
+            series = self._prepare(p, self.every_row)
+            m = p.model
+            outputs = m._read_to_ends(SeriesReader(m._net, m._layout), theta, series)
+            out.append(combination.tail_forecasts(m._layout, outputs, series))
+            p.release()
+        return out
+
+    # ---------------------------------------------------------------- finish
+    def finish(self, theta: np.ndarray, attributes: dict) -> dict:
+        """Read every series to its end with ``theta``; the tails' residuals.
+
+        ``attributes``: the fitted attributes of the whole fit (curves,
+        epochs, ...) every piece's forecaster takes. Returns the conformal
+        scores (selection run) and the validation sums of the final weights.
+        """
+        scores, num, den = [], 0.0, 0.0
+        # the pieces share one copy of the weights and, where their layouts
+        # agree (always: the same settings), one network and inference pack:
+        # out of core, what a worker keeps per piece is then its series' state
+        weights, first = theta.copy(), None
+        for p in self.pieces:
+            series = self._prepare(p, self.every_row)
+            m = p.model
+            m.params_ = weights
+            for k, v in attributes.items():
+                setattr(m, k, v)
+            outputs = m._read_to_ends(SeriesReader(m._net, m._layout), theta, series)
+            if first is None:
+                first = m
+            elif first._layout == m._layout:
+                m._net, m._pack_cache = first._net, first._pack_cache
+            if not self.every_row:
+                data = p.data()
+                strategy = STRATEGIES[m.strategy]
+                m._calibrate(strategy, data, outputs, series, p.n_val)
+                scores.append(m.conformal_scores_)
+                n, d = validation_sums(
+                    m._layout,
+                    outputs,
+                    series,
+                    absolute=m.loss_ == "absolute_error",
+                    head=output_head(m),
+                )
+                num, den = num + n, den + d
+            p.release()
+        return dict(scores=scores, num=num, den=den)
+
+    def set_conformal(self, scores: np.ndarray, note: str | None) -> None:
+        """The collection's pooled residuals, for every piece's intervals."""
+        for p in self.pieces:
+            p.model.conformal_scores_ = scores
+            if note is not None:
+                p.model._conformal_note = note
+            p.saved = None
+        if self._disk is not None:  # the fit is over: free the worker's disk
+            self._disk.cleanup()
+            self._disk = None
+
+    # ------------------------------------------------------------- forecasts
+    def predict(self, horizon=None) -> pd.DataFrame:
+        """Forecasts of every series of this worker (long format)."""
+        return pd.concat([p.model.predict(horizon) for p in self.pieces])
+
+    def layout(self):
+        """What the network reads and predicts (the same on every worker)."""
+        return self.pieces[0].model._layout
+
+    def predict_interval(self, horizon=None, kwargs=None) -> pd.DataFrame:
+        """Intervals of every series of this worker (long format)."""
+        return pd.concat(
+            [p.model.predict_interval(horizon, **(kwargs or {})) for p in self.pieces]
+        )
+
+    def update_from(self, load) -> int:
+        """:meth:`update` with the frame ``load()`` returns (read on this worker)."""
+        return self.update(load())
+
+    def update(self, frame: pd.DataFrame) -> int:
+        """Advance the series of this worker present in ``frame``; rows read."""
+        n = 0
+        for p in self.pieces:
+            ids = p.model.schema_.ids
+            part = frame[frame[p.model.id_col].isin(list(ids))]
+            if len(part):
+                p.model.update(part)
+                n += len(part)
+        return n
+
+    def ids(self) -> list:
+        """The series ids of this worker."""
+        return [i for p in self.pieces for i in p.model.schema_.ids]
+
+
+def shared_statistics(call, n_series: int) -> dict:
+    """The ``"auto"`` statistics of a collection spread over trainers.
+
+    ``call(method, *args)`` calls ``method`` on every :class:`ShardTrainer`
+    and returns their results in order. Three rounds: the held-out tails
+    (and the training lengths), the autocorrelation sums when
+    ``season_length`` is detected from the data (the longest lag searched
+    read from every training length; the sums and counts add up), then the
+    merged statistics of every ``"auto"`` rule under the resolved seasons
+    (``"season_length"`` in the result).
+    """
+    held = call("hold_out", n_series)
+    season_length = None
+    if any(h["detects"] for h in held):
+        lengths = np.concatenate([h["train_lengths"] for h in held])
+        max_lag = auto.season_max_lag(lengths)
+        seasons = ()
+        if max_lag >= 2:
+            sums = call("autocorrelation_sums", max_lag)
+            total, n_obs = sums[0]
+            for t, n in sums[1:]:
+                total, n_obs = total + t, n_obs + n
+            r = total / n_obs if n_obs else np.zeros(max_lag + 1)
+            seasons = auto.seasons_from_autocorrelation(r, n_obs, max_lag)
+        season_length = tuple(int(m) for m in (seasons or (1,)))
+    return merge_auto_statistics(call("statistics", season_length))
+
+
+def _one_blas_thread(method):
+    """Run ``method`` on one BLAS thread, as ``RNNForecaster.fit`` trains."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with single_threaded_blas():
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+for _name in ("hold_out", "autocorrelation_sums", "statistics", "prepare",
+              "initial_weights", "train", "validation_sums", "tail_forecasts",
+              "finish", "update", "update_from"):
+    setattr(ShardTrainer, _name, _one_blas_thread(getattr(ShardTrainer, _name)))
+
+
+def _concatenated(loaders):
+    def load():
+        frames = [ld() for ld in loaders]
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+    return load
