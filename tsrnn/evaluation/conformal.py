@@ -1,9 +1,13 @@
 """Split-conformal intervals: residuals from a walk, quantiles, per-series scales.
 
 The residuals are honest out-of-sample errors of rolling-origin forecasts over a
-calibration tail (:func:`conformal_scores`), scaled per series so that one pool
-serves series of different scales (:func:`series_scale`); an interval's
-half-width is their finite-sample conformal quantile (:func:`conformal_quantile`).
+calibration tail (:func:`conformal_errors`), scaled per series so that one pool
+serves series of different scales (:func:`series_scale`). An interval's bounds
+are the finite-sample conformal quantiles of the signed errors, one per tail
+(:func:`signed_conformal_bounds`): skewed errors get a skewed band and each
+bound is a one-sided quantile (a value-at-risk). With too few errors for
+that, the half-width is the conformal quantile of their absolute values
+(:func:`conformal_quantile`), which needs half as many.
 """
 
 from __future__ import annotations
@@ -63,7 +67,14 @@ def series_scale(data: SeriesSet) -> np.ndarray:
 def conformal_scores(
     est: Any, tail: SeriesSet, horizon: int, scale: np.ndarray
 ) -> np.ndarray:
-    """Scaled absolute residuals of rolling-origin forecasts over a calibration tail.
+    """Scaled absolute residuals: ``abs`` of :func:`conformal_errors`."""
+    return np.abs(conformal_errors(est, tail, horizon, scale))
+
+
+def conformal_errors(
+    est: Any, tail: SeriesSet, horizon: int, scale: np.ndarray
+) -> np.ndarray:
+    """Scaled signed residuals of rolling-origin forecasts over a calibration tail.
 
     ``est`` must be fitted on the data *before* ``tail`` (and is walked over it, so
     it is modified). Origins advance one step at a time; only origins with all
@@ -81,13 +92,13 @@ def conformal_scores(
     Returns
     -------
     ndarray of shape (n_calib, horizon, n_targets)
-        ``|y - y_hat| / scale``, NaN where the truth is missing.
+        ``(y - y_hat) / scale``, NaN where the truth is missing.
     """
     rows = []
     for origin in walk_forward(est, tail, horizon, step=1, full_only=True):
         pairs = zip(origin.positions, origin.y_true, origin.y_pred, strict=True)
         for p, t, yp in pairs:
-            rows.append(np.abs(t - yp) / scale[p])
+            rows.append((t - yp) / scale[p])
     if not rows:
         return np.empty((0, horizon, tail.y.shape[1]))
     return np.stack(rows)
@@ -203,6 +214,46 @@ def conformal_quantile(
         _too_few(float(n.min()), coverage)
     ordered = np.sort(scores, axis=0)  # NaN sorts last
     return np.take_along_axis(ordered, (rank - 1)[None], axis=0)[0]
+
+
+def signed_conformal_bounds(
+    errors: np.ndarray, coverage: float, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets of a band's bounds from the forecast: one conformal quantile per tail.
+
+    The upper offset is the finite-sample conformal quantile
+    (:func:`conformal_quantile`) of the signed errors ``y - y_hat`` at
+    ``1 - alpha / 2``, the lower one minus that of ``-(y - y_hat)``: each bound
+    is missed with probability at most ``alpha / 2`` for exchangeable errors,
+    so the band covers at least ``coverage`` (Lei et al., 2018, Sec. 5.2;
+    Romano et al., 2019's asymmetric variant). Unlike the quantile of
+    ``|y - y_hat|`` (a band symmetric about the forecast), a skewed error
+    distribution gets a skewed band and each bound is the one-sided quantile
+    (a lower bound of a 98 % band is a 1 % value-at-risk); it needs twice as
+    many errors (``2 / alpha - 1``).
+
+    Parameters
+    ----------
+    errors : ndarray of shape (n, horizon, n_targets)
+        Signed scaled errors (NaN entries are ignored).
+    coverage : float in (0, 1)
+    weights : ndarray like ``errors``, optional
+        As for :func:`conformal_quantile`.
+
+    Returns
+    -------
+    lower, upper : ndarray of shape (horizon, n_targets)
+        The bounds are ``y_hat + lower * scale`` and ``y_hat + upper * scale``.
+
+    Raises
+    ------
+    ValueError
+        Too few errors for a one-sided quantile at ``1 - alpha / 2``.
+    """
+    tail = 1.0 - (1.0 - coverage) / 2.0
+    upper = conformal_quantile(errors, tail, weights)
+    lower = -conformal_quantile(-errors, tail, weights)
+    return lower, upper
 
 
 def _weighted_quantile(scores, coverage, weights):
