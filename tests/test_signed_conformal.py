@@ -44,6 +44,9 @@ def test_bounds_are_one_sided_conformal_quantiles():
     sym = np.concatenate([e, -e])
     lo, hi = signed_conformal_bounds(sym, 0.9)
     assert lo[0, 0] == -hi[0, 0]
+    # errors all on one side: the band still holds the forecast
+    lo, hi = signed_conformal_bounds(e + 100.0, 0.9)
+    assert lo[0, 0] == 0.0 and hi[0, 0] == 175.0
     # too few for a tail: the error names the count needed
     with pytest.raises(ValueError, match="at least 39"):
         signed_conformal_bounds(e[:30], 0.95)

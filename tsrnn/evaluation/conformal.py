@@ -243,7 +243,9 @@ def signed_conformal_bounds(
     Returns
     -------
     lower, upper : ndarray of shape (horizon, n_targets)
-        The bounds are ``y_hat + lower * scale`` and ``y_hat + upper * scale``.
+        The bounds are ``y_hat + lower * scale`` and ``y_hat + upper * scale``;
+        ``lower <= 0 <= upper`` (an offset that would leave the forecast
+        outside the band is set to 0).
 
     Raises
     ------
@@ -253,7 +255,9 @@ def signed_conformal_bounds(
     tail = 1.0 - (1.0 - coverage) / 2.0
     upper = conformal_quantile(errors, tail, weights)
     lower = -conformal_quantile(-errors, tail, weights)
-    return lower, upper
+    # a biased model's errors can all lie on one side; the band still holds the
+    # forecast (an offset past it becomes 0: wider, never less coverage)
+    return np.minimum(lower, 0.0), np.maximum(upper, 0.0)
 
 
 def _weighted_quantile(scores, coverage, weights):
