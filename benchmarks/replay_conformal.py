@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from bench_intervals import kupiec, load_series  # noqa: E402
+from bench_intervals import CRPS_Q, PINBALL_Q, kupiec, load_series  # noqa: E402
 
 from tsrnn import RNNForecaster, metrics  # noqa: E402
 from tsrnn.evaluation.conformal import (  # noqa: E402
@@ -55,6 +55,8 @@ from tsrnn.evaluation.conformal import (  # noqa: E402
 )
 
 LEVELS = (80, 95, 98)  # 98: its lower bound is the 1 % quantile (99 % VaR)
+#: bench_intervals' scoring grid: its pinball and CRPS levels come from these
+GRID = tuple(range(10, 100, 10))
 
 
 def record(name: str, seed: int, out_dir: str) -> None:
@@ -119,14 +121,15 @@ def replay(z, rule: str, W: int = 0, shrink: float = 1.0, gamma: float = 0.0):
         pool = pool * sc / np.array([scale(o) for o in origins])[:, None, None]
     window = max(float((~np.isnan(pool)).sum(0).max()), 100.0) * shrink
     weights = None
-    alpha = {lv: 1 - lv / 100 for lv in LEVELS}
-    ys, lows, highs = [], {lv: [] for lv in LEVELS}, {lv: [] for lv in LEVELS}
+    levels = sorted(set(LEVELS) | set(GRID))
+    alpha = {lv: 1 - lv / 100 for lv in levels}
+    ys, lows, highs = [], {lv: [] for lv in levels}, {lv: [] for lv in levels}
     for k in range(len(pred)):
         o = first + k * step - 1  # last observed row
         s_now, truth = scale(o), y[o + 1 : o + 1 + h]
         ys.append(truth)
-        for lv in LEVELS:
-            c = min(max(1 - alpha[lv], 0.5), 0.999)
+        for lv in levels:
+            c = min(max(1 - alpha[lv], 0.05), 0.999)
             q = conformal_quantile(pool, c, weights)[:, 0]
             lo, hi = pred[k] - q * s_now, pred[k] + q * s_now
             lows[lv].append(lo)
@@ -148,6 +151,17 @@ def replay(z, rule: str, W: int = 0, shrink: float = 1.0, gamma: float = 0.0):
             first_half=metrics.coverage(Y[:half], lo[:half], hi[:half]),
             second_half=metrics.coverage(Y[half:], lo[half:], hi[half:]),
         )
+    qs = {0.5: np.concatenate([p for p in pred])}
+    for lv in levels:
+        a = round((1 - lv / 100) / 2, 4)
+        qs[a], qs[round(1 - a, 4)] = np.concatenate(lows[lv]), np.concatenate(highs[lv])
+    ok = ~np.isnan(Y)
+    out["pinball"] = metrics.pinball(
+        Y[ok], np.stack([qs[q][ok] for q in PINBALL_Q], 1), PINBALL_Q
+    )
+    out["crps"] = metrics.crps(
+        Y[ok], quantiles=np.stack([qs[q][ok] for q in CRPS_Q], 1), levels=CRPS_Q
+    )
     x, _, p = kupiec(Y < np.concatenate(lows[98]), 0.01)
     out["var99"] = (x, p)
     b = z["bands"]
@@ -197,9 +211,10 @@ def main(argv=None) -> None:
         print("\n".join(persistence(z)))
         print(
             "| rule | 80 %: coverage (1st / 2nd half) | width | Winkler "
-            "| 95 %: coverage | width | Winkler | 99 % VaR exceedances, Kupiec p |"
+            "| 95 %: coverage | width | Winkler | 99 % VaR exceedances, Kupiec p "
+            "| pinball | CRPS |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         rules = [
             ("global (library)", "global", 0, 1.0, 0.0),
             ("window/2", "global", 0, 0.5, 0.0),
@@ -216,7 +231,8 @@ def main(argv=None) -> None:
                 f"| {label} | {100 * a['cov']:.1f} ({100 * a['first_half']:.1f} / "
                 f"{100 * a['second_half']:.1f}) | {a['width']:.3f} | "
                 f"{a['winkler']:.3f} | {100 * b['cov']:.1f} | {b['width']:.3f} | "
-                f"{b['winkler']:.3f} | {r['var99'][0]} ({r['var99'][1]:.3f}) |"
+                f"{b['winkler']:.3f} | {r['var99'][0]} ({r['var99'][1]:.3f}) "
+                f"| {r['pinball']:.4f} | {r['crps']:.4f} |"
             )
         lib = replay(z, "global")["library"]
         print(f"  library's own bands: {100 * lib[0]:.1f} / {100 * lib[1]:.1f} %\n")
