@@ -17,7 +17,7 @@ import pytest
 import tsrnn
 from tsrnn import RNNForecaster
 from tsrnn.evaluation import IntervalFallbackWarning, signed_conformal_bounds
-from tsrnn.evaluation.conformal import conformal_quantile
+from tsrnn.evaluation.conformal import conformal_quantile, enough_for_tails
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -50,6 +50,26 @@ def test_bounds_are_one_sided_conformal_quantiles():
     # too few for a tail: the error names the count needed
     with pytest.raises(ValueError, match="at least 39"):
         signed_conformal_bounds(e[:30], 0.95)
+
+
+def test_tails_need_enough_non_overlapping_forecasts():
+    # 1,440 origins of a 48-step forecast: 30 non-overlapping forecasts
+    pool = np.ones((1440, 48, 1))
+    assert enough_for_tails(pool, 0.8)  # needs 9
+    assert not enough_for_tails(pool, 0.95)  # needs 39
+    assert enough_for_tails(np.ones((303, 1, 1)), 0.98)  # needs 99
+    # weights count: 10 rows of weight 48 at h = 1 hold 480
+    assert enough_for_tails(np.ones((10, 1, 1)), 0.99, np.full((10, 1, 1), 48.0))
+    assert not enough_for_tails(np.empty((0, 2, 1)), 0.8)
+
+
+def test_a_pool_too_overlapping_for_tails_gives_the_symmetric_band():
+    y = skewed()
+    m = small(horizon=20).fit(y[:500])  # a pool of < 39 * 20 origins
+    assert not enough_for_tails(m.conformal_scores_, 0.95)
+    pred = m.predict()
+    lo, hi = m.predict_interval(level=95)
+    np.testing.assert_allclose(hi - pred, pred - lo)
 
 
 def test_weights_count_as_repeats():

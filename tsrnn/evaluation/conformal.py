@@ -5,9 +5,10 @@ calibration tail (:func:`conformal_errors`), scaled per series so that one pool
 serves series of different scales (:func:`series_scale`). An interval's bounds
 are the finite-sample conformal quantiles of the signed errors, one per tail
 (:func:`signed_conformal_bounds`): skewed errors get a skewed band and each
-bound is a one-sided quantile (a value-at-risk). With too few errors for
-that, the half-width is the conformal quantile of their absolute values
-(:func:`conformal_quantile`), which needs half as many.
+bound is a one-sided quantile (a value-at-risk). With too few independent
+errors for that (:func:`enough_for_tails`), the half-width is the conformal
+quantile of their absolute values (:func:`conformal_quantile`), which pools
+both tails.
 """
 
 from __future__ import annotations
@@ -258,6 +259,34 @@ def signed_conformal_bounds(
     # a biased model's errors can all lie on one side; the band still holds the
     # forecast (an offset past it becomes 0: wider, never less coverage)
     return np.minimum(lower, 0.0), np.maximum(upper, 0.0)
+
+
+def enough_for_tails(
+    scores: np.ndarray, coverage: float, weights: np.ndarray | None = None
+) -> bool:
+    """Whether a pool holds enough *independent* errors for one quantile per tail.
+
+    A tail at ``1 - alpha / 2`` needs ``2 / alpha - 1`` errors. The pool's
+    origins advance one step at a time while each forecast spans ``horizon``
+    steps, so neighbouring origins share most of their errors (a day-long
+    demand surprise spoils 48 of them): the pool is counted as its weight
+    divided by the horizon, the number of non-overlapping forecasts it holds.
+    Below that, the symmetric band of the absolute errors pools both tails
+    and is the steadier one (measured: Victoria demand, h = 48, a pool of
+    about 30 days, 95 % bands).
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n, horizon, n_targets)
+    coverage : float in (0, 1)
+    weights : ndarray like ``scores``, optional
+    """
+    finite = ~np.isnan(scores)
+    total = finite if weights is None else np.where(finite, weights, 0.0)
+    if not total.size:
+        return False
+    have = float(total.sum(axis=0).min()) / scores.shape[1]
+    return have >= 2.0 / (1.0 - coverage) - 1.0 - 1e-9
 
 
 def _weighted_quantile(scores, coverage, weights):

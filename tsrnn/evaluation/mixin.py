@@ -18,6 +18,7 @@ from .conformal import (
     conformal_errors,
     conformal_quantile,
     conformal_window,
+    enough_for_tails,
     forget_online_conformal,
     random_walk_half_width,
     refresh_scores,
@@ -162,7 +163,9 @@ class ForecasterMixin:
         made at fit time on a calibration tail, one per tail (see
         :func:`signed_conformal_bounds`: skewed errors give a skewed band),
         scaled per series (see :func:`series_scale`); with too few errors for
-        that, the half-width is the quantile of their absolute values
+        that (:func:`enough_for_tails`: the pool's weight over the horizon,
+        its non-overlapping forecasts, must reach ``2 / alpha - 1``), the
+        half-width is the quantile of their absolute values
         (:func:`conformal_quantile`, a symmetric band). Where there are no calibration
         residuals (series too short for a tail) or too few for the level, the
         band falls back to a Gaussian random walk on each series' mean one-step
@@ -273,10 +276,12 @@ default="auto"
             reason = getattr(self, "_conformal_note", "the series is too short")
             reason = f"no calibration residuals: {reason}"
         else:
-            w = getattr(self, "conformal_weights_", None)
-            w = None if w is None else w[:, :h]
+            w_all = getattr(self, "conformal_weights_", None)
+            w = None if w_all is None else w_all[:, :h]
             errors = getattr(self, "conformal_errors_", None)
-            if errors is not None and errors.shape == scores.shape:
+            signed = errors is not None and errors.shape == scores.shape
+            # overlapping forecasts of the fit's horizon: counted over all of it
+            if signed and enough_for_tails(scores, coverage, w_all):
                 try:  # one quantile per tail: a skewed band where errors are
                     lo, hi = signed_conformal_bounds(errors[:, :h], coverage, w)
                     return (
