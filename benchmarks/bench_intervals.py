@@ -19,7 +19,10 @@ Series (``--series``)
 Methods (``--methods``)
     ``conformal``  ``RNNForecaster(horizon=h)`` (defaults) and its
                    ``predict_interval`` (split-conformal bands around the point
-                   forecast, refreshed by every ``update``), walked by
+                   forecast, one conformal quantile per tail of the signed
+                   errors since 2026-12-07 (records tagged ``signed``; the
+                   untagged ones before were symmetric, of the absolute
+                   errors), refreshed by every ``update``), walked by
                    ``tsrnn.backtest(level=..., return_forecasts=True)``.
     ``normal``, ``student_t``, ``quantile``
                    ``RNNForecaster(horizon=h, loss=...)``: the likelihood heads'

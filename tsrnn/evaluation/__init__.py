@@ -31,9 +31,11 @@ already hold a model fitted without the calibration tail.
 
 from .conformal import (
     DEFAULT_CALIBRATION_WINDOWS,
+    conformal_errors,
     conformal_quantile,
     conformal_scores,
     series_scale,
+    signed_conformal_bounds,
 )
 from .mixin import ForecasterMixin, IntervalFallbackWarning
 from .walk import Origin, feed, forecast_at, walk_forward
@@ -42,10 +44,12 @@ __all__ = [
     "DEFAULT_CALIBRATION_WINDOWS",
     "ForecasterMixin",
     "Origin",
+    "conformal_errors",
     "conformal_quantile",
     "conformal_scores",
     "feed",
     "forecast_at",
     "series_scale",
+    "signed_conformal_bounds",
     "walk_forward",
 ]

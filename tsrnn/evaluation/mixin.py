@@ -15,13 +15,15 @@ from ..data import Future, SeriesSet, check_horizon
 from .conformal import (
     DEFAULT_CALIBRATION_WINDOWS,
     check_levels,
+    conformal_errors,
     conformal_quantile,
-    conformal_scores,
     conformal_window,
+    enough_for_tails,
     forget_online_conformal,
     random_walk_half_width,
     refresh_scores,
     series_scale,
+    signed_conformal_bounds,
 )
 from .walk import has_fast_path, walk_forward
 
@@ -36,7 +38,8 @@ class ForecasterMixin:
     """``score`` and ``predict_interval`` for forecasters following the protocol.
 
     See the module docstring for the protocol. Fitted attributes set by
-    :meth:`_calibrate_conformal`: ``conformal_scores_`` of shape
+    :meth:`_calibrate_conformal`: ``conformal_errors_`` (signed scaled errors)
+    and ``conformal_scores_`` (their absolute values) of shape
     ``(n_calib, horizon, n_targets)`` and ``conformal_scale_`` of shape
     ``(n_series, n_targets)``.
 
@@ -120,6 +123,7 @@ class ForecasterMixin:
             )
         est = copy.deepcopy(self._snapshot())
         est.__dict__.pop("conformal_scores_", None)  # point forecasts only
+        est.__dict__.pop("conformal_errors_", None)
         block = est.schema_.check_update(y, X)
         h = check_horizon(getattr(self, "horizon", None), 1)
         truths, preds = [], []
@@ -154,10 +158,15 @@ class ForecasterMixin:
         """Prediction intervals around :meth:`predict`, at one or several levels.
 
         Split-conformal (``method="conformal"``): for each forecast step ``j``,
-        the half-width is the finite-sample conformal quantile (see
-        :func:`conformal_quantile`) of the absolute ``j``-step errors of
-        rolling-origin forecasts made at fit time on a calibration tail, scaled
-        per series (see :func:`series_scale`). Where there are no calibration
+        each bound's offset from the forecast is the finite-sample conformal
+        quantile of the signed ``j``-step errors of rolling-origin forecasts
+        made at fit time on a calibration tail, one per tail (see
+        :func:`signed_conformal_bounds`: skewed errors give a skewed band),
+        scaled per series (see :func:`series_scale`); with too few errors for
+        that (:func:`enough_for_tails`: the pool's weight over the horizon,
+        its non-overlapping forecasts, must reach ``2 / alpha - 1``), the
+        half-width is the quantile of their absolute values
+        (:func:`conformal_quantile`, a symmetric band). Where there are no calibration
         residuals (series too short for a tail) or too few for the level, the
         band falls back to a Gaussian random walk on each series' mean one-step
         change (:func:`random_walk_half_width`) with a warning saying why,
@@ -267,11 +276,22 @@ default="auto"
             reason = getattr(self, "_conformal_note", "the series is too short")
             reason = f"no calibration residuals: {reason}"
         else:
+            w_all = getattr(self, "conformal_weights_", None)
+            w = None if w_all is None else w_all[:, :h]
+            errors = getattr(self, "conformal_errors_", None)
+            signed = errors is not None and errors.shape == scores.shape
+            # overlapping forecasts of the fit's horizon: counted over all of it
+            if signed and enough_for_tails(scores, coverage, w_all):
+                try:  # one quantile per tail: a skewed band where errors are
+                    lo, hi = signed_conformal_bounds(errors[:, :h], coverage, w)
+                    return (
+                        values + lo[None, :, :] * scale[:, None, :],
+                        values + hi[None, :, :] * scale[:, None, :],
+                    )
+                except ValueError:  # too few for a tail: the symmetric band
+                    pass
             try:
-                w = getattr(self, "conformal_weights_", None)
-                q = conformal_quantile(
-                    scores[:, :h], coverage, None if w is None else w[:, :h]
-                )
+                q = conformal_quantile(scores[:, :h], coverage, w)
             except ValueError as exc:  # too few residuals for this level
                 reason = str(exc)
         if reason is not None:
@@ -302,9 +322,11 @@ default="auto"
 
         Returns
         -------
-        (scores, weights, window) or None
-            The new ``conformal_scores_``, ``conformal_weights_`` and
-            ``conformal_window_``; None when there is no pool to refresh.
+        (scores, weights, window, errors) or None
+            The new ``conformal_scores_``, ``conformal_weights_``,
+            ``conformal_window_`` and ``conformal_errors_`` (None for a pool
+            saved before signed errors were kept: it stays absolute); None
+            when there is no pool to refresh.
         """
         scores = getattr(self, "conformal_scores_", None)
         if scores is None or not has_fast_path(self):
@@ -331,11 +353,17 @@ default="auto"
             for r, i in enumerate(sel):
                 n = int(hs[i])
                 truth = block.series_y(i)[:n]
-                err = np.abs(truth - pred[r, :n]) / self.conformal_scale_[pos[r]]
+                err = (truth - pred[r, :n]) / self.conformal_scale_[pos[r]]
                 rows[where[int(i)], :n] = err
         # the new origin stands for the block's rows: the origins it skipped
-        new = refresh_scores(scores, weights, rows, block.lengths[index], window)
-        return (*new, window)
+        errors = getattr(self, "conformal_errors_", None)
+        lengths = block.lengths[index]
+        if errors is None or errors.shape != scores.shape:  # an older, absolute pool
+            new = refresh_scores(scores, weights, np.abs(rows), lengths, window)
+            return (*new, window, None)
+        # the same rows and weights leave both pools: refresh the signed one
+        errors, weights = refresh_scores(errors, weights, rows, lengths, window)
+        return np.abs(errors), weights, window, errors
 
     def _calibrate_conformal(
         self, data: SeriesSet, n_windows: int = DEFAULT_CALIBRATION_WINDOWS
@@ -344,7 +372,7 @@ default="auto"
 
         A clone is fitted on each series without its tail (at most ``n_windows +
         horizon - 1`` rows, at most half the series), then walked over the tail one
-        step at a time (:func:`conformal_scores`), so the residuals are honest
+        step at a time (:func:`conformal_errors`), so the residuals are honest
         out-of-sample errors. Costs one more fit on the shorter data.
 
         Parameters
@@ -358,6 +386,7 @@ default="auto"
         k = data.y.shape[1]
         self.conformal_scale_ = series_scale(data)
         self.conformal_scores_ = np.empty((0, h, k))
+        self.conformal_errors_ = np.empty((0, h, k))
         forget_online_conformal(self)
         if getattr(self, "_tsrnn_calibrating", False):
             return  # this is the calibration clone itself
@@ -378,6 +407,7 @@ default="auto"
         except ValueError as exc:  # e.g. the head is too short for this model
             self._conformal_note = f"fitting without the calibration tail failed: {exc}"
             return
-        self.conformal_scores_ = conformal_scores(
+        self.conformal_errors_ = conformal_errors(
             est, data.take(n - tail, n), h, self.conformal_scale_
         )
+        self.conformal_scores_ = np.abs(self.conformal_errors_)

@@ -319,7 +319,11 @@ class RNNForecaster(
     schema_ : SeriesSchema
         Format and series ends (advanced by ``update``).
     conformal_scores_ : ndarray
-        Scaled residuals of held-out forecasts, for :meth:`predict_interval`.
+        Scaled absolute residuals of held-out forecasts, for
+        :meth:`predict_interval`.
+    conformal_errors_ : ndarray
+        The same residuals signed (``y - y_hat``): each bound of a conformal
+        band is the quantile of its own tail when the pool allows it.
     references_ : tuple of str
         The statistical references the head reads (``()``: none).
     combination_weights_ : ndarray of shape (horizon_out, n_targets, 1 + n_refs) or None

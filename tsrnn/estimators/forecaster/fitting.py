@@ -587,7 +587,7 @@ class FitsForecaster:
         validation scores and conformal residuals are kept.
         """
         scores, best = self.validation_scores_, self.best_validation_score_
-        conformal = self.conformal_scores_
+        conformal = self.conformal_scores_, self.conformal_errors_
         n_best = 0 if use_reference else int(np.argmax(selection.validation_scores)) + 1
         self.selected_epochs_ = n_best
         dt = np.dtype(self.dtype).type
@@ -651,7 +651,7 @@ class FitsForecaster:
         if log.stopped == "max_iter":  # ran the selected epochs, as intended
             self.stopped_ = selection.stopped
         self.validation_scores_, self.best_validation_score_ = scores, best
-        self.conformal_scores_ = conformal
+        self.conformal_scores_, self.conformal_errors_ = conformal
 
     def _optimizer_for_training(self):
         """The optimizer a warm fit or ``partial_fit`` continues with.
@@ -676,10 +676,11 @@ class FitsForecaster:
         h, k = int(self.horizon), self._layout.n_targets
         self.conformal_scale_ = series_scale(data)
         forget_online_conformal(self)  # a new pool: this fit's
-        scores = strategy.calibrate(self, data, outputs, series, n_val)
-        self.conformal_scores_ = (
-            np.concatenate(scores) if scores else np.empty((0, h, k))
+        errors = strategy.calibrate(self, data, outputs, series, n_val)
+        self.conformal_errors_ = (
+            np.concatenate(errors) if errors else np.empty((0, h, k))
         )
+        self.conformal_scores_ = np.abs(self.conformal_errors_)
         if not len(self.conformal_scores_):
             fraction = self.validation_fraction
             if isinstance(fraction, str):  # "auto": see _validation_fraction

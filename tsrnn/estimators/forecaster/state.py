@@ -64,6 +64,7 @@ ARRAYS = (
     "conformal_scores_",
     "conformal_scale_",
     "conformal_weights_",  # after update (online conformal); older files: none
+    "conformal_errors_",  # signed residuals; older files: none (symmetric bands)
     "dh_norm_",
     "combination_weights_",
 )
@@ -165,6 +166,15 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     # would forecast garbage; residuals are absolute values
     state.check_positive(["_scaler.y_scale", "_scaler.x_scale", "conformal_scale_"])
     state.check_positive(["conformal_scores_", "dh_norm_"], zero_ok=True)
+    if "conformal_errors_" in state.arrays:  # signed, |errors| == scores
+        errors = state.arrays["conformal_errors_"]
+        state.array("conformal_errors_", scores.shape, np.float64)
+        state.check_finite(["conformal_errors_"], nan_ok=("conformal_errors_",))
+        if not np.array_equal(np.abs(errors), scores, equal_nan=True):
+            raise persist.StateError(
+                "array 'conformal_errors_' does not match 'conformal_scores_' "
+                "(their absolute values)"
+            )
     if "_level" in state.arrays:  # last observed scaled level (NaN: none yet)
         state.array("_level", (S, k), np.float64)
         state.check_finite(["_level"], nan_ok=("_level",))

@@ -28,7 +28,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from ...evaluation import conformal_scores
+from ...evaluation import conformal_errors
 from .features import OriginRows, gather
 from .likelihood import output_head
 
@@ -80,7 +80,7 @@ class Strategy(ABC):
 
     @abstractmethod
     def calibrate(self, model, data, outputs, series, n_val) -> list:
-        """Scaled absolute residuals ``(n, horizon, n_targets)`` of held-out tails."""
+        """Scaled signed residuals ``(n, horizon, n_targets)`` of held-out tails."""
 
 
 class Direct(Strategy):
@@ -136,7 +136,7 @@ class Direct(Strategy):
             truth_u = model._season.y_inverse(
                 scaler.y_inverse(truth, p[:, None]), p[:, None], steps
             )
-            r = np.abs(truth_u - pred_u) / model.conformal_scale_[s]
+            r = (truth_u - pred_u) / model.conformal_scale_[s]
             r[~ok] = np.nan
             scores.append(r)
         return scores
@@ -190,11 +190,12 @@ class Recursive(Strategy):
         # the walk below collects the residuals: the copy keeps no pool of its
         # own to refresh at every step (see ForecasterMixin._refreshed_conformal)
         est.__dict__.pop("conformal_scores_", None)
+        est.__dict__.pop("conformal_errors_", None)
         # re-read the series up to the tail with the final weights
         est._restate(data.take(0, tail_start))
         block = data.take(tail_start, None)
         n_rows = min(int(n_val.max()), RECURSIVE_CALIBRATION_ORIGINS + h - 1)
-        sc = conformal_scores(est, block.take(0, n_rows), h, model.conformal_scale_)
+        sc = conformal_errors(est, block.take(0, n_rows), h, model.conformal_scale_)
         return [sc] if len(sc) else []
 
 

@@ -253,9 +253,11 @@ class StreamsForecaster:
         self._state, self._top = new.state, new.top
         self._tail_y, self._tail_z, self._level = new.tail_y, new.tail_z, new.level
         if conformal is not None:
-            scores, weights, window = conformal
+            scores, weights, window, errors = conformal
             self.conformal_scores_, self.conformal_weights_ = scores, weights
             self.conformal_window_ = window
+            if errors is not None:
+                self.conformal_errors_ = errors
         self.schema_ = self.schema_.advance(block)
 
     def _block_refs(self, p, Y_new):
