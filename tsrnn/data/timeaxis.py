@@ -11,6 +11,7 @@ in :mod:`tsrnn.data.calendar`.
 from __future__ import annotations
 
 import numbers
+import threading
 import warnings
 from typing import Any
 
@@ -30,13 +31,21 @@ MAX_HOLIDAYS = 100_000
 _DAYS = np.array(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
 
 
+_OPTION_LOCK = threading.RLock()
+
+
 def infer_freq(index: pd.Index) -> Any:
     """``pd.infer_freq`` returning an offset (or None), without pandas' warnings."""
     if len(index) < 3:
         return None
     try:
-        # pandas >= 3.1 warns unless the future behaviour (offset return) is chosen
-        with pd.option_context("future.infer_freq_returns_offset", True):
+        # pandas >= 3.1 warns unless the future behaviour (offset return) is
+        # chosen. Options are process-global: without the lock, a thread leaving
+        # the context (a Dask worker's other actor, a concurrent predict) turns
+        # the option off under another thread's call, which then warns
+        with _OPTION_LOCK, pd.option_context(
+            "future.infer_freq_returns_offset", True
+        ):
             freq = pd.infer_freq(index)
     except (pd.errors.OptionError, KeyError):  # older pandas: a string
         freq = pd.infer_freq(index)
