@@ -477,6 +477,50 @@ def test_season_peaks_significance_follows_bartlett():
     assert auto.season_peaks(np.exp(-np.arange(50) / 40.0), 10_000) == []
 
 
+def _walk_with_cycle(seed, n=2400, period=24, amplitude=3.0, week=0.0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = np.cumsum(rng.normal(size=n)) + amplitude * np.sin(2 * np.pi * t / period)
+    return y + week * ((t // period) % 7 == 6)
+
+
+def test_detect_seasons_finds_a_cycle_in_the_changes_of_a_random_walk():
+    # a sea temperature at positions: a random walk with a daily cycle; the
+    # levels' slowly decaying autocorrelation hides the day, its changes show it
+    for seed in range(3):
+        y = _walk_with_cycle(seed)
+        assert auto._seasons_in(*_one(y), 800, repeats=1) == ()
+        assert auto.detect_seasons(*_one(y)) == (24,)
+    # a week of days in the changes: the seventh day back rises above the sixth
+    y = _walk_with_cycle(0, n=6000, week=8.0)
+    assert auto.detect_seasons(*_one(y)) == (24, 168)
+
+
+def test_detect_seasons_ignores_lone_peaks_in_clustered_changes():
+    # prices: changes whose volatility clusters (GARCH(1, 1)) make lone
+    # autocorrelation peaks beyond Bartlett's bound; a cycle must repeat
+    rng = np.random.default_rng(5)
+    found = 0
+    for _ in range(10):
+        n = 3000
+        e, r, s2 = rng.standard_normal(n), np.zeros(n), np.ones(n)
+        for t in range(1, n):
+            s2[t] = 0.05 + 0.1 * r[t - 1] ** 2 + 0.85 * s2[t - 1]
+            r[t] = np.sqrt(s2[t]) * e[t]
+        found += bool(auto.detect_seasons(*_one(np.cumsum(r))))
+    assert found <= 1
+
+
+def test_season_peaks_repeats_asks_for_significant_multiples():
+    r = np.zeros(41)
+    r[0], r[10] = 1.0, 0.2
+    assert auto.season_peaks(r, 10_000) == [10]
+    assert auto.season_peaks(r, 10_000, repeats=3) == []  # a lone peak
+    r[20] = r[30] = 0.2
+    # 10 repeats at 20 and 30; 20 and 30 have no third multiple within the lags
+    assert auto.season_peaks(r, 10_000, repeats=3) == [10]
+
+
 def test_season_length_is_detected_without_a_frequency_and_levels_are_kept():
     # the persistence vote sees the detected day: a cycle around a level is not
     # differenced (without the season its slow daily swings look persistent)

@@ -48,6 +48,9 @@ MIN_ORIGINS = 9
 SEASON_TEST_LEVEL = 0.1
 MAX_SEASON = 10_000
 MAX_SEASONS = 2
+#: Multiples of a season found in the changes that must be significant too
+#: (``season_peaks(repeats=)``): the season, twice and three times it.
+CHANGE_REPEATS = 3
 
 
 # ---------------------------------------------------------------- seasons
@@ -112,7 +115,7 @@ def autocorrelation_sums(y, indptr, train_end, max_lag: int):
     return total, n_obs
 
 
-def season_peaks(r: np.ndarray, n: int) -> list[int]:
+def season_peaks(r: np.ndarray, n: int, repeats: int = 1) -> list[int]:
     """The lags at which the autocorrelation ``r`` has a significant peak.
 
     Lag ``m >= 2`` is a peak when ``r[m]`` is the largest value within
@@ -123,7 +126,10 @@ def season_peaks(r: np.ndarray, n: int) -> list[int]:
     seasonality test) with ``z`` the normal quantile of ``1 - 0.1 / L`` for
     ``L`` lags searched (a Bonferroni correction: white noise shows a season
     at most one time in ten). The rise makes a slowly decaying
-    autocorrelation (a random walk, a long trend) no season.
+    autocorrelation (a random walk, a long trend) no season. With
+    ``repeats=k``, the largest autocorrelation within the window of each
+    multiple ``2m .. km`` must exceed its bound too (a cycle repeats; a
+    noise peak does not), and those multiples must lie within the lags.
     """
     r = np.asarray(r, np.float64)
     L = len(r) - 1
@@ -138,9 +144,24 @@ def season_peaks(r: np.ndarray, n: int) -> list[int]:
         if r[m] < r[max(1, m - w) : m + w + 1].max():
             continue
         bound = z * np.sqrt((1.0 + 2.0 * cum[m - 1]) / n)
-        if r[m] > bound and r[m] - low[m - 2] > bound:
-            out.append(m)
+        if not (r[m] > bound and r[m] - low[m - 2] > bound):
+            continue
+        if repeats > 1 and not _repeats(r, m, repeats, z, cum, n):
+            continue
+        out.append(m)
     return out
+
+
+def _repeats(r, m: int, repeats: int, z: float, cum, n: int) -> bool:
+    """Whether the multiples ``2m .. repeats * m`` of a peak are significant."""
+    L, w = len(r) - 1, max(1, m // 20)
+    for k in range(2, repeats + 1):
+        if k * m + w > L:
+            return False
+        near = float(r[k * m - w : k * m + w + 1].max())
+        if near <= z * np.sqrt((1.0 + 2.0 * cum[k * m - 1]) / n):
+            return False
+    return True
 
 
 def refine_period(r: np.ndarray, m: int) -> int:
@@ -182,6 +203,36 @@ def detect_seasons(y, indptr, train_end) -> tuple[int, ...]:
     max_lag = season_max_lag(np.asarray(train_end) - np.asarray(indptr[:-1]))
     if max_lag < 2:
         return ()
+    found = _seasons_in(y, indptr, train_end, max_lag, repeats=1)
+    if found:
+        return found
+    # A persistent series (a sea temperature: a random walk with a daily
+    # cycle) hides its cycle under the levels' slowly decaying
+    # autocorrelation; its changes show it. Searched there, a peak counts only
+    # where its next multiples are significant too (CHANGE_REPEATS): the
+    # changes of prices cluster in volatility, which makes lone peaks beyond
+    # Bartlett's bound, but no repeating ones.
+    d, d_ptr, d_end = _changes(y, indptr, train_end)
+    return _seasons_in(d, d_ptr, d_end, max_lag, repeats=CHANGE_REPEATS)
+
+
+def _changes(y, indptr, train_end):
+    """First differences of each series' training rows, as a new collection."""
+    y = np.asarray(y, np.float64)
+    if y.ndim == 1:
+        y = y[:, None]
+    parts, ptr = [], [0]
+    for s in range(len(indptr) - 1):
+        seg = y[indptr[s] : train_end[s]]
+        parts.append(np.diff(seg, axis=0))
+        ptr.append(ptr[-1] + max(len(seg) - 1, 0))
+    d = np.concatenate(parts) if parts else np.zeros((0, y.shape[1]))
+    ptr = np.asarray(ptr)
+    return d, ptr, ptr[1:]
+
+
+def _seasons_in(y, indptr, train_end, max_lag: int, repeats: int):
+    """The seasons of :func:`detect_seasons` in one collection's autocorrelation."""
     r, n = pooled_autocorrelation(y, indptr, train_end, max_lag)
     return seasons_from_autocorrelation(r, n, max_lag)
 
@@ -205,7 +256,7 @@ def seasons_from_autocorrelation(r, n: int, max_lag: int) -> tuple[int, ...]:
     :func:`autocorrelation_sums` of shards, divided).
     """
     peaks: list[int] = []
-    for m in sorted({refine_period(r, m) for m in season_peaks(r, n)}):
+    for m in sorted({refine_period(r, m) for m in season_peaks(r, n, repeats)}):
         # a longer cycle within its window of a shorter one's multiple is
         # that multiple (a week is whole days)
         w = max(1, m // 20)
@@ -216,11 +267,25 @@ def seasons_from_autocorrelation(r, n: int, max_lag: int) -> tuple[int, ...]:
     if not peaks:
         return ()
     best = max(peaks, key=lambda m: (r[m], -m))
+    if repeats > 1:
+        # in the changes a cycle's multiples are as high as the cycle itself
+        # (every peak here repeats): the season is the shortest, and a longer
+        # one only a multiple that rises above it by more than noise (below)
+        best = min(peaks)
     divisors = [m for m in peaks if m < best and best % m == 0]
     # a multiple is a longer season only where the autocorrelation rises
     # again along the multiples (a week of days); a single cycle's multiples
-    # only decay
-    multiples = [m for m in peaks if m > best and m % best == 0 and r[m] > r[m - best]]
+    # only decay. In the changes (repeats > 1) they do not decay (a cycle's
+    # changes repeat exactly), so there the rise must exceed the noise bound.
+    rise = np.zeros(len(r))
+    if repeats > 1:
+        z = NormalDist().inv_cdf(1.0 - SEASON_TEST_LEVEL / max(len(r) - 2, 1))
+        rise = z * np.sqrt((1.0 + 2.0 * np.cumsum(np.r_[0.0, r[1:] ** 2])) / n)
+    multiples = [
+        m
+        for m in peaks
+        if m > best and m % best == 0 and r[m] - r[m - best] > rise[m - 1]
+    ]
     other = divisors or multiples
     seasons = [best]
     if other:
