@@ -185,6 +185,32 @@ def test_two_workers_detect_the_collections_seasons(client):
         assert getattr(est, name) == getattr(ref, name), name
 
 
+def test_two_workers_find_a_persistent_collections_season_in_its_changes(client):
+    # random walks with a cycle of 8: the levels show no season, the changes do
+    # (auto.detect_seasons' second search); the workers merge those sums too
+    rng = np.random.default_rng(3)
+    t = np.arange(240)
+    df = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": f"w{s}",
+                    "ds": t,
+                    "y": 50 + np.cumsum(rng.normal(size=len(t)))
+                    + 1.5 * np.sin(2 * np.pi * t / 8 + s),
+                }
+            )
+            for s in range(4)
+        ],
+        ignore_index=True,
+    )
+    ref = _model(horizon=4, max_iter=1).fit(df)
+    ddf = dd.from_pandas(df, npartitions=2, sort=False)
+    got = DaskForecaster(_model(horizon=4, max_iter=1), client=client, n_workers=2)
+    est = got.fit(ddf).estimator_
+    assert est.season_length_ == ref.season_length_
+
+
 def test_two_workers_are_reproducible_and_forecast_every_series(client):
     df = _frame(n_series=6)
     ddf = dd.from_pandas(df, npartitions=3, sort=False)

@@ -234,7 +234,7 @@ def _changes(y, indptr, train_end):
 def _seasons_in(y, indptr, train_end, max_lag: int, repeats: int):
     """The seasons of :func:`detect_seasons` in one collection's autocorrelation."""
     r, n = pooled_autocorrelation(y, indptr, train_end, max_lag)
-    return seasons_from_autocorrelation(r, n, max_lag)
+    return seasons_from_autocorrelation(r, n, max_lag, repeats)
 
 
 def season_max_lag(train_lengths) -> int:
@@ -249,11 +249,15 @@ def season_max_lag(train_lengths) -> int:
     return int(min(np.median(lengths) // 3, MAX_SEASON))
 
 
-def seasons_from_autocorrelation(r, n: int, max_lag: int) -> tuple[int, ...]:
+def seasons_from_autocorrelation(
+    r, n: int, max_lag: int, repeats: int = 1
+) -> tuple[int, ...]:
     """The seasons of :func:`detect_seasons` from the pooled autocorrelation.
 
     ``r``, ``n``: :func:`pooled_autocorrelation` (or the merged
-    :func:`autocorrelation_sums` of shards, divided).
+    :func:`autocorrelation_sums` of shards, divided); ``repeats``: of the
+    levels (1) or of the changes (:data:`CHANGE_REPEATS`, see
+    :func:`season_peaks`).
     """
     peaks: list[int] = []
     for m in sorted({refine_period(r, m) for m in season_peaks(r, n, repeats)}):

@@ -187,14 +187,19 @@ class ShardTrainer:
     def _train_end(self, p: _Piece, data):
         return data.indptr[:-1] + data.lengths - p.n_val
 
-    def autocorrelation_sums(self, max_lag: int):
-        """``(total, n_obs)`` of :func:`.auto.autocorrelation_sums` over pieces."""
+    def autocorrelation_sums(self, max_lag: int, changes: bool = False):
+        """``(total, n_obs)`` of :func:`.auto.autocorrelation_sums` over pieces.
+
+        ``changes``: of the series' first differences (where the levels show
+        no season, :func:`.auto.detect_seasons` searches them).
+        """
         total, n_obs = np.zeros(int(max_lag) + 1), 0
         for p in self.pieces:
             data = p.data()
-            t, n = auto.autocorrelation_sums(
-                data.y, data.indptr, self._train_end(p, data), int(max_lag)
-            )
+            y, ptr, end = data.y, data.indptr, self._train_end(p, data)
+            if changes:
+                y, ptr, end = auto._changes(y, ptr, end)
+            t, n = auto.autocorrelation_sums(y, ptr, end, int(max_lag))
             total, n_obs = total + t, n_obs + n
         return total, n_obs
 
@@ -500,13 +505,16 @@ def shared_statistics(call, n_series: int) -> dict:
         lengths = np.concatenate([h["train_lengths"] for h in held])
         max_lag = auto.season_max_lag(lengths)
         seasons = ()
-        if max_lag >= 2:
-            sums = call("autocorrelation_sums", max_lag)
+        # the levels first, then (none found) the changes, as detect_seasons
+        for changes, repeats in ((False, 1), (True, auto.CHANGE_REPEATS)):
+            if max_lag < 2 or seasons:
+                break
+            sums = call("autocorrelation_sums", max_lag, changes)
             total, n_obs = sums[0]
             for t, n in sums[1:]:
                 total, n_obs = total + t, n_obs + n
             r = total / n_obs if n_obs else np.zeros(max_lag + 1)
-            seasons = auto.seasons_from_autocorrelation(r, n_obs, max_lag)
+            seasons = auto.seasons_from_autocorrelation(r, n_obs, max_lag, repeats)
         season_length = tuple(int(m) for m in (seasons or (1,)))
     return merge_auto_statistics(call("statistics", season_length))
 
