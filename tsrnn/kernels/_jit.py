@@ -107,7 +107,10 @@ class _CompileListener(event.Listener):
             self.on_compile(d, ev.data["args"])
 
     def on_end(self, ev):
-        pass
+        """Nothing: the notice is printed when a compilation starts.
+
+        numba's ``Listener`` is abstract in both hooks, so this one is spelled out.
+        """
 
 
 @contextlib.contextmanager
