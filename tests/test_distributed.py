@@ -5,6 +5,7 @@ One in-process LocalCluster (threads, two workers) for the module; tiny series.
 
 from __future__ import annotations
 
+import os
 import tracemalloc
 import warnings
 
@@ -320,6 +321,82 @@ def test_out_of_core_memory_does_not_grow_with_the_data(client, tmp_path):
     assert big < 0.5 * kept, (big, kept)
     fc = model.predict()
     assert fc["unique_id"].nunique() == 24 * 20 and np.isfinite(fc["y"]).all()
+
+
+def _trainers(client, model):
+    """The fitted model's trainers, as their workers hold them (in process)."""
+    from tsrnn.estimators.forecaster.shards import ShardTrainer
+
+    keys = {a._key for a in model._actors}
+    out = []
+    for w in client.cluster.workers.values():
+        actors = getattr(getattr(w, "state", w), "actors", {})
+        out += [actors[k] for k in keys & set(actors)]
+    assert len(out) == len(keys) and all(isinstance(t, ShardTrainer) for t in out)
+    return out
+
+
+def _held_bytes(trainers):
+    """Bytes of the fitted forecasters the trainers hold in memory (pickled)."""
+    import pickle
+
+    return sum(
+        len(pickle.dumps(p.model)) for t in trainers for p in t.pieces if p.model
+    )
+
+
+def _out_of_core_fit(path, client, keep_in_memory=False):
+    # the refit protocol: the selection run's forecasters stay, the final
+    # run's go to disk
+    return DaskForecaster(
+        _model(horizon=6, max_iter=2),
+        client=client,
+        n_workers=1,
+        keep_in_memory=keep_in_memory,
+    ).fit(dd.read_parquet(str(path)))
+
+
+@pytest.mark.filterwarnings(
+    "ignore:Passing a BlockManager to DataFrame is deprecated:DeprecationWarning",
+    "ignore:An error occurred while calling the read_parquet method:DeprecationWarning",
+)
+def test_out_of_core_model_keeps_the_series_state_on_disk(client, tmp_path, monkeypatch):
+    # after an out-of-core fit, the per-series state predict and update read
+    # (recurrent state, scaler, references, residuals) is on the worker's
+    # disk, one file per partition: what the fitted model holds in the worker
+    # does not grow with the collection, and it forecasts and updates as one
+    # kept in memory does
+    for name, copies, parts in (("small", 4, 2), ("big", 16, 8)):
+        (tmp_path / name).mkdir()
+        _replicated_parquet(tmp_path / name, copies, parts)
+    small = _out_of_core_fit(tmp_path / "small", client)
+    model = _out_of_core_fit(tmp_path / "big", client)
+    kept = _out_of_core_fit(tmp_path / "big", client, keep_in_memory=True)
+    held_small = _held_bytes(_trainers(client, small))
+    trainers = _trainers(client, model)
+    # every partition's forecaster is a file: the worker holds its name only
+    assert _held_bytes(trainers) == held_small == 0
+    for p in (p for t in trainers for p in t.pieces):
+        assert p.model is p.series is p._data is None and os.path.isfile(p.spilled)
+    # kept in memory, the state of every series stays in the worker
+    assert _held_bytes(_trainers(client, kept)) > 16 * 20 * 500
+    fc = model.predict()
+    assert fc["unique_id"].nunique() == 16 * 20 and np.isfinite(fc["y"]).all()
+    # read back from disk, the forecasters forecast as before they were written
+    from tsrnn.estimators.forecaster import shards
+
+    monkeypatch.setattr(shards._Piece, "spill", lambda self, path: None)
+    in_memory = _out_of_core_fit(tmp_path / "big", client)
+    pd.testing.assert_frame_equal(fc, in_memory.predict())
+    # update rewrites the files: the updated series moves on, the others stay
+    starts = fc.groupby("unique_id")["ds"].min()
+    sid = starts.index[0]
+    nxt = pd.DataFrame({"unique_id": [sid], "ds": [starts[sid]], "y": [1000.0]})
+    again = model.update(nxt).predict()
+    moved = again.groupby("unique_id")["ds"].min()
+    assert moved[sid] > starts[sid]
+    assert (moved.drop(sid) == starts.drop(sid)).all()
+    pd.testing.assert_frame_equal(again, model.predict())
 
 
 def test_refuses_a_series_split_across_partitions(client):

@@ -276,7 +276,13 @@ class DaskForecaster:
             weights = self._combination(layout, theta)
             combination.combine_head(net, theta, layout, weights)
         est.combination_weights_ = weights
-        out = self._all("finish", theta, self._attributes(est, log, max_iter))
+        refits = mode in ("refit", "continue") and log.stopped not in (
+            "diverged",
+            "interrupted",
+        )
+        out = self._all(
+            "finish", theta, self._attributes(est, log, max_iter), not refits
+        )
         if mode in (False, "max_iter") and has_val:
             num = sum(o["num"] for o in out)
             den = sum(o["den"] for o in out)
@@ -287,10 +293,7 @@ class DaskForecaster:
         validation = list(log.validation_scores)
         est.validation_scores_ = validation
         est.best_validation_score_ = max(validation) if validation else None
-        if mode in ("refit", "continue") and log.stopped not in (
-            "diverged",
-            "interrupted",
-        ):
+        if refits:
             selection = log
             n_best = 0 if use_reference else int(np.argmax(log.validation_scores)) + 1
             est.selected_epochs_ = n_best
@@ -309,7 +312,7 @@ class DaskForecaster:
                 validation_scores_=validation,
                 best_validation_score_=est.best_validation_score_,
             )
-            self._all("finish", theta, attrs)
+            self._all("finish", theta, attrs, True)
             est.validation_scores_ = validation
         note = None if len(conformal) else "no held-out tail to calibrate on"
         self._all("set_conformal", conformal, note)

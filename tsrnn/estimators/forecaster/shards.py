@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import functools
 import os
+import pickle
+import shutil
 import tempfile
+import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -82,6 +85,7 @@ class _Piece:
         self.model.loss_ = "absolute_error" if loss == "auto" else loss
         self._data = None
         self.series = self.n_val = self.saved = None
+        self.spilled = None  # out of core, after the fit: the model's file
 
     def data(self):
         if self._data is not None:
@@ -95,6 +99,31 @@ class _Piece:
         """Drop the rows (out-of-core: reloaded when next needed)."""
         if not self.keep:
             self.series = None
+
+    def spill(self, path: str) -> None:
+        """Write the fitted forecaster (its per-series state) to ``path`` and
+        drop it from memory: out of core, what a worker keeps between calls
+        is then a file name per partition, not the series' state."""
+        with open(path, "wb") as f:
+            pickle.dump(self.model, f, protocol=pickle.HIGHEST_PROTOCOL)
+        self.model = self._data = self.series = None
+        self.spilled = path
+
+    def fitted(self):
+        """The fitted forecaster (read back from its file when spilled)."""
+        if self.spilled is None:
+            return self.model
+        # the worker's own file, written by spill() above: trusted
+        with open(self.spilled, "rb") as f:
+            return pickle.load(f)
+
+    def keep_fitted(self, model) -> None:
+        """Store a forecaster :meth:`fitted` returned and changed (``update``)."""
+        if self.spilled is None:
+            self.model = model
+            return
+        with open(self.spilled, "wb") as f:
+            pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
 
     def save(self, path: str, every_row: bool) -> None:
         """Keep the scaled rows on the worker's disk (out of core: read back
@@ -142,6 +171,9 @@ class ShardTrainer:
         self.keep = keep_in_memory
         self._epoch = None
         self._disk = None  # out of core: the pieces' scaled rows, on local disk
+        # out of core, after the fit: the directory of the pieces' forecasters
+        self._models = None
+        self._layout = None
 
     # ------------------------------------------------------------ first pass
     def describe(self) -> list:
@@ -403,19 +435,27 @@ class ShardTrainer:
         return out
 
     # ---------------------------------------------------------------- finish
-    def finish(self, theta: np.ndarray, attributes: dict) -> dict:
+    def finish(self, theta: np.ndarray, attributes: dict, last: bool = False) -> dict:
         """Read every series to its end with ``theta``; the tails' residuals.
 
         ``attributes``: the fitted attributes of the whole fit (curves,
-        epochs, ...) every piece's forecaster takes. Returns the conformal
-        scores (selection run) and the validation sums of the final weights.
+        epochs, ...) every piece's forecaster takes. ``last``: the fit's
+        final weights; out of core, each piece's forecaster then goes to
+        local disk as soon as it is read (:meth:`_Piece.spill`), so that the
+        per-series state never accumulates in the worker. Returns the
+        conformal scores (selection run) and the validation sums of the
+        final weights.
         """
+        if last and not self.keep and self._models is None:
+            self._models = tempfile.mkdtemp(prefix="tsrnn-models-")
+            # removed with the trainer (the actor released, the worker closed)
+            weakref.finalize(self, shutil.rmtree, self._models, ignore_errors=True)
         scores, num, den = [], 0.0, 0.0
         # the pieces share one copy of the weights and, where their layouts
         # agree (always: the same settings), one network and inference pack:
         # out of core, what a worker keeps per piece is then its series' state
         weights, first = theta.copy(), None
-        for p in self.pieces:
+        for i, p in enumerate(self.pieces):
             series = self._prepare(p, self.every_row)
             m = p.model
             m.params_ = weights
@@ -440,14 +480,19 @@ class ShardTrainer:
                 )
                 num, den = num + n, den + d
             p.release()
+            self._layout = m._layout
+            if last and not self.keep:
+                p.spill(os.path.join(self._models, f"piece-{i:05d}.pkl"))
         return dict(scores=scores, num=num, den=den)
 
     def set_conformal(self, scores: np.ndarray, note: str | None) -> None:
         """The collection's pooled residuals, for every piece's intervals."""
         for p in self.pieces:
-            p.model.conformal_scores_ = scores
+            m = p.fitted()
+            m.conformal_scores_ = scores
             if note is not None:
-                p.model._conformal_note = note
+                m._conformal_note = note
+            p.keep_fitted(m)
             p.saved = None
         if self._disk is not None:  # the fit is over: free the worker's disk
             self._disk.cleanup()
@@ -456,16 +501,21 @@ class ShardTrainer:
     # ------------------------------------------------------------- forecasts
     def predict(self, horizon=None) -> pd.DataFrame:
         """Forecasts of every series of this worker (long format)."""
-        return pd.concat([p.model.predict(horizon) for p in self.pieces])
+        return pd.concat([p.fitted().predict(horizon) for p in self.pieces])
 
     def layout(self):
         """What the network reads and predicts (the same on every worker)."""
+        if self._layout is not None:
+            return self._layout
         return self.pieces[0].model._layout
 
     def predict_interval(self, horizon=None, kwargs=None) -> pd.DataFrame:
         """Intervals of every series of this worker (long format)."""
         return pd.concat(
-            [p.model.predict_interval(horizon, **(kwargs or {})) for p in self.pieces]
+            [
+                p.fitted().predict_interval(horizon, **(kwargs or {}))
+                for p in self.pieces
+            ]
         )
 
     def update_from(self, load) -> int:
@@ -476,16 +526,17 @@ class ShardTrainer:
         """Advance the series of this worker present in ``frame``; rows read."""
         n = 0
         for p in self.pieces:
-            ids = p.model.schema_.ids
-            part = frame[frame[p.model.id_col].isin(list(ids))]
+            model = p.fitted()
+            part = frame[frame[model.id_col].isin(list(model.schema_.ids))]
             if len(part):
-                p.model.update(part)
+                model.update(part)
+                p.keep_fitted(model)
                 n += len(part)
         return n
 
     def ids(self) -> list:
         """The series ids of this worker."""
-        return [i for p in self.pieces for i in p.model.schema_.ids]
+        return [i for p in self.pieces for i in p.fitted().schema_.ids]
 
 
 def shared_statistics(call, n_series: int) -> dict:
