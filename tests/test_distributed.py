@@ -376,8 +376,13 @@ def test_out_of_core_model_keeps_the_series_state_on_disk(client, tmp_path, monk
     trainers = _trainers(client, model)
     # every partition's forecaster is a file: the worker holds its name only
     assert _held_bytes(trainers) == held_small == 0
-    for p in (p for t in trainers for p in t.pieces):
-        assert p.model is p.series is p._data is None and os.path.isfile(p.spilled)
+    for t in trainers:
+        for p in t.pieces:
+            assert p.model is p.series is p._data is None
+            assert os.path.isfile(p.spilled)
+            # the collection's residuals are kept once per worker, not per file
+            assert p.fitted().conformal_scores_ is None
+            assert p.fitted(t._pooled).conformal_scores_ is t._pooled
     # kept in memory, the state of every series stays in the worker
     assert _held_bytes(_trainers(client, kept)) > 16 * 20 * 500
     fc = model.predict()

@@ -104,26 +104,46 @@ class _Piece:
         """Write the fitted forecaster (its per-series state) to ``path`` and
         drop it from memory: out of core, what a worker keeps between calls
         is then a file name per partition, not the series' state."""
-        with open(path, "wb") as f:
-            pickle.dump(self.model, f, protocol=pickle.HIGHEST_PROTOCOL)
-        self.model = self._data = self.series = None
         self.spilled = path
+        self.keep_fitted(self.model)
+        self.model = self._data = self.series = None
 
-    def fitted(self):
-        """The fitted forecaster (read back from its file when spilled)."""
+    def fitted(self, pooled=None):
+        """The fitted forecaster (read back from its file when spilled).
+
+        ``pooled``: the collection's residuals, given back to a forecaster
+        whose file was written without them (:meth:`keep_fitted`).
+        """
         if self.spilled is None:
             return self.model
-        # the worker's own file, written by spill() above: trusted
+        # the worker's own file, written by keep_fitted() below: trusted
         with open(self.spilled, "rb") as f:
-            return pickle.load(f)
+            without_pooled, model = pickle.load(f)
+        if without_pooled:
+            model.conformal_scores_ = pooled
+        return model
 
-    def keep_fitted(self, model) -> None:
-        """Store a forecaster :meth:`fitted` returned and changed (``update``)."""
+    def keep_fitted(self, model, pooled=None) -> None:
+        """Store a forecaster :meth:`fitted` returned (after ``update``, ...).
+
+        The collection's pooled residuals (``pooled``, the same array on every
+        piece) are left out of the file: one copy per worker, not one per
+        partition. Residuals an ``update`` refreshed are the piece's own and
+        stay in it.
+        """
         if self.spilled is None:
             self.model = model
             return
-        with open(self.spilled, "wb") as f:
-            pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
+        scores = model.__dict__.get("conformal_scores_")
+        without = pooled is not None and scores is pooled
+        if without:
+            model.conformal_scores_ = None
+        try:
+            with open(self.spilled, "wb") as f:
+                pickle.dump((without, model), f, protocol=pickle.HIGHEST_PROTOCOL)
+        finally:
+            if without:
+                model.conformal_scores_ = scores
 
     def save(self, path: str, every_row: bool) -> None:
         """Keep the scaled rows on the worker's disk (out of core: read back
@@ -174,6 +194,7 @@ class ShardTrainer:
         # out of core, after the fit: the directory of the pieces' forecasters
         self._models = None
         self._layout = None
+        self._pooled = None  # the collection's residuals (set_conformal)
 
     # ------------------------------------------------------------ first pass
     def describe(self) -> list:
@@ -487,12 +508,13 @@ class ShardTrainer:
 
     def set_conformal(self, scores: np.ndarray, note: str | None) -> None:
         """The collection's pooled residuals, for every piece's intervals."""
+        self._pooled = scores
         for p in self.pieces:
             m = p.fitted()
             m.conformal_scores_ = scores
             if note is not None:
                 m._conformal_note = note
-            p.keep_fitted(m)
+            p.keep_fitted(m, scores)
             p.saved = None
         if self._disk is not None:  # the fit is over: free the worker's disk
             self._disk.cleanup()
@@ -501,7 +523,9 @@ class ShardTrainer:
     # ------------------------------------------------------------- forecasts
     def predict(self, horizon=None) -> pd.DataFrame:
         """Forecasts of every series of this worker (long format)."""
-        return pd.concat([p.fitted().predict(horizon) for p in self.pieces])
+        return pd.concat(
+            [p.fitted(self._pooled).predict(horizon) for p in self.pieces]
+        )
 
     def layout(self):
         """What the network reads and predicts (the same on every worker)."""
@@ -513,7 +537,7 @@ class ShardTrainer:
         """Intervals of every series of this worker (long format)."""
         return pd.concat(
             [
-                p.fitted().predict_interval(horizon, **(kwargs or {}))
+                p.fitted(self._pooled).predict_interval(horizon, **(kwargs or {}))
                 for p in self.pieces
             ]
         )
@@ -526,11 +550,11 @@ class ShardTrainer:
         """Advance the series of this worker present in ``frame``; rows read."""
         n = 0
         for p in self.pieces:
-            model = p.fitted()
+            model = p.fitted(self._pooled)
             part = frame[frame[model.id_col].isin(list(model.schema_.ids))]
             if len(part):
                 model.update(part)
-                p.keep_fitted(model)
+                p.keep_fitted(model, self._pooled)
                 n += len(part)
         return n
 
