@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from ..kernels._linalg import pack_panels, panel_width
+from ..kernels._linalg import aligned_copy, aligned_empty, pack_panels, panel_width
 from ..kernels.sampling import SAMPLERS, sample_lstm
 from ..kernels.stream import stream_lstm
 from .network import Network
@@ -38,14 +38,23 @@ class Packer:
     def put_panels(self, w) -> tuple[int, int]:
         """Append ``w.T`` (``w`` in torch's ``(out, in)`` layout) as column panels.
 
-        Returns the offset and the number of panels.
+        Returns the offset and the number of panels. The panels start on a
+        64-byte boundary of the vector (zeros pad the gap), which
+        :meth:`vector` puts on a 64-byte boundary of memory: every panel row
+        is then one cache line.
         """
         wp = pack_panels(np.asarray(w, dtype=self.dtype).T)
+        gap = -self.size % panel_width(self.dtype)
+        if gap:
+            self.put(np.zeros(gap, self.dtype))
         return self.put(wp), wp.shape[0]
 
     def vector(self) -> np.ndarray:
-        """Everything appended, as one vector."""
-        return np.concatenate(self.parts) if self.parts else np.zeros(0, self.dtype)
+        """Everything appended, as one vector starting on a 64-byte boundary."""
+        out = aligned_empty(self.size, self.dtype)
+        if self.parts:
+            np.concatenate(self.parts, out=out)
+        return out
 
 
 class InferencePack:
@@ -250,4 +259,6 @@ class InferencePack:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        # unpickled arrays are only 16-byte aligned: panels back on cache lines
+        self.pack = aligned_copy(self.pack)
         self._local = threading.local()

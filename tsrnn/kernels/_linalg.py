@@ -93,6 +93,29 @@ def panel_width(dtype) -> int:
     return PANEL_BYTES // np.dtype(dtype).itemsize
 
 
+def aligned_empty(shape, dtype, align: int = PANEL_BYTES) -> np.ndarray:
+    """An uninitialized C-contiguous array whose data starts on an ``align``-byte boundary.
+
+    NumPy's allocations are only 16-byte aligned: a 64-byte panel row then
+    straddles two cache lines, and every 512-bit load of the tile is a split
+    load. Measured (float32 LSTM, H = 128, one streaming step's product from
+    L2): about 1.5x the time of an aligned one.
+    """
+    dt = np.dtype(dtype)
+    shape = (shape,) if np.ndim(shape) == 0 else tuple(shape)
+    n = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+    raw = np.empty(n + align, np.uint8)
+    start = -raw.ctypes.data % align
+    return raw[start : start + n].view(dt).reshape(shape)
+
+
+def aligned_copy(a: np.ndarray, align: int = PANEL_BYTES) -> np.ndarray:
+    """A C-contiguous copy of ``a`` on an ``align``-byte boundary."""
+    out = aligned_empty(a.shape, a.dtype, align)
+    out[...] = a
+    return out
+
+
 def pack_panels(m: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Pack a (K, N) matrix (any strides) into zero-padded panels ``(P, K, NR)``.
 
