@@ -27,8 +27,12 @@ class Packer:
         self.parts = []
         self.size = 0
 
-    def put(self, a) -> int:
-        """Append ``a`` (flattened); its offset."""
+    def put(self, a, align=False) -> int:
+        """Append ``a`` (flattened); its offset (a multiple of 64 bytes if ``align``)."""
+        if align:
+            gap = -self.size % panel_width(self.dtype)
+            if gap:
+                self.put(np.zeros(gap, self.dtype))
         a = np.ascontiguousarray(a, dtype=self.dtype).ravel()
         self.parts.append(a)
         start = self.size
@@ -44,10 +48,7 @@ class Packer:
         is then one cache line.
         """
         wp = pack_panels(np.asarray(w, dtype=self.dtype).T)
-        gap = -self.size % panel_width(self.dtype)
-        if gap:
-            self.put(np.zeros(gap, self.dtype))
-        return self.put(wp), wp.shape[0]
+        return self.put(wp, align=True), wp.shape[0]
 
     def vector(self) -> np.ndarray:
         """Everything appended, as one vector starting on a 64-byte boundary."""
@@ -84,7 +85,7 @@ class InferencePack:
             rows += row
         th = network.split(theta)[1]
         W = head.dense_weight(th)
-        head_wp, head_np = packer.put_panels(W)
+        head_w = packer.put(W, align=True)  # rows: dot products (dense_rows)
         # a head without parameters of its own (an encoder-decoder's
         # reference read-out) gives its bias
         bias = head.dense_bias(th) if hasattr(head, "dense_bias") else None
@@ -102,7 +103,7 @@ class InferencePack:
         E = head.extra_features
         O = head.out_features
         self.meta = np.array(
-            [stack.num_layers, H, nr, n_i, E, O, g_max, head_wp, head_np, head_b, 0]
+            [stack.num_layers, H, nr, n_i, E, O, g_max, head_w, W.shape[1], head_b, 0]
             + rows,
             dtype=np.int64,
         )
