@@ -77,10 +77,7 @@ def _run_network(cell: str, dtype: str, nonlinearity: str, streaming: bool):
     net.train_step(theta, opt, x, y, None, get_loss("squared_error"))
     net.forward(theta, x)
     if streaming:
-        pack = InferencePack(net, theta)
-        pack.run(stack.zero_state(2), x)  # the plain entry (state and inputs)
-        # the full driver, as the forecasters call it (feedback, last outputs)
-        pack.run(stack.zero_state(2), x, top=np.zeros((2, 4), dt))
+        InferencePack(net, theta).run(stack.zero_state(2), x)
 
 
 def _run_references():
