@@ -15,7 +15,7 @@ import numpy as np
 
 from ..kernels._linalg import aligned_copy, aligned_empty, pack_panels, panel_width
 from ..kernels.sampling import SAMPLERS, sample_lstm
-from ..kernels.stream import PLAIN, stream_lstm
+from ..kernels.stream import stream_lstm
 from .network import Network
 
 
@@ -111,7 +111,6 @@ class InferencePack:
         self._meta_zero = self.meta.copy()
         self._meta_zero[10] = 1
         self._stream = stack.spec.stream_driver(bool(stack.relu))
-        self._plain = PLAIN[self._stream]
         self.hidden = H
         self.n_inputs = n_i
         self.n_extra = E
@@ -147,26 +146,15 @@ class InferencePack:
         ndarray of shape (S, B, O)
             Head outputs at every step.
         """
-        # A streaming step costs about a microsecond before any arithmetic,
-        # most of it in Python and in the call into Numba (about 20-25 ns per
-        # array argument): the common cases are tested first, nothing is
-        # allocated but ``out``, and a call with state and inputs alone takes
-        # the six-argument entry (``stream.PLAIN``).
+        # A streaming step costs a few microseconds, most of it in Python and
+        # in the call into Numba (about 35 ns per array argument): the common
+        # cases are tested first, nothing is allocated but ``out``.
         dt = self.dtype
         if self.embeddings is not None:
             x = self.embeddings.forward(self._tables, x)
         if x.dtype is not dt or not x.flags.c_contiguous:
             x = np.ascontiguousarray(x, dtype=dt)
         shape = x.shape
-        try:
-            last0, top0, buf = self._local.scratch[shape[1]]
-        except (AttributeError, KeyError):
-            last0, top0, buf = self._new_scratch(shape[1])
-        out = np.empty((shape[0], shape[1], self.n_outputs), dt)
-        if extra is None and fb_cols is None and last_out is None and top is None:
-            if not self.n_extra:
-                self._plain(self.pack, self._meta_zero, state, x, out, buf)
-                return out
         if extra is None:
             if self.n_extra:
                 raise ValueError(
@@ -176,6 +164,11 @@ class InferencePack:
             extra = x  # never read: the head has no extra features (E = 0)
         elif extra.dtype is not dt or not extra.flags.c_contiguous:
             extra = np.ascontiguousarray(extra, dtype=dt)
+        try:
+            last0, top0, buf = self._local.scratch[shape[1]]
+        except (AttributeError, KeyError):
+            last0, top0, buf = self._new_scratch(shape[1])
+        out = np.empty((shape[0], shape[1], self.n_outputs), dt)
         self._stream(
             self.pack,
             self._meta_zero if last_out is None else self.meta,  # zeroes last0
@@ -251,13 +244,12 @@ class InferencePack:
         buffers = getattr(self._local, "scratch", None)
         if buffers is None:
             buffers = self._local.scratch = {}
-        # one vector: the driver's scratch, then last_out (B, O) and top
-        # (B, H), the layout of the plain entries (stream.PLAIN)
-        O, H, n = self.n_outputs, self.hidden, self.n_buf
-        buf = np.zeros(n + B * (O + H), self.dtype)
-        last0 = buf[n : n + B * O].reshape(B, O)
-        top0 = buf[n + B * O :].reshape(B, H)
-        scratch = buffers[B] = (last0, top0, buf)
+        dt = self.dtype
+        scratch = buffers[B] = (
+            np.zeros((B, self.n_outputs), dt),
+            np.empty((B, self.hidden), dt),
+            np.empty(self.n_buf, dt),
+        )
         return scratch
 
     def __getstate__(self):
