@@ -120,13 +120,14 @@ def pack_panels(m: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Pack a (K, N) matrix (any strides) into zero-padded panels ``(P, K, NR)``.
 
     ``out[q, p, c] = m[p, q * NR + c]``; ``out`` (if given) must have that shape
-    and ``m``'s dtype.
+    and ``m``'s dtype. A new ``out`` starts on a 64-byte boundary
+    (:func:`aligned_empty`): each panel row is then one cache line.
     """
     K, N = m.shape
     nr = panel_width(m.dtype)
     P = -(-N // nr)
     if out is None:
-        out = np.empty((P, K, nr), dtype=m.dtype)
+        out = aligned_empty((P, K, nr), m.dtype)
     full = N // nr
     if full:
         out[:full] = m[:, : full * nr].reshape(K, full, nr).transpose(1, 0, 2)
