@@ -121,7 +121,8 @@ def step_floor(pack, state, x1, reps=40):
     pack.run(state, x1)
     last0, top0, buf = pack._local.scratch[1]
     out = np.empty((1, 1, pack.n_outputs), pack.dtype)
-    args = (pack.pack, pack.meta, state, x1, x1, pack._no_feedback, last0, out, top0, buf)
+    args = (pack.pack, pack.meta, state, x1, x1, pack._no_feedback, last0, out, top0,
+            buf)
     empty = time_batches(lambda: _empty_driver(*args), reps)[0]
     driver = pack._stream
     pack._stream = _empty_driver
@@ -354,7 +355,8 @@ def step_rows(args):
     )
     header = (
         f"{'cell':5} {'dtype':7} {'H':>4} | {'step':>6} {'(med)':>6} | {'torch':>6} "
-        f"{'(med)':>6} | {'wread':>6} {'(med)':>6} | {'empty':>5} {'call':>5} | {'/wread':>6} {'bar':>5} ok"
+        f"{'(med)':>6} | {'wread':>6} {'(med)':>6} | {'empty':>5} {'call':>5} | "
+        f"{'/wread':>6} {'bar':>5} ok"
     )
     print(header)
     print("-" * len(header))
@@ -375,9 +377,9 @@ def step_rows(args):
                 bar = 3e-6 if w_min < 2e-6 else 1.5 * w_min
                 ok = "yes" if s_min <= bar else "NO"
                 print(
-                    f"{cell:5} {dname:7} {H:4d} | {s_min * 1e6:6.2f} {s_med * 1e6:6.2f} | "
-                    f"{tt} | {w_min * 1e6:6.2f} {w_med * 1e6:6.2f} | {f_empty * 1e6:5.2f} "
-                    f"{f_call * 1e6:5.2f} | "
+                    f"{cell:5} {dname:7} {H:4d} | {s_min * 1e6:6.2f} "
+                    f"{s_med * 1e6:6.2f} | {tt} | {w_min * 1e6:6.2f} "
+                    f"{w_med * 1e6:6.2f} | {f_empty * 1e6:5.2f} {f_call * 1e6:5.2f} | "
                     f"{s_min / w_min:6.2f} {bar * 1e6:5.2f} {ok}",
                     flush=True,
                 )

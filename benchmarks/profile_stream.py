@@ -96,9 +96,12 @@ def main():
                 driver = tmin(lambda: f(*one), 300, r)
                 run = tmin(lambda: pack.run(state, x1), 300, r)
                 wread = tmin(lambda: _read_k(w, 1), 300, r)
-                print(f"{cell:5} {dname:7} {H:4d} | {kernel * 1e6:7.3f} {read * 1e6:7.3f} | "
-                      f"{driver * 1e6:7.3f} {run * 1e6:7.3f} {wread * 1e6:7.3f} | "
-                      f"{pack.pack.nbytes / 1024:6.0f}", flush=True)
+                print(
+                    f"{cell:5} {dname:7} {H:4d} | {kernel * 1e6:7.3f} "
+                    f"{read * 1e6:7.3f} | {driver * 1e6:7.3f} {run * 1e6:7.3f} "
+                    f"{wread * 1e6:7.3f} | {pack.pack.nbytes / 1024:6.0f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ class Packer:
         self.size = 0
 
     def put(self, a, align=False) -> int:
-        """Append ``a`` (flattened); its offset (a multiple of 64 bytes if ``align``)."""
+        """Append ``a`` (flattened); its offset (on 64 bytes if ``align``)."""
         if align:
             gap = -self.size % panel_width(self.dtype)
             if gap:

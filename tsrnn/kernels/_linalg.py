@@ -94,7 +94,7 @@ def panel_width(dtype) -> int:
 
 
 def aligned_empty(shape, dtype, align: int = PANEL_BYTES) -> np.ndarray:
-    """An uninitialized C-contiguous array whose data starts on an ``align``-byte boundary.
+    """An uninitialized C-contiguous array starting on an ``align``-byte boundary.
 
     NumPy's allocations are only 16-byte aligned: a 64-byte panel row then
     straddles two cache lines, and every 512-bit load of the tile is a split
@@ -421,7 +421,9 @@ def _dot_row_codegen(context, builder, signature, args):
 
     if _FMA:
         vfma = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vty, [vty, vty, vty]), f"llvm.fma.v{VL}f{bits}"
+            builder.module,
+            ir.FunctionType(vty, [vty, vty, vty]),
+            f"llvm.fma.v{VL}f{bits}",
         )
         sfma = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(fty, [fty, fty, fty]), f"llvm.fma.f{bits}"
@@ -440,7 +442,12 @@ def _dot_row_codegen(context, builder, signature, args):
     with cgutils.for_range_slice(builder, intp(0), n_main, step) as (k, _):
         for u in range(U):
             ku = builder.add(k, intp(u * VL))
-            x = fma(vfma if _FMA else None, vload(zp, ku), vload(wp, ku), builder.load(acc[u]))
+            x = fma(
+                vfma if _FMA else None,
+                vload(zp, ku),
+                vload(wp, ku),
+                builder.load(acc[u]),
+            )
             builder.store(x, acc[u])
     v = builder.load(acc[0])
     for u in range(1, U):
@@ -454,7 +461,8 @@ def _dot_row_codegen(context, builder, signature, args):
     v = builder.load(vacc)
     s = builder.extract_element(v, ir.Constant(ir.IntType(32), 0))
     for lane in range(1, VL):
-        s = builder.fadd(s, builder.extract_element(v, ir.Constant(ir.IntType(32), lane)))
+        lane_v = builder.extract_element(v, ir.Constant(ir.IntType(32), lane))
+        s = builder.fadd(s, lane_v)
     sacc = cgutils.alloca_once_value(builder, s)
     # the last K mod VL one at a time
     with cgutils.for_range_slice(builder, n_vec, K, intp(1)) as (k, _):
