@@ -17,6 +17,16 @@ Usage::
     python benchmarks/bench_engine.py --cells lstm --dtypes float32 --hidden 64
     python benchmarks/bench_engine.py --threads 1   # one thread each
     python benchmarks/bench_engine.py --compile-only
+    python benchmarks/bench_engine.py --only step   # streaming rows only
+
+``--only step`` times each streaming step in batches of calls (min and median
+over the batches, per call: the min is the figure on a shared machine) beside
+``wread`` timed the same way, the ratio step / wread (issue 17: <= 1.5, or
+<= 3 us where wread < 2 us), and two call floors: ``empty``, an empty Numba
+function (compiled without NRT, as the drivers) called with the driver's ten
+arguments (Numba's dispatch and argument unboxing), and ``call``, the whole
+``pack.run`` with that empty function as its driver (what a step costs
+before any arithmetic).
 """
 
 from __future__ import annotations
@@ -82,6 +92,47 @@ def _read_all(a):
     return s
 
 
+def time_batches(fn, reps=40, n=200):
+    """(min, median) seconds per call over ``reps`` batches of ``n`` calls."""
+    fn()
+    per = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        per.append((time.perf_counter() - t0) / n)
+    return min(per), float(np.median(per))
+
+
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
+def _empty_driver(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
+    # the streaming drivers' signature, nothing inside: the call floor
+    pass
+
+
+def step_floor(pack, state, x1, reps=40):
+    """Call floors of a streaming step: (empty kernel, whole call), seconds.
+
+    The first is an empty Numba function called with the driver's ten
+    arguments; the second is ``pack.run`` with its driver swapped for that
+    empty function: Python, the output's allocation and Numba's dispatch,
+    everything a step pays before any arithmetic.
+    """
+    pack.run(state, x1)
+    last0, top0, buf = pack._local.scratch[1]
+    out = np.empty((1, 1, pack.n_outputs), pack.dtype)
+    args = (pack.pack, pack.meta, state, x1, x1, pack._no_feedback, last0, out, top0,
+            buf)
+    empty = time_batches(lambda: _empty_driver(*args), reps)[0]
+    driver = pack._stream
+    pack._stream = _empty_driver
+    try:
+        whole = time_batches(lambda: pack.run(state, x1), reps)[0]
+    finally:
+        pack._stream = driver
+    return empty, whole
+
+
 def weight_read(pack):
     """Seconds to read a streaming step's packed weights once, one core.
 
@@ -124,6 +175,7 @@ def tsrnn_fns(cell, H, dtype):
     def step():
         pack.run(state, x1)
 
+    step.args = (pack, state, x1)
     return train, infer, step, pack
 
 
@@ -225,7 +277,12 @@ def main():
     parser.add_argument(
         "--compile-only", action="store_true", help="only the compile-time rows"
     )
+    parser.add_argument(
+        "--only", choices=["step"], help="only the streaming-step rows (min/median)"
+    )
     args = parser.parse_args()
+    if args.only == "step":
+        return step_rows(args)
     hidden = [int(h) for h in args.hidden.split(",")]
     if args.quick:
         hidden = [h for h in hidden if h in (16, 64, 256)]
@@ -286,6 +343,46 @@ def main():
             f"{imp0:.2f} s, CPU {cimp0:.2f} s), cached start {warm:.2f} s (CPU "
             f"{cwarm:.2f} s; import {imp1:.2f} s, CPU {cimp1:.2f} s)"
         )
+
+
+def step_rows(args):
+    """The streaming rows alone: min and median over batches of calls."""
+    hidden = [int(h) for h in args.hidden.split(",")]
+    reps = 15 if args.quick else 40
+    print(
+        f"streaming step, tsrnn vs torch {torch.__version__} cells, I={I}, batch 1; "
+        f"us per call, min / median over {reps} batches of 200 calls"
+    )
+    header = (
+        f"{'cell':5} {'dtype':7} {'H':>4} | {'step':>6} {'(med)':>6} | {'torch':>6} "
+        f"{'(med)':>6} | {'wread':>6} {'(med)':>6} | {'empty':>5} {'call':>5} | "
+        f"{'/wread':>6} {'bar':>5} ok"
+    )
+    print(header)
+    print("-" * len(header))
+    for dname in args.dtypes.split(","):
+        dtype = np.dtype(dname).type
+        for cell in args.cells.split(","):
+            for H in hidden:
+                st = tsrnn_fns(cell, H, dtype)[2]
+                pack, state, x1 = st.args
+                s_min, s_med = time_batches(st, reps)
+                w_min, w_med = time_batches(lambda: _read_all(pack.pack), reps)
+                f_empty, f_call = step_floor(pack, state, x1, reps)
+                if cell in TORCH:
+                    t_min, t_med = time_batches(torch_fns(cell, H, dtype)[2], reps)
+                    tt = f"{t_min * 1e6:6.1f} {t_med * 1e6:6.1f}"
+                else:
+                    tt = f"{'-':>6} {'-':>6}"
+                bar = 3e-6 if w_min < 2e-6 else 1.5 * w_min
+                ok = "yes" if s_min <= bar else "NO"
+                print(
+                    f"{cell:5} {dname:7} {H:4d} | {s_min * 1e6:6.2f} "
+                    f"{s_med * 1e6:6.2f} | {tt} | {w_min * 1e6:6.2f} "
+                    f"{w_med * 1e6:6.2f} | {f_empty * 1e6:5.2f} {f_call * 1e6:5.2f} | "
+                    f"{s_min / w_min:6.2f} {bar * 1e6:5.2f} {ok}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

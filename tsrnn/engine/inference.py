@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from ..kernels._linalg import pack_panels, panel_width
+from ..kernels._linalg import aligned_copy, aligned_empty, pack_panels, panel_width
 from ..kernels.sampling import SAMPLERS, sample_lstm
 from ..kernels.stream import stream_lstm
 from .network import Network
@@ -27,8 +27,12 @@ class Packer:
         self.parts = []
         self.size = 0
 
-    def put(self, a) -> int:
-        """Append ``a`` (flattened); its offset."""
+    def put(self, a, align=False) -> int:
+        """Append ``a`` (flattened); its offset (on 64 bytes if ``align``)."""
+        if align:
+            gap = -self.size % panel_width(self.dtype)
+            if gap:
+                self.put(np.zeros(gap, self.dtype))
         a = np.ascontiguousarray(a, dtype=self.dtype).ravel()
         self.parts.append(a)
         start = self.size
@@ -38,14 +42,20 @@ class Packer:
     def put_panels(self, w) -> tuple[int, int]:
         """Append ``w.T`` (``w`` in torch's ``(out, in)`` layout) as column panels.
 
-        Returns the offset and the number of panels.
+        Returns the offset and the number of panels. The panels start on a
+        64-byte boundary of the vector (zeros pad the gap), which
+        :meth:`vector` puts on a 64-byte boundary of memory: every panel row
+        is then one cache line.
         """
         wp = pack_panels(np.asarray(w, dtype=self.dtype).T)
-        return self.put(wp), wp.shape[0]
+        return self.put(wp, align=True), wp.shape[0]
 
     def vector(self) -> np.ndarray:
-        """Everything appended, as one vector."""
-        return np.concatenate(self.parts) if self.parts else np.zeros(0, self.dtype)
+        """Everything appended, as one vector starting on a 64-byte boundary."""
+        out = aligned_empty(self.size, self.dtype)
+        if self.parts:
+            np.concatenate(self.parts, out=out)
+        return out
 
 
 class InferencePack:
@@ -75,7 +85,7 @@ class InferencePack:
             rows += row
         th = network.split(theta)[1]
         W = head.dense_weight(th)
-        head_wp, head_np = packer.put_panels(W)
+        head_w = packer.put(W, align=True)  # rows: dot products (dense_rows)
         # a head without parameters of its own (an encoder-decoder's
         # reference read-out) gives its bias
         bias = head.dense_bias(th) if hasattr(head, "dense_bias") else None
@@ -93,7 +103,7 @@ class InferencePack:
         E = head.extra_features
         O = head.out_features
         self.meta = np.array(
-            [stack.num_layers, H, nr, n_i, E, O, g_max, head_wp, head_np, head_b, 0]
+            [stack.num_layers, H, nr, n_i, E, O, g_max, head_w, W.shape[1], head_b, 0]
             + rows,
             dtype=np.int64,
         )
@@ -250,4 +260,6 @@ class InferencePack:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        # unpickled arrays are only 16-byte aligned: panels back on cache lines
+        self.pack = aligned_copy(self.pack)
         self._local = threading.local()

@@ -43,7 +43,7 @@ from ._activations import (
     tanh_of,
 )
 from ._jit import jit
-from ._linalg import copy2d, panel_matmul, view
+from ._linalg import copy2d, dense_rows, panel_matmul, view
 from .stream import stream_gru, stream_rnn_relu, stream_rnn_tanh, stream_sru
 
 EPS = 1e-6
@@ -239,7 +239,7 @@ def _rnn_sample(relu, pack, meta, state, x, extra, out0, family, n_params,
     zero = pack.dtype.type(0.0)
     gb = view(g, 0, (B, H))
     _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
-    head_w = view(pack, meta[7], (meta[8], z.shape[1], nr))
+    head_w = view(pack, meta[7], (out.shape[1], meta[8]))
     head_b = view(pack, meta[9], (1, out.shape[1]))
     for s in range(draws.shape[0] - 1):
         _step_inputs(x, extra, s, draws, xs, z)
@@ -255,7 +255,7 @@ def _rnn_sample(relu, pack, meta, state, x, extra, out0, family, n_params,
             for b in range(B):
                 for j in range(H):
                     z[b, j] = h[b, j]
-        panel_matmul(z, head_w, head_b, out, 0, B)
+        dense_rows(z, head_w, head_b, out, 0, B)
         _draw_step(family, n_params, out, s + 1, temperature, qwork, draws)
 
 
@@ -284,7 +284,7 @@ def sample_gru(pack, meta, state, x, extra, out0, family, n_params,
     gb, hpb, ab = view(g, 0, (B, G)), view(hp, 0, (B, G)), view(act, 0, (B, G))
     t0 = row[:H]
     _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
-    head_w = view(pack, meta[7], (meta[8], z.shape[1], nr))
+    head_w = view(pack, meta[7], (out.shape[1], meta[8]))
     head_b = view(pack, meta[9], (1, out.shape[1]))
     for s in range(draws.shape[0] - 1):
         _step_inputs(x, extra, s, draws, xs, z)
@@ -304,7 +304,7 @@ def sample_gru(pack, meta, state, x, extra, out0, family, n_params,
                     zg = a[H + j]
                     h[j] = (one - zg) * a[2 * H + j] + zg * h[j]
                     z[b, j] = h[j]
-        panel_matmul(z, head_w, head_b, out, 0, B)
+        dense_rows(z, head_w, head_b, out, 0, B)
         _draw_step(family, n_params, out, s + 1, temperature, qwork, draws)
 
 
@@ -318,7 +318,7 @@ def sample_sru(pack, meta, state, x, extra, out0, family, n_params,
     pre = row
     a = view(act, 0, (2 * H,))
     _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
-    head_w = view(pack, meta[7], (meta[8], z.shape[1], nr))
+    head_w = view(pack, meta[7], (out.shape[1], meta[8]))
     head_b = view(pack, meta[9], (1, out.shape[1]))
     for s in range(draws.shape[0] - 1):
         _step_inputs(x, extra, s, draws, xs, z)
@@ -347,7 +347,7 @@ def sample_sru(pack, meta, state, x, extra, out0, family, n_params,
                     sk = g0[3 * H + j] if G == 4 * H else al * inp[b, j]
                     c_row[j] = c
                     z[b, j] = r * c + (one - r) * sk  # inp[b, j] is read above first
-        panel_matmul(z, head_w, head_b, out, 0, B)
+        dense_rows(z, head_w, head_b, out, 0, B)
         _draw_step(family, n_params, out, s + 1, temperature, qwork, draws)
 
 
@@ -384,7 +384,7 @@ def sample_lstm(pack, meta, state, x, extra, out0, family, n_params, temperature
     B = out0.shape[0]
     E = z.shape[1] - H
     _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
-    head_w = view(pack, meta[7], (meta[8], H + E, nr))
+    head_w = view(pack, meta[7], (out.shape[1], meta[8]))
     head_b = view(pack, meta[9], (1, out.shape[1]))
     for s in range(draws.shape[0] - 1):
         for b in range(B):
@@ -407,5 +407,5 @@ def sample_lstm(pack, meta, state, x, extra, out0, family, n_params, temperature
             lstm_cell_2d(act, c, cn, tc, 0, B)
             copy2d(cn, c)
             lstm_output_2d(act, tc, h, z, 0, 0, B)  # h, and z[:, :H] above
-        panel_matmul(z, head_w, head_b, out, 0, B)
+        dense_rows(z, head_w, head_b, out, 0, B)
         _draw_step(family, n_params, out, s + 1, temperature, qwork, draws)
