@@ -386,7 +386,7 @@ class DaskForecaster:
             epoch,
             max_iter=max_iter,
             tol=est.tol,
-            n_iter_no_change=est.n_iter_no_change,
+            n_iter_no_change=auto_rules.choose_patience(est.n_iter_no_change, early),
             early_stopping=early,
             validate=(lambda: self._validate(theta)) if early else None,
             verbose=est.verbose,
@@ -418,6 +418,7 @@ class DaskForecaster:
             "seasons_",
             "bptt_length_",
             "loss_",
+            "learning_rate_",
             "validation_fraction_",
             "selected_epochs_",
         ):

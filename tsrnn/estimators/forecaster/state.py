@@ -52,6 +52,8 @@ SCALARS = (
     "n_epochs_",
     "selected_epochs_",
     "validation_fraction_",
+    "learning_rate_",  # older files: none (learning_rate_init was a number)
+    "n_iter_no_change_",  # older files: none
     "conformal_window_",  # after update (online conformal); older files: none
 )
 ARRAYS = (
