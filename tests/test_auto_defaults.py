@@ -395,6 +395,8 @@ def test_resolved_values_survive_save_and_load(tmp_path):
     ):
         assert getattr(back, name) == getattr(est, name), name
     np.testing.assert_array_equal(back.predict(), est.predict())
+    # and a continued fit reads them (partial_fit: the resolved window and loss)
+    back.partial_fit(_fast_sensor(2100).iloc[2000:])
 
 
 def test_short_series_train_with_the_larger_step():
@@ -408,15 +410,11 @@ def test_short_series_train_with_the_larger_step():
     )
     est = _quiet_fit(RNNForecaster(horizon=3, max_iter=2, **FAST), frame)
     assert est.learning_rate_ == 1e-2 and est._optimizer.learning_rate == 1e-2
-    # partial_fit continues with the resolved step, an explicit one wins
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est.partial_fit(frame)
-        assert est._optimizer.learning_rate == 1e-2
-        est.set_params(learning_rate_init=1e-3).partial_fit(frame)
+    # a warm fit continues with the resolved step, an explicit one wins
+    _quiet_fit(est.set_params(warm_start=True), frame)
+    assert est._optimizer.learning_rate == 1e-2
+    _quiet_fit(est.set_params(learning_rate_init=1e-3), frame)
     assert est._optimizer.learning_rate == 1e-3
-    # and a continued fit reads them (partial_fit: the resolved window and loss)
-    back.partial_fit(_fast_sensor(2100).iloc[2000:])
 
 
 def test_the_reference_alone_is_kept_when_no_epoch_beats_it_on_the_tails():
