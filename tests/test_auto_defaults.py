@@ -107,9 +107,13 @@ def test_learning_rate_rule():
 
 
 def test_patience_rule():
-    assert auto.choose_patience("auto", early=True) == 3  # the tails' U curve
-    assert auto.choose_patience("auto", early=False) == 10  # sklearn's
-    assert auto.choose_patience(7, early=True) == 7  # as given
+    # the tails' U curve of short series
+    assert auto.choose_patience("auto", early=True, short=True) == 3
+    assert auto.choose_patience("auto", early=True, short=False) == 10
+    assert auto.choose_patience("auto", early=False, short=True) == 10  # sklearn's
+    assert auto.choose_patience(7, early=True, short=True) == 7  # as given
+    assert auto.is_short([18, 23, 44, 63]) and not auto.is_short([103, 115])
+    assert not auto.is_short([])
 
 
 def test_validation_rows_rule():
@@ -222,7 +226,9 @@ def test_fitted_attributes_after_default_fit():
     ):
         assert hasattr(est, name), name
     assert est.loss_ == "absolute_error"
-    assert est.learning_rate_ == 3e-3 and est.n_iter_no_change_ == 3  # 480 rows
+    # 480 rows: a long series, the former step and patience
+    assert est.learning_rate_ == 3e-3 and est.n_iter_no_change_ == 10
+    assert est.short_series_ is False
     assert est.bptt_length_ == 32
     assert est.n_epochs_ == est.selected_epochs_ == est.n_iter_
     assert 0 < est.validation_fraction_ < 0.5
@@ -392,6 +398,7 @@ def test_resolved_values_survive_save_and_load(tmp_path):
         "validation_fraction_",
         "learning_rate_",
         "n_iter_no_change_",
+        "short_series_",
     ):
         assert getattr(back, name) == getattr(est, name), name
     np.testing.assert_array_equal(back.predict(), est.predict())
@@ -410,6 +417,7 @@ def test_short_series_train_with_the_larger_step():
     )
     est = _quiet_fit(RNNForecaster(horizon=3, max_iter=2, **FAST), frame)
     assert est.learning_rate_ == 1e-2 and est._optimizer.learning_rate == 1e-2
+    assert est.short_series_ and est.n_iter_no_change_ == 3
     # a warm fit continues with the resolved step, an explicit one wins
     _quiet_fit(est.set_params(warm_start=True), frame)
     assert est._optimizer.learning_rate == 1e-2

@@ -281,7 +281,8 @@ class RNNForecaster(
     n_iter_no_change : int or "auto", default="auto"
         Epochs without improvement (of the tails' score with early stopping,
         of the training loss without) before training stops. ``"auto"``: 3
-        with early stopping on the tails, 10 without (see Notes); fitted:
+        with early stopping on the tails of short series (median length
+        below 90.5 rows), 10 otherwise (see Notes); fitted:
         ``n_iter_no_change_``.
     clip_norm : float or None, default=1.0
         Global gradient-norm clipping.
@@ -368,6 +369,9 @@ class RNNForecaster(
         ``"continue"``).
     learning_rate_ : float
         The step size training used (``learning_rate_init`` resolved).
+    short_series_ : bool
+        Whether the median series is shorter than 90.5 rows (the
+        ``learning_rate_init`` and ``n_iter_no_change`` rules).
     n_iter_no_change_ : int
         The patience of the run that decided how long to train
         (``n_iter_no_change`` resolved).
@@ -420,10 +424,11 @@ class RNNForecaster(
       under 32 steps: M3/Tourism yearly, quarterly M3, M3 other), 3e-3
       otherwise: the network's part of a short series' forecast is learned
       in a few epochs, and the larger step takes a third of them or fewer.
-    - ``n_iter_no_change="auto"``: 3 epochs without a better tail score
-      stop a run the tails watch (their score worsens steadily past its best
-      epoch on every M3/Tourism group), 10 without a lower training loss
-      otherwise.
+    - ``n_iter_no_change="auto"``: on short series (the same threshold), 3
+      epochs without a better tail score stop a run the tails watch (their
+      score worsens steadily past its best epoch there); 10 otherwise (long
+      series' tails can be noisier: the bank's calls a week ahead lost with
+      3), and 10 without a lower training loss.
     - ``loss="auto"``: absolute error (see ``loss``).
     - ``validation_fraction="auto"``: 10 % of each series, and
       ``horizon + ceil(9 / n_series)`` rows where that leaves a series half of

@@ -318,6 +318,7 @@ class FitsForecaster:
             if self.bptt_length == "auto"
             else int(self.bptt_length)
         )
+        self.short_series_ = auto.is_short(stats["lengths"])
         self.learning_rate_ = (
             auto.choose_learning_rate(stats["lengths"])
             if self.learning_rate_init == "auto"
@@ -527,7 +528,9 @@ class FitsForecaster:
         ``record``: kept as ``n_iter_no_change_`` (the run that decides how
         long to train, not the refit's fixed epochs).
         """
-        patience = auto.choose_patience(self.n_iter_no_change, early)
+        patience = auto.choose_patience(
+            self.n_iter_no_change, early, getattr(self, "short_series_", False)
+        )
         if record:
             self.n_iter_no_change_ = patience
         return patience
