@@ -440,7 +440,9 @@ def is_short(train_lengths) -> bool:
 
 
 def choose_learning_rate(train_lengths) -> float:
-    """``learning_rate_init="auto"``: 1e-2 for short series (:func:`is_short`), else 3e-3.
+    """``learning_rate_init="auto"``: 1e-2 for short series, else 3e-3.
+
+    Short: :func:`is_short`.
 
     The network's part of a short series' forecast is a small pooled
     correction of its references that the tails stop within a few epochs;

@@ -688,7 +688,9 @@ class FitsForecaster:
         net = self._net
         opt = getattr(self, "_optimizer", None)
         if opt is None or not is_solver(opt, self.solver):
-            opt = make_optimizer(self.solver, net.size, self._learning_rate(), net.dtype)
+            opt = make_optimizer(
+                self.solver, net.size, self._learning_rate(), net.dtype
+            )
         else:
             opt.learning_rate = self._learning_rate()
         self._optimizer = opt
