@@ -93,6 +93,29 @@ def test_epochs_rule():
     assert auto.choose_epochs(20, selecting=True) == 100
 
 
+def test_learning_rate_rule():
+    # short series (the window rule's windows under 32 steps): the larger step
+    assert auto.choose_learning_rate([18] * 10) == 1e-2  # M3 yearly
+    assert auto.choose_learning_rate([63, 63, 70]) == 1e-2  # M3 other
+    assert auto.choose_learning_rate([90] * 5 + [91] * 4) == 1e-2
+    assert auto.choose_learning_rate([91] * 5 + [90] * 4) == 3e-3
+    assert auto.choose_learning_rate([103, 115, 306]) == 3e-3  # the long groups
+    assert auto.choose_learning_rate([20_000]) == 3e-3  # a long single series
+    assert auto.choose_learning_rate([]) == 3e-3
+    # the threshold is where the window rule reaches its cap
+    assert auto.choose_bptt_length([90]) == 16 and auto.choose_bptt_length([91]) == 32
+
+
+def test_patience_rule():
+    # the tails' U curve of short series
+    assert auto.choose_patience("auto", early=True, short=True) == 3
+    assert auto.choose_patience("auto", early=True, short=False) == 10
+    assert auto.choose_patience("auto", early=False, short=True) == 10  # sklearn's
+    assert auto.choose_patience(7, early=True, short=True) == 7  # as given
+    assert auto.is_short([18, 23, 44, 63]) and not auto.is_short([103, 115])
+    assert not auto.is_short([])
+
+
 def test_validation_rows_rule():
     n = np.array([18, 40, 300, 8])
     # 10 %, at least horizon + ceil(9 / 4 series) = 9 (9 origins in all) where
@@ -198,9 +221,14 @@ def test_fitted_attributes_after_default_fit():
         "n_epochs_",
         "selected_epochs_",
         "validation_fraction_",
+        "learning_rate_",
+        "n_iter_no_change_",
     ):
         assert hasattr(est, name), name
     assert est.loss_ == "absolute_error"
+    # 480 rows: a long series, the former step and patience
+    assert est.learning_rate_ == 3e-3 and est.n_iter_no_change_ == 10
+    assert est.short_series_ is False
     assert est.bptt_length_ == 32
     assert est.n_epochs_ == est.selected_epochs_ == est.n_iter_
     assert 0 < est.validation_fraction_ < 0.5
@@ -217,10 +245,14 @@ def test_explicit_values_are_used_as_given():
             max_iter=3,
             early_stopping=False,
             validation_fraction=0.1,
+            learning_rate_init=5e-3,
+            n_iter_no_change=4,
             **FAST,
         ),
         y,
     )
+    assert est.learning_rate_ == 5e-3 and est._optimizer.learning_rate == 5e-3
+    assert est.n_iter_no_change_ == 4
     assert est.differencing_ is False and not est._layout.relative
     assert est.bptt_length_ == 16 and est.loss_ == "squared_error"
     assert est.n_epochs_ == est.n_iter_ == 3 and est.validation_fraction_ == 0.1
@@ -364,11 +396,33 @@ def test_resolved_values_survive_save_and_load(tmp_path):
         "n_epochs_",
         "selected_epochs_",
         "validation_fraction_",
+        "learning_rate_",
+        "n_iter_no_change_",
+        "short_series_",
     ):
         assert getattr(back, name) == getattr(est, name), name
     np.testing.assert_array_equal(back.predict(), est.predict())
     # and a continued fit reads them (partial_fit: the resolved window and loss)
     back.partial_fit(_fast_sensor(2100).iloc[2000:])
+
+
+def test_short_series_train_with_the_larger_step():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.arange(6), 30),
+            "ds": np.tile(np.arange(30), 6),
+            "y": np.cumsum(rng.normal(size=180)) + 50,
+        }
+    )
+    est = _quiet_fit(RNNForecaster(horizon=3, max_iter=2, **FAST), frame)
+    assert est.learning_rate_ == 1e-2 and est._optimizer.learning_rate == 1e-2
+    assert est.short_series_ and est.n_iter_no_change_ == 3
+    # a warm fit continues with the resolved step, an explicit one wins
+    _quiet_fit(est.set_params(warm_start=True), frame)
+    assert est._optimizer.learning_rate == 1e-2
+    _quiet_fit(est.set_params(learning_rate_init=1e-3), frame)
+    assert est._optimizer.learning_rate == 1e-3
 
 
 def test_the_reference_alone_is_kept_when_no_epoch_beats_it_on_the_tails():

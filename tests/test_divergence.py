@@ -474,7 +474,9 @@ def test_a_healthy_fit_is_not_called_diverged(make, data):
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("error", DivergenceWarning)
         est = make().fit(*data())
-    assert est.stopped_ in ("max_iter", "converged") and est.n_iter_ >= 1
+    # the tails may stop a healthy run early (3 epochs of patience)
+    assert est.stopped_ in ("max_iter", "converged", "early_stopping")
+    assert est.n_iter_ >= 1
 
 
 def test_forecaster_partial_fit_stops_on_an_exploding_loss(monkeypatch):

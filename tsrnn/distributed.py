@@ -389,7 +389,9 @@ class DaskForecaster:
             epoch,
             max_iter=max_iter,
             tol=est.tol,
-            n_iter_no_change=est.n_iter_no_change,
+            n_iter_no_change=auto_rules.choose_patience(
+                est.n_iter_no_change, early, getattr(est, "short_series_", False)
+            ),
             early_stopping=early,
             validate=(lambda: self._validate(theta)) if early else None,
             verbose=est.verbose,
@@ -421,6 +423,8 @@ class DaskForecaster:
             "seasons_",
             "bptt_length_",
             "loss_",
+            "learning_rate_",
+            "short_series_",
             "validation_fraction_",
             "selected_epochs_",
         ):

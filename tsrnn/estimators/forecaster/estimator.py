@@ -237,7 +237,10 @@ class RNNForecaster(
         0.1, 0.5, 0.9, 0.95, 0.975)``: the 80, 90 and 95 % central intervals
         and the median).
     solver : {"adam", "sgd"}, default="adam"
-    learning_rate_init : float, default=3e-3
+    learning_rate_init : float or "auto", default="auto"
+        Adam's (or SGD's) step size. ``"auto"``: 1e-2 for a collection of
+        short series (median length below 90.5 rows), else 3e-3 (see Notes);
+        fitted: ``learning_rate_``.
     max_iter : int or "auto", default="auto"
         Epochs (each about 16 optimizer steps or more with
         ``batch_size="auto"``); with early stopping the most the selection run
@@ -275,7 +278,12 @@ class RNNForecaster(
         ``"auto"``: 10 % of each series, more where a series can spare it so
         that the tails hold at least 9 forecast origins (see Notes); fitted:
         ``validation_fraction_`` (the share of rows held out).
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int or "auto", default="auto"
+        Epochs without improvement (of the tails' score with early stopping,
+        of the training loss without) before training stops. ``"auto"``: 3
+        with early stopping on the tails of short series (median length
+        below 90.5 rows), 10 otherwise (see Notes); fitted:
+        ``n_iter_no_change_``.
     clip_norm : float or None, default=1.0
         Global gradient-norm clipping.
     warm_start : bool, default=False
@@ -359,6 +367,14 @@ class RNNForecaster(
         Epoch budget of the final training run: ``max_iter`` resolved, or the
         selected epoch count with the refit protocol (its share with
         ``"continue"``).
+    learning_rate_ : float
+        The step size training used (``learning_rate_init`` resolved).
+    short_series_ : bool
+        Whether the median series is shorter than 90.5 rows (the
+        ``learning_rate_init`` and ``n_iter_no_change`` rules).
+    n_iter_no_change_ : int
+        The patience of the run that decided how long to train
+        (``n_iter_no_change`` resolved).
     selected_epochs_ : int
         The refit protocol's selected epoch count (absent without it); 0 when
         the reference alone scored best on the tails.
@@ -403,6 +419,16 @@ class RNNForecaster(
       gets about five passes over its data, a short series more passes. A
       run the tails stop (early stopping) may make three times as many (at
       most 100): the tails decide there.
+    - ``learning_rate_init="auto"``: 1e-2 where the median series is
+      shorter than 90.5 rows (where ``bptt_length="auto"`` gives windows
+      under 32 steps: M3/Tourism yearly, quarterly M3, M3 other), 3e-3
+      otherwise: the network's part of a short series' forecast is learned
+      in a few epochs, and the larger step takes a third of them or fewer.
+    - ``n_iter_no_change="auto"``: on short series (the same threshold), 3
+      epochs without a better tail score stop a run the tails watch (their
+      score worsens steadily past its best epoch there); 10 otherwise (long
+      series' tails can be noisier: the bank's calls a week ahead lost with
+      3), and 10 without a lower training loss.
     - ``loss="auto"``: absolute error (see ``loss``).
     - ``validation_fraction="auto"``: 10 % of each series, and
       ``horizon + ceil(9 / n_series)`` rows where that leaves a series half of
@@ -597,7 +623,10 @@ class RNNForecaster(
         ],
         "quantiles": [None, list, tuple],
         "solver": [StrOptions({"adam", "sgd"})],
-        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "learning_rate_init": [
+            Interval(numbers.Real, 0, None, closed="neither"),
+            StrOptions({"auto"}),
+        ],
         "max_iter": [
             Interval(numbers.Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -616,7 +645,10 @@ class RNNForecaster(
             Interval(numbers.Real, 0, 1, closed="left"),
             StrOptions({"auto"}),
         ],
-        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "clip_norm": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
@@ -660,14 +692,14 @@ class RNNForecaster(
         loss="auto",
         quantiles=None,
         solver="adam",
-        learning_rate_init=3e-3,
+        learning_rate_init="auto",
         max_iter="auto",
         batch_size="auto",
         alpha=0.0,
         tol=1e-4,
         early_stopping="auto",
         validation_fraction="auto",
-        n_iter_no_change=10,
+        n_iter_no_change="auto",
         clip_norm=1.0,
         warm_start=False,
         random_state=None,

@@ -318,6 +318,12 @@ class FitsForecaster:
             if self.bptt_length == "auto"
             else int(self.bptt_length)
         )
+        self.short_series_ = auto.is_short(stats["lengths"])
+        self.learning_rate_ = (
+            auto.choose_learning_rate(stats["lengths"])
+            if self.learning_rate_init == "auto"
+            else float(self.learning_rate_init)
+        )
         self.validation_fraction_ = (
             float(self.validation_fraction)
             if not isinstance(self.validation_fraction, str)
@@ -475,7 +481,7 @@ class FitsForecaster:
                 self._optimizer_for_training()
                 if reuse
                 else make_optimizer(
-                    self.solver, net.size, self.learning_rate_init, net.dtype
+                    self.solver, net.size, self._learning_rate(), net.dtype
                 )
             )
         reader = SeriesReader(net, layout)
@@ -503,7 +509,7 @@ class FitsForecaster:
             epoch,
             max_iter=max_iter,
             tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
+            n_iter_no_change=self._patience(early, record=n_epochs is None),
             early_stopping=early,
             validate=validate if early else None,
             verbose=self.verbose,
@@ -515,6 +521,19 @@ class FitsForecaster:
         )
         self._record_training(opt, log, epoch, max_iter)
         return log
+
+    def _patience(self, early: bool, record: bool = True) -> int:
+        """``n_iter_no_change`` resolved (:func:`auto.choose_patience`).
+
+        ``record``: kept as ``n_iter_no_change_`` (the run that decides how
+        long to train, not the refit's fixed epochs).
+        """
+        patience = auto.choose_patience(
+            self.n_iter_no_change, early, getattr(self, "short_series_", False)
+        )
+        if record:
+            self.n_iter_no_change_ = patience
+        return patience
 
     def _record_training(self, opt, log, epoch, max_iter):
         """The fitted attributes of a training run (``params_``, curves, ...)."""
@@ -653,6 +672,12 @@ class FitsForecaster:
         self.validation_scores_, self.best_validation_score_ = scores, best
         self.conformal_scores_, self.conformal_errors_ = conformal
 
+    def _learning_rate(self) -> float:
+        """``learning_rate_init``, or for ``"auto"`` the fitted ``learning_rate_``."""
+        if self.learning_rate_init != "auto":
+            return float(self.learning_rate_init)
+        return float(getattr(self, "learning_rate_", auto.LEARNING_RATE))
+
     def _optimizer_for_training(self):
         """The optimizer a warm fit or ``partial_fit`` continues with.
 
@@ -664,10 +689,10 @@ class FitsForecaster:
         opt = getattr(self, "_optimizer", None)
         if opt is None or not is_solver(opt, self.solver):
             opt = make_optimizer(
-                self.solver, net.size, self.learning_rate_init, net.dtype
+                self.solver, net.size, self._learning_rate(), net.dtype
             )
         else:
-            opt.learning_rate = float(self.learning_rate_init)
+            opt.learning_rate = self._learning_rate()
         self._optimizer = opt
         return opt
 

@@ -12,6 +12,7 @@ of :class:`~.features.FeatureLayout`).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -335,16 +336,8 @@ def validation_sums(
 ) -> tuple[float, float]:
     """``(num, den)`` of :func:`validation_score`: sums that add up over shards."""
     num, den = 0.0, 0.0
-    for s, out in enumerate(outputs):
-        a, b = series.indptr[s], series.indptr[s + 1]
-        te = series.train_end_series[s]
-        if te >= b:
-            continue
-        rows = np.arange(te - 1, b)
-        _, _, tg, mk = gather(
-            layout, series.Y, series.Z, series.start, series.end, rows
-        )
-        pred = out[rows - a]
+    for s, offsets, tg, mk in tail_targets(layout, series):
+        pred = outputs[s][offsets]
         if head is not None and head.kind != "point":
             value, n = head.tail_score(pred, tg, mk)
             num, den = num + value, den + n
@@ -354,3 +347,34 @@ def validation_sums(
             num += float((np.abs(err) if absolute else err**2).sum())
         den += float(mk.sum())
     return num, den
+
+
+#: The held-out targets of a collection, per (series, layout): they do not
+#: change between the epochs that score them (only the outputs do).
+_TAIL_TARGETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def tail_targets(layout: FeatureLayout, series: ScaledSeries) -> list:
+    """``(s, offsets, targets, mask)`` of every series with a held-out tail.
+
+    ``offsets``: the tail's origins (the last training row onwards) within
+    series ``s``'s outputs; targets and mask as :func:`~.features.gather`
+    gives them. Gathered once per ``series`` and ``layout`` (early stopping
+    scores the same tails every epoch) and kept while ``series`` lives.
+    """
+    cached = _TAIL_TARGETS.get(series)
+    if cached is not None and cached[0] is layout:
+        return cached[1]
+    out = []
+    for s in range(series.n_series):
+        a, b = series.indptr[s], series.indptr[s + 1]
+        te = series.train_end_series[s]
+        if te >= b:
+            continue
+        rows = np.arange(te - 1, b)
+        _, _, tg, mk = gather(
+            layout, series.Y, series.Z, series.start, series.end, rows
+        )
+        out.append((s, rows - a, tg, mk))
+    _TAIL_TARGETS[series] = (layout, out)
+    return out

@@ -308,7 +308,7 @@ class ShardTrainer:
         first = self.pieces[0].model
         net = first._net
         self.optimizer = make_optimizer(
-            first.solver, net.size, first.learning_rate_init, net.dtype
+            first.solver, net.size, first._learning_rate(), net.dtype
         )
         self.rng = np.random.default_rng(first._seed(offset=1))
         self.theta = np.zeros(net.size, net.dtype)

@@ -52,6 +52,9 @@ SCALARS = (
     "n_epochs_",
     "selected_epochs_",
     "validation_fraction_",
+    "learning_rate_",  # older files: none (learning_rate_init was a number)
+    "n_iter_no_change_",  # older files: none
+    "short_series_",  # older files: none (long: the former patience)
     "conformal_window_",  # after update (online conformal); older files: none
 )
 ARRAYS = (
