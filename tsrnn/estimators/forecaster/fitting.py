@@ -83,7 +83,12 @@ class FitsForecaster:
         self.__dict__.pop("reference_scores_", None)
         run = self._selection_run(data, strategy, train_end, reuse, partial, n_val)
         contest = self.__dict__.pop("_reference_contest", None) or []
-        if len(contest) > 1 and run[5] in ("refit", "continue") and run[4]:
+        if (
+            len(contest) > 1
+            and run[5] in ("refit", "continue")  # the tails select
+            and run[4]  # and exist
+            and run[6].stopped != "interrupted"  # the user asked to stop
+        ):
             run = self._reference_on_tails(
                 data, strategy, train_end, n_val, contest, run
             )
