@@ -714,6 +714,18 @@ def test_no_contest_with_one_season_or_a_forced_reference():
     assert forced.reference_ == 24 and not hasattr(forced, "reference_scores_")
 
 
+def test_no_contest_without_covariates_or_calendar():
+    # positions (no calendar) and no covariates: nothing known about the
+    # target step to correct a start with; the in-sample choice stays
+    y, _ = _week_and_covariate(0, days=40)
+    est = _quiet_fit(
+        RNNForecaster(horizon=6, max_iter=2, hidden_size=5, random_state=0),
+        y.reset_index(drop=True),
+    )
+    assert len(est.season_length_) == 2  # a day and a week detected
+    assert not hasattr(est, "reference_scores_")
+
+
 def _quiet_fit_x(model, y, X):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -575,7 +575,9 @@ def reference_contest(lags, err) -> list:
     starting at the mix helps is then a question about the trained network
     and its covariates, which only the tails answer. With one season (the
     last value against seasonal naive) the in-sample error decides alone, as
-    before: a single candidate is returned.
+    before: a single candidate is returned. (The fit holds the contest only
+    where the head reads covariates or a calendar: without them there is
+    nothing known about the target step to correct a start with.)
     """
     best = reference_from_errors(lags, err)
     if not any(isinstance(c, tuple) for c in lags) or not np.isfinite(err).any():

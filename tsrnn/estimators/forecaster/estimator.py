@@ -124,8 +124,8 @@ class RNNForecaster(
         the one of these (last value, any season's seasonal naive, or with two
         seasons or more the mean of their seasonal naive forecasts) with the
         smallest in-sample error over the horizon; where the mix is a
-        candidate, the two best in-sample are each trained and the held-out
-        tails choose (see Notes). Fitted: ``reference_`` (its lag, 1 the last
+        candidate and covariates or a calendar are known ahead, the two best
+        in-sample are each trained and the held-out tails choose (see Notes). Fitted: ``reference_`` (its lag, 1 the last
         value, or the tuple of the averaged seasons), ``seasons_`` and, after
         a contest, ``reference_scores_``.
     differencing : bool or "auto", default="auto"
@@ -355,7 +355,7 @@ class RNNForecaster(
         The head's reference lags, the starting one first.
     reference_scores_ : dict
         Set only where ``reference="auto"`` held a contest on the tails (two
-        seasons): each contestant (``str`` of its lag or lags) and the best
+        seasons, covariates or a calendar): each contestant (``str`` of its lag or lags) and the best
         tail score of its selection run (higher is better).
     bptt_length_ : int
         Truncated-BPTT window length used.
@@ -401,7 +401,8 @@ class RNNForecaster(
       divided by each series' standard deviation and pooled) is the head's
       starting point. A strong cycle picks its season; a fast, noisy,
       persistent sensor the last value. Where the mix of two seasons is a
-      candidate, the two best in-sample candidates each get a selection run
+      candidate and the head reads covariates or a calendar, the two best
+      in-sample candidates each get a selection run
       and the one scoring best on the held-out tails is kept (the network's
       corrections from the covariates decide which start is best; in-process
       fits only, a sharded or distributed fit keeps the in-sample choice).

@@ -88,6 +88,9 @@ class FitsForecaster:
             and run[5] in ("refit", "continue")  # the tails select
             and run[4]  # and exist
             and run[6].stopped != "interrupted"  # the user asked to stop
+            # and the head reads something known about the target step
+            # (covariates, a calendar) to correct its start with
+            and run[0].n_known > 0
         ):
             run = self._reference_on_tails(
                 data, strategy, train_end, n_val, contest, run
