@@ -125,9 +125,10 @@ class RNNForecaster(
         seasons or more the mean of their seasonal naive forecasts) with the
         smallest in-sample error over the horizon; where the mix is a
         candidate and covariates or a calendar are known ahead, the two best
-        in-sample are each trained and the held-out tails choose (see Notes). Fitted: ``reference_`` (its lag, 1 the last
-        value, or the tuple of the averaged seasons), ``seasons_`` and, after
-        a contest, ``reference_scores_``.
+        in-sample are each trained and the held-out tails choose (see
+        Notes). Fitted: ``reference_`` (its lag, 1 the last value, or the
+        tuple of the averaged seasons), ``seasons_`` and, after a contest,
+        ``reference_scores_``.
     differencing : bool or "auto", default="auto"
         Model the changes ``y_t - y_{t-1}`` instead of the levels: the network
         reads and forecasts changes, and forecasts are summed back onto the
@@ -355,8 +356,9 @@ class RNNForecaster(
         The head's reference lags, the starting one first.
     reference_scores_ : dict
         Set only where ``reference="auto"`` held a contest on the tails (two
-        seasons, covariates or a calendar): each contestant (``str`` of its lag or lags) and the best
-        tail score of its selection run (higher is better).
+        seasons, covariates or a calendar): each contestant (``str`` of its
+        lag or lags) and the best tail score of its selection run (higher is
+        better).
     bptt_length_ : int
         Truncated-BPTT window length used.
     loss_ : str
