@@ -400,11 +400,19 @@ def markov_anchor() -> MarkovChainForecaster:
 def settings_of(est: RNNForecaster) -> dict:
     """The non-default settings of a model (what the record ran with)."""
     ref = RNNForecaster().get_params()
-    return {
+    out = {
         k: v
         for k, v in est.get_params().items()
         if k in ref and v != ref[k] and k != "random_state"
     }
+    # what the reference rule chose (and, with a contest, each candidate's
+    # score on the tails): not settings, but what a record needs to be read
+    if isinstance(est, RNNForecaster) and hasattr(est, "reference_"):
+        r = est.reference_
+        out["fitted_reference"] = list(r) if isinstance(r, tuple) else r
+        if getattr(est, "reference_scores_", None):
+            out["reference_scores"] = dict(est.reference_scores_)
+    return out
 
 
 # ------------------------------------------------------------- single series

@@ -707,3 +707,80 @@ def test_detect_seasons_finds_the_m3_periods_in_an_integer_indexed_long_frame(
     y = np.concatenate(parts)[:, None]
     indptr = np.r_[0, np.cumsum([len(p) for p in parts])]
     assert auto.detect_seasons(y, indptr, indptr[1:]) == expected
+
+
+# ------------------------------------------- the reference chosen on the tails
+def test_reference_contest_only_where_the_mix_is_a_candidate():
+    # one season: the in-sample error decides alone (M3, Tourism: unchanged)
+    assert auto.reference_contest([1, 12], np.array([0.5, 0.4])) == [12]
+    # a day and a week: the two best in-sample, best first (ties: earlier)
+    lags = [1, 24, 168, (24, 168)]
+    assert auto.reference_contest(lags, np.array([0.9, 0.4, 0.37, 0.33])) == [
+        (24, 168),
+        168,
+    ]
+    assert auto.reference_contest(lags, np.array([0.9, 0.4, 0.4, np.nan])) == [24, 168]
+    assert auto.reference_contest(lags, np.full(4, np.nan)) == [1]
+
+
+def _week_and_covariate(seed, days=70):
+    """Hourly: a day, weekday levels, and a known covariate added hour by hour.
+
+    Alone, the mean of a day and a week back errs least (it halves the
+    covariate's noise); corrected by the covariate, the week back is exact
+    but the mix keeps half of the weekday differences.
+    """
+    rng = np.random.default_rng(seed)
+    n = 24 * days
+    t = np.arange(n)
+    dow = rng.normal(0, 0.5, 7)
+    x = rng.normal(0, 1.0, n)
+    y = 10 + np.sin(2 * np.pi * t / 24) + dow[(t // 24) % 7] + x
+    y = y + 0.05 * rng.normal(size=n)
+    idx = pd.date_range("2024-01-01", periods=n, freq="h")
+    return pd.Series(y, index=idx), pd.DataFrame({"x": x}, index=idx)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_tails_choose_the_week_where_a_covariate_explains_its_error(seed):
+    y, X = _week_and_covariate(seed)
+    lags = auto.reference_candidates((24, 168))
+    err = auto.reference_errors(
+        y.to_numpy()[:, None], np.array([0, len(y)]), np.array([len(y)]), lags, 12
+    )
+    assert auto.reference_from_errors(lags, err) == (24, 168)  # in-sample: the mix
+    kw = dict(horizon=12, max_iter=10, hidden_size=5, random_state=seed)
+    est = _quiet_fit_x(RNNForecaster(**kw), y, X)
+    assert est.reference_ == 168 and est.seasons_[0] == 168
+    scores = est.reference_scores_
+    assert set(scores) == {"(24, 168)", "168"} and scores["168"] > scores["(24, 168)"]
+    # without the covariate nothing explains the week's error: the mix stays
+    plain = _quiet_fit(RNNForecaster(**kw), y)
+    assert plain.reference_ == (24, 168)
+
+
+def test_no_contest_with_one_season_or_a_forced_reference():
+    y, X = _week_and_covariate(0, days=40)
+    kw = dict(horizon=6, max_iter=2, hidden_size=5, random_state=0)
+    one = _quiet_fit_x(RNNForecaster(season_length=24, **kw), y, X)
+    assert not hasattr(one, "reference_scores_")
+    forced = _quiet_fit_x(RNNForecaster(reference="seasonal", **kw), y, X)
+    assert forced.reference_ == 24 and not hasattr(forced, "reference_scores_")
+
+
+def test_no_contest_without_covariates_or_calendar():
+    # positions (no calendar) and no covariates: nothing known about the
+    # target step to correct a start with; the in-sample choice stays
+    y, _ = _week_and_covariate(0, days=40)
+    est = _quiet_fit(
+        RNNForecaster(horizon=6, max_iter=2, hidden_size=5, random_state=0),
+        y.reset_index(drop=True),
+    )
+    assert len(est.season_length_) == 2  # a day and a week detected
+    assert not hasattr(est, "reference_scores_")
+
+
+def _quiet_fit_x(model, y, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(y, X)

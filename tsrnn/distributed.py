@@ -241,6 +241,8 @@ class DaskForecaster:
         stats = shared_statistics(self._all, n_series)
         est.season_length_ = stats["season_length"]
         est._decide_auto(stats)
+        # the workers train one model together: the in-sample reference stays
+        est.__dict__.pop("_reference_contest", None)
         info = self._all("prepare", stats, False)
         has_val = any(i["has_val"] for i in info)
         self.rows_per_epoch_ = sum(i["rows"] for i in info)

@@ -613,6 +613,37 @@ def reference_from_errors(lags, err):
     return lags[int(np.nanargmin(err))]
 
 
+#: With a mix candidate, this many of the best in-sample candidates are each
+#: trained in the selection run, and the held-out tails choose among them
+#: (:func:`reference_contest`).
+CONTEST_SIZE = 2
+
+
+def reference_contest(lags, err) -> list:
+    """The candidates the held-out tails choose among, the in-sample best first.
+
+    Only where the mix of two seasons is a candidate (two seasons or more):
+    the ``CONTEST_SIZE`` candidates of smallest in-sample error
+    (:func:`reference_errors`), in that order. The mix owes its in-sample
+    lead to averaging two seasonal naive forecasts (their noise and
+    accidents halve), which the head can do itself from any start: it reads
+    every season's reference value and that step's covariates. Whether
+    starting at the mix helps is then a question about the trained network
+    and its covariates, which only the tails answer. With one season (the
+    last value against seasonal naive) the in-sample error decides alone, as
+    before: a single candidate is returned. (The fit holds the contest only
+    where the head reads covariates or a calendar: without them there is
+    nothing known about the target step to correct a start with.)
+    """
+    best = reference_from_errors(lags, err)
+    if not any(isinstance(c, tuple) for c in lags) or not np.isfinite(err).any():
+        return [best]
+    err = np.asarray(err, np.float64)
+    scored = np.flatnonzero(np.isfinite(err))
+    order = scored[np.argsort(err[scored], kind="stable")]  # ties: earlier first
+    return [lags[i] for i in order[:CONTEST_SIZE]]
+
+
 def reference_lags(reference) -> tuple[int, ...]:
     """The lags a resolved ``reference_`` reads (one, or the averaged seasons)."""
     if reference is None:

@@ -123,9 +123,12 @@ class RNNForecaster(
         the first ``season_length`` (the behaviour before ``"auto"``), ``"auto"``
         the one of these (last value, any season's seasonal naive, or with two
         seasons or more the mean of their seasonal naive forecasts) with the
-        smallest in-sample error over the horizon (see Notes). Fitted:
-        ``reference_`` (its lag, 1 the last value, or the tuple of the averaged
-        seasons) and ``seasons_``.
+        smallest in-sample error over the horizon; where the mix is a
+        candidate and covariates or a calendar are known ahead, the two best
+        in-sample are each trained and the held-out tails choose (see
+        Notes). Fitted: ``reference_`` (its lag, 1 the last value, or the
+        tuple of the averaged seasons), ``seasons_`` and, after a contest,
+        ``reference_scores_``.
     differencing : bool or "auto", default="auto"
         Model the changes ``y_t - y_{t-1}`` instead of the levels: the network
         reads and forecasts changes, and forecasts are summed back onto the
@@ -359,6 +362,11 @@ class RNNForecaster(
         ``strategy="recursive"`` (no reference).
     seasons_ : tuple of int
         The head's reference lags, the starting one first.
+    reference_scores_ : dict
+        Set only where ``reference="auto"`` held a contest on the tails (two
+        seasons, covariates or a calendar): each contestant (``str`` of its
+        lag or lags) and the best tail score of its selection run (higher is
+        better).
     bptt_length_ : int
         Truncated-BPTT window length used.
     loss_ : str
@@ -410,7 +418,12 @@ class RNNForecaster(
       over the ``horizon`` steps (every origin of the training rows, errors
       divided by each series' standard deviation and pooled) is the head's
       starting point. A strong cycle picks its season; a fast, noisy,
-      persistent sensor the last value.
+      persistent sensor the last value. Where the mix of two seasons is a
+      candidate and the head reads covariates or a calendar, the two best
+      in-sample candidates each get a selection run
+      and the one scoring best on the held-out tails is kept (the network's
+      corrections from the covariates decide which start is best; in-process
+      fits only, a sharded or distributed fit keeps the in-sample choice).
     - ``bptt_length="auto"``: ``clip(2 ** round(log2(median_length / 4)), 8,
       32)``: short series cut into long windows are mostly padding and make
       few optimizer steps.

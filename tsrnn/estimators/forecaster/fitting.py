@@ -37,6 +37,11 @@ from .training import Epoch, ScaledSeries, cut_lanes, hold_out, steps_per_epoch
 from .transforms import Scaler, Seasonal
 
 
+#: ``reference="auto"``: let the held-out tails choose among the best
+#: in-sample candidates where the mix is one (:func:`auto.reference_contest`).
+REFERENCE_CONTEST = True
+
+
 class FitsForecaster:
     """The fit protocol of :class:`~tsrnn.estimators.forecaster.RNNForecaster`."""
 
@@ -75,19 +80,22 @@ class FitsForecaster:
             horizon=int(self.horizon),
         )
         train_end = data.indptr[:-1] + data.lengths - n_val
-        layout, series, scaler = self._prepare_series(data, strategy, train_end, reuse)
-        dt = np.dtype(self.dtype).type
-        net, theta = self._network_and_weights(layout, dt, reuse, series)
-        self._net, self._layout, self._scaler = net, layout, scaler
-        if not reuse:
-            self._fit_config = fitted_config.record(self, self._fit_config_params)
-        # a tail without observations scores nothing (early stopping would then
-        # keep the initial weights): treat it as no validation
-        has_val = bool(n_val.any()) and not np.isnan(data.y[~series.train_rows()]).all()
-        mode = self._stopping_mode(reuse, partial, has_val)
-        self.__dict__.pop("_reference_score", None)
-        self.__dict__.pop("_reference_theta", None)
-        log = self._train(theta, series, reuse, partial, has_val, mode)
+        self.__dict__.pop("reference_scores_", None)
+        run = self._selection_run(data, strategy, train_end, reuse, partial, n_val)
+        contest = self.__dict__.pop("_reference_contest", None) or []
+        if (
+            len(contest) > 1
+            and run[5] in ("refit", "continue")  # the tails select
+            and run[4]  # and exist
+            and run[6].stopped != "interrupted"  # the user asked to stop
+            # and the head reads something known about the target step
+            # (covariates, a calendar) to correct its start with
+            and run[0].n_known > 0
+        ):
+            run = self._reference_on_tails(
+                data, strategy, train_end, n_val, contest, run
+            )
+        layout, series, net, theta, has_val, mode, log = run
         use_reference = self._reference_wins(log)
         if use_reference:  # the tails' residuals are then the reference's
             theta[:] = self._reference_theta
@@ -137,6 +145,67 @@ class FitsForecaster:
         ):
             self._finish_on_all(data, strategy, mode, log, n_val, use_reference)
         return self
+
+    def _selection_run(self, data, strategy, train_end, reuse, partial, n_val):
+        """Transforms, ``"auto"`` settings, network and the first training run.
+
+        Returns ``(layout, series, net, theta, has_val, mode, log)``; sets
+        ``_net``, ``_layout``, ``_scaler`` (and the fitted attributes of
+        the run, :meth:`_record_training`).
+        """
+        layout, series, scaler = self._prepare_series(data, strategy, train_end, reuse)
+        dt = np.dtype(self.dtype).type
+        net, theta = self._network_and_weights(layout, dt, reuse, series)
+        self._net, self._layout, self._scaler = net, layout, scaler
+        if not reuse:
+            self._fit_config = fitted_config.record(self, self._fit_config_params)
+        # a tail without observations scores nothing (early stopping would then
+        # keep the initial weights): treat it as no validation
+        has_val = bool(n_val.any()) and not np.isnan(data.y[~series.train_rows()]).all()
+        mode = self._stopping_mode(reuse, partial, has_val)
+        self.__dict__.pop("_reference_score", None)
+        self.__dict__.pop("_reference_theta", None)
+        log = self._train(theta, series, reuse, partial, has_val, mode)
+        return layout, series, net, theta, has_val, mode, log
+
+    def _tail_score(self, log) -> float:
+        """The best score the tails gave a selection run (the reference alone too)."""
+        scores = list(log.validation_scores)
+        ref = getattr(self, "_reference_score", None)
+        if ref is not None:
+            scores.append(ref)
+        scores = [s for s in scores if np.isfinite(s)]
+        if not scores or log.stopped in ("diverged", "interrupted"):
+            return -np.inf
+        return float(max(scores))
+
+    def _reference_on_tails(self, data, strategy, train_end, n_val, contest, run):
+        """``reference="auto"`` with a contest: the tails choose the start.
+
+        ``run`` is the selection run from ``contest[0]`` (the in-sample
+        choice, already ``reference_``); every other candidate gets its own
+        selection run (same seed, same budget), and the one whose tails
+        scored best is kept, with everything it fitted (ties: the earlier
+        candidate). ``reference_scores_`` records each candidate's score.
+        """
+        runs = [(self._tail_score(run[6]), dict(self.__dict__), run)]
+        for cand in contest[1:]:
+            self._reference_override = cand
+            try:
+                other = self._selection_run(
+                    data, strategy, train_end, False, False, n_val
+                )
+            finally:
+                self.__dict__.pop("_reference_override", None)
+                self.__dict__.pop("_reference_contest", None)
+            runs.append((self._tail_score(other[6]), dict(self.__dict__), other))
+        best = max(range(len(runs)), key=lambda i: (runs[i][0], -i))
+        self.__dict__.clear()
+        self.__dict__.update(runs[best][1])
+        self.reference_scores_ = {
+            str(c): float(r[0]) for c, r in zip(contest, runs, strict=True)
+        }
+        return runs[best][2]
 
     def _combines(self, layout, has_val, mode, log) -> bool:
         """Whether the tails choose a combination with the references.
@@ -306,9 +375,15 @@ class FitsForecaster:
             total, count = stats["reference_sums"]
             with np.errstate(invalid="ignore", divide="ignore"):
                 err = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-            self.reference_ = auto.reference_from_errors(
-                auto.reference_candidates(seasons), err
-            )
+            candidates = auto.reference_candidates(seasons)
+            self.reference_ = auto.reference_from_errors(candidates, err)
+            forced = getattr(self, "_reference_override", None)
+            if forced is not None:  # a contest's other candidate
+                self.reference_ = forced
+            elif REFERENCE_CONTEST:
+                # the fit trains each and lets the tails choose
+                # (:meth:`_reference_on_tails`; not over shards)
+                self._reference_contest = auto.reference_contest(candidates, err)
         if self.reference_ is None or self.reference == "seasonal":
             self.seasons_ = tuple(seasons)  # as given: the first one starts
         else:

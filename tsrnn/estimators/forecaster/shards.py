@@ -64,6 +64,8 @@ class ShardForecaster(RNNForecaster):
             super()._resolve_auto(data, strategy, train_end)
         else:
             self._decide_auto(self.shared)
+            # the shards train one model together: the in-sample choice stays
+            self.__dict__.pop("_reference_contest", None)
 
     def _resolve_season_length(self, data, train_end) -> tuple[int, ...]:
         # detected (season_length="auto" without a frequency) from the pooled
