@@ -88,6 +88,7 @@ class _Piece:
         self._data = None
         self.series = self.n_val = self.saved = None
         self.spilled = None  # out of core, after the fit: the model's file
+        self.ids = None  # the series ids of a spilled model
 
     def data(self):
         if self._data is not None:
@@ -107,6 +108,7 @@ class _Piece:
         drop it from memory: out of core, what a worker keeps between calls
         is then a file name per partition, not the series' state."""
         self.spilled = path
+        self.ids = list(self.model.schema_.ids)  # routes update rows, no file read
         self.keep_fitted(self.model)
         self.model = self._data = self.series = None
 
@@ -551,18 +553,23 @@ class ShardTrainer:
     def update(self, frame: pd.DataFrame) -> int:
         """Advance the series of this worker present in ``frame``; rows read."""
         n = 0
+        id_col = self.params["id_col"]
         for p in self.pieces:
-            model = p.fitted(self._pooled)
-            part = frame[frame[model.id_col].isin(list(model.schema_.ids))]
-            if len(part):
+            part = frame[frame[id_col].isin(self._piece_ids(p))]
+            if len(part):  # a spilled forecaster is read only where rows came
+                model = p.fitted(self._pooled)
                 model.update(part)
                 p.keep_fitted(model, self._pooled)
                 n += len(part)
         return n
 
+    @staticmethod
+    def _piece_ids(p: _Piece) -> list:
+        return p.ids if p.spilled is not None else list(p.model.schema_.ids)
+
     def ids(self) -> list:
         """The series ids of this worker."""
-        return [i for p in self.pieces for i in p.fitted().schema_.ids]
+        return [i for p in self.pieces for i in self._piece_ids(p)]
 
 
 def shared_statistics(call, n_series: int) -> dict:
