@@ -19,7 +19,7 @@ import numpy as np
 
 from ...engine import InferencePack, Network
 from .features import FeatureLayout, gather
-from .training import ScaledSeries
+from .training import FEATURE_CACHE_BYTES, ScaledSeries, read_only
 
 CHUNK = 4096  # steps per batched pass over a long series (bounded memory)
 GROUP = 256  # series of one length read together by a full pass
@@ -75,6 +75,9 @@ class SeriesReader:
         self.net = network
         self.layout = layout
         self.hidden_size = network.stack.hidden_size
+        # the batched passes' gathered inputs, kept between calls of read_all
+        # on the same rows (the validation pass of every epoch): (key, passes)
+        self._kept = None
 
     def run_rows(
         self,
@@ -220,7 +223,8 @@ class SeriesReader:
         tops = np.zeros((S, self.hidden_size), dt)
         outputs = [None] * S
         missing = np.isnan(inputs).any(axis=1)
-        has_nan = np.array([missing[indptr[s] : indptr[s + 1]].any() for s in range(S)])
+        seen = np.concatenate([[0], np.cumsum(missing)])
+        has_nan = seen[indptr[1:]] > seen[indptr[:-1]]
         for s in np.flatnonzero(has_nan):
             state = net.stack.zero_state(1)
             top = np.zeros((1, self.hidden_size), dt)
@@ -242,44 +246,77 @@ class SeriesReader:
             states[:, :, s] = state[:, :, 0]
             tops[s] = top[0]
         clean = np.flatnonzero(~has_nan)
-        for n in np.unique(lengths[clean]):
-            members = clean[lengths[clean] == n]
-            for g0 in range(0, len(members), GROUP):
-                grp = members[g0 : g0 + GROUP]
-                G = len(grp)
-                rows = indptr[grp][None, :] + np.arange(n)[:, None]  # (n, G)
-                state = net.stack.zero_state(G)
-                out = np.empty((n, G, lay.n_outputs), dt)
-                step = max(1, CHUNK // G)
-                for a in range(0, n, step):
-                    x, ex, _, _ = gather(
-                        lay,
-                        inputs,
-                        series.Z,
-                        series.start,
-                        series.end,
-                        rows[a : a + step],
-                        Y_target=Y_target,
-                        refs=series.refs,
-                    )
-                    r = rows[a : a + step]
-                    dec = (
-                        None if decode_from is None else r >= decode_from[grp][None, :]
-                    )
-                    o, state, cache = net.forward(
-                        theta,
-                        np.ascontiguousarray(x, dt),
-                        state,
-                        np.ascontiguousarray(ex, dt),
-                        keep_cache=False,
-                        decode=dec,
-                    )
-                    out[a : a + step] = o
-                states[:, :, grp] = state
-                tops[grp] = cache.last_output
-                for j, s in enumerate(grp):
-                    outputs[s] = out[:, j]
+        passes = self._passes(inputs, series, Y_target, clean, lengths)
+        for grp, rows, chunks in passes:
+            G = len(grp)
+            n = rows.shape[0]
+            state = net.stack.zero_state(G)
+            out = np.empty((n, G, lay.n_outputs), dt)
+            for a, x, ex in chunks:
+                r = rows[a : a + len(x)]
+                dec = None if decode_from is None else r >= decode_from[grp][None, :]
+                o, state, cache = net.forward(
+                    theta, x, state, ex, keep_cache=False, decode=dec
+                )
+                out[a : a + len(x)] = o
+            states[:, :, grp] = state
+            tops[grp] = cache.last_output
+            for j, s in enumerate(grp):
+                outputs[s] = out[:, j]
         return outputs, states, tops
+
+    def _passes(self, inputs, series: ScaledSeries, Y_target, clean, lengths):
+        """The batched passes over the ``clean`` series: ``(group, rows, chunks)``.
+
+        ``rows`` ``(n, G)``: the group's rows, step-major; ``chunks``: ``(a, x,
+        extra)``, the gathered inputs of steps ``a, a + 1, ...``. Kept for the
+        next call on the same arrays where they cannot change (no missing
+        targets: nothing is imputed in place) and fit in
+        :data:`~.training.FEATURE_CACHE_BYTES`; else gathered lazily, a chunk
+        at a time (bounded memory).
+        """
+        key = (inputs, series, Y_target)
+        if self._kept is not None and all(
+            a is b for a, b in zip(self._kept[0], key, strict=True)
+        ):
+            return self._kept[1]
+        lay = self.layout
+        dt = self.net.dtype
+        indptr = series.indptr
+
+        def gathered():
+            for n in np.unique(lengths[clean]):
+                members = clean[lengths[clean] == n]
+                for g0 in range(0, len(members), GROUP):
+                    grp = members[g0 : g0 + GROUP]
+                    rows = indptr[grp][None, :] + np.arange(n)[:, None]  # (n, G)
+                    step = max(1, CHUNK // len(grp))
+                    yield grp, rows, chunks(rows, step)
+
+        def chunks(rows, step):
+            for a in range(0, len(rows), step):
+                x, ex, _, _ = gather(
+                    lay,
+                    inputs,
+                    series.Z,
+                    series.start,
+                    series.end,
+                    rows[a : a + step],
+                    Y_target=Y_target,
+                    refs=series.refs,
+                )
+                yield a, np.ascontiguousarray(x, dt), np.ascontiguousarray(ex, dt)
+
+        per_row = (lay.n_inputs + lay.n_extra) * np.dtype(dt).itemsize
+        size = int(lengths[clean].sum()) * per_row
+        if series.has_gaps or size > FEATURE_CACHE_BYTES:
+            return gathered()
+        passes = [(grp, rows, list(ch)) for grp, rows, ch in gathered()]
+        for _, _, ch in passes:
+            for _, x, ex in ch:
+                read_only(x, ex)
+        self._kept = (key, passes)
+        return passes
 
     def read_to_ends(self, theta, pack, series: ScaledSeries, decode_from=None):
         """Read every series to its end: the outputs and the :class:`SeriesEnds`.
