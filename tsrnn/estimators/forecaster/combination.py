@@ -29,7 +29,7 @@ import itertools
 
 import numpy as np
 
-from .features import FeatureLayout, gather
+from .features import FeatureLayout, gather_ranges
 
 #: Resolution of the simplex grid (weights are multiples of 1 / GRID_STEPS).
 GRID_STEPS = 10
@@ -75,27 +75,27 @@ def tail_forecasts(layout: FeatureLayout, outputs, series):
     k, ho, R = layout.n_targets, layout.horizon_out, layout.n_refs
     cands, tgs, mks, stp, org = [], [], [], [], []
     n_origins = 0
-    for s, out in enumerate(outputs):
-        a, b = series.indptr[s], series.indptr[s + 1]
-        te = series.train_end_series[s]
-        if te >= b:
-            continue
-        rows = np.arange(te - 1, b)
-        _, ex, tg, mk = gather(
-            layout,
-            series.Y,
-            series.Z,
-            series.start,
-            series.end,
-            rows,
-            Y_target=series.Y,
-            refs=series.refs,
-        )
+    a, b = series.indptr[:-1], series.indptr[1:]
+    te = series.train_end_series
+    first, stop = te - 1, np.where(te < b, b, te - 1)  # as reader.tail_targets
+    tails = gather_ranges(
+        layout,
+        series.Y,
+        series.Z,
+        series.start,
+        series.end,
+        first,
+        stop,
+        Y_target=series.Y,
+        refs=series.refs,
+    )
+    for s, rows, _, ex, tg, mk in tails:
+        out = outputs[s]
         n = len(rows)
         ex = ex.reshape(n, ho, layout.n_per_step)
         cols = layout.ref_offset + np.arange(R)[:, None] * k + np.arange(k)  # (R, k)
         refs = np.moveaxis(ex[:, :, cols], 2, 3)  # (n, ho, k, R)
-        net = np.asarray(out[rows - a], dtype=float).reshape(n, ho, k)
+        net = np.asarray(out[rows - a[s]], dtype=float).reshape(n, ho, k)
         both = np.concatenate([net[..., None], refs], axis=3)
         cands.append(both.reshape(-1, k, R + 1))
         tgs.append(tg.reshape(-1, k))

@@ -396,6 +396,43 @@ def gather(
     )
 
 
+#: Rows one call of :func:`gather_ranges` gathers at most (bounded memory).
+RANGE_BLOCK = 8192
+
+
+def gather_ranges(layout: FeatureLayout, Y, Z, start, end, first, stop, **kw):
+    """:func:`gather` over the row ranges ``[first[i], stop[i])``, a block at a time.
+
+    One call per :data:`RANGE_BLOCK` rows instead of one per range (a
+    collection's held-out tails: one short range per series); each row's
+    features depend on that row alone, so the values are those of one call
+    per range. ``kw``: :func:`gather`'s ``limit``, ``Y_target``, ``refs``.
+
+    Yields
+    ------
+    i, rows, x, extra, target, mask
+        Per range ``i`` with at least one row, in order.
+    """
+    first, stop = np.asarray(first), np.asarray(stop)
+    counts = np.maximum(stop - first, 0)
+    live = np.flatnonzero(counts)
+    i0 = 0
+    while i0 < len(live):
+        i1, n = i0, 0
+        while i1 < len(live) and (i1 == i0 or n + counts[live[i1]] <= RANGE_BLOCK):
+            n += counts[live[i1]]
+            i1 += 1
+        idx = live[i0:i1]
+        c = counts[idx]
+        ends = np.cumsum(c)
+        rows = np.arange(ends[-1]) - np.repeat(ends - c, c) + np.repeat(first[idx], c)
+        parts = gather(layout, Y, Z, start, end, rows, **kw)
+        for j, i in enumerate(idx):
+            sl = slice(ends[j] - c[j], ends[j])
+            yield (i, rows[sl]) + tuple(p[sl] for p in parts)
+        i0 = i1
+
+
 @dataclass(frozen=True)
 class OriginRows:
     """Each forecast series' kept history followed by its future rows, stacked.

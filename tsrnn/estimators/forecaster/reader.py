@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...engine import InferencePack, Network
-from .features import FeatureLayout, gather
+from .features import FeatureLayout, gather, gather_ranges
 from .training import FEATURE_CACHE_BYTES, ScaledSeries, read_only
 
 CHUNK = 4096  # steps per batched pass over a long series (bounded memory)
@@ -402,16 +402,15 @@ def tail_targets(layout: FeatureLayout, series: ScaledSeries) -> list:
     cached = _TAIL_TARGETS.get(series)
     if cached is not None and cached[0] is layout:
         return cached[1]
-    out = []
-    for s in range(series.n_series):
-        a, b = series.indptr[s], series.indptr[s + 1]
-        te = series.train_end_series[s]
-        if te >= b:
-            continue
-        rows = np.arange(te - 1, b)
-        _, _, tg, mk = gather(
-            layout, series.Y, series.Z, series.start, series.end, rows
+    a, b = series.indptr[:-1], series.indptr[1:]
+    te = series.train_end_series
+    # the last training row onwards; nothing where no row is held out
+    first, stop = te - 1, np.where(te < b, b, te - 1)
+    out = [
+        (s, rows - a[s], tg, mk)
+        for s, rows, _, _, tg, mk in gather_ranges(
+            layout, series.Y, series.Z, series.start, series.end, first, stop
         )
-        out.append((s, rows - a, tg, mk))
+    ]
     _TAIL_TARGETS[series] = (layout, out)
     return out

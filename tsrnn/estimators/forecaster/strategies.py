@@ -29,7 +29,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from ...evaluation import conformal_errors
-from .features import OriginRows, gather
+from .features import OriginRows, gather, gather_ranges
 from .likelihood import output_head
 
 #: Origins of the recursive strategy's calibration walk on the held-out tails.
@@ -116,20 +116,24 @@ class Direct(Strategy):
         lay, scaler = model._layout, model._scaler
         h, k = int(model.horizon), lay.n_targets
         scores = []
-        for s, out in enumerate(outputs):
-            a, b = series.indptr[s], series.indptr[s + 1]
-            origins = np.arange(series.train_end_series[s] - 1, b - h)
-            if len(origins) == 0:
-                continue
-            _, _, tg, mk = gather(
-                lay, series.Y, series.Z, series.start, series.end, origins
-            )
-            pred = output_head(model).point(out[origins - a]).reshape(-1, h, k)
+        a = series.indptr[:-1]
+        tails = gather_ranges(
+            lay,
+            series.Y,
+            series.Z,
+            series.start,
+            series.end,
+            series.train_end_series - 1,
+            series.indptr[1:] - h,
+        )
+        for s, origins, _, _, tg, mk in tails:
+            out = outputs[s][origins - a[s]]
+            pred = output_head(model).point(out).reshape(-1, h, k)
             truth = tg.reshape(-1, h, k)
             ok = mk.reshape(-1, h, k) > 0
             p = np.full(len(origins), s)
             # step numbers of the targets: origin offset + 1..h
-            steps = (origins - a)[:, None] + np.arange(1, h + 1)
+            steps = (origins - a[s])[:, None] + np.arange(1, h + 1)
             pred_u = model._season.y_inverse(
                 scaler.y_inverse(pred, p[:, None]), p[:, None], steps
             )
