@@ -19,7 +19,9 @@ import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -27,6 +29,7 @@ from threadpoolctl import threadpool_limits
 
 import tsrnn
 from tsrnn import RNNClassifier, RNNForecaster, RNNRegressor
+from tsrnn.engine import threads
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -143,6 +146,39 @@ def test_fits_do_not_depend_on_the_blas_thread_count_or_thread(here):
             assert digests() == here
     with ThreadPoolExecutor(1) as pool:  # a fit in a worker thread
         assert pool.submit(digests).result() == here
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn", "sru"])
+def test_rows_split_between_threads_give_the_same_bits(monkeypatch, cell):
+    # the windows of a small fit stay on one thread (threads.PARALLEL_WORK);
+    # forced to split, every row's arithmetic must still be the same
+    rng = np.random.default_rng(0)
+    y = np.cumsum(rng.normal(size=(3, 60)), axis=1)
+    df = {"unique_id": np.repeat(["a", "b", "c"], 60), "ds": np.tile(np.arange(60), 3)}
+    df["y"] = y.ravel()
+    df = pd.DataFrame(df)
+
+    def fit():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            m = RNNForecaster(
+                horizon=3, cell=cell, hidden_size=8, max_iter=2, batch_size=8,
+                bptt_length=8, random_state=0,
+            ).fit(df)
+        return m.params_.copy(), m.predict(3).y.to_numpy()
+
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 1)
+    alone = fit()
+    calls = []
+    run = threads.run_tasks
+    monkeypatch.setattr(threads, "run_tasks", lambda g: calls.append(1) or run(g))
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    monkeypatch.setattr(threads, "PARALLEL_WORK", 1)
+    monkeypatch.setattr(threads, "MIN_ROWS", 1)
+    split = fit()
+    assert calls  # the rows were split
+    np.testing.assert_array_equal(alone[0], split[0])
+    np.testing.assert_array_equal(alone[1], split[1])
 
 
 # ----------------------------------------------------------- save and load

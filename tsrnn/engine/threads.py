@@ -31,11 +31,16 @@ from ..kernels._linalg import pack_panels, panel_matmul
 # threads (the kernels release the GIL): no barrier per time step, and every
 # row's arithmetic is the same whatever the split, so results do not depend on
 # the thread count. Below PARALLEL_WORK multiply-adds per thread, waking a
-# thread (about 25 us) costs more than it saves, and one thread does it all.
+# thread (about 25 us) and sharing the caches cost more than they save, and one
+# thread does it all. At 1.5M a fit of a short collection (LSTM 64, windows of
+# 7M multiply-adds split in two) took the same wall time on two threads as on
+# one and a fifth more CPU (M3 other: 0.94 s wall either way, 1.14 against
+# 0.93 s CPU; M3 yearly 0.91 against 0.85 s wall); the engine benchmark's
+# windows (B 64, T 48, H >= 32: 14M and up) split as before.
 # The thread count is Numba's (NUMBA_NUM_THREADS, read at each call); the
 # threads are plain Python threads, so nothing starts Numba's threading layer.
 MIN_ROWS = 4  # the kernels' register tile is 4 rows tall
-PARALLEL_WORK = 1_500_000
+PARALLEL_WORK = 4_000_000
 MAX_PARTS = 8
 _pool = None
 _pool_key = None
