@@ -53,6 +53,21 @@ def test_simplex_grid():
     assert len(np.unique(np.round(g * 10).astype(int), axis=0)) == len(g)
 
 
+def test_grid_errors_kernel_equals_the_naive_sum():
+    from tsrnn.kernels.combination import grid_abs_errors
+
+    rng = np.random.default_rng(0)
+    c, t = rng.normal(size=(37, 5)), rng.normal(size=37)
+    g = combination.simplex_grid(5, 10)
+    out = np.full(len(g), np.nan)
+    grid_abs_errors(c, t, np.ascontiguousarray(g.T), out)
+    naive = [sum(abs(c[p] @ w - t[p]) for p in range(len(t))) for w in g]
+    np.testing.assert_allclose(out, naive, rtol=1e-13)
+    out0 = np.full(3, np.nan)  # no points: zero error everywhere
+    grid_abs_errors(np.zeros((0, 2)), np.zeros(0), np.ones((2, 3)), out0)
+    np.testing.assert_array_equal(out0, 0.0)
+
+
 def test_tail_weights_pick_the_candidate_that_is_right():
     rng = np.random.default_rng(0)
     P = 300

@@ -24,6 +24,7 @@ import numpy as np
 from ..engine import CELLS, Adam, InferencePack, LinearHead, Network, get_loss
 from ..engine.stack import RecurrentStack
 from ..kernels._jit import kernel_label, on_compile, specializations
+from ..kernels.combination import grid_abs_errors
 from ..smoothing import fit_references, run_references
 
 DTYPES = ("float64", "float32")
@@ -86,6 +87,8 @@ def _run_references():
     indptr = np.array([0, len(y)])
     params, states = fit_references(y, indptr, np.array([len(y)]), 3)
     run_references(y, indptr, params, states)
+    # the combination of the network's forecast with the references
+    grid_abs_errors(np.zeros((2, 3)), np.zeros(2), np.zeros((3, 4)), np.zeros(4))
 
 
 def warmup(

@@ -29,6 +29,7 @@ import itertools
 
 import numpy as np
 
+from ...kernels.combination import grid_abs_errors
 from .features import FeatureLayout, gather_ranges
 
 #: Resolution of the simplex grid (weights are multiples of 1 / GRID_STEPS).
@@ -178,11 +179,15 @@ def tail_weights(
     return out
 
 
-def _one_se_choice(c, t, g, clusters=None, chunk: int = 2000) -> int:
+def _one_se_choice(c, t, g, clusters=None) -> int:
     """Index in ``g`` of the one-standard-error choice (0: the network alone)."""
-    err = np.zeros(len(g))
-    for a in range(0, len(t), chunk):  # (chunk, G) blocks: bounded memory
-        err += np.abs(c[a : a + chunk] @ g.T - t[a : a + chunk, None]).sum(axis=0)
+    err = np.empty(len(g))
+    grid_abs_errors(
+        np.ascontiguousarray(c, dtype=np.float64),
+        np.ascontiguousarray(t, dtype=np.float64),
+        np.ascontiguousarray(g.T, dtype=np.float64),
+        err,
+    )
     best = int(np.argmin(err))
     if best == 0 or len(t) < 2:
         return 0
