@@ -335,12 +335,20 @@ class SeriesReader:
         outputs, state, top = self.read_all(
             theta, pack, Y, series, decode_from=decode_from
         )
-        for s in range(S):
-            rows = series.series_rows(s)
-            tail = Y[rows[-keep:]]
-            tail_y[s, keep - len(tail) :] = tail
-            tail_z[s, keep - len(tail) :] = series.Z[rows[-keep:]]
-            level[s] = last_observed(Y[rows])
+        first, end = series.indptr[:-1], series.indptr[1:]
+        # each series' last `keep` rows, right-aligned (NaN / 0 before its start)
+        rows = end[:, None] - keep + np.arange(keep)  # (S, keep)
+        inside = rows >= first[:, None]
+        tail_y[inside] = Y[rows[inside]]
+        tail_z[inside] = series.Z[rows[inside]]
+        # the last observed row of each target at or before each series' end
+        n, k = Y.shape
+        seen = np.where(np.isnan(Y), -1, np.arange(n)[:, None])
+        last = np.full((S, k), -1, np.int64)
+        if n:
+            last = np.maximum.accumulate(seen, axis=0)[np.maximum(end - 1, 0)]
+        ok = last >= first[:, None]
+        level[ok] = Y[last[ok], np.nonzero(ok)[1]]
         return outputs, SeriesEnds(state, top, tail_y, tail_z, level)
 
 
