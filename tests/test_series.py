@@ -489,3 +489,19 @@ def test_take_and_subset():
     assert list(part.lengths) == [2, 7] and list(part.positions) == [0, 1]
     sub = data.subset([2])
     assert list(sub.positions) == [2] and sub.y.shape == (3, 1)
+
+
+@pytest.mark.parametrize("kind", ["standard", "robust"])
+def test_location_spread_fast_path_gives_the_nan_aware_values(kind):
+    # a column without NaN takes the plain reductions: the same bits as the
+    # NaN-aware ones, which a column with a gap still takes
+    from tsrnn.data.scaling import location_spread
+
+    rng = np.random.default_rng(0)
+    for n in (1, 7, 9, 130, 1001):
+        v = rng.normal(3.0, 2.0, size=(n, 2))
+        loc, sc = location_spread(v, kind, str)
+        gap = np.vstack([v, np.full((1, 2), np.nan)])  # forces the NaN path
+        loc_n, sc_n = location_spread(gap, kind, str)
+        np.testing.assert_array_equal(loc, loc_n)
+        np.testing.assert_array_equal(sc, sc_n)

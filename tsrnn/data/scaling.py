@@ -92,12 +92,16 @@ def location_spread(
         )
     m = np.where(mag > 0, mag, 1.0)
     u = values / m  # in [-1, 1]: its squares neither overflow nor underflow
+    # without NaN the plain reductions give the same values, about five times
+    # faster (a fit scales every series of a collection one by one)
+    complete = not np.isnan(u).any()
     if kind == "standard":
-        loc = np.nanmean(u, axis=0)
-        spread = np.nanstd(u, axis=0)
+        loc = np.mean(u, axis=0) if complete else np.nanmean(u, axis=0)
+        spread = np.std(u, axis=0) if complete else np.nanstd(u, axis=0)
     elif kind == "robust":
-        loc = np.nanmedian(u, axis=0)
-        q = np.nanpercentile(u, [25, 75], axis=0)
+        loc = np.median(u, axis=0) if complete else np.nanmedian(u, axis=0)
+        pct = np.percentile if complete else np.nanpercentile
+        q = pct(u, [25, 75], axis=0)
         spread = q[1] - q[0]
     else:  # pragma: no cover - callers pass validated options
         raise ValueError(f"unknown scaling {kind!r}")
