@@ -115,35 +115,36 @@ class Direct(Strategy):
         """Residuals of the forecasts the final pass made on the held-out tails."""
         lay, scaler = model._layout, model._scaler
         h, k = int(model.horizon), lay.n_targets
-        scores = []
         a = series.indptr[:-1]
-        tails = gather_ranges(
-            lay,
-            series.Y,
-            series.Z,
-            series.start,
-            series.end,
-            series.train_end_series - 1,
-            series.indptr[1:] - h,
+        tails = list(
+            gather_ranges(
+                lay,
+                series.Y,
+                series.Z,
+                series.start,
+                series.end,
+                series.train_end_series - 1,
+                series.indptr[1:] - h,
+            )
         )
-        for s, origins, _, _, tg, mk in tails:
-            out = outputs[s][origins - a[s]]
-            pred = output_head(model).point(out).reshape(-1, h, k)
-            truth = tg.reshape(-1, h, k)
-            ok = mk.reshape(-1, h, k) > 0
-            p = np.full(len(origins), s)
-            # step numbers of the targets: origin offset + 1..h
-            steps = (origins - a[s])[:, None] + np.arange(1, h + 1)
-            pred_u = model._season.y_inverse(
-                scaler.y_inverse(pred, p[:, None]), p[:, None], steps
-            )
-            truth_u = model._season.y_inverse(
-                scaler.y_inverse(truth, p[:, None]), p[:, None], steps
-            )
-            r = (truth_u - pred_u) / model.conformal_scale_[s]
-            r[~ok] = np.nan
-            scores.append(r)
-        return scores
+        if not tails:
+            return []
+        # every series' tail origins at once: the inverse transforms and the
+        # scaling are elementwise, so the values are those series by series
+        which = np.concatenate([np.full(len(t[1]), t[0]) for t in tails])
+        origins = np.concatenate([t[1] for t in tails])
+        out = np.concatenate([outputs[s][o - a[s]] for s, o, *_ in tails])
+        pred = output_head(model).point(out).reshape(-1, h, k)
+        truth = np.concatenate([t[4] for t in tails]).reshape(-1, h, k)
+        ok = np.concatenate([t[5] for t in tails]).reshape(-1, h, k) > 0
+        p = which[:, None]
+        # step numbers of the targets: origin offset + 1..h
+        steps = (origins - a[which])[:, None] + np.arange(1, h + 1)
+        pred_u = model._season.y_inverse(scaler.y_inverse(pred, p), p, steps)
+        truth_u = model._season.y_inverse(scaler.y_inverse(truth, p), p, steps)
+        r = (truth_u - pred_u) / model.conformal_scale_[which][:, None, :]
+        r[~ok] = np.nan
+        return np.split(r, np.cumsum([len(t[1]) for t in tails])[:-1])
 
 
 class Recursive(Strategy):
