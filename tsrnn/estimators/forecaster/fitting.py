@@ -102,7 +102,10 @@ class FitsForecaster:
         self.__dict__.pop("_reference_theta", None)
         # read every series to its end with the final weights
         # (the stream kernel fills the gaps with the model's own estimates)
-        outputs = self._read_to_ends(SeriesReader(net, layout), theta, series)
+        # one reader for both passes below: the rows' gathered features are
+        # kept between them (SeriesReader), only the head changes
+        reader = SeriesReader(net, layout)
+        outputs = self._read_to_ends(reader, theta, series)
         self.combination_weights_ = None
         if self._combines(layout, has_val, mode, log):
             # the tails choose the network's and the references' weights; the
@@ -120,7 +123,7 @@ class FitsForecaster:
             )
             combination.combine_head(net, theta, layout, weights)
             self.combination_weights_ = weights
-            outputs = self._read_to_ends(SeriesReader(net, layout), theta, series)
+            outputs = self._read_to_ends(reader, theta, series)
         if mode in (False, "max_iter") and has_val:
             log.validation_scores.append(
                 validation_score(
