@@ -45,6 +45,8 @@ with contextlib.redirect_stderr(err):
         m.fit(s).predict(3)
         m.update(new)
         m.predict(3)
+        # without gaps: the windows and reads kept between epochs
+        m.fit(s.interpolate()).predict(3)
     X = np.random.default_rng(0).standard_normal((16, 5, 2))
     tsrnn.RNNRegressor(cell="rnn", hidden_size=4, max_iter=2, dtype="float32",
                        verbose=1).fit(X, X[:, -1, 0]).predict(X)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ...engine import InferencePack, Network
 from .features import FeatureLayout, gather, gather_ranges
-from .training import FEATURE_CACHE_BYTES, ScaledSeries, read_only
+from .training import FEATURE_CACHE_BYTES, ScaledSeries
 
 CHUNK = 4096  # steps per batched pass over a long series (bounded memory)
 GROUP = 256  # series of one length read together by a full pass
@@ -311,10 +311,8 @@ class SeriesReader:
         size = int(lengths[clean].sum()) * per_row
         if series.has_gaps or size > FEATURE_CACHE_BYTES:
             return gathered()
+        # writable, as the windows kept by training.Epoch (why: there)
         passes = [(grp, rows, list(ch)) for grp, rows, ch in gathered()]
-        for _, _, ch in passes:
-            for _, x, ex in ch:
-                read_only(x, ex)
         self._kept = (key, passes)
         return passes
 

@@ -296,13 +296,6 @@ def window_bytes(layout: FeatureLayout, n_rows: int, dtype) -> int:
     return int(n_rows) * per_row * np.dtype(dtype).itemsize
 
 
-def read_only(*arrays) -> None:
-    """Mark kept (cached) arrays read-only: a writer would corrupt every reuse."""
-    for a in arrays:
-        if a is not None:
-            a.flags.writeable = False
-
-
 def _window(layout: FeatureLayout, series: ScaledSeries, rows, reset) -> Window:
     x, extra, target, mask = series.gather(layout, rows)
     dt = series.Y.dtype
@@ -427,9 +420,11 @@ class Epoch:
         size = window_bytes(self.layout, self.lanes.rows.size, self.series.Y.dtype)
         if self.series.has_gaps or size > FEATURE_CACHE_BYTES:
             return windows
+        # kept writable: a read-only array is another type to Numba, which
+        # would compile (and cache) every kernel a second time for it; nothing
+        # downstream writes a window (the fits with and without the cache give
+        # the same bits, tests/test_determinism.py)
         self._kept = list(windows)
-        for w in self._kept:
-            read_only(w.x, w.extra, w.target, w.mask, w.reset)
         return iter(self._kept)
 
     def __call__(self) -> float:
