@@ -286,3 +286,36 @@ def test_seasonal_share_follows_the_better_start():
         share = seasonal_share(lay, series)
         assert share.shape == (lay.horizon_out, 1)
         assert lo <= share.min() and share.max() <= hi, share.ravel()
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_gather_ranges_equals_one_gather_per_range(monkeypatch, relative):
+    # the held-out tails are gathered a block of rows at a time: each row's
+    # features must be those of a gather of its own range
+    from tsrnn.estimators.forecaster import features
+    from tsrnn.estimators.forecaster.features import FeatureLayout, gather
+
+    rng = np.random.default_rng(1)
+    lengths = np.array([7, 1, 12, 5, 9])
+    indptr = np.r_[0, np.cumsum(lengths)]
+    N = indptr[-1]
+    Y = rng.normal(size=(N, 1))
+    Y[[3, 15]] = np.nan
+    Z = rng.normal(size=(N, 2))
+    refs = rng.normal(size=(N, 1, 2, 3))
+    start = np.repeat(indptr[:-1], lengths)
+    end = np.repeat(indptr[1:], lengths)
+    lay = FeatureLayout(1, 1, 1, horizon_out=3, seasons=(1, 4), relative=relative,
+                        n_refs=2)
+    first = indptr[:-1] + np.array([3, 0, 2, 5, 1])
+    stop = np.minimum(first + np.array([4, 1, 10, 0, 8]), indptr[1:])
+    monkeypatch.setattr(features, "RANGE_BLOCK", 5)  # blocks cut across ranges
+    got = list(
+        features.gather_ranges(lay, Y, Z, start, end, first, stop, refs=refs)
+    )
+    assert [g[0] for g in got] == [i for i in range(5) if stop[i] > first[i]]
+    for i, rows, *parts in got:
+        np.testing.assert_array_equal(rows, np.arange(first[i], stop[i]))
+        want = gather(lay, Y, Z, start, end, rows, refs=refs)
+        for a, b in zip(parts, want, strict=True):
+            np.testing.assert_array_equal(a, b)
