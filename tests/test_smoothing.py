@@ -261,3 +261,22 @@ def test_naive_ses_reference_is_sane():
     # the reference implementation itself, against a hand computation
     out = naive_ses(np.array([1.0, 3.0, np.nan, 2.0]), 0.5, 2)
     np.testing.assert_allclose(out[:, 0], [1.0, 2.0, 2.0, 2.0])
+
+
+def test_initial_trends_of_a_collection_equal_each_series_alone():
+    # batched where the first rows are all observed, one by one elsewhere:
+    # the same values either way (gaps, short series, no training rows)
+    from tsrnn.smoothing.fitting import initial_trends
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        lens = rng.integers(1, 40, rng.integers(1, 8))
+        m = int(rng.choice([1, 4, 12]))
+        indptr = np.r_[0, np.cumsum(lens)]
+        y = rng.normal(size=indptr[-1]) * 10 ** rng.uniform(-2, 4)
+        y[rng.random(len(y)) < 0.05] = np.nan
+        train_end = indptr[:-1] + rng.integers(0, lens + 1)
+        levels, trends = initial_trends(y, indptr, train_end, m)
+        for s in range(len(lens)):
+            alone = initial_trend(np.ascontiguousarray(y[indptr[s] : train_end[s]]), m)
+            assert (levels[s], trends[s]) == alone

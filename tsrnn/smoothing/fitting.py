@@ -139,7 +139,41 @@ def initial_trend(y: np.ndarray, m: int = 1) -> tuple[float, float]:
     return intercept - slope, slope
 
 
-def fit_parameters(y: np.ndarray, m: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def initial_trends(y, indptr, train_end, m: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`initial_trend` of every series' training rows, ``(levels, trends)``.
+
+    Series whose first ``max(10, 2 m)`` training rows are all observed share
+    the time index of that line, so theirs are computed together (the same
+    operations per series, each row of a reduction being summed as a series
+    alone would be: the same values); the others one at a time.
+    """
+    indptr, train_end = np.asarray(indptr), np.asarray(train_end)
+    S = len(indptr) - 1
+    K = max(10, 2 * int(m))
+    levels, trends = np.empty(S), np.empty(S)
+    first = indptr[:-1]
+    rows = first[:, None] + np.arange(K)
+    whole = train_end - first >= K
+    V = y[np.where(whole[:, None], rows, 0)]
+    batch = whole & ~np.isnan(V).any(axis=1)
+    if batch.any():
+        t = np.arange(K)
+        tc = t - t.mean()
+        V = V[batch]
+        vm = V.mean(axis=1)
+        slope = (tc * (V - vm[:, None])).sum(axis=1) / (tc * tc).sum()
+        intercept = vm - slope * t.mean()
+        levels[batch], trends[batch] = intercept - slope, slope
+    for s in np.flatnonzero(~batch):
+        levels[s], trends[s] = initial_trend(
+            np.ascontiguousarray(y[indptr[s] : train_end[s]], dtype=np.float64), m
+        )
+    return levels, trends
+
+
+def fit_parameters(
+    y: np.ndarray, m: int = 1, start: tuple[float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Fitted parameters and the initial filter state of one series.
 
     Parameters
@@ -148,6 +182,9 @@ def fit_parameters(y: np.ndarray, m: int = 1) -> tuple[np.ndarray, np.ndarray]:
         The training rows (NaN: missing).
     m : int
         Seasonal period (the trend's initial window is ``max(10, 2 m)``).
+    start : (level, trend), optional
+        :func:`initial_trend` of ``y`` when already known
+        (:func:`initial_trends`).
 
     Returns
     -------
@@ -157,7 +194,7 @@ def fit_parameters(y: np.ndarray, m: int = 1) -> tuple[np.ndarray, np.ndarray]:
         The state before the first row (:func:`initial_state`).
     """
     y = np.ascontiguousarray(y, dtype=np.float64)
-    l0, b0 = initial_trend(y, m)
+    l0, b0 = initial_trend(y, m) if start is None else start
     params = np.empty(N_PARAMS)
     params[0] = fit_ses(y)
     params[1:4] = fit_holt(y, l0, b0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._filters import N_PARAMS, N_STATE, REFERENCES, expand_paths, run_filters
-from .fitting import fit_parameters
+from .fitting import fit_parameters, initial_trends
 
 
 def fit_references(y, indptr, train_end, m: int = 1):
@@ -36,8 +36,12 @@ def fit_references(y, indptr, train_end, m: int = 1):
     S = len(indptr) - 1
     params = np.empty((S, N_PARAMS))
     states = np.empty((S, N_STATE))
+    y = np.asarray(y, dtype=np.float64)
+    levels, trends = initial_trends(y, indptr, train_end, m) if len(y) else ([], [])
     for s in range(S):
-        params[s], states[s] = fit_parameters(y[indptr[s] : train_end[s]], m)
+        params[s], states[s] = fit_parameters(
+            y[indptr[s] : train_end[s]], m, start=(levels[s], trends[s])
+        )
     return params, states
 
 
