@@ -379,22 +379,56 @@ def validation_sums(
 ) -> tuple[float, float]:
     """``(num, den)`` of :func:`validation_score`: sums that add up over shards."""
     num, den = 0.0, 0.0
-    for s, offsets, tg, mk in tail_targets(layout, series):
-        pred = outputs[s][offsets]
-        if head is not None and head.kind != "point":
-            value, n = head.tail_score(pred, tg, mk)
+    tails = tail_targets(layout, series)
+    if head is not None and head.kind != "point":
+        for s, offsets, tg, mk in tails:
+            value, n = head.tail_score(outputs[s][offsets], tg, mk)
             num, den = num + value, den + n
-            continue
+        return num, den
+    # the series of one tail length together: each one's sums are those it
+    # would give alone (a row of the reduction sums as one array), added up
+    # in the series' order, as one at a time
+    sums, counts = np.empty(len(tails)), np.empty(len(tails))
+    for pos, which, offsets, tg, mk in _tail_groups(layout, series):
+        pred = np.stack([outputs[s][o] for s, o in zip(which, offsets, strict=True)])
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged model
             err = (pred - tg) * mk
-            num += float((np.abs(err) if absolute else err**2).sum())
-        den += float(mk.sum())
+            sums[pos] = (np.abs(err) if absolute else err**2).sum(axis=(1, 2))
+        counts[pos] = mk.sum(axis=(1, 2))
+    for a, b in zip(sums.tolist(), counts.tolist(), strict=True):
+        num += a
+        den += b
     return num, den
+
+
+def _tail_groups(layout: FeatureLayout, series: ScaledSeries) -> list:
+    """:func:`tail_targets` by tail length: ``(positions, series, offsets,
+    targets, mask)``, the last three stacked; kept as the tails are."""
+    tails = tail_targets(layout, series)
+    cached = _TAIL_GROUPS.get(series)
+    if cached is not None and cached[0] is tails:
+        return cached[1]
+    sizes = np.array([len(t[1]) for t in tails], dtype=np.int64)
+    groups = []
+    for n in np.unique(sizes):
+        pos = np.flatnonzero(sizes == n)
+        groups.append(
+            (
+                pos,
+                [tails[i][0] for i in pos],
+                [tails[i][1] for i in pos],
+                np.stack([tails[i][2] for i in pos]),
+                np.stack([tails[i][3] for i in pos]),
+            )
+        )
+    _TAIL_GROUPS[series] = (tails, groups)
+    return groups
 
 
 #: The held-out targets of a collection, per (series, layout): they do not
 #: change between the epochs that score them (only the outputs do).
 _TAIL_TARGETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_TAIL_GROUPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def tail_targets(layout: FeatureLayout, series: ScaledSeries) -> list:
