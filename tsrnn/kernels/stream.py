@@ -159,29 +159,6 @@ def _head(pack, meta, lbuf, z, extra, out, s, b):
 
 
 @jit(inline="always")
-def _check_shapes(meta, n_states, state, x, extra, out):
-    """Refuse arrays whose shapes do not match ``meta`` before writing anything.
-
-    A wrong width would otherwise write past the scratch (on the stack) or
-    the state: a few compares per call, against memory corruption.
-    """
-    S, B, I = x.shape
-    L, H, E, O = meta[0], meta[1], meta[4], meta[5]
-    if (
-        I != meta[3]
-        or state.shape[0] < n_states
-        or state.shape[1] != L
-        or state.shape[2] != B
-        or state.shape[3] != H
-        or out.shape[0] != S + meta[10]
-        or out.shape[1] != B
-        or (out.shape[2] != O and out.shape[2] != O + H)
-        or (E > 0 and (extra.shape[0] < S or extra.shape[1] != B or extra.shape[2] != E))
-    ):
-        raise ValueError("stream driver: array shapes do not match the pack")
-
-
-@jit(inline="always")
 def _io_rows(meta, buf):
     """The input and layer-output rows in ``buf``, and the feedback columns."""
     n_i, H = meta[3], meta[1]
@@ -224,7 +201,6 @@ def _rnn_stream(relu, pack, meta, state, x, extra, out):
     L, H, n_i, E, gm = meta[0], meta[1], meta[3], meta[4], meta[6]
     p0 = meta[10] - 1  # the row of out before step 0's (-1: none)
     zero = pack.dtype.type(0.0)
-    _check_shapes(meta, 1, state, x, extra, out)
     buf = scratch(pack, n_i + 3 * H + E + 3 * gm)
     ibuf, lbuf, fb_cols = _io_rows(meta, buf)
     o_g = n_i + H
@@ -265,7 +241,6 @@ def stream_lstm(pack, meta, state, x, extra, out):
     two = pack.dtype.type(2.0)
     G = 4 * H
     p0 = meta[10] - 1  # the row of out before step 0's (-1: none)
-    _check_shapes(meta, 2, state, x, extra, out)
     buf = scratch(pack, n_i + 3 * H + E + 3 * gm)
     ibuf, lbuf, fb_cols = _io_rows(meta, buf)
     o_g = n_i + H
@@ -302,7 +277,6 @@ def stream_gru(pack, meta, state, x, extra, out):
     one = pack.dtype.type(1.0)
     G = 3 * H
     p0 = meta[10] - 1  # the row of out before step 0's (-1: none)
-    _check_shapes(meta, 1, state, x, extra, out)
     buf = scratch(pack, n_i + 3 * H + E + 3 * gm)
     ibuf, lbuf, fb_cols = _io_rows(meta, buf)
     o_g = n_i + H
@@ -340,7 +314,6 @@ def stream_sru(pack, meta, state, x, extra, out):
     L, H, n_i, E, gm = meta[0], meta[1], meta[3], meta[4], meta[6]
     one = pack.dtype.type(1.0)
     p0 = meta[10] - 1  # the row of out before step 0's (-1: none)
-    _check_shapes(meta, 1, state, x, extra, out)
     buf = scratch(pack, n_i + 3 * H + E + 3 * gm)
     ibuf, lbuf, fb_cols = _io_rows(meta, buf)
     o_g = n_i + H
