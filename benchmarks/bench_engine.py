@@ -124,10 +124,12 @@ def step_floor(pack, state, x1, reps=40):
     empty = time_batches(lambda: _empty_driver(*args), reps)[0]
     driver = pack._stream
     pack._stream = _empty_driver
+    pack._set_plain()
     try:
         whole = time_batches(lambda: pack.run(state, x1), reps)[0]
     finally:
         pack._stream = driver
+        pack._set_plain()
     return empty, whole
 
 
