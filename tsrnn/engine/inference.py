@@ -193,22 +193,23 @@ class InferencePack:
         # the previous outputs go in as ``out[0]`` (meta[10] = 1), the top
         # layer's output comes out in ``out``'s columns after the head's
         S, B = x.shape[:2]
-        O = self.n_outputs
+        n_out = self.n_outputs
         k = 0 if last_out is None else 1
         meta = self.meta.copy()
         meta[10] = k
         if fb_cols is not None:
             fb = np.asarray(fb_cols, np.int64)
             meta = np.concatenate((meta[:-2], fb.shape, fb.ravel()))
-        out = np.empty((S + k, B, O if top is None else O + self.hidden), self.dtype)
+        width = n_out if top is None else n_out + self.hidden
+        out = np.empty((S + k, B, width), self.dtype)
         if k:
-            out[0, :, :O] = last_out
+            out[0, :, :n_out] = last_out
         self._stream(self.pack, meta, state, x, extra, out)
         if last_out is not None:
-            last_out[...] = out[-1, :, :O]
+            last_out[...] = out[-1, :, :n_out]
         if top is not None and S:
-            top[...] = out[-1, :, O:]
-        return np.ascontiguousarray(out[k:, :, :O])
+            top[...] = out[-1, :, n_out:]
+        return np.ascontiguousarray(out[k:, :, :n_out])
 
     def sample(self, state, x, extra, out0, family, n_params, n_targets, n_steps,
                temperature, seed, qwork):
