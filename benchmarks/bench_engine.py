@@ -23,7 +23,7 @@ Usage::
 over the batches, per call: the min is the figure on a shared machine) beside
 ``wread`` timed the same way, the ratio step / wread (issue 17: <= 1.5, or
 <= 3 us where wread < 2 us), and two call floors: ``empty``, an empty Numba
-function (compiled without NRT, as the drivers) called with the driver's ten
+function (compiled without NRT, as the drivers) called with the driver's six
 arguments (Numba's dispatch and argument unboxing), and ``call``, the whole
 ``pack.run`` with that empty function as its driver (what a step costs
 before any arithmetic).
@@ -105,7 +105,7 @@ def time_batches(fn, reps=40, n=200):
 
 
 @numba.njit(cache=True, error_model="numpy", _nrt=False)
-def _empty_driver(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
+def _empty_driver(pack, meta, state, x, extra, out):
     # the streaming drivers' signature, nothing inside: the call floor
     pass
 
@@ -113,23 +113,23 @@ def _empty_driver(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf)
 def step_floor(pack, state, x1, reps=40):
     """Call floors of a streaming step: (empty kernel, whole call), seconds.
 
-    The first is an empty Numba function called with the driver's ten
+    The first is an empty Numba function called with the driver's six
     arguments; the second is ``pack.run`` with its driver swapped for that
     empty function: Python, the output's allocation and Numba's dispatch,
     everything a step pays before any arithmetic.
     """
     pack.run(state, x1)
-    last0, top0, buf = pack._local.scratch[1]
     out = np.empty((1, 1, pack.n_outputs), pack.dtype)
-    args = (pack.pack, pack.meta, state, x1, x1, pack._no_feedback, last0, out, top0,
-            buf)
+    args = (pack.pack, pack.meta, state, x1, x1, out)
     empty = time_batches(lambda: _empty_driver(*args), reps)[0]
     driver = pack._stream
     pack._stream = _empty_driver
+    pack._set_plain()
     try:
         whole = time_batches(lambda: pack.run(state, x1), reps)[0]
     finally:
         pack._stream = driver
+        pack._set_plain()
     return empty, whole
 
 

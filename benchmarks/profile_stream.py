@@ -8,7 +8,7 @@ min over batches of calls, one thread:
 * ``read``: reading the packed weights once, inside one call that reads them
   200 times, per read (the floor of ``kernel``);
 * ``driver``: one call of the driver for one step, from Python (kernel plus
-  Numba's dispatch and unboxing of ten arguments);
+  Numba's dispatch and unboxing of six arguments);
 * ``run``: ``InferencePack.run`` for one step (plus Python and the output's
   allocation), what ``bench_engine.py --only step`` times;
 * ``wread``: one call reading the weights once (the benchmark's floor).
@@ -83,12 +83,10 @@ def main():
                 xs = rng.standard_normal((S, 1, 4)).astype(dt)
                 x1 = xs[:1].copy()
                 pack.run(state, x1)
-                last0, top0, buf = pack._local.scratch[1]
                 out = np.empty((S, 1, 1), dt)
                 f = pack._stream
-                many = (pack.pack, pack._meta_zero, state, xs, xs, pack._no_feedback,
-                        last0, out, top0, buf)
-                one = many[:3] + (x1, x1) + many[5:7] + (out[:1],) + many[8:]
+                many = (pack.pack, pack.meta, state, xs, xs, out)
+                one = (pack.pack, pack.meta, state, x1, x1, out[:1])
                 w = aligned_copy(pack.pack)
                 r = args.reps
                 kernel = tmin(lambda: f(*many), 2, r) / S

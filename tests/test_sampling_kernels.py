@@ -24,8 +24,7 @@ from tsrnn.kernels.sampling import SAMPLERS, _draw_step
 
 @numba.njit(cache=True, error_model="numpy")
 def _reference(driver, pack, meta, state, x, extra, out0, family, n_params,
-               temperature, qwork, seed, draws, fb, last_out, out1, top, buf, xs,
-               es):
+               temperature, qwork, seed, draws, out1, xs, es):
     np.random.seed(seed)
     _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
     for s in range(draws.shape[0] - 1):
@@ -36,7 +35,7 @@ def _reference(driver, pack, meta, state, x, extra, out0, family, n_params,
                 xs[0, b, j] = draws[s, b, j]
             for e in range(es.shape[2]):
                 es[0, b, e] = extra[s, b, e]
-        driver(pack, meta, state, xs, es, fb, last_out, out1, top, buf)
+        driver(pack, meta, state, xs, es, out1)
         _draw_step(family, n_params, out1[0], s + 1, temperature, qwork, draws)
 
 
@@ -53,9 +52,8 @@ def _one_path_at_a_time(self, state, x, extra, out0, family, n_params, n_targets
     _reference(
         self._stream, self.pack, self.meta, state, x, extra,
         np.ascontiguousarray(out0, dtype=dt), int(family), int(n_params),
-        float(temperature), qwork, int(seed), draws, self._no_feedback,
-        np.zeros((B, self.n_outputs), dt), np.empty((1, B, self.n_outputs), dt),
-        np.empty((B, self.hidden), dt), np.empty(self.n_buf, dt),
+        float(temperature), qwork, int(seed), draws,
+        np.empty((1, B, self.n_outputs), dt),
         np.empty((1, B, self.n_inputs), dt), np.empty((1, B, self.n_extra), dt),
     )
     return draws

@@ -9,13 +9,11 @@ vector-matrix product. A pack is built once per set of weights (after ``fit``,
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from ..kernels._linalg import aligned_copy, aligned_empty, pack_panels, panel_width
 from ..kernels.sampling import SAMPLERS, sample_lstm
-from ..kernels.stream import stream_lstm
+from ..kernels.stream import META_HEAD, META_ROW, stream_lstm
 from .network import Network
 
 
@@ -102,27 +100,31 @@ class InferencePack:
         n_i = stack.input_size
         E = head.extra_features
         O = head.out_features
+        # no previous outputs (meta[10] = 0) and no feedback columns (the
+        # last two: none, of 2 columns); run() makes the other variants
         self.meta = np.array(
             [stack.num_layers, H, nr, n_i, E, O, g_max, head_w, W.shape[1], head_b, 0]
-            + rows,
+            + rows
+            + [0, 2],
             dtype=np.int64,
         )
-        # the same vector with "zero last_out first" set, for calls without one
-        self._meta_zero = self.meta.copy()
-        self._meta_zero[10] = 1
         self._stream = stack.spec.stream_driver(bool(stack.relu))
         self.hidden = H
         self.n_inputs = n_i
         self.n_extra = E
         self.n_outputs = O
         self.g_max = g_max
-        self.n_buf = n_i + 3 * H + E + 3 * g_max
+        self.n_buf = n_i + 3 * H + E + 3 * g_max  # the driver's scratch
         self.dtype = np.dtype(dt)
-        # scratch buffers per thread (and batch size): a streaming step allocates
-        # nothing, and predicts from several threads never share a buffer
-        self._local = threading.local()
-        self._zeros = {}
-        self._no_feedback = np.zeros((0, 2), np.int64)
+        self._set_plain()
+
+    def _set_plain(self):
+        # what ``run`` reads for a plain step (None: every step needs more)
+        self._plain = (
+            (self.dtype, self._stream, self.pack, self.meta, self.n_outputs)
+            if self.embeddings is None and self.n_extra == 0
+            else None
+        )
 
     def run(self, state, x, extra=None, fb_cols=None, last_out=None, top=None):
         """Advance ``state`` (in place) over ``x`` of shape ``(S, B, I)``.
@@ -146,15 +148,30 @@ class InferencePack:
         ndarray of shape (S, B, O)
             Head outputs at every step.
         """
-        # A streaming step costs a few microseconds, most of it in Python and
-        # in the call into Numba (about 35 ns per array argument): the common
-        # cases are tested first, nothing is allocated but ``out``.
+        # A streaming step costs about 0.6 us beyond its arithmetic, in Python
+        # and in the call into Numba (about 20 ns per argument): a plain step
+        # (inputs of the pack's dtype, C-contiguous; no embeddings, extras,
+        # feedback, previous outputs or top) takes the shortest path, its
+        # constants read from one tuple, and allocates nothing but ``out``.
+        plain = self._plain
+        if (
+            plain is not None
+            and extra is None
+            and fb_cols is None
+            and last_out is None
+            and top is None
+        ):
+            dt, driver, pack, meta, n_out = plain
+            if x.dtype is dt and x.flags.c_contiguous:
+                shape = x.shape
+                out = np.empty((shape[0], shape[1], n_out), dt)
+                driver(pack, meta, state, x, x, out)
+                return out
         dt = self.dtype
         if self.embeddings is not None:
             x = self.embeddings.forward(self._tables, x)
         if x.dtype is not dt or not x.flags.c_contiguous:
             x = np.ascontiguousarray(x, dtype=dt)
-        shape = x.shape
         if extra is None:
             if self.n_extra:
                 raise ValueError(
@@ -164,24 +181,35 @@ class InferencePack:
             extra = x  # never read: the head has no extra features (E = 0)
         elif extra.dtype is not dt or not extra.flags.c_contiguous:
             extra = np.ascontiguousarray(extra, dtype=dt)
-        try:
-            last0, top0, buf = self._local.scratch[shape[1]]
-        except (AttributeError, KeyError):
-            last0, top0, buf = self._new_scratch(shape[1])
-        out = np.empty((shape[0], shape[1], self.n_outputs), dt)
-        self._stream(
-            self.pack,
-            self._meta_zero if last_out is None else self.meta,  # zeroes last0
-            state,
-            x,
-            extra,
-            self._no_feedback if fb_cols is None else np.asarray(fb_cols, np.int64),
-            last0 if last_out is None else last_out,
-            out,
-            top0 if top is None else top,
-            buf,
-        )
-        return out
+        if fb_cols is None and last_out is None and top is None:
+            shape = x.shape
+            out = np.empty((shape[0], shape[1], self.n_outputs), dt)
+            self._stream(self.pack, self.meta, state, x, extra, out)
+            return out
+        return self._run_full(state, x, extra, fb_cols, last_out, top)
+
+    def _run_full(self, state, x, extra, fb_cols, last_out, top):
+        # ``run`` with feedback, previous outputs or the top layer's output:
+        # the previous outputs go in as ``out[0]`` (meta[10] = 1), the top
+        # layer's output comes out in ``out``'s columns after the head's
+        S, B = x.shape[:2]
+        n_out = self.n_outputs
+        k = 0 if last_out is None else 1
+        meta = self.meta.copy()
+        meta[10] = k
+        if fb_cols is not None:
+            fb = np.asarray(fb_cols, np.int64)
+            meta = np.concatenate((meta[:-2], fb.shape, fb.ravel()))
+        width = n_out if top is None else n_out + self.hidden
+        out = np.empty((S + k, B, width), self.dtype)
+        if k:
+            out[0, :, :n_out] = last_out
+        self._stream(self.pack, meta, state, x, extra, out)
+        if last_out is not None:
+            last_out[...] = out[-1, :, :n_out]
+        if top is not None and S:
+            top[...] = out[-1, :, n_out:]
+        return np.ascontiguousarray(out[k:, :, :n_out])
 
     def sample(self, state, x, extra, out0, family, n_params, n_targets, n_steps,
                temperature, seed, qwork):
@@ -239,27 +267,18 @@ class InferencePack:
         )
         return draws
 
-    def _new_scratch(self, B):
-        # per thread and batch size, then reused
-        buffers = getattr(self._local, "scratch", None)
-        if buffers is None:
-            buffers = self._local.scratch = {}
-        dt = self.dtype
-        scratch = buffers[B] = (
-            np.zeros((B, self.n_outputs), dt),
-            np.empty((B, self.hidden), dt),
-            np.empty(self.n_buf, dt),
-        )
-        return scratch
-
     def __getstate__(self):
-        # thread-local scratch is neither picklable nor worth copying
         state = self.__dict__.copy()
-        del state["_local"]
+        state.pop("_plain", None)  # rebuilt around the realigned pack
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         # unpickled arrays are only 16-byte aligned: panels back on cache lines
         self.pack = aligned_copy(self.pack)
-        self._local = threading.local()
+        # a pack pickled before the feedback columns went into meta: none
+        for name in ("_meta_zero", "_local", "_zeros", "_no_feedback"):
+            self.__dict__.pop(name, None)
+        if len(self.meta) == META_HEAD + META_ROW * int(self.meta[0]):
+            self.meta = np.concatenate((self.meta, [0, 2]))
+        self._set_plain()  # the realigned pack

@@ -396,6 +396,86 @@ def view(typingctx, base, start, shape):
     return sig, codegen
 
 
+# Scratch of a compiled function on its own stack up to this size, above it
+# from malloc (freed by ``release_scratch``): 32 KB holds a streaming step's
+# scratch up to H = 273 (float64 LSTM, 15 H elements), and stays far below
+# any thread's stack (8 MB on Linux, 512 KB for macOS's secondary threads).
+SCRATCH_STACK_BYTES = 32768
+
+
+@intrinsic
+def scratch(typingctx, like, n):
+    """An uninitialized 1-D C array of ``n`` elements of ``like``'s dtype.
+
+    On the calling function's stack (64-byte aligned) when it holds at most
+    :data:`SCRATCH_STACK_BYTES`, else from ``malloc``; either way nothing for
+    Python to allocate or look up per call, and nothing shared between
+    threads. Call it once per function, outside any loop (each call takes
+    more stack until the function returns), in the function itself, not in a
+    helper that is not inlined (the stack memory ends with the function that
+    made it), and pass the array to :func:`release_scratch` before returning.
+    Compiled without NRT: the array has no MemInfo.
+    """
+    if not (isinstance(like, types.Array) and isinstance(n, types.Integer)):
+        return None
+    retty = like.copy(ndim=1, layout="C", readonly=False)
+
+    def codegen(context, builder, signature, args):
+        intp = context.get_value_type(types.intp)
+        count = context.cast(builder, args[1], signature.args[1], types.intp)
+        ety = context.get_data_type(like.dtype)
+        itemsize = context.get_abi_sizeof(ety)
+        nbytes = builder.mul(count, intp(itemsize))
+        small = builder.icmp_signed("<=", nbytes, intp(SCRATCH_STACK_BYTES))
+        slot = cgutils.alloca_once(builder, ety.as_pointer())
+        with builder.if_else(small) as (on_stack, on_heap):
+            with on_stack:
+                data = builder.alloca(ety, size=count)
+                data.align = PANEL_BYTES
+                builder.store(data, slot)
+            with on_heap:
+                malloc = cgutils.get_or_insert_function(
+                    builder.module, ir.FunctionType(cgutils.voidptr_t, [intp]), "malloc"
+                )
+                data = builder.call(malloc, [nbytes])
+                builder.store(builder.bitcast(data, ety.as_pointer()), slot)
+        out = context.make_array(retty)(context, builder)
+        populate_array(
+            out,
+            data=builder.load(slot),
+            shape=cgutils.pack_array(builder, [count], intp),
+            strides=cgutils.pack_array(builder, [intp(itemsize)], intp),
+            itemsize=intp(itemsize),
+            meminfo=None,
+        )
+        return out._getvalue()
+
+    return retty(like, n), codegen
+
+
+@intrinsic
+def release_scratch(typingctx, buf):
+    """Free what :func:`scratch` took from ``malloc`` (nothing for the stack)."""
+    if not (isinstance(buf, types.Array) and buf.ndim == 1):
+        return None
+
+    def codegen(context, builder, signature, args):
+        intp = context.get_value_type(types.intp)
+        a = context.make_array(signature.args[0])(context, builder, args[0])
+        nbytes = builder.mul(builder.extract_value(a.shape, 0), a.itemsize)
+        with builder.if_then(
+            builder.icmp_signed(">", nbytes, intp(SCRATCH_STACK_BYTES))
+        ):
+            free = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(ir.VoidType(), [cgutils.voidptr_t]),
+                "free",
+            )
+            builder.call(free, [builder.bitcast(a.data, cgutils.voidptr_t)])
+        return context.get_dummy_value()
+
+    return types.none(buf), codegen
+
+
 def _dot_row_codegen(context, builder, signature, args):
     z_ty, iz_ty, w_ty, o_ty, k_ty = signature.args
     z_v, iz, w_v, o, K = args
@@ -569,6 +649,12 @@ if config.DISABLE_JIT:  # intrinsics exist only compiled: NumPy stand-ins
 
     def dot_row(z, iz, w, o, K):  # noqa: D103
         return z.dtype.type(np.dot(z[iz, :K], w[o, :K]))
+
+    def scratch(like, n):  # noqa: D103
+        return np.empty(n, like.dtype)
+
+    def release_scratch(buf):  # noqa: D103
+        pass
 
     def view(base, start, shape):  # noqa: D103
         n = int(np.prod(shape))

@@ -17,10 +17,16 @@ latency-bound chain of FMAs), and every activation goes through the same
 row helpers as the batched scans (one compiled helper serves both).
 
 A streaming step is dominated by the cost of calling into Numba, which grows
-with the number of arguments, so offsets and sizes travel in one int64 vector
-``meta`` and all scratch in one float vector ``buf``; views into them are made
-with :func:`~tsrnn.kernels._linalg.view` (Numba's ``reshape`` costs compile
-time for its error messages).
+with the number of arguments (about 20 ns each, measured), so a driver takes
+six: the weights, one int64 vector ``meta`` of offsets, sizes and the feedback
+columns, the state, the inputs, the head's extras and the outputs. Its
+scratch is on its own stack (:func:`~tsrnn.kernels._linalg.scratch`: nothing
+for Python to allocate or look up per call, nothing shared between threads);
+views into it and into ``pack`` are made with
+:func:`~tsrnn.kernels._linalg.view` (Numba's ``reshape`` costs compile time
+for its error messages). The previous step's outputs, which the feedback
+reads, are the previous row of ``out``; the top layer's output, when asked
+for, goes into ``out``'s columns after the head's.
 
 There is one driver per cell (``stream_rnn_tanh``, ``stream_lstm``, ...) over
 shared helpers, rather than one driver with a cell switch: a switch compiles
@@ -30,17 +36,21 @@ driver per cell compiles only the cell in use.
 ``meta`` layout (int64)::
 
     0 L   1 H   2 NR (panel width)   3 I   4 E (head extras)   5 O   6 G_max
-    7 head W (O, H + E) rows   8 H + E   9 head bias   10 zero last_out (0/1)
+    7 head W (O, H + E) rows   8 H + E   9 head bias
+    10 k: 1 if ``out[0]`` holds the outputs of the step before ``x[0]``, 0 if
+          there are none (the feedback then reads zeros)
     11 + 8 l: layer l's  n_in, G, W_ih^T panels, panel count, W_hh^T panels
-              (-1: none), bias 1, bias 2 (-1: none), aux (-1: none)
+               (-1: none), bias 1, bias 2 (-1: none), aux (-1: none)
+    11 + 8 L: n_fb, n_col (2 or 3), then the feedback columns' rows
+              (input column, output column[, link]), n_fb x n_col
 
 Bias 1 (G) is ``b_ih + b_hh`` for RNN and LSTM, ``b_ih`` for GRU, zeros for SRU
 (whose projection has none); bias 2 is GRU's ``b_hh`` (G) and SRU's
 ``(b_f, b_r)``; without biases they are zeros (one compiled specialization).
 Aux is LSTM's gate scales ``(1, 1, 2, 1)`` per block, or SRU's ``(v_f, v_r)``
-followed by its skip scale. ``buf`` holds, in order: the input (I), the layer
-output (H), the gates (G_max), GRU's hidden gates (G_max), the activations
-(G_max), the head's features (H + E) and a row of H.
+followed by its skip scale. The scratch holds, in order: the input (I), the
+layer output (H), the gates (G_max), GRU's hidden gates (G_max), the
+activations (G_max), the head's features (H + E) and a row of H.
 """
 
 from __future__ import annotations
@@ -55,13 +65,14 @@ from ._activations import (
     tanh_of,
 )
 from ._jit import jit
-from ._linalg import dense_rows, matmul_rows, view
+from ._linalg import dense_rows, matmul_rows, release_scratch, scratch, view
 
 META_HEAD = 11
 META_ROW = 8
 
 # The drivers are compiled without Numba's reference-counted runtime (NRT):
-# they allocate nothing (every buffer is an argument), so NRT only cost time.
+# they allocate no array (their scratch is on their stack), so NRT only cost
+# time.
 # With it, each array argument was unboxed into a new MemInfo (a malloc and a
 # free per argument and call) and every view or row slice inside the step
 # loop was an atomic incref/decref pair (76 call sites in the LSTM driver).
@@ -78,14 +89,23 @@ _driver = jit(_nrt=False)
 
 
 @jit(inline="always")
-def _step_in(x_sb, fb_cols, last_out_b, buf):
-    """Copy one step's inputs into ``buf``, filling missing feedback columns."""
-    for i in range(x_sb.shape[0]):
+def _step_in(x_sb, n_i, fb_cols, out, p, b, buf):
+    """Copy one step's ``n_i`` inputs into ``buf``, filling missing feedback columns.
+
+    From the previous step's outputs, ``out[p, b]``; zeros when ``p < 0``.
+    A wider ``x`` never writes past the input's slot of the scratch (on the
+    stack); checking every shape in the driver cost 0.05-0.13 s of cold
+    compile, measured, so the caller's shapes are trusted otherwise.
+    """
+    for i in range(min(x_sb.shape[0], n_i)):
         buf[i] = x_sb[i]
     for k in range(fb_cols.shape[0]):
         col = fb_cols[k, 0]
         if buf[col] != buf[col]:
-            v = last_out_b[fb_cols[k, 1]]
+            if p >= 0:
+                v = out[p, b, fb_cols[k, 1]]
+            else:
+                v = out.dtype.type(0.0)
             if fb_cols.shape[1] > 2 and fb_cols[k, 2] == 1:
                 # a count head's mean: softplus of the output (distributions.py)
                 v = max(v, 0.0) + np.log1p(np.exp(-abs(v))) + 1e-6
@@ -119,47 +139,35 @@ def _gates(pack, meta, layer, inp, h, g, hp):
 
 
 @jit(inline="always")
-def _head(pack, meta, lbuf, z, extra, out, last_out, top, s, b):
-    """Head outputs of step ``s`` of stream ``b``: into ``out``, ``last_out``, ``top``.
+def _head(pack, meta, lbuf, z, extra, out, s, b):
+    """Head outputs of step ``s`` of stream ``b``, into ``out[s + meta[10], b]``.
 
-    From the top layer's output (``lbuf``) and the step's extras.
+    From the top layer's output (``lbuf``) and the step's extras; ``lbuf``
+    also goes into the row's columns after the head's when ``out`` has them.
     """
     extra_sb = extra[s, b]
-    out_sb = out[s, b : b + 1]
-    last_out_b = last_out[b]
-    top_b = top[b]
+    out_sb = out[s + meta[10], b : b + 1]
     H = meta[1]
     E = meta[4]
     O = meta[5]
     for j in range(H):
         z[0, j] = lbuf[0, j]
-        top_b[j] = lbuf[0, j]
     for e in range(E):
         z[0, H + e] = extra_sb[e]
     w = view(pack, meta[7], (O, meta[8]))
     dense_rows(z, w, view(pack, meta[9], (1, O)), out_sb, 0, 1)
-    for o in range(O):
-        last_out_b[o] = out_sb[0, o]
+    if out.shape[2] > O:  # the caller asked for the top layer's output
+        for j in range(H):
+            out_sb[0, O + j] = lbuf[0, j]
 
 
 @jit(inline="always")
-def _zero_last(meta, last_out):
-    """Zero ``last_out`` when the caller passed none (``meta[10]``)."""
-    if meta[10]:
-        for b in range(last_out.shape[0]):
-            for o in range(last_out.shape[1]):
-                last_out[b, o] = 0.0
-
-
-@jit(inline="always")
-def _io_rows(meta, buf, last_out):
-    """The input and layer-output rows in ``buf`` (``last_out`` zeroed if asked).
-
-    ``last_out`` is zeroed when the caller passed none (``meta[10]``).
-    """
-    _zero_last(meta, last_out)
+def _io_rows(meta, buf):
+    """The input and layer-output rows in ``buf``, and the feedback columns."""
     n_i, H = meta[3], meta[1]
-    return view(buf, 0, (1, n_i)), view(buf, n_i, (1, H))
+    f = META_HEAD + META_ROW * meta[0]
+    fb_cols = view(meta, f + 2, (meta[f], meta[f + 1]))
+    return view(buf, 0, (1, n_i)), view(buf, n_i, (1, H)), fb_cols
 
 
 def _driver_doc(cell):
@@ -170,27 +178,20 @@ def _driver_doc(cell):
     pack : ndarray of shape (n_pack,)
         Packed inference weights.
     meta : int64 ndarray
-        Offsets and sizes (see the module docstring).
+        Offsets, sizes and the feedback columns (see the module docstring).
     state : ndarray of shape (n_states, L, B, H)
         In/out: the carried state (``h``; LSTM ``h, c``; SRU ``c``).
     x : ndarray of shape (S, B, I)
-        Inputs. NaN in the columns listed in ``fb_cols`` means "not observed":
-        the network's own previous one-step output is used instead.
+        Inputs. NaN in a feedback column (``meta``) means "not observed": the
+        network's own previous one-step output is used instead (link 1 feeds
+        back ``softplus(output) + 1e-6``, a count head's mean; 0 the output).
     extra : ndarray of shape (S, B, E)
-        Extra head features per step (E may be 0).
-    fb_cols : int64 ndarray of shape (n_fb, 2) or (n_fb, 3)
-        Rows (input column, output column[, link]) for that feedback; link 1
-        feeds back ``softplus(output) + 1e-6`` (a count head's mean), 0 the
-        output itself.
-    last_out : ndarray of shape (B, O)
-        In/out: the previous step's outputs (for the first step's feedback);
-        zeroed first when ``meta[10]`` is set.
-    out : ndarray of shape (S, B, O)
-        Out: head outputs at every step.
-    top : ndarray of shape (B, H)
-        Out: the top layer's output at the last step.
-    buf : ndarray
-        Scratch of ``I + 3 H + E + 3 G_max`` elements.
+        Extra head features per step (E may be 0: any array then).
+    out : ndarray of shape (S + k, B, O) or (S + k, B, O + H)
+        ``out[k + s]``: head outputs at step ``s`` (then the top layer's
+        output, if the columns are there); with ``k = meta[10] = 1``,
+        ``out[0]`` holds the outputs of the step before ``x[0]`` (read by the
+        feedback), else the first step's feedback reads zeros.
     """
 
 
@@ -198,16 +199,18 @@ def _driver_doc(cell):
 # prologue and loop nest; each cell's maths inside the loop differ, and a shared
 # driver would put a call or a branch inside the time loop.
 @_driver
-def _rnn_stream(relu, pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
+def _rnn_stream(relu, pack, meta, state, x, extra, out):
     S, B, _ = x.shape
     L, H, n_i, E, gm = meta[0], meta[1], meta[3], meta[4], meta[6]
+    p0 = meta[10] - 1  # the row of out before step 0's (-1: none)
     zero = pack.dtype.type(0.0)
-    ibuf, lbuf = _io_rows(meta, buf, last_out)
+    buf = scratch(pack, n_i + 3 * H + E + 3 * gm)
+    ibuf, lbuf, fb_cols = _io_rows(meta, buf)
     o_g = n_i + H
     z = view(buf, o_g + 3 * gm, (1, H + E))
     for s in range(S):
         for b in range(B):
-            _step_in(x[s, b], fb_cols, last_out[b], buf)
+            _step_in(x[s, b], n_i, fb_cols, out, s + p0, b, buf)
             for layer in range(L):
                 g = view(buf, o_g, (1, meta[META_HEAD + META_ROW * layer + 1]))
                 h_row = state[0, layer, b : b + 1]
@@ -219,27 +222,30 @@ def _rnn_stream(relu, pack, meta, state, x, extra, fb_cols, last_out, out, top, 
                     tanh_2d(g, h_row)
                 for j in range(H):
                     lbuf[0, j] = h_row[0, j]
-            _head(pack, meta, lbuf, z, extra, out, last_out, top, s, b)
+            _head(pack, meta, lbuf, z, extra, out, s, b)
+    release_scratch(buf)
 
 
 @_driver
-def stream_rnn_tanh(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
-    _rnn_stream(False, pack, meta, state, x, extra, fb_cols, last_out, out, top, buf)
+def stream_rnn_tanh(pack, meta, state, x, extra, out):
+    _rnn_stream(False, pack, meta, state, x, extra, out)
 
 
 @_driver
-def stream_rnn_relu(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
-    _rnn_stream(True, pack, meta, state, x, extra, fb_cols, last_out, out, top, buf)
+def stream_rnn_relu(pack, meta, state, x, extra, out):
+    _rnn_stream(True, pack, meta, state, x, extra, out)
 
 
 @_driver
-def stream_lstm(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
+def stream_lstm(pack, meta, state, x, extra, out):
     S, B, _ = x.shape
     L, H, n_i, E, gm = meta[0], meta[1], meta[3], meta[4], meta[6]
     one = pack.dtype.type(1.0)
     two = pack.dtype.type(2.0)
     G = 4 * H
-    ibuf, lbuf = _io_rows(meta, buf, last_out)
+    p0 = meta[10] - 1  # the row of out before step 0's (-1: none)
+    buf = scratch(pack, n_i + 3 * H + E + 3 * gm)
+    ibuf, lbuf, fb_cols = _io_rows(meta, buf)
     o_g = n_i + H
     g = view(buf, o_g, (1, G))
     act = view(buf, o_g + 2 * gm, (1, G))
@@ -247,7 +253,7 @@ def stream_lstm(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
     tmp = view(buf, o_g + 3 * gm + H + E, (1, H))
     for s in range(S):
         for b in range(B):
-            _step_in(x[s, b], fb_cols, last_out[b], buf)
+            _step_in(x[s, b], n_i, fb_cols, out, s + p0, b, buf)
             for layer in range(L):
                 h_row = state[0, layer, b : b + 1]
                 c_row = state[1, layer, b : b + 1]
@@ -263,16 +269,19 @@ def stream_lstm(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
                 for j in range(H):
                     h_row[0, j] = a[3 * H + j] * tmp[0, j]
                     lbuf[0, j] = h_row[0, j]
-            _head(pack, meta, lbuf, z, extra, out, last_out, top, s, b)
+            _head(pack, meta, lbuf, z, extra, out, s, b)
+    release_scratch(buf)
 
 
 @_driver
-def stream_gru(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
+def stream_gru(pack, meta, state, x, extra, out):
     S, B, _ = x.shape
     L, H, n_i, E, gm = meta[0], meta[1], meta[3], meta[4], meta[6]
     one = pack.dtype.type(1.0)
     G = 3 * H
-    ibuf, lbuf = _io_rows(meta, buf, last_out)
+    p0 = meta[10] - 1  # the row of out before step 0's (-1: none)
+    buf = scratch(pack, n_i + 3 * H + E + 3 * gm)
+    ibuf, lbuf, fb_cols = _io_rows(meta, buf)
     o_g = n_i + H
     g = view(buf, o_g, (1, G))
     hp = view(buf, o_g + gm, (1, G))
@@ -285,7 +294,7 @@ def stream_gru(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
     t0 = tmp[0]
     for s in range(S):
         for b in range(B):
-            _step_in(x[s, b], fb_cols, last_out[b], buf)
+            _step_in(x[s, b], n_i, fb_cols, out, s + p0, b, buf)
             for layer in range(L):
                 h_row = state[0, layer, b : b + 1]
                 _gates(pack, meta, layer, ibuf if layer == 0 else lbuf, h_row, g, hp)
@@ -298,22 +307,25 @@ def stream_gru(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
                     zg = a[H + j]
                     h[j] = (one - zg) * a[2 * H + j] + zg * h[j]
                     lbuf[0, j] = h[j]
-            _head(pack, meta, lbuf, z, extra, out, last_out, top, s, b)
+            _head(pack, meta, lbuf, z, extra, out, s, b)
+    release_scratch(buf)
 
 
 @_driver
-def stream_sru(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
+def stream_sru(pack, meta, state, x, extra, out):
     S, B, _ = x.shape
     L, H, n_i, E, gm = meta[0], meta[1], meta[3], meta[4], meta[6]
     one = pack.dtype.type(1.0)
-    ibuf, lbuf = _io_rows(meta, buf, last_out)
+    p0 = meta[10] - 1  # the row of out before step 0's (-1: none)
+    buf = scratch(pack, n_i + 3 * H + E + 3 * gm)
+    ibuf, lbuf, fb_cols = _io_rows(meta, buf)
     o_g = n_i + H
     pre = view(buf, o_g + gm, (2 * H,))
     a = view(buf, o_g + 2 * gm, (2 * H,))
     z = view(buf, o_g + 3 * gm, (1, H + E))
     for s in range(S):
         for b in range(B):
-            _step_in(x[s, b], fb_cols, last_out[b], buf)
+            _step_in(x[s, b], n_i, fb_cols, out, s + p0, b, buf)
             for layer in range(L):
                 row = META_HEAD + META_ROW * layer
                 G = meta[row + 1]
@@ -338,7 +350,8 @@ def stream_sru(pack, meta, state, x, extra, fb_cols, last_out, out, top, buf):
                     sk = g0[3 * H + j] if G == 4 * H else al * inp[0, j]
                     c_row[j] = c
                     lbuf[0, j] = r * c + (one - r) * sk  # inp is read above first
-            _head(pack, meta, lbuf, z, extra, out, last_out, top, s, b)
+            _head(pack, meta, lbuf, z, extra, out, s, b)
+    release_scratch(buf)
 
 
 for _f, _name in ((stream_rnn_tanh, "tanh RNN"), (stream_rnn_relu, "relu RNN"),
