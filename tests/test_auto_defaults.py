@@ -710,7 +710,7 @@ def test_detect_seasons_finds_the_m3_periods_in_an_integer_indexed_long_frame(
 
 
 # ------------------------------------------- the reference chosen on the tails
-def test_reference_contest_only_where_the_mix_is_a_candidate():
+def test_reference_contest_only_where_the_mix_leads_in_sample():
     # one season: the in-sample error decides alone (M3, Tourism: unchanged)
     assert auto.reference_contest([1, 12], np.array([0.5, 0.4])) == [12]
     # a day and a week: the two best in-sample, best first (ties: earlier)
@@ -719,7 +719,11 @@ def test_reference_contest_only_where_the_mix_is_a_candidate():
         (24, 168),
         168,
     ]
-    assert auto.reference_contest(lags, np.array([0.9, 0.4, 0.4, np.nan])) == [24, 168]
+    assert auto.reference_contest(lags, np.array([0.9, 0.4, 0.4, np.nan])) == [24]
+    # a single lag errs least in sample: it decides alone, the mix gets no
+    # run (a random walk's last value against a mix far behind it)
+    assert auto.reference_contest(lags, np.array([0.19, 1.03, 1.13, 0.9])) == [1]
+    assert auto.reference_contest(lags, np.array([0.9, 0.35, 0.4, 0.37])) == [24]
     assert auto.reference_contest(lags, np.full(4, np.nan)) == [1]
 
 

@@ -622,21 +622,27 @@ CONTEST_SIZE = 2
 def reference_contest(lags, err) -> list:
     """The candidates the held-out tails choose among, the in-sample best first.
 
-    Only where the mix of two seasons is a candidate (two seasons or more):
-    the ``CONTEST_SIZE`` candidates of smallest in-sample error
+    Only where the mix of two seasons is the in-sample best: it and the
+    ``CONTEST_SIZE - 1`` next candidates of smallest in-sample error
     (:func:`reference_errors`), in that order. The mix owes its in-sample
     lead to averaging two seasonal naive forecasts (their noise and
     accidents halve), which the head can do itself from any start: it reads
     every season's reference value and that step's covariates. Whether
     starting at the mix helps is then a question about the trained network
-    and its covariates, which only the tails answer. With one season (the
-    last value against seasonal naive) the in-sample error decides alone, as
-    before: a single candidate is returned. (The fit holds the contest only
-    where the head reads covariates or a calendar: without them there is
-    nothing known about the target step to correct a start with.)
+    and its covariates, which only the tails answer. Where a single lag
+    (the last value, one season's seasonal naive forecast) errs least in
+    sample, that lead is no averaging artefact, and it decides alone: a
+    single candidate is returned. (Measured: a 5-minute random-walk-like
+    sensor with a weak daily cycle errs 0.19 from its last value and 0.90
+    from the mix in sample; a network started at the mix learned over 13
+    epochs to undo it, scored 1e-4 better on the tails by chance, and lost
+    to the last value on the test; the sea-surface temperature, 0.4 % worse
+    the same way.) The fit holds the contest only where the head reads
+    covariates or a calendar: without them there is nothing known about the
+    target step to correct a start with.
     """
     best = reference_from_errors(lags, err)
-    if not any(isinstance(c, tuple) for c in lags) or not np.isfinite(err).any():
+    if not isinstance(best, tuple) or not np.isfinite(err).any():
         return [best]
     err = np.asarray(err, np.float64)
     scored = np.flatnonzero(np.isfinite(err))
