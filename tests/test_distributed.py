@@ -496,8 +496,9 @@ def test_out_of_core_workers_hold_the_pool_at_its_limit(client, tmp_path, monkey
             assert t._pooled[0].shape == (25, 6, 1)
             np.testing.assert_array_equal(t._pooled[0], np.abs(t._pooled[1]))
             for p in t.pieces:
-                assert not hasattr(p, "ids") or callable(p.ids)
-                assert os.path.isfile(p.spilled + ".ids")
+                # in memory per partition: file names and the id range
+                assert "ids" not in vars(p) and p.n_val is None
+                assert os.path.isfile(p.spilled + ".ids") and p.bounds is not None
         assert model.estimator_.conformal_errors_.shape == (25, 6, 1)
     np.testing.assert_array_equal(
         a.estimator_.conformal_errors_, b.estimator_.conformal_errors_

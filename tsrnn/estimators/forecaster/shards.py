@@ -588,7 +588,7 @@ class ShardTrainer:
             if note is not None:
                 m._conformal_note = note
             p.keep_fitted(m, pooled)
-            p.saved = None
+            p.saved = p.n_val = None  # the fit's: a partition keeps no per-series array
         if self._disk is not None:  # the fit is over: free the worker's disk
             self._disk.cleanup()
             self._disk = None
