@@ -85,6 +85,7 @@ class _Piece:
 
     def __init__(self, load: Callable[[], pd.DataFrame], params: dict, keep: bool):
         self.load, self.keep = load, keep
+        self._model, self._parked = None, None
         self.model = ShardForecaster(**params)
         validate_params(self.model)
         # as _fit_data: the head decides what the transforms may do
@@ -95,6 +96,19 @@ class _Piece:
         self.spilled = None  # out of core, after the fit: the model's file
         self.bounds = None  # the smallest and largest series id of a spilled model
 
+    @property
+    def model(self):
+        """The piece's forecaster (read back from its file when parked)."""
+        if self._model is None and self._parked is not None:
+            # the worker's own file, written by release(): trusted
+            with open(self._parked, "rb") as f:
+                self._model = pickle.load(f)
+        return self._model
+
+    @model.setter
+    def model(self, model) -> None:
+        self._model = model
+
     def data(self):
         if self._data is not None:
             return self._data
@@ -103,10 +117,22 @@ class _Piece:
             self._data = data
         return data
 
-    def release(self) -> None:
-        """Drop the rows (out-of-core: reloaded when next needed)."""
-        if not self.keep:
-            self.series = None
+    def release(self, directory: str | None = None) -> None:
+        """Drop the rows (out-of-core: reloaded when next needed).
+
+        ``directory``: out of core, the forecaster (its transforms: scaler,
+        seasonal indices, references, schema, per series) is parked there
+        too, and read back at its next use (:attr:`model`): during the fit a
+        worker then holds one partition's, not every partition's.
+        """
+        if self.keep:
+            return
+        self.series = None
+        if directory is not None and self._model is not None:
+            self._parked = os.path.join(directory, f"model-{id(self)}.pkl")
+            with _PICKLING, open(self._parked, "wb") as f:
+                pickle.dump(self._model, f, protocol=pickle.HIGHEST_PROTOCOL)
+            self._model = None
 
     def spill(self, path: str) -> None:
         """Write the fitted forecaster (its per-series state) to ``path`` and
@@ -124,6 +150,9 @@ class _Piece:
         self.bounds = _bounds(ids)
         self.keep_fitted(self.model)
         self.model = self._data = self.series = None
+        if self._parked is not None:  # superseded by the spilled file
+            os.remove(self._parked)
+            self._parked = None
 
     def _ids_path(self) -> str:
         return self.spilled + ".ids"
@@ -364,7 +393,7 @@ class ShardTrainer:
             lanes = cut_lanes(series, T, m.batch_size) if m.stateful else None
             steps += steps_per_epoch(series, T, m.batch_size, lanes)
             rows += int(series.train_rows().sum())
-            p.release()
+            self._release(p)
         first = self.pieces[0].model
         net = first._net
         self.optimizer = make_optimizer(
@@ -376,6 +405,16 @@ class ShardTrainer:
         self._epoch = None
         self.every_row = every_row
         return dict(steps=steps, has_val=has_val, rows=rows)
+
+    def _disk_dir(self) -> str:
+        """The worker's local directory for this fit (out of core)."""
+        if self._disk is None:
+            self._disk = tempfile.TemporaryDirectory(prefix="tsrnn-shard-")
+        return self._disk.name
+
+    def _release(self, p: _Piece) -> None:
+        """:meth:`_Piece.release`, parking the forecaster out of core."""
+        p.release(None if self.keep else self._disk_dir())
 
     def _prepare(self, p: _Piece, every_row: bool):
         """The piece's scaled series (kept, read back, or rebuilt from its rows)."""
@@ -401,9 +440,7 @@ class ShardTrainer:
         m.schema_ = data.schema
         p.series = series
         if not self.keep:
-            if self._disk is None:
-                self._disk = tempfile.TemporaryDirectory(prefix="tsrnn-shard-")
-            p.save(os.path.join(self._disk.name, f"{id(p)}.npz"), every_row)
+            p.save(os.path.join(self._disk_dir(), f"{id(p)}.npz"), every_row)
         return series
 
     def initial_weights(self) -> np.ndarray:
@@ -414,7 +451,7 @@ class ShardTrainer:
         _, theta = m._network_and_weights(
             m._layout, np.dtype(m.dtype).type, False, series
         )
-        p.release()
+        self._release(p)
         return theta
 
     # -------------------------------------------------------------- training
@@ -483,7 +520,7 @@ class ShardTrainer:
                 return epoch, w
             epoch.end()
             self._done += len(epoch.losses)
-            self.pieces[i].release()
+            self._release(self.pieces[i])
             self._epoch = [i + 1, None, None]
 
     def validation_sums(self, theta: np.ndarray) -> tuple[float, float]:
@@ -494,7 +531,7 @@ class ShardTrainer:
             m = p.model
             _, n, d = m._validation_sums(theta, series, SeriesReader(m._net, m._layout))
             num, den = num + n, den + d
-            p.release()
+            self._release(p)
         return num, den
 
     # ----------------------------------------------------------- combination
@@ -512,7 +549,7 @@ class ShardTrainer:
             m = p.model
             outputs = m._read_to_ends(SeriesReader(m._net, m._layout), theta, series)
             out.append(combination.tail_forecasts(m._layout, outputs, series))
-            p.release()
+            self._release(p)
         return out
 
     # ---------------------------------------------------------------- finish
@@ -573,10 +610,11 @@ class ShardTrainer:
                     head=output_head(m),
                 )
                 num, den = num + n, den + d
-            p.release()
             self._layout = m._layout
-            if last and not self.keep:
+            if last and not self.keep:  # the rows dropped, the forecaster kept
                 p.spill(os.path.join(self._models, f"piece-{i:05d}.pkl"))
+            else:
+                self._release(p)
         return dict(errors=errors, keys=keys, num=num, den=den)
 
     def set_conformal(self, errors: np.ndarray, note: str | None) -> None:
