@@ -527,3 +527,21 @@ def test_out_of_core_workers_hold_the_pool_at_its_limit(client, tmp_path, monkey
     moved = a.predict().groupby("unique_id")["ds"].min()
     assert moved[sid] > starts[sid] and (moved.drop(sid) == starts.drop(sid)).all()
     assert sorted(i for t in _trainers(client, a) for i in t.ids()) == sorted(starts.index)
+
+
+def test_id_ranges_skip_only_what_cannot_match():
+    # a spilled partition keeps its smallest and largest id; rows outside that
+    # range skip its ids file. Ids that do not order (mixed types, NaN) or a
+    # categorical column (ordered by its categories) never skip: no row of a
+    # partition's series is ever missed
+    from tsrnn.estimators.forecaster.shards import _bounds, _within
+
+    assert _bounds(["b", "a", "c"]) == ("a", "c")
+    assert _bounds([3, 1, 2]) == (1, 3)
+    assert _bounds(["a", 1]) is None and _bounds([1.0, float("nan")]) is None
+    col = pd.Series(["a", "b", "z"], dtype="string")
+    assert _within(col, "a", "c").tolist() == [True, True, False]
+    assert _within(pd.Series([1, 5, 9]), 1, 5).tolist() == [True, True, False]
+    assert _within(pd.Series(["a", 1], dtype=object), "a", "c") is None
+    cat = pd.Series(pd.Categorical(["z", "a"], categories=["z", "a"], ordered=True))
+    assert _within(cat, "a", "c") is None

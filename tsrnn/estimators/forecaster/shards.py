@@ -727,10 +727,10 @@ def _bounds(ids):
     """``(smallest, largest)`` of ids that order as they compare (numbers,
     strings), else None (mixed types, NaN)."""
     try:
-        lo, hi = min(ids), max(ids)
-        if not (lo <= hi) or lo != lo or hi != hi:  # NaN, or not ordered
+        if any(i != i for i in ids):  # NaN: min and max would skip it
             return None
-        return lo, hi
+        lo, hi = min(ids), max(ids)
+        return (lo, hi) if lo <= hi else None
     except (TypeError, ValueError):
         return None
 
