@@ -203,7 +203,9 @@ def test_samples_merge_as_one_sample():
     rows = np.arange(300.0).reshape(300, 1, 1)
     keys = pool_keys(3, 0, 300)
     whole, whole_keys = sample_pool(rows, keys, 50)
-    parts = [sample_pool(rows[i : i + 100], keys[i : i + 100], 50) for i in (0, 100, 200)]
+    parts = [
+        sample_pool(rows[i : i + 100], keys[i : i + 100], 50) for i in (0, 100, 200)
+    ]
     merged, merged_keys = sample_pool(
         np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), 50
     )
