@@ -41,13 +41,13 @@ from sklearn.utils import check_random_state
 from .engine import Diverged, run_epochs
 from .engine.trainer import TrainingLog
 from .estimators.forecaster import RNNForecaster
-from .evaluation.conformal import pool_limit, sample_pool
 from .estimators.forecaster import auto as auto_rules
 from .estimators.forecaster import combination
 from .estimators.forecaster.head import build_network, reference_only
 from .estimators.forecaster.likelihood import output_head
 from .estimators.forecaster.shards import ShardTrainer, shared_statistics
 from .estimators.forecaster.strategies import STRATEGIES
+from .evaluation.conformal import pool_limit, sample_pool
 
 __all__ = ["DaskForecaster"]
 
