@@ -23,7 +23,8 @@ Four measurements, each printed with everything needed to judge it:
     per copy, larger in memory than ``--memory-limit`` (the limit each worker
     gets), trained with ``keep_in_memory=False`` (one partition at a time on
     the worker); printed: the data's in-memory size, the limit, peak RSS per
-    worker, the fit's time.
+    worker, the fit's time, the rows of the pooled conformal residuals and
+    the bytes of them each worker holds (at most ``pool_limit(h)`` rows).
 ``inprocess``
     ``RNNForecaster.fit`` on M3 monthly in a fresh subprocess with this tree
     and with ``--baseline-root`` (a checkout before the change): the
@@ -316,6 +317,17 @@ def _fit_bytes_per_row(est, frame) -> float:
     return sum(a.nbytes for a in arrays) / len(frame)
 
 
+def _held_pool(dask_worker):
+    """Bytes of pooled conformal residuals the worker's trainers hold."""
+    actors = getattr(getattr(dask_worker, "state", dask_worker), "actors", {})
+    total = 0
+    for a in actors.values():
+        pooled = getattr(a, "_pooled", None)
+        if pooled is not None:
+            total += sum(x.nbytes for x in pooled)
+    return total
+
+
 def out_of_core(args):
     import dask.dataframe as dd
     from dask.utils import parse_bytes
@@ -355,8 +367,12 @@ def out_of_core(args):
                 model.fit(dd.read_parquet(tmp))
                 fit_s = time.perf_counter() - t0
                 rss = client.run(_rss_peak_mb)
+                held = client.run(_held_pool)
                 print(json.dumps(dict(
                     workers=n, fit_s=fit_s, n_iter=model.estimator_.n_iter_,
+                    series=int(base["unique_id"].nunique()) * args.ooc_copies,
+                    pool_rows=len(model.estimator_.conformal_errors_),
+                    pooled_bytes_per_worker=list(held.values()),
                     rows_per_s_training=rows / model.sync_seconds_,
                     peak_rss_mb_after_warmup=[round(v) for v in base_rss.values()],
                     peak_rss_mb=[round(v) for v in rss.values()],

@@ -388,7 +388,9 @@ def test_out_of_core_model_keeps_the_series_state_on_disk(client, tmp_path, monk
             assert os.path.isfile(p.spilled)
             # the collection's residuals are kept once per worker, not per file
             assert p.fitted().conformal_scores_ is None
-            assert p.fitted(t._pooled).conformal_scores_ is t._pooled
+            back = p.fitted(t._pooled)
+            assert back.conformal_scores_ is t._pooled[0]
+            assert back.conformal_errors_ is t._pooled[1]
     # kept in memory, the state of every series stays in the worker
     assert _held_bytes(_trainers(client, kept)) > 16 * 20 * 500
     fc = model.predict()
@@ -441,3 +443,107 @@ def test_refuses_covariates_and_bad_sync(client):
         DaskForecaster(_model(), client=client).fit(ddf)
     with pytest.raises(ValueError, match="sync_every=0"):
         DaskForecaster(_model(), client=client, sync_every=0).fit(ddf)
+
+
+def _small_pool(monkeypatch, rows):
+    from tsrnn.evaluation import conformal
+
+    monkeypatch.setattr(conformal, "MIN_POOL_FORECASTS", 1)
+    monkeypatch.setattr(conformal, "MAX_POOL_RESIDUALS", rows)
+
+
+def test_one_worker_samples_the_pool_as_in_process(client, monkeypatch):
+    # above the pool's limit, the in-process fit keeps a seeded sample of its
+    # residuals; one worker holding every series keeps the same rows
+    _small_pool(monkeypatch, 20)
+    df = _frame(n_series=12)
+    ref = _model().fit(df)
+    assert len(ref.conformal_errors_) == 20  # of 48
+    ddf = dd.from_pandas(df, npartitions=3, sort=False)
+    got = DaskForecaster(_model(), client=client, n_workers=1).fit(ddf)
+    est = got.estimator_
+    np.testing.assert_array_equal(est.conformal_errors_, ref.conformal_errors_)
+    np.testing.assert_array_equal(est.conformal_scores_, ref.conformal_scores_)
+    pd.testing.assert_frame_equal(
+        got.predict_interval(level=[80]).reset_index(drop=True),
+        ref.predict_interval(level=[80]).reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+@pytest.mark.filterwarnings(
+    "ignore:Passing a BlockManager to DataFrame is deprecated:DeprecationWarning",
+    "ignore:An error occurred while calling the read_parquet method:DeprecationWarning",
+)
+def test_out_of_core_workers_hold_the_pool_at_its_limit(client, tmp_path, monkeypatch):
+    # out of core on two workers, each worker holds at most the limit of
+    # pooled residuals, whatever the collection's size: every piece merges its
+    # sample into the worker's, the coordinator merges the workers'. The
+    # sample is reproducible (seed, worker count, partitioning), and the
+    # series ids of a spilled piece are in a file beside its forecaster
+    _small_pool(monkeypatch, 25)
+    _replicated_parquet(tmp_path, 8, 4)
+
+    def fit():
+        return DaskForecaster(
+            _model(horizon=6, max_iter=2), client=client, keep_in_memory=False
+        ).fit(dd.read_parquet(str(tmp_path)))
+
+    a, b = fit(), fit()
+    for model in (a, b):
+        trainers = _trainers(client, model)
+        assert len(trainers) == 2
+        for t in trainers:
+            assert t._pooled[0].shape == (25, 6, 1)
+            np.testing.assert_array_equal(t._pooled[0], np.abs(t._pooled[1]))
+            for p in t.pieces:
+                # in memory per partition: file names and the id range
+                assert "ids" not in vars(p) and p.n_val is None
+                assert os.path.isfile(p.spilled + ".ids") and p.bounds is not None
+        assert model.estimator_.conformal_errors_.shape == (25, 6, 1)
+    np.testing.assert_array_equal(
+        a.estimator_.conformal_errors_, b.estimator_.conformal_errors_
+    )
+    pd.testing.assert_frame_equal(
+        a.predict_interval(level=[80, 95]), b.predict_interval(level=[80, 95])
+    )
+    # update reads the ids files, and only the forecasters its rows belong to
+    from tsrnn.estimators.forecaster import shards
+
+    reads = []
+    fitted = shards._Piece.fitted
+
+    def counted(self, pooled=None):
+        reads.append(self.spilled)
+        return fitted(self, pooled)
+
+    monkeypatch.setattr(shards._Piece, "fitted", counted)
+    fc = a.predict()
+    starts = fc.groupby("unique_id")["ds"].min()
+    sid = starts.index[0]
+    reads.clear()
+    nxt = pd.DataFrame({"unique_id": [sid], "ds": [starts[sid]], "y": [1000.0]})
+    a.update(nxt)
+    assert len(reads) == 1
+    moved = a.predict().groupby("unique_id")["ds"].min()
+    assert moved[sid] > starts[sid] and (moved.drop(sid) == starts.drop(sid)).all()
+    ids = [i for t in _trainers(client, a) for i in t.ids()]
+    assert sorted(ids) == sorted(starts.index)
+
+
+def test_id_ranges_skip_only_what_cannot_match():
+    # a spilled partition keeps its smallest and largest id; rows outside that
+    # range skip its ids file. Ids that do not order (mixed types, NaN) or a
+    # categorical column (ordered by its categories) never skip: no row of a
+    # partition's series is ever missed
+    from tsrnn.estimators.forecaster.shards import _bounds, _within
+
+    assert _bounds(["b", "a", "c"]) == ("a", "c")
+    assert _bounds([3, 1, 2]) == (1, 3)
+    assert _bounds(["a", 1]) is None and _bounds([1.0, float("nan")]) is None
+    col = pd.Series(["a", "b", "z"], dtype="string")
+    assert _within(col, "a", "c").tolist() == [True, True, False]
+    assert _within(pd.Series([1, 5, 9]), 1, 5).tolist() == [True, True, False]
+    assert _within(pd.Series(["a", 1], dtype=object), "a", "c") is None
+    cat = pd.Series(pd.Categorical(["z", "a"], categories=["z", "a"], ordered=True))
+    assert _within(cat, "a", "c") is None

@@ -151,3 +151,66 @@ def test_saved_with_the_signed_pool_and_older_files_stay_symmetric(tmp_path):
     np.savez(bad, **arrays)
     with pytest.raises(ValueError, match="does not match 'conformal_scores_'"):
         tsrnn.load(bad)
+
+
+def test_a_pool_above_the_limit_keeps_a_seeded_sample(monkeypatch):
+    # a collection's pool above pool_limit keeps a sample of that many rows
+    # (the same rows of the signed and absolute pools, in their order), drawn
+    # from random_state: refitting gives the same rows and the same bands;
+    # below the limit every row is kept, as before
+    import pandas as pd
+
+    from tsrnn.evaluation import conformal
+
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {"unique_id": f"s{s}", "ds": np.arange(80), "y": skewed(80, s)}
+            )
+            for s in range(10)
+        ],
+        ignore_index=True,
+    )
+    full = small().fit(frame)
+    n = len(full.conformal_errors_)
+    monkeypatch.setattr(conformal, "MIN_POOL_FORECASTS", 1)
+    monkeypatch.setattr(conformal, "MAX_POOL_RESIDUALS", n)  # at the limit: all
+    at = small().fit(frame)
+    np.testing.assert_array_equal(at.conformal_errors_, full.conformal_errors_)
+    cap = n // 3
+    monkeypatch.setattr(conformal, "MAX_POOL_RESIDUALS", cap)
+    a, b = small().fit(frame), small().fit(frame)
+    assert a.conformal_errors_.shape == (cap, *full.conformal_errors_.shape[1:])
+    np.testing.assert_array_equal(a.conformal_scores_, np.abs(a.conformal_errors_))
+    np.testing.assert_array_equal(a.conformal_errors_, b.conformal_errors_)
+    np.testing.assert_array_equal(a.params_, full.params_)  # no other draw moved
+    # the sample is rows of the pool, in the pool's order
+    keys = conformal.pool_keys(0, 0, n)
+    keep = np.sort(np.argsort(keys)[:cap])
+    np.testing.assert_array_equal(a.conformal_errors_, full.conformal_errors_[keep])
+    pd.testing.assert_frame_equal(
+        a.predict_interval(level=[80]), b.predict_interval(level=[80])
+    )
+    other = small().set_params(random_state=1).fit(frame)
+    assert len(other.conformal_errors_) == cap
+
+
+def test_samples_merge_as_one_sample():
+    # the smallest keys of the parts' samples are the sample of the whole:
+    # what a distributed fit's workers send is enough
+    from tsrnn.evaluation.conformal import pool_keys, sample_pool
+
+    rows = np.arange(300.0).reshape(300, 1, 1)
+    keys = pool_keys(3, 0, 300)
+    whole, whole_keys = sample_pool(rows, keys, 50)
+    parts = [
+        sample_pool(rows[i : i + 100], keys[i : i + 100], 50) for i in (0, 100, 200)
+    ]
+    merged, merged_keys = sample_pool(
+        np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), 50
+    )
+    np.testing.assert_array_equal(merged, whole)
+    np.testing.assert_array_equal(merged_keys, whole_keys)
+    assert (np.diff(whole[:, 0, 0]) > 0).all()  # in the pool's order
+    same, _ = sample_pool(rows[:40], keys[:40], 50)  # below the limit: all rows
+    np.testing.assert_array_equal(same, rows[:40])

@@ -47,6 +47,7 @@ from .estimators.forecaster.head import build_network, reference_only
 from .estimators.forecaster.likelihood import output_head
 from .estimators.forecaster.shards import ShardTrainer, shared_statistics
 from .estimators.forecaster.strategies import STRATEGIES
+from .evaluation.conformal import pool_limit, sample_pool
 
 __all__ = ["DaskForecaster"]
 
@@ -172,6 +173,7 @@ class DaskForecaster:
                 params,
                 [parts[i] for i in block],
                 self.keep_in_memory,
+                int(block[0]),
                 actor=True,
                 workers=[w],
                 pure=False,
@@ -289,9 +291,8 @@ class DaskForecaster:
             num = sum(o["num"] for o in out)
             den = sum(o["den"] for o in out)
             log.validation_scores.append(-num / den if den else float("nan"))
-        scores = [s for o in out for s in o["scores"]]
         h, k = int(est.horizon), int(described[0]["n_targets"])
-        conformal = np.concatenate(scores) if scores else np.empty((0, h, k))
+        conformal = self._pooled_errors(out, h, k)
         validation = list(log.validation_scores)
         est.validation_scores_ = validation
         est.best_validation_score_ = max(validation) if validation else None
@@ -318,12 +319,32 @@ class DaskForecaster:
             est.validation_scores_ = validation
         note = None if len(conformal) else "no held-out tail to calibrate on"
         self._all("set_conformal", conformal, note)
-        est.conformal_scores_ = conformal
+        est.conformal_errors_ = conformal
+        est.conformal_scores_ = np.abs(conformal)
         for name, value in self._attributes(est, log, max_iter).items():
             setattr(est, name, value)
         est.validation_scores_ = validation
         est.best_validation_score_ = max(validation) if validation else None
         est.params_ = theta
+
+    @staticmethod
+    def _pooled_errors(out, h: int, k: int) -> np.ndarray:
+        """The collection's conformal pool from the workers' samples.
+
+        Each worker sends at most ``pool_limit(h)`` signed residuals and their
+        sampling keys; the rows of the smallest keys over all of them are the
+        sample the in-process fit keeps of the whole pool (every row, in the
+        partitions' order, at or below the limit).
+        """
+        parts = [o for o in out if o["errors"] is not None and len(o["errors"])]
+        if not parts:
+            return np.empty((0, h, k))
+        errors, _ = sample_pool(
+            np.concatenate([o["errors"] for o in parts]),
+            np.concatenate([o["keys"] for o in parts]),
+            pool_limit(h),
+        )
+        return errors
 
     def _combination(self, layout, theta) -> np.ndarray:
         """The combination weights chosen on the tails of every worker."""

@@ -27,6 +27,60 @@ from .walk import walk_forward
 #: Forecast origins per series used by :meth:`ForecasterMixin._calibrate_conformal`.
 DEFAULT_CALIBRATION_WINDOWS = 100
 
+#: Residuals per horizon step a fitted pool keeps: above, a seeded sample of
+#: this many rows (:func:`pool_limit`). The conformal quantile at level ``p``
+#: of ``n`` exchangeable residuals stands for a coverage with standard error
+#: ``sqrt(p (1 - p) / n)``: at ``n = 10,000`` that is 0.40 percentage points at
+#: 80 %, 0.30 at 90 %, 0.22 at 95 %, 0.16 at a 97.5 % tail (a 95 % signed band)
+#: and 0.10 at 99 %, below the gaps of one to a few points between nominal and
+#: measured coverage (``docs/probabilistic.md``); more residuals buy nothing
+#: measurable, and the pool (``8 n h k`` bytes per array) stops growing with
+#: the collection.
+MAX_POOL_RESIDUALS = 10_000
+
+#: Non-overlapping forecasts a sampled pool keeps at least: a signed band at
+#: 99 % needs ``2 / 0.01 - 1 = 199`` of them (:func:`enough_for_tails` counts
+#: the rows divided by the horizon), so a long horizon keeps ``200 h`` rows.
+MIN_POOL_FORECASTS = 200
+
+_POOL_STREAM = 0x706F6F6C  # "pool": the sampling keys' own random stream
+
+
+def pool_limit(horizon: int) -> int:
+    """Rows a fitted conformal pool keeps at most (a seeded sample above).
+
+    ``max(MAX_POOL_RESIDUALS, MIN_POOL_FORECASTS * horizon)``: see both.
+    """
+    return max(MAX_POOL_RESIDUALS, MIN_POOL_FORECASTS * int(horizon))
+
+
+def pool_keys(seed: int, piece: int, n: int) -> np.ndarray:
+    """Sampling keys of ``n`` pool rows: uniform draws from ``(seed, piece)``.
+
+    The sample of a pool is the rows of its smallest keys
+    (:func:`sample_pool`). ``piece`` numbers the parts a pool is made of when
+    they are calibrated apart (a distributed fit's partitions); a whole
+    collection calibrated at once is piece 0. Keeping the smallest keys is
+    mergeable: the sample of the union of parts is the sample of the union of
+    their samples, so workers send at most the limit each, and one part
+    numbered 0 samples exactly as the in-process fit.
+    """
+    return np.random.default_rng([int(seed), _POOL_STREAM, int(piece)]).random(n)
+
+
+def sample_pool(
+    rows: np.ndarray, keys: np.ndarray, limit: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``limit`` rows of the smallest ``keys``, in their order in ``rows``.
+
+    At or below ``limit`` rows, ``rows`` and ``keys`` unchanged (no sampling).
+    Ties (draws of 53 bits: in practice none) keep the earlier row.
+    """
+    if len(rows) <= limit:
+        return rows, keys
+    pick = np.sort(np.argsort(keys, kind="stable")[:limit])
+    return rows[pick], keys[pick]
+
 
 def series_scale(data: SeriesSet) -> np.ndarray:
     """Typical one-step change per series and target: ``mean |y_t - y_{t-1}|``.

@@ -331,7 +331,9 @@ class RNNForecaster(
         Format and series ends (advanced by ``update``).
     conformal_scores_ : ndarray
         Scaled absolute residuals of held-out forecasts, for
-        :meth:`predict_interval`.
+        :meth:`predict_interval`: every one, or above
+        :func:`~tsrnn.evaluation.conformal.pool_limit` rows a seeded sample of
+        that many (``docs/probabilistic.md``).
     conformal_errors_ : ndarray
         The same residuals signed (``y - y_hat``): each bound of a conformal
         band is the quantile of its own tail when the pool allows it.

@@ -17,7 +17,12 @@ from ...engine import InferencePack, make_optimizer, run_epochs
 from ...engine.budget import check_array_budget
 from ...engine.trainer import TrainingLog
 from ...evaluation import series_scale
-from ...evaluation.conformal import forget_online_conformal
+from ...evaluation.conformal import (
+    forget_online_conformal,
+    pool_keys,
+    pool_limit,
+    sample_pool,
+)
 from ...persist import is_solver
 from .. import fitted_config
 from . import auto, combination, head, references
@@ -774,15 +779,27 @@ class FitsForecaster:
         self._optimizer = opt
         return opt
 
-    def _calibrate(self, strategy, data, outputs, series, n_val):
-        """Conformal residuals from the held-out tails (never trained on)."""
+    def _calibrate(self, strategy, data, outputs, series, n_val, piece=None):
+        """Conformal residuals from the held-out tails (never trained on).
+
+        A pool above :func:`~tsrnn.evaluation.conformal.pool_limit` rows keeps
+        a seeded sample of that many (the rows of the smallest
+        :func:`~tsrnn.evaluation.conformal.pool_keys`, in their order; below
+        it, every row). ``piece``: the number of this part of a collection
+        calibrated in parts (:mod:`.shards`; None: the whole collection, piece
+        0); the sampling keys of the rows kept are then returned, to merge the
+        parts' samples. Returns None otherwise.
+        """
         h, k = int(self.horizon), self._layout.n_targets
         self.conformal_scale_ = series_scale(data)
         forget_online_conformal(self)  # a new pool: this fit's
         errors = strategy.calibrate(self, data, outputs, series, n_val)
-        self.conformal_errors_ = (
-            np.concatenate(errors) if errors else np.empty((0, h, k))
-        )
+        errors = np.concatenate(errors) if errors else np.empty((0, h, k))
+        limit, keys = pool_limit(h), None
+        if piece is not None or len(errors) > limit:  # else no draw is made
+            keys = pool_keys(self._seed(), 0 if piece is None else piece, len(errors))
+            errors, keys = sample_pool(errors, keys, limit)
+        self.conformal_errors_ = errors
         self.conformal_scores_ = np.abs(self.conformal_errors_)
         if not len(self.conformal_scores_):
             fraction = self.validation_fraction
@@ -797,6 +814,7 @@ class FitsForecaster:
                     "no held-out tail to calibrate on: set validation_fraction > 0 "
                     f"and give series longer than {shortest} rows"
                 )
+        return keys if piece is not None else None
 
 
 def _check_decoder_inputs(model, layout: FeatureLayout, head) -> None:

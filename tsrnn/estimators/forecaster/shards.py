@@ -22,6 +22,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import threading
 import weakref
 from collections.abc import Callable
 
@@ -31,6 +32,7 @@ import pandas as pd
 from ..._constraints import validate_params
 from ...engine import Diverged, make_optimizer
 from ...engine.threads import single_threaded_blas
+from ...evaluation.conformal import pool_limit, sample_pool
 from .. import fitted_config
 from . import auto, combination
 from .estimator import RNNForecaster
@@ -75,11 +77,15 @@ class ShardForecaster(RNNForecaster):
         return tuple(self.shared["season_length"])
 
 
+_PICKLING = threading.Lock()
+
+
 class _Piece:
     """Rows loaded at once, and the forecaster that reads them."""
 
     def __init__(self, load: Callable[[], pd.DataFrame], params: dict, keep: bool):
         self.load, self.keep = load, keep
+        self._model, self._parked = None, None
         self.model = ShardForecaster(**params)
         validate_params(self.model)
         # as _fit_data: the head decides what the transforms may do
@@ -88,7 +94,20 @@ class _Piece:
         self._data = None
         self.series = self.n_val = self.saved = None
         self.spilled = None  # out of core, after the fit: the model's file
-        self.ids = None  # the series ids of a spilled model
+        self.bounds = None  # the smallest and largest series id of a spilled model
+
+    @property
+    def model(self):
+        """The piece's forecaster (read back from its file when parked)."""
+        if self._model is None and self._parked is not None:
+            # the worker's own file, written by release(): trusted
+            with open(self._parked, "rb") as f:
+                self._model = pickle.load(f)
+        return self._model
+
+    @model.setter
+    def model(self, model) -> None:
+        self._model = model
 
     def data(self):
         if self._data is not None:
@@ -98,25 +117,77 @@ class _Piece:
             self._data = data
         return data
 
-    def release(self) -> None:
-        """Drop the rows (out-of-core: reloaded when next needed)."""
-        if not self.keep:
-            self.series = None
+    def release(self, directory: str | None = None) -> None:
+        """Drop the rows (out-of-core: reloaded when next needed).
+
+        ``directory``: out of core, the forecaster (its transforms: scaler,
+        seasonal indices, references, schema, per series) is parked there
+        too, and read back at its next use (:attr:`model`): during the fit a
+        worker then holds one partition's, not every partition's.
+        """
+        if self.keep:
+            return
+        self.series = None
+        if directory is not None and self._model is not None:
+            self._parked = os.path.join(directory, f"model-{id(self)}.pkl")
+            with _PICKLING, open(self._parked, "wb") as f:
+                pickle.dump(self._model, f, protocol=pickle.HIGHEST_PROTOCOL)
+            self._model = None
 
     def spill(self, path: str) -> None:
         """Write the fitted forecaster (its per-series state) to ``path`` and
         drop it from memory: out of core, what a worker keeps between calls
-        is then a file name per partition, not the series' state."""
+        is then a file name per partition, not the series' state.
+
+        The series ids go to a file of their own beside it (``path + ".ids"``,
+        read to route ``update`` rows without reading the forecaster); the
+        piece keeps only the smallest and largest id (:meth:`rows_of`).
+        """
         self.spilled = path
-        self.ids = list(self.model.schema_.ids)  # routes update rows, no file read
+        ids = list(self.model.schema_.ids)
+        with open(self._ids_path(), "wb") as f:
+            pickle.dump(ids, f, protocol=pickle.HIGHEST_PROTOCOL)
+        self.bounds = _bounds(ids)
         self.keep_fitted(self.model)
         self.model = self._data = self.series = None
+        if self._parked is not None:  # superseded by the spilled file
+            os.remove(self._parked)
+            self._parked = None
+
+    def _ids_path(self) -> str:
+        return self.spilled + ".ids"
+
+    def ids(self) -> list:
+        """The series ids of the piece (read from their file when spilled)."""
+        if self.spilled is None:
+            return list(self.model.schema_.ids)
+        # the worker's own file, written by spill(): trusted
+        with open(self._ids_path(), "rb") as f:
+            return pickle.load(f)
+
+    def rows_of(self, frame: pd.DataFrame, id_col: str) -> pd.DataFrame:
+        """The rows of ``frame`` whose series belong to this piece.
+
+        A spilled piece first compares the ids with its smallest and largest
+        one (no file read: a frame of other partitions' series, contiguous ids
+        as a Parquet dataset written per group of series has them, is skipped
+        there), then reads its ids file for the rows in that range.
+        """
+        col = frame[id_col]
+        if self.spilled is not None and self.bounds is not None:
+            near = _within(col, *self.bounds)
+            if near is not None:
+                if not near.any():
+                    return frame.iloc[:0]
+                frame, col = frame[near], col[near]
+        return frame[col.isin(self.ids())]
 
     def fitted(self, pooled=None):
         """The fitted forecaster (read back from its file when spilled).
 
-        ``pooled``: the collection's residuals, given back to a forecaster
-        whose file was written without them (:meth:`keep_fitted`).
+        ``pooled``: the collection's residuals ``(scores, errors)``, given
+        back to a forecaster whose file was written without them
+        (:meth:`keep_fitted`).
         """
         if self.spilled is None:
             return self.model
@@ -124,30 +195,37 @@ class _Piece:
         with open(self.spilled, "rb") as f:
             without_pooled, model = pickle.load(f)
         if without_pooled:
-            model.conformal_scores_ = pooled
+            scores, errors = (None, None) if pooled is None else pooled
+            model.conformal_scores_, model.conformal_errors_ = scores, errors
         return model
 
     def keep_fitted(self, model, pooled=None) -> None:
         """Store a forecaster :meth:`fitted` returned (after ``update``, ...).
 
-        The collection's pooled residuals (``pooled``, the same array on every
-        piece) are left out of the file: one copy per worker, not one per
-        partition. Residuals an ``update`` refreshed are the piece's own and
-        stay in it.
+        The collection's pooled residuals (``pooled``, ``(scores, errors)``,
+        the same arrays on every piece) are left out of the file: one copy per
+        worker, not one per partition. Residuals an ``update`` refreshed are
+        the piece's own and stay in it.
         """
         if self.spilled is None:
             self.model = model
             return
-        scores = model.__dict__.get("conformal_scores_")
-        without = pooled is not None and scores is pooled
+        kept = (
+            model.__dict__.get("conformal_scores_"),
+            model.__dict__.get("conformal_errors_"),
+        )
+        without = pooled is not None and kept[0] is pooled[0]
         if without:
-            model.conformal_scores_ = None
+            model.conformal_scores_ = model.conformal_errors_ = None
         try:
-            with open(self.spilled, "wb") as f:
+            # workers as threads of one process (LocalCluster(processes=False))
+            # spill at once: numba names a kernel on its first pickling, which
+            # is not thread-safe
+            with _PICKLING, open(self.spilled, "wb") as f:
                 pickle.dump((without, model), f, protocol=pickle.HIGHEST_PROTOCOL)
         finally:
             if without:
-                model.conformal_scores_ = scores
+                model.conformal_scores_, model.conformal_errors_ = kept
 
     def save(self, path: str, every_row: bool) -> None:
         """Keep the scaled rows on the worker's disk (out of core: read back
@@ -185,10 +263,17 @@ class ShardTrainer:
         kept (with one worker, exactly the in-process fit). False: each
         partition is a piece, read again whenever it is needed and dropped
         after (memory bounded by the largest partition).
+    first_piece : int
+        The number of this worker's first piece in the collection (its first
+        partition's): the pieces' conformal samples draw their keys by it
+        (:func:`~tsrnn.evaluation.conformal.pool_keys`).
     """
 
-    def __init__(self, params: dict, loaders, keep_in_memory: bool = True):
+    def __init__(
+        self, params: dict, loaders, keep_in_memory: bool = True, first_piece: int = 0
+    ):
         self.params = dict(params)
+        self.first_piece = int(first_piece)
         if keep_in_memory:
             loaders = [_concatenated(list(loaders))]
         self.pieces = [_Piece(ld, self.params, keep_in_memory) for ld in loaders]
@@ -198,7 +283,7 @@ class ShardTrainer:
         # out of core, after the fit: the directory of the pieces' forecasters
         self._models = None
         self._layout = None
-        self._pooled = None  # the collection's residuals (set_conformal)
+        self._pooled = None  # the collection's residuals (scores, errors)
 
     # ------------------------------------------------------------ first pass
     def describe(self) -> list:
@@ -308,7 +393,7 @@ class ShardTrainer:
             lanes = cut_lanes(series, T, m.batch_size) if m.stateful else None
             steps += steps_per_epoch(series, T, m.batch_size, lanes)
             rows += int(series.train_rows().sum())
-            p.release()
+            self._release(p)
         first = self.pieces[0].model
         net = first._net
         self.optimizer = make_optimizer(
@@ -320,6 +405,16 @@ class ShardTrainer:
         self._epoch = None
         self.every_row = every_row
         return dict(steps=steps, has_val=has_val, rows=rows)
+
+    def _disk_dir(self) -> str:
+        """The worker's local directory for this fit (out of core)."""
+        if self._disk is None:
+            self._disk = tempfile.TemporaryDirectory(prefix="tsrnn-shard-")
+        return self._disk.name
+
+    def _release(self, p: _Piece) -> None:
+        """:meth:`_Piece.release`, parking the forecaster out of core."""
+        p.release(None if self.keep else self._disk_dir())
 
     def _prepare(self, p: _Piece, every_row: bool):
         """The piece's scaled series (kept, read back, or rebuilt from its rows)."""
@@ -345,9 +440,7 @@ class ShardTrainer:
         m.schema_ = data.schema
         p.series = series
         if not self.keep:
-            if self._disk is None:
-                self._disk = tempfile.TemporaryDirectory(prefix="tsrnn-shard-")
-            p.save(os.path.join(self._disk.name, f"{id(p)}.npz"), every_row)
+            p.save(os.path.join(self._disk_dir(), f"{id(p)}.npz"), every_row)
         return series
 
     def initial_weights(self) -> np.ndarray:
@@ -358,7 +451,7 @@ class ShardTrainer:
         _, theta = m._network_and_weights(
             m._layout, np.dtype(m.dtype).type, False, series
         )
-        p.release()
+        self._release(p)
         return theta
 
     # -------------------------------------------------------------- training
@@ -427,7 +520,7 @@ class ShardTrainer:
                 return epoch, w
             epoch.end()
             self._done += len(epoch.losses)
-            self.pieces[i].release()
+            self._release(self.pieces[i])
             self._epoch = [i + 1, None, None]
 
     def validation_sums(self, theta: np.ndarray) -> tuple[float, float]:
@@ -438,7 +531,7 @@ class ShardTrainer:
             m = p.model
             _, n, d = m._validation_sums(theta, series, SeriesReader(m._net, m._layout))
             num, den = num + n, den + d
-            p.release()
+            self._release(p)
         return num, den
 
     # ----------------------------------------------------------- combination
@@ -456,7 +549,7 @@ class ShardTrainer:
             m = p.model
             outputs = m._read_to_ends(SeriesReader(m._net, m._layout), theta, series)
             out.append(combination.tail_forecasts(m._layout, outputs, series))
-            p.release()
+            self._release(p)
         return out
 
     # ---------------------------------------------------------------- finish
@@ -468,14 +561,19 @@ class ShardTrainer:
         final weights; out of core, each piece's forecaster then goes to
         local disk as soon as it is read (:meth:`_Piece.spill`), so that the
         per-series state never accumulates in the worker. Returns the
-        conformal scores (selection run) and the validation sums of the
-        final weights.
+        worker's sample of the signed conformal residuals and their sampling
+        keys (selection run: at most
+        :func:`~tsrnn.evaluation.conformal.pool_limit` rows, merged piece by
+        piece, in the pieces' order) and the validation sums of the final
+        weights.
         """
         if last and not self.keep and self._models is None:
             self._models = tempfile.mkdtemp(prefix="tsrnn-models-")
             # removed with the trainer (the actor released, the worker closed)
             weakref.finalize(self, shutil.rmtree, self._models, ignore_errors=True)
-        scores, num, den = [], 0.0, 0.0
+        limit = pool_limit(int(self.params["horizon"]))
+        errors = keys = None
+        num = den = 0.0
         # the pieces share one copy of the weights and, where their layouts
         # agree (always: the same settings), one network and inference pack:
         # out of core, what a worker keeps per piece is then its series' state
@@ -494,8 +592,16 @@ class ShardTrainer:
             if not self.every_row:
                 data = p.data()
                 strategy = STRATEGIES[m.strategy]
-                m._calibrate(strategy, data, outputs, series, p.n_val)
-                scores.append(m.conformal_scores_)
+                piece = self.first_piece + i  # one piece when kept in memory
+                new = m._calibrate(strategy, data, outputs, series, p.n_val, piece)
+                if errors is None:
+                    errors, keys = m.conformal_errors_, new
+                else:  # the smallest keys of the two: the sample of both
+                    errors, keys = sample_pool(
+                        np.concatenate([errors, m.conformal_errors_]),
+                        np.concatenate([keys, new]),
+                        limit,
+                    )
                 n, d = validation_sums(
                     m._layout,
                     outputs,
@@ -504,22 +610,23 @@ class ShardTrainer:
                     head=output_head(m),
                 )
                 num, den = num + n, den + d
-            p.release()
             self._layout = m._layout
-            if last and not self.keep:
+            if last and not self.keep:  # the rows dropped, the forecaster kept
                 p.spill(os.path.join(self._models, f"piece-{i:05d}.pkl"))
-        return dict(scores=scores, num=num, den=den)
+            else:
+                self._release(p)
+        return dict(errors=errors, keys=keys, num=num, den=den)
 
-    def set_conformal(self, scores: np.ndarray, note: str | None) -> None:
-        """The collection's pooled residuals, for every piece's intervals."""
-        self._pooled = scores
+    def set_conformal(self, errors: np.ndarray, note: str | None) -> None:
+        """The collection's pooled signed residuals, for every piece's intervals."""
+        self._pooled = pooled = (np.abs(errors), errors)
         for p in self.pieces:
             m = p.fitted()
-            m.conformal_scores_ = scores
+            m.conformal_scores_, m.conformal_errors_ = pooled
             if note is not None:
                 m._conformal_note = note
-            p.keep_fitted(m, scores)
-            p.saved = None
+            p.keep_fitted(m, pooled)
+            p.saved = p.n_val = None  # the fit's: a partition keeps no per-series array
         if self._disk is not None:  # the fit is over: free the worker's disk
             self._disk.cleanup()
             self._disk = None
@@ -555,7 +662,7 @@ class ShardTrainer:
         n = 0
         id_col = self.params["id_col"]
         for p in self.pieces:
-            part = frame[frame[id_col].isin(self._piece_ids(p))]
+            part = p.rows_of(frame, id_col)
             if len(part):  # a spilled forecaster is read only where rows came
                 model = p.fitted(self._pooled)
                 model.update(part)
@@ -563,13 +670,9 @@ class ShardTrainer:
                 n += len(part)
         return n
 
-    @staticmethod
-    def _piece_ids(p: _Piece) -> list:
-        return p.ids if p.spilled is not None else list(p.model.schema_.ids)
-
     def ids(self) -> list:
-        """The series ids of this worker."""
-        return [i for p in self.pieces for i in self._piece_ids(p)]
+        """The series ids of this worker (out of core: read from the files)."""
+        return [i for p in self.pieces for i in p.ids()]
 
 
 def shared_statistics(call, n_series: int) -> dict:
@@ -618,6 +721,30 @@ for _name in ("hold_out", "autocorrelation_sums", "statistics", "prepare",
               "initial_weights", "train", "validation_sums", "tail_forecasts",
               "finish", "update", "update_from"):
     setattr(ShardTrainer, _name, _one_blas_thread(getattr(ShardTrainer, _name)))
+
+
+def _bounds(ids):
+    """``(smallest, largest)`` of ids that order as they compare (numbers,
+    strings), else None (mixed types, NaN)."""
+    try:
+        if any(i != i for i in ids):  # NaN: min and max would skip it
+            return None
+        lo, hi = min(ids), max(ids)
+        return (lo, hi) if lo <= hi else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _within(col: pd.Series, lo, hi):
+    """Which entries of ``col`` lie in ``[lo, hi]`` (bool array), or None
+    where that is not decidable by comparison (categories, mixed types)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):  # ordered by the categories
+        return None
+    try:
+        near = ((col >= lo) & (col <= hi)).to_numpy(dtype=bool, na_value=False)
+    except (TypeError, ValueError):
+        return None
+    return near
 
 
 def _concatenated(loaders):
