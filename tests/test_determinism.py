@@ -181,6 +181,42 @@ def test_rows_split_between_threads_give_the_same_bits(monkeypatch, cell):
     np.testing.assert_array_equal(alone[1], split[1])
 
 
+@pytest.mark.parametrize("kw", [{}, {"cell": "gru", "dropout": 0.2, "num_layers": 2}])
+def test_features_kept_between_epochs_give_the_bits_of_gathering_anew(
+    monkeypatch, kw
+):
+    # training.Epoch and SeriesReader keep the gathered windows and reads of a
+    # collection without gaps; if anything wrote into them, the next epoch
+    # would read changed features
+    from tsrnn.estimators.forecaster import reader, training
+
+    rng = np.random.default_rng(1)
+    y = np.cumsum(rng.normal(size=(4, 50)), axis=1) + 10.0
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat(list("abcd"), 50),
+            "ds": np.tile(np.arange(50), 4),
+            "y": y.ravel(),
+        }
+    )
+
+    def fit():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            m = RNNForecaster(
+                horizon=3, hidden_size=8, max_iter=4, random_state=0, **kw
+            ).fit(df)
+        return m.params_.copy(), m.predict(3).y.to_numpy(), m.validation_scores_
+
+    kept = fit()
+    monkeypatch.setattr(training, "FEATURE_CACHE_BYTES", 0)
+    monkeypatch.setattr(reader, "FEATURE_CACHE_BYTES", 0)
+    anew = fit()
+    np.testing.assert_array_equal(kept[0], anew[0])
+    np.testing.assert_array_equal(kept[1], anew[1])
+    assert kept[2] == anew[2]
+
+
 # ----------------------------------------------------------- save and load
 @pytest.fixture(scope="module")
 def fitted():
