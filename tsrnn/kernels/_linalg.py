@@ -653,8 +653,8 @@ if config.DISABLE_JIT:  # intrinsics exist only compiled: NumPy stand-ins
     def scratch(like, n):  # noqa: D103
         return np.empty(n, like.dtype)
 
-    def release_scratch(buf):  # noqa: D103
-        pass
+    def release_scratch(buf):
+        """Nothing to free: the stand-in's array belongs to NumPy."""
 
     def view(base, start, shape):  # noqa: D103
         n = int(np.prod(shape))
