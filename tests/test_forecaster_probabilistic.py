@@ -49,6 +49,8 @@ def _fit(loss, y=None, **kw):
     params = dict(
         horizon=3, hidden_size=8, max_iter=4, loss=loss, random_state=0,
         season_length=12,
+        # float64: these tests compare with finite differences and exact maps
+        dtype="float64",
     )
     if counts:
         params["scaler"] = None

@@ -350,13 +350,14 @@ def test_shape_disagrees_with_metadata(saved, tmp_path):
 
 def test_wrong_dtype(saved, tmp_path):
     with np.load(saved, allow_pickle=False) as npz:
-        p = npz["params_"].astype(np.float32)
+        # the model is float32 (the forecaster's default): weights of the other type
+        p = npz["params_"].astype(np.float64)
 
     def relabel(m):
-        m["arrays"]["params_"]["dtype"] = "<f4"
+        m["arrays"]["params_"]["dtype"] = "<f8"
 
     bad = _rewrite(saved, tmp_path / "dt.npz", meta=relabel, replace={"params_": p})
-    with pytest.raises(ValueError, match="'params_' has dtype float32.*float64"):
+    with pytest.raises(ValueError, match="'params_' has dtype float64.*float32"):
         tsrnn.load(bad)
 
 
@@ -826,7 +827,7 @@ def test_forecaster_refuses_parameters_changed_since_fit(tmp_path):
 def test_equivalent_values_are_not_changes():
     y = np.sin(np.arange(120) / 3)
     f = RNNForecaster(horizon=2, season_length=(3, 6), **TINY).fit(y)
-    f.set_params(dtype=np.float64, season_length=[3, 6])
+    f.set_params(dtype=np.float32, season_length=[3, 6])
     assert f.predict().shape == (2,)
 
 

@@ -93,7 +93,7 @@ def _run_references():
 
 def warmup(
     cells=("lstm",),
-    dtypes=("float64",),
+    dtypes=("float32",),
     *,
     nonlinearity="tanh",
     streaming=True,
@@ -112,8 +112,10 @@ def warmup(
     ----------
     cells : str or sequence of {"lstm", "gru", "rnn", "sru"}, default=("lstm",)
         The ``cell=`` values of the models to come.
-    dtypes : str or sequence of {"float64", "float32"}, default=("float64",)
-        Their ``dtype=`` values.
+    dtypes : str or sequence of {"float32", "float64"}, default=("float32",)
+        Their ``dtype=`` values (:class:`~tsrnn.RNNForecaster`'s default is
+        float32; :class:`~tsrnn.RNNRegressor` and
+        :class:`~tsrnn.RNNClassifier` default to float64).
     nonlinearity : {"tanh", "relu"}, default="tanh"
         For ``cell="rnn"`` (its streaming step differs).
     streaming : bool, default=True

@@ -297,7 +297,13 @@ class RNNForecaster(
         epoch; without tqdm, one line per epoch on stderr. A fit that has to
         compile kernels first (the first in a fresh environment, see
         :func:`tsrnn.warmup`) says ``compiling kernels (first use only)``.
-    dtype : {"float64", "float32"}, default="float64"
+    dtype : {"float32", "float64"}, default="float32"
+        The network's floating-point type. float32 (PyTorch's default too)
+        trains in about half the CPU time of float64 with the same forecasts
+        to about 1e-6: on every shipped M3 and Tourism group the MASE agrees
+        to six digits over three seeds (``docs/defaults.md``). ``"float64"``
+        for exact comparisons (gradient checks, parity with a float64
+        reference). Forecasts are returned as float64 either way.
     id_col, time_col, target_col : str
         Long-format column names (statsforecast's defaults).
     freq : str, pandas DateOffset, int or None
@@ -719,7 +725,7 @@ class RNNForecaster(
         warm_start=False,
         random_state=None,
         verbose=0,
-        dtype="float64",
+        dtype="float32",
         id_col="unique_id",
         time_col="ds",
         target_col="y",
