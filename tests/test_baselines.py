@@ -393,3 +393,36 @@ def test_public_protocol_path_matches_fast_path(long):
     assert fast.score(tail) == slow.score(tail)
     a, b = fast.predict_interval(), slow.predict_interval()
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_collections_conformal_pool_is_capped_at_the_pool_limit(monkeypatch):
+    # many series: the pool keeps a fixed sample of pool_limit rows (the
+    # smallest keys, in the pool's order), so a baseline's memory stops
+    # growing with the series; at or below the limit every row is kept
+    from tsrnn.evaluation import conformal
+
+    rng = np.random.default_rng(0)
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {"unique_id": f"s{s}", "ds": np.arange(60), "y": rng.normal(size=60)}
+            )
+            for s in range(12)
+        ],
+        ignore_index=True,
+    )
+    full = NaiveForecaster(horizon=3).fit(frame)
+    n = len(full.conformal_errors_)
+    monkeypatch.setattr(conformal, "MIN_POOL_FORECASTS", 1)
+    monkeypatch.setattr(conformal, "MAX_POOL_RESIDUALS", n)
+    at = NaiveForecaster(horizon=3).fit(frame)
+    np.testing.assert_array_equal(at.conformal_errors_, full.conformal_errors_)
+    cap = n // 4
+    monkeypatch.setattr(conformal, "MAX_POOL_RESIDUALS", cap)
+    a, b = NaiveForecaster(horizon=3).fit(frame), NaiveForecaster(horizon=3).fit(frame)
+    keep = np.sort(np.argsort(conformal.pool_keys(0, 0, n), kind="stable")[:cap])
+    np.testing.assert_array_equal(a.conformal_errors_, full.conformal_errors_[keep])
+    np.testing.assert_array_equal(a.conformal_scores_, np.abs(a.conformal_errors_))
+    pd.testing.assert_frame_equal(
+        a.predict_interval(level=[80]), b.predict_interval(level=[80])
+    )

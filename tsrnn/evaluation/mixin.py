@@ -20,8 +20,11 @@ from .conformal import (
     conformal_window,
     enough_for_tails,
     forget_online_conformal,
+    pool_keys,
+    pool_limit,
     random_walk_half_width,
     refresh_scores,
+    sample_pool,
     series_scale,
     signed_conformal_bounds,
 )
@@ -407,7 +410,13 @@ default="auto"
         except ValueError as exc:  # e.g. the head is too short for this model
             self._conformal_note = f"fitting without the calibration tail failed: {exc}"
             return
-        self.conformal_errors_ = conformal_errors(
-            est, data.take(n - tail, n), h, self.conformal_scale_
-        )
+        errors = conformal_errors(est, data.take(n - tail, n), h, self.conformal_scale_)
+        limit = pool_limit(h)
+        if len(errors) > limit:
+            # a collection of many series: a sample of pool_limit rows, as the
+            # forecaster's pool (the smallest keys of a fixed stream: the
+            # baselines draw nothing else), so the model's memory stops
+            # growing with the series while the quantiles stay measurable
+            errors, _ = sample_pool(errors, pool_keys(0, 0, len(errors)), limit)
+        self.conformal_errors_ = errors
         self.conformal_scores_ = np.abs(self.conformal_errors_)
