@@ -214,3 +214,35 @@ def test_the_standard_error_counts_origins_not_steps():
     # carries the gain: within one standard error
     np.testing.assert_array_equal(by_point, [[[0, 1, 0, 0, 0]]])
     np.testing.assert_array_equal(by_origin, [[[1, 0, 0, 0, 0]]])
+
+
+@pytest.mark.parametrize("limit", [10_000, 37])
+def test_weights_from_the_pieces_points_equal_those_of_every_point(monkeypatch, limit):
+    # a distributed fit's coordinator receives only the points tail_weights
+    # scores (evenly spaced above MAX_POINTS), split over the pieces: the
+    # weights must be those of every point at once
+    monkeypatch.setattr(combination, "MAX_POINTS", limit)
+    rng = np.random.default_rng(3)
+    P, k, n = 300, 2, 5
+    target = rng.normal(size=(P, k))
+    cands = target[..., None] + rng.normal(scale=[1.0, 0.5, 0.8, 0.7, 0.9], size=(P, k, n))
+    mask = (rng.random((P, k)) > 0.2).astype(float)
+    origins = np.repeat(np.arange(P // 3), 3)
+    want = combination.tail_weights(cands, target, mask, n_steps=3, origins=origins)
+    assert not np.array_equal(want[0, :, 0], [1.0, 1.0])  # a mix is chosen
+    cuts = [0, 45, 45, 180, P]  # one piece empty; pieces end on origins
+    pieces = [slice(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    observed = np.array([(mask[p] > 0).sum(axis=0) for p in pieces])
+    keep = combination.points_of_pieces(observed)
+    points = []
+    for j in range(k):
+        c, t, o = [], [], []
+        for p, kp in zip(pieces, keep, strict=True):
+            rows = np.flatnonzero(mask[p][:, j] > 0)[kp[j]]
+            c.append(cands[p][rows, j])
+            t.append(target[p][rows, j])
+            o.append(origins[p][rows])
+        points.append((np.concatenate(c), np.concatenate(t), np.concatenate(o)))
+        assert len(points[j][1]) == min(limit, int(observed[:, j].sum()))
+    got = combination.weights_from_points(points, n_steps=3)
+    np.testing.assert_array_equal(got, want)

@@ -180,6 +180,30 @@ def test_one_worker_detects_seasons_as_in_process(client, kw, monkeypatch):
     _assert_same_fit(got, ref)
 
 
+def test_the_coordinator_receives_only_the_tail_points_it_scores(client, monkeypatch):
+    # combination="auto" over shards: the workers send at most MAX_POINTS tail
+    # points per target (evenly spaced over the collection, as tail_weights
+    # scores them), not every one; the weights are still the in-process fit's
+    from tsrnn.estimators.forecaster import combination, fitting
+
+    df = _seasonal_positions()
+    monkeypatch.setattr(combination, "MAX_POINTS", 25)
+    monkeypatch.setattr(fitting, "REFERENCE_CONTEST", False)
+    ref = _model(horizon=4).fit(df)
+    sent = []
+    scored = combination.weights_from_points
+
+    def spy(points, n_steps, grid=combination.GRID_STEPS):
+        sent.extend(len(t) for _, t, _ in points)
+        return scored(points, n_steps, grid)
+
+    monkeypatch.setattr(combination, "weights_from_points", spy)
+    ddf = dd.from_pandas(df, npartitions=3, sort=False)
+    got = DaskForecaster(_model(horizon=4), client=client, n_workers=1).fit(ddf)
+    assert sent and max(sent) <= 25
+    _assert_same_fit(got, ref)
+
+
 def test_two_workers_detect_the_collections_seasons(client):
     # the merged sums are those of the whole collection: the same seasons,
     # reference and differencing as in process (only the sums' order differs)

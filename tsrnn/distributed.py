@@ -347,7 +347,47 @@ class DaskForecaster:
         return errors
 
     def _combination(self, layout, theta) -> np.ndarray:
-        """The combination weights chosen on the tails of every worker."""
+        """The combination weights chosen on the tails of every worker.
+
+        Two rounds, so that the coordinator holds at most
+        :data:`~tsrnn.estimators.forecaster.combination.MAX_POINTS` tail
+        points per target whatever the collection's size: the workers report
+        how many points each piece observed, the coordinator picks the
+        evenly spaced ones the in-process fit scores (the same points, in the
+        same order, their origins numbered across the pieces) and only those
+        are sent. The weights equal the in-process fit's.
+        """
+        if combination.PER_STEP:  # one set per step: every point, as before
+            return self._combination_of_every_point(layout, theta)
+        counts = self._all("tail_point_counts", theta)  # per worker, per piece
+        flat = [c for cs in counts for c in cs]
+        k = layout.n_targets
+        every = combination.points_of_pieces(
+            np.array([c[0] for c in flat], dtype=np.int64).reshape(len(flat), k)
+        )
+        keep, i = [], 0
+        for cs in counts:  # the pieces' choices back to their workers
+            keep.append(every[i : i + len(cs)])
+            i += len(cs)
+        futures = [a.tail_points(kp) for a, kp in zip(self._actors, keep, strict=True)]
+        pieces = [p for f in futures for p in f.result()]
+        offsets = np.concatenate([[0], np.cumsum([c[1] for c in flat])])
+        points = []
+        for j in range(k):
+            c = [p[j][0] for p in pieces]
+            points.append(
+                (
+                    np.concatenate(c) if c else np.zeros((0, layout.n_refs + 1)),
+                    np.concatenate([p[j][1] for p in pieces]),
+                    np.concatenate(
+                        [p[j][2] + offsets[i] for i, p in enumerate(pieces)]
+                    ),
+                )
+            )
+        return combination.weights_from_points(points, layout.horizon_out)
+
+    def _combination_of_every_point(self, layout, theta) -> np.ndarray:
+        """:meth:`_combination` with every tail point sent (one set per step)."""
         parts = [t for ts in self._all("tail_forecasts", theta) for t in ts]
         parts = [t for t in parts if len(t[0])] or parts[:1]
         offset, origins = 0, []

@@ -224,3 +224,58 @@ def combine_head(net, theta: np.ndarray, layout: FeatureLayout, weights) -> None
             E[s, j, :] *= w[s, j, 0]
             for r in range(layout.n_refs):
                 E[s, j, layout.ref_offset + r * k + j] += w[s, j, 1 + r]
+
+
+def spaced_points(total: int, limit: int | None = None) -> np.ndarray:
+    """Positions, among ``total`` observed points, of those :func:`tail_weights`
+    scores: every one up to ``limit`` (:data:`MAX_POINTS`), else ``limit``
+    evenly spaced."""
+    limit = MAX_POINTS if limit is None else int(limit)
+    if total <= limit:
+        return np.arange(total, dtype=np.int64)
+    return np.linspace(0, total - 1, limit).astype(np.int64)
+
+
+def points_of_pieces(n_observed) -> list:
+    """Which observed points each piece sends: ``keep[piece][target]``.
+
+    ``n_observed``: ``(n_pieces, k)`` observed tail points per piece and
+    target, the pieces in the order their points are concatenated. The points
+    :func:`spaced_points` picks over the whole, split by piece, as positions
+    among that piece's observed points of that target.
+    """
+    n_observed = np.atleast_2d(np.asarray(n_observed, dtype=np.int64))
+    n_pieces, k = n_observed.shape
+    keep = [[None] * k for _ in range(n_pieces)]
+    for j in range(k):
+        bounds = np.concatenate([[0], np.cumsum(n_observed[:, j])])
+        pos = spaced_points(int(bounds[-1]))
+        for i in range(n_pieces):
+            a, b = bounds[i], bounds[i + 1]
+            keep[i][j] = pos[(pos >= a) & (pos < b)] - a
+    return keep
+
+
+def weights_from_points(points, n_steps: int, grid: int = GRID_STEPS) -> np.ndarray:
+    """:func:`tail_weights` (pooled over the steps) from points already chosen.
+
+    ``points``: per target, ``(candidates (P_j, n), target (P_j,), origins
+    (P_j,))``, the observed points :func:`spaced_points` picks, in the
+    order :func:`tail_weights` reads them. A distributed fit's coordinator
+    receives only these (at most :data:`MAX_POINTS` per target) instead of
+    every tail point of the collection; the weights are those
+    :func:`tail_weights` gives on the whole.
+
+    Returns
+    -------
+    ndarray of shape (n_steps, k, n)
+    """
+    k, n = len(points), points[0][0].shape[1]
+    g = simplex_grid(n, grid)
+    g = g[np.argsort(-g[:, 0], kind="stable")]
+    out = np.zeros((n_steps, k, n))
+    out[..., 0] = 1.0
+    for j, (c, t, origins) in enumerate(points):
+        if len(t):
+            out[:, j] = g[_one_se_choice(c, t, g, origins)]
+    return out

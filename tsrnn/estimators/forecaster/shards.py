@@ -552,6 +552,36 @@ class ShardTrainer:
             self._release(p)
         return out
 
+    def tail_point_counts(self, theta: np.ndarray) -> list:
+        """Per piece: its observed tail points per target, and its origins.
+
+        Reads every series to its end with ``theta`` (as :meth:`tail_forecasts`)
+        and keeps each piece's tail forecasts for :meth:`tail_points`, so that
+        the coordinator can choose which points it needs (at most
+        :data:`.combination.MAX_POINTS` per target over the whole collection)
+        without receiving every one.
+        """
+        self._tails, out = [], []
+        for c, t, mk, _, origins in self.tail_forecasts(theta):
+            self._tails.append((c, t, mk, origins))
+            n_origins = int(origins.max()) + 1 if len(origins) else 0
+            out.append(((mk > 0).sum(axis=0), n_origins))
+        return out
+
+    def tail_points(self, keep) -> list:
+        """Per piece and target: ``(candidates, target, origins)`` of the points
+        ``keep[piece][target]`` (positions among that target's observed points,
+        in order); frees what :meth:`tail_point_counts` kept."""
+        out = []
+        for (c, t, mk, origins), kp in zip(self._tails, keep, strict=True):
+            per = []
+            for j, pos in enumerate(kp):
+                rows = np.flatnonzero(mk[:, j] > 0)[pos]
+                per.append((c[rows, j], t[rows, j], origins[rows]))
+            out.append(per)
+        self._tails = None
+        return out
+
     # ---------------------------------------------------------------- finish
     def finish(self, theta: np.ndarray, attributes: dict, last: bool = False) -> dict:
         """Read every series to its end with ``theta``; the tails' residuals.
@@ -719,6 +749,7 @@ def _one_blas_thread(method):
 
 for _name in ("hold_out", "autocorrelation_sums", "statistics", "prepare",
               "initial_weights", "train", "validation_sums", "tail_forecasts",
+              "tail_point_counts",
               "finish", "update", "update_from"):
     setattr(ShardTrainer, _name, _one_blas_thread(getattr(ShardTrainer, _name)))
 
