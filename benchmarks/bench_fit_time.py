@@ -55,6 +55,12 @@ def main(argv=None) -> None:
     p.add_argument("--groups", nargs="+", default=SHORT, metavar="COLLECTION:GROUP")
     p.add_argument("--all", action="store_true", help="every M3 and Tourism group")
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument(
+        "--dtype",
+        choices=["float32", "float64"],
+        default=None,
+        help="passed to RNNForecaster (default: the forecaster's own default)",
+    )
     args = p.parse_args(argv)
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS
@@ -77,7 +83,8 @@ def main(argv=None) -> None:
             sf.forecast(df=train, h=h)
 
         def rnn():
-            est = RNNForecaster(horizon=h, season_length=m, random_state=0)
+            kw = {} if args.dtype is None else {"dtype": args.dtype}
+            est = RNNForecaster(horizon=h, season_length=m, random_state=0, **kw)
             est.fit(train).predict(h)
 
         ets(), rnn()  # warm-up: caches loaded, not timed
