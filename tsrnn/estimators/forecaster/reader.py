@@ -316,10 +316,58 @@ class SeriesReader:
         self._kept = (key, passes)
         return passes
 
+    def keep_read(self, label, score, theta, series: ScaledSeries, decode_from,
+                  result) -> None:
+        """Offer a :meth:`read_all` of the observed targets for :meth:`read_to_ends`.
+
+        A validation pass of early stopping reads every series to its end
+        with the weights of an epoch; the weights training keeps are those of
+        its best epoch (or the reference alone), which the fit then reads to
+        the ends again: the same pass. Kept per ``label`` (``"epoch"``,
+        ``"reference"``): the read of the best ``score`` so far (strictly
+        greater, as :func:`~tsrnn.engine.run_epochs` keeps its best weights),
+        while ``series`` lives, where the validation pass and
+        :meth:`read_to_ends` read the same values (no missing target: the
+        inputs are then the targets) and the outputs fit in
+        :data:`~.training.FEATURE_CACHE_BYTES`.
+        """
+        if not score > _best_kept_score(series, self.net, label):
+            return
+        outputs, states, tops = result
+        size = sum(o.nbytes for o in outputs) + states.nbytes + tops.nbytes
+        if size > FEATURE_CACHE_BYTES or series.has_gaps:
+            return
+        net, reads = _KEPT_READS.get(series, (None, None))
+        if net is not self.net:  # another network: nothing to recall
+            reads = {}
+            _KEPT_READS[series] = (self.net, reads)
+        dec = None if decode_from is None else np.array(decode_from)
+        reads[label] = (score, theta.copy(), dec, result)
+
+    def _kept_read(self, theta, series: ScaledSeries, decode_from):
+        """The kept :meth:`read_all` of exactly these weights (None: none kept)."""
+        net, reads = _KEPT_READS.get(series, (None, None))
+        if net is not self.net or series.has_gaps:
+            return None
+        for _, th, dec, result in reads.values():
+            if same_bits(th, theta) and (
+                (dec is None and decode_from is None)
+                or (
+                    dec is not None
+                    and decode_from is not None
+                    and np.array_equal(dec, decode_from)
+                )
+            ):
+                outputs, states, tops = result
+                # the caller keeps the ends: its own copies of them
+                return outputs, states.copy(), tops.copy()
+        return None
+
     def read_to_ends(self, theta, pack, series: ScaledSeries, decode_from=None):
         """Read every series to its end: the outputs and the :class:`SeriesEnds`.
 
-        ``decode_from``: as :meth:`read_all`.
+        ``decode_from``: as :meth:`read_all`. A validation pass of the same
+        weights kept by :meth:`keep_read` is not read again.
         """
         lay = self.layout
         dt = self.net.dtype
@@ -330,7 +378,8 @@ class SeriesReader:
         tail_z = np.zeros((S, keep, lay.n_z), dt)
         level = np.full((S, lay.n_targets), np.nan)
         Y = series.Y
-        outputs, state, top = self.read_all(
+        kept = self._kept_read(theta, series, decode_from)
+        outputs, state, top = kept or self.read_all(
             theta, pack, Y, series, decode_from=decode_from
         )
         first, end = series.indptr[:-1], series.indptr[1:]
@@ -348,6 +397,31 @@ class SeriesReader:
         ok = last >= first[:, None]
         level[ok] = Y[last[ok], np.nonzero(ok)[1]]
         return outputs, SeriesEnds(state, top, tail_y, tail_z, level)
+
+
+#: Validation passes kept for :meth:`SeriesReader.read_to_ends`, per series:
+#: ``(network, {label: (score, theta, decode_from, read)})``.
+_KEPT_READS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _best_kept_score(series: ScaledSeries, net, label) -> float:
+    kept_net, reads = _KEPT_READS.get(series, (None, None))
+    if kept_net is not net or label not in reads:
+        return -np.inf
+    return reads[label][0]
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` hold the same bits (``-0.0`` is not ``0.0``;
+    a NaN is itself): what makes two reads of the same network identical."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    view = np.dtype(f"u{a.dtype.itemsize}") if a.dtype.kind == "f" else a.dtype
+    return bool(
+        np.array_equal(
+            np.ascontiguousarray(a).view(view), np.ascontiguousarray(b).view(view)
+        )
+    )
 
 
 def validation_score(

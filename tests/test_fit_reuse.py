@@ -1,0 +1,132 @@
+"""The fit's shortcuts change no bit: each against the work it skips.
+
+The refit protocol reads the series many times (a validation pass per epoch,
+the ends after the selection run, again after the combination); these tests
+fit with each shortcut and with it turned off (the naive reference: the
+work done again) and compare every fitted array and forecast bit for bit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrnn import RNNForecaster
+from tsrnn.estimators.forecaster import reader as reader_mod
+from tsrnn.estimators.forecaster.reader import SeriesReader, same_bits
+
+
+def _collection(n=12, gaps=False, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        length = 40 + 4 * (i % 5)
+        t = np.arange(length)
+        y = 10 + 0.1 * (i + 1) * t + 2 * np.sin(2 * np.pi * t / 4) + rng.normal(0, 0.5, length)
+        if gaps and i % 3 == 0:
+            y[length // 2] = np.nan
+        rows.append(pd.DataFrame({"unique_id": f"s{i}", "ds": t, "y": y}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _digest(model, pred):
+    out = {}
+    for name in ("params_", "conformal_errors_", "validation_scores_",
+                 "combination_weights_", "_state", "_top"):
+        v = getattr(model, name, None)
+        if v is not None:
+            a = np.ascontiguousarray(np.asarray(v))
+            out[name] = hashlib.sha256(a.tobytes()).hexdigest()
+    a = np.ascontiguousarray(pred.select_dtypes("number").to_numpy())
+    out["predict"] = hashlib.sha256(a.tobytes()).hexdigest()
+    return out
+
+
+def _fit(df, dtype, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = RNNForecaster(horizon=4, season_length=4, random_state=0,
+                          hidden_size=8, dtype=dtype, **kw).fit(df)
+        return m, _digest(m, m.predict(4))
+
+
+def test_same_bits_is_a_bytewise_comparison():
+    a = np.array([1.0, -0.0, np.nan, 3.5], np.float32)
+    for b, naive in [
+        (a.copy(), True),
+        (np.array([1.0, 0.0, np.nan, 3.5], np.float32), False),  # -0.0 is not 0.0
+        (a.astype(np.float64), False),
+        (a[:3], False),
+        (np.array([1.0, -0.0, np.nan, 3.25], np.float32), False),
+    ]:
+        expect = naive and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+        assert same_bits(a, b) is expect
+    c = np.arange(12.0).reshape(3, 4)
+    assert same_bits(c[:, 1], c[:, 1].copy())  # not contiguous
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("gaps", [False, True])
+def test_kept_validation_reads_change_nothing(monkeypatch, dtype, gaps):
+    df = _collection(gaps=gaps)
+    calls = []
+    real = SeriesReader.read_all
+
+    def counting(self, *a, **k):
+        calls.append(1)
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(SeriesReader, "read_all", counting)
+    fast, fast_digest = _fit(df, dtype)
+    n_fast = len(calls)
+    calls.clear()
+    # the naive reference: nothing kept, every read done again
+    monkeypatch.setattr(SeriesReader, "keep_read", lambda self, *a, **k: None)
+    slow, slow_digest = _fit(df, dtype)
+    assert fast_digest == slow_digest
+    assert fast.early_stopping == "auto" and fast.validation_scores_
+    if not gaps:  # the best epoch's validation pass is the selection run's read
+        assert n_fast < len(calls)
+
+
+def test_kept_read_recalled_for_the_same_bits_only(monkeypatch):
+    """A kept pass is recalled for the weights it read, never for others."""
+    captured = {}
+    real = SeriesReader.keep_read
+
+    def capture(self, label, score, theta, series, decode_from, result):
+        real(self, label, score, theta, series, decode_from, result)
+        reads = reader_mod._KEPT_READS.get(series, (None, {}))[1]
+        if label in reads and same_bits(reads[label][1], theta):  # kept
+            captured["args"] = (self, theta.copy(), series, decode_from)
+
+    monkeypatch.setattr(SeriesReader, "keep_read", capture)
+    m, _ = _fit(_collection(), "float64")
+    reader, theta, series, dec = captured["args"]
+    assert reader._kept_read(theta, series, dec) is not None
+    other = theta.copy()
+    other[0] = np.nextafter(other[0], np.inf)
+    assert reader._kept_read(other, series, dec) is None
+    assert reader._kept_read(theta, series, dec + 1) is None
+    assert reader._kept_read(theta, series, None) is None
+    # another network over the same series: nothing to recall
+    assert SeriesReader(m._net, m._layout)._kept_read(theta, series, dec) is None
+    # the recalled read is the read itself
+    pack = None
+    ref = reader.read_all(theta, pack, series.Y, series, decode_from=dec)
+    got = reader._kept_read(theta, series, dec)
+    for a, b in zip(ref[0], got[0], strict=True):
+        assert same_bits(a, b)
+    assert same_bits(ref[1], got[1]) and same_bits(ref[2], got[2])
+
+
+def test_kept_reads_go_with_the_fit():
+    import gc
+
+    _fit(_collection(), "float64")
+    gc.collect()
+    assert len(reader_mod._KEPT_READS) == 0
