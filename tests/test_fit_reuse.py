@@ -130,3 +130,87 @@ def test_kept_reads_go_with_the_fit():
     _fit(_collection(), "float64")
     gc.collect()
     assert len(reader_mod._KEPT_READS) == 0
+
+
+def _fitted_series(monkeypatch, df, dtype="float64", **kw):
+    """A fit's selection-run series and layout (captured at its validation)."""
+    from tsrnn.estimators.forecaster import fitting
+
+    captured = {}
+    real = fitting.FitsForecaster._validation_sums
+
+    def capture(self, theta, series, reader, **k):
+        captured.setdefault("args", (self, theta.copy(), series, reader))
+        return real(self, theta, series, reader, **k)
+
+    monkeypatch.setattr(fitting.FitsForecaster, "_validation_sums", capture)
+    _fit(df, dtype, **kw)
+    return captured["args"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("differencing", [False, True])
+def test_row_features_are_gather(monkeypatch, dtype, differencing):
+    from tsrnn.estimators.forecaster import training
+    from tsrnn.estimators.forecaster.features import gather, gather_targets
+
+    _, _, series, reader = _fitted_series(
+        monkeypatch, _collection(), dtype, differencing=differencing
+    )
+    lay = reader.layout
+    assert lay.relative == differencing and lay.n_refs
+    # a small block size: the table built in several blocks
+    monkeypatch.setattr(training, "RANGE_BLOCK", 37)
+    training._ROW_FEATURES.pop(series, None)
+    table = training.row_features(lay, series)
+    assert table is not None
+    rng = np.random.default_rng(0)
+    n = len(series.Y)
+    for shape in [(n,), (7, 5), (3, 11)]:
+        rows = rng.integers(-1, n, size=shape)  # -1: padding
+        x, ex, tg, mk = gather(
+            lay, series.inputs, series.Z, series.start, series.end, rows,
+            limit=series.train_end, Y_target=series.Y, refs=series.refs,
+        )
+        tx, tex = table.take(rows)
+        assert same_bits(tx, np.ascontiguousarray(x, series.Y.dtype))
+        assert same_bits(tex, np.ascontiguousarray(ex, series.Y.dtype))
+        gt, gm = gather_targets(
+            lay, series.Y, series.start, series.end, rows, limit=series.train_end
+        )
+        assert same_bits(gt, tg) and same_bits(gm, mk)
+    # no padding: the rows themselves
+    rows = np.arange(n)[::-1].reshape(-1, 1)
+    x, ex, _, _ = gather(lay, series.inputs, series.Z, series.start, series.end,
+                         rows, Y_target=series.Y, refs=series.refs)
+    tx, tex = table.take(rows)
+    assert same_bits(tx, np.ascontiguousarray(x, series.Y.dtype))
+    assert same_bits(tex, np.ascontiguousarray(ex, series.Y.dtype))
+
+
+def test_no_row_features_where_inputs_change(monkeypatch):
+    from tsrnn.estimators.forecaster import training
+
+    _, _, series, reader = _fitted_series(monkeypatch, _collection(gaps=True))
+    assert series.has_gaps
+    assert training.row_features(reader.layout, series) is None
+    _, _, series, reader = _fitted_series(monkeypatch, _collection())
+    monkeypatch.setattr(training, "FEATURE_CACHE_BYTES", 100)
+    training._ROW_FEATURES.pop(series, None)
+    assert training.row_features(reader.layout, series) is None
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("gaps", [False, True])
+@pytest.mark.parametrize(
+    "kw", [{}, {"stateful": False}, {"differencing": True, "early_stopping": False}]
+)
+def test_row_features_change_nothing(monkeypatch, dtype, gaps, kw):
+    from tsrnn.estimators.forecaster import reader as rd
+    from tsrnn.estimators.forecaster import training
+
+    df = _collection(gaps=gaps)
+    fast = _fit(df, dtype, **kw)[1]
+    monkeypatch.setattr(training, "row_features", lambda layout, series: None)
+    monkeypatch.setattr(rd, "row_features", lambda layout, series: None)
+    assert _fit(df, dtype, **kw)[1] == fast

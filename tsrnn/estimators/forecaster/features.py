@@ -345,17 +345,50 @@ def gather(
     pad = r < 0
     rr = np.where(pad, 0, r)
     k = Y.shape[1]
+    base = Yt[rr] if origin is None else origin.reshape(-1, k)
+    x, extra = _features(layout, Y, Yt, Z, start, end, rr, pad, base, refs)
+    target, mask = _targets(layout, Yt, end, rr, pad, base, limit, Y.dtype)
+    return (
+        x.reshape(shape + (x.shape[1],)),
+        extra.reshape(shape + (extra.shape[1],)),
+        target.reshape(shape + (target.shape[1],)),
+        mask.reshape(shape + (mask.shape[1],)),
+    )
+
+
+def gather_targets(layout: FeatureLayout, Y_target, start, end, rows, limit=None):
+    """The targets and target mask of :func:`gather` alone (``origin`` None).
+
+    The same arrays as ``gather(layout, Y, Z, start, end, rows, limit,
+    Y_target)[2:]`` for any ``Y`` of ``Y_target``'s dtype: what a caller
+    needs when it has the rows' inputs and extras already
+    (:func:`row_features`).
+    """
+    shape = rows.shape
+    r = rows.reshape(-1)
+    pad = r < 0
+    rr = np.where(pad, 0, r)
+    target, mask = _targets(
+        layout, Y_target, end, rr, pad, Y_target[rr], limit, Y_target.dtype
+    )
+    return (
+        target.reshape(shape + (target.shape[1],)),
+        mask.reshape(shape + (mask.shape[1],)),
+    )
+
+
+def _features(layout, Y, Yt, Z, start, end, rr, pad, base, refs):
+    """Inputs ``(R, n_inputs)`` and extras ``(R, n_extra)`` of :func:`gather`."""
+    k = Y.shape[1]
     ho = layout.horizon_out
     x = np.concatenate([Y[rr], Z[rr]], axis=1)
     if layout.relative:
         prev = rr - 1
         first = prev < start[rr]
         x[:, :k] -= Y[np.where(first, rr, prev)]  # 0 at a series' first row
-    base = Yt[rr] if origin is None else origin.reshape(-1, k)
     x[pad] = 0.0
     steps = np.arange(1, ho + 1)
     idx = rr[:, None] + steps  # (R, ho)
-    lim = (end if limit is None else limit)[rr][:, None]
     inside = idx < end[rr][:, None]
     idx_c = np.where(inside, idx, rr[:, None])
     Zk = Z[:, : layout.n_known]  # what is known in advance
@@ -379,21 +412,27 @@ def gather(
         blocks.append(np.where(np.isnan(yref), 0.0, yref))
     if layout.n_refs:
         blocks.append(_reference_values(layout, refs, rr, base))
-    extra = np.concatenate(blocks, axis=2).reshape(len(r), ho * layout.n_per_step)
+    extra = np.concatenate(blocks, axis=2).reshape(len(rr), ho * layout.n_per_step)
     extra[pad] = 0.0
+    return x, extra
+
+
+def _targets(layout, Yt, end, rr, pad, base, limit, dtype):
+    """Targets and mask ``(R, n_outputs)`` of :func:`gather` (mask in ``dtype``)."""
+    k = Yt.shape[1]
+    ho = layout.horizon_out
+    idx = rr[:, None] + np.arange(1, ho + 1)  # (R, ho)
+    lim = (end if limit is None else limit)[rr][:, None]
+    inside = idx < end[rr][:, None]
+    idx_c = np.where(inside, idx, rr[:, None])
     tgt = Yt[idx_c]
     if layout.relative:
         tgt = tgt - base[:, None, :]  # NaN base (a missing origin): no target
     mask = (idx < lim)[..., None] & inside[..., None] & ~np.isnan(tgt)
     mask &= ~pad[:, None, None]
-    target = np.where(mask, tgt, 0.0).reshape(len(r), ho * k)
-    mask = mask.reshape(len(r), ho * k).astype(Y.dtype)
-    return (
-        x.reshape(shape + (x.shape[1],)),
-        extra.reshape(shape + (extra.shape[1],)),
-        target.reshape(shape + (target.shape[1],)),
-        mask.reshape(shape + (mask.shape[1],)),
-    )
+    target = np.where(mask, tgt, 0.0).reshape(len(rr), ho * k)
+    mask = mask.reshape(len(rr), ho * k).astype(dtype)
+    return target, mask
 
 
 #: Rows one call of :func:`gather_ranges` gathers at most (bounded memory).

@@ -19,7 +19,7 @@ import numpy as np
 
 from ...engine import InferencePack, Network
 from .features import FeatureLayout, gather, gather_ranges
-from .training import FEATURE_CACHE_BYTES, ScaledSeries
+from .training import FEATURE_CACHE_BYTES, ScaledSeries, row_features
 
 CHUNK = 4096  # steps per batched pass over a long series (bounded memory)
 GROUP = 256  # series of one length read together by a full pass
@@ -283,6 +283,14 @@ class SeriesReader:
         lay = self.layout
         dt = self.net.dtype
         indptr = series.indptr
+        # the inputs and extras of every row, gathered once (training.row_features)
+        # where this pass reads what they hold: the inputs, or the targets when
+        # no target is missing (the inputs are then the targets)
+        table = None
+        as_inputs = inputs is series.inputs and Y_target is series.Y
+        as_targets = inputs is series.Y and (Y_target is None or Y_target is inputs)
+        if dt == series.Y.dtype and (as_inputs or as_targets):
+            table = row_features(lay, series)  # None where a target is missing
 
         def gathered():
             for n in np.unique(lengths[clean]):
@@ -295,6 +303,9 @@ class SeriesReader:
 
         def chunks(rows, step):
             for a in range(0, len(rows), step):
+                if table is not None:
+                    yield (a, *table.take(rows[a : a + step]))
+                    continue
                 x, ex, _, _ = gather(
                     lay,
                     inputs,
