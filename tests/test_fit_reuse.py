@@ -26,7 +26,8 @@ def _collection(n=12, gaps=False, seed=0):
     for i in range(n):
         length = 40 + 4 * (i % 5)
         t = np.arange(length)
-        y = 10 + 0.1 * (i + 1) * t + 2 * np.sin(2 * np.pi * t / 4) + rng.normal(0, 0.5, length)
+        y = 10 + 0.1 * (i + 1) * t + 2 * np.sin(2 * np.pi * t / 4)
+        y = y + rng.normal(0, 0.5, length)
         if gaps and i % 3 == 0:
             y[length // 2] = np.nan
         rows.append(pd.DataFrame({"unique_id": f"s{i}", "ds": t, "y": y}))
@@ -214,3 +215,35 @@ def test_row_features_change_nothing(monkeypatch, dtype, gaps, kw):
     monkeypatch.setattr(training, "row_features", lambda layout, series: None)
     monkeypatch.setattr(rd, "row_features", lambda layout, series: None)
     assert _fit(df, dtype, **kw)[1] == fast
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("gaps", [False, True])
+@pytest.mark.parametrize("differencing", [False, True])
+def test_reference_tails_are_the_pass(monkeypatch, dtype, gaps, differencing):
+    """The reference's score without the recurrent layers: the full pass's."""
+    from tsrnn.engine import InferencePack
+    from tsrnn.estimators.forecaster.head import reference_only
+    from tsrnn.estimators.forecaster.reader import tail_targets
+
+    model, theta, series, reader = _fitted_series(
+        monkeypatch, _collection(gaps=gaps), dtype, differencing=differencing
+    )
+    ref = reference_only(reader.net, theta)
+    fast = reader.reference_tails(ref, series)
+    assert fast is not None
+    dec = series.train_end_series - 1
+    full = reader.read_all(
+        ref, InferencePack(reader.net, ref), series.inputs, series, series.Y,
+        decode_from=dec,
+    )[0]
+    for s, offsets, _, _ in tail_targets(reader.layout, series):
+        # equal up to the sign of a zero (==, not the bits)
+        np.testing.assert_array_equal(fast[s][offsets], full[s][offsets])
+    a = model._validation_sums(ref, series, reader, reference=True)
+    b = model._validation_sums(ref, series, reader)
+    assert same_bits(np.array(a), np.array(b))
+    # state weights not all zero: no shortcut
+    other = ref.copy()
+    reader.net.layout.views(other)["head.weight"][0, 0] = 0.5
+    assert reader.reference_tails(other, series) is None

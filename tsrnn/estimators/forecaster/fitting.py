@@ -573,7 +573,9 @@ class FitsForecaster:
         epoch = self._make_epoch(theta, series, opt, reader, reuse)
 
         def validate_theta(th, label):
-            return self._validation_sums(th, series, reader, keep=label)[0]
+            return self._validation_sums(
+                th, series, reader, keep=label, reference=label == "reference"
+            )[0]
 
         def validate():
             return validate_theta(theta, "epoch")
@@ -639,19 +641,24 @@ class FitsForecaster:
             self.dh_norm_ = np.mean(np.stack(epoch.dh_norms), axis=0)
         self.stopped_ = log.stopped
 
-    def _validation_sums(self, theta, series, reader, keep=None):
+    def _validation_sums(self, theta, series, reader, keep=None, reference=False):
         """``(score, num, den)`` of :func:`validation_sums` for weights ``theta``.
 
         ``keep``: a label under which the read is offered for the fit's
-        read to the ends (:meth:`SeriesReader.keep_read`).
+        read to the ends (:meth:`SeriesReader.keep_read`). ``reference``:
+        ``theta`` is :func:`reference_only`'s, whose outputs the head gives
+        without the recurrent layers (:meth:`SeriesReader.reference_tails`).
         """
-        pack = InferencePack(self._net, theta)
         # the tails' origins only: what validation_sums reads
         decode_from = series.train_end_series - 1
-        read = reader.read_all(
-            theta, pack, series.inputs, series, series.Y, decode_from=decode_from
-        )
-        outputs = read[0]
+        outputs = reader.reference_tails(theta, series) if reference else None
+        read = None
+        if outputs is None:
+            pack = InferencePack(self._net, theta)
+            read = reader.read_all(
+                theta, pack, series.inputs, series, series.Y, decode_from=decode_from
+            )
+            outputs = read[0]
         num, den = validation_sums(
             self._layout,
             outputs,
@@ -660,7 +667,7 @@ class FitsForecaster:
             head=output_head(self),
         )
         score = -num / den if den else float("nan")
-        if keep is not None:
+        if keep is not None and read is not None:
             reader.keep_read(keep, score, theta, series, decode_from, read)
         return score, num, den
 

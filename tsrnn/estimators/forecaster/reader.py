@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...engine import InferencePack, Network
-from .features import FeatureLayout, gather, gather_ranges
+from ...engine import InferencePack, Network, StepwiseHead
+from .features import RANGE_BLOCK, FeatureLayout, gather, gather_ranges
 from .training import FEATURE_CACHE_BYTES, ScaledSeries, row_features
 
 CHUNK = 4096  # steps per batched pass over a long series (bounded memory)
@@ -326,6 +326,53 @@ class SeriesReader:
         passes = [(grp, rows, list(ch)) for grp, rows, ch in gathered()]
         self._kept = (key, passes)
         return passes
+
+    def reference_tails(self, theta, series: ScaledSeries):
+        """What :meth:`read_all` gives at the tails' origins for reference weights.
+
+        ``theta`` from :func:`~.head.reference_only`: the head's state
+        weights zero, so its outputs read the known-future features alone
+        (the starting reference) and the recurrent layers, whose outputs they
+        multiply by zero, need not run. The head runs on the rows
+        :func:`validation_sums` reads (each series' last training row
+        onwards), the other rows NaN. None where that would not be the pass's
+        values: another head than a point forecast's stepwise read-out, an
+        encoder-decoder, state weights not all zero.
+
+        The values are the pass's up to the sign of a zero output (``0 * o``
+        is ``-0.0`` for a negative state ``o``), which no score reads.
+        """
+        net, lay = self.net, self.layout
+        head = net.head
+        if (
+            hasattr(net, "fill_missing")
+            or type(head) is not StepwiseHead
+            or lay.n_params != 1
+            or lay.quantile_head
+        ):
+            return None
+        th = net.split(theta)[1]
+        if head.layout.views(th)[f"{head.prefix}.weight"].any():
+            return None
+        dt = net.dtype
+        a, b = series.indptr[:-1], series.indptr[1:]
+        te = series.train_end_series
+        first, stop = te - 1, np.where(te < b, b, te - 1)  # as tail_targets
+        counts = np.maximum(stop - first, 0)
+        ends = np.cumsum(counts)
+        rows = np.arange(ends[-1] if len(ends) else 0) - np.repeat(
+            ends - counts, counts
+        ) + np.repeat(first, counts)
+        out = np.full((len(series.Y), lay.n_outputs), np.nan, dt)
+        for r0 in range(0, len(rows), RANGE_BLOCK):
+            r = rows[r0 : r0 + RANGE_BLOCK]
+            _, ex, _, _ = gather(
+                lay, series.inputs, series.Z, series.start, series.end, r,
+                Y_target=series.Y, refs=series.refs,
+            )
+            top = np.zeros((len(r), self.hidden_size), dt)
+            out[r] = head.forward(th, top, np.ascontiguousarray(ex, dt))[0]
+        return [out[a[s] : b[s]] for s in range(series.n_series)]
 
     def keep_read(self, label, score, theta, series: ScaledSeries, decode_from,
                   result) -> None:
