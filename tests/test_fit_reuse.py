@@ -247,3 +247,20 @@ def test_reference_tails_are_the_pass(monkeypatch, dtype, gaps, differencing):
     other = ref.copy()
     reader.net.layout.views(other)["head.weight"][0, 0] = 0.5
     assert reader.reference_tails(other, series) is None
+
+
+@pytest.mark.parametrize("n,steps", [(1, 10), (2, 10), (3, 4), (5, 10), (4, 1)])
+def test_simplex_grid_is_the_filtered_cube(n, steps):
+    import itertools
+
+    from tsrnn.estimators.forecaster.combination import simplex_grid
+
+    pts = [
+        c for c in itertools.product(range(steps + 1), repeat=n - 1)
+        if sum(c) <= steps
+    ]
+    naive = np.array([(*c, steps - sum(c)) for c in pts], dtype=float) / steps
+    g = simplex_grid(n, steps)
+    assert same_bits(g, naive)
+    g[0] = -1.0  # a copy: the kept grid is not changed
+    assert same_bits(simplex_grid(n, steps), naive)

@@ -25,7 +25,7 @@ combination moves the forecast towards them (measured in
 
 from __future__ import annotations
 
-import itertools
+import functools
 
 import numpy as np
 
@@ -43,17 +43,34 @@ PER_STEP = False
 def simplex_grid(n: int, steps: int = GRID_STEPS) -> np.ndarray:
     """Every weight vector of ``n`` non-negative multiples of ``1/steps`` summing to 1.
 
+    In the lexicographic order of the first ``n - 1`` weights (that of
+    ``itertools.product`` filtered to the simplex). Made once per ``(n,
+    steps)``: a fresh copy is returned.
+
     Returns
     -------
     ndarray of shape (n_points, n)
     """
-    pts = [
-        c
-        for c in itertools.product(range(steps + 1), repeat=n - 1)
-        if sum(c) <= steps
-    ]
+    return _simplex_grid(int(n), int(steps)).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _simplex_grid(n: int, steps: int) -> np.ndarray:
+    pts = list(_compositions(n - 1, steps))
     grid = np.array([(*c, steps - sum(c)) for c in pts], dtype=float) / steps
+    grid.flags.writeable = False
     return grid
+
+
+def _compositions(n_free: int, budget: int):
+    """Tuples of ``n_free`` non-negative integers summing to at most ``budget``,
+    in lexicographic order (only those: not every tuple of the cube, filtered)."""
+    if n_free == 0:
+        yield ()
+        return
+    for first in range(budget + 1):
+        for rest in _compositions(n_free - 1, budget - first):
+            yield (first, *rest)
 
 
 def tail_forecasts(layout: FeatureLayout, outputs, series):
