@@ -264,3 +264,36 @@ def test_simplex_grid_is_the_filtered_cube(n, steps):
     assert same_bits(g, naive)
     g[0] = -1.0  # a copy: the kept grid is not changed
     assert same_bits(simplex_grid(n, steps), naive)
+
+
+def test_standard_scaling_by_length_is_series_by_series():
+    """The stacked standard scaling gives each series' own location_spread."""
+    from tsrnn.data.scaling import location_spread
+    from tsrnn.estimators.forecaster.transforms import Scaler
+
+    rng = np.random.default_rng(3)
+    parts, te = [], []
+    lengths = [1, 2, 7, 8, 9, 100, 128, 129, 300, 9000, 300, 7, 1, 129, 40, 40, 40]
+    for i, n in enumerate(lengths):
+        v = rng.normal(size=n) * 10.0 ** rng.integers(-200, 200)
+        if i % 7 == 3:
+            v[:] = 5.0  # constant
+        if i % 7 == 4:
+            v[:] = 0.0
+        if i % 7 == 5:
+            v = np.zeros(n)
+            v[-1] = 3.0  # a spike: zero spread, the largest deviation instead
+        if i % 5 == 1 and n > 2:
+            v[1] = np.nan  # a gap: series by series
+        parts.append(v)
+        te.append(max(0, n - (i % 3)))
+    y = np.concatenate(parts)[:, None]
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    train_end = indptr[:-1] + np.array(te)
+    fitted = Scaler.fit("standard", y, None, indptr, train_end)
+    for i in range(len(lengths)):
+        seg = y[indptr[i] : train_end[i]]
+        if not len(seg) or np.isnan(seg).all():
+            seg = y[indptr[i] : indptr[i + 1]]
+        loc, sc = location_spread(seg, "standard", lambda j: "y")
+        assert same_bits(fitted.y_loc[i], loc) and same_bits(fitted.y_scale[i], sc)
