@@ -297,3 +297,61 @@ def test_standard_scaling_by_length_is_series_by_series():
             seg = y[indptr[i] : indptr[i + 1]]
         loc, sc = location_spread(seg, "standard", lambda j: "y")
         assert same_bits(fitted.y_loc[i], loc) and same_bits(fitted.y_scale[i], sc)
+
+
+def _naive_tail_forecasts(layout, outputs, series):
+    """combination.tail_forecasts one series at a time (its former loop)."""
+    from tsrnn.estimators.forecaster.features import gather
+
+    k, ho, R = layout.n_targets, layout.horizon_out, layout.n_refs
+    cands, tgs, mks, stp, org = [], [], [], [], []
+    n_origins = 0
+    a, b = series.indptr[:-1], series.indptr[1:]
+    te = series.train_end_series
+    for s in range(series.n_series):
+        if not te[s] < b[s]:
+            continue
+        rows = np.arange(te[s] - 1, b[s])
+        _, ex, tg, mk = gather(layout, series.Y, series.Z, series.start,
+                               series.end, rows, Y_target=series.Y,
+                               refs=series.refs)
+        n = len(rows)
+        ex = ex.reshape(n, ho, layout.n_per_step)
+        cols = layout.ref_offset + np.arange(R)[:, None] * k + np.arange(k)
+        refs = np.moveaxis(ex[:, :, cols], 2, 3)
+        net = np.asarray(outputs[s][rows - a[s]], dtype=float).reshape(n, ho, k)
+        both = np.concatenate([net[..., None], refs], axis=3)
+        cands.append(both.reshape(-1, k, R + 1))
+        tgs.append(tg.reshape(-1, k))
+        mks.append(mk.reshape(-1, k))
+        stp.append(np.tile(np.arange(ho), n))
+        org.append(np.repeat(n_origins + np.arange(n), ho))
+        n_origins += n
+    c, t = np.concatenate(cands), np.concatenate(tgs)
+    m = np.concatenate(mks).astype(float)
+    ok = np.isfinite(c).all(axis=2) & np.isfinite(t)
+    m = np.where(ok, m, 0.0)
+    c, t = np.where(np.isfinite(c), c, 0.0), np.where(np.isfinite(t), t, 0.0)
+    return c, t, m, np.concatenate(stp), np.concatenate(org)
+
+
+@pytest.mark.parametrize("gaps", [False, True])
+@pytest.mark.parametrize("differencing", [False, True])
+def test_tail_forecasts_are_series_by_series(monkeypatch, gaps, differencing):
+    from tsrnn.estimators.forecaster.combination import tail_forecasts
+
+    _, _, series, reader = _fitted_series(
+        monkeypatch, _collection(gaps=gaps), "float32", differencing=differencing
+    )
+    rng = np.random.default_rng(1)
+    lay = reader.layout
+    outputs = [
+        rng.normal(size=(series.indptr[s + 1] - series.indptr[s], lay.n_outputs))
+        .astype(np.float32)
+        for s in range(series.n_series)
+    ]
+    outputs[2][-1, 0] = np.nan  # a non-finite candidate: masked
+    got = tail_forecasts(lay, outputs, series)
+    naive = _naive_tail_forecasts(lay, outputs, series)
+    for g, n in zip(got, naive, strict=True):
+        assert same_bits(g, n)

@@ -91,45 +91,41 @@ def tail_forecasts(layout: FeatureLayout, outputs, series):
         The forecast origin of each point (one number per series and row).
     """
     k, ho, R = layout.n_targets, layout.horizon_out, layout.n_refs
-    cands, tgs, mks, stp, org = [], [], [], [], []
-    n_origins = 0
     a, b = series.indptr[:-1], series.indptr[1:]
     te = series.train_end_series
     first, stop = te - 1, np.where(te < b, b, te - 1)  # as reader.tail_targets
-    tails = gather_ranges(
-        layout,
-        series.Y,
-        series.Z,
-        series.start,
-        series.end,
-        first,
-        stop,
-        Y_target=series.Y,
-        refs=series.refs,
+    tails = list(
+        gather_ranges(
+            layout,
+            series.Y,
+            series.Z,
+            series.start,
+            series.end,
+            first,
+            stop,
+            Y_target=series.Y,
+            refs=series.refs,
+        )
     )
-    for s, rows, _, ex, tg, mk in tails:
-        out = outputs[s]
-        n = len(rows)
-        ex = ex.reshape(n, ho, layout.n_per_step)
-        cols = layout.ref_offset + np.arange(R)[:, None] * k + np.arange(k)  # (R, k)
-        refs = np.moveaxis(ex[:, :, cols], 2, 3)  # (n, ho, k, R)
-        net = np.asarray(out[rows - a[s]], dtype=float).reshape(n, ho, k)
-        both = np.concatenate([net[..., None], refs], axis=3)
-        cands.append(both.reshape(-1, k, R + 1))
-        tgs.append(tg.reshape(-1, k))
-        mks.append(mk.reshape(-1, k))
-        stp.append(np.tile(np.arange(ho), n))
-        org.append(np.repeat(n_origins + np.arange(n), ho))
-        n_origins += n
-    if not cands:
+    if not tails:
         z, none = np.zeros((0, k)), np.zeros(0, dtype=np.int64)
         return np.zeros((0, k, R + 1)), z, z, none, none
-    c = np.concatenate(cands)
-    t = np.concatenate(tgs)
-    m = np.concatenate(mks).astype(float)
+    # every series' tail origins at once: reshapes and elementwise operations,
+    # the values of one series at a time (in the series' order)
+    n = sum(len(t[1]) for t in tails)
+    ex = np.concatenate([t[3] for t in tails]).reshape(n, ho, layout.n_per_step)
+    cols = layout.ref_offset + np.arange(R)[:, None] * k + np.arange(k)  # (R, k)
+    refs = np.moveaxis(ex[:, :, cols], 2, 3)  # (n, ho, k, R)
+    out = np.concatenate([outputs[s][rows - a[s]] for s, rows, *_ in tails])
+    net = np.asarray(out, dtype=float).reshape(n, ho, k)
+    both = np.concatenate([net[..., None], refs], axis=3)
+    c = both.reshape(-1, k, R + 1)
+    t = np.concatenate([t[4] for t in tails]).reshape(-1, k)
+    m = np.concatenate([t[5] for t in tails]).reshape(-1, k).astype(float)
+    steps = np.tile(np.arange(ho), n)
+    origins = np.repeat(np.arange(n), ho)
     ok = np.isfinite(c).all(axis=2) & np.isfinite(t)
     m = np.where(ok, m, 0.0)
-    steps, origins = np.concatenate(stp), np.concatenate(org)
     c, t = np.where(np.isfinite(c), c, 0.0), np.where(np.isfinite(t), t, 0.0)
     return c, t, m, steps, origins
 
