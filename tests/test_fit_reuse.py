@@ -355,3 +355,23 @@ def test_tail_forecasts_are_series_by_series(monkeypatch, gaps, differencing):
     naive = _naive_tail_forecasts(lay, outputs, series)
     for g, n in zip(got, naive, strict=True):
         assert same_bits(g, n)
+
+
+@pytest.mark.parametrize("shape,ho", [((7933, 1, 4), 8), ((50, 2, 4), 3),
+                                       ((20000, 1, 4), 18), ((9, 1, 4), 1),
+                                       ((300, 3, 4), 24)])
+def test_step_weights_are_the_powers_of_every_row(shape, ho):
+    from tsrnn.estimators.forecaster.features import step_weights
+
+    rng = np.random.default_rng(4)
+    R = shape[0]
+    distinct = np.concatenate([rng.uniform(0.8, 0.98, max(1, R // 60)),
+                               [1.0, 0.8, 0.98, np.nan, -0.0, 0.0]])
+    lines = np.empty(shape + (3,))
+    lines[..., 2] = distinct[rng.integers(0, len(distinct), size=shape)]
+    phi = lines[..., 2]  # strided, as the references' lines give it
+    naive = np.cumsum(phi[..., None] ** np.arange(1, ho + 1), axis=-1)
+    assert same_bits(step_weights(phi, ho), naive)
+    mostly_distinct = rng.uniform(0.8, 0.98, shape)
+    naive = np.cumsum(mostly_distinct[..., None] ** np.arange(1, ho + 1), axis=-1)
+    assert same_bits(step_weights(mostly_distinct, ho), naive)

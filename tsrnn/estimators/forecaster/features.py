@@ -550,12 +550,30 @@ def _reference_values(layout: FeatureLayout, refs, rr, base) -> np.ndarray:
         return np.zeros((R, ho, nr * k))
     lines = refs[rr]  # (R, k, nr, 3)
     a, b, phi = lines[..., 0], lines[..., 1], lines[..., 2]
-    # phi + phi**2 + ... + phi**s for s = 1..ho
-    weights = np.cumsum(phi[..., None] ** np.arange(1, ho + 1), axis=-1)
-    vals = a[..., None] + b[..., None] * weights
+    vals = a[..., None] + b[..., None] * step_weights(phi, ho)
     vals = vals.transpose(0, 3, 2, 1)  # (R, ho, nr, k)
     if layout.relative:
         vals = vals - base[:, None, None, :]  # no origin level: no change (0)
     else:
         vals = np.where(np.isnan(vals), base[:, None, None, :], vals)
     return np.where(np.isnan(vals), 0.0, vals).reshape(R, ho, nr * k)
+
+
+def step_weights(phi: np.ndarray, ho: int) -> np.ndarray:
+    """``phi + phi**2 + ... + phi**s`` for ``s = 1..ho``: ``phi.shape + (ho,)``.
+
+    ``phi`` takes a few values (the damping of each series' damped trend, 1
+    for the other references), so the powers and their sums are computed once
+    per distinct value (bit pattern) and taken for every row: the same values
+    as for every element (each one's ``pow`` and running sum are its own),
+    a fraction of the work on a collection's rows.
+    """
+    steps = np.arange(1, ho + 1)
+    flat = np.ascontiguousarray(phi).reshape(-1)
+    if flat.dtype != np.float64 or len(flat) < 64:
+        return np.cumsum(phi[..., None] ** steps, axis=-1)
+    values, inverse = np.unique(flat.view(np.uint64), return_inverse=True)
+    if 4 * len(values) > len(flat):  # mostly distinct: nothing to share
+        return np.cumsum(phi[..., None] ** steps, axis=-1)
+    sums = np.cumsum(values.view(np.float64)[:, None] ** steps, axis=-1)
+    return sums[inverse].reshape(phi.shape + (ho,))
