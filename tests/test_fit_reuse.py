@@ -375,3 +375,55 @@ def test_step_weights_are_the_powers_of_every_row(shape, ho):
     mostly_distinct = rng.uniform(0.8, 0.98, shape)
     naive = np.cumsum(mostly_distinct[..., None] ** np.arange(1, ho + 1), axis=-1)
     assert same_bits(step_weights(mostly_distinct, ho), naive)
+
+
+def _ragged(seed=5):
+    rng = np.random.default_rng(seed)
+    lengths = [1, 2, 3, 3, 4, 8, 8, 8, 30, 30, 129, 129, 500, 24, 24, 7]
+    parts = []
+    for i, n in enumerate(lengths):
+        v = np.cumsum(rng.normal(size=n)) if i % 2 else rng.normal(size=n)
+        v = v * 10.0 ** rng.integers(-5, 5)
+        if i % 5 == 2 and n > 3:
+            v[2] = np.nan
+        if i % 7 == 6:
+            v[:] = 4.0  # constant: no crossing, zero spread
+        parts.append(v)
+    y = np.concatenate(parts)[:, None]
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    te = indptr[:-1] + np.maximum(np.array(lengths) - 2, 0)
+    return y, indptr, te
+
+
+@pytest.mark.parametrize("season", [1, 4, 12])
+def test_persistence_votes_are_series_by_series(season):
+    from tsrnn.estimators.forecaster import auto
+
+    y, indptr, te = _ragged()
+    yes = total = 0
+    for s in range(len(indptr) - 1):  # the naive reference: one vote at a time
+        col = y[indptr[s] : te[s], 0]
+        if np.isfinite(col).sum() >= 3:
+            yes += int(auto.is_persistent(col, season))
+            total += 1
+    assert auto.persistence_votes(y, indptr, te, season) == (yes, total)
+    assert 0 < yes < total
+
+
+def test_reference_scales_are_series_by_series():
+    from tsrnn.estimators.forecaster import auto
+
+    y, indptr, te = _ragged()
+    S = len(indptr) - 1
+    naive = np.ones((S, 1))
+    for s in range(S):
+        seg = y[indptr[s] : te[s]]
+        if np.isfinite(seg).sum() > 1:
+            with np.errstate(all="ignore"):
+                sd = np.nanstd(seg, axis=0)
+            naive[s] = np.where(np.isfinite(sd) & (sd > 1e-12), sd, 1.0)
+    got = np.ones((S, 1))
+    assert auto._plain_scales(y, indptr, te, got).all()
+    assert same_bits(got, naive)
+    # two targets: series by series (nothing done here)
+    assert not auto._plain_scales(np.hstack([y, y]), indptr, te, np.ones((S, 2))).any()
