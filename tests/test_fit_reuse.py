@@ -153,7 +153,11 @@ def _fitted_series(monkeypatch, df, dtype="float64", **kw):
 @pytest.mark.parametrize("differencing", [False, True])
 def test_row_features_are_gather(monkeypatch, dtype, differencing):
     from tsrnn.estimators.forecaster import training
-    from tsrnn.estimators.forecaster.features import gather, gather_targets
+    from tsrnn.estimators.forecaster.features import (
+        gather,
+        gather_features,
+        gather_targets,
+    )
 
     _, _, series, reader = _fitted_series(
         monkeypatch, _collection(), dtype, differencing=differencing
@@ -180,6 +184,11 @@ def test_row_features_are_gather(monkeypatch, dtype, differencing):
             lay, series.Y, series.start, series.end, rows, limit=series.train_end
         )
         assert same_bits(gt, tg) and same_bits(gm, mk)
+        fx, fex = gather_features(
+            lay, series.inputs, series.Z, series.start, series.end, rows,
+            Y_target=series.Y, refs=series.refs,
+        )
+        assert same_bits(fx, x) and same_bits(fex, ex)
     # no padding: the rows themselves
     rows = np.arange(n)[::-1].reshape(-1, 1)
     x, ex, _, _ = gather(lay, series.inputs, series.Z, series.start, series.end,

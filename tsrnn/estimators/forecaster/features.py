@@ -356,6 +356,25 @@ def gather(
     )
 
 
+def gather_features(layout: FeatureLayout, Y, Z, start, end, rows, Y_target=None,
+                    refs=None):
+    """The inputs and head extras of :func:`gather` alone (``origin`` None).
+
+    The same arrays as ``gather(layout, Y, Z, start, end, rows,
+    Y_target=Y_target, refs=refs)[:2]``, without the targets.
+    """
+    Yt = Y if Y_target is None else Y_target
+    shape = rows.shape
+    r = rows.reshape(-1)
+    pad = r < 0
+    rr = np.where(pad, 0, r)
+    x, extra = _features(layout, Y, Yt, Z, start, end, rr, pad, Yt[rr], refs)
+    return (
+        x.reshape(shape + (x.shape[1],)),
+        extra.reshape(shape + (extra.shape[1],)),
+    )
+
+
 def gather_targets(layout: FeatureLayout, Y_target, start, end, rows, limit=None):
     """The targets and target mask of :func:`gather` alone (``origin`` None).
 

@@ -24,7 +24,13 @@ import numpy as np
 
 from ...engine import DivergenceGuard
 from .auto import auto_validation_rows
-from .features import RANGE_BLOCK, FeatureLayout, gather, gather_targets
+from .features import (
+    RANGE_BLOCK,
+    FeatureLayout,
+    gather,
+    gather_features,
+    gather_targets,
+)
 
 #: Most lanes ``batch_size="auto"`` makes, and fewest windows per epoch it keeps.
 AUTO_MAX_LANES = 32
@@ -195,7 +201,7 @@ def row_features(layout: FeatureLayout, series: ScaledSeries):
     extra = np.empty((n, layout.n_extra), dt)
     for a in range(0, n, RANGE_BLOCK):
         rows = np.arange(a, min(n, a + RANGE_BLOCK))
-        xa, ea, _, _ = gather(
+        xa, ea = gather_features(
             layout,
             series.inputs,
             series.Z,
