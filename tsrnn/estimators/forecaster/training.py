@@ -269,6 +269,9 @@ class Window:
     target: np.ndarray  # (T, B, n_outputs), 0 where masked
     mask: np.ndarray  # 1 where a target counts in the loss
     reset: np.ndarray | None  # (B,) lanes that start a new piece; None: stateless
+    # the mask's sum (the step's n_samples) where the mask is final at
+    # creation (stateful windows, kept between epochs); None: sum it
+    mask_sum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -384,15 +387,16 @@ def _window(layout: FeatureLayout, series: ScaledSeries, rows, reset) -> Window:
         target, mask = gather_targets(
             layout, series.Y, series.start, series.end, rows, limit=series.train_end
         )
-        return Window(x, extra, target.astype(dt), mask.astype(dt), reset)
-    x, extra, target, mask = series.gather(layout, rows)
-    return Window(
-        np.ascontiguousarray(x, dt),
-        np.ascontiguousarray(extra, dt),
-        target.astype(dt),
-        mask.astype(dt),
-        reset,
-    )
+    else:
+        x, extra, target, mask = series.gather(layout, rows)
+        x, extra = np.ascontiguousarray(x, dt), np.ascontiguousarray(extra, dt)
+    mask = mask.astype(dt)
+    return Window(x, extra, target.astype(dt), mask, reset, _mask_sum(mask, reset))
+
+
+def _mask_sum(mask, reset):
+    """``float(mask.sum())`` of a stateful window (``reset`` given), else None."""
+    return None if reset is None else float(mask.sum())
 
 
 def stateful_windows(
@@ -550,7 +554,8 @@ class Epoch:
             self.state_for(w),
             w.extra,
             rng=self.rng,
-            n_samples=float(w.mask.sum() or 1.0),
+            n_samples=(float(w.mask.sum()) if w.mask_sum is None else w.mask_sum)
+            or 1.0,
             **self.step_options,
         )
         self.record(w, res)
