@@ -538,8 +538,9 @@ class Epoch:
         """The state window ``w`` starts from (None: a zero state)."""
         if w.reset is None:
             return None
-        # carried, zeroed where a lane starts a new piece
-        self.carried[:, :, w.reset] = 0.0
+        # carried, zeroed where a lane starts a new piece (most windows: none)
+        if w.reset.any():
+            self.carried[:, :, w.reset] = 0.0
         return self.carried
 
     def step(self, w: Window):
