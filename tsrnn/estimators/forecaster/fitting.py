@@ -654,7 +654,13 @@ class FitsForecaster:
         outputs = reader.reference_tails(theta, series) if reference else None
         read = None
         if outputs is None:
-            pack = InferencePack(self._net, theta)
+            # the stream kernel's packed weights: for inputs with gaps only
+            # (the training inputs are imputed: none, as a rule)
+            pack = (
+                InferencePack(self._net, theta)
+                if np.isnan(series.inputs).any()
+                else None
+            )
             read = reader.read_all(
                 theta, pack, series.inputs, series, series.Y, decode_from=decode_from
             )
