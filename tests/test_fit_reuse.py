@@ -436,3 +436,112 @@ def test_reference_scales_are_series_by_series():
     assert same_bits(got, naive)
     # two targets: series by series (nothing done here)
     assert not auto._plain_scales(np.hstack([y, y]), indptr, te, np.ones((S, 2))).any()
+
+
+def _old_fit_ses(y):
+    """fit_ses as it was: one ses_sse per grid point (the naive reference)."""
+    from tsrnn.smoothing._filters import ses_sse
+    from tsrnn.smoothing.fitting import _ses_golden
+
+    lo, hi, n_grid = 0.01, 0.99, 25
+    best, best_a = np.inf, lo
+    step = (hi - lo) / (n_grid - 1)
+    for i in range(n_grid):
+        a = lo + i * step
+        s = ses_sse(y, a)
+        if s < best:
+            best, best_a = s, a
+    lo2, hi2 = max(lo, best_a - step), min(hi, best_a + step)
+    a = _ses_golden(y, lo2, hi2, 30)
+    return a if ses_sse(y, a) <= best else best_a
+
+
+def _old_fit_holt(y, l0, b0):
+    """fit_holt as it was: one _holt_eval per grid point (the naive reference)."""
+    from tsrnn.smoothing.fitting import _INV_PHI, _holt_eval
+
+    lo, hi = (0.01, 0.001, 0.8), (0.99, 0.99, 0.98)
+    p = np.empty(3)
+    best = np.inf
+    b_a, b_f, b_p = 0.5, 0.1, 0.9
+    for a in (0.05, 0.2, 0.5, 0.8, 0.95):
+        for f in (0.01, 0.1, 0.3, 0.7):
+            for ph in (0.8, 0.9, 0.98):
+                p[0], p[1], p[2] = a, f, ph
+                s = _holt_eval(y, p, l0, b0)
+                if s < best:
+                    best = s
+                    b_a, b_f, b_p = a, f, ph
+    p[0], p[1], p[2] = b_a, b_f, b_p
+    for _sweep in range(2):
+        for j in range(3):
+            w = (hi[j] - lo[j]) / 3.0
+            a = max(lo[j], p[j] - w)
+            b = min(hi[j], p[j] + w)
+            q = p.copy()
+            c = b - _INV_PHI * (b - a)
+            d = a + _INV_PHI * (b - a)
+            q[j] = c
+            fc = _holt_eval(y, q, l0, b0)
+            q[j] = d
+            fd = _holt_eval(y, q, l0, b0)
+            for _ in range(20):
+                if fc <= fd:
+                    b, d, fd = d, c, fc
+                    c = b - _INV_PHI * (b - a)
+                    q[j] = c
+                    fc = _holt_eval(y, q, l0, b0)
+                else:
+                    a, c, fc = c, d, fd
+                    d = a + _INV_PHI * (b - a)
+                    q[j] = d
+                    fd = _holt_eval(y, q, l0, b0)
+            cand = c if fc <= fd else d
+            fbest = fc if fc <= fd else fd
+            if fbest < best:
+                best = fbest
+                p[j] = cand
+    return p[0], p[0] * p[1], p[2]
+
+
+def _smoothing_cases():
+    rng = np.random.default_rng(6)
+    cases = [np.zeros(0), np.array([np.nan, np.nan]), np.array([3.0]),
+             np.array([np.nan, 2.0, np.nan, 5.0]), np.full(30, 7.0)]
+    for n in (5, 18, 70, 300):
+        y = np.cumsum(rng.normal(size=n)) + 0.1 * np.arange(n)
+        cases.append(y)
+        g = y.copy()
+        g[rng.integers(0, n, size=max(1, n // 10))] = np.nan
+        cases.append(g)
+        cases.append(1e150 * rng.normal(size=n))
+    return cases
+
+
+def test_sse_grids_are_one_pass_per_point():
+    from tsrnn.smoothing._filters import holt_sse, ses_sse
+    from tsrnn.smoothing.fitting import _holt_sse_grid, _ses_sse_grid
+
+    rng = np.random.default_rng(7)
+    for y in _smoothing_cases():
+        alphas = rng.uniform(0.01, 0.99, 11)
+        out = np.empty(11)
+        _ses_sse_grid(y, alphas, out)
+        assert same_bits(out, np.array([ses_sse(y, a) for a in alphas]))
+        fr, ph = rng.uniform(0.001, 0.99, 11), rng.uniform(0.8, 0.98, 11)
+        l0, b0 = float(rng.normal()), float(rng.normal())
+        _holt_sse_grid(y, alphas, fr, ph, l0, b0, out)
+        naive = [holt_sse(y, a, a * f, p, l0, b0)
+                 for a, f, p in zip(alphas, fr, ph, strict=True)]
+        assert same_bits(out, np.array(naive))
+
+
+def test_fitted_smoothing_parameters_unchanged():
+    from tsrnn.smoothing.fitting import fit_holt, fit_ses
+
+    for y in _smoothing_cases():
+        assert same_bits(np.array(fit_ses(y)), np.array(_old_fit_ses(y)))
+        first = float(np.nan_to_num(y[:1].sum()))
+        for l0, b0 in [(0.0, 0.0), (0.3, -0.1), (first, 1.0)]:
+            got = np.array(fit_holt(y, l0, b0))
+            assert same_bits(got, np.array(_old_fit_holt(y, l0, b0)))
