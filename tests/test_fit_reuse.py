@@ -545,3 +545,62 @@ def test_fitted_smoothing_parameters_unchanged():
         for l0, b0 in [(0.0, 0.0), (0.3, -0.1), (first, 1.0)]:
             got = np.array(fit_holt(y, l0, b0))
             assert same_bits(got, np.array(_old_fit_holt(y, l0, b0)))
+
+
+def _old_cut_lanes(series, bptt_length, batch_size):
+    """training.cut_lanes as it was (np.argmin over the loads)."""
+    from tsrnn.estimators.forecaster.training import n_lanes, window_length
+
+    T = int(bptt_length)
+    first = series.indptr[:-1]
+    n_tr = series.train_end_series - first
+    total = int(n_tr.sum())
+    B = n_lanes(total, T, batch_size)
+    T = window_length(series, T)
+    seg = max(T, -(-total // B))
+    pieces = []
+    for s in range(len(first)):
+        n = int(n_tr[s])
+        if n < 2:
+            continue
+        k = -(-n // seg)
+        size = n // k
+        off = int(first[s]) + n - k * size
+        for j in range(k):
+            pieces.append((off + j * size, size))
+    pieces.sort(key=lambda p: -p[1])
+    loads = [0] * B
+    lane_pieces = [[] for _ in range(B)]
+    for p in pieces:
+        i = int(np.argmin(loads))
+        lane_pieces[i].append(p)
+        loads[i] += -(-p[1] // T) * T
+    lane_pieces = [lp for lp in lane_pieces if lp]
+    B = len(lane_pieces)
+    n_steps = max(sum(-(-size // T) * T for _, size in lp) for lp in lane_pieces)
+    rows = np.full((B, n_steps), -1, np.int64)
+    reset = np.zeros((B, n_steps // T), bool)
+    for i, lp in enumerate(lane_pieces):
+        pos = 0
+        for begin, size in lp:
+            rows[i, pos : pos + size] = np.arange(begin, begin + size)
+            reset[i, pos // T] = True
+            pos += -(-size // T) * T
+    return rows, reset
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cut_lanes_as_before(seed):
+    from tsrnn.estimators.forecaster.training import ScaledSeries, cut_lanes
+
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, 200, size=int(rng.integers(1, 60)))
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    Y = rng.normal(size=(int(indptr[-1]), 1))
+    te = indptr[:-1] + (lengths * 0.8).astype(np.int64)
+    series = ScaledSeries.build(Y, np.zeros((len(Y), 0)), indptr, te)
+    for T, batch in [(8, "auto"), (16, 4), (32, 1), (7, 64)]:
+        lanes = cut_lanes(series, T, batch)
+        rows, reset = _old_cut_lanes(series, T, batch)
+        assert np.array_equal(lanes.rows, rows)
+        assert np.array_equal(lanes.reset, reset)

@@ -356,7 +356,8 @@ def cut_lanes(series: ScaledSeries, bptt_length: int, batch_size) -> Lanes:
     loads = [0] * B
     lane_pieces = [[] for _ in range(B)]
     for p in pieces:
-        i = int(np.argmin(loads))
+        # the least loaded lane, the first of equals (as np.argmin)
+        i = min(range(B), key=loads.__getitem__)
         lane_pieces[i].append(p)
         loads[i] += -(-p[1] // T) * T
     lane_pieces = [lp for lp in lane_pieces if lp]
