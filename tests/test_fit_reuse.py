@@ -604,3 +604,37 @@ def test_cut_lanes_as_before(seed):
         rows, reset = _old_cut_lanes(series, T, batch)
         assert np.array_equal(lanes.rows, rows)
         assert np.array_equal(lanes.reset, reset)
+
+
+def test_holt_rows_are_fit_holt_per_series():
+    from tsrnn.smoothing.fitting import fit_holt, fit_holt_rows
+
+    rng = np.random.default_rng(8)
+    for T, G in [(0, 3), (1, 2), (5, 7), (55, 40), (200, 3)]:
+        YT = np.cumsum(rng.normal(size=(T, G)), axis=0) + rng.normal(size=G)
+        if T > 3:
+            YT[rng.integers(0, T, size=G), np.arange(G)] = np.nan
+            YT[:, 0] = 2.5  # a constant
+        YT = np.ascontiguousarray(YT)
+        l0, b0 = rng.normal(size=G), rng.normal(size=G) * 0.1
+        out = np.empty((G, 3))
+        fit_holt_rows(YT, l0, b0, out)
+        for g in range(G):
+            y = np.ascontiguousarray(YT[:, g])
+            assert same_bits(out[g], np.array(_old_fit_holt(y, l0[g], b0[g])))
+            assert same_bits(out[g], np.array(fit_holt(y, l0[g], b0[g])))
+
+
+def test_fit_references_are_series_by_series():
+    from tsrnn.smoothing import fit_parameters, fit_references
+    from tsrnn.smoothing.fitting import initial_trends
+
+    y, indptr, te = _ragged()
+    y = y[:, 0]
+    for m in (1, 4):
+        params, states = fit_references(y, indptr, te, m)
+        levels, trends = initial_trends(y, indptr, te, m)
+        for s in range(len(indptr) - 1):
+            p, st = fit_parameters(y[indptr[s] : te[s]], m,
+                                   start=(levels[s], trends[s]))
+            assert same_bits(params[s], p) and same_bits(states[s], st)

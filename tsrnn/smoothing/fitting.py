@@ -122,6 +122,110 @@ def _holt_sse_grid(y, alphas, fractions, phis, l0, b0, out):
 
 
 @jit
+def _holt_sse_rows(YT, P, l0s, b0s, out):
+    """``out[g] = _holt_eval(YT[:, g], P[g], l0s[g], b0s[g])`` for every ``g``.
+
+    Series of one length side by side (``YT`` time-major): each one's
+    recursion is its own (the same operations as :func:`holt_sse`).
+    """
+    T, G = YT.shape
+    level, trend = np.empty(G), np.empty(G)
+    alpha, beta, phi = np.empty(G), np.empty(G), np.empty(G)
+    for g in range(G):
+        level[g], trend[g] = l0s[g], b0s[g]
+        alpha[g], beta[g], phi[g] = P[g, 0], P[g, 0] * P[g, 1], P[g, 2]
+        out[g] = 0.0
+    for t in range(T):
+        for g in range(G):
+            f = level[g] + phi[g] * trend[g]
+            v = YT[t, g]
+            if np.isnan(v):
+                level[g], trend[g] = f, phi[g] * trend[g]
+                continue
+            e = v - f
+            out[g] += e * e
+            level[g] = f + alpha[g] * e
+            trend[g] = phi[g] * trend[g] + beta[g] * e
+
+
+@jit
+def fit_holt_rows(YT, l0s, b0s, out):
+    """:func:`fit_holt` of every column of ``YT`` (series of one length), into
+    ``out[g] = (alpha, beta, phi)``.
+
+    The same search for each series -- the grid scanned in its order, then
+    two sweeps of golden sections of 20 steps per parameter -- run in
+    lockstep (every series evaluates one point per step), so that each
+    evaluation is one pass over all the series (:func:`_holt_sse_rows`):
+    the same points, comparisons and values as one series at a time.
+    """
+    T, G = YT.shape
+    lo = (0.01, 0.001, 0.8)
+    hi = (0.99, 0.99, 0.98)
+    P = np.empty((G, 3))
+    best = np.empty(G)
+    sse = np.empty(G)
+    for g in range(G):
+        best[g] = np.inf
+        P[g, 0], P[g, 1], P[g, 2] = 0.5, 0.1, 0.9
+    Q = np.empty((G, 3))
+    for a in (0.05, 0.2, 0.5, 0.8, 0.95):
+        for f in (0.01, 0.1, 0.3, 0.7):
+            for ph in (0.8, 0.9, 0.98):
+                for g in range(G):
+                    Q[g, 0], Q[g, 1], Q[g, 2] = a, f, ph
+                _holt_sse_rows(YT, Q, l0s, b0s, sse)
+                for g in range(G):
+                    if sse[g] < best[g]:
+                        best[g] = sse[g]
+                        P[g, 0], P[g, 1], P[g, 2] = a, f, ph
+    A, B, C, D = np.empty(G), np.empty(G), np.empty(G), np.empty(G)
+    FC, FD = np.empty(G), np.empty(G)
+    took_c = np.empty(G, np.bool_)
+    for _sweep in range(2):
+        for j in range(3):
+            for g in range(G):
+                w = (hi[j] - lo[j]) / 3.0
+                A[g] = max(lo[j], P[g, j] - w)
+                B[g] = min(hi[j], P[g, j] + w)
+                for i in range(3):
+                    Q[g, i] = P[g, i]
+                C[g] = B[g] - _INV_PHI * (B[g] - A[g])
+                D[g] = A[g] + _INV_PHI * (B[g] - A[g])
+                Q[g, j] = C[g]
+            _holt_sse_rows(YT, Q, l0s, b0s, FC)
+            for g in range(G):
+                Q[g, j] = D[g]
+            _holt_sse_rows(YT, Q, l0s, b0s, FD)
+            for _ in range(20):
+                for g in range(G):
+                    if FC[g] <= FD[g]:
+                        B[g], D[g], FD[g] = D[g], C[g], FC[g]
+                        C[g] = B[g] - _INV_PHI * (B[g] - A[g])
+                        Q[g, j] = C[g]
+                        took_c[g] = True
+                    else:
+                        A[g], C[g], FC[g] = C[g], D[g], FD[g]
+                        D[g] = A[g] + _INV_PHI * (B[g] - A[g])
+                        Q[g, j] = D[g]
+                        took_c[g] = False
+                _holt_sse_rows(YT, Q, l0s, b0s, sse)
+                for g in range(G):
+                    if took_c[g]:
+                        FC[g] = sse[g]
+                    else:
+                        FD[g] = sse[g]
+            for g in range(G):
+                cand = C[g] if FC[g] <= FD[g] else D[g]
+                fbest = FC[g] if FC[g] <= FD[g] else FD[g]
+                if fbest < best[g]:
+                    best[g] = fbest
+                    P[g, j] = cand
+    for g in range(G):
+        out[g, 0], out[g, 1], out[g, 2] = P[g, 0], P[g, 0] * P[g, 1], P[g, 2]
+
+
+@jit
 def _holt_eval(y, p, l0, b0):
     # p = (alpha, beta / alpha, phi)
     return holt_sse(y, p[0], p[0] * p[1], p[2], l0, b0)
