@@ -198,7 +198,9 @@ class SeriesReader:
     ):
         """Run every series from a zero state to its end.
 
-        ``decode_from`` ``(n_series,)``: the first row (absolute) of each
+        ``pack`` (an :class:`~tsrnn.engine.InferencePack` of ``theta``) is
+        read only by the series with missing inputs (the stream kernel);
+        None where ``inputs`` has none. ``decode_from`` ``(n_series,)``: the first row (absolute) of each
         series whose outputs are needed (an encoder-decoder forecasts from
         those rows only; NaN before them); None: every row.
 
