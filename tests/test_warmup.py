@@ -73,7 +73,7 @@ KERNELS = [
     "tsrnn.kernels.rnn.rnn_backward[float32]",
     "tsrnn.kernels.stream.stream_rnn_tanh[float32]",
     "tsrnn.smoothing.fitting.fit_ses[float64]",
-    "tsrnn.smoothing.fitting.fit_holt[float64]",
+    "tsrnn.smoothing.fitting.fit_holt_rows[float64]",
     "tsrnn.smoothing._filters.run_filters[float64]",
 ]
 

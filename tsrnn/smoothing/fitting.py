@@ -49,15 +49,180 @@ def fit_ses(y):
     n_grid = 25
     best, best_a = np.inf, lo
     step = (hi - lo) / (n_grid - 1)
+    alphas = np.empty(n_grid)
     for i in range(n_grid):
-        a = lo + i * step
-        s = ses_sse(y, a)
+        alphas[i] = lo + i * step
+    sse = np.empty(n_grid)
+    _ses_sse_grid(y, alphas, sse)  # every grid point's ses_sse, in one pass
+    for i in range(n_grid):
+        a = alphas[i]
+        s = sse[i]
         if s < best:
             best, best_a = s, a
     lo2 = max(lo, best_a - step)
     hi2 = min(hi, best_a + step)
     a = _ses_golden(y, lo2, hi2, 30)
     return a if ses_sse(y, a) <= best else best_a
+
+
+@jit
+def _ses_sse_grid(y, alphas, out):
+    """``out[j] = ses_sse(y, alphas[j])`` for every ``j``, in one pass over ``y``.
+
+    Each point's recursion is its own (the same operations in the same
+    order: the same values); the points side by side vectorise.
+    """
+    G = len(alphas)
+    level = np.empty(G)
+    for j in range(G):
+        out[j] = 0.0
+    started = False
+    for t in range(len(y)):
+        v = y[t]
+        if np.isnan(v):
+            continue
+        if not started:  # the first observation: every point's level
+            for j in range(G):
+                level[j] = v
+            started = True
+            continue
+        for j in range(G):
+            e = v - level[j]
+            out[j] += e * e
+            level[j] += alphas[j] * e
+
+
+@jit
+def _holt_sse_grid(y, alphas, fractions, phis, l0, b0, out):
+    """``out[j] = _holt_eval(y, (alphas[j], fractions[j], phis[j]), l0, b0)``.
+
+    Every point of a grid in one pass over ``y`` (each recursion its own:
+    the same values as one :func:`holt_sse` per point; side by side they
+    vectorise).
+    """
+    G = len(alphas)
+    level, trend, beta = np.empty(G), np.empty(G), np.empty(G)
+    for j in range(G):
+        level[j], trend[j] = l0, b0
+        beta[j] = alphas[j] * fractions[j]
+        out[j] = 0.0
+    for t in range(len(y)):
+        v = y[t]
+        if np.isnan(v):
+            for j in range(G):
+                f = level[j] + phis[j] * trend[j]
+                level[j], trend[j] = f, phis[j] * trend[j]
+            continue
+        for j in range(G):
+            f = level[j] + phis[j] * trend[j]
+            e = v - f
+            out[j] += e * e
+            level[j] = f + alphas[j] * e
+            trend[j] = phis[j] * trend[j] + beta[j] * e
+
+
+@jit
+def _holt_sse_rows(YT, P, l0s, b0s, out):
+    """``out[g] = _holt_eval(YT[:, g], P[g], l0s[g], b0s[g])`` for every ``g``.
+
+    Series of one length side by side (``YT`` time-major): each one's
+    recursion is its own (the same operations as :func:`holt_sse`).
+    """
+    T, G = YT.shape
+    level, trend = np.empty(G), np.empty(G)
+    alpha, beta, phi = np.empty(G), np.empty(G), np.empty(G)
+    for g in range(G):
+        level[g], trend[g] = l0s[g], b0s[g]
+        alpha[g], beta[g], phi[g] = P[g, 0], P[g, 0] * P[g, 1], P[g, 2]
+        out[g] = 0.0
+    for t in range(T):
+        for g in range(G):
+            f = level[g] + phi[g] * trend[g]
+            v = YT[t, g]
+            if np.isnan(v):
+                level[g], trend[g] = f, phi[g] * trend[g]
+                continue
+            e = v - f
+            out[g] += e * e
+            level[g] = f + alpha[g] * e
+            trend[g] = phi[g] * trend[g] + beta[g] * e
+
+
+@jit
+def fit_holt_rows(YT, l0s, b0s, out):
+    """:func:`fit_holt` of every column of ``YT`` (series of one length), into
+    ``out[g] = (alpha, beta, phi)``.
+
+    The same search for each series -- the grid scanned in its order, then
+    two sweeps of golden sections of 20 steps per parameter -- run in
+    lockstep (every series evaluates one point per step), so that each
+    evaluation is one pass over all the series (:func:`_holt_sse_rows`):
+    the same points, comparisons and values as one series at a time.
+    """
+    T, G = YT.shape
+    lo = (0.01, 0.001, 0.8)
+    hi = (0.99, 0.99, 0.98)
+    P = np.empty((G, 3))
+    best = np.empty(G)
+    sse = np.empty(G)
+    for g in range(G):
+        best[g] = np.inf
+        P[g, 0], P[g, 1], P[g, 2] = 0.5, 0.1, 0.9
+    Q = np.empty((G, 3))
+    for a in (0.05, 0.2, 0.5, 0.8, 0.95):
+        for f in (0.01, 0.1, 0.3, 0.7):
+            for ph in (0.8, 0.9, 0.98):
+                for g in range(G):
+                    Q[g, 0], Q[g, 1], Q[g, 2] = a, f, ph
+                _holt_sse_rows(YT, Q, l0s, b0s, sse)
+                for g in range(G):
+                    if sse[g] < best[g]:
+                        best[g] = sse[g]
+                        P[g, 0], P[g, 1], P[g, 2] = a, f, ph
+    A, B, C, D = np.empty(G), np.empty(G), np.empty(G), np.empty(G)
+    FC, FD = np.empty(G), np.empty(G)
+    took_c = np.empty(G, np.bool_)
+    for _sweep in range(2):
+        for j in range(3):
+            for g in range(G):
+                w = (hi[j] - lo[j]) / 3.0
+                A[g] = max(lo[j], P[g, j] - w)
+                B[g] = min(hi[j], P[g, j] + w)
+                for i in range(3):
+                    Q[g, i] = P[g, i]
+                C[g] = B[g] - _INV_PHI * (B[g] - A[g])
+                D[g] = A[g] + _INV_PHI * (B[g] - A[g])
+                Q[g, j] = C[g]
+            _holt_sse_rows(YT, Q, l0s, b0s, FC)
+            for g in range(G):
+                Q[g, j] = D[g]
+            _holt_sse_rows(YT, Q, l0s, b0s, FD)
+            for _ in range(20):
+                for g in range(G):
+                    if FC[g] <= FD[g]:
+                        B[g], D[g], FD[g] = D[g], C[g], FC[g]
+                        C[g] = B[g] - _INV_PHI * (B[g] - A[g])
+                        Q[g, j] = C[g]
+                        took_c[g] = True
+                    else:
+                        A[g], C[g], FC[g] = C[g], D[g], FD[g]
+                        D[g] = A[g] + _INV_PHI * (B[g] - A[g])
+                        Q[g, j] = D[g]
+                        took_c[g] = False
+                _holt_sse_rows(YT, Q, l0s, b0s, sse)
+                for g in range(G):
+                    if took_c[g]:
+                        FC[g] = sse[g]
+                    else:
+                        FD[g] = sse[g]
+            for g in range(G):
+                cand = C[g] if FC[g] <= FD[g] else D[g]
+                fbest = FC[g] if FC[g] <= FD[g] else FD[g]
+                if fbest < best[g]:
+                    best[g] = fbest
+                    P[g, j] = cand
+    for g in range(G):
+        out[g, 0], out[g, 1], out[g, 2] = P[g, 0], P[g, 0] * P[g, 1], P[g, 2]
 
 
 @jit
@@ -77,14 +242,22 @@ def fit_holt(y, l0, b0):
     p = np.empty(3)
     best = np.inf
     b_a, b_f, b_p = 0.5, 0.1, 0.9
+    # the coarse grid, every point's _holt_eval in one pass, then scanned in
+    # the grid's order
+    ga, gf, gp = np.empty(60), np.empty(60), np.empty(60)
+    i = 0
     for a in (0.05, 0.2, 0.5, 0.8, 0.95):
         for f in (0.01, 0.1, 0.3, 0.7):
             for ph in (0.8, 0.9, 0.98):
-                p[0], p[1], p[2] = a, f, ph
-                s = _holt_eval(y, p, l0, b0)
-                if s < best:
-                    best = s
-                    b_a, b_f, b_p = a, f, ph
+                ga[i], gf[i], gp[i] = a, f, ph
+                i += 1
+    sse = np.empty(60)
+    _holt_sse_grid(y, ga, gf, gp, l0, b0, sse)
+    for i in range(60):
+        s = sse[i]
+        if s < best:
+            best = s
+            b_a, b_f, b_p = ga[i], gf[i], gp[i]
     p[0], p[1], p[2] = b_a, b_f, b_p
     for _sweep in range(2):
         for j in range(3):

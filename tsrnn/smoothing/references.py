@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._filters import N_PARAMS, N_STATE, REFERENCES, expand_paths, run_filters
-from .fitting import fit_parameters, initial_trends
+from .fitting import fit_holt_rows, fit_ses, initial_state, initial_trends
 
 
 def fit_references(y, indptr, train_end, m: int = 1):
@@ -38,10 +38,28 @@ def fit_references(y, indptr, train_end, m: int = 1):
     states = np.empty((S, N_STATE))
     y = np.asarray(y, dtype=np.float64)
     levels, trends = initial_trends(y, indptr, train_end, m) if len(y) else ([], [])
-    for s in range(S):
-        params[s], states[s] = fit_parameters(
-            y[indptr[s] : train_end[s]], m, start=(levels[s], trends[s])
+    # the damped trends of the series of one training length together
+    # (fit_holt_rows: the same search per series, in lockstep)
+    first = np.asarray(indptr[:-1], dtype=np.int64)
+    n = np.asarray(train_end, dtype=np.int64) - first
+    holt = np.empty((S, 3))
+    for length in np.unique(n):
+        members = np.flatnonzero(n == length)
+        rows = first[members][None, :] + np.arange(length)[:, None]  # (T, G)
+        YT = np.ascontiguousarray(y[rows])
+        out = np.empty((len(members), 3))
+        fit_holt_rows(
+            YT,
+            np.asarray(levels, dtype=np.float64)[members],
+            np.asarray(trends, dtype=np.float64)[members],
+            out,
         )
+        holt[members] = out
+    for s in range(S):
+        seg = np.ascontiguousarray(y[indptr[s] : train_end[s]])
+        params[s, 0] = fit_ses(seg)
+        params[s, 1:4] = holt[s]
+        states[s] = initial_state(levels[s], trends[s])
     return params, states
 
 

@@ -370,8 +370,8 @@ def persistence_votes(y, indptr, train_end, season: int = 1) -> tuple[int, int]:
     One vote per series and target with at least three observations. Counts
     add up over shards of a collection (:mod:`tsrnn.distributed`).
     """
-    yes = total = 0
-    for s in range(len(indptr) - 1):
+    yes, total, done = _plain_votes(y, indptr, train_end, season)
+    for s in np.flatnonzero(~done):
         seg = y[indptr[s] : train_end[s]]
         for j in range(seg.shape[1]):
             col = seg[:, j]
@@ -379,6 +379,48 @@ def persistence_votes(y, indptr, train_end, season: int = 1) -> tuple[int, int]:
                 yes += int(is_persistent(col, season))
                 total += 1
     return yes, total
+
+
+def _plain_votes(y, indptr, train_end, season: int):
+    """:func:`persistence_votes` of the series that need nothing else, together.
+
+    A single target observed at every training row, too short for its phase
+    means to be removed (or without a season): the series of one training
+    length are stacked as rows, and each row's mean, signs and crossings
+    are its own (the same contiguous reduction, the same counts). Returns
+    ``(persistent, votes, done)``; the others are voted one by one.
+    """
+    S = len(indptr) - 1
+    done = np.zeros(S, bool)
+    if y.shape[1] != 1 or not S:
+        return 0, 0, done
+    first = np.asarray(indptr[:-1])
+    n = np.asarray(train_end) - first
+    yes = total = 0
+    for length in np.unique(n[n >= 3]):
+        if season > 1 and length >= 2 * season:
+            continue  # its phase means are removed first: one by one
+        members = np.flatnonzero(n == length)
+        V = np.asarray(y[first[members][:, None] + np.arange(length), 0], np.float64)
+        complete = np.isfinite(V).all(axis=1)  # gaps: one by one
+        members, V = members[complete], V[complete]
+        if not len(members):
+            continue
+        with np.errstate(all="ignore"):  # huge values: the scaler reports them
+            side = np.sign(V - V.mean(axis=1)[:, None])
+        nz = side != 0
+        q = nz.sum(axis=1)
+        flat = side[nz]  # each row's non-zero signs, in order
+        row = np.repeat(np.arange(len(members)), q)
+        change = (flat[1:] != flat[:-1]) & (row[1:] == row[:-1])
+        crossings = np.bincount(row[1:][change], minlength=len(members))
+        rate = np.where(
+            q >= 2, crossings.astype(np.float64) / np.maximum(q - 1, 1), 0.0
+        )
+        yes += int((rate < persistence_threshold(int(length))).sum())
+        total += len(members)
+        done[members] = True
+    return yes, total, done
 
 
 def differencing_from_votes(persistent: int, votes: int) -> bool:
@@ -538,7 +580,8 @@ def reference_error_sums(y, indptr, train_end, lags, horizon: int):
     start = np.repeat(indptr[:-1], lengths)
     stop = np.repeat(np.asarray(train_end), lengths)
     scale = np.ones((len(lengths), k_t))
-    for s in range(len(lengths)):
+    done = _plain_scales(y, indptr, train_end, scale)
+    for s in np.flatnonzero(~done):
         seg = y[indptr[s] : train_end[s]]
         if np.isfinite(seg).sum() > 1:
             with np.errstate(all="ignore"):
@@ -566,6 +609,34 @@ def reference_error_sums(y, indptr, train_end, lags, horizon: int):
             count += len(e)
         totals[i], counts[i] = total, count
     return totals, counts
+
+
+def _plain_scales(y, indptr, train_end, scale) -> np.ndarray:
+    """The per-series scales of :func:`reference_error_sums`, a length at a time.
+
+    A single target: the series of one training length stacked as rows,
+    each row's ``nanstd`` its own (the same contiguous reductions), in place
+    in ``scale``. Returns which series were done (all of them, or none with
+    several targets).
+    """
+    S = len(indptr) - 1
+    done = np.zeros(S, bool)
+    if y.shape[1] != 1:
+        return done
+    first = np.asarray(indptr[:-1])
+    n = np.asarray(train_end) - first
+    done[n < 2] = True  # at most one observation: scale 1
+    for length in np.unique(n[n >= 2]):
+        members = np.flatnonzero(n == length)
+        V = y[first[members][:, None] + np.arange(length), 0]
+        many = np.isfinite(V).sum(axis=1) > 1
+        if many.any():
+            with np.errstate(all="ignore"):
+                sd = np.nanstd(V[many], axis=1)
+            ok = np.isfinite(sd) & (sd > 1e-12)
+            scale[members[many], 0] = np.where(ok, sd, 1.0)
+        done[members] = True
+    return done
 
 
 def choose_reference(y, indptr, train_end, seasons, horizon: int):

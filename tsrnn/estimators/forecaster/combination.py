@@ -25,7 +25,7 @@ combination moves the forecast towards them (measured in
 
 from __future__ import annotations
 
-import itertools
+import functools
 
 import numpy as np
 
@@ -43,17 +43,34 @@ PER_STEP = False
 def simplex_grid(n: int, steps: int = GRID_STEPS) -> np.ndarray:
     """Every weight vector of ``n`` non-negative multiples of ``1/steps`` summing to 1.
 
+    In the lexicographic order of the first ``n - 1`` weights (that of
+    ``itertools.product`` filtered to the simplex). Made once per ``(n,
+    steps)``: a fresh copy is returned.
+
     Returns
     -------
     ndarray of shape (n_points, n)
     """
-    pts = [
-        c
-        for c in itertools.product(range(steps + 1), repeat=n - 1)
-        if sum(c) <= steps
-    ]
+    return _simplex_grid(int(n), int(steps)).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _simplex_grid(n: int, steps: int) -> np.ndarray:
+    pts = list(_compositions(n - 1, steps))
     grid = np.array([(*c, steps - sum(c)) for c in pts], dtype=float) / steps
+    grid.flags.writeable = False
     return grid
+
+
+def _compositions(n_free: int, budget: int):
+    """Tuples of ``n_free`` non-negative integers summing to at most ``budget``,
+    in lexicographic order (only those: not every tuple of the cube, filtered)."""
+    if n_free == 0:
+        yield ()
+        return
+    for first in range(budget + 1):
+        for rest in _compositions(n_free - 1, budget - first):
+            yield (first, *rest)
 
 
 def tail_forecasts(layout: FeatureLayout, outputs, series):
@@ -74,45 +91,41 @@ def tail_forecasts(layout: FeatureLayout, outputs, series):
         The forecast origin of each point (one number per series and row).
     """
     k, ho, R = layout.n_targets, layout.horizon_out, layout.n_refs
-    cands, tgs, mks, stp, org = [], [], [], [], []
-    n_origins = 0
     a, b = series.indptr[:-1], series.indptr[1:]
     te = series.train_end_series
     first, stop = te - 1, np.where(te < b, b, te - 1)  # as reader.tail_targets
-    tails = gather_ranges(
-        layout,
-        series.Y,
-        series.Z,
-        series.start,
-        series.end,
-        first,
-        stop,
-        Y_target=series.Y,
-        refs=series.refs,
+    tails = list(
+        gather_ranges(
+            layout,
+            series.Y,
+            series.Z,
+            series.start,
+            series.end,
+            first,
+            stop,
+            Y_target=series.Y,
+            refs=series.refs,
+        )
     )
-    for s, rows, _, ex, tg, mk in tails:
-        out = outputs[s]
-        n = len(rows)
-        ex = ex.reshape(n, ho, layout.n_per_step)
-        cols = layout.ref_offset + np.arange(R)[:, None] * k + np.arange(k)  # (R, k)
-        refs = np.moveaxis(ex[:, :, cols], 2, 3)  # (n, ho, k, R)
-        net = np.asarray(out[rows - a[s]], dtype=float).reshape(n, ho, k)
-        both = np.concatenate([net[..., None], refs], axis=3)
-        cands.append(both.reshape(-1, k, R + 1))
-        tgs.append(tg.reshape(-1, k))
-        mks.append(mk.reshape(-1, k))
-        stp.append(np.tile(np.arange(ho), n))
-        org.append(np.repeat(n_origins + np.arange(n), ho))
-        n_origins += n
-    if not cands:
+    if not tails:
         z, none = np.zeros((0, k)), np.zeros(0, dtype=np.int64)
         return np.zeros((0, k, R + 1)), z, z, none, none
-    c = np.concatenate(cands)
-    t = np.concatenate(tgs)
-    m = np.concatenate(mks).astype(float)
+    # every series' tail origins at once: reshapes and elementwise operations,
+    # the values of one series at a time (in the series' order)
+    n = sum(len(t[1]) for t in tails)
+    ex = np.concatenate([t[3] for t in tails]).reshape(n, ho, layout.n_per_step)
+    cols = layout.ref_offset + np.arange(R)[:, None] * k + np.arange(k)  # (R, k)
+    refs = np.moveaxis(ex[:, :, cols], 2, 3)  # (n, ho, k, R)
+    out = np.concatenate([outputs[s][rows - a[s]] for s, rows, *_ in tails])
+    net = np.asarray(out, dtype=float).reshape(n, ho, k)
+    both = np.concatenate([net[..., None], refs], axis=3)
+    c = both.reshape(-1, k, R + 1)
+    t = np.concatenate([t[4] for t in tails]).reshape(-1, k)
+    m = np.concatenate([t[5] for t in tails]).reshape(-1, k).astype(float)
+    steps = np.tile(np.arange(ho), n)
+    origins = np.repeat(np.arange(n), ho)
     ok = np.isfinite(c).all(axis=2) & np.isfinite(t)
     m = np.where(ok, m, 0.0)
-    steps, origins = np.concatenate(stp), np.concatenate(org)
     c, t = np.where(np.isfinite(c), c, 0.0), np.where(np.isfinite(t), t, 0.0)
     return c, t, m, steps, origins
 

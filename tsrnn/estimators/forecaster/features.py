@@ -345,17 +345,69 @@ def gather(
     pad = r < 0
     rr = np.where(pad, 0, r)
     k = Y.shape[1]
+    base = Yt[rr] if origin is None else origin.reshape(-1, k)
+    x, extra = _features(layout, Y, Yt, Z, start, end, rr, pad, base, refs)
+    target, mask = _targets(layout, Yt, end, rr, pad, base, limit, Y.dtype)
+    return (
+        x.reshape(shape + (x.shape[1],)),
+        extra.reshape(shape + (extra.shape[1],)),
+        target.reshape(shape + (target.shape[1],)),
+        mask.reshape(shape + (mask.shape[1],)),
+    )
+
+
+def gather_features(layout: FeatureLayout, Y, Z, start, end, rows, Y_target=None,
+                    refs=None):
+    """The inputs and head extras of :func:`gather` alone (``origin`` None).
+
+    The same arrays as ``gather(layout, Y, Z, start, end, rows,
+    Y_target=Y_target, refs=refs)[:2]``, without the targets.
+    """
+    Yt = Y if Y_target is None else Y_target
+    shape = rows.shape
+    r = rows.reshape(-1)
+    pad = r < 0
+    rr = np.where(pad, 0, r)
+    x, extra = _features(layout, Y, Yt, Z, start, end, rr, pad, Yt[rr], refs)
+    return (
+        x.reshape(shape + (x.shape[1],)),
+        extra.reshape(shape + (extra.shape[1],)),
+    )
+
+
+def gather_targets(layout: FeatureLayout, Y_target, start, end, rows, limit=None):
+    """The targets and target mask of :func:`gather` alone (``origin`` None).
+
+    The same arrays as ``gather(layout, Y, Z, start, end, rows, limit,
+    Y_target)[2:]`` for any ``Y`` of ``Y_target``'s dtype: what a caller
+    needs when it has the rows' inputs and extras already
+    (:func:`row_features`).
+    """
+    shape = rows.shape
+    r = rows.reshape(-1)
+    pad = r < 0
+    rr = np.where(pad, 0, r)
+    target, mask = _targets(
+        layout, Y_target, end, rr, pad, Y_target[rr], limit, Y_target.dtype
+    )
+    return (
+        target.reshape(shape + (target.shape[1],)),
+        mask.reshape(shape + (mask.shape[1],)),
+    )
+
+
+def _features(layout, Y, Yt, Z, start, end, rr, pad, base, refs):
+    """Inputs ``(R, n_inputs)`` and extras ``(R, n_extra)`` of :func:`gather`."""
+    k = Y.shape[1]
     ho = layout.horizon_out
     x = np.concatenate([Y[rr], Z[rr]], axis=1)
     if layout.relative:
         prev = rr - 1
         first = prev < start[rr]
         x[:, :k] -= Y[np.where(first, rr, prev)]  # 0 at a series' first row
-    base = Yt[rr] if origin is None else origin.reshape(-1, k)
     x[pad] = 0.0
     steps = np.arange(1, ho + 1)
     idx = rr[:, None] + steps  # (R, ho)
-    lim = (end if limit is None else limit)[rr][:, None]
     inside = idx < end[rr][:, None]
     idx_c = np.where(inside, idx, rr[:, None])
     Zk = Z[:, : layout.n_known]  # what is known in advance
@@ -379,21 +431,27 @@ def gather(
         blocks.append(np.where(np.isnan(yref), 0.0, yref))
     if layout.n_refs:
         blocks.append(_reference_values(layout, refs, rr, base))
-    extra = np.concatenate(blocks, axis=2).reshape(len(r), ho * layout.n_per_step)
+    extra = np.concatenate(blocks, axis=2).reshape(len(rr), ho * layout.n_per_step)
     extra[pad] = 0.0
+    return x, extra
+
+
+def _targets(layout, Yt, end, rr, pad, base, limit, dtype):
+    """Targets and mask ``(R, n_outputs)`` of :func:`gather` (mask in ``dtype``)."""
+    k = Yt.shape[1]
+    ho = layout.horizon_out
+    idx = rr[:, None] + np.arange(1, ho + 1)  # (R, ho)
+    lim = (end if limit is None else limit)[rr][:, None]
+    inside = idx < end[rr][:, None]
+    idx_c = np.where(inside, idx, rr[:, None])
     tgt = Yt[idx_c]
     if layout.relative:
         tgt = tgt - base[:, None, :]  # NaN base (a missing origin): no target
     mask = (idx < lim)[..., None] & inside[..., None] & ~np.isnan(tgt)
     mask &= ~pad[:, None, None]
-    target = np.where(mask, tgt, 0.0).reshape(len(r), ho * k)
-    mask = mask.reshape(len(r), ho * k).astype(Y.dtype)
-    return (
-        x.reshape(shape + (x.shape[1],)),
-        extra.reshape(shape + (extra.shape[1],)),
-        target.reshape(shape + (target.shape[1],)),
-        mask.reshape(shape + (mask.shape[1],)),
-    )
+    target = np.where(mask, tgt, 0.0).reshape(len(rr), ho * k)
+    mask = mask.reshape(len(rr), ho * k).astype(dtype)
+    return target, mask
 
 
 #: Rows one call of :func:`gather_ranges` gathers at most (bounded memory).
@@ -511,12 +569,30 @@ def _reference_values(layout: FeatureLayout, refs, rr, base) -> np.ndarray:
         return np.zeros((R, ho, nr * k))
     lines = refs[rr]  # (R, k, nr, 3)
     a, b, phi = lines[..., 0], lines[..., 1], lines[..., 2]
-    # phi + phi**2 + ... + phi**s for s = 1..ho
-    weights = np.cumsum(phi[..., None] ** np.arange(1, ho + 1), axis=-1)
-    vals = a[..., None] + b[..., None] * weights
+    vals = a[..., None] + b[..., None] * step_weights(phi, ho)
     vals = vals.transpose(0, 3, 2, 1)  # (R, ho, nr, k)
     if layout.relative:
         vals = vals - base[:, None, None, :]  # no origin level: no change (0)
     else:
         vals = np.where(np.isnan(vals), base[:, None, None, :], vals)
     return np.where(np.isnan(vals), 0.0, vals).reshape(R, ho, nr * k)
+
+
+def step_weights(phi: np.ndarray, ho: int) -> np.ndarray:
+    """``phi + phi**2 + ... + phi**s`` for ``s = 1..ho``: ``phi.shape + (ho,)``.
+
+    ``phi`` takes a few values (the damping of each series' damped trend, 1
+    for the other references), so the powers and their sums are computed once
+    per distinct value (bit pattern) and taken for every row: the same values
+    as for every element (each one's ``pow`` and running sum are its own),
+    a fraction of the work on a collection's rows.
+    """
+    steps = np.arange(1, ho + 1)
+    flat = np.ascontiguousarray(phi).reshape(-1)
+    if flat.dtype != np.float64 or len(flat) < 64:
+        return np.cumsum(phi[..., None] ** steps, axis=-1)
+    values, inverse = np.unique(flat.view(np.uint64), return_inverse=True)
+    if 4 * len(values) > len(flat):  # mostly distinct: nothing to share
+        return np.cumsum(phi[..., None] ** steps, axis=-1)
+    sums = np.cumsum(values.view(np.float64)[:, None] ** steps, axis=-1)
+    return sums[inverse].reshape(phi.shape + (ho,))

@@ -36,7 +36,7 @@ from .head import (
     start_spread,
 )
 from .likelihood import check_count_values, check_counts, head_fields, output_head
-from .reader import SeriesReader, validation_score, validation_sums
+from .reader import SeriesReader, same_bits, validation_score, validation_sums
 from .strategies import STRATEGIES
 from .training import Epoch, ScaledSeries, cut_lanes, hold_out, steps_per_epoch
 from .transforms import Scaler, Seasonal
@@ -126,9 +126,11 @@ class FitsForecaster:
                 n_steps=layout.horizon_out,
                 origins=origins,
             )
+            before = theta.copy()
             combination.combine_head(net, theta, layout, weights)
             self.combination_weights_ = weights
-            outputs = self._read_to_ends(reader, theta, series)
+            if not same_bits(theta, before):  # else the network alone: as read
+                outputs = self._read_to_ends(reader, theta, series)
         if mode in (False, "max_iter") and has_val:
             log.validation_scores.append(
                 validation_score(
@@ -570,17 +572,21 @@ class FitsForecaster:
         reader = SeriesReader(net, layout)
         epoch = self._make_epoch(theta, series, opt, reader, reuse)
 
-        def validate_theta(th):
-            return self._validation_sums(th, series, reader)[0]
+        def validate_theta(th, label):
+            return self._validation_sums(
+                th, series, reader, keep=label, reference=label == "reference"
+            )[0]
 
         def validate():
-            return validate_theta(theta)
+            return validate_theta(theta, "epoch")
 
         early = mode in ("holdout", "refit", "continue") and has_val
         if mode in ("refit", "continue") and has_val and not reuse:
             # "epoch 0": the reference alone, the forecast training must beat
             self._reference_theta = reference_only(net, theta)
-            self._reference_score = float(validate_theta(self._reference_theta))
+            self._reference_score = float(
+                validate_theta(self._reference_theta, "reference")
+            )
         if partial:
             max_iter = 1
         elif n_epochs is not None:
@@ -635,14 +641,30 @@ class FitsForecaster:
             self.dh_norm_ = np.mean(np.stack(epoch.dh_norms), axis=0)
         self.stopped_ = log.stopped
 
-    def _validation_sums(self, theta, series, reader):
-        """``(score, num, den)`` of :func:`validation_sums` for weights ``theta``."""
-        pack = InferencePack(self._net, theta)
+    def _validation_sums(self, theta, series, reader, keep=None, reference=False):
+        """``(score, num, den)`` of :func:`validation_sums` for weights ``theta``.
+
+        ``keep``: a label under which the read is offered for the fit's
+        read to the ends (:meth:`SeriesReader.keep_read`). ``reference``:
+        ``theta`` is :func:`reference_only`'s, whose outputs the head gives
+        without the recurrent layers (:meth:`SeriesReader.reference_tails`).
+        """
         # the tails' origins only: what validation_sums reads
-        outputs = reader.read_all(
-            theta, pack, series.inputs, series, series.Y,
-            decode_from=series.train_end_series - 1,
-        )[0]
+        decode_from = series.train_end_series - 1
+        outputs = reader.reference_tails(theta, series) if reference else None
+        read = None
+        if outputs is None:
+            # the stream kernel's packed weights: for inputs with gaps only
+            # (the training inputs are imputed: none, as a rule)
+            pack = (
+                InferencePack(self._net, theta)
+                if np.isnan(series.inputs).any()
+                else None
+            )
+            read = reader.read_all(
+                theta, pack, series.inputs, series, series.Y, decode_from=decode_from
+            )
+            outputs = read[0]
         num, den = validation_sums(
             self._layout,
             outputs,
@@ -650,7 +672,10 @@ class FitsForecaster:
             absolute=self.loss_ == "absolute_error",
             head=output_head(self),
         )
-        return (-num / den if den else float("nan")), num, den
+        score = -num / den if den else float("nan")
+        if keep is not None and read is not None:
+            reader.keep_read(keep, score, theta, series, decode_from, read)
+        return score, num, den
 
     def _make_epoch(self, theta, series, opt, reader, reuse) -> Epoch:
         """The epochs of truncated BPTT over ``series``, in place on ``theta``."""

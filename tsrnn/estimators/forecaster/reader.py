@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...engine import InferencePack, Network
-from .features import FeatureLayout, gather, gather_ranges
-from .training import FEATURE_CACHE_BYTES, ScaledSeries
+from ...engine import InferencePack, Network, StepwiseHead
+from .features import RANGE_BLOCK, FeatureLayout, gather, gather_ranges
+from .training import FEATURE_CACHE_BYTES, ScaledSeries, row_features
 
 CHUNK = 4096  # steps per batched pass over a long series (bounded memory)
 GROUP = 256  # series of one length read together by a full pass
@@ -198,7 +198,9 @@ class SeriesReader:
     ):
         """Run every series from a zero state to its end.
 
-        ``decode_from`` ``(n_series,)``: the first row (absolute) of each
+        ``pack`` (an :class:`~tsrnn.engine.InferencePack` of ``theta``) is
+        read only by the series with missing inputs (the stream kernel);
+        None where ``inputs`` has none. ``decode_from`` ``(n_series,)``: the first row (absolute) of each
         series whose outputs are needed (an encoder-decoder forecasts from
         those rows only; NaN before them); None: every row.
 
@@ -283,6 +285,14 @@ class SeriesReader:
         lay = self.layout
         dt = self.net.dtype
         indptr = series.indptr
+        # the inputs and extras of every row, gathered once (training.row_features)
+        # where this pass reads what they hold: the inputs, or the targets when
+        # no target is missing (the inputs are then the targets)
+        table = None
+        as_inputs = inputs is series.inputs and Y_target is series.Y
+        as_targets = inputs is series.Y and (Y_target is None or Y_target is inputs)
+        if dt == series.Y.dtype and (as_inputs or as_targets):
+            table = row_features(lay, series)  # None where a target is missing
 
         def gathered():
             for n in np.unique(lengths[clean]):
@@ -295,6 +305,9 @@ class SeriesReader:
 
         def chunks(rows, step):
             for a in range(0, len(rows), step):
+                if table is not None:
+                    yield (a, *table.take(rows[a : a + step]))
+                    continue
                 x, ex, _, _ = gather(
                     lay,
                     inputs,
@@ -316,10 +329,105 @@ class SeriesReader:
         self._kept = (key, passes)
         return passes
 
+    def reference_tails(self, theta, series: ScaledSeries):
+        """What :meth:`read_all` gives at the tails' origins for reference weights.
+
+        ``theta`` from :func:`~.head.reference_only`: the head's state
+        weights zero, so its outputs read the known-future features alone
+        (the starting reference) and the recurrent layers, whose outputs they
+        multiply by zero, need not run. The head runs on the rows
+        :func:`validation_sums` reads (each series' last training row
+        onwards), the other rows NaN. None where that would not be the pass's
+        values: another head than a point forecast's stepwise read-out, an
+        encoder-decoder, state weights not all zero.
+
+        The values are the pass's up to the sign of a zero output (``0 * o``
+        is ``-0.0`` for a negative state ``o``), which no score reads.
+        """
+        net, lay = self.net, self.layout
+        head = net.head
+        if (
+            hasattr(net, "fill_missing")
+            or type(head) is not StepwiseHead
+            or lay.n_params != 1
+            or lay.quantile_head
+        ):
+            return None
+        th = net.split(theta)[1]
+        if head.layout.views(th)[f"{head.prefix}.weight"].any():
+            return None
+        dt = net.dtype
+        a, b = series.indptr[:-1], series.indptr[1:]
+        te = series.train_end_series
+        first, stop = te - 1, np.where(te < b, b, te - 1)  # as tail_targets
+        counts = np.maximum(stop - first, 0)
+        ends = np.cumsum(counts)
+        rows = np.arange(ends[-1] if len(ends) else 0) - np.repeat(
+            ends - counts, counts
+        ) + np.repeat(first, counts)
+        out = np.full((len(series.Y), lay.n_outputs), np.nan, dt)
+        for r0 in range(0, len(rows), RANGE_BLOCK):
+            r = rows[r0 : r0 + RANGE_BLOCK]
+            _, ex, _, _ = gather(
+                lay, series.inputs, series.Z, series.start, series.end, r,
+                Y_target=series.Y, refs=series.refs,
+            )
+            top = np.zeros((len(r), self.hidden_size), dt)
+            out[r] = head.forward(th, top, np.ascontiguousarray(ex, dt))[0]
+        return [out[a[s] : b[s]] for s in range(series.n_series)]
+
+    def keep_read(self, label, score, theta, series: ScaledSeries, decode_from,
+                  result) -> None:
+        """Offer a :meth:`read_all` of the observed targets for :meth:`read_to_ends`.
+
+        A validation pass of early stopping reads every series to its end
+        with the weights of an epoch; the weights training keeps are those of
+        its best epoch (or the reference alone), which the fit then reads to
+        the ends again: the same pass. Kept per ``label`` (``"epoch"``,
+        ``"reference"``): the read of the best ``score`` so far (strictly
+        greater, as :func:`~tsrnn.engine.run_epochs` keeps its best weights),
+        while ``series`` lives, where the validation pass and
+        :meth:`read_to_ends` read the same values (no missing target: the
+        inputs are then the targets) and the outputs fit in
+        :data:`~.training.FEATURE_CACHE_BYTES`.
+        """
+        if not score > _best_kept_score(series, self.net, label):
+            return
+        outputs, states, tops = result
+        size = sum(o.nbytes for o in outputs) + states.nbytes + tops.nbytes
+        if size > FEATURE_CACHE_BYTES or series.has_gaps:
+            return
+        net, reads = _KEPT_READS.get(series, (None, None))
+        if net is not self.net:  # another network: nothing to recall
+            reads = {}
+            _KEPT_READS[series] = (self.net, reads)
+        dec = None if decode_from is None else np.array(decode_from)
+        reads[label] = (score, theta.copy(), dec, result)
+
+    def _kept_read(self, theta, series: ScaledSeries, decode_from):
+        """The kept :meth:`read_all` of exactly these weights (None: none kept)."""
+        net, reads = _KEPT_READS.get(series, (None, None))
+        if net is not self.net or series.has_gaps:
+            return None
+        for _, th, dec, result in reads.values():
+            if same_bits(th, theta) and (
+                (dec is None and decode_from is None)
+                or (
+                    dec is not None
+                    and decode_from is not None
+                    and np.array_equal(dec, decode_from)
+                )
+            ):
+                outputs, states, tops = result
+                # the caller keeps the ends: its own copies of them
+                return outputs, states.copy(), tops.copy()
+        return None
+
     def read_to_ends(self, theta, pack, series: ScaledSeries, decode_from=None):
         """Read every series to its end: the outputs and the :class:`SeriesEnds`.
 
-        ``decode_from``: as :meth:`read_all`.
+        ``decode_from``: as :meth:`read_all`. A validation pass of the same
+        weights kept by :meth:`keep_read` is not read again.
         """
         lay = self.layout
         dt = self.net.dtype
@@ -330,7 +438,8 @@ class SeriesReader:
         tail_z = np.zeros((S, keep, lay.n_z), dt)
         level = np.full((S, lay.n_targets), np.nan)
         Y = series.Y
-        outputs, state, top = self.read_all(
+        kept = self._kept_read(theta, series, decode_from)
+        outputs, state, top = kept or self.read_all(
             theta, pack, Y, series, decode_from=decode_from
         )
         first, end = series.indptr[:-1], series.indptr[1:]
@@ -348,6 +457,31 @@ class SeriesReader:
         ok = last >= first[:, None]
         level[ok] = Y[last[ok], np.nonzero(ok)[1]]
         return outputs, SeriesEnds(state, top, tail_y, tail_z, level)
+
+
+#: Validation passes kept for :meth:`SeriesReader.read_to_ends`, per series:
+#: ``(network, {label: (score, theta, decode_from, read)})``.
+_KEPT_READS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _best_kept_score(series: ScaledSeries, net, label) -> float:
+    kept_net, reads = _KEPT_READS.get(series, (None, None))
+    if kept_net is not net or label not in reads:
+        return -np.inf
+    return reads[label][0]
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` hold the same bits (``-0.0`` is not ``0.0``;
+    a NaN is itself): what makes two reads of the same network identical."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    view = np.dtype(f"u{a.dtype.itemsize}") if a.dtype.kind == "f" else a.dtype
+    return bool(
+        np.array_equal(
+            np.ascontiguousarray(a).view(view), np.ascontiguousarray(b).view(view)
+        )
+    )
 
 
 def validation_score(

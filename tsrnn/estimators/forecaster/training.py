@@ -16,6 +16,7 @@ them, nothing here keeps state.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -23,7 +24,13 @@ import numpy as np
 
 from ...engine import DivergenceGuard
 from .auto import auto_validation_rows
-from .features import FeatureLayout, gather
+from .features import (
+    RANGE_BLOCK,
+    FeatureLayout,
+    gather,
+    gather_features,
+    gather_targets,
+)
 
 #: Most lanes ``batch_size="auto"`` makes, and fewest windows per epoch it keeps.
 AUTO_MAX_LANES = 32
@@ -138,6 +145,79 @@ class ScaledSeries:
         )
 
 
+@dataclass(frozen=True, eq=False)
+class RowFeatures:
+    """The inputs and head extras of every row of a :class:`ScaledSeries`.
+
+    Training windows and the validation and final passes all read the same
+    rows' inputs and extras, each gathered by :func:`~.features.gather` in its
+    own shape (windows of lanes, steps of same-length series); every row's
+    values depend on that row alone, so they are gathered once here, in the
+    network's dtype, and taken by row number (:func:`row_features`).
+    """
+
+    x: np.ndarray  # (N, n_inputs)
+    extra: np.ndarray  # (N, n_extra)
+
+    def take(self, rows):
+        """``(x, extra)`` of ``rows`` (any shape, ``-1``: padding, zeros), as
+        :func:`~.features.gather` gives them, cast to the network's dtype."""
+        r = rows.reshape(-1)
+        pad = r < 0
+        if not pad.any():
+            return self.x[rows], self.extra[rows]
+        rr = np.where(pad, 0, r)
+        x, extra = self.x[rr], self.extra[rr]
+        x[pad] = 0.0
+        extra[pad] = 0.0
+        return (
+            x.reshape(rows.shape + (x.shape[1],)),
+            extra.reshape(rows.shape + (extra.shape[1],)),
+        )
+
+
+#: :func:`row_features` per series: ``(layout, dtype, RowFeatures)``.
+_ROW_FEATURES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def row_features(layout: FeatureLayout, series: ScaledSeries):
+    """The :class:`RowFeatures` of ``series`` (None where they cannot be kept).
+
+    Kept while ``series`` lives, for one ``layout`` at a time, where its
+    inputs cannot change (no missing target: nothing is imputed in place)
+    and the table fits in :data:`FEATURE_CACHE_BYTES`; built a block of
+    :data:`~.features.RANGE_BLOCK` rows at a time. The values are those
+    :func:`~.features.gather` gives (``Y`` the inputs, ``Y_target`` the
+    targets, the references' lines), cast to the targets' dtype.
+    """
+    dt = series.Y.dtype
+    cached = _ROW_FEATURES.get(series)
+    if cached is not None and cached[0] is layout and cached[1] == dt:
+        return cached[2]
+    n = len(series.Y)
+    if window_bytes(layout, n, dt) > FEATURE_CACHE_BYTES or series.has_gaps:
+        return None
+    x = np.empty((n, layout.n_inputs), dt)
+    extra = np.empty((n, layout.n_extra), dt)
+    for a in range(0, n, RANGE_BLOCK):
+        rows = np.arange(a, min(n, a + RANGE_BLOCK))
+        xa, ea = gather_features(
+            layout,
+            series.inputs,
+            series.Z,
+            series.start,
+            series.end,
+            rows,
+            Y_target=series.Y,
+            refs=series.refs,
+        )
+        x[rows] = xa
+        extra[rows] = ea
+    table = RowFeatures(x, extra)
+    _ROW_FEATURES[series] = (layout, dt, table)
+    return table
+
+
 def hold_out(
     data, validation_fraction, horizon_out, horizon=None, n_series=None
 ) -> np.ndarray:
@@ -189,6 +269,9 @@ class Window:
     target: np.ndarray  # (T, B, n_outputs), 0 where masked
     mask: np.ndarray  # 1 where a target counts in the loss
     reset: np.ndarray | None  # (B,) lanes that start a new piece; None: stateless
+    # the mask's sum (the step's n_samples) where the mask is final at
+    # creation (stateful windows, kept between epochs); None: sum it
+    mask_sum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -273,7 +356,8 @@ def cut_lanes(series: ScaledSeries, bptt_length: int, batch_size) -> Lanes:
     loads = [0] * B
     lane_pieces = [[] for _ in range(B)]
     for p in pieces:
-        i = int(np.argmin(loads))
+        # the least loaded lane, the first of equals (as np.argmin)
+        i = min(range(B), key=loads.__getitem__)
         lane_pieces[i].append(p)
         loads[i] += -(-p[1] // T) * T
     lane_pieces = [lp for lp in lane_pieces if lp]
@@ -297,15 +381,23 @@ def window_bytes(layout: FeatureLayout, n_rows: int, dtype) -> int:
 
 
 def _window(layout: FeatureLayout, series: ScaledSeries, rows, reset) -> Window:
-    x, extra, target, mask = series.gather(layout, rows)
     dt = series.Y.dtype
-    return Window(
-        np.ascontiguousarray(x, dt),
-        np.ascontiguousarray(extra, dt),
-        target.astype(dt),
-        mask.astype(dt),
-        reset,
-    )
+    table = row_features(layout, series)
+    if table is not None:  # the same values, gathered once for every window
+        x, extra = table.take(rows)
+        target, mask = gather_targets(
+            layout, series.Y, series.start, series.end, rows, limit=series.train_end
+        )
+    else:
+        x, extra, target, mask = series.gather(layout, rows)
+        x, extra = np.ascontiguousarray(x, dt), np.ascontiguousarray(extra, dt)
+    mask = mask.astype(dt)
+    return Window(x, extra, target.astype(dt), mask, reset, _mask_sum(mask, reset))
+
+
+def _mask_sum(mask, reset):
+    """``float(mask.sum())`` of a stateful window (``reset`` given), else None."""
+    return None if reset is None else float(mask.sum())
 
 
 def stateful_windows(
@@ -447,8 +539,9 @@ class Epoch:
         """The state window ``w`` starts from (None: a zero state)."""
         if w.reset is None:
             return None
-        # carried, zeroed where a lane starts a new piece
-        self.carried[:, :, w.reset] = 0.0
+        # carried, zeroed where a lane starts a new piece (most windows: none)
+        if w.reset.any():
+            self.carried[:, :, w.reset] = 0.0
         return self.carried
 
     def step(self, w: Window):
@@ -463,7 +556,8 @@ class Epoch:
             self.state_for(w),
             w.extra,
             rng=self.rng,
-            n_samples=float(w.mask.sum() or 1.0),
+            n_samples=(float(w.mask.sum()) if w.mask_sum is None else w.mask_sum)
+            or 1.0,
             **self.step_options,
         )
         self.record(w, res)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...data.scaling import location_spread
+from ...data.scaling import MIN_MAGNITUDE, SPREAD_RTOL, location_spread
 from ...smoothing import decompose
 
 
@@ -66,7 +66,8 @@ class Scaler:
             return "y" if ids is None else f"y of series {ids[i]!r}"
 
         if kind is not None:
-            for i in range(S):
+            done = _standard_by_length(y, indptr, train_end, kind, y_loc, y_scale)
+            for i in np.flatnonzero(~done):
                 train = y[indptr[i] : train_end[i]]
                 whole = y[indptr[i] : indptr[i + 1]]
                 seen = _observed(train)
@@ -106,6 +107,49 @@ class Scaler:
         """Scale covariates (refused beyond ``MAX_SCALED`` by the callers)."""
         with np.errstate(over="ignore", invalid="ignore"):
             return (X - self.x_loc) / self.x_scale
+
+
+def _standard_by_length(y, indptr, train_end, kind, y_loc, y_scale) -> np.ndarray:
+    """:func:`location_spread` of the series that need nothing else, together.
+
+    The standard scaling of a single target observed at every training row:
+    the series of one training length are stacked as the rows of one array,
+    and each row reduced alone (the same contiguous reductions, elementwise
+    operations and maxima as one series' column: the same values), in place
+    in ``y_loc`` and ``y_scale``. Returns which series were done; the others
+    (several targets, gaps, the robust scaling, a magnitude the checks
+    refuse) go through :func:`location_spread` one by one.
+    """
+    S = len(indptr) - 1
+    done = np.zeros(S, bool)
+    if kind != "standard" or y.shape[1] != 1 or not S:
+        return done
+    first = np.asarray(indptr[:-1])
+    n = np.asarray(train_end) - first
+    yc = y[:, 0]
+    for length in np.unique(n[n > 0]):
+        members = np.flatnonzero(n == length)
+        V = yc[first[members][:, None] + np.arange(length)]  # (G, length)
+        with np.errstate(invalid="ignore"):
+            mag = np.fmax.reduce(np.abs(V), axis=1)
+        ok = ~np.isnan(V).any(axis=1) & ~((mag > 0) & (mag < MIN_MAGNITUDE))
+        if not ok.all():
+            members, V, mag = members[ok], V[ok], mag[ok]
+        if not len(members):
+            continue
+        m = np.where(mag > 0, mag, 1.0)
+        u = V / m[:, None]
+        loc = np.mean(u, axis=1)
+        spread = np.std(u, axis=1)
+        flat = ~(spread > SPREAD_RTOL)
+        if flat.any():
+            dev = np.fmax.reduce(np.abs(u - loc[:, None]), axis=1)
+            fallback = np.where(dev > SPREAD_RTOL, dev, 1.0)
+            spread = np.where(flat, fallback, spread)
+        y_loc[members, 0] = loc * m
+        y_scale[members, 0] = spread * m
+        done[members] = True
+    return done
 
 
 @dataclass
