@@ -316,6 +316,7 @@ _overload_by_width(fast_sigmoid, _sigmoid32, _sigmoid64)
 # inlined call site costs compile time, so there are five, shared by the scans
 # and the streaming drivers (which call them on (1, n) rows).
 # Outputs must not alias inputs (an aliased map falls back to scalar code).
+from ._cellrows import lstm_back_rows  # noqa: E402
 from ._jit import jit  # noqa: E402
 
 # No FMA contraction by LLVM here: it fused the vectorized body and the scalar
@@ -475,41 +476,12 @@ def lstm_cell_back_2d(gates, c_prev, tc, dh, dc, sq, r0, r1):
     ``gates`` (B, 4H): the activated ``i, f, g, o`` in, the gradients of the
     pre-activations out; ``tc = tanh(c_t)``; ``dh`` the total ``dL/dh_t``;
     ``dc`` ``dL/dc_t`` from the step after in, ``dL/dc_{t-1}`` out;
-    ``sq[b] = ||dh[b]||^2`` (float64). Three vectorized passes per row, each
-    reading and writing few arrays (one loop writing all four gate blocks and
-    ``dc`` had too many possible aliases for LLVM's vectorizer, and ran scalar).
+    ``sq[b] = ||dh[b]||^2`` (float64). The cell's arithmetic is
+    :func:`~._cellrows.lstm_back_rows`, vector code written out: as three
+    vectorized loops per row here (one loop writing all four gate blocks and
+    ``dc`` had too many possible aliases for LLVM's vectorizer) it ran the
+    units of ``H <= 32`` one at a time, in the loops' scalar remainders.
     """
-    _wide_vectors()
-    H = dc.shape[1]
-    one = dc.dtype.type(1.0)
     for b in range(r0, r1):
-        a = gates[b]
-        i_ = a[:H]  # slices: see lstm_cell_2d
-        f_ = a[H : 2 * H]
-        g_ = a[2 * H : 3 * H]
-        o_ = a[3 * H : 4 * H]
-        cp = c_prev[b]
-        tb = tc[b]
-        hb = dh[b]
-        cb = dc[b]
-        sq[b] = _sum_sq64(hb)
-        # dc_t += dh o (1 - tc^2);  d_o = dh tc o (1 - o)
-        for j in range(H):
-            o = o_[j]
-            t = tb[j]
-            d = hb[j]
-            cb[j] = cb[j] + d * o * (one - t * t)
-            o_[j] = d * t * o * (one - o)
-        # d_i = dc g i (1 - i);  d_g = dc i (1 - g^2)
-        for j in range(H):
-            i = i_[j]
-            g = g_[j]
-            d = cb[j]
-            i_[j] = d * g * i * (one - i)
-            g_[j] = d * i * (one - g * g)
-        # d_f = dc c_{t-1} f (1 - f);  dc_{t-1} = dc f
-        for j in range(H):
-            f = f_[j]
-            d = cb[j]
-            f_[j] = d * cp[j] * f * (one - f)
-            cb[j] = d * f
+        sq[b] = _sum_sq64(dh[b])
+    lstm_back_rows(gates, c_prev, tc, dh, dc, r0, r1)
