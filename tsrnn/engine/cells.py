@@ -53,7 +53,7 @@ from ..kernels.stream import (
     stream_rnn_tanh,
     stream_sru,
 )
-from .threads import hoisted_products, project, run_rows
+from .threads import hoisted_products, project, run_rows, weight_gradients
 from .workspace import take
 
 SRU_ALPHA = sqrt(3.0)  # sqrt(1 + 2 exp(highway_bias)) at highway_bias = 0
@@ -258,11 +258,10 @@ def _gated_backward(run_scan):
         da2 = (da_h if cache.gates is None else cache.gates).reshape(T * B, -1)
         products = []
         if cache.xhs is not None:
-            # [dW_ih, dW_hh, db] = dA^T [x, h_prev, 1]: one product (the input
-            # and recurrent pre-activations share their gradient)
-            xh2 = cache.xhs.reshape(T * B, -1)
-            dw = np.empty((da2.shape[1], xh2.shape[1]), dtype=dt)
-            products.append((da2.T, xh2, dw, False))
+            # [dW_ih, dW_hh, db]^T = [x, h_prev, 1]^T dA: one product (the input
+            # and recurrent pre-activations share their gradient), through the
+            # scans' tile (see kernels.gemm_tn)
+            dwt = weight_gradients(cache.xhs.reshape(T * B, -1), da2)
         else:
             dah2 = da_h.reshape(T * B, -1)
             h_prev2 = cache.hs[:-1].reshape(T * B, H)
@@ -275,11 +274,12 @@ def _gated_backward(run_scan):
             products.append((da2, w_ih, dx, False))
         hoisted_products(products)
         if cache.xhs is not None:
-            g["weight_ih" + suffix] += dw[:, :I]
-            g["weight_hh" + suffix] += dw[:, I : I + H]
+            G = da2.shape[1]
+            g["weight_ih" + suffix] += dwt[:I, :G].T
+            g["weight_hh" + suffix] += dwt[I : I + H, :G].T
             if stack.bias:
-                g["bias_ih" + suffix] += dw[:, I + H]
-                g["bias_hh" + suffix] += dw[:, I + H]
+                g["bias_ih" + suffix] += dwt[I + H, :G]
+                g["bias_hh" + suffix] += dwt[I + H, :G]
         elif stack.bias:
             g["bias_ih" + suffix] += da2.sum(axis=0)
             g["bias_hh" + suffix] += dah2.sum(axis=0)

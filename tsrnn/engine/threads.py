@@ -23,7 +23,8 @@ import numpy as np
 import scipy.linalg.cython_blas  # noqa: F401  (the BLAS Numba links: load it first
 from threadpoolctl import ThreadpoolController  # so that the controller sees it)
 
-from ..kernels._linalg import pack_panels, panel_matmul
+from ..kernels._linalg import pack_panels, panel_matmul, panel_width
+from ..kernels.gemm_tn import tn_accumulate
 
 # ---------------------------------------------------------------- row threads
 # The B streams of a batch are independent through the whole scan, forward and
@@ -167,6 +168,33 @@ def hoisted_products(products):
             run_tasks(groups)
     else:
         run_tasks(groups)
+
+
+def weight_gradients(xh2, da2):
+    """``xh2^T da2`` (``(K, M)^T (K, N)``), rows split between the scans' threads.
+
+    The weight gradients of a layer after its backward scan
+    (:mod:`tsrnn.kernels.gemm_tn`); returns ``(M, Np)`` with ``Np`` the
+    columns rounded up to whole panels (the columns past ``N`` are zeros).
+    Every element's sum runs in one order, so the bits do not depend on the
+    split.
+    """
+    K, M = xh2.shape
+    N = da2.shape[1]
+    nr = panel_width(da2.dtype)
+    out = np.zeros((M, -(-N // nr) * nr), dtype=da2.dtype)
+    n = min(n_threads(), M // MIN_ROWS, int(K * M * N // PARALLEL_WORK))
+    if n <= 1:
+        tn_accumulate(xh2, da2, out, 0, M)
+        return out
+    step = -(-(-(-M // n)) // MIN_ROWS) * MIN_ROWS
+    run_tasks(
+        [
+            [lambda lo=lo: tn_accumulate(xh2, da2, out, lo, min(M, lo + step))]
+            for lo in range(0, M, step)
+        ]
+    )
+    return out
 
 
 def project(x2, w, bias):
