@@ -191,10 +191,10 @@ def _lstm_forward(stack, p, suffix, x, s0, keep=True):
     # backward's weight and bias gradients are then one product over them
     # (xhs[T] takes the last step's h, unused)
     xhs = take((n_c, B, I + H + 1), dt)
-    xhs[:, :, I + H] = 1.0
+    if keep:
+        xhs[:, :, I + H] = 1.0
     tcs = take((n_g, B, H), dt)
-    scale = _lstm_scale(G, H, dt)
-    args = (x, wp, bias, scale, h0, c0, gates, hs, cs, tcs, xhs, rec)
+    args = (x, wp, bias, h0, c0, gates, hs, cs, tcs, xhs, rec)
     run_rows(lstm_forward, args, B, work)
     final = (hs[T], cs[T % n_c])
     if not keep:

@@ -25,7 +25,7 @@ from numba import types
 from numba.core import cgutils, config
 from numba.extending import intrinsic
 
-from ._linalg import VEC_BYTES, _row_step, request_wide_vectors
+from ._linalg import _FMA, VEC_BYTES, _row_step, request_wide_vectors
 
 
 def _emit_unit_loop(context, builder, fty, n, streams, compute):
@@ -159,6 +159,147 @@ def lstm_back_rows(typingctx, gates, c_prev, tc, dh, dc, r0, r1):
 
     return sig, codegen
 
+
+
+# ---------------------------------------------------------------- forward
+# The exp and sigmoid of ``_activations`` (``_exp32``/``_exp64``,
+# ``_sigmoid32``/``_sigmoid64``) operation for operation on vectors: the same
+# constants, clamps, fused multiply-adds and exponent-bit scaling, so each
+# lane gets the bits the scalar function gives.
+def _exp_consts(bits):
+    from . import _activations as act
+
+    if bits == 32:
+        poly = (act._C7, act._C6, act._C5, act._C4, act._C3, act._C2, 1.0, 1.0)
+        return dict(
+            lo=act._EXP_LO_32, hi=act._EXP_HI_32, log2e=act._LOG2E_32,
+            shift=act._SHIFT_32, ln2_hi=act._LN2_HI_32, ln2_lo=act._LN2_LO_32,
+            poly=poly, bias=127, mant=23,
+        )
+    poly = tuple(1.0 / f for f in (
+        6227020800.0, 479001600.0, 39916800.0, 3628800.0, 362880.0, 40320.0,
+        5040.0, 720.0, 120.0, 24.0, 6.0, 2.0, 1.0, 1.0,
+    ))
+    return dict(
+        lo=act._EXP_LO, hi=act._EXP_HI, log2e=act._LOG2E, shift=act._SHIFT,
+        ln2_hi=act._LN2_HI, ln2_lo=act._LN2_LO, poly=poly, bias=1023, mant=52,
+    )
+
+
+class _VecMath:
+    """Vector arithmetic of one float type for the row kernels' bodies."""
+
+    def __init__(self, builder, fty, VL):
+        self.b = builder
+        self.fty = fty
+        self.VL = VL
+        self.bits = fty_bits(fty)
+        self.vty = ir.VectorType(fty, VL)
+        self.ity = ir.VectorType(ir.IntType(self.bits), VL)
+        self.k = _exp_consts(self.bits)
+        self._fma = None
+        if _FMA:
+            self._fma = cgutils.get_or_insert_function(
+                builder.module,
+                ir.FunctionType(self.vty, [self.vty] * 3),
+                f"llvm.fma.v{VL}f{self.bits}",
+            )
+
+    def c(self, value):
+        return _splat(self.fty, self.VL, float(value))
+
+    def fma(self, x, y, z):
+        if self._fma is not None:
+            return self.b.call(self._fma, [x, y, z])
+        return self.b.fadd(self.b.fmul(x, y), z)
+
+    def exp(self, x):
+        b, k = self.b, self.k
+        hi_c, lo_c = self.c(k["hi"]), self.c(k["lo"])
+        # min(max(x, lo), hi): the same for every x but NaN (fixed at the end)
+        xc = b.select(b.fcmp_ordered(">", x, lo_c), x, lo_c)
+        xc = b.select(b.fcmp_ordered("<", xc, hi_c), xc, hi_c)
+        kd = self.fma(xc, self.c(k["log2e"]), self.c(k["shift"]))
+        ki = b.bitcast(kd, self.ity)
+        n = b.fsub(kd, self.c(k["shift"]))
+        mn = b.fneg(n)
+        r = self.fma(mn, self.c(k["ln2_lo"]), self.fma(mn, self.c(k["ln2_hi"]), xc))
+        poly = k["poly"]
+        p = self.c(poly[0])
+        for coef in poly[1:]:
+            p = self.fma(p, r, self.c(coef))
+        ibits = ir.IntType(self.bits)
+        e = b.add(ki, ir.Constant(self.ity, [ir.Constant(ibits, k["bias"])] * self.VL))
+        e = b.shl(e, ir.Constant(self.ity, [ir.Constant(ibits, k["mant"])] * self.VL))
+        y = b.fmul(p, b.bitcast(e, self.vty))
+        return b.select(b.fcmp_ordered("==", x, x), y, x)
+
+    def sigmoid(self, x):
+        one = self.c(1.0)
+        return self.b.fdiv(one, self.b.fadd(one, self.exp(self.b.fneg(x))))
+
+
+@intrinsic
+def lstm_step_rows(typingctx, rec, gates, c_prev, c_new, tc_new, h_new, xh, col0, r0, r1):
+    """One LSTM step's element-wise work for rows ``r0 .. r1 - 1``.
+
+    From the pre-activations ``rec`` (B, 4H): the gates ``i, f, o =
+    sigmoid(.)`` and ``g = 2 sigmoid(2 .) - 1`` into ``gates`` (B, 4H),
+    ``c = f c_prev + i g`` into ``c_new``, ``tanh(c) = 2 sigmoid(2 c) - 1``
+    into ``tc_new``, ``h = o tanh(c)`` into ``h_new`` and into ``xh[:, col0 :
+    col0 + H]`` (the next step's product row): what
+    :func:`~._activations.lstm_gates_2d`, :func:`~._activations.lstm_cell_2d`
+    and :func:`~._activations.lstm_output_2d` do in three passes, in one,
+    bit for bit. No output may overlap an input.
+    """
+    arrays = (rec, gates, c_prev, c_new, tc_new, h_new, xh)
+    if not _check_rows(arrays, r0, r1) or not isinstance(col0, types.Integer):
+        return None
+    sig = types.void(rec, gates, c_prev, c_new, tc_new, h_new, xh, col0, r0, r1)
+
+    def codegen(context, builder, signature, args):
+        tys = signature.args
+        request_wide_vectors(builder)
+        intp = context.get_value_type(types.intp)
+        fty = context.get_value_type(tys[0].dtype)
+        VL = VEC_BYTES * 8 // fty_bits(fty)
+        vm = _VecMath(builder, fty, VL)
+        two, one = vm.c(2.0), vm.c(1.0)
+        arrs = [
+            context.make_array(t)(context, builder, v)
+            for t, v in zip(tys[:7], args[:7])
+        ]
+        steps = [_row_step(context, builder, t, a) for t, a in zip(tys[:7], arrs)]
+        col = context.cast(builder, args[7], tys[7], types.intp)
+        lo = context.cast(builder, args[8], tys[8], types.intp)
+        hi = context.cast(builder, args[9], tys[9], types.intp)
+        H = cgutils.unpack_tuple(builder, arrs[3].shape)[1]
+
+        def compute(v):
+            ai, af, ag, ao, cp = v
+            i = vm.sigmoid(ai)
+            f = vm.sigmoid(af)
+            g = vm.fma(two, vm.sigmoid(builder.fmul(two, ag)), builder.fneg(one))
+            o = vm.sigmoid(ao)
+            c = vm.fma(f, cp, builder.fmul(i, g))
+            tc = vm.fma(two, vm.sigmoid(builder.fmul(two, c)), builder.fneg(one))
+            h = builder.fmul(o, tc)
+            return [i, f, g, o, c, tc, h, h]
+
+        with cgutils.for_range_slice(builder, lo, hi, intp(1)) as (b, _):
+            rows = [
+                builder.gep(a.data, [builder.mul(b, s)]) for a, s in zip(arrs, steps)
+            ]
+            rec_b = [builder.gep(rows[0], [builder.mul(intp(k), H)]) for k in range(4)]
+            gat_b = [builder.gep(rows[1], [builder.mul(intp(k), H)]) for k in range(4)]
+            streams = [(p, "in") for p in rec_b] + [(rows[2], "in")]
+            streams += [(p, "out") for p in gat_b]
+            streams += [(rows[3], "out"), (rows[4], "out"), (rows[5], "out")]
+            streams.append((builder.gep(rows[6], [col]), "out"))
+            _emit_unit_loop(context, builder, fty, H, streams, compute)
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 def back_rows_reference(gates, c_prev, tc, dh, dc, r0, r1):
     """:func:`lstm_back_rows` in NumPy, operation for operation (same bits)."""
