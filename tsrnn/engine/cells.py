@@ -41,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from ..kernels._linalg import pack_panels
+from ..kernels._linalg import aligned_empty, pack_panels, panel_width
+from ..kernels.gemm_tn import pack_gate_weights, pack_rows
 from ..kernels.gru import gru_backward, gru_forward
 from ..kernels.lstm import lstm_backward, lstm_forward
 from ..kernels.rnn import rnn_backward, rnn_forward
@@ -155,7 +156,9 @@ def _fused_scan(stack, p, suffix, x, s0):
     H, dt = stack.hidden_size, stack.dtype
     w_ih, w_hh = p["weight_ih" + suffix], p["weight_hh" + suffix]
     G = w_ih.shape[0]
-    wp = pack_panels(np.concatenate([w_ih.T, w_hh.T]))
+    nr = panel_width(dt)
+    wp = aligned_empty((-(-G // nr), I + H, nr), dt)
+    pack_gate_weights(w_ih, w_hh, wp)
     bias = np.zeros((1, G), dtype=dt)
     if stack.bias:
         bias[0] = p["bias_ih" + suffix] + p["bias_hh" + suffix]
@@ -245,7 +248,8 @@ def _gated_backward(run_scan):
         ds0 = np.empty((stack.n_states, B, H), dtype=dt)
         dh_sq = np.empty((T, B), dtype=np.float64)
         dh_last = np.ascontiguousarray(ds_last[0])
-        wp_hh = pack_panels(w_hh)
+        wp_hh = aligned_empty((-(-H // panel_width(dt)), w_hh.shape[0], panel_width(dt)), dt)
+        pack_rows(w_hh, wp_hh)  # pack_panels(w_hh) in one call
         if dcs is not None and stack.n_states < 2:
             raise ValueError(f"a {stack.cell} layer has no cell state to take dcs")
         da_h = run_scan(
@@ -274,12 +278,11 @@ def _gated_backward(run_scan):
             products.append((da2, w_ih, dx, False))
         hoisted_products(products)
         if cache.xhs is not None:
-            G = da2.shape[1]
-            g["weight_ih" + suffix] += dwt[:I, :G].T
-            g["weight_hh" + suffix] += dwt[I : I + H, :G].T
+            g["weight_ih" + suffix] += dwt[:I].T
+            g["weight_hh" + suffix] += dwt[I : I + H].T
             if stack.bias:
-                g["bias_ih" + suffix] += dwt[I + H, :G]
-                g["bias_hh" + suffix] += dwt[I + H, :G]
+                g["bias_ih" + suffix] += dwt[I + H]
+                g["bias_hh" + suffix] += dwt[I + H]
         elif stack.bias:
             g["bias_ih" + suffix] += da2.sum(axis=0)
             g["bias_hh" + suffix] += dah2.sum(axis=0)

@@ -171,30 +171,31 @@ def hoisted_products(products):
 
 
 def weight_gradients(xh2, da2):
-    """``xh2^T da2`` (``(K, M)^T (K, N)``), rows split between the scans' threads.
+    """``xh2^T da2`` (``(K, M)^T (K, N)``), columns split between the scans' threads.
 
     The weight gradients of a layer after its backward scan
-    (:mod:`tsrnn.kernels.gemm_tn`); returns ``(M, Np)`` with ``Np`` the
-    columns rounded up to whole panels (the columns past ``N`` are zeros).
-    Every element's sum runs in one order, so the bits do not depend on the
-    split.
+    (:mod:`tsrnn.kernels.gemm_tn`); returns ``(M, N)``. Each thread takes
+    whole panels of columns (and packs only those); every element's sum runs
+    in one order, so the bits do not depend on the split.
     """
     K, M = xh2.shape
     N = da2.shape[1]
     nr = panel_width(da2.dtype)
-    out = np.zeros((M, -(-N // nr) * nr), dtype=da2.dtype)
-    n = min(n_threads(), M // MIN_ROWS, int(K * M * N // PARALLEL_WORK))
+    P = -(-N // nr)
+    n = min(n_threads(), P, int(K * M * N // PARALLEL_WORK))
     if n <= 1:
-        tn_accumulate(xh2, da2, out, 0, M)
-        return out
-    step = -(-(-(-M // n)) // MIN_ROWS) * MIN_ROWS
+        out = np.zeros((M, P * nr), dtype=da2.dtype)
+        tn_accumulate(xh2, da2, out)
+        return out[:, :N]
+    per = -(-P // n)
+    parts = [np.zeros((M, min(per, P - q) * nr), dtype=da2.dtype) for q in range(0, P, per)]
     run_tasks(
         [
-            [lambda lo=lo: tn_accumulate(xh2, da2, out, lo, min(M, lo + step))]
-            for lo in range(0, M, step)
+            [lambda out=out, k=k: tn_accumulate(xh2, da2, out, k * per * nr)]
+            for k, out in enumerate(parts)
         ]
     )
-    return out
+    return np.concatenate(parts, axis=1)[:, :N]
 
 
 def project(x2, w, bias):

@@ -170,21 +170,21 @@ def _make_pack(NR):
     16-element copies through its scalar remainder)."""
 
     @jit
-    def pack(w, k0, wb):
+    def pack(w, k0, j0, wb):
         P, kc, _ = wb.shape
         N = w.shape[1]
-        full = N // NR
+        full = min(P, max(0, (N - j0) // NR))
         for p in range(kc):
             src = w[k0 + p]
             for q in range(full):
-                s = src[q * NR : q * NR + NR]
+                s = src[j0 + q * NR : j0 + q * NR + NR]
                 d = wb[q, p]
                 for c in range(NR):
                     d[c] = s[c]
             for q in range(full, P):
                 d = wb[q, p]
                 for c in range(NR):
-                    j = q * NR + c
+                    j = j0 + q * NR + c
                     d[c] = src[j] if j < N else 0.0
 
     return pack
@@ -195,70 +195,108 @@ _pack8 = _make_pack(8)
 
 
 @jit
-def _pack_block(w, k0, wb):
-    """``wb[q, p, c] = w[k0 + p, q NR + c]``, zero past ``w``'s columns."""
+def _pack_block(w, k0, j0, wb):
+    """``wb[q, p, c] = w[k0 + p, j0 + q NR + c]``, zero past ``w``'s columns."""
     if wb.shape[2] == 16:
-        _pack16(w, k0, wb)
+        _pack16(w, k0, j0, wb)
     else:
-        _pack8(w, k0, wb)
+        _pack8(w, k0, j0, wb)
+
+
+def _make_pack_pair(NR):
+    @jit
+    def pack(w_ih, w_hh, out):
+        G, n_i = w_ih.shape
+        H = w_hh.shape[1]
+        for q in range(out.shape[0]):
+            for c in range(NR):
+                j = q * NR + c
+                if j < G:
+                    src = w_ih[j]
+                    for p in range(n_i):
+                        out[q, p, c] = src[p]
+                    src = w_hh[j]
+                    for p in range(H):
+                        out[q, n_i + p, c] = src[p]
+                else:
+                    for p in range(n_i + H):
+                        out[q, p, c] = 0.0
+
+    return pack
+
+
+_pair16 = _make_pack_pair(16)
+_pair8 = _make_pack_pair(8)
 
 
 @jit
-def _tn_blocks(a, w, out, r0, r1, wp, wp_last):
+def pack_gate_weights(w_ih, w_hh, out):
+    """Pack ``[W_ih^T; W_hh^T]`` (torch's ``(G, I)`` and ``(G, H)``) into panels.
+
+    What ``pack_panels(np.concatenate([w_ih.T, w_hh.T]), out)`` gives, in one
+    call (the fused product of the RNN and LSTM scans, packed at every
+    forward pass).
+    """
+    if out.shape[2] == 16:
+        _pair16(w_ih, w_hh, out)
+    else:
+        _pair8(w_ih, w_hh, out)
+
+
+@jit
+def pack_rows(w, out):
+    """``pack_panels(w, out)`` for a C-contiguous ``w``, in one call."""
+    _pack_block(w, 0, 0, out)
+
+
+@jit
+def _tn_blocks(a, w, j0, out, wp, wp_last):
     """:func:`tn_accumulate` with its block buffers."""
     K = a.shape[0]
     P = wp.shape[0]
-    m4 = r0 + (r1 - r0) // 4 * 4
+    M = a.shape[1]
+    m4 = M // 4 * 4
     for k0 in range(0, K, KC):
         wb = wp if K - k0 >= KC else wp_last
-        _pack_block(w, k0, wb)
+        _pack_block(w, k0, j0, wb)
         jb = 0
         while jb + TN_PANELS <= P:
-            for i in range(r0, m4, 4):
+            for i in range(0, m4, 4):
                 _tn_block(a, i, wb, jb, out, k0)
-            for i in range(m4, r1):
+            for i in range(m4, M):
                 _tn_row(a, i, wb, jb, out, k0)
             jb += TN_PANELS
         while jb < P:
-            for i in range(r0, m4, 4):
+            for i in range(0, m4, 4):
                 _tn_4x1(a, i, wb, jb, out, k0)
-            for i in range(m4, r1):
+            for i in range(m4, M):
                 _tn_1x1(a, i, wb, jb, out, k0)
             jb += 1
 
 
-def tn_scratch(a, w):
-    """Block buffers for :func:`tn_accumulate` (one pair per concurrent call)."""
-    K = a.shape[0]
-    nr = panel_width(w.dtype)
-    P = -(-w.shape[1] // nr)
-    last = K - (K - 1) // KC * KC if K else 1
-    return (
-        aligned_empty((P, min(KC, max(K, 1)), nr), w.dtype),
-        aligned_empty((P, last, nr), w.dtype),
-    )
-
-
-def tn_accumulate(a, w, out, r0, r1, scratch=None):
-    """``out[r0:r1] += (a^T w)[r0:r1]`` for ``a`` (K, M), ``w`` (K, N).
+def tn_accumulate(a, w, out, j0=0):
+    """``out += (a^T w)[:, j0 : j0 + Np]`` for ``a`` (K, M), ``w`` (K, N).
 
     Parameters
     ----------
     a, w : ndarray, C-contiguous, one float dtype
-    out : ndarray of shape (M, Np), C-contiguous, ``Np`` the columns of ``w``
-        rounded up to whole panels (:func:`~._linalg.panel_width`): the
-        columns past ``N`` get zeros added.
-    r0, r1 : int
-        The rows of ``out`` to compute.
-    scratch : from :func:`tn_scratch`, optional
-        Made here if omitted; one per concurrent call.
+    out : ndarray of shape (M, Np), C-contiguous
+        ``Np`` a whole number of panels (:func:`~._linalg.panel_width`
+        columns each); columns past ``N`` get zeros added.
+    j0 : int
+        The first column of ``w`` (a multiple of the panel width).
     """
-    if scratch is None:
-        scratch = tn_scratch(a, w)
-    _tn_blocks(a, w, out, r0, r1, *scratch)
+    K = a.shape[0]
+    nr = panel_width(w.dtype)
+    P = out.shape[1] // nr
+    last = K - (K - 1) // KC * KC if K else 1
+    wp = aligned_empty((P, min(KC, max(K, 1)), nr), w.dtype)
+    wp_last = aligned_empty((P, last, nr), w.dtype)
+    _tn_blocks(a, w, j0, out, wp, wp_last)
 
 
 if config.DISABLE_JIT:  # intrinsics exist only compiled: a NumPy stand-in
 
-    def tn_accumulate(a, w, out, r0, r1, scratch=None):  # noqa: D103, F811
-        out[r0:r1, : w.shape[1]] += a[:, r0:r1].T @ w
+    def tn_accumulate(a, w, out, j0=0):  # noqa: D103, F811
+        cols = w[:, j0 : j0 + out.shape[1]]
+        out[:, : cols.shape[1]] += a.T @ cols
