@@ -113,12 +113,14 @@ def _wide_vectors(typingctx):
 # --------------------------------------------------------------------------
 # Declared mirror: _exp64/_tanh64/_sigmoid64 and the float32 functions below
 # share their steps; the constants and polynomial degrees differ by precision.
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-_SHIFT = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer
-_EXP_HI = 709.0
-_EXP_LO = -708.0
+from ._expconst import (  # noqa: E402  (shared with _cellrows' vector code)
+    _EXP_HI,
+    _EXP_LO,
+    _LN2_HI,
+    _LN2_LO,
+    _LOG2E,
+    _SHIFT,
+)
 
 
 @register_jitable
@@ -202,20 +204,20 @@ def _sigmoid64(x):
 # --------------------------------------------------------------------------
 # Declared mirror: the float64 functions above, with float32 constants and
 # shorter polynomials (a generic version would promote to float64).
-_F = np.float32
-_LOG2E_32 = _F(1.4426950408889634)
-_LN2_HI_32 = _F(0.693359375)  # few mantissa bits: n * hi is exact
-_LN2_LO_32 = _F(-2.12194440e-4)
-_SHIFT_32 = _F(12582912.0)  # 1.5 * 2**23
-_EXP_HI_32 = _F(88.0)
-_EXP_LO_32 = _F(-87.0)
-_C2, _C3, _C4, _C5, _C6, _C7 = (
-    _F(0.5),
-    _F(1.0 / 6.0),
-    _F(1.0 / 24.0),
-    _F(1.0 / 120.0),
-    _F(1.0 / 720.0),
-    _F(1.0 / 5040.0),
+from ._expconst import (  # noqa: E402
+    _C2,
+    _C3,
+    _C4,
+    _C5,
+    _C6,
+    _C7,
+    _EXP_HI_32,
+    _EXP_LO_32,
+    _F,
+    _LN2_HI_32,
+    _LN2_LO_32,
+    _LOG2E_32,
+    _SHIFT_32,
 )
 _ONE_32 = _F(1.0)
 _TWO_32 = _F(2.0)

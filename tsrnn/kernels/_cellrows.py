@@ -50,32 +50,35 @@ def _emit_unit_loop(context, builder, fty, n, streams, compute):
     def vstore(v, ptr, j):
         builder.store(v, builder.bitcast(builder.gep(ptr, [j]), vptr), align=align)
 
-    n_main = builder.mul(builder.sdiv(n, intp(VL)), intp(VL))
-    with cgutils.for_range_slice(builder, intp(0), n_main, intp(VL)) as (j, _):
-        res = compute([vload(p, j) for p in ins])
-        for v, p in zip(res, outs):
-            vstore(v, p, j)
-    rem = builder.sub(n, n_main)
-    with builder.if_then(builder.icmp_signed(">", rem, intp(0))):
-        # the tail through zero-padded staging vectors: the same operations
-        stage_in = [cgutils.alloca_once(builder, fty, size=VL) for _ in ins]
-        stage_out = [cgutils.alloca_once(builder, fty, size=VL) for _ in outs]
-        zero = ir.Constant(fty, 0.0)
-        with cgutils.for_range(builder, intp(VL)) as lp:
-            k = lp.index
-            ok = builder.icmp_signed("<", k, rem)
-            src_k = builder.select(ok, builder.add(n_main, k), n_main)
-            for s, p in zip(stage_in, ins):
-                x = builder.load(builder.gep(p, [src_k]))
-                builder.store(builder.select(ok, x, zero), builder.gep(s, [k]))
-        res = compute([vload(s, intp(0)) for s in stage_in])
-        for v, s in zip(res, stage_out):
-            vstore(v, s, intp(0))
-        with cgutils.for_range(builder, rem) as lp:
-            k = lp.index
-            for s, p in zip(stage_out, outs):
-                x = builder.load(builder.gep(s, [k]))
-                builder.store(x, builder.gep(p, [builder.add(n_main, k)]))
+    # one loop body (its code is compiled once): whole vectors read and write
+    # the rows in place, the last partial one goes through zero-padded
+    # staging vectors (the same operations on every lane)
+    stage_in = [cgutils.alloca_once(builder, fty, size=VL) for _ in ins]
+    stage_out = [cgutils.alloca_once(builder, fty, size=VL) for _ in outs]
+    zero = ir.Constant(fty, 0.0)
+    n_up = builder.mul(builder.sdiv(builder.add(n, intp(VL - 1)), intp(VL)), intp(VL))
+    with cgutils.for_range_slice(builder, intp(0), n_up, intp(VL)) as (j, _):
+        rem = builder.sub(n, j)
+        full = builder.icmp_signed(">=", rem, intp(VL))
+        with builder.if_then(builder.not_(full)):
+            with cgutils.for_range(builder, intp(VL)) as lp:
+                k = lp.index
+                ok = builder.icmp_signed("<", k, rem)
+                src_k = builder.select(ok, builder.add(j, k), j)
+                for st, ptr in zip(stage_in, ins):
+                    x = builder.load(builder.gep(ptr, [src_k]))
+                    builder.store(builder.select(ok, x, zero), builder.gep(st, [k]))
+        src = [builder.select(full, builder.gep(p_, [j]), st) for p_, st in zip(ins, stage_in)]
+        dst = [builder.select(full, builder.gep(p_, [j]), st) for p_, st in zip(outs, stage_out)]
+        res = compute([vload(p_, intp(0)) for p_ in src])
+        for v, p_ in zip(res, dst):
+            vstore(v, p_, intp(0))
+        with builder.if_then(builder.not_(full)):
+            with cgutils.for_range(builder, rem) as lp:
+                k = lp.index
+                for st, ptr in zip(stage_out, outs):
+                    x = builder.load(builder.gep(st, [k]))
+                    builder.store(x, builder.gep(ptr, [builder.add(j, k)]))
 
 
 def fty_bits(fty) -> int:
@@ -167,7 +170,7 @@ def lstm_back_rows(typingctx, gates, c_prev, tc, dh, dc, r0, r1):
 # constants, clamps, fused multiply-adds and exponent-bit scaling, so each
 # lane gets the bits the scalar function gives.
 def _exp_consts(bits):
-    from . import _activations as act
+    from . import _expconst as act
 
     if bits == 32:
         poly = (act._C7, act._C6, act._C5, act._C4, act._C3, act._C2, 1.0, 1.0)

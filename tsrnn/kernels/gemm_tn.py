@@ -194,15 +194,6 @@ _pack16 = _make_pack(16)
 _pack8 = _make_pack(8)
 
 
-@jit
-def _pack_block(w, k0, j0, wb):
-    """``wb[q, p, c] = w[k0 + p, j0 + q NR + c]``, zero past ``w``'s columns."""
-    if wb.shape[2] == 16:
-        _pack16(w, k0, j0, wb)
-    else:
-        _pack8(w, k0, j0, wb)
-
-
 def _make_pack_pair(NR):
     @jit
     def pack(w_ih, w_hh, out):
@@ -229,49 +220,65 @@ _pair16 = _make_pack_pair(16)
 _pair8 = _make_pack_pair(8)
 
 
-@jit
+_PAIR = {16: _pair16, 8: _pair8}
+_PACK = {16: _pack16, 8: _pack8}
+
+
 def pack_gate_weights(w_ih, w_hh, out):
     """Pack ``[W_ih^T; W_hh^T]`` (torch's ``(G, I)`` and ``(G, H)``) into panels.
 
     What ``pack_panels(np.concatenate([w_ih.T, w_hh.T]), out)`` gives, in one
-    call (the fused product of the RNN and LSTM scans, packed at every
-    forward pass).
+    compiled call (the fused product of the RNN and LSTM scans, packed at
+    every forward pass). C-contiguous arrays of one dtype.
     """
-    if out.shape[2] == 16:
-        _pair16(w_ih, w_hh, out)
-    else:
-        _pair8(w_ih, w_hh, out)
+    _PAIR[out.shape[2]](w_ih, w_hh, out)
 
 
-@jit
 def pack_rows(w, out):
-    """``pack_panels(w, out)`` for a C-contiguous ``w``, in one call."""
-    _pack_block(w, 0, 0, out)
+    """``pack_panels(w, out)`` for a C-contiguous ``w``, in one compiled call."""
+    _PACK[out.shape[2]](w, 0, 0, out)
 
 
 @jit
-def _tn_blocks(a, w, j0, out, wp, wp_last):
-    """:func:`tn_accumulate` with its block buffers."""
-    K = a.shape[0]
-    P = wp.shape[0]
+def _tn_tiles(a, wb, out, k0):
+    """The tiles over one packed block ``wb`` of rows ``k0 ..`` of the window."""
+    P = wb.shape[0]
     M = a.shape[1]
     m4 = M // 4 * 4
-    for k0 in range(0, K, KC):
-        wb = wp if K - k0 >= KC else wp_last
-        _pack_block(w, k0, j0, wb)
-        jb = 0
-        while jb + TN_PANELS <= P:
-            for i in range(0, m4, 4):
-                _tn_block(a, i, wb, jb, out, k0)
-            for i in range(m4, M):
-                _tn_row(a, i, wb, jb, out, k0)
-            jb += TN_PANELS
-        while jb < P:
-            for i in range(0, m4, 4):
-                _tn_4x1(a, i, wb, jb, out, k0)
-            for i in range(m4, M):
-                _tn_1x1(a, i, wb, jb, out, k0)
-            jb += 1
+    jb = 0
+    while jb + TN_PANELS <= P:
+        for i in range(0, m4, 4):
+            _tn_block(a, i, wb, jb, out, k0)
+        for i in range(m4, M):
+            _tn_row(a, i, wb, jb, out, k0)
+        jb += TN_PANELS
+    while jb < P:
+        for i in range(0, m4, 4):
+            _tn_4x1(a, i, wb, jb, out, k0)
+        for i in range(m4, M):
+            _tn_1x1(a, i, wb, jb, out, k0)
+        jb += 1
+
+
+# one driver per panel width, each calling its packer (so that a dtype
+# compiles one packer only; a packer passed in a closure was not cached)
+@jit
+def _tn_blocks16(a, w, j0, out, wp, wp_last):
+    for k0 in range(0, a.shape[0], KC):
+        wb = wp if a.shape[0] - k0 >= KC else wp_last
+        _pack16(w, k0, j0, wb)
+        _tn_tiles(a, wb, out, k0)
+
+
+@jit
+def _tn_blocks8(a, w, j0, out, wp, wp_last):
+    for k0 in range(0, a.shape[0], KC):
+        wb = wp if a.shape[0] - k0 >= KC else wp_last
+        _pack8(w, k0, j0, wb)
+        _tn_tiles(a, wb, out, k0)
+
+
+_TN_BLOCKS = {16: _tn_blocks16, 8: _tn_blocks8}
 
 
 def tn_accumulate(a, w, out, j0=0):
@@ -292,7 +299,7 @@ def tn_accumulate(a, w, out, j0=0):
     last = K - (K - 1) // KC * KC if K else 1
     wp = aligned_empty((P, min(KC, max(K, 1)), nr), w.dtype)
     wp_last = aligned_empty((P, last, nr), w.dtype)
-    _tn_blocks(a, w, j0, out, wp, wp_last)
+    _TN_BLOCKS[nr](a, w, j0, out, wp, wp_last)
 
 
 if config.DISABLE_JIT:  # intrinsics exist only compiled: a NumPy stand-in
