@@ -23,6 +23,7 @@ from tsrnn.kernels._activations import (
     tanh_2d,
     tanh_of,
 )
+from tsrnn.kernels._cellrows import back_rows_reference
 
 DTYPES = [np.float32, np.float64]
 
@@ -214,3 +215,23 @@ def test_lstm_cell_output_and_backward_passes_match_the_equations(dtype):
     np.testing.assert_array_equal(d[:r0], gates[:r0])
     np.testing.assert_array_equal(dc_out[r1:], dc[r1:])
     assert (sq[:r0] == 7).all() and (sq[r1:] == 7).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("H", [1, 5, 8, 16, 21, 32, 40, 64])
+def test_backward_cell_step_gives_the_bits_of_the_operations_one_by_one(dtype, H):
+    """The vector code of the backward cell step (``_cellrows.lstm_back_rows``) (whole vectors and the
+    staged tail of ``H mod lanes`` units) rounds exactly as its operations
+    done one at a time (NumPy, element-wise), on the rows asked only."""
+    rng = np.random.default_rng(H)
+    B, r0, r1 = 7, 1, 6
+    gates = rng.uniform(0.05, 0.95, (B, 4 * H)).astype(dtype)
+    cp, tc, dh, dc = (rng.standard_normal((B, H)).astype(dtype) for _ in range(4))
+    got_g, got_c = gates.copy(), dc.copy()
+    lstm_cell_back_2d(got_g, cp, tc, dh, got_c, np.zeros(B), r0, r1)
+    ref_g, ref_c = gates.copy(), dc.copy()
+    back_rows_reference(ref_g, cp, tc, dh, ref_c, r0, r1)
+    np.testing.assert_array_equal(got_g, ref_g)
+    np.testing.assert_array_equal(got_c, ref_c)
+    np.testing.assert_array_equal(got_g[:r0], gates[:r0])
+    np.testing.assert_array_equal(got_c[r1:], dc[r1:])

@@ -41,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from ..kernels._linalg import pack_panels
+from ..kernels._linalg import aligned_empty, pack_panels, panel_width
+from ..kernels.gemm_tn import pack_gate_weights, pack_rows
 from ..kernels.gru import gru_backward, gru_forward
 from ..kernels.lstm import lstm_backward, lstm_forward
 from ..kernels.rnn import rnn_backward, rnn_forward
@@ -53,7 +54,7 @@ from ..kernels.stream import (
     stream_rnn_tanh,
     stream_sru,
 )
-from .threads import hoisted_products, project, run_rows
+from .threads import hoisted_products, project, run_rows, weight_gradients
 from .workspace import take
 
 SRU_ALPHA = sqrt(3.0)  # sqrt(1 + 2 exp(highway_bias)) at highway_bias = 0
@@ -155,7 +156,9 @@ def _fused_scan(stack, p, suffix, x, s0):
     H, dt = stack.hidden_size, stack.dtype
     w_ih, w_hh = p["weight_ih" + suffix], p["weight_hh" + suffix]
     G = w_ih.shape[0]
-    wp = pack_panels(np.concatenate([w_ih.T, w_hh.T]))
+    nr = panel_width(dt)
+    wp = aligned_empty((-(-G // nr), I + H, nr), dt)
+    pack_gate_weights(w_ih, w_hh, wp)
     bias = np.zeros((1, G), dtype=dt)
     if stack.bias:
         bias[0] = p["bias_ih" + suffix] + p["bias_hh" + suffix]
@@ -191,10 +194,10 @@ def _lstm_forward(stack, p, suffix, x, s0, keep=True):
     # backward's weight and bias gradients are then one product over them
     # (xhs[T] takes the last step's h, unused)
     xhs = take((n_c, B, I + H + 1), dt)
-    xhs[:, :, I + H] = 1.0
+    if keep:
+        xhs[:, :, I + H] = 1.0
     tcs = take((n_g, B, H), dt)
-    scale = _lstm_scale(G, H, dt)
-    args = (x, wp, bias, scale, h0, c0, gates, hs, cs, tcs, xhs, rec)
+    args = (x, wp, bias, h0, c0, gates, hs, cs, tcs, xhs, rec)
     run_rows(lstm_forward, args, B, work)
     final = (hs[T], cs[T % n_c])
     if not keep:
@@ -245,7 +248,8 @@ def _gated_backward(run_scan):
         ds0 = np.empty((stack.n_states, B, H), dtype=dt)
         dh_sq = np.empty((T, B), dtype=np.float64)
         dh_last = np.ascontiguousarray(ds_last[0])
-        wp_hh = pack_panels(w_hh)
+        wp_hh = aligned_empty((-(-H // panel_width(dt)), w_hh.shape[0], panel_width(dt)), dt)
+        pack_rows(w_hh, wp_hh)  # pack_panels(w_hh) in one call
         if dcs is not None and stack.n_states < 2:
             raise ValueError(f"a {stack.cell} layer has no cell state to take dcs")
         da_h = run_scan(
@@ -258,11 +262,10 @@ def _gated_backward(run_scan):
         da2 = (da_h if cache.gates is None else cache.gates).reshape(T * B, -1)
         products = []
         if cache.xhs is not None:
-            # [dW_ih, dW_hh, db] = dA^T [x, h_prev, 1]: one product (the input
-            # and recurrent pre-activations share their gradient)
-            xh2 = cache.xhs.reshape(T * B, -1)
-            dw = np.empty((da2.shape[1], xh2.shape[1]), dtype=dt)
-            products.append((da2.T, xh2, dw, False))
+            # [dW_ih, dW_hh, db]^T = [x, h_prev, 1]^T dA: one product (the input
+            # and recurrent pre-activations share their gradient), through the
+            # scans' tile (see kernels.gemm_tn)
+            dwt = weight_gradients(cache.xhs.reshape(T * B, -1), da2)
         else:
             dah2 = da_h.reshape(T * B, -1)
             h_prev2 = cache.hs[:-1].reshape(T * B, H)
@@ -275,11 +278,11 @@ def _gated_backward(run_scan):
             products.append((da2, w_ih, dx, False))
         hoisted_products(products)
         if cache.xhs is not None:
-            g["weight_ih" + suffix] += dw[:, :I]
-            g["weight_hh" + suffix] += dw[:, I : I + H]
+            g["weight_ih" + suffix] += dwt[:I].T
+            g["weight_hh" + suffix] += dwt[I : I + H].T
             if stack.bias:
-                g["bias_ih" + suffix] += dw[:, I + H]
-                g["bias_hh" + suffix] += dw[:, I + H]
+                g["bias_ih" + suffix] += dwt[I + H]
+                g["bias_hh" + suffix] += dwt[I + H]
         elif stack.bias:
             g["bias_ih" + suffix] += da2.sum(axis=0)
             g["bias_hh" + suffix] += dah2.sum(axis=0)

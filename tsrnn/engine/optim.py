@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.optim import adam_step
+
 
 def clip_grad_norm(grad: np.ndarray, max_norm: float | None) -> float:
     """Scale ``grad`` in place by ``min(1, max_norm / ||grad||_2)``.
@@ -65,6 +67,23 @@ class Adam:
         """Update ``theta`` in place from ``grad``."""
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
+        dt = self.m.dtype
+        if (
+            theta.dtype == grad.dtype == dt == self.v.dtype
+            and dt in (np.float32, np.float64)
+            and theta.ndim == grad.ndim == 1
+            and theta.flags.c_contiguous
+            and grad.flags.c_contiguous
+            and theta.flags.writeable
+        ):
+            # one pass, the same operations and bits as the expressions below
+            f = dt.type
+            adam_step(
+                theta, grad, self.m, self.v, f(b1), f(1.0 - b1), f(b2), f(1.0 - b2),
+                f(self.learning_rate / (1.0 - b1**self.t)),
+                float(np.sqrt(1.0 - b2**self.t)), self.epsilon,
+            )
+            return
         self.m *= b1
         self.m += (1.0 - b1) * grad
         self.v *= b2

@@ -23,7 +23,8 @@ import numpy as np
 import scipy.linalg.cython_blas  # noqa: F401  (the BLAS Numba links: load it first
 from threadpoolctl import ThreadpoolController  # so that the controller sees it)
 
-from ..kernels._linalg import pack_panels, panel_matmul
+from ..kernels._linalg import pack_panels, panel_matmul, panel_width
+from ..kernels.gemm_tn import tn_accumulate
 
 # ---------------------------------------------------------------- row threads
 # The B streams of a batch are independent through the whole scan, forward and
@@ -111,6 +112,17 @@ def run_rows(kernel, args, rows, work_per_row):
 # ------------------------------------------------------------ split products
 # OpenBLAS runs a product of fewer multiply-adds than this on one thread
 _BLAS_THREADED = 262_144
+# Rows per part of a split product, at least: every BLAS call packs the whole
+# right-hand operand again (the (T B, I + H + 1) rows of the weight gradients,
+# 850 KB at H = 64), so parts of 32 rows spent about as long packing as
+# multiplying. A float32 LSTM training step (B 64, T 48) with parts of >= 32 /
+# 128 / 256 rows, one core free: H 32 2.22 / 2.01 / 2.08 ms, H 64 4.88 / 4.57 /
+# 4.34, H 128 13.3 / 12.8 / 12.2 (same bits). 128 keeps two parts for two
+# threads from H = 64.
+PART_ROWS = 128
+# Part boundaries on multiples of this: OpenBLAS's results did not depend on
+# such a split (float32, M = 64-1024 split at multiples of 32; 8-row parts did)
+_BLAS_ROWS = 32
 
 
 def hoisted_products(products):
@@ -138,8 +150,9 @@ def hoisted_products(products):
         M, K = a.shape
         work = M * K * b.shape[1]
         big = big or work >= _BLAS_THREADED
-        parts = max(1, min(MAX_PARTS, M // 32, int(work // PARALLEL_WORK)))
+        parts = max(1, min(MAX_PARTS, M // PART_ROWS, int(work // PARALLEL_WORK)))
         step = -(-M // parts)
+        step = -(-step // _BLAS_ROWS) * _BLAS_ROWS
         for k, lo in enumerate(range(0, M, step)):
             hi = min(M, lo + step)
 
@@ -155,6 +168,34 @@ def hoisted_products(products):
             run_tasks(groups)
     else:
         run_tasks(groups)
+
+
+def weight_gradients(xh2, da2):
+    """``xh2^T da2`` (``(K, M)^T (K, N)``), columns split between the scans' threads.
+
+    The weight gradients of a layer after its backward scan
+    (:mod:`tsrnn.kernels.gemm_tn`); returns ``(M, N)``. Each thread takes
+    whole panels of columns (and packs only those); every element's sum runs
+    in one order, so the bits do not depend on the split.
+    """
+    K, M = xh2.shape
+    N = da2.shape[1]
+    nr = panel_width(da2.dtype)
+    P = -(-N // nr)
+    n = min(n_threads(), P, int(K * M * N // PARALLEL_WORK))
+    if n <= 1:
+        out = np.zeros((M, P * nr), dtype=da2.dtype)
+        tn_accumulate(xh2, da2, out)
+        return out[:, :N]
+    per = -(-P // n)
+    parts = [np.zeros((M, min(per, P - q) * nr), dtype=da2.dtype) for q in range(0, P, per)]
+    run_tasks(
+        [
+            [lambda out=out, k=k: tn_accumulate(xh2, da2, out, k * per * nr)]
+            for k, out in enumerate(parts)
+        ]
+    )
+    return np.concatenate(parts, axis=1)[:, :N]
 
 
 def project(x2, w, bias):

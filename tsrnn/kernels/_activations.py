@@ -113,12 +113,14 @@ def _wide_vectors(typingctx):
 # --------------------------------------------------------------------------
 # Declared mirror: _exp64/_tanh64/_sigmoid64 and the float32 functions below
 # share their steps; the constants and polynomial degrees differ by precision.
-_LOG2E = 1.4426950408889634
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-_SHIFT = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer
-_EXP_HI = 709.0
-_EXP_LO = -708.0
+from ._expconst import (  # noqa: E402  (shared with _cellrows' vector code)
+    _EXP_HI,
+    _EXP_LO,
+    _LN2_HI,
+    _LN2_LO,
+    _LOG2E,
+    _SHIFT,
+)
 
 
 @register_jitable
@@ -202,20 +204,20 @@ def _sigmoid64(x):
 # --------------------------------------------------------------------------
 # Declared mirror: the float64 functions above, with float32 constants and
 # shorter polynomials (a generic version would promote to float64).
-_F = np.float32
-_LOG2E_32 = _F(1.4426950408889634)
-_LN2_HI_32 = _F(0.693359375)  # few mantissa bits: n * hi is exact
-_LN2_LO_32 = _F(-2.12194440e-4)
-_SHIFT_32 = _F(12582912.0)  # 1.5 * 2**23
-_EXP_HI_32 = _F(88.0)
-_EXP_LO_32 = _F(-87.0)
-_C2, _C3, _C4, _C5, _C6, _C7 = (
-    _F(0.5),
-    _F(1.0 / 6.0),
-    _F(1.0 / 24.0),
-    _F(1.0 / 120.0),
-    _F(1.0 / 720.0),
-    _F(1.0 / 5040.0),
+from ._expconst import (  # noqa: E402
+    _C2,
+    _C3,
+    _C4,
+    _C5,
+    _C6,
+    _C7,
+    _EXP_HI_32,
+    _EXP_LO_32,
+    _F,
+    _LN2_HI_32,
+    _LN2_LO_32,
+    _LOG2E_32,
+    _SHIFT_32,
 )
 _ONE_32 = _F(1.0)
 _TWO_32 = _F(2.0)
@@ -316,6 +318,7 @@ _overload_by_width(fast_sigmoid, _sigmoid32, _sigmoid64)
 # inlined call site costs compile time, so there are five, shared by the scans
 # and the streaming drivers (which call them on (1, n) rows).
 # Outputs must not alias inputs (an aliased map falls back to scalar code).
+from ._cellrows import lstm_back_rows  # noqa: E402
 from ._jit import jit  # noqa: E402
 
 # No FMA contraction by LLVM here: it fused the vectorized body and the scalar
@@ -475,41 +478,12 @@ def lstm_cell_back_2d(gates, c_prev, tc, dh, dc, sq, r0, r1):
     ``gates`` (B, 4H): the activated ``i, f, g, o`` in, the gradients of the
     pre-activations out; ``tc = tanh(c_t)``; ``dh`` the total ``dL/dh_t``;
     ``dc`` ``dL/dc_t`` from the step after in, ``dL/dc_{t-1}`` out;
-    ``sq[b] = ||dh[b]||^2`` (float64). Three vectorized passes per row, each
-    reading and writing few arrays (one loop writing all four gate blocks and
-    ``dc`` had too many possible aliases for LLVM's vectorizer, and ran scalar).
+    ``sq[b] = ||dh[b]||^2`` (float64). The cell's arithmetic is
+    :func:`~._cellrows.lstm_back_rows`, vector code written out: as three
+    vectorized loops per row here (one loop writing all four gate blocks and
+    ``dc`` had too many possible aliases for LLVM's vectorizer) it ran the
+    units of ``H <= 32`` one at a time, in the loops' scalar remainders.
     """
-    _wide_vectors()
-    H = dc.shape[1]
-    one = dc.dtype.type(1.0)
     for b in range(r0, r1):
-        a = gates[b]
-        i_ = a[:H]  # slices: see lstm_cell_2d
-        f_ = a[H : 2 * H]
-        g_ = a[2 * H : 3 * H]
-        o_ = a[3 * H : 4 * H]
-        cp = c_prev[b]
-        tb = tc[b]
-        hb = dh[b]
-        cb = dc[b]
-        sq[b] = _sum_sq64(hb)
-        # dc_t += dh o (1 - tc^2);  d_o = dh tc o (1 - o)
-        for j in range(H):
-            o = o_[j]
-            t = tb[j]
-            d = hb[j]
-            cb[j] = cb[j] + d * o * (one - t * t)
-            o_[j] = d * t * o * (one - o)
-        # d_i = dc g i (1 - i);  d_g = dc i (1 - g^2)
-        for j in range(H):
-            i = i_[j]
-            g = g_[j]
-            d = cb[j]
-            i_[j] = d * g * i * (one - i)
-            g_[j] = d * i * (one - g * g)
-        # d_f = dc c_{t-1} f (1 - f);  dc_{t-1} = dc f
-        for j in range(H):
-            f = f_[j]
-            d = cb[j]
-            f_[j] = d * cp[j] * f * (one - f)
-            cb[j] = d * f
+        sq[b] = _sum_sq64(dh[b])
+    lstm_back_rows(gates, c_prev, tc, dh, dc, r0, r1)

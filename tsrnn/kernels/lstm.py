@@ -21,18 +21,14 @@ whatever the split.
 
 from __future__ import annotations
 
-from ._activations import (
-    lstm_cell_2d,
-    lstm_cell_back_2d,
-    lstm_gates_2d,
-    lstm_output_2d,
-)
+from ._activations import lstm_cell_back_2d
+from ._cellrows import lstm_step_rows
 from ._jit import jit
 from ._linalg import copy2d, panel_matmul, put_columns
 
 
 @jit
-def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, tcs, xhs, rec, r0, r1):
+def lstm_forward(x, wp, bias, h0, c0, gates, hs, cs, tcs, xhs, rec, r0, r1):
     """Run one LSTM layer (one direction) over T steps for streams ``r0 .. r1-1``.
 
     Parameters
@@ -44,9 +40,6 @@ def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, tcs, xhs, rec, r0, r
         :func:`~tsrnn.kernels._linalg.pack_panels`.
     bias : ndarray of shape (1, 4H)
         ``b_ih + b_hh``.
-    scale : ndarray of shape (4H,)
-        1 for the sigmoid gates, 2 for the cell gate (see Notes); made by
-        the caller (``np.ones`` in a kernel costs compile time).
     h0, c0 : ndarray of shape (B, H)
         Initial state, read only.
     gates : ndarray of shape (T, B, 4H)
@@ -70,11 +63,11 @@ def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, tcs, xhs, rec, r0, r
     One product per step, ``[x_t, h_{t-1}] [W_ih^T; W_hh^T] + b``: the input
     half rides along with the recurrent one instead of being a (T, B, 4H)
     array written before the scan and read back (10-25 % faster, measured).
-    All four gates go through one vectorized sigmoid per step, the cell gate
-    as ``tanh(x) = 2 sigmoid(2 x) - 1`` (absolute error below 1e-16, and one
-    pass over a (B, 4H) block instead of 4 B short ones); then one vectorized
-    pass per stream makes ``c_t`` and ``tanh(c_t)`` (:func:`lstm_cell_2d`)
-    and one ``h_t`` (:func:`lstm_output_2d`).
+    All four gates go through a sigmoid, the cell gate as ``tanh(x) =
+    2 sigmoid(2 x) - 1`` (absolute error below 1e-16), and ``c_t``,
+    ``tanh(c_t)`` and ``h_t`` follow in the same pass over each stream's
+    units (:func:`~._cellrows.lstm_step_rows`, vector code written out: as
+    three loops per step, LLVM ran the units of small ``H`` one at a time).
     """
     T = x.shape[0]
     n_i = x.shape[2]
@@ -91,9 +84,10 @@ def lstm_forward(x, wp, bias, scale, h0, c0, gates, hs, cs, tcs, xhs, rec, r0, r
         g_t = gates[t % n_g]
         tc = tcs[t % n_g]
         panel_matmul(xh, wp, bias, rec, r0, r1)
-        lstm_gates_2d(rec[r0:r1], scale, g_t[r0:r1])
-        lstm_cell_2d(g_t, cs[t % n_c], cs[(t + 1) % n_c], tc, r0, r1)
-        lstm_output_2d(g_t, tc, hs[t + 1], xhs[(t + 1) % n_x], n_i, r0, r1)
+        lstm_step_rows(
+            rec, g_t, cs[t % n_c], cs[(t + 1) % n_c], tc, hs[t + 1],
+            xhs[(t + 1) % n_x], n_i, r0, r1,
+        )
 
 
 @jit
