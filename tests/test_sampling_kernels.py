@@ -71,8 +71,13 @@ def test_batched_sampler_is_bit_identical(cell, kw, monkeypatch):
     rng = np.random.default_rng(0)
     t = np.arange(160)
     y = np.sin(2 * np.pi * t / 12) + 0.3 * rng.standard_normal(160) + 5
+    # float64: the batched sampler's bits are the point here. A float32 fit
+    # of the 2-layer SRU quantile model diverged (NaN loss at batch 4) once
+    # in a full CI run on 2026-12-07 and never in isolation (12 seeds, both
+    # dtypes, no divergence): an open issue, not this test's subject
     params = dict(cell=cell, strategy="recursive", loss="normal", hidden_size=7,
-                  max_iter=2, random_state=0, season_length=12) | kw
+                  max_iter=2, random_state=0, season_length=12,
+                  dtype="float64") | kw
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = RNNForecaster(**params).fit(y)
