@@ -154,6 +154,43 @@ def _row_step(context, builder, aryty, ary):
     return builder.sdiv(strides[0], itemsize)
 
 
+def vector_fma(builder, vty, VL, bits):
+    """``llvm.fma`` on vectors of type ``vty`` (``VL`` lanes of ``bits``), or
+    None where the CPU has no FMA (:func:`rank1_update` then multiplies and
+    adds)."""
+    if not _FMA:
+        return None
+    return cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(vty, [vty, vty, vty]), f"llvm.fma.v{VL}f{bits}"
+    )
+
+
+def rank1_update(builder, vty, VL, acc, scalar, wv, fma):
+    """``acc[r][q][v] += scalar(r) * wv[q][v]`` for every tile row ``r``.
+
+    The inner step of the register tiles (:func:`_make_tile`,
+    :mod:`.gemm_tn`): each row's scalar is broadcast to a vector once and
+    multiply-added into that row's accumulators (one rounding with FMA).
+    """
+    for r in range(len(acc)):
+        bc = builder.insert_element(
+            ir.Constant(vty, ir.Undefined), scalar(r), ir.Constant(ir.IntType(32), 0)
+        )
+        bc = builder.shuffle_vector(
+            bc,
+            ir.Constant(vty, ir.Undefined),
+            ir.Constant(ir.VectorType(ir.IntType(32), VL), [0] * VL),
+        )
+        for q in range(len(wv)):
+            for v in range(len(wv[q])):
+                x = builder.load(acc[r][q][v])
+                if fma is not None:
+                    x = builder.call(fma, [bc, wv[q][v], x])
+                else:
+                    x = builder.fadd(x, builder.fmul(bc, wv[q][v]))
+                builder.store(x, acc[r][q][v])
+
+
 def _make_tile(MR, NPAN):
     """An intrinsic computing ``MR`` rows times ``NPAN`` panels.
 
@@ -284,12 +321,7 @@ def _make_tile(MR, NPAN):
                             builder.store(x, acc[r][last][v])
 
         # the inner-dimension loop: accumulators stay in registers
-        if _FMA:
-            fma = cgutils.get_or_insert_function(
-                builder.module,
-                ir.FunctionType(vty, [vty, vty, vty]),
-                f"llvm.fma.v{VL}f{a_ty.dtype.bitwidth}",
-            )
+        fma = vector_fma(builder, vty, VL, a_ty.dtype.bitwidth)
         with cgutils.for_range(builder, K) as loop:
             p = loop.index
             off = builder.mul(p, intp(NR))
@@ -297,24 +329,15 @@ def _make_tile(MR, NPAN):
                 [vload(builder.gep(w_pan[q], [off]), v * VL) for v in range(NV)]
                 for q in range(NPAN)
             ]
-            for r in range(MR):
-                s = builder.load(builder.gep(a_rows[r], [p]))
-                bc = builder.insert_element(
-                    ir.Constant(vty, ir.Undefined), s, ir.Constant(ir.IntType(32), 0)
-                )
-                bc = builder.shuffle_vector(
-                    bc,
-                    ir.Constant(vty, ir.Undefined),
-                    ir.Constant(ir.VectorType(ir.IntType(32), VL), [0] * VL),
-                )
-                for q in range(NPAN):
-                    for v in range(NV):
-                        x = builder.load(acc[r][q][v])
-                        if _FMA:
-                            x = builder.call(fma, [bc, wv[q][v], x])
-                        else:
-                            x = builder.fadd(x, builder.fmul(bc, wv[q][v]))
-                        builder.store(x, acc[r][q][v])
+            rank1_update(
+                builder,
+                vty,
+                VL,
+                acc,
+                lambda r: builder.load(builder.gep(a_rows[r], [p])),
+                wv,
+                fma,
+            )
 
         # stores; a partial last panel through the staging block again
         for r in range(MR):

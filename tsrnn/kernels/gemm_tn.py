@@ -32,14 +32,15 @@ from numba.extending import intrinsic
 
 from ._jit import jit
 from ._linalg import (
-    _FMA,
     AVX512,
     NV,
     VEC_BYTES,
     _row_step,
     aligned_empty,
     panel_width,
+    rank1_update,
     request_wide_vectors,
+    vector_fma,
 )
 
 #: Rows of the window per block: a block of ``W`` packed (16 panels of 64
@@ -114,12 +115,7 @@ def _make_tile_tn(MR, NPAN):
                 for v in range(NV):
                     x = vload(o_rows[r], intp(q * NR + v * VL))
                     builder.store(x, acc[r][q][v])
-        if _FMA:
-            fma = cgutils.get_or_insert_function(
-                builder.module,
-                ir.FunctionType(vty, [vty, vty, vty]),
-                f"llvm.fma.v{VL}f{bits}",
-            )
+        fma = vector_fma(builder, vty, VL, bits)
         a_col = builder.gep(A.data, [builder.add(builder.mul(k0, a_step), i)])
         w_base = builder.gep(W.data, [builder.mul(jb, panel)])
         w_pan = [builder.gep(w_base, [builder.mul(intp(q), panel)]) for q in range(NPAN)]
@@ -131,24 +127,15 @@ def _make_tile_tn(MR, NPAN):
                 [vload(builder.gep(w_pan[q], [off]), intp(v * VL)) for v in range(NV)]
                 for q in range(NPAN)
             ]
-            for r in range(MR):
-                s = builder.load(builder.gep(a_p, [intp(r)]))
-                bc = builder.insert_element(
-                    ir.Constant(vty, ir.Undefined), s, ir.Constant(ir.IntType(32), 0)
-                )
-                bc = builder.shuffle_vector(
-                    bc,
-                    ir.Constant(vty, ir.Undefined),
-                    ir.Constant(ir.VectorType(ir.IntType(32), VL), [0] * VL),
-                )
-                for q in range(NPAN):
-                    for v in range(NV):
-                        x = builder.load(acc[r][q][v])
-                        if _FMA:
-                            x = builder.call(fma, [bc, wv[q][v], x])
-                        else:
-                            x = builder.fadd(x, builder.fmul(bc, wv[q][v]))
-                        builder.store(x, acc[r][q][v])
+            rank1_update(
+                builder,
+                vty,
+                VL,
+                acc,
+                lambda r: builder.load(builder.gep(a_p, [intp(r)])),
+                wv,
+                fma,
+            )
         for r in range(MR):
             for q in range(NPAN):
                 for v in range(NV):
