@@ -9,7 +9,9 @@ through :mod:`joblib` (the project's one parallel path, as
 :class:`~tsrnn.PerSeriesForecaster`); forecasts are the median (or mean) of
 the members' forecasts, step by step. ``update`` streams new observations into
 every member. The cost is ``n_members`` fits; ``benchmarks/bench_accuracy.py``
-reports it beside the gain.
+reports it beside the gain. ``RNNForecaster(n_ensemble=k)`` is the seed
+ensemble of one forecaster as a parameter: the same seeds (:mod:`.members`),
+the median.
 """
 
 from __future__ import annotations
