@@ -183,6 +183,14 @@ class CombinesMembers:
         for m in members:  # each refreshes its own conformal pool
             m._update_block(block)
 
+    def _forget_intervals(self) -> None:
+        members = self._members()
+        if members is None:
+            super()._forget_intervals()
+            return
+        for m in members:  # a copy's members (score): points only
+            m._forget_intervals()
+
     # ------------------------------------------------------- model files
     def _state_dict(self) -> persist.ModelState:
         members = self._members()
