@@ -321,3 +321,24 @@ def test_per_series_and_dask_interplay():
 
     with pytest.raises(ValueError, match="trains one network.*n_ensemble=1"):
         DaskForecaster(RNNForecaster(n_ensemble=2)).fit(None)
+
+
+def test_long_frame_with_covariates():
+    n, h = 60, 3
+    ids = np.repeat(["a", "b"], n)
+    t = np.tile(np.arange(n), 2)
+    y = pd.DataFrame({"unique_id": ids, "ds": t,
+                      "y": np.concatenate([_series(n, 1), _series(n, 2)])})
+    X = pd.DataFrame({"unique_id": ids, "ds": t, "x": np.cos(t / 4.0)})
+    X_fut = pd.DataFrame({"unique_id": np.repeat(["a", "b"], h),
+                          "ds": np.tile(np.arange(n, n + h), 2),
+                          "x": np.cos(np.tile(np.arange(n, n + h), 2) / 4.0)})
+    e = RNNForecaster(n_ensemble=2, **KW).fit(y, X)
+    alone = [RNNForecaster(**{**KW, "random_state": s}).fit(y, X)
+             for s in member_seeds(0, 2)]
+    got = e.predict(X=X_fut)
+    assert list(got.columns) == list(alone[0].predict(X=X_fut).columns)
+    want = _median([m.predict(X=X_fut)["y"].to_numpy() for m in alone])
+    assert np.array_equal(got["y"].to_numpy(), want)
+    band = e.predict_interval(X=X_fut, level=[80])
+    assert {"y-lo-80", "y-hi-80"} <= set(band.columns) and len(band) == 2 * h
