@@ -44,7 +44,9 @@ def member_seeds(random_state: Any, n: int) -> list[int]:
 
 def fit_one(estimator: Any, y: Any, X: Any = None, **kwargs: Any) -> Any:
     """Fit one member (runs in a worker: module-level so that it pickles)."""
-    return estimator.fit(y, X, **kwargs) if X is not None else estimator.fit(y, **kwargs)
+    if X is None:
+        return estimator.fit(y, **kwargs)
+    return estimator.fit(y, X, **kwargs)
 
 
 def call_one(estimator: Any, method: str, *args: Any) -> Any:

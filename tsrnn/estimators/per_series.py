@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import numbers
 
-import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone

@@ -248,7 +248,9 @@ class CombinesMembers:
             try:
                 member._load_state_dict(sub)
             except persist.StateError as exc:
-                raise persist.StateError(f"member {i}: {exc.problem}", exc.fix) from None
+                raise persist.StateError(
+                    f"member {i}: {exc.problem}", exc.fix
+                ) from None
             members.append(member)
         self.estimators_ = members
         self.seeds_ = list(seeds)

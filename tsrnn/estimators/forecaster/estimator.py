@@ -534,10 +534,11 @@ class RNNForecaster(
     holds ``k`` networks; ``predict``, ``update`` and the intervals cost
     ``k`` times a single model's. Measured on a tiny fit (one series of 120
     steps, ``hidden_size=4``, ``max_iter=2``, warm kernels, median of 7):
-    ``k=1`` 0.022 s, ``k=3`` 0.075 s. The members differ by seed only; their median is robust to a member
-    that went astray, and each step's combination is a median of the
-    members' values (the mean of the middle two for an even ``k``), so an
-    ensemble's forecast is no single member's path. Interval bounds are
+    ``k=1`` 0.022 s, ``k=3`` 0.075 s. The members differ by seed only;
+    their median is robust to a member that went astray, and each step's
+    combination is a median of the members' values (the mean of the middle
+    two for an even ``k``), so an ensemble's forecast is no single member's
+    path. Interval bounds are
     combined bound by bound, as in :class:`~tsrnn.EnsembleForecaster`: no
     extra calibration, as wide as a typical member's band. ``sample`` splits
     ``n_paths`` among the members in order (``n_paths // k`` each, one more
@@ -554,12 +555,13 @@ class RNNForecaster(
     agree; ``EnsembleForecaster(members=[...])`` varies configurations.
 
     Changing parameters after fit: the parameters that define the fitted model
-    (``n_ensemble``, ``cell``, ``hidden_size``, ``num_layers``, ``nonlinearity``, ``horizon``,
-    ``strategy``, ``season_length``, ``differencing``, ``calendar_features``,
-    ``scaler``, ``loss``, ``dtype``, ``id_col``, ``time_col``, ``target_col``,
-    ``freq``) are frozen by ``fit``. After ``set_params`` changes one of them,
-    ``predict``, ``predict_interval``, ``update``, ``score``, ``partial_fit``,
-    a ``warm_start`` fit and ``save`` raise ``ValueError("parameters changed
+    (``n_ensemble``, ``cell``, ``hidden_size``, ``num_layers``,
+    ``nonlinearity``, ``horizon``, ``strategy``, ``season_length``,
+    ``differencing``, ``calendar_features``, ``scaler``, ``loss``, ``dtype``,
+    ``id_col``, ``time_col``, ``target_col``, ``freq``) are frozen by
+    ``fit``. After ``set_params`` changes one of them, ``predict``,
+    ``predict_interval``, ``update``, ``score``, ``partial_fit``, a
+    ``warm_start`` fit and ``save`` raise ``ValueError("parameters changed
     since fit: ...")`` naming them and their fitted values: call ``fit`` to
     refit, or set them back. Nothing forecasts silently with a configuration
     it was not fitted with, and a saved file always describes the model that
