@@ -57,7 +57,9 @@ tsrnn configurations (``--tsrnn``):
 ``recipe``
     ``RNNForecaster(horizon=h, **settings)`` with the settings given by
     ``--recipe key=value ...`` (Python literals), e.g.
-    ``--recipe differencing=True loss=absolute_error``.
+    ``--recipe differencing=True loss=absolute_error``. A seed ensemble is
+    ``--recipe n_ensemble=3``: its seconds column is the cost of its three
+    members (``RNNForecaster``'s ``n_ensemble``), beside the gain.
 
 Every (suite, case, model, seed) is one record appended to a JSON-lines file
 (``--out``, default ``benchmarks/results/accuracy.jsonl``) with its score and

@@ -194,6 +194,13 @@ class DaskForecaster:
         return get_client()
 
     def _check(self, est) -> None:
+        if est.n_ensemble != 1:
+            raise ValueError(
+                f"DaskForecaster trains one network, not n_ensemble="
+                f"{est.n_ensemble!r} members; set n_ensemble=1 (for a seed "
+                "ensemble, fit one DaskForecaster per random_state and take the "
+                "median of their forecasts)"
+            )
         if est.early_stopping not in SUPPORTED_STOPPING:
             raise ValueError(
                 f"DaskForecaster does not run early_stopping={est.early_stopping!r} "

@@ -9,7 +9,9 @@ through :mod:`joblib` (the project's one parallel path, as
 :class:`~tsrnn.PerSeriesForecaster`); forecasts are the median (or mean) of
 the members' forecasts, step by step. ``update`` streams new observations into
 every member. The cost is ``n_members`` fits; ``benchmarks/bench_accuracy.py``
-reports it beside the gain.
+reports it beside the gain. ``RNNForecaster(n_ensemble=k)`` is the seed
+ensemble of one forecaster as a parameter: the same seeds (:mod:`.members`),
+the median.
 """
 
 from __future__ import annotations
@@ -18,9 +20,7 @@ import numbers
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..data import Future, SeriesSet, check_horizon
@@ -28,7 +28,7 @@ from ..evaluation import ForecasterMixin
 from ..evaluation.conformal import check_levels
 from ..evaluation.walk import has_fast_path
 from .forecaster import RNNForecaster
-from .per_series import _fit_one, _series_seed
+from .members import base_seed, fit_members, member_seed
 
 _COMBINE = {"median": np.median, "mean": np.mean}
 
@@ -137,7 +137,7 @@ class EnsembleForecaster(ForecasterMixin, BaseEstimator):
                 f"combine must be 'median' or 'mean', got {self.combine!r}"
             )
         base = RNNForecaster() if self.estimator is None else self.estimator
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        seed = base_seed(self.random_state)
         clones, seeds = [], []
         for i, config in enumerate(self._configs()):
             member = clone(base)
@@ -149,12 +149,11 @@ class EnsembleForecaster(ForecasterMixin, BaseEstimator):
                     "not have"
                 )
             if "random_state" in params and "random_state" not in config:
-                config["random_state"] = _series_seed(seed, i)
+                config["random_state"] = member_seed(seed, i)
             member.set_params(**config)
             clones.append(member)
             seeds.append(config.get("random_state"))
-        jobs = (delayed(_fit_one)(m, y, X) for m in clones)
-        self.estimators_ = Parallel(n_jobs=self.n_jobs)(jobs)
+        self.estimators_ = fit_members(clones, y, X, n_jobs=self.n_jobs)
         self.seeds_ = seeds
         self.schema_ = self.estimators_[0].schema_
         return self

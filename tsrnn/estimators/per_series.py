@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import numbers
 
-import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
@@ -35,11 +34,8 @@ from ..data import check_horizon
 from ..engine.budget import check_forecast_budget
 from ..evaluation import ForecasterMixin
 from .forecaster import RNNForecaster
-
-
-def _fit_one(estimator, y, X):
-    """Fit one clone (runs in a worker: module-level so that it pickles)."""
-    return estimator.fit(y, X) if X is not None else estimator.fit(y)
+from .members import fit_one as _fit_one
+from .members import member_seed as _series_seed
 
 
 def _check_covered(ids, have, rows: str, fix: str) -> None:
@@ -47,11 +43,6 @@ def _check_covered(ids, have, rows: str, fix: str) -> None:
     missing = [i for i in ids if i not in have]
     if missing:
         raise ValueError(f"X has no {rows} for series {missing[:5]}; pass {fix}")
-
-
-def _series_seed(seed: int, position: int) -> int:
-    # independent streams per series, the same for every backend and n_jobs
-    return int(np.random.SeedSequence([seed, position]).generate_state(1)[0])
 
 
 class PerSeriesForecaster(BaseEstimator):

@@ -125,8 +125,7 @@ class ForecasterMixin:
                 f"{metric!r}; for a name use tsrnn.metrics.make_forecast_scorer"
             )
         est = copy.deepcopy(self._snapshot())
-        est.__dict__.pop("conformal_scores_", None)  # point forecasts only
-        est.__dict__.pop("conformal_errors_", None)
+        est._forget_intervals()  # point forecasts only
         block = est.schema_.check_update(y, X)
         h = check_horizon(getattr(self, "horizon", None), 1)
         truths, preds = [], []
@@ -142,6 +141,12 @@ class ForecasterMixin:
         if metric is None:
             return -float(np.abs(y_true - y_pred).mean())
         return -float(metric(y_true, y_pred))
+
+    def _forget_intervals(self) -> None:
+        """Drop the conformal pool of a copy that forecasts points only
+        (``score``'s walk: ``update`` then refreshes no pool)."""
+        self.__dict__.pop("conformal_scores_", None)
+        self.__dict__.pop("conformal_errors_", None)
 
     #: What ``predict_interval(method=...)`` can give for this estimator
     #: ("auto" takes the first).
