@@ -1,0 +1,176 @@
+"""The references' parameters as learnable coefficients (Smyl's ES-RNN idea).
+
+Smyl's ES-RNN (M4's winner) learns each series' exponential-smoothing
+coefficients by gradient, jointly with a global recurrent network, instead of
+fitting them once by one-step squared error. Here the coefficients of the
+reference filters (:data:`~._filters.PARAMS`) get the gradients of whatever
+loss reads the references' forecasts:
+
+* :func:`run_references_grad` -- every row's forecast lines and their
+  derivatives by the parameters (forward-mode sensitivities carried beside the
+  filters, :func:`~._filters.run_filters_grad`);
+* :func:`path_gradient` -- a loss's gradient by the forecast paths
+  ``a + b (phi + ... + phi**s)`` turned into one by the lines ``(a, b)`` and
+  the damping ``phi`` read directly;
+* :func:`params_gradient` -- chained with the sensitivities and summed per
+  series: the gradient by each series' parameters;
+* :func:`to_unconstrained` / :func:`from_unconstrained` -- the parameters as
+  unconstrained reals (a logit within :data:`BOUNDS`; the trend's ``beta`` a
+  fraction of its ``alpha``), so that an optimizer can step them freely, and
+  :func:`unconstrained_gradient`, the chain through that map.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._filters import N_DSTATE, N_SENS, REFERENCES, run_filters_grad, step_weights
+
+#: The open ranges of the learned parameters: ``alpha_ses``, ``alpha_holt``,
+#: ``beta_holt / alpha_holt`` and ``phi_holt``. They contain the classical
+#: fit's bounds (``forecast::ets``'s, :mod:`.fitting`), so that every fitted
+#: value has a finite logit; the damping may go below ets's 0.8 and up to an
+#: undamped trend.
+BOUNDS = ((0.0, 1.0), (0.0, 1.0), (0.0, 1.0), (0.7, 1.0))
+#: Fractions of a range closer to its ends than this are moved in (a fitted
+#: value on the range's end would have an infinite logit).
+EDGE = 1e-6
+
+
+def _sigmoid(u):
+    return 0.5 * (1.0 + np.tanh(0.5 * u))  # no overflow for large |u|
+
+
+def to_unconstrained(params: np.ndarray) -> np.ndarray:
+    """Reals ``u`` (``params.shape``) whose :func:`from_unconstrained` is ``params``.
+
+    ``params[..., :4]`` are ``alpha_ses, alpha_holt, beta_holt, phi_holt``;
+    values on (or beyond) a range's end are moved :data:`EDGE` inside.
+    """
+    p = np.asarray(params, dtype=np.float64)
+    frac = np.empty_like(p)
+    for q, (lo, hi) in enumerate(BOUNDS):
+        v = p[..., q]
+        if q == 2:  # beta as a fraction of the trend's alpha
+            v = v / p[..., 1]
+        frac[..., q] = (v - lo) / (hi - lo)
+    frac = np.clip(frac, EDGE, 1.0 - EDGE)
+    return np.log(frac) - np.log1p(-frac)
+
+
+def from_unconstrained(u: np.ndarray) -> np.ndarray:
+    """The parameters ``(..., 4)`` of unconstrained reals ``u`` (:data:`BOUNDS`)."""
+    u = np.asarray(u, dtype=np.float64)
+    s = _sigmoid(u)
+    p = np.empty_like(u)
+    for q, (lo, hi) in enumerate(BOUNDS):
+        p[..., q] = lo + (hi - lo) * s[..., q]
+    p[..., 2] *= p[..., 1]
+    return p
+
+
+def unconstrained_gradient(u: np.ndarray, grad_params: np.ndarray) -> np.ndarray:
+    """The gradient by ``u`` of a function whose gradient by the parameters
+    :func:`from_unconstrained` ``(u)`` is ``grad_params``."""
+    u = np.asarray(u, dtype=np.float64)
+    s = _sigmoid(u)
+    ds = s * (1.0 - s)
+    span = np.array([hi - lo for lo, hi in BOUNDS])
+    dp = span * ds  # d (range value) / du, per parameter
+    g = np.asarray(grad_params, dtype=np.float64)
+    out = np.empty_like(u)
+    frac_beta = BOUNDS[2][0] + span[2] * s[..., 2]
+    alpha_holt = BOUNDS[1][0] + span[1] * s[..., 1]
+    out[..., 0] = g[..., 0] * dp[..., 0]
+    # beta = alpha_holt * fraction: alpha_holt's logit moves beta too
+    out[..., 1] = (g[..., 1] + g[..., 2] * frac_beta) * dp[..., 1]
+    out[..., 2] = g[..., 2] * alpha_holt * dp[..., 2]
+    out[..., 3] = g[..., 3] * dp[..., 3]
+    return out
+
+
+def run_references_grad(y, indptr, params, states):
+    """:func:`~.references.run_references` plus every row's sensitivities.
+
+    Returns
+    -------
+    lines : ndarray (N, len(REFERENCES), 3)
+    sens : ndarray (N, N_SENS)
+        The lines' derivatives by the parameters of their series
+        (:data:`~._filters.SENSITIVITIES`), from zero sensitivities at
+        ``states`` (the state before each series' first row).
+    states_after : ndarray (S, N_STATE)
+    """
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    lines = np.empty((len(y), len(REFERENCES), 3))
+    sens = np.empty((len(y), N_SENS))
+    out = np.array(states, dtype=np.float64, copy=True)
+    for s in range(len(indptr) - 1):
+        a, b = indptr[s], indptr[s + 1]
+        st = np.ascontiguousarray(out[s])
+        run_filters_grad(
+            y[a:b],
+            np.ascontiguousarray(params[s], np.float64),
+            st,
+            np.zeros(N_DSTATE),
+            lines[a:b],
+            sens[a:b],
+        )
+        out[s] = st
+    return lines, sens, out
+
+
+def step_weight_derivatives(phi: np.ndarray, h: int) -> np.ndarray:
+    """``d/dphi (phi + ... + phi**k) = 1 + 2 phi + ... + k phi**(k-1)``, ``k = 1..h``."""
+    phi = np.asarray(phi, dtype=np.float64)
+    k = np.arange(1, h + 1)
+    return np.cumsum(k * phi[..., None] ** (k - 1), axis=-1)
+
+
+def path_gradient(lines: np.ndarray, g_paths: np.ndarray) -> np.ndarray:
+    """A gradient by forecast paths as one by their lines.
+
+    Parameters
+    ----------
+    lines : ndarray (..., 3)
+        ``(a, b, phi)`` (:func:`~._filters.expand_paths`).
+    g_paths : ndarray (..., h)
+        The gradient by each path's values.
+
+    Returns
+    -------
+    ndarray (..., 3)
+        By ``a``, by ``b`` and by ``phi`` as the path reads it directly
+        (``b d/dphi (phi + ... + phi**k)``; ``phi`` is also a parameter of the
+        lines, through the sensitivities).
+    """
+    h = g_paths.shape[-1]
+    b, phi = lines[..., 1], lines[..., 2]
+    out = np.empty(lines.shape)
+    out[..., 0] = g_paths.sum(axis=-1)
+    out[..., 1] = (g_paths * step_weights(phi, h)).sum(axis=-1)
+    out[..., 2] = b * (g_paths * step_weight_derivatives(phi, h)).sum(axis=-1)
+    return out
+
+
+def params_gradient(indptr, sens: np.ndarray, g_lines: np.ndarray) -> np.ndarray:
+    """The gradient by every series' parameters ``(S, N_PARAMS)``.
+
+    ``g_lines`` ``(N, len(REFERENCES), 3)``: the gradient by each row's lines
+    (:func:`path_gradient`; 0 where a line was not read), ``sens`` their
+    sensitivities (:func:`run_references_grad`). Drift has no parameter.
+    """
+    ses, holt, theta = (REFERENCES.index(n) for n in ("ses", "holt", "theta"))
+    g = np.nan_to_num(g_lines)
+    s = np.nan_to_num(sens)
+    per_row = np.empty((len(s), 4))
+    per_row[:, 0] = g[:, ses, 0] * s[:, 0] + g[:, theta, 0] * s[:, 1]
+    per_row[:, 1] = g[:, holt, 0] * s[:, 2] + g[:, holt, 1] * s[:, 5]
+    per_row[:, 2] = g[:, holt, 0] * s[:, 3] + g[:, holt, 1] * s[:, 6]
+    per_row[:, 3] = g[:, holt, 0] * s[:, 4] + g[:, holt, 1] * s[:, 7] + g[:, holt, 2]
+    indptr = np.asarray(indptr, dtype=np.int64)
+    S = len(indptr) - 1
+    seg = np.repeat(np.arange(S), np.diff(indptr))
+    return np.stack(
+        [np.bincount(seg, per_row[:, q], minlength=S) for q in range(4)], axis=1
+    )
