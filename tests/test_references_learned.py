@@ -124,3 +124,125 @@ def test_unconstrained_round_trip():
     edge = np.array([[0.01, 0.99, 0.99 * 0.001, 0.8], [0.99, 0.01, 0.01 * 0.99, 0.98]])
     assert np.all(np.isfinite(to_unconstrained(edge)))
     assert np.all(np.isfinite(to_unconstrained(np.array([[0.0, 1.0, 1.0, 1.0]]))))
+
+
+# ---------------------------------------------------------------- the engine
+
+
+@pytest.mark.parametrize("stepwise", [True, False])
+def test_extra_gradient_matches_finite_differences(stepwise):
+    """dL/d extra of a train step (the head is linear in its extras)."""
+    from tsrnn.engine import LinearHead, Network, RecurrentStack, get_loss
+
+    rng = np.random.default_rng(0)
+    T, B, I, H, S, J, P = 3, 2, 2, 4, 2, 1, 3
+    stack = RecurrentStack("gru", I, H, 1, dtype=np.float64)
+    if stepwise:
+        from tsrnn.engine import StepwiseHead
+
+        head = StepwiseHead(H, S, J, P)
+    else:
+        head = LinearHead(H, S * J, extra_features=S * P)
+    net = Network(stack, head)
+    theta = net.init_params(rng)
+    theta += rng.normal(0, 0.3, theta.shape)  # the extra weights nonzero
+    x = rng.normal(size=(T, B, I))
+    extra = rng.normal(size=(T, B, S * P))
+    y = rng.normal(size=(T, B, S * J))
+    mask = np.ones_like(y)
+    loss_fn = get_loss("squared_error")
+
+    def loss(e):
+        return net.loss_grad(theta, x, y, mask, loss_fn, extra=e, alpha=0.1)[0]
+
+    out = net._loss_grad(
+        theta, x, y, mask, loss_fn, None, extra, training=False, dropout=0.0,
+        rng=None, alpha=0.1, n_samples=1.0, extra_grad=True,
+    )
+    an = out[-1]
+    fd = np.empty_like(extra)
+    eps = 1e-6
+    for idx in np.ndindex(extra.shape):
+        up, dn = extra.copy(), extra.copy()
+        up[idx] += eps
+        dn[idx] -= eps
+        fd[idx] = (loss(up) - loss(dn)) / (2 * eps)
+    assert an.shape == extra.shape
+    assert np.max(np.abs(an - fd) / np.maximum(1.0, np.abs(fd))) < 1e-6
+
+
+# ---------------------------------------------------------------- the forecaster
+
+
+def _frames(n=40, n_series=2, seed=0):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    out = []
+    for s in range(n_series):
+        y = 20 + 3 * s + 0.3 * t + 2 * np.sin(2 * np.pi * t / 4) + rng.normal(0, 1, n)
+        if s == 1:
+            y[7] = np.nan  # a gap: its lines carry the trend over it
+        idx = pd.date_range("2000-01", periods=n, freq="QS")
+        out.append(pd.Series(y, index=idx))
+    return out
+
+
+def _learned_model(**kw):
+    from tsrnn import RNNForecaster
+
+    params = dict(
+        horizon=3, hidden_size=4, max_iter=2, references="learned", dtype="float64",
+        random_state=0, early_stopping=False, validation_fraction=0.0,
+        combination=None, loss="squared_error",
+    )
+    params.update(kw)
+    return RNNForecaster(**params)
+
+
+@pytest.mark.parametrize("differencing", [False, True])
+def test_loss_gradient_by_coefficients_matches_finite_differences(differencing):
+    """The full chain: training loss -> head extras -> lines -> coefficients."""
+    import warnings
+
+    from tsrnn.engine import get_loss
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = _learned_model(differencing=differencing).fit(_frames())
+    learned, layout, net, theta = m._learned, m._layout, m._net, m.params_
+    series = learned.series
+    # one batch: every series' training rows side by side, time-major
+    lengths = np.diff(series.indptr)
+    T = int(lengths.max())
+    rows = np.full((T, len(lengths)), -1)
+    for s, (a, n) in enumerate(zip(series.indptr[:-1], lengths, strict=True)):
+        rows[:n, s] = np.arange(a, a + n)
+    loss_fn = get_loss("squared_error")
+
+    def run(u, extra_grad=False):
+        learned.u[...] = u
+        learned.refresh()
+        x, extra, target, mask = series.gather(layout, rows)
+        return net._loss_grad(
+            theta, x, target, mask, loss_fn, None, extra, training=False,
+            dropout=0.0, rng=None, alpha=0.0, n_samples=1.0, extra_grad=extra_grad,
+        )
+
+    u0 = learned.u.copy()
+    rng = np.random.default_rng(1)
+    u_at = u0 + rng.normal(0, 0.3, u0.shape)  # away from the classical fit
+    learned.begin()
+    out = run(u_at, extra_grad=True)
+    learned.accumulate(rows, out[-1])
+    an = learned.gradient()
+    fd = np.empty_like(an)
+    eps = 1e-5
+    for idx in np.ndindex(u_at.shape):
+        up, dn = u_at.copy(), u_at.copy()
+        up[idx] += eps
+        dn[idx] -= eps
+        fd[idx] = (run(up)[0] - run(dn)[0]) / (2 * eps)
+    assert np.abs(an).max() > 0
+    assert np.max(np.abs(an - fd) / np.maximum(np.abs(fd).max(), 1e-12)) < 1e-6

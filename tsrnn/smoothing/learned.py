@@ -153,21 +153,34 @@ def path_gradient(lines: np.ndarray, g_paths: np.ndarray) -> np.ndarray:
     return out
 
 
-def params_gradient(indptr, sens: np.ndarray, g_lines: np.ndarray) -> np.ndarray:
-    """The gradient by every series' parameters ``(S, N_PARAMS)``.
+def row_params_gradient(sens: np.ndarray, g_lines: np.ndarray) -> np.ndarray:
+    """Per row, the gradient by its series' parameters ``(..., N_PARAMS)``.
 
-    ``g_lines`` ``(N, len(REFERENCES), 3)``: the gradient by each row's lines
-    (:func:`path_gradient`; 0 where a line was not read), ``sens`` their
-    sensitivities (:func:`run_references_grad`). Drift has no parameter.
+    ``g_lines`` ``(..., len(REFERENCES), 3)``: the gradient by the row's lines
+    (:func:`path_gradient`; 0 where a line was not read), ``sens``
+    ``(..., N_SENS)`` their sensitivities (:func:`run_references_grad`).
+    Drift has no parameter.
     """
     ses, holt, theta = (REFERENCES.index(n) for n in ("ses", "holt", "theta"))
     g = np.nan_to_num(g_lines)
     s = np.nan_to_num(sens)
-    per_row = np.empty((len(s), 4))
-    per_row[:, 0] = g[:, ses, 0] * s[:, 0] + g[:, theta, 0] * s[:, 1]
-    per_row[:, 1] = g[:, holt, 0] * s[:, 2] + g[:, holt, 1] * s[:, 5]
-    per_row[:, 2] = g[:, holt, 0] * s[:, 3] + g[:, holt, 1] * s[:, 6]
-    per_row[:, 3] = g[:, holt, 0] * s[:, 4] + g[:, holt, 1] * s[:, 7] + g[:, holt, 2]
+    out = np.empty(s.shape[:-1] + (4,))
+    out[..., 0] = g[..., ses, 0] * s[..., 0] + g[..., theta, 0] * s[..., 1]
+    out[..., 1] = g[..., holt, 0] * s[..., 2] + g[..., holt, 1] * s[..., 5]
+    out[..., 2] = g[..., holt, 0] * s[..., 3] + g[..., holt, 1] * s[..., 6]
+    out[..., 3] = (
+        g[..., holt, 0] * s[..., 4] + g[..., holt, 1] * s[..., 7] + g[..., holt, 2]
+    )
+    return out
+
+
+def params_gradient(indptr, sens: np.ndarray, g_lines: np.ndarray) -> np.ndarray:
+    """The gradient by every series' parameters ``(S, N_PARAMS)``.
+
+    ``g_lines`` ``(N, len(REFERENCES), 3)`` and ``sens`` ``(N, N_SENS)`` as
+    :func:`row_params_gradient`, summed over each series' rows.
+    """
+    per_row = row_params_gradient(sens, g_lines)
     indptr = np.asarray(indptr, dtype=np.int64)
     S = len(indptr) - 1
     seg = np.repeat(np.arange(S), np.diff(indptr))

@@ -627,7 +627,7 @@ class RNNForecaster(
         "differencing": ["boolean", StrOptions({"auto"})],
         "reference": [StrOptions({"auto", "last", "seasonal"})],
         "deseasonalize": [StrOptions({"auto"}), None],
-        "references": [StrOptions({"auto"}), None],
+        "references": [StrOptions({"auto", "learned"}), None],
         "combination": [StrOptions({"auto"}), None],
         "calendar_features": ["boolean"],
         "holidays": [None, str, list, tuple],
