@@ -246,3 +246,66 @@ def test_loss_gradient_by_coefficients_matches_finite_differences(differencing):
         fd[idx] = (run(up)[0] - run(dn)[0]) / (2 * eps)
     assert np.abs(an).max() > 0
     assert np.max(np.abs(an - fd) / np.maximum(np.abs(fd).max(), 1e-12)) < 1e-6
+
+
+def _quiet_fit(model, y):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(y)
+
+
+def _rescaled(model, y):
+    """``y`` (one series, no season) as the network reads it."""
+    loc, scale = model._scaler.y_loc[0, 0], model._scaler.y_scale[0, 0]
+    return ((np.asarray(y, dtype=np.float64) - loc) / scale)[:, None]
+
+
+def test_learned_state_predict_update_and_save_load(tmp_path):
+    """The references' state is that of the learned coefficients, carried
+    through update and save/load; the refit protocol learns them too."""
+    import tsrnn
+    from tsrnn.estimators.forecaster import references
+
+    y = _frames(n=48, n_series=1)[0].interpolate()
+    params = dict(
+        max_iter=4, early_stopping="auto", validation_fraction="auto",
+        deseasonalize=None, combination="auto", season_length=4,
+    )
+    model = _quiet_fit(_learned_model(**params), y[:40])
+    classical = _quiet_fit(_learned_model(references="auto", **params), y[:40])
+    learned = model.reference_params_
+    assert learned.shape == (1, 1, 4)
+    assert not np.allclose(learned, classical.reference_params_)
+    ref = model._refs
+    assert np.array_equal(learned, ref.params)
+    Y = _rescaled(model, y[:40])
+    lines, after = references.lines_of(Y, np.array([0, 40]), ref.params, ref.init)
+    np.testing.assert_allclose(after, ref.state, rtol=1e-12)
+    np.testing.assert_allclose(lines[-1], ref.last[0], rtol=1e-12)
+    model.save(tmp_path / "m.npz")
+    loaded = tsrnn.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(loaded.reference_params_, learned)
+    np.testing.assert_array_equal(loaded.predict(), model.predict())
+    model.update(y[40:46])  # the filters continue with the learned coefficients
+    loaded.update(y[40:46])
+    np.testing.assert_array_equal(loaded.predict(), model.predict())
+    Y = _rescaled(model, y[:46])
+    _, after = references.lines_of(Y, np.array([0, 46]), ref.params, ref.init)
+    np.testing.assert_allclose(after, model._refs.state, rtol=1e-12)
+    np.testing.assert_array_equal(model.reference_params_, learned)
+
+
+def test_learned_refused_where_not_offered():
+    from tsrnn.estimators.forecaster.shards import ShardTrainer
+
+    with pytest.raises(ValueError, match="strategy='direct'"):
+        _quiet_fit(_learned_model(strategy="seq2seq"), _frames())
+    with pytest.raises(ValueError, match="shards"):
+        ShardTrainer({"references": "learned"}, [])
+    # the recursive strategy reads no references: nothing to learn
+    rec = _quiet_fit(_learned_model(strategy="recursive"), _frames())
+    assert rec.references_ == ()
+    with pytest.raises(AttributeError):
+        rec.reference_params_  # noqa: B018
