@@ -127,7 +127,9 @@ def step_weight_derivatives(phi: np.ndarray, h: int) -> np.ndarray:
     return np.cumsum(k * phi[..., None] ** (k - 1), axis=-1)
 
 
-def path_gradient(lines: np.ndarray, g_paths: np.ndarray) -> np.ndarray:
+def path_gradient(
+    lines: np.ndarray, g_paths: np.ndarray, weights=None, dweights=None
+) -> np.ndarray:
     """A gradient by forecast paths as one by their lines.
 
     Parameters
@@ -143,13 +145,20 @@ def path_gradient(lines: np.ndarray, g_paths: np.ndarray) -> np.ndarray:
         By ``a``, by ``b`` and by ``phi`` as the path reads it directly
         (``b d/dphi (phi + ... + phi**k)``; ``phi`` is also a parameter of the
         lines, through the sensitivities).
+    weights, dweights : ndarray (..., h), optional
+        :func:`~._filters.step_weights` and :func:`step_weight_derivatives`
+        of ``lines[..., 2]`` when known (computed per call otherwise).
     """
     h = g_paths.shape[-1]
     b, phi = lines[..., 1], lines[..., 2]
     out = np.empty(lines.shape)
     out[..., 0] = g_paths.sum(axis=-1)
-    out[..., 1] = (g_paths * step_weights(phi, h)).sum(axis=-1)
-    out[..., 2] = b * (g_paths * step_weight_derivatives(phi, h)).sum(axis=-1)
+    if weights is None:
+        weights = step_weights(phi, h)
+    if dweights is None:
+        dweights = step_weight_derivatives(phi, h)
+    out[..., 1] = (g_paths * weights).sum(axis=-1)
+    out[..., 2] = b * (g_paths * dweights).sum(axis=-1)
     return out
 
 

@@ -36,11 +36,13 @@ from __future__ import annotations
 import numpy as np
 
 from ...engine import make_optimizer
+from ...smoothing import step_weights
 from ...smoothing.learned import (
     from_unconstrained,
     path_gradient,
     row_params_gradient,
     run_references_grad,
+    step_weight_derivatives,
     to_unconstrained,
     unconstrained_gradient,
 )
@@ -135,26 +137,36 @@ class LearnedReferences:
             )
         series.refs[...] = lines
         self.sens, self.after = sens, after
+        # the paths' step weights per series, target and reference (phi is
+        # the series' damping for the trend, 1 for the others)
+        ho = lay.horizon_out
+        phi = lines[self.indptr[:-1], :, :, 2] if N else np.ones((0, k, len(NAMES)))
+        self.weights = step_weights(phi, ho)
+        self.dweights = step_weight_derivatives(phi, ho)
         cached = _ROW_FEATURES.get(series)
-        if cached is not None:
-            table = cached[2]
-            self._patch(table.extra, np.arange(N))
+        table = cached[2] if cached is not None else None
+        if table is None and not windows:
+            vals = None
+        else:  # every row's reference extras, once
+            vals = _reference_values(lay, series.refs, np.arange(N), series.Y)
+            vals = vals.astype(series.Y.dtype, copy=False)
+        if table is not None:
+            self._patch(table.extra, np.arange(N), vals)
         for w in windows:
-            self._patch(w.extra, w.rows)
+            self._patch(w.extra, w.rows, vals)
         for r in readers:
             r._kept = None
 
-    def _patch(self, extra, rows) -> None:
+    def _patch(self, extra, rows, vals) -> None:
         """Rewrite the reference columns of gathered ``extra`` of ``rows``."""
         lay = self.layout
         ho, P = lay.horizon_out, lay.n_per_step
         rr = np.asarray(rows).reshape(-1)
         pad = rr < 0
-        r = np.where(pad, 0, rr)
-        vals = _reference_values(lay, self.series.refs, r, self.series.Y[r])
-        vals[pad] = 0.0
         e = extra.reshape(len(rr), ho, P)
-        e[:, :, lay.ref_offset :] = vals
+        e[:, :, lay.ref_offset :] = vals[np.where(pad, 0, rr)]
+        if pad.any():
+            e[pad, :, lay.ref_offset :] = 0.0
 
     def state(self) -> ReferenceState:
         """The :class:`ReferenceState` of the coefficients (after the last rows)."""
@@ -183,9 +195,15 @@ class LearnedReferences:
         if lay.relative:  # relative to the origin's level: none, no value
             ok &= np.isfinite(self.series.Y[r])[:, :, None]
         d = np.where(ok[..., None], d, 0.0)
-        g_lines = path_gradient(np.where(ok[..., None], lines, 0.0), d)
+        ser = self.series_of_row[r]
+        g_lines = path_gradient(
+            np.where(ok[..., None], lines, 0.0),
+            d,
+            self.weights[ser],
+            self.dweights[ser],
+        )
         per_row = row_params_gradient(self.sens[r], g_lines)  # (R, k, 4)
-        np.add.at(self.grad_params, self.series_of_row[r], per_row)
+        np.add.at(self.grad_params, ser, per_row)
 
     def gradient(self) -> np.ndarray:
         """The accumulated gradient by the unconstrained coefficients ``(S, k, 4)``."""
