@@ -385,7 +385,8 @@ class Network:
         with np.errstate(over="ignore", invalid="ignore"):
             zero_loss = float(loss_fn(np.zeros_like(y_hat), y, mask)[0])
         res = self._apply_step(
-            theta, optimizer, loss, grad, state, dh_norm, clip_norm, data_loss, zero_loss
+            theta, optimizer, loss, grad, state, dh_norm, clip_norm, data_loss,
+            zero_loss,
         )
         res.extra_grad = d_extra
         return res

@@ -121,7 +121,10 @@ def run_references_grad(y, indptr, params, states):
 
 
 def step_weight_derivatives(phi: np.ndarray, h: int) -> np.ndarray:
-    """``d/dphi (phi + ... + phi**k) = 1 + 2 phi + ... + k phi**(k-1)``, ``k = 1..h``."""
+    """``d/dphi (phi + ... + phi**k) = 1 + 2 phi + ... + k phi**(k-1)``.
+
+    For ``k = 1..h``: shape ``phi.shape + (h,)``.
+    """
     phi = np.asarray(phi, dtype=np.float64)
     k = np.arange(1, h + 1)
     return np.cumsum(k * phi[..., None] ** (k - 1), axis=-1)

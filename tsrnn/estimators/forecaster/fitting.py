@@ -28,7 +28,6 @@ from .. import fitted_config
 from . import auto, combination, head, references
 from .embeddings import code_columns, embedding_layout, unknown_rows_as_mean
 from .features import FeatureLayout, block_steps, network_inputs
-from .learned import LearnedReferences
 from .head import (
     build_network,
     reference_only,
@@ -36,6 +35,7 @@ from .head import (
     start_at_reference,
     start_spread,
 )
+from .learned import LearnedReferences
 from .likelihood import check_count_values, check_counts, head_fields, output_head
 from .reader import SeriesReader, same_bits, validation_score, validation_sums
 from .strategies import STRATEGIES
