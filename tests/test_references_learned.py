@@ -135,8 +135,8 @@ def test_extra_gradient_matches_finite_differences(stepwise):
     from tsrnn.engine import LinearHead, Network, RecurrentStack, get_loss
 
     rng = np.random.default_rng(0)
-    T, B, I, H, S, J, P = 3, 2, 2, 4, 2, 1, 3
-    stack = RecurrentStack("gru", I, H, 1, dtype=np.float64)
+    T, B, n_in, H, S, J, P = 3, 2, 2, 4, 2, 1, 3
+    stack = RecurrentStack("gru", n_in, H, 1, dtype=np.float64)
     if stepwise:
         from tsrnn.engine import StepwiseHead
 
@@ -146,7 +146,7 @@ def test_extra_gradient_matches_finite_differences(stepwise):
     net = Network(stack, head)
     theta = net.init_params(rng)
     theta += rng.normal(0, 0.3, theta.shape)  # the extra weights nonzero
-    x = rng.normal(size=(T, B, I))
+    x = rng.normal(size=(T, B, n_in))
     extra = rng.normal(size=(T, B, S * P))
     y = rng.normal(size=(T, B, S * J))
     mask = np.ones_like(y)
