@@ -27,14 +27,16 @@ import numpy as np
 from ._filters import N_DSTATE, N_SENS, REFERENCES, run_filters_grad, step_weights
 
 #: The open ranges of the learned parameters: ``alpha_ses``, ``alpha_holt``,
-#: ``beta_holt / alpha_holt`` and ``phi_holt``. They contain the classical
-#: fit's bounds (``forecast::ets``'s, :mod:`.fitting`), so that every fitted
-#: value has a finite logit; the damping may go below ets's 0.8 and up to an
-#: undamped trend.
-BOUNDS = ((0.0, 1.0), (0.0, 1.0), (0.0, 1.0), (0.7, 1.0))
+#: ``beta_holt / alpha_holt`` and ``phi_holt``: the classical fit's
+#: (``forecast::ets``'s bounds, :mod:`.fitting`). The damping stays at most
+#: 0.98: a learned undamped trend (phi near 1, with a reactive beta) was
+#: measured to extrapolate far off on Tourism quarterly (MASE 1.736 against
+#: 1.635 for one seed with ranges (0, 1) and phi in (0.7, 1)).
+BOUNDS = ((0.01, 0.99), (0.01, 0.99), (0.001, 0.99), (0.8, 0.98))
 #: Fractions of a range closer to its ends than this are moved in (a fitted
-#: value on the range's end would have an infinite logit).
-EDGE = 1e-6
+#: value on the range's end would have an infinite logit; Adam's steps do not
+#: shrink with the logistic's slope there, so one moved in this far can move).
+EDGE = 1e-3
 
 
 def _sigmoid(u):

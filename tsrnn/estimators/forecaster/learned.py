@@ -50,7 +50,7 @@ from .features import FeatureLayout, _reference_values
 from .references import NAMES, ReferenceState
 
 #: Adam's step (in logits) of the coefficients, one per epoch.
-LEARNING_RATE = 0.05
+LEARNING_RATE = 0.2
 
 
 class LearnedReferences:
