@@ -310,3 +310,25 @@ def test_learned_refused_where_not_offered():
     assert rec.references_ == ()
     with pytest.raises(AttributeError):
         rec.reference_params_  # noqa: B018
+
+
+@pytest.mark.parametrize("differencing", [False, True])
+def test_patched_extras_are_those_gather_gives(differencing):
+    """The per-epoch rewrite of the reference inputs (a kernel) gives the bits
+    of gathering them again, padding included, in the network's dtype."""
+    m = _quiet_fit(
+        _learned_model(dtype="float32", differencing=differencing), _frames()
+    )
+    learned, layout = m._learned, m._layout
+    series = learned.series
+    learned.u[...] += 0.3  # other coefficients than the fit's
+    learned.refresh()
+    rows = np.array([[0, 5, -1], [30, 41, 79]])
+    _, extra, _, _ = series.gather(layout, rows)
+    extra = np.ascontiguousarray(extra, np.float32)
+    patched = extra.copy()
+    patched[..., :] = np.float32(7.0)
+    learned._patch(patched, rows)
+    ref = patched.reshape(rows.size, layout.horizon_out, -1)[:, :, layout.ref_offset :]
+    want = extra.reshape(rows.size, layout.horizon_out, -1)[:, :, layout.ref_offset :]
+    assert np.array_equal(ref, want)

@@ -36,18 +36,20 @@ from __future__ import annotations
 import numpy as np
 
 from ...engine import make_optimizer
-from ...smoothing import step_weights
+from ...kernels.references import reference_extras, reference_gradient
+from ...smoothing import REFERENCES, step_weights
 from ...smoothing.learned import (
     from_unconstrained,
-    path_gradient,
-    row_params_gradient,
     run_references_grad,
     step_weight_derivatives,
     to_unconstrained,
     unconstrained_gradient,
 )
-from .features import FeatureLayout, _reference_values
+from .features import FeatureLayout
 from .references import NAMES, ReferenceState
+
+# the kernels' reference order
+assert REFERENCES == ("ses", "holt", "theta", "drift")
 
 #: Adam's step (in logits) of the coefficients, one per epoch.
 LEARNING_RATE = 0.2
@@ -78,7 +80,9 @@ class LearnedReferences:
         self.u0 = to_unconstrained(params)
         self.u = self.u0.copy()
         S, k = self.u.shape[:2]
-        self.series_of_row = np.repeat(np.arange(S), np.diff(self.indptr))
+        self.series_of_row = np.repeat(np.arange(S), np.diff(self.indptr)).astype(
+            np.int64
+        )
         self.optimizer = None
         self.grad_params = np.zeros((S, k, 4))
         self.sens = None
@@ -120,7 +124,8 @@ class LearnedReferences:
 
         The feature table kept for the series (:func:`~.training.row_features`)
         and the ``windows`` (:class:`~.training.Window` with ``rows``) have
-        their reference columns rewritten; the ``readers``' kept passes are
+        their reference columns rewritten (the values
+        :func:`~.features.gather` gives); the ``readers``' kept passes are
         dropped (they gather again from the table).
         """
         from .training import _ROW_FEATURES
@@ -141,32 +146,30 @@ class LearnedReferences:
         # the series' damping for the trend, 1 for the others)
         ho = lay.horizon_out
         phi = lines[self.indptr[:-1], :, :, 2] if N else np.ones((0, k, len(NAMES)))
-        self.weights = step_weights(phi, ho)
-        self.dweights = step_weight_derivatives(phi, ho)
+        self.weights = np.ascontiguousarray(step_weights(phi, ho))
+        self.dweights = np.ascontiguousarray(step_weight_derivatives(phi, ho))
         cached = _ROW_FEATURES.get(series)
-        table = cached[2] if cached is not None else None
-        if table is None and not windows:
-            vals = None
-        else:  # every row's reference extras, once
-            vals = _reference_values(lay, series.refs, np.arange(N), series.Y)
-            vals = vals.astype(series.Y.dtype, copy=False)
-        if table is not None:
-            self._patch(table.extra, np.arange(N), vals)
+        if cached is not None:
+            self._patch(cached[2].extra, np.arange(N))
         for w in windows:
-            self._patch(w.extra, w.rows, vals)
+            self._patch(w.extra, w.rows)
         for r in readers:
             r._kept = None
 
-    def _patch(self, extra, rows, vals) -> None:
+    def _patch(self, extra, rows) -> None:
         """Rewrite the reference columns of gathered ``extra`` of ``rows``."""
         lay = self.layout
-        ho, P = lay.horizon_out, lay.n_per_step
-        rr = np.asarray(rows).reshape(-1)
-        pad = rr < 0
-        e = extra.reshape(len(rr), ho, P)
-        e[:, :, lay.ref_offset :] = vals[np.where(pad, 0, rr)]
-        if pad.any():
-            e[pad, :, lay.ref_offset :] = 0.0
+        rr = np.ascontiguousarray(np.asarray(rows).reshape(-1), dtype=np.int64)
+        reference_extras(
+            self.series.refs,
+            self.weights,
+            self.series_of_row,
+            self.Y,
+            bool(lay.relative),
+            rr,
+            extra.reshape(len(rr), lay.horizon_out, lay.n_per_step),
+            int(lay.ref_offset),
+        )
 
     def state(self) -> ReferenceState:
         """The :class:`ReferenceState` of the coefficients (after the last rows)."""
@@ -181,29 +184,23 @@ class LearnedReferences:
     def accumulate(self, rows, d_extra) -> None:
         """Add a window's dL/d extra ``(..., n_extra)`` of ``rows`` (``-1``: pad)."""
         lay = self.layout
-        ho, P, k, nr = lay.horizon_out, lay.n_per_step, lay.n_targets, lay.n_refs
-        rr = np.asarray(rows).reshape(-1)
-        keep = rr >= 0
-        if not keep.any():
-            return
-        r = rr[keep]
-        d = np.asarray(d_extra, dtype=np.float64).reshape(len(rr), ho, P)[keep]
-        d = d[:, :, lay.ref_offset :].reshape(len(r), ho, nr, k)
-        d = d.transpose(0, 3, 2, 1)  # (R, k, nr, ho)
-        lines = self.series.refs[r]  # (R, k, nr, 3)
-        ok = np.isfinite(lines[..., 0]) & np.isfinite(lines[..., 1])
-        if lay.relative:  # relative to the origin's level: none, no value
-            ok &= np.isfinite(self.series.Y[r])[:, :, None]
-        d = np.where(ok[..., None], d, 0.0)
-        ser = self.series_of_row[r]
-        g_lines = path_gradient(
-            np.where(ok[..., None], lines, 0.0),
-            d,
-            self.weights[ser],
-            self.dweights[ser],
+        rr = np.ascontiguousarray(np.asarray(rows).reshape(-1), dtype=np.int64)
+        d = np.ascontiguousarray(d_extra).reshape(
+            len(rr), lay.horizon_out, lay.n_per_step
         )
-        per_row = row_params_gradient(self.sens[r], g_lines)  # (R, k, 4)
-        np.add.at(self.grad_params, ser, per_row)
+        reference_gradient(
+            d,
+            rr,
+            int(lay.ref_offset),
+            self.series.refs,
+            self.weights,
+            self.dweights,
+            self.sens,
+            self.series_of_row,
+            self.Y,
+            bool(lay.relative),
+            self.grad_params,
+        )
 
     def gradient(self) -> np.ndarray:
         """The accumulated gradient by the unconstrained coefficients ``(S, k, 4)``."""
