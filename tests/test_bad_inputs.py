@@ -908,8 +908,8 @@ CASES = [
         lambda c: {"y": series()},
         lambda d, c: tiny(RNNForecaster, references=True).fit(d["y"]),
         ValueError,
-        r"'references' parameter of RNNForecaster must be a str among \{'auto'\} "
-        r"or None\. Got True",
+        r"'references' parameter of RNNForecaster must be a str among "
+        r"\{'auto', 'learned'\} or None\. Got True",
     ),
     Case(
         "param-combination-bool",

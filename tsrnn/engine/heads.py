@@ -159,6 +159,16 @@ class LinearHead:
             g[f"{self.prefix}.attention"] += np.einsum("tb,tbf->f", ds, out)
         return d_out
 
+    def extra_gradient(self, theta, cache, dy) -> np.ndarray:
+        """dL/d extra (the shape of the extras :meth:`forward` read) from ``dy``.
+
+        The map is linear: ``dy @ W[:, in_features:]``.
+        """
+        W = self.layout.view(theta, f"{self.prefix}.weight")
+        dy2 = dy.reshape(-1, dy.shape[-1])
+        lead = cache.z.shape[:-1]
+        return (dy2 @ W[:, self.in_features :]).reshape(lead + (self.extra_features,))
+
 
 class StepwiseHead:
     """Multi-horizon read-out: every forecast step reads its own known-future features.
@@ -247,3 +257,15 @@ class StepwiseHead:
             "rsp,rsj->sjp", e3, dy2.reshape(-1, self.n_steps, self.n_targets)
         )
         return (dy2 @ p[f"{self.prefix}.weight"]).reshape(lead + (self.in_features,))
+
+    def extra_gradient(self, theta, cache, dy) -> np.ndarray:
+        """dL/d extra ``(..., n_steps * per_step)`` from ``dy``.
+
+        Step ``s``'s extras reach its outputs alone, through ``E[s]``:
+        ``d extra[r, s] = E[s]^T dy[r, s]``.
+        """
+        E = self.layout.views(theta)[f"{self.prefix}.extra_weight"]
+        _, e3, lead = cache
+        dy3 = dy.reshape(-1, self.n_steps, self.n_targets)
+        d = np.einsum("rsj,sjp->rsp", dy3, E)
+        return d.reshape(lead + (self.extra_features,)).astype(e3.dtype, copy=False)

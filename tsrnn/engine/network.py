@@ -35,6 +35,7 @@ class StepResult:
     finite: bool
     data_loss: float = float("nan")
     zero_loss: float = float("nan")
+    extra_grad: np.ndarray | None = None  # dL/d extra (train_step(extra_grad=True))
 
 
 @dataclass
@@ -197,15 +198,16 @@ class Network:
             Final recurrent state (to carry into the next window).
         dh_norm : ndarray of shape (L * D, T)
         """
-        loss, grad, state, dh_norm, _, _ = self._loss_grad(
+        loss, grad, state, dh_norm, _, _, _ = self._loss_grad(
             theta, x, y, mask, loss_fn, state0, extra, training=training,
             dropout=dropout, rng=rng, alpha=alpha, n_samples=n_samples,
         )
         return loss, grad, state, dh_norm
 
     def _loss_grad(self, theta, x, y, mask, loss_fn, state0, extra, *, training,
-                   dropout, rng, alpha, n_samples):
-        """:meth:`loss_grad`, plus the data loss and the outputs ``y_hat``."""
+                   dropout, rng, alpha, n_samples, extra_grad=False):
+        """:meth:`loss_grad`, plus the data loss, the outputs ``y_hat`` and, with
+        ``extra_grad``, dL/d ``extra`` (else None)."""
         # a diverging model produces inf/nan on purpose-free paths; the caller
         # checks finiteness once (train_step), so NumPy's warnings are noise here
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -216,7 +218,10 @@ class Network:
             data_loss = loss
             grad, dh_norm = self.backward(theta, cache, dy)
             loss = self._add_l2(theta, loss, grad, alpha, n_samples)
-        return loss, grad, state, dh_norm, data_loss, y_hat
+            d_extra = None
+            if extra_grad:  # the head is linear in its extras (L2 reads none)
+                d_extra = self.head.extra_gradient(self.split(theta)[1], cache.head, dy)
+        return loss, grad, state, dh_norm, data_loss, y_hat, d_extra
 
     def _add_l2(self, theta, loss, grad, alpha, n_samples):
         """``loss + 0.5 alpha ||w||^2 / n_samples``; its gradient added to ``grad``."""
@@ -347,6 +352,7 @@ class Network:
         rng=None,
         alpha=0.0,
         n_samples=1.0,
+        extra_grad=False,
     ):
         """Forward + BPTT + head + loss + clip + update, in place on ``theta``.
 
@@ -354,9 +360,11 @@ class Network:
         ``finite=False``: the caller stops training and keeps its best weights.
         The result also carries the batch's loss without the L2 penalty and the
         loss of predicting 0 on it, for the divergence rule
-        (:class:`~tsrnn.engine.trainer.DivergenceGuard`).
+        (:class:`~tsrnn.engine.trainer.DivergenceGuard`). ``extra_grad``: the
+        result also carries dL/d ``extra`` of the batch (before the update;
+        what learned inputs of the head chain their gradients from).
         """
-        loss, grad, state, dh_norm, data_loss, y_hat = self._loss_grad(
+        loss, grad, state, dh_norm, data_loss, y_hat, d_extra = self._loss_grad(
             theta,
             x,
             y,
@@ -369,12 +377,16 @@ class Network:
             rng=rng,
             alpha=alpha,
             n_samples=n_samples,
+            **({"extra_grad": True} if extra_grad else {}),
         )
         # the scale of the targets in the loss's own units (0.5 * mean y**2 for
         # the squared error, log 2 for a binary logit); one pass over the
         # outputs, small beside the forward and backward scans
         with np.errstate(over="ignore", invalid="ignore"):
             zero_loss = float(loss_fn(np.zeros_like(y_hat), y, mask)[0])
-        return self._apply_step(
-            theta, optimizer, loss, grad, state, dh_norm, clip_norm, data_loss, zero_loss
+        res = self._apply_step(
+            theta, optimizer, loss, grad, state, dh_norm, clip_norm, data_loss,
+            zero_loss,
         )
+        res.extra_grad = d_extra
+        return res

@@ -488,12 +488,15 @@ class Seq2SeqNetwork(Network):
         return grad, dh_norm
 
     def _loss_grad(self, theta, x, y, mask, loss_fn, state0, extra, *, training,
-                   dropout, rng, alpha, n_samples):
+                   dropout, rng, alpha, n_samples, extra_grad=False):
         """:meth:`Network._loss_grad`, decoding from a random share of the origins.
 
         In training (``rng`` given) :meth:`draw_origins` picks the origins; the
-        loss is the mean over their targets.
+        loss is the mean over their targets. ``extra_grad`` is not offered (the
+        decoder reads the extras through its recurrence).
         """
+        if extra_grad:
+            raise NotImplementedError("an encoder-decoder gives no dL/d extra")
         T, B = x.shape[:2]
         decode = self.draw_origins(T, B, rng) if training else None
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -506,4 +509,4 @@ class Seq2SeqNetwork(Network):
             data_loss = loss
             grad, dh_norm = self.backward(theta, cache, dy)
             loss = self._add_l2(theta, loss, grad, alpha, n_samples)
-        return loss, grad, state, dh_norm, data_loss, y_hat
+        return loss, grad, state, dh_norm, data_loss, y_hat, None

@@ -184,3 +184,146 @@ def expand_paths(lines: np.ndarray, h: int) -> np.ndarray:
     """Forecast paths ``(..., h)`` from lines ``(..., 3)`` (``O(size * h)``)."""
     a, b, phi = lines[..., 0], lines[..., 1], lines[..., 2]
     return a[..., None] + b[..., None] * step_weights(phi, h)
+
+
+#: Sensitivities :func:`run_filters_grad` writes per step: derivatives of the
+#: lines' intercepts ``a`` and slopes ``b`` with respect to the parameters
+#: (:data:`PARAMS`) they depend on. Drift has no parameter; SES's and Theta's
+#: slopes do not depend on ``alpha_ses``.
+SENSITIVITIES = (
+    "d_ses_a/d_alpha_ses",
+    "d_theta_a/d_alpha_ses",
+    "d_holt_a/d_alpha_holt",
+    "d_holt_a/d_beta_holt",
+    "d_holt_a/d_phi_holt",
+    "d_holt_b/d_alpha_holt",
+    "d_holt_b/d_beta_holt",
+    "d_holt_b/d_phi_holt",
+)
+N_SENS = len(SENSITIVITIES)
+#: The sensitivity state carried across calls: ``d ses_level / d alpha_ses``,
+#: then ``d holt_level`` and ``d holt_trend`` by ``(alpha, beta, phi)``.
+N_DSTATE = 7
+
+
+@jit
+def run_filters_grad(y, params, state, dstate, lines, sens):
+    """:func:`run_filters` plus the lines' derivatives by the parameters.
+
+    Forward-mode sensitivities carried beside the filters (the initial state
+    is a constant: zero sensitivities from :func:`initial_state`). SES,
+    ``l' = l + alpha (y - l)``: ``dl'/dalpha = y - l + (1 - alpha) dl/dalpha``
+    (the first observation sets ``l``: 0). The damped trend, with
+    ``f = l + phi b`` and ``df = dl + phi db (+ b for phi)``:
+    ``dl' = (1 - alpha) df (+ e for alpha)``,
+    ``db' = phi db - beta df (+ b for phi, + e for beta)``; a missing step
+    ``dl' = df``, ``db' = phi db (+ b for phi)``. Theta's intercept
+    ``l + slope/2 (c - 1)``, ``c = (1 - (1 - alpha)^n) / alpha``, adds
+    ``slope/2 dc/dalpha``.
+
+    Parameters
+    ----------
+    y, params, state, lines : as :func:`run_filters` (the same values written)
+    dstate : float64 (N_DSTATE,), updated in place
+    sens : float64 (T, N_SENS), written (:data:`SENSITIVITIES`)
+    """
+    a_ses, a_holt, b_holt, phi = params[0], params[1], params[2], params[3]
+    ses_l, holt_l, holt_b = state[0], state[1], state[2]
+    n, st, sy, stt, sty = state[3], state[4], state[5], state[6], state[7]
+    t, y_first, t_first, y_last, t_last = (
+        state[8],
+        state[9],
+        state[10],
+        state[11],
+        state[12],
+    )
+    ds = dstate[0]
+    dla, dlb, dlp = dstate[1], dstate[2], dstate[3]
+    dba, dbb, dbp = dstate[4], dstate[5], dstate[6]
+    for i in range(len(y)):
+        v = y[i]
+        f = holt_l + phi * holt_b
+        dfa = dla + phi * dba
+        dfb = dlb + phi * dbb
+        dfp = dlp + phi * dbp + holt_b
+        if np.isnan(v):
+            dla, dlb, dlp = dfa, dfb, dfp
+            dba, dbb, dbp = phi * dba, phi * dbb, phi * dbp + holt_b
+            holt_l, holt_b = f, phi * holt_b
+        else:
+            if np.isnan(ses_l):
+                ses_l = v
+                ds = 0.0
+            else:
+                ds = (v - ses_l) + (1.0 - a_ses) * ds
+                ses_l += a_ses * (v - ses_l)
+            e = v - f
+            # derivatives from the values before this step's update
+            dla, dlb, dlp = (
+                (1.0 - a_holt) * dfa + e,
+                (1.0 - a_holt) * dfb,
+                (1.0 - a_holt) * dfp,
+            )
+            dba, dbb, dbp = (
+                phi * dba - b_holt * dfa,
+                phi * dbb - b_holt * dfb + e,
+                phi * dbp + holt_b - b_holt * dfp,
+            )
+            holt_l = f + a_holt * e
+            holt_b = phi * holt_b + b_holt * e
+            n += 1.0
+            st += t
+            sy += v
+            stt += t * t
+            sty += t * v
+            if np.isnan(y_first):
+                y_first, t_first = v, t
+            y_last, t_last = v, t
+        lines[i, 0, 0] = ses_l
+        lines[i, 0, 1] = 0.0
+        lines[i, 0, 2] = 1.0
+        lines[i, 1, 0] = holt_l
+        lines[i, 1, 1] = holt_b
+        lines[i, 1, 2] = phi
+        slope = 0.0
+        if n >= 2.0:
+            den = n * stt - st * st
+            if den > 0.0:
+                slope = (n * sty - st * sy) / den
+        c = n
+        dc = -0.5 * n * (n - 1.0)  # the limit as alpha -> 0
+        if a_ses > 0.0:
+            q = (1.0 - a_ses) ** n
+            c = (1.0 - q) / a_ses
+            qm = (1.0 - a_ses) ** (n - 1.0) if n >= 1.0 else 0.0
+            dc = (n * qm * a_ses - (1.0 - q)) / (a_ses * a_ses)
+        lines[i, 2, 0] = ses_l + 0.5 * slope * (c - 1.0)
+        lines[i, 2, 1] = 0.5 * slope
+        lines[i, 2, 2] = 1.0
+        d = 0.0
+        if n >= 2.0 and t_last > t_first:
+            d = (y_last - y_first) / (t_last - t_first)
+        lines[i, 3, 0] = y_last + d * (t - t_last)
+        lines[i, 3, 1] = d
+        lines[i, 3, 2] = 1.0
+        sens[i, 0] = ds
+        sens[i, 1] = ds + 0.5 * slope * dc
+        sens[i, 2] = dla
+        sens[i, 3] = dlb
+        sens[i, 4] = dlp
+        sens[i, 5] = dba
+        sens[i, 6] = dbb
+        sens[i, 7] = dbp
+        t += 1.0
+    state[0], state[1], state[2] = ses_l, holt_l, holt_b
+    state[3], state[4], state[5], state[6], state[7] = n, st, sy, stt, sty
+    state[8], state[9], state[10], state[11], state[12] = (
+        t,
+        y_first,
+        t_first,
+        y_last,
+        t_last,
+    )
+    dstate[0] = ds
+    dstate[1], dstate[2], dstate[3] = dla, dlb, dlp
+    dstate[4], dstate[5], dstate[6] = dba, dbb, dbp

@@ -148,7 +148,7 @@ class RNNForecaster(
         instead for a series that is not strictly positive) before scaling,
         and multiply forecasts and intervals back, the phase carried through
         ``update``. ``deseasonalized_`` says which series were. None: never.
-    references : "auto" or None, default="auto"
+    references : "auto", "learned" or None, default="auto"
         Statistical references for the direct head: per forecast step, the
         forecasts of simple exponential smoothing, the damped trend, the Theta
         method and drift, fitted per series on its training rows and run over
@@ -161,6 +161,11 @@ class RNNForecaster(
         ``"auto"``: on for ``strategy="direct"`` and the ``"seq2seq"`` ones
         (the decoder reads them per step), off for ``"recursive"``;
         None: off (the seasonal references only, as earlier versions).
+        ``"learned"``: as ``"auto"``, the coefficients (SES's ``alpha``, the
+        damped trend's ``alpha``, ``beta``, ``phi``) of every series then
+        learned by gradient jointly with the network, from their classical
+        fit (Smyl's ES-RNN idea; ``strategy="direct"`` only): fitted
+        ``reference_params_``. See ``docs/defaults.md``, "references".
     combination : "auto" or None, default="auto"
         ``"auto"``: where early stopping holds tails out (``"auto"``,
         ``"refit"``, ``"continue"``, ``"holdout"``) and the head reads the
@@ -360,6 +365,10 @@ class RNNForecaster(
         band is the quantile of its own tail when the pool allows it.
     references_ : tuple of str
         The statistical references the head reads (``()``: none).
+    reference_params_ : ndarray of shape (n_series, n_targets, 4)
+        Their coefficients per series and target (``alpha_ses``,
+        ``alpha_holt``, ``beta_holt``, ``phi_holt``): classical, or learned
+        with ``references="learned"``.
     combination_weights_ : ndarray of shape (horizon_out, n_targets, 1 + n_refs) or None
         The weights of the network (first) and of each reference
         (``references_`` order) in the forecast, chosen on the tails
@@ -685,7 +694,7 @@ class RNNForecaster(
         "differencing": ["boolean", StrOptions({"auto"})],
         "reference": [StrOptions({"auto", "last", "seasonal"})],
         "deseasonalize": [StrOptions({"auto"}), None],
-        "references": [StrOptions({"auto"}), None],
+        "references": [StrOptions({"auto", "learned"}), None],
         "combination": [StrOptions({"auto"}), None],
         "calendar_features": ["boolean"],
         "holidays": [None, str, list, tuple],
@@ -926,6 +935,23 @@ class RNNForecaster(
                 "weights per member: read estimators_[i].named_params()"
             )
         return self._net.layout.views(self.params_)
+
+    @property
+    def reference_params_(self) -> np.ndarray:
+        """The statistical references' coefficients, ``(n_series, n_targets, 4)``.
+
+        Per series and target: ``alpha_ses`` (SES and Theta), ``alpha_holt``,
+        ``beta_holt`` and ``phi_holt`` (the damped trend)
+        (:data:`tsrnn.smoothing.PARAMS`): the classical fit with
+        ``references="auto"``, the learned ones with ``"learned"``. A copy.
+        """
+        refs = self.__dict__.get("_refs")
+        if refs is None:
+            raise AttributeError(
+                "reference_params_: not fitted, or the head reads no statistical "
+                "references (references=None, strategy='recursive')"
+            )
+        return np.array(refs.params)
 
     # ========================================================== predict
     def predict(self, horizon=None, X=None):

@@ -35,6 +35,7 @@ from .head import (
     start_at_reference,
     start_spread,
 )
+from .learned import LearnedReferences
 from .likelihood import check_count_values, check_counts, head_fields, output_head
 from .reader import SeriesReader, same_bits, validation_score, validation_sums
 from .strategies import STRATEGIES
@@ -66,6 +67,13 @@ class FitsForecaster:
                 "encoder's state at every step, which an SRU layer does not "
                 "expose (its output is not its state); use cell='lstm', 'gru' "
                 "or 'rnn', or strategy='direct'"
+            )
+        if self.references == "learned" and strategy.decoder is not None:
+            raise ValueError(
+                f"references='learned' learns the coefficients through the direct "
+                f"head's reference inputs; strategy={self.strategy!r}'s decoder "
+                "reads them through its recurrence; use strategy='direct', or "
+                "references='auto' (coefficients fitted once)"
             )
         reuse = (partial or self.warm_start) and hasattr(self, "params_")
         if reuse:
@@ -104,6 +112,9 @@ class FitsForecaster:
         use_reference = self._reference_wins(log)
         if use_reference:  # the tails' residuals are then the reference's
             theta[:] = self._reference_theta
+            if getattr(self, "_learned", None) is not None:  # as it was scored
+                self._learned.reset()
+                self._refs = self._learned.state()
         self.__dict__.pop("_reference_theta", None)
         # read every series to its end with the final weights
         # (the stream kernel fills the gaps with the model's own estimates)
@@ -283,12 +294,30 @@ class FitsForecaster:
         dt = np.dtype(self.dtype).type
         Y, Z = network_inputs(data, scaler, layout, data.schema.freq, dt, season=season)
         lines = None
+        # a continued fit's learned coefficients start where they stopped
+        start = self._learned_start() if reuse else None
         if layout.n_refs:
             m = self._seasons(data)[0]
             self._refs, lines = references.fit_state(Y, data.indptr, train_end, m)
         self.references_ = references.NAMES if layout.n_refs else ()
         series = ScaledSeries.build(Y, Z, data.indptr, train_end, refs=lines)
+        self._learn_references(layout, series, start)
         return layout, series, scaler
+
+    def _learned_start(self):
+        """The learned coefficients a continued fit starts from (None: none)."""
+        if self.references != "learned" or not hasattr(self, "_refs"):
+            return None
+        return np.array(self._refs.params)
+
+    def _learn_references(self, layout, series, start=None) -> None:
+        """``references="learned"``: the coefficients of ``series``' references
+        (``_learned``, :class:`~.learned.LearnedReferences`), else None."""
+        self._learned = None
+        if self.references == "learned" and layout.n_refs:
+            if start is not None and start.shape != self._refs.params.shape:
+                start = None
+            self._learned = LearnedReferences(layout, series, self._refs, start)
 
     def _reference_wins(self, log) -> bool:
         """Whether the tails scored the reference alone above every epoch."""
@@ -496,7 +525,7 @@ class FitsForecaster:
 
     def _n_references(self, strategy) -> int:
         """Statistical references of the head (``references``; direct only)."""
-        if self.references == "auto" and strategy.auto_references:
+        if self.references in ("auto", "learned") and strategy.auto_references:
             return len(references.NAMES)
         return 0
 
@@ -570,7 +599,16 @@ class FitsForecaster:
                 )
             )
         reader = SeriesReader(net, layout)
-        epoch = self._make_epoch(theta, series, opt, reader, reuse)
+        # references="learned": the coefficients trained at the end of the
+        # vector run_epochs trains (the weights it keeps keep theirs)
+        learned, trained, net_theta = self._learned_for(series), theta, theta
+        if learned is not None:
+            trained = np.concatenate([theta, np.zeros(learned.size, theta.dtype)])
+            net_theta = trained[: len(theta)]
+            learned.bind(trained[len(theta) :])
+        epoch = self._make_epoch(net_theta, series, opt, reader, reuse)
+        if learned is not None:
+            epoch.refresh_references()  # the lines of the coefficients as trained
 
         def validate_theta(th, label):
             return self._validation_sums(
@@ -578,12 +616,12 @@ class FitsForecaster:
             )[0]
 
         def validate():
-            return validate_theta(theta, "epoch")
+            return validate_theta(net_theta, "epoch")
 
         early = mode in ("holdout", "refit", "continue") and has_val
         if mode in ("refit", "continue") and has_val and not reuse:
             # "epoch 0": the reference alone, the forecast training must beat
-            self._reference_theta = reference_only(net, theta)
+            self._reference_theta = reference_only(net, net_theta)
             self._reference_score = float(
                 validate_theta(self._reference_theta, "reference")
             )
@@ -594,7 +632,7 @@ class FitsForecaster:
         else:
             max_iter = self._epochs(series, epoch.lanes, selecting=early)
         log = run_epochs(
-            theta,
+            trained,
             epoch,
             max_iter=max_iter,
             tol=self.tol,
@@ -608,6 +646,12 @@ class FitsForecaster:
             # the budget, not a failure to converge
             warn_max_iter=not partial and n_epochs is None and self.max_iter != "auto",
         )
+        if learned is not None:  # the kept weights' coefficients, their lines
+            theta[:] = net_theta
+            epoch.theta = theta
+            learned.refresh(readers=(reader,))
+            learned.unbind()
+            self._refs = learned.state()
         self._record_training(opt, log, epoch, max_iter)
         return log
 
@@ -700,7 +744,14 @@ class FitsForecaster:
             impute=reader.impute,
             # warm_start continues the curves, as n_iter_ and loss_curve_ do
             grad_norms=list(getattr(self, "grad_norm_curve_", [])) if reuse else [],
+            learned=self._learned_for(series),
+            readers=(reader,),
         )
+
+    def _learned_for(self, series):
+        """The learned references of ``series`` (None: not learned)."""
+        learned = getattr(self, "_learned", None)
+        return learned if learned is not None and learned.series is series else None
 
     def _finish_on_all(
         self, data: SeriesSet, strategy, mode, selection, n_val, use_reference
@@ -747,10 +798,13 @@ class FitsForecaster:
             data, scaler, self._layout, data.schema.freq, dt, season=season
         )
         lines = None
+        # "continue": the learned coefficients go on from the selection's
+        start = self._learned_start() if mode == "continue" else None
         if self._layout.n_refs:  # the references refitted on every row too
             m = self._seasons(data)[0]
             self._refs, lines = references.fit_state(Y, data.indptr, data.indptr[1:], m)
         series = ScaledSeries.build(Y, Z, data.indptr, refs=lines)
+        self._learn_references(self._layout, series, start)
         if theta is None:
             net, theta = self._network_and_weights(
                 self._layout, dt, reuse=False, series=series

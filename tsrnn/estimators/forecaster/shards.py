@@ -273,6 +273,12 @@ class ShardTrainer:
         self, params: dict, loaders, keep_in_memory: bool = True, first_piece: int = 0
     ):
         self.params = dict(params)
+        if self.params.get("references") == "learned":
+            raise ValueError(
+                "references='learned' is not offered over shards (each shard's "
+                "coefficients would need their own optimizer state); use "
+                "references='auto'"
+            )
         self.first_piece = int(first_piece)
         if keep_in_memory:
             loaders = [_concatenated(list(loaders))]

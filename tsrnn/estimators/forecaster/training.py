@@ -272,6 +272,7 @@ class Window:
     # the mask's sum (the step's n_samples) where the mask is final at
     # creation (stateful windows, kept between epochs); None: sum it
     mask_sum: float | None = None
+    rows: np.ndarray | None = None  # (T, B) the rows gathered (-1: padding)
 
 
 @dataclass(frozen=True)
@@ -392,7 +393,9 @@ def _window(layout: FeatureLayout, series: ScaledSeries, rows, reset) -> Window:
         x, extra, target, mask = series.gather(layout, rows)
         x, extra = np.ascontiguousarray(x, dt), np.ascontiguousarray(extra, dt)
     mask = mask.astype(dt)
-    return Window(x, extra, target.astype(dt), mask, reset, _mask_sum(mask, reset))
+    return Window(
+        x, extra, target.astype(dt), mask, reset, _mask_sum(mask, reset), rows
+    )
 
 
 def _mask_sum(mask, reset):
@@ -481,6 +484,8 @@ class Epoch:
         step_options: dict,
         impute,
         grad_norms: list,
+        learned=None,
+        readers=(),
     ):
         self.net, self.theta, self.optimizer = net, theta, optimizer
         self.layout, self.series, self.lanes = layout, series, lanes
@@ -498,6 +503,11 @@ class Epoch:
         )
         self.carried = net.stack.zero_state(self.n_lanes)
         self._kept = None  # the stateful windows, once gathered (_windows)
+        # references="learned" (.learned.LearnedReferences): the coefficients'
+        # gradient accumulated over the epoch, one step at its end; the
+        # readers whose kept passes the new lines make stale
+        self.learned = learned
+        self.readers = tuple(readers)
 
     def _windows(self):
         if self.lanes is None:  # stateless: every window from a zero state
@@ -533,6 +543,8 @@ class Epoch:
         if self.series.has_gaps:
             self.impute(self.theta, self.series)
         self.losses, self._gn, self._dh = [], [], []
+        if self.learned is not None:
+            self.learned.begin()
         return self._windows()
 
     def state_for(self, w: Window):
@@ -559,8 +571,11 @@ class Epoch:
             n_samples=(float(w.mask.sum()) if w.mask_sum is None else w.mask_sum)
             or 1.0,
             **self.step_options,
+            **({"extra_grad": True} if self.learned is not None else {}),
         )
         self.record(w, res)
+        if self.learned is not None and res.finite:
+            self.learned.accumulate(w.rows, res.extra_grad)
         return res
 
     def record(self, w: Window, res) -> None:
@@ -577,7 +592,18 @@ class Epoch:
         self.grad_norms.append(float(np.mean(self._gn)))
         self.dh_norms = self._dh
         self.carried[...] = 0.0  # every epoch starts from a zero state
+        if self.learned is not None:
+            self.refresh_references(step=True)
         return float(np.mean(self.losses))
+
+    def refresh_references(self, step: bool = False) -> None:
+        """``references="learned"``: (one step of the coefficients, then) their
+        lines in every row, the kept windows and the readers' passes."""
+        windows = self._kept or ()
+        if step:
+            self.learned.step(windows, self.readers)
+        else:
+            self.learned.refresh(windows, self.readers)
 
 
 def windows_after(layout: FeatureLayout, Y, Z, keep: int, bptt_length: int, refs=None):
