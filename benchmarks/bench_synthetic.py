@@ -23,6 +23,12 @@ Usage::
 
     python benchmarks/bench_synthetic.py              # every case, seed 0
     python benchmarks/bench_synthetic.py --seeds 0 1 2 --cases sensor fx
+    python benchmarks/bench_synthetic.py --covariates --seeds 0 1 2
+
+``--covariates``: two series with covariates known ahead (an hourly load
+driven by the square of temperature, daily sales with promotions and
+price), the defaults (``strategy="auto"``: the encoder-decoder there)
+against ``strategy="direct"`` and a ridge on lags and the covariates.
 """
 
 from __future__ import annotations
@@ -235,6 +241,95 @@ def collection(name, seed):
     return anchors, mean_mase(pred), cpu, est
 
 
+# ----------------------------------------------------- known covariates
+def load_temperature(rng):
+    """Hourly load driven by the square of temperature (heating and cooling),
+    a workday-scaled daily profile and AR(1) noise; temperature and workday
+    known ahead (their observed values standing in for forecasts)."""
+    n = 24 * 500
+    t = np.arange(n)
+    hour, doy, dow = t % 24, (t // 24) % 365, (t // 24) % 7
+    weather = np.zeros(n)
+    shocks = rng.normal(0, 0.7, n)
+    for i in range(1, n):
+        weather[i] = 0.98 * weather[i - 1] + shocks[i]
+    temp = (
+        15 + 8 * np.sin(2 * np.pi * doy / 365) + 5 * np.sin(2 * np.pi * (hour - 9) / 24)
+        + weather
+    )
+    work = (dow < 5).astype(float)
+    profile = np.sin(2 * np.pi * (hour - 6) / 24) + 0.5 * np.sin(4 * np.pi * (hour - 3) / 24)
+    noise = np.zeros(n)
+    e = rng.normal(0, 0.25, n)
+    for i in range(1, n):
+        noise[i] = 0.9 * noise[i - 1] + e[i]
+    y = 10 + 1.5 * profile * (0.6 + 0.4 * work) + 0.8 * work + 0.03 * (temp - 17) ** 2
+    idx = pd.date_range("2021-01-01", periods=n, freq="h")
+    X = pd.DataFrame({"temperature": temp, "workday": work}, index=idx)
+    return pd.Series(y + noise, idx), X
+
+
+def promotions(rng):
+    """Daily sales: a slow random-walk level, a weekly cycle, promotions (+4,
+    15 % of days) and price (-3 per unit above 1), both known ahead: effects
+    a linear head reads as well as a decoder."""
+    n = 1200
+    dow = np.arange(n) % 7
+    promo = (rng.random(n) < 0.15).astype(float)
+    price = 1 + 0.1 * rng.normal(size=n)
+    level = np.cumsum(rng.normal(0, 0.05, n))
+    y = (
+        20 + level + 2 * np.sin(2 * np.pi * dow / 7) + 4 * promo - 3 * (price - 1)
+        + rng.normal(0, 0.8, n)
+    )
+    idx = pd.date_range("2020-01-01", periods=n, freq="D")
+    return pd.Series(y, idx), pd.DataFrame({"promo": promo, "price": price}, index=idx)
+
+
+#: name: (generator, horizon, season, origins, the ridge's lags)
+WITH_COVARIATES = {
+    "load-temperature": (load_temperature, 24, 24, 20, 168),
+    "promotions": (promotions, 14, 7, 20, 28),
+}
+
+
+def with_covariates(name, seed):
+    """The defaults, ``strategy="direct"`` and a ridge on lags + covariates.
+
+    Fit once on the rows before the first origin, ``update`` between origins
+    (the covariates of the new rows too). Returns (naive, seasonal naive,
+    ridge), {label: (MASE, CPU s, strategy_)}.
+    """
+    sys.path.insert(0, os.path.dirname(__file__))
+    from bench_accuracy import RidgeDirect
+
+    gen, h, m, n_orig, lags = WITH_COVARIATES[name]
+    y, X = gen(np.random.default_rng(3000))  # one series; seeds vary the fit
+    v = y.to_numpy(dtype=float)
+    first = len(y) - h - (n_orig - 1) * h
+    origins = [first + j * h for j in range(n_orig)]
+    anchors = [score(v, p, origins, h) for p in naive_forecasts(v, origins, h, m)]
+
+    def walk(est, ridge=False):
+        start = time.process_time()
+        est.fit(y.iloc[:first], X.iloc[:first])
+        preds = []
+        for j, o in enumerate(origins):
+            fut = X.iloc[o : o + h]
+            p = est.predict(h, fut) if ridge else est.predict(h, X=fut)
+            preds.append(np.asarray(p, dtype=float).reshape(-1)[:h])
+            if j < n_orig - 1:
+                est.update(y.iloc[o : o + h], X.iloc[o : o + h])
+        return score(v, preds, origins, h), time.process_time() - start
+
+    anchors.append(walk(RidgeDirect(lags, h), ridge=True)[0])
+    out = {}
+    for label, kw in (("default", {}), ("direct", {"strategy": "direct"})):
+        est = RNNForecaster(horizon=h, random_state=seed, **kw)
+        out[label] = walk(est) + (est.strategy_,)
+    return anchors, out
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -242,8 +337,29 @@ def main(argv=None) -> None:
         "--cases", nargs="+", default=list(SINGLE) + list(COLLECTIONS),
         choices=list(SINGLE) + list(COLLECTIONS),
     )
+    p.add_argument(
+        "--covariates", action="store_true",
+        help="the cases with known covariates: the defaults (strategy='auto') "
+        "against strategy='direct' and a ridge autoregression",
+    )
     args = p.parse_args(argv)
     warnings.simplefilter("ignore")
+    if args.covariates:
+        print(
+            f"{'case':<17} {'seed':>4} {'naive':>7} {'snaive':>7} {'ridge':>7} "
+            f"{'default':>8} {'(CPU s)':>8} {'direct':>7} {'(CPU s)':>8}  strategy_",
+            flush=True,
+        )
+        for name in WITH_COVARIATES:
+            for seed in args.seeds:
+                a, out = with_covariates(name, seed)
+                d, r = out["default"], out["direct"]
+                print(
+                    f"{name:<17} {seed:>4} {a[0]:7.3f} {a[1]:7.3f} {a[2]:7.3f} "
+                    f"{d[0]:8.3f} {d[1]:8.1f} {r[0]:7.3f} {r[1]:8.1f}  {d[2]}",
+                    flush=True,
+                )
+        return
     print(
         f"{'case':<14} {'seed':>4} {'naive':>7} {'snaive':>7} {'tsrnn':>7} "
         f"{'ratio':>6} {'CPU s':>6}  fitted (season, differencing, reference)",

@@ -2300,8 +2300,8 @@ CASES = [
         ).predict(),
         ValueError,
         r"parameters changed since fit: strategy='recursive' \(fitted with "
-        r"'direct'\).*Call fit to refit with them, or set them back with "
-        r"set_params\(strategy='direct'\)",
+        r"'auto'\).*Call fit to refit with them, or set them back with "
+        r"set_params\(strategy='auto'\)",
     ),
     Case(
         "model-save-after-set-params-hidden-size",

@@ -576,7 +576,7 @@ def test_quantile_loss_reaches_the_model(csv, tmp_path, monkeypatch):
             "--loss", "quantile", "--quantiles", "0.1", "0.5", "0.9",
             "--level", "80", "--output", str(out)]
     assert main(argv) == 0
-    assert seen == [("quantile", [0.1, 0.5, 0.9], "direct")]
+    assert seen == [("quantile", [0.1, 0.5, 0.9], "auto")]
     fc = pd.read_csv(out)
     assert (fc["load-lo-80"] <= fc["load"]).all() and (fc["load"] <= fc["load-hi-80"]).all()
 

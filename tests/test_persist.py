@@ -794,7 +794,7 @@ def test_forecaster_refuses_parameters_changed_since_fit(tmp_path):
     f.set_params(strategy="recursive", hidden_size=8)
     msg = CHANGED.format(
         r"hidden_size=8 \(fitted with 4\), strategy='recursive' \(fitted with "
-        r"'direct'\)"
+        r"'auto'\)"
     )
     msg_save = msg.replace(".*Call", r"; RNNForecaster\.save uses.*Call")
     with pytest.raises(ValueError, match=msg):
@@ -814,7 +814,7 @@ def test_forecaster_refuses_parameters_changed_since_fit(tmp_path):
         f.set_params(warm_start=True).fit(y[:-4])
     # nothing moved: set back, the model forecasts as before
     np.testing.assert_array_equal(f.params_, params)
-    f.set_params(strategy="direct", hidden_size=4, warm_start=False)
+    f.set_params(strategy="auto", hidden_size=4, warm_start=False)
     np.testing.assert_array_equal(f.predict(), before)
     np.testing.assert_array_equal(f.predict_interval()[0], lo)
     # a refit with the new parameters is the way forward

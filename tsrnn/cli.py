@@ -235,11 +235,12 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     f.add_argument(
         "--strategy",
-        choices=("direct", "recursive"),
+        choices=("auto", "direct", "recursive", "seq2seq"),
         default=None,
-        help="direct (every step from the origin; default) or recursive (one "
-        "step at a time, fed back: sample paths then carry the dependence "
-        "between steps)",
+        help="auto (default: seq2seq with --covariates, else direct), direct "
+        "(every step from the origin), recursive (one step at a time, fed "
+        "back: sample paths then carry the dependence between steps) or "
+        "seq2seq (an encoder-decoder reading the covariates of every step)",
     )
     f.add_argument(
         "--interval-method",

@@ -46,7 +46,7 @@ from .estimators.forecaster import combination
 from .estimators.forecaster.head import build_network, reference_only
 from .estimators.forecaster.likelihood import output_head
 from .estimators.forecaster.shards import ShardTrainer, shared_statistics
-from .estimators.forecaster.strategies import STRATEGIES
+from .estimators.forecaster.strategies import strategy_of
 from .evaluation.conformal import pool_limit, sample_pool
 
 __all__ = ["DaskForecaster"]
@@ -444,7 +444,7 @@ class DaskForecaster:
             est.nonlinearity,
             layout,
             np.dtype(est.dtype).type,
-            decoder=STRATEGIES[est.strategy].decoder,
+            decoder=strategy_of(est).decoder,
         )
 
     def _validate(self, theta) -> float:

@@ -77,8 +77,14 @@ class RNNForecaster(
         For ``cell="rnn"``.
     horizon : int, default=1
         Steps forecast by ``predict`` (and trained for, with ``"direct"``).
-    strategy : {"direct", "recursive", "seq2seq", "seq2seq_teacher", \
-            "seq2seq_free"}, default="direct"
+    strategy : {"auto", "direct", "recursive", "seq2seq", "seq2seq_teacher", \
+            "seq2seq_free"}, default="auto"
+        ``"auto"``: ``"seq2seq"`` when ``fit`` gets numeric covariates known
+        in advance (``X`` columns neither past-only nor categorical) and the
+        model is one the encoder-decoder runs (a point loss, no embedded
+        codes, not SRU, ``horizon`` above 1), ``"direct"`` otherwise; a fit
+        over shards or Dask workers: ``"direct"`` (``strategy_``; see
+        ``docs/strategies.md``).
         ``"direct"``: a multi-horizon head predicts all ``horizon`` steps at once
         from the state and the known future (covariates, calendar, seasonal lag).
         ``"recursive"``: a one-step head whose prediction is fed back as the next
@@ -387,6 +393,8 @@ class RNNForecaster(
         ``differencing`` vote read the first one.
     differencing_ : bool
         Whether the network models changes (``differencing`` resolved).
+    strategy_ : str
+        The strategy fitted (``strategy`` resolved).
     reference_ : int, tuple of int or None
         Lag of the forecast the head starts from: 1 the last value, ``m`` the
         seasonal naive forecast of season ``m``, a tuple ``(m1, m2)`` the mean
@@ -678,7 +686,7 @@ class RNNForecaster(
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "nonlinearity": [StrOptions({"tanh", "relu"})],
         "horizon": [Interval(numbers.Integral, 1, None, closed="left")],
-        "strategy": [StrOptions(set(STRATEGIES))],
+        "strategy": [StrOptions(set(STRATEGIES) | {"auto"})],
         "bptt_length": [
             Interval(numbers.Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -763,7 +771,7 @@ class RNNForecaster(
         dropout=0.0,
         nonlinearity="tanh",
         horizon=1,
-        strategy="direct",
+        strategy="auto",
         bptt_length="auto",
         stateful=True,
         season_length="auto",

@@ -36,9 +36,15 @@ from .head import (
     start_spread,
 )
 from .learned import LearnedReferences
-from .likelihood import check_count_values, check_counts, head_fields, output_head
+from .likelihood import (
+    OutputHead,
+    check_count_values,
+    check_counts,
+    head_fields,
+    output_head,
+)
 from .reader import SeriesReader, same_bits, validation_score, validation_sums
-from .strategies import STRATEGIES
+from .strategies import STRATEGIES, strategy_of
 from .training import Epoch, ScaledSeries, cut_lanes, hold_out, steps_per_epoch
 from .transforms import Scaler, Seasonal
 
@@ -60,7 +66,9 @@ class FitsForecaster:
         tails and gives the validation scores and the conformal residuals;
         the final model then trains on every row (:meth:`_finish_on_all`).
         """
-        strategy = STRATEGIES[self.strategy]
+        if not ((partial or self.warm_start) and hasattr(self, "params_")):
+            self.strategy_ = self._choose_strategy(data.schema)
+        strategy = strategy_of(self)
         if strategy.decoder is not None and self.cell == "sru":
             raise ValueError(
                 f"strategy={self.strategy!r} starts its decoder from the "
@@ -242,7 +250,7 @@ class FitsForecaster:
             and bool(layout.n_refs)
             and layout.n_params == 1
             and not layout.quantile_head
-            and STRATEGIES[self.strategy].decoder is None
+            and strategy_of(self).decoder is None
             and has_val
             and mode in ("refit", "continue", "holdout")
             and log.stopped not in ("diverged", "interrupted")
@@ -444,6 +452,22 @@ class FitsForecaster:
             else float(stats["held_out"] / max(1, stats["rows"]))
         )
 
+    def _choose_strategy(self, schema) -> str:
+        """``strategy`` resolved (``strategy_``): :func:`auto.choose_strategy`
+        for ``"auto"``, else the value given."""
+        if self.strategy != "auto":
+            return self.strategy
+        roles = embedding_layout(self, schema, STRATEGIES["direct"])
+        loss = "absolute_error" if self.loss == "auto" else self.loss
+        head = OutputHead.of(loss, getattr(self, "quantiles", None))
+        return auto.choose_strategy(
+            roles["n_covariates"],
+            bool(roles["code_columns"]) or roles["id_code"],
+            head.kind == "point",
+            self.cell,
+            self.horizon,
+        )
+
     def _resolve_season_length(self, data: SeriesSet, train_end) -> tuple[int, ...]:
         """``season_length`` resolved (``season_length_``): given, inferred or detected.
 
@@ -543,7 +567,7 @@ class FitsForecaster:
             self.nonlinearity,
             layout,
             dt,
-            decoder=STRATEGIES[self.strategy].decoder,
+            decoder=strategy_of(self).decoder,
         )
         theta = net.init_params(np.random.default_rng(self._seed()))
         unknown_rows_as_mean(net, theta, layout)

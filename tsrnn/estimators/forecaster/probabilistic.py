@@ -29,7 +29,7 @@ from ...evaluation import IntervalFallbackWarning
 from .. import fitted_config
 from .likelihood import QUANTILE, output_head
 from .sampling import sample_paths
-from .strategies import STRATEGIES
+from .strategies import strategy_name, strategy_of
 
 #: Paths drawn for ``predict_interval(method="samples")``.
 INTERVAL_PATHS = 1000
@@ -51,7 +51,7 @@ class ForecastsDistributions:
         head = output_head(self)
         if head.kind == "point":
             return ("conformal",)
-        if self.strategy != "direct":
+        if strategy_name(self) != "direct":
             return ("samples", "conformal")
         own = "quantile" if head.kind == QUANTILE else "distribution"
         return (own, "samples", "conformal")
@@ -92,7 +92,7 @@ class ForecastsDistributions:
         pos, _, base, out0 = self._origin_outputs(fut)
         lay = self._layout
         h, k = fut.horizon, lay.n_targets
-        if self.strategy != "direct" and h > 1:
+        if strategy_name(self) != "direct" and h > 1:
             raise ValueError(
                 "a recursive model's quantiles beyond one step come from sample "
                 "paths: use predict_interval(method='samples') or sample(), or "
@@ -246,7 +246,7 @@ class ForecastsDistributions:
     def _sample_scaled(self, fut, n_paths, temperature, seed):
         """Paths ``(P, n_paths, h, k)`` in the data's units."""
         pos, rows, base, out0 = self._origin_outputs(fut)
-        strategy = STRATEGIES[self.strategy]
+        strategy = strategy_of(self)
         draws = sample_paths(self, out0, rows, pos, fut.horizon, n_paths,
                              temperature, seed)  # (P, n, h, k) scaled
         P, n, h, k = draws.shape

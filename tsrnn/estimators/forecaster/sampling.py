@@ -23,6 +23,7 @@ from ...engine.distributions import (
 )
 from .features import gather
 from .likelihood import output_head
+from .strategies import strategy_name
 
 
 def sample_paths(model, out0, rows, positions, h, n_paths, temperature, seed):
@@ -36,7 +37,7 @@ def sample_paths(model, out0, rows, positions, h, n_paths, temperature, seed):
     lay = model._layout
     head = output_head(model)
     P, k, n_par = len(positions), lay.n_targets, lay.n_params
-    if model.strategy == "direct":
+    if strategy_name(model) == "direct":
         raw = out0.reshape(P, lay.horizon_out, k * n_par)[:, :h].reshape(P, -1)
         draws = draw_paths(
             head.loss, raw, n_paths, temperature, seed, head.levels or None

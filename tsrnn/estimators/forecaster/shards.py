@@ -39,7 +39,7 @@ from .estimator import RNNForecaster
 from .fitting import merge_auto_statistics
 from .likelihood import output_head
 from .reader import SeriesReader, validation_sums
-from .strategies import STRATEGIES
+from .strategies import strategy_of
 from .training import ScaledSeries, cut_lanes, hold_out, steps_per_epoch
 
 __all__ = [
@@ -320,7 +320,7 @@ class ShardTrainer:
         lengths, detects = [], False
         for p in self.pieces:
             data, m = p.data(), p.model
-            strategy = STRATEGIES[m.strategy]
+            strategy = strategy_of(m)
             p.n_val = hold_out(
                 data,
                 m._validation_fraction(),
@@ -371,7 +371,7 @@ class ShardTrainer:
                 m.season_length_ = tuple(int(x) for x in season_length)
             parts.append(
                 m._auto_statistics(
-                    data, STRATEGIES[m.strategy], self._train_end(p, data)
+                    data, strategy_of(m), self._train_end(p, data)
                 )
             )
         return merge_auto_statistics(parts)
@@ -431,7 +431,7 @@ class ShardTrainer:
             p.series = restored
             return restored
         m, data = p.model, p.data()
-        strategy = STRATEGIES[m.strategy]
+        strategy = strategy_of(m)
         if every_row:
             train_end = data.indptr[1:]
         else:
@@ -627,7 +627,7 @@ class ShardTrainer:
                 m._net, m._pack_cache = first._net, first._pack_cache
             if not self.every_row:
                 data = p.data()
-                strategy = STRATEGIES[m.strategy]
+                strategy = strategy_of(m)
                 piece = self.first_piece + i  # one piece when kept in memory
                 new = m._calibrate(strategy, data, outputs, series, p.n_val, piece)
                 if errors is None:

@@ -56,6 +56,7 @@ SCALARS = (
     "n_iter_no_change_",  # older files: none
     "short_series_",  # older files: none (long: the former patience)
     "conformal_window_",  # after update (online conformal); older files: none
+    "strategy_",  # older files: none (strategy was never "auto")
 )
 ARRAYS = (
     "params_",
@@ -118,9 +119,10 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     is checked for what a fitted model can hold; only then is ``est`` changed.
     """
     layout, schema = _layout_and_schema(state)
-    _check_layout(est, layout, schema)
+    strategy = _file_strategy(est, state)
+    _check_layout(est, layout, schema, strategy)
     dt = np.dtype(est.dtype).type
-    stack, head, emb = _network_parts(est, layout, dt, state)
+    stack, head, emb = _network_parts(est, layout, dt, state, strategy)
     S, k, c = schema.n_series, layout.n_targets, schema.n_covariates
     H, keep = int(est.hidden_size), layout.history
     expected = {
@@ -327,14 +329,30 @@ def _freq_text(freq):
     return getattr(freq, "freqstr", freq)
 
 
-def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema) -> None:
+def _file_strategy(est, state: persist.ModelState):
+    """The strategy the file's model runs (``strategy_``; older files: the
+    ``strategy`` parameter, never ``"auto"`` then), checked."""
+    # an explicit strategy is the fitted one (and the layout is checked
+    # against it); "auto" reads what fit resolved, "direct" where nothing was
+    # stored (a fit over shards: strategies.strategy_name)
+    name = est.strategy
+    if name == "auto":
+        name = state.attributes.get("strategy_", "direct")
+    if name not in STRATEGIES:
+        raise persist.StateError(
+            f"metadata field strategy_ must be one of {sorted(STRATEGIES)}, "
+            f"got {name!r}"
+        )
+    return STRATEGIES[name]
+
+
+def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema, strategy) -> None:
     """The layout is the one ``fit`` builds for the file's parameters and schema."""
     if schema.n_targets != layout.n_targets:
         raise persist.StateError(
             "the series schema and the network layout disagree on the "
             "number of targets or covariates"
         )
-    strategy = STRATEGIES[est.strategy]
     try:  # covariate roles and embedding tables: what fit derives from both
         roles = embedding_layout(est, schema, strategy)
     except (TypeError, ValueError) as exc:
@@ -387,7 +405,7 @@ def _check_layout(est, layout: FeatureLayout, schema: SeriesSchema) -> None:
         )
 
 
-def _network_parts(est, layout, dt, state: persist.ModelState):
+def _network_parts(est, layout, dt, state: persist.ModelState, strategy):
     """The stack, head and embeddings of the parameters, checked against ``params_``.
 
     The parameter count comes from the layouts (no array is allocated); a
@@ -411,7 +429,7 @@ def _network_parts(est, layout, dt, state: persist.ModelState):
         est.nonlinearity,
         layout,
         dt,
-        decoder=STRATEGIES[est.strategy].decoder,
+        decoder=strategy.decoder,
     )
     n_emb = 0 if emb is None else emb.size
     state.array("params_", (stack.layout.size + head.layout.size + n_emb,), dt)

@@ -250,3 +250,20 @@ STRATEGIES: dict[str, Strategy] = {
         Seq2Seq("seq2seq_free", "free"),
     )
 }
+
+
+def strategy_name(model) -> str:
+    """The strategy a forecaster runs: the fitted one (``strategy_``), else its
+    ``strategy`` parameter.
+
+    ``strategy="auto"`` is decided at ``fit`` (:func:`.auto.choose_strategy`);
+    where nothing decided it (a fit over shards or Dask workers, which build
+    no decoder), it is ``"direct"``.
+    """
+    name = getattr(model, "strategy_", None) or model.strategy
+    return "direct" if name == "auto" else name
+
+
+def strategy_of(model) -> Strategy:
+    """The :class:`Strategy` of :func:`strategy_name`."""
+    return STRATEGIES[strategy_name(model)]

@@ -23,7 +23,7 @@ from . import references
 from .features import block_steps, future_known, gather, network_inputs, origin_rows
 from .likelihood import output_head
 from .reader import SeriesEnds, SeriesReader, last_observed
-from .strategies import STRATEGIES
+from .strategies import strategy_of
 from .training import ScaledSeries, windows_after
 
 
@@ -93,7 +93,7 @@ class StreamsForecaster:
         # what the strategy cannot forecast is said first (a direct model asked
         # for 10**12 steps: "at most `horizon` steps"), then the data checks,
         # which refuse a forecast over the budget before allocating it
-        STRATEGIES[self.strategy].check_horizon(horizon, self.horizon)
+        strategy_of(self).check_horizon(horizon, self.horizon)
         return self.schema_.check_future(horizon, X)
 
     def _last_levels(self, positions):
@@ -111,7 +111,7 @@ class StreamsForecaster:
 
     def _predict_values(self, fut: Future) -> np.ndarray:
         fitted_config.check_unchanged(self, "predict")
-        strategy = STRATEGIES[self.strategy]
+        strategy = strategy_of(self)
         h = fut.horizon
         pos, rows, base, out0 = self._origin_outputs(fut)
         vals = strategy.forecast(self, out0, rows, pos, h)
@@ -141,7 +141,7 @@ class StreamsForecaster:
         Returns the positions, the :class:`~.features.OriginRows`, the last
         observed scaled levels and the head outputs ``(P, n_outputs)``.
         """
-        strategy = STRATEGIES[self.strategy]
+        strategy = strategy_of(self)
         strategy.check_horizon(fut.horizon, self.horizon)
         pos = np.asarray(fut.positions)
         lay = self._layout
