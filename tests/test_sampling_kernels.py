@@ -21,7 +21,6 @@ from tsrnn.engine.inference import InferencePack
 from tsrnn.kernels import stream
 from tsrnn.kernels.sampling import SAMPLERS, _draw_step
 
-
 # The stream drivers by an integer code: a cached kernel taking a dispatcher as
 # an argument has the dispatcher's type in its cache key, which never matches
 # in another process (each run compiled again and added an entry to the
@@ -36,7 +35,7 @@ _DRIVERS = (stream.stream_rnn_tanh, stream.stream_rnn_relu, stream.stream_gru,
 @numba.njit(cache=True, error_model="numpy")
 def _reference(kind, pack, meta, state, x, extra, out0, family, n_params,
                temperature, qwork, seed, draws, out1, xs, es):
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002  (Numba's generator)
     _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
     for s in range(draws.shape[0] - 1):
         for b in range(xs.shape[1]):
