@@ -61,7 +61,10 @@ def _make_tile_tn(MR, NPAN):
         for arr, nd in ((a, 2), (wp, 3), (out, 2)):
             if not isinstance(arr, types.Array) or arr.layout != "C" or arr.ndim != nd:
                 return None
-        if not isinstance(a.dtype, types.Float) or len({a.dtype, wp.dtype, out.dtype}) != 1:
+        if (
+            not isinstance(a.dtype, types.Float)
+            or len({a.dtype, wp.dtype, out.dtype}) != 1
+        ):
             return None
         return types.void(a, i, wp, jb, out, k0), codegen
 
@@ -107,7 +110,10 @@ def _make_tile_tn(MR, NPAN):
             for r in range(MR)
         ]
         acc = [
-            [[cgutils.alloca_once(builder, vty) for _ in range(NV)] for _ in range(NPAN)]
+            [
+                [cgutils.alloca_once(builder, vty) for _ in range(NV)]
+                for _ in range(NPAN)
+            ]
             for _ in range(MR)
         ]
         for r in range(MR):
@@ -118,7 +124,9 @@ def _make_tile_tn(MR, NPAN):
         fma = vector_fma(builder, vty, VL, bits)
         a_col = builder.gep(A.data, [builder.add(builder.mul(k0, a_step), i)])
         w_base = builder.gep(W.data, [builder.mul(jb, panel)])
-        w_pan = [builder.gep(w_base, [builder.mul(intp(q), panel)]) for q in range(NPAN)]
+        w_pan = [
+            builder.gep(w_base, [builder.mul(intp(q), panel)]) for q in range(NPAN)
+        ]
         with cgutils.for_range(builder, kc) as loop:
             p = loop.index
             a_p = builder.gep(a_col, [builder.mul(p, a_step)])
@@ -226,7 +234,10 @@ def pack_rows(w, out):
     _PACK[out.shape[2]](w, 0, 0, out)
 
 
-@jit
+# Inlined into the two drivers (Numba's IR): as a kernel of its own it was
+# compiled once alone and again inside each driver that LLVM inlined it into
+# (0.3 s of a cold first fit for nothing: it is never called from Python)
+@jit(inline="always")
 def _tn_tiles(a, wb, out, k0):
     """The tiles over one packed block ``wb`` of rows ``k0 ..`` of the window."""
     P = wb.shape[0]

@@ -24,7 +24,7 @@ GOLDEN_ITERATIONS = 30
 _INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
 
 
-@jit
+@jit(inline="always")
 def _ses_golden(y, lo, hi, iters):
     a, b = lo, hi
     c = b - _INV_PHI * (b - a)
@@ -65,7 +65,7 @@ def fit_ses(y):
     return a if ses_sse(y, a) <= best else best_a
 
 
-@jit
+@jit(inline="always")
 def _ses_sse_grid(y, alphas, out):
     """``out[j] = ses_sse(y, alphas[j])`` for every ``j``, in one pass over ``y``.
 
