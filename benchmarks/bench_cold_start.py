@@ -86,6 +86,7 @@ def main() -> None:
                     out = subprocess.run(
                         [sys.executable, "-c", CHILD, *extra],
                         env=env,
+                        cwd=cache,  # not a checkout: PYTHONPATH's tsrnn
                         capture_output=True,
                         text=True,
                         check=True,
