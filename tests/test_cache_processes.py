@@ -134,3 +134,28 @@ def test_an_entry_holding_another_signatures_code_is_compiled_again(here):
     assert _run(here, "float64") == "10.0"
     # and the entries are right again
     assert _run(here, "int64") == "10"
+
+
+def test_no_kernel_takes_a_function_argument():
+    """A dispatcher argument puts its type in the cache key, which never matches
+    in another process: every run compiled the kernel again and grew its index
+    (the sampler test's reference did, until it took an int code)."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "tsrnn").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            decorators = [ast.unparse(d) for d in node.decorator_list]
+            if not any("jit" in d or "_driver" in d for d in decorators):
+                continue
+            params = {a.arg for a in node.args.args}
+            offenders += [
+                f"{path.name}:{node.name} calls {call.func.id}"
+                for call in ast.walk(node)
+                if isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Name)
+                and call.func.id in params
+            ]
+    assert offenders == []
