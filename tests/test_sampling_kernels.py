@@ -21,11 +21,21 @@ from tsrnn.engine.inference import InferencePack
 from tsrnn.kernels import stream
 from tsrnn.kernels.sampling import SAMPLERS, _draw_step
 
+# The stream drivers by an integer code: a cached kernel taking a dispatcher as
+# an argument has the dispatcher's type in its cache key, which never matches
+# in another process (each run compiled again and added an entry to the
+# index) and which Numba failed to pickle once the dispatcher it had rebuilt
+# from the index was gone (KeyError, "ReferenceError: underlying object has
+# vanished" in numba/core/caching.py). The choice is an int code, as the
+# kernels' own (STYLE.md 2).
+_DRIVERS = (stream.stream_rnn_tanh, stream.stream_rnn_relu, stream.stream_gru,
+            stream.stream_sru)
+
 
 @numba.njit(cache=True, error_model="numpy")
-def _reference(driver, pack, meta, state, x, extra, out0, family, n_params,
+def _reference(kind, pack, meta, state, x, extra, out0, family, n_params,
                temperature, qwork, seed, draws, out1, xs, es):
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002  (Numba's generator)
     _draw_step(family, n_params, out0, 0, temperature, qwork, draws)
     for s in range(draws.shape[0] - 1):
         for b in range(xs.shape[1]):
@@ -35,7 +45,14 @@ def _reference(driver, pack, meta, state, x, extra, out0, family, n_params,
                 xs[0, b, j] = draws[s, b, j]
             for e in range(es.shape[2]):
                 es[0, b, e] = extra[s, b, e]
-        driver(pack, meta, state, xs, es, out1)
+        if kind == 0:
+            stream.stream_rnn_tanh(pack, meta, state, xs, es, out1)
+        elif kind == 1:
+            stream.stream_rnn_relu(pack, meta, state, xs, es, out1)
+        elif kind == 2:
+            stream.stream_gru(pack, meta, state, xs, es, out1)
+        else:
+            stream.stream_sru(pack, meta, state, xs, es, out1)
         _draw_step(family, n_params, out1[0], s + 1, temperature, qwork, draws)
 
 
@@ -50,7 +67,7 @@ def _one_path_at_a_time(self, state, x, extra, out0, family, n_params, n_targets
     extra = np.ascontiguousarray(extra, dtype=dt)
     draws = np.empty((n_steps, B, n_targets), dt)
     _reference(
-        self._stream, self.pack, self.meta, state, x, extra,
+        _DRIVERS.index(self._stream), self.pack, self.meta, state, x, extra,
         np.ascontiguousarray(out0, dtype=dt), int(family), int(n_params),
         float(temperature), qwork, int(seed), draws,
         np.empty((1, B, self.n_outputs), dt),

@@ -87,6 +87,9 @@ def _run_references():
     indptr = np.array([0, len(y)])
     params, states = fit_references(y, indptr, np.array([len(y)]), 3)
     run_references(y, indptr, params, states)
+    # two series of one length: their damped trends in lockstep (fit_holt_rows;
+    # one series alone takes fit_holt)
+    fit_references(np.concatenate([y, y]), np.array([0, 24, 48]), np.array([24, 48]), 3)
     # the combination of the network's forecast with the references
     grid_abs_errors(np.zeros((2, 3)), np.zeros(2), np.zeros((3, 4)), np.zeros(4))
 

