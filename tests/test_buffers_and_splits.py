@@ -172,6 +172,11 @@ def test_tile_accumulates_in_place_with_nan_padding_in_the_panels():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_adam_kernel_gives_the_bits_of_the_numpy_expressions(dtype):
+    if dtype == np.float32 and int(np.__version__.split(".")[0]) < 2:
+        # the kernel follows NumPy 2's promotion (NEP 50: a float64 scalar
+        # makes the bias-corrected denominator float64); NumPy 1's
+        # value-based casting keeps the expressions in float32, 1 ulp apart
+        pytest.skip("the NumPy expressions' float32 bits are NumPy 2's (NEP 50)")
     rng = np.random.default_rng(1)
     n = 37
     theta = rng.standard_normal(n).astype(dtype)

@@ -451,12 +451,13 @@ def choose_strategy(n_known_covariates: int, embeds: bool, point_head: bool,
     ahead); ``"direct"`` otherwise. Why: the direct head adds each forecast
     step's covariates *linearly* to a read-out of the origin's state, the
     decoder reads them through its recurrent cell, non-linearly and in order
-    along the horizon. Measured (``docs/strategies.md``): Victoria's demand
-    with temperature and workday 27 % lower MASE over the last 56 days and
-    19 % over Christmas; a generated load driven by the square of
-    temperature 35 % lower; a generated promotion effect (linear) the same.
-    Without covariates the evidence is mixed (better on electricity and CO2,
-    worse on the bank's calls a week ahead), and the decoder costs about
+    along the horizon. Measured (``docs/strategies.md``, three seeds):
+    Victoria's demand with temperature and workday 26 % lower MASE over the
+    last 56 days and 19 % over Christmas; a generated load driven by the
+    square of temperature 35 % lower; generated sales with promotions and
+    price (linear effects) 5 % higher. Without covariates the evidence is
+    mixed (better on electricity and CO2, worse on the bank's calls a week
+    ahead and on prices), and the decoder costs about
     three times the CPU time: the direct head stays.
     """
     if (
