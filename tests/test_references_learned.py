@@ -332,3 +332,22 @@ def test_patched_extras_are_those_gather_gives(differencing):
     ref = patched.reshape(rows.size, layout.horizon_out, -1)[:, :, layout.ref_offset :]
     want = extra.reshape(rows.size, layout.horizon_out, -1)[:, :, layout.ref_offset :]
     assert np.array_equal(ref, want)
+
+
+def test_the_tangent_filter_writes_the_plain_filters_lines():
+    """``run_filters_grad`` repeats ``run_filters`` with derivatives beside it
+    (written out twice on purpose: the plain filter runs in every fit and
+    carries none of that work); its lines and states are the same bits."""
+    y, indptr, states = _series()
+    params = np.array([0.4, 0.3, 0.1, 0.9])
+    for s in range(len(indptr) - 1):
+        seg = np.ascontiguousarray(y[indptr[s] : indptr[s + 1]])
+        plain_state, grad_state = states[s].copy(), states[s].copy()
+        plain = np.empty((len(seg), 4, 3))
+        tangent = np.empty((len(seg), 4, 3))
+        _filters.run_filters(seg, params, plain_state, plain)
+        dstate = np.zeros(_filters.N_DSTATE)
+        sens = np.empty((len(seg), _filters.N_SENS))
+        _filters.run_filters_grad(seg, params, grad_state, dstate, tangent, sens)
+        np.testing.assert_array_equal(tangent, plain)
+        np.testing.assert_array_equal(grad_state, plain_state)

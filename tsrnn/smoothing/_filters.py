@@ -210,6 +210,10 @@ N_DSTATE = 7
 def run_filters_grad(y, params, state, dstate, lines, sens):
     """:func:`run_filters` plus the lines' derivatives by the parameters.
 
+    The tangent twin of :func:`run_filters`, written out beside it on purpose:
+    the plain filter runs in every fit and stays free of this work; the lines
+    and states written are the same bits (``tests/test_references_learned.py``).
+
     Forward-mode sensitivities carried beside the filters (the initial state
     is a constant: zero sensitivities from :func:`initial_state`). SES,
     ``l' = l + alpha (y - l)``: ``dl'/dalpha = y - l + (1 - alpha) dl/dalpha``
