@@ -377,7 +377,7 @@ class Network:
             rng=rng,
             alpha=alpha,
             n_samples=n_samples,
-            **({"extra_grad": True} if extra_grad else {}),
+            extra_grad=extra_grad,
         )
         # the scale of the targets in the loss's own units (0.5 * mean y**2 for
         # the squared error, log 2 for a binary logit); one pass over the

@@ -496,7 +496,11 @@ class Seq2SeqNetwork(Network):
         decoder reads the extras through its recurrence).
         """
         if extra_grad:
-            raise NotImplementedError("an encoder-decoder gives no dL/d extra")
+            raise ValueError(
+                "extra_grad=True reads dL/d extra from a linear head; an "
+                "encoder-decoder reads its extras through the decoder's "
+                "recurrence and gives none: train a Network with a direct head"
+            )
         T, B = x.shape[:2]
         decode = self.draw_origins(T, B, rng) if training else None
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

@@ -571,7 +571,7 @@ class Epoch:
             n_samples=(float(w.mask.sum()) if w.mask_sum is None else w.mask_sum)
             or 1.0,
             **self.step_options,
-            **({"extra_grad": True} if self.learned is not None else {}),
+            extra_grad=self.learned is not None,
         )
         self.record(w, res)
         if self.learned is not None and res.finite:
