@@ -159,3 +159,60 @@ def test_no_kernel_takes_a_function_argument():
                 and call.func.id in params
             ]
     assert offenders == []
+
+
+# a worker that reads its kernel with the kernel sources' digest given (or the
+# package's own, "-") and reports whether the cache served it
+STAMP_WORKER = """
+import sys
+import numpy as np
+import tsrnn.kernels._jit as jit_module
+
+if sys.argv[1] != "-":  # as if the kernels' helpers had changed
+    jit_module.kernel_sources_digest = lambda: sys.argv[1].encode()
+import kern
+
+value = kern.total(np.arange(5.0))
+stats = kern.total.stats
+print(value, sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))
+"""
+
+
+def test_an_entry_compiled_from_other_kernel_sources_is_compiled_again(here):
+    """A kernel whose own file is unchanged must not keep machine code compiled
+    from helpers that changed since (Numba stamps the kernel's own file only)."""
+    path, env = here
+    (path / "stamp_worker.py").write_text(textwrap.dedent(STAMP_WORKER))
+
+    def run(digest):
+        out = subprocess.run(
+            [sys.executable, str(path / "stamp_worker.py"), digest],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 0, out.stderr
+        value, hits, misses = out.stdout.split()
+        assert value == "10.0"
+        return int(hits), int(misses)
+
+    assert run("-") == (0, 1)  # compiled and saved
+    assert run("-") == (1, 0)  # served from the cache
+    assert run("edited helpers") == (0, 1)  # stale: compiled again
+    assert run("edited helpers") == (1, 0)
+    assert run("-") == (0, 1)
+
+
+def test_the_kernel_sources_digest_covers_the_kernels_and_their_helpers():
+    from tsrnn.kernels import _jit
+
+    digest = _jit.kernel_sources_digest()
+    assert len(digest) == 32 and digest == _jit.kernel_sources_digest()
+    package = ROOT / "tsrnn"
+    numba_files = {
+        p.relative_to(package).parts[0]
+        for p in package.rglob("*.py")
+        if "@jit" in p.read_text() or "@intrinsic" in p.read_text()
+    }
+    assert numba_files <= set(_jit.KERNEL_SOURCE_DIRS)

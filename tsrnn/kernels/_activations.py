@@ -21,8 +21,9 @@ NaN propagates (a diverging model must stay visibly diverged). Each function
 is an ``@overload``-dispatched generic: float32 arguments get float32 code (8
 lanes per AVX2 register) and float64 arguments get float64 code.
 
-Numba's on-disk cache does not notice edits to this file from a kernel in
-another file: run ``tsrnn.kernels._jit.clear_cache()`` after changing it.
+The kernels that inline these live in other files; their cache entries carry
+a digest of every kernel source (``tsrnn.kernels._jit.kernel_sources_digest``),
+so an edit here compiles them afresh.
 """
 
 from __future__ import annotations

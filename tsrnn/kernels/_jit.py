@@ -10,6 +10,8 @@ so that finite-difference checks and bit-for-bit reproducibility hold.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import os
 import pathlib
 import sys
@@ -51,6 +53,36 @@ def _cache_dir_lock(path):
             handle.close()
 
 
+#: The package directories whose Python files the kernels are compiled from
+#: (kernels, their intrinsics and inlined helpers, the smoothing filters).
+KERNEL_SOURCE_DIRS = ("kernels", "smoothing")
+
+
+@functools.lru_cache(maxsize=1)
+def kernel_sources_digest() -> bytes:
+    """SHA-256 of every Python file in :data:`KERNEL_SOURCE_DIRS`, read once per process.
+
+    Numba stamps a cached kernel with its own source file only, so a kernel
+    whose file did not change keeps its machine code when a helper it inlines
+    or an intrinsic it calls (``_activations``, ``_cellrows``, ``_linalg``)
+    changes: after a ``git pull`` into an editable install, or an upgrade
+    that leaves the old ``__pycache__`` in place, the old code runs,
+    silently. With this digest in every kernel's stamp (:class:`_ProcessSafeCache`),
+    any change to those files compiles every kernel afresh once. Empty when
+    the sources cannot be read (a frozen application): Numba's stamp alone.
+    """
+    root = pathlib.Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    try:
+        for name in KERNEL_SOURCE_DIRS:
+            for path in sorted((root / name).glob("*.py")):
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+    except OSError:
+        return b""
+    return digest.digest()
+
+
 class _ProcessSafeCache(FunctionCache):
     """Numba's on-disk cache of one kernel, safe when processes share it.
 
@@ -66,7 +98,15 @@ class _ProcessSafeCache(FunctionCache):
     the cache directory, and a loaded specialization whose signature is not
     the one asked for is dropped (compiled again, which also repairs the
     entry) rather than run.
+
+    The index's source stamp also carries :func:`kernel_sources_digest`: an
+    entry compiled from other kernel sources than these is stale.
     """
+
+    def __init__(self, py_func):
+        super().__init__(py_func)
+        cache_file = self._cache_file
+        cache_file._source_stamp = (cache_file._source_stamp, kernel_sources_digest())
 
     def load_overload(self, sig, target_context):
         cres = super().load_overload(sig, target_context)
@@ -107,9 +147,9 @@ def jit(func=None, **overrides):
 def clear_cache() -> int:
     """Delete tsrnn's on-disk Numba cache files (``*.nbi``/``*.nbc``).
 
-    Numba does not notice when a helper in another file changes (a cached
-    kernel keeps the old helper's code), so run this after editing
-    ``tsrnn/kernels/_activations.py``.
+    Not needed after editing a kernel's helpers (every kernel's cache entry
+    carries :func:`kernel_sources_digest`); for a clean cache directory, or
+    a compile-time measurement from nothing.
 
     Returns
     -------
