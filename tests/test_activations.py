@@ -235,3 +235,136 @@ def test_backward_cell_step_gives_the_bits_of_the_operations_one_by_one(dtype, H
     np.testing.assert_array_equal(got_c, ref_c)
     np.testing.assert_array_equal(got_g[:r0], gates[:r0])
     np.testing.assert_array_equal(got_c[r1:], dc[r1:])
+
+
+# ------------------------------------------------ the LSTM forward step's rows
+def _step_rows_scalar(rec, cp, col0, r0, r1, out):
+    """The forward step by the scalar maps (``_activations``), rows r0 .. r1 - 1."""
+    B, G = rec.shape
+    H = G // 4
+    scale = np.ones(G, rec.dtype)
+    scale[2 * H : 3 * H] = 2
+    gates, cn, tc, h, xh = out
+    g = np.empty_like(rec)
+    lstm_gates_2d(rec, scale, g)
+    gates[r0:r1] = g[r0:r1]
+    lstm_cell_2d(gates, cp, cn, tc, r0, r1)
+    lstm_output_2d(gates, tc, h, xh, col0, r0, r1)
+
+
+_STEP_CALLERS = {}
+
+
+def _call_step(kernel, rec, out, cp, col0, r0, r1):
+    """Call a step-rows intrinsic (compiled code only) through a jitted caller."""
+    if kernel not in _STEP_CALLERS:
+        from numba import njit
+
+        @njit
+        def call(rec, gates, cp, cn, tc, h, xh, col0, r0, r1):
+            kernel(rec, gates, cp, cn, tc, h, xh, col0, r0, r1)
+
+        _STEP_CALLERS[kernel] = call
+    gates, cn, tc, h, xh = out
+    _STEP_CALLERS[kernel](rec, gates, cp, cn, tc, h, xh, col0, r0, r1)
+
+
+def _step_inputs(dtype, B, H, seed):
+    rng = np.random.default_rng(seed)
+    scale = rng.choice([0.1, 1.0, 5.0, 40.0], (B, 4 * H))
+    rec = (rng.standard_normal((B, 4 * H)) * scale).astype(dtype)
+    rec.flat[::37] = 95.0
+    rec.flat[5::41] = -95.0
+    rec.flat[7::53] = np.nan
+    cp = (rng.standard_normal((B, H)) * 3).astype(dtype)
+    return rec, cp
+
+
+def _step_outputs(dtype, B, H, col0):
+    out = [np.full((B, 4 * H), 7.0, dtype)]
+    out += [np.full((B, H), 7.0, dtype) for _ in range(3)]
+    out.append(np.full((B, col0 + H + 2), 7.0, dtype))
+    return out
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("H", [1, 5, 8, 16, 17, 32, 40, 64])
+def test_forward_step_rows(dtype, H):
+    """``lstm_step_rows_exact`` gives the scalar maps' bits (NaN where they
+    give NaN); ``lstm_step_rows``, the scans' step (float32: the short exp,
+    four rows a pass where a row is one vector), is within a few ulp of
+    them (float64: the same bits); rows outside ``r0 .. r1 - 1`` and
+    columns outside ``col0 .. col0 + H - 1`` are left alone, for every row
+    count (passes of four rows past the end)."""
+    from tsrnn.kernels._cellrows import lstm_step_rows, lstm_step_rows_exact
+
+    col0 = 3
+    eps = np.finfo(dtype).eps
+    for B, r0, r1 in [(9, 0, 9), (11, 2, 9), (6, 1, 2), (8, 3, 6)]:
+        rec, cp = _step_inputs(dtype, B, H, B * 100 + H)
+        ref = _step_outputs(dtype, B, H, col0)
+        _step_rows_scalar(rec, cp, col0, r0, r1, ref)
+        for kernel in (lstm_step_rows_exact, lstm_step_rows):
+            got = _step_outputs(dtype, B, H, col0)
+            _call_step(kernel, rec, got, cp, col0, r0, r1)
+            exact = kernel is lstm_step_rows_exact or dtype == np.float64
+            for a, b in zip(got, ref):
+                if exact:
+                    np.testing.assert_array_equal(a, b)
+                else:
+                    np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+                    # measured: at most 2 eps of max(1, |value|) (1 for the
+                    # gates, 1.25 for c, 2 for tanh(c) and h)
+                    d = np.abs(a.astype(np.float64) - b) / np.maximum(1, np.abs(b))
+                    assert np.nanmax(d) <= 3 * eps
+            untouched = np.r_[0:r0, r1:B]
+            for a in got:
+                assert (a[untouched] == 7).all()
+            xh = got[4]
+            assert (xh[r0:r1, :col0] == 7).all() and (xh[r0:r1, col0 + H :] == 7).all()
+
+
+@pytest.mark.parametrize("short", [False, True], ids=["scalar-exp", "short-exp"])
+@pytest.mark.parametrize("recip", ["exact", "estimate"])
+def test_forward_step_float32_accuracy(short, recip):
+    """The float32 step's sigmoid and tanh against float64 on a dense grid:
+    the sigmoid within 4.5 ulp wherever it is a normal number (x >= -87;
+    the short exp's one-constant reduction costs up to 2 ulp in the far
+    lower tail, 3 for |x| <= 20), the tanh of the g gate and of c within a
+    few ulp of 1 (``2 sigmoid(2 x) - 1``), with the division or with the
+    reciprocal estimate and one Newton step (where the CPU has one)."""
+    from tsrnn.kernels import _cellrows as cr
+
+    if recip == "estimate":
+        if cr.RECIP_ESTIMATE == "exact":
+            pytest.skip("no reciprocal estimate with FMA on this CPU")
+        recip = cr.RECIP_ESTIMATE
+    kernel = cr._make_step_rows(recip, short, 4 if short else 1)
+    H = 64
+    x = np.concatenate(
+        [np.arange(-30, 30, 2.0**-10), np.arange(-87, 87, 2.0**-4)]
+    ).astype(np.float32)
+    x = np.concatenate([x, np.zeros(-x.size % H, np.float32)])
+    X = x.reshape(-1, H)
+    B = X.shape[0]
+    rec = np.empty((B, 4 * H), np.float32)
+    rec[:, :H] = X  # i = sigmoid(x)
+    rec[:, H : 2 * H] = 100.0  # f = 1
+    rec[:, 2 * H : 3 * H] = X  # g = tanh(x)
+    rec[:, 3 * H :] = -100.0  # o ~ 0
+    out = _step_outputs(np.float32, B, H, 0)
+    _call_step(kernel, rec, out, np.zeros((B, H), np.float32), 0, 0, B)
+    x64 = x.astype(np.float64)
+    with np.errstate(over="ignore"):
+        e = np.exp(-np.abs(x64))
+    sig = np.where(x64 < 0, e / (1.0 + e), 1.0 / (1.0 + e))
+    err = _ulps(out[0][:, :H].ravel(), sig, np.float32)
+    assert err.max() <= 4.5, f"max {err.max():.2f} ulp at x={x[err.argmax()]!r}"
+    eps = np.finfo(np.float32).eps
+    g = out[0][:, 2 * H : 3 * H].ravel().astype(np.float64)
+    np.testing.assert_allclose(g, np.tanh(x64), rtol=0, atol=2 * eps)
+    # tanh(c) with c = c_prev (f = 1, i g ~ 1e-38 g)
+    rec[:, :H] = -100.0
+    _call_step(kernel, rec, out, X.copy(), 0, 0, B)
+    tc, c = out[2].ravel().astype(np.float64), out[1].ravel().astype(np.float64)
+    np.testing.assert_allclose(tc, np.tanh(c), rtol=0, atol=2 * eps)

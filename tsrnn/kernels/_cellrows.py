@@ -16,6 +16,12 @@ staging vector with the same vector operations: every unit gets exactly the
 operations, in the same order and rounding, of the scalar code these
 functions replace (no fused multiply-adds but the explicit ones), so the
 results are bit for bit those of :func:`tsrnn.kernels._activations.lstm_cell_back_2d`.
+
+The forward step of the scans (:data:`lstm_step_rows`) is that too in
+float64; in float32 it takes a shorter exp (:data:`EXP32_SHORT`, within 4.3
+ulp where the sigmoid is a normal number, the scalar code's 2.3) and runs
+four rows a pass where a row is one vector (``H <= 16``):
+:data:`lstm_step_rows_exact` keeps the scalar code's bits.
 """
 
 from __future__ import annotations
@@ -25,16 +31,33 @@ from numba import types
 from numba.core import cgutils, config
 from numba.extending import intrinsic
 
-from ._linalg import _FMA, VEC_BYTES, _row_step, request_wide_vectors
+from ._linalg import _FEATURES, _FMA, AVX512, VEC_BYTES, _row_step, request_wide_vectors
 
+# The float32 sigmoid's reciprocal ``1 / (1 + exp(-x))``: the exact division,
+# or the hardware estimate (14 bits with AVX-512's ``vrcp14ps``, 12 with
+# AVX's ``vrcpps``) refined by one Newton-Raphson step in two fused
+# multiply-adds, ``r + r (1 - d r)``, within an ulp of the division. Measured
+# on AMD Zen 4 (AVX-512, float32, 64 rows, the step of H 16 / 64): 3.06 /
+# 7.65 us with the division, 3.13 / 8.00 with the estimate (the division is
+# cheap there, the two multiply-adds are not), so the scans keep the
+# division; Intel's ``vdivps`` is about three times slower relative to its
+# multiply-adds, where the estimate may pay: measure before switching.
+RECIP_ESTIMATE = (
+    "llvm.x86.avx512.rcp14.ps.512" if _FMA and AVX512
+    else "llvm.x86.avx.rcp.ps.256" if _FMA and "avx" in _FEATURES and VEC_BYTES == 32
+    else "exact"
+)
+RECIP32 = "exact"
 
-def _emit_unit_loop(context, builder, fty, n, streams, compute):
+def _emit_unit_loop(context, builder, fty, n, streams, compute, group=1):
     """``compute`` over ``n`` units of the given element pointers, in vectors.
 
     ``streams`` is a list of (pointer, role) with role "in", "out" or "inout";
     ``compute(vectors_in) -> vectors_out`` gets one vector per "in"/"inout"
     pointer (in order) and returns one per "out"/"inout" pointer (in order).
     Loads of a vector all happen before its stores (in-place is fine).
+    ``group``: whole groups of that many vectors first, one pass each (the
+    same operations on every lane, so the same bits).
     """
     intp = context.get_value_type(types.intp)
     VL = VEC_BYTES * 8 // fty_bits(fty)
@@ -56,8 +79,22 @@ def _emit_unit_loop(context, builder, fty, n, streams, compute):
     stage_in = [cgutils.alloca_once(builder, fty, size=VL) for _ in ins]
     stage_out = [cgutils.alloca_once(builder, fty, size=VL) for _ in outs]
     zero = ir.Constant(fty, 0.0)
+    start = intp(0)
+    if group > 1:
+        # independent chains side by side for the out-of-order core: the
+        # forward step, float32, 64 rows, H 32 / 64 / 128: 4.45 / 7.64 /
+        # 14.6 us -> 3.00 / 5.88 / 11.7 with pairs of vectors (groups of
+        # four: 4.65 / 7.65 / 14.5, register spills), measured
+        G = group
+        start = builder.mul(builder.sdiv(n, intp(G * VL)), intp(G * VL))
+        with cgutils.for_range_slice(builder, intp(0), start, intp(G * VL)) as (j, _):
+            js = [builder.add(j, intp(g * VL)) for g in range(G)]
+            res = [compute([vload(p_, jg) for p_ in ins]) for jg in js]
+            for r, jg in zip(res, js):
+                for v, p_ in zip(r, outs):
+                    vstore(v, p_, jg)
     n_up = builder.mul(builder.sdiv(builder.add(n, intp(VL - 1)), intp(VL)), intp(VL))
-    with cgutils.for_range_slice(builder, intp(0), n_up, intp(VL)) as (j, _):
+    with cgutils.for_range_slice(builder, start, n_up, intp(VL)) as (j, _):
         rem = builder.sub(n, j)
         full = builder.icmp_signed(">=", rem, intp(VL))
         with builder.if_then(builder.not_(full)):
@@ -157,7 +194,9 @@ def lstm_back_rows(typingctx, gates, c_prev, tc, dh, dc, r0, r1):
             streams = [(p, "inout") for p in blocks]
             streams += [(rows[1], "in"), (rows[2], "in"), (rows[3], "in")]
             streams.append((rows[4], "inout"))
-            _emit_unit_loop(context, builder, fty, H, streams, compute)
+            # pairs of vectors a pass (float32, 64 rows, H 32 / 64: 3.58 /
+            # 7.18 -> 3.15 / 5.90 us a step, the same bits)
+            _emit_unit_loop(context, builder, fty, H, streams, compute, group=2)
         return context.get_dummy_value()
 
     return sig, codegen
@@ -168,7 +207,24 @@ def lstm_back_rows(typingctx, gates, c_prev, tc, dh, dc, r0, r1):
 # The exp and sigmoid of ``_activations`` (``_exp32``/``_exp64``,
 # ``_sigmoid32``/``_sigmoid64``) operation for operation on vectors: the same
 # constants, clamps, fused multiply-adds and exponent-bit scaling, so each
-# lane gets the bits the scalar function gives.
+# lane gets the bits the scalar function gives (but the short float32 exp).
+# The float32 step is bound by its vector arithmetic (AMD Zen 4, float32, 64
+# rows of 1024 units: 30 ns per 16-unit vector, about 1.8 cycles per vector
+# operation more or less, the division 3.6): every operation cut counts.
+#: The float32 exp of the forward step (``short``): one Cody-Waite constant
+#: (``r = x - n ln2`` in one fused multiply-add; ``ln2``'s float32 rounding
+#: error, 1.9e-9, times ``|n| <= 126``) and a polynomial fitted for the least
+#: maximum relative error on ``|r| <= ln2 / 2`` (``1 + r + r^2 q(r)``),
+#: instead of the scalar code's two constants and degree-7 Taylor polynomial.
+EXP32_POLYS = {
+    5: (0.008312510326504707, 0.04189034551382065, 0.16667115688323975,
+        0.499992311000824, 1.0, 1.0),
+    6: (0.00138145312666893, 0.008368746377527714, 0.04166839271783829,
+        0.1666652113199234, 0.4999999403953552, 1.0, 1.0),
+}
+EXP32_SHORT = dict(ln2=0.6931471805599453, poly=EXP32_POLYS[6])
+
+
 def _exp_consts(bits):
     from . import _expconst as act
 
@@ -216,34 +272,80 @@ class _VecMath:
             return self.b.call(self._fma, [x, y, z])
         return self.b.fadd(self.b.fmul(x, y), z)
 
-    def exp(self, x):
+    def exp(self, x, short=False):
+        """``exp(x)``; ``short`` (float32): the shorter form of :data:`EXP32_SHORT`."""
         b, k = self.b, self.k
+        short = short and self.bits == 32
         hi_c, lo_c = self.c(k["hi"]), self.c(k["lo"])
-        # min(max(x, lo), hi): the same for every x but NaN (fixed at the end)
-        xc = b.select(b.fcmp_ordered(">", x, lo_c), x, lo_c)
-        xc = b.select(b.fcmp_ordered("<", xc, hi_c), xc, hi_c)
+        # min(max(x, lo), hi), each as "bound if x is beyond it, else x": a
+        # NaN x fails both comparisons and stays NaN, and so does every step
+        # after it (the product by 2^n included), so NaN propagates without
+        # a final test (two vector operations less than the scalar code's
+        # "y if x == x else x"; the same bits for every other x)
+        xc = b.select(b.fcmp_ordered("<", x, lo_c), lo_c, x)
+        xc = b.select(b.fcmp_ordered(">", xc, hi_c), hi_c, xc)
         kd = self.fma(xc, self.c(k["log2e"]), self.c(k["shift"]))
         ki = b.bitcast(kd, self.ity)
         n = b.fsub(kd, self.c(k["shift"]))
         mn = b.fneg(n)
-        r = self.fma(mn, self.c(k["ln2_lo"]), self.fma(mn, self.c(k["ln2_hi"]), xc))
-        poly = k["poly"]
+        if short:
+            r = self.fma(mn, self.c(EXP32_SHORT["ln2"]), xc)
+            poly = EXP32_SHORT["poly"]
+        else:
+            r = self.fma(mn, self.c(k["ln2_lo"]), self.fma(mn, self.c(k["ln2_hi"]), xc))
+            poly = k["poly"]
         p = self.c(poly[0])
         for coef in poly[1:]:
             p = self.fma(p, r, self.c(coef))
         ibits = ir.IntType(self.bits)
         e = b.add(ki, ir.Constant(self.ity, [ir.Constant(ibits, k["bias"])] * self.VL))
         e = b.shl(e, ir.Constant(self.ity, [ir.Constant(ibits, k["mant"])] * self.VL))
-        y = b.fmul(p, b.bitcast(e, self.vty))
-        return b.select(b.fcmp_ordered("==", x, x), y, x)
+        return b.fmul(p, b.bitcast(e, self.vty))
 
-    def sigmoid(self, x):
+    def recip(self, d, mode="exact"):
+        """``1 / d``: the division, or (float32) estimate ``mode`` and a Newton step."""
         one = self.c(1.0)
-        return self.b.fdiv(one, self.b.fadd(one, self.exp(self.b.fneg(x))))
+        if mode == "exact" or self.bits != 32:
+            return self.b.fdiv(one, d)
+        b = self.b
+        if mode == "llvm.x86.avx512.rcp14.ps.512":
+            fn = cgutils.get_or_insert_function(
+                b.module,
+                ir.FunctionType(self.vty, [self.vty, self.vty, ir.IntType(16)]),
+                mode,
+            )
+            r = b.call(fn, [d, self.c(0.0), ir.Constant(ir.IntType(16), -1)])
+        else:
+            fn = cgutils.get_or_insert_function(
+                b.module, ir.FunctionType(self.vty, [self.vty]), mode
+            )
+            r = b.call(fn, [d])
+        # r (2 - d r) as r + r (1 - d r): the residual 1 - d r is exact in
+        # one fused multiply-add (|1 - d r| < 2^-11), one rounding at the end
+        e = self.fma(b.fneg(d), r, one)
+        return self.fma(r, e, r)
+
+    def sigmoid(self, x, mode="exact", short=False):
+        one = self.c(1.0)
+        return self.recip(self.b.fadd(one, self.exp(self.b.fneg(x), short)), mode)
 
 
-@intrinsic
-def lstm_step_rows(typingctx, rec, gates, c_prev, c_new, tc_new, h_new, xh, col0, r0, r1):
+def _make_step_rows(recip, short=False, rows_per_pass=1):
+    """:func:`lstm_step_rows` with the sigmoid's reciprocal ``recip`` (see
+    :data:`RECIP32`) and (float32) the ``short`` exp or the scalar code's."""
+
+    @intrinsic
+    def step_rows(typingctx, rec, gates, c_prev, c_new, tc_new, h_new, xh, col0, r0, r1):  # noqa: E501
+        args = (rec, gates, c_prev, c_new, tc_new, h_new, xh, col0, r0, r1)
+        return _step_rows_typer(recip, short, rows_per_pass, *args)
+
+    return step_rows
+
+
+def _step_rows_typer(
+    recip, short, rows_per_pass,
+    rec, gates, c_prev, c_new, tc_new, h_new, xh, col0, r0, r1,
+):  # fmt: skip
     """One LSTM step's element-wise work for rows ``r0 .. r1 - 1``.
 
     From the pre-activations ``rec`` (B, 4H): the gates ``i, f, o =
@@ -253,7 +355,9 @@ def lstm_step_rows(typingctx, rec, gates, c_prev, c_new, tc_new, h_new, xh, col0
     col0 + H]`` (the next step's product row): what
     :func:`~._activations.lstm_gates_2d`, :func:`~._activations.lstm_cell_2d`
     and :func:`~._activations.lstm_output_2d` do in three passes, in one,
-    bit for bit. No output may overlap an input.
+    bit for bit with ``recip="exact"`` (float64 always). With a reciprocal
+    estimate (float32, :data:`RECIP32`) each sigmoid is within an ulp of the
+    division's. No output may overlap an input.
     """
     arrays = (rec, gates, c_prev, c_new, tc_new, h_new, xh)
     if not _check_rows(arrays, r0, r1) or not isinstance(col0, types.Integer):
@@ -278,31 +382,80 @@ def lstm_step_rows(typingctx, rec, gates, c_prev, c_new, tc_new, h_new, xh, col0
         hi = context.cast(builder, args[9], tys[9], types.intp)
         H = cgutils.unpack_tuple(builder, arrs[3].shape)[1]
 
+        def sigmoid(x):
+            return vm.sigmoid(x, recip, short)
+
         def compute(v):
             ai, af, ag, ao, cp = v
-            i = vm.sigmoid(ai)
-            f = vm.sigmoid(af)
-            g = vm.fma(two, vm.sigmoid(builder.fmul(two, ag)), builder.fneg(one))
-            o = vm.sigmoid(ao)
+            i = sigmoid(ai)
+            f = sigmoid(af)
+            # 2 x as x + x (exact, the same bits) on the adders
+            g = vm.fma(two, sigmoid(builder.fadd(ag, ag)), builder.fneg(one))
+            o = sigmoid(ao)
             c = vm.fma(f, cp, builder.fmul(i, g))
-            tc = vm.fma(two, vm.sigmoid(builder.fmul(two, c)), builder.fneg(one))
+            tc = vm.fma(two, sigmoid(builder.fadd(c, c)), builder.fneg(one))
             h = builder.fmul(o, tc)
             return [i, f, g, o, c, tc, h, h]
 
-        with cgutils.for_range_slice(builder, lo, hi, intp(1)) as (b, _):
+        def row_streams(b):
             rows = [
                 builder.gep(a.data, [builder.mul(b, s)]) for a, s in zip(arrs, steps)
             ]
             rec_b = [builder.gep(rows[0], [builder.mul(intp(k), H)]) for k in range(4)]
             gat_b = [builder.gep(rows[1], [builder.mul(intp(k), H)]) for k in range(4)]
-            streams = [(p, "in") for p in rec_b] + [(rows[2], "in")]
-            streams += [(p, "out") for p in gat_b]
-            streams += [(rows[3], "out"), (rows[4], "out"), (rows[5], "out")]
-            streams.append((builder.gep(rows[6], [col]), "out"))
-            _emit_unit_loop(context, builder, fty, H, streams, compute)
+            ins = [(p, "in") for p in rec_b] + [(rows[2], "in")]
+            outs = [(p, "out") for p in gat_b]
+            outs += [(rows[3], "out"), (rows[4], "out"), (rows[5], "out")]
+            outs.append((builder.gep(rows[6], [col]), "out"))
+            return ins, outs
+
+        def emit_rows(per_pass):
+            def compute_rows(v):
+                # five inputs a row in, eight outputs a row out, row after row
+                rows = [v[5 * u : 5 * (u + 1)] for u in range(per_pass)]
+                return [y for ins in rows for y in compute(ins)]
+
+            last = builder.sub(hi, intp(1))
+            with cgutils.for_range_slice(builder, lo, hi, intp(per_pass)) as (b, _):
+                ins, outs = [], []
+                for u in range(per_pass):
+                    bu = builder.add(b, intp(u))
+                    bu = builder.select(builder.icmp_signed("<", bu, hi), bu, last)
+                    i_, o_ = row_streams(bu)
+                    ins += i_
+                    outs += o_
+                _emit_unit_loop(
+                    context, builder, fty, H, ins + outs, compute_rows,
+                    group=2 if per_pass == 1 else 1,
+                )
+
+        # Rows of one vector of units (H <= VL): rows_per_pass rows in one
+        # pass, independent chains of arithmetic side by side for the
+        # out-of-order core (a row's chain, two sigmoids deep, bounded the
+        # step at H = 16: float32, 64 rows, 3.09 -> 2.39 us with 4 rows, 2 rows
+        # slower, 6 about the same as 4; no gain at H 32-64, measured). Past
+        # the last row, the last row again (the same values written twice:
+        # no output overlaps an input).
+        if rows_per_pass > 1:
+            narrow = builder.icmp_signed("<=", H, intp(VL))
+            with builder.if_else(narrow) as (then, otherwise):
+                with then:
+                    emit_rows(rows_per_pass)
+                with otherwise:
+                    emit_rows(1)
+        else:
+            emit_rows(1)
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+#: The forward step of the scans: the division (:data:`RECIP32`), float32's
+#: short exp (:data:`EXP32_SHORT`), four rows a pass where a row is one vector.
+lstm_step_rows = _make_step_rows(RECIP32, short=True, rows_per_pass=4)
+#: The scalar code's arithmetic (``_activations``' functions, bit for bit,
+#: every dtype), one row a pass: tests and benchmarks.
+lstm_step_rows_exact = _make_step_rows("exact")
 
 def back_rows_reference(gates, c_prev, tc, dh, dc, r0, r1):
     """:func:`lstm_back_rows` in NumPy, operation for operation (same bits)."""

@@ -1,7 +1,8 @@
 """The constants of the vectorizable exp (``_activations`` and ``_cellrows``).
 
 One place for both: the scalar functions of :mod:`._activations` and the
-vector code of :mod:`._cellrows` must round alike, bit for bit.
+vector code of :mod:`._cellrows` must round alike, bit for bit (but the float32
+forward step of the LSTM scans, whose shorter exp is ``_cellrows.EXP32_SHORT``).
 """
 
 from __future__ import annotations

@@ -67,7 +67,8 @@ def lstm_forward(x, wp, bias, h0, c0, gates, hs, cs, tcs, xhs, rec, r0, r1):
     2 sigmoid(2 x) - 1`` (absolute error below 1e-16), and ``c_t``,
     ``tanh(c_t)`` and ``h_t`` follow in the same pass over each stream's
     units (:func:`~._cellrows.lstm_step_rows`, vector code written out: as
-    three loops per step, LLVM ran the units of small ``H`` one at a time).
+    three loops per step, LLVM ran the units of small ``H`` one at a time;
+    float32 with a shorter exp than the scalar functions', within 4.3 ulp).
     """
     T = x.shape[0]
     n_i = x.shape[2]
