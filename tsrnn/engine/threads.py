@@ -143,6 +143,8 @@ def hoisted_products(products):
     The row blocks depend on the sizes only, not on the thread count, so
     neither do the results.
     """
+    if not products:  # (a training step's first layer: no input gradient)
+        return
     n = n_threads()
     groups = [[] for _ in range(n)]
     big = False
