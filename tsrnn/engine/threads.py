@@ -172,13 +172,16 @@ def hoisted_products(products):
         run_tasks(groups)
 
 
-def weight_gradients(xh2, da2):
+def weight_gradients(xh2, da2, padded=False):
     """``xh2^T da2`` (``(K, M)^T (K, N)``), columns split between the scans' threads.
 
     The weight gradients of a layer after its backward scan
-    (:mod:`tsrnn.kernels.gemm_tn`); returns ``(M, N)``. Each thread takes
-    whole panels of columns (and packs only those); every element's sum runs
-    in one order, so the bits do not depend on the split.
+    (:mod:`tsrnn.kernels.gemm_tn`); returns ``(M, N)``, or with ``padded``
+    the C-contiguous ``(M, P NR)`` array it is the first ``N`` columns of
+    (whole panels; what :func:`~tsrnn.kernels.gemm_tn.add_transposed` reads
+    in one layout). Each thread takes whole panels of columns (and packs only
+    those); every element's sum runs in one order, so the bits do not depend
+    on the split.
     """
     K, M = xh2.shape
     N = da2.shape[1]
@@ -188,7 +191,7 @@ def weight_gradients(xh2, da2):
     if n <= 1:
         out = np.zeros((M, P * nr), dtype=da2.dtype)
         tn_accumulate(xh2, da2, out)
-        return out[:, :N]
+        return out if padded else out[:, :N]
     per = -(-P // n)
     parts = [np.zeros((M, min(per, P - q) * nr), dtype=da2.dtype) for q in range(0, P, per)]
     run_tasks(
@@ -197,7 +200,8 @@ def weight_gradients(xh2, da2):
             for k, out in enumerate(parts)
         ]
     )
-    return np.concatenate(parts, axis=1)[:, :N]
+    out = np.concatenate(parts, axis=1)
+    return out if padded else out[:, :N]
 
 
 def project(x2, w, bias):
