@@ -241,13 +241,18 @@ def test_a_fit_gives_the_same_bits_with_or_without_fewer_splits(monkeypatch):
     monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
     monkeypatch.setattr(threads, "PARALLEL_WORK", 3_000)
     monkeypatch.setattr(threads, "MIN_ROWS", 1)
+    run = threads.run_tasks
     fits = []
     for factor in (1, 1000):
         monkeypatch.setattr(estimator, "FIT_SPLIT_FACTOR", factor)
         calls = []
-        run = threads.run_tasks
+
+        def counting(groups, calls=calls):
+            calls.append(1)
+            return run(groups)
+
         with monkeypatch.context() as m:
-            m.setattr(threads, "run_tasks", lambda g: calls.append(1) or run(g))
+            m.setattr(threads, "run_tasks", counting)
             f = RNNForecaster(horizon=3, hidden_size=8, max_iter=2, random_state=0)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
