@@ -193,3 +193,71 @@ def test_adam_kernel_gives_the_bits_of_the_numpy_expressions(dtype):
         np.testing.assert_array_equal(t_fast, t_slow)
         np.testing.assert_array_equal(fast.m, slow.m)
         np.testing.assert_array_equal(fast.v, slow.v)
+
+
+def test_fewer_splits_asks_more_work_per_thread_in_its_thread_only(monkeypatch):
+    # a forecaster's fit runs under fewer_splits(2): a call of 3x PARALLEL_WORK
+    # splits in two without it, stays on one thread with it; other threads and
+    # the code after the block are not affected
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    ranges = []
+    kernel = lambda *a: ranges.append(a[-2:])  # noqa: E731  (r0, r1)
+    work = 3 * threads.PARALLEL_WORK / 64
+    threads.run_rows(kernel, (), 64, work)
+    assert len(ranges) == 2
+    ranges.clear()
+    with threads.fewer_splits(2):
+        assert threads.parallel_work() == 2 * threads.PARALLEL_WORK
+        threads.run_rows(kernel, (), 64, work)
+        assert ranges == [(0, 64)]
+        with ThreadPoolExecutor(1) as pool:  # another thread: the engine's rule
+            other = pool.submit(threads.parallel_work).result()
+        assert other == threads.PARALLEL_WORK
+    assert threads.parallel_work() == threads.PARALLEL_WORK
+
+
+def test_a_fit_gives_the_same_bits_with_or_without_fewer_splits(monkeypatch):
+    # (scaled down) calls that split at the engine's PARALLEL_WORK and not
+    # under a fit's fewer_splits: the same fitted bits
+    import warnings
+
+    import pandas as pd
+    from sklearn.exceptions import ConvergenceWarning
+
+    from tsrnn import RNNForecaster
+    from tsrnn.estimators.forecaster import estimator
+
+    rng = np.random.default_rng(4)
+    y = np.cumsum(rng.normal(size=(6, 40)), axis=1) + 20.0
+    df = pd.DataFrame(
+        {
+            "unique_id": np.repeat(list("abcdef"), 40),
+            "ds": np.tile(np.arange(40), 6),
+            "y": y.ravel(),
+        }
+    )
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    monkeypatch.setattr(threads, "PARALLEL_WORK", 3_000)
+    monkeypatch.setattr(threads, "MIN_ROWS", 1)
+    run = threads.run_tasks
+    fits = []
+    for factor in (1, 1000):
+        monkeypatch.setattr(estimator, "FIT_SPLIT_FACTOR", factor)
+        calls = []
+
+        def counting(groups, calls=calls):
+            calls.append(1)
+            return run(groups)
+
+        with monkeypatch.context() as m:
+            m.setattr(threads, "run_tasks", counting)
+            f = RNNForecaster(horizon=3, hidden_size=8, max_iter=2, random_state=0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                f.fit(df)
+        fits.append((len(calls), f.params_.copy(), f.predict(3).y.to_numpy()))
+    assert fits[0][0] > fits[1][0]  # fewer calls split
+    np.testing.assert_array_equal(fits[0][1], fits[1][1])
+    np.testing.assert_array_equal(fits[0][2], fits[1][2])

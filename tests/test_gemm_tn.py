@@ -12,7 +12,7 @@ import pytest
 
 from tsrnn.engine.threads import weight_gradients
 from tsrnn.kernels._linalg import panel_width
-from tsrnn.kernels.gemm_tn import KC, tn_accumulate
+from tsrnn.kernels.gemm_tn import KC, add_transposed, tn_accumulate
 
 
 def _padded(M, N, dtype):
@@ -71,3 +71,29 @@ def test_weight_gradients_do_not_depend_on_the_thread_split(monkeypatch):
     monkeypatch.setattr(threads, "PARALLEL_WORK", 1)
     monkeypatch.setattr(threads, "n_threads", lambda: 3)
     np.testing.assert_array_equal(weight_gradients(a, w), one)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_add_transposed_gives_numpys_bits(dtype):
+    """``add_transposed`` is ``dst += src[r0 : r0 + m, :n].T``, bit for bit
+    (signed zeros included): the layer's gradients do not change with it."""
+    rng = np.random.default_rng(11)
+    src = rng.standard_normal((9, 48)).astype(dtype)
+    src[0, :3] = -0.0
+    for r0, m, n in [(0, 1, 20), (1, 7, 32), (3, 6, 5)]:
+        dst = rng.standard_normal((n, m)).astype(dtype)
+        dst[:2] = 0.0
+        ref = dst.copy()
+        ref += src[r0 : r0 + m, :n].T
+        add_transposed(src, r0, dst)
+        np.testing.assert_array_equal(dst, ref)
+        assert (np.signbit(dst) == np.signbit(ref)).all()
+
+
+def test_weight_gradients_padded_is_the_whole_panels():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((40, 6)).astype(np.float32)
+    w = rng.standard_normal((40, 20)).astype(np.float32)
+    full = weight_gradients(a, w, padded=True)
+    assert full.flags.c_contiguous and full.shape[1] % panel_width(np.float32) == 0
+    np.testing.assert_array_equal(full[:, :20], weight_gradients(a, w))

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from ..kernels._linalg import aligned_empty, pack_panels, panel_width
-from ..kernels.gemm_tn import pack_gate_weights, pack_rows
+from ..kernels.gemm_tn import add_transposed, pack_gate_weights, pack_rows
 from ..kernels.gru import gru_backward, gru_forward
 from ..kernels.lstm import lstm_backward, lstm_forward
 from ..kernels.rnn import rnn_backward, rnn_forward
@@ -265,7 +265,7 @@ def _gated_backward(run_scan):
             # [dW_ih, dW_hh, db]^T = [x, h_prev, 1]^T dA: one product (the input
             # and recurrent pre-activations share their gradient), through the
             # scans' tile (see kernels.gemm_tn)
-            dwt = weight_gradients(cache.xhs.reshape(T * B, -1), da2)
+            dwt = weight_gradients(cache.xhs.reshape(T * B, -1), da2, padded=True)
         else:
             dah2 = da_h.reshape(T * B, -1)
             h_prev2 = cache.hs[:-1].reshape(T * B, H)
@@ -278,11 +278,12 @@ def _gated_backward(run_scan):
             products.append((da2, w_ih, dx, False))
         hoisted_products(products)
         if cache.xhs is not None:
-            g["weight_ih" + suffix] += dwt[:I].T
-            g["weight_hh" + suffix] += dwt[I : I + H].T
+            add_transposed(dwt, 0, g["weight_ih" + suffix])
+            add_transposed(dwt, I, g["weight_hh" + suffix])
             if stack.bias:
-                g["bias_ih" + suffix] += dwt[I + H]
-                g["bias_hh" + suffix] += dwt[I + H]
+                G = w_ih.shape[0]
+                g["bias_ih" + suffix] += dwt[I + H, :G]
+                g["bias_hh" + suffix] += dwt[I + H, :G]
         elif stack.bias:
             g["bias_ih" + suffix] += da2.sum(axis=0)
             g["bias_hh" + suffix] += dah2.sum(axis=0)

@@ -95,7 +95,7 @@ class LinearHead:
         cache : object
             For :meth:`backward`.
         """
-        p = self.layout.views(theta)
+        p = self.layout.recent_views(theta)
         W = p[f"{self.prefix}.weight"]
         b = p[f"{self.prefix}.bias"]
         cache = _HeadCache(z=None, out_shape=out.shape)
@@ -128,8 +128,8 @@ class LinearHead:
 
     def backward(self, theta, grad, cache, dy):
         """Accumulate parameter gradients into ``grad``; return dL/d out ``(T, B, F)``."""
-        p = self.layout.views(theta)
-        g = self.layout.views(grad)
+        p = self.layout.recent_views(theta)
+        g = self.layout.recent_views(grad)
         W = p[f"{self.prefix}.weight"]
         F = self.in_features
         z2 = cache.z.reshape(-1, cache.z.shape[-1])
@@ -223,7 +223,7 @@ class StepwiseHead:
 
     def dense_weight(self, theta) -> np.ndarray:
         """The equivalent dense ``(out, in + extra)`` matrix (for step-by-step inference)."""
-        p = self.layout.views(theta)
+        p = self.layout.recent_views(theta)
         S, J, P, F = self.n_steps, self.n_targets, self.per_step, self.in_features
         W = np.zeros((self.out_features, F + self.extra_features), dtype=theta.dtype)
         W[:, :F] = p[f"{self.prefix}.weight"]
@@ -234,7 +234,7 @@ class StepwiseHead:
 
     def forward(self, theta, out, extra):
         """Predictions ``(T, B, n_steps * n_targets)`` and a cache."""
-        p = self.layout.views(theta)
+        p = self.layout.recent_views(theta)
         lead = out.shape[:-1]
         o2 = out.reshape(-1, self.in_features)
         e3 = extra.reshape(len(o2), self.n_steps, self.per_step)
@@ -247,8 +247,8 @@ class StepwiseHead:
 
     def backward(self, theta, grad, cache, dy):
         """Accumulate parameter gradients into ``grad``; return dL/d out."""
-        p = self.layout.views(theta)
-        g = self.layout.views(grad)
+        p = self.layout.recent_views(theta)
+        g = self.layout.recent_views(grad)
         o2, e3, lead = cache
         dy2 = dy.reshape(-1, self.out_features)
         g[f"{self.prefix}.weight"] += dy2.T @ o2
@@ -264,7 +264,7 @@ class StepwiseHead:
         Step ``s``'s extras reach its outputs alone, through ``E[s]``:
         ``d extra[r, s] = E[s]^T dy[r, s]``.
         """
-        E = self.layout.views(theta)[f"{self.prefix}.extra_weight"]
+        E = self.layout.recent_views(theta)[f"{self.prefix}.extra_weight"]
         _, e3, lead = cache
         dy3 = dy.reshape(-1, self.n_steps, self.n_targets)
         d = np.einsum("rsj,sjp->rsp", dy3, E)

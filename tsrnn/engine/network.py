@@ -13,7 +13,7 @@ import numpy as np
 
 from .embedding import Embeddings
 from .heads import LinearHead
-from .layout import ParamLayout
+from .layout import IdentityCache, ParamLayout
 from .optim import clip_grad_norm
 from .stack import RecurrentStack, StackCache
 
@@ -92,6 +92,11 @@ class Network:
             if "weight" in s.name:
                 self.weight_mask[s.start : s.stop] = 1.0
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_splits", None)  # arrays of a past call (split)
+        return state
+
     def init_params(self, rng: np.random.Generator) -> np.ndarray:
         """Fresh parameters: torch's init (stack, embeddings), Glorot for the head."""
         parts = [self.stack.init_params(rng), self.head.init_params(rng, self.dtype)]
@@ -100,7 +105,18 @@ class Network:
         return np.concatenate(parts)
 
     def split(self, theta):
-        """Views of the stack's and the head's parts of ``theta``."""
+        """Views of the stack's and the head's parts of ``theta``.
+
+        The same two view objects again for the same ``theta`` (the last two
+        arrays split are remembered): the layouts' :meth:`ParamLayout.recent_views`
+        then find their dicts of them at the next step.
+        """
+        splits = self.__dict__.get("_splits")
+        if splits is None:  # (made here: subclasses build their own __init__)
+            splits = self._splits = IdentityCache()
+        return splits.get(theta, self._split)
+
+    def _split(self, theta):
         a, b = self.n_stack, self.n_stack + self.n_head
         return theta[:a], theta[a:b]
 
@@ -353,6 +369,7 @@ class Network:
         alpha=0.0,
         n_samples=1.0,
         extra_grad=False,
+        zero_loss=None,
     ):
         """Forward + BPTT + head + loss + clip + update, in place on ``theta``.
 
@@ -363,6 +380,9 @@ class Network:
         (:class:`~tsrnn.engine.trainer.DivergenceGuard`). ``extra_grad``: the
         result also carries dL/d ``extra`` of the batch (before the update;
         what learned inputs of the head chain their gradients from).
+        ``zero_loss``: the loss of predicting 0 on this batch where the caller
+        knows it already (the same targets and mask seen before: a stateful
+        fit's windows, epoch after epoch); None computes it.
         """
         loss, grad, state, dh_norm, data_loss, y_hat, d_extra = self._loss_grad(
             theta,
@@ -382,8 +402,9 @@ class Network:
         # the scale of the targets in the loss's own units (0.5 * mean y**2 for
         # the squared error, log 2 for a binary logit); one pass over the
         # outputs, small beside the forward and backward scans
-        with np.errstate(over="ignore", invalid="ignore"):
-            zero_loss = float(loss_fn(np.zeros_like(y_hat), y, mask)[0])
+        if zero_loss is None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                zero_loss = float(loss_fn(np.zeros_like(y_hat), y, mask)[0])
         res = self._apply_step(
             theta, optimizer, loss, grad, state, dh_norm, clip_norm, data_loss,
             zero_loss,

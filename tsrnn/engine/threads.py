@@ -46,11 +46,45 @@ MAX_PARTS = 8
 _pool = None
 _pool_key = None
 _pool_lock = threading.Lock()
+# A forecaster's fit asks twice as much work of each thread (fewer_splits(2)):
+# its calls are many and small (M3 other: windows of 26-30 streams, T 16,
+# H 64; reads of 8-10 series), and a split that gives each thread 4-6M
+# multiply-adds (0.1-0.2 ms) paid a hand-off of about 70 us and the second
+# thread's cold caches, more than it saved: the fit took 0.412 s CPU and
+# 0.418 s wall at 8M per thread against 0.429 / 0.429 s at 4M (one thread:
+# 0.410 / 0.415; the best of 5 each, same bits). The windows of a longer
+# collection (M3 monthly: 32 streams, T 32, 17M) and the engine benchmark's
+# (B 64, T 48, H >= 32: 14M and up, not a fit) split as before.
+_split_scale = threading.local()
 
 
 def n_threads() -> int:
     """Threads for the scans: Numba's setting (``NUMBA_NUM_THREADS``)."""
     return max(1, int(numba.config.NUMBA_NUM_THREADS))
+
+
+def parallel_work() -> float:
+    """Multiply-adds each thread must get for a call to be split.
+
+    :data:`PARALLEL_WORK`, times the factor of the :func:`fewer_splits` in
+    force in the calling thread.
+    """
+    return PARALLEL_WORK * getattr(_split_scale, "factor", 1)
+
+
+@contextlib.contextmanager
+def fewer_splits(factor: float):
+    """Ask ``factor`` times :data:`PARALLEL_WORK` of each thread, in this thread.
+
+    Only where calls split (rows, products, weight gradients), never what a
+    row computes: the bits are those of any split.
+    """
+    before = getattr(_split_scale, "factor", 1)
+    _split_scale.factor = before * factor
+    try:
+        yield
+    finally:
+        _split_scale.factor = before
 
 
 def _get_pool(n_workers):
@@ -95,7 +129,7 @@ def run_rows(kernel, args, rows, work_per_row):
     work_per_row : float
         Multiply-adds per row, to decide whether threads pay off.
     """
-    n = min(n_threads(), rows // MIN_ROWS, int(rows * work_per_row // PARALLEL_WORK))
+    n = min(n_threads(), rows // MIN_ROWS, int(rows * work_per_row // parallel_work()))
     if n <= 1:
         kernel(*args, 0, rows)
         return
@@ -143,6 +177,8 @@ def hoisted_products(products):
     The row blocks depend on the sizes only, not on the thread count, so
     neither do the results.
     """
+    if not products:  # (a training step's first layer: no input gradient)
+        return
     n = n_threads()
     groups = [[] for _ in range(n)]
     big = False
@@ -150,7 +186,7 @@ def hoisted_products(products):
         M, K = a.shape
         work = M * K * b.shape[1]
         big = big or work >= _BLAS_THREADED
-        parts = max(1, min(MAX_PARTS, M // PART_ROWS, int(work // PARALLEL_WORK)))
+        parts = max(1, min(MAX_PARTS, M // PART_ROWS, int(work // parallel_work())))
         step = -(-M // parts)
         step = -(-step // _BLAS_ROWS) * _BLAS_ROWS
         for k, lo in enumerate(range(0, M, step)):
@@ -170,23 +206,26 @@ def hoisted_products(products):
         run_tasks(groups)
 
 
-def weight_gradients(xh2, da2):
+def weight_gradients(xh2, da2, padded=False):
     """``xh2^T da2`` (``(K, M)^T (K, N)``), columns split between the scans' threads.
 
     The weight gradients of a layer after its backward scan
-    (:mod:`tsrnn.kernels.gemm_tn`); returns ``(M, N)``. Each thread takes
-    whole panels of columns (and packs only those); every element's sum runs
-    in one order, so the bits do not depend on the split.
+    (:mod:`tsrnn.kernels.gemm_tn`); returns ``(M, N)``, or with ``padded``
+    the C-contiguous ``(M, P NR)`` array it is the first ``N`` columns of
+    (whole panels; what :func:`~tsrnn.kernels.gemm_tn.add_transposed` reads
+    in one layout). Each thread takes whole panels of columns (and packs only
+    those); every element's sum runs in one order, so the bits do not depend
+    on the split.
     """
     K, M = xh2.shape
     N = da2.shape[1]
     nr = panel_width(da2.dtype)
     P = -(-N // nr)
-    n = min(n_threads(), P, int(K * M * N // PARALLEL_WORK))
+    n = min(n_threads(), P, int(K * M * N // parallel_work()))
     if n <= 1:
         out = np.zeros((M, P * nr), dtype=da2.dtype)
         tn_accumulate(xh2, da2, out)
-        return out[:, :N]
+        return out if padded else out[:, :N]
     per = -(-P // n)
     parts = [np.zeros((M, min(per, P - q) * nr), dtype=da2.dtype) for q in range(0, P, per)]
     run_tasks(
@@ -195,7 +234,8 @@ def weight_gradients(xh2, da2):
             for k, out in enumerate(parts)
         ]
     )
-    return np.concatenate(parts, axis=1)[:, :N]
+    out = np.concatenate(parts, axis=1)
+    return out if padded else out[:, :N]
 
 
 def project(x2, w, bias):

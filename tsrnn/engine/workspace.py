@@ -63,7 +63,7 @@ def take(shape, dtype) -> np.ndarray:
     """
     global _bytes
     dtype = np.dtype(dtype)
-    shape = tuple(int(n) for n in shape)
+    shape = tuple(map(int, shape))
     nbytes = math.prod(shape) * dtype.itemsize  # (np.prod: ~6 us a call)
     if nbytes < MIN_BYTES or nbytes > MAX_BYTES:
         return np.empty(shape, dtype)

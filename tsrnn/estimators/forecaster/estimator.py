@@ -35,7 +35,7 @@ from ..._constraints import Interval, Options, StrOptions, validate_params
 from ...data import check_horizon, to_series_set
 from ...data.past import join_past
 from ...engine import CELLS
-from ...engine.threads import single_threaded_blas
+from ...engine.threads import fewer_splits, single_threaded_blas
 from ...kernels._jit import announce_compilation
 from ...evaluation import ForecasterMixin
 from ...persist import Persistent, register
@@ -48,6 +48,11 @@ from .likelihood import LIKELIHOODS, check_count_values, output_head
 from .probabilistic import ForecastsDistributions
 from .strategies import STRATEGIES
 from .streaming import StreamsForecaster
+
+#: A fit asks this many times the engine's work of each thread before it splits
+#: a call between threads (:func:`~tsrnn.engine.threads.fewer_splits`; the
+#: measurements: there). Where the calls split, not what they compute.
+FIT_SPLIT_FACTOR = 2
 
 
 @register
@@ -885,7 +890,11 @@ class RNNForecaster(
         self.__dict__.pop("seeds_", None)
         # random_state=None: fresh randomness for every fit, as in scikit-learn
         self.__dict__.pop("_auto_seed", None)
-        with single_threaded_blas(), announce_compilation(self.verbose):
+        with (
+            single_threaded_blas(),
+            fewer_splits(FIT_SPLIT_FACTOR),
+            announce_compilation(self.verbose),
+        ):
             self._fit_data(self._read(y, X, X_past), partial=False)
         return self
 
@@ -1038,7 +1047,11 @@ class RNNForecaster(
             validate_params(self)
             if self.n_ensemble > 1:
                 return self._fit_members(y_new, X_new, X_past, partial=True)
-            with single_threaded_blas(), announce_compilation(self.verbose):
+            with (
+                single_threaded_blas(),
+                fewer_splits(FIT_SPLIT_FACTOR),
+                announce_compilation(self.verbose),
+            ):
                 return self._fit_data(
                     self._read(y_new, X_new, X_past), partial=True
                 )

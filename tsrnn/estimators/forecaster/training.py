@@ -503,6 +503,10 @@ class Epoch:
         )
         self.carried = net.stack.zero_state(self.n_lanes)
         self._kept = None  # the stateful windows, once gathered (_windows)
+        # the loss of predicting 0 on each kept window (the divergence rule's
+        # reference), by id: their targets and mask never change, so it is
+        # computed in the first epoch only
+        self._zero_loss = {}
         # references="learned" (.learned.LearnedReferences): the coefficients'
         # gradient accumulated over the epoch, one step at its end; the
         # readers whose kept passes the new lines make stale
@@ -558,6 +562,7 @@ class Epoch:
 
     def step(self, w: Window):
         """One optimizer step on window ``w`` (in place on ``theta``)."""
+        kept = self._kept is not None
         res = self.net.train_step(
             self.theta,
             self.optimizer,
@@ -572,7 +577,10 @@ class Epoch:
             or 1.0,
             **self.step_options,
             extra_grad=self.learned is not None,
+            zero_loss=self._zero_loss.get(id(w)) if kept else None,
         )
+        if kept:
+            self._zero_loss[id(w)] = res.zero_loss
         self.record(w, res)
         if self.learned is not None and res.finite:
             self.learned.accumulate(w.rows, res.extra_grad)
