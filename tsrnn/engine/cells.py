@@ -55,7 +55,7 @@ from ..kernels.stream import (
     stream_sru,
 )
 from .threads import hoisted_products, project, run_rows, weight_gradients
-from .workspace import take
+from .workspace import spares, take
 
 SRU_ALPHA = sqrt(3.0)  # sqrt(1 + 2 exp(highway_bias)) at highway_bias = 0
 
@@ -145,42 +145,61 @@ def _gated_entries(n_gates):
     return entries
 
 
-def _fused_scan(stack, p, suffix, x, s0):
+def _fused_scan(stack, p, suffix, x, s0, need_xh=True):
     """Weights and buffers of the RNN and LSTM scans: one product per step.
 
     ``[x_t, h_{t-1}] [W_ih^T; W_hh^T] + (b_ih + b_hh)``. Returns the panels,
-    the bias row, the outputs ``hs``, ``h0``, the ``[x, h]`` and product
-    scratch rows, and the multiply-adds per stream (for the thread split).
+    the bias row, the outputs ``hs``, ``h0``, the ``[x, h]`` (None without
+    ``need_xh``) and product scratch rows, the multiply-adds per stream (for
+    the thread split), and the scratch arrays lent by the stack's
+    :class:`~.workspace.Spares` (the panels, the bias and the rows: used by
+    the scan only), which the caller gives back (:func:`_give_back`) after it.
     """
     T, B, I = x.shape
     H, dt = stack.hidden_size, stack.dtype
     w_ih, w_hh = p["weight_ih" + suffix], p["weight_hh" + suffix]
     G = w_ih.shape[0]
     nr = panel_width(dt)
-    wp = aligned_empty((-(-G // nr), I + H, nr), dt)
+    sp = spares(stack)
+    # (the panels were an aligned_empty a call, about 3 us: lent instead;
+    # the packer writes every element, padding included)
+    k_wp, k_b, k_xh, k_rec = ("wp", suffix), ("bias", suffix), ("xh", suffix), ("rec", suffix)
+    wp = sp.get(k_wp, (-(-G // nr), I + H, nr), dt, aligned_empty)
     pack_gate_weights(w_ih, w_hh, wp)
-    bias = np.zeros((1, G), dtype=dt)
     if stack.bias:
-        bias[0] = p["bias_ih" + suffix] + p["bias_hh" + suffix]
+        bias = sp.get(k_b, (1, G), dt)
+        np.add(p["bias_ih" + suffix], p["bias_hh" + suffix], out=bias[0])
+    else:  # zeros, never written
+        bias = sp.get(k_b, (1, G), dt, np.zeros)
     hs = take((T + 1, B, H), dt)
     h0 = np.ascontiguousarray(s0[0])
-    xh = np.empty((B, I + H), dtype=dt)
-    rec = np.empty((B, G), dtype=dt)
-    return wp, bias, hs, h0, xh, rec, T * G * (I + H)
+    xh = sp.get(k_xh, (B, I + H), dt) if need_xh else None
+    rec = sp.get(k_rec, (B, G), dt)
+    lent = ((k_wp, wp), (k_b, bias), (k_xh, xh), (k_rec, rec))
+    return wp, bias, hs, h0, xh, rec, T * G * (I + H), lent
+
+
+def _give_back(stack, lent):
+    """Give the scratch arrays of ``lent`` (``(key, array)`` pairs) back to the stack."""
+    sp = spares(stack)
+    for key, a in lent:
+        if a is not None:
+            sp.put(key, a)
 
 
 def _rnn_forward(stack, p, suffix, x, s0, keep=True):
     T, B, _ = x.shape
-    wp, bias, hs, h0, xh, rec, work = _fused_scan(stack, p, suffix, x, s0)
+    wp, bias, hs, h0, xh, rec, work, lent = _fused_scan(stack, p, suffix, x, s0)
     args = (x, wp, bias, h0, stack.relu, hs, xh, rec)
     run_rows(rnn_forward, args, B, work)
+    _give_back(stack, lent)
     return LayerCache(x, None, hs), (hs[T],)
 
 
 def _lstm_forward(stack, p, suffix, x, s0, keep=True):
     T, B, I = x.shape
     H, dt = stack.hidden_size, stack.dtype
-    wp, bias, hs, h0, _, rec, work = _fused_scan(stack, p, suffix, x, s0)
+    wp, bias, hs, h0, _, rec, work, lent = _fused_scan(stack, p, suffix, x, s0, False)
     G = bias.shape[1]
     # without a backward to come, the kernel cycles through one step of gates
     # and tanh(c) and two of c and [x, h] (ring buffers) instead of writing
@@ -190,15 +209,14 @@ def _lstm_forward(stack, p, suffix, x, s0, keep=True):
     gates = take((n_g, B, G), dt)
     cs = take((n_c, B, H), dt)
     c0 = np.ascontiguousarray(s0[1])
-    # every step's [x_t, h_{t-1}] row is kept, with a 1 for the bias: the
-    # backward's weight and bias gradients are then one product over them
-    # (xhs[T] takes the last step's h, unused)
+    # every step's [x_t, h_{t-1}] row is kept, with a 1 for the bias (the
+    # kernel writes it): the backward's weight and bias gradients are then
+    # one product over them (xhs[T] takes the last step's h, unused)
     xhs = take((n_c, B, I + H + 1), dt)
-    if keep:
-        xhs[:, :, I + H] = 1.0
     tcs = take((n_g, B, H), dt)
     args = (x, wp, bias, h0, c0, gates, hs, cs, tcs, xhs, rec)
     run_rows(lstm_forward, args, B, work)
+    _give_back(stack, lent)
     final = (hs[T], cs[T % n_c])
     if not keep:
         return LayerCache(x, None, hs), final
@@ -248,13 +266,17 @@ def _gated_backward(run_scan):
         ds0 = np.empty((stack.n_states, B, H), dtype=dt)
         dh_sq = np.empty((T, B), dtype=np.float64)
         dh_last = np.ascontiguousarray(ds_last[0])
-        wp_hh = aligned_empty((-(-H // panel_width(dt)), w_hh.shape[0], panel_width(dt)), dt)
+        nr = panel_width(dt)
+        sp = spares(stack)
+        k_wp = ("wp_hh", suffix)
+        wp_hh = sp.get(k_wp, (-(-H // nr), w_hh.shape[0], nr), dt, aligned_empty)
         pack_rows(w_hh, wp_hh)  # pack_panels(w_hh) in one call
         if dcs is not None and stack.n_states < 2:
             raise ValueError(f"a {stack.cell} layer has no cell state to take dcs")
         da_h = run_scan(
             stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=dcs
         )
+        sp.put(k_wp, wp_hh)
         norms = np.sqrt(dh_sq.sum(axis=1)).astype(dt)
         # the hoisted GEMMs after the scan go through NumPy's BLAS, the only
         # BLAS library the engine calls (the scans use their own tile), on the
@@ -265,7 +287,9 @@ def _gated_backward(run_scan):
             # [dW_ih, dW_hh, db]^T = [x, h_prev, 1]^T dA: one product (the input
             # and recurrent pre-activations share their gradient), through the
             # scans' tile (see kernels.gemm_tn)
-            dwt = weight_gradients(cache.xhs.reshape(T * B, -1), da2, padded=True)
+            dwt = weight_gradients(
+                cache.xhs.reshape(T * B, -1), da2, padded=True, spares=sp
+            )
         else:
             dah2 = da_h.reshape(T * B, -1)
             h_prev2 = cache.hs[:-1].reshape(T * B, H)
@@ -295,10 +319,16 @@ def _gated_backward(run_scan):
 def _rnn_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None):
     T, B, H = dhs.shape
     da_h = np.empty((T, B, H), dtype=stack.dtype)  # RNN keeps no gates
-    zeros = np.zeros((B, H), dtype=stack.dtype)
+    zeros = _read_only_zeros(stack, (B, H))
     args = (cache.hs, dhs, dh_last, wp_hh, stack.relu, da_h, ds0[0], dh_sq, zeros)
     run_rows(rnn_backward, args, B, T * H * H)
+    spares(stack).put("zeros", zeros)
     return da_h
+
+
+def _read_only_zeros(stack, shape, key="zeros"):
+    """Zeros of ``shape`` a scan only reads (lent by the stack, to be given back)."""
+    return spares(stack).get(key, shape, stack.dtype, np.zeros)
 
 
 def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None):
@@ -307,10 +337,11 @@ def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=
     # one layout per kernel argument: an empty (0, B, H) array when nothing
     # is injected (the kernel skips it)
     dcs = (
-        np.zeros((0, B, H), dtype=dt)
+        _read_only_zeros(stack, (0, B, H), "no_dcs")
         if dcs is None
         else np.ascontiguousarray(dcs, dtype=dt)
     )
+    zeros = _read_only_zeros(stack, (B, H))
     args = (
         cache.gates,
         cache.cs,
@@ -322,10 +353,14 @@ def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=
         ds0[0],
         ds0[1],
         dh_sq,
-        np.zeros((B, H), dtype=dt),
+        zeros,
         dcs,
     )
     run_rows(lstm_backward, args, B, T * 4 * H * H)
+    sp = spares(stack)
+    sp.put("zeros", zeros)
+    if dcs.shape[0] == 0:
+        sp.put("no_dcs", dcs)
     return cache.gates
 
 

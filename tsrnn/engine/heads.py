@@ -126,8 +126,13 @@ class LinearHead:
         y += b
         return y, cache
 
-    def backward(self, theta, grad, cache, dy):
-        """Accumulate parameter gradients into ``grad``; return dL/d out ``(T, B, F)``."""
+    def backward(self, theta, grad, cache, dy, zeros=None):
+        """Accumulate parameter gradients into ``grad``; return dL/d out ``(T, B, F)``.
+
+        ``zeros``: for ``pooling="last"``, a zero array of the outputs' shape
+        and ``dy``'s dtype to return dL/d out in (its last step written, the
+        others left zero) instead of a new one.
+        """
         p = self.layout.recent_views(theta)
         g = self.layout.recent_views(grad)
         W = p[f"{self.prefix}.weight"]
@@ -143,6 +148,9 @@ class LinearHead:
         pool = self.pooling
         if pool == "none":
             return dz
+        if pool == "last" and zeros is not None:
+            zeros[-1] = dz
+            return zeros
         d_out = np.zeros(cache.out_shape, dtype=dy.dtype)
         if pool == "last":
             d_out[-1] = dz

@@ -110,3 +110,42 @@ def clear() -> None:
     with _lock:
         _pool.clear()
         _bytes = 0
+
+
+class Spares:
+    """Scratch arrays of one owner, lent to a call and given back at its end.
+
+    For the arrays a call uses only while it runs (packed weights, a bias row,
+    product rows): :meth:`get` hands out the one given back under ``key`` if
+    its shape and dtype fit, else a new one from ``make``; :meth:`put` gives it
+    back. An array is lent to one call at a time (``dict.pop`` is atomic: a
+    call running beside it in another thread makes its own), and one is kept
+    per key, so the memory is bounded by the owner's keys. The contents are
+    whatever the last user left (``np.empty``'s, for callers that overwrite
+    them; a zero array that callers only read stays zero).
+    """
+
+    __slots__ = ("_free",)
+
+    def __init__(self):
+        self._free = {}
+
+    def get(self, key, shape, dtype, make=np.empty) -> np.ndarray:
+        """The array kept under ``key`` if it has ``shape`` and ``dtype``, else ``make(shape, dtype)``."""
+        a = self._free.pop(key, None)
+        if a is None or a.shape != shape or a.dtype != dtype:
+            a = make(shape, dtype)
+        return a
+
+    def put(self, key, a) -> None:
+        """Give ``a`` back under ``key`` (for the next :meth:`get`)."""
+        self._free[key] = a
+
+
+def spares(owner) -> Spares:
+    """The :class:`Spares` of ``owner`` (made at the first call; kept in its
+    ``__dict__`` as ``_spares``, which the owner's pickling drops)."""
+    sp = owner.__dict__.get("_spares")
+    if sp is None:
+        sp = owner.__dict__.setdefault("_spares", Spares())
+    return sp
