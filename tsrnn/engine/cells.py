@@ -145,82 +145,88 @@ def _gated_entries(n_gates):
     return entries
 
 
-def _fused_scan(stack, p, suffix, x, s0, need_xh=True):
+def _fused_scan(stack, p, suffix, x, s0, rings=()):
     """Weights and buffers of the RNN and LSTM scans: one product per step.
 
     ``[x_t, h_{t-1}] [W_ih^T; W_hh^T] + (b_ih + b_hh)``. Returns the panels,
-    the bias row, the outputs ``hs``, ``h0``, the ``[x, h]`` (None without
-    ``need_xh``) and product scratch rows, the multiply-adds per stream (for
-    the thread split), and the scratch arrays lent by the stack's
-    :class:`~.workspace.Spares` (the panels, the bias and the rows: used by
-    the scan only), which the caller gives back (:func:`_give_back`) after it.
+    the bias row, the outputs ``hs``, ``h0``, the ``[x, h]`` and product
+    scratch rows, arrays of the shapes ``rings`` (a list), the multiply-adds
+    per stream (for the thread split), and the lent scratch arrays.
+
+    Everything but ``hs`` and ``h0`` is used by the scan only: lent by the
+    stack's :class:`~.workspace.Spares` as one group per layer and mode (one
+    look-up instead of an allocation each: the panels were an aligned
+    allocation of about 3 us a call), which the caller gives back
+    (``spares(stack).put(*lent)``) once the scan has run. The packer writes
+    every element of the panels, padding included; the bias row is written
+    at every call (zeros, never written, without biases).
     """
     T, B, I = x.shape
     H, dt = stack.hidden_size, stack.dtype
     w_ih, w_hh = p["weight_ih" + suffix], p["weight_hh" + suffix]
     G = w_ih.shape[0]
-    nr = panel_width(dt)
-    sp = spares(stack)
-    # (the panels were an aligned_empty a call, about 3 us: lent instead;
-    # the packer writes every element, padding included)
-    k_wp, k_b, k_xh, k_rec = ("wp", suffix), ("bias", suffix), ("xh", suffix), ("rec", suffix)
-    wp = sp.get(k_wp, (-(-G // nr), I + H, nr), dt, aligned_empty)
+    key = ("scan", suffix, len(rings))
+    sig = (B, I, H, rings)
+
+    def make():
+        nr = panel_width(dt)
+        bias = (np.empty if stack.bias else np.zeros)((1, G), dt)
+        rows = [np.empty((B, I + H), dt), np.empty((B, G), dt)]
+        ring = [np.empty(shape, dt) for shape in rings]
+        return aligned_empty((-(-G // nr), I + H, nr), dt), bias, rows, ring
+
+    lent = spares(stack).lend(key, sig, make)
+    wp, bias, (xh, rec), ring = lent[1]
     pack_gate_weights(w_ih, w_hh, wp)
     if stack.bias:
-        bias = sp.get(k_b, (1, G), dt)
         np.add(p["bias_ih" + suffix], p["bias_hh" + suffix], out=bias[0])
-    else:  # zeros, never written
-        bias = sp.get(k_b, (1, G), dt, np.zeros)
     hs = take((T + 1, B, H), dt)
     h0 = np.ascontiguousarray(s0[0])
-    xh = sp.get(k_xh, (B, I + H), dt) if need_xh else None
-    rec = sp.get(k_rec, (B, G), dt)
-    lent = ((k_wp, wp), (k_b, bias), (k_xh, xh), (k_rec, rec))
-    return wp, bias, hs, h0, xh, rec, T * G * (I + H), lent
-
-
-def _give_back(stack, lent):
-    """Give the scratch arrays of ``lent`` (``(key, array)`` pairs) back to the stack."""
-    sp = spares(stack)
-    for key, a in lent:
-        if a is not None:
-            sp.put(key, a)
+    return wp, bias, hs, h0, xh, rec, ring, T * G * (I + H), (key, lent)
 
 
 def _rnn_forward(stack, p, suffix, x, s0, keep=True):
     T, B, _ = x.shape
-    wp, bias, hs, h0, xh, rec, work, lent = _fused_scan(stack, p, suffix, x, s0)
+    wp, bias, hs, h0, xh, rec, _, work, lent = _fused_scan(stack, p, suffix, x, s0)
     args = (x, wp, bias, h0, stack.relu, hs, xh, rec)
     run_rows(rnn_forward, args, B, work)
-    _give_back(stack, lent)
+    spares(stack).put(*lent)
     return LayerCache(x, None, hs), (hs[T],)
 
 
 def _lstm_forward(stack, p, suffix, x, s0, keep=True):
     T, B, I = x.shape
     H, dt = stack.hidden_size, stack.dtype
-    wp, bias, hs, h0, _, rec, work, lent = _fused_scan(stack, p, suffix, x, s0, False)
-    G = bias.shape[1]
+    G = 4 * H
     # without a backward to come, the kernel cycles through one step of gates
-    # and tanh(c) and two of c and [x, h] (ring buffers) instead of writing
-    # T of each: less memory traffic, the same arithmetic
-    n_g, n_c = (T, T + 1) if keep else (1, 2)
-    # the work arrays are recycled (see workspace): page faults otherwise
-    gates = take((n_g, B, G), dt)
-    cs = take((n_c, B, H), dt)
+    # and tanh(c) and two of c and [x, h] (ring buffers, lent with the scan's
+    # scratch) instead of writing T of each: less memory traffic, the same
+    # arithmetic. [x, h] has a column for a 1 (see below)
+    rings = () if keep else ((1, B, G), (2, B, H), (2, B, I + H + 1), (1, B, H))
+    wp, bias, hs, h0, _, rec, ring, work, lent = _fused_scan(
+        stack, p, suffix, x, s0, rings
+    )
+    if keep:
+        # the work arrays are recycled (see workspace): page faults otherwise
+        gates = take((T, B, G), dt)
+        cs = take((T + 1, B, H), dt)
+        # every step's [x_t, h_{t-1}] row is kept, with a 1 for the bias (the
+        # kernel writes it): the backward's weight and bias gradients are then
+        # one product over them (xhs[T] takes the last step's h, unused)
+        xhs = take((T + 1, B, I + H + 1), dt)
+        tcs = take((T, B, H), dt)
+    else:
+        gates, cs, xhs, tcs = ring
     c0 = np.ascontiguousarray(s0[1])
-    # every step's [x_t, h_{t-1}] row is kept, with a 1 for the bias (the
-    # kernel writes it): the backward's weight and bias gradients are then
-    # one product over them (xhs[T] takes the last step's h, unused)
-    xhs = take((n_c, B, I + H + 1), dt)
-    tcs = take((n_g, B, H), dt)
     args = (x, wp, bias, h0, c0, gates, hs, cs, tcs, xhs, rec)
     run_rows(lstm_forward, args, B, work)
-    _give_back(stack, lent)
-    final = (hs[T], cs[T % n_c])
     if not keep:
+        # c_T lives in a lent ring: copied before the ring goes back
+        final = (hs[T], cs[T % 2].copy())
+        spares(stack).put(*lent)
         return LayerCache(x, None, hs), final
-    return LayerCache(x, gates, hs, cs=cs, xhs=xhs[:T], tcs=tcs), final
+    spares(stack).put(*lent)
+    return LayerCache(x, gates, hs, cs=cs, xhs=xhs[:T], tcs=tcs), (hs[T], cs[T])
 
 
 def _lstm_scale(G, H, dt):

@@ -138,8 +138,19 @@ class Spares:
         return a
 
     def put(self, key, a) -> None:
-        """Give ``a`` back under ``key`` (for the next :meth:`get`)."""
+        """Give ``a`` back under ``key`` (for the next :meth:`get` or :meth:`lend`)."""
         self._free[key] = a
+
+    def lend(self, key, sig, make) -> tuple:
+        """``(sig, value)`` kept under ``key`` if made for ``sig``, else ``(sig, make())``.
+
+        For a group of arrays lent together (one look-up a call); give the
+        pair back with :meth:`put`.
+        """
+        entry = self._free.pop(key, None)
+        if entry is None or entry[0] != sig:
+            entry = (sig, make())
+        return entry
 
 
 def spares(owner) -> Spares:
