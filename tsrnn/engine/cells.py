@@ -42,7 +42,12 @@ from typing import Any
 import numpy as np
 
 from ..kernels._linalg import aligned_empty, pack_panels, panel_width
-from ..kernels.gemm_tn import add_transposed, pack_gate_weights, pack_rows
+from ..kernels.gemm_tn import (
+    add_transposed,
+    pack_gate_weights,
+    pack_rows,
+    tn_scratch_shapes,
+)
 from ..kernels.gru import gru_backward, gru_forward
 from ..kernels.lstm import lstm_backward, lstm_forward
 from ..kernels.rnn import rnn_backward, rnn_forward
@@ -258,8 +263,9 @@ def _gru_forward(stack, p, suffix, x, s0, keep=True):
 def _gated_backward(run_scan):
     """A layer backward: the cell's reverse scan, then the hoisted weight GEMMs.
 
-    ``run_scan(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq)`` runs the
-    scan and returns ``da_h``, the gradient of the recurrent pre-activations
+    ``run_scan(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs, zeros)``
+    runs the scan (``zeros``: a (B, H) and a (0, B, H) zero array it may
+    read) and returns ``da_h``, the gradient of the recurrent pre-activations
     (the input pre-activations' gradient is in ``cache.gates``, or ``da_h``
     itself for the RNN, which keeps no gates).
     """
@@ -272,17 +278,18 @@ def _gated_backward(run_scan):
         ds0 = np.empty((stack.n_states, B, H), dtype=dt)
         dh_sq = np.empty((T, B), dtype=np.float64)
         dh_last = np.ascontiguousarray(ds_last[0])
-        nr = panel_width(dt)
-        sp = spares(stack)
-        k_wp = ("wp_hh", suffix)
-        wp_hh = sp.get(k_wp, (-(-H // nr), w_hh.shape[0], nr), dt, aligned_empty)
-        pack_rows(w_hh, wp_hh)  # pack_panels(w_hh) in one call
         if dcs is not None and stack.n_states < 2:
             raise ValueError(f"a {stack.cell} layer has no cell state to take dcs")
+        # the scratch of the call, lent by the stack as one group (packed
+        # W_hh, zeros the scan only reads, the weight-gradient product's
+        # packing buffers): one look-up instead of an allocation each
+        key = ("back", suffix)
+        lent = spares(stack).lend(key, (T, B, I, H), lambda: _back_scratch(stack, T, B, I, w_hh))
+        wp_hh, zeros, tn = lent[1]
+        pack_rows(w_hh, wp_hh)  # pack_panels(w_hh) in one call
         da_h = run_scan(
-            stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=dcs
+            stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=dcs, zeros=zeros
         )
-        sp.put(k_wp, wp_hh)
         norms = np.sqrt(dh_sq.sum(axis=1)).astype(dt)
         # the hoisted GEMMs after the scan go through NumPy's BLAS, the only
         # BLAS library the engine calls (the scans use their own tile), on the
@@ -294,7 +301,7 @@ def _gated_backward(run_scan):
             # and recurrent pre-activations share their gradient), through the
             # scans' tile (see kernels.gemm_tn)
             dwt = weight_gradients(
-                cache.xhs.reshape(T * B, -1), da2, padded=True, spares=sp
+                cache.xhs.reshape(T * B, -1), da2, padded=True, scratch=tn
             )
         else:
             dah2 = da_h.reshape(T * B, -1)
@@ -317,37 +324,44 @@ def _gated_backward(run_scan):
         elif stack.bias:
             g["bias_ih" + suffix] += da2.sum(axis=0)
             g["bias_hh" + suffix] += dah2.sum(axis=0)
+        spares(stack).put(key, lent)
         return (dx.reshape(T, B, I) if need_dx else None), ds0, norms
 
     return backward
 
 
-def _rnn_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None):
+def _back_scratch(stack, T, B, I, w_hh):
+    """A layer backward's scratch: ``wp_hh``, ``zeros`` (the scans' read-only
+    zeros: a (B, H) bias row and an empty (0, B, H) ``dcs``) and the weight
+    gradients' packing buffers (LSTM)."""
+    H, dt = stack.hidden_size, stack.dtype
+    G = w_hh.shape[0]
+    nr = panel_width(dt)
+    wp_hh = aligned_empty((-(-H // nr), G, nr), dt)
+    zeros = (np.zeros((B, H), dt), np.zeros((0, B, H), dt))
+    shapes = tn_scratch_shapes(T * B, -(-G // nr) * nr, dt)
+    tn = tuple(aligned_empty(sh, dt) for sh in shapes) if stack.cell == "lstm" else None
+    return wp_hh, zeros, tn
+
+
+def _rnn_scan_back(
+    stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None, zeros=None
+):
     T, B, H = dhs.shape
     da_h = np.empty((T, B, H), dtype=stack.dtype)  # RNN keeps no gates
-    zeros = _read_only_zeros(stack, (B, H))
-    args = (cache.hs, dhs, dh_last, wp_hh, stack.relu, da_h, ds0[0], dh_sq, zeros)
+    args = (cache.hs, dhs, dh_last, wp_hh, stack.relu, da_h, ds0[0], dh_sq, zeros[0])
     run_rows(rnn_backward, args, B, T * H * H)
-    spares(stack).put("zeros", zeros)
     return da_h
 
 
-def _read_only_zeros(stack, shape, key="zeros"):
-    """Zeros of ``shape`` a scan only reads (lent by the stack, to be given back)."""
-    return spares(stack).get(key, shape, stack.dtype, np.zeros)
-
-
-def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None):
+def _lstm_scan_back(
+    stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None, zeros=None
+):
     T, B, H = dhs.shape
     dt = stack.dtype
     # one layout per kernel argument: an empty (0, B, H) array when nothing
     # is injected (the kernel skips it)
-    dcs = (
-        _read_only_zeros(stack, (0, B, H), "no_dcs")
-        if dcs is None
-        else np.ascontiguousarray(dcs, dtype=dt)
-    )
-    zeros = _read_only_zeros(stack, (B, H))
+    dcs = zeros[1] if dcs is None else np.ascontiguousarray(dcs, dtype=dt)
     args = (
         cache.gates,
         cache.cs,
@@ -359,18 +373,16 @@ def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=
         ds0[0],
         ds0[1],
         dh_sq,
-        zeros,
+        zeros[0],
         dcs,
     )
     run_rows(lstm_backward, args, B, T * 4 * H * H)
-    sp = spares(stack)
-    sp.put("zeros", zeros)
-    if dcs.shape[0] == 0:
-        sp.put("no_dcs", dcs)
     return cache.gates
 
 
-def _gru_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None):
+def _gru_scan_back(
+    stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None, zeros=None
+):
     T, B, H = dhs.shape
     da_h = np.empty_like(cache.gates)
     args = (cache.gates, cache.hs, cache.hns, dhs, dh_last, wp_hh, cache.gates, da_h)

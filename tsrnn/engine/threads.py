@@ -23,8 +23,8 @@ import numpy as np
 import scipy.linalg.cython_blas  # noqa: F401  (the BLAS Numba links: load it first
 from threadpoolctl import ThreadpoolController  # so that the controller sees it)
 
-from ..kernels._linalg import aligned_empty, pack_panels, panel_matmul, panel_width
-from ..kernels.gemm_tn import tn_accumulate, tn_scratch_shapes
+from ..kernels._linalg import pack_panels, panel_matmul, panel_width
+from ..kernels.gemm_tn import tn_accumulate
 
 # ---------------------------------------------------------------- row threads
 # The B streams of a batch are independent through the whole scan, forward and
@@ -206,7 +206,7 @@ def hoisted_products(products):
         run_tasks(groups)
 
 
-def weight_gradients(xh2, da2, padded=False, spares=None):
+def weight_gradients(xh2, da2, padded=False, scratch=None):
     """``xh2^T da2`` (``(K, M)^T (K, N)``), columns split between the scans' threads.
 
     The weight gradients of a layer after its backward scan
@@ -215,8 +215,8 @@ def weight_gradients(xh2, da2, padded=False, spares=None):
     (whole panels; what :func:`~tsrnn.kernels.gemm_tn.add_transposed` reads
     in one layout). Each thread takes whole panels of columns (and packs only
     those); every element's sum runs in one order, so the bits do not depend
-    on the split. ``spares`` (a :class:`~.workspace.Spares`): where a call
-    on one thread borrows its packing buffers (two aligned allocations a call
+    on the split. ``scratch``: the packing buffers of a call on one thread
+    (``tn_accumulate``'s ``wp, wp_last``; two aligned allocations a call
     otherwise).
     """
     K, M = xh2.shape
@@ -226,16 +226,7 @@ def weight_gradients(xh2, da2, padded=False, spares=None):
     n = min(n_threads(), P, int(K * M * N // parallel_work()))
     if n <= 1:
         out = np.zeros((M, P * nr), dtype=da2.dtype)
-        if spares is None:
-            tn_accumulate(xh2, da2, out)
-        else:
-            dt = da2.dtype
-            s_wp, s_last = tn_scratch_shapes(K, P * nr, dt)
-            wp = spares.get("tn_wp", s_wp, dt, aligned_empty)
-            wp_last = spares.get("tn_wp_last", s_last, dt, aligned_empty)
-            tn_accumulate(xh2, da2, out, 0, wp, wp_last)
-            spares.put("tn_wp", wp)
-            spares.put("tn_wp_last", wp_last)
+        tn_accumulate(xh2, da2, out, 0, *(scratch or (None, None)))
         return out if padded else out[:, :N]
     per = -(-P // n)
     parts = [np.zeros((M, min(per, P - q) * nr), dtype=da2.dtype) for q in range(0, P, per)]
