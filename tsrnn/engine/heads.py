@@ -122,7 +122,10 @@ class LinearHead:
             z = np.concatenate([z, extra], axis=-1)
         cache.z = z
         # one 2-D GEMM: numpy's matmul of a 3-D array loops over the leading axis
-        y = (z.reshape(-1, z.shape[-1]) @ W.T).reshape(z.shape[:-1] + (W.shape[0],))
+        if z.ndim == 2:  # pooled: the product as it is
+            y = z @ W.T
+        else:
+            y = (z.reshape(-1, z.shape[-1]) @ W.T).reshape(z.shape[:-1] + (W.shape[0],))
         y += b
         return y, cache
 

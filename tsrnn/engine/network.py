@@ -362,11 +362,17 @@ class Network:
 
     def _apply_step(
         self, theta, optimizer, loss, grad, state, dh_norm, clip_norm,
-        data_loss=float("nan"), zero_loss=float("nan"),
+        data_loss=float("nan"), zero_loss=float("nan"), gnorm=None,
     ):
-        """Clip, check finiteness and update ``theta`` in place."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            gnorm = clip_grad_norm(grad, clip_norm)
+        """Clip, check finiteness and update ``theta`` in place.
+
+        ``gnorm``: the norm :func:`clip_grad_norm` returned, where the caller
+        clipped already (inside its own NumPy error state: one context a step
+        instead of two).
+        """
+        if gnorm is None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                gnorm = clip_grad_norm(grad, clip_norm)
         finite = bool(np.isfinite(loss) and np.isfinite(gnorm))
         if finite:
             optimizer.step(theta, grad)
@@ -433,12 +439,13 @@ class Network:
         # the scale of the targets in the loss's own units (0.5 * mean y**2 for
         # the squared error, log 2 for a binary logit); one pass over the
         # outputs, small beside the forward and backward scans
-        if zero_loss is None:
-            with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            if zero_loss is None:
                 zero_loss = float(loss_fn(np.zeros_like(y_hat), y, mask)[0])
+            gnorm = clip_grad_norm(grad, clip_norm)
         res = self._apply_step(
             theta, optimizer, loss, grad, state, dh_norm, clip_norm, data_loss,
-            zero_loss,
+            zero_loss, gnorm,
         )
         self._step_grad = grad
         res.extra_grad = d_extra
