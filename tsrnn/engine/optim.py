@@ -63,11 +63,6 @@ class Adam:
         self.v = np.zeros(n_params, dtype=dtype)
         self.t = 0
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_betas", None)  # (step's constants, made again)
-        return state
-
     def step(self, theta: np.ndarray, grad: np.ndarray) -> None:
         """Update ``theta`` in place from ``grad``."""
         self.t += 1
@@ -83,11 +78,8 @@ class Adam:
         ):
             # one pass, the same operations and bits as the expressions below
             f = dt.type
-            betas = self.__dict__.get("_betas")  # (the same four at every step)
-            if betas is None or betas[0] != (dt, b1, b2):
-                betas = self._betas = ((dt, b1, b2), (f(b1), f(1.0 - b1), f(b2), f(1.0 - b2)))
             adam_step(
-                theta, grad, self.m, self.v, *betas[1],
+                theta, grad, self.m, self.v, f(b1), f(1.0 - b1), f(b2), f(1.0 - b2),
                 f(self.learning_rate / (1.0 - b1**self.t)),
                 float(np.sqrt(1.0 - b2**self.t)), self.epsilon,
             )
