@@ -42,7 +42,12 @@ from typing import Any
 import numpy as np
 
 from ..kernels._linalg import aligned_empty, pack_panels, panel_width
-from ..kernels.gemm_tn import add_transposed, pack_gate_weights, pack_rows
+from ..kernels.gemm_tn import (
+    add_transposed,
+    pack_gate_weights,
+    pack_rows,
+    tn_scratch_shapes,
+)
 from ..kernels.gru import gru_backward, gru_forward
 from ..kernels.lstm import lstm_backward, lstm_forward
 from ..kernels.rnn import rnn_backward, rnn_forward
@@ -55,7 +60,7 @@ from ..kernels.stream import (
     stream_sru,
 )
 from .threads import hoisted_products, project, run_rows, weight_gradients
-from .workspace import take
+from .workspace import spares, take
 
 SRU_ALPHA = sqrt(3.0)  # sqrt(1 + 2 exp(highway_bias)) at highway_bias = 0
 
@@ -145,64 +150,88 @@ def _gated_entries(n_gates):
     return entries
 
 
-def _fused_scan(stack, p, suffix, x, s0):
+def _fused_scan(stack, p, suffix, x, s0, rings=()):
     """Weights and buffers of the RNN and LSTM scans: one product per step.
 
     ``[x_t, h_{t-1}] [W_ih^T; W_hh^T] + (b_ih + b_hh)``. Returns the panels,
     the bias row, the outputs ``hs``, ``h0``, the ``[x, h]`` and product
-    scratch rows, and the multiply-adds per stream (for the thread split).
+    scratch rows, arrays of the shapes ``rings`` (a list), the multiply-adds
+    per stream (for the thread split), and the lent scratch arrays.
+
+    Everything but ``hs`` and ``h0`` is used by the scan only: lent by the
+    stack's :class:`~.workspace.Spares` as one group per layer and mode (one
+    look-up instead of an allocation each: the panels were an aligned
+    allocation of about 3 us a call), which the caller gives back
+    (``spares(stack).put(*lent)``) once the scan has run. The packer writes
+    every element of the panels, padding included; the bias row is written
+    at every call (zeros, never written, without biases).
     """
     T, B, I = x.shape
     H, dt = stack.hidden_size, stack.dtype
     w_ih, w_hh = p["weight_ih" + suffix], p["weight_hh" + suffix]
     G = w_ih.shape[0]
-    nr = panel_width(dt)
-    wp = aligned_empty((-(-G // nr), I + H, nr), dt)
+    key = ("scan", suffix, len(rings))
+    sig = (B, I, H, rings)
+
+    def make():
+        nr = panel_width(dt)
+        bias = (np.empty if stack.bias else np.zeros)((1, G), dt)
+        rows = [np.empty((B, I + H), dt), np.empty((B, G), dt)]
+        ring = [np.empty(shape, dt) for shape in rings]
+        return aligned_empty((-(-G // nr), I + H, nr), dt), bias, rows, ring
+
+    lent = spares(stack).lend(key, sig, make)
+    wp, bias, (xh, rec), ring = lent[1]
     pack_gate_weights(w_ih, w_hh, wp)
-    bias = np.zeros((1, G), dtype=dt)
     if stack.bias:
-        bias[0] = p["bias_ih" + suffix] + p["bias_hh" + suffix]
+        np.add(p["bias_ih" + suffix], p["bias_hh" + suffix], out=bias[0])
     hs = take((T + 1, B, H), dt)
     h0 = np.ascontiguousarray(s0[0])
-    xh = np.empty((B, I + H), dtype=dt)
-    rec = np.empty((B, G), dtype=dt)
-    return wp, bias, hs, h0, xh, rec, T * G * (I + H)
+    return wp, bias, hs, h0, xh, rec, ring, T * G * (I + H), (key, lent)
 
 
 def _rnn_forward(stack, p, suffix, x, s0, keep=True):
     T, B, _ = x.shape
-    wp, bias, hs, h0, xh, rec, work = _fused_scan(stack, p, suffix, x, s0)
+    wp, bias, hs, h0, xh, rec, _, work, lent = _fused_scan(stack, p, suffix, x, s0)
     args = (x, wp, bias, h0, stack.relu, hs, xh, rec)
     run_rows(rnn_forward, args, B, work)
+    spares(stack).put(*lent)
     return LayerCache(x, None, hs), (hs[T],)
 
 
 def _lstm_forward(stack, p, suffix, x, s0, keep=True):
     T, B, I = x.shape
     H, dt = stack.hidden_size, stack.dtype
-    wp, bias, hs, h0, _, rec, work = _fused_scan(stack, p, suffix, x, s0)
-    G = bias.shape[1]
+    G = 4 * H
     # without a backward to come, the kernel cycles through one step of gates
-    # and tanh(c) and two of c and [x, h] (ring buffers) instead of writing
-    # T of each: less memory traffic, the same arithmetic
-    n_g, n_c = (T, T + 1) if keep else (1, 2)
-    # the work arrays are recycled (see workspace): page faults otherwise
-    gates = take((n_g, B, G), dt)
-    cs = take((n_c, B, H), dt)
-    c0 = np.ascontiguousarray(s0[1])
-    # every step's [x_t, h_{t-1}] row is kept, with a 1 for the bias: the
-    # backward's weight and bias gradients are then one product over them
-    # (xhs[T] takes the last step's h, unused)
-    xhs = take((n_c, B, I + H + 1), dt)
+    # and tanh(c) and two of c and [x, h] (ring buffers, lent with the scan's
+    # scratch) instead of writing T of each: less memory traffic, the same
+    # arithmetic. [x, h] has a column for a 1 (see below)
+    rings = () if keep else ((1, B, G), (2, B, H), (2, B, I + H + 1), (1, B, H))
+    wp, bias, hs, h0, _, rec, ring, work, lent = _fused_scan(
+        stack, p, suffix, x, s0, rings
+    )
     if keep:
-        xhs[:, :, I + H] = 1.0
-    tcs = take((n_g, B, H), dt)
+        # the work arrays are recycled (see workspace): page faults otherwise
+        gates = take((T, B, G), dt)
+        cs = take((T + 1, B, H), dt)
+        # every step's [x_t, h_{t-1}] row is kept, with a 1 for the bias (the
+        # kernel writes it): the backward's weight and bias gradients are then
+        # one product over them (xhs[T] takes the last step's h, unused)
+        xhs = take((T + 1, B, I + H + 1), dt)
+        tcs = take((T, B, H), dt)
+    else:
+        gates, cs, xhs, tcs = ring
+    c0 = np.ascontiguousarray(s0[1])
     args = (x, wp, bias, h0, c0, gates, hs, cs, tcs, xhs, rec)
     run_rows(lstm_forward, args, B, work)
-    final = (hs[T], cs[T % n_c])
     if not keep:
+        # c_T lives in a lent ring: copied before the ring goes back
+        final = (hs[T], cs[T % 2].copy())
+        spares(stack).put(*lent)
         return LayerCache(x, None, hs), final
-    return LayerCache(x, gates, hs, cs=cs, xhs=xhs[:T], tcs=tcs), final
+    spares(stack).put(*lent)
+    return LayerCache(x, gates, hs, cs=cs, xhs=xhs[:T], tcs=tcs), (hs[T], cs[T])
 
 
 def _lstm_scale(G, H, dt):
@@ -234,8 +263,9 @@ def _gru_forward(stack, p, suffix, x, s0, keep=True):
 def _gated_backward(run_scan):
     """A layer backward: the cell's reverse scan, then the hoisted weight GEMMs.
 
-    ``run_scan(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq)`` runs the
-    scan and returns ``da_h``, the gradient of the recurrent pre-activations
+    ``run_scan(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs, zeros)``
+    runs the scan (``zeros``: a (B, H) and a (0, B, H) zero array it may
+    read) and returns ``da_h``, the gradient of the recurrent pre-activations
     (the input pre-activations' gradient is in ``cache.gates``, or ``da_h``
     itself for the RNN, which keeps no gates).
     """
@@ -248,12 +278,17 @@ def _gated_backward(run_scan):
         ds0 = np.empty((stack.n_states, B, H), dtype=dt)
         dh_sq = np.empty((T, B), dtype=np.float64)
         dh_last = np.ascontiguousarray(ds_last[0])
-        wp_hh = aligned_empty((-(-H // panel_width(dt)), w_hh.shape[0], panel_width(dt)), dt)
-        pack_rows(w_hh, wp_hh)  # pack_panels(w_hh) in one call
         if dcs is not None and stack.n_states < 2:
             raise ValueError(f"a {stack.cell} layer has no cell state to take dcs")
+        # the scratch of the call, lent by the stack as one group (packed
+        # W_hh, zeros the scan only reads, the weight-gradient product's
+        # packing buffers): one look-up instead of an allocation each
+        key = ("back", suffix)
+        lent = spares(stack).lend(key, (T, B, I, H), lambda: _back_scratch(stack, T, B, I, w_hh))
+        wp_hh, zeros, tn = lent[1]
+        pack_rows(w_hh, wp_hh)  # pack_panels(w_hh) in one call
         da_h = run_scan(
-            stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=dcs
+            stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=dcs, zeros=zeros
         )
         norms = np.sqrt(dh_sq.sum(axis=1)).astype(dt)
         # the hoisted GEMMs after the scan go through NumPy's BLAS, the only
@@ -265,7 +300,9 @@ def _gated_backward(run_scan):
             # [dW_ih, dW_hh, db]^T = [x, h_prev, 1]^T dA: one product (the input
             # and recurrent pre-activations share their gradient), through the
             # scans' tile (see kernels.gemm_tn)
-            dwt = weight_gradients(cache.xhs.reshape(T * B, -1), da2, padded=True)
+            dwt = weight_gradients(
+                cache.xhs.reshape(T * B, -1), da2, padded=True, scratch=tn
+            )
         else:
             dah2 = da_h.reshape(T * B, -1)
             h_prev2 = cache.hs[:-1].reshape(T * B, H)
@@ -287,30 +324,44 @@ def _gated_backward(run_scan):
         elif stack.bias:
             g["bias_ih" + suffix] += da2.sum(axis=0)
             g["bias_hh" + suffix] += dah2.sum(axis=0)
+        spares(stack).put(key, lent)
         return (dx.reshape(T, B, I) if need_dx else None), ds0, norms
 
     return backward
 
 
-def _rnn_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None):
+def _back_scratch(stack, T, B, I, w_hh):
+    """A layer backward's scratch: ``wp_hh``, ``zeros`` (the scans' read-only
+    zeros: a (B, H) bias row and an empty (0, B, H) ``dcs``) and the weight
+    gradients' packing buffers (LSTM)."""
+    H, dt = stack.hidden_size, stack.dtype
+    G = w_hh.shape[0]
+    nr = panel_width(dt)
+    wp_hh = aligned_empty((-(-H // nr), G, nr), dt)
+    zeros = (np.zeros((B, H), dt), np.zeros((0, B, H), dt))
+    shapes = tn_scratch_shapes(T * B, -(-G // nr) * nr, dt)
+    tn = tuple(aligned_empty(sh, dt) for sh in shapes) if stack.cell == "lstm" else None
+    return wp_hh, zeros, tn
+
+
+def _rnn_scan_back(
+    stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None, zeros=None
+):
     T, B, H = dhs.shape
     da_h = np.empty((T, B, H), dtype=stack.dtype)  # RNN keeps no gates
-    zeros = np.zeros((B, H), dtype=stack.dtype)
-    args = (cache.hs, dhs, dh_last, wp_hh, stack.relu, da_h, ds0[0], dh_sq, zeros)
+    args = (cache.hs, dhs, dh_last, wp_hh, stack.relu, da_h, ds0[0], dh_sq, zeros[0])
     run_rows(rnn_backward, args, B, T * H * H)
     return da_h
 
 
-def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None):
+def _lstm_scan_back(
+    stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None, zeros=None
+):
     T, B, H = dhs.shape
     dt = stack.dtype
     # one layout per kernel argument: an empty (0, B, H) array when nothing
     # is injected (the kernel skips it)
-    dcs = (
-        np.zeros((0, B, H), dtype=dt)
-        if dcs is None
-        else np.ascontiguousarray(dcs, dtype=dt)
-    )
+    dcs = zeros[1] if dcs is None else np.ascontiguousarray(dcs, dtype=dt)
     args = (
         cache.gates,
         cache.cs,
@@ -322,14 +373,16 @@ def _lstm_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=
         ds0[0],
         ds0[1],
         dh_sq,
-        np.zeros((B, H), dtype=dt),
+        zeros[0],
         dcs,
     )
     run_rows(lstm_backward, args, B, T * 4 * H * H)
     return cache.gates
 
 
-def _gru_scan_back(stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None):
+def _gru_scan_back(
+    stack, cache, dhs, dh_last, ds_last, wp_hh, ds0, dh_sq, dcs=None, zeros=None
+):
     T, B, H = dhs.shape
     da_h = np.empty_like(cache.gates)
     args = (cache.gates, cache.hs, cache.hns, dhs, dh_last, wp_hh, cache.gates, da_h)

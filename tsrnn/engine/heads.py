@@ -122,12 +122,20 @@ class LinearHead:
             z = np.concatenate([z, extra], axis=-1)
         cache.z = z
         # one 2-D GEMM: numpy's matmul of a 3-D array loops over the leading axis
-        y = (z.reshape(-1, z.shape[-1]) @ W.T).reshape(z.shape[:-1] + (W.shape[0],))
+        if z.ndim == 2:  # pooled: the product as it is
+            y = z @ W.T
+        else:
+            y = (z.reshape(-1, z.shape[-1]) @ W.T).reshape(z.shape[:-1] + (W.shape[0],))
         y += b
         return y, cache
 
-    def backward(self, theta, grad, cache, dy):
-        """Accumulate parameter gradients into ``grad``; return dL/d out ``(T, B, F)``."""
+    def backward(self, theta, grad, cache, dy, zeros=None):
+        """Accumulate parameter gradients into ``grad``; return dL/d out ``(T, B, F)``.
+
+        ``zeros``: for ``pooling="last"``, a zero array of the outputs' shape
+        and ``dy``'s dtype to return dL/d out in (its last step written, the
+        others left zero) instead of a new one.
+        """
         p = self.layout.recent_views(theta)
         g = self.layout.recent_views(grad)
         W = p[f"{self.prefix}.weight"]
@@ -143,6 +151,9 @@ class LinearHead:
         pool = self.pooling
         if pool == "none":
             return dz
+        if pool == "last" and zeros is not None:
+            zeros[-1] = dz
+            return zeros
         d_out = np.zeros(cache.out_shape, dtype=dy.dtype)
         if pool == "last":
             d_out[-1] = dz

@@ -16,6 +16,7 @@ from .heads import LinearHead
 from .layout import IdentityCache, ParamLayout
 from .optim import clip_grad_norm
 from .stack import RecurrentStack, StackCache
+from .workspace import spares
 
 
 @dataclass
@@ -95,6 +96,8 @@ class Network:
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_splits", None)  # arrays of a past call (split)
+        state.pop("_step_grad", None)  # (train_step)
+        state.pop("_spares", None)  # scratch arrays of past calls
         return state
 
     def init_params(self, rng: np.random.Generator) -> np.ndarray:
@@ -177,11 +180,28 @@ class Network:
             grad = np.zeros(self.size, dtype=self.dtype)
         ts, th = self.split(theta)
         gs, gh = self.split(grad)
-        d_out = self.head.backward(th, gh, cache.head, dy)
+        zeros = None
+        if (
+            isinstance(self.head, LinearHead)
+            and self.head.pooling == "last"
+            and dy.dtype == self.dtype
+        ):
+            # dL/d out is zero but at the last step: a zero (T, B, F) array
+            # lent for the call instead of a new one a step (0.8 MB at H = 64,
+            # B = 64, T = 48); the stack's backward only reads it, and its
+            # last step is zeroed again below
+            sp = spares(self)
+            zeros = sp.get("d_out", cache.head.out_shape, self.dtype, np.zeros)
+            d_out = self.head.backward(th, gh, cache.head, dy, zeros=zeros)
+        else:
+            d_out = self.head.backward(th, gh, cache.head, dy)
         embedded = self.embeddings is not None
         _, d_in, _, dh_norm = self.stack.backward(
             ts, cache.stack, d_out, None, gs, input_grad=embedded
         )
+        if zeros is not None:
+            zeros[-1] = 0
+            sp.put("d_out", zeros)
         if embedded:
             self.embeddings.backward(cache.x, d_in, self.embedding_part(grad))
         return grad, dh_norm
@@ -221,9 +241,10 @@ class Network:
         return loss, grad, state, dh_norm
 
     def _loss_grad(self, theta, x, y, mask, loss_fn, state0, extra, *, training,
-                   dropout, rng, alpha, n_samples, extra_grad=False):
+                   dropout, rng, alpha, n_samples, extra_grad=False, grad=None):
         """:meth:`loss_grad`, plus the data loss, the outputs ``y_hat`` and, with
-        ``extra_grad``, dL/d ``extra`` (else None)."""
+        ``extra_grad``, dL/d ``extra`` (else None). ``grad``: a zero vector to
+        accumulate the gradient into (None: a new one)."""
         # a diverging model produces inf/nan on purpose-free paths; the caller
         # checks finiteness once (train_step), so NumPy's warnings are noise here
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -232,7 +253,7 @@ class Network:
             )
             loss, dy = loss_fn(y_hat, y, mask)
             data_loss = loss
-            grad, dh_norm = self.backward(theta, cache, dy)
+            grad, dh_norm = self.backward(theta, cache, dy, grad)
             loss = self._add_l2(theta, loss, grad, alpha, n_samples)
             d_extra = None
             if extra_grad:  # the head is linear in its extras (L2 reads none)
@@ -341,11 +362,17 @@ class Network:
 
     def _apply_step(
         self, theta, optimizer, loss, grad, state, dh_norm, clip_norm,
-        data_loss=float("nan"), zero_loss=float("nan"),
+        data_loss=float("nan"), zero_loss=float("nan"), gnorm=None,
     ):
-        """Clip, check finiteness and update ``theta`` in place."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            gnorm = clip_grad_norm(grad, clip_norm)
+        """Clip, check finiteness and update ``theta`` in place.
+
+        ``gnorm``: the norm :func:`clip_grad_norm` returned, where the caller
+        clipped already (inside its own NumPy error state: one context a step
+        instead of two).
+        """
+        if gnorm is None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                gnorm = clip_grad_norm(grad, clip_norm)
         finite = bool(np.isfinite(loss) and np.isfinite(gnorm))
         if finite:
             optimizer.step(theta, grad)
@@ -384,6 +411,15 @@ class Network:
         knows it already (the same targets and mask seen before: a stateful
         fit's windows, epoch after epoch); None computes it.
         """
+        # the gradient vector of the last step, zeroed, when no other call has
+        # it (dict.pop: one call at a time): the same array at every step, so
+        # its views (split, recent_views) are found again instead of rebuilt.
+        # The step's result does not hold it and the optimizers do not keep it
+        grad = self.__dict__.pop("_step_grad", None)
+        if grad is None or grad.dtype != self.dtype or grad.shape != (self.size,):
+            grad = np.zeros(self.size, dtype=self.dtype)
+        else:
+            grad.fill(0)
         loss, grad, state, dh_norm, data_loss, y_hat, d_extra = self._loss_grad(
             theta,
             x,
@@ -398,16 +434,19 @@ class Network:
             alpha=alpha,
             n_samples=n_samples,
             extra_grad=extra_grad,
+            grad=grad,
         )
         # the scale of the targets in the loss's own units (0.5 * mean y**2 for
         # the squared error, log 2 for a binary logit); one pass over the
         # outputs, small beside the forward and backward scans
-        if zero_loss is None:
-            with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            if zero_loss is None:
                 zero_loss = float(loss_fn(np.zeros_like(y_hat), y, mask)[0])
+            gnorm = clip_grad_norm(grad, clip_norm)
         res = self._apply_step(
             theta, optimizer, loss, grad, state, dh_norm, clip_norm, data_loss,
-            zero_loss,
+            zero_loss, gnorm,
         )
+        self._step_grad = grad
         res.extra_grad = d_extra
         return res

@@ -488,7 +488,7 @@ class Seq2SeqNetwork(Network):
         return grad, dh_norm
 
     def _loss_grad(self, theta, x, y, mask, loss_fn, state0, extra, *, training,
-                   dropout, rng, alpha, n_samples, extra_grad=False):
+                   dropout, rng, alpha, n_samples, extra_grad=False, grad=None):
         """:meth:`Network._loss_grad`, decoding from a random share of the origins.
 
         In training (``rng`` given) :meth:`draw_origins` picks the origins; the
@@ -511,6 +511,6 @@ class Seq2SeqNetwork(Network):
             m = mask if decode is None else mask * decode[..., None]
             loss, dy = loss_fn(y_hat, y, m)
             data_loss = loss
-            grad, dh_norm = self.backward(theta, cache, dy)
+            grad, dh_norm = self.backward(theta, cache, dy, grad)
             loss = self._add_l2(theta, loss, grad, alpha, n_samples)
         return loss, grad, state, dh_norm, data_loss, y_hat, None

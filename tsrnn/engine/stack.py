@@ -27,6 +27,7 @@ import numpy as np
 from .budget import check_array_budget
 from .cells import CELL_SPECS, CellSpec, LayerCache, cell_spec
 from .layout import ParamLayout
+from .workspace import spares
 
 
 @dataclass
@@ -147,6 +148,11 @@ class RecurrentStack:
         n_params = self.num_directions * (n_first + (self.num_layers - 1) * n_upper)
         return n_params, self.num_directions * self.num_layers * len(first)
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_spares", None)  # scratch arrays of past calls
+        return state
+
     # ------------------------------------------------------------------ params
     @property
     def spec(self) -> CellSpec:
@@ -248,7 +254,8 @@ class RecurrentStack:
                 lc, final = self.spec.forward(
                     self, p, self._suffix(layer, d), xin, state0[:, idx], keep_cache
                 )
-                state[:, idx] = final
+                for k, f in enumerate(final):  # (a tuple: NumPy stacked it first)
+                    state[k, idx] = f
                 row.append(lc)
                 outs.append(lc.hs[1:] if d == 0 else lc.hs[:0:-1])
             cache.layers.append(row)
@@ -349,7 +356,9 @@ class RecurrentStack:
         g = self.layout.recent_views(grad)
         d_state0 = np.empty((self.n_states, L * D, B, H), dtype=self.dtype)
         dh_norm = np.empty((L * D, T), dtype=self.dtype)
-        zeros_state = np.zeros((self.n_states, B, H), dtype=self.dtype)
+        sp = spares(self)
+        # zeros the layers only read, lent for the call
+        zeros_state = sp.get("zeros_state", (self.n_states, B, H), self.dtype, np.zeros)
         upstream = np.ascontiguousarray(d_out, dtype=self.dtype)
         for layer in range(L - 1, -1, -1):
             mask = cache.masks[layer]
@@ -387,4 +396,5 @@ class RecurrentStack:
                     if dx is not None:
                         d_in += dx[::-1]
             upstream = d_in
+        sp.put("zeros_state", zeros_state)
         return grad, upstream, d_state0, dh_norm

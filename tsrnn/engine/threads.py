@@ -206,7 +206,7 @@ def hoisted_products(products):
         run_tasks(groups)
 
 
-def weight_gradients(xh2, da2, padded=False):
+def weight_gradients(xh2, da2, padded=False, scratch=None):
     """``xh2^T da2`` (``(K, M)^T (K, N)``), columns split between the scans' threads.
 
     The weight gradients of a layer after its backward scan
@@ -215,7 +215,9 @@ def weight_gradients(xh2, da2, padded=False):
     (whole panels; what :func:`~tsrnn.kernels.gemm_tn.add_transposed` reads
     in one layout). Each thread takes whole panels of columns (and packs only
     those); every element's sum runs in one order, so the bits do not depend
-    on the split.
+    on the split. ``scratch``: the packing buffers of a call on one thread
+    (``tn_accumulate``'s ``wp, wp_last``; two aligned allocations a call
+    otherwise).
     """
     K, M = xh2.shape
     N = da2.shape[1]
@@ -224,7 +226,7 @@ def weight_gradients(xh2, da2, padded=False):
     n = min(n_threads(), P, int(K * M * N // parallel_work()))
     if n <= 1:
         out = np.zeros((M, P * nr), dtype=da2.dtype)
-        tn_accumulate(xh2, da2, out)
+        tn_accumulate(xh2, da2, out, 0, *(scratch or (None, None)))
         return out if padded else out[:, :N]
     per = -(-P // n)
     parts = [np.zeros((M, min(per, P - q) * nr), dtype=da2.dtype) for q in range(0, P, per)]

@@ -15,6 +15,12 @@ an array whose view a caller still holds (a returned output, a cached gate
 array) is never reused. The contents are arbitrary, as ``np.empty``'s.
 The pool keeps a few arrays per shape and a bounded number of bytes; past
 that, :func:`take` is ``np.empty``.
+
+:class:`Spares` is for scratch arrays a call uses only while it runs (packed
+weights, bias rows, a backward's zeros): their owner (a stack, a network)
+lends them to one call at a time and gets them back at its end, so a step
+makes none of them (each an allocation and, for the aligned panels, about
+3 us of Python a call).
 """
 
 from __future__ import annotations
@@ -110,3 +116,53 @@ def clear() -> None:
     with _lock:
         _pool.clear()
         _bytes = 0
+
+
+class Spares:
+    """Scratch arrays of one owner, lent to a call and given back at its end.
+
+    For the arrays a call uses only while it runs (packed weights, a bias row,
+    product rows): :meth:`get` hands out the one given back under ``key`` if
+    its shape and dtype fit, else a new one from ``make``; :meth:`put` gives it
+    back. An array is lent to one call at a time (``dict.pop`` is atomic: a
+    call running beside it in another thread makes its own), and one is kept
+    per key, so the memory is bounded by the owner's keys. The contents are
+    whatever the last user left (``np.empty``'s, for callers that overwrite
+    them; a zero array that callers only read stays zero).
+    """
+
+    __slots__ = ("_free",)
+
+    def __init__(self):
+        self._free = {}
+
+    def get(self, key, shape, dtype, make=np.empty) -> np.ndarray:
+        """The array kept under ``key`` if it has ``shape`` and ``dtype``, else ``make(shape, dtype)``."""
+        a = self._free.pop(key, None)
+        if a is None or a.shape != shape or a.dtype != dtype:
+            a = make(shape, dtype)
+        return a
+
+    def put(self, key, a) -> None:
+        """Give ``a`` back under ``key`` (for the next :meth:`get` or :meth:`lend`)."""
+        self._free[key] = a
+
+    def lend(self, key, sig, make) -> tuple:
+        """``(sig, value)`` kept under ``key`` if made for ``sig``, else ``(sig, make())``.
+
+        For a group of arrays lent together (one look-up a call); give the
+        pair back with :meth:`put`.
+        """
+        entry = self._free.pop(key, None)
+        if entry is None or entry[0] != sig:
+            entry = (sig, make())
+        return entry
+
+
+def spares(owner) -> Spares:
+    """The :class:`Spares` of ``owner`` (made at the first call; kept in its
+    ``__dict__`` as ``_spares``, which the owner's pickling drops)."""
+    sp = owner.__dict__.get("_spares")
+    if sp is None:
+        sp = owner.__dict__.setdefault("_spares", Spares())
+    return sp

@@ -277,7 +277,19 @@ def _tn_blocks8(a, w, j0, out, wp, wp_last):
 _TN_BLOCKS = {16: _tn_blocks16, 8: _tn_blocks8}
 
 
-def tn_accumulate(a, w, out, j0=0):
+def tn_scratch_shapes(K, Np, dtype):
+    """The shapes of :func:`tn_accumulate`'s two packing buffers.
+
+    For ``a`` of ``K`` rows and ``out`` of ``Np`` columns: a whole block of
+    ``KC`` rows of panels and the last (possibly shorter) block.
+    """
+    nr = panel_width(dtype)
+    P = Np // nr
+    last = K - (K - 1) // KC * KC if K else 1
+    return (P, min(KC, max(K, 1)), nr), (P, last, nr)
+
+
+def tn_accumulate(a, w, out, j0=0, wp=None, wp_last=None):
     """``out += (a^T w)[:, j0 : j0 + Np]`` for ``a`` (K, M), ``w`` (K, N).
 
     Parameters
@@ -288,14 +300,16 @@ def tn_accumulate(a, w, out, j0=0):
         columns each); columns past ``N`` get zeros added.
     j0 : int
         The first column of ``w`` (a multiple of the panel width).
+    wp, wp_last : ndarray, optional
+        The packing buffers (scratch, overwritten), of the shapes
+        :func:`tn_scratch_shapes` gives, 64-byte aligned
+        (:func:`~._linalg.aligned_empty`); new ones when omitted.
     """
-    K = a.shape[0]
-    nr = panel_width(w.dtype)
-    P = out.shape[1] // nr
-    last = K - (K - 1) // KC * KC if K else 1
-    wp = aligned_empty((P, min(KC, max(K, 1)), nr), w.dtype)
-    wp_last = aligned_empty((P, last, nr), w.dtype)
-    _TN_BLOCKS[nr](a, w, j0, out, wp, wp_last)
+    if wp is None or wp_last is None:
+        s_wp, s_last = tn_scratch_shapes(a.shape[0], out.shape[1], w.dtype)
+        wp = aligned_empty(s_wp, w.dtype)
+        wp_last = aligned_empty(s_last, w.dtype)
+    _TN_BLOCKS[wp.shape[2]](a, w, j0, out, wp, wp_last)
 
 
 @jit
@@ -317,6 +331,6 @@ def add_transposed(src, r0, dst):
 
 if config.DISABLE_JIT:  # intrinsics exist only compiled: a NumPy stand-in
 
-    def tn_accumulate(a, w, out, j0=0):  # noqa: D103, F811
+    def tn_accumulate(a, w, out, j0=0, wp=None, wp_last=None):  # noqa: D103, F811
         cols = w[:, j0 : j0 + out.shape[1]]
         out[:, : cols.shape[1]] += a.T @ cols

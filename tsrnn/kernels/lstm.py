@@ -52,7 +52,10 @@ def lstm_forward(x, wp, bias, h0, c0, gates, hs, cs, tcs, xhs, rec, r0, r1):
     xhs : ndarray of shape (T + 1, B, >= I + H)
         Out: ``xhs[t, b, :I + H] = [x_t, h_{t-1}]`` of every stream (the
         rows of step ``t``'s product, kept for the weight gradients;
-        ``xhs[T]`` gets ``h_T`` only; further columns are not touched).
+        ``xhs[T]`` gets ``h_T`` only). A column ``I + H``, if there, gets
+        1 at steps ``0 .. T - 1`` (the bias's row of the weight-gradient
+        product; here rather than a strided NumPy write of every row before
+        the scan); further columns are not touched.
     rec : ndarray of shape (B, 4H)
         Scratch: the pre-activations of one step.
     r0, r1 : int
@@ -72,6 +75,8 @@ def lstm_forward(x, wp, bias, h0, c0, gates, hs, cs, tcs, xhs, rec, r0, r1):
     """
     T = x.shape[0]
     n_i = x.shape[2]
+    n_ih = n_i + hs.shape[2]
+    ones = xhs.shape[2] > n_ih
     # ring buffers: a forward pass that no backward follows passes gates and
     # tcs of one step and cs and xhs of two (indices modulo their length),
     # instead of T of each it would write and never read again
@@ -82,6 +87,9 @@ def lstm_forward(x, wp, bias, h0, c0, gates, hs, cs, tcs, xhs, rec, r0, r1):
     for t in range(T):
         xh = xhs[t % n_x]
         put_columns(x[t], xh, 0, r0, r1)
+        if ones:
+            for b in range(r0, r1):
+                xh[b, n_ih] = 1.0
         g_t = gates[t % n_g]
         tc = tcs[t % n_g]
         panel_matmul(xh, wp, bias, rec, r0, r1)
