@@ -151,7 +151,8 @@ def test_auto_chooses_weights_on_the_tails_and_survives_save_load(tmp_path):
     df = trending(n=40, n_series=20)
     model = fit_quiet(small(), df)  # early_stopping "auto": refit protocol
     w = model.combination_weights_
-    assert w.shape == (4, 1, 5)  # (horizon_out, targets, network + references)
+    # (horizon_out, targets, network [+ seasonal naive] + references)
+    assert w.shape == (4, 1, combination.n_candidates(model._layout))
     np.testing.assert_allclose(w.sum(axis=2), 1.0)
     assert (w >= 0).all()
     model.save(tmp_path / "m.npz")
@@ -246,3 +247,70 @@ def test_weights_from_the_pieces_points_equal_those_of_every_point(monkeypatch, 
         assert len(points[j][1]) == min(limit, int(observed[:, j].sum()))
     got = combination.weights_from_points(points, n_steps=3)
     np.testing.assert_array_equal(got, want)
+
+
+def _seasonal_on(monkeypatch):
+    monkeypatch.setattr(combination, "SEASONAL_CANDIDATES", True)
+
+
+def test_seasonal_candidates_sit_between_the_network_and_the_references(monkeypatch):
+    """The head's seasons (here the last value and a season of 4) are candidates
+    1..S; combining with one of them alone forecasts that seasonal naive value."""
+    _seasonal_on(monkeypatch)
+    df = trending(n=48, n_series=3)
+    h, m = 4, 4
+    model = fit_quiet(small(combination=None, season_length=m, deseasonalize=None), df)
+    layout = model._layout
+    S, R = len(layout.seasons), layout.n_refs
+    assert combination.n_candidates(layout) == 1 + S + R
+    for q, lag in enumerate(layout.seasons):
+        w = np.zeros(1 + S + R)
+        w[1 + q] = 1.0
+        pred = _predict_combined(model, w).reshape(3, h)
+        for s in range(3):
+            y = df.loc[df.unique_id == f"s{s}", "y"].to_numpy()
+            want = y[-1] if lag == 1 else y[len(y) - lag + np.arange(h) % lag]
+            np.testing.assert_allclose(pred[s], np.broadcast_to(want, (h,)),
+                                       rtol=1e-9, err_msg=f"lag {lag}")
+
+
+def test_seasonal_candidates_combine_linearly_and_old_weights_still_fit(monkeypatch):
+    _seasonal_on(monkeypatch)
+    model = fit_quiet(small(combination=None, season_length=4), trending())
+    n = combination.n_candidates(model._layout)
+    rng = np.random.default_rng(0)
+    w = rng.dirichlet(np.ones(n))
+    parts = np.stack([_predict_combined(model, e) for e in np.eye(n)])
+    np.testing.assert_allclose(_predict_combined(model, w), w @ parts,
+                               rtol=1e-9, atol=1e-9)
+    # weights without the seasonal candidates (model files of earlier versions)
+    R = model._layout.n_refs
+    old = np.r_[0.6, np.full(R, 0.4 / R)]
+    new = np.r_[0.6, np.zeros(n - 1 - R), np.full(R, 0.4 / R)]
+    np.testing.assert_allclose(_predict_combined(model, old),
+                               _predict_combined(model, new), rtol=1e-12)
+    with pytest.raises(ValueError, match="do not fit"):
+        _predict_combined(model, np.full(n + 1, 1.0 / (n + 1)))
+
+
+def test_the_tails_choose_the_seasonal_naive_where_it_is_right(monkeypatch):
+    """A pure seasonal pattern of period 4 repeated exactly: the seasonal naive
+    forecast is perfect on the tails, so the combination takes it over a
+    network started at the last value and trained one epoch."""
+    _seasonal_on(monkeypatch)
+    rng = np.random.default_rng(5)
+    rows = []
+    for s in range(8):
+        pattern = rng.normal(size=4) * 5
+        y = 20 + np.tile(pattern, 15) + 0.01 * rng.normal(size=60)
+        rows.append(pd.DataFrame({"unique_id": f"s{s}", "ds": np.arange(60), "y": y}))
+    df = pd.concat(rows, ignore_index=True)
+    model = fit_quiet(
+        small(season_length=4, deseasonalize=None, reference="last",
+              max_iter=1, early_stopping="holdout"),
+        df,
+    )
+    w = model.combination_weights_[0, 0]
+    lags = model._layout.seasons
+    assert len(w) == 1 + len(lags) + model._layout.n_refs
+    assert w[1 + lags.index(4)] >= 0.8, (lags, w)

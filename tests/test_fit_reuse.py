@@ -310,9 +310,11 @@ def test_standard_scaling_by_length_is_series_by_series():
 
 def _naive_tail_forecasts(layout, outputs, series):
     """combination.tail_forecasts one series at a time (its former loop)."""
+    from tsrnn.estimators.forecaster.combination import n_seasonal
     from tsrnn.estimators.forecaster.features import gather
 
     k, ho, R = layout.n_targets, layout.horizon_out, layout.n_refs
+    S, nk = n_seasonal(layout), layout.n_known
     cands, tgs, mks, stp, org = [], [], [], [], []
     n_origins = 0
     a, b = series.indptr[:-1], series.indptr[1:]
@@ -328,9 +330,15 @@ def _naive_tail_forecasts(layout, outputs, series):
         ex = ex.reshape(n, ho, layout.n_per_step)
         cols = layout.ref_offset + np.arange(R)[:, None] * k + np.arange(k)
         refs = np.moveaxis(ex[:, :, cols], 2, 3)
+        # each season's value: after the known future and the seasons before it
+        naive = np.stack(
+            [ex[:, :, nk + q * (nk + k) + nk : nk + q * (nk + k) + nk + k]
+             for q in range(S)],
+            axis=3,
+        ) if S else np.zeros((n, ho, k, 0))
         net = np.asarray(outputs[s][rows - a[s]], dtype=float).reshape(n, ho, k)
-        both = np.concatenate([net[..., None], refs], axis=3)
-        cands.append(both.reshape(-1, k, R + 1))
+        both = np.concatenate([net[..., None], naive, refs], axis=3)
+        cands.append(both.reshape(-1, k, 1 + S + R))
         tgs.append(tg.reshape(-1, k))
         mks.append(mk.reshape(-1, k))
         stp.append(np.tile(np.arange(ho), n))

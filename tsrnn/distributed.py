@@ -384,7 +384,9 @@ class DaskForecaster:
             c = [p[j][0] for p in pieces]
             points.append(
                 (
-                    np.concatenate(c) if c else np.zeros((0, layout.n_refs + 1)),
+                    np.concatenate(c)
+                    if c
+                    else np.zeros((0, combination.n_candidates(layout))),
                     np.concatenate([p[j][1] for p in pieces]),
                     np.concatenate(
                         [p[j][2] + offsets[i] for i, p in enumerate(pieces)]

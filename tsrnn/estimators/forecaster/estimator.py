@@ -380,10 +380,14 @@ class RNNForecaster(
         Their coefficients per series and target (``alpha_ses``,
         ``alpha_holt``, ``beta_holt``, ``phi_holt``): classical, or learned
         with ``references="learned"``.
-    combination_weights_ : ndarray of shape (horizon_out, n_targets, 1 + n_refs) or None
-        The weights of the network (first) and of each reference
-        (``references_`` order) in the forecast, chosen on the tails
-        (``combination``); None when no combination was made.
+    combination_weights_ : ndarray of shape (horizon_out, n_targets, n_candidates) or None
+        The weights in the forecast, chosen on the tails (``combination``), of
+        the network (first), of the seasonal naive forecast of each of the
+        head's seasons (``seasons_`` order; lag 1 is the last value), then of
+        each reference (``references_`` order): ``n_candidates = 1 +
+        len(seasons_) + len(references_)`` (``1 + len(references_)`` in
+        model files of versions before 2026-12-07); None when no combination
+        was made.
     deseasonalized_ : ndarray of bool, shape (n_series, n_targets)
         Which series (targets) were divided by seasonal indices before scaling
         (``deseasonalize``).
