@@ -442,6 +442,9 @@ def settings_of(est: RNNForecaster) -> dict:
         out["fitted_reference"] = list(r) if isinstance(r, tuple) else r
         if getattr(est, "reference_scores_", None):
             out["reference_scores"] = dict(est.reference_scores_)
+        w = getattr(est, "combination_weights_", None)
+        if w is not None:  # the first step's (pooled: every step's), per target
+            out["combination_weights"] = np.round(w[0], 2).tolist()
     return out
 
 
