@@ -153,3 +153,27 @@ def test_lstm_forward_writes_the_bias_column_of_its_rows():
     xhs = cache.layers[0][0].xhs
     assert xhs.shape == (6, 4, 3 + 5 + 1)
     assert (xhs[:, :, 8] == 1.0).all()
+
+
+def test_a_last_pooled_head_lends_its_zero_d_out_and_takes_it_back():
+    """LinearHead(pooling="last") returns dL/d out in a zero array it keeps:
+    written at the last step only, zero again after ``release``, the same
+    array at the next call; not pickled with the head."""
+    import pickle
+
+    from tsrnn.engine import LinearHead
+
+    head = LinearHead(3, 1, "last")
+    rng = np.random.default_rng(0)
+    theta = rng.standard_normal(head.layout.size)
+    grad = np.zeros_like(theta)
+    out = rng.standard_normal((5, 2, 3))
+    _, cache = head.forward(theta, out, None)
+    d_out = head.backward(theta, grad, cache, np.ones((2, 1)))
+    assert d_out.shape == (5, 2, 3) and not d_out[:-1].any() and d_out[-1].any()
+    head.release(d_out)
+    assert not d_out.any()
+    again = head.backward(theta, grad, cache, np.ones((2, 1)))
+    assert again is d_out
+    head.release(again)
+    assert "_spares" not in pickle.loads(pickle.dumps(head)).__dict__

@@ -16,7 +16,6 @@ from .heads import LinearHead
 from .layout import IdentityCache, ParamLayout
 from .optim import clip_grad_norm
 from .stack import RecurrentStack, StackCache
-from .workspace import spares
 
 
 @dataclass
@@ -180,28 +179,15 @@ class Network:
             grad = np.zeros(self.size, dtype=self.dtype)
         ts, th = self.split(theta)
         gs, gh = self.split(grad)
-        zeros = None
-        if (
-            isinstance(self.head, LinearHead)
-            and self.head.pooling == "last"
-            and dy.dtype == self.dtype
-        ):
-            # dL/d out is zero but at the last step: a zero (T, B, F) array
-            # lent for the call instead of a new one a step (0.8 MB at H = 64,
-            # B = 64, T = 48); the stack's backward only reads it, and its
-            # last step is zeroed again below
-            sp = spares(self)
-            zeros = sp.get("d_out", cache.head.out_shape, self.dtype, np.zeros)
-            d_out = self.head.backward(th, gh, cache.head, dy, zeros=zeros)
-        else:
-            d_out = self.head.backward(th, gh, cache.head, dy)
+        d_out = self.head.backward(th, gh, cache.head, dy)
         embedded = self.embeddings is not None
         _, d_in, _, dh_norm = self.stack.backward(
             ts, cache.stack, d_out, None, gs, input_grad=embedded
         )
-        if zeros is not None:
-            zeros[-1] = 0
-            sp.put("d_out", zeros)
+        # the stack's backward only read it: a head that lent it takes it back
+        release = getattr(self.head, "release", None)
+        if release is not None:
+            release(d_out)
         if embedded:
             self.embeddings.backward(cache.x, d_in, self.embedding_part(grad))
         return grad, dh_norm
