@@ -20,6 +20,12 @@ import numpy as np
 
 from ...data.scaling import MIN_MAGNITUDE, SPREAD_RTOL, location_spread
 from ...smoothing import decompose
+from . import auto
+
+#: ``deseasonalize="auto"``: a series the differencing vote calls persistent
+#: keeps its seasonal indices only where its changes show the season too
+#: (:func:`.auto.season_in_changes`); False: M4's levels test alone.
+SEASON_IN_CHANGES = True
 
 
 def _observed(seg: np.ndarray) -> np.ndarray:
@@ -210,7 +216,11 @@ class Seasonal:
                 mag = np.nanmax(np.abs(rows)) if np.isfinite(rows).any() else 0.0
                 mag = mag if np.isfinite(mag) and mag > 0 else 1.0
                 found = decompose(rows / mag, m)
-                if found is None:
+                if found is None or (
+                    SEASON_IN_CHANGES
+                    and auto.is_persistent(rows / mag, m)
+                    and not auto.season_in_changes(rows / mag, m)
+                ):
                     continue
                 idx, mult = found
                 if not mult:  # additive indices are in the data's units
