@@ -369,7 +369,9 @@ def is_persistent(y: np.ndarray, season: int = 1) -> bool:
 SEASON_CHANGE_LEVEL = 0.1
 
 
-def season_in_changes(y: np.ndarray, season: int, level: float = SEASON_CHANGE_LEVEL) -> bool:
+def season_in_changes(
+    y: np.ndarray, season: int, level: float = SEASON_CHANGE_LEVEL
+) -> bool:
     """Whether the first differences of ``y`` differ by seasonal phase.
 
     One-way analysis of variance of the changes ``y[t] - y[t - 1]`` grouped by

@@ -1,7 +1,8 @@
 """Transforms of the targets and covariates before the network reads them.
 
 Per-series deseasonalisation (:class:`Seasonal`, ``deseasonalize="auto"``: the
-classical seasonal indices divided out where M4's seasonality test passes),
+classical seasonal indices divided out where M4's seasonality test passes and,
+for a persistent series, where its changes show the season too),
 then per-series scaling of the targets (standard or robust) and global scaling
 of the covariates, fitted on the training rows (:class:`Scaler`); the inverses
 map forecasts back in the opposite order. A target transform that depends on
@@ -198,7 +199,10 @@ class Seasonal:
         ``kind`` None (or ``m < 2``) deseasonalises nothing; ``"auto"`` applies
         :func:`tsrnn.smoothing.decompose` (M4's 90 % test on at least three
         seasons, multiplicative indices for a strictly positive series,
-        additive otherwise) per series and target.
+        additive otherwise) per series and target; a persistent series
+        (:func:`.auto.is_persistent`) keeps the indices only where its
+        changes show the season too (:func:`.auto.season_in_changes`, with
+        :data:`SEASON_IN_CHANGES`).
         """
         S, k = len(indptr) - 1, y.shape[1]
         m = int(m)
