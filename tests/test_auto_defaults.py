@@ -788,3 +788,71 @@ def _quiet_fit_x(model, y, X):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return model.fit(y, X)
+
+
+# --------------------------------------------- seasonality of a persistent series
+def test_season_in_changes_sees_a_cycle_riding_on_a_random_walk():
+    # a strong cycle on a walk: the changes' phase means differ
+    rng = np.random.default_rng(0)
+    t = np.arange(24 * 60)
+    y = np.cumsum(rng.normal(size=len(t))) + 5 * np.sin(2 * np.pi * t / 24)
+    assert auto.season_in_changes(y, 24)
+    # quarterly, short: a strong seasonal pattern on a walk, 12 years
+    q = np.cumsum(rng.normal(size=48)) + np.tile([4.0, -2.0, 3.0, -5.0], 12)
+    assert auto.season_in_changes(q, 4)
+
+
+def test_season_in_changes_is_a_test_at_its_level_on_random_walks():
+    # no cycle: the F test of independent changes rejects about `level` of walks,
+    # while M4's levels test passes nearly every one by persistence alone
+    from tsrnn.smoothing.seasonality import seasonality_test
+
+    rng = np.random.default_rng(1)
+    walks = [np.cumsum(rng.normal(size=24 * 30)) for _ in range(200)]
+    found = np.mean([auto.season_in_changes(w, 24) for w in walks])
+    assert 0.04 < found < 0.17
+    assert np.mean([seasonality_test(w, 24) for w in walks]) > 0.9
+
+
+def test_season_in_changes_misses_a_faint_cycle_under_a_walk():
+    # a weak daily cycle (0.3) under a walk of 0.3 a step: invisible in the
+    # changes at 5-minute resolution (its change per step is 0.0065)
+    rng = np.random.default_rng(2)
+    t = np.arange(288 * 40)
+    y = np.cumsum(0.3 * rng.normal(size=len(t))) + 0.3 * np.sin(2 * np.pi * t / 288)
+    assert not auto.season_in_changes(y, 288)
+
+
+def test_season_in_changes_edge_cases():
+    assert not auto.season_in_changes(np.arange(10.0), 1)  # no season
+    assert not auto.season_in_changes(np.array([1.0, 2.0]), 4)  # one phase seen
+    cycle = np.tile([0.0, 1.0, 3.0, 1.0], 10)  # noiseless: every phase exact
+    assert auto.season_in_changes(cycle, 4)
+    gappy = np.cumsum(np.random.default_rng(3).normal(size=400)) + np.tile(
+        [6.0, 0.0, -6.0, 0.0], 100
+    )
+    gappy[::7] = np.nan
+    assert auto.season_in_changes(gappy, 4)
+
+
+def test_persistent_series_without_a_seasonal_change_is_not_deseasonalized():
+    from tsrnn.estimators.forecaster import transforms
+
+    rng = np.random.default_rng(4)
+    t = np.arange(24 * 40)
+    walk = 50 + np.cumsum(rng.normal(size=len(t)))
+    faint = walk + 0.05 * np.sin(2 * np.pi * t / 24)  # passes M4's test by persistence
+    strong = walk + 8 * np.sin(2 * np.pi * t / 24)
+    noisy_cycle = 50 + 3 * np.sin(2 * np.pi * t / 24) + rng.normal(size=len(t))
+    y = np.concatenate([faint, strong, noisy_cycle])[:, None]
+    indptr = np.array([0, len(t), 2 * len(t), 3 * len(t)])
+    train_end = indptr[1:]
+    got = transforms.Seasonal.fit("auto", 24, y, indptr, train_end).active[:, 0]
+    assert got.tolist() == [0.0, 1.0, 1.0]
+    old = transforms.SEASON_IN_CHANGES
+    try:
+        transforms.SEASON_IN_CHANGES = False  # M4's levels test alone
+        got = transforms.Seasonal.fit("auto", 24, y, indptr, train_end).active[:, 0]
+    finally:
+        transforms.SEASON_IN_CHANGES = old
+    assert got.tolist() == [1.0, 1.0, 1.0]

@@ -364,6 +364,47 @@ def is_persistent(y: np.ndarray, season: int = 1) -> bool:
     return r < persistence_threshold(n)
 
 
+#: ``deseasonalize="auto"``: the level of the test of a persistent series'
+#: seasonal changes (:func:`season_in_changes`; M4's levels test is at 90 %).
+SEASON_CHANGE_LEVEL = 0.1
+
+
+def season_in_changes(
+    y: np.ndarray, season: int, level: float = SEASON_CHANGE_LEVEL
+) -> bool:
+    """Whether the first differences of ``y`` differ by seasonal phase.
+
+    One-way analysis of variance of the changes ``y[t] - y[t - 1]`` grouped by
+    the phase ``t % season``: the F statistic of the phase means' spread
+    against their own sampling noise (the changes within a phase), one-sided
+    at ``level``. This is the seasonality a forecast from a persistent
+    series' last value can use (the seasonal indices move that value by the
+    seasonal change from the origin's phase to the target's). On the changes
+    of a random walk the phase means are independent, so the F distribution
+    holds; on the levels it does not (a walk's autocorrelation at any lag
+    passes M4's test by persistence alone). NaN changes are skipped; False
+    with fewer than two phases observed or nothing left to estimate the
+    noise with.
+    """
+    from scipy.special import fdtrc
+
+    y = np.asarray(y, np.float64)
+    d = np.diff(y)
+    phase = (np.arange(1, len(y)) % season)[np.isfinite(d)]
+    d = d[np.isfinite(d)]
+    count = np.bincount(phase, minlength=season).astype(np.float64)
+    k = int((count > 0).sum())
+    n = len(d)
+    if season < 2 or k < 2 or n - k < 1:
+        return False
+    means = np.bincount(phase, d, minlength=season) / np.maximum(count, 1.0)
+    between = float((count * (means - d.mean()) ** 2).sum()) / (k - 1)
+    within = float(((d - means[phase]) ** 2).sum()) / (n - k)
+    if not within > 0.0:
+        return bool(between > 0.0)  # a noiseless cycle
+    return bool(fdtrc(k - 1, n - k, between / within) < level)
+
+
 def persistence_votes(y, indptr, train_end, season: int = 1) -> tuple[int, int]:
     """``(persistent, votes)``: :func:`is_persistent` votes of the training rows.
 

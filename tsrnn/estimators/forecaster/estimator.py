@@ -158,7 +158,11 @@ class RNNForecaster(
         classical seasonal indices (centred moving averages; subtracted
         instead for a series that is not strictly positive) before scaling,
         and multiply forecasts and intervals back, the phase carried through
-        ``update``. ``deseasonalized_`` says which series were. None: never.
+        ``update``. A persistent series (the differencing rule's own vote)
+        passes the levels' test by its persistence alone: it keeps the
+        indices only where its first differences differ by phase too (an
+        F test at 90 %, ``auto.season_in_changes``). ``deseasonalized_``
+        says which series were. None: never.
     references : "auto", "learned" or None, default="auto"
         Statistical references for the direct head: per forecast step, the
         forecasts of simple exponential smoothing, the damped trend, the Theta

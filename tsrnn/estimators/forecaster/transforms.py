@@ -1,7 +1,8 @@
 """Transforms of the targets and covariates before the network reads them.
 
 Per-series deseasonalisation (:class:`Seasonal`, ``deseasonalize="auto"``: the
-classical seasonal indices divided out where M4's seasonality test passes),
+classical seasonal indices divided out where M4's seasonality test passes and,
+for a persistent series, where its changes show the season too),
 then per-series scaling of the targets (standard or robust) and global scaling
 of the covariates, fitted on the training rows (:class:`Scaler`); the inverses
 map forecasts back in the opposite order. A target transform that depends on
@@ -20,6 +21,12 @@ import numpy as np
 
 from ...data.scaling import MIN_MAGNITUDE, SPREAD_RTOL, location_spread
 from ...smoothing import decompose
+from . import auto
+
+#: ``deseasonalize="auto"``: a series the differencing vote calls persistent
+#: keeps its seasonal indices only where its changes show the season too
+#: (:func:`.auto.season_in_changes`); False: M4's levels test alone.
+SEASON_IN_CHANGES = True
 
 
 def _observed(seg: np.ndarray) -> np.ndarray:
@@ -192,7 +199,10 @@ class Seasonal:
         ``kind`` None (or ``m < 2``) deseasonalises nothing; ``"auto"`` applies
         :func:`tsrnn.smoothing.decompose` (M4's 90 % test on at least three
         seasons, multiplicative indices for a strictly positive series,
-        additive otherwise) per series and target.
+        additive otherwise) per series and target; a persistent series
+        (:func:`.auto.is_persistent`) keeps the indices only where its
+        changes show the season too (:func:`.auto.season_in_changes`, with
+        :data:`SEASON_IN_CHANGES`).
         """
         S, k = len(indptr) - 1, y.shape[1]
         m = int(m)
@@ -210,7 +220,11 @@ class Seasonal:
                 mag = np.nanmax(np.abs(rows)) if np.isfinite(rows).any() else 0.0
                 mag = mag if np.isfinite(mag) and mag > 0 else 1.0
                 found = decompose(rows / mag, m)
-                if found is None:
+                if found is None or (
+                    SEASON_IN_CHANGES
+                    and auto.is_persistent(rows / mag, m)
+                    and not auto.season_in_changes(rows / mag, m)
+                ):
                     continue
                 idx, mult = found
                 if not mult:  # additive indices are in the data's units
