@@ -128,6 +128,22 @@ def test_validation_rows_rule():
     np.testing.assert_array_equal(auto.auto_validation_rows([18] * 20, 6), [7] * 20)
 
 
+def test_validation_rows_of_long_series_span_three_horizons(monkeypatch):
+    """With TAIL_HORIZONS = 3, a series of at least ten horizons holds out
+    three: its tail's origins cover three stretches of time (the collections'
+    tails are otherwise one horizon of one calendar period); shorter series
+    keep the rule above."""
+    assert auto.TAIL_HORIZONS == 0  # off by default (docs/defaults.md)
+    monkeypatch.setattr(auto, "TAIL_HORIZONS", 3)
+    n = np.array([100, 60, 59, 18] + [18] * 16)
+    rows = auto.auto_validation_rows(n, 6)
+    np.testing.assert_array_equal(rows[:4], [18, 18, 7, 7])
+    # where 10 % is already more, 10 %
+    assert auto.auto_validation_rows([1000], 6)[0] == 100
+    monkeypatch.setattr(auto, "TAIL_HORIZONS", 0)  # the default
+    np.testing.assert_array_equal(auto.auto_validation_rows(n, 6)[:4], [10, 7, 7, 7])
+
+
 def test_reference_errors_against_a_loop():
     rng = np.random.default_rng(0)
     y = rng.normal(size=(50, 1)).cumsum(axis=0)
