@@ -386,12 +386,13 @@ class RNNForecaster(
         with ``references="learned"``.
     combination_weights_ : ndarray of shape (horizon_out, n_targets, n_candidates) or None
         The weights in the forecast, chosen on the tails (``combination``), of
-        the network (first), of the seasonal naive forecast of each of the
-        head's seasons (``seasons_`` order; lag 1 is the last value), then of
-        each reference (``references_`` order): ``n_candidates = 1 +
-        len(seasons_) + len(references_)`` (``1 + len(references_)`` in
-        model files of versions before 2026-12-07); None when no combination
-        was made.
+        the network (first), then of each reference (``references_`` order):
+        ``n_candidates = 1 + len(references_)``. With
+        ``combination.SEASONAL_CANDIDATES`` (off by default) the seasonal
+        naive forecast of each of the head's seasons (``seasons_`` order; lag
+        1 is the last value) is a candidate too, between the two: ``1 +
+        len(seasons_) + len(references_)``. None when no combination was
+        made.
     deseasonalized_ : ndarray of bool, shape (n_series, n_targets)
         Which series (targets) were divided by seasonal indices before scaling
         (``deseasonalize``).
