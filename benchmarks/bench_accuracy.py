@@ -274,8 +274,10 @@ def collection_groups(collections: list[str], groups: list[str] | None, pairs=No
             yield cname, group, loaders[cname](frequency=group)
 
 
-def score_collection(train, test, fc, col: str, m: int) -> tuple[float, float]:
-    """Mean MASE (M4 scale: in-sample seasonal naive at lag m) and sMAPE."""
+def score_collection(train, test, fc, col: str, m: int):
+    """Mean MASE (M4 scale: in-sample seasonal naive at lag m), sMAPE, and
+    each series' MASE (``{unique_id: mase}``, for paired comparisons between
+    models: ``compare_accuracy.py``)."""
     tr = {u: g.y.to_numpy() for u, g in train.groupby("unique_id", sort=False)}
     te = {u: g.y.to_numpy() for u, g in test.groupby("unique_id", sort=False)}
     pr = {u: g[col].to_numpy() for u, g in fc.groupby("unique_id", sort=False)}
@@ -283,7 +285,8 @@ def score_collection(train, test, fc, col: str, m: int) -> tuple[float, float]:
     for u, y_train in tr.items():
         ma.append(mase(te[u], pr[u], y_train, m=m if len(y_train) > m else 1))
         sm.append(smape(te[u], pr[u]))
-    return float(np.mean(ma)), float(np.mean(sm))
+    per_series = {str(u): round(float(v), 6) for u, v in zip(tr, ma)}
+    return float(np.mean(ma)), float(np.mean(sm)), per_series
 
 
 def fit_predict_long(model, train: pd.DataFrame, h: int):
@@ -366,7 +369,7 @@ def collection_case(args, store: Store, recipe: dict, case: str, coll) -> None:
 
     def record(model, seed, run, settings=None):
         fc, col, (wall, cpu) = run
-        ma, sm = score_collection(train, test, fc, col, m)
+        ma, sm, per_series = score_collection(train, test, fc, col, m)
         rec = dict(
             base,
             model=model,
@@ -376,6 +379,7 @@ def collection_case(args, store: Store, recipe: dict, case: str, coll) -> None:
             seconds=wall,
             cpu_seconds=cpu,
             settings=settings,
+            per_series=per_series,
         )
         store.add(rec)
         say(rec)

@@ -50,7 +50,13 @@ os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
+
+# bench_engine_apart.py times tsrnn in a process that never loads torch (its
+# OpenMP threads and tsrnn's pool take the same two cores from each other)
+if os.environ.get("TSRNN_BENCH_NO_TORCH") == "1":
+    torch = None
+else:
+    import torch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tsrnn.engine import Adam, LinearHead, Network, get_loss  # noqa: E402
@@ -58,14 +64,17 @@ from tsrnn.engine.inference import InferencePack  # noqa: E402
 from tsrnn.engine.stack import RecurrentStack  # noqa: E402
 from tsrnn.engine.threads import run_tasks  # noqa: E402
 
-torch.set_num_threads(THREADS)
 B, T, I = 64, 48, 4
-TORCH = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
-TORCH_CELL = {
-    "rnn": torch.nn.RNNCell,
-    "lstm": torch.nn.LSTMCell,
-    "gru": torch.nn.GRUCell,
-}
+if torch is None:
+    TORCH, TORCH_CELL = {}, {}
+else:
+    torch.set_num_threads(THREADS)
+    TORCH = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
+    TORCH_CELL = {
+        "rnn": torch.nn.RNNCell,
+        "lstm": torch.nn.LSTMCell,
+        "gru": torch.nn.GRUCell,
+    }
 
 
 def timeit(fn, min_time=0.3, max_reps=200):
