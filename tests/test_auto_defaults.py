@@ -872,3 +872,87 @@ def test_persistent_series_without_a_seasonal_change_is_not_deseasonalized():
     finally:
         transforms.SEASON_IN_CHANGES = old
     assert got.tolist() == [1.0, 1.0, 1.0]
+
+
+# ------------------------------------------- a smooth cycle over a few seasons
+def _sine_months(rng, n=42, noise=0.5):
+    t = np.arange(n)
+    return 10 + np.sin(2 * np.pi * t / 12) + noise * rng.normal(size=n)
+
+
+def test_season_in_levels_sees_a_smooth_cycle_the_m4_test_misses():
+    from tsrnn.smoothing.seasonality import seasonality_test
+
+    rng = np.random.default_rng(5)
+    series = [_sine_months(rng) for _ in range(100)]
+    # 42 months, 3.5 seasons: Bartlett's bound, inflated by the cycle's own
+    # short-lag autocorrelations, swamps the peak at lag 12
+    assert np.mean([seasonality_test(y, 12) for y in series]) < 0.25
+    assert np.mean([auto.season_in_levels(y, 12) for y in series]) > 0.95
+    # a trend under the cycle is removed first
+    trend = [y + 0.3 * np.arange(42) for y in series[:20]]
+    assert all(auto.season_in_levels(y, 12) for y in trend)
+
+
+def test_season_in_levels_is_a_test_at_its_level():
+    rng = np.random.default_rng(6)
+    noise = [10 + rng.normal(size=48) for _ in range(400)]
+    found = np.mean([auto.season_in_levels(y, 12) for y in noise])
+    assert 0.05 < found < 0.15
+    # persistence inflates the within-phase variance: walks pass less often
+    walks = [np.cumsum(rng.normal(size=48)) for _ in range(400)]
+    assert np.mean([auto.season_in_levels(y, 12) for y in walks]) < 0.06
+
+
+def test_season_in_levels_against_a_naive_anova():
+    # the F statistic and its p-value by hand: residuals of the line, phase
+    # means, between and within mean squares, scipy's F survival function
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    y = _sine_months(rng, n=40, noise=2.0)
+    t = np.arange(40.0)
+    slope, intercept = np.polyfit(t, y, 1)
+    r = y - (intercept + slope * t)
+    groups = [r[t.astype(int) % 12 == p] for p in range(12)]
+    f, _ = stats.f_oneway(*groups)  # within df n - k; ours n - k - 1 (the line)
+    f_ours = f * (40 - 12 - 1) / (40 - 12)
+    p = stats.f.sf(f_ours, 11, 40 - 12 - 1)
+    for level in (0.01, 0.1, 0.5):
+        assert auto.season_in_levels(y, 12, level) == (p < level)
+
+
+def test_season_in_levels_edge_cases():
+    assert not auto.season_in_levels(np.arange(40.0), 1)  # no season
+    assert not auto.season_in_levels(np.ones(20), 12)  # under three seasons
+    cycle = np.tile([0.0, 1.0, 3.0, 1.0], 10)  # noiseless: exact phases
+    assert auto.season_in_levels(cycle, 4)
+    assert not auto.season_in_levels(np.full(40, 3.0), 4)  # constant
+    gappy = _sine_months(np.random.default_rng(8), n=60, noise=0.3)
+    gappy[::5] = np.nan
+    assert auto.season_in_levels(gappy, 12)
+
+
+def test_seasonal_fit_second_test_switch():
+    from tsrnn.estimators.forecaster import transforms
+
+    rng = np.random.default_rng(9)
+    y = np.concatenate([_sine_months(rng), 10 + rng.normal(size=42) * 0.01 + 0.0])[:, None]
+    indptr = np.array([0, 42, 84])
+    train_end = indptr[1:]
+    old = transforms.SEASON_IN_LEVELS
+    try:
+        transforms.SEASON_IN_LEVELS = False
+        off = transforms.Seasonal.fit("auto", 12, y, indptr, train_end)
+        transforms.SEASON_IN_LEVELS = True
+        on = transforms.Seasonal.fit("auto", 12, y, indptr, train_end)
+    finally:
+        transforms.SEASON_IN_LEVELS = old
+    assert off.active[0, 0] == 0.0
+    assert on.active[0, 0] == 1.0
+    # the indices are the classical ones decompose gives where M4's test passes
+    from tsrnn.smoothing import indices_of
+
+    idx, mult = indices_of(y[:42, 0] / np.nanmax(np.abs(y[:42, 0])), 12)
+    np.testing.assert_allclose(on.indices[0, :, 0], idx)
+    assert on.multiplicative[0, 0] == float(mult)

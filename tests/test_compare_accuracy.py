@@ -64,3 +64,19 @@ def test_reads_records_and_averages_seeds(ca, tmp_path, capsys):
     out = capsys.readouterr().out
     # A averages to s1 2.0, s2 4.0 (mean 3.0) against AutoETS's 2.0: +50 %
     assert "AutoETS" in out and "+50.0%" in out
+
+
+def test_best_of_two_is_taken_on_each_resample(ca):
+    # B1 is better on half the series, B2 on the other half: A (between them
+    # everywhere) beats each one's mean but not the better of the two per series
+    n = 60
+    b1 = {str(i): (1.0 if i % 2 else 3.0) for i in range(n)}
+    b2 = {str(i): (3.0 if i % 2 else 1.0) for i in range(n)}
+    a = {str(i): 1.9 for i in range(n)}
+    rel, lo, hi, p, _ = ca.paired(a, [b1, b2], 300, np.random.default_rng(0))
+    assert rel == pytest.approx(1.9 / 2.0 - 1)
+    # on a resample the better of the two means is at most 2.0: A wins unless
+    # the resample is unbalanced enough; P is between 0 and 1, and below the
+    # single comparison's
+    p1 = ca.paired(a, b1, 300, np.random.default_rng(0))[3]
+    assert 0.0 < p < 1.0 and p <= p1

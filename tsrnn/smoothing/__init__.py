@@ -16,7 +16,7 @@ numba: no pandas, no scikit-learn.
 from ._filters import N_STATE, PARAMS, REFERENCES, STATE, expand_paths, step_weights
 from .fitting import fit_holt, fit_parameters, fit_ses, initial_state, initial_trend
 from .references import fit_references, reference_paths, run_references
-from .seasonality import acf, decompose, seasonal_indices, seasonality_test
+from .seasonality import acf, decompose, indices_of, seasonal_indices, seasonality_test
 
 __all__ = [
     "N_STATE",
@@ -26,6 +26,7 @@ __all__ = [
     "acf",
     "decompose",
     "expand_paths",
+    "indices_of",
     "fit_holt",
     "fit_parameters",
     "fit_references",

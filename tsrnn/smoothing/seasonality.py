@@ -103,6 +103,15 @@ def decompose(y: np.ndarray, m: int) -> tuple[np.ndarray, bool] | None:
     """
     if not seasonality_test(y, m):
         return None
+    return indices_of(y, m)
+
+
+def indices_of(y: np.ndarray, m: int) -> tuple[np.ndarray, bool]:
+    """The classical indices :func:`decompose` divides out, without its test.
+
+    For a caller whose own test found the season (multiplicative for a
+    strictly positive series unless an index falls below 0.01, else additive).
+    """
     obs = y[~np.isnan(y)]
     if obs.min() > 0:
         idx = seasonal_indices(y, m, True)

@@ -158,7 +158,11 @@ class RNNForecaster(
         classical seasonal indices (centred moving averages; subtracted
         instead for a series that is not strictly positive) before scaling,
         and multiply forecasts and intervals back, the phase carried through
-        ``update``. A persistent series (the differencing rule's own vote)
+        ``update``. A series that test rejects is tested again on its
+        detrended levels (an analysis of variance by phase at 99 %,
+        ``auto.season_in_levels``: a smooth cycle over a few seasons, which
+        M4's autocorrelation bound misses). A persistent series (the
+        differencing rule's own vote)
         passes the levels' test by its persistence alone: it keeps the
         indices only where its first differences differ by phase too (an
         F test at 90 %, ``auto.season_in_changes``). ``deseasonalized_``

@@ -20,13 +20,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...data.scaling import MIN_MAGNITUDE, SPREAD_RTOL, location_spread
-from ...smoothing import decompose
+from ...smoothing import decompose, indices_of
 from . import auto
 
 #: ``deseasonalize="auto"``: a series the differencing vote calls persistent
 #: keeps its seasonal indices only where its changes show the season too
 #: (:func:`.auto.season_in_changes`); False: M4's levels test alone.
 SEASON_IN_CHANGES = True
+
+#: ``deseasonalize="auto"``: a series M4's test rejects gets a second test,
+#: the analysis of variance of its detrended levels by phase
+#: (:func:`.auto.season_in_levels`), which sees a smooth cycle over a few
+#: seasons where M4's autocorrelation bound does not; at
+#: ``SEASON_IN_LEVELS_LEVEL`` (1 %), so the two tests together pass about
+#: the first one's share of series without a season (10 % + 1 %).
+SEASON_IN_LEVELS = True
+SEASON_IN_LEVELS_LEVEL = 0.01
 
 
 def _observed(seg: np.ndarray) -> np.ndarray:
@@ -199,7 +208,10 @@ class Seasonal:
         ``kind`` None (or ``m < 2``) deseasonalises nothing; ``"auto"`` applies
         :func:`tsrnn.smoothing.decompose` (M4's 90 % test on at least three
         seasons, multiplicative indices for a strictly positive series,
-        additive otherwise) per series and target; a persistent series
+        additive otherwise) per series and target, and where that test
+        rejects, the analysis of variance of the detrended levels by phase at
+        99 % (:func:`.auto.season_in_levels`, with :data:`SEASON_IN_LEVELS`);
+        a persistent series
         (:func:`.auto.is_persistent`) keeps the indices only where its
         changes show the season too (:func:`.auto.season_in_changes`, with
         :data:`SEASON_IN_CHANGES`).
@@ -220,6 +232,10 @@ class Seasonal:
                 mag = np.nanmax(np.abs(rows)) if np.isfinite(rows).any() else 0.0
                 mag = mag if np.isfinite(mag) and mag > 0 else 1.0
                 found = decompose(rows / mag, m)
+                if found is None and SEASON_IN_LEVELS and auto.season_in_levels(
+                    rows / mag, m, SEASON_IN_LEVELS_LEVEL
+                ):
+                    found = indices_of(rows / mag, m)
                 if found is None or (
                     SEASON_IN_CHANGES
                     and auto.is_persistent(rows / mag, m)
