@@ -528,7 +528,8 @@ def validation_sums(
         pred = np.stack([outputs[s][o] for s, o in zip(which, offsets, strict=True)])
         if tw is not None:  # each series' weight (per target), every step
             k = tw.shape[1]
-            mk = mk * np.tile(tw[np.asarray(which)], mk.shape[-1] // k)[:, None, :]
+            wk = np.tile(tw[np.asarray(which)], mk.shape[-1] // k)[:, None, :]
+            mk = mk * wk.astype(mk.dtype, copy=False)
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged model
             err = (pred - tg) * mk
             sums[pos] = (np.abs(err) if absolute else err**2).sum(axis=(1, 2))
