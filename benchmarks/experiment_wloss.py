@@ -1,9 +1,10 @@
 """bench_accuracy.py with the MASE weights switched on (helper ``wloss``'s runs).
 
 Usage: ``python benchmarks/experiment_wloss.py MODE [bench_accuracy args]``,
-``MODE`` one of ``loss``, ``all`` (:data:`tsrnn.estimators.forecaster.auto.MASE_WEIGHTS`)
-or ``off``. The records keep the label ``tsrnn default``; their ``settings``
-also hold the selected epochs and the switch.
+``MODE`` one of ``loss``, ``tails``, ``all``
+(:data:`tsrnn.estimators.forecaster.auto.MASE_WEIGHTS`) or ``off``. The
+records keep the label ``tsrnn default``; their ``settings`` also hold the
+selected epochs and the switch.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import bench_accuracy  # noqa: E402
 from tsrnn.estimators.forecaster import auto  # noqa: E402
 
 mode = sys.argv[1]
-auto.MASE_WEIGHTS = {"off": False, "loss": "loss", "all": "all"}[mode]
+auto.MASE_WEIGHTS = {"off": False, "loss": "loss", "tails": "tails", "all": "all"}[mode]
 _settings_of = bench_accuracy.settings_of
 
 

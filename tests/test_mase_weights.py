@@ -32,9 +32,7 @@ def test_weighted_absolute_error_is_the_naive_weighted_sum():
     y_hat, y, w = _batch()
     value, grad = weighted_absolute_error(y_hat, y, w)
     n = np.count_nonzero(w)
-    ref = sum(
-        w[i] * abs(y_hat[i] - y[i]) for i in np.ndindex(w.shape) if w[i] > 0
-    ) / n
+    ref = sum(w[i] * abs(y_hat[i] - y[i]) for i in np.ndindex(w.shape) if w[i] > 0) / n
     assert value == pytest.approx(ref, rel=1e-12)
     assert np.allclose(grad, w * np.sign(y_hat - y) / n)
     # a missing target (NaN) under a zero weight costs nothing
@@ -54,7 +52,7 @@ def test_weighted_absolute_error_gradient_by_finite_differences():
         up, dn = y_hat.copy(), y_hat.copy()
         up[i] += eps
         dn[i] -= eps
-        fd = (weighted_absolute_error(up, y, w)[0] - weighted_absolute_error(dn, y, w)[0])
+        fd = weighted_absolute_error(up, y, w)[0] - weighted_absolute_error(dn, y, w)[0]
         assert fd / (2 * eps) == pytest.approx(grad[i], abs=1e-6)
 
 
@@ -120,7 +118,10 @@ def test_weights_are_clipped_around_the_median_and_mean_one():
 def test_row_weights_follow_the_series_and_steps():
     Y = np.zeros((7, 2))
     series = ScaledSeries.build(
-        Y, np.zeros((7, 0)), np.array([0, 3, 7]), weights=np.array([[1.0, 2.0], [3.0, 4.0]])
+        Y,
+        np.zeros((7, 0)),
+        np.array([0, 3, 7]),
+        weights=np.array([[1.0, 2.0], [3.0, 4.0]]),
     )
     rows = np.array([[0, 3], [2, -1]])
     w = row_weights(series, rows, 6)  # 3 steps x 2 targets, step-major
@@ -135,7 +136,10 @@ def _collection(seed=0):
     parts = []
     for i in range(4):
         n = 48
-        y = 50 + (i + 1) * np.arange(n) + rng.normal(0, 2, n) if i % 2 else rng.normal(10, 3, n)
+        if i % 2:  # a trend
+            y = 50 + (i + 1) * np.arange(n) + rng.normal(0, 2, n)
+        else:
+            y = rng.normal(10, 3, n)
         parts.append(pd.DataFrame({"unique_id": f"s{i}", "ds": np.arange(n), "y": y}))
     return pd.concat(parts, ignore_index=True)
 

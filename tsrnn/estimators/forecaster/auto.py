@@ -834,8 +834,9 @@ def order_seasons(seasons: tuple, reference) -> tuple:
 #: epoch selection and the combination's grid) by :func:`mase_weights`, so
 #: that the objective is the mean MASE the collections are scored by.
 #: ``False`` (the default): every target row weighs 1, the former bits;
-#: ``"loss"``: the training loss only; ``"all"``: the loss, the tails' score
-#: and the combination. Point heads with the absolute error, direct or
+#: ``"loss"``: the training loss only; ``"tails"``: the tails' score and the
+#: combination only; ``"all"``: the loss, the tails' score and the
+#: combination. Point heads with the absolute error, direct or
 #: recursive strategy, not over shards (``docs/defaults.md``, "MASE weights").
 MASE_WEIGHTS: bool | str = False
 #: The weights are clipped to ``[median / MASE_WEIGHT_RANGE, median *

@@ -340,7 +340,8 @@ class FitsForecaster:
             return None, None
         d = auto.change_scales(data.y, data.indptr, train_end, self._seasons(data)[0])
         w = auto.mase_weights(scaler.y_scale, d)
-        return w, (w if mode == "all" else None)
+        loss_w = None if mode == "tails" else w
+        return loss_w, (w if mode in ("all", "tails") else None)
 
     def _learned_start(self):
         """The learned coefficients a continued fit starts from (None: none)."""
