@@ -48,6 +48,26 @@ def absolute_error(y_hat, y, mask=None):
     return float(np.abs(r).sum()) / n, (np.sign(r) / n).astype(y_hat.dtype, copy=False)
 
 
+def weighted_absolute_error(y_hat, y, mask=None):
+    """Absolute error weighted by the mask's values: ``sum(w |r|) / n``.
+
+    ``mask`` holds a non-negative weight per entry (0: absent); ``n`` is the
+    number of present entries (``mask > 0``), not the weights' sum, so a
+    batch of low-weight entries counts less than one of high-weight entries
+    (the weights act across batches, not only within one). The gradient is
+    ``w sign(y_hat - y) / n``. A 0/1 mask gives :func:`absolute_error`'s bits.
+    """
+    if mask is None:
+        return absolute_error(y_hat, y)
+    present = mask > 0
+    r = np.where(present, y_hat - np.where(present, y, 0.0), 0.0)
+    n = max(float(np.count_nonzero(present)), 1.0)
+    return (
+        float((mask * np.abs(r)).sum()) / n,
+        ((mask * np.sign(r)) / n).astype(y_hat.dtype, copy=False),
+    )
+
+
 def huber(y_hat, y, mask=None, delta=1.0):
     """Huber loss: quadratic within ``delta`` of the target, linear beyond."""
     r, n = _residual(y_hat, y, mask)

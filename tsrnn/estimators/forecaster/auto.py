@@ -866,3 +866,83 @@ def order_seasons(seasons: tuple, reference) -> tuple:
     lead = reference_lags(reference)
     rest = tuple(m for m in seasons if m not in lead)
     return lead + rest
+
+
+# ------------------------------------------------------------ MASE weights
+#: Weigh each series' training loss (and, with ``"all"``, its tails' score:
+#: epoch selection and the combination's grid) by :func:`mase_weights`, so
+#: that the objective is the mean MASE the collections are scored by.
+#: ``False`` (the default): every target row weighs 1, the former bits;
+#: ``"loss"``: the training loss only; ``"tails"``: the tails' score and the
+#: combination only; ``"all"``: the loss, the tails' score and the
+#: combination. Point heads with the absolute error, direct or
+#: recursive strategy, not over shards (``docs/defaults.md``, "MASE weights").
+MASE_WEIGHTS: bool | str = False
+#: The weights are clipped to ``[median / MASE_WEIGHT_RANGE, median *
+#: MASE_WEIGHT_RANGE]`` before they are normalised: no series counts more
+#: than ``MASE_WEIGHT_RANGE ** 2`` times another.
+MASE_WEIGHT_RANGE = 10.0
+
+
+def change_scales(y, indptr, train_end, season: int = 1) -> np.ndarray:
+    """Each series' (target's) MASE scale on its training rows ``(S, k)``.
+
+    The mean absolute seasonal difference ``mean |y_t - y_{t-m}|`` over the
+    pairs of observed training rows (M4's in-sample scale), with ``m =
+    season`` where the series has more than ``m`` training rows, else ``m =
+    1``; NaN where no pair is observed.
+    """
+    y = np.asarray(y, np.float64)
+    if y.ndim == 1:
+        y = y[:, None]
+    S, k = len(indptr) - 1, y.shape[1]
+    out = np.full((S, k), np.nan)
+    for i in range(S):
+        rows = y[indptr[i] : train_end[i]]
+        m = int(season) if len(rows) > int(season) else 1
+        if len(rows) <= m:
+            continue
+        d = np.abs(rows[m:] - rows[:-m])
+        seen = ~np.isnan(d)
+        n = seen.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[i] = np.where(n > 0, np.where(seen, d, 0.0).sum(axis=0) / n, np.nan)
+    return out
+
+
+def mase_weights(scale, change_scale, spread: float = MASE_WEIGHT_RANGE) -> np.ndarray:
+    """Per-series (per-target) loss weights ``w_i = s_i / d_i``, clipped, mean 1.
+
+    The network's errors are in units of each series' level scale ``s_i``
+    (:class:`.transforms.Scaler`); MASE divides the same errors by the
+    series' change scale ``d_i`` (:func:`change_scales`). Weighing series
+    ``i``'s absolute errors by ``s_i / d_i`` makes the mean weighted error
+    the mean MASE (up to a constant). Robust, per target (column):
+
+    1. a series without a change scale (no pair observed) gets the median
+       ratio; a zero change scale (a constant training part) an infinite one;
+    2. the ratios are clipped to ``[median / spread, median * spread]``: a
+       near-constant series (``d_i`` near 0) counts at most ``spread`` times
+       the median series, a wild one at least ``1 / spread`` of it;
+    3. normalised to mean 1 over the series, so the loss keeps its scale (the
+       learning rate and the divergence rule read it as before).
+
+    Returns ``(S, k)`` positive weights (all 1 where no ratio is finite).
+    """
+    s = np.asarray(scale, np.float64)
+    d = np.asarray(change_scale, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(d > 0, s / d, np.inf)
+    r = np.where(np.isnan(d) | ~(s > 0), np.nan, r)
+    out = np.ones_like(r)
+    for j in range(r.shape[1]):
+        col = r[:, j]
+        ok = ~np.isnan(col)
+        if not ok.any():
+            continue
+        med = float(np.median(col[ok]))
+        if not (np.isfinite(med) and med > 0):
+            continue
+        w = np.clip(np.where(ok, col, med), med / spread, med * spread)
+        out[:, j] = w / w.mean()
+    return out

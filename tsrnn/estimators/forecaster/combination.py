@@ -122,6 +122,10 @@ def tail_forecasts(layout: FeatureLayout, outputs, series):
         The forecast step (0-based) of each point.
     origins : ndarray of shape (P,)
         The forecast origin of each point (one number per series and row).
+
+    With ``series.tail_weights`` the candidates and targets of each point
+    are multiplied by its series' weight (per target): the absolute errors
+    :func:`tail_weights` scores are then the weighted ones.
     """
     k, ho, R = layout.n_targets, layout.horizon_out, layout.n_refs
     S = n_seasonal(layout)
@@ -162,6 +166,13 @@ def tail_forecasts(layout: FeatureLayout, outputs, series):
     ok = np.isfinite(c).all(axis=2) & np.isfinite(t)
     m = np.where(ok, m, 0.0)
     c, t = np.where(np.isfinite(c), c, 0.0), np.where(np.isfinite(t), t, 0.0)
+    if series.tail_weights is not None:
+        # each point's series' weight (per target): the combination of
+        # weighted candidates is the weighted combination (the weights are
+        # positive), so the grid scores the weighted absolute error
+        who = np.concatenate([np.full(len(t_[1]), t_[0]) for t_ in tails])
+        w = series.tail_weights[np.repeat(who, ho)]  # (P, k)
+        c, t = c * w[:, :, None], t * w
     return c, t, m, steps, origins
 
 

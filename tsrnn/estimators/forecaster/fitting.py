@@ -15,6 +15,7 @@ from ...data import SeriesSet
 from ...data.calendar import calendar_features, holiday_dates
 from ...engine import InferencePack, make_optimizer, run_epochs
 from ...engine.budget import check_array_budget
+from ...engine.losses import weighted_absolute_error
 from ...engine.trainer import TrainingLog
 from ...evaluation import series_scale
 from ...evaluation.conformal import (
@@ -308,9 +309,39 @@ class FitsForecaster:
             m = self._seasons(data)[0]
             self._refs, lines = references.fit_state(Y, data.indptr, train_end, m)
         self.references_ = references.NAMES if layout.n_refs else ()
-        series = ScaledSeries.build(Y, Z, data.indptr, train_end, refs=lines)
+        weights, tail_weights = self._mase_weights(data, scaler, train_end, strategy)
+        series = ScaledSeries.build(
+            Y,
+            Z,
+            data.indptr,
+            train_end,
+            refs=lines,
+            weights=weights,
+            tail_weights=tail_weights,
+        )
         self._learn_references(layout, series, start)
         return layout, series, scaler
+
+    def _mase_weights(self, data: SeriesSet, scaler, train_end, strategy):
+        """``(weights, tail_weights)`` of :data:`.auto.MASE_WEIGHTS` (None: off).
+
+        Each series' (target's) :func:`.auto.mase_weights` from its level
+        scale (``scaler``) and its change scale on the rows before
+        ``train_end``, at the first fitted season; for a point head trained
+        with the absolute error and a head without a decoder only.
+        """
+        mode = auto.MASE_WEIGHTS
+        if (
+            not mode
+            or self.loss_ != "absolute_error"
+            or output_head(self).kind != "point"
+            or strategy.decoder is not None
+        ):
+            return None, None
+        d = auto.change_scales(data.y, data.indptr, train_end, self._seasons(data)[0])
+        w = auto.mase_weights(scaler.y_scale, d)
+        loss_w = None if mode == "tails" else w
+        return loss_w, (w if mode in ("all", "tails") else None)
 
     def _learned_start(self):
         """The learned coefficients a continued fit starts from (None: none)."""
@@ -760,7 +791,11 @@ class FitsForecaster:
             lanes,
             bptt_length=T,
             batch_size=self.batch_size,
-            loss_fn=output_head(self).training_loss(),
+            loss_fn=(
+                output_head(self).training_loss()
+                if series.weights is None
+                else weighted_absolute_error
+            ),
             rng=rng,
             step_options=dict(
                 clip_norm=self.clip_norm, dropout=self.dropout, alpha=self.alpha
@@ -827,7 +862,8 @@ class FitsForecaster:
         if self._layout.n_refs:  # the references refitted on every row too
             m = self._seasons(data)[0]
             self._refs, lines = references.fit_state(Y, data.indptr, data.indptr[1:], m)
-        series = ScaledSeries.build(Y, Z, data.indptr, refs=lines)
+        weights, _ = self._mase_weights(data, scaler, data.indptr[1:], strategy)
+        series = ScaledSeries.build(Y, Z, data.indptr, refs=lines, weights=weights)
         self._learn_references(self._layout, series, start)
         if theta is None:
             net, theta = self._network_and_weights(

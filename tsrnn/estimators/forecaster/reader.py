@@ -523,8 +523,13 @@ def validation_sums(
     # would give alone (a row of the reduction sums as one array), added up
     # in the series' order, as one at a time
     sums, counts = np.empty(len(tails)), np.empty(len(tails))
+    tw = series.tail_weights
     for pos, which, offsets, tg, mk in _tail_groups(layout, series):
         pred = np.stack([outputs[s][o] for s, o in zip(which, offsets, strict=True)])
+        if tw is not None:  # each series' weight (per target), every step
+            k = tw.shape[1]
+            wk = np.tile(tw[np.asarray(which)], mk.shape[-1] // k)[:, None, :]
+            mk = mk * wk.astype(mk.dtype, copy=False)
         with np.errstate(over="ignore", invalid="ignore"):  # a diverged model
             err = (pred - tg) * mk
             sums[pos] = (np.abs(err) if absolute else err**2).sum(axis=(1, 2))

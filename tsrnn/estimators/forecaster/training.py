@@ -71,6 +71,11 @@ class ScaledSeries:
     refs : ndarray of shape (N, n_targets, n_refs, 3) or None
         The statistical references' forecast lines at every row
         (:mod:`.references`); None without references.
+    weights : ndarray of shape (n_series, n_targets) or None
+        Each series' (target's) weight in the training loss
+        (:func:`.auto.mase_weights`); None: every target weighs 1.
+    tail_weights : ndarray of shape (n_series, n_targets) or None
+        The same in the tails' score and the combination's choice; None: 1.
     """
 
     Y: np.ndarray
@@ -82,10 +87,20 @@ class ScaledSeries:
     end: np.ndarray
     train_end: np.ndarray
     refs: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    tail_weights: np.ndarray | None = None
 
     @classmethod
     def build(
-        cls, Y, Z, indptr, train_end_series=None, inputs=None, refs=None
+        cls,
+        Y,
+        Z,
+        indptr,
+        train_end_series=None,
+        inputs=None,
+        refs=None,
+        weights=None,
+        tail_weights=None,
     ) -> ScaledSeries:
         """The rows of stacked series; ``train_end_series`` None holds nothing out.
 
@@ -106,6 +121,8 @@ class ScaledSeries:
             end=np.repeat(indptr[1:], lengths),
             train_end=np.repeat(train_end_series, lengths),
             refs=refs,
+            weights=weights,
+            tail_weights=tail_weights,
         )
 
     @property
@@ -393,9 +410,26 @@ def _window(layout: FeatureLayout, series: ScaledSeries, rows, reset) -> Window:
         x, extra, target, mask = series.gather(layout, rows)
         x, extra = np.ascontiguousarray(x, dt), np.ascontiguousarray(extra, dt)
     mask = mask.astype(dt)
+    if series.weights is not None:
+        mask *= row_weights(series, rows, mask.shape[-1])
     return Window(
         x, extra, target.astype(dt), mask, reset, _mask_sum(mask, reset), rows
     )
+
+
+def row_weights(series: ScaledSeries, rows, n_outputs: int) -> np.ndarray:
+    """The loss weight of every target of ``rows`` ``(*rows.shape, n_outputs)``.
+
+    Each row's series' weights (:attr:`ScaledSeries.weights`, per target)
+    repeated over the forecast steps (the outputs are step-major); padding
+    (``-1``) weighs 0.
+    """
+    r = np.asarray(rows)
+    s = np.searchsorted(series.indptr, np.where(r < 0, 0, r), side="right") - 1
+    w = series.weights[s]  # (*rows.shape, k)
+    w = np.tile(w, n_outputs // w.shape[-1])
+    w[r < 0] = 0.0
+    return w.astype(series.Y.dtype, copy=False)
 
 
 def _mask_sum(mask, reset):

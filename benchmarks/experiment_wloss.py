@@ -1,0 +1,36 @@
+"""bench_accuracy.py with the MASE weights switched on (helper ``wloss``'s runs).
+
+Usage: ``python benchmarks/experiment_wloss.py MODE [bench_accuracy args]``,
+``MODE`` one of ``loss``, ``tails``, ``all``
+(:data:`tsrnn.estimators.forecaster.auto.MASE_WEIGHTS`) or ``off``. The
+records keep the label ``tsrnn default``; their ``settings`` also hold the
+selected epochs and the switch.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+
+import bench_accuracy  # noqa: E402
+
+from tsrnn.estimators.forecaster import auto  # noqa: E402
+
+mode = sys.argv[1]
+auto.MASE_WEIGHTS = {"off": False, "loss": "loss", "tails": "tails", "all": "all"}[mode]
+_settings_of = bench_accuracy.settings_of
+
+
+def settings_of(est):
+    out = _settings_of(est)
+    out["mase_weights"] = mode
+    if getattr(est, "selected_epochs_", None) is not None:
+        out["selected_epochs"] = int(est.selected_epochs_)
+    return out
+
+
+bench_accuracy.settings_of = settings_of
+bench_accuracy.main(sys.argv[2:])
