@@ -80,3 +80,17 @@ def test_best_of_two_is_taken_on_each_resample(ca):
     # single comparison's
     p1 = ca.paired(a, b1, 300, np.random.default_rng(0))[3]
     assert 0.0 < p < 1.0 and p <= p1
+
+
+def test_count_wins_over_groups(ca):
+    # three groups: A clearly better in two, clearly worse in one
+    recs, n = {}, 40
+    for g, factor in (("g1", 0.8), ("g2", 0.7), ("g3", 1.5)):
+        b = {str(i): 1.0 + (i % 5) for i in range(n)}
+        recs[(g, "AutoETS")] = {None: b}
+        recs[(g, "AutoTheta")] = {None: {u: 2 * v for u, v in b.items()}}
+        recs[(g, "A")] = {0: {u: factor * v for u, v in b.items()}}
+    count, within, groups = ca.count_wins(recs, recs, "A", 0.5, 200, np.random.default_rng(0))
+    assert groups == 3
+    assert (count == 2).all()  # every resample: the same two groups won
+    assert not within.any()  # the third is 50 % behind

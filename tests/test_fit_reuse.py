@@ -338,6 +338,10 @@ def _naive_tail_forecasts(layout, outputs, series):
         ) if S else np.zeros((n, ho, k, 0))
         net = np.asarray(outputs[s][rows - a[s]], dtype=float).reshape(n, ho, k)
         both = np.concatenate([net[..., None], naive, refs], axis=3)
+        tg = tg.reshape(n, ho, k)
+        if series.tail_weights is not None:  # MASE weights: this series' own
+            w = np.asarray(series.tail_weights[s])
+            both, tg = both * w[:, None], tg * w
         cands.append(both.reshape(-1, k, 1 + S + R))
         tgs.append(tg.reshape(-1, k))
         mks.append(mk.reshape(-1, k))

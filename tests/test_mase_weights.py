@@ -1,4 +1,4 @@
-"""Per-series MASE weights of the loss and the tails (auto.MASE_WEIGHTS, off).
+"""Per-series MASE weights of the loss and the tails (auto.MASE_WEIGHTS, "all" by default).
 
 The weighted absolute error against a naive sum and finite differences, a
 0/1 mask giving the unweighted bits, the weight rule on series whose answer is
@@ -153,6 +153,7 @@ def _fit(df):
 
 def test_weights_of_one_give_the_bits_of_the_unweighted_fit(monkeypatch):
     df = _collection()
+    monkeypatch.setattr(auto, "MASE_WEIGHTS", False)
     off = _fit(df)
     monkeypatch.setattr(auto, "MASE_WEIGHTS", "all")
     monkeypatch.setattr(
@@ -166,6 +167,7 @@ def test_weights_of_one_give_the_bits_of_the_unweighted_fit(monkeypatch):
 
 def test_the_switch_changes_the_fit_and_keeps_it_finite(monkeypatch):
     df = _collection()
+    monkeypatch.setattr(auto, "MASE_WEIGHTS", False)
     off = _fit(df)
     monkeypatch.setattr(auto, "MASE_WEIGHTS", "all")
     on = _fit(df)

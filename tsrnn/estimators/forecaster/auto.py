@@ -872,12 +872,14 @@ def order_seasons(seasons: tuple, reference) -> tuple:
 #: Weigh each series' training loss (and, with ``"all"``, its tails' score:
 #: epoch selection and the combination's grid) by :func:`mase_weights`, so
 #: that the objective is the mean MASE the collections are scored by.
-#: ``False`` (the default): every target row weighs 1, the former bits;
+#: ``False``: every target row weighs 1 (the bits before the switch);
 #: ``"loss"``: the training loss only; ``"tails"``: the tails' score and the
 #: combination only; ``"all"``: the loss, the tails' score and the
-#: combination. Point heads with the absolute error, direct or
-#: recursive strategy, not over shards (``docs/defaults.md``, "MASE weights").
-MASE_WEIGHTS: bool | str = False
+#: combination (the default since the session of 2026-12-07 18:22: better or
+#: level on three test windows in most collection groups, ``docs/defaults.md``).
+#: Point heads with the absolute error, direct or recursive strategy, not over
+#: shards (``docs/defaults.md``, "MASE weights").
+MASE_WEIGHTS: bool | str = "all"
 #: The weights are clipped to ``[median / MASE_WEIGHT_RANGE, median *
 #: MASE_WEIGHT_RANGE]`` before they are normalised: no series counts more
 #: than ``MASE_WEIGHT_RANGE ** 2`` times another.
