@@ -837,7 +837,9 @@ def order_seasons(seasons: tuple, reference) -> tuple:
 #: ``"loss"``: the training loss only; ``"tails"``: the tails' score and the
 #: combination only; ``"all"``: the loss, the tails' score and the
 #: combination. Point heads with the absolute error, direct or
-#: recursive strategy, not over shards (``docs/defaults.md``, "MASE weights").
+#: recursive strategy, not over shards. Measured (``docs/defaults.md``, "MASE
+#: weights"): ``"all"`` gains on every window in M3 monthly, Tourism monthly and
+#: quarterly (up to -3.5 %), costs Tourism yearly 0.3-1.0 % on two of three.
 MASE_WEIGHTS: bool | str = False
 #: The weights are clipped to ``[median / MASE_WEIGHT_RANGE, median *
 #: MASE_WEIGHT_RANGE]`` before they are normalised: no series counts more
