@@ -875,10 +875,13 @@ def order_seasons(seasons: tuple, reference) -> tuple:
 #: ``False``: every target row weighs 1 (the bits before the switch);
 #: ``"loss"``: the training loss only; ``"tails"``: the tails' score and the
 #: combination only; ``"all"``: the loss, the tails' score and the
-#: combination (the default since the session of 2026-12-07 18:22: better or
-#: level on three test windows in most collection groups, ``docs/defaults.md``).
-#: Point heads with the absolute error, direct or recursive strategy, not over
-#: shards (``docs/defaults.md``, "MASE weights").
+#: combination (the default since the session of 2026-12-07 18:22). Point
+#: heads with the absolute error, direct or recursive strategy, not over
+#: shards. Measured (``docs/defaults.md``, "MASE weights"): ``"all"`` gains
+#: on every window in M3 monthly, Tourism monthly and quarterly (up to
+#: -3.5 %), costs Tourism yearly 0.3-1.0 % on two of three windows; on
+#: resampled collections the size of the hidden shares it raises the expected
+#: wins against the better of AutoETS and AutoTheta from 3.97 to 4.76 of 7.
 MASE_WEIGHTS: bool | str = "all"
 #: The weights are clipped to ``[median / MASE_WEIGHT_RANGE, median *
 #: MASE_WEIGHT_RANGE]`` before they are normalised: no series counts more
