@@ -173,3 +173,26 @@ def test_the_switch_changes_the_fit_and_keeps_it_finite(monkeypatch):
     on = _fit(df)
     assert not np.array_equal(off.params_, on.params_)
     assert np.isfinite(on.predict()["y"].to_numpy()).all()
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_spilled_piece_reads_its_weights_back(tmp_path, weighted):
+    # an out-of-core worker writes a piece's scaled rows to disk and reads
+    # them back for the next stage: the MASE weights must come back with them
+    from tsrnn.estimators.forecaster import shards
+    from tsrnn.estimators.forecaster.training import ScaledSeries
+
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(12, 1)).astype(np.float32)
+    Z = np.zeros((12, 0), np.float32)
+    indptr = np.array([0, 5, 12])
+    w = np.array([[0.5], [1.5]]) if weighted else None
+    series = ScaledSeries.build(Y, Z, indptr, np.array([4, 10]), weights=w,
+                                tail_weights=w)
+    piece = shards._Piece.__new__(shards._Piece)
+    piece.series = series
+    piece.save(str(tmp_path / "p.npz"), every_row=False)
+    back = piece.restore(every_row=False)
+    for name in ("Y", "indptr", "train_end_series", "weights", "tail_weights"):
+        a, b = getattr(series, name), getattr(back, name)
+        assert (a is None and b is None) or np.array_equal(a, b), name

@@ -232,8 +232,11 @@ class _Piece:
         instead of reparsing the partition and refitting its transforms)."""
         s = self.series
         arrays = dict(Y=s.Y, Z=s.Z, indptr=s.indptr, train_end=s.train_end_series)
-        if s.refs is not None:
-            arrays["refs"] = s.refs
+        # the MASE weights (None when off) travel with the rows: read back
+        # without them, a spilled piece would train unweighted from then on
+        for name in ("refs", "weights", "tail_weights"):
+            if getattr(s, name) is not None:
+                arrays[name] = getattr(s, name)
         np.savez(path, **arrays)
         self.saved = (path, every_row)
 
@@ -243,9 +246,10 @@ class _Piece:
         if saved is None or saved[1] != every_row:
             return None
         with np.load(saved[0]) as f:
-            refs = f["refs"] if "refs" in f.files else None
+            got = {k: (f[k] if k in f.files else None)
+                   for k in ("refs", "weights", "tail_weights")}
             return ScaledSeries.build(
-                f["Y"], f["Z"], f["indptr"], f["train_end"], refs=refs
+                f["Y"], f["Z"], f["indptr"], f["train_end"], **got
             )
 
 
