@@ -26,7 +26,27 @@ auto.MASE_WEIGHTS = {
     "tails": "tails",
     "all": "all",
     "all-sumw": "all",
+    "all-eq": "all",
 }[mode]
+if mode == "all-eq":  # every series counts alike: the weights over its rows' count
+    import numpy as np
+
+    from tsrnn.estimators.forecaster.fitting import FitsForecaster
+
+    _weights = FitsForecaster._mase_weights
+
+    def _equal_series(self, data, scaler, train_end, strategy):
+        w, tw = _weights(self, data, scaler, train_end, strategy)
+        n = np.maximum(np.asarray(train_end) - data.indptr[:-1], 1).astype(float)
+        if w is not None:
+            w = w * (n.mean() / n)[:, None]
+        if tw is not None:
+            v = (data.indptr[1:] - np.asarray(train_end)).astype(float)
+            f = np.where(v > 0, v[v > 0].mean() / np.maximum(v, 1), 1.0)
+            tw = tw * f[:, None]
+        return w, tw
+
+    FitsForecaster._mase_weights = _equal_series
 if mode == "all-sumw":  # each window's loss divided by its weights' sum instead
     import numpy as np
 
