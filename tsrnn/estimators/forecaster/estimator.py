@@ -244,7 +244,13 @@ class RNNForecaster(
 "student_t", "poisson", "negative_binomial", "quantile"}, default="auto"
         ``"auto"`` is ``"absolute_error"`` (fitted: ``loss_``): the point
         forecast is then the conditional median, the forecast that MAE, MASE
-        and sMAPE reward, and an outlier pulls less on it. A likelihood
+        and sMAPE reward, and an outlier pulls less on it. With the absolute
+        error over many series (a point head, no decoder), each series'
+        errors are weighed by its level scale over its MASE scale (its mean
+        absolute seasonal difference), clipped to a factor 10 around the
+        median and normalised to mean 1, in training and in the tails' choices
+        (``auto.MASE_WEIGHTS``): the mean MASE is what is trained and chosen;
+        one series weighs 1. A likelihood
         (``"normal"``, ``"student_t"`` for heavy tails, ``"poisson"`` and
         ``"negative_binomial"`` for counts) makes the head output the
         distribution's parameters per forecast step and target, kept in range
