@@ -394,23 +394,37 @@ def season_in_changes(
     with fewer than two phases observed or nothing left to estimate the
     noise with.
     """
-    from scipy.special import fdtrc
-
     y = np.asarray(y, np.float64)
     d = np.diff(y)
     phase = (np.arange(1, len(y)) % season)[np.isfinite(d)]
     d = d[np.isfinite(d)]
+    if season < 2:
+        return False
+    return _phase_means_differ(d, phase, season, level)
+
+
+def _phase_means_differ(v, phase, season: int, level: float, fitted: int = 0) -> bool:
+    """One-way analysis of variance of ``v`` grouped by ``phase``: whether
+    the phase means' spread exceeds their sampling noise, F test one-sided at
+    ``level``. ``fitted``: parameters already fitted to ``v`` (a line: 2, of
+    which the grand mean is counted once), taken from the within-phase
+    degrees of freedom. False with fewer than two phases observed or nothing
+    left to estimate the noise with; a noiseless cycle (no spread within the
+    phases) differs wherever its means do.
+    """
+    from scipy.special import fdtrc
+
     count = np.bincount(phase, minlength=season).astype(np.float64)
     k = int((count > 0).sum())
-    n = len(d)
-    if season < 2 or k < 2 or n - k < 1:
+    dof = len(v) - k - max(fitted - 1, 0)
+    if k < 2 or dof < 1:
         return False
-    means = np.bincount(phase, d, minlength=season) / np.maximum(count, 1.0)
-    between = float((count * (means - d.mean()) ** 2).sum()) / (k - 1)
-    within = float(((d - means[phase]) ** 2).sum()) / (n - k)
+    means = np.bincount(phase, v, minlength=season) / np.maximum(count, 1.0)
+    between = float((count * (means - v.mean()) ** 2).sum()) / (k - 1)
+    within = float(((v - means[phase]) ** 2).sum()) / dof
     if not within > 0.0:
         return bool(between > 0.0)  # a noiseless cycle
-    return bool(fdtrc(k - 1, n - k, between / within) < level)
+    return bool(fdtrc(k - 1, dof, between / within) < level)
 
 
 def season_in_levels(y: np.ndarray, season: int, level: float = SEASON_TEST_LEVEL) -> bool:
@@ -429,8 +443,6 @@ def season_in_levels(y: np.ndarray, season: int, level: float = SEASON_TEST_LEVE
     1-8 %: the within-phase variance grows with persistence). At least three
     seasons observed, as the M4 test; NaN rows skipped.
     """
-    from scipy.special import fdtrc
-
     y = np.asarray(y, np.float64)
     t = np.flatnonzero(np.isfinite(y))
     n, m = len(t), int(season)
@@ -439,17 +451,7 @@ def season_in_levels(y: np.ndarray, season: int, level: float = SEASON_TEST_LEVE
     v = y[t]
     A = np.column_stack([np.ones(n), t.astype(np.float64)])
     resid = v - A @ np.linalg.lstsq(A, v, rcond=None)[0]
-    phase = t % m
-    count = np.bincount(phase, minlength=m).astype(np.float64)
-    k = int((count > 0).sum())
-    if k < 2 or n - k - 1 < 1:
-        return False
-    means = np.bincount(phase, resid, minlength=m) / np.maximum(count, 1.0)
-    between = float((count * (means - resid.mean()) ** 2).sum()) / (k - 1)
-    within = float(((resid - means[phase]) ** 2).sum()) / (n - k - 1)
-    if not within > 0.0:
-        return bool(between > 0.0)  # a noiseless cycle
-    return bool(fdtrc(k - 1, n - k - 1, between / within) < level)
+    return _phase_means_differ(resid, t % m, m, level, fitted=2)
 
 
 def persistence_votes(y, indptr, train_end, season: int = 1) -> tuple[int, int]:
