@@ -449,6 +449,10 @@ def settings_of(est: RNNForecaster) -> dict:
         w = getattr(est, "combination_weights_", None)
         if w is not None:  # the first step's (pooled: every step's), per target
             out["combination_weights"] = np.round(w[0], 2).tolist()
+        if hasattr(est, "strategy_"):  # and which strategy the fit ran
+            out["fitted_strategy"] = est.strategy_
+        if getattr(est, "strategy_scores_", None):
+            out["strategy_scores"] = dict(est.strategy_scores_)
     return out
 
 

@@ -1,8 +1,10 @@
-"""``strategy="auto"``: the encoder-decoder where numeric covariates are known ahead.
+"""``strategy="auto"``: the encoder-decoder where numeric covariates are known ahead,
+and the tails' contest between the two strategies.
 
-The rule (``auto.choose_strategy``) on its own, then what ``fit`` resolves it
-to for each kind of input, that the resolved model is the explicit one bit for
-bit, and that a saved model forecasts with the strategy it was fitted with.
+The rules (``auto.choose_strategy``, ``auto.strategy_contest``) on their own,
+then what ``fit`` resolves them to for each kind of input, that the resolved
+model (the contest's winner too) is the explicit one bit for bit, and that a
+saved model forecasts with the strategy it was fitted with.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 
 from tsrnn import RNNForecaster, load
 from tsrnn.estimators.forecaster import auto
+from tsrnn.estimators.forecaster.fitting import FitsForecaster
 
 TINY = dict(hidden_size=4, max_iter=2, random_state=0)
 
@@ -46,9 +49,32 @@ def _hourly(n=160, seed=0):
 
 
 @pytest.mark.parametrize(
+    "args, seasons, rows, want",
+    [
+        # known covariates: the rule's decoder, then the direct head
+        ((2, False, True, "lstm", 6), (1,), 50, ("seq2seq", "direct")),
+        # long and seasonal: the direct head, then the decoder
+        ((0, False, True, "lstm", 6), (24, 168), 1000, ("direct", "seq2seq")),
+        ((0, False, True, "gru", 2), (12,), 5000, ("direct", "seq2seq")),
+        ((0, False, True, "lstm", 6), (24,), 999, ("direct",)),  # short
+        ((0, False, True, "lstm", 6), (1,), 5000, ("direct",)),  # no season
+        ((2, True, True, "lstm", 6), (24,), 5000, ("direct",)),  # embedded codes
+        ((0, False, False, "lstm", 6), (24,), 5000, ("direct",)),  # not a point
+        ((2, False, True, "sru", 6), (24,), 5000, ("direct",)),
+        ((0, False, True, "lstm", 1), (24,), 5000, ("direct",)),  # one step
+    ],
+)
+def test_the_contest_rule(args, seasons, rows, want):
+    assert auto.strategy_contest(*args, seasons=seasons, median_rows=rows) == want
+    assert auto.strategy_contest(*args, seasons=seasons, median_rows=rows)[0] == (
+        auto.choose_strategy(*args)
+    )
+
+
+@pytest.mark.parametrize(
     "kw, columns, past, want",
     [
-        ({}, ["temp"], None, "seq2seq"),
+        ({}, ["temp"], None, ("seq2seq", "direct")),  # the tails' choice
         ({}, None, None, "direct"),
         ({}, ["kind"], None, "direct"),  # categorical only
         ({}, ["temp"], ["temp"], "direct"),  # past-only: nothing known ahead
@@ -68,7 +94,12 @@ def test_fit_resolves(kw, columns, past, want):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est.fit(y, None if columns is None else X[columns])
-    assert est.strategy_ == want
+    if isinstance(want, tuple):  # a contest: the better tail score
+        assert set(est.strategy_scores_) == set(want)
+        assert est.strategy_scores_[est.strategy_] == max(est.strategy_scores_.values())
+    else:
+        assert est.strategy_ == want
+        assert not hasattr(est, "strategy_scores_")
 
 
 def test_auto_is_the_explicit_strategy_bit_for_bit(tmp_path):
@@ -76,14 +107,62 @@ def test_auto_is_the_explicit_strategy_bit_for_bit(tmp_path):
     X = X[["temp"]]
     fut = X.iloc[-3:]
     a = RNNForecaster(horizon=3, **TINY).fit(y.iloc[:-3], X.iloc[:-3])
-    b = RNNForecaster(horizon=3, strategy="seq2seq", **TINY).fit(y.iloc[:-3], X.iloc[:-3])
+    won = a.strategy_  # the tails' choice between the two
+    assert set(a.strategy_scores_) == {"seq2seq", "direct"}
+    b = RNNForecaster(horizon=3, strategy=won, **TINY).fit(y.iloc[:-3], X.iloc[:-3])
     np.testing.assert_array_equal(a.predict(X=fut), b.predict(X=fut))
     np.testing.assert_array_equal(a.params_, b.params_)
     # saved and loaded: the file says which strategy the weights belong to
     a.save(tmp_path / "m")
     c = load(tmp_path / "m")
-    assert (c.strategy, c.strategy_) == ("auto", "seq2seq")
+    assert (c.strategy, c.strategy_) == ("auto", won)
     np.testing.assert_array_equal(c.predict(X=fut), a.predict(X=fut))
     # a warm start keeps what the first fit resolved
     a.set_params(warm_start=True).fit(y.iloc[:-3], X.iloc[:-3])
-    assert a.strategy_ == "seq2seq"
+    assert a.strategy_ == won and not hasattr(a, "strategy_scores_")
+
+
+def _long_hourly(n=400, seed=1):
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2024-01-01", periods=n, freq="h")
+    t = np.arange(n)
+    return pd.Series(np.sin(2 * np.pi * t / 24) + 0.2 * rng.normal(size=n), idx)
+
+
+@pytest.mark.parametrize("winner", ["direct", "seq2seq"])
+def test_the_contest_keeps_its_winner_bit_for_bit(monkeypatch, winner):
+    """Whichever strategy the tails prefer, the fitted model is that
+    strategy's explicit fit: nothing of the other fit leaks into it."""
+    monkeypatch.setattr(auto, "STRATEGY_CONTEST_MIN_ROWS", 100)
+    real = FitsForecaster._contest_score
+
+    def rigged(self):  # the real score, plus a lead for the chosen winner
+        return real(self) + (10.0 if self.strategy_ == winner else 0.0)
+
+    monkeypatch.setattr(FitsForecaster, "_contest_score", rigged)
+    y = _long_hourly()
+    est = RNNForecaster(horizon=4, **TINY).fit(y)
+    assert (est.strategy, est.strategy_) == ("auto", winner)
+    assert set(est.strategy_scores_) == {"direct", "seq2seq"}
+    alone = RNNForecaster(horizon=4, strategy=winner, **TINY).fit(y)
+    np.testing.assert_array_equal(est.params_, alone.params_)
+    np.testing.assert_array_equal(est.predict(), alone.predict())
+    new = y.iloc[-5:].copy()
+    new.index = new.index + pd.Timedelta(hours=5)
+    np.testing.assert_array_equal(est.update(new).predict(), alone.update(new).predict())
+
+
+def test_no_contest_on_short_series_or_without_a_season(monkeypatch):
+    y = _long_hourly()  # 400 rows: below STRATEGY_CONTEST_MIN_ROWS
+    est = RNNForecaster(horizon=4, **TINY).fit(y)
+    assert est.strategy_ == "direct" and not hasattr(est, "strategy_scores_")
+    monkeypatch.setattr(auto, "STRATEGY_CONTEST_MIN_ROWS", 100)
+    flat = pd.Series(np.random.default_rng(0).normal(size=400).cumsum())  # positions
+    est = RNNForecaster(horizon=4, **TINY).fit(flat)
+    assert est.season_length_ == (1,) and not hasattr(est, "strategy_scores_")
+    # a contest that ran is forgotten by the next fit that has none
+    est = RNNForecaster(horizon=4, **TINY).fit(y)
+    assert hasattr(est, "strategy_scores_")
+    monkeypatch.setattr(auto, "STRATEGY_CONTEST_MIN_ROWS", 10_000)
+    est.fit(y)
+    assert not hasattr(est, "strategy_scores_")

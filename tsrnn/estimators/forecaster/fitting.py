@@ -55,10 +55,67 @@ from .transforms import Scaler, Seasonal
 REFERENCE_CONTEST = True
 
 
+#: ``strategy="auto"``: let the held-out tails choose between the direct
+#: head and the encoder-decoder where :func:`auto.strategy_contest` offers both.
+STRATEGY_CONTEST = True
+
+
 class FitsForecaster:
     """The fit protocol of :class:`~tsrnn.estimators.forecaster.RNNForecaster`."""
 
     def _fit_data(self, data: SeriesSet, partial: bool):
+        """A fit (:meth:`_fit_once`), and with ``strategy="auto"`` the contest.
+
+        Where :func:`auto.strategy_contest` offers a second strategy, it gets
+        a complete fit of its own (the same seed) and the one whose selection
+        run scored best on the held-out tails is kept with everything it
+        fitted (ties: the rule's pick); ``strategy_scores_`` records both
+        scores. A continued fit (``partial_fit``, ``warm_start``) keeps its
+        strategy.
+        """
+        self.__dict__.pop("strategy_scores_", None)
+        reuse = (partial or self.warm_start) and hasattr(self, "params_")
+        self._fit_once(data, partial)
+        if reuse or partial or self.strategy != "auto" or not STRATEGY_CONTEST:
+            return self
+        contenders = auto.strategy_contest(
+            *self._strategy_facts(data.schema),
+            seasons=getattr(self, "season_length_", (1,)),
+            median_rows=float(np.median(data.lengths)),
+        )
+        first = self._contest_score()
+        if len(contenders) < 2 or not np.isfinite(first):
+            return self  # one strategy, or no tails to judge by
+        runs = [(first, dict(self.__dict__))]
+        for cand in contenders[1:]:
+            self._strategy_override = cand
+            try:
+                self._fit_once(data, partial)
+            finally:
+                self.__dict__.pop("_strategy_override", None)
+            runs.append((self._contest_score(), dict(self.__dict__)))
+        best = max(range(len(runs)), key=lambda i: (runs[i][0], -i))
+        self.__dict__.clear()
+        self.__dict__.update(runs[best][1])
+        self.strategy_scores_ = {
+            c: float(r[0]) for c, r in zip(contenders, runs, strict=True)
+        }
+        return self
+
+    def _contest_score(self) -> float:
+        """The tails' best score of the last fit's selection run: its best
+        epoch or the reference alone (-inf where nothing was scored, or the
+        run diverged or was interrupted)."""
+        scores = list(getattr(self, "validation_scores_", None) or [])
+        ref = getattr(self, "_reference_score", None)
+        if ref is not None:
+            scores.append(ref)
+        scores = [s for s in scores if np.isfinite(s)]
+        if not scores or getattr(self, "stopped_", None) in ("diverged", "interrupted"):
+            return -np.inf
+        return float(max(scores))
+
+    def _fit_once(self, data: SeriesSet, partial: bool):
         """Train (one epoch if ``partial``), read every series to its end, calibrate.
 
         With the refit protocol (``early_stopping`` ``"auto"``, ``True``,
@@ -485,13 +542,22 @@ class FitsForecaster:
 
     def _choose_strategy(self, schema) -> str:
         """``strategy`` resolved (``strategy_``): :func:`auto.choose_strategy`
-        for ``"auto"``, else the value given."""
+        for ``"auto"`` (or the contender a strategy contest fits), else the
+        value given."""
         if self.strategy != "auto":
             return self.strategy
+        override = getattr(self, "_strategy_override", None)
+        if override is not None:
+            return override
+        return auto.choose_strategy(*self._strategy_facts(schema))
+
+    def _strategy_facts(self, schema) -> tuple:
+        """What ``strategy="auto"`` reads: known covariates, embedded codes,
+        a point head, the cell and the horizon (:func:`auto.choose_strategy`)."""
         roles = embedding_layout(self, schema, STRATEGIES["direct"])
         loss = "absolute_error" if self.loss == "auto" else self.loss
         head = OutputHead.of(loss, getattr(self, "quantiles", None))
-        return auto.choose_strategy(
+        return (
             roles["n_covariates"],
             bool(roles["code_columns"]) or roles["id_code"],
             head.kind == "point",
