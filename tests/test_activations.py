@@ -361,10 +361,14 @@ def test_forward_step_float32_accuracy(short, recip):
     err = _ulps(out[0][:, :H].ravel(), sig, np.float32)
     assert err.max() <= 4.5, f"max {err.max():.2f} ulp at x={x[err.argmax()]!r}"
     eps = np.finfo(np.float32).eps
+    # AVX2's estimate has 12 bits (AVX-512's 14): after its Newton step the
+    # tanh, 2 sigmoid(2 x) - 1, is within 2.35 eps (measured, AMD EPYC with
+    # AVX2 only; 2 with AVX-512 or the division)
+    tol = (2.5 if recip == "llvm.x86.avx.rcp.ps.256" else 2) * eps
     g = out[0][:, 2 * H : 3 * H].ravel().astype(np.float64)
-    np.testing.assert_allclose(g, np.tanh(x64), rtol=0, atol=2 * eps)
+    np.testing.assert_allclose(g, np.tanh(x64), rtol=0, atol=tol)
     # tanh(c) with c = c_prev (f = 1, i g ~ 1e-38 g)
     rec[:, :H] = -100.0
     _call_step(kernel, rec, out, X.copy(), 0, 0, B)
     tc, c = out[2].ravel().astype(np.float64), out[1].ravel().astype(np.float64)
-    np.testing.assert_allclose(tc, np.tanh(c), rtol=0, atol=2 * eps)
+    np.testing.assert_allclose(tc, np.tanh(c), rtol=0, atol=tol)

@@ -154,9 +154,14 @@ _BLAS_THREADED = 262_144
 # 4.34, H 128 13.3 / 12.8 / 12.2 (same bits). 128 keeps two parts for two
 # threads from H = 64.
 PART_ROWS = 128
-# Part boundaries on multiples of this: OpenBLAS's results did not depend on
-# such a split (float32, M = 64-1024 split at multiples of 32; 8-row parts did)
-_BLAS_ROWS = 32
+# Part boundaries on multiples of this: OpenBLAS's results do not depend on
+# such a split. Its kernels compute rows in tiles (float32: 16 rows with
+# AVX-512, 24 with AVX2 on Haswell and Zen; float64: 16 and 4), and a part
+# boundary inside a tile changes the bits of the rows around it. Measured:
+# float32, M = 63-1024, single-threaded, splits at multiples of 32 gave the
+# same bits on AVX-512 but differed on AVX2 in 700-9000 entries (1 ulp); at
+# multiples of 24 and 48 none did. 48 is a multiple of every tile above.
+_BLAS_ROWS = 48
 
 
 def hoisted_products(products):

@@ -84,12 +84,16 @@ class RNNForecaster(
         Steps forecast by ``predict`` (and trained for, with ``"direct"``).
     strategy : {"auto", "direct", "recursive", "seq2seq", "seq2seq_teacher", \
             "seq2seq_free"}, default="auto"
-        ``"auto"``: ``"seq2seq"`` when ``fit`` gets numeric covariates known
-        in advance (``X`` columns neither past-only nor categorical) and the
-        model is one the encoder-decoder runs (a point loss, no embedded
-        codes, not SRU, ``horizon`` above 1), ``"direct"`` otherwise; a fit
-        over shards or Dask workers: ``"direct"`` (``strategy_``; see
-        ``docs/strategies.md``).
+        ``"auto"``: ``"direct"``, and where the model is one the
+        encoder-decoder runs (a point loss, no embedded codes, not SRU,
+        ``horizon`` above 1) a contest on the held-out tails between
+        ``"direct"`` and ``"seq2seq"``, each fitted in full (same seed), when
+        ``fit`` gets numeric covariates known in advance (``X`` columns
+        neither past-only nor categorical; ``"seq2seq"`` first) or when the
+        series have a season and the median series is at least 1000 rows
+        long; the better tail score is kept (``strategy_``,
+        ``strategy_scores_``; a contest costs both fits). A fit over shards
+        or Dask workers: ``"direct"`` (see ``docs/strategies.md``).
         ``"direct"``: a multi-horizon head predicts all ``horizon`` steps at once
         from the state and the known future (covariates, calendar, seasonal lag).
         ``"recursive"``: a one-step head whose prediction is fed back as the next
@@ -419,6 +423,11 @@ class RNNForecaster(
         Whether the network models changes (``differencing`` resolved).
     strategy_ : str
         The strategy fitted (``strategy`` resolved).
+    strategy_scores_ : dict
+        Set only where ``strategy="auto"`` held a contest on the tails
+        (:func:`~tsrnn.estimators.forecaster.auto.strategy_contest`): each
+        strategy and the best tail score of its selection run (higher is
+        better; its best epoch or its reference alone).
     reference_ : int, tuple of int or None
         Lag of the forecast the head starts from: 1 the last value, ``m`` the
         seasonal naive forecast of season ``m``, a tuple ``(m1, m2)`` the mean
