@@ -49,24 +49,24 @@ def _hourly(n=160, seed=0):
 
 
 @pytest.mark.parametrize(
-    "args, seasons, rows, want",
+    "args, seasonal, rows, want",
     [
         # known covariates: the rule's decoder, then the direct head
-        ((2, False, True, "lstm", 6), (1,), 50, ("seq2seq", "direct")),
+        ((2, False, True, "lstm", 6), False, 50, ("seq2seq", "direct")),
         # long and seasonal: the direct head, then the decoder
-        ((0, False, True, "lstm", 6), (24, 168), 1000, ("direct", "seq2seq")),
-        ((0, False, True, "gru", 2), (12,), 5000, ("direct", "seq2seq")),
-        ((0, False, True, "lstm", 6), (24,), 999, ("direct",)),  # short
-        ((0, False, True, "lstm", 6), (1,), 5000, ("direct",)),  # no season
-        ((2, True, True, "lstm", 6), (24,), 5000, ("direct",)),  # embedded codes
-        ((0, False, False, "lstm", 6), (24,), 5000, ("direct",)),  # not a point
-        ((2, False, True, "sru", 6), (24,), 5000, ("direct",)),
-        ((0, False, True, "lstm", 1), (24,), 5000, ("direct",)),  # one step
+        ((0, False, True, "lstm", 6), True, 1000, ("direct", "seq2seq")),
+        ((0, False, True, "gru", 2), True, 5000, ("direct", "seq2seq")),
+        ((0, False, True, "lstm", 6), True, 999, ("direct",)),  # short
+        ((0, False, True, "lstm", 6), False, 5000, ("direct",)),  # no season
+        ((2, True, True, "lstm", 6), True, 5000, ("direct",)),  # embedded codes
+        ((0, False, False, "lstm", 6), True, 5000, ("direct",)),  # not a point
+        ((2, False, True, "sru", 6), True, 5000, ("direct",)),
+        ((0, False, True, "lstm", 1), True, 5000, ("direct",)),  # one step
     ],
 )
-def test_the_contest_rule(args, seasons, rows, want):
-    assert auto.strategy_contest(*args, seasons=seasons, median_rows=rows) == want
-    assert auto.strategy_contest(*args, seasons=seasons, median_rows=rows)[0] == (
+def test_the_contest_rule(args, seasonal, rows, want):
+    assert auto.strategy_contest(*args, seasonal=seasonal, median_rows=rows) == want
+    assert auto.strategy_contest(*args, seasonal=seasonal, median_rows=rows)[0] == (
         auto.choose_strategy(*args)
     )
 
@@ -160,6 +160,11 @@ def test_no_contest_on_short_series_or_without_a_season(monkeypatch):
     flat = pd.Series(np.random.default_rng(0).normal(size=400).cumsum())  # positions
     est = RNNForecaster(horizon=4, **TINY).fit(flat)
     assert est.season_length_ == (1,) and not hasattr(est, "strategy_scores_")
+    # a calendar's season the data does not show (a random walk read hourly)
+    walk = pd.Series(flat.to_numpy(), _long_hourly().index)
+    est = RNNForecaster(horizon=4, **TINY).fit(walk)
+    assert est.season_length_ == (24, 168) and not np.any(est.deseasonalized_)
+    assert not hasattr(est, "strategy_scores_")
     # a contest that ran is forgotten by the next fit that has none
     est = RNNForecaster(horizon=4, **TINY).fit(y)
     assert hasattr(est, "strategy_scores_")

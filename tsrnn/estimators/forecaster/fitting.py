@@ -80,7 +80,7 @@ class FitsForecaster:
             return self
         contenders = auto.strategy_contest(
             *self._strategy_facts(data.schema),
-            seasons=getattr(self, "season_length_", (1,)),
+            seasonal=self._mostly_deseasonalized(),
             median_rows=float(np.median(data.lengths)),
         )
         first = self._contest_score()
@@ -101,6 +101,12 @@ class FitsForecaster:
             c: float(r[0]) for c, r in zip(contenders, runs, strict=True)
         }
         return self
+
+    def _mostly_deseasonalized(self) -> bool:
+        """Whether at least half of the series (and targets) were
+        deseasonalised: their season is in the data, not only the calendar."""
+        d = getattr(self, "deseasonalized_", None)
+        return d is not None and np.size(d) > 0 and float(np.mean(d)) >= 0.5
 
     def _contest_score(self) -> float:
         """The tails' best score of the last fit's selection run: its best
