@@ -84,16 +84,16 @@ class RNNForecaster(
         Steps forecast by ``predict`` (and trained for, with ``"direct"``).
     strategy : {"auto", "direct", "recursive", "seq2seq", "seq2seq_teacher", \
             "seq2seq_free"}, default="auto"
-        ``"auto"``: ``"direct"``, and where the model is one the
-        encoder-decoder runs (a point loss, no embedded codes, not SRU,
-        ``horizon`` above 1) a contest on the held-out tails between
-        ``"direct"`` and ``"seq2seq"``, each fitted in full (same seed), when
-        ``fit`` gets numeric covariates known in advance (``X`` columns
-        neither past-only nor categorical; ``"seq2seq"`` first) or when the
-        series have a season and the median series is at least 1000 rows
-        long; the better tail score is kept (``strategy_``,
-        ``strategy_scores_``; a contest costs both fits). A fit over shards
-        or Dask workers: ``"direct"`` (see ``docs/strategies.md``).
+        ``"auto"``: where the model is one the encoder-decoder runs (a point
+        loss, no embedded codes, not SRU, ``horizon`` above 1),
+        ``"seq2seq"`` when ``fit`` gets numeric covariates known in advance
+        (``X`` columns neither past-only nor categorical), and without them,
+        where at least half of the series were deseasonalised and the median
+        series is at least 1000 rows long, a contest on the held-out tails:
+        ``"direct"`` and ``"seq2seq"`` each fitted in full (same seed), the
+        better tail score kept (``strategy_scores_``; it costs both fits);
+        ``"direct"`` otherwise. A fit over shards or Dask workers:
+        ``"direct"`` (see ``docs/strategies.md``).
         ``"direct"``: a multi-horizon head predicts all ``horizon`` steps at once
         from the state and the known future (covariates, calendar, seasonal lag).
         ``"recursive"``: a one-step head whose prediction is fed back as the next
