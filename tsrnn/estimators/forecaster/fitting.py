@@ -109,17 +109,12 @@ class FitsForecaster:
         return d is not None and np.size(d) > 0 and float(np.mean(d)) >= 0.5
 
     def _contest_score(self) -> float:
-        """The tails' best score of the last fit's selection run: its best
-        epoch or the reference alone (-inf where nothing was scored, or the
-        run diverged or was interrupted)."""
-        scores = list(getattr(self, "validation_scores_", None) or [])
-        ref = getattr(self, "_reference_score", None)
-        if ref is not None:
-            scores.append(ref)
-        scores = [s for s in scores if np.isfinite(s)]
-        if not scores or getattr(self, "stopped_", None) in ("diverged", "interrupted"):
-            return -np.inf
-        return float(max(scores))
+        """The tails' best score of the last fit's selection run
+        (:meth:`_best_tail_score` of its kept scores)."""
+        return self._best_tail_score(
+            getattr(self, "validation_scores_", None) or [],
+            getattr(self, "stopped_", None),
+        )
 
     def _fit_once(self, data: SeriesSet, partial: bool):
         """Train (one epoch if ``partial``), read every series to its end, calibrate.
@@ -263,12 +258,18 @@ class FitsForecaster:
 
     def _tail_score(self, log) -> float:
         """The best score the tails gave a selection run (the reference alone too)."""
-        scores = list(log.validation_scores)
+        return self._best_tail_score(log.validation_scores, log.stopped)
+
+    def _best_tail_score(self, scores, stopped) -> float:
+        """The best of the epochs' tail ``scores`` and the reference alone's
+        (-inf where nothing finite was scored, or the run diverged or was
+        interrupted): what the reference and strategy contests compare."""
+        scores = list(scores)
         ref = getattr(self, "_reference_score", None)
         if ref is not None:
             scores.append(ref)
         scores = [s for s in scores if np.isfinite(s)]
-        if not scores or log.stopped in ("diverged", "interrupted"):
+        if not scores or stopped in ("diverged", "interrupted"):
             return -np.inf
         return float(max(scores))
 
