@@ -50,11 +50,13 @@ def _series():
 
 
 def _params(rng, S):
-    p = np.empty((S, 4))
+    p = np.empty((S, _filters.N_PARAMS))
     p[:, 0] = rng.uniform(0.05, 0.95, S)
     p[:, 1] = rng.uniform(0.05, 0.95, S)
     p[:, 2] = p[:, 1] * rng.uniform(0.05, 0.95, S)
     p[:, 3] = rng.uniform(0.81, 0.97, S)
+    p[:, 4] = rng.uniform(0.15, 0.95, S)  # Theta's own alpha
+    p[:, 5] = rng.uniform(0.05, 0.95, S)  # and its slope weight
     return p
 
 
@@ -77,14 +79,22 @@ def test_sensitivities_match_finite_differences(seed):
     # (sensitivity column, reference, line field (a 0, b 1), parameter)
     cases = [
         (0, ses, 0, 0),
-        (1, theta, 0, 0),
+        (1, theta, 0, 4),
         (2, holt, 0, 1),
         (3, holt, 0, 2),
         (4, holt, 0, 3),
         (5, holt, 1, 1),
         (6, holt, 1, 2),
         (7, holt, 1, 3),
+        (8, theta, 0, 5),
+        (9, theta, 1, 5),
     ]
+    # and the lines do not move with a parameter no sensitivity names
+    for ref, field, q in ((theta, 0, 0), (theta, 1, 0), (ses, 0, 4), (ses, 0, 5)):
+        up = params.copy()
+        up[:, q] += 1e-3
+        moved = run_references(y, indptr, up, states)[0][:, ref, field]
+        np.testing.assert_array_equal(moved, lines[:, ref, field])
     eps = 1e-6
     for col, ref, field, q in cases:
         up, dn = params.copy(), params.copy()
@@ -126,9 +136,15 @@ def test_unconstrained_round_trip():
     p = _params(np.random.default_rng(4), 5)
     assert np.allclose(from_unconstrained(to_unconstrained(p)), p, rtol=1e-12)
     # the classical fit's bounds have finite logits; the ends are moved in
-    edge = np.array([[0.01, 0.99, 0.99 * 0.001, 0.8], [0.99, 0.01, 0.01 * 0.99, 0.98]])
+    edge = np.array(
+        [
+            [0.01, 0.99, 0.99 * 0.001, 0.8, 0.1, 0.0],
+            [0.99, 0.01, 0.01 * 0.99, 0.98, 0.99, 1.0],
+        ]
+    )
     assert np.all(np.isfinite(to_unconstrained(edge)))
-    assert np.all(np.isfinite(to_unconstrained(np.array([[0.0, 1.0, 1.0, 1.0]]))))
+    ends = np.array([[0.0, 1.0, 1.0, 1.0, 0.0, 1.0]])
+    assert np.all(np.isfinite(to_unconstrained(ends)))
     assert np.allclose(from_unconstrained(to_unconstrained(edge)), edge, atol=2e-3)
 
 
@@ -276,7 +292,7 @@ def test_learned_state_predict_update_and_save_load(tmp_path):
     model = _quiet_fit(_learned_model(**params), y[:40])
     classical = _quiet_fit(_learned_model(references="auto", **params), y[:40])
     learned = model.reference_params_
-    assert learned.shape == (1, 1, 4)
+    assert learned.shape == (1, 1, _filters.N_PARAMS)
     assert not np.allclose(learned, classical.reference_params_)
     ref = model._refs
     assert np.array_equal(learned, ref.params)
@@ -338,7 +354,7 @@ def test_the_tangent_filter_writes_the_plain_filters_lines():
     (written out twice on purpose: the plain filter runs in every fit and
     carries none of that work); its lines and states are the same bits."""
     y, indptr, states = _series()
-    params = np.array([0.4, 0.3, 0.1, 0.9])
+    params = np.array([0.4, 0.3, 0.1, 0.9, 0.25, 0.7])
     for s in range(len(indptr) - 1):
         seg = np.ascontiguousarray(y[indptr[s] : indptr[s + 1]])
         plain_state, grad_state = states[s].copy(), states[s].copy()

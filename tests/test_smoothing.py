@@ -16,6 +16,7 @@ from tsrnn.smoothing import (
     fit_holt,
     fit_parameters,
     fit_ses,
+    fit_theta,
     initial_state,
     initial_trend,
     reference_paths,
@@ -80,8 +81,9 @@ def naive_holt(y, alpha, beta, phi, level, trend, h):
     return out
 
 
-def naive_theta(y, alpha, h):
-    """R's forecast::thetaf with a given alpha and SES level from y[0]."""
+def naive_theta(y, alpha, h, w=0.5):
+    """R's forecast::thetaf with a given alpha and SES level from y[0]
+    (``w = 1/2``); the optimised Theta method's ``w = 1 - 1/theta`` otherwise."""
     out = np.empty((len(y), h))
     for t in range(len(y)):
         x = y[: t + 1]
@@ -91,8 +93,14 @@ def naive_theta(y, alpha, h):
         n = len(x)
         b = np.polyfit(np.arange(n), x, 1)[0] if n >= 2 else 0.0
         k = np.arange(h)
-        out[t] = level + b / 2 * (k + (1 - (1 - alpha) ** n) / alpha)
+        out[t] = level + w * b * (k + (1 - (1 - alpha) ** n) / alpha)
     return out
+
+
+def theta_sse(y, alpha, w):
+    """One-step squared error of :func:`naive_theta` (no missing values)."""
+    f = naive_theta(y, alpha, 1, w)[:-1, 0]
+    return float(np.sum((y[1:] - f) ** 2))
 
 
 def naive_drift(y, h):
@@ -107,7 +115,7 @@ def naive_drift(y, h):
 @pytest.mark.parametrize("kind", ["walk", "trend", "seasonal"])
 def test_filters_match_naive_references(kind):
     y = series(kind)
-    params = np.array([0.37, 0.6, 0.08, 0.93])
+    params = np.array([0.37, 0.6, 0.08, 0.93, 0.21, 0.8])
     l0, b0 = initial_trend(y)
     lines, _ = lines_for(y, params, initial_state(l0, b0))
     paths = expand_paths(lines, H)
@@ -116,14 +124,21 @@ def test_filters_match_naive_references(kind):
     np.testing.assert_allclose(
         got["holt"], naive_holt(y, 0.6, 0.08, 0.93, l0, b0, H), rtol=1e-11
     )
-    np.testing.assert_allclose(got["theta"], naive_theta(y, 0.37, H), rtol=1e-10)
+    np.testing.assert_allclose(
+        got["theta"], naive_theta(y, 0.21, H, 0.8), rtol=1e-10
+    )
     np.testing.assert_allclose(got["drift"], naive_drift(y, H), rtol=1e-12)
+    # the standard method: SES's alpha and the weight 1/2 (R's thetaf)
+    params[4:] = 0.37, 0.5
+    lines, _ = lines_for(y, params, initial_state(l0, b0))
+    theta = expand_paths(lines, H)[:, REFERENCES.index("theta")]
+    np.testing.assert_allclose(theta, naive_theta(y, 0.37, H), rtol=1e-10)
 
 
 def test_missing_steps_follow_the_documented_rules():
     y = series("trend")
     y[[5, 40, 41, 90]] = np.nan
-    params = np.array([0.3, 0.5, 0.05, 0.9])
+    params = np.array([0.3, 0.5, 0.05, 0.9, 0.3, 0.5])
     l0, b0 = initial_trend(y)
     paths = expand_paths(lines_for(y, params, initial_state(l0, b0))[0], H)
     np.testing.assert_allclose(paths[:, 0], naive_ses(y, 0.3, H), rtol=1e-12)
@@ -168,7 +183,7 @@ def test_ses_matches_statsforecast_for_a_given_alpha():
         y = series(kind)
         for alpha in (0.1, 0.5, 0.9):
             fc, fitted = models._ses_forecast(y, alpha)
-            lines, _ = lines_for(y, [alpha, 0.5, 0.1, 0.9])
+            lines, _ = lines_for(y, [alpha, 0.5, 0.1, 0.9, alpha, 0.5])
             ses = lines[:, 0, 0]
             np.testing.assert_allclose(ses[-1], fc, rtol=1e-12)
             np.testing.assert_allclose(ses[:-1][1:], fitted[2:], rtol=1e-12)
@@ -212,12 +227,83 @@ def test_holt_fit_reaches_scipys_optimum():
         assert holt_sse(y, a, b, phi, l0, b0) <= best.fun * 1.01
 
 
+def test_theta_fit_reaches_scipys_optimum():
+    """fit_theta's (alpha, w) against scipy on the naive objective: the closed
+    form in ``w`` and the search in ``alpha`` find the bounded optimum."""
+    optimize = pytest.importorskip("scipy.optimize")
+    for kind in ("trend", "walk", "noise", "seasonal"):
+        y = series(kind, 60)
+        alpha, w = fit_theta(y)
+        assert 0.1 <= alpha <= 0.99 and 0.0 <= w <= 1.0
+        best = min(
+            (
+                optimize.minimize(
+                    lambda p, y=y: theta_sse(y, p[0], p[1]),
+                    x0,
+                    method="L-BFGS-B",
+                    bounds=[(0.1, 0.99), (0.0, 1.0)],
+                )
+                for x0 in ([0.5, 0.5], [0.2, 0.9], [0.9, 0.1])
+            ),
+            key=lambda r: r.fun,
+        )
+        assert theta_sse(y, alpha, w) <= best.fun * (1 + 1e-6), kind
+
+
+def test_theta_fit_of_a_line_takes_the_whole_slope():
+    """On a straight line the slope's weight is 1 (theta = infinity): the
+    forecast continues the line; with too few points to tell a slope, 1/2."""
+    y = 3.0 + 0.5 * np.arange(40)
+    alpha, w = fit_theta(y)
+    assert w == pytest.approx(1.0)
+    path = reference_paths(y, H)["theta"][-1]
+    np.testing.assert_allclose(path, 3.0 + 0.5 * np.arange(40, 40 + H), rtol=1e-9)
+    assert fit_theta(np.array([1.0, 2.0]))[1] == 0.5
+
+
+def test_theta_fit_skips_missing_values_as_the_filter_does():
+    y = series("trend", 80)
+    y[[10, 11, 50]] = np.nan
+    alpha, w = fit_theta(y)
+    # the filter's one-step errors with these coefficients: what the fit scored
+    params = np.array([0.5, 0.5, 0.05, 0.9, alpha, w])
+    lines, _ = lines_for(y, params)
+    th = lines[:, REFERENCES.index("theta")]
+    obs = np.flatnonzero(~np.isnan(y))
+    err = [
+        y[t] - (th[p, 0] + th[p, 1] * (t - p)) for p, t in zip(obs[:-1], obs[1:])
+    ]
+    sse = float(np.sum(np.square(err)))
+    for a2, w2 in ((alpha * 0.9, w), (min(alpha * 1.1, 0.99), w), (alpha, w * 0.9)):
+        params[4:] = a2, w2
+        th2 = lines_for(y, params)[0][:, REFERENCES.index("theta")]
+        err2 = [
+            y[t] - (th2[p, 0] + th2[p, 1] * (t - p))
+            for p, t in zip(obs[:-1], obs[1:])
+        ]
+        assert sse <= float(np.sum(np.square(err2))) * (1 + 1e-9)
+
+
+def test_optimised_theta_near_statsforecast():
+    sf_models = pytest.importorskip("statsforecast.models")
+    # OTM also optimises its initial level: forecasts agree loosely
+    for kind in ("trend", "walk"):
+        y = series(kind, 150)
+        ours = reference_paths(y, H)["theta"][-1]
+        theirs = sf_models.OptimizedTheta(season_length=1).fit(y).predict(H)["mean"]
+        scale = np.mean(np.abs(np.diff(y)))
+        assert np.max(np.abs(ours - theirs)) < 1.0 * scale
+
+
 def test_theta_near_statsforecast_standard_theta():
     sf_models = pytest.importorskip("statsforecast.models")
     # STM optimises its own initial level and alpha: forecasts agree loosely
     for kind in ("trend", "walk"):
         y = series(kind, 150)
-        ours = reference_paths(y, H)["theta"][-1]
+        params, state = fit_parameters(y)
+        params[4:] = params[0], 0.5  # the standard method
+        lines, _ = lines_for(y, params, state)
+        ours = expand_paths(lines, H)[-1, REFERENCES.index("theta")]
         theirs = sf_models.Theta(season_length=1).fit(y).predict(H)["mean"]
         scale = np.mean(np.abs(np.diff(y)))
         assert np.max(np.abs(ours - theirs)) < 1.0 * scale

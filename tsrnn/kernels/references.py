@@ -81,9 +81,9 @@ def reference_gradient(
     lines, weights, series_of_row, base, relative : as :func:`reference_extras`
     dweights : float64 (S, k, nr, ho)
         ``d/dphi`` of ``weights``.
-    sens : float64 (N, k, 8)
+    sens : float64 (N, k, N_SENS)
         :data:`tsrnn.smoothing._filters.SENSITIVITIES` of every row.
-    grad : float64 (S, k, 4), accumulated
+    grad : float64 (S, k, N_PARAMS), accumulated
     """
     N, k, nr, _ = lines.shape
     ho = weights.shape[3]
@@ -110,8 +110,9 @@ def reference_gradient(
                     gp += d * dweights[g, j, r, s]
                 if r == 0:  # SES
                     grad[g, j, 0] += ga * sens[row, j, 0]
-                elif r == 2:  # Theta: SES's alpha
-                    grad[g, j, 0] += ga * sens[row, j, 1]
+                elif r == 2:  # Theta: its alpha and its slope weight
+                    grad[g, j, 4] += ga * sens[row, j, 1]
+                    grad[g, j, 5] += ga * sens[row, j, 8] + gb * sens[row, j, 9]
                 else:  # the damped trend
                     grad[g, j, 1] += ga * sens[row, j, 2] + gb * sens[row, j, 5]
                     grad[g, j, 2] += ga * sens[row, j, 3] + gb * sens[row, j, 6]

@@ -13,12 +13,30 @@ numba: no pandas, no scikit-learn.
 * :mod:`.seasonality` -- the seasonality test and seasonal indices.
 """
 
-from ._filters import N_STATE, PARAMS, REFERENCES, STATE, expand_paths, step_weights
-from .fitting import fit_holt, fit_parameters, fit_ses, initial_state, initial_trend
+from ._filters import (
+    N_PARAMS,
+    N_SENS,
+    N_STATE,
+    PARAMS,
+    REFERENCES,
+    STATE,
+    expand_paths,
+    step_weights,
+)
+from .fitting import (
+    fit_holt,
+    fit_parameters,
+    fit_ses,
+    fit_theta,
+    initial_state,
+    initial_trend,
+)
 from .references import fit_references, reference_paths, run_references
 from .seasonality import acf, decompose, indices_of, seasonal_indices, seasonality_test
 
 __all__ = [
+    "N_PARAMS",
+    "N_SENS",
     "N_STATE",
     "PARAMS",
     "REFERENCES",
@@ -31,6 +49,7 @@ __all__ = [
     "fit_parameters",
     "fit_references",
     "fit_ses",
+    "fit_theta",
     "initial_state",
     "initial_trend",
     "reference_paths",

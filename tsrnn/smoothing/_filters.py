@@ -14,10 +14,13 @@ Models (column order :data:`REFERENCES`):
 * ``holt``: additive damped trend in error-correction form
   (``e = y - l - phi b``; ``l <- l + phi b + alpha e``; ``b <- phi b + beta e``),
   the state before the first step from an OLS line (``initial_trend``);
-* ``theta``: the standard Theta method (Assimakopoulos & Nikolopoulos 2000 in
-  the form of Hyndman & Billah 2003, R's ``thetaf``): the SES forecast plus
-  half the OLS slope of the data so far, ``b/2 * (k - 1 + (1 - (1-alpha)^n) /
-  alpha)``;
+* ``theta``: the optimised Theta method (Fiorucci et al. 2016) in the form
+  of the standard one (Assimakopoulos & Nikolopoulos 2000; Hyndman & Billah
+  2003, R's ``thetaf``): its own SES level plus ``w`` times the OLS slope of
+  the data so far, ``w b (k - 1 + (1 - (1-alpha)^n) / alpha)``, with ``w = 1 -
+  1/theta`` and ``alpha`` fitted per series (:func:`~.fitting.fit_theta`);
+  ``w = 1/2`` with SES's ``alpha`` is the standard method (model files of
+  earlier versions);
 * ``drift``: the random walk with drift, the last value plus the mean change
   between the first and last observations.
 
@@ -49,9 +52,10 @@ STATE = (
     "t_first",
     "y_last",
     "t_last",
+    "theta_level",
 )
 #: Fields of the parameter vector.
-PARAMS = ("alpha_ses", "alpha_holt", "beta_holt", "phi_holt")
+PARAMS = ("alpha_ses", "alpha_holt", "beta_holt", "phi_holt", "alpha_theta", "theta_weight")
 
 N_STATE = len(STATE)
 N_PARAMS = len(PARAMS)
@@ -104,6 +108,7 @@ def run_filters(y, params, state, lines):
     lines : float64 (T, 4, 3), written: ``(a, b, phi)`` per reference
     """
     a_ses, a_holt, b_holt, phi = params[0], params[1], params[2], params[3]
+    a_th, w_th = params[4], params[5]
     ses_l, holt_l, holt_b = state[0], state[1], state[2]
     n, st, sy, stt, sty = state[3], state[4], state[5], state[6], state[7]
     t, y_first, t_first, y_last, t_last = (
@@ -113,6 +118,7 @@ def run_filters(y, params, state, lines):
         state[11],
         state[12],
     )
+    th_l = state[13]
     for i in range(len(y)):
         v = y[i]
         f = holt_l + phi * holt_b
@@ -123,6 +129,10 @@ def run_filters(y, params, state, lines):
                 ses_l = v
             else:
                 ses_l += a_ses * (v - ses_l)
+            if np.isnan(th_l):
+                th_l = v
+            else:
+                th_l += a_th * (v - th_l)
             e = v - f
             holt_l = f + a_holt * e
             holt_b = phi * holt_b + b_holt * e
@@ -149,10 +159,10 @@ def run_filters(y, params, state, lines):
             if den > 0.0:
                 slope = (n * sty - st * sy) / den
         c = n  # (1 - (1 - alpha)^n) / alpha, -> n as alpha -> 0
-        if a_ses > 0.0:
-            c = (1.0 - (1.0 - a_ses) ** n) / a_ses
-        lines[i, 2, 0] = ses_l + 0.5 * slope * (c - 1.0)
-        lines[i, 2, 1] = 0.5 * slope
+        if a_th > 0.0:
+            c = (1.0 - (1.0 - a_th) ** n) / a_th
+        lines[i, 2, 0] = th_l + w_th * slope * (c - 1.0)
+        lines[i, 2, 1] = w_th * slope
         lines[i, 2, 2] = 1.0
         # drift: the last value plus the mean change, extended over a gap
         d = 0.0
@@ -171,6 +181,7 @@ def run_filters(y, params, state, lines):
         y_last,
         t_last,
     )
+    state[13] = th_l
 
 
 def step_weights(phi: np.ndarray, h: int) -> np.ndarray:
@@ -188,22 +199,25 @@ def expand_paths(lines: np.ndarray, h: int) -> np.ndarray:
 
 #: Sensitivities :func:`run_filters_grad` writes per step: derivatives of the
 #: lines' intercepts ``a`` and slopes ``b`` with respect to the parameters
-#: (:data:`PARAMS`) they depend on. Drift has no parameter; SES's and Theta's
-#: slopes do not depend on ``alpha_ses``.
+#: (:data:`PARAMS`) they depend on. Drift has no parameter; SES's slope is 0
+#: and Theta's does not depend on its ``alpha``.
 SENSITIVITIES = (
     "d_ses_a/d_alpha_ses",
-    "d_theta_a/d_alpha_ses",
+    "d_theta_a/d_alpha_theta",
     "d_holt_a/d_alpha_holt",
     "d_holt_a/d_beta_holt",
     "d_holt_a/d_phi_holt",
     "d_holt_b/d_alpha_holt",
     "d_holt_b/d_beta_holt",
     "d_holt_b/d_phi_holt",
+    "d_theta_a/d_theta_weight",
+    "d_theta_b/d_theta_weight",
 )
 N_SENS = len(SENSITIVITIES)
 #: The sensitivity state carried across calls: ``d ses_level / d alpha_ses``,
-#: then ``d holt_level`` and ``d holt_trend`` by ``(alpha, beta, phi)``.
-N_DSTATE = 7
+#: then ``d holt_level`` and ``d holt_trend`` by ``(alpha, beta, phi)``, then
+#: ``d theta_level / d alpha_theta``.
+N_DSTATE = 8
 
 
 @jit
@@ -222,8 +236,9 @@ def run_filters_grad(y, params, state, dstate, lines, sens):
     ``dl' = (1 - alpha) df (+ e for alpha)``,
     ``db' = phi db - beta df (+ b for phi, + e for beta)``; a missing step
     ``dl' = df``, ``db' = phi db (+ b for phi)``. Theta's intercept
-    ``l + slope/2 (c - 1)``, ``c = (1 - (1 - alpha)^n) / alpha``, adds
-    ``slope/2 dc/dalpha``.
+    ``l + w slope (c - 1)``, ``c = (1 - (1 - alpha)^n) / alpha``, adds
+    ``w slope dc/dalpha`` (its level's ``alpha`` is its own, carried as SES's);
+    by ``w``: ``slope (c - 1)`` and ``slope``.
 
     Parameters
     ----------
@@ -232,7 +247,9 @@ def run_filters_grad(y, params, state, dstate, lines, sens):
     sens : float64 (T, N_SENS), written (:data:`SENSITIVITIES`)
     """
     a_ses, a_holt, b_holt, phi = params[0], params[1], params[2], params[3]
+    a_th, w_th = params[4], params[5]
     ses_l, holt_l, holt_b = state[0], state[1], state[2]
+    th_l = state[13]
     n, st, sy, stt, sty = state[3], state[4], state[5], state[6], state[7]
     t, y_first, t_first, y_last, t_last = (
         state[8],
@@ -244,6 +261,7 @@ def run_filters_grad(y, params, state, dstate, lines, sens):
     ds = dstate[0]
     dla, dlb, dlp = dstate[1], dstate[2], dstate[3]
     dba, dbb, dbp = dstate[4], dstate[5], dstate[6]
+    dth = dstate[7]
     for i in range(len(y)):
         v = y[i]
         f = holt_l + phi * holt_b
@@ -261,6 +279,12 @@ def run_filters_grad(y, params, state, dstate, lines, sens):
             else:
                 ds = (v - ses_l) + (1.0 - a_ses) * ds
                 ses_l += a_ses * (v - ses_l)
+            if np.isnan(th_l):
+                th_l = v
+                dth = 0.0
+            else:
+                dth = (v - th_l) + (1.0 - a_th) * dth
+                th_l += a_th * (v - th_l)
             e = v - f
             # derivatives from the values before this step's update
             dla, dlb, dlp = (
@@ -296,13 +320,13 @@ def run_filters_grad(y, params, state, dstate, lines, sens):
                 slope = (n * sty - st * sy) / den
         c = n
         dc = -0.5 * n * (n - 1.0)  # the limit as alpha -> 0
-        if a_ses > 0.0:
-            q = (1.0 - a_ses) ** n
-            c = (1.0 - q) / a_ses
-            qm = (1.0 - a_ses) ** (n - 1.0) if n >= 1.0 else 0.0
-            dc = (n * qm * a_ses - (1.0 - q)) / (a_ses * a_ses)
-        lines[i, 2, 0] = ses_l + 0.5 * slope * (c - 1.0)
-        lines[i, 2, 1] = 0.5 * slope
+        if a_th > 0.0:
+            q = (1.0 - a_th) ** n
+            c = (1.0 - q) / a_th
+            qm = (1.0 - a_th) ** (n - 1.0) if n >= 1.0 else 0.0
+            dc = (n * qm * a_th - (1.0 - q)) / (a_th * a_th)
+        lines[i, 2, 0] = th_l + w_th * slope * (c - 1.0)
+        lines[i, 2, 1] = w_th * slope
         lines[i, 2, 2] = 1.0
         d = 0.0
         if n >= 2.0 and t_last > t_first:
@@ -311,13 +335,15 @@ def run_filters_grad(y, params, state, dstate, lines, sens):
         lines[i, 3, 1] = d
         lines[i, 3, 2] = 1.0
         sens[i, 0] = ds
-        sens[i, 1] = ds + 0.5 * slope * dc
+        sens[i, 1] = dth + w_th * slope * dc
         sens[i, 2] = dla
         sens[i, 3] = dlb
         sens[i, 4] = dlp
         sens[i, 5] = dba
         sens[i, 6] = dbb
         sens[i, 7] = dbp
+        sens[i, 8] = slope * (c - 1.0)
+        sens[i, 9] = slope
         t += 1.0
     state[0], state[1], state[2] = ses_l, holt_l, holt_b
     state[3], state[4], state[5], state[6], state[7] = n, st, sy, stt, sty
@@ -328,6 +354,8 @@ def run_filters_grad(y, params, state, dstate, lines, sens):
         y_last,
         t_last,
     )
+    state[13] = th_l
     dstate[0] = ds
     dstate[1], dstate[2], dstate[3] = dla, dlb, dlp
     dstate[4], dstate[5], dstate[6] = dba, dbb, dbp
+    dstate[7] = dth

@@ -69,6 +69,135 @@ def fit_ses(y):
     return a if ses_sse(y, a) <= best else best_a
 
 
+#: Theta's smoothing range: statsforecast's ``OptimizedTheta`` bounds (its
+#: level needs some reaction for the slope term to correct).
+THETA_ALPHA_BOUNDS = (0.1, 0.99)
+#: The weight of the slope when the data cannot tell it (fewer than three
+#: observations, or a flat slope): the standard Theta method's ``1 - 1/2``.
+THETA_WEIGHT_DEFAULT = 0.5
+
+
+@jit(inline="always")
+def _theta_moments(y, alphas, srr, srg, sgg):
+    """Per ``alphas[j]``: the one-step residuals' moments of the Theta line.
+
+    The forecast from an origin is ``l + w g``: ``l`` the level (SES with
+    ``alpha``, set by the first observation), ``g = slope (c - 1 + k)`` the
+    slope term ``k`` steps ahead (``slope``: OLS over the observations so far,
+    ``c = (1 - (1 - alpha)^n) / alpha``), ``w = 1 - 1/theta``. The squared
+    error is quadratic in ``w``: ``srr - 2 w srg + w^2 sgg``, with ``r = y -
+    l``. Each point's recursion is its own, side by side (they vectorise).
+    """
+    G = len(alphas)
+    level = np.empty(G)
+    gterm = np.empty(G)
+    decay = np.empty(G)  # (1 - alpha)^n, by products: no pow per step
+    for j in range(G):
+        srr[j], srg[j], sgg[j] = 0.0, 0.0, 0.0
+        decay[j] = 1.0
+    n, st, sy, stt, sty = 0.0, 0.0, 0.0, 0.0, 0.0
+    slope, t_origin = 0.0, 0.0
+    for t in range(len(y)):
+        v = y[t]
+        if np.isnan(v):
+            continue
+        tt = float(t)
+        if n > 0.0:
+            k = tt - t_origin  # steps ahead of the last origin
+            for j in range(G):
+                g = slope * (gterm[j] + k)
+                r = v - level[j]
+                srr[j] += r * r
+                srg[j] += r * g
+                sgg[j] += g * g
+        if n == 0.0:
+            for j in range(G):
+                level[j] = v
+        else:
+            for j in range(G):
+                level[j] += alphas[j] * (v - level[j])
+        n += 1.0
+        st += tt
+        sy += v
+        stt += tt * tt
+        sty += tt * v
+        slope = 0.0
+        if n >= 2.0:
+            den = n * stt - st * st
+            if den > 0.0:
+                slope = (n * sty - st * sy) / den
+        for j in range(G):
+            decay[j] *= 1.0 - alphas[j]
+            gterm[j] = (1.0 - decay[j]) / alphas[j] - 1.0
+        t_origin = tt
+
+
+@jit(inline="always")
+def _theta_best_weight(srr, srg, sgg):
+    """The weight in [0, 1] of least squared error, and that error."""
+    if sgg <= 0.0:
+        return THETA_WEIGHT_DEFAULT, srr
+    w = min(max(srg / sgg, 0.0), 1.0)
+    return w, srr - 2.0 * w * srg + w * w * sgg
+
+
+@jit
+def fit_theta(y):
+    """Theta's ``(alpha, w)`` minimising the one-step squared error on ``y``.
+
+    The optimised Theta method (Fiorucci et al. 2016, statsforecast's
+    ``OptimizedTheta`` / ``DynamicOptimizedTheta``) in the standard method's
+    form (Hyndman & Billah 2003): the SES level plus ``w = 1 - 1/theta`` times
+    the slope term; the standard method is ``w = 1/2``. For each ``alpha``
+    the best ``w`` in ``[0, 1]`` (``theta >= 1``) is closed-form (the error
+    is quadratic in it), so the search is over ``alpha`` alone: a grid, then a
+    golden section around its best point (as :func:`fit_ses`).
+    """
+    lo, hi = THETA_ALPHA_BOUNDS
+    n_grid = 25
+    step = (hi - lo) / (n_grid - 1)
+    alphas = np.empty(n_grid)
+    for i in range(n_grid):
+        alphas[i] = min(lo + i * step, hi)  # not past the bound by a rounding
+    srr, srg, sgg = np.empty(n_grid), np.empty(n_grid), np.empty(n_grid)
+    _theta_moments(y, alphas, srr, srg, sgg)
+    best, best_a, best_w = np.inf, lo, THETA_WEIGHT_DEFAULT
+    for i in range(n_grid):
+        w, e = _theta_best_weight(srr[i], srg[i], sgg[i])
+        if e < best:
+            best, best_a, best_w = e, alphas[i], w
+    # golden section on alpha around the grid's best point
+    one = np.empty(1)
+    r1, g1, q1 = np.empty(1), np.empty(1), np.empty(1)
+    a, b = max(lo, best_a - step), min(hi, best_a + step)
+    c = b - _INV_PHI * (b - a)
+    d = a + _INV_PHI * (b - a)
+    one[0] = c
+    _theta_moments(y, one, r1, g1, q1)
+    wc, fc = _theta_best_weight(r1[0], g1[0], q1[0])
+    one[0] = d
+    _theta_moments(y, one, r1, g1, q1)
+    wd, fd = _theta_best_weight(r1[0], g1[0], q1[0])
+    for _ in range(GOLDEN_ITERATIONS):
+        if fc <= fd:
+            b, d, fd, wd = d, c, fc, wc
+            c = b - _INV_PHI * (b - a)
+            one[0] = c
+            _theta_moments(y, one, r1, g1, q1)
+            wc, fc = _theta_best_weight(r1[0], g1[0], q1[0])
+        else:
+            a, c, fc, wc = c, d, fd, wd
+            d = a + _INV_PHI * (b - a)
+            one[0] = d
+            _theta_moments(y, one, r1, g1, q1)
+            wd, fd = _theta_best_weight(r1[0], g1[0], q1[0])
+    if fc <= fd and fc <= best:
+        return c, wc
+    if fd < fc and fd <= best:
+        return d, wd
+    return best_a, best_w
+
+
 @jit(inline="always")
 def _ses_sse_grid(y, alphas, out):
     """``out[j] = ses_sse(y, alphas[j])`` for every ``j``, in one pass over ``y``.
@@ -375,6 +504,7 @@ def fit_parameters(
     params = np.empty(N_PARAMS)
     params[0] = fit_ses(y)
     params[1:4] = fit_holt(y, l0, b0)
+    params[4:6] = fit_theta(y)
     return params, initial_state(l0, b0)
 
 
@@ -384,4 +514,5 @@ def initial_state(level: float, trend: float) -> np.ndarray:
     state[0] = np.nan  # SES: set by the first observation
     state[1], state[2] = level, trend
     state[9:13] = np.nan, 0.0, np.nan, 0.0  # no observation yet
+    state[13] = np.nan  # Theta's level: set by the first observation
     return state

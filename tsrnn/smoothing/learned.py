@@ -24,15 +24,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._filters import N_DSTATE, N_SENS, REFERENCES, run_filters_grad, step_weights
+from ._filters import (
+    N_DSTATE,
+    N_PARAMS,
+    N_SENS,
+    REFERENCES,
+    run_filters_grad,
+    step_weights,
+)
 
 #: The open ranges of the learned parameters: ``alpha_ses``, ``alpha_holt``,
-#: ``beta_holt / alpha_holt`` and ``phi_holt``: the classical fit's
+#: ``beta_holt / alpha_holt``, ``phi_holt``, ``alpha_theta`` and
+#: ``theta_weight``: the classical fit's
 #: (``forecast::ets``'s bounds, :mod:`.fitting`). The damping stays at most
 #: 0.98: a learned undamped trend (phi near 1, with a reactive beta) was
 #: measured to extrapolate far off on Tourism quarterly (MASE 1.736 against
 #: 1.635 for one seed with ranges (0, 1) and phi in (0.7, 1)).
-BOUNDS = ((0.01, 0.99), (0.01, 0.99), (0.001, 0.99), (0.8, 0.98))
+BOUNDS = (
+    (0.01, 0.99),
+    (0.01, 0.99),
+    (0.001, 0.99),
+    (0.8, 0.98),
+    (0.1, 0.99),  # Theta's alpha (:data:`~.fitting.THETA_ALPHA_BOUNDS`)
+    (0.0, 1.0),  # Theta's slope weight 1 - 1/theta (theta >= 1)
+)
 #: Fractions of a range closer to its ends than this are moved in (a fitted
 #: value on the range's end would have an infinite logit; Adam's steps do not
 #: shrink with the logistic's slope there, so one moved in this far can move).
@@ -46,7 +61,7 @@ def _sigmoid(u):
 def to_unconstrained(params: np.ndarray) -> np.ndarray:
     """Reals ``u`` (``params.shape``) whose :func:`from_unconstrained` is ``params``.
 
-    ``params[..., :4]`` are ``alpha_ses, alpha_holt, beta_holt, phi_holt``;
+    ``params[..., :6]`` are :data:`~._filters.PARAMS`;
     values on (or beyond) a range's end are moved :data:`EDGE` inside.
     """
     p = np.asarray(params, dtype=np.float64)
@@ -61,7 +76,7 @@ def to_unconstrained(params: np.ndarray) -> np.ndarray:
 
 
 def from_unconstrained(u: np.ndarray) -> np.ndarray:
-    """The parameters ``(..., 4)`` of unconstrained reals ``u`` (:data:`BOUNDS`)."""
+    """The parameters ``(..., N_PARAMS)`` of unconstrained reals ``u`` (:data:`BOUNDS`)."""
     u = np.asarray(u, dtype=np.float64)
     s = _sigmoid(u)
     p = np.empty_like(u)
@@ -88,6 +103,8 @@ def unconstrained_gradient(u: np.ndarray, grad_params: np.ndarray) -> np.ndarray
     out[..., 1] = (g[..., 1] + g[..., 2] * frac_beta) * dp[..., 1]
     out[..., 2] = g[..., 2] * alpha_holt * dp[..., 2]
     out[..., 3] = g[..., 3] * dp[..., 3]
+    out[..., 4] = g[..., 4] * dp[..., 4]
+    out[..., 5] = g[..., 5] * dp[..., 5]
     return out
 
 
@@ -178,13 +195,15 @@ def row_params_gradient(sens: np.ndarray, g_lines: np.ndarray) -> np.ndarray:
     ses, holt, theta = (REFERENCES.index(n) for n in ("ses", "holt", "theta"))
     g = np.nan_to_num(g_lines)
     s = np.nan_to_num(sens)
-    out = np.empty(s.shape[:-1] + (4,))
-    out[..., 0] = g[..., ses, 0] * s[..., 0] + g[..., theta, 0] * s[..., 1]
+    out = np.empty(s.shape[:-1] + (N_PARAMS,))
+    out[..., 0] = g[..., ses, 0] * s[..., 0]
     out[..., 1] = g[..., holt, 0] * s[..., 2] + g[..., holt, 1] * s[..., 5]
     out[..., 2] = g[..., holt, 0] * s[..., 3] + g[..., holt, 1] * s[..., 6]
     out[..., 3] = (
         g[..., holt, 0] * s[..., 4] + g[..., holt, 1] * s[..., 7] + g[..., holt, 2]
     )
+    out[..., 4] = g[..., theta, 0] * s[..., 1]
+    out[..., 5] = g[..., theta, 0] * s[..., 8] + g[..., theta, 1] * s[..., 9]
     return out
 
 
@@ -199,5 +218,6 @@ def params_gradient(indptr, sens: np.ndarray, g_lines: np.ndarray) -> np.ndarray
     S = len(indptr) - 1
     seg = np.repeat(np.arange(S), np.diff(indptr))
     return np.stack(
-        [np.bincount(seg, per_row[:, q], minlength=S) for q in range(4)], axis=1
+        [np.bincount(seg, per_row[:, q], minlength=S) for q in range(N_PARAMS)],
+        axis=1,
     )

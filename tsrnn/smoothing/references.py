@@ -12,7 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from ._filters import N_PARAMS, N_STATE, REFERENCES, expand_paths, run_filters
-from .fitting import fit_holt, fit_holt_rows, fit_ses, initial_state, initial_trends
+from .fitting import (
+    fit_holt,
+    fit_holt_rows,
+    fit_ses,
+    fit_theta,
+    initial_state,
+    initial_trends,
+)
 
 
 def fit_references(y, indptr, train_end, m: int = 1):
@@ -70,6 +77,7 @@ def fit_references(y, indptr, train_end, m: int = 1):
         seg = np.ascontiguousarray(y[indptr[s] : train_end[s]])
         params[s, 0] = fit_ses(seg)
         params[s, 1:4] = holt[s]
+        params[s, 4:6] = fit_theta(seg)
         states[s] = initial_state(levels[s], trends[s])
     return params, states
 

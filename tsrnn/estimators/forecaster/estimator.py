@@ -173,8 +173,10 @@ class RNNForecaster(
         says which series were. None: never.
     references : "auto", "learned" or None, default="auto"
         Statistical references for the direct head: per forecast step, the
-        forecasts of simple exponential smoothing, the damped trend, the Theta
-        method and drift, fitted per series on its training rows and run over
+        forecasts of simple exponential smoothing, the damped trend, the
+        optimised Theta method (its own ``alpha`` and slope weight ``1 -
+        1/theta`` per series: :func:`tsrnn.smoothing.fit_theta`) and drift,
+        fitted per series on its training rows and run over
         the series as the network reads it (deseasonalised, scaled; relative
         to the origin with ``differencing``), as extra inputs of the head,
         which starts at the seasonal naive forecast and learns how much of
@@ -185,7 +187,8 @@ class RNNForecaster(
         (the decoder reads them per step), off for ``"recursive"``;
         None: off (the seasonal references only, as earlier versions).
         ``"learned"``: as ``"auto"``, the coefficients (SES's ``alpha``, the
-        damped trend's ``alpha``, ``beta``, ``phi``) of every series then
+        damped trend's ``alpha``, ``beta``, ``phi``, Theta's ``alpha`` and
+        slope weight) of every series then
         learned by gradient jointly with the network, from their classical
         fit (Smyl's ES-RNN idea; ``strategy="direct"`` only): fitted
         ``reference_params_``. See ``docs/defaults.md``, "references".

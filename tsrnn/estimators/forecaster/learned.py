@@ -37,7 +37,7 @@ import numpy as np
 
 from ...engine import make_optimizer
 from ...kernels.references import reference_extras, reference_gradient
-from ...smoothing import REFERENCES, step_weights
+from ...smoothing import N_PARAMS, N_SENS, REFERENCES, step_weights
 from ...smoothing.learned import (
     from_unconstrained,
     run_references_grad,
@@ -84,13 +84,13 @@ class LearnedReferences:
             np.int64
         )
         self.optimizer = None
-        self.grad_params = np.zeros((S, k, 4))
+        self.grad_params = np.zeros((S, k, N_PARAMS))
         self.sens = None
         self.after = None
 
     @property
     def size(self) -> int:
-        """Coefficients learned (``S * k * 4``)."""
+        """Coefficients learned (``S * k * N_PARAMS``)."""
         return self.u0.size
 
     @property
@@ -134,7 +134,7 @@ class LearnedReferences:
         params = self.params
         N, k = self.Y.shape
         lines = np.empty((N, k, len(NAMES), 3))
-        sens = np.empty((N, k, 8))
+        sens = np.empty((N, k, N_SENS))
         after = np.empty_like(self.init)
         for j in range(k):
             lines[:, j], sens[:, j], after[:, j] = run_references_grad(
@@ -203,7 +203,7 @@ class LearnedReferences:
         )
 
     def gradient(self) -> np.ndarray:
-        """The accumulated gradient by the unconstrained coefficients ``(S, k, 4)``."""
+        """The accumulated gradient by the unconstrained coefficients ``(S, k, N_PARAMS)``."""
         return unconstrained_gradient(np.asarray(self.u, np.float64), self.grad_params)
 
     def step(self, windows=(), readers=()) -> None:

@@ -3,8 +3,8 @@
 ``references="auto"`` (the direct strategy) gives the head, for every forecast
 step, the forecasts of four per-series statistical models fitted on the
 series as the network reads them (deseasonalised and scaled, so that they are
-scaled like ``y``): simple exponential smoothing, the damped trend, the Theta
-method and drift (:mod:`tsrnn.smoothing`). Their parameters are fitted once
+scaled like ``y``): simple exponential smoothing, the damped trend, the
+optimised Theta method and drift (:mod:`tsrnn.smoothing`). Their parameters are fitted once
 per ``fit`` on the training rows; the filters then run over every row, so each
 row's references use only the data up to it. The filter state after each
 series' last row is kept (:class:`ReferenceState`) so that ``predict`` after

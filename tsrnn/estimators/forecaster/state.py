@@ -478,6 +478,7 @@ def _check_references(state: persist.ModelState, layout, S: int, k: int):
             f"the layout has {layout.n_refs} statistical references; this version "
             f"of tsrnn knows {len(NAMES)}"
         )
+    _upgrade_theta(state)
     shapes = {
         "params": (S, k, len(PARAMS)),
         "init": (S, k, N_STATE),
@@ -490,3 +491,31 @@ def _check_references(state: persist.ModelState, layout, S: int, k: int):
     # NaN: a filter that has seen no observation yet (its level is unset)
     state.check_finite(names, nan_ok=("_refs.init", "_refs.state", "_refs.last"))
     return ReferenceState(*(state.arrays[n] for n in names))
+
+
+#: Parameters and state fields of the references in model files written
+#: before Theta had its own coefficients (``alpha_theta``, ``theta_weight``;
+#: ``theta_level``): then the standard method, SES's level and ``alpha``
+#: with the slope weight 1/2.
+_PARAMS_BEFORE_OWN_THETA, _STATE_BEFORE_OWN_THETA = 4, 13
+
+
+def _upgrade_theta(state: persist.ModelState) -> None:
+    """Give a model file's references Theta's own coefficients, in place.
+
+    Files written before :func:`~tsrnn.smoothing.fit_theta` hold 4
+    parameters and 13 state fields per series; the standard Theta method they
+    ran is the optimised one with SES's ``alpha`` and level and the weight
+    1/2, so appending those gives the same forecast lines, bit for bit.
+    """
+    arrays = state.arrays
+    params = arrays.get("_refs.params")
+    if params is None or params.ndim != 3 or params.shape[-1] != _PARAMS_BEFORE_OWN_THETA:
+        return
+    alpha_ses = params[..., :1]
+    half = np.full_like(alpha_ses, 0.5)
+    arrays["_refs.params"] = np.concatenate([params, alpha_ses, half], axis=-1)
+    for name in ("_refs.init", "_refs.state"):
+        st = arrays.get(name)
+        if st is not None and st.ndim == 3 and st.shape[-1] == _STATE_BEFORE_OWN_THETA:
+            arrays[name] = np.concatenate([st, st[..., :1]], axis=-1)
