@@ -220,6 +220,16 @@ N_SENS = len(SENSITIVITIES)
 N_DSTATE = 8
 
 
+@jit(inline="always")
+def _level_step(v, level, dlevel, alpha):
+    """An exponentially smoothed level and its derivative by ``alpha`` after
+    observing ``v`` (the first observation sets the level: derivative 0);
+    the level's arithmetic is :func:`run_filters`' (the same bits)."""
+    if np.isnan(level):
+        return v, 0.0
+    return level + alpha * (v - level), (v - level) + (1.0 - alpha) * dlevel
+
+
 @jit
 def run_filters_grad(y, params, state, dstate, lines, sens):
     """:func:`run_filters` plus the lines' derivatives by the parameters.
@@ -273,18 +283,8 @@ def run_filters_grad(y, params, state, dstate, lines, sens):
             dba, dbb, dbp = phi * dba, phi * dbb, phi * dbp + holt_b
             holt_l, holt_b = f, phi * holt_b
         else:
-            if np.isnan(ses_l):
-                ses_l = v
-                ds = 0.0
-            else:
-                ds = (v - ses_l) + (1.0 - a_ses) * ds
-                ses_l += a_ses * (v - ses_l)
-            if np.isnan(th_l):
-                th_l = v
-                dth = 0.0
-            else:
-                dth = (v - th_l) + (1.0 - a_th) * dth
-                th_l += a_th * (v - th_l)
+            ses_l, ds = _level_step(v, ses_l, ds, a_ses)
+            th_l, dth = _level_step(v, th_l, dth, a_th)
             e = v - f
             # derivatives from the values before this step's update
             dla, dlb, dlp = (
