@@ -495,7 +495,8 @@ def fit_parameters(
     Returns
     -------
     params : ndarray (N_PARAMS,)
-        ``alpha_ses, alpha_holt, beta_holt, phi_holt``.
+        ``alpha_ses, alpha_holt, beta_holt, phi_holt, alpha_theta,
+        theta_weight`` (:data:`~._filters.PARAMS`).
     state : ndarray (N_STATE,)
         The state before the first row (:func:`initial_state`).
     """

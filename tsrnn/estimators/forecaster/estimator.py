@@ -397,10 +397,10 @@ class RNNForecaster(
         band is the quantile of its own tail when the pool allows it.
     references_ : tuple of str
         The statistical references the head reads (``()``: none).
-    reference_params_ : ndarray of shape (n_series, n_targets, 4)
+    reference_params_ : ndarray of shape (n_series, n_targets, 6)
         Their coefficients per series and target (``alpha_ses``,
-        ``alpha_holt``, ``beta_holt``, ``phi_holt``): classical, or learned
-        with ``references="learned"``.
+        ``alpha_holt``, ``beta_holt``, ``phi_holt``, ``alpha_theta``,
+        ``theta_weight``): classical, or learned with ``references="learned"``.
     combination_weights_ : ndarray of shape (horizon_out, n_targets, n_candidates) or None
         The weights in the forecast, chosen on the tails (``combination``), of
         the network (first), then of each reference (``references_`` order):
@@ -986,10 +986,11 @@ class RNNForecaster(
 
     @property
     def reference_params_(self) -> np.ndarray:
-        """The statistical references' coefficients, ``(n_series, n_targets, 4)``.
+        """The statistical references' coefficients, ``(n_series, n_targets, 6)``.
 
-        Per series and target: ``alpha_ses`` (SES and Theta), ``alpha_holt``,
-        ``beta_holt`` and ``phi_holt`` (the damped trend)
+        Per series and target: ``alpha_ses`` (SES), ``alpha_holt``,
+        ``beta_holt`` and ``phi_holt`` (the damped trend), ``alpha_theta`` and
+        ``theta_weight`` (``1 - 1/theta``: the optimised Theta method)
         (:data:`tsrnn.smoothing.PARAMS`): the classical fit with
         ``references="auto"``, the learned ones with ``"learned"``. A copy.
         """
