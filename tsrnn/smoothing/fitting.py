@@ -78,23 +78,29 @@ THETA_WEIGHT_DEFAULT = 0.5
 
 
 @jit(inline="always")
-def _theta_moments(y, alphas, srr, srg, sgg):
-    """Per ``alphas[j]``: the one-step residuals' moments of the Theta line.
+def _theta_best_weight(srr, srg, sgg):
+    """The weight in [0, 1] of least squared error, and that error."""
+    if sgg <= 0.0:
+        return THETA_WEIGHT_DEFAULT, srr
+    w = min(max(srg / sgg, 0.0), 1.0)
+    return w, srr - 2.0 * w * srg + w * w * sgg
+
+
+@jit
+def _theta_at(y, alpha):
+    """``(w, squared error)``: the best slope weight at ``alpha`` and its error.
 
     The forecast from an origin is ``l + w g``: ``l`` the level (SES with
     ``alpha``, set by the first observation), ``g = slope (c - 1 + k)`` the
     slope term ``k`` steps ahead (``slope``: OLS over the observations so far,
-    ``c = (1 - (1 - alpha)^n) / alpha``), ``w = 1 - 1/theta``. The squared
-    error is quadratic in ``w``: ``srr - 2 w srg + w^2 sgg``, with ``r = y -
-    l``. Each point's recursion is its own, side by side (they vectorise).
+    ``c = (1 - (1 - alpha)^n) / alpha``), ``w = 1 - 1/theta``. The one-step
+    squared error is quadratic in ``w``: ``srr - 2 w srg + w^2 sgg`` with
+    ``r = y - l``, so its best ``w`` in [0, 1] is closed-form
+    (:func:`_theta_best_weight`).
     """
-    G = len(alphas)
-    level = np.empty(G)
-    gterm = np.empty(G)
-    decay = np.empty(G)  # (1 - alpha)^n, by products: no pow per step
-    for j in range(G):
-        srr[j], srg[j], sgg[j] = 0.0, 0.0, 0.0
-        decay[j] = 1.0
+    srr, srg, sgg = 0.0, 0.0, 0.0
+    level, gterm = 0.0, 0.0
+    decay = 1.0  # (1 - alpha)^n, by products: no pow per step
     n, st, sy, stt, sty = 0.0, 0.0, 0.0, 0.0, 0.0
     slope, t_origin = 0.0, 0.0
     for t in range(len(y)):
@@ -104,18 +110,15 @@ def _theta_moments(y, alphas, srr, srg, sgg):
         tt = float(t)
         if n > 0.0:
             k = tt - t_origin  # steps ahead of the last origin
-            for j in range(G):
-                g = slope * (gterm[j] + k)
-                r = v - level[j]
-                srr[j] += r * r
-                srg[j] += r * g
-                sgg[j] += g * g
+            g = slope * (gterm + k)
+            r = v - level
+            srr += r * r
+            srg += r * g
+            sgg += g * g
         if n == 0.0:
-            for j in range(G):
-                level[j] = v
+            level = v
         else:
-            for j in range(G):
-                level[j] += alphas[j] * (v - level[j])
+            level += alpha * (v - level)
         n += 1.0
         st += tt
         sy += v
@@ -126,19 +129,10 @@ def _theta_moments(y, alphas, srr, srg, sgg):
             den = n * stt - st * st
             if den > 0.0:
                 slope = (n * sty - st * sy) / den
-        for j in range(G):
-            decay[j] *= 1.0 - alphas[j]
-            gterm[j] = (1.0 - decay[j]) / alphas[j] - 1.0
+        decay *= 1.0 - alpha
+        gterm = (1.0 - decay) / alpha - 1.0
         t_origin = tt
-
-
-@jit(inline="always")
-def _theta_best_weight(srr, srg, sgg):
-    """The weight in [0, 1] of least squared error, and that error."""
-    if sgg <= 0.0:
-        return THETA_WEIGHT_DEFAULT, srr
-    w = min(max(srg / sgg, 0.0), 1.0)
-    return w, srr - 2.0 * w * srg + w * w * sgg
+    return _theta_best_weight(srr, srg, sgg)
 
 
 @jit
@@ -156,41 +150,30 @@ def fit_theta(y):
     lo, hi = THETA_ALPHA_BOUNDS
     n_grid = 25
     step = (hi - lo) / (n_grid - 1)
-    alphas = np.empty(n_grid)
-    for i in range(n_grid):
-        alphas[i] = min(lo + i * step, hi)  # not past the bound by a rounding
-    srr, srg, sgg = np.empty(n_grid), np.empty(n_grid), np.empty(n_grid)
-    _theta_moments(y, alphas, srr, srg, sgg)
+    # one pass over y per alpha, each its own kernel call: compiled once
+    # (the grid's alphas side by side in one pass, and that pass inlined at
+    # the golden section's call sites, took 2.0 s to compile cold)
     best, best_a, best_w = np.inf, lo, THETA_WEIGHT_DEFAULT
     for i in range(n_grid):
-        w, e = _theta_best_weight(srr[i], srg[i], sgg[i])
+        alpha = min(lo + i * step, hi)  # not past the bound by a rounding
+        w, e = _theta_at(y, alpha)
         if e < best:
-            best, best_a, best_w = e, alphas[i], w
+            best, best_a, best_w = e, alpha, w
     # golden section on alpha around the grid's best point
-    one = np.empty(1)
-    r1, g1, q1 = np.empty(1), np.empty(1), np.empty(1)
     a, b = max(lo, best_a - step), min(hi, best_a + step)
     c = b - _INV_PHI * (b - a)
     d = a + _INV_PHI * (b - a)
-    one[0] = c
-    _theta_moments(y, one, r1, g1, q1)
-    wc, fc = _theta_best_weight(r1[0], g1[0], q1[0])
-    one[0] = d
-    _theta_moments(y, one, r1, g1, q1)
-    wd, fd = _theta_best_weight(r1[0], g1[0], q1[0])
+    wc, fc = _theta_at(y, c)
+    wd, fd = _theta_at(y, d)
     for _ in range(GOLDEN_ITERATIONS):
         if fc <= fd:
             b, d, fd, wd = d, c, fc, wc
             c = b - _INV_PHI * (b - a)
-            one[0] = c
-            _theta_moments(y, one, r1, g1, q1)
-            wc, fc = _theta_best_weight(r1[0], g1[0], q1[0])
+            wc, fc = _theta_at(y, c)
         else:
             a, c, fc, wc = c, d, fd, wd
             d = a + _INV_PHI * (b - a)
-            one[0] = d
-            _theta_moments(y, one, r1, g1, q1)
-            wd, fd = _theta_best_weight(r1[0], g1[0], q1[0])
+            wd, fd = _theta_at(y, d)
     if fc <= fd and fc <= best:
         return c, wc
     if fd < fc and fd <= best:
