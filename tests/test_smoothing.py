@@ -124,9 +124,7 @@ def test_filters_match_naive_references(kind):
     np.testing.assert_allclose(
         got["holt"], naive_holt(y, 0.6, 0.08, 0.93, l0, b0, H), rtol=1e-11
     )
-    np.testing.assert_allclose(
-        got["theta"], naive_theta(y, 0.21, H, 0.8), rtol=1e-10
-    )
+    np.testing.assert_allclose(got["theta"], naive_theta(y, 0.21, H, 0.8), rtol=1e-10)
     np.testing.assert_allclose(got["drift"], naive_drift(y, H), rtol=1e-12)
     # the standard method: SES's alpha and the weight 1/2 (R's thetaf)
     params[4:] = 0.37, 0.5
@@ -270,17 +268,13 @@ def test_theta_fit_skips_missing_values_as_the_filter_does():
     lines, _ = lines_for(y, params)
     th = lines[:, REFERENCES.index("theta")]
     obs = np.flatnonzero(~np.isnan(y))
-    err = [
-        y[t] - (th[p, 0] + th[p, 1] * (t - p)) for p, t in zip(obs[:-1], obs[1:])
-    ]
+    pairs = list(zip(obs[:-1], obs[1:], strict=True))  # (origin, next observation)
+    err = [y[t] - (th[p, 0] + th[p, 1] * (t - p)) for p, t in pairs]
     sse = float(np.sum(np.square(err)))
     for a2, w2 in ((alpha * 0.9, w), (min(alpha * 1.1, 0.99), w), (alpha, w * 0.9)):
         params[4:] = a2, w2
         th2 = lines_for(y, params)[0][:, REFERENCES.index("theta")]
-        err2 = [
-            y[t] - (th2[p, 0] + th2[p, 1] * (t - p))
-            for p, t in zip(obs[:-1], obs[1:])
-        ]
+        err2 = [y[t] - (th2[p, 0] + th2[p, 1] * (t - p)) for p, t in pairs]
         assert sse <= float(np.sum(np.square(err2))) * (1 + 1e-9)
 
 

@@ -55,7 +55,14 @@ STATE = (
     "theta_level",
 )
 #: Fields of the parameter vector.
-PARAMS = ("alpha_ses", "alpha_holt", "beta_holt", "phi_holt", "alpha_theta", "theta_weight")
+PARAMS = (
+    "alpha_ses",
+    "alpha_holt",
+    "beta_holt",
+    "phi_holt",
+    "alpha_theta",
+    "theta_weight",
+)
 
 N_STATE = len(STATE)
 N_PARAMS = len(PARAMS)

@@ -76,7 +76,8 @@ def to_unconstrained(params: np.ndarray) -> np.ndarray:
 
 
 def from_unconstrained(u: np.ndarray) -> np.ndarray:
-    """The parameters ``(..., N_PARAMS)`` of unconstrained reals ``u`` (:data:`BOUNDS`)."""
+    """The parameters ``(..., N_PARAMS)`` of unconstrained reals ``u``
+    (:data:`BOUNDS`)."""
     u = np.asarray(u, dtype=np.float64)
     s = _sigmoid(u)
     p = np.empty_like(u)

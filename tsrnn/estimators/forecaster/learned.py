@@ -203,7 +203,8 @@ class LearnedReferences:
         )
 
     def gradient(self) -> np.ndarray:
-        """The accumulated gradient by the unconstrained coefficients ``(S, k, N_PARAMS)``."""
+        """The accumulated gradient by the unconstrained coefficients
+        ``(S, k, N_PARAMS)``."""
         return unconstrained_gradient(np.asarray(self.u, np.float64), self.grad_params)
 
     def step(self, windows=(), readers=()) -> None:

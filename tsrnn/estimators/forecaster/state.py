@@ -510,7 +510,11 @@ def _upgrade_theta(state: persist.ModelState) -> None:
     """
     arrays = state.arrays
     params = arrays.get("_refs.params")
-    if params is None or params.ndim != 3 or params.shape[-1] != _PARAMS_BEFORE_OWN_THETA:
+    if (
+        params is None
+        or params.ndim != 3
+        or params.shape[-1] != _PARAMS_BEFORE_OWN_THETA
+    ):
         return
     alpha_ses = params[..., :1]
     half = np.full_like(alpha_ses, 0.5)
