@@ -7,8 +7,28 @@ comparison is and why.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
+
+# ------------------------------------------------------------ hypothesis
+# The suite is a gate (CI must pass or fail for the code, not for the draw),
+# so the property tests run a fixed set of examples per test ("ci", the
+# default): a clean-clone run of the oldest job once failed on hypothesis
+# 6.80's data_too_large health check (20 draws overran while generating 9
+# examples of plain integers and bounded floats), a check on the generator,
+# not on tsrnn. HYPOTHESIS_PROFILE=explore draws new examples at every run
+# (a hunt for counterexamples; any found is kept in .hypothesis/ and replayed).
+SUPPRESSED_HEALTH_CHECKS = [HealthCheck.data_too_large, HealthCheck.too_slow]
+settings.register_profile(
+    "ci", derandomize=True, suppress_health_check=SUPPRESSED_HEALTH_CHECKS
+)
+settings.register_profile(
+    "explore", derandomize=False, suppress_health_check=SUPPRESSED_HEALTH_CHECKS
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # ---------------------------------------------------------------- shapes
 T, B, I, H = 5, 2, 2, 3  # noqa: E741  (sklearn-style tiny problem, STYLE.md 4)

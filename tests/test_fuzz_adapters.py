@@ -23,7 +23,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from conftest import SUPPRESSED_HEALTH_CHECKS
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
@@ -35,12 +36,12 @@ SCALE = int(os.environ.get("TSRNN_FUZZ_SCALE", "1"))
 FAST = settings(
     deadline=None,
     max_examples=40 * SCALE,
-    suppress_health_check=[HealthCheck.too_slow],
+    suppress_health_check=SUPPRESSED_HEALTH_CHECKS,
 )
 MODEL = settings(
     deadline=None,
     max_examples=15 * SCALE,
-    suppress_health_check=[HealthCheck.too_slow],
+    suppress_health_check=SUPPRESSED_HEALTH_CHECKS,
 )
 
 FREQS = ["min", "15min", "h", "6h", "D", "B", "W-SUN", "MS", "ME", "QS", "YS"]
