@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..kernels.head_extras import add_extras_bias, extras_bias_grads
 from .layout import ParamLayout
 from .workspace import spares
 
@@ -275,10 +276,8 @@ class StepwiseHead:
         # reaches y, whose callers check it.
         with np.errstate(invalid="ignore"):
             y = o2 @ p[f"{self.prefix}.weight"].T
-        y += np.einsum("rsp,sjp->rsj", e3, p[f"{self.prefix}.extra_weight"]).reshape(
-            len(o2), -1
-        )
-        y += p[f"{self.prefix}.bias"]
+        e3 = np.ascontiguousarray(e3, dtype=y.dtype)
+        add_extras_bias(y, e3, p[f"{self.prefix}.extra_weight"], p[f"{self.prefix}.bias"])
         return y.reshape(lead + (self.out_features,)), (o2, e3, lead)
 
     def backward(self, theta, grad, cache, dy):
@@ -286,11 +285,10 @@ class StepwiseHead:
         p = self.layout.recent_views(theta)
         g = self.layout.recent_views(grad)
         o2, e3, lead = cache
-        dy2 = dy.reshape(-1, self.out_features)
+        dy2 = np.ascontiguousarray(dy.reshape(-1, self.out_features), dtype=e3.dtype)
         g[f"{self.prefix}.weight"] += dy2.T @ o2
-        g[f"{self.prefix}.bias"] += dy2.sum(axis=0)
-        g[f"{self.prefix}.extra_weight"] += np.einsum(
-            "rsp,rsj->sjp", e3, dy2.reshape(-1, self.n_steps, self.n_targets)
+        extras_bias_grads(
+            dy2, e3, g[f"{self.prefix}.extra_weight"], g[f"{self.prefix}.bias"]
         )
         return (dy2 @ p[f"{self.prefix}.weight"]).reshape(lead + (self.in_features,))
 

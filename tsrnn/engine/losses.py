@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.losses import masked_abs_error
+
 
 def _normaliser(mask, shape, dtype):
     if mask is None:
@@ -42,8 +44,35 @@ def squared_error(y_hat, y, mask=None):
     return 0.5 * float((r * r).sum()) / n, (r / n).astype(y_hat.dtype, copy=False)
 
 
+def _masked_abs_error(y_hat, y, mask, weighted):
+    """:func:`~tsrnn.kernels.losses.masked_abs_error` where the arrays allow
+    (one dtype, one shape), else None (the NumPy expressions).
+
+    One pass instead of about eleven NumPy calls (the calls, not the
+    arithmetic, were a step's loss time); the gradient's bits are the NumPy
+    expressions', the value's sum runs in float64 (NumPy's is a pairwise
+    float32 sum: the same to a few ulp).
+    """
+    dt = y_hat.dtype
+    if not (y.dtype == dt == mask.dtype and y.shape == y_hat.shape == mask.shape):
+        return None
+    grad = np.empty(y_hat.shape, dt)
+    total, n = masked_abs_error(
+        np.ascontiguousarray(y_hat).reshape(-1),
+        np.ascontiguousarray(y).reshape(-1),
+        np.ascontiguousarray(mask).reshape(-1),
+        grad.reshape(-1),
+        weighted,
+    )
+    return total / n, grad
+
+
 def absolute_error(y_hat, y, mask=None):
     """Mean absolute error; the gradient is ``sign(y_hat - y)`` (0 at a tie)."""
+    if mask is not None:
+        fast = _masked_abs_error(y_hat, y, mask, weighted=False)
+        if fast is not None:
+            return fast
     r, n = _residual(y_hat, y, mask)
     return float(np.abs(r).sum()) / n, (np.sign(r) / n).astype(y_hat.dtype, copy=False)
 
@@ -59,6 +88,9 @@ def weighted_absolute_error(y_hat, y, mask=None):
     """
     if mask is None:
         return absolute_error(y_hat, y)
+    fast = _masked_abs_error(y_hat, y, mask, weighted=True)
+    if fast is not None:
+        return fast
     present = mask > 0
     r = np.where(present, y_hat - np.where(present, y, 0.0), 0.0)
     n = max(float(np.count_nonzero(present)), 1.0)

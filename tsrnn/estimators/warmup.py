@@ -21,7 +21,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine import CELLS, Adam, InferencePack, LinearHead, Network, get_loss
+from ..engine import (
+    CELLS,
+    Adam,
+    InferencePack,
+    LinearHead,
+    Network,
+    StepwiseHead,
+    get_loss,
+)
 from ..engine.stack import RecurrentStack
 from ..kernels._jit import kernel_label, on_compile, specializations
 from ..kernels.combination import grid_abs_errors
@@ -77,6 +85,16 @@ def _run_network(cell: str, dtype: str, nonlinearity: str, streaming: bool):
     opt = Adam(theta.size, dtype=dt)
     net.train_step(theta, opt, x, y, None, get_loss("squared_error"))
     net.forward(theta, x)
+    # the forecaster's per-step head, with one extra input per step, and its
+    # masked absolute error (the loss kernel)
+    per_step = Network(stack, StepwiseHead(4, 2, 1, 1))
+    theta = per_step.init_params(np.random.default_rng(0))
+    extra = np.zeros((3, 2, 2), dt)
+    mask = np.ones((3, 2, 2), dt)
+    per_step.train_step(
+        theta, Adam(theta.size, dtype=dt), x, np.zeros((3, 2, 2), dt), mask,
+        get_loss("absolute_error"), extra=extra,
+    )
     if streaming:
         InferencePack(net, theta).run(stack.zero_state(2), x)
 
