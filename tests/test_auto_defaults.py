@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import tsrnn
 from tsrnn import RNNForecaster, SeasonalNaiveForecaster
 from tsrnn.estimators.forecaster import auto
 
@@ -104,6 +105,45 @@ def test_learning_rate_rule():
     assert auto.choose_learning_rate([]) == 3e-3
     # the threshold is where the window rule reaches its cap
     assert auto.choose_bptt_length([90]) == 16 and auto.choose_bptt_length([91]) == 32
+
+
+def test_hidden_size_rule():
+    # short series (the same threshold as the step size): half the units
+    assert auto.choose_hidden_size("auto", [18] * 10) == 32  # M3 yearly
+    assert auto.choose_hidden_size("auto", [63, 63, 70]) == 32  # M3 other
+    assert auto.choose_hidden_size("auto", [103, 115, 306]) == 64  # long groups
+    assert auto.choose_hidden_size("auto", [20_000]) == 64  # a long single series
+    assert auto.choose_hidden_size("auto", []) == 64
+    assert auto.choose_hidden_size(8, [18] * 10) == 8  # an integer as given
+
+
+def test_hidden_size_is_fitted_and_kept(tmp_path):
+    """``hidden_size="auto"`` resolves at fit (``hidden_size_``, the network's
+    width), survives a save and load, and an explicit width is used as given."""
+    rng = np.random.default_rng(0)
+    n = 30  # a short collection: 32 units
+    frame = pd.DataFrame(
+        {
+            "unique_id": np.repeat(["a", "b", "c"], n),
+            "ds": np.tile(np.arange(n), 3),
+            "y": np.cumsum(rng.normal(size=3 * n)) + 50,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = RNNForecaster(horizon=3, max_iter=1, random_state=0).fit(frame)
+        assert m.hidden_size == "auto" and m.hidden_size_ == 32
+        assert m._net.stack.hidden_size == 32
+        m.save(tmp_path / "m.npz")
+        back = tsrnn.load(tmp_path / "m.npz")
+        assert back.hidden_size_ == 32
+        pd.testing.assert_frame_equal(back.predict(), m.predict())
+        long = RNNForecaster(horizon=3, max_iter=1, random_state=0).fit(
+            np.sin(np.arange(400) / 5)
+        )
+        assert long.hidden_size_ == 64 and long._net.stack.hidden_size == 64
+        given = RNNForecaster(horizon=3, max_iter=1, hidden_size=8).fit(frame)
+        assert given.hidden_size_ == 8
 
 
 def test_patience_rule():

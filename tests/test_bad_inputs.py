@@ -189,6 +189,13 @@ def rewrite(src, dst, meta=None, arrays=None, raw=None) -> pathlib.Path:
     return dst
 
 
+def set_hidden_size(meta, units):
+    """Edit a model file's metadata to ``units`` per layer, parameter and
+    fitted value alike (as a fit with ``hidden_size=units`` would write)."""
+    meta["params"].update(hidden_size=units)
+    meta["attributes"].update(hidden_size_=units)
+
+
 def fit_quietly(est, *data):
     """``est.fit(*data)`` without the ConvergenceWarning of one epoch."""
     with warnings.catch_warnings():
@@ -845,7 +852,7 @@ CASES = [
         lambda d, c: tiny(RNNForecaster, hidden_size=0).fit(d["y"]),
         ValueError,
         r"'hidden_size' parameter of RNNForecaster must be an int in the range "
-        r"\[1, inf\)\. Got 0",
+        r"\[1, inf\) or a str among \{'auto'\}\. Got 0",
     ),
     Case(
         "param-learning-rate-negative",
@@ -2138,7 +2145,7 @@ CASES = [
             "path": rewrite(
                 c.models.file,
                 c.tmp_path / "shape.npz",
-                meta=lambda m: m["params"].update(hidden_size=8),
+                meta=lambda m: set_hidden_size(m, 8),
             )
         },
         lambda d, c: tsrnn.load(d["path"]),
@@ -2152,7 +2159,7 @@ CASES = [
             "path": rewrite(
                 c.models.file,
                 c.tmp_path / "huge.npz",
-                meta=lambda m: m["params"].update(hidden_size=10**9),
+                meta=lambda m: set_hidden_size(m, 10**9),
             )
         },
         lambda d, c: tsrnn.load(d["path"]),
@@ -2160,6 +2167,37 @@ CASES = [
         r"hidden_size=1000000000 and num_layers=1 \(the file's parameters\) need "
         r"more than 1,000,000,000 weights, but array 'params_' holds \d+.*save the "
         r"fitted model again",
+    ),
+    Case(
+        "model-file-hidden-size-disagrees",
+        lambda c: {
+            "path": rewrite(
+                c.models.file,
+                c.tmp_path / "disagree.npz",
+                meta=lambda m: m["params"].update(hidden_size=8),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"metadata field hidden_size_ is 4 but the parameter hidden_size is 8.*save "
+        r"the fitted model again",
+    ),
+    Case(
+        "model-file-auto-hidden-size-missing",
+        lambda c: {
+            "path": rewrite(
+                c.models.file,
+                c.tmp_path / "auto.npz",
+                meta=lambda m: (
+                    m["params"].update(hidden_size="auto"),
+                    m["attributes"].pop("hidden_size_"),
+                ),
+            )
+        },
+        lambda d, c: tsrnn.load(d["path"]),
+        ValueError,
+        r"metadata field hidden_size_ must be a positive integer where hidden_size "
+        r"is 'auto', got None.*save the fitted model again",
     ),
     Case(
         "model-file-zero-scale",

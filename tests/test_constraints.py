@@ -168,7 +168,7 @@ def test_invalid_values_name_the_rule(params, message):
         (
             RNNForecaster(hidden_size=0),
             "The 'hidden_size' parameter of RNNForecaster must be an int in the "
-            "range [1, inf). Got 0 instead.",
+            "range [1, inf) or a str among {'auto'}. Got 0 instead.",
         ),
         (
             RNNForecaster(cell="transformer"),

@@ -340,10 +340,7 @@ def test_shape_disagrees_with_metadata(saved, tmp_path):
         tsrnn.load(bad)
 
     # consistent with its own metadata, inconsistent with the network
-    def grow(m):
-        m["params"]["hidden_size"] = 5
-
-    bad = _rewrite(saved, tmp_path / "shape2.npz", meta=grow)
+    bad = _rewrite(saved, tmp_path / "shape2.npz", meta=_edit_units(5))
     with pytest.raises(ValueError, match="'params_' has shape .* implies"):
         tsrnn.load(bad)
 
@@ -600,6 +597,17 @@ def _edit_params(**fields):
     return edit
 
 
+def _edit_units(units):
+    """A file edited to ``units`` per layer, parameter and fitted value alike
+    (as a fit with ``hidden_size=units`` writes them)."""
+
+    def edit(m):
+        m["params"].update(hidden_size=units)
+        m["attributes"].update(hidden_size_=units)
+
+    return edit
+
+
 @pytest.fixture
 def saved_hourly(tmp_path):
     y, _ = _hourly()
@@ -616,7 +624,7 @@ def saved_hourly(tmp_path):
         # metadata asking for a network far larger than the weights held: a
         # message, never a MemoryError (the check runs before any allocation)
         (
-            _edit_params(hidden_size=10**9),
+            _edit_units(10**9),
             r"hidden_size=1000000000 and num_layers=1 .*need more than "
             r"1,000,000,000 weights, but array 'params_' holds \d+",
         ),
@@ -728,7 +736,7 @@ def test_window_model_impossible_values_refused(tmp_path):
     bad = _rewrite(path, tmp_path / "s.npz", replace={"_y_scale": np.zeros(1)})
     with pytest.raises(ValueError, match=r"'_y_scale' holds 1 zero or negative"):
         tsrnn.load(bad)
-    bad = _rewrite(path, tmp_path / "h.npz", meta=_edit_params(hidden_size=10**9))
+    bad = _rewrite(path, tmp_path / "h.npz", meta=_edit_units(10**9))
     with pytest.raises(ValueError, match=r"hidden_size=1000000000 .*need more than"):
         tsrnn.load(bad)
 

@@ -441,7 +441,7 @@ class DaskForecaster:
         layout = self._actors[0].layout().result()
         return build_network(
             est.cell,
-            est.hidden_size,
+            est.hidden_size_,
             est.num_layers,
             est.nonlinearity,
             layout,

@@ -72,8 +72,10 @@ class RNNForecaster(
     ----------
     cell : {"lstm", "gru", "rnn", "sru"}, default="lstm"
         Recurrent cell (``tsrnn.nn`` twins of torch's).
-    hidden_size : int, default=64
-        Units per layer.
+    hidden_size : int or "auto", default="auto"
+        Units per layer. ``"auto"``: 32 for a collection of short series
+        (median length below 90.5 rows), else 64 (see Notes); fitted:
+        ``hidden_size_``.
     num_layers : int, default=1
         Stacked layers.
     dropout : float, default=0.0
@@ -455,7 +457,10 @@ class RNNForecaster(
         The step size training used (``learning_rate_init`` resolved).
     short_series_ : bool
         Whether the median series is shorter than 90.5 rows (the
-        ``learning_rate_init`` and ``n_iter_no_change`` rules).
+        ``hidden_size``, ``learning_rate_init`` and ``n_iter_no_change``
+        rules).
+    hidden_size_ : int
+        Units per layer of the fitted network (``hidden_size`` resolved).
     n_iter_no_change_ : int
         The patience of the run that decided how long to train
         (``n_iter_no_change`` resolved).
@@ -717,7 +722,10 @@ class RNNForecaster(
 
     _parameter_constraints: dict = {
         "cell": [StrOptions(set(CELLS))],
-        "hidden_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "hidden_size": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "num_layers": [Interval(numbers.Integral, 1, None, closed="left")],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "nonlinearity": [StrOptions({"tanh", "relu"})],
@@ -801,7 +809,7 @@ class RNNForecaster(
     def __init__(
         self,
         cell="lstm",
-        hidden_size=64,
+        hidden_size="auto",
         num_layers=1,
         *,
         dropout=0.0,

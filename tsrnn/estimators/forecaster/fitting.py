@@ -536,6 +536,7 @@ class FitsForecaster:
             else int(self.bptt_length)
         )
         self.short_series_ = auto.is_short(stats["lengths"])
+        self.hidden_size_ = auto.choose_hidden_size(self.hidden_size, stats["lengths"])
         self.learning_rate_ = (
             auto.choose_learning_rate(stats["lengths"])
             if self.learning_rate_init == "auto"
@@ -666,7 +667,7 @@ class FitsForecaster:
             return self._net, self.params_.copy()
         net = build_network(
             self.cell,
-            self.hidden_size,
+            self.hidden_size_,
             self.num_layers,
             self.nonlinearity,
             layout,

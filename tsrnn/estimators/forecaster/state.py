@@ -55,6 +55,7 @@ SCALARS = (
     "learning_rate_",  # older files: none (learning_rate_init was a number)
     "n_iter_no_change_",  # older files: none
     "short_series_",  # older files: none (long: the former patience)
+    "hidden_size_",  # older files: none (hidden_size was a number)
     "conformal_window_",  # after update (online conformal); older files: none
     "strategy_",  # older files: none (strategy was never "auto")
 )
@@ -124,7 +125,7 @@ def load_state_dict(est, state: persist.ModelState) -> None:
     dt = np.dtype(est.dtype).type
     stack, head, emb = _network_parts(est, layout, dt, state, strategy)
     S, k, c = schema.n_series, layout.n_targets, schema.n_covariates
-    H, keep = int(est.hidden_size), layout.history
+    H, keep = _file_hidden_size(est, state), layout.history
     expected = {
         "_state": (
             (stack.n_states, stack.num_layers * stack.num_directions, S, H),
@@ -222,7 +223,8 @@ def load_state_dict(est, state: persist.ModelState) -> None:
         est.reference_ = tuple(int(m) for m in est.reference_)
     if not hasattr(est, "differencing_"):
         est.differencing_ = bool(layout.relative)
-    for name in ("bptt_length", "loss"):  # explicit values then: "auto" came later
+    for name in ("bptt_length", "loss", "hidden_size"):  # explicit values then:
+        # "auto" came later
         if not hasattr(est, name + "_"):
             setattr(est, name + "_", getattr(est, name))
     if "_level" not in state.arrays:  # files written before it was stored
@@ -329,6 +331,25 @@ def _freq_text(freq):
     return getattr(freq, "freqstr", freq)
 
 
+def _file_hidden_size(est, state: persist.ModelState) -> int:
+    """Units per layer of the file's network, checked: the ``hidden_size``
+    parameter where it is a number (then ``hidden_size_``, if stored, must
+    agree), else the ``hidden_size_`` fit resolved ``"auto"`` to."""
+    fitted = state.attributes.get("hidden_size_")
+    H = fitted if est.hidden_size == "auto" else est.hidden_size
+    if isinstance(H, bool) or not isinstance(H, numbers.Integral) or H < 1:
+        raise persist.StateError(
+            f"metadata field hidden_size_ must be a positive integer where "
+            f"hidden_size is 'auto', got {H!r}"
+        )
+    if fitted is not None and fitted != H:
+        raise persist.StateError(
+            f"metadata field hidden_size_ is {fitted!r} but the parameter "
+            f"hidden_size is {H!r}"
+        )
+    return int(H)
+
+
 def _file_strategy(est, state: persist.ModelState):
     """The strategy the file's model runs (``strategy_``; older files: the
     ``strategy`` parameter, never ``"auto"`` then), checked."""
@@ -416,7 +437,7 @@ def _network_parts(est, layout, dt, state: persist.ModelState, strategy):
     if "params_" not in state.arrays:
         raise persist.StateError("array 'params_' is missing")
     held = state.arrays["params_"].size
-    H, L = int(est.hidden_size), int(est.num_layers)
+    H, L = _file_hidden_size(est, state), int(est.num_layers)
     if H * L > held:
         raise persist.StateError(
             f"hidden_size={H} and num_layers={L} (the file's parameters) need "
