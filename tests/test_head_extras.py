@@ -23,7 +23,9 @@ def _case(dtype, R=37, S=4, J=2, P=3, seed=0):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("shape", [(37, 4, 2, 3), (1, 1, 1, 1), (16, 8, 1, 5), (5, 1, 1, 0)])
+@pytest.mark.parametrize(
+    "shape", [(37, 4, 2, 3), (1, 1, 1, 1), (16, 8, 1, 5), (5, 1, 1, 0)]
+)
 def test_forward_is_the_einsum_and_the_bias(dtype, shape):
     R, S, J, P = shape
     y, e3, E, b = _case(dtype, R, S, J, P)
@@ -32,14 +34,17 @@ def test_forward_is_the_einsum_and_the_bias(dtype, shape):
     got = y.copy()
     add_extras_bias(got, e3, E, b)
     # the same sums in another order: a few ulp of the largest term
-    tol = 8 * np.finfo(dtype).eps * (1 + np.abs(e3).max(initial=0) * np.abs(E).max(initial=0) * P)
+    big = np.abs(e3).max(initial=0) * np.abs(E).max(initial=0)
+    tol = 8 * np.finfo(dtype).eps * (1 + big * P)
     np.testing.assert_allclose(got, want, rtol=0, atol=tol)
     if P == 0:  # no extras: the bias alone, bit for bit
         np.testing.assert_array_equal(got, y + b)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("shape", [(37, 4, 2, 3), (1, 1, 1, 1), (448, 8, 1, 5), (5, 1, 1, 0)])
+@pytest.mark.parametrize(
+    "shape", [(37, 4, 2, 3), (1, 1, 1, 1), (448, 8, 1, 5), (5, 1, 1, 0)]
+)
 def test_gradients_are_the_column_sum_and_the_einsum(dtype, shape):
     R, S, J, P = shape
     dy, e3, E, b = _case(dtype, R, S, J, P, seed=1)
@@ -50,7 +55,8 @@ def test_gradients_are_the_column_sum_and_the_einsum(dtype, shape):
     # the rows in order, as NumPy reduces an axis-0 sum and this einsum
     np.testing.assert_array_equal(gb, gb0 + dy.sum(axis=0))
     want = gE0 + np.einsum("rsp,rsj->sjp", e3, dy.reshape(R, S, J))
-    tol = 4 * np.finfo(dtype).eps * R * (1 + np.abs(e3).max(initial=0) * np.abs(dy).max(initial=0))
+    big = np.abs(e3).max(initial=0) * np.abs(dy).max(initial=0)
+    tol = 4 * np.finfo(dtype).eps * R * (1 + big)
     np.testing.assert_allclose(gE, want, rtol=0, atol=tol)
 
 

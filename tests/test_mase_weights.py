@@ -234,5 +234,6 @@ def test_the_one_pass_kernel_gives_the_numpy_gradient_bits(dtype, weighted):
 
 def test_no_present_entry_costs_nothing():
     y_hat = np.ones((3, 2), np.float32)
-    v, g = weighted_absolute_error(y_hat, np.full_like(y_hat, np.nan), np.zeros_like(y_hat))
+    nan = np.full_like(y_hat, np.nan)
+    v, g = weighted_absolute_error(y_hat, nan, np.zeros_like(y_hat))
     assert v == 0.0 and np.array_equal(g, np.zeros_like(y_hat))

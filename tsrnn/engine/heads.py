@@ -277,7 +277,9 @@ class StepwiseHead:
         with np.errstate(invalid="ignore"):
             y = o2 @ p[f"{self.prefix}.weight"].T
         e3 = np.ascontiguousarray(e3, dtype=y.dtype)
-        add_extras_bias(y, e3, p[f"{self.prefix}.extra_weight"], p[f"{self.prefix}.bias"])
+        add_extras_bias(
+            y, e3, p[f"{self.prefix}.extra_weight"], p[f"{self.prefix}.bias"]
+        )
         return y.reshape(lead + (self.out_features,)), (o2, e3, lead)
 
     def backward(self, theta, grad, cache, dy):

@@ -67,9 +67,8 @@ def extras_bias_grads(dy, e3, gE, gb):
     """
     R, S, P = e3.shape
     J = gE.shape[1]
-    O = S * J
-    col = dy.dtype.type(0)
-    for o in range(O):
+    n_out = S * J
+    for o in range(n_out):
         # the rows in order, from the first row (sum(axis=0)'s reduction)
         col = dy[0, o] if R else dy.dtype.type(0)
         for r in range(1, R):
