@@ -115,7 +115,9 @@ def test_cell_and_hidden_size_reach_the_model(csv, monkeypatch, capsys):
     argv = ["forecast", str(csv), "--target", "load", "--horizon", "2"]
     assert main([*argv, *FAST, "--cell", "gru", "--hidden-size", "5"]) == 0
     assert seen == [("gru", 5)]
-    assert "cell gru, hidden_size 5" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "cell gru, hidden_size 5" in err
+    assert "epochs, hidden_size 5)" in err  # the width the fit used
 
 
 def test_coverage_names_the_columns(csv, tmp_path):

@@ -573,7 +573,11 @@ def forecast(args) -> int:
     for w in caught:
         if issubclass(w.category, IntervalFallbackWarning):
             print(f"warning: {w.message}", file=sys.stderr)
-    print(f"fit in {fit_time:.1f} s ({model.n_iter_} epochs)", file=sys.stderr)
+    print(
+        f"fit in {fit_time:.1f} s ({model.n_iter_} epochs, "
+        f"hidden_size {model.hidden_size_})",
+        file=sys.stderr,
+    )
     out = pd.DataFrame({args.target: np.asarray(point)}, index=point.index)
     for name in lo_hi.columns:
         out[name] = lo_hi[name].to_numpy()
